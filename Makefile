@@ -1,0 +1,51 @@
+# swift-etcd: see README.md. Every target installs what it needs first.
+SHELL := /bin/bash
+SWIFT ?= swift
+DEPS_BUILD := libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler liblmdb-dev
+DEPS_TEST := etcd-server etcd-client nghttp2-client curl
+DATA_DIR ?= default.etcd
+SEEDS ?= 300
+
+.PHONY: all deps deps-test build release run test sim protos bench bench-wire bench-raft bench-wal clean
+
+all: build
+
+deps:
+	@./scripts/install-deps.sh $(DEPS_BUILD)
+
+deps-test:
+	@./scripts/install-deps.sh $(DEPS_BUILD) $(DEPS_TEST)
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release --product swift-etcd
+
+run: release
+	./.build/release/swift-etcd --name default --data-dir $(DATA_DIR) \
+	  --listen-client-urls http://127.0.0.1:2379 --advertise-client-urls http://127.0.0.1:2379
+
+test: deps-test
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+sim: deps
+	./scripts/sim.sh
+
+protos:
+	./scripts/gen-protos.sh
+
+bench: bench-wire bench-raft bench-wal
+
+bench-wire: deps-test release
+	./scripts/bench-wire.sh
+
+bench-raft: deps
+	./scripts/bench-raft.sh
+
+bench-wal: deps
+	./scripts/bench-wal.sh
+
+clean:
+	rm -rf .build

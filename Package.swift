@@ -1,0 +1,86 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Module map: see ../shared/STYLE.md. A Put flows socket → GRPCWire → Server →
+/// Raft → WAL → MVCC; the C libraries (nghttp2, protobuf-c, LMDB) sit behind CShims.
+let package = Package(
+    name: "swift-etcd",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "swift-etcd", targets: ["swift-etcd"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
+    ],
+    targets: [
+        // MARK: C shims
+        .target(
+            name: "CProtobuf",
+            path: "CShims/CProtobuf",
+            linkerSettings: [.linkedLibrary("protobuf-c")]
+        ),
+        .target(
+            name: "CNGHTTP2",
+            path: "CShims/CNGHTTP2",
+            linkerSettings: [.linkedLibrary("nghttp2")]
+        ),
+        .target(
+            name: "CLMDB",
+            path: "CShims/CLMDB",
+            linkerSettings: [.linkedLibrary("lmdb")]
+        ),
+
+        // MARK: libraries
+        .target(name: "Proto", dependencies: ["CProtobuf"]),
+        .target(
+            name: "GRPCWire",
+            dependencies: [
+                "CNGHTTP2",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(name: "Raft"),
+        .target(name: "WAL", dependencies: ["Raft"]),
+        .target(name: "MVCC", dependencies: ["CLMDB"]),
+        .target(name: "Config", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(
+            name: "Server",
+            dependencies: [
+                "Proto", "GRPCWire", "Raft", "WAL", "MVCC", "Config",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Atomics", package: "swift-atomics"),
+            ]
+        ),
+        .executableTarget(
+            name: "swift-etcd",
+            dependencies: [
+                "Server", "Config",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+
+        // MARK: tests
+        .testTarget(name: "ProtoTests", dependencies: ["Proto"]),
+        .testTarget(name: "GRPCWireTests", dependencies: [
+            "GRPCWire", "CNGHTTP2",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+        ]),
+        .testTarget(name: "RaftTests", dependencies: ["Raft"], resources: [.copy("testdata")]),
+        .testTarget(name: "WALTests", dependencies: ["WAL", "Raft"]),
+        .testTarget(name: "MVCCTests", dependencies: ["MVCC"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Config", "Proto"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Proto"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,1 @@
+// The Config module: see ../../shared/STYLE.md (placeholder until its issue lands).

@@ -1,0 +1,1 @@
+// The GRPCWire module: see ../../shared/STYLE.md (placeholder until its issue lands).

@@ -1,0 +1,1 @@
+// The Server module: see ../../shared/STYLE.md (placeholder until its issue lands).

@@ -1,0 +1,1 @@
+// The WAL module: see ../../shared/STYLE.md (placeholder until its issue lands).

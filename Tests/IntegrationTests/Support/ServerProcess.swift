@@ -1,0 +1,94 @@
+import Foundation
+
+/// A swift-etcd (or reference etcd) process started by a test on free
+/// loopback ports with a fresh data dir, stopped (SIGKILL) on `stop()`.
+final class ServerProcess: @unchecked Sendable {
+    let clientPort: Int
+    let peerPort: Int
+    let dataDir: String
+    let name: String
+    private(set) var process: Process?
+    let logPath: String
+    private let binary: String
+    private let extraArgs: [String]
+
+    var endpoint: String { "127.0.0.1:\(clientPort)" }
+    var clientURL: String { "http://127.0.0.1:\(clientPort)" }
+
+    init(binary: String? = nil, name: String = "default", extraArgs: [String] = [], dataDir: String? = nil) throws {
+        self.binary = try binary ?? PackagePaths.serverBinary
+        self.name = name
+        self.extraArgs = extraArgs
+        clientPort = freePort()
+        peerPort = freePort()
+        let base = dataDir ?? NSTemporaryDirectory() + "swift-etcd-test-\(UUID().uuidString)"
+        self.dataDir = base
+        logPath = base + ".log"
+    }
+
+    var arguments: [String] {
+        ["--name", name, "--data-dir", dataDir,
+         "--listen-client-urls", clientURL, "--advertise-client-urls", clientURL,
+         "--listen-peer-urls", "http://127.0.0.1:\(peerPort)",
+         "--initial-advertise-peer-urls", "http://127.0.0.1:\(peerPort)",
+         "--initial-cluster", "\(name)=http://127.0.0.1:\(peerPort)"] + extraArgs
+    }
+
+    /// Starts the process and waits until its client port accepts connections.
+    func start(timeoutSeconds: Double = 20) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = arguments
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = FileHandle(forWritingAtPath: logPath)!
+        log.seekToEndOfFile()
+        p.standardOutput = log
+        p.standardError = log
+        try p.run()
+        process = p
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        while Date() < deadline {
+            if !p.isRunning { throw TestSetupError("server exited with \(p.terminationStatus): \(logTail())") }
+            if canConnect(port: clientPort) { return }
+            usleep(50_000)
+        }
+        throw TestSetupError("server did not listen within \(timeoutSeconds)s: \(logTail())")
+    }
+
+    func stop(signal: Int32 = SIGKILL) {
+        guard let p = process, p.isRunning else { return }
+        kill(p.processIdentifier, signal)
+        p.waitUntilExit()
+        process = nil
+    }
+
+    func removeData() {
+        try? FileManager.default.removeItem(atPath: dataDir)
+        try? FileManager.default.removeItem(atPath: logPath)
+    }
+
+    func logTail(bytes: Int = 4000) -> String {
+        guard let data = FileManager.default.contents(atPath: logPath) else { return "(no log)" }
+        return String(decoding: data.suffix(bytes), as: UTF8.self)
+    }
+
+    deinit { stop() }
+}
+
+func canConnect(port: Int) -> Bool {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    addr.sin_port = in_port_t(UInt16(port).bigEndian)
+    return withUnsafePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    } == 0
+}
+
+/// Runs Debian's etcdctl (v3 API) against an endpoint.
+func etcdctl(_ endpoint: String, _ args: [String], stdin: String? = nil) throws -> CommandResult {
+    try ProcessRunner.run("etcdctl", ["--endpoints", endpoint, "--command-timeout", "10s"] + args,
+                          environment: ["ETCDCTL_API": "3"], stdin: stdin)
+}

@@ -46,7 +46,7 @@ let package = Package(
             ]
         ),
         .target(name: "Raft"),
-        .target(name: "WAL", dependencies: ["Raft"]),
+        .target(name: "WAL", dependencies: ["Raft", .product(name: "Logging", package: "swift-log")]),
         .target(name: "MVCC", dependencies: ["CLMDB"]),
         .target(name: "Config", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(
@@ -59,6 +59,8 @@ let package = Package(
                 .product(name: "Atomics", package: "swift-atomics"),
             ]
         ),
+        .executableTarget(name: "wal-bench", dependencies: ["WAL", "Raft"]),
+        .executableTarget(name: "wal-crash-child", dependencies: ["WAL", "Raft"]),
         .executableTarget(
             name: "swift-etcd",
             dependencies: [
@@ -77,7 +79,7 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         .testTarget(name: "RaftTests", dependencies: ["Raft"], resources: [.copy("testdata")]),
-        .testTarget(name: "WALTests", dependencies: ["WAL", "Raft"]),
+        .testTarget(name: "WALTests", dependencies: ["WAL", "Raft", "wal-crash-child"]),
         .testTarget(name: "MVCCTests", dependencies: ["MVCC"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "Config", "Proto"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Proto"]),

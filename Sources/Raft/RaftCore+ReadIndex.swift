@@ -1,0 +1,75 @@
+/// Linearizable reads (ReadIndex, thesis 6.4): the leader records its commit
+/// index, confirms it is still leader with a heartbeat round, then answers.
+/// A leader that has not committed an entry of its own term does not know the
+/// latest commit index, so it holds reads until it has.
+extension RaftCore {
+    static let maxPendingReadIndexMessages = 4096
+
+    var hasCommittedEntryInCurrentTerm: Bool { log.term(log.committed) == term }
+
+    func handleReadIndex(_ m: Message) {
+        if prs.isSingleton {
+            answerRead(m, index: log.committed)
+            return
+        }
+        guard hasCommittedEntryInCurrentTerm else {
+            if pendingReadIndexMessages.count < RaftCore.maxPendingReadIndexMessages {
+                pendingReadIndexMessages.append(m)
+            }
+            return
+        }
+        readOnly.add(index: log.committed, request: m, selfID: id)
+        broadcastHeartbeat(context: m.context)
+    }
+
+    func releasePendingReads() {
+        let held = pendingReadIndexMessages
+        pendingReadIndexMessages.removeAll()
+        for m in held { handleReadIndex(m) }
+    }
+
+    func handleReadAck(from: UInt64, context: [UInt8]) {
+        guard let acks = readOnly.recvAck(from: from, context: context) else { return }
+        let voterAcks = acks.filter { prs.isVoter($0) }.count
+        guard voterAcks >= prs.quorum else { return }
+        for p in readOnly.advance(through: context) { answerRead(p.request, index: p.index) }
+    }
+
+    private func answerRead(_ req: Message, index: UInt64) {
+        if req.from == 0 || req.from == id {
+            readStates.append(ReadState(index: index, context: req.context))
+        } else {
+            send(Message(type: .readIndexResp, to: req.from, index: index, context: req.context))
+        }
+    }
+}
+
+/// Membership: one server at a time (see README). A change takes effect on
+/// every node when it is applied.
+extension RaftCore {
+    func applyConfChange(_ cc: ConfChange) -> ConfState {
+        let next = log.lastIndex + 1
+        switch cc.type {
+        case .addNode:
+            prs.addVoter(cc.nodeID, next: next)
+        case .addLearnerNode:
+            prs.addLearner(cc.nodeID, next: next)
+        case .removeNode:
+            prs.remove(cc.nodeID)
+        }
+        guard role == .leader else { return prs.confState }
+        if !prs.isVoter(id) {
+            // Removed (or demoted) leader: step down, the others elect a new one.
+            becomeFollower(term: term, lead: 0)
+            return prs.confState
+        }
+        if leadTransferee != 0 && !prs.isVoter(leadTransferee) { leadTransferee = 0 }
+        // The quorum may have shrunk.
+        if maybeCommit() {
+            broadcastAppend()
+        } else {
+            for pid in prs.progress.keys.sorted() where pid != id { sendAppend(to: pid, sendIfEmpty: false) }
+        }
+        return prs.confState
+    }
+}

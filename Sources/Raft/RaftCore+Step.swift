@@ -1,0 +1,232 @@
+/// Message handling: the term rules common to every role (§5.1, thesis 9.6
+/// PreVote, CheckQuorum lease), then the role's own `stepRole`.
+extension RaftCore {
+    func step(_ m: Message) throws {
+        if m.term == 0 {
+            // Local input (hup, beat, proposals, reads, transfer requests).
+        } else if m.term > term {
+            if m.type == .vote || m.type == .preVote {
+                let force = m.context == RaftCore.campaignTransferContext
+                // Leader stickiness: while we hear from a leader, ignore
+                // disruptive candidates (thesis 4.2.3) unless it is a transfer.
+                let inLease = checkQuorum && lead != 0 && electionElapsedTicks < electionTimeoutTicks
+                if !force && inLease { return }
+            }
+            switch m.type {
+            case .preVote:
+                break // never changes our term
+            case .preVoteResp where !m.reject:
+                break // the term is bumped once a quorum granted
+            case .app, .heartbeat, .snap:
+                becomeFollower(term: m.term, lead: m.from)
+            default:
+                becomeFollower(term: m.term, lead: 0)
+            }
+        } else if m.term < term {
+            if (checkQuorum || preVote) && (m.type == .heartbeat || m.type == .app) {
+                // A stale leader (e.g. back from a partition) learns our term
+                // and steps down; without this it could stay deaf forever
+                // because we ignore its lower-term messages.
+                send(Message(type: .appResp, to: m.from))
+            } else if m.type == .preVote {
+                send(Message(type: .preVoteResp, to: m.from, term: term, reject: true))
+            }
+            return
+        }
+
+        switch m.type {
+        case .hup:
+            hup(transfer: m.context == RaftCore.campaignTransferContext)
+        case .vote, .preVote:
+            handleVoteRequest(m)
+        default:
+            try stepRole(self)(m)
+        }
+    }
+
+    private func hup(transfer: Bool) {
+        guard role != .leader, isPromotable else { return }
+        // A committed but unapplied conf change could change who may vote;
+        // wait until it is applied.
+        if log.committed > log.applied,
+           let ents = log.slice(log.applied + 1, log.committed + 1, maxSizeBytes: Int.max),
+           ents.contains(where: { $0.type == .confChange }) {
+            return
+        }
+        if transfer {
+            campaign(.transfer)
+        } else {
+            campaign(preVote ? .preElection : .election)
+        }
+    }
+
+    private func handleVoteRequest(_ m: Message) {
+        let canVote = vote == m.from
+            || (vote == 0 && lead == 0)
+            || (m.type == .preVote && m.term > term)
+        let upToDate = faults.voteIgnoringLog || log.isUpToDate(lastIndex: m.index, term: m.logTerm)
+        if canVote && upToDate {
+            // Granting answers with the request's term so the candidate accepts it.
+            send(Message(type: m.type.voteResponse, to: m.from, term: m.term))
+            if m.type == .vote {
+                electionElapsedTicks = 0
+                vote = m.from
+            }
+        } else {
+            send(Message(type: m.type.voteResponse, to: m.from, term: term, reject: true))
+        }
+    }
+
+    // MARK: roles
+
+    func stepFollower(_ m: Message) throws {
+        switch m.type {
+        case .prop:
+            guard lead != 0 else { throw RaftError.proposalDropped }
+            var f = m
+            f.to = lead
+            send(f)
+        case .app:
+            electionElapsedTicks = 0
+            lead = m.from
+            handleAppendEntries(m)
+        case .heartbeat:
+            electionElapsedTicks = 0
+            lead = m.from
+            handleHeartbeat(m)
+        case .snap:
+            electionElapsedTicks = 0
+            lead = m.from
+            handleSnapshot(m)
+        case .transferLeader:
+            guard lead != 0 else { return }
+            var f = m
+            f.to = lead
+            msgs.append(f) // keep `from` = the transferee
+        case .timeoutNow:
+            // Leadership transfer: campaign at once, skipping PreVote.
+            hup(transfer: true)
+        case .readIndex:
+            guard lead != 0 else { return }
+            var f = m
+            f.to = lead
+            send(f)
+        case .readIndexResp:
+            readStates.append(ReadState(index: m.index, context: m.context))
+        default:
+            break
+        }
+    }
+
+    func stepCandidate(_ m: Message) throws {
+        let myResponse: MessageType = role == .preCandidate ? .preVoteResp : .voteResp
+        switch m.type {
+        case .prop:
+            throw RaftError.proposalDropped
+        case .app:
+            becomeFollower(term: m.term, lead: m.from)
+            handleAppendEntries(m)
+        case .heartbeat:
+            becomeFollower(term: m.term, lead: m.from)
+            handleHeartbeat(m)
+        case .snap:
+            becomeFollower(term: m.term, lead: m.from)
+            handleSnapshot(m)
+        case myResponse:
+            switch poll(m.from, m.type, granted: !m.reject) {
+            case .won:
+                if role == .preCandidate {
+                    campaign(.election)
+                } else {
+                    becomeLeader()
+                    broadcastAppend()
+                }
+            case .lost:
+                becomeFollower(term: term, lead: 0)
+            case .pending:
+                break
+            }
+        default:
+            break
+        }
+    }
+
+    func stepLeader(_ m: Message) throws {
+        switch m.type {
+        case .beat:
+            broadcastHeartbeat(context: readOnly.lastPendingContext ?? [])
+            return
+        case .checkQuorum:
+            if !prs.quorumActive(selfID: id) { becomeFollower(term: term, lead: 0) }
+            for (pid, pr) in prs.progress where pid != id { pr.recentActive = false }
+            return
+        case .prop:
+            try handleProposal(m)
+            return
+        case .readIndex:
+            handleReadIndex(m)
+            return
+        default:
+            break
+        }
+
+        guard let pr = prs.progress[m.from] else { return }
+        switch m.type {
+        case .appResp:
+            handleAppendResponse(m, pr)
+        case .heartbeatResp:
+            pr.recentActive = true
+            pr.probeSent = false
+            if pr.state == .replicate && pr.inflights.isFull { pr.inflights.freeFirstOne() }
+            if pr.match < log.lastIndex { sendAppend(to: m.from) }
+            if !m.context.isEmpty { handleReadAck(from: m.from, context: m.context) }
+        case .snapStatus:
+            guard pr.state == .snapshot else { return }
+            if m.reject { pr.pendingSnapshot = 0 }
+            pr.becomeProbe()
+            // Wait for a heartbeat reply (or an append reply) before probing.
+            pr.probeSent = true
+        case .unreachable:
+            if pr.state == .replicate { pr.becomeProbe() }
+        case .transferLeader:
+            handleTransferLeader(m, pr)
+        default:
+            break
+        }
+    }
+
+    private func handleProposal(_ m: Message) throws {
+        guard !m.entries.isEmpty else { return }
+        guard prs.progress[id] != nil, leadTransferee == 0 else { throw RaftError.proposalDropped }
+        var ents = m.entries
+        for i in ents.indices where ents[i].type == .confChange {
+            if pendingConfIndex > log.applied {
+                // One change at a time: replace the extra change by a no-op
+                // so the caller's proposal still gets an index.
+                ents[i] = Entry(term: 0, index: 0)
+            } else {
+                pendingConfIndex = log.lastIndex + UInt64(i) + 1
+            }
+        }
+        guard appendEntries(ents) else { throw RaftError.proposalDropped }
+        broadcastAppend()
+    }
+
+    private func handleTransferLeader(_ m: Message, _ pr: Progress) {
+        let transferee = m.from
+        guard !pr.isLearner else { return }
+        if leadTransferee != 0 {
+            if leadTransferee == transferee { return }
+            leadTransferee = 0
+        }
+        guard transferee != id else { return }
+        // The transfer must finish within an election timeout (see tickHeartbeat).
+        electionElapsedTicks = 0
+        leadTransferee = transferee
+        if pr.match == log.lastIndex {
+            send(Message(type: .timeoutNow, to: transferee))
+        } else {
+            sendAppend(to: transferee)
+        }
+    }
+}

@@ -1,0 +1,51 @@
+public enum RaftRole: String, Sendable, Hashable {
+    case follower
+    case preCandidate
+    case candidate
+    case leader
+}
+
+/// State that is useful to know but need not be persisted.
+public struct SoftState: Sendable, Hashable {
+    /// The leader this node knows of, 0 for none.
+    public var lead: UInt64
+    public var role: RaftRole
+
+    public init(lead: UInt64, role: RaftRole) {
+        self.lead = lead
+        self.role = role
+    }
+}
+
+/// A snapshot of a node's state for monitoring and tests.
+public struct RaftStatus: Sendable {
+    public var id: UInt64
+    public var lead: UInt64
+    public var term: UInt64
+    public var vote: UInt64
+    public var commit: UInt64
+    public var applied: UInt64
+    public var role: RaftRole
+    public var leadTransferee: UInt64
+    public var confState: ConfState
+    /// Per peer (including self); only filled on the leader.
+    public var progress: [UInt64: ProgressStatus]
+}
+
+/// A small deterministic PRNG (SplitMix64): each node owns one, seeded from
+/// the config, so runs replay exactly.
+struct SplitMix64 {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    mutating func next(below n: Int) -> Int { Int(next() % UInt64(n)) }
+}

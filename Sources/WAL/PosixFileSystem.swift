@@ -1,0 +1,144 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The real file system: `pwrite`, `fdatasync`, `posix_fallocate`, `rename`, directory `fsync`.
+public final class PosixFileSystem: WALFileSystem, @unchecked Sendable {
+    public init() {}
+
+    public func listDirectory(_ path: String) throws -> [String] {
+        guard let d = opendir(path) else { throw WALError.io(op: "opendir", path: path, errno: errno) }
+        defer { closedir(d) }
+        var names: [String] = []
+        while let ent = readdir(d) {
+            let name = withUnsafePointer(to: ent.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    public func fileExists(_ path: String) -> Bool {
+        access(path, F_OK) == 0
+    }
+
+    public func createDirectory(_ path: String) throws {
+        if fileExists(path) { return }
+        let parent = parentDirectory(path)
+        if !parent.isEmpty && parent != path { try createDirectory(parent) }
+        if mkdir(path, 0o700) != 0 && errno != EEXIST {
+            throw WALError.io(op: "mkdir", path: path, errno: errno)
+        }
+        if !parent.isEmpty { try syncDirectory(parent) }
+    }
+
+    public func openFile(_ path: String, create: Bool) throws -> any WALFile {
+        let flags = create ? (O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC) : (O_RDWR | O_CLOEXEC)
+        let fd = open(path, flags, 0o600)
+        if fd < 0 { throw WALError.io(op: "open", path: path, errno: errno) }
+        return PosixFile(fd: fd, path: path)
+    }
+
+    public func readFile(_ path: String) throws -> [UInt8] {
+        let f = try openFile(path, create: false)
+        defer { try? f.close() }
+        return try f.read(at: 0, count: Int(try f.size()))
+    }
+
+    public func rename(_ from: String, to: String) throws {
+        if Glibc.rename(from, to) != 0 { throw WALError.io(op: "rename", path: from, errno: errno) }
+    }
+
+    public func removeFile(_ path: String) throws {
+        if unlink(path) != 0 { throw WALError.io(op: "unlink", path: path, errno: errno) }
+    }
+
+    public func syncDirectory(_ path: String) throws {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd < 0 { throw WALError.io(op: "open dir", path: path, errno: errno) }
+        defer { Glibc.close(fd) }
+        if fsync(fd) != 0 { throw WALError.io(op: "fsync dir", path: path, errno: errno) }
+    }
+}
+
+func parentDirectory(_ path: String) -> String {
+    guard let slash = path.lastIndex(of: "/") else { return "" }
+    if slash == path.startIndex { return "/" }
+    return String(path[..<slash])
+}
+
+final class PosixFile: WALFile {
+    private var fd: Int32
+    let path: String
+
+    init(fd: Int32, path: String) {
+        self.fd = fd
+        self.path = path
+    }
+
+    deinit { if fd >= 0 { Glibc.close(fd) } }
+
+    func write(_ bytes: [UInt8], at offset: UInt64) throws {
+        try bytes.withUnsafeBytes { buf in
+            var done = 0
+            while done < buf.count {
+                let n = pwrite(fd, buf.baseAddress! + done, buf.count - done, off_t(offset) + off_t(done))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw WALError.io(op: "pwrite", path: path, errno: errno)
+                }
+                done += n
+            }
+        }
+    }
+
+    func read(at offset: UInt64, count: Int) throws -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        var done = 0
+        try out.withUnsafeMutableBytes { buf in
+            while done < count {
+                let n = pread(fd, buf.baseAddress! + done, count - done, off_t(offset) + off_t(done))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw WALError.io(op: "pread", path: path, errno: errno)
+                }
+                if n == 0 { break }
+                done += n
+            }
+        }
+        if done < count { out.removeLast(count - done) }
+        return out
+    }
+
+    func size() throws -> UInt64 {
+        var st = stat()
+        if fstat(fd, &st) != 0 { throw WALError.io(op: "fstat", path: path, errno: errno) }
+        return UInt64(st.st_size)
+    }
+
+    func sync() throws {
+        if fdatasync(fd) != 0 { throw WALError.io(op: "fdatasync", path: path, errno: errno) }
+    }
+
+    func truncate(to size: UInt64) throws {
+        if ftruncate(fd, off_t(size)) != 0 { throw WALError.io(op: "ftruncate", path: path, errno: errno) }
+    }
+
+    func preallocate(_ size: UInt64) throws {
+        // posix_fallocate returns the error number instead of setting errno.
+        let rc = posix_fallocate(fd, 0, off_t(size))
+        if rc != 0 && rc != EOPNOTSUPP && rc != EINVAL {
+            throw WALError.io(op: "posix_fallocate", path: path, errno: rc)
+        }
+    }
+
+    func close() throws {
+        guard fd >= 0 else { return }
+        let rc = Glibc.close(fd)
+        fd = -1
+        if rc != 0 { throw WALError.io(op: "close", path: path, errno: errno) }
+    }
+}

@@ -1,0 +1,150 @@
+import Raft
+
+/// One logical WAL record. See README.md for the byte layout.
+enum WALRecord: Equatable {
+    /// Opaque caller bytes (member id, cluster id), first record of every segment.
+    case metadata([UInt8])
+    case entry(Entry)
+    case hardState(HardState)
+    case snapshot(WALSnapshotMarker)
+
+    var typeCode: UInt8 {
+        switch self {
+        case .metadata: return 1
+        case .entry: return 2
+        case .hardState: return 3
+        case .snapshot: return 4
+        }
+    }
+}
+
+/// Record framing: 16-byte header, body, zero padding to an 8-byte boundary.
+///
+///     0..<8   length field (UInt64 LE): bits 0..55 body length N;
+///             if padding p > 0, the top byte is 0x80 | p
+///     8..<12  CRC-32C (UInt32 LE) of bytes 0..<8 followed by bytes 12..<16+N
+///     12      record type (1 metadata, 2 entry, 3 hard state, 4 snapshot marker)
+///     13..<16 zero
+///     16..<16+N body, then p zero bytes
+///
+/// Frames start at 8-byte-aligned offsets, so the length field never
+/// straddles a sector and cannot be torn. A zero length field marks the end of
+/// the written part of a (preallocated, zero-filled) segment.
+enum RecordCodec {
+    static let headerBytes = 16
+    static let sectorBytes = 512
+    /// Largest accepted body; anything larger is treated as corruption.
+    static let maxBodyBytes = 1 << 40
+
+    static func encode(_ r: WALRecord, into out: inout [UInt8]) {
+        var body = ByteWriter()
+        switch r {
+        case .metadata(let m): body.raw(m)
+        case .entry(let e):
+            body.u64(e.term)
+            body.u64(e.index)
+            body.u8(e.type.rawValue)
+            body.raw(e.data)
+        case .hardState(let h):
+            body.u64(h.term)
+            body.u64(h.vote)
+            body.u64(h.commit)
+        case .snapshot(let m):
+            body.u64(m.index)
+            body.u64(m.term)
+        }
+        let n = body.bytes.count
+        let pad = (8 - n % 8) % 8
+        var lenField = UInt64(n)
+        if pad > 0 { lenField |= UInt64(0x80 | pad) << 56 }
+        var header = ByteWriter()
+        header.u64(lenField)
+        header.u32(0)
+        header.u8(r.typeCode)
+        header.raw([0, 0, 0])
+        var crc = header.bytes.withUnsafeBytes { CRC32C.update(0, UnsafeRawBufferPointer(rebasing: $0[0..<8])) }
+        crc = header.bytes.withUnsafeBytes { CRC32C.update(crc, UnsafeRawBufferPointer(rebasing: $0[12..<16])) }
+        crc = body.bytes.withUnsafeBytes { CRC32C.update(crc, $0) }
+        withUnsafeBytes(of: crc.littleEndian) { c in
+            for i in 0..<4 { header.bytes[8 + i] = c[i] }
+        }
+        out.append(contentsOf: header.bytes)
+        out.append(contentsOf: body.bytes)
+        if pad > 0 { out.append(contentsOf: repeatElement(0, count: pad)) }
+    }
+
+    static func encode(_ r: WALRecord) -> [UInt8] {
+        var out: [UInt8] = []
+        encode(r, into: &out)
+        return out
+    }
+
+    enum Decoded {
+        case record(WALRecord, next: Int)
+        /// A zero length field: nothing was written from here on.
+        case end
+        /// A frame that fails. `torn` when it looks like an interrupted write
+        /// (runs past the end of the file, or a whole sector of it is zero).
+        case bad(reason: String, torn: Bool)
+    }
+
+    /// Decodes the frame at `offset` (8-byte aligned) of a segment's bytes.
+    static func decode(_ b: [UInt8], at offset: Int) -> Decoded {
+        if offset + 8 > b.count { return offset == b.count ? .end : .bad(reason: "truncated length field", torn: true) }
+        let lenField = readLE64(b, offset)
+        if lenField == 0 { return .end }
+        let n = Int(lenField & 0x00FF_FFFF_FFFF_FFFF)
+        let top = UInt8(lenField >> 56)
+        let pad = top & 0x80 != 0 ? Int(top & 0x7F) : 0
+        guard top == 0 || (pad > 0 && pad < 8), n <= maxBodyBytes, (n + pad) % 8 == 0 else {
+            return .bad(reason: "invalid length field 0x\(String(lenField, radix: 16))", torn: false)
+        }
+        let end = offset + headerBytes + n + pad
+        if end > b.count {
+            return .bad(reason: "record of \(n) bytes runs past the end of the file (\(b.count) bytes)", torn: true)
+        }
+        let stored = readLE32(b, offset + 8)
+        let crc = b.withUnsafeBytes { p -> UInt32 in
+            let c = CRC32C.update(0, UnsafeRawBufferPointer(rebasing: p[offset..<offset + 8]))
+            return CRC32C.update(c, UnsafeRawBufferPointer(rebasing: p[offset + 12..<offset + headerBytes + n]))
+        }
+        if crc != stored {
+            return .bad(reason: "CRC mismatch (stored 0x\(String(stored, radix: 16)), computed 0x\(String(crc, radix: 16)))",
+                        torn: hasZeroSector(b, from: offset, to: offset + headerBytes + n))
+        }
+        let type = b[offset + 12]
+        var r = ByteReader(b, at: offset + headerBytes)
+        let bodyEnd = offset + headerBytes + n
+        do {
+            let rec: WALRecord
+            switch type {
+            case 1: rec = .metadata(try r.raw(n))
+            case 2:
+                let term = try r.u64(), index = try r.u64(), t = try r.u8()
+                guard let et = EntryType(rawValue: t) else {
+                    return .bad(reason: "unknown entry type \(t)", torn: false)
+                }
+                rec = .entry(Entry(term: term, index: index, type: et, data: try r.raw(bodyEnd - r.pos)))
+            case 3: rec = .hardState(HardState(term: try r.u64(), vote: try r.u64(), commit: try r.u64()))
+            case 4: rec = .snapshot(WALSnapshotMarker(index: try r.u64(), term: try r.u64()))
+            default: return .bad(reason: "unknown record type \(type)", torn: false)
+            }
+            guard r.pos == bodyEnd else { return .bad(reason: "record type \(type) has \(bodyEnd - r.pos) extra bytes", torn: false) }
+            return .record(rec, next: end)
+        } catch {
+            return .bad(reason: "record type \(type) body too short (\(n) bytes)", torn: false)
+        }
+    }
+
+    /// True if some sector-aligned chunk of `[from, to)` is all zero: the
+    /// signature of a write that was interrupted before that sector reached disk.
+    static func hasZeroSector(_ b: [UInt8], from: Int, to: Int) -> Bool {
+        var start = from
+        while start < to {
+            let chunkEnd = min(to, (start / sectorBytes + 1) * sectorBytes)
+            if b[start..<chunkEnd].allSatisfy({ $0 == 0 }) { return true }
+            start = chunkEnd
+        }
+        return false
+    }
+}

@@ -1,0 +1,88 @@
+import Logging
+import Raft
+
+/// Raft snapshot files in one directory (`<data-dir>/member/snap`), named
+/// `%016x-%016x.snap` of (term, index), written atomically (temp file, fsync,
+/// rename, directory fsync). Keeps the newest `maxSnapshots` files.
+///
+/// Thread-safety: a store is used by one thread at a time (the Raft loop).
+public final class SnapshotStore: @unchecked Sendable {
+    public let dir: String
+    public let maxSnapshots: Int
+    let fs: any WALFileSystem
+    let logger: Logger
+
+    public convenience init(dir: String, maxSnapshots: Int = 5) throws {
+        try self.init(dir: dir, maxSnapshots: maxSnapshots, fileSystem: PosixFileSystem())
+    }
+
+    public init(dir: String, maxSnapshots: Int = 5, fileSystem: any WALFileSystem,
+                logger: Logger = Logger(label: "swift-etcd.snap")) throws {
+        self.dir = dir
+        self.maxSnapshots = max(1, maxSnapshots)
+        self.fs = fileSystem
+        self.logger = logger
+        try fs.createDirectory(dir)
+    }
+
+    static func fileName(term: UInt64, index: UInt64) -> String {
+        SegmentName.hex16(term) + "-" + SegmentName.hex16(index) + ".snap"
+    }
+
+    /// Snapshot file names, newest (highest index, then term) first.
+    public func fileNames() throws -> [String] {
+        let names = try fs.listDirectory(dir).filter { $0.hasSuffix(".snap") }
+        func key(_ n: String) -> (UInt64, UInt64) {
+            let parts = n.dropLast(5).split(separator: "-")
+            guard parts.count == 2, let t = UInt64(parts[0], radix: 16), let i = UInt64(parts[1], radix: 16) else { return (0, 0) }
+            return (i, t)
+        }
+        return names.sorted { key($0) > key($1) }
+    }
+
+    /// Writes `s` durably and then deletes all but the newest `maxSnapshots` files.
+    public func save(_ s: Snapshot) throws {
+        let name = Self.fileName(term: s.metadata.term, index: s.metadata.index)
+        try fs.writeFileAtomically(dir: dir, name: name, bytes: SnapshotCodec.encode(s))
+        let names = try fileNames()
+        if names.count > maxSnapshots {
+            for old in names[maxSnapshots...] {
+                try fs.removeFile(dir + "/" + old)
+                logger.info("snap: removed old snapshot \(old)")
+            }
+            try fs.syncDirectory(dir)
+        }
+    }
+
+    /// Loads one file; throws `.corruptSnapshot` naming it if it does not verify.
+    public func load(fileName: String) throws -> Snapshot {
+        let path = dir + "/" + fileName
+        let s = try SnapshotCodec.decode(try fs.readFile(path), file: path)
+        guard Self.fileName(term: s.metadata.term, index: s.metadata.index) == fileName else {
+            throw WALError.corruptSnapshot(file: path, reason: "contents (term \(s.metadata.term), index \(s.metadata.index)) do not match the file name")
+        }
+        return s
+    }
+
+    /// The newest snapshot that verifies and, if `validMarkers` is given, has
+    /// a matching WAL marker. Unreadable files are skipped with a warning and
+    /// renamed to `*.broken` so they are not tried again. Nil if none.
+    public func loadNewest(validMarkers: [WALSnapshotMarker]?) throws -> Snapshot? {
+        let valid = validMarkers.map(Set.init)
+        for name in try fileNames() {
+            let s: Snapshot
+            do {
+                s = try load(fileName: name)
+            } catch let e as WALError {
+                logger.warning("snap: skipping unreadable snapshot: \(e)")
+                try? fs.rename(dir + "/" + name, to: dir + "/" + name + ".broken")
+                continue
+            }
+            if let valid, !valid.contains(WALSnapshotMarker(index: s.metadata.index, term: s.metadata.term)) {
+                continue
+            }
+            return s
+        }
+        return nil
+    }
+}

@@ -1,0 +1,149 @@
+import Raft
+
+extension WAL {
+    /// Appends `entries` then `hardState` (if any); returns once they are on
+    /// disk (fdatasync). Concurrent callers share one write and one fsync.
+    public func save(hardState: HardState?, entries: [Entry]) throws {
+        let hs = hardState.flatMap { $0.isEmpty ? nil : $0 }
+        if hs == nil && entries.isEmpty { return }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(entries.reduce(64) { $0 + $1.data.count + 48 })
+        for e in entries { RecordCodec.encode(.entry(e), into: &bytes) }
+        if let hs { RecordCodec.encode(.hardState(hs), into: &bytes) }
+        try commit(bytes, hardState: hs, lastIndex: entries.last.map { last in { _ in last.index } })
+    }
+
+    /// Records that a snapshot at `m` exists; durable on return. Write the
+    /// snapshot file first, then this marker, then release segments.
+    public func saveSnapshotMarker(_ m: WALSnapshotMarker) throws {
+        try commit(RecordCodec.encode(.snapshot(m)), hardState: nil, lastIndex: { max($0, m.index) })
+    }
+
+    /// Queues `bytes` and waits until they are durable, flushing if no one else is.
+    /// `lastIndex` maps the queued log tail index to the tail after these records.
+    func commit(_ bytes: [UInt8], hardState: HardState?, lastIndex: ((UInt64) -> UInt64)?) throws {
+        monitor.lock()
+        defer { monitor.unlock() }
+        try checkWritable()
+        queued.append(contentsOf: bytes)
+        if let hardState { queuedHardState = hardState }
+        if let lastIndex { queuedLastIndex = lastIndex(queuedLastIndex) }
+        let myBatch = fillingBatch
+        while durableBatch < myBatch {
+            if let poison { throw WALError.fsyncFailed(underlying: poison) }
+            if busy {
+                monitor.wait()
+                continue
+            }
+            // Become the flusher for everything queued so far.
+            busy = true
+            let batch = queued, hs = queuedHardState, last = queuedLastIndex, id = fillingBatch
+            queued = []
+            queuedHardState = nil
+            fillingBatch += 1
+            monitor.unlock()
+            let failure: String?
+            do {
+                try flush(batch, hardState: hs, lastIndex: last)
+                failure = nil
+            } catch {
+                failure = "\(error)"
+            }
+            monitor.lock()
+            busy = false
+            if let failure {
+                poison = failure
+                logger.critical("wal: write failed, refusing all further writes: \(failure)")
+            } else {
+                durableBatch = id
+            }
+            monitor.broadcast()
+        }
+    }
+
+    /// Must hold the monitor.
+    func checkWritable() throws {
+        if let poison { throw WALError.fsyncFailed(underlying: poison) }
+        if isClosed { throw WALError.closed }
+    }
+
+    /// Writer-only: one write + one fdatasync, then a cut if the segment is full.
+    private func flush(_ batch: [UInt8], hardState: HardState?, lastIndex: UInt64) throws {
+        guard let file else { throw WALError.closed }
+        try file.write(batch, at: offset)
+        offset += UInt64(batch.count)
+        try file.sync()
+        if let hardState { writtenHardState = hardState }
+        writtenLastIndex = lastIndex
+        if offset >= options.segmentBytes { try cut() }
+    }
+
+    /// Writer-only: seals the current segment at its written size and starts
+    /// the next one, named after the next expected index, with the metadata
+    /// and the latest durable hard state at its head.
+    private func cut() throws {
+        guard let file else { throw WALError.closed }
+        try file.truncate(to: offset)
+        try file.sync()
+        let cur = segments[segments.count - 1]
+        let next = SegmentName(sequence: cur.sequence + 1, firstIndex: writtenLastIndex + 1)
+        var head: [UInt8] = []
+        RecordCodec.encode(.metadata(metadata), into: &head)
+        if !writtenHardState.isEmpty { RecordCodec.encode(.hardState(writtenHardState), into: &head) }
+        let newFile = try WAL.createSegment(fs: fs, dir: dir, name: next, head: head, preallocate: options.segmentBytes)
+        try? file.close()
+        self.file = newFile
+        segments.append(next)
+        offset = UInt64(head.count)
+        logger.info("wal: cut segment \(next)")
+    }
+
+    /// Runs `body` with exclusive use of the writer fields.
+    func withWriter<T>(_ body: () throws -> T) throws -> T {
+        monitor.lock()
+        while busy { monitor.wait() }
+        do { try checkWritable() } catch { monitor.unlock(); throw error }
+        busy = true
+        monitor.unlock()
+        defer {
+            monitor.lock()
+            busy = false
+            monitor.broadcast()
+            monitor.unlock()
+        }
+        return try body()
+    }
+
+    /// Deletes the oldest segments whose entries all lie below `index` (the
+    /// next segment starts at or before it), keeping at least
+    /// `options.maxSegments` files. Call after the snapshot at `index` and its
+    /// marker are durable.
+    public func releaseSegments(before index: UInt64) throws {
+        try withWriter {
+            var removed = 0
+            while segments.count > max(1, options.maxSegments), segments.count >= 2, segments[1].firstIndex <= index {
+                let path = dir + "/" + segments[0].description
+                try fs.removeFile(path)
+                segments.removeFirst()
+                removed += 1
+                logger.info("wal: released \(path)")
+            }
+            if removed > 0 { try fs.syncDirectory(dir) }
+        }
+    }
+
+    /// Closes the current segment. Further calls throw `.closed`.
+    public func close() throws {
+        try withWriter {
+            monitor.withLock { isClosed = true }
+            let f = file
+            file = nil
+            try f?.close()
+        }
+    }
+
+    /// Names of the current segment files, oldest first (for tests and tools).
+    public var segmentFileNames: [String] {
+        (try? withWriter { segments.map(\.description) }) ?? []
+    }
+}

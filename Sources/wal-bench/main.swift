@@ -1,0 +1,1 @@
+print("wal-bench: not yet")

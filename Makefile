@@ -47,7 +47,8 @@ sim: deps
 protos:
 	./scripts/gen-protos.sh
 
-bench: bench-wire bench-raft bench-wal
+bench: deps-test release bench-wire bench-raft bench-wal
+	./scripts/bench.sh
 
 bench-wire: deps-test release
 	./scripts/bench-wire.sh

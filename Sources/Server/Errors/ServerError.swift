@@ -1,0 +1,27 @@
+import GRPCWire
+import Raft
+
+/// Errors the server layer answers with, carrying etcd's exact gRPC code and
+/// message (etcdserver/api/v3rpc/rpctypes) so clients react as with etcd:
+/// clientv3 retries Unavailable, etcdctl prints the message.
+struct ServerError: Error, Equatable, CustomStringConvertible {
+    var code: GRPCStatus.Code
+    var message: String
+
+    var description: String { message }
+    var status: GRPCStatus { GRPCStatus(code, message) }
+
+    static let stopped = ServerError(code: .unavailable, message: "etcdserver: server stopped")
+    static let noLeader = ServerError(code: .unavailable, message: "etcdserver: no leader")
+    static let leaderChanged = ServerError(code: .unavailable, message: "etcdserver: leader changed")
+    static let timeout = ServerError(code: .unavailable, message: "etcdserver: request timed out")
+    static let requestTooLarge = ServerError(code: .invalidArgument, message: "etcdserver: request is too large")
+    static let corruptEntry = ServerError(code: .internal, message: "etcdserver: unexpected request in raft entry")
+
+    /// Raft refused a proposal: no leader (or a transfer in progress); the
+    /// client's retry will find the new leader.
+    static func from(raft error: Error) -> ServerError {
+        if let raftError = error as? RaftError, raftError == .proposalDropped { return .noLeader }
+        return ServerError(code: .unknown, message: "\(error)")
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import Logging
+import Raft
+import WAL
+
+/// Who this member is and which cluster it belongs to; persisted as the WAL
+/// metadata so a restarted member ignores the `--initial-cluster*` flags and
+/// recovers its identity from disk, as etcd does.
+struct MemberMetadata: Equatable {
+    var memberID: UInt64
+    var clusterID: UInt64
+
+    var encoded: [UInt8] {
+        (0..<16).map { i in UInt8(truncatingIfNeeded: (i < 8 ? memberID : clusterID) >> (56 - 8 * UInt64(i % 8))) }
+    }
+
+    init(memberID: UInt64, clusterID: UInt64) {
+        self.memberID = memberID
+        self.clusterID = clusterID
+    }
+
+    init(decoding bytes: [UInt8]) throws {
+        guard bytes.count >= 16 else { throw StartupError("WAL metadata is \(bytes.count) bytes, expected 16: not a swift-etcd data dir?") }
+        memberID = bytes[0..<8].reduce(0) { $0 << 8 | UInt64($1) }
+        clusterID = bytes[8..<16].reduce(0) { $0 << 8 | UInt64($1) }
+    }
+}
+
+struct StartupError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The member's directories, laid out as etcd's (`member/wal`, `member/snap`).
+struct DataDirLayout {
+    let dataDir: String
+    var memberDir: String { dataDir + "/member" }
+    var walDir: String { memberDir + "/wal" }
+    var snapDir: String { memberDir + "/snap" }
+    /// The MVCC store (LMDB), next to the Raft snapshots as etcd keeps `snap/db`.
+    var dbPath: String { snapDir + "/db" }
+}
+
+/// Opens or creates the Raft state of a member: the newest valid snapshot,
+/// the WAL after it, and a `RawNode` restarted (or bootstrapped) from them.
+struct RestoredNode {
+    var node: RawNode
+    var storage: MemoryStorage
+    var wal: WAL
+    var snapshots: SnapshotStore
+    var metadata: MemberMetadata
+    var confState: ConfState
+    var snapshotIndex: UInt64
+    var isNew: Bool
+
+    static func open(layout: DataDirLayout, newMember: MemberMetadata, initialPeers: [UInt64],
+                     raftConfig: RaftConfig, logger: Logger) throws -> RestoredNode {
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: layout.snapDir, withIntermediateDirectories: true)
+        let snapshots = try SnapshotStore(dir: layout.snapDir)
+        let storage = MemoryStorage()
+        var config = raftConfig
+
+        guard WAL.exists(dir: layout.walDir) else {
+            let wal = try WAL.create(dir: layout.walDir, metadata: newMember.encoded)
+            config.applied = 0
+            var node = try RawNode(config: config, storage: storage)
+            try node.bootstrap(peers: initialPeers)
+            logger.info("started a new member", metadata: [
+                "member-id": "\(String(newMember.memberID, radix: 16))",
+                "cluster-id": "\(String(newMember.clusterID, radix: 16))",
+            ])
+            return RestoredNode(node: node, storage: storage, wal: wal, snapshots: snapshots, metadata: newMember,
+                                confState: ConfState(voters: initialPeers), snapshotIndex: 0, isNew: true)
+        }
+
+        let markers = try WAL.validSnapshotMarkers(dir: layout.walDir)
+        let snapshot = try snapshots.loadNewest(validMarkers: markers)
+        let marker = snapshot.map { WALSnapshotMarker(index: $0.metadata.index, term: $0.metadata.term) } ?? .zero
+        let opened = try WAL.open(dir: layout.walDir, from: marker)
+        let metadata = try MemberMetadata(decoding: opened.metadata)
+        if let snapshot { try storage.applySnapshot(snapshot) }
+        storage.setHardState(opened.hardState)
+        try storage.append(opened.entries)
+
+        // Raft re-delivers every committed entry after the snapshot: conf
+        // changes are applied to the node again (membership is not in the
+        // store), while the applier skips entries the store already holds
+        // (index ≤ its consistent index).
+        let snapshotIndex = snapshot?.metadata.index ?? 0
+        config.id = metadata.memberID
+        config.applied = snapshotIndex
+        let node = try RawNode(config: config, storage: storage)
+        let confState = node.status().confState
+        logger.info("restarted member from its data dir", metadata: [
+            "member-id": "\(String(metadata.memberID, radix: 16))",
+            "cluster-id": "\(String(metadata.clusterID, radix: 16))",
+            "commit-index": "\(opened.hardState.commit)",
+            "snapshot-index": "\(snapshotIndex)",
+            "entries": "\(opened.entries.count)",
+        ])
+        return RestoredNode(node: node, storage: storage, wal: opened.wal, snapshots: snapshots, metadata: metadata,
+                            confState: confState, snapshotIndex: snapshotIndex, isNew: false)
+    }
+}

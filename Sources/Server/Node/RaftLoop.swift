@@ -1,0 +1,287 @@
+import Foundation
+import Logging
+import Raft
+import WAL
+
+/// Sends Raft messages to peers. Single-member clusters use `NoPeers`.
+protocol PeerTransport: AnyObject, Sendable {
+    func send(_ messages: [Message])
+}
+
+final class NoPeers: PeerTransport {
+    func send(_ messages: [Message]) {}
+}
+
+/// What the loop hands committed normal entries to, on the loop thread, in
+/// log order. Conf change entries are applied by the loop itself.
+protocol CommittedEntryApplier: AnyObject {
+    func apply(_ entries: [Entry], term: UInt64)
+}
+
+/// A consistent view of the node for Status and headers.
+struct NodeStatus: Sendable {
+    var memberID: UInt64
+    var leader: UInt64
+    var term: UInt64
+    var commitIndex: UInt64
+    var appliedIndex: UInt64
+    var isLeader: Bool { leader == memberID && leader != 0 }
+}
+
+/// Drives the pure Raft core on one dedicated thread: ticks from a real
+/// clock, proposals and ReadIndex requests from any thread, and each `Ready`
+/// in the contract's order: persist (WAL, one fdatasync for the whole
+/// batch) → send → apply → advance.
+///
+/// Batching is where throughput comes from: while one Ready is being synced
+/// and applied, new proposals queue up in `mailbox` and go into the next
+/// Ready together.
+final class RaftLoop: @unchecked Sendable {
+    private struct Mailbox {
+        var proposals: [(id: UInt64, data: [UInt8])] = []
+        var reads: [UInt64] = []  // read batch ids waiting for a ReadIndex
+        var messages: [Message] = []
+        var stopping = false
+        var isEmpty: Bool { proposals.isEmpty && reads.isEmpty && messages.isEmpty && !stopping }
+    }
+
+    // Loop-thread state: only touched on `thread`.
+    private var node: RawNode
+    private let storage: MemoryStorage
+    private let wal: WAL
+    private let snapshots: SnapshotStore
+    private let snapshotPolicy: SnapshotPolicy
+    private var lastSnapshotIndex: UInt64
+    private var confState: ConfState
+    private var appliedIndex: UInt64
+    /// ReadIndex answers not yet servable: (index, batch id).
+    private var pendingReadStates: [(index: UInt64, batch: UInt64)] = []
+    private var readBatchSeq: UInt64 = 0
+
+    private let tickInterval: TimeInterval
+    private let transport: PeerTransport
+    weak var applier: CommittedEntryApplier?
+    private let logger: Logger
+    let memberID: UInt64
+
+    private let condition = NSCondition()
+    private var mailbox = Mailbox()  // guarded by `condition`
+
+    private let statusLock = NSLock()
+    private var publishedStatus: NodeStatus  // guarded by `statusLock`
+
+    /// Proposals that could not be proposed (no leader) or were applied.
+    let proposalWaits: WaitRegistry<Void>
+    /// ReadIndex batches: triggered once applied ≥ the read index.
+    let readWaits = WaitRegistry<UInt64>()
+    private var thread: Thread?
+    private let stopped = DispatchSemaphore(value: 0)
+
+    init(node: RawNode, storage: MemoryStorage, wal: WAL, snapshots: SnapshotStore, snapshotPolicy: SnapshotPolicy,
+         lastSnapshotIndex: UInt64, confState: ConfState, appliedIndex: UInt64, tickInterval: TimeInterval,
+         transport: PeerTransport, memberID: UInt64, proposalWaits: WaitRegistry<Void>, logger: Logger) {
+        self.node = node
+        self.storage = storage
+        self.wal = wal
+        self.snapshots = snapshots
+        self.snapshotPolicy = snapshotPolicy
+        self.lastSnapshotIndex = lastSnapshotIndex
+        self.confState = confState
+        self.appliedIndex = appliedIndex
+        self.tickInterval = tickInterval
+        self.transport = transport
+        self.memberID = memberID
+        self.proposalWaits = proposalWaits
+        self.logger = logger
+        let st = node.status()
+        publishedStatus = NodeStatus(memberID: memberID, leader: st.lead, term: st.term,
+                                     commitIndex: st.commit, appliedIndex: appliedIndex)
+    }
+
+    var status: NodeStatus { statusLock.withLock { publishedStatus } }
+
+    func start() {
+        let t = Thread { [self] in run() }
+        t.name = "raft-loop"
+        thread = t
+        t.start()
+    }
+
+    func stop() {
+        condition.withLock {
+            mailbox.stopping = true
+            condition.signal()
+        }
+        if thread != nil { stopped.wait() }
+        proposalWaits.failAll(ServerError.stopped)
+        readWaits.failAll(ServerError.stopped)
+    }
+
+    // MARK: requests from any thread
+
+    func propose(id: UInt64, data: [UInt8]) {
+        condition.withLock {
+            mailbox.proposals.append((id, data))
+            condition.signal()
+        }
+    }
+
+    /// Waits until this member may serve a linearizable read: the leader
+    /// confirmed its commit index and this member applied up to it.
+    func waitLinearizable() async throws {
+        let batch = condition.withLock { () -> UInt64 in
+            readBatchSeq &+= 1
+            return readBatchSeq
+        }
+        _ = try await readWaits.wait(id: batch) {
+            condition.withLock {
+                mailbox.reads.append(batch)
+                condition.signal()
+            }
+        }
+    }
+
+    func deliver(_ messages: [Message]) {
+        condition.withLock {
+            mailbox.messages.append(contentsOf: messages)
+            condition.signal()
+        }
+    }
+
+    // MARK: the loop
+
+    private func run() {
+        var nextTick = Date().addingTimeInterval(tickInterval)
+        campaignIfAlone()
+        while true {
+            let work: Mailbox = condition.withLock {
+                while mailbox.isEmpty && Date() < nextTick { _ = condition.wait(until: nextTick) }
+                let taken = mailbox
+                mailbox = Mailbox(stopping: mailbox.stopping)
+                return taken
+            }
+            if work.stopping { break }
+            let now = Date()
+            if now >= nextTick {
+                node.tick()
+                nextTick = now.addingTimeInterval(tickInterval)
+            }
+            for m in work.messages { try? node.step(m) }
+            for p in work.proposals {
+                do { try node.propose(p.data) } catch {
+                    proposalWaits.trigger(id: p.id, .failure(ServerError.from(raft: error)))
+                }
+            }
+            if !work.reads.isEmpty { requestReadIndex(batches: work.reads) }
+            while node.hasReady() { handle(node.ready()) }
+        }
+        stopped.signal()
+    }
+
+    /// One ReadIndex request serves every read that queued meanwhile: the
+    /// context names the newest batch; all batches up to it are answered.
+    private func requestReadIndex(batches: [UInt64]) {
+        let newest = batches.max()!
+        node.readIndex(context: Self.encode(newest))
+    }
+
+    /// A sole voter need not wait an election timeout (start-up, restart).
+    private func campaignIfAlone() {
+        while node.hasReady() { handle(node.ready()) }
+        if confState.voters == [memberID] && node.status().lead == 0 { try? node.campaign() }
+        while node.hasReady() { handle(node.ready()) }
+    }
+
+    private func handle(_ rd: Ready) {
+        do {
+            if let snap = rd.snapshot, !snap.isEmpty {
+                try snapshots.save(snap)
+                try wal.saveSnapshotMarker(WALSnapshotMarker(index: snap.metadata.index, term: snap.metadata.term))
+                try storage.applySnapshot(snap)
+                confState = snap.metadata.confState
+                lastSnapshotIndex = snap.metadata.index
+                appliedIndex = snap.metadata.index
+            }
+            if rd.hardState != nil || !rd.entries.isEmpty {
+                try wal.save(hardState: rd.hardState, entries: rd.entries)
+            }
+            if !rd.entries.isEmpty { try storage.append(rd.entries) }
+            if let hs = rd.hardState { storage.setHardState(hs) }
+        } catch {
+            // A failed fsync leaves the WAL in an unknown state: never carry on.
+            logger.critical("failed to persist raft state", metadata: ["error": "\(error)"])
+            fatalError("swift-etcd: failed to persist raft state: \(error)")
+        }
+        if !rd.messages.isEmpty { transport.send(rd.messages) }
+        apply(rd.committedEntries)
+        for rs in rd.readStates {
+            pendingReadStates.append((rs.index, Self.decode(rs.context)))
+        }
+        answerReads()
+        if let soft = rd.softState, soft.lead == 0 {
+            // Reads waiting on a leader that is gone must be retried by the client.
+            readWaits.failAll(ServerError.leaderChanged)
+            pendingReadStates.removeAll()
+        }
+        node.advance(rd)
+        publishStatus()
+        maybeSnapshot()
+    }
+
+    private func apply(_ entries: [Entry]) {
+        guard !entries.isEmpty else { return }
+        var normal: [Entry] = []
+        normal.reserveCapacity(entries.count)
+        for e in entries where e.index > appliedIndex {
+            if e.type == .confChange {
+                if let cc = try? ConfChange(decoding: e.data) { confState = node.applyConfChange(cc) }
+            }
+            normal.append(e)
+        }
+        if !normal.isEmpty { applier?.apply(normal, term: node.status().term) }
+        appliedIndex = max(appliedIndex, entries.last!.index)
+    }
+
+    private func answerReads() {
+        guard !pendingReadStates.isEmpty else { return }
+        var remaining: [(index: UInt64, batch: UInt64)] = []
+        for rs in pendingReadStates {
+            if rs.index <= appliedIndex {
+                // Every batch up to rs.batch asked before this ReadIndex was issued.
+                readWaits.triggerAll(upTo: rs.batch, .success(rs.index))
+            } else {
+                remaining.append(rs)
+            }
+        }
+        pendingReadStates = remaining
+    }
+
+    private func publishStatus() {
+        let st = node.status()
+        statusLock.withLock {
+            publishedStatus = NodeStatus(memberID: memberID, leader: st.lead, term: st.term,
+                                         commitIndex: st.commit, appliedIndex: appliedIndex)
+        }
+    }
+
+    private func maybeSnapshot() {
+        guard let decision = snapshotPolicy.decide(appliedIndex: appliedIndex, lastSnapshotIndex: lastSnapshotIndex) else { return }
+        do {
+            // The MVCC store persists itself (with its applied index), so the
+            // Raft snapshot only records the log position and membership.
+            let snap = try storage.createSnapshot(index: decision.snapshotIndex, confState: confState, data: [])
+            try snapshots.save(snap)
+            try wal.saveSnapshotMarker(WALSnapshotMarker(index: snap.metadata.index, term: snap.metadata.term))
+            if decision.compactIndex > 0 { try storage.compact(upTo: decision.compactIndex) }
+            try wal.releaseSegments(before: decision.compactIndex)
+            lastSnapshotIndex = decision.snapshotIndex
+            logger.info("saved snapshot", metadata: ["snapshot-index": "\(decision.snapshotIndex)",
+                                                    "compact-index": "\(decision.compactIndex)"])
+        } catch {
+            logger.error("failed to save snapshot", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private static func encode(_ v: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: v >> (56 - 8 * UInt64($0))) } }
+    private static func decode(_ b: [UInt8]) -> UInt64 { b.prefix(8).reduce(0) { $0 << 8 | UInt64($1) } }
+}

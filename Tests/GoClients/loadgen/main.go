@@ -1,0 +1,128 @@
+// loadgen runs one benchmark workload against an etcd endpoint through Go's
+// clientv3 and prints one line: "<workload> ops=N secs=S rate=R p50ms=A p99ms=B".
+//
+//	loadgen -endpoint 127.0.0.1:2379 -workload put -clients 100 -conns 10 -total 50000
+//
+// Workloads: put, range-lin, range-ser, txn-put, mixed (90% linearizable
+// range / 10% put), fill (put -total random 16-byte keys with 256-byte values).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"math/rand"
+	"os"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.etcd.io/etcd/clientv3"
+)
+
+var (
+	endpoint = flag.String("endpoint", "127.0.0.1:2379", "etcd endpoint")
+	workload = flag.String("workload", "put", "put|range-lin|range-ser|txn-put|mixed|fill")
+	clients  = flag.Int("clients", 1, "concurrent clients")
+	conns    = flag.Int("conns", 1, "gRPC connections shared by the clients")
+	total    = flag.Int("total", 10000, "requests in all")
+	keySize  = flag.Int("key-size", 8, "key bytes")
+	valSize  = flag.Int("val-size", 256, "value bytes")
+	keySpace = flag.Int("key-space", 1000, "distinct keys for put/range workloads")
+)
+
+func main() {
+	flag.Parse()
+	cs := make([]*clientv3.Client, *conns)
+	for i := range cs {
+		c, err := clientv3.New(clientv3.Config{Endpoints: []string{*endpoint}, DialTimeout: 5 * time.Second})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "loadgen:", err)
+			os.Exit(1)
+		}
+		cs[i] = c
+	}
+	value := string(make([]byte, *valSize))
+	keyOf := func(r *rand.Rand) string {
+		if *workload == "fill" {
+			b := make([]byte, 16)
+			r.Read(b)
+			return string(b)
+		}
+		return fmt.Sprintf("%0*d", *keySize, r.Intn(*keySpace))
+	}
+	// Ranges need something to read.
+	if *workload == "range-lin" || *workload == "range-ser" || *workload == "mixed" {
+		r := rand.New(rand.NewSource(1))
+		for i := 0; i < *keySpace; i++ {
+			if _, err := cs[0].Put(context.Background(), fmt.Sprintf("%0*d", *keySize, i), value); err != nil {
+				fmt.Fprintln(os.Stderr, "loadgen: preload:", err)
+				os.Exit(1)
+			}
+		}
+		_ = r
+	}
+
+	var next int64 = -1
+	var failures int64
+	latencies := make([][]time.Duration, *clients)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for c := 0; c < *clients; c++ {
+		wg.Add(1)
+		go func(c int) {
+			defer wg.Done()
+			cli := cs[c%len(cs)]
+			r := rand.New(rand.NewSource(int64(c) + 1))
+			for atomic.AddInt64(&next, 1) < int64(*total) {
+				t0 := time.Now()
+				var err error
+				ctx := context.Background()
+				switch w := *workload; {
+				case w == "put" || w == "fill":
+					_, err = cli.Put(ctx, keyOf(r), value)
+				case w == "range-lin":
+					_, err = cli.Get(ctx, keyOf(r))
+				case w == "range-ser":
+					_, err = cli.Get(ctx, keyOf(r), clientv3.WithSerializable())
+				case w == "txn-put":
+					k := keyOf(r)
+					_, err = cli.Txn(ctx).If(clientv3.Compare(clientv3.ModRevision(k), ">", -1)).Then(clientv3.OpPut(k, value)).Commit()
+				case w == "mixed":
+					if r.Intn(10) == 0 {
+						_, err = cli.Put(ctx, keyOf(r), value)
+					} else {
+						_, err = cli.Get(ctx, keyOf(r))
+					}
+				default:
+					fmt.Fprintln(os.Stderr, "loadgen: unknown workload", w)
+					os.Exit(2)
+				}
+				if err != nil {
+					atomic.AddInt64(&failures, 1)
+					continue
+				}
+				latencies[c] = append(latencies[c], time.Since(t0))
+			}
+		}(c)
+	}
+	wg.Wait()
+	secs := time.Since(start).Seconds()
+	var all []time.Duration
+	for _, l := range latencies {
+		all = append(all, l...)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+	pct := func(p float64) float64 {
+		if len(all) == 0 {
+			return 0
+		}
+		return float64(all[int(float64(len(all)-1)*p)].Microseconds()) / 1000
+	}
+	fmt.Printf("%s ops=%d failed=%d secs=%.2f rate=%.0f p50ms=%.2f p99ms=%.2f\n",
+		*workload, len(all), failures, secs, float64(len(all))/secs, pct(0.5), pct(0.99))
+	if failures > 0 {
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,71 @@
+/// Splits a gRPC request body into messages: each is a 1-byte compressed flag,
+/// a 4-byte big-endian length, then that many bytes.
+///
+/// Invariant: `buffer[readIndex...]` holds the bytes received but not yet
+/// returned; at most one message plus one frame's worth is ever buffered
+/// because callers drain `next()` after each `append`.
+struct GRPCMessageDeframer {
+    /// Largest accepted message, bytes (grpc's receive limit).
+    let maxMessageBytes: Int
+    private var buffer: [UInt8] = []
+    private var readIndex = 0
+
+    init(maxMessageBytes: Int) {
+        self.maxMessageBytes = maxMessageBytes
+    }
+
+    /// Bytes held that do not yet form a complete message.
+    var bufferedBytes: Int { buffer.count - readIndex }
+
+    mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        if readIndex == buffer.count {
+            buffer.removeAll(keepingCapacity: true)
+            readIndex = 0
+        } else if readIndex > 4096 && readIndex * 2 > buffer.count {
+            buffer.removeFirst(readIndex)
+            readIndex = 0
+        }
+        buffer.append(contentsOf: bytes)
+    }
+
+    mutating func append(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { append($0) }
+    }
+
+    /// The next complete message, nil if more bytes are needed; throws the
+    /// status that must end the call (compressed message, message too large).
+    mutating func next() throws(GRPCStatus) -> [UInt8]? {
+        let available = buffer.count - readIndex
+        guard available >= 5 else { return nil }
+        let flag = buffer[readIndex]
+        let length = Int(buffer[readIndex + 1]) << 24 | Int(buffer[readIndex + 2]) << 16
+            | Int(buffer[readIndex + 3]) << 8 | Int(buffer[readIndex + 4])
+        if flag & 1 == 1 {
+            // We never advertise grpc-accept-encoding, so a compressed message is a client error.
+            throw GRPCStatus(.unimplemented, "grpc: Decompressor is not installed for grpc-encoding \"identity\"")
+        }
+        if flag != 0 {
+            throw GRPCStatus(.internal, "grpc: received unexpected payload format \(flag)")
+        }
+        if length > maxMessageBytes {
+            throw GRPCStatus(.resourceExhausted,
+                             "grpc: received message larger than max (\(length) vs. \(maxMessageBytes))")
+        }
+        guard available - 5 >= length else { return nil }
+        let start = readIndex + 5
+        let message = Array(buffer[start..<start + length])
+        readIndex = start + length
+        return message
+    }
+
+    /// Frames one outgoing message (flag 0) into `out`.
+    static func frame(_ message: [UInt8], into out: inout [UInt8]) {
+        let n = UInt32(truncatingIfNeeded: message.count)
+        out.append(0)
+        out.append(UInt8(truncatingIfNeeded: n >> 24))
+        out.append(UInt8(truncatingIfNeeded: n >> 16))
+        out.append(UInt8(truncatingIfNeeded: n >> 8))
+        out.append(UInt8(truncatingIfNeeded: n))
+        out.append(contentsOf: message)
+    }
+}

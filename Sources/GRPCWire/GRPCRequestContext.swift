@@ -1,0 +1,27 @@
+import NIOCore
+
+/// What a handler knows about its call besides the request bytes.
+public struct GRPCRequestContext: Sendable {
+    /// Request metadata: every non-pseudo header, names lower-case, in arrival order.
+    public var headers: [(String, String)]
+    /// The call's `:path`, e.g. "/etcdserverpb.KV/Range".
+    public var path: String
+    /// From `grpc-timeout`; the call ends with DEADLINE_EXCEEDED when it passes.
+    public var deadline: NIODeadline?
+    public var remoteAddress: SocketAddress?
+
+    public init(headers: [(String, String)], path: String, deadline: NIODeadline? = nil,
+                remoteAddress: SocketAddress? = nil) {
+        self.headers = headers
+        self.path = path
+        self.deadline = deadline
+        self.remoteAddress = remoteAddress
+    }
+
+    /// The first value of a header (name compared case-insensitively; names arrive lower-case).
+    public func header(_ name: String) -> String? {
+        let lower = name.lowercased()
+        for (key, value) in headers where key == lower { return value }
+        return nil
+    }
+}

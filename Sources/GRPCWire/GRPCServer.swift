@@ -1,0 +1,95 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// A gRPC (HTTP/2, nghttp2) and HTTP/1.1 server on one port.
+///
+/// `start()` binds and returns the port; `shutdown()` stops accepting, sends
+/// GOAWAY on every HTTP/2 connection, lets in-flight calls finish (up to
+/// `shutdownGracePeriod`), then closes what is left.
+public final class GRPCServer: Sendable {
+    /// Sent down each connection's pipeline by `shutdown()`.
+    struct GracefulShutdownEvent: Sendable {}
+
+    public let config: GRPCServerConfig
+    public let router: GRPCRouter
+    private let http1: HTTP1Handler?
+    private let group: any EventLoopGroup
+    private let logger: Logger
+
+    private struct State {
+        var listener: (any Channel)?
+        var connections: [ObjectIdentifier: any Channel] = [:]
+    }
+    private let state = NIOLockedValueBox(State())
+
+    public init(config: GRPCServerConfig, router: GRPCRouter, http1: HTTP1Handler? = nil,
+                group: any EventLoopGroup, logger: Logger) {
+        self.config = config
+        self.router = router
+        self.http1 = http1
+        self.group = group
+        self.logger = logger
+    }
+
+    /// Binds `config.host:config.port` and returns the bound port.
+    @discardableResult
+    public func start() async throws -> Int {
+        let config = self.config, router = self.router, http1 = self.http1, logger = self.logger
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 256 * 1024, high: 1024 * 1024))
+            .childChannelInitializer { [weak self] channel in
+                self?.track(channel)
+                let detector = ProtocolDetector(
+                    makeHTTP2: { H2ConnectionHandler(config: config, router: router, logger: logger) },
+                    http1: http1)
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(detector)
+                }
+            }
+        let channel = try await bootstrap.bind(host: config.host, port: config.port).get()
+        state.withLockedValue { $0.listener = channel }
+        let port = channel.localAddress?.port ?? config.port
+        logger.info("serving gRPC and HTTP/1.1", metadata: ["address": "\(config.host):\(port)"])
+        return port
+    }
+
+    /// The bound port, once started.
+    public var port: Int? { state.withLockedValue { $0.listener?.localAddress?.port } }
+
+    private func track(_ channel: any Channel) {
+        let id = ObjectIdentifier(channel)
+        state.withLockedValue { $0.connections[id] = channel }
+        channel.closeFuture.whenComplete { [weak self] _ in
+            self?.state.withLockedValue { _ = $0.connections.removeValue(forKey: id) }
+        }
+    }
+
+    /// Graceful stop: no new connections, GOAWAY to HTTP/2 clients, in-flight calls finish.
+    public func shutdown() async throws {
+        let (listener, connections) = state.withLockedValue { state -> ((any Channel)?, [any Channel]) in
+            let l = state.listener
+            state.listener = nil
+            return (l, Array(state.connections.values))
+        }
+        try? await listener?.close()
+        for channel in connections {
+            // HTTP/2 connections drain; anything else (HTTP/1, undecided) just closes.
+            channel.triggerUserOutboundEvent(GracefulShutdownEvent()).whenFailure { _ in
+                channel.close(promise: nil)
+            }
+        }
+        let grace = config.shutdownGracePeriod
+        for channel in connections {
+            let timer = channel.eventLoop.scheduleTask(in: grace) { channel.close(promise: nil) }
+            try? await channel.closeFuture.get()
+            timer.cancel()
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import NIOCore
+
+/// Listener and limits. Defaults follow etcd 3.5's flags.
+public struct GRPCServerConfig: Sendable {
+    public var host: String = "127.0.0.1"
+    /// 0 picks a free port; `GRPCServer.start()` returns the bound one.
+    public var port: Int = 2379
+    /// etcd `--max-request-bytes` (1.5 MiB). The server layer answers larger
+    /// requests with "etcdserver: request is too large"; GRPCWire only enforces `maxReceiveBytes`.
+    public var maxRequestBytes: Int = 1536 * 1024
+    /// Largest request message accepted (etcd: maxRequestBytes + 512 KiB);
+    /// larger ones end the call with RESOURCE_EXHAUSTED.
+    public var maxReceiveBytes: Int = 1536 * 1024 + 512 * 1024
+    /// Largest response message sent; larger ones end the call with RESOURCE_EXHAUSTED.
+    public var maxSendBytes: Int = Int(Int32.max)
+    /// SETTINGS_MAX_CONCURRENT_STREAMS (etcd `--max-concurrent-streams`, default unbounded).
+    public var maxConcurrentStreams: UInt32 = UInt32.max
+    /// etcd `--grpc-keepalive-min-time`: pings closer than this are strikes; 3 strikes → GOAWAY ENHANCE_YOUR_CALM.
+    public var keepaliveMinTime: TimeAmount = .seconds(5)
+    /// etcd `--grpc-keepalive-interval`: ping a client silent this long.
+    public var keepaliveInterval: TimeAmount = .hours(2)
+    /// etcd `--grpc-keepalive-timeout`: close the connection if the ping is not answered in time.
+    public var keepaliveTimeout: TimeAmount = .seconds(20)
+    /// Pings without active streams are also strikes unless this is true (grpc-go PermitWithoutStream; etcd sets false).
+    public var keepalivePermitWithoutStream: Bool = false
+    /// SETTINGS_INITIAL_WINDOW_SIZE advertised for each stream, bytes.
+    public var initialStreamWindowBytes: UInt32 = 1 << 20
+    /// Connection-level receive window, bytes.
+    public var connectionWindowBytes: Int32 = 4 << 20
+    /// SETTINGS_MAX_HEADER_LIST_SIZE and the bound on one request's header block, bytes.
+    public var maxHeaderListBytes: UInt32 = 64 * 1024
+    /// Request bytes one connection may hold before it stops granting flow-control window.
+    public var maxConnectionBufferedBytes: Int = 32 << 20
+    /// Response bytes queued per stream before `GRPCResponseWriter.send` suspends.
+    public var streamSendHighWaterBytes: Int = 256 * 1024
+    /// RST_STREAM token bucket (rapid reset, CVE-2023-44487): burst and refill per second.
+    public var resetBurst: UInt64 = 1000
+    public var resetRatePerSecond: UInt64 = 33
+    /// Outbound SETTINGS/PING ACKs queued before the peer counts as flooding.
+    public var maxOutboundAcks: Int = 1000
+    /// Run handlers on the connection's event loop (no thread hop; handlers must not block)
+    /// instead of the global concurrent executor.
+    public var runHandlersOnEventLoop: Bool = true
+    /// How long `shutdown()` waits for in-flight calls before closing connections.
+    public var shutdownGracePeriod: TimeAmount = .seconds(10)
+
+    public init() {}
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+}

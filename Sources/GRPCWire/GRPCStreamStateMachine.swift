@@ -1,0 +1,227 @@
+import NIOCore
+
+/// The pure logic of one server-side gRPC call, driven by nghttp2 callbacks.
+///
+/// Request side:  `.headers` (collecting) → `.open` (messages flow) → `.closed` (END_STREAM seen).
+/// Response side: `.idle` → `.streaming` (HEADERS sent, DATA may follow) → `.finished(status)`
+///                (trailers queued once the data drains), or `.idle` → `.finished` directly,
+///                which is a trailers-only response.
+/// Every input returns an action for the connection to execute; nothing here
+/// touches nghttp2, sockets or clocks, so it is tested on its own.
+struct GRPCStreamStateMachine {
+    enum RequestState: Equatable { case headers, open, closed }
+    enum ResponseState: Equatable { case idle, streaming, finished(GRPCStatus) }
+
+    private(set) var requestState: RequestState = .headers
+    private(set) var responseState: ResponseState = .idle
+
+    // Collected request head.
+    private(set) var path: String = ""
+    private(set) var method: String = ""
+    private(set) var contentType: String = ""
+    private(set) var timeout: TimeAmount?
+    private(set) var timeoutMalformed = false
+    private(set) var metadata: [(String, String)] = []
+    private var headerBytes = 0
+    let maxHeaderListBytes: Int
+
+    private var deframer: GRPCMessageDeframer
+
+    init(maxReceiveBytes: Int, maxHeaderListBytes: Int) {
+        self.deframer = GRPCMessageDeframer(maxMessageBytes: maxReceiveBytes)
+        self.maxHeaderListBytes = maxHeaderListBytes
+    }
+
+    // MARK: request headers
+
+    enum HeaderAction: Equatable {
+        case accept
+        /// The header block is too large or malformed: reset the stream.
+        case resetStream
+    }
+
+    /// One header field (names are lower-case, nghttp2 has validated them).
+    mutating func receiveHeader(name: String, value: String) -> HeaderAction {
+        headerBytes += name.utf8.count + value.utf8.count + 32  // RFC 7540 §6.5.2 accounting
+        if headerBytes > maxHeaderListBytes { return .resetStream }
+        // Trailers from the client (a second header block) are ignored.
+        guard requestState == .headers else { return .accept }
+        switch name {
+        case ":path": path = value
+        case ":method": method = value
+        case ":scheme", ":authority": break
+        case "content-type": contentType = value
+        case "grpc-timeout":
+            timeout = parseGRPCTimeout(value)
+            if timeout == nil { timeoutMalformed = true }
+        case "te", "user-agent", "grpc-accept-encoding": break
+        default:
+            if !name.hasPrefix(":") { metadata.append((name, value)) }
+        }
+        return .accept
+    }
+
+    enum HeadersEndAction: Equatable {
+        /// A valid gRPC request: look up `path` and start the call.
+        case start(path: String)
+        /// Answer with a trailers-only response (`httpStatus` 200 for gRPC errors).
+        case reject(httpStatus: Int, status: GRPCStatus)
+    }
+
+    mutating func endHeaders() -> HeadersEndAction {
+        guard requestState == .headers else { return .start(path: path) }
+        requestState = .open
+        if method != "POST" {
+            return reject(405, GRPCStatus(.internal, "invalid gRPC request method \"\(method)\""))
+        }
+        if !(contentType == "application/grpc" || contentType.hasPrefix("application/grpc+")
+             || contentType.hasPrefix("application/grpc;")) {
+            return reject(415, GRPCStatus(.internal, "invalid gRPC request content-type \"\(contentType)\""))
+        }
+        if timeoutMalformed {
+            return reject(200, GRPCStatus(.internal, "transport: malformed grpc-timeout"))
+        }
+        return .start(path: path)
+    }
+
+    private mutating func reject(_ httpStatus: Int, _ status: GRPCStatus) -> HeadersEndAction {
+        responseState = .finished(status)
+        return .reject(httpStatus: httpStatus, status: status)
+    }
+
+    // MARK: request body
+
+    enum DataAction: Equatable {
+        case none
+        /// One or more messages are ready via `nextMessage()`.
+        case messagesReady
+        /// End the call with this status (bad framing, too large, compressed).
+        case fail(GRPCStatus)
+    }
+
+    mutating func receiveData(_ bytes: UnsafeRawBufferPointer) -> DataAction {
+        guard requestState == .open else { return .none }  // after END_STREAM / failure: drop
+        deframer.append(bytes)
+        return checkDeframer()
+    }
+
+    private var readyMessages: [[UInt8]] = []
+    private var readyHead = 0
+
+    private mutating func checkDeframer() -> DataAction {
+        var any = false
+        do {
+            while let message = try deframer.next() {
+                readyMessages.append(message)
+                any = true
+            }
+        } catch {
+            requestState = .closed
+            return .fail(error)
+        }
+        return any ? .messagesReady : .none
+    }
+
+    /// Takes the oldest complete request message.
+    mutating func nextMessage() -> [UInt8]? {
+        guard readyHead < readyMessages.count else { return nil }
+        let message = readyMessages[readyHead]
+        readyHead += 1
+        if readyHead == readyMessages.count {
+            readyMessages.removeAll(keepingCapacity: true)
+            readyHead = 0
+        }
+        return message
+    }
+
+    var pendingMessageCount: Int { readyMessages.count - readyHead }
+
+    enum EndStreamAction: Equatable {
+        case requestComplete
+        case fail(GRPCStatus)
+        case ignore
+    }
+
+    /// The client half-closed (END_STREAM in on_frame_recv).
+    mutating func receiveEndStream() -> EndStreamAction {
+        guard requestState == .open else { return .ignore }
+        requestState = .closed
+        if deframer.bufferedBytes > 0 {
+            return .fail(GRPCStatus(.internal, "grpc: request ended in the middle of a message"))
+        }
+        return .requestComplete
+    }
+
+    /// For unary and server-streaming calls: exactly one request message.
+    mutating func takeSingleRequest() -> Result<[UInt8], GRPCStatus> {
+        guard let message = nextMessage() else {
+            return .failure(GRPCStatus(.internal, "grpc: server received no request message"))
+        }
+        if pendingMessageCount > 0 {
+            return .failure(GRPCStatus(.unimplemented, "grpc: server received more than one request message for a unary call"))
+        }
+        return .success(message)
+    }
+
+    // MARK: response
+
+    enum SendAction: Equatable {
+        /// First message: submit response HEADERS with a DATA provider.
+        case submitHeaders
+        /// Headers already out: resume the (possibly deferred) DATA provider.
+        case resumeData
+        /// The call already ended; the message is dropped.
+        case dropped
+    }
+
+    mutating func sendMessage() -> SendAction {
+        switch responseState {
+        case .idle:
+            responseState = .streaming
+            return .submitHeaders
+        case .streaming:
+            return .resumeData
+        case .finished:
+            return .dropped
+        }
+    }
+
+    enum FinishAction: Equatable {
+        /// No headers were sent: one HEADERS frame with END_STREAM carrying the status.
+        case trailersOnly(GRPCStatus)
+        /// Headers were sent: trailers go after the queued DATA (resume the provider).
+        case trailersAfterData(GRPCStatus)
+        case alreadyFinished
+    }
+
+    mutating func finish(_ status: GRPCStatus) -> FinishAction {
+        switch responseState {
+        case .idle:
+            responseState = .finished(status)
+            return .trailersOnly(status)
+        case .streaming:
+            responseState = .finished(status)
+            return .trailersAfterData(status)
+        case .finished:
+            return .alreadyFinished
+        }
+    }
+
+    enum DrainedAction: Equatable {
+        /// More may come: defer the DATA provider until `resumeData`.
+        case deferData
+        /// Response ended: set EOF + NO_END_STREAM and submit these trailers.
+        case sendTrailers(GRPCStatus)
+    }
+
+    /// The DATA provider found the outbound buffer empty.
+    func outboundDrained() -> DrainedAction {
+        if case .finished(let status) = responseState { return .sendTrailers(status) }
+        return .deferData
+    }
+
+    var isFinished: Bool {
+        if case .finished = responseState { return true }
+        return false
+    }
+}

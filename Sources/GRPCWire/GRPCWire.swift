@@ -1,1 +1,0 @@
-// The GRPCWire module: see ../../shared/STYLE.md (placeholder until its issue lands).

@@ -1,0 +1,343 @@
+import CNGHTTP2
+import NIOCore
+
+/// Entry points from other threads (handler tasks, writers, readers) always
+/// hop to `loop` before touching the connection, so the handler is only ever
+/// used on its event loop.
+extension H2ConnectionHandler: @unchecked Sendable {}
+
+extension H2ConnectionHandler {
+    @inline(__always)
+    func onLoop(_ body: @escaping () -> Void) {
+        if loop.inEventLoop { body() } else { loop.execute(body) }
+    }
+
+    // MARK: request side (called from nghttp2 callbacks)
+
+    func openStream(_ id: Int32) {
+        streams[id] = ServerStream(id: id, machine: GRPCStreamStateMachine(
+            maxReceiveBytes: config.maxReceiveBytes, maxHeaderListBytes: Int(config.maxHeaderListBytes)))
+    }
+
+    /// False resets the stream (header list too large).
+    func receiveHeader(streamID: Int32, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let stream = streams[streamID] else { return true }
+        let action = stream.machine.receiveHeader(name: String(decoding: name, as: UTF8.self),
+                                                  value: String(decoding: value, as: UTF8.self))
+        return action == .accept
+    }
+
+    func endHeaders(streamID: Int32, endStream: Bool) {
+        guard let stream = streams[streamID] else { return }
+        if stream.handler == nil, !stream.machine.isFinished {
+            switch stream.machine.endHeaders() {
+            case .reject(let httpStatus, let status):
+                submitTrailersOnly(stream, status, httpStatus: httpStatus)
+            case .start(let path):
+                switch router.route(path) {
+                case .failure(let status):
+                    finish(stream, status)
+                case .success(let handler):
+                    stream.handler = handler
+                    if let timeout = stream.machine.timeout {
+                        stream.deadlineTimer = loop.scheduleTask(in: timeout) { [weak self, weak stream] in
+                            guard let self, let stream else { return }
+                            stream.task?.cancel()
+                            self.finish(stream, GRPCStatus(.deadlineExceeded, "context deadline exceeded"))
+                        }
+                    }
+                    if case .bidi = handler { startCall(stream) }
+                }
+            }
+        }
+        if endStream { self.endStream(streamID: streamID) }
+    }
+
+    func receiveData(streamID: Int32, _ bytes: UnsafeRawBufferPointer) {
+        guard let session else { return }
+        guard let stream = streams[streamID], !stream.machine.isFinished else {
+            // Nobody will read these bytes: give the window back at once.
+            if streams[streamID] != nil {
+                _ = nghttp2_session_consume(session, streamID, bytes.count)
+            } else {
+                _ = nghttp2_session_consume_connection(session, bytes.count)
+            }
+            return
+        }
+        accountReceived(stream, bytes.count)
+        switch stream.machine.receiveData(bytes) {
+        case .none:
+            break
+        case .messagesReady:
+            wakeReader(stream)
+        case .fail(let status):
+            stream.requestFailure = status
+            releaseHeld(stream, stream.heldBytes)
+            finish(stream, status)
+        }
+    }
+
+    func endStream(streamID: Int32) {
+        guard let stream = streams[streamID] else { return }
+        switch stream.machine.receiveEndStream() {
+        case .ignore:
+            return
+        case .fail(let status):
+            stream.requestFailure = status
+            finish(stream, status)
+        case .requestComplete:
+            switch stream.handler {
+            case .bidi: wakeReader(stream)
+            case .unary, .serverStreaming: startCall(stream)
+            case nil: break
+            }
+        }
+    }
+
+    func streamClosed(streamID: Int32, errorCode: UInt32) {
+        guard let stream = streams.removeValue(forKey: streamID) else { return }
+        releaseClosed(stream)
+        abandon(stream)
+        if draining && streams.isEmpty { scheduleFlush() }
+    }
+
+    /// Stops everything a stream still runs: its deadline timer, its task, its waiters.
+    func abandon(_ stream: ServerStream) {
+        stream.closed = true
+        stream.deadlineTimer?.cancel()
+        stream.deadlineTimer = nil
+        stream.task?.cancel()
+        stream.failWaiters(GRPCStatus(.cancelled, "context canceled"))
+    }
+
+    func sentFrame(streamID: Int32, type: UInt8, endStream: Bool) {
+        keepalive.sentHeadersOrData()
+        // Our response ended but the client is still sending: reset as gRPC servers do.
+        if endStream, type == UInt8(NGHTTP2_HEADERS.rawValue), let session,
+           let stream = streams[streamID], stream.machine.requestState != .closed {
+            _ = nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), streamID,
+                                          NGHTTP2_NO_ERROR.rawValue)
+        }
+    }
+
+    func receivedPing() {
+        if keepalive.receivedPing(at: .now(), activeStreams: streams.count) == .goAway {
+            logger.debug("ping flood: GOAWAY ENHANCE_YOUR_CALM")
+            goAwayTooManyPings()
+        }
+    }
+
+    // MARK: calls
+
+    private func spawn(_ body: @escaping @Sendable () async -> Void) -> Task<Void, Never> {
+        if let executor {
+            return Task(executorPreference: executor, operation: body)
+        }
+        return Task(operation: body)
+    }
+
+    func startCall(_ stream: ServerStream) {
+        guard let handler = stream.handler, stream.task == nil else { return }
+        let context = GRPCRequestContext(
+            headers: stream.machine.metadata, path: stream.machine.path,
+            deadline: stream.machine.timeout.map { .now() + $0 }, remoteAddress: remoteAddress)
+        switch handler {
+        case .unary(let call):
+            guard let request = takeSingleRequest(stream) else { return }
+            stream.task = spawn { [self] in
+                do {
+                    let response = try await call(request, context)
+                    onLoop { self.completeUnary(stream, response) }
+                } catch {
+                    onLoop { self.finish(stream, .from(error)) }
+                }
+            }
+        case .serverStreaming(let call):
+            guard let request = takeSingleRequest(stream) else { return }
+            let writer = GRPCResponseWriter(connection: self, stream: stream)
+            stream.task = spawn { [self] in
+                do {
+                    try await call(request, context, writer)
+                    onLoop { self.finish(stream, .ok) }
+                } catch {
+                    onLoop { self.finish(stream, .from(error)) }
+                }
+            }
+        case .bidi(let call):
+            let writer = GRPCResponseWriter(connection: self, stream: stream)
+            let requests = GRPCRequestStream(connection: self, stream: stream)
+            stream.task = spawn { [self] in
+                do {
+                    try await call(requests, writer, context)
+                    onLoop { self.finish(stream, .ok) }
+                } catch {
+                    onLoop { self.finish(stream, .from(error)) }
+                }
+            }
+        }
+    }
+
+    private func takeSingleRequest(_ stream: ServerStream) -> [UInt8]? {
+        let result = stream.machine.takeSingleRequest()
+        releaseHeld(stream, stream.heldBytes)
+        switch result {
+        case .success(let request):
+            return request
+        case .failure(let status):
+            finish(stream, status)
+            return nil
+        }
+    }
+
+    // MARK: response side
+
+    /// A unary handler's answer: HEADERS, one DATA, trailers, in one flush.
+    func completeUnary(_ stream: ServerStream, _ response: [UInt8]) {
+        guard !stream.closed, session != nil else { return }
+        if response.count > config.maxSendBytes {
+            finish(stream, GRPCStatus(.resourceExhausted,
+                                      "grpc: trying to send message larger than max (\(response.count) vs. \(config.maxSendBytes))"))
+            return
+        }
+        guard stream.machine.sendMessage() == .submitHeaders else { return }
+        stream.enqueue(response)
+        _ = stream.machine.finish(.ok)
+        stream.deadlineTimer?.cancel()
+        submitResponse(stream)
+        scheduleFlush()
+    }
+
+    /// Queues one streamed message; true when the caller must wait for the
+    /// stream's queue to drain below the high-water mark.
+    func enqueueResponse(_ stream: ServerStream, _ message: [UInt8]) throws -> Bool {
+        guard !stream.closed, let session else { throw GRPCStatus(.cancelled, "context canceled") }
+        if message.count > config.maxSendBytes {
+            throw GRPCStatus(.resourceExhausted,
+                             "grpc: trying to send message larger than max (\(message.count) vs. \(config.maxSendBytes))")
+        }
+        switch stream.machine.sendMessage() {
+        case .dropped:
+            throw stream.requestFailure ?? GRPCStatus(.cancelled, "context canceled")
+        case .submitHeaders:
+            stream.enqueue(message)
+            submitResponse(stream)
+        case .resumeData:
+            stream.enqueue(message)
+            if stream.dataDeferred {
+                stream.dataDeferred = false
+                _ = nghttp2_session_resume_data(session, stream.id)
+            }
+        }
+        scheduleFlush()
+        return stream.pendingOutboundBytes > config.streamSendHighWaterBytes
+    }
+
+    func waitWritable(_ stream: ServerStream, _ waiter: CheckedContinuation<Void, any Error>) {
+        if stream.closed || stream.machine.isFinished {
+            waiter.resume(throwing: stream.requestFailure ?? GRPCStatus(.cancelled, "context canceled"))
+        } else if stream.pendingOutboundBytes <= config.streamSendHighWaterBytes {
+            waiter.resume()
+        } else {
+            stream.writeWaiter = waiter
+        }
+    }
+
+    /// Ends the call with `status`: trailers-only if nothing was sent, else
+    /// trailers after the queued DATA.
+    func finish(_ stream: ServerStream, _ status: GRPCStatus) {
+        guard !stream.closed, let session else { return }
+        stream.deadlineTimer?.cancel()
+        stream.deadlineTimer = nil
+        switch stream.machine.finish(status) {
+        case .alreadyFinished:
+            return
+        case .trailersOnly(let status):
+            submitTrailersOnly(stream, status, httpStatus: 200)
+        case .trailersAfterData:
+            if stream.dataDeferred {
+                stream.dataDeferred = false
+                _ = nghttp2_session_resume_data(session, stream.id)
+            }
+        }
+        stream.failWaiters(status.code == .ok ? GRPCStatus(.cancelled, "stream finished") : status)
+        scheduleFlush()
+    }
+
+    private func submitResponse(_ stream: ServerStream) {
+        guard let session else { return }
+        _ = cng_submit_response(session, stream.id, HeaderBlock.responseHeaders,
+                                HeaderBlock.responseHeadersCount, h2ReadResponseData)
+    }
+
+    func submitTrailersOnly(_ stream: ServerStream, _ status: GRPCStatus, httpStatus: Int) {
+        guard let session else { return }
+        var fields = [(":status", String(httpStatus)), ("content-type", "application/grpc")]
+        fields.append(contentsOf: HeaderBlock.statusFields(status))
+        _ = HeaderBlock.with(fields) { cng_submit_response(session, stream.id, $0, $1, nil) }
+    }
+
+    /// Serves the DATA provider (see `h2ReadResponseData`).
+    func readResponseData(streamID: Int32, into buf: UnsafeMutablePointer<UInt8>, length: Int,
+                          flags: UnsafeMutablePointer<UInt32>) -> cng_ssize {
+        guard let session, let stream = streams[streamID] else {
+            return cng_ssize(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
+        }
+        let n = stream.drain(into: buf, length: length)
+        if let waiter = stream.writeWaiter, stream.pendingOutboundBytes <= config.streamSendHighWaterBytes {
+            stream.writeWaiter = nil
+            waiter.resume()
+        }
+        guard stream.pendingOutboundBytes == 0 else { return n }
+        switch stream.machine.outboundDrained() {
+        case .deferData:
+            if n > 0 { return n }
+            stream.dataDeferred = true
+            return cng_ssize(NGHTTP2_ERR_DEFERRED.rawValue)
+        case .sendTrailers(let status):
+            flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue | NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
+            if status.code == .ok {
+                _ = nghttp2_submit_trailer(session, streamID, HeaderBlock.trailersOK, 1)
+            } else {
+                _ = HeaderBlock.with(HeaderBlock.statusFields(status)) {
+                    nghttp2_submit_trailer(session, streamID, $0, $1)
+                }
+            }
+            return n
+        }
+    }
+
+    // MARK: bidi request stream
+
+    enum RequestPoll {
+        case message([UInt8])
+        case end
+        case failed(any Error)
+        case pending
+    }
+
+    func pollRequest(_ stream: ServerStream) -> RequestPoll {
+        if let message = stream.machine.nextMessage() {
+            releaseHeld(stream, message.count + 5)
+            return .message(message)
+        }
+        if let failure = stream.requestFailure { return .failed(failure) }
+        if stream.closed { return .failed(GRPCStatus(.cancelled, "context canceled")) }
+        if stream.machine.requestState == .closed { return .end }
+        return .pending
+    }
+
+    func waitRequest(_ stream: ServerStream, _ waiter: CheckedContinuation<[UInt8]?, any Error>) {
+        stream.readWaiter = waiter
+        wakeReader(stream)
+    }
+
+    func wakeReader(_ stream: ServerStream) {
+        guard let waiter = stream.readWaiter else { return }
+        switch pollRequest(stream) {
+        case .pending: return
+        case .message(let m): stream.readWaiter = nil; waiter.resume(returning: m)
+        case .end: stream.readWaiter = nil; waiter.resume(returning: nil)
+        case .failed(let e): stream.readWaiter = nil; waiter.resume(throwing: e)
+        }
+    }
+}

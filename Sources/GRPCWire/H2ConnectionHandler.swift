@@ -1,0 +1,291 @@
+import CNGHTTP2
+import Logging
+import NIOCore
+
+/// Serves gRPC on one HTTP/2 connection through an nghttp2 server session.
+///
+/// Bytes in: `channelRead` feeds `nghttp2_session_mem_recv`; its callbacks
+/// (H2ConnectionHandler+Callbacks) drive the per-stream state machines.
+/// Bytes out: `flushOutput` drains `nghttp2_session_mem_send` into one buffer
+/// per batch, at the end of each read batch or once per loop tick after a
+/// handler produced output. When the socket stops being writable we stop both
+/// producing output and reading input, so a client that never reads cannot
+/// make us buffer without bound.
+///
+/// Confined to its channel's event loop (not Sendable).
+final class H2ConnectionHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    let config: GRPCServerConfig
+    let router: GRPCRouter
+    var logger: Logger
+
+    var session: OpaquePointer?
+    var context: ChannelHandlerContext?
+    var loop: EventLoop!
+    var executor: EventLoopTaskExecutor?
+    var remoteAddress: SocketAddress?
+    var streams: [Int32: ServerStream] = [:]
+
+    /// True while `mem_recv` runs: output is flushed at channelReadComplete.
+    var inReadBatch = false
+    var flushScheduled = false
+    /// A `read` was held back because the channel is not writable.
+    var pendingRead = false
+    /// Close the channel once the queued output (e.g. a GOAWAY) is written.
+    var closeAfterFlush = false
+    var draining = false
+
+    var keepalive: KeepaliveEnforcer
+    var lastReadTime: NIODeadline = .now()
+    var keepaliveTimer: Scheduled<Void>?
+    var pingTimeoutTimer: Scheduled<Void>?
+
+    /// Request bytes held by all streams (see +FlowControl).
+    var bufferedBytes = 0
+    var starvedStreams: Set<Int32> = []
+
+    init(config: GRPCServerConfig, router: GRPCRouter, logger: Logger) {
+        self.config = config
+        self.router = router
+        self.logger = logger
+        self.keepalive = KeepaliveEnforcer(minTime: config.keepaliveMinTime,
+                                           permitWithoutStream: config.keepalivePermitWithoutStream)
+    }
+
+    deinit {
+        if let session { nghttp2_session_del(session) }
+    }
+
+    // MARK: lifecycle
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        self.loop = context.eventLoop
+        self.remoteAddress = context.channel.remoteAddress
+        if config.runHandlersOnEventLoop { executor = EventLoopTaskExecutor(context.eventLoop) }
+        var limits = cng_limits(
+            max_outbound_ack: config.maxOutboundAcks,
+            max_settings: 32,
+            reset_burst: config.resetBurst,
+            reset_rate_per_sec: config.resetRatePerSecond,
+            max_continuations: 8,
+            max_send_header_block: 64 * 1024,
+            no_auto_window_update: 1)
+        var s: OpaquePointer?
+        let rv = cng_session_new(&s, 1, H2Callbacks.server, Unmanaged.passUnretained(self).toOpaque(), &limits)
+        guard rv == 0, let s else {
+            logger.error("nghttp2 session creation failed", metadata: ["rv": "\(rv)"])
+            context.close(promise: nil)
+            return
+        }
+        session = s
+        _ = cng_submit_server_settings(s, config.maxConcurrentStreams, config.initialStreamWindowBytes,
+                                       config.maxHeaderListBytes)
+        _ = nghttp2_session_set_local_window_size(s, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0,
+                                                  config.connectionWindowBytes)
+        scheduleKeepalive(after: config.keepaliveInterval)
+        if context.channel.isActive { flushOutput() }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        flushOutput()
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        tearDown()
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        tearDown()
+        self.context = nil
+    }
+
+    /// Cancels every call and frees the session; later callbacks and handler
+    /// completions find `session == nil` and do nothing.
+    func tearDown() {
+        keepaliveTimer?.cancel()
+        pingTimeoutTimer?.cancel()
+        let all = streams
+        streams.removeAll()
+        for stream in all.values { abandon(stream) }
+        if let session {
+            self.session = nil
+            nghttp2_session_del(session)
+        }
+    }
+
+    // MARK: input
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard let session else { return }
+        let buffer = unwrapInboundIn(data)
+        lastReadTime = .now()
+        inReadBatch = true
+        let rv = buffer.withUnsafeReadableBytes { bytes -> cng_ssize in
+            guard let base = bytes.baseAddress else { return 0 }
+            return cng_session_mem_recv(session, base.assumingMemoryBound(to: UInt8.self), bytes.count)
+        }
+        inReadBatch = false
+        if rv < 0 {
+            // nghttp2 queued a GOAWAY where the protocol asks for one (flood, bad preface, ...).
+            logger.debug("closing HTTP/2 connection", metadata: [
+                "error": "\(String(cString: nghttp2_strerror(Int32(rv))))",
+                "remote": "\(remoteAddress.map { "\($0)" } ?? "?")",
+            ])
+            closeAfterFlush = true
+            flushOutput()
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        flushOutput()
+        context.fireChannelReadComplete()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            context.read()
+        } else {
+            pendingRead = true
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            flushOutput()
+            if pendingRead && context.channel.isWritable {
+                pendingRead = false
+                context.read()
+            }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.debug("HTTP/2 connection error", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    // MARK: output
+
+    /// Drains nghttp2's output now, or at the end of the current read batch.
+    func scheduleFlush() {
+        if inReadBatch || flushScheduled { return }
+        flushScheduled = true
+        loop.execute {
+            self.flushScheduled = false
+            self.flushOutput()
+        }
+    }
+
+    static let writeBatchBytes = 256 * 1024
+
+    func flushOutput() {
+        guard let session, let context, context.channel.isActive else { return }
+        var buffer: ByteBuffer?
+        var wrote = false
+        while true {
+            var data: UnsafePointer<UInt8>?
+            let n = cng_session_mem_send(session, &data)
+            if n < 0 {
+                logger.debug("nghttp2 send failed", metadata: ["rv": "\(n)"])
+                closeAfterFlush = true
+                break
+            }
+            guard n > 0, let data else { break }
+            if buffer == nil { buffer = context.channel.allocator.buffer(capacity: max(n, 4096)) }
+            buffer!.writeBytes(UnsafeRawBufferPointer(start: data, count: n))
+            if buffer!.readableBytes >= Self.writeBatchBytes {
+                context.write(wrapOutboundOut(buffer!), promise: nil)
+                buffer = nil
+                wrote = true
+                // The socket is backed up: leave the rest inside nghttp2 (and
+                // the streams' bounded buffers) until writability returns.
+                if !context.channel.isWritable { break }
+            }
+        }
+        if let buffer {
+            context.write(wrapOutboundOut(buffer), promise: nil)
+            wrote = true
+        }
+        let finished = closeAfterFlush
+            || (nghttp2_session_want_read(session) == 0 && nghttp2_session_want_write(session) == 0)
+        if wrote {
+            if finished {
+                context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).whenComplete { _ in
+                    context.close(promise: nil)
+                }
+            } else {
+                context.flush()
+            }
+        } else if finished {
+            context.close(promise: nil)
+        }
+    }
+
+    // MARK: shutdown and keepalive
+
+    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        guard event is GRPCServer.GracefulShutdownEvent else {
+            context.triggerUserOutboundEvent(event, promise: promise)
+            return
+        }
+        beginGracefulShutdown()
+        promise?.succeed(())
+    }
+
+    /// GOAWAY naming the last stream we took; in-flight calls finish, then the connection closes.
+    func beginGracefulShutdown() {
+        guard let session, !draining else { return }
+        draining = true
+        let last = nghttp2_session_get_last_proc_stream_id(session)
+        _ = nghttp2_submit_goaway(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), last,
+                                  NGHTTP2_NO_ERROR.rawValue, nil, 0)
+        flushOutput()
+    }
+
+    func scheduleKeepalive(after delay: TimeAmount) {
+        keepaliveTimer = loop.scheduleTask(in: delay) { [weak self] in self?.keepaliveTick() }
+    }
+
+    /// grpc-go server keepalive: after `keepaliveInterval` without reads, ping;
+    /// if nothing arrives within `keepaliveTimeout`, close.
+    func keepaliveTick() {
+        guard let session else { return }
+        let idle = NIODeadline.now() - lastReadTime
+        if idle < config.keepaliveInterval {
+            scheduleKeepalive(after: config.keepaliveInterval - idle)
+            return
+        }
+        _ = nghttp2_submit_ping(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), nil)
+        flushOutput()
+        let pingSentAt = NIODeadline.now()
+        pingTimeoutTimer = loop.scheduleTask(in: config.keepaliveTimeout) { [weak self] in
+            guard let self, self.session != nil else { return }
+            if self.lastReadTime < pingSentAt {
+                self.logger.debug("keepalive ping not answered; closing connection")
+                self.context?.close(promise: nil)
+            } else {
+                self.scheduleKeepalive(after: self.config.keepaliveInterval)
+            }
+        }
+    }
+
+    /// Ping flood: GOAWAY ENHANCE_YOUR_CALM "too_many_pings" (what grpc-go sends) and close.
+    func goAwayTooManyPings() {
+        guard let session else { return }
+        let debug = Array("too_many_pings".utf8)
+        let last = nghttp2_session_get_last_proc_stream_id(session)
+        _ = debug.withUnsafeBufferPointer {
+            nghttp2_submit_goaway(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), last,
+                                  NGHTTP2_ENHANCE_YOUR_CALM.rawValue, $0.baseAddress, $0.count)
+        }
+        closeAfterFlush = true
+        scheduleFlush()
+    }
+}

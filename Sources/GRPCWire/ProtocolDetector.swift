@@ -1,0 +1,63 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// First handler of every accepted connection: looks at the first bytes and
+/// installs either the HTTP/2 (gRPC) handler, when they are the HTTP/2 client
+/// preface "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", or an HTTP/1.1 pipeline.
+/// Then it removes itself and replays what it buffered.
+final class ProtocolDetector: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    static let preface: [UInt8] = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
+
+    enum Verdict: Equatable { case http2, http1, needMore }
+
+    /// Pure check of the bytes seen so far.
+    static func classify(_ bytes: some Collection<UInt8>) -> Verdict {
+        for (i, byte) in zip(preface.indices, bytes) where byte != preface[i] { return .http1 }
+        return bytes.count >= preface.count ? .http2 : .needMore
+    }
+
+    private let makeHTTP2: () -> any ChannelHandler
+    private let http1: HTTP1Handler?
+    private var buffered: ByteBuffer?
+
+    init(makeHTTP2: @escaping () -> any ChannelHandler, http1: HTTP1Handler?) {
+        self.makeHTTP2 = makeHTTP2
+        self.http1 = http1
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var incoming = unwrapInboundIn(data)
+        if buffered == nil {
+            buffered = incoming
+        } else {
+            buffered!.writeBuffer(&incoming)
+        }
+        let verdict = buffered!.withUnsafeReadableBytes { Self.classify($0) }
+        do {
+            switch verdict {
+            case .needMore:
+                if buffered!.readableBytes > 64 { context.close(promise: nil) }
+                return
+            case .http2:
+                try context.pipeline.syncOperations.addHandler(makeHTTP2(), position: .after(self))
+            case .http1:
+                try context.pipeline.syncOperations.configureHTTPServerPipeline(
+                    position: .after(self), withPipeliningAssistance: true, withErrorHandling: true)
+                // The HTTP/1 handler goes last, after the codec handlers just added.
+                try context.pipeline.syncOperations.addHandler(HTTP1RequestHandler(handler: http1))
+            }
+        } catch {
+            context.close(promise: nil)
+            return
+        }
+        let bytes = buffered!
+        buffered = nil
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        context.fireChannelRead(wrapInboundOut(bytes))
+        context.fireChannelReadComplete()
+    }
+}

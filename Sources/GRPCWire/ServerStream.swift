@@ -1,0 +1,82 @@
+import NIOCore
+
+/// One gRPC call on a connection: the pure state machine plus the I/O state
+/// the connection needs to execute its actions.
+///
+/// Confined to the connection's event loop; `GRPCResponseWriter` and
+/// `GRPCRequestStream` reach it only by hopping there first.
+final class ServerStream: @unchecked Sendable {
+    let id: Int32
+    var machine: GRPCStreamStateMachine
+    var handler: GRPCRouter.Handler?
+    var task: Task<Void, Never>?
+    var deadlineTimer: Scheduled<Void>?
+    /// nghttp2 has closed the stream (reset, or both sides ended); nothing more may be submitted.
+    var closed = false
+
+    // Outbound: framed response bytes not yet taken by nghttp2's DATA provider.
+    var outbound: [UInt8] = []
+    var outboundIndex = 0
+    /// The DATA provider returned NGHTTP2_ERR_DEFERRED and needs `resume_data`.
+    var dataDeferred = false
+    /// A `send` suspended because `pendingOutboundBytes` exceeded the high-water mark.
+    var writeWaiter: CheckedContinuation<Void, any Error>?
+
+    // Inbound, for bidi calls: a reader waiting for the next message.
+    var readWaiter: CheckedContinuation<[UInt8]?, any Error>?
+    /// Set when the request side failed (e.g. a too-large message): readers throw it.
+    var requestFailure: GRPCStatus?
+
+    // Flow control (see H2ConnectionHandler+FlowControl): request bytes this
+    // stream holds, and how many of them have not been given back as window.
+    var heldBytes = 0
+    var unconsumedBytes = 0
+
+    init(id: Int32, machine: GRPCStreamStateMachine) {
+        self.id = id
+        self.machine = machine
+    }
+
+    var pendingOutboundBytes: Int { outbound.count - outboundIndex }
+
+    /// Appends a framed message to the outbound buffer.
+    func enqueue(_ message: [UInt8]) {
+        if outboundIndex == outbound.count {
+            outbound.removeAll(keepingCapacity: true)
+            outboundIndex = 0
+        }
+        GRPCMessageDeframer.frame(message, into: &outbound)
+    }
+
+    /// Copies up to `length` outbound bytes into `buf`; returns the count.
+    func drain(into buf: UnsafeMutablePointer<UInt8>, length: Int) -> Int {
+        let n = min(length, pendingOutboundBytes)
+        if n > 0 {
+            outbound.withUnsafeBufferPointer { src in
+                buf.update(from: src.baseAddress! + outboundIndex, count: n)
+            }
+            outboundIndex += n
+            if outboundIndex == outbound.count {
+                if outbound.capacity > 1 << 20 {
+                    outbound = []  // do not keep a large buffer for a long-lived stream
+                } else {
+                    outbound.removeAll(keepingCapacity: true)
+                }
+                outboundIndex = 0
+            }
+        }
+        return n
+    }
+
+    /// Wakes suspended readers and writers with `error` (stream gone or call over).
+    func failWaiters(_ error: any Error) {
+        if let w = writeWaiter {
+            writeWaiter = nil
+            w.resume(throwing: error)
+        }
+        if let r = readWaiter {
+            readWaiter = nil
+            r.resume(throwing: error)
+        }
+    }
+}

@@ -16,7 +16,8 @@ struct ServerError: Error, Equatable, CustomStringConvertible {
     static let leaderChanged = ServerError(code: .unavailable, message: "etcdserver: leader changed")
     static let timeout = ServerError(code: .unavailable, message: "etcdserver: request timed out")
     static let requestTooLarge = ServerError(code: .invalidArgument, message: "etcdserver: request is too large")
-    static let corruptEntry = ServerError(code: .internal, message: "etcdserver: unexpected request in raft entry")
+    /// The applied entry answered with a result of another kind (a bug).
+    static let unexpectedResult = ServerError(code: .internal, message: "etcdserver: unexpected apply result")
 
     /// Raft refused a proposal: no leader (or a transfer in progress); the
     /// client's retry will find the new leader.

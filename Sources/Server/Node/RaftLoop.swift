@@ -58,6 +58,9 @@ final class RaftLoop: @unchecked Sendable {
     private var pendingReadStates: [(index: UInt64, batch: UInt64)] = []
     private var readBatchSeq: UInt64 = 0
 
+    /// Run before WAL segments are released: the store must have made durable
+    /// everything up to the snapshot index (it may commit without fsync).
+    var beforeLogRelease: () throws -> Void = {}
     private let tickInterval: TimeInterval
     private let transport: PeerTransport
     weak var applier: CommittedEntryApplier?
@@ -70,8 +73,8 @@ final class RaftLoop: @unchecked Sendable {
     private let statusLock = NSLock()
     private var publishedStatus: NodeStatus  // guarded by `statusLock`
 
-    /// Proposals that could not be proposed (no leader) or were applied.
-    let proposalWaits: WaitRegistry<Void>
+    /// Called (on the loop thread) for a proposal Raft refused, e.g. no leader.
+    private let proposalDropped: (UInt64, ServerError) -> Void
     /// ReadIndex batches: triggered once applied ≥ the read index.
     let readWaits = WaitRegistry<UInt64>()
     private var thread: Thread?
@@ -79,7 +82,8 @@ final class RaftLoop: @unchecked Sendable {
 
     init(node: RawNode, storage: MemoryStorage, wal: WAL, snapshots: SnapshotStore, snapshotPolicy: SnapshotPolicy,
          lastSnapshotIndex: UInt64, confState: ConfState, appliedIndex: UInt64, tickInterval: TimeInterval,
-         transport: PeerTransport, memberID: UInt64, proposalWaits: WaitRegistry<Void>, logger: Logger) {
+         transport: PeerTransport, memberID: UInt64, logger: Logger,
+         proposalDropped: @escaping (UInt64, ServerError) -> Void) {
         self.node = node
         self.storage = storage
         self.wal = wal
@@ -91,7 +95,7 @@ final class RaftLoop: @unchecked Sendable {
         self.tickInterval = tickInterval
         self.transport = transport
         self.memberID = memberID
-        self.proposalWaits = proposalWaits
+        self.proposalDropped = proposalDropped
         self.logger = logger
         let st = node.status()
         publishedStatus = NodeStatus(memberID: memberID, leader: st.lead, term: st.term,
@@ -113,7 +117,6 @@ final class RaftLoop: @unchecked Sendable {
             condition.signal()
         }
         if thread != nil { stopped.wait() }
-        proposalWaits.failAll(ServerError.stopped)
         readWaits.failAll(ServerError.stopped)
     }
 
@@ -169,7 +172,7 @@ final class RaftLoop: @unchecked Sendable {
             for m in work.messages { try? node.step(m) }
             for p in work.proposals {
                 do { try node.propose(p.data) } catch {
-                    proposalWaits.trigger(id: p.id, .failure(ServerError.from(raft: error)))
+                    proposalDropped(p.id, ServerError.from(raft: error))
                 }
             }
             if !work.reads.isEmpty { requestReadIndex(batches: work.reads) }
@@ -272,6 +275,7 @@ final class RaftLoop: @unchecked Sendable {
             let snap = try storage.createSnapshot(index: decision.snapshotIndex, confState: confState, data: [])
             try snapshots.save(snap)
             try wal.saveSnapshotMarker(WALSnapshotMarker(index: snap.metadata.index, term: snap.metadata.term))
+            try beforeLogRelease()
             if decision.compactIndex > 0 { try storage.compact(upTo: decision.compactIndex) }
             try wal.releaseSegments(before: decision.compactIndex)
             lastSnapshotIndex = decision.snapshotIndex

@@ -1,0 +1,156 @@
+import Foundation
+import GRPCWire
+import Logging
+import MVCC
+import NIOCore
+import NIOPosix
+import Proto
+import Raft
+import WAL
+
+/// One etcd member: the MVCC store, the Raft loop with its WAL, and the
+/// client-facing gRPC/HTTP listeners. A request flows
+/// service → `propose` → Raft → WAL → `KVApplier` → MVCC → waiter.
+public final class EtcdServer: @unchecked Sendable {
+    public let options: ServerOptions
+    let logger: Logger
+    let memberID: UInt64
+    let clusterID: UInt64
+    let store: MVCCStore
+    let loop: RaftLoop
+    let applyWaits = WaitRegistry<AppliedResult>()
+    private let applier: KVApplier
+    private let ids: RequestIDGenerator
+    private let group: MultiThreadedEventLoopGroup
+    private var grpcServers: [GRPCServer] = []
+    /// How long a proposal or read may wait for Raft before etcd's
+    /// "request timed out" (etcd: 5 s + 2 × election timeout).
+    let requestTimeoutSeconds: Double
+
+    public init(options: ServerOptions, logger: Logger) throws {
+        self.options = options
+        self.logger = logger
+        requestTimeoutSeconds = 5 + 2 * Double(options.electionTimeoutMs) / 1000
+
+        guard options.initialCluster.count <= 1 else {
+            throw StartupError("multi-member clusters are not supported yet: --initial-cluster lists \(options.initialCluster.count) members")
+        }
+        guard options.initialClusterStateNew else {
+            throw StartupError("--initial-cluster-state=existing needs cluster membership, which is not supported yet")
+        }
+        let peers = options.initialCluster.map {
+            MemberIdentity.memberID(peerURLs: $0.peerURLs, clusterToken: options.initialClusterToken)
+        }
+        let newMember = MemberMetadata(
+            memberID: MemberIdentity.memberID(peerURLs: options.initialAdvertisePeerURLs, clusterToken: options.initialClusterToken),
+            clusterID: MemberIdentity.clusterID(memberIDs: peers))
+        if !peers.contains(newMember.memberID) {
+            throw StartupError("couldn't find local name \"\(options.name)\" with --initial-advertise-peer-urls \(options.initialAdvertisePeerURLs.joined(separator: ",")) in the initial cluster configuration")
+        }
+
+        let layout = DataDirLayout(dataDir: options.dataDir)
+        try FileManager.default.createDirectory(atPath: layout.snapDir, withIntermediateDirectories: true)
+        store = try MVCCStore(path: layout.dbPath)
+
+        let raftConfig = RaftConfig(id: newMember.memberID, electionTicks: max(options.electionTimeoutMs / options.heartbeatIntervalMs, 2),
+                                    heartbeatTicks: 1, randomSeed: UInt64.random(in: 1...UInt64.max))
+        let restored = try RestoredNode.open(layout: layout, newMember: newMember, initialPeers: peers,
+                                            raftConfig: raftConfig, logger: logger)
+        memberID = restored.metadata.memberID
+        clusterID = restored.metadata.clusterID
+        ids = RequestIDGenerator(memberID: memberID)
+        applier = KVApplier(store: store, waits: applyWaits, logger: logger)
+        let waits = applyWaits
+        loop = RaftLoop(node: restored.node, storage: restored.storage, wal: restored.wal, snapshots: restored.snapshots,
+                        snapshotPolicy: SnapshotPolicy(snapshotCount: options.snapshotCount),
+                        lastSnapshotIndex: restored.snapshotIndex, confState: restored.confState,
+                        appliedIndex: restored.snapshotIndex,
+                        tickInterval: Double(options.heartbeatIntervalMs) / 1000, transport: NoPeers(),
+                        memberID: memberID, logger: logger) { id, error in
+            waits.trigger(id: id, .failure(error))
+        }
+        loop.applier = applier
+        let store = self.store
+        loop.beforeLogRelease = { try store.sync() }
+        group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.eventLoopThreads))
+    }
+
+    /// Starts Raft and the client listeners; returns the bound client ports.
+    @discardableResult
+    public func start() async throws -> [Int] {
+        loop.start()
+        let router = GRPCRouter()
+        registerServices(on: router)
+        let http = HTTPEndpoints(server: self)
+        var ports: [Int] = []
+        for listener in options.listenClient {
+            var config = GRPCServerConfig(host: listener.host, port: listener.port)
+            config.maxRequestBytes = options.maxRequestBytes
+            config.maxReceiveBytes = options.maxRequestBytes + 512 * 1024
+            config.maxConcurrentStreams = options.maxConcurrentStreams
+            config.keepaliveMinTime = .milliseconds(Int64(options.grpcKeepaliveMinTimeMs))
+            config.keepaliveInterval = .milliseconds(Int64(options.grpcKeepaliveIntervalMs))
+            config.keepaliveTimeout = .milliseconds(Int64(options.grpcKeepaliveTimeoutMs))
+            let server = GRPCServer(config: config, router: router, http1: { method, path, query in
+                await http.handle(method: method, path: path, query: query)
+            }, group: group, logger: logger)
+            ports.append(try await server.start())
+            grpcServers.append(server)
+        }
+        logger.info("ready to serve client requests", metadata: [
+            "member-id": "\(String(memberID, radix: 16))", "cluster-id": "\(String(clusterID, radix: 16))",
+        ])
+        return ports
+    }
+
+    /// Graceful stop: listeners drain, Raft stops, the store is synced and closed.
+    public func stop() async {
+        for server in grpcServers { try? await server.shutdown() }
+        loop.stop()
+        applyWaits.failAll(ServerError.stopped)
+        try? store.sync()
+        store.close()
+        try? await group.shutdownGracefully()
+    }
+
+    private func registerServices(on router: GRPCRouter) {
+        KVService(server: self).register(on: router)
+        MaintenanceService(server: self).register(on: router)
+        HealthService(server: self).register(on: router)
+    }
+
+    // MARK: used by the services
+
+    /// Proposes a write through Raft and waits until it is applied here.
+    func propose(_ request: Swiftetcd.InternalRaftRequest) async throws -> AppliedResult {
+        var request = request
+        let id = ids.next()
+        request.id = id
+        var header = Swiftetcd.RequestHeader()
+        header.id = id
+        request.header = header
+        let data = request.serializedBytes()
+        if data.count > options.maxRequestBytes { throw ServerError.requestTooLarge }
+        let timeout = requestTimeoutSeconds
+        return try await applyWaits.wait(id: id) {
+            loop.propose(id: id, data: data)
+            DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [applyWaits] in
+                applyWaits.trigger(id: id, .failure(ServerError.timeout))
+            }
+        }
+    }
+
+    /// Returns once a linearizable read may be served from the local store.
+    func linearizableBarrier() async throws {
+        try await loop.waitLinearizable()
+    }
+
+    func header(revision: Int64, term: UInt64? = nil) -> Etcdserverpb.ResponseHeader {
+        var h = Etcdserverpb.ResponseHeader()
+        h.clusterID = clusterID
+        h.memberID = memberID
+        h.revision = revision
+        h.raftTerm = term ?? loop.status.term
+        return h
+    }
+}

@@ -1,0 +1,39 @@
+/// What the server needs from the command line, already validated (the
+/// `Config` module parses etcd's flags into it). Units are in the names.
+public struct ServerOptions: Sendable {
+    public struct Listener: Sendable, Equatable {
+        public var host: String
+        public var port: Int
+        public init(host: String, port: Int) {
+            self.host = host
+            self.port = port
+        }
+    }
+
+    public var name = "default"
+    public var dataDir = "default.etcd"
+    public var listenClient: [Listener] = [Listener(host: "127.0.0.1", port: 2379)]
+    public var advertiseClientURLs = ["http://localhost:2379"]
+    public var initialAdvertisePeerURLs = ["http://localhost:2380"]
+    /// Member name → its peer URLs, as `--initial-cluster` lists them.
+    public var initialCluster: [(name: String, peerURLs: [String])] = [("default", ["http://localhost:2380"])]
+    public var initialClusterToken = "etcd-cluster"
+    public var initialClusterStateNew = true
+    public var heartbeatIntervalMs = 100
+    public var electionTimeoutMs = 1000
+    public var snapshotCount: UInt64 = 100_000
+    public var maxRequestBytes = 1536 * 1024
+    public var maxTxnOps = 128
+    public var maxConcurrentStreams: UInt32 = UInt32.max
+    public var grpcKeepaliveMinTimeMs = 5_000
+    public var grpcKeepaliveIntervalMs = 2 * 60 * 60 * 1000
+    public var grpcKeepaliveTimeoutMs = 20_000
+    public var quotaBackendBytes: Int64 = 2 << 30
+    public var maxWALs = 5
+    public var maxSnapshots = 5
+    public var eventLoopThreads = System.coreCount
+
+    public init() {}
+}
+
+import NIOCore

@@ -1,0 +1,92 @@
+import Foundation
+import GRPCWire
+import MVCC
+import Proto
+
+/// etcdserverpb.KV: validate → read locally or propose through Raft → map
+/// the store's answer (as etcd's v3rpc/key.go, and no more).
+struct KVService {
+    let server: EtcdServer
+
+    func register(on router: GRPCRouter) {
+        let server = self.server
+        router.unary(Etcdserverpb.KVService.range) { request, _ in
+            let range = KVMapping.range(request)
+            try Validation.check(range)
+            if !request.serializable { try await server.linearizableBarrier() }
+            let response = try server.store.range(range)
+            return KVMapping.rangeResponse(response, header: server.header(revision: response.revision))
+        }
+        router.unary(Etcdserverpb.KVService.put) { request, _ in
+            try Validation.check(KVMapping.put(request))
+            var internal = Swiftetcd.InternalRaftRequest()
+            internal.put = request
+            let (response, header) = try await server.proposeWrite(internal)
+            guard case .put(let put) = response else { throw ServerError.unexpectedResult }
+            return KVMapping.putResponse(put, header: header)
+        }
+        router.unary(Etcdserverpb.KVService.deleteRange) { request, _ in
+            try Validation.check(KVMapping.deleteRange(request))
+            var internal = Swiftetcd.InternalRaftRequest()
+            internal.deleteRange = request
+            let (response, header) = try await server.proposeWrite(internal)
+            guard case .deleteRange(let deleted) = response else { throw ServerError.unexpectedResult }
+            return KVMapping.deleteRangeResponse(deleted, header: header)
+        }
+        router.unary(Etcdserverpb.KVService.txn) { request, _ in
+            let txn = KVMapping.txn(request)
+            try Validation.check(txn, maxTxnOps: server.options.maxTxnOps)
+            if txn.isReadOnly {
+                // etcd serves read-only txns without Raft; linearizable unless
+                // every range in them asked for serializable.
+                if !Self.isSerializable(request) { try await server.linearizableBarrier() }
+                let response = try server.store.readOnlyTxn(txn)
+                return KVMapping.txnResponse(response, header: server.header(revision: response.revision))
+            }
+            var internal = Swiftetcd.InternalRaftRequest()
+            internal.txn = request
+            let (response, header) = try await server.proposeWrite(internal)
+            guard case .txn(let result) = response else { throw ServerError.unexpectedResult }
+            return KVMapping.txnResponse(result, header: header)
+        }
+        router.unary(Etcdserverpb.KVService.compact) { request, _ in
+            var internal = Swiftetcd.InternalRaftRequest()
+            internal.compaction = request
+            let (response, header) = try await server.proposeWrite(internal)
+            guard case .compact = response else { throw ServerError.unexpectedResult }
+            if request.physical {
+                let store = server.store
+                await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                    DispatchQueue.global().async {
+                        store.waitForCompaction(request.revision)
+                        c.resume()
+                    }
+                }
+            }
+            var out = Etcdserverpb.CompactionResponse()
+            out.header = header
+            return out
+        }
+    }
+
+    /// True when every Range in the txn (at any depth) is serializable.
+    static func isSerializable(_ txn: Etcdserverpb.TxnRequest) -> Bool {
+        (txn.success + txn.failure).allSatisfy { op in
+            switch op.request {
+            case .requestRange(let r)?: return r.serializable
+            case .requestTxn(let t)?: return isSerializable(t)
+            default: return true
+            }
+        }
+    }
+}
+
+extension EtcdServer {
+    /// Proposes a KV write and returns the store's answer with the header
+    /// etcd sends (revision after the write, term it was applied in).
+    func proposeWrite(_ request: Swiftetcd.InternalRaftRequest) async throws -> (WriteResponse, Etcdserverpb.ResponseHeader) {
+        let applied = try await propose(request)
+        let response = try applied.response.get()
+        return (response, header(revision: response.revision, term: applied.term))
+    }
+}

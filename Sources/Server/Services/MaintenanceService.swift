@@ -1,0 +1,47 @@
+import GRPCWire
+import Proto
+
+/// etcdserverpb.Maintenance: Status for now (the rest comes with the
+/// maintenance issue and answers UNIMPLEMENTED until then).
+struct MaintenanceService {
+    let server: EtcdServer
+
+    func register(on router: GRPCRouter) {
+        let server = self.server
+        router.unary(Etcdserverpb.MaintenanceService.status) { _, _ in
+            let status = server.loop.status
+            var response = Etcdserverpb.StatusResponse()
+            response.header = server.header(revision: server.store.currentRevision, term: status.term)
+            response.version = EtcdVersion.server
+            response.dbSize = server.store.dbSizeBytes
+            response.dbSizeInUse = server.store.dbSizeInUseBytes
+            response.leader = status.leader
+            response.raftIndex = status.commitIndex
+            response.raftTerm = status.term
+            response.raftAppliedIndex = status.appliedIndex
+            response.isLearner = false
+            return response
+        }
+    }
+}
+
+/// grpc.health.v1.Health: SERVING while the member knows a leader.
+struct HealthService {
+    let server: EtcdServer
+
+    func register(on router: GRPCRouter) {
+        let server = self.server
+        router.unary(GrpcHealthV1.HealthService.check) { _, _ in
+            var response = GrpcHealthV1.HealthCheckResponse()
+            response.status = server.loop.status.leader != 0 ? .serving : .notServing
+            return response
+        }
+    }
+}
+
+/// The versions we report: the etcd API level we implement.
+public enum EtcdVersion {
+    public static let server = "3.5.0"
+    public static let cluster = "3.5.0"
+    public static let swiftEtcd = "0.1.0"
+}

@@ -59,6 +59,8 @@ let package = Package(
                 .product(name: "Atomics", package: "swift-atomics"),
             ]
         ),
+        .executableTarget(name: "raft-sim", dependencies: ["Raft"]),
+        .executableTarget(name: "raft-bench", dependencies: ["Raft"]),
         .executableTarget(
             name: "swift-etcd",
             dependencies: [
@@ -76,7 +78,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
-        .testTarget(name: "RaftTests", dependencies: ["Raft"], resources: [.copy("testdata")]),
+        .testTarget(name: "RaftTests", dependencies: ["Raft", "raft-sim"], resources: [.copy("testdata")]),
         .testTarget(name: "WALTests", dependencies: ["WAL", "Raft"]),
         .testTarget(name: "MVCCTests", dependencies: ["MVCC"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "Config", "Proto"]),

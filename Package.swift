@@ -63,6 +63,8 @@ let package = Package(
         ),
         .executableTarget(name: "wal-bench", dependencies: ["WAL", "Raft"]),
         .executableTarget(name: "wal-crash-child", dependencies: ["WAL", "Raft"]),
+        .executableTarget(name: "raft-sim", dependencies: ["Raft"]),
+        .executableTarget(name: "raft-bench", dependencies: ["Raft"]),
         .executableTarget(
             name: "swift-etcd",
             dependencies: [
@@ -80,7 +82,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
-        .testTarget(name: "RaftTests", dependencies: ["Raft"], resources: [.copy("testdata")]),
+        .testTarget(name: "RaftTests", dependencies: ["Raft", "raft-sim"], resources: [.copy("testdata")]),
         .testTarget(name: "WALTests", dependencies: ["WAL", "Raft", "wal-crash-child"]),
         .testTarget(name: "MVCCTests", dependencies: ["MVCC"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "Config", "Proto"]),

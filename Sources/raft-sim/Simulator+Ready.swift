@@ -1,0 +1,141 @@
+import Raft
+
+/// Message delivery, Ready handling (the application side of the contract)
+/// and the calm phase's liveness check.
+extension Simulator {
+    func deliverDue() throws {
+        for m in net.due(now: now, rng: &rng) {
+            guard let dst = nodes[m.to], dst.isUp else {
+                if m.type == .snap { reportSnapshot(m, failed: true) }
+                continue
+            }
+            log("deliver \(describe(m))")
+            do {
+                try dst.node!.step(m)
+            } catch RaftError.stepPeerNotFound, RaftError.proposalDropped {
+                // Normal: a stale response, or a forwarded proposal with no leader.
+            }
+            if m.type == .snap { reportSnapshot(m, failed: false) }
+        }
+    }
+
+    private func reportSnapshot(_ m: Message, failed: Bool) {
+        nodes[m.from]?.node?.reportSnapshot(m.to, failed: failed)
+    }
+
+    /// The application side of one Ready: persist, send, apply, advance.
+    func processReady(_ sn: SimNode) throws {
+        guard sn.node!.hasReady() else { return }
+        let rd = sn.node!.ready()
+        // 1. Persist.
+        if let snap = rd.snapshot {
+            try sn.storage.applySnapshot(snap)
+            sn.restoreState(from: snap)
+            try checker.checkRestoredSnapshot(node: sn.id, snap)
+            log("n\(sn.id) installs snapshot \(snap.metadata.index)")
+            count("snapshotInstalled")
+        }
+        try sn.storage.append(rd.entries)
+        if let hs = rd.hardState {
+            sn.storage.setHardState(hs)
+            checker.observeTerm(hs.term)
+            try checker.checkCommitted(sn, commit: hs.commit)
+        }
+        // 2. Send.
+        for m in rd.messages {
+            if !net.send(m, now: now, rng: &rng) {
+                log("drop \(describe(m))")
+                if m.type == .snap { sn.node!.reportSnapshot(m.to, failed: true) }
+            }
+        }
+        // 3. Apply.
+        var stopAfter = false
+        for e in rd.committedEntries {
+            precondition(e.index == sn.appliedIndex + 1, "n\(sn.id) applies \(e.index) after \(sn.appliedIndex)")
+            if e.type == .confChange {
+                let cc = try ConfChange(decoding: e.data)
+                sn.confState = sn.node!.applyConfChange(cc)
+                log("n\(sn.id) applies conf change \(cc.type) n\(cc.nodeID) -> voters \(sn.confState.voters) learners \(sn.confState.learners)")
+                if cc.type == .removeNode && cc.nodeID == sn.id { stopAfter = true }
+            }
+            sn.stateHash = SimNode.mix(sn.stateHash, e)
+            sn.appliedIndex = e.index
+            try checker.checkApplied(node: sn.id, entry: e, stateHash: sn.stateHash)
+            if e.data == markerData && markerIndex == nil { markerIndex = e.index }
+        }
+        for rs in rd.readStates {
+            try checker.checkRead(node: sn.id, rs)
+            count("readAnswered")
+        }
+        if let ss = rd.softState {
+            log("n\(sn.id) is \(ss.role) (lead n\(ss.lead)) term \(sn.node!.status().term)")
+            if ss.role == .leader {
+                try checker.checkNewLeader(sn)
+                count("leaderElected")
+            }
+        }
+        // 4. Acknowledge.
+        sn.node!.advance(rd)
+        if stopAfter {
+            sn.removed = true
+            sn.node = nil
+            log("n\(sn.id) removed from the cluster: stopped")
+        }
+    }
+
+    func describe(_ m: Message) -> String {
+        var s = "\(m.type) n\(m.from)->n\(m.to) t\(m.term)"
+        switch m.type {
+        case .app: s += " prev=\(m.index)/\(m.logTerm) n=\(m.entries.count) commit=\(m.commit)"
+        case .appResp: s += " idx=\(m.index)" + (m.reject ? " reject hint=\(m.rejectHint)/\(m.logTerm)" : "")
+        case .vote, .preVote: s += " last=\(m.index)/\(m.logTerm)"
+        case .voteResp, .preVoteResp: s += m.reject ? " reject" : " grant"
+        case .heartbeat: s += " commit=\(m.commit)"
+        case .snap: s += " snap=\(m.snapshot?.metadata.index ?? 0)"
+        default: break
+        }
+        return s
+    }
+
+    // MARK: phase 2
+
+    var markerData: [UInt8] { Array("marker".utf8) }
+
+    /// Faults stop: heal the network, restart every member, then a leader
+    /// must be elected and a fresh proposal applied by every member within
+    /// `livenessTicks`.
+    func calm() throws {
+        net.heal()
+        net.dropRate = 0
+        net.dupRate = 0
+        log("calm: faults stop")
+        for sn in nodes.values.sorted(by: { $0.id < $1.id }) where !sn.isUp && !sn.removed { try start(sn) }
+        var proposedAtTick = -1_000
+        for tick in 0..<cfg.livenessTicks {
+            for _ in 0..<cfg.microstepsPerTick {
+                try deliverDue()
+                for sn in upNodes { try processReady(sn) }
+                now += 1
+            }
+            for sn in upNodes { sn.node!.tick() }
+            guard let l = currentLeader else { continue }
+            let cs = l.node!.status().confState
+            let members = cs.voters + cs.learners
+            if let mi = markerIndex, members.allSatisfy({ nodes[$0]?.node != nil && nodes[$0]!.appliedIndex >= mi }) {
+                try checker.checkLogMatching(upNodes)
+                log("liveness ok after \(tick) ticks")
+                return
+            }
+            if tick - proposedAtTick >= 50 {
+                proposedAtTick = tick
+                try? l.node!.propose(markerData)
+                log("propose marker at n\(l.id)")
+            }
+        }
+        let status = upNodes.map { sn -> String in
+            let s = sn.node!.status()
+            return "n\(sn.id): \(s.role) term \(s.term) lead \(s.lead) commit \(s.commit) applied \(s.applied)"
+        }
+        throw SimFailure(message: "liveness: no leader committed a proposal on all members within \(cfg.livenessTicks) ticks after faults stopped; \(status.joined(separator: "; "))")
+    }
+}

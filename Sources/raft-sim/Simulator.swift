@@ -1,0 +1,236 @@
+import Raft
+
+struct SimFailure: Error { var message: String }
+
+/// Drives a cluster of Raft nodes on one thread from one seeded PRNG:
+/// simulated clock (ticks split into microsteps), simulated network, crashes
+/// and restarts, client traffic and admin operations. Phase 1 injects faults
+/// for `faultTicks`; phase 2 heals everything and demands progress within
+/// `livenessTicks`. Safety checks (Simulator+Checks.swift) run as events happen.
+public final class Simulator {
+    let seed: UInt64
+    let cfg: SimConfig
+    var rng: SimRandom
+    var net = SimNetwork()
+    var nodes: [UInt64: SimNode] = [:]
+    var nextNodeID: UInt64 = 1
+    /// Simulated time in microsteps.
+    var now = 0
+    var trace: [String] = []
+    var stats: [String: Int] = [:]
+    var checker = SafetyChecker()
+    var nextRequestID: UInt64 = 0
+    /// Index of the first liveness marker applied anywhere (phase 2).
+    var markerIndex: UInt64?
+    /// Per-node Raft settings drawn once per run.
+    var checkQuorum = true
+    var preVote = true
+    var maxSizePerMsg = 4096
+    var maxInflight = 8
+
+    public init(seed: UInt64, config: SimConfig) {
+        self.seed = seed
+        cfg = config
+        rng = SimRandom(seed: seed)
+    }
+
+    public func run() -> SimOutcome {
+        var failure: String?
+        do {
+            try setUp()
+            for _ in 0..<cfg.faultTicks { try faultTick() }
+            try calm()
+        } catch let f as SimFailure {
+            failure = f.message
+        } catch {
+            failure = "unexpected error: \(error)"
+        }
+        return SimOutcome(seed: seed, failure: failure, trace: trace,
+                          committedEntries: checker.committedCount, stats: stats)
+    }
+
+    func log(_ s: @autoclosure () -> String) {
+        if cfg.trace { trace.append("[t=\(now / cfg.microstepsPerTick).\(now % cfg.microstepsPerTick)] \(s())") }
+    }
+
+    func count(_ key: String) { stats[key, default: 0] += 1 }
+
+    // MARK: set-up and node lifecycle
+
+    private func setUp() throws {
+        checkQuorum = rng.chance(0.8)
+        preVote = rng.chance(0.8)
+        maxSizePerMsg = [0, 64, 512, 4096, Int.max][rng.below(5)]
+        maxInflight = rng.inRange(1...16)
+        net.dropRate = [0.0, 0.01, 0.05, 0.15][rng.below(4)]
+        net.dupRate = [0.0, 0.02, 0.1][rng.below(3)]
+        net.maxDelayMicrosteps = rng.inRange(1...(3 * cfg.microstepsPerTick))
+        log("config nodes=\(cfg.initialNodes) checkQuorum=\(checkQuorum) preVote=\(preVote) maxSizePerMsg=\(maxSizePerMsg) maxInflight=\(maxInflight) drop=\(net.dropRate) dup=\(net.dupRate) delay=\(net.maxDelayMicrosteps)")
+        let ids = (1...UInt64(cfg.initialNodes)).map { $0 }
+        nextNodeID = UInt64(cfg.initialNodes) + 1
+        for id in ids {
+            let sn = SimNode(id: id)
+            nodes[id] = sn
+            try start(sn)
+            try sn.node!.bootstrap(peers: ids)
+        }
+    }
+
+    func raftConfig(_ id: UInt64, applied: UInt64) -> RaftConfig {
+        RaftConfig(id: id, electionTicks: 10, heartbeatTicks: 1, maxSizePerMsg: maxSizePerMsg,
+                   maxInflightMsgs: maxInflight, checkQuorum: checkQuorum, preVote: preVote,
+                   applied: applied, randomSeed: rng.next(),
+                   testingFaults: RaftTestingFaults(commitPreviousTermByCounting: cfg.plantCommitPreviousTermBug,
+                                                    voteIgnoringLog: cfg.plantVoteIgnoringLogBug))
+    }
+
+    /// (Re)starts a node from its durable storage; the state machine restarts
+    /// from the storage's snapshot and re-applies the committed log after it.
+    func start(_ sn: SimNode) throws {
+        let snap = try sn.storage.snapshot()
+        sn.restoreState(from: snap)
+        try checker.checkRestoredSnapshot(node: sn.id, snap)
+        sn.node = try RawNode(config: raftConfig(sn.id, applied: snap.metadata.index), storage: sn.storage)
+        log("start n\(sn.id) applied=\(snap.metadata.index) hs=\(sn.storage.hardState)")
+    }
+
+    func crash(_ sn: SimNode) {
+        sn.node = nil
+        count("crash")
+        log("crash n\(sn.id) (unpersisted state lost)")
+    }
+
+    var upNodes: [SimNode] { nodes.keys.sorted().compactMap { nodes[$0] }.filter(\.isUp) }
+
+    var leaders: [SimNode] { upNodes.filter { $0.node!.status().role == .leader } }
+
+    /// The leader with the highest term, if any.
+    var currentLeader: SimNode? {
+        leaders.max { $0.node!.status().term < $1.node!.status().term }
+    }
+
+    // MARK: phase 1
+
+    private func faultTick() throws {
+        for _ in 0..<cfg.microstepsPerTick {
+            try deliverDue()
+            // Nodes handle their Ready lazily, so crashes catch unpersisted state.
+            for sn in upNodes where rng.chance(0.7) { try processReady(sn) }
+            now += 1
+        }
+        for sn in upNodes { sn.node!.tick() }
+        try randomEvents()
+        if (now / cfg.microstepsPerTick) % 20 == 0 { try checker.checkLogMatching(upNodes) }
+    }
+
+    private func randomEvents() throws {
+        if rng.chance(0.6) { propose() }
+        if rng.chance(0.1) { read() }
+        if rng.chance(0.02) { transfer() }
+        if rng.chance(0.03) { try changeMembership() }
+        if rng.chance(0.05) { try compact() }
+        if rng.chance(0.01), let sn = rng.pick(upNodes) { crash(sn) }
+        if rng.chance(0.04), let sn = rng.pick(nodes.values.sorted { $0.id < $1.id }.filter { !$0.isUp && !$0.removed }) {
+            try start(sn)
+        }
+        if rng.chance(0.02) { partition() }
+        if rng.chance(0.03), !net.blocked.isEmpty {
+            net.heal()
+            log("heal partitions")
+        }
+    }
+
+    private func newRequestID() -> [UInt8] {
+        nextRequestID += 1
+        var out: [UInt8] = []
+        for s in stride(from: 0, to: 64, by: 8) { out.append(UInt8(truncatingIfNeeded: nextRequestID >> UInt64(s))) }
+        return out
+    }
+
+    private func propose() {
+        let target = rng.chance(0.7) ? currentLeader : rng.pick(upNodes)
+        guard let sn = target else { return }
+        let data = newRequestID()
+        do {
+            try sn.node!.propose(data)
+            count("propose")
+            log("propose n\(sn.id) \(data.first!)")
+        } catch {
+            count("proposeDropped")
+        }
+    }
+
+    private func read() {
+        guard let sn = rng.pick(upNodes) else { return }
+        let ctx = newRequestID()
+        checker.readStarted(ctx, commitLowerBound: upNodes.map { $0.node!.status().commit }.max() ?? 0)
+        sn.node!.readIndex(context: ctx)
+        count("read")
+        log("readIndex n\(sn.id)")
+    }
+
+    private func transfer() {
+        guard let l = currentLeader, let to = rng.pick(l.node!.status().confState.voters.filter({ $0 != l.id })) else { return }
+        l.node!.transferLeader(to: to)
+        count("transfer")
+        log("transferLeader n\(l.id) -> n\(to)")
+    }
+
+    private func changeMembership() throws {
+        guard let l = currentLeader else { return }
+        let cs = l.node!.status().confState
+        var options: [ConfChange] = []
+        if cs.voters.count + cs.learners.count < 5 {
+            options.append(ConfChange(type: .addLearnerNode, nodeID: nextNodeID))
+            options.append(ConfChange(type: .addNode, nodeID: nextNodeID))
+        }
+        for learner in cs.learners { options.append(ConfChange(type: .addNode, nodeID: learner)) }
+        if cs.voters.count > 3 {
+            for v in cs.voters { options.append(ConfChange(type: .removeNode, nodeID: v)) }
+        }
+        guard let cc = rng.pick(options) else { return }
+        do {
+            try l.node!.proposeConfChange(cc)
+        } catch {
+            return
+        }
+        count("confChange")
+        log("proposeConfChange n\(l.id) \(cc.type) n\(cc.nodeID)")
+        if cc.nodeID == nextNodeID {
+            // Start the new member empty; the leader catches it up once the change applies.
+            nextNodeID += 1
+            let sn = SimNode(id: cc.nodeID)
+            nodes[sn.id] = sn
+            try start(sn)
+        }
+    }
+
+    private func compact() throws {
+        guard let sn = rng.pick(upNodes) else { return }
+        let first = try sn.storage.firstIndex()
+        guard sn.appliedIndex > first + 3 else { return }
+        let snap = try sn.storage.createSnapshot(index: sn.appliedIndex, confState: sn.confState, data: sn.snapshotData())
+        let keep = UInt64(rng.below(3))
+        let upTo = max(first, sn.appliedIndex - keep)
+        if upTo > first { try sn.storage.compact(upTo: upTo) }
+        count("compact")
+        let newFirst = try sn.storage.firstIndex()
+        log("snapshot+compact n\(sn.id) at \(snap.metadata.index), log from \(newFirst)")
+    }
+
+    private func partition() {
+        let ids = nodes.keys.sorted()
+        if rng.chance(0.5) {
+            // Symmetric: split into two groups.
+            let side = Set(ids.filter { _ in rng.chance(0.5) })
+            for a in ids { for b in ids where side.contains(a) != side.contains(b) {
+                net.blocked.insert(.init(from: a, to: b))
+            } }
+            log("partition \(side.sorted()) | \(ids.filter { !side.contains($0) })")
+        } else if let a = rng.pick(ids), let b = rng.pick(ids.filter({ $0 != a })) {
+            net.blocked.insert(.init(from: a, to: b))
+            log("one-way partition n\(a) -/-> n\(b)")
+        }
+        count("partition")
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+
+/// raft-sim [--seeds N] [--seed S] [--first F] [--trace] [--plant commit-previous-term|vote-ignoring-log]
+/// Runs the deterministic Raft simulation; the last line is
+/// `N seeds passed, M failed`. Exit status 1 if any seed failed.
+var seeds = 300
+var single: UInt64?
+var first: UInt64 = 1
+var trace = false
+var plant = ""
+var args = CommandLine.arguments.dropFirst()
+while let a = args.popFirst() {
+    switch a {
+    case "--seeds": seeds = Int(args.popFirst() ?? "") ?? seeds
+    case "--seed": single = UInt64(args.popFirst() ?? "")
+    case "--first": first = UInt64(args.popFirst() ?? "") ?? first
+    case "--trace": trace = true
+    case "--plant": plant = args.popFirst() ?? ""
+    default:
+        FileHandle.standardError.write("unknown argument \(a)\n".data(using: .utf8)!)
+        exit(2)
+    }
+}
+
+let list: [UInt64] = single.map { [$0] } ?? (0..<UInt64(seeds)).map { first + $0 }
+var passed = 0, failed = 0
+for seed in list {
+    let out = SimRunner.runSeed(seed, trace: trace) { c in
+        c.plantCommitPreviousTermBug = plant == "commit-previous-term"
+        c.plantVoteIgnoringLogBug = plant == "vote-ignoring-log"
+    }
+    if trace { out.trace.forEach { print($0) } }
+    if let f = out.failure {
+        failed += 1
+        print("FAIL seed=\(seed): \(f)")
+        print("  replay: \(SimRunner.replayCommand(seed))")
+    } else if single != nil {
+        print("seed=\(seed) ok: \(out.committedEntries) entries committed, \(out.stats.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")
+    }
+}
+passed = list.count - failed
+print("\(passed) seeds passed, \(failed) failed")
+exit(failed == 0 ? 0 : 1)

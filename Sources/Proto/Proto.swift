@@ -1,1 +1,0 @@
-// The Proto module: see ../../shared/STYLE.md (placeholder until its issue lands).

@@ -1,0 +1,113 @@
+import CProtobuf
+
+/// The link between a generated Swift message and its protobuf-c struct.
+/// Implemented by the generated code; `CCodec` does the packing and unpacking.
+protocol CProtoBridged: ProtoMessage {
+    associatedtype CMessage
+    static func cInit(_ c: UnsafeMutablePointer<CMessage>)
+    static func cPackedSize(_ c: UnsafePointer<CMessage>) -> Int
+    static func cPack(_ c: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int
+    /// protobuf-c's unpack: nil for any invalid input. The result is freed with `cFree`.
+    static func cUnpack(_ bytes: UnsafeRawBufferPointer) -> UnsafeMutablePointer<CMessage>?
+    static func cFree(_ c: UnsafeMutablePointer<CMessage>)
+    /// Row of `NestingTable` for messages whose schema allows unbounded nesting, else nil.
+    static var nestingNode: Int? { get }
+
+    /// Writes self into an initialised C struct; pointers go into `arena`.
+    func fill(_ c: UnsafeMutablePointer<CMessage>, _ arena: inout PackArena)
+    /// Copies a C struct (from protobuf-c's unpack) into a Swift value.
+    init(c: UnsafePointer<CMessage>) throws(ProtoDecodeError)
+}
+
+/// Packing and unpacking shared by all generated messages.
+enum CCodec {
+    /// Bytes of stack given to the arena before it mallocs.
+    static let stackArenaBytes = 2048
+
+    static func serialize<M: CProtoBridged, R>(
+        _ message: M,
+        _ body: (_ size: Int, _ pack: (UnsafeMutableRawBufferPointer) -> Void) throws -> R
+    ) rethrows -> R {
+        try withUnsafeTemporaryAllocation(byteCount: stackArenaBytes, alignment: PackArena.alignment) { stack in
+            var arena = PackArena(initial: stack)
+            let c = arena.message(message)
+            let size = M.cPackedSize(c)
+            return try body(size) { out in
+                precondition(out.count >= size, "buffer smaller than the packed size")
+                let written = M.cPack(c, out.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                assert(written == size)
+            }
+        }
+    }
+
+    static func decode<M: CProtoBridged>(_ bytes: UnsafeRawBufferPointer) throws(ProtoDecodeError) -> M {
+        if let node = M.nestingNode {
+            try NestingTable.check(bytes, node: node, depth: 1)
+        }
+        // protobuf-c wants a non-null pointer even for an empty message.
+        var empty: UInt8 = 0
+        let unpacked: UnsafeMutablePointer<M.CMessage>?
+        if bytes.count == 0 {
+            unpacked = withUnsafeMutablePointer(to: &empty) { M.cUnpack(UnsafeRawBufferPointer(start: $0, count: 0)) }
+        } else {
+            unpacked = M.cUnpack(bytes)
+        }
+        guard let unpacked else { throw .malformed }
+        defer { M.cFree(unpacked) }
+        return try M(c: unpacked)
+    }
+}
+
+// MARK: readers used by the generated `init(c:)`
+
+@inline(__always)
+func protoBytes(_ data: ProtobufCBinaryData) -> [UInt8] {
+    guard data.len > 0, let base = data.data else { return [] }
+    return [UInt8](UnsafeBufferPointer(start: base, count: data.len))
+}
+
+@inline(__always)
+func protoString(_ pointer: UnsafePointer<CChar>?) throws(ProtoDecodeError) -> String {
+    guard let pointer, pointer.pointee != 0 else { return "" }
+    guard let string = String(validatingCString: pointer) else { throw .invalidUTF8 }
+    return string
+}
+
+@inline(__always)
+func protoArray<C, T>(_ count: Int, _ pointer: UnsafePointer<C>?, _ convert: (C) -> T) -> [T] {
+    guard count > 0, let pointer else { return [] }
+    return UnsafeBufferPointer(start: pointer, count: count).map(convert)
+}
+
+func protoStrings(_ count: Int, _ pointer: UnsafePointer<UnsafeMutablePointer<CChar>?>?) throws(ProtoDecodeError) -> [String] {
+    guard count > 0, let pointer else { return [] }
+    var result: [String] = []
+    result.reserveCapacity(count)
+    for index in 0..<count { result.append(try protoString(pointer[index])) }
+    return result
+}
+
+func protoMessages<M: CProtoBridged>(
+    _ count: Int, _ pointer: UnsafePointer<UnsafeMutablePointer<M.CMessage>?>?
+) throws(ProtoDecodeError) -> [M] {
+    guard count > 0, let pointer else { return [] }
+    var result: [M] = []
+    result.reserveCapacity(count)
+    for index in 0..<count {
+        guard let item = pointer[index] else { throw .malformed }
+        result.append(try M(c: item))
+    }
+    return result
+}
+
+/// A C enum (imported as a RawRepresentable struct) from a proto enum value.
+@inline(__always)
+func cEnum<E: RawRepresentable>(_ value: Int32) -> E where E.RawValue: FixedWidthInteger {
+    E(rawValue: E.RawValue(truncatingIfNeeded: value))!
+}
+
+/// A proto enum value from a C enum.
+@inline(__always)
+func protoEnumValue<E: RawRepresentable>(_ value: E) -> Int32 where E.RawValue: FixedWidthInteger {
+    Int32(truncatingIfNeeded: value.rawValue)
+}

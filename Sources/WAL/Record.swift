@@ -20,8 +20,8 @@ enum WALRecord: Equatable {
 
 /// Record framing: 16-byte header, body, zero padding to an 8-byte boundary.
 ///
-///     0..<8   length field (UInt64 LE): bits 0..55 body length N;
-///             if padding p > 0, the top byte is 0x80 | p
+///     0..<8   length field (UInt64 LE): bits 0..55 body length N, top
+///             byte 0x80 | p where p (0...7) is the padding; never zero
 ///     8..<12  CRC-32C (UInt32 LE) of bytes 0..<8 followed by bytes 12..<16+N
 ///     12      record type (1 metadata, 2 entry, 3 hard state, 4 snapshot marker)
 ///     13..<16 zero
@@ -55,8 +55,7 @@ enum RecordCodec {
         }
         let n = body.bytes.count
         let pad = (8 - n % 8) % 8
-        var lenField = UInt64(n)
-        if pad > 0 { lenField |= UInt64(0x80 | pad) << 56 }
+        let lenField = UInt64(n) | UInt64(0x80 | pad) << 56
         var header = ByteWriter()
         header.u64(lenField)
         header.u32(0)
@@ -95,8 +94,8 @@ enum RecordCodec {
         if lenField == 0 { return .end }
         let n = Int(lenField & 0x00FF_FFFF_FFFF_FFFF)
         let top = UInt8(lenField >> 56)
-        let pad = top & 0x80 != 0 ? Int(top & 0x7F) : 0
-        guard top == 0 || (pad > 0 && pad < 8), n <= maxBodyBytes, (n + pad) % 8 == 0 else {
+        let pad = Int(top & 0x7F)
+        guard top & 0x80 != 0, pad < 8, n <= maxBodyBytes, (n + pad) % 8 == 0 else {
             return .bad(reason: "invalid length field 0x\(String(lenField, radix: 16))", torn: false)
         }
         let end = offset + headerBytes + n + pad

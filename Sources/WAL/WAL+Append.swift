@@ -10,24 +10,44 @@ extension WAL {
         bytes.reserveCapacity(entries.reduce(64) { $0 + $1.data.count + 48 })
         for e in entries { RecordCodec.encode(.entry(e), into: &bytes) }
         if let hs { RecordCodec.encode(.hardState(hs), into: &bytes) }
-        try commit(bytes, hardState: hs, lastIndex: entries.last.map { last in { _ in last.index } })
+        try commit {
+            queued.append(contentsOf: bytes)
+            if let hs { queuedHardState = hs }
+            if let last = entries.last { queuedLastIndex = last.index }
+        }
+    }
+
+    /// Appends one entry at the next index (assigned under the queue lock, so
+    /// concurrent callers get consecutive indexes) and returns that index once
+    /// durable. For benchmarks and tools; Raft uses `save`.
+    @discardableResult
+    public func appendEntry(term: UInt64, type: EntryType = .normal, data: [UInt8]) throws -> UInt64 {
+        var index: UInt64 = 0
+        try commit {
+            index = queuedLastIndex + 1
+            RecordCodec.encode(.entry(Entry(term: term, index: index, type: type, data: data)), into: &queued)
+            queuedLastIndex = index
+        }
+        return index
     }
 
     /// Records that a snapshot at `m` exists; durable on return. Write the
     /// snapshot file first, then this marker, then release segments.
     public func saveSnapshotMarker(_ m: WALSnapshotMarker) throws {
-        try commit(RecordCodec.encode(.snapshot(m)), hardState: nil, lastIndex: { max($0, m.index) })
+        let bytes = RecordCodec.encode(.snapshot(m))
+        try commit {
+            queued.append(contentsOf: bytes)
+            queuedLastIndex = max(queuedLastIndex, m.index)
+        }
     }
 
-    /// Queues `bytes` and waits until they are durable, flushing if no one else is.
-    /// `lastIndex` maps the queued log tail index to the tail after these records.
-    func commit(_ bytes: [UInt8], hardState: HardState?, lastIndex: ((UInt64) -> UInt64)?) throws {
+    /// Runs `enqueue` (which appends to the queue fields) under the monitor,
+    /// then waits until the batch holding it is durable, flushing if no one else is.
+    func commit(_ enqueue: () -> Void) throws {
         monitor.lock()
         defer { monitor.unlock() }
         try checkWritable()
-        queued.append(contentsOf: bytes)
-        if let hardState { queuedHardState = hardState }
-        if let lastIndex { queuedLastIndex = lastIndex(queuedLastIndex) }
+        enqueue()
         let myBatch = fillingBatch
         while durableBatch < myBatch {
             if let poison { throw WALError.fsyncFailed(underlying: poison) }

@@ -1,1 +1,45 @@
-import Testing
+import Foundation
+import Raft
+@testable import WAL
+
+/// A fresh directory under /tmp, removed by `cleanup`.
+struct TempDir {
+    let path: String
+
+    init() {
+        var template = Array("/tmp/wal-test-XXXXXX".utf8CString)
+        let p = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        path = String(cString: p!)
+    }
+
+    func cleanup() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// Deterministic payload for entry `index` (varied sizes, spans sectors sometimes).
+func payload(_ index: UInt64, size: Int? = nil) -> [UInt8] {
+    (0..<(size ?? (10 + Int(index % 97) * 7))).map { UInt8(truncatingIfNeeded: index &* 131 &+ UInt64($0)) }
+}
+
+func entries(_ range: ClosedRange<UInt64>, term: UInt64 = 1) -> [Entry] {
+    range.map { Entry(term: term, index: $0, data: payload($0)) }
+}
+
+/// Options on the in-memory file system with small segments.
+func memOptions(_ fs: FaultyFileSystem, segmentBytes: UInt64 = 4096, maxSegments: Int = 5) -> WALOptions {
+    var o = WALOptions(segmentBytes: segmentBytes, maxSegments: maxSegments, fileSystem: fs)
+    o.logger.logLevel = .critical
+    return o
+}
+
+let walDir = "/data/member/wal"
+
+extension WALError {
+    var file: String? {
+        switch self {
+        case .corruptRecord(let f, _, _), .indexGap(let f, _, _, _), .metadataMismatch(let f), .badSegmentName(let f),
+             .corruptSnapshot(let f, _):
+            return f
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import Raft
+import Testing
+@testable import WAL
+
+@Suite struct WALTests {
+    @Test func createSaveReopenOnDisk() throws {
+        let tmp = TempDir()
+        defer { tmp.cleanup() }
+        let dir = tmp.path + "/member/wal"
+        #expect(!WAL.exists(dir: dir))
+        let wal = try WAL.create(dir: dir, metadata: [1, 2, 3])
+        #expect(WAL.exists(dir: dir))
+        #expect(throws: WALError.alreadyExists(dir: dir)) { _ = try WAL.create(dir: dir, metadata: []) }
+        try wal.save(hardState: HardState(term: 1, vote: 1, commit: 0), entries: entries(1...10))
+        try wal.save(hardState: HardState(term: 1, vote: 1, commit: 10), entries: [])
+        try wal.close()
+        #expect(throws: WALError.closed) { try wal.save(hardState: nil, entries: entries(11...11)) }
+
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir)
+        #expect(names == ["0000000000000000-0000000000000000.wal"])
+        let size = try FileManager.default.attributesOfItem(atPath: dir + "/" + names[0])[.size] as? Int
+        #expect(size == 64 * 1024 * 1024, "segments are preallocated")
+
+        let r = try WAL.open(dir: dir, from: .zero)
+        #expect(r.metadata == [1, 2, 3])
+        #expect(r.hardState == HardState(term: 1, vote: 1, commit: 10))
+        #expect(r.entries == entries(1...10))
+        try r.wal.save(hardState: nil, entries: entries(11...12))
+        try r.wal.close()
+        #expect(try WAL.open(dir: dir, from: .zero).entries == entries(1...12))
+    }
+
+    @Test func laterTermOverwritesSuffixOnRead() throws {
+        let fs = FaultyFileSystem()
+        let wal = try WAL.create(dir: walDir, metadata: [], options: memOptions(fs))
+        try wal.save(hardState: nil, entries: entries(1...5, term: 1))
+        try wal.save(hardState: HardState(term: 2, vote: 2, commit: 2), entries: entries(3...4, term: 2))
+        try wal.save(hardState: nil, entries: entries(5...6, term: 2))
+        try wal.save(hardState: nil, entries: entries(6...6, term: 3))
+        try wal.close()
+        let r = try WAL.open(dir: walDir, from: .zero, options: memOptions(fs))
+        #expect(r.entries == entries(1...2, term: 1) + entries(3...5, term: 2) + entries(6...6, term: 3))
+        #expect(r.hardState.term == 2)
+    }
+
+    @Test func cutsSegmentsAndReadsAcrossThem() throws {
+        let fs = FaultyFileSystem()
+        let opts = memOptions(fs, segmentBytes: 2048)
+        let wal = try WAL.create(dir: walDir, metadata: [7], options: opts)
+        for i in stride(from: UInt64(1), through: 200, by: 4) {
+            try wal.save(hardState: HardState(term: 1, vote: 1, commit: i + 3), entries: entries(i...(i + 3)))
+        }
+        let names = wal.segmentFileNames
+        #expect(names.count > 5)
+        // Names sort by sequence; each first index is one past the last entry before the cut.
+        let parsed = names.compactMap(SegmentName.parse)
+        #expect(parsed.map(\.sequence) == Array(0..<UInt64(parsed.count)))
+        #expect(parsed.dropFirst().allSatisfy { ($0.firstIndex - 1) % 4 == 0 })
+        try wal.close()
+        let r = try WAL.open(dir: walDir, from: .zero, options: opts)
+        #expect(r.entries == entries(1...200))
+        #expect(r.hardState.commit == 200)
+        #expect(r.metadata == [7])
+    }
+
+    @Test func snapshotMarkerOpenAndRelease() throws {
+        let fs = FaultyFileSystem()
+        let opts = memOptions(fs, segmentBytes: 2048, maxSegments: 3)
+        let wal = try WAL.create(dir: walDir, metadata: [], options: opts)
+        for i in 1...150 as ClosedRange<UInt64> {
+            try wal.save(hardState: HardState(term: 1, vote: 1, commit: i), entries: entries(i...i))
+        }
+        try wal.saveSnapshotMarker(WALSnapshotMarker(index: 100, term: 1))
+        try wal.save(hardState: HardState(term: 1, vote: 1, commit: 151), entries: entries(151...151))
+        let before = wal.segmentFileNames
+        try wal.releaseSegments(before: 100)
+        let after = wal.segmentFileNames
+        #expect(after.count < before.count)
+        #expect(after.count >= 3)
+        #expect(after == Array(before.suffix(after.count)))
+        // The segment holding the marker and everything after it survive.
+        let firstKept = SegmentName.parse(after[0])!
+        #expect(firstKept.firstIndex <= 100)
+        try wal.close()
+
+        #expect(try WAL.validSnapshotMarkers(dir: walDir, options: opts) == [.zero, WALSnapshotMarker(index: 100, term: 1)])
+        let r = try WAL.open(dir: walDir, from: WALSnapshotMarker(index: 100, term: 1), options: opts)
+        #expect(r.entries == entries(101...151))
+        #expect(r.hardState.commit == 151)
+        try r.wal.close()
+        #expect(throws: WALError.snapshotMarkerNotFound(index: 140, term: 1)) {
+            _ = try WAL.open(dir: walDir, from: WALSnapshotMarker(index: 140, term: 1), options: opts)
+        }
+        // Below the released segments: the entries after it are gone, a clear error too.
+        #expect(throws: WALError.self) {
+            _ = try WAL.open(dir: walDir, from: WALSnapshotMarker(index: 20, term: 1), options: opts)
+        }
+        // Released releases nothing when fewer than maxSegments remain.
+        let r2 = try WAL.open(dir: walDir, from: WALSnapshotMarker(index: 100, term: 1), options: opts)
+        try r2.wal.releaseSegments(before: 151)
+        #expect(r2.wal.segmentFileNames.count == max(3, 1))
+        try r2.wal.close()
+    }
+
+    @Test func followerSnapshotBeyondLogThenContinues() throws {
+        let fs = FaultyFileSystem()
+        let opts = memOptions(fs)
+        let wal = try WAL.create(dir: walDir, metadata: [], options: opts)
+        try wal.save(hardState: nil, entries: entries(1...10))
+        // The leader sends a snapshot at 100; the log restarts after it.
+        try wal.saveSnapshotMarker(WALSnapshotMarker(index: 100, term: 2))
+        try wal.save(hardState: HardState(term: 2, vote: 0, commit: 102), entries: entries(101...102, term: 2))
+        try wal.close()
+        let r = try WAL.open(dir: walDir, from: WALSnapshotMarker(index: 100, term: 2), options: opts)
+        #expect(r.entries == entries(101...102, term: 2))
+    }
+
+    @Test func groupCommitManyConcurrentAppenders() throws {
+        let fs = FaultyFileSystem()
+        let opts = memOptions(fs, segmentBytes: 64 * 1024)
+        let wal = try WAL.create(dir: walDir, metadata: [], options: opts)
+        let threads = 16, perThread = 50
+        let syncsBefore = fs.syncCalls
+        DispatchQueue.concurrentPerform(iterations: threads) { t in
+            for k in 0..<perThread {
+                let idx = try! wal.appendEntry(term: 1, data: [UInt8(t), UInt8(k)])
+                precondition(idx >= 1)
+            }
+        }
+        try wal.close()
+        let r = try WAL.open(dir: walDir, from: .zero, options: opts)
+        #expect(r.entries.count == threads * perThread)
+        #expect(r.entries.map(\.index) == Array(1...UInt64(threads * perThread)))
+        // Every appender's records are there, in its own order.
+        for t in 0..<threads {
+            let mine = r.entries.filter { $0.data[0] == UInt8(t) }.map { $0.data[1] }
+            #expect(mine == (0..<perThread).map { UInt8($0) })
+        }
+        #expect(fs.syncCalls - syncsBefore <= threads * perThread + 20)
+    }
+}

@@ -19,17 +19,17 @@ struct KVService {
         }
         router.unary(Etcdserverpb.KVService.put) { request, _ in
             try Validation.check(KVMapping.put(request))
-            var internal = Swiftetcd.InternalRaftRequest()
-            internal.put = request
-            let (response, header) = try await server.proposeWrite(internal)
+            var proposal = Swiftetcd.InternalRaftRequest()
+            proposal.put = request
+            let (response, header) = try await server.proposeWrite(proposal)
             guard case .put(let put) = response else { throw ServerError.unexpectedResult }
             return KVMapping.putResponse(put, header: header)
         }
         router.unary(Etcdserverpb.KVService.deleteRange) { request, _ in
             try Validation.check(KVMapping.deleteRange(request))
-            var internal = Swiftetcd.InternalRaftRequest()
-            internal.deleteRange = request
-            let (response, header) = try await server.proposeWrite(internal)
+            var proposal = Swiftetcd.InternalRaftRequest()
+            proposal.deleteRange = request
+            let (response, header) = try await server.proposeWrite(proposal)
             guard case .deleteRange(let deleted) = response else { throw ServerError.unexpectedResult }
             return KVMapping.deleteRangeResponse(deleted, header: header)
         }
@@ -43,16 +43,16 @@ struct KVService {
                 let response = try server.store.readOnlyTxn(txn)
                 return KVMapping.txnResponse(response, header: server.header(revision: response.revision))
             }
-            var internal = Swiftetcd.InternalRaftRequest()
-            internal.txn = request
-            let (response, header) = try await server.proposeWrite(internal)
+            var proposal = Swiftetcd.InternalRaftRequest()
+            proposal.txn = request
+            let (response, header) = try await server.proposeWrite(proposal)
             guard case .txn(let result) = response else { throw ServerError.unexpectedResult }
             return KVMapping.txnResponse(result, header: header)
         }
         router.unary(Etcdserverpb.KVService.compact) { request, _ in
-            var internal = Swiftetcd.InternalRaftRequest()
-            internal.compaction = request
-            let (response, header) = try await server.proposeWrite(internal)
+            var proposal = Swiftetcd.InternalRaftRequest()
+            proposal.compaction = request
+            let (response, header) = try await server.proposeWrite(proposal)
             guard case .compact = response else { throw ServerError.unexpectedResult }
             if request.physical {
                 let store = server.store

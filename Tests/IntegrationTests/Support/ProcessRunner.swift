@@ -28,20 +28,20 @@ enum ProcessRunner {
         if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
         try? input.fileHandleForWriting.close()
         // Read both pipes concurrently so a chatty child never blocks on a full pipe.
-        var outData = Data(), errData = Data()
+        let outData = DataBox(), errData = DataBox()
         let group = DispatchGroup()
         group.enter()
-        DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        DispatchQueue.global().async { outData.data = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
         group.enter()
-        DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        DispatchQueue.global().async { errData.data = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
         let deadline = Date().addingTimeInterval(timeoutSeconds)
         while process.isRunning && Date() < deadline { usleep(10_000) }
         if process.isRunning { process.terminate(); kill(process.processIdentifier, SIGKILL) }
         group.wait()
         process.waitUntilExit()
         return CommandResult(exitCode: process.terminationStatus,
-                             stdout: String(decoding: outData, as: UTF8.self),
-                             stderr: String(decoding: errData, as: UTF8.self))
+                             stdout: String(decoding: outData.data, as: UTF8.self),
+                             stderr: String(decoding: errData.data, as: UTF8.self))
     }
 
     static func resolve(_ name: String) throws -> String {
@@ -53,6 +53,9 @@ enum ProcessRunner {
         throw TestSetupError("\(name) not found on PATH")
     }
 }
+
+/// Filled by one reader thread, read after `DispatchGroup.wait()`.
+private final class DataBox: @unchecked Sendable { var data = Data() }
 
 struct TestSetupError: Error, CustomStringConvertible {
     let description: String

@@ -1,0 +1,79 @@
+import Testing
+import Foundation
+@testable import Server
+
+@Suite struct WaitRegistryTests {
+    @Test func resultArrivingBeforeTheWaiterSuspendsIsKept() async throws {
+        let registry = WaitRegistry<Int>()
+        // `start` triggers synchronously: the result lands before the continuation exists.
+        let value = try await registry.wait(id: 7) { registry.trigger(id: 7, .success(42)) }
+        #expect(value == 42)
+    }
+
+    @Test func triggerFromAnotherThreadWakesTheWaiter() async throws {
+        let registry = WaitRegistry<String>()
+        let value = try await registry.wait(id: 1) {
+            Thread.detachNewThread {
+                usleep(10_000)
+                registry.trigger(id: 1, .success("applied"))
+            }
+        }
+        #expect(value == "applied")
+    }
+
+    @Test func triggersForUnknownIDsAreIgnored() async throws {
+        let registry = WaitRegistry<Int>()
+        registry.trigger(id: 99, .success(1))  // proposed by another member
+        #expect(registry.lockedIDs().isEmpty)
+    }
+
+    @Test func failuresPropagate() async {
+        let registry = WaitRegistry<Int>()
+        await #expect(throws: ServerError.noLeader) {
+            try await registry.wait(id: 3) { registry.trigger(id: 3, .failure(ServerError.noLeader)) }
+        }
+    }
+
+    @Test func cancellationRemovesTheWaiter() async throws {
+        let registry = WaitRegistry<Int>()
+        let task = Task { try await registry.wait(id: 5) {} }
+        while !registry.isRegistered(5) { await Task.yield() }
+        task.cancel()
+        await #expect(throws: CancellationError.self) { try await task.value }
+        #expect(!registry.isRegistered(5))
+    }
+
+    @Test func failAllWakesEveryone() async {
+        let registry = WaitRegistry<Int>()
+        let tasks = (0..<10).map { i in Task { try await registry.wait(id: UInt64(i)) {} } }
+        while registry.lockedIDs().count < 10 { await Task.yield() }
+        try? await Task.sleep(for: .milliseconds(20))
+        registry.failAll(ServerError.stopped)
+        for t in tasks { await #expect(throws: ServerError.stopped) { try await t.value } }
+    }
+
+    @Test func readBatchesUpToAnIndexAreAnswered() async throws {
+        let registry = WaitRegistry<UInt64>()
+        async let first = registry.wait(id: 1) {}
+        async let second = registry.wait(id: 2) {}
+        while registry.lockedIDs().count < 2 { await Task.yield() }
+        registry.triggerAll(upTo: 2, .success(10))
+        #expect(try await first == 10)
+        #expect(try await second == 10)
+    }
+}
+
+@Suite struct MemberMetadataTests {
+    @Test func roundTrip() throws {
+        let m = MemberMetadata(memberID: 0x8e9e_05c5_2164_694d, clusterID: 0xcdf8_1819_4e3a_8c32)
+        #expect(try MemberMetadata(decoding: m.encoded) == m)
+        #expect(throws: StartupError.self) { try MemberMetadata(decoding: [1, 2, 3]) }
+    }
+
+    @Test func requestIDsAreUniqueAndCarryTheMember() {
+        let gen = RequestIDGenerator(memberID: 0xabcd_1234)
+        let ids = (0..<1000).map { _ in gen.next() }
+        #expect(Set(ids).count == 1000)
+        #expect(ids.allSatisfy { $0 >> 48 == 0x1234 })
+    }
+}

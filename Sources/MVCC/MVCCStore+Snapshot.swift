@@ -88,4 +88,13 @@ extension MVCCStore {
             return pages * pageSize
         }) ?? 0
     }
+
+    /// Number of records (changes) stored; for tests and stats.
+    func recordCount() throws -> Int {
+        try withReadTxn { rd in
+            var st = MDB_stat()
+            try LMDB.check(mdb_stat(rd.txn, dbs.rev, &st), "stat")
+            return st.ms_entries
+        }
+    }
 }

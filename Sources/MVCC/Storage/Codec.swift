@@ -71,7 +71,7 @@ struct IndexEntry: Equatable {
     /// The smallest entry at main revision `main`: a seek target for "first
     /// change at or after `main`".
     static func seek(main: Int64) -> IndexEntry {
-        IndexEntry(revision: Revision(main: main, sub: 0), createRevision: Int64.min, version: Int64.min)
+        IndexEntry(revision: Revision(main: main, sub: 0), createRevision: 0, version: 0)
     }
 }
 

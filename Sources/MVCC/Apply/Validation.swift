@@ -1,0 +1,113 @@
+/// etcd's request checks done before a request is proposed
+/// (etcdserver/api/v3rpc/key.go). They depend only on the request, so the
+/// server runs them on the gRPC path and answers without going through Raft.
+public enum Validation {
+    public static let defaultMaxTxnOps = 128
+
+    public static func check(_ r: RangeRequest) throws {
+        if r.key.isEmpty { throw KVError.emptyKey }
+    }
+
+    public static func check(_ r: PutRequest) throws {
+        if r.key.isEmpty { throw KVError.emptyKey }
+        if r.ignoreValue && !r.value.isEmpty { throw KVError.valueProvided }
+        if r.ignoreLease && r.lease != 0 { throw KVError.leaseProvided }
+    }
+
+    public static func check(_ r: DeleteRangeRequest) throws {
+        if r.key.isEmpty { throw KVError.emptyKey }
+    }
+
+    /// checkTxnRequest followed by the overlap checks (checkIntervals) on
+    /// both branches, in etcd's order.
+    public static func check(_ r: TxnRequest, maxTxnOps: Int = defaultMaxTxnOps) throws {
+        try checkTxn(r, maxTxnOps: maxTxnOps)
+        _ = try TxnIntervals.check(r.success)
+        _ = try TxnIntervals.check(r.failure)
+    }
+
+    /// Checks any write request (compaction and noop have nothing to check).
+    public static func check(_ w: WriteRequest, maxTxnOps: Int = defaultMaxTxnOps) throws {
+        switch w {
+        case .put(let p): try check(p)
+        case .deleteRange(let d): try check(d)
+        case .txn(let t): try check(t, maxTxnOps: maxTxnOps)
+        case .compact, .noop: break
+        }
+    }
+
+    static func checkTxn(_ r: TxnRequest, maxTxnOps: Int) throws {
+        let opc = max(r.compare.count, r.success.count, r.failure.count)
+        if opc > maxTxnOps { throw KVError.tooManyOps }
+        for c in r.compare where c.key.isEmpty { throw KVError.emptyKey }
+        for u in r.success { try checkOp(u, maxTxnOps: maxTxnOps - opc) }
+        for u in r.failure { try checkOp(u, maxTxnOps: maxTxnOps - opc) }
+    }
+
+    static func checkOp(_ op: RequestOp, maxTxnOps: Int) throws {
+        switch op {
+        case .range(let r): try check(r)
+        case .put(let p): try check(p)
+        case .deleteRange(let d): try check(d)
+        case .txn(let t): try checkTxn(t, maxTxnOps: maxTxnOps)
+        case .empty: throw KVError.keyNotFound
+        }
+    }
+}
+
+/// etcd's checkIntervals: puts and deletes of a txn may not touch the same
+/// key, across nesting levels; puts in the then/else branches of one nested
+/// txn may repeat a key (only one branch runs).
+enum TxnIntervals {
+    /// A delete's key set as etcd's adt interval over "string affine"
+    /// bounds, where the empty string is +infinity. A point delete is
+    /// [key, key+"\0"); a range delete [key, rangeEnd) taken verbatim, so a
+    /// "\0" (from-key) end makes an interval that overlaps nothing, as in etcd.
+    struct Interval {
+        var begin: [UInt8]
+        var end: [UInt8]
+
+        static func affineCompare(_ a: [UInt8], _ b: [UInt8]) -> Int {
+            if a.isEmpty { return b.isEmpty ? 0 : 1 }
+            if b.isEmpty { return -1 }
+            return Bytes.compare(a, b)
+        }
+
+        /// Whether the point interval of `k` overlaps this one (adt.Interval.Compare == 0).
+        func contains(_ k: [UInt8]) -> Bool {
+            if Self.affineCompare(k, begin) < 0 && Self.affineCompare(k + [0], begin) <= 0 { return false }
+            if Self.affineCompare(k, end) >= 0 { return false }
+            return true
+        }
+    }
+
+    static func check(_ reqs: [RequestOp]) throws -> (puts: Set<[UInt8]>, dels: [Interval]) {
+        var dels: [Interval] = []
+        for case .deleteRange(let d) in reqs {
+            dels.append(Interval(begin: d.key, end: d.rangeEnd.isEmpty ? d.key + [0] : d.rangeEnd))
+        }
+        func deleted(_ k: [UInt8]) -> Bool { dels.contains { $0.contains(k) } }
+
+        var puts = Set<[UInt8]>()
+        for case .txn(let t) in reqs {
+            let (putsThen, delsThen) = try check(t.success)
+            let (putsElse, delsElse) = try check(t.failure)
+            for k in putsThen {
+                if puts.contains(k) || deleted(k) { throw KVError.duplicateKey }
+                puts.insert(k)
+            }
+            for k in putsElse {
+                if puts.contains(k) && !putsThen.contains(k) { throw KVError.duplicateKey }
+                if deleted(k) { throw KVError.duplicateKey }
+                puts.insert(k)
+            }
+            dels += delsThen
+            dels += delsElse
+        }
+        for case .put(let p) in reqs {
+            if puts.contains(p.key) || deleted(p.key) { throw KVError.duplicateKey }
+            puts.insert(p.key)
+        }
+        return (puts, dels)
+    }
+}

@@ -1,0 +1,117 @@
+import CLMDB
+
+extension MVCCStore {
+    /// Applies committed Raft entries in order in ONE LMDB write txn (one
+    /// commit) and records the last index as the consistent index in it.
+    ///
+    /// - Each request is its own etcd write txn: a Put/DeleteRange/Txn that
+    ///   changes something gets the next main revision.
+    /// - A request failing with an etcd error (e.g. lease not found) changes
+    ///   nothing and the batch goes on; its result is `.failure`.
+    /// - Entries at or below the stored consistent index were applied before
+    ///   (WAL replay after restart): they are skipped and answered with
+    ///   `.noop(revision:)`.
+    /// - A storage failure (LMDB I/O, map full) aborts the whole batch: every
+    ///   result is that `.internal` error and nothing is committed. The server
+    ///   should stop: the entries are committed in Raft but not applied.
+    /// - Requests are assumed validated (`Validation.check`); apply still
+    ///   refuses empty or over-long keys without writing anything.
+    ///
+    /// Must only be called from one thread at a time (the apply loop).
+    public func apply(batch: [(index: UInt64, request: WriteRequest)],
+                      leaseExists: (Int64) -> Bool) -> BatchResult {
+        let start = snapshotPublishedForWriter()
+        var txnPtr: OpaquePointer?
+        let rc = mdb_txn_begin(env, nil, 0, &txnPtr)
+        if rc != 0 { return failAll(batch.count, KVError.storage("txn_begin", rc)) }
+        let txn = txnPtr!
+        var w = KVWriter(txn: txn, dbs: dbs, revision: start.revision)
+        var compactRev = start.compactRevision
+        var lastIndex = start.consistentIndex
+        var scheduled: [Int64] = []
+        var results: [Result<WriteResponse, KVError>] = []
+        results.reserveCapacity(batch.count)
+
+        do {
+            for (index, request) in batch {
+                if index != 0 && index <= lastIndex {
+                    results.append(.success(.noop(revision: w.beginRev)))
+                    continue
+                }
+                if index > lastIndex { lastIndex = index }
+                w.beginRequest()
+                do {
+                    let resp = try applyOne(request, &w, compactRev: &compactRev, scheduled: &scheduled,
+                                            leaseExists: leaseExists)
+                    w.endRequest()
+                    results.append(.success(resp))
+                } catch let e as KVError where e.code != .internal {
+                    w.abandonRequest()
+                    results.append(.failure(e))
+                }
+            }
+            try w.setMeta(.revision, w.beginRev)
+            try w.setMeta(.consistentIndex, Int64(bitPattern: lastIndex))
+            if compactRev != start.compactRevision { try w.setMeta(.scheduledCompact, compactRev) }
+            try LMDB.check(mdb_txn_commit(txn), "txn_commit")
+        } catch {
+            mdb_txn_abort(txn)
+            let e = (error as? KVError) ?? KVError(.internal, "\(error)")
+            return failAll(batch.count, e)
+        }
+        let finalRev = w.beginRev
+        publish {
+            $0.revision = finalRev
+            $0.compactRevision = compactRev
+            $0.consistentIndex = lastIndex
+        }
+        for rev in scheduled { compactor.schedule(rev) }
+        return BatchResult(results: results, events: w.events)
+    }
+
+    private func snapshotPublishedForWriter() -> Published {
+        var p: Published!
+        publish { p = $0 }
+        return p
+    }
+
+    private func failAll(_ n: Int, _ e: KVError) -> BatchResult {
+        BatchResult(results: Array(repeating: .failure(e), count: n), events: [])
+    }
+
+    private func applyOne(_ request: WriteRequest, _ w: inout KVWriter, compactRev: inout Int64,
+                          scheduled: inout [Int64], leaseExists: (Int64) -> Bool) throws -> WriteResponse {
+        switch request {
+        case .put(let p):
+            return .put(try w.applyPut(p, inTxn: false, leaseExists: leaseExists))
+        case .deleteRange(let d):
+            return .deleteRange(try w.applyDelete(d))
+        case .txn(let t):
+            if t.isReadOnly {
+                return .txn(try w.applyTxn(t, compactRev: compactRev, leaseExists: leaseExists))
+            }
+            // A nested LMDB txn, so an unexpected failure half-way through the
+            // ops rolls back only this request.
+            var child: OpaquePointer?
+            try LMDB.check(mdb_txn_begin(env, w.txn, 0, &child), "txn_begin(nested)")
+            var cw = KVWriter(txn: child!, dbs: dbs, revision: w.beginRev)
+            do {
+                let resp = try cw.applyTxn(t, compactRev: compactRev, leaseExists: leaseExists)
+                try LMDB.check(mdb_txn_commit(child), "txn_commit(nested)")
+                w.adopt(cw)
+                return .txn(resp)
+            } catch {
+                mdb_txn_abort(child)
+                throw error
+            }
+        case .compact(let c):
+            if c.revision <= compactRev { throw KVError.compacted }
+            if c.revision > w.beginRev { throw KVError.futureRevision }
+            compactRev = c.revision
+            scheduled.append(c.revision)
+            return .compact(CompactionResponse(revision: w.beginRev))
+        case .noop:
+            return .noop(revision: w.beginRev)
+        }
+    }
+}

@@ -1,0 +1,223 @@
+import CLMDB
+import Foundation
+
+/// etcd's MVCC key-value store on LMDB.
+///
+/// Layout: see `Codec`. The key index (etcd keeps it in memory as a btree of
+/// key → generations) lives in LMDB as a DUPSORT db, in the same environment
+/// and the same write txns as the data. Why: no rebuild at start-up (seconds
+/// at a million keys), no second copy of every key in the Swift heap (RSS),
+/// and readers get a consistent snapshot of index + data + revision from one
+/// LMDB read txn with no locks against the writer. The cost is a B-tree
+/// lookup per key read instead of a pointer chase, and LMDB's key size limit
+/// (511 bytes; longer keys are refused with `etcdserver: request is too large`).
+///
+/// Threads: one writer (the apply loop calls `apply(batch:)`) and any number
+/// of concurrent readers (`range`, `events`, ...), each on its own LMDB read
+/// txn (MDB_NOTLS, pooled). Background compaction takes LMDB's writer lock in
+/// short chunks between apply batches.
+///
+/// Durability (`SyncMode`): by default commits do not fsync (MDB_NOSYNC).
+/// Acknowledged writes are durable in the Raft WAL, which is replayed from
+/// `consistentIndex` after a restart; the consistent index is committed in the
+/// same LMDB txn as the changes, so a replay neither loses nor re-applies
+/// anything. A process crash (kill -9) loses nothing (the OS page cache holds
+/// the commits). After power loss LMDB may lose its latest txns, and LMDB's
+/// docs warn a NOSYNC db can even be damaged unless the filesystem keeps
+/// write order; so call `sync()` before the WAL is truncated past
+/// `consistentIndex` (Raft snapshot/log compaction), and pick `.noMetaSync`
+/// (one fdatasync per batch, power-loss safe) when that risk is unacceptable.
+public final class MVCCStore: @unchecked Sendable {
+    public enum SyncMode: Sendable {
+        /// No fsync on commit (MDB_NOSYNC); see the type's doc.
+        case noSync
+        /// fdatasync of data pages per commit, meta page unsynced
+        /// (MDB_NOMETASYNC): a system crash may undo the last batch only.
+        case noMetaSync
+        /// Full fsync per commit.
+        case full
+    }
+
+    public struct Options: Sendable {
+        /// Upper bound of the database size (LMDB map size); address space only.
+        public var mapSizeBytes: Int = 64 << 30
+        public var syncMode: SyncMode = .noSync
+        /// Max concurrent read txns.
+        public var maxReaders: Int = 1024
+        /// Keys visited per background compaction chunk (one LMDB write txn each).
+        public var compactionChunkKeys: Int = 1000
+        public init() {}
+    }
+
+    /// LMDB's compiled-in key size limit (MDB_MAXKEYSIZE).
+    public static let maxKeySizeBytes = 511
+
+    let env: OpaquePointer
+    let dbs: Databases
+    /// The directory holding data.mdb.
+    public let path: String
+
+    /// Guards `published`, `readPool`, `closed`.
+    private let lock = NSLock()
+    /// Values as of the last commit; the writer updates them after commit.
+    private var published: Published
+    private var readPool: [OpaquePointer] = []
+    private var closed = false
+    var compactor: Compactor!
+
+    struct Published {
+        var revision: Int64
+        var compactRevision: Int64
+        var finishedCompactRevision: Int64
+        var consistentIndex: UInt64
+    }
+
+    public convenience init(path: String, mapSizeBytes: Int) throws {
+        var o = Options()
+        o.mapSizeBytes = mapSizeBytes
+        try self.init(path: path, options: o)
+    }
+
+    /// Opens (creating if needed) the store in directory `path`.
+    public init(path: String, options: Options = Options()) throws {
+        self.path = path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        (env, dbs, published) = try Self.openEnv(path: path, options: options)
+        compactor = Compactor(store: self, chunkKeys: options.compactionChunkKeys)
+        if published.compactRevision > published.finishedCompactRevision {
+            compactor.schedule(published.compactRevision)  // resume after a restart
+        }
+    }
+
+    private static func openEnv(path: String, options: Options) throws -> (OpaquePointer, Databases, Published) {
+        var e: OpaquePointer?
+        try LMDB.check(mdb_env_create(&e), "env_create")
+        let env = e!
+        var ok = false
+        defer { if !ok { mdb_env_close(env) } }
+        try LMDB.check(mdb_env_set_maxdbs(env, 4), "set_maxdbs")
+        try LMDB.check(mdb_env_set_mapsize(env, options.mapSizeBytes), "set_mapsize")
+        try LMDB.check(mdb_env_set_maxreaders(env, UInt32(options.maxReaders)), "set_maxreaders")
+        var flags = UInt32(MDB_NOTLS | MDB_NORDAHEAD)
+        switch options.syncMode {
+        case .noSync: flags |= UInt32(MDB_NOSYNC)
+        case .noMetaSync: flags |= UInt32(MDB_NOMETASYNC)
+        case .full: break
+        }
+        try LMDB.check(mdb_env_open(env, path, flags, 0o644), "env_open \(path)")
+
+        var txn: OpaquePointer?
+        try LMDB.check(mdb_txn_begin(env, nil, 0, &txn), "txn_begin")
+        var committed = false
+        defer { if !committed { mdb_txn_abort(txn) } }
+        func open(_ name: String, _ f: Int32) throws -> MDB_dbi {
+            var dbi: MDB_dbi = 0
+            try LMDB.check(mdb_dbi_open(txn, name, UInt32(MDB_CREATE | f), &dbi), "dbi_open \(name)")
+            return dbi
+        }
+        let dbs = Databases(rev: try open("rev", 0), index: try open("index", MDB_DUPSORT | MDB_DUPFIXED),
+                            meta: try open("meta", 0))
+        let r = KVReader(txn: txn!, dbs: dbs)
+        let published = Published(revision: try r.meta(.revision) ?? 1,
+                                  compactRevision: try r.meta(.scheduledCompact) ?? -1,
+                                  finishedCompactRevision: try r.meta(.finishedCompact) ?? -1,
+                                  consistentIndex: UInt64(bitPattern: try r.meta(.consistentIndex) ?? 0))
+        try LMDB.check(mdb_txn_commit(txn), "txn_commit")
+        committed = true
+        ok = true
+        return (env, dbs, published)
+    }
+
+    deinit { close() }
+
+    /// Stops background compaction (it resumes on the next open) and closes
+    /// LMDB. No call may be running or follow.
+    public func close() {
+        lock.lock()
+        if closed { lock.unlock(); return }
+        closed = true
+        lock.unlock()
+        compactor.stop()
+        lock.lock()
+        for t in readPool { mdb_txn_abort(t) }
+        readPool.removeAll()
+        lock.unlock()
+        mdb_env_close(env)
+    }
+
+    // MARK: published state
+
+    private func snapshotPublished() -> Published {
+        lock.lock(); defer { lock.unlock() }
+        return published
+    }
+
+    /// The revision of the last committed write (1 for an empty store, as etcd).
+    public var currentRevision: Int64 { snapshotPublished().revision }
+    /// Reads below this revision are refused; -1 before the first compaction.
+    public var compactRevision: Int64 { snapshotPublished().compactRevision }
+    /// Index of the last applied Raft entry (0: none).
+    public var consistentIndex: UInt64 { snapshotPublished().consistentIndex }
+
+    func publish(_ update: (inout Published) -> Void) {
+        lock.lock(); defer { lock.unlock() }
+        update(&published)
+    }
+
+    // MARK: read txns
+
+    /// Runs `body` on a pooled read txn (a consistent snapshot).
+    func withReadTxn<R>(_ body: (KVReader) throws -> R) throws -> R {
+        lock.lock()
+        let pooled = readPool.popLast()
+        lock.unlock()
+        var txn: OpaquePointer
+        if let pooled {
+            try LMDB.check(mdb_txn_renew(pooled), "txn_renew")
+            txn = pooled
+        } else {
+            var t: OpaquePointer?
+            try LMDB.check(mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &t), "txn_begin(read)")
+            txn = t!
+        }
+        defer {
+            mdb_txn_reset(txn)
+            lock.lock()
+            if readPool.count < 64 && !closed { readPool.append(txn); lock.unlock() } else { lock.unlock(); mdb_txn_abort(txn) }
+        }
+        return try body(KVReader(txn: txn, dbs: dbs))
+    }
+
+    /// Reads the (revision, compact revision) stored in a snapshot.
+    func revisions(_ r: KVReader) throws -> (current: Int64, compact: Int64) {
+        (try r.meta(.revision) ?? 1, try r.meta(.scheduledCompact) ?? -1)
+    }
+
+    // MARK: reads
+
+    /// A Range served from the local store (serializable). Validation
+    /// (`Validation.check`) is the caller's job, as in etcd's gRPC layer.
+    public func range(_ r: RangeRequest) throws -> RangeResponse {
+        try withReadTxn { rd in
+            let (cur, compact) = try revisions(rd)
+            return try rd.applyRange(r, curRev: cur, compactRev: compact)
+        }
+    }
+
+    /// A read-only txn (`TxnRequest.isReadOnly`) served locally, as etcd
+    /// does without Raft.
+    public func readOnlyTxn(_ t: TxnRequest) throws -> TxnResponse {
+        precondition(t.isReadOnly, "readOnlyTxn with writes")
+        return try withReadTxn { rd in
+            let (cur, compact) = try revisions(rd)
+            var w = KVWriter(txn: rd.txn, dbs: dbs, revision: cur)
+            return try w.applyTxn(t, compactRev: compact, leaseExists: { _ in false })
+        }
+    }
+
+    /// Forces LMDB's pending commits to disk (needed with `.noSync` before the
+    /// WAL drops entries up to `consistentIndex`).
+    public func sync() throws {
+        try LMDB.check(mdb_env_sync(env, 1), "env_sync")
+    }
+}

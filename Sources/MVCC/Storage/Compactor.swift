@@ -1,0 +1,154 @@
+import CLMDB
+import Foundation
+
+/// Physical compaction in the background: removes every change a read at or
+/// above the compaction revision can no longer see, in chunks of
+/// `chunkKeys` keys, each its own short LMDB write txn, so the apply loop
+/// waits at most one chunk for LMDB's writer lock.
+///
+/// For each key, of its changes at or below revision C it keeps only the
+/// latest, and drops that too when it is a tombstone (etcd's keyIndex.compact
+/// rule). Reads below C are already refused when the Compact request
+/// applied, so a half-done compaction is invisible to readers.
+///
+/// Progress is not persisted: after a restart an unfinished compaction
+/// restarts from the first key (`scheduledCompact` > `finishedCompact`).
+final class Compactor: @unchecked Sendable {
+    private unowned let store: MVCCStore
+    private let chunkKeys: Int
+    private let queue = DispatchQueue(label: "mvcc.compactor")
+    /// Guards `stopped`; signalled whenever a compaction finishes.
+    private let cond = NSCondition()
+    private var stopped = false
+
+    init(store: MVCCStore, chunkKeys: Int) {
+        self.store = store
+        self.chunkKeys = max(1, chunkKeys)
+    }
+
+    func schedule(_ rev: Int64) {
+        queue.async { [self] in
+            do {
+                try run(rev)
+            } catch {
+                // Leaves finishedCompact behind; the next open retries.
+                FileHandle.standardError.write(Data("mvcc: compaction to \(rev) failed: \(error)\n".utf8))
+            }
+            cond.lock(); cond.broadcast(); cond.unlock()
+        }
+    }
+
+    func stop() {
+        cond.lock(); stopped = true; cond.broadcast(); cond.unlock()
+        queue.sync {}
+    }
+
+    private var isStopped: Bool {
+        cond.lock(); defer { cond.unlock() }
+        return stopped
+    }
+
+    /// Blocks until compaction to at least `rev` finished (or the store closes).
+    func wait(for rev: Int64) {
+        cond.lock()
+        while !stopped && store.finishedCompactRevision < rev { cond.wait() }
+        cond.unlock()
+    }
+
+    private func run(_ rev: Int64) throws {
+        if store.finishedCompactRevision >= rev { return }
+        var resume: [UInt8]? = nil
+        while !isStopped {
+            let (next, done) = try chunk(rev, after: resume)
+            if done { break }
+            resume = next
+        }
+    }
+
+    /// One chunk: returns the last key visited and whether the index was exhausted.
+    private func chunk(_ rev: Int64, after: [UInt8]?) throws -> ([UInt8]?, Bool) {
+        var txnPtr: OpaquePointer?
+        try LMDB.check(mdb_txn_begin(store.env, nil, 0, &txnPtr), "txn_begin(compact)")
+        let txn = txnPtr!
+        var committed = false
+        defer { if !committed { mdb_txn_abort(txn) } }
+        let dbs = store.dbs
+
+        var victims: [([UInt8], [IndexEntry])] = []
+        var lastKey: [UInt8]? = after
+        var exhausted = false
+        let cursor = try Cursor(txn, dbs.index)
+        do {
+            defer { cursor.close() }
+            var k = MDB_val(), d = MDB_val()
+            var more: Bool
+            if let after {
+                more = try after.withUnsafeBytes { a in
+                    k = MDB_val(mv_size: a.count, mv_data: UnsafeMutableRawPointer(mutating: a.baseAddress))
+                    return try cursor.op(MDB_SET_RANGE, key: &k, value: &d)
+                }
+                if more && after.withUnsafeBytes({ Bytes.compare(LMDB.bytes(k), $0) }) == 0 {
+                    more = try cursor.op(MDB_NEXT_NODUP, key: &k, value: &d)
+                }
+            } else {
+                more = try cursor.op(MDB_FIRST, key: &k, value: &d)
+            }
+            var visited = 0
+            while more && visited < chunkKeys {
+                visited += 1
+                let key = [UInt8](LMDB.bytes(k))
+                var upTo: [IndexEntry] = []
+                var ok = try cursor.op(MDB_FIRST_DUP, key: &k, value: &d)
+                while ok {
+                    let e = IndexEntry(LMDB.bytes(d))
+                    if e.revision.main > rev { break }
+                    upTo.append(e)
+                    ok = try cursor.op(MDB_NEXT_DUP, key: &k, value: &d)
+                }
+                if let last = upTo.last {
+                    if !last.isTombstone { upTo.removeLast() }
+                    if !upTo.isEmpty { victims.append((key, upTo)) }
+                }
+                lastKey = key
+                // Re-seek: the dup walk may have left the cursor anywhere in the key.
+                more = try key.withUnsafeBytes { kb in
+                    k = MDB_val(mv_size: kb.count, mv_data: UnsafeMutableRawPointer(mutating: kb.baseAddress))
+                    guard try cursor.op(MDB_SET_KEY, key: &k, value: &d) else { return false }
+                    return try cursor.op(MDB_NEXT_NODUP, key: &k, value: &d)
+                }
+            }
+            exhausted = !more
+        }
+        for (key, entries) in victims {
+            try key.withUnsafeBytes { kb in
+                for e in entries {
+                    try e.withBytes { eb in _ = try LMDB.del(txn, dbs.index, kb, eb) }
+                    try e.revision.withKey { rk in _ = try LMDB.del(txn, dbs.rev, rk) }
+                }
+            }
+        }
+        if exhausted {
+            let w = KVWriter(txn: txn, dbs: dbs, revision: 0)
+            try w.setMeta(.finishedCompact, rev)
+        }
+        try LMDB.check(mdb_txn_commit(txn), "txn_commit(compact)")
+        committed = true
+        if exhausted { store.publish { $0.finishedCompactRevision = max($0.finishedCompactRevision, rev) } }
+        return (lastKey, exhausted)
+    }
+}
+
+extension MVCCStore {
+    /// The revision up to which compaction physically finished (-1: none).
+    public var finishedCompactRevision: Int64 {
+        var r: Int64 = 0
+        publish { r = $0.finishedCompactRevision }
+        return r
+    }
+
+    /// Blocks until the physical compaction to `revision` has finished
+    /// (etcd answers a `physical` Compact only then). Call off the apply loop.
+    public func waitForCompaction(_ revision: Int64) {
+        compactor.wait(for: revision)
+    }
+}

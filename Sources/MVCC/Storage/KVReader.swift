@@ -1,0 +1,181 @@
+import CLMDB
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The three databases of a store.
+struct Databases {
+    let rev: MDB_dbi
+    let index: MDB_dbi
+    let meta: MDB_dbi
+}
+
+/// Which keys a request covers, from etcd's (key, range_end) pair.
+enum KeyBounds: Equatable {
+    /// range_end empty: just `key`.
+    case single([UInt8])
+    /// range_end "\0": every key ≥ `key`.
+    case from([UInt8])
+    /// [key, end).
+    case range([UInt8], [UInt8])
+
+    init(key: [UInt8], rangeEnd: [UInt8]) {
+        if rangeEnd.isEmpty {
+            self = .single(key)
+        } else if rangeEnd.count == 1 && rangeEnd[0] == 0 {
+            self = .from(key)
+        } else {
+            self = .range(key, rangeEnd)
+        }
+    }
+
+    /// Whether `k` is inside the bounds.
+    func contains(_ k: UnsafeRawBufferPointer) -> Bool {
+        switch self {
+        case .single(let key): return key.withUnsafeBytes { Bytes.compare(k, $0) == 0 }
+        case .from(let key): return key.withUnsafeBytes { Bytes.compare(k, $0) >= 0 }
+        case .range(let key, let end):
+            return key.withUnsafeBytes { Bytes.compare(k, $0) >= 0 } && end.withUnsafeBytes { Bytes.compare(k, $0) < 0 }
+        }
+    }
+}
+
+enum Bytes {
+    /// Lexicographic comparison as Go's bytes.Compare.
+    @inline(__always)
+    static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
+        let n = min(a.count, b.count)
+        if n > 0 {
+            let c = memcmp(a.baseAddress!, b.baseAddress!, n)
+            if c != 0 { return c < 0 ? -1 : 1 }
+        }
+        return a.count == b.count ? 0 : (a.count < b.count ? -1 : 1)
+    }
+
+    static func compare(_ a: [UInt8], _ b: [UInt8]) -> Int {
+        a.withUnsafeBytes { pa in b.withUnsafeBytes { pb in compare(pa, pb) } }
+    }
+}
+
+/// Reads the index and records inside one LMDB txn (read or write). All
+/// results are copies; nothing returned points into LMDB memory.
+struct KVReader {
+    let txn: OpaquePointer
+    let dbs: Databases
+
+    /// Calls `body(key, entry)` for every key in `bounds` whose latest change
+    /// at or below `atRev` is a put, in key order, until `body` returns false.
+    /// `latest` says `atRev` is at least the txn's newest revision, which
+    /// allows a cheaper lookup. `key` is valid only during the call.
+    func visitLive(_ bounds: KeyBounds, atRev: Int64, latest: Bool,
+                   _ body: (UnsafeRawBufferPointer, IndexEntry) throws -> Bool) throws {
+        let cursor = try Cursor(txn, dbs.index)
+        defer { cursor.close() }
+        var k = MDB_val(), d = MDB_val()
+        let startKey: [UInt8]
+        switch bounds {
+        case .single(let key), .from(let key), .range(let key, _): startKey = key
+        }
+        if startKey.isEmpty, case .single = bounds { return }
+        let found: Bool = try startKey.withUnsafeBytes { sk in
+            k = MDB_val(mv_size: sk.count, mv_data: UnsafeMutableRawPointer(mutating: sk.baseAddress))
+            if case .single = bounds { return try cursor.op(MDB_SET_KEY, key: &k, value: &d) }
+            if sk.isEmpty { return try cursor.op(MDB_FIRST, key: &k, value: &d) }
+            return try cursor.op(MDB_SET_RANGE, key: &k, value: &d)
+        }
+        guard found else { return }
+        while true {
+            let key = LMDB.bytes(k)
+            if case .range(_, let end) = bounds {
+                let inRange = end.withUnsafeBytes { Bytes.compare(key, $0) < 0 }
+                if !inRange { return }
+            }
+            if let entry = try entryAt(cursor, key: &k, atRev: atRev, latest: latest), !entry.isTombstone {
+                if try !body(LMDB.bytes(k), entry) { return }
+            }
+            if case .single = bounds { return }
+            guard try cursor.op(MDB_NEXT_NODUP, key: &k, value: &d) else { return }
+        }
+    }
+
+    /// The latest change of the key under the cursor with main ≤ atRev. Leaves
+    /// the cursor on that key.
+    private func entryAt(_ cursor: Cursor, key: inout MDB_val, atRev: Int64, latest: Bool) throws -> IndexEntry? {
+        var d = MDB_val()
+        if latest {
+            guard try cursor.op(MDB_LAST_DUP, key: &key, value: &d) else { return nil }
+            return IndexEntry(LMDB.bytes(d))
+        }
+        let savedKey = key
+        return try IndexEntry.seek(main: atRev &+ 1).withBytes { target in
+            d = MDB_val(mv_size: target.count, mv_data: UnsafeMutableRawPointer(mutating: target.baseAddress))
+            var entry: IndexEntry?
+            if try cursor.op(MDB_GET_BOTH_RANGE, key: &key, value: &d) {
+                if try cursor.op(MDB_PREV_DUP, key: &key, value: &d) {
+                    entry = IndexEntry(LMDB.bytes(d))
+                }
+            } else {
+                key = savedKey
+                var d2 = MDB_val()
+                guard try cursor.op(MDB_SET_KEY, key: &key, value: &d2),
+                      try cursor.op(MDB_LAST_DUP, key: &key, value: &d2) else { return nil }
+                entry = IndexEntry(LMDB.bytes(d2))
+            }
+            // Reposition on the key so MDB_NEXT_NODUP continues from it.
+            key = savedKey
+            var d3 = MDB_val()
+            _ = try cursor.op(MDB_SET_KEY, key: &key, value: &d3)
+            return entry
+        }
+    }
+
+    /// The latest change of `key` (at any revision), or nil if never written
+    /// or compacted away.
+    func latestEntry(_ key: UnsafeRawBufferPointer) throws -> IndexEntry? {
+        let cursor = try Cursor(txn, dbs.index)
+        defer { cursor.close() }
+        var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        var d = MDB_val()
+        guard try cursor.op(MDB_SET_KEY, key: &k, value: &d),
+              try cursor.op(MDB_LAST_DUP, key: &k, value: &d) else { return nil }
+        return IndexEntry(LMDB.bytes(d))
+    }
+
+    /// The record written at `rev`.
+    func record(_ rev: Revision, keysOnly: Bool = false) throws -> KeyValue {
+        let bytes = try rev.withKey { try LMDB.get(txn, dbs.rev, $0) }
+        guard let bytes else {
+            throw KVError(.internal, "mvcc: missing record for revision \(rev.main)_\(rev.sub)")
+        }
+        return Record.decode(bytes, keysOnly: keysOnly)
+    }
+
+    /// etcd's `rangeKeys` without the revision checks: the live KVs in
+    /// `bounds` at `atRev`, at most `limit` of them (0 = all), and the number
+    /// of all matching keys.
+    func rangeKeys(_ bounds: KeyBounds, atRev: Int64, latest: Bool, limit: Int,
+                   countOnly: Bool, keysOnly: Bool = false) throws -> (kvs: [KeyValue], count: Int) {
+        var count = 0
+        var revs: [Revision] = []
+        try visitLive(bounds, atRev: atRev, latest: latest) { _, entry in
+            count += 1
+            if !countOnly && (limit <= 0 || revs.count < limit) { revs.append(entry.revision) }
+            return true
+        }
+        if countOnly { return ([], count) }
+        var kvs: [KeyValue] = []
+        kvs.reserveCapacity(revs.count)
+        for r in revs { kvs.append(try record(r, keysOnly: keysOnly)) }
+        return (kvs, count)
+    }
+
+    func meta(_ key: MetaKey) throws -> Int64? {
+        var name = key.rawValue
+        return try name.withUTF8 { n in
+            guard let v = try LMDB.get(txn, dbs.meta, UnsafeRawBufferPointer(n)), v.count == 8 else { return nil }
+            return Int64(littleEndian: v.loadUnaligned(as: Int64.self))
+        }
+    }
+}

@@ -1,0 +1,109 @@
+import Testing
+@testable import Raft
+
+/// Thesis §6.4: linearizable reads with ReadIndex.
+@Suite struct ReadIndexTests {
+    @Test func leaderAnswersAfterHeartbeatQuorum() throws {
+        let c = try TestCluster([1, 2, 3])
+        c.campaign(1)
+        try c.propose(1, "a")
+        c.nodes[1]!.readIndex(context: [1])
+        _ = c.handleReady(1)
+        #expect(c.readStates[1, default: []].isEmpty)
+        c.stabilize()
+        #expect(c.readStates[1] == [ReadState(index: c.status(1).commit, context: [1])])
+    }
+
+    @Test func isolatedLeaderCannotAnswer() throws {
+        let c = try TestCluster([1, 2, 3])
+        c.campaign(1)
+        c.isolate(1)
+        c.nodes[1]!.readIndex(context: [1])
+        c.stabilize()
+        #expect(c.readStates[1, default: []].isEmpty)
+    }
+
+    @Test func followerForwardsToLeader() throws {
+        let c = try TestCluster([1, 2, 3])
+        c.campaign(1)
+        try c.propose(1, "a")
+        c.nodes[3]!.readIndex(context: [7, 7])
+        c.stabilize()
+        #expect(c.readStates[3] == [ReadState(index: c.status(1).commit, context: [7, 7])])
+    }
+
+    @Test func newLeaderHoldsReadsUntilItCommitsInItsTerm() throws {
+        let c = try TestCluster([1, 2, 3])
+        c.campaign(1)
+        // A new leader whose empty entry has not committed yet.
+        c.isolate(1)
+        let r = c.raft(1)
+        r.becomeFollower(term: r.term + 1, lead: 0)
+        r.becomeCandidate()
+        r.becomeLeader()
+        #expect(!r.hasCommittedEntryInCurrentTerm)
+        c.nodes[1]!.readIndex(context: [5])
+        _ = c.handleReady(1)
+        #expect(c.readStates[1, default: []].isEmpty)
+        #expect(r.pendingReadIndexMessages.count == 1)
+        c.heal()
+        c.tickAll(2)
+        #expect(c.readStates[1]?.map(\.context) == [[5]])
+        #expect(c.readStates[1]!.first!.index >= r.log.committed - 1)
+    }
+
+    @Test func singleNodeAnswersAtOnce() throws {
+        let c = try TestCluster([1])
+        try c.propose(1, "a")
+        c.nodes[1]!.readIndex(context: [3])
+        c.stabilize()
+        #expect(c.readStates[1] == [ReadState(index: c.status(1).commit, context: [3])])
+    }
+
+    @Test func readWithoutLeaderIsDropped() throws {
+        let c = try TestCluster([1, 2, 3])
+        c.nodes[2]!.readIndex(context: [1])
+        c.stabilize()
+        #expect(c.readStates[2, default: []].isEmpty)
+    }
+}
+
+/// Thesis §3.10: leadership transfer.
+@Suite struct TransferTests {
+    @Test func transferToUpToDateFollower() throws {
+        let c = try TestCluster([1, 2, 3])
+        c.campaign(1)
+        c.nodes[1]!.transferLeader(to: 2)
+        c.stabilize()
+        #expect(c.status(2).role == .leader)
+        #expect(c.status(1).role == .follower)
+        #expect(c.status(1).lead == 2)
+    }
+
+    @Test func transferWaitsForTransfereeToCatchUp() throws {
+        let c = try TestCluster([1, 2, 3])
+        c.campaign(1)
+        c.isolate(3)
+        for i in 0..<3 { try c.propose(1, "e\(i)") }
+        c.nodes[1]!.transferLeader(to: 3)
+        c.stabilize()
+        #expect(c.status(1).leadTransferee == 3)
+        #expect(throws: RaftError.proposalDropped) { try c.nodes[1]!.propose([1]) }
+        c.heal()
+        c.tickAll(2)
+        #expect(c.status(3).role == .leader)
+        #expect(c.appliedStrings(3) == ["e0", "e1", "e2"])
+    }
+
+    @Test func transferAbortsAfterElectionTimeout() throws {
+        let c = try TestCluster([1, 2, 3])
+        c.campaign(1)
+        c.isolate(3)
+        c.nodes[1]!.transferLeader(to: 3)
+        c.stabilize()
+        #expect(c.status(1).leadTransferee == 3)
+        for _ in 0..<10 { c.tick(1); c.stabilize() }
+        #expect(c.status(1).leadTransferee == 0)
+        #expect(c.status(1).role == .leader)
+    }
+}

@@ -111,6 +111,9 @@ enum RecordCodec {
             return .bad(reason: "CRC mismatch (stored 0x\(String(stored, radix: 16)), computed 0x\(String(crc, radix: 16)))",
                         torn: hasZeroSector(b, from: offset, to: offset + headerBytes + n))
         }
+        if b[offset + headerBytes + n..<end].contains(where: { $0 != 0 }) || b[offset + 13..<offset + 16].contains(where: { $0 != 0 }) {
+            return .bad(reason: "nonzero padding", torn: false)
+        }
         let type = b[offset + 12]
         var r = ByteReader(b, at: offset + headerBytes)
         let bodyEnd = offset + headerBytes + n

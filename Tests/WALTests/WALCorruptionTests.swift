@@ -100,6 +100,32 @@ import Testing
         }
     }
 
+    @Test func zeroedRecordInOlderSegmentIsAnError() throws {
+        let (fs, opts, names) = try makeTwoSegments()
+        var b = fs.contents(names[0])!
+        // Wipe the second record's header (the hard-state-free entry after metadata+marker).
+        let at = RecordCodec.encode(.metadata([])).count + RecordCodec.encode(.snapshot(.zero)).count
+        for i in at..<at + 16 { b[i] = 0 }
+        fs.setContents(names[0], b)
+        #expect {
+            _ = try WAL.open(dir: walDir, from: .zero, options: opts)
+        } throws: { e in
+            guard case WALError.corruptRecord(let file, let off, _) = e else { return false }
+            return file == names[0] && off == UInt64(at)
+        }
+    }
+
+    @Test func zeroedSectorInLastSegmentIsALoggedRepair() throws {
+        let (fs, opts) = try makeWAL(20)
+        var b = fs.contents(seg0)!
+        let at = offset(of: 18)
+        for i in at..<at + 16 { b[i] = 0 }
+        fs.setContents(seg0, b)
+        let r = try WAL.open(dir: walDir, from: .zero, options: opts)
+        #expect(r.entries.map(\.index) == Array(1...17))
+        #expect(r.wal.repairs.map(\.offset) == [UInt64(at)])
+    }
+
     @Test func missingSegmentIsAnError() throws {
         let (fs, opts, names) = try makeTwoSegments()
         try fs.removeFile(names[1])

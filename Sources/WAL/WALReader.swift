@@ -54,7 +54,7 @@ struct WALReader {
                 switch RecordCodec.decode(bytes, at: offset) {
                 case .end:
                     // Past the end marker a segment must be zero (preallocated).
-                    if let junk = bytes[offset...].firstIndex(where: { $0 != 0 }) {
+                    if let junk = RecordCodec.firstNonZero(bytes, from: offset) {
                         let reason = "non-zero bytes at offset \(junk) after the end of the log"
                         guard isLast && !first else {
                             throw WALError.corruptRecord(file: path, offset: UInt64(offset), reason: reason)

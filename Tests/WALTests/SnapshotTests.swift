@@ -21,6 +21,31 @@ import Testing
         #expect(try fs.listDirectory("/data/member/snap").allSatisfy { !$0.hasSuffix(".tmp") })
     }
 
+    @Test func crashDuringSaveLeavesOldOrNewNeverGarbage() throws {
+        let dir = "/data/member/snap"
+        let probe = FaultyFileSystem()
+        try SnapshotStore(dir: dir, maxSnapshots: 1, fileSystem: probe).save(snap(10))
+        let before = probe.mutatingOps
+        try SnapshotStore(dir: dir, maxSnapshots: 1, fileSystem: probe).save(snap(20))
+        let ops = probe.mutatingOps - before
+        for crashAt in 0...ops {
+            for seed in 0..<4 as Range<UInt64> {
+                let fs = FaultyFileSystem()
+                let store = try SnapshotStore(dir: dir, maxSnapshots: 1, fileSystem: fs)
+                try store.save(snap(10))
+                fs.crashAfterOps = fs.mutatingOps + crashAt
+                let acked = (try? store.save(snap(20))) != nil
+                fs.crash(seed: seed)
+                let loaded = try SnapshotStore(dir: dir, maxSnapshots: 1, fileSystem: fs).loadNewest(validMarkers: nil)
+                if acked {
+                    #expect(loaded == snap(20), "crashAt=\(crashAt) seed=\(seed)")
+                } else {
+                    #expect(loaded == snap(10) || loaded == snap(20), "crashAt=\(crashAt) seed=\(seed)")
+                }
+            }
+        }
+    }
+
     @Test func garbageSnapshotIsSkippedAndNamed() throws {
         let tmp = TempDir()
         defer { tmp.cleanup() }

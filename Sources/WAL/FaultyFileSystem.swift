@@ -17,6 +17,7 @@ import Darwin
 /// - `failSyncNumber`: that (1-based) `sync` call fails with EIO and, like
 ///   Linux, forgets the dirty data (a retried fsync would wrongly succeed).
 /// - `capacityBytes`: writes or preallocations that grow the total past it fail with ENOSPC.
+/// - `syncDelayMicros`: a slow disk, so concurrent appenders pile up behind a flush.
 public final class FaultyFileSystem: WALFileSystem, @unchecked Sendable {
     final class Inode {
         let id: Int
@@ -47,6 +48,8 @@ public final class FaultyFileSystem: WALFileSystem, @unchecked Sendable {
     public var crashAfterOps: Int?
     public var failSyncNumber: Int?
     public var capacityBytes: Int?
+    /// Each file `sync` sleeps this long, like a real disk flush (lets group commit batch).
+    public var syncDelayMicros: UInt32 = 0
     public private(set) var mutatingOps = 0
     public private(set) var syncCalls = 0
     public private(set) var crashed = false
@@ -194,6 +197,7 @@ public final class FaultyFileSystem: WALFileSystem, @unchecked Sendable {
         try monitor.withLock {
             try tick("fdatasync", path)
             syncCalls += 1
+            if syncDelayMicros > 0 { usleep(syncDelayMicros) }
             if syncCalls == failSyncNumber {
                 // Linux marks the pages clean after a failed writeback: the
                 // data may never reach disk, and the next fsync reports success.

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Raft
 
 /// One logical WAL record. See README.md for the byte layout.
@@ -111,6 +116,9 @@ enum RecordCodec {
             return .bad(reason: "CRC mismatch (stored 0x\(String(stored, radix: 16)), computed 0x\(String(crc, radix: 16)))",
                         torn: hasZeroSector(b, from: offset, to: offset + headerBytes + n))
         }
+        if b[offset + headerBytes + n..<end].contains(where: { $0 != 0 }) || b[offset + 13..<offset + 16].contains(where: { $0 != 0 }) {
+            return .bad(reason: "nonzero padding", torn: false)
+        }
         let type = b[offset + 12]
         var r = ByteReader(b, at: offset + headerBytes)
         let bodyEnd = offset + headerBytes + n
@@ -134,6 +142,27 @@ enum RecordCodec {
             return .bad(reason: "record type \(type) body too short (\(n) bytes)", torn: false)
         }
     }
+
+    /// Offset of the first non-zero byte at or after `from`, nil if none.
+    /// Compares whole pages with `memcmp` (segments are mostly zeros, 64 MiB).
+    static func firstNonZero(_ b: [UInt8], from: Int) -> Int? {
+        let page = 4096
+        return b.withUnsafeBytes { p -> Int? in
+            zeroPage.withUnsafeBytes { z -> Int? in
+                var i = from
+                while i < b.count {
+                    let n = min(page, b.count - i)
+                    if memcmp(p.baseAddress! + i, z.baseAddress!, n) != 0 {
+                        return (i..<i + n).first { p[$0] != 0 }
+                    }
+                    i += n
+                }
+                return nil
+            }
+        }
+    }
+
+    private static let zeroPage = [UInt8](repeating: 0, count: 4096)
 
     /// True if some sector-aligned chunk of `[from, to)` is all zero: the
     /// signature of a write that was interrupted before that sector reached disk.

@@ -50,7 +50,7 @@ extension WAL {
         enqueue()
         let myBatch = fillingBatch
         while durableBatch < myBatch {
-            if let poison { throw WALError.fsyncFailed(underlying: poison) }
+            try checkWritable()
             if busy {
                 monitor.wait()
                 continue

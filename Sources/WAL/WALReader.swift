@@ -53,6 +53,14 @@ struct WALReader {
             scan: while true {
                 switch RecordCodec.decode(bytes, at: offset) {
                 case .end:
+                    // Past the end marker a segment must be zero (preallocated).
+                    if let junk = RecordCodec.firstNonZero(bytes, from: offset) {
+                        let reason = "non-zero bytes at offset \(junk) after the end of the log"
+                        guard isLast && !first else {
+                            throw WALError.corruptRecord(file: path, offset: UInt64(offset), reason: reason)
+                        }
+                        out.tornTail = (path, UInt64(offset), reason)
+                    }
                     break scan
                 case .bad(let reason, let torn):
                     if isLast && torn && !first {

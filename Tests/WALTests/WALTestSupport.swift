@@ -43,3 +43,17 @@ extension WALError {
         }
     }
 }
+
+/// Runs `body(i)` on `n` real threads at once (concurrentPerform would cap
+/// the concurrency at the core count) and waits for all of them.
+func runThreads(_ n: Int, _ body: @escaping @Sendable (Int) -> Void) {
+    let group = DispatchGroup()
+    for i in 0..<n {
+        group.enter()
+        Thread {
+            body(i)
+            group.leave()
+        }.start()
+    }
+    group.wait()
+}

@@ -672,6 +672,15 @@ class Gen:
                                           + "/// Every service of every package, for registering handlers.\n"
                                           + "public enum ProtoServices {\n"
                                           + f"    public static let all: [ProtoServiceDescriptor] = [\n        {all_services},\n    ]\n}}\n")
+        types = ",\n        ".join(".".join(swift_path(m)) + ".self"
+                                       for pf in self.files for m in all_messages(pf.messages))
+        written["ProtoMessageTypes.swift"] = (HEADER.format(src="Protos/") + "\n"
+                                              + "/// Every message type of every package (tests, debugging, lookups by name).\n"
+                                              + "public enum ProtoMessageTypes {\n"
+                                              + f"    public static let all: [any ProtoMessage.Type] = [\n        {types},\n    ]\n\n"
+                                              + "    /// Message type by its full protobuf name, e.g. `etcdserverpb.RangeRequest`.\n"
+                                              + "    public static let byName: [String: any ProtoMessage.Type] = Dictionary(\n"
+                                              + "        uniqueKeysWithValues: all.map { ($0.protoMessageName, $0) })\n}\n")
         for rel, text in written.items():
             path = os.path.join(out_dir, rel)
             os.makedirs(os.path.dirname(path), exist_ok=True)

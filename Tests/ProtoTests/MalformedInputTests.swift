@@ -1,0 +1,98 @@
+import Testing
+import Proto
+
+@Suite struct MalformedInputTests {
+    @Test func everyTruncationOfEverySampleIsHandled() {
+        // A strict prefix is either rejected or decodes to some valid message
+        // (a prefix can end exactly between fields); it must never crash.
+        var rejected = 0
+        for message in Samples.messages {
+            let bytes = message.serializedBytes()
+            for length in 0..<bytes.count {
+                for type in [type(of: message), Etcdserverpb.TxnRequest.self] as [any ProtoMessage.Type] {
+                    if (try? type.init(serializedBytes: bytes[..<length])) == nil { rejected += 1 }
+                }
+            }
+        }
+        #expect(rejected > 0)
+    }
+
+    @Test func truncatedInsideAField() {
+        // key field announces 3 bytes, has 2
+        #expect(throws: ProtoDecodeError.malformed) { try Etcdserverpb.RangeRequest(serializedBytes: unhex("0a 03 66 6f")) }
+        // varint cut off
+        #expect(throws: ProtoDecodeError.malformed) { try Etcdserverpb.RangeRequest(serializedBytes: unhex("18 ff")) }
+        // tag cut off
+        #expect(throws: ProtoDecodeError.malformed) { try Etcdserverpb.RangeRequest(serializedBytes: unhex("82")) }
+        // nested message longer than its parent
+        #expect(throws: ProtoDecodeError.malformed) { try Etcdserverpb.RangeResponse(serializedBytes: unhex("12 05 0a 01 61")) }
+    }
+
+    @Test func badWireData() {
+        // field number 0
+        #expect(throws: ProtoDecodeError.malformed) { try Etcdserverpb.PutRequest(serializedBytes: unhex("00 01")) }
+        // wire type 7 does not exist
+        #expect(throws: ProtoDecodeError.malformed) { try Etcdserverpb.PutRequest(serializedBytes: unhex("0f 01")) }
+        // varint longer than 10 bytes
+        #expect(throws: ProtoDecodeError.malformed) {
+            try Etcdserverpb.PutRequest(serializedBytes: unhex("18 ff ff ff ff ff ff ff ff ff ff ff 01"))
+        }
+        // sub-message whose contents are garbage
+        #expect(throws: ProtoDecodeError.malformed) { try Etcdserverpb.PutResponse(serializedBytes: unhex("0a 02 ff ff")) }
+        // length of 2^63
+        #expect(throws: ProtoDecodeError.malformed) {
+            try Etcdserverpb.PutRequest(serializedBytes: unhex("0a 80 80 80 80 80 80 80 80 80 01 61"))
+        }
+    }
+
+    @Test func invalidUTF8InStringIsRejected() {
+        #expect(throws: ProtoDecodeError.invalidUTF8) {
+            try Etcdserverpb.AuthenticateRequest(serializedBytes: unhex("0a 02 c3 28"))
+        }
+        #expect(throws: ProtoDecodeError.invalidUTF8) {
+            try Etcdserverpb.MemberAddRequest(serializedBytes: unhex("0a 01 61 0a 01 ff"))
+        }
+    }
+
+    /// TxnRequest → RequestOp → TxnRequest … nested `levels` times.
+    static func nestedTxn(levels: Int) -> [UInt8] {
+        // Built back to front (each level wraps the previous), reversed at the end: O(n).
+        var reversed: [UInt8] = []
+        func wrap(_ tag: UInt8) {
+            reversed += varint(UInt64(reversed.count)).reversed()
+            reversed.append(tag)
+        }
+        for _ in 0..<levels {
+            wrap(0x22)  // RequestOp.request_txn = 4
+            wrap(0x12)  // TxnRequest.success = 2
+        }
+        return reversed.reversed()
+    }
+
+    @Test func deepNestingIsBounded() throws {
+        // 2 message levels per nested txn: 40 txns are 81 levels, within the limit.
+        let fine = try Etcdserverpb.TxnRequest(serializedBytes: Self.nestedTxn(levels: 40))
+        #expect(fine.success.count == 1)
+        #expect(throws: ProtoDecodeError.nestingTooDeep) {
+            try Etcdserverpb.TxnRequest(serializedBytes: Self.nestedTxn(levels: 60))
+        }
+        // Far beyond any stack: rejected by the pre-pass, not by a crash.
+        #expect(throws: ProtoDecodeError.nestingTooDeep) {
+            try Etcdserverpb.TxnRequest(serializedBytes: Self.nestedTxn(levels: 20_000))
+        }
+        // Inside a Raft entry too.
+        let entry = [0x32] + varint(UInt64(Self.nestedTxn(levels: 60).count)) + Self.nestedTxn(levels: 60)
+        #expect(throws: ProtoDecodeError.nestingTooDeep) { try Swiftetcd.InternalRaftRequest(serializedBytes: entry) }
+    }
+}
+
+func varint(_ value: UInt64) -> [UInt8] {
+    var value = value
+    var out: [UInt8] = []
+    while value >= 0x80 {
+        out.append(UInt8(value & 0x7f) | 0x80)
+        value >>= 7
+    }
+    out.append(UInt8(value))
+    return out
+}

@@ -80,6 +80,7 @@ let package = Package(
         .testTarget(name: "WALTests", dependencies: ["WAL", "Raft"]),
         .testTarget(name: "MVCCTests", dependencies: ["MVCC"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "Config", "Proto"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Proto"]),
     ],
     swiftLanguageModes: [.v5]

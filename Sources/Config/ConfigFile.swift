@@ -109,10 +109,11 @@ public enum ConfigFile {
                 // etcd decodes time.Duration from JSON numbers: nanoseconds.
                 if let ns = parseGoSigned(text) { return .duration(.nanoseconds(ns)) }
                 return try FlagValue.parse(text, as: .duration)
-            case .uint, .size:
+            case .uint, .size, .uint32:
                 guard let v = parseGoUnsigned(text) else {
                     throw FlagValueError("expected a non-negative integer, got \"\(text)\"")
                 }
+                if spec.type == .uint32, v > UInt64(UInt32.max) { throw FlagValueError("value out of range") }
                 return .uint(v)
             case .int:
                 guard let v = parseGoSigned(text) else { throw FlagValueError("expected an integer, got \"\(text)\"") }

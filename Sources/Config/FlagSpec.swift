@@ -52,6 +52,8 @@ public enum FlagValueType: Sendable, Equatable {
     case string
     /// Non-negative integer (Go `uint`/`uint64`): `-1` is a parse error.
     case uint
+    /// Non-negative integer that must fit in 32 bits (etcd's `uint32Value`).
+    case uint32
     /// Signed integer (Go `int`/`int64`).
     case int
     /// `--flag`, `--flag=true|false|1|0|t|f|TRUE|…` (Go `strconv.ParseBool`).

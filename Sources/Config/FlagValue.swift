@@ -20,6 +20,10 @@ public enum FlagValue: Sendable, Equatable {
                 throw FlagValueError(text.hasPrefix("-") ? "parse error (must not be negative)" : "parse error")
             }
             return .uint(v)
+        case .uint32:
+            guard let v = parseGoUnsigned(text) else { throw FlagValueError("parse error") }
+            guard v <= UInt64(UInt32.max) else { throw FlagValueError("value out of range") }
+            return .uint(v)
         case .int:
             guard let v = parseGoSigned(text) else { throw FlagValueError("parse error") }
             return .int(v)

@@ -1,0 +1,36 @@
+import Testing
+@testable import Config
+
+struct Failure: Error {}
+
+/// Parses and expects `.run`.
+func runConfig(
+    _ args: [String], env: [String: String] = [:], files: [String: String] = [:],
+    sourceLocation: SourceLocation = #_sourceLocation
+) throws -> EtcdConfig {
+    let result = parseCommandLine(args, environment: env, readFile: { path in
+        guard let text = files[path] else { throw Failure() }
+        return text
+    })
+    guard case .run(let config) = result else {
+        Issue.record("expected .run, got \(result)", sourceLocation: sourceLocation)
+        throw Failure()
+    }
+    return config
+}
+
+/// Parses and expects `.error`; returns (message, exit code).
+func runError(
+    _ args: [String], env: [String: String] = [:], files: [String: String] = [:],
+    sourceLocation: SourceLocation = #_sourceLocation
+) throws -> (message: String, code: Int32) {
+    let result = parseCommandLine(args, environment: env, readFile: { path in
+        guard let text = files[path] else { throw Failure() }
+        return text
+    })
+    guard case .error(let message, let code) = result else {
+        Issue.record("expected .error, got \(result)", sourceLocation: sourceLocation)
+        throw Failure()
+    }
+    return (message, code)
+}

@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "Raft"),
         .target(name: "WAL", dependencies: ["Raft"]),
         .target(name: "MVCC", dependencies: ["CLMDB"]),
-        .target(name: "Config", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "Config", dependencies: [.product(name: "Yams", package: "Yams")], exclude: ["README.md"]),
         .target(
             name: "Server",
             dependencies: [

@@ -59,12 +59,18 @@ extension EtcdConfig {
 
         try logger.validate()
 
-        // etcd's bootstrap checks (etcdserver VerifyBootstrap / VerifyJoinExisting).
+        do { _ = try InitialCluster.parse(initialCluster) } catch { throw fail(error.message) }
+    }
+
+    /// etcd's checks when a member starts without data (no WAL yet):
+    /// `VerifyBootstrap` for a new cluster, `VerifyJoinExisting` for
+    /// `--initial-cluster-state existing`. A member restarting from its data
+    /// dir ignores `--initial-cluster`, so call this only when bootstrapping.
+    /// Peer URLs are compared as written (etcd also resolves host names).
+    public func validateBootstrap() throws(CommandLineError) {
+        func fail(_ message: String) -> CommandLineError { .invalid(message) }
         let cluster: InitialCluster
         do { cluster = try InitialCluster.parse(initialCluster) } catch { throw fail(error.message) }
-        if cluster.members.isEmpty {
-            throw fail("initial cluster unset and no discovery URL found")
-        }
         if cluster[name] == nil {
             throw fail("couldn't find local name \"\(name)\" in the initial cluster configuration")
         }

@@ -3,15 +3,20 @@ import Testing
 
 struct Failure: Error {}
 
+/// `parseCommandLine` with an in-memory file system.
+func parse(_ args: [String], env: [String: String], files: [String: String]) -> CommandLineResult {
+    parseCommandLine(args, environment: env, readFile: { path in
+        guard let text = files[path] else { throw Failure() }
+        return text
+    })
+}
+
 /// Parses and expects `.run`.
 func runConfig(
     _ args: [String], env: [String: String] = [:], files: [String: String] = [:],
     sourceLocation: SourceLocation = #_sourceLocation
 ) throws -> EtcdConfig {
-    let result = parseCommandLine(args, environment: env, readFile: { path in
-        guard let text = files[path] else { throw Failure() }
-        return text
-    })
+    let result = parse(args, env: env, files: files)
     guard case .run(let config) = result else {
         Issue.record("expected .run, got \(result)", sourceLocation: sourceLocation)
         throw Failure()
@@ -24,10 +29,7 @@ func runError(
     _ args: [String], env: [String: String] = [:], files: [String: String] = [:],
     sourceLocation: SourceLocation = #_sourceLocation
 ) throws -> (message: String, code: Int32) {
-    let result = parseCommandLine(args, environment: env, readFile: { path in
-        guard let text = files[path] else { throw Failure() }
-        return text
-    })
+    let result = parse(args, env: env, files: files)
     guard case .error(let message, let code) = result else {
         Issue.record("expected .error, got \(result)", sourceLocation: sourceLocation)
         throw Failure()

@@ -73,31 +73,43 @@ import Testing
         #expect(try runConfig(["--heartbeat-interval", "200", "--election-timeout", "1000"]).electionTicks == 5)
     }
 
+    func bootstrapError(_ args: [String]) throws -> String {
+        let c = try runConfig(args)  // restart with data: etcd ignores --initial-cluster
+        do { try c.validateBootstrap() } catch { #expect(error.exitCode == 1); return error.message }
+        Issue.record("expected validateBootstrap to fail")
+        throw Failure()
+    }
+
     @Test func nameNotInInitialCluster() throws {
-        let e = try runError(["--name", "x", "--initial-cluster", "a=http://10.0.0.1:2380"])
-        #expect(e.message == "couldn't find local name \"x\" in the initial cluster configuration")
+        let m = try bootstrapError(["--name", "x", "--initial-cluster", "a=http://10.0.0.1:2380"])
+        #expect(m == "couldn't find local name \"x\" in the initial cluster configuration")
     }
 
     @Test func initialClusterBadURL() throws {
         let e = try runError(["--initial-cluster", "default=localhost:2380"])
         #expect(e.message.contains("URL scheme must be"))
+        #expect(e.code == 1)
     }
 
     @Test func initialClusterDuplicateURL() throws {
-        let e = try runError([
-            "--initial-cluster", "default=http://localhost:2380,b=http://localhost:2380",
-        ])
-        #expect(e.message.hasSuffix("has duplicate url"))
+        let m = try bootstrapError(["--initial-cluster", "default=http://localhost:2380,b=http://localhost:2380"])
+        #expect(m.hasSuffix("has duplicate url"))
     }
 
     @Test func initialClusterMustMatchAdvertise() throws {
-        let e = try runError(["--initial-cluster", "default=http://10.0.0.9:2380"])
-        #expect(e.message.contains("missing from --initial-advertise-peer-urls"))
+        let m = try bootstrapError(["--initial-cluster", "default=http://10.0.0.9:2380"])
+        #expect(m.contains("missing from --initial-advertise-peer-urls"))
     }
 
     @Test func existingClusterNeedNotMatchAdvertise() throws {
         let c = try runConfig(["--initial-cluster", "default=http://10.0.0.9:2380", "--initial-cluster-state", "existing"])
         #expect(c.initialClusterState == .existing)
+        #expect(throws: Never.self) { try c.validateBootstrap() }
+    }
+
+    @Test func defaultsPassBootstrapChecks() throws {
+        #expect(throws: Never.self) { try runConfig([]).validateBootstrap() }
+        #expect(throws: Never.self) { try runConfig(["--name", "n"]).validateBootstrap() }
     }
 
     @Test func threeMemberCluster() throws {
@@ -108,6 +120,7 @@ import Testing
         ])
         #expect(c.initialClusterMembers.names == ["m1", "m2", "m3"])
         #expect(c.initialClusterMembers["m3"]?.first?.host == "10.0.0.3")
+        #expect(throws: Never.self) { try c.validateBootstrap() }
     }
 
     @Test func capnslogIsRemoved() throws {

@@ -50,7 +50,7 @@ let package = Package(
         .target(name: "Raft"),
         .target(name: "WAL", dependencies: ["Raft", .product(name: "Logging", package: "swift-log")]),
         .target(name: "MVCC", dependencies: ["CLMDB"]),
-        .target(name: "Config", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "Config", dependencies: [.product(name: "Yams", package: "Yams")], exclude: ["README.md"]),
         .target(
             name: "Server",
             dependencies: [
@@ -86,6 +86,7 @@ let package = Package(
         .testTarget(name: "WALTests", dependencies: ["WAL", "Raft", "wal-crash-child"]),
         .testTarget(name: "MVCCTests", dependencies: ["MVCC"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "Config", "Proto"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Proto"]),
     ],
     swiftLanguageModes: [.v5]

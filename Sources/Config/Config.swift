@@ -1,1 +1,0 @@
-// The Config module: see ../../shared/STYLE.md (placeholder until its issue lands).

@@ -1,0 +1,142 @@
+/// The server configuration swift-etcd honours, resolved from flags,
+/// `ETCD_*` variables or a `--config-file`, with etcd 3.5's defaults.
+///
+/// Built by `parseCommandLine`, which also runs `validate()`. Field names
+/// follow etcd's flags; times are `Duration` unless the unit is in the name.
+public struct EtcdConfig: Sendable, Equatable {
+    // MARK: Member
+    public var name = "default"
+    /// `--data-dir`; after resolution never empty (`"\(name).etcd"` by default).
+    public var dataDir = "default.etcd"
+    /// `--wal-dir`; empty means `<data-dir>/member/wal`.
+    public var walDir = ""
+    public var snapshotCount: UInt64 = 100_000
+    public var heartbeatIntervalMs: UInt64 = 100
+    public var electionTimeoutMs: UInt64 = 1000
+    public var initialElectionTickAdvance = true
+    public var listenPeerURLs = [EtcdConfig.url("http://localhost:2380")]
+    public var listenClientURLs = [EtcdConfig.url("http://localhost:2379")]
+    public var maxSnapshots: UInt64 = 5
+    public var maxWALs: UInt64 = 5
+    /// 0 means etcd's default quota (2 GiB).
+    public var quotaBackendBytes: UInt64 = 0
+    /// Zero means the backend's default.
+    public var backendBatchInterval: Duration = .zero
+    public var backendBatchLimit: Int64 = 0
+    public var maxTxnOps: UInt64 = 128
+    /// Largest client request accepted; the gRPC receive limit is this + 512 KiB.
+    public var maxRequestBytes: UInt64 = 1_572_864
+    public var maxConcurrentStreams: UInt32 = .max
+    public var grpcKeepaliveMinTime: Duration = .seconds(5)
+    /// Zero disables server-to-client pings.
+    public var grpcKeepaliveInterval: Duration = .seconds(2 * 3600)
+    public var grpcKeepaliveTimeout: Duration = .seconds(20)
+    public var socketReusePort = false
+    public var socketReuseAddress = false
+    public var raftReadTimeout: Duration = .seconds(5)
+    public var raftWriteTimeout: Duration = .seconds(5)
+
+    // MARK: Clustering
+    public var initialAdvertisePeerURLs = [EtcdConfig.url("http://localhost:2380")]
+    /// `--initial-cluster` after etcd's name substitution (a non-default
+    /// `--name` with the default cluster becomes `name=<advertise peer URLs>`).
+    public var initialCluster = "default=http://localhost:2380"
+    public var initialClusterState: ClusterState = .new
+    public var initialClusterToken = "etcd-cluster"
+    /// Empty when `--listen-client-urls` was given without this (etcd then
+    /// refuses to start; see `validate()`).
+    public var advertiseClientURLs = [EtcdConfig.url("http://localhost:2379")]
+    public var strictReconfigCheck = true
+    public var preVote = true
+    public var autoCompactionMode: AutoCompactionMode = .periodic
+    /// Raw `--auto-compaction-retention`: hours or a Go duration in periodic
+    /// mode, a revision count in revision mode. See `autoCompactionRetention`.
+    public var autoCompactionRetentionText = "0"
+    public var enableV2 = false
+
+    // MARK: Monitoring
+    public var metrics = "basic"
+    public var listenMetricsURLs: [EtcdURL] = []
+    public var enablePprof = false
+
+    // MARK: Logging
+    public var logger = LoggerConfig()
+
+    // MARK: Experimental
+    public var experimentalInitialCorruptCheck = false
+    public var experimentalCorruptCheckTime: Duration = .zero
+    public var experimentalCompactHashCheckEnabled = false
+    public var experimentalCompactHashCheckTime: Duration = .seconds(60)
+    public var experimentalEnableLeaseCheckpoint = false
+    public var experimentalEnableLeaseCheckpointPersist = false
+    public var experimentalCompactionBatchLimit: Int64 = 1000
+    public var experimentalCompactionSleepInterval: Duration = .milliseconds(10)
+    public var experimentalWatchProgressNotifyInterval: Duration = .seconds(600)
+    public var experimentalWarningApplyDuration: Duration = .milliseconds(100)
+    public var experimentalWarningUnaryRequestDuration: Duration = .milliseconds(300)
+    public var experimentalBootstrapDefragThresholdMegabytes: UInt64 = 0
+    public var experimentalMaxLearners: Int64 = 1
+    public var experimentalSnapshotCatchUpEntries: UInt64 = 5000
+    public var experimentalWaitClusterReadyTimeout: Duration = .seconds(5)
+    public var experimentalStopGRPCServiceOnDefrag = false
+
+    // MARK: Unsafe
+    public var forceNewCluster = false
+    public var unsafeNoFsync = false
+
+    // MARK: Provenance
+    /// The `--config-file` used, if any (flags and env were then ignored).
+    public var configFile: String?
+    /// Names of flags set explicitly (command line, env or config file).
+    public var explicitlySet: Set<String> = []
+    /// Messages for the operator that do not stop start-up (shadowed env
+    /// variables, ignored flags, unknown config keys). Log them at warn.
+    public var warnings: [String] = []
+
+    public init() {}
+
+    public enum ClusterState: String, Sendable, Equatable { case new, existing }
+    public enum AutoCompactionMode: String, Sendable, Equatable { case periodic, revision }
+
+    /// `--initial-cluster` parsed into members (validated by `validate()`).
+    public var initialClusterMembers: InitialCluster {
+        (try? InitialCluster.parse(initialCluster)) ?? InitialCluster(members: [])
+    }
+
+    /// Raft ticks per election timeout (etcd's `ElectionTicks`).
+    public var electionTicks: Int { Int(electionTimeoutMs / max(heartbeatIntervalMs, 1)) }
+
+    /// The retention as etcd reads it: in periodic mode a bare number is
+    /// hours; in revision mode it is a revision count.
+    public var autoCompactionRetention: AutoCompactionRetention {
+        AutoCompactionRetention.parse(autoCompactionRetentionText, mode: autoCompactionMode)
+            ?? .disabled
+    }
+
+    static func url(_ s: String) -> EtcdURL {
+        do { return try EtcdURL.parse(s) } catch { preconditionFailure("bad built-in URL \(s)") }
+    }
+}
+
+/// `--auto-compaction-retention` interpreted by mode.
+public enum AutoCompactionRetention: Sendable, Equatable {
+    case disabled
+    case period(Duration)
+    case revisions(Int64)
+
+    static func parse(_ text: String, mode: EtcdConfig.AutoCompactionMode) -> AutoCompactionRetention? {
+        switch mode {
+        case .revision:
+            guard let n = parseGoSigned(text), n >= 0 else { return nil }
+            return n == 0 ? .disabled : .revisions(n)
+        case .periodic:
+            // etcd: a plain integer is hours, otherwise a Go duration.
+            if let hours = parseGoSigned(text) {
+                guard hours >= 0 else { return nil }
+                return hours == 0 ? .disabled : .period(.seconds(hours * 3600))
+            }
+            guard let d = try? GoDuration.parse(text), d >= .zero else { return nil }
+            return d == .zero ? .disabled : .period(d)
+        }
+    }
+}

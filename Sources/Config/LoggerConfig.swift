@@ -1,0 +1,37 @@
+/// The logging part of the configuration: what the executable needs to set
+/// up swift-log (`--logger`, `--log-level`, `--log-outputs`, `--log-format`).
+public struct LoggerConfig: Sendable, Equatable {
+    /// Always `zap` (etcd 3.5 removed capnslog; zap-style JSON lines).
+    public var logger = "zap"
+    public var level: LogLevel = .info
+    /// In order, deduplicated. `default` resolves to `.stderr` (no journald).
+    public var outputs: [LogOutput] = [.stderr]
+    public var format: LogFormat = .json
+
+    public init() {}
+}
+
+/// etcd's log levels (zap's names).
+public enum LogLevel: String, Sendable, Equatable, CaseIterable {
+    case debug, info, warn, error, dpanic, panic, fatal
+}
+
+public enum LogFormat: String, Sendable, Equatable { case json, console }
+
+/// One `--log-outputs` target.
+public enum LogOutput: Sendable, Hashable {
+    case stderr
+    case stdout
+    /// Append to this file path.
+    case file(String)
+
+    /// etcd's names: `default` (journald under systemd, else stderr; we
+    /// never use journald), `stderr`, `stdout`, or a file path.
+    public init(_ text: String) {
+        switch text {
+        case "default", "stderr": self = .stderr
+        case "stdout": self = .stdout
+        default: self = .file(text)
+        }
+    }
+}

@@ -1,41 +1,73 @@
+import Config
 import Foundation
 import Logging
 import Server
 
-// Interim flag handling until the Config module lands.
-var options = ServerOptions()
-var args = Array(CommandLine.arguments.dropFirst())
-var i = 0
-func url(_ s: String) -> ServerOptions.Listener {
-    let u = URL(string: s)!
-    return .init(host: u.host ?? "127.0.0.1", port: u.port ?? 2379)
+// swift-etcd: parse etcd's flags (Config), start one member (Server), stop
+// gracefully on SIGINT/SIGTERM.
+
+let result = parseCommandLine(Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment)
+let config: EtcdConfig
+switch result {
+case .help(let text):
+    print(text)
+    exit(0)
+case .version(let text):
+    print(text)
+    exit(0)
+case .error(let message, let code):
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+    exit(code)
+case .subcommand(let name, _):
+    FileHandle.standardError.write(Data("swift-etcd: the '\(name)' subcommand is not built yet\n".utf8))
+    exit(2)
+case .run(let parsed):
+    config = parsed
 }
-while i < args.count {
-    let a = args[i].replacingOccurrences(of: "--", with: "")
-    let v = i + 1 < args.count ? args[i + 1] : ""
-    switch a {
-    case "name": options.name = v
-    case "data-dir": options.dataDir = v
-    case "listen-client-urls": options.listenClient = v.split(separator: ",").map { url(String($0)) }
-    case "initial-advertise-peer-urls": options.initialAdvertisePeerURLs = v.split(separator: ",").map(String.init)
-    case "initial-cluster":
-        options.initialCluster = v.split(separator: ",").map { p in
-            let kv = p.split(separator: "=", maxSplits: 1)
-            return (String(kv[0]), [String(kv[1])])
-        }
-    default: break
-    }
-    i += 2
-}
-LoggingSystem.bootstrap { label in
-    JSONLogHandler(label: label, level: .info, output: try! JSONLogOutput(outputs: ["stderr"]))
-}
-let logger = Logger(label: "etcdserver")
-do {
-    let server = try EtcdServer(options: options, logger: logger)
-    try await server.start()
-    while true { try await Task.sleep(for: .seconds(3600)) }
-} catch {
-    logger.critical("failed to start", metadata: ["error": "\(error)"])
+
+if let refusal = FeatureGate.refusal(for: config) {
+    FileHandle.standardError.write(Data((refusal + "\n").utf8))
     exit(1)
 }
+
+let logOutput: JSONLogOutput
+do {
+    logOutput = try JSONLogOutput(outputs: config.logger.outputs.map {
+        switch $0 {
+        case .stderr: return "stderr"
+        case .stdout: return "stdout"
+        case .file(let path): return path
+        }
+    })
+} catch {
+    FileHandle.standardError.write(Data("swift-etcd: \(error)\n".utf8))
+    exit(1)
+}
+let level = LogLevelMapping.level(config.logger.level)
+LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level, output: logOutput) }
+let logger = Logger(label: "etcdserver")
+for warning in config.warnings { logger.warning("\(warning)") }
+
+let options: ServerOptions
+do {
+    options = try ServerOptionsMapping.options(from: config)
+} catch {
+    logger.critical("invalid configuration", metadata: ["error": "\(error)"])
+    exit(1)
+}
+
+let server: EtcdServer
+do {
+    server = try EtcdServer(options: options, logger: logger)
+    try await server.start()
+} catch {
+    logger.critical("failed to start etcd server", metadata: ["error": "\(error)"])
+    FileHandle.standardError.write(Data("swift-etcd: \(error)\n".utf8))
+    exit(1)
+}
+
+await SignalWaiter.waitForTermination()
+logger.info("received signal; shutting down")
+await server.stop()
+logger.info("stopped")
+exit(0)

@@ -1,0 +1,56 @@
+import Config
+import Logging
+import Server
+
+/// EtcdConfig (flags as etcd spells them) → ServerOptions (what the server uses).
+enum ServerOptionsMapping {
+    static func options(from config: EtcdConfig) throws -> ServerOptions {
+        var o = ServerOptions()
+        o.name = config.name
+        o.dataDir = config.dataDir
+        o.listenClient = try config.listenClientURLs.map { url in
+            guard let port = url.portNumber, !url.isUnix else { throw MappingError("unsupported client URL \(url)") }
+            return ServerOptions.Listener(host: url.host, port: port)
+        }
+        o.advertiseClientURLs = config.advertiseClientURLs.map(\.string)
+        o.initialAdvertisePeerURLs = config.initialAdvertisePeerURLs.map(\.string)
+        o.initialCluster = config.initialClusterMembers.members.map { ($0.name, $0.peerURLs.map(\.string)) }
+        o.initialClusterToken = config.initialClusterToken
+        o.initialClusterStateNew = config.initialClusterState == .new
+        o.heartbeatIntervalMs = Int(config.heartbeatIntervalMs)
+        o.electionTimeoutMs = Int(config.electionTimeoutMs)
+        o.snapshotCount = config.snapshotCount
+        o.maxRequestBytes = Int(config.maxRequestBytes)
+        o.maxTxnOps = Int(config.maxTxnOps)
+        o.maxConcurrentStreams = config.maxConcurrentStreams
+        o.grpcKeepaliveMinTimeMs = milliseconds(config.grpcKeepaliveMinTime)
+        o.grpcKeepaliveIntervalMs = milliseconds(config.grpcKeepaliveInterval)
+        o.grpcKeepaliveTimeoutMs = milliseconds(config.grpcKeepaliveTimeout)
+        o.maxWALs = Int(config.maxWALs)
+        o.maxSnapshots = Int(config.maxSnapshots)
+        return o
+    }
+
+    private static func milliseconds(_ d: Duration) -> Int {
+        let (seconds, attoseconds) = d.components
+        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
+    }
+}
+
+struct MappingError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// `--log-level` names → swift-log levels.
+enum LogLevelMapping {
+    static func level(_ level: LogLevel) -> Logger.Level {
+        switch level.rawValue {
+        case "debug": return .debug
+        case "warn": return .warning
+        case "error": return .error
+        case "panic", "fatal": return .critical
+        default: return .info
+        }
+    }
+}

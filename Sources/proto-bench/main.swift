@@ -1,5 +1,8 @@
 // Codec micro-benchmark: ns per encode / decode of hot-path etcd messages.
-// Run: swift build -c release --product proto-bench && .build/release/proto-bench
+// Run: swift build -c release --product proto-bench && .build/release/proto-bench [iterations]
+// `proto-bench fuzz [rounds]` instead decodes random and corrupted inputs as every
+// message type (no timing): a driver for valgrind/heaptrack, which cannot run the
+// swift-testing harness.
 import Proto
 
 #if canImport(Glibc)
@@ -78,6 +81,38 @@ var getOp = Etcdserverpb.RequestOp()
 getOp.request = .requestRange(rangeRequest)
 txn.failure = [getOp]
 let txnBytes = txn.serializedBytes()
+
+/// Random bytes and single-byte corruptions of valid encodings, decoded as every type.
+func fuzz(rounds: Int) {
+    var state: UInt64 = 0x5eed
+    func next() -> UInt64 {
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return state >> 11
+    }
+    let seeds = [putBytes, range10Bytes, rangeRequestBytes, txnBytes, putResponse.serializedBytes()]
+    var accepted = 0
+    for _ in 0..<rounds {
+        var input = seeds[Int(next() % UInt64(seeds.count))]
+        if next() % 4 == 0 {
+            input = (0..<Int(next() % 40)).map { _ in UInt8(truncatingIfNeeded: next()) }
+        } else {
+            for _ in 0..<(1 + next() % 3) { input[Int(next() % UInt64(input.count))] = UInt8(truncatingIfNeeded: next()) }
+            input.removeLast(Int(next() % 3))
+        }
+        for type in ProtoMessageTypes.all {
+            if let message = try? type.init(serializedBytes: input) {
+                accepted += 1
+                consume(message.serializedBytes())
+            }
+        }
+    }
+    print("fuzz: \(rounds) inputs × \(ProtoMessageTypes.all.count) types, \(accepted) decodes accepted")
+}
+
+if CommandLine.arguments.dropFirst().first == "fuzz" {
+    fuzz(rounds: Int(CommandLine.arguments.dropFirst(2).first ?? "") ?? 2000)
+    exit(0)
+}
 
 let n = Int(CommandLine.arguments.dropFirst().first ?? "") ?? 200_000
 print("proto-bench: \(n) iterations (sizes: put \(putBytes.count) B, range10 \(range10Bytes.count) B, range1000 \(range1000Bytes.count) B)")

@@ -2,7 +2,7 @@
 // Run: swift build -c release --product proto-bench && .build/release/proto-bench [iterations]
 // `proto-bench fuzz [rounds]` instead decodes random and corrupted inputs as every
 // message type (no timing): a driver for valgrind/heaptrack, which cannot run the
-// swift-testing harness.
+// swift-testing harness. `proto-bench dump` prints the bench messages as hex.
 import Proto
 
 #if canImport(Glibc)
@@ -107,6 +107,16 @@ func fuzz(rounds: Int) {
         }
     }
     print("fuzz: \(rounds) inputs × \(ProtoMessageTypes.all.count) types, \(accepted) decodes accepted")
+}
+
+if CommandLine.arguments.dropFirst().first == "dump" {
+    // "<proto name> <hex>" per bench message, for scripts/proto-go-compat.sh.
+    let messages: [any ProtoMessage] = [put, putResponse, rangeRequest, range10, txn]
+    for message in messages {
+        let hex = message.serializedBytes().map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        print(type(of: message).protoMessageName, hex)
+    }
+    exit(0)
 }
 
 if CommandLine.arguments.dropFirst().first == "fuzz" {

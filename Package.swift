@@ -36,6 +36,7 @@ let package = Package(
 
         // MARK: libraries
         .target(name: "Proto", dependencies: ["CProtobuf"]),
+        .executableTarget(name: "proto-bench", dependencies: ["Proto"]),
         .target(
             name: "GRPCWire",
             dependencies: [

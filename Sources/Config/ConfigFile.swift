@@ -95,6 +95,7 @@ public enum ConfigFile {
         }
         guard let scalar = node.scalar else { throw fail("\(key): expected a value, got a mapping") }
         let text = scalar.string
+        if spec.type == .urlList && text.isEmpty { return nil }  // etcd skips "" URL lists
         do throws(FlagValueError) {
             switch spec.type {
             case .bool:

@@ -33,6 +33,11 @@ func resolveConfig(
 
     warnings += try checkSupport(values)
 
+    // etcd validates this string late (exit 1), not as a flag value.
+    if let mode = values["auto-compaction-mode"]?.stringValue, !["", "periodic", "revision"].contains(mode) {
+        throw .invalid("unknown auto-compaction-mode \"\(mode)\"")
+    }
+
     var config = EtcdConfig()
     config.apply(values)
     config.configFile = fromFile ? configFile : nil

@@ -41,6 +41,7 @@ public struct FlagSpec: Sendable, Equatable {
     /// The parsed default value. The table is checked by tests, so a default
     /// that does not parse is a programming error.
     public var parsedDefault: FlagValue {
+        if type == .urlList && defaultValue.isEmpty { return .urls([]) }
         do { return try FlagValue.parse(defaultValue, as: type) } catch {
             preconditionFailure("flag table default for --\(name) does not parse: \(error)")
         }

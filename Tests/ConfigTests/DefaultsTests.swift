@@ -66,7 +66,7 @@ import Testing
 
     @Test func everyTableDefaultParses() {
         for spec in EtcdServerFlags.all {
-            #expect(throws: Never.self) { try FlagValue.parse(spec.defaultValue, as: spec.type) }
+            #expect(spec.parsedDefault == spec.parsedDefault, "\(spec.name)")  // traps if it does not parse
         }
     }
 

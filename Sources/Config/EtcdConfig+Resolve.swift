@@ -110,6 +110,7 @@ func checkSupport(_ values: [String: FlagValue]) throws(CommandLineError) -> [St
     var warnings: [String] = []
     for spec in EtcdServerFlags.all {
         guard let value = values[spec.name], !isDefault(value, spec: spec) else { continue }
+        if let off = spec.offValue, let offValue = try? FlagValue.parse(off, as: spec.type), value == offValue { continue }
         switch spec.support {
         case .supported:
             break

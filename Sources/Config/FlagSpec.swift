@@ -18,12 +18,17 @@ public struct FlagSpec: Sendable, Equatable {
     public let help: String
     public let group: HelpGroup
     public let support: SupportStatus
+    /// For a `.notYet` flag whose default turns the missing feature on
+    /// (`--enable-grpc-gateway true`): the value that turns it off, also
+    /// accepted without complaint.
+    public let offValue: String?
 
     public init(
         _ name: String, _ type: FlagValueType, default defaultValue: String,
         helpDefault: String? = nil, group: HelpGroup, support: SupportStatus = .supported,
-        help: String
+        offValue: String? = nil, help: String
     ) {
+        self.offValue = offValue
         self.name = name
         self.type = type
         self.defaultValue = defaultValue

@@ -37,6 +37,7 @@ let package = Package(
         // MARK: libraries
         .target(name: "Proto", dependencies: ["CProtobuf"]),
         .executableTarget(name: "proto-bench", dependencies: ["Proto"]),
+        .executableTarget(name: "proto-fuzz", dependencies: ["Proto"]),
         .target(
             name: "GRPCWire",
             dependencies: [

@@ -48,6 +48,7 @@ let package = Package(
         .target(name: "Raft"),
         .target(name: "WAL", dependencies: ["Raft"]),
         .target(name: "MVCC", dependencies: ["CLMDB"]),
+        .executableTarget(name: "mvcc-bench", dependencies: ["MVCC"]),
         .target(name: "Config", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(
             name: "Server",

@@ -18,9 +18,11 @@ extension KVReader {
         if rev < compactRev { throw KVError.compacted }
 
         let bounds = KeyBounds(key: r.key, rangeEnd: r.rangeEnd)
+        // keys_only drops values after sorting, so a VALUE sort needs them.
+        let sortsByValue = r.sortTarget == .value
         var (kvs, count) = try rangeKeys(bounds, atRev: rev, latest: rev >= curRev,
                                          limit: fetchLimit > Int64(Int.max) ? 0 : Int(fetchLimit),
-                                         countOnly: r.countOnly, keysOnly: r.keysOnly)
+                                         countOnly: r.countOnly, keysOnly: r.keysOnly && !sortsByValue)
         if filtered {
             kvs.removeAll { kv in
                 (r.maxModRevision != 0 && kv.modRevision > r.maxModRevision)
@@ -38,6 +40,9 @@ extension KVReader {
         if r.limit > 0 && kvs.count > r.limit {
             kvs.removeSubrange(Int(r.limit)...)
             more = true
+        }
+        if r.keysOnly && sortsByValue {
+            for i in kvs.indices { kvs[i].value = [] }
         }
         return RangeResponse(revision: curRev, kvs: kvs, more: more, count: Int64(count))
     }

@@ -1,0 +1,113 @@
+import Foundation
+import MVCC
+
+/// MVCC store benchmark: `mvcc-bench [keys] [dir]`. Prints ops/s per
+/// workload, peak RSS and data size. Run from scripts/bench-mvcc.sh (release).
+
+let keyCount = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1])! : 1_000_000
+let dir = CommandLine.arguments.count > 2 ? CommandLine.arguments[2] : NSTemporaryDirectory() + "mvcc-bench-\(getpid())"
+try? FileManager.default.removeItem(atPath: dir)
+defer { try? FileManager.default.removeItem(atPath: dir) }
+
+var rng = SystemRandomNumberGenerator()
+func randomKey() -> [UInt8] { (0 ..< 16).map { _ in UInt8.random(in: 97 ... 122, using: &rng) } }
+let value = [UInt8](repeating: 0x76, count: 256)
+
+func now() -> Double { Date().timeIntervalSince1970 }
+func report(_ name: String, _ ops: Int, _ seconds: Double) {
+    print(String(format: "%-36@ %10.0f ops/s  (%d ops in %.2fs)", name as NSString, Double(ops) / seconds, ops, seconds))
+}
+func peakRSSMB() -> Double {
+    guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    for line in s.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        return Double(line.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0) / 1024
+    }
+    return 0
+}
+
+let store = try MVCCStore(path: dir)
+var index: UInt64 = 0
+func applyBatch(_ reqs: [WriteRequest]) {
+    let batch = reqs.map { r -> (index: UInt64, request: WriteRequest) in index += 1; return (index, r) }
+    let res = store.apply(batch: batch, leaseExists: { _ in true })
+    if case .failure(let e) = res.results.last! { fatalError("\(e)") }
+}
+
+// 1. Load: random 16-byte keys, 256-byte values, batches of 1000.
+var keys: [[UInt8]] = []
+keys.reserveCapacity(keyCount)
+var t0 = now()
+var i = 0
+while i < keyCount {
+    let n = min(1000, keyCount - i)
+    var reqs: [WriteRequest] = []
+    reqs.reserveCapacity(n)
+    for _ in 0 ..< n {
+        let k = randomKey()
+        keys.append(k)
+        reqs.append(.put(PutRequest(key: k, value: value)))
+    }
+    applyBatch(reqs)
+    i += n
+}
+report("load \(keyCount) keys (batch 1000)", keyCount, now() - t0)
+print(String(format: "after load: peak RSS %.0f MB, db %.0f MB (in use %.0f MB)", peakRSSMB(),
+             Double(store.dbSizeBytes) / 1e6, Double(store.dbSizeInUseBytes) / 1e6))
+
+// 2. Overwrites, batch of 100 (a loaded apply loop).
+t0 = now()
+let overwrites = 200_000
+for b in 0 ..< overwrites / 100 {
+    applyBatch((0 ..< 100).map { j in .put(PutRequest(key: keys[(b * 100 + j) % keys.count], value: value)) })
+}
+report("put existing keys (batch 100)", overwrites, now() - t0)
+
+// 3. One put per commit (an idle apply loop).
+t0 = now()
+let singles = 20_000
+for j in 0 ..< singles { applyBatch([.put(PutRequest(key: keys[j * 7 % keys.count], value: value))]) }
+report("put (batch 1)", singles, now() - t0)
+
+// 4. Txn: compare mod revision > 0, put.
+t0 = now()
+for b in 0 ..< 500 {
+    applyBatch((0 ..< 100).map { j in
+        let k = keys[(b * 100 + j) * 13 % keys.count]
+        return .txn(TxnRequest(compare: [Compare(key: k, target: .mod, result: .greater, .modRevision(0))],
+                               success: [.put(PutRequest(key: k, value: value))]))
+    })
+}
+report("txn compare+put (batch 100)", 50_000, now() - t0)
+
+// 5. Point reads, 1 and 2 threads.
+func reads(threads: Int, perThread: Int) {
+    let t = now()
+    DispatchQueue.concurrentPerform(iterations: threads) { th in
+        for j in 0 ..< perThread {
+            let k = keys[(j * 31 + th * 7919) % keys.count]
+            let r = try! store.range(RangeRequest(key: k))
+            precondition(r.kvs.count == 1)
+        }
+    }
+    report("range single key, \(threads) thread(s)", threads * perThread, now() - t)
+}
+reads(threads: 1, perThread: 300_000)
+reads(threads: 2, perThread: 300_000)
+
+// 6. Range of 100 keys with limit.
+t0 = now()
+for j in 0 ..< 20_000 {
+    let r = try store.range(RangeRequest(key: keys[j % keys.count], rangeEnd: [0], limit: 100))
+    precondition(r.kvs.count > 0)
+}
+report("range 100 keys (limit)", 20_000, now() - t0)
+
+// 7. Compaction of everything superseded.
+t0 = now()
+let cur = store.currentRevision
+applyBatch([.compact(CompactionRequest(revision: cur, physical: true))])
+store.waitForCompaction(cur)
+report("compact (keys visited)", keyCount, now() - t0)
+print(String(format: "end: peak RSS %.0f MB, db %.0f MB (in use %.0f MB)", peakRSSMB(),
+             Double(store.dbSizeBytes) / 1e6, Double(store.dbSizeInUseBytes) / 1e6))
+store.close()

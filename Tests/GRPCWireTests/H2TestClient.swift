@@ -68,8 +68,12 @@ final class H2TestClient: ChannelInboundHandler, @unchecked Sendable {
                         autoRead: Bool = true) async throws -> H2TestClient {
         let loop = group.next()
         let client = H2TestClient(loop: loop)
-        let channel = try await ClientBootstrap(group: loop)
-            .channelOption(.autoRead, value: autoRead)
+        var bootstrap = ClientBootstrap(group: loop).channelOption(.autoRead, value: autoRead)
+        if !autoRead {
+            // A fixed small receive buffer (no autotuning) for a client that is not going to read.
+            bootstrap = bootstrap.channelOption(.socketOption(.so_rcvbuf), value: 64 * 1024)
+        }
+        let channel = try await bootstrap
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(client) }
             }

@@ -24,6 +24,18 @@ import Testing
         }
     }
 
+    @Test func pingIsAnswered() async throws {
+        try await withTestServer { port, group, _ in
+            let client = try await H2TestClient.connect(port: port, group: group)
+            try await client.submitPings(1)
+            _ = try await client.unary("/test.Echo/Unary", [1])  // the ACK precedes this response
+            let acks = try await client.channel.eventLoop.submit { client.pingAcks }.get()
+            #expect(acks == 1)
+            #expect(client.isActive)
+            await client.close()
+        }
+    }
+
     @Test func maxConcurrentStreamsIsAdvertised() async throws {
         try await withTestServer({ $0.maxConcurrentStreams = 7 }) { port, group, _ in
             let client = try await H2TestClient.connect(port: port, group: group)

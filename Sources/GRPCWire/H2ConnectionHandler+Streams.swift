@@ -14,9 +14,12 @@ extension H2ConnectionHandler {
 
     // MARK: request side (called from nghttp2 callbacks)
 
-    func openStream(_ id: Int32) {
+    /// False refuses the stream (too many open on this connection).
+    func openStream(_ id: Int32) -> Bool {
+        guard streams.count < config.maxStreamsPerConnection else { return false }
         streams[id] = ServerStream(id: id, machine: GRPCStreamStateMachine(
             maxReceiveBytes: config.maxReceiveBytes, maxHeaderListBytes: Int(config.maxHeaderListBytes)))
+        return true
     }
 
     /// False resets the stream (header list too large).

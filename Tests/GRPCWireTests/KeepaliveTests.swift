@@ -7,8 +7,8 @@ import Testing
 @Suite(.serialized, .timeLimit(.minutes(1))) struct KeepaliveTests {
     @Test func deadClientIsClosedLiveClientStays() async throws {
         try await withTestServer({
-            $0.keepaliveInterval = .milliseconds(200)
-            $0.keepaliveTimeout = .milliseconds(300)
+            $0.keepaliveInterval = .milliseconds(300)
+            $0.keepaliveTimeout = .seconds(2)
             $0.keepalivePermitWithoutStream = true
         }) { port, group, _ in
             // Reads once (the SETTINGS), then never again: it cannot answer the server's PING.
@@ -51,6 +51,18 @@ import Testing
                 #expect(r.messages == [[UInt8(i)]])
             }
             await client.close()
+        }
+    }
+
+    @Test func streamsBeyondThePerConnectionCapAreReset() async throws {
+        try await withTestServer({ $0.maxStreamsPerConnection = 3 }) { port, group, _ in
+            let client = try await H2TestClient.connect(port: port, group: group)
+            let open = (0..<3).map { _ in client.start("/test.Echo/Bidi", body: [], endRequest: false) }
+            let extra = try await client.call("/test.Echo/Unary", body: framed([[1]]))
+            #expect(extra.errorCode != 0)
+            #expect(extra.grpcStatus == nil)
+            await client.close()
+            for call in open { _ = try await call.get() }
         }
     }
 

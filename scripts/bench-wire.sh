@@ -3,13 +3,14 @@
 # /bench.Echo/Unary with a 16-byte message) at 1 and 100 concurrent streams,
 # and, when an `etcd` binary is installed, against real etcd's
 # Maintenance/Status for comparison. Prints requests/s and the ratio.
-# Env: REQUESTS (default 200000), CLIENTS (h2load -c, default 1), ETCD (binary path).
+# Env: REQUESTS (default 200000), CLIENTS (h2load -c, default 1), ETCD (binary path;
+# default the etcd on PATH, empty for none).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 REQUESTS=${REQUESTS:-200000}
 CLIENTS=${CLIENTS:-1}
-ETCD=${ETCD:-$(command -v etcd || true)}
+ETCD=${ETCD-$(command -v etcd || true)}
 TMP=$(mktemp -d)
 PIDS=()
 cleanup() { local rc=$?; [ $rc -ne 0 ] && [ -s "$TMP/wire.log" ] && { echo "--- server log:" >&2; head -60 "$TMP/wire.log" >&2; }; for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$TMP"; }
@@ -59,13 +60,14 @@ check() {
 check "http://127.0.0.1:$WIRE_PORT/bench.Echo/Unary" "$TMP/echo.bin"
 [ -n "$ETCD" ] && check "http://127.0.0.1:$ETCD_PORT/etcdserverpb.Maintenance/Status" "$TMP/status.bin"
 
+ETCD_VERSION=$([ -n "$ETCD" ] && "$ETCD" --version | sed -n 's/^etcd Version: //p')
 for streams in 1 100; do
   wire=$(run "http://127.0.0.1:$WIRE_PORT/bench.Echo/Unary" "$TMP/echo.bin" "$streams")
   line="streams=$streams  grpcwire-echo: $wire req/s"
   if [ -n "$ETCD" ]; then
     etcd=$(run "http://127.0.0.1:$ETCD_PORT/etcdserverpb.Maintenance/Status" "$TMP/status.bin" "$streams")
     ratio=$(awk -v a="$wire" -v b="$etcd" 'BEGIN { printf "%.2f", a / b }')
-    line="$line  etcd($("$ETCD" --version | head -1 | awk '{print $3}'))-status: $etcd req/s  ratio: $ratio"
+    line="$line  etcd($ETCD_VERSION)-status: $etcd req/s  ratio: $ratio"
   fi
   echo "$line"
 done

@@ -142,8 +142,9 @@ import Testing
     @Test func gracefulShutdownFinishesInFlightCalls() async throws {
         try await withTestServer { port, group, server in
             let client = try await H2TestClient.connect(port: port, group: group)
-            let inFlight = client.start("/test.Echo/Slow", body: framed([[7]]))
-            try await Task.sleep(for: .milliseconds(50))  // let the call reach the handler
+            let before = gateStarted.withLockedValue { $0 }
+            let inFlight = client.start("/test.Echo/Gate", body: framed([[7]]))
+            while gateStarted.withLockedValue({ $0 }) == before { try await Task.sleep(for: .milliseconds(5)) }
             try await server.shutdown()
             let r = try await inFlight.get()
             #expect(r.grpcStatus == 0)

@@ -11,6 +11,9 @@ struct TestError: Error, CustomStringConvertible {
 /// Counts messages a handler managed to send (never-reading client test).
 let floodSent = NIOLockedValueBox<[String: Int]>([:])
 
+/// Calls of /test.Echo/Gate that have reached their handler.
+let gateStarted = NIOLockedValueBox(0)
+
 func makeTestRouter() -> GRPCRouter {
     let router = GRPCRouter()
     router.unary("/test.Echo/Unary") { request, _ in request }
@@ -20,6 +23,11 @@ func makeTestRouter() -> GRPCRouter {
         return []
     }
     router.unary("/test.Echo/Slow") { request, _ in
+        try await Task.sleep(for: .milliseconds(300))
+        return request
+    }
+    router.unary("/test.Echo/Gate") { request, _ in
+        gateStarted.withLockedValue { $0 += 1 }
         try await Task.sleep(for: .milliseconds(300))
         return request
     }

@@ -209,7 +209,9 @@ extension RaftCore {
             }
         }
         guard appendEntries(ents) else { throw RaftError.proposalDropped }
-        broadcastAppend()
+        // Appends go out when the application next collects a Ready, so a
+        // burst of proposals shares messages instead of one message each.
+        needsBroadcast = true
     }
 
     private func handleTransferLeader(_ m: Message, _ pr: Progress) {

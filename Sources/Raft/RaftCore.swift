@@ -23,6 +23,8 @@ final class RaftCore {
     var pendingReadIndexMessages: [Message] = []
     var readStates: [ReadState] = []
     var msgs: [Message] = []
+    /// Proposals were appended since the last broadcast (see `flushBroadcast`).
+    var needsBroadcast = false
 
     let maxMsgSizeBytes: Int
     let maxUncommittedSizeBytes: Int
@@ -150,6 +152,13 @@ final class RaftCore {
         uncommittedSizeBytes = 0
         readOnly.reset()
         pendingReadIndexMessages.removeAll()
+    }
+
+    /// Sends the appends that proposals deferred; called before a Ready is built.
+    func flushBroadcast() {
+        guard needsBroadcast else { return }
+        needsBroadcast = false
+        if role == .leader { broadcastAppend() }
     }
 
     // MARK: ticks

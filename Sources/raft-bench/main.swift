@@ -48,9 +48,7 @@ func pump() throws -> Bool {
     for n in nodes where n.node.hasReady() {
         moved = true
         let rd = n.node.ready()
-        if let s = rd.snapshot { try n.storage.applySnapshot(s) }
-        try n.storage.append(rd.entries)
-        if let hs = rd.hardState { n.storage.setHardState(hs) }
+        try n.storage.persist(rd)
         inbox.append(contentsOf: rd.messages)
         for e in rd.committedEntries {
             if e.type == .confChange {

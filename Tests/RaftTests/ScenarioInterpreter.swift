@@ -101,9 +101,7 @@ final class ScenarioInterpreter {
         guard nodes[id]!.hasReady() else { return ["> \(id) has no Ready"] }
         let rd = nodes[id]!.ready()
         let s = storages[id]!
-        if let snap = rd.snapshot { try! s.applySnapshot(snap) }
-        try! s.append(rd.entries)
-        if let hs = rd.hardState { s.setHardState(hs) }
+        try! s.persist(rd)
         queue.append(contentsOf: rd.messages)
         for e in rd.committedEntries where e.type == .confChange {
             nodes[id]!.applyConfChange(try! ConfChange(decoding: e.data))

@@ -101,9 +101,9 @@ extension Simulator {
 
     var markerData: [UInt8] { Array("marker".utf8) }
 
-    /// Faults stop: heal the network, restart every member, then a leader
-    /// must be elected and a fresh proposal applied by every member within
-    /// `livenessTicks`.
+    /// Faults stop: heal the network, restart every member, then within
+    /// `livenessTicks` a leader must be elected, a fresh proposal applied by
+    /// every member, and then a ReadIndex on a follower answered.
     func calm() throws {
         net.heal()
         net.dropRate = 0
@@ -111,6 +111,8 @@ extension Simulator {
         log("calm: faults stop")
         for sn in nodes.values.sorted(by: { $0.id < $1.id }) where !sn.isUp && !sn.removed { try start(sn) }
         var proposedAtTick = -1_000
+        var livenessRead: [UInt8]?
+        var readAtTick = 0
         for tick in 0..<cfg.livenessTicks {
             for _ in 0..<cfg.microstepsPerTick {
                 try deliverDue()
@@ -122,9 +124,21 @@ extension Simulator {
             let cs = l.node!.status().confState
             let members = cs.voters + cs.learners
             if let mi = markerIndex, members.allSatisfy({ nodes[$0]?.node != nil && nodes[$0]!.appliedIndex >= mi }) {
-                try checker.checkLogMatching(upNodes)
-                log("liveness ok after \(tick) ticks")
-                return
+                if let ctx = livenessRead, checker.answeredReads.contains(ctx) {
+                    try checker.checkLogMatching(upNodes)
+                    log("liveness ok after \(tick) ticks")
+                    return
+                }
+                if livenessRead == nil || tick - readAtTick >= 30 {
+                    let reader = nodes[members.first { $0 != l.id } ?? l.id]!
+                    let ctx = Array("liveness-read-\(tick)".utf8)
+                    checker.readStarted(ctx, commitLowerBound: upNodes.map { $0.node!.status().commit }.max() ?? 0)
+                    reader.node!.readIndex(context: ctx)
+                    livenessRead = ctx
+                    readAtTick = tick
+                    log("liveness read at n\(reader.id)")
+                }
+                continue
             }
             if tick - proposedAtTick >= 50 {
                 proposedAtTick = tick

@@ -30,6 +30,7 @@ final class RaftCore {
     let maxUncommittedSizeBytes: Int
     let checkQuorum: Bool
     let preVote: Bool
+    let readOnlyLeaseBased: Bool
     let heartbeatTimeoutTicks: Int
     let electionTimeoutTicks: Int
     /// In [electionTimeoutTicks, 2*electionTimeoutTicks), redrawn on every reset.
@@ -56,6 +57,7 @@ final class RaftCore {
         maxUncommittedSizeBytes = c.maxUncommittedEntriesSizeBytes
         checkQuorum = c.checkQuorum
         preVote = c.preVote
+        readOnlyLeaseBased = c.readOnlyLeaseBased
         heartbeatTimeoutTicks = c.heartbeatTicks
         electionTimeoutTicks = c.electionTicks
         rng = SplitMix64(seed: c.randomSeed ^ (c.id &* 0x9E37_79B9_7F4A_7C15))

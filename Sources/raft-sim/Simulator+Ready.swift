@@ -25,7 +25,8 @@ extension Simulator {
 
     /// The application side of one Ready: persist, send, apply, advance.
     func processReady(_ sn: SimNode) throws {
-        guard sn.node!.hasReady() else { return }
+        // (A node may have been stopped while this round was under way.)
+        guard sn.isUp, sn.node!.hasReady() else { return }
         let rd = sn.node!.ready()
         // 1. Persist.
         if let snap = rd.snapshot {
@@ -56,7 +57,18 @@ extension Simulator {
                 let cc = try ConfChange(decoding: e.data)
                 sn.confState = sn.node!.applyConfChange(cc)
                 log("n\(sn.id) applies conf change \(cc.type) n\(cc.nodeID) -> voters \(sn.confState.voters) learners \(sn.confState.learners)")
-                if cc.type == .removeNode && cc.nodeID == sn.id { stopAfter = true }
+                if cc.type == .removeNode {
+                    // As etcd's peers refuse a removed member, which then shuts
+                    // down: otherwise it would campaign forever, never hearing
+                    // of its removal (thesis 4.2.3).
+                    if cc.nodeID == sn.id {
+                        stopAfter = true
+                    } else if let gone = nodes[cc.nodeID], !gone.removed {
+                        gone.removed = true
+                        gone.node = nil
+                        log("n\(gone.id) removed from the cluster: stopped")
+                    }
+                }
             }
             sn.stateHash = SimNode.mix(sn.stateHash, e)
             sn.appliedIndex = e.index
@@ -72,10 +84,19 @@ extension Simulator {
             if ss.role == .leader {
                 try checker.checkNewLeader(sn)
                 count("leaderElected")
+                if inFaultPhase && rng.chance(fleetingLeaderRate) { fleetingLeader = sn.id }
             }
         }
         // 4. Acknowledge.
         sn.node!.advance(rd)
+        if fleetingLeader == sn.id {
+            // A leader that writes one entry only locally and is cut off at
+            // once: the raw material of the paper's Figure 8.
+            fleetingLeader = nil
+            try? sn.node!.propose(Array("fleeting".utf8))
+            isolate(sn.id)
+            count("fleetingLeader")
+        }
         if stopAfter {
             sn.removed = true
             sn.node = nil
@@ -105,6 +126,7 @@ extension Simulator {
     /// `livenessTicks` a leader must be elected, a fresh proposal applied by
     /// every member, and then a ReadIndex on a follower answered.
     func calm() throws {
+        inFaultPhase = false
         net.heal()
         net.dropRate = 0
         net.dupRate = 0

@@ -51,8 +51,8 @@ extension MVCCStore {
                                             leaseExists: leaseExists)
                     w.endRequest()
                     results.append(.success(resp))
-                } catch let e as KVError where e.code != .internal {
-                    w.abandonRequest()
+                } catch let e as KVError where e.code != .internal && w.changes == 0 {
+                    // Checks precede writes, so a failed request changed nothing.
                     results.append(.failure(e))
                 }
             }

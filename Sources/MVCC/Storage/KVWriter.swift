@@ -49,12 +49,6 @@ struct KVWriter {
         events += child.events
     }
 
-    /// Drops the current request's bookkeeping after a failure. Only valid
-    /// when the request wrote nothing (all checks precede writes).
-    mutating func abandonRequest() {
-        precondition(changes == 0, "request failed after writing")
-    }
-
     mutating func put(key: [UInt8], value: [UInt8], lease: Int64) throws {
         let rev = Revision(main: beginRev + 1, sub: Int64(changes))
         let prev = try key.withUnsafeBytes { try reader.latestEntry($0, cursor: indexCursor) }

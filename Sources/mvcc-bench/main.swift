@@ -5,10 +5,22 @@ import MVCC
 /// workload, peak RSS and data size. Run from scripts/bench-mvcc.sh (release).
 
 setvbuf(stdout, nil, _IOLBF, 0)
+// `mvcc-bench verify DIR N`: after a kill -9 of `mvcc-bench N DIR keep`, checks
+// that the reopened store is consistent: one revision and one Raft index per
+// put, every key present.
+if CommandLine.arguments.count > 2 && CommandLine.arguments[1] == "verify" {
+    let s = try MVCCStore(path: CommandLine.arguments[2])
+    let all = try s.range(RangeRequest(key: [0], rangeEnd: [0], countOnly: true))
+    let loaded = CommandLine.arguments.count > 3 ? Int64(CommandLine.arguments[3])! : Int64.max
+    let ok = s.consistentIndex == UInt64(s.currentRevision - 1) && all.count == min(s.currentRevision - 1, loaded)
+    print("revision \(s.currentRevision) consistentIndex \(s.consistentIndex) keys \(all.count): \(ok ? "consistent" : "INCONSISTENT")")
+    exit(ok ? 0 : 1)
+}
 let keyCount = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1])! : 1_000_000
 let dir = CommandLine.arguments.count > 2 ? CommandLine.arguments[2] : NSTemporaryDirectory() + "mvcc-bench-\(getpid())"
+let keep = CommandLine.arguments.count > 3 && CommandLine.arguments[3] == "keep"
 try? FileManager.default.removeItem(atPath: dir)
-defer { try? FileManager.default.removeItem(atPath: dir) }
+defer { if !keep { try? FileManager.default.removeItem(atPath: dir) } }
 
 /// xorshift64*: cheap and seeded, so key generation does not dominate the load.
 var rngState: UInt64 = 0x9E37_79B9_7F4A_7C15

@@ -6,3 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product mvcc-bench
 ./.build/release/mvcc-bench "${1:-1000000}"
+
+# kill -9 during the load, reopen, check revision == consistent index + 1 == keys + 1.
+dir=$(mktemp -d)/store
+./.build/release/mvcc-bench 1000000 "$dir" keep > /dev/null & pid=$!
+sleep 2; kill -9 $pid; wait $pid 2>/dev/null || true
+./.build/release/mvcc-bench verify "$dir" 1000000
+rm -rf "$(dirname "$dir")"

@@ -136,6 +136,7 @@ struct RequestGenerator {
 
 @Suite(.serialized) struct DifferentialTests {
     static let etcdAvailable = FileManager.default.isExecutableFile(atPath: "/usr/bin/etcd")
+        && FileManager.default.isExecutableFile(atPath: "/usr/bin/curl")
 
     /// Seeded random requests against real etcd (JSON gateway) and the store;
     /// every answer must match field by field (cluster id, member id and raft

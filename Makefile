@@ -6,7 +6,7 @@ DEPS_TEST := etcd-server etcd-client nghttp2-client curl golang-go golang-etcd-s
 DATA_DIR ?= default.etcd
 SEEDS ?= 300
 
-.PHONY: all deps deps-test build release run test difftest sim protos bench bench-wire bench-raft bench-wal bench-proto bench-mvcc clean
+.PHONY: all deps deps-test build release run cluster test difftest sim protos bench bench-wire bench-raft bench-wal bench-proto bench-mvcc clean
 
 all: build
 
@@ -30,6 +30,10 @@ release: deps
 run: release
 	./.build/release/swift-etcd --name default --data-dir $(DATA_DIR) \
 	  --listen-client-urls http://127.0.0.1:2379 --advertise-client-urls http://127.0.0.1:2379
+
+# 3 local members (clients 2379/22379/32379, peers 2380/22380/32380, data in ./cluster.etcd/); Ctrl-C stops them.
+cluster: release
+	./scripts/cluster.sh
 
 test: deps-test
 	$(SWIFT) build --build-tests

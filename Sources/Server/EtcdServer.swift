@@ -18,6 +18,9 @@ public final class EtcdServer: @unchecked Sendable {
     let clusterID: UInt64
     let store: MVCCStore
     let loop: RaftLoop
+    let membership: Membership
+    /// nil for a single-member cluster (no peer port is bound).
+    private let peers: PeerNetwork?
     let applyWaits = WaitRegistry<AppliedResult>()
     private let applier: KVApplier
     private let ids: RequestIDGenerator
@@ -32,19 +35,16 @@ public final class EtcdServer: @unchecked Sendable {
         self.logger = logger
         requestTimeoutSeconds = 5 + 2 * Double(options.electionTimeoutMs) / 1000
 
-        guard options.initialCluster.count <= 1 else {
-            throw StartupError("multi-member clusters are not supported yet: --initial-cluster lists \(options.initialCluster.count) members")
-        }
         guard options.initialClusterStateNew else {
             throw StartupError("--initial-cluster-state=existing needs cluster membership, which is not supported yet")
         }
-        let peers = options.initialCluster.map {
+        let initialPeerIDs = options.initialCluster.map {
             MemberIdentity.memberID(peerURLs: $0.peerURLs, clusterToken: options.initialClusterToken)
         }
         let newMember = MemberMetadata(
             memberID: MemberIdentity.memberID(peerURLs: options.initialAdvertisePeerURLs, clusterToken: options.initialClusterToken),
-            clusterID: MemberIdentity.clusterID(memberIDs: peers))
-        if !peers.contains(newMember.memberID) {
+            clusterID: MemberIdentity.clusterID(memberIDs: initialPeerIDs))
+        if !initialPeerIDs.contains(newMember.memberID) {
             throw StartupError("couldn't find local name \"\(options.name)\" with --initial-advertise-peer-urls \(options.initialAdvertisePeerURLs.joined(separator: ",")) in the initial cluster configuration")
         }
 
@@ -54,10 +54,20 @@ public final class EtcdServer: @unchecked Sendable {
 
         let raftConfig = RaftConfig(id: newMember.memberID, electionTicks: max(options.electionTimeoutMs / options.heartbeatIntervalMs, 2),
                                     heartbeatTicks: 1, randomSeed: UInt64.random(in: 1...UInt64.max))
-        let restored = try RestoredNode.open(layout: layout, newMember: newMember, initialPeers: peers,
+        let restored = try RestoredNode.open(layout: layout, newMember: newMember, initialPeers: initialPeerIDs,
                                             raftConfig: raftConfig, logger: logger)
         memberID = restored.metadata.memberID
         clusterID = restored.metadata.clusterID
+        membership = Membership.open(path: layout.memberDir + "/members.json", options: options,
+                                     localID: memberID, logger: logger)
+        group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.eventLoopThreads))
+        if membership.count > 1 {
+            self.peers = try PeerNetwork(localID: memberID, clusterID: clusterID, membership: membership,
+                                    attributes: MemberAttributes(name: options.name, clientURLs: options.advertiseClientURLs),
+                                    group: group, logger: logger)
+        } else {
+            self.peers = nil
+        }
         ids = RequestIDGenerator(memberID: memberID)
         applier = KVApplier(store: store, waits: applyWaits, logger: logger)
         let waits = applyWaits
@@ -65,19 +75,28 @@ public final class EtcdServer: @unchecked Sendable {
                         snapshotPolicy: SnapshotPolicy(snapshotCount: options.snapshotCount),
                         lastSnapshotIndex: restored.snapshotIndex, confState: restored.confState,
                         appliedIndex: restored.snapshotIndex,
-                        tickInterval: Double(options.heartbeatIntervalMs) / 1000, transport: NoPeers(),
+                        tickInterval: Double(options.heartbeatIntervalMs) / 1000, transport: self.peers ?? NoPeers(),
                         memberID: memberID, logger: logger) { id, error in
             waits.trigger(id: id, .failure(error))
         }
         loop.applier = applier
         let store = self.store
         loop.beforeLogRelease = { try store.sync() }
-        group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.eventLoopThreads))
+        if let peers {
+            let loop = self.loop
+            peers.onMessages = { loop.deliver($0) }
+            peers.onReport = { loop.report($0) }
+        }
     }
 
     /// Starts Raft and the client listeners; returns the bound client ports.
     @discardableResult
     public func start() async throws -> [Int] {
+        if let peers {
+            guard let listener = options.listenPeer.first else { throw StartupError("--listen-peer-urls is empty") }
+            let port = try await peers.start(host: listener.host, port: listener.port)
+            logger.info("listening for peers", metadata: ["address": "\(listener.host):\(port)"])
+        }
         loop.start()
         let router = GRPCRouter()
         registerServices(on: router)
@@ -107,6 +126,7 @@ public final class EtcdServer: @unchecked Sendable {
     public func stop() async {
         for server in grpcServers { try? await server.shutdown() }
         loop.stop()
+        await peers?.stop()
         applyWaits.failAll(ServerError.stopped)
         try? store.sync()
         store.close()
@@ -117,6 +137,7 @@ public final class EtcdServer: @unchecked Sendable {
         KVService(server: self).register(on: router)
         MaintenanceService(server: self).register(on: router)
         HealthService(server: self).register(on: router)
+        ClusterService(server: self).register(on: router)
     }
 
     // MARK: used by the services
@@ -142,7 +163,8 @@ public final class EtcdServer: @unchecked Sendable {
 
     /// Returns once a linearizable read may be served from the local store.
     func linearizableBarrier() async throws {
-        try await loop.waitLinearizable()
+        if peers != nil && loop.status.leader == 0 { throw ServerError.noLeader }
+        try await loop.waitLinearizable(timeoutSeconds: requestTimeoutSeconds)
     }
 
     func header(revision: Int64, term: UInt64? = nil) -> Etcdserverpb.ResponseHeader {

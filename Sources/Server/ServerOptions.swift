@@ -14,6 +14,8 @@ public struct ServerOptions: Sendable {
     public var dataDir = "default.etcd"
     public var listenClient: [Listener] = [Listener(host: "127.0.0.1", port: 2379)]
     public var advertiseClientURLs = ["http://localhost:2379"]
+    /// Where peers connect (`--listen-peer-urls`); bound only when the cluster has other members.
+    public var listenPeer: [Listener] = [Listener(host: "127.0.0.1", port: 2380)]
     public var initialAdvertisePeerURLs = ["http://localhost:2380"]
     /// Member name → its peer URLs, as `--initial-cluster` lists them.
     public var initialCluster: [(name: String, peerURLs: [String])] = [("default", ["http://localhost:2380"])]

@@ -13,6 +13,10 @@ enum ServerOptionsMapping {
             return ServerOptions.Listener(host: url.host, port: port)
         }
         o.advertiseClientURLs = config.advertiseClientURLs.map(\.string)
+        o.listenPeer = try config.listenPeerURLs.map { url in
+            guard let port = url.portNumber, !url.isUnix else { throw MappingError("unsupported peer URL \(url)") }
+            return ServerOptions.Listener(host: url.host, port: port)
+        }
         o.initialAdvertisePeerURLs = config.initialAdvertisePeerURLs.map(\.string)
         o.initialCluster = config.initialClusterMembers.members.map { ($0.name, $0.peerURLs.map(\.string)) }
         o.initialClusterToken = config.initialClusterToken

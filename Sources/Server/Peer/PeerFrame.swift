@@ -1,0 +1,107 @@
+import Foundation
+import NIOCore
+import Raft
+
+/// The peer wire protocol: plain TCP, one frame = `u32 big-endian body
+/// length` + body, body = `u8 kind` + payload. A connection carries one
+/// direction only (sender → receiver, Raft messages in order):
+///
+///     sender   → hello (cluster ID, sender ID, receiver ID, sender attributes)
+///     receiver → helloRejected(reason) + close, if the IDs do not match
+///     sender   → message, message, …   (Raft.Message.encoded())
+///
+/// Why not gRPC over our HTTP/2 stack: GRPCWire is server-only and an
+/// nghttp2 client session would not have fitted in the time; the framing is
+/// small enough to test without sockets (`PeerFrameDecoder`).
+enum PeerFrame: Equatable {
+    case hello(PeerHello)
+    case helloRejected(String)
+    case message([UInt8])
+
+    /// Frames larger than this are a protocol error (bounds memory per peer).
+    static let maxBodyBytes = 64 << 20
+
+    enum Kind: UInt8 { case hello = 1, helloRejected = 2, message = 3 }
+
+    func write(into buffer: inout ByteBuffer) {
+        let lengthIndex = buffer.writerIndex
+        buffer.writeInteger(UInt32(0))
+        switch self {
+        case .hello(let h):
+            buffer.writeInteger(Kind.hello.rawValue)
+            buffer.writeInteger(h.clusterID)
+            buffer.writeInteger(h.fromID)
+            buffer.writeInteger(h.toID)
+            buffer.writeBytes(h.attributesJSON)
+        case .helloRejected(let reason):
+            buffer.writeInteger(Kind.helloRejected.rawValue)
+            buffer.writeString(reason)
+        case .message(let bytes):
+            buffer.writeInteger(Kind.message.rawValue)
+            buffer.writeBytes(bytes)
+        }
+        buffer.setInteger(UInt32(buffer.writerIndex - lengthIndex - 4), at: lengthIndex)
+    }
+
+    /// Decodes one frame body (kind + payload).
+    init(body: inout ByteBuffer) throws {
+        guard let raw: UInt8 = body.readInteger(), let kind = Kind(rawValue: raw) else {
+            throw PeerProtocolError("unknown peer frame kind")
+        }
+        switch kind {
+        case .hello:
+            guard let cluster: UInt64 = body.readInteger(), let from: UInt64 = body.readInteger(),
+                  let to: UInt64 = body.readInteger() else { throw PeerProtocolError("short hello") }
+            self = .hello(PeerHello(clusterID: cluster, fromID: from, toID: to,
+                                    attributesJSON: body.readBytes(length: body.readableBytes) ?? []))
+        case .helloRejected:
+            self = .helloRejected(body.readString(length: body.readableBytes) ?? "")
+        case .message:
+            self = .message(body.readBytes(length: body.readableBytes) ?? [])
+        }
+    }
+}
+
+/// What a sender says about itself when it connects.
+struct PeerHello: Equatable {
+    var clusterID: UInt64
+    var fromID: UInt64
+    var toID: UInt64
+    /// JSON `MemberAttributes` of the sender (name, client URLs): how members
+    /// learn each other's client URLs for `MemberList`.
+    var attributesJSON: [UInt8]
+}
+
+/// A member's self-description, exchanged in the hello.
+struct MemberAttributes: Codable, Equatable {
+    var name: String
+    var clientURLs: [String]
+}
+
+struct PeerProtocolError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Cuts the byte stream into frames.
+struct PeerFrameDecoder: ByteToMessageDecoder {
+    typealias InboundOut = PeerFrame
+
+    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        guard let frame = try Self.next(&buffer) else { return .needMoreData }
+        context.fireChannelRead(Self.wrapInboundOut(frame))
+        return .continue
+    }
+
+    /// The next whole frame in `buffer`, if there is one.
+    static func next(_ buffer: inout ByteBuffer) throws -> PeerFrame? {
+        guard let length: UInt32 = buffer.getInteger(at: buffer.readerIndex) else { return nil }
+        guard Int(length) <= PeerFrame.maxBodyBytes, length >= 1 else {
+            throw PeerProtocolError("peer frame of \(length) bytes")
+        }
+        guard buffer.readableBytes >= 4 + Int(length) else { return nil }
+        buffer.moveReaderIndex(forwardBy: 4)
+        var body = buffer.readSlice(length: Int(length))!
+        return try PeerFrame(body: &body)
+    }
+}

@@ -27,11 +27,12 @@ import Testing
         }
 
         /// The leader ID every running member agrees on, waiting up to `seconds`.
-        func waitForLeader(among running: [ServerProcess], seconds: Double = 20) throws -> UInt64 {
+        /// `excluding`: a killed member the survivors may still name for an election timeout.
+        func waitForLeader(among running: [ServerProcess], excluding: UInt64 = 0, seconds: Double = 20) throws -> UInt64 {
             let deadline = Date().addingTimeInterval(seconds)
             while Date() < deadline {
                 let leaders = running.map { status($0)?.leader ?? 0 }
-                if let first = leaders.first, first != 0, leaders.allSatisfy({ $0 == first }) { return first }
+                if let first = leaders.first, first != 0, first != excluding, leaders.allSatisfy({ $0 == first }) { return first }
                 usleep(100_000)
             }
             throw TestSetupError("no agreed leader: \(running.map { $0.logTail(bytes: 1500) })")
@@ -114,7 +115,7 @@ import Testing
         leader.stop(signal: SIGKILL)
         let beforeKill = ackCount()
 
-        let newLeader = try cluster.waitForLeader(among: survivors, seconds: 30)
+        let newLeader = try cluster.waitForLeader(among: survivors, excluding: leaderID, seconds: 30)
         #expect(newLeader != leaderID)
         // Writes go on after the failover.
         deadline = Date().addingTimeInterval(30)

@@ -33,7 +33,6 @@ import Testing
     /// another cluster's member, a misaddressed hello and a stranger are refused.
     @Test func messagesFlowBetweenTwoMembersAndStrangersAreRefused() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        defer { try? group.syncShutdownGracefully() }
         let dir = NSTemporaryDirectory() + "peer-test-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -51,7 +50,6 @@ import Testing
         b.onMessages = { received.append($0) }
         _ = try await a.start(host: "127.0.0.1", port: portA)
         _ = try await b.start(host: "127.0.0.1", port: portB)
-        defer { Task { await a.stop(); await b.stop() } }
 
         // Until the connection is up, sends are dropped (reported unreachable).
         var index: UInt64 = 0
@@ -70,6 +68,9 @@ import Testing
         #expect(b.admit(PeerHello(clusterID: 98, fromID: 1, toID: 2, attributesJSON: []))?.contains("cluster ID mismatch") == true)
         #expect(b.admit(PeerHello(clusterID: 99, fromID: 1, toID: 3, attributesJSON: []))?.contains("member ID mismatch") == true)
         #expect(b.admit(PeerHello(clusterID: 99, fromID: 5, toID: 2, attributesJSON: []))?.contains("unknown member") == true)
+        await a.stop()
+        await b.stop()
+        try await group.shutdownGracefully()
     }
 }
 

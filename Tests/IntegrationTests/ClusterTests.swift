@@ -151,6 +151,36 @@ import Testing
         #expect(acks.allSatisfy { restarted[$0.0] == $0.1 }, "restarted member misses acknowledged writes")
     }
 
+    /// A follower frozen with SIGSTOP does not stop the majority; resumed
+    /// with SIGCONT it catches up from the leader's log.
+    @Test func pausedFollowerCatchesUpAfterResume() throws {
+        let cluster = try Cluster()
+        defer { cluster.stop() }
+        try cluster.start()
+        let leaderID = try cluster.waitForLeader(among: cluster.members)
+        let follower = try #require(cluster.members.first { cluster.status($0)?.memberID != leaderID })
+        let others = cluster.members.filter { $0 !== follower }
+        let pid = try #require(follower.process).processIdentifier
+
+        kill(pid, SIGSTOP)
+        for i in 0..<20 {
+            let put = try etcdctl(others[i % 2].endpoint, ["put", "paused/\(i)", "v\(i)"])
+            #expect(put.exitCode == 0, "\(put.stderr)")
+        }
+        kill(pid, SIGCONT)
+        let deadline = Date().addingTimeInterval(20)
+        var count = 0
+        while Date() < deadline, count < 20 {
+            let r = try etcdctl(follower.endpoint, ["get", "paused/", "--prefix", "--keys-only", "-w", "json", "--consistency=s"])
+            let json = try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+            count = (json?["count"] as? NSNumber)?.intValue ?? 0
+            if count < 20 { usleep(100_000) }
+        }
+        #expect(count == 20, "resumed follower has \(count) of 20 keys: \(follower.logTail())")
+        let get = try etcdctl(follower.endpoint, ["get", "paused/19", "--print-value-only"])
+        #expect(get.stdout == "v19\n", "\(get.stderr)")
+    }
+
     private func dump(_ m: ServerProcess, consistency: String) throws -> [String: Int64] {
         let r = try etcdctl(m.endpoint, ["get", "ack/", "--prefix", "-w", "json", "--consistency=\(consistency)"])
         #expect(r.exitCode == 0, "\(m.name): \(r.stderr)")

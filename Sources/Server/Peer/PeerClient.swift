@@ -99,7 +99,6 @@ final class PeerClient: @unchecked Sendable {
                     self.hello.write(into: &buffer)
                     channel.writeAndFlush(buffer, promise: nil)
                     self.channel = channel
-                    self.pendingBytes = 0
                     self.backoffMs = Self.backoffMinMs
                     if self.reportedDown || !self.everConnected {
                         self.logger.info("peer connection established", metadata: ["remote": "\(self.host):\(self.port)"])

@@ -85,7 +85,7 @@ let package = Package(
         .testTarget(name: "RaftTests", dependencies: ["Raft", "raft-sim"], resources: [.copy("testdata")]),
         .testTarget(name: "WALTests", dependencies: ["WAL", "Raft", "wal-crash-child"]),
         .testTarget(name: "MVCCTests", dependencies: ["MVCC"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "Config", "Proto"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Config", "Proto", "MVCC", "Raft"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Proto"]),
     ],

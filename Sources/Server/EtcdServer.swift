@@ -19,6 +19,9 @@ public final class EtcdServer: @unchecked Sendable {
     let store: MVCCStore
     let loop: RaftLoop
     let applyWaits = WaitRegistry<AppliedResult>()
+    let lessor: Lessor
+    let watchHub: WatchHub
+    private var leaseTimer: DispatchSourceTimer?
     private let applier: KVApplier
     private let ids: RequestIDGenerator
     private let group: MultiThreadedEventLoopGroup
@@ -59,7 +62,11 @@ public final class EtcdServer: @unchecked Sendable {
         memberID = restored.metadata.memberID
         clusterID = restored.metadata.clusterID
         ids = RequestIDGenerator(memberID: memberID)
-        applier = KVApplier(store: store, waits: applyWaits, logger: logger)
+        lessor = Lessor(minTTLSeconds: Lessor.minTTLSeconds(electionTimeoutMs: options.electionTimeoutMs,
+                                                             heartbeatIntervalMs: options.heartbeatIntervalMs))
+        lessor.load(leases: try store.leases(), leasedKeys: try store.leasedKeys())
+        watchHub = WatchHub(store: store)
+        applier = KVApplier(store: store, lessor: lessor, hub: watchHub, waits: applyWaits, logger: logger)
         let waits = applyWaits
         loop = RaftLoop(node: restored.node, storage: restored.storage, wal: restored.wal, snapshots: restored.snapshots,
                         snapshotPolicy: SnapshotPolicy(snapshotCount: options.snapshotCount),
@@ -78,7 +85,9 @@ public final class EtcdServer: @unchecked Sendable {
     /// Starts Raft and the client listeners; returns the bound client ports.
     @discardableResult
     public func start() async throws -> [Int] {
+        watchHub.start()
         loop.start()
+        startLeaseTimer()
         let router = GRPCRouter()
         registerServices(on: router)
         let http = HTTPEndpoints(server: self)
@@ -106,6 +115,8 @@ public final class EtcdServer: @unchecked Sendable {
     /// Graceful stop: listeners drain, Raft stops, the store is synced and closed.
     public func stop() async {
         for server in grpcServers { try? await server.shutdown() }
+        leaseTimer?.cancel()
+        watchHub.stop()
         loop.stop()
         applyWaits.failAll(ServerError.stopped)
         try? store.sync()
@@ -116,6 +127,8 @@ public final class EtcdServer: @unchecked Sendable {
     private func registerServices(on router: GRPCRouter) {
         KVService(server: self).register(on: router)
         MaintenanceService(server: self).register(on: router)
+        WatchService(server: self).register(on: router)
+        LeaseService(server: self).register(on: router)
         HealthService(server: self).register(on: router)
     }
 
@@ -138,6 +151,15 @@ public final class EtcdServer: @unchecked Sendable {
                 applyWaits.trigger(id: id, .failure(ServerError.timeout))
             }
         }
+    }
+
+    func setLeaseTimer(_ timer: DispatchSourceTimer) { leaseTimer = timer }
+
+    func nextRequestID() -> UInt64 { ids.next() }
+
+    /// Lease keep-alives and TTL queries are answered by the leader's lessor.
+    func requireLeader() throws {
+        if !loop.status.isLeader || !lessor.isPrimary { throw ServerError.noLeader }
     }
 
     /// Returns once a linearizable read may be served from the local store.

@@ -28,6 +28,7 @@ enum ServerOptionsMapping {
         o.grpcKeepaliveTimeoutMs = milliseconds(config.grpcKeepaliveTimeout)
         o.maxWALs = Int(config.maxWALs)
         o.maxSnapshots = Int(config.maxSnapshots)
+        o.watchProgressNotifyIntervalMs = milliseconds(config.experimentalWatchProgressNotifyInterval)
         return o
     }
 

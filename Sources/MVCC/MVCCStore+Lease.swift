@@ -71,7 +71,7 @@ extension KVWriter {
     /// Removes the lease record and deletes `keys` (those still attached to
     /// the lease) in one revision, as etcd's lessor.Revoke.
     mutating func applyLeaseRevoke(id: Int64, keys: [[UInt8]]) throws -> DeleteRangeResponse {
-        try LeaseKey.key(id).withUnsafeBytes { k in try LMDB.del(txn, dbs.meta, k, nil) }
+        _ = try LeaseKey.key(id).withUnsafeBytes { k in try LMDB.del(txn, dbs.meta, k, nil) }
         var deleted: Int64 = 0
         for key in keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
             let live = try reader.rangeKeys(.single(key), atRev: readRev, latest: true, limit: 0, countOnly: false).kvs.first

@@ -36,6 +36,7 @@ let package = Package(
 
         // MARK: libraries
         .target(name: "Proto", dependencies: ["CProtobuf"]),
+        .executableTarget(name: "proto-bench", dependencies: ["Proto"]),
         .target(
             name: "GRPCWire",
             dependencies: [
@@ -46,6 +47,12 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .executableTarget(
+            name: "GRPCWireBench",
+            dependencies: ["GRPCWire", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "NIOCore", package: "swift-nio")]
         ),
         .target(name: "Raft"),
         .target(name: "WAL", dependencies: ["Raft", .product(name: "Logging", package: "swift-log")]),
@@ -81,6 +88,8 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "RaftTests", dependencies: ["Raft", "raft-sim"], resources: [.copy("testdata")]),
         .testTarget(name: "WALTests", dependencies: ["WAL", "Raft", "wal-crash-child"]),

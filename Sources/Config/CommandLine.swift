@@ -50,7 +50,8 @@ public func parseCommandLine(
     }
     if parsed.helpRequested { return .help(serverHelpText()) }
     if let extra = parsed.remaining.first {
-        return .error(message: "'\(extra)' is not a valid flag", exitCode: 2)
+        // etcd reports this from its validation step: exit 1.
+        return .error(message: "'\(extra)' is not a valid flag", exitCode: 1)
     }
     if parsed.values["version"]?.boolValue == true { return .version(versionText()) }
 

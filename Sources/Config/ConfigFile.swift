@@ -95,6 +95,8 @@ public enum ConfigFile {
         }
         guard let scalar = node.scalar else { throw fail("\(key): expected a value, got a mapping") }
         let text = scalar.string
+        // etcd skips "" URL lists and selective strings ('' cluster state is "new").
+        if text.isEmpty { if case .choice = spec.type { return nil }; if spec.type == .urlList { return nil } }
         do throws(FlagValueError) {
             switch spec.type {
             case .bool:

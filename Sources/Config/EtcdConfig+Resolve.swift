@@ -33,6 +33,11 @@ func resolveConfig(
 
     warnings += try checkSupport(values)
 
+    // etcd validates this string late (exit 1), not as a flag value.
+    if let mode = values["auto-compaction-mode"]?.stringValue, !["", "periodic", "revision"].contains(mode) {
+        throw .invalid("unknown auto-compaction-mode \"\(mode)\"")
+    }
+
     var config = EtcdConfig()
     config.apply(values)
     config.configFile = fromFile ? configFile : nil
@@ -105,6 +110,7 @@ func checkSupport(_ values: [String: FlagValue]) throws(CommandLineError) -> [St
     var warnings: [String] = []
     for spec in EtcdServerFlags.all {
         guard let value = values[spec.name], !isDefault(value, spec: spec) else { continue }
+        if let off = spec.offValue, let offValue = try? FlagValue.parse(off, as: spec.type), value == offValue { continue }
         switch spec.support {
         case .supported:
             break

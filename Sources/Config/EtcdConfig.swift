@@ -103,6 +103,19 @@ public struct EtcdConfig: Sendable, Equatable {
         (try? InitialCluster.parse(initialCluster)) ?? InitialCluster(members: [])
     }
 
+    /// gRPC receive limit: etcd allows `maxRequestBytes` + 512 KiB of framing
+    /// (`grpcOverheadBytes`) before its own "request is too large" check.
+    public var grpcMaxReceiveBytes: UInt64 { maxRequestBytes + 512 * 1024 }
+
+    /// The backend quota in force: `quotaBackendBytes`, or etcd's 2 GiB
+    /// default when it is 0.
+    public var effectiveQuotaBackendBytes: UInt64 {
+        quotaBackendBytes == 0 ? 2 * 1024 * 1024 * 1024 : quotaBackendBytes
+    }
+
+    /// The WAL directory in force (`<data-dir>/member/wal` unless `--wal-dir`).
+    public var effectiveWALDir: String { walDir.isEmpty ? dataDir + "/member/wal" : walDir }
+
     /// Raft ticks per election timeout (etcd's `ElectionTicks`).
     public var electionTicks: Int { Int(electionTimeoutMs / max(heartbeatIntervalMs, 1)) }
 

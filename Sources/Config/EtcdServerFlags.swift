@@ -32,7 +32,7 @@ public enum EtcdServerFlags {
         FlagSpec("max-txn-ops", .uint, default: "128", group: .member, help: "Maximum number of operations permitted in a transaction."),
         FlagSpec("max-request-bytes", .size, default: "1572864", group: .member, help: "Maximum client request size in bytes the server will accept."),
         FlagSpec("max-concurrent-streams", .uint32, default: "4294967295", helpDefault: "math.MaxUint32", group: .member, help: "Maximum concurrent streams that each client can open at a time."),
-        FlagSpec("enable-grpc-gateway", .bool, default: "true", group: .member, support: .notYet("the gRPC JSON gateway"), help: "Enable GRPC gateway."),
+        FlagSpec("enable-grpc-gateway", .bool, default: "true", group: .member, support: .notYet("the gRPC JSON gateway"), offValue: "false", help: "Enable GRPC gateway."),
         FlagSpec("grpc-keepalive-min-time", .duration, default: "5s", group: .member, help: "Minimum duration interval that a client should wait before pinging server."),
         FlagSpec("grpc-keepalive-interval", .duration, default: "2h", group: .member, help: "Frequency duration of server-to-client ping to check if a connection is alive (0 to disable)."),
         FlagSpec("grpc-keepalive-timeout", .duration, default: "20s", group: .member, help: "Additional duration of wait before closing a non-responsive connection (0 to disable)."),
@@ -56,7 +56,7 @@ public enum EtcdServerFlags {
         FlagSpec("strict-reconfig-check", .bool, default: "true", group: .clustering, help: "Reject reconfiguration requests that would cause quorum loss."),
         FlagSpec("pre-vote", .bool, default: "true", group: .clustering, help: "Enable to run an additional Raft election phase."),
         FlagSpec("auto-compaction-retention", .string, default: "0", group: .clustering, help: "Auto compaction retention length. 0 means disable auto compaction."),
-        FlagSpec("auto-compaction-mode", .choice(["periodic", "revision"]), default: "periodic", group: .clustering, help: "Interpret 'auto-compaction-retention' one of: periodic|revision. 'periodic' for duration based retention, defaulting to hours if no time unit is provided (e.g. '5m'). 'revision' for revision number based retention."),
+        FlagSpec("auto-compaction-mode", .string, default: "periodic", group: .clustering, help: "Interpret 'auto-compaction-retention' one of: periodic|revision. 'periodic' for duration based retention, defaulting to hours if no time unit is provided (e.g. '5m'). 'revision' for revision number based retention."),
         FlagSpec("enable-v2", .bool, default: "false", group: .clustering, support: v2, help: "Accept etcd V2 client requests. Deprecated and to be decommissioned in v3.6."),
         FlagSpec("v2-deprecation", .choice(["not-yet", "write-only", "write-only-drop-data", "gone"]), default: "not-yet", group: .clustering, support: .ignored("swift-etcd has no v2 store (always 'gone')"), help: "Phase of v2store deprecation. Allows to opt-in for higher compatibility mode.\nSupported values:\n  'not-yet'                // Issues a warning if v2store have meaningful content (default in v3.5)\n  'write-only'             // Custom v2 state is not allowed (planned default in v3.6)\n  'write-only-drop-data'   // Custom v2 state will get DELETED !\n  'gone'                   // v2store is not maintained any longer. (planned default in v3.7)"),
     ]

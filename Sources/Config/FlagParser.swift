@@ -9,9 +9,17 @@
 /// unless the table defines them.
 public struct FlagParser: Sendable {
     public let flags: [String: FlagSpec]
+    /// Short names for flags (`w` → `write-out`), as cobra commands have.
+    public let aliases: [String: String]
+    /// Cobra/pflag style: positional arguments may sit between flags
+    /// (`snapshot restore FILE --data-dir D`); they are collected in
+    /// `remaining` in order. Off for the server, as Go's `flag` stops.
+    public let interspersed: Bool
 
-    public init(_ specs: [FlagSpec]) {
+    public init(_ specs: [FlagSpec], aliases: [String: String] = [:], interspersed: Bool = false) {
         flags = Dictionary(specs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        self.aliases = aliases
+        self.interspersed = interspersed
     }
 
     /// The flags found, by name; `remaining` are the arguments after them.
@@ -30,10 +38,16 @@ public struct FlagParser: Sendable {
     /// (`flag provided but not defined: -foo`) and exit status 2.
     public func parse(_ args: [String]) throws(CommandLineError) -> Parsed {
         var out = Parsed()
+        var positional: [String] = []
         var i = 0
         while i < args.count {
             let arg = args[i]
-            guard arg.count >= 2, arg.hasPrefix("-") else { break }
+            guard arg.count >= 2, arg.hasPrefix("-") else {
+                guard interspersed else { break }
+                positional.append(arg)
+                i += 1
+                continue
+            }
             var body = Substring(arg).dropFirst()
             if body.hasPrefix("-") {
                 body = body.dropFirst()
@@ -49,6 +63,7 @@ public struct FlagParser: Sendable {
                 inlineValue = String(body[body.index(after: eq)...])
             }
             i += 1
+            if let long = aliases[name] { name = long }
             guard let spec = flags[name] else {
                 if name == "help" || name == "h" {
                     out.helpRequested = true
@@ -81,7 +96,7 @@ public struct FlagParser: Sendable {
                 throw CommandLineError.usage("invalid value \"\(text)\" for flag -\(name): \(error.message)")
             }
         }
-        out.remaining = Array(args[i...])
+        out.remaining = positional + args[i...]
         return out
     }
 

@@ -18,12 +18,17 @@ public struct FlagSpec: Sendable, Equatable {
     public let help: String
     public let group: HelpGroup
     public let support: SupportStatus
+    /// For a `.notYet` flag whose default turns the missing feature on
+    /// (`--enable-grpc-gateway true`): the value that turns it off, also
+    /// accepted without complaint.
+    public let offValue: String?
 
     public init(
         _ name: String, _ type: FlagValueType, default defaultValue: String,
         helpDefault: String? = nil, group: HelpGroup, support: SupportStatus = .supported,
-        help: String
+        offValue: String? = nil, help: String
     ) {
+        self.offValue = offValue
         self.name = name
         self.type = type
         self.defaultValue = defaultValue
@@ -41,6 +46,7 @@ public struct FlagSpec: Sendable, Equatable {
     /// The parsed default value. The table is checked by tests, so a default
     /// that does not parse is a programming error.
     public var parsedDefault: FlagValue {
+        if type == .urlList && defaultValue.isEmpty { return .urls([]) }
         do { return try FlagValue.parse(defaultValue, as: type) } catch {
             preconditionFailure("flag table default for --\(name) does not parse: \(error)")
         }

@@ -36,7 +36,7 @@ public enum FlagValue: Sendable, Equatable {
             if text.isEmpty { return .duration(.zero) }
             return .duration(try GoDuration.parse(text))
         case .urlList:
-            if text.isEmpty { return .urls([]) }
+            // An explicit empty list is an error in etcd too (NewURLs on "").
             return .urls(try EtcdURL.parseList(text))
         case .stringList:
             return .strings(splitList(text))

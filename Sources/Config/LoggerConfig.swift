@@ -35,3 +35,22 @@ public enum LogOutput: Sendable, Hashable {
         }
     }
 }
+
+/// Best-effort logging settings for logging before (or about) a failed
+/// parse: the resolved `config.logger` when the command line is valid,
+/// otherwise whatever `--log-level`/`--log-outputs`/`--log-format` (or their
+/// `ETCD_*` variables) parse, else the defaults.
+public func loggerConfig(_ args: [String], environment: [String: String]) -> LoggerConfig {
+    if case .run(let config) = parseCommandLine(args, environment: environment) {
+        return config.logger
+    }
+    var values = (try? FlagParser(EtcdServerFlags.logging).parse(args))?.values ?? [:]
+    for spec in EtcdServerFlags.logging where values[spec.name] == nil {
+        if let text = environment[spec.environmentKey], let v = try? FlagValue.parse(text, as: spec.type) {
+            values[spec.name] = v
+        }
+    }
+    var config = EtcdConfig()
+    config.apply(values)
+    return config.logger
+}

@@ -56,8 +56,8 @@ final class ProtocolDetector: ChannelInboundHandler, RemovableChannelHandler {
         }
         let bytes = buffered!
         buffered = nil
-        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
         context.fireChannelRead(wrapInboundOut(bytes))
         context.fireChannelReadComplete()
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
     }
 }

@@ -70,9 +70,14 @@ public struct RaftTestingFaults: Sendable, Hashable {
     public var commitPreviousTermByCounting: Bool
     /// Grant votes without the up-to-date log check (violates §5.4.1).
     public var voteIgnoringLog: Bool
+    /// A new leader does not append its empty entry (alone this is safe, only
+    /// slower; with `commitPreviousTermByCounting` it opens Figure 8 wide).
+    public var skipEmptyEntryOnElection: Bool
 
-    public init(commitPreviousTermByCounting: Bool = false, voteIgnoringLog: Bool = false) {
+    public init(commitPreviousTermByCounting: Bool = false, voteIgnoringLog: Bool = false,
+                skipEmptyEntryOnElection: Bool = false) {
         self.commitPreviousTermByCounting = commitPreviousTermByCounting
         self.voteIgnoringLog = voteIgnoringLog
+        self.skipEmptyEntryOnElection = skipEmptyEntryOnElection
     }
 }

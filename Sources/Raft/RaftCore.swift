@@ -122,8 +122,10 @@ final class RaftCore {
         pendingConfIndex = log.lastIndex
         // The empty entry of the new term lets the leader commit (and so learn
         // the commit index) as soon as a quorum has it (§5.4.2, §8).
-        let ok = appendEntries([Entry(term: 0, index: 0)])
-        assert(ok, "the empty leader entry is never dropped")
+        if !faults.skipEmptyEntryOnElection {
+            let ok = appendEntries([Entry(term: 0, index: 0)])
+            precondition(ok, "the empty leader entry is never dropped")
+        }
     }
 
     func reset(term t: UInt64) {

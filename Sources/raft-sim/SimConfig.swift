@@ -6,9 +6,12 @@ public struct SimConfig: Sendable {
     public var livenessTicks = 400
     public var microstepsPerTick = 5
     public var trace = false
+    /// Print trace lines as they happen (so a crash still shows the trace).
+    public var printTrace = false
     /// Plant known bugs (self-test of the checker).
     public var plantCommitPreviousTermBug = false
     public var plantVoteIgnoringLogBug = false
+    public var plantSkipEmptyEntry = false
 
     public init() {}
 }

@@ -27,6 +27,10 @@ public final class Simulator {
     var preVote = true
     var maxSizePerMsg = 4096
     var maxInflight = 8
+    /// Per-run intensity: client proposals per tick, and a multiplier on
+    /// crash / restart / leader isolation / heal rates.
+    var proposalRate = 0.6
+    var violence = 1.0
 
     public init(seed: UInt64, config: SimConfig) {
         self.seed = seed
@@ -50,7 +54,9 @@ public final class Simulator {
     }
 
     func log(_ s: @autoclosure () -> String) {
-        if cfg.trace { trace.append("[t=\(now / cfg.microstepsPerTick).\(now % cfg.microstepsPerTick)] \(s())") }
+        guard cfg.trace else { return }
+        let line = "[t=\(now / cfg.microstepsPerTick).\(now % cfg.microstepsPerTick)] \(s())"
+        if cfg.printTrace { print(line) } else { trace.append(line) }
     }
 
     func count(_ key: String) { stats[key, default: 0] += 1 }
@@ -58,6 +64,8 @@ public final class Simulator {
     // MARK: set-up and node lifecycle
 
     private func setUp() throws {
+        proposalRate = [0.05, 0.2, 0.6][rng.below(3)]
+        violence = [1.0, 2.0, 4.0][rng.below(3)]
         checkQuorum = rng.chance(0.8)
         preVote = rng.chance(0.8)
         maxSizePerMsg = [0, 64, 512, 4096, Int.max][rng.below(5)]
@@ -65,7 +73,7 @@ public final class Simulator {
         net.dropRate = [0.0, 0.01, 0.05, 0.15][rng.below(4)]
         net.dupRate = [0.0, 0.02, 0.1][rng.below(3)]
         net.maxDelayMicrosteps = rng.inRange(1...(3 * cfg.microstepsPerTick))
-        log("config nodes=\(cfg.initialNodes) checkQuorum=\(checkQuorum) preVote=\(preVote) maxSizePerMsg=\(maxSizePerMsg) maxInflight=\(maxInflight) drop=\(net.dropRate) dup=\(net.dupRate) delay=\(net.maxDelayMicrosteps)")
+        log("config nodes=\(cfg.initialNodes) proposalRate=\(proposalRate) violence=\(violence) checkQuorum=\(checkQuorum) preVote=\(preVote) maxSizePerMsg=\(maxSizePerMsg) maxInflight=\(maxInflight) drop=\(net.dropRate) dup=\(net.dupRate) delay=\(net.maxDelayMicrosteps)")
         let ids = (1...UInt64(cfg.initialNodes)).map { $0 }
         nextNodeID = UInt64(cfg.initialNodes) + 1
         for id in ids {
@@ -81,7 +89,8 @@ public final class Simulator {
                    maxInflightMsgs: maxInflight, checkQuorum: checkQuorum, preVote: preVote,
                    applied: applied, randomSeed: rng.next(),
                    testingFaults: RaftTestingFaults(commitPreviousTermByCounting: cfg.plantCommitPreviousTermBug,
-                                                    voteIgnoringLog: cfg.plantVoteIgnoringLogBug))
+                                                    voteIgnoringLog: cfg.plantVoteIgnoringLogBug,
+                                                    skipEmptyEntryOnElection: cfg.plantSkipEmptyEntry))
     }
 
     /// (Re)starts a node from its durable storage; the state machine restarts
@@ -124,17 +133,20 @@ public final class Simulator {
     }
 
     private func randomEvents() throws {
-        if rng.chance(0.6) { propose() }
+        if rng.chance(proposalRate) { propose() }
         if rng.chance(0.1) { read() }
         if rng.chance(0.02) { transfer() }
         if rng.chance(0.03) { try changeMembership() }
         if rng.chance(0.05) { try compact() }
-        if rng.chance(0.01), let sn = rng.pick(upNodes) { crash(sn) }
-        if rng.chance(0.04), let sn = rng.pick(nodes.values.sorted { $0.id < $1.id }.filter { !$0.isUp && !$0.removed }) {
+        if rng.chance(0.01 * violence), let sn = rng.pick(upNodes) { crash(sn) }
+        if rng.chance(0.04 * violence), let sn = rng.pick(nodes.values.sorted { $0.id < $1.id }.filter { !$0.isUp && !$0.removed }) {
             try start(sn)
         }
         if rng.chance(0.02) { partition() }
-        if rng.chance(0.03), !net.blocked.isEmpty {
+        // Leader-targeted faults make short-lived leaders, the stuff of Figure 8.
+        if rng.chance(0.03 * violence), let l = currentLeader { isolate(l.id) }
+        if rng.chance(0.01 * violence), let l = currentLeader { crash(l) }
+        if rng.chance(0.03 * violence), !net.blocked.isEmpty {
             net.heal()
             log("heal partitions")
         }
@@ -216,6 +228,15 @@ public final class Simulator {
         count("compact")
         let newFirst = try sn.storage.firstIndex()
         log("snapshot+compact n\(sn.id) at \(snap.metadata.index), log from \(newFirst)")
+    }
+
+    private func isolate(_ id: UInt64) {
+        for other in nodes.keys where other != id {
+            net.blocked.insert(.init(from: id, to: other))
+            net.blocked.insert(.init(from: other, to: id))
+        }
+        count("isolateLeader")
+        log("isolate leader n\(id)")
     }
 
     private func partition() {

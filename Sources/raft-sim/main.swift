@@ -1,6 +1,6 @@
 import Foundation
 
-/// raft-sim [--seeds N] [--seed S] [--first F] [--trace] [--plant commit-previous-term|vote-ignoring-log]
+/// raft-sim [--seeds N] [--seed S] [--first F] [--trace] [--plant commit-previous-term|naive-commit|vote-ignoring-log|skip-empty-entry]
 /// Runs the deterministic Raft simulation; the last line is
 /// `N seeds passed, M failed`. Exit status 1 if any seed failed.
 var seeds = 300
@@ -22,14 +22,27 @@ while let a = args.popFirst() {
     }
 }
 
+/// A precondition failure in the core kills the process: say which seed did it.
+nonisolated(unsafe) var crashBanner: [UInt8] = []
+for sig in [SIGILL, SIGTRAP, SIGABRT, SIGSEGV] {
+    signal(sig) { s in
+        crashBanner.withUnsafeBufferPointer { _ = write(2, $0.baseAddress, $0.count) }
+        signal(s, SIG_DFL)
+        raise(s)
+    }
+}
+
 let list: [UInt64] = single.map { [$0] } ?? (0..<UInt64(seeds)).map { first + $0 }
 var passed = 0, failed = 0
 for seed in list {
+    crashBanner = Array("FAIL seed=\(seed): crashed (precondition failure in the core)\n  replay: \(SimRunner.replayCommand(seed))\n".utf8)
     let out = SimRunner.runSeed(seed, trace: trace) { c in
+        c.printTrace = trace
         c.plantCommitPreviousTermBug = plant == "commit-previous-term"
         c.plantVoteIgnoringLogBug = plant == "vote-ignoring-log"
+        c.plantSkipEmptyEntry = plant == "skip-empty-entry" || plant == "naive-commit"
+        if plant == "naive-commit" { c.plantCommitPreviousTermBug = true }
     }
-    if trace { out.trace.forEach { print($0) } }
     if let f = out.failure {
         failed += 1
         print("FAIL seed=\(seed): \(f)")

@@ -25,6 +25,15 @@ case .run(let parsed):
     config = parsed
 }
 
+// etcd checks --initial-cluster only when bootstrapping; a restarted member
+// recovers its membership from the data dir.
+if !FileManager.default.fileExists(atPath: config.dataDir + "/member/wal") {
+    do { try config.validateBootstrap() } catch {
+        FileHandle.standardError.write(Data((error.message + "\n").utf8))
+        exit(error.exitCode)
+    }
+}
+
 if let refusal = FeatureGate.refusal(for: config) {
     FileHandle.standardError.write(Data((refusal + "\n").utf8))
     exit(1)

@@ -143,3 +143,22 @@ import Testing
         #expect(e.message == "--election-timeout[1000ms] should be at least as 5 times as --heartbeat-interval[500ms]")
     }
 }
+
+@Suite struct LoggerConfigTests {
+    @Test func fromValidCommandLine() {
+        let l = loggerConfig(["--log-level", "debug", "--log-outputs", "stdout", "--log-format", "console"], environment: [:])
+        #expect(l.level == .debug && l.outputs == [.stdout] && l.format == .console)
+    }
+
+    @Test func bestEffortWhenParseFails() {
+        // Other flags are wrong (the FlagParser stops at the unknown one), env still counts.
+        let l = loggerConfig(["--heartbeat-interval", "0"], environment: ["ETCD_LOG_LEVEL": "error"])
+        #expect(l.level == .error)
+        #expect(l.outputs == [.stderr])
+    }
+
+    @Test func emptyQuotedClusterStateInFileIsNew() throws {
+        let c = try runConfig(["--config-file", "/c.yml"], files: ["/c.yml": "initial-cluster-state: ''\n"])
+        #expect(c.initialClusterState == .new)
+    }
+}

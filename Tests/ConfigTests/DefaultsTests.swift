@@ -60,13 +60,21 @@ import Testing
         #expect(c.initialClusterMembers.names == ["infra1"])
     }
 
+    @Test func derivedValues() throws {
+        let c = try run()
+        #expect(c.grpcMaxReceiveBytes == 1_572_864 + 524_288)
+        #expect(c.effectiveQuotaBackendBytes == 2_147_483_648)
+        #expect(c.effectiveWALDir == "default.etcd/member/wal")
+        #expect(try run(["--wal-dir", "/w"]).effectiveWALDir == "/w")
+    }
+
     @Test func explicitDataDirIsKept() throws {
         #expect(try run(["--name", "a", "--data-dir", "/var/lib/etcd"]).dataDir == "/var/lib/etcd")
     }
 
     @Test func everyTableDefaultParses() {
         for spec in EtcdServerFlags.all {
-            #expect(throws: Never.self) { try FlagValue.parse(spec.defaultValue, as: spec.type) }
+            #expect(spec.parsedDefault == spec.parsedDefault, "\(spec.name)")  // traps if it does not parse
         }
     }
 

@@ -24,7 +24,7 @@ import Testing
         // stray positional, as in Go.
         let e = try runError(["--strict-reconfig-check", "false"])
         #expect(e.message == "'false' is not a valid flag")
-        #expect(e.code == 2)
+        #expect(e.code == 1)
     }
 
     @Test func valueMayStartWithDash() throws {

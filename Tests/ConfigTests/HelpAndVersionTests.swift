@@ -73,7 +73,7 @@ import Testing
     }
 
     @Test func unknownWordIsNotAFlag() {
-        #expect(parseCommandLine(["frobnicate"], environment: [:]) == .error(message: "'frobnicate' is not a valid flag", exitCode: 2))
+        #expect(parseCommandLine(["frobnicate"], environment: [:]) == .error(message: "'frobnicate' is not a valid flag", exitCode: 1))
     }
 
     @Test func subcommandAfterFlagsIsNotDispatched() {

@@ -27,6 +27,7 @@ import Testing
         ["--enable-v2=false"], ["--auth-token", "simple"], ["--auto-tls=false"], ["--cert-file", ""],
         ["--proxy", "off"], ["--cors", "*"], ["--host-whitelist", "*"], ["--enable-pprof=false"],
         ["--tls-min-version", "TLS1.2"], ["--bcrypt-cost", "10"],
+        ["--enable-grpc-gateway=false"], ["--enable-grpc-gateway"],
     ])
     func notYetFlagAtDefaultIsAccepted(args: [String]) throws {
         let c = try runConfig(args)

@@ -14,6 +14,12 @@ import Testing
         #expect(e.code == 2)
     }
 
+    @Test func emptyURLListIsAnError() throws {
+        let e = try runError(["--listen-client-urls="])
+        #expect(e.message.hasPrefix("invalid value \"\" for flag -listen-client-urls: URL scheme must be"))
+        #expect(e.code == 2)
+    }
+
     @Test func urlWrongScheme() throws {
         #expect(try runError(["--advertise-client-urls", "ftp://1.2.3.4:21"]).code == 2)
     }
@@ -153,6 +159,12 @@ import Testing
         #expect(try runConfig(["--auto-compaction-retention", "2"]).autoCompactionRetention == .period(.seconds(7200)))
         #expect(try runError(["--auto-compaction-retention", "soon"]).code == 1)
         #expect(try runError(["--auto-compaction-mode", "revision", "--auto-compaction-retention", "1h"]).code == 1)
+    }
+
+    @Test func unknownAutoCompactionMode() throws {
+        let e = try runError(["--auto-compaction-mode", "foo"])
+        #expect(e.message == "unknown auto-compaction-mode \"foo\"")
+        #expect(e.code == 1)
     }
 
     @Test func raftTimeoutsAreRaisedToMinimum() throws {

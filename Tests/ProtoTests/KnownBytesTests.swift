@@ -64,6 +64,21 @@ import Proto
         try check(txn, "0a 05 1a 01 61 20 00 12 05 12 03 0a 01 61")
     }
 
+    @Test func zeroOneofMembersArePresent() throws {
+        // Kubernetes' create-if-absent: mod_revision == 0 must travel as "30 00".
+        var compare = Etcdserverpb.Compare()
+        compare.target = .mod
+        compare.key = Samples.bytes("a")
+        compare.targetUnion = .modRevision(0)
+        try check(compare, "10 02 1a 01 61 30 00")
+        // An empty value compared against: "3a 00", distinct from no value at all.
+        compare.target = .value
+        compare.targetUnion = .value([])
+        try check(compare, "10 03 1a 01 61 3a 00")
+        compare.targetUnion = nil
+        try check(compare, "10 03 1a 01 61")
+    }
+
     @Test func watchRequests() throws {
         var create = Etcdserverpb.WatchCreateRequest()
         create.key = Samples.bytes("a")

@@ -85,3 +85,18 @@ import Proto
         #expect(try Etcdserverpb.RangeRequest(serializedBytes: deque) == Samples.rangeRequest)
     }
 }
+
+@Suite struct SerializeAPITests {
+    @Test func serializeIntoCallerBuffer() throws {
+        let message = Samples.txnRequest
+        let expected = message.serializedBytes()
+        // As a NIO ByteBuffer writer would: size first, then write into its memory.
+        let written: [UInt8] = message.serialize { size, write in
+            var buffer = [UInt8](repeating: 0xaa, count: size + 3)
+            buffer.withUnsafeMutableBytes { write(UnsafeMutableRawBufferPointer(rebasing: $0[3...])) }
+            return Array(buffer[3...])
+        }
+        #expect(written == expected)
+        #expect(message.serializedSize == expected.count)
+    }
+}

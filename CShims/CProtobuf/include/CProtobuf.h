@@ -2,6 +2,7 @@
 // protobuf-c runtime plus the C structs of every message in Protos/.
 #pragma once
 #include <protobuf-c/protobuf-c.h>
+#include "unpack_arena.h"
 #include "authpb/auth.pb-c.h"
 #include "etcdserverpb/rpc.pb-c.h"
 #include "grpc/health/v1/health.pb-c.h"

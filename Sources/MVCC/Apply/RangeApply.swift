@@ -18,9 +18,11 @@ extension KVReader {
         if rev < compactRev { throw KVError.compacted }
 
         let bounds = KeyBounds(key: r.key, rangeEnd: r.rangeEnd)
+        // etcd sorts on the full values and drops them afterwards for keys_only.
+        let sortsByValue = r.sortTarget == .value && !r.countOnly
         var (kvs, count) = try rangeKeys(bounds, atRev: rev, latest: rev >= curRev,
                                          limit: fetchLimit > Int64(Int.max) ? 0 : Int(fetchLimit),
-                                         countOnly: r.countOnly, keysOnly: r.keysOnly)
+                                         countOnly: r.countOnly, keysOnly: r.keysOnly && !sortsByValue)
         if filtered {
             kvs.removeAll { kv in
                 (r.maxModRevision != 0 && kv.modRevision > r.maxModRevision)
@@ -32,7 +34,10 @@ extension KVReader {
         var order = r.sortOrder
         if r.sortTarget != .key && order == .none { order = .ascend }
         if order != .none && kvs.count > 1 {
-            kvs = Self.stableSorted(kvs, target: r.sortTarget, descending: order == .descend)
+            kvs = Self.etcdSorted(kvs, target: r.sortTarget, descending: order == .descend)
+        }
+        if r.keysOnly && sortsByValue {
+            for i in kvs.indices { kvs[i].value = [] }
         }
         var more = false
         if r.limit > 0 && kvs.count > r.limit {
@@ -42,23 +47,18 @@ extension KVReader {
         return RangeResponse(revision: curRev, kvs: kvs, more: more, count: Int64(count))
     }
 
-    /// Sorts by `target`; ties keep the input (key) order in both directions,
-    /// as Go's sort.Stable over sort.Reverse.
-    static func stableSorted(_ kvs: [KeyValue], target: RangeRequest.SortTarget, descending: Bool) -> [KeyValue] {
-        func cmp(_ a: KeyValue, _ b: KeyValue) -> Int {
-            switch target {
-            case .key: return Bytes.compare(a.key, b.key)
-            case .version: return a.version < b.version ? -1 : (a.version > b.version ? 1 : 0)
-            case .create: return a.createRevision < b.createRevision ? -1 : (a.createRevision > b.createRevision ? 1 : 0)
-            case .mod: return a.modRevision < b.modRevision ? -1 : (a.modRevision > b.modRevision ? 1 : 0)
-            case .value: return Bytes.compare(a.value, b.value)
-            }
+    /// Sorts by `target` exactly as etcd 3.5.1 does: Go's (unstable)
+    /// `sort.Sort`, over `sort.Reverse` when descending, so ties come out in
+    /// etcd's order too.
+    static func etcdSorted(_ kvs: [KeyValue], target: RangeRequest.SortTarget, descending: Bool) -> [KeyValue] {
+        let less: (KeyValue, KeyValue) -> Bool
+        switch target {
+        case .key: less = { Bytes.compare($0.key, $1.key) < 0 }
+        case .version: less = { $0.version < $1.version }
+        case .create: less = { $0.createRevision < $1.createRevision }
+        case .mod: less = { $0.modRevision < $1.modRevision }
+        case .value: less = { Bytes.compare($0.value, $1.value) < 0 }
         }
-        let order = kvs.indices.sorted { i, j in
-            let c = cmp(kvs[i], kvs[j])
-            if c != 0 { return descending ? c > 0 : c < 0 }
-            return i < j
-        }
-        return order.map { kvs[$0] }
+        return GoSort.sorted(kvs, by: descending ? { less($1, $0) } : less)
     }
 }

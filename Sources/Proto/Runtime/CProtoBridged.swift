@@ -7,9 +7,9 @@ protocol CProtoBridged: ProtoMessage {
     static func cInit(_ c: UnsafeMutablePointer<CMessage>)
     static func cPackedSize(_ c: UnsafePointer<CMessage>) -> Int
     static func cPack(_ c: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int
-    /// protobuf-c's unpack: nil for any invalid input. The result is freed with `cFree`.
-    static func cUnpack(_ bytes: UnsafeRawBufferPointer) -> UnsafeMutablePointer<CMessage>?
-    static func cFree(_ c: UnsafeMutablePointer<CMessage>)
+    /// protobuf-c's unpack: nil for any invalid input. `CCodec` passes an arena
+    /// allocator, so the result dies with the arena (no free_unpacked).
+    static func cUnpack(_ bytes: UnsafeRawBufferPointer, _ allocator: UnsafeMutablePointer<ProtobufCAllocator>?) -> UnsafeMutablePointer<CMessage>?
     /// Row of `NestingTable` for messages whose schema allows unbounded nesting, else nil.
     static var nestingNode: Int? { get }
 
@@ -19,23 +19,42 @@ protocol CProtoBridged: ProtoMessage {
     init(c: UnsafePointer<CMessage>) throws(ProtoDecodeError)
 }
 
-/// Packing and unpacking shared by all generated messages.
+/// Packing and unpacking shared by all generated messages. Generic over the
+/// message only, so each generated caller gets a specialised copy.
 enum CCodec {
-    /// Bytes of stack given to the arena before it mallocs.
-    static let stackArenaBytes = 2048
+    /// Bytes of stack given to the pack arena before it mallocs.
+    static let packStackBytes = 2048
+    /// Bytes of stack given to protobuf-c's unpack before the arena mallocs.
+    static let unpackStackBytes = 4096
 
-    static func serialize<M: CProtoBridged, R>(
+    static func pack<M: CProtoBridged>(
         _ message: M,
-        _ body: (_ size: Int, _ pack: (UnsafeMutableRawBufferPointer) -> Void) throws -> R
-    ) rethrows -> R {
-        try withUnsafeTemporaryAllocation(byteCount: stackArenaBytes, alignment: PackArena.alignment) { stack in
+        _ body: (_ size: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void) throws -> Void
+    ) rethrows {
+        try withUnsafeTemporaryAllocation(byteCount: packStackBytes, alignment: PackArena.alignment) { stack in
             var arena = PackArena(initial: stack)
             let c = arena.message(message)
             let size = M.cPackedSize(c)
-            return try body(size) { out in
+            try body(size) { out in
                 precondition(out.count >= size, "buffer smaller than the packed size")
                 let written = M.cPack(c, out.baseAddress!.assumingMemoryBound(to: UInt8.self))
                 assert(written == size)
+            }
+        }
+    }
+
+    static func serializedBytes<M: CProtoBridged>(_ message: M, headroom: Int) -> [UInt8] {
+        precondition(headroom >= 0)
+        return withUnsafeTemporaryAllocation(byteCount: packStackBytes, alignment: PackArena.alignment) { stack in
+            var arena = PackArena(initial: stack)
+            let c = arena.message(message)
+            let size = M.cPackedSize(c)
+            return [UInt8](unsafeUninitializedCapacity: headroom + size) { buffer, count in
+                let base = buffer.baseAddress!
+                if headroom > 0 { base.initialize(repeating: 0, count: headroom) }
+                let written = M.cPack(c, base + headroom)
+                assert(written == size)
+                count = headroom + size
             }
         }
     }
@@ -44,17 +63,20 @@ enum CCodec {
         if let node = M.nestingNode {
             try NestingTable.check(bytes, node: node, depth: 1)
         }
-        // protobuf-c wants a non-null pointer even for an empty message.
-        var empty: UInt8 = 0
-        let unpacked: UnsafeMutablePointer<M.CMessage>?
-        if bytes.count == 0 {
-            unpacked = withUnsafeMutablePointer(to: &empty) { M.cUnpack(UnsafeRawBufferPointer(start: $0, count: 0)) }
-        } else {
-            unpacked = M.cUnpack(bytes)
+        let result = withUnsafeTemporaryAllocation(byteCount: unpackStackBytes, alignment: 16) { stack in
+            var arena = SwiftEtcdUnpackArena()
+            swiftetcd_unpack_arena_init(&arena, stack.baseAddress, stack.count)
+            defer { swiftetcd_unpack_arena_destroy(&arena) }
+            return withUnsafeMutablePointer(to: &arena.allocator) { allocator in
+                Result { () throws(ProtoDecodeError) -> M in
+                    // protobuf-c wants a non-null pointer even for an empty message.
+                    let input = bytes.count == 0 ? UnsafeRawBufferPointer(start: stack.baseAddress, count: 0) : bytes
+                    guard let unpacked = M.cUnpack(input, allocator) else { throw .malformed }
+                    return try M(c: unpacked)
+                }
+            }
         }
-        guard let unpacked else { throw .malformed }
-        defer { M.cFree(unpacked) }
-        return try M(c: unpacked)
+        return try result.get()
     }
 }
 

@@ -3,6 +3,9 @@
 /// Values follow proto3 semantics: every field has a default (0, false, empty),
 /// defaults are not put on the wire, message fields are optional, repeated fields
 /// are arrays, and decoding ignores unknown fields.
+///
+/// The requirements are implemented by the generated code and are not generic,
+/// so calls from other modules need no specialisation to be fast.
 public protocol ProtoMessage: Sendable, Hashable {
     /// The message with every field at its default.
     init()
@@ -10,13 +13,15 @@ public protocol ProtoMessage: Sendable, Hashable {
     /// The fully qualified protobuf name, e.g. `etcdserverpb.RangeRequest`.
     static var protoMessageName: String { get }
 
-    /// Encodes the message without an intermediate buffer: calls `body` with the
-    /// exact encoded size and a `pack` function that writes the encoding into the
-    /// first `size` bytes of the buffer it is given (which must hold at least
-    /// `size` bytes). `pack` is valid only during `body`.
-    func serialize<R>(
-        _ body: (_ size: Int, _ pack: (UnsafeMutableRawBufferPointer) -> Void) throws -> R
-    ) rethrows -> R
+    /// Encodes the message without an intermediate buffer: calls `body` once with
+    /// the exact encoded size and a `write` function that puts the encoding into
+    /// the first `size` bytes of the buffer it is given (which must hold at least
+    /// `size` bytes). `write` is valid only during `body`. See `serialize(_:)`.
+    func pack(_ body: (_ size: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void) throws -> Void) rethrows
+
+    /// The encoding preceded by `headroom` zero bytes (e.g. 5 for a gRPC frame
+    /// header the caller fills in), so framing needs no second copy.
+    func serializedBytes(headroom: Int) -> [UInt8]
 
     /// Decodes a message; a malformed or truncated encoding, invalid UTF-8 in a
     /// string field, or nesting deeper than `ProtoLimits.maxNestingDepth` throws.
@@ -25,21 +30,25 @@ public protocol ProtoMessage: Sendable, Hashable {
 
 extension ProtoMessage {
     /// The proto3 encoding of the message.
+    @inlinable
     public func serializedBytes() -> [UInt8] {
         serializedBytes(headroom: 0)
     }
 
-    /// The encoding preceded by `headroom` zero bytes (e.g. 5 for a gRPC frame
-    /// header the caller fills in), so framing needs no second copy.
-    public func serializedBytes(headroom: Int) -> [UInt8] {
-        precondition(headroom >= 0)
-        return serialize { size, pack in
-            [UInt8](unsafeUninitializedCapacity: headroom + size) { buffer, count in
-                let raw = UnsafeMutableRawBufferPointer(buffer)
-                if headroom > 0 { raw.baseAddress!.initializeMemory(as: UInt8.self, repeating: 0, count: headroom) }
-                pack(UnsafeMutableRawBufferPointer(rebasing: raw[headroom...]))
-                count = headroom + size
+    /// `pack(_:)` returning what `body` returns, e.g. to write into a NIO ByteBuffer:
+    /// `message.serialize { size, write in buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { write($0); return size } }`.
+    @inlinable
+    public func serialize<R>(
+        _ body: (_ size: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void) throws -> R
+    ) rethrows -> R {
+        try withUnsafeTemporaryAllocation(of: R.self, capacity: 1) { result in
+            try pack { size, write in
+                // `write` cannot outlive `pack`; the wrapper only satisfies the closure-to-closure rule.
+                try withoutActuallyEscaping(write) { write in
+                    result.baseAddress!.initialize(to: try body(size, write))
+                }
             }
+            return result.baseAddress!.move()
         }
     }
 
@@ -49,6 +58,7 @@ extension ProtoMessage {
     }
 
     /// Decodes a message from any collection of bytes (contiguous ones are not copied).
+    @inlinable
     public init(serializedBytes bytes: some Collection<UInt8>) throws(ProtoDecodeError) {
         let decoded: Result<Self, ProtoDecodeError>? = bytes.withContiguousStorageIfAvailable { buffer in
             Result { () throws(ProtoDecodeError) -> Self in try Self(serializedBytes: UnsafeRawBufferPointer(buffer)) }

@@ -18,16 +18,17 @@ extension Etcdserverpb.AuthRoleGrantPermissionResponse: CProtoBridged {
     static func cInit(_ c: UnsafeMutablePointer<CMessage>) { etcdserverpb__auth_role_grant_permission_response__init(c) }
     static func cPackedSize(_ c: UnsafePointer<CMessage>) -> Int { etcdserverpb__auth_role_grant_permission_response__get_packed_size(c) }
     static func cPack(_ c: UnsafePointer<CMessage>, _ out: UnsafeMutablePointer<UInt8>) -> Int { etcdserverpb__auth_role_grant_permission_response__pack(c, out) }
-    static func cUnpack(_ bytes: UnsafeRawBufferPointer) -> UnsafeMutablePointer<CMessage>? {
-        etcdserverpb__auth_role_grant_permission_response__unpack(nil, bytes.count, bytes.baseAddress!.assumingMemoryBound(to: UInt8.self))
+    static func cUnpack(_ bytes: UnsafeRawBufferPointer, _ allocator: UnsafeMutablePointer<ProtobufCAllocator>?) -> UnsafeMutablePointer<CMessage>? {
+        etcdserverpb__auth_role_grant_permission_response__unpack(allocator, bytes.count, bytes.baseAddress!.assumingMemoryBound(to: UInt8.self))
     }
-    static func cFree(_ c: UnsafeMutablePointer<CMessage>) { etcdserverpb__auth_role_grant_permission_response__free_unpacked(c, nil) }
     static var nestingNode: Int? { nil }
 
-    public func serialize<R>(
-        _ body: (_ size: Int, _ pack: (UnsafeMutableRawBufferPointer) -> Void) throws -> R
-    ) rethrows -> R {
-        try CCodec.serialize(self, body)
+    public func pack(_ body: (_ size: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void) throws -> Void) rethrows {
+        try CCodec.pack(self, body)
+    }
+
+    public func serializedBytes(headroom: Int) -> [UInt8] {
+        CCodec.serializedBytes(self, headroom: headroom)
     }
 
     public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodeError) {

@@ -1,0 +1,135 @@
+import CNGHTTP2
+import Foundation
+import NIOCore
+import NIOPosix
+import Testing
+@testable import GRPCWire
+
+/// Misbehaving HTTP/2 peers: each case checks the server survives and still
+/// serves a well-behaved client afterwards.
+@Suite(.serialized) struct HostileTests {
+    private func expectHealthy(port: Int, group: any EventLoopGroup) async throws {
+        let good = try await H2TestClient.connect(port: port, group: group)
+        let r = try await good.unary("/test.Echo/Unary", [4, 2])
+        #expect(r.grpcStatus == 0)
+        #expect(r.messages == [[4, 2]])
+        await good.close()
+    }
+
+    @Test func rapidResetGetsGoAway() async throws {
+        try await withTestServer({ $0.resetBurst = 100; $0.resetRatePerSecond = 10 }) { port, group, _ in
+            let client = try await H2TestClient.connect(port: port, group: group)
+            try await client.channel.eventLoop.submit {
+                for _ in 0..<400 {
+                    let id = HeaderBlock.with([(":method", "POST"), (":scheme", "http"), (":path", "/test.Echo/Sleep"),
+                                               (":authority", "x"), ("content-type", "application/grpc")]) {
+                        cng_submit_request(client.session, $0, $1, nil)
+                    }
+                    _ = nghttp2_submit_rst_stream(client.session, 0, id, NGHTTP2_CANCEL.rawValue)
+                }
+                client.flush()
+            }.get()
+            try await client.closedPromise.futureResult.get()
+            let code = try await client.channel.eventLoop.submit { client.goAwayErrorCode }.get()
+            #expect(code != nil && code != 0)
+            try await expectHealthy(port: port, group: group)
+        }
+    }
+
+    @Test func pingFloodGetsEnhanceYourCalm() async throws {
+        try await withTestServer { port, group, _ in
+            let client = try await H2TestClient.connect(port: port, group: group)
+            for _ in 0..<10 { try await client.submitPings(1) }
+            try await client.closedPromise.futureResult.get()
+            let (code, debug) = try await client.channel.eventLoop.submit { (client.goAwayErrorCode, client.goAwayDebug) }.get()
+            #expect(code == NGHTTP2_ENHANCE_YOUR_CALM.rawValue)
+            #expect(debug == "too_many_pings")
+            try await expectHealthy(port: port, group: group)
+        }
+    }
+
+    @Test func settingsAndEmptyDataFloods() async throws {
+        try await withTestServer { port, group, _ in
+            var bytes = h2Preface
+            for _ in 0..<5000 { bytes += h2Frame(type: 4, stream: 0) }  // SETTINGS
+            for _ in 0..<5000 { bytes += h2Frame(type: 6, stream: 0, [UInt8](repeating: 1, count: 8)) }  // PING
+            _ = try await rawExchange(port: port, group: group, bytes + h2Frame(type: 7, stream: 0, [0, 0, 0, 0, 0, 0, 0, 0]))
+            // Empty DATA frames on an open stream.
+            let hpack: [UInt8] = [0x83, 0x86, 0x44, 0x10] + Array("/test.Echo/Sleep".utf8) + [0x41, 0x01, 0x78]
+            var data = h2Preface + h2Frame(type: 1, flags: 4, stream: 1, hpack)
+            for _ in 0..<20000 { data += h2Frame(type: 0, stream: 1) }
+            _ = try await rawExchange(port: port, group: group, data)
+            try await expectHealthy(port: port, group: group)
+        }
+    }
+
+    @Test func continuationFloodAndHugeHeaders() async throws {
+        try await withTestServer { port, group, _ in
+            // HEADERS without END_HEADERS, then endless CONTINUATION frames.
+            var bytes = h2Preface + h2Frame(type: 1, stream: 1, [0x83, 0x86])
+            for _ in 0..<1000 { bytes += h2Frame(type: 9, stream: 1, [0x40, 0x01, 0x61, 0x01, 0x62]) }
+            let reply = try await rawExchange(port: port, group: group, bytes)
+            #expect(reply.count < 1000)  // settings, GOAWAY: no amplification
+            // A header list over the limit resets just that stream.
+            let client = try await H2TestClient.connect(port: port, group: group)
+            let headers = (0..<80).map { ("x-pad-\($0)", String(repeating: "v", count: 1024)) }
+            let r = try await client.unary("/test.Echo/Unary", [1], headers: headers)
+            #expect(r.errorCode != 0)
+            #expect(r.grpcStatus == nil)
+            let ok = try await client.unary("/test.Echo/Unary", [1])
+            #expect(ok.grpcStatus == 0)
+            await client.close()
+            try await expectHealthy(port: port, group: group)
+        }
+    }
+
+    @Test func garbageInvalidFramesAndClosedStreams() async throws {
+        try await withTestServer { port, group, _ in
+            _ = try await rawExchange(port: port, group: group, h2Preface + (0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 7919) })
+            _ = try await rawExchange(port: port, group: group, (0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 131) })
+            // DATA on a stream that was never opened, a WINDOW_UPDATE of 0, a frame of unknown type.
+            _ = try await rawExchange(port: port, group: group, h2Preface + h2Frame(type: 0, stream: 99, [1, 2, 3]))
+            _ = try await rawExchange(port: port, group: group, h2Preface + h2Frame(type: 8, stream: 0, [0, 0, 0, 0]))
+            _ = try await rawExchange(port: port, group: group, h2Preface + h2Frame(type: 0xEE, stream: 0, [1]) +
+                                      h2Frame(type: 7, stream: 0, [UInt8](repeating: 0, count: 8)))
+            try await expectHealthy(port: port, group: group)
+        }
+    }
+
+    @Test func neverReadingClientDoesNotGrowServerBuffers() async throws {
+        try await withTestServer { port, group, _ in
+            // A huge window, but the client stops reading the socket: only TCP
+            // buffers and the server's bounded queues may fill up.
+            let client = try await H2TestClient.connect(port: port, group: group, windowBytes: Int32.max, autoRead: false)
+            try await client.channel.eventLoop.submit { client.channel.read() }.get()  // read the SETTINGS once
+            _ = client.start("/test.Echo/Flood", body: framed([Array("stuck".utf8)]))
+            try await Task.sleep(for: .seconds(2))  // let the handler run into backpressure
+            let sent = floodSent.withLockedValue { $0["stuck", default: 0] }
+            // 4096 × 16 KiB = 64 MiB would be sent without backpressure; socket buffers hold a few MiB.
+            #expect(sent < 2048)
+            try await expectHealthy(port: port, group: group)
+            await client.close()
+        }
+    }
+
+    @Test func h2loadAgainstEcho() async throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/h2load") else { return }
+        try await withTestServer { port, _, _ in
+            let body = FileManager.default.temporaryDirectory.appendingPathComponent("grpc-wire-h2load-\(port).bin")
+            try Data(framed([[1, 2, 3, 4]])).write(to: body)
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/h2load")
+            p.arguments = ["-n", "2000", "-c", "4", "-m", "100", "-d", body.path,
+                           "-H", "content-type: application/grpc", "-H", "te: trailers",
+                           "http://127.0.0.1:\(port)/test.Echo/Unary"]
+            let out = Pipe()
+            p.standardOutput = out
+            p.standardError = out
+            try p.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            let text = String(decoding: data, as: UTF8.self)
+            #expect(text.contains("2000 succeeded, 0 failed, 0 errored"), "\(text)")
+        }
+    }
+}

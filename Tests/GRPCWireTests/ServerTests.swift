@@ -1,0 +1,156 @@
+import NIOCore
+import NIOPosix
+import Testing
+@testable import GRPCWire
+
+/// gRPC over real sockets with an in-process nghttp2 client.
+@Suite(.serialized) struct ServerTests {
+    @Test func unaryEchoAndMetadata() async throws {
+        try await withTestServer { port, group, _ in
+            let client = try await H2TestClient.connect(port: port, group: group)
+            let r = try await client.unary("/test.Echo/Unary", [1, 2, 3])
+            #expect(r.httpStatus == 200)
+            #expect(r.grpcStatus == 0)
+            #expect(r.messages == [[1, 2, 3]])
+            #expect(r.headers.contains { $0 == ("content-type", "application/grpc") })
+            #expect(r.trailers.contains { $0 == ("grpc-status", "0") })
+            let h = try await client.unary("/test.Echo/Header", [], headers: [("authorization", "secret-token")])
+            #expect(h.messages == [Array("secret-token".utf8)])
+            let empty = try await client.unary("/test.Echo/Unary", [])
+            #expect(empty.messages == [[]])
+            await client.close()
+        }
+    }
+
+    @Test func unknownServiceAndMethodAreUnimplementedTrailersOnly() async throws {
+        try await withTestServer { port, group, _ in
+            let client = try await H2TestClient.connect(port: port, group: group)
+            let m = try await client.unary("/test.Echo/Nope", [1])
+            #expect(m.grpcStatus == 12)
+            #expect(m.grpcMessage == "unknown method Nope for service test.Echo")
+            #expect(m.trailers.isEmpty)  // trailers-only: one HEADERS frame
+            #expect(m.body.isEmpty)
+            let s = try await client.unary("/other.Svc/X", [1])
+            #expect(s.grpcStatus == 12)
+            #expect(s.grpcMessage == "unknown service other.Svc")
+            await client.close()
+        }
+    }
+
+    @Test func handlerErrorsBecomeStatuses() async throws {
+        try await withTestServer { port, group, _ in
+            let client = try await H2TestClient.connect(port: port, group: group)
+            let f = try await client.unary("/test.Echo/Fail", [])
+            #expect(f.grpcStatus == 5)
+            #expect(f.field("grpc-message") == "nope: 100%25%0Asure")
+            #expect(f.grpcMessage == "nope: 100%\nsure")
+            let c = try await client.unary("/test.Echo/Custom", [])
+            #expect(c.grpcStatus == 2)
+            #expect(c.grpcMessage == "custom failure")
+            await client.close()
+        }
+    }
+
+    @Test func serverStreamingAndBidi() async throws {
+        try await withTestServer { port, group, _ in
+            let client = try await H2TestClient.connect(port: port, group: group)
+            let s = try await client.unary("/test.Echo/Stream", [5])
+            #expect(s.grpcStatus == 0)
+            #expect(s.messages == [[0], [1], [2], [3], [4]])
+            let none = try await client.unary("/test.Echo/Stream", [0])
+            #expect(none.grpcStatus == 0)
+            #expect(none.messages.isEmpty)
+            let b = try await client.call("/test.Echo/Bidi", body: framed([[1], [2, 2], [3, 3, 3]]))
+            #expect(b.grpcStatus == 0)
+            #expect(b.messages == [[1], [2, 2], [3, 3, 3]])
+            await client.close()
+        }
+    }
+
+    @Test func manyConcurrentStreamsOnOneConnection() async throws {
+        try await withTestServer { port, group, _ in
+            let client = try await H2TestClient.connect(port: port, group: group)
+            let futures = (0..<300).map { i in
+                client.start(i % 3 == 0 ? "/test.Echo/Slow" : "/test.Echo/Unary", body: framed([[UInt8(i % 256), 1]]))
+            }
+            for (i, f) in futures.enumerated() {
+                let r = try await f.get()
+                #expect(r.grpcStatus == 0)
+                #expect(r.messages == [[UInt8(i % 256), 1]])
+            }
+            await client.close()
+        }
+    }
+
+    @Test func deadlineExceeded() async throws {
+        try await withTestServer { port, group, _ in
+            let client = try await H2TestClient.connect(port: port, group: group)
+            let r = try await client.unary("/test.Echo/Sleep", [], headers: [("grpc-timeout", "100m")])
+            #expect(r.grpcStatus == 4)
+            #expect(r.grpcMessage == "context deadline exceeded")
+            let ok = try await client.unary("/test.Echo/Unary", [9], headers: [("grpc-timeout", "10S")])
+            #expect(ok.grpcStatus == 0)
+            await client.close()
+        }
+    }
+
+    @Test func compressedOversizedAndBadContentType() async throws {
+        try await withTestServer({ $0.maxReceiveBytes = 1024 }) { port, group, _ in
+            let client = try await H2TestClient.connect(port: port, group: group)
+            let compressed = try await client.call("/test.Echo/Unary", body: [1, 0, 0, 0, 1, 42])
+            #expect(compressed.grpcStatus == 12)
+            let big = try await client.unary("/test.Echo/Unary", [UInt8](repeating: 1, count: 2000))
+            #expect(big.grpcStatus == 8)
+            #expect(big.grpcMessage == "grpc: received message larger than max (2000 vs. 1024)")
+            let json = try await client.call("/test.Echo/Unary", body: [], contentType: "application/json")
+            #expect(json.httpStatus == 415)
+            let fine = try await client.unary("/test.Echo/Unary", [UInt8](repeating: 2, count: 1024))
+            #expect(fine.grpcStatus == 0)
+            #expect(fine.messages.first?.count == 1024)
+            await client.close()
+        }
+    }
+
+    @Test func largeMessagesCrossFlowControlWindows() async throws {
+        try await withTestServer { port, group, _ in
+            // A 64 KiB client window: the 1.5 MiB response needs many WINDOW_UPDATEs.
+            let client = try await H2TestClient.connect(port: port, group: group, windowBytes: 65535)
+            let payload = (0..<(1536 * 1024)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+            let r = try await client.unary("/test.Echo/Unary", payload)
+            #expect(r.grpcStatus == 0)
+            #expect(r.messages == [payload])
+            await client.close()
+        }
+    }
+
+    @Test func http1OnTheSamePort() async throws {
+        try await withTestServer { port, group, _ in
+            let reply = try await rawExchange(port: port, group: group,
+                                              Array("GET /version HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8))
+            let text = String(decoding: reply, as: UTF8.self)
+            #expect(text.hasPrefix("HTTP/1.1 200 OK"))
+            #expect(text.hasSuffix("{\"etcdserver\":\"3.5.0\",\"etcdcluster\":\"3.5.0\"}"))
+            let q = String(decoding: try await rawExchange(port: port, group: group,
+                Array("GET /echo?a=1 HTTP/1.0\r\n\r\n".utf8)), as: UTF8.self)
+            #expect(q.hasSuffix("GET a=1"))
+            let missing = String(decoding: try await rawExchange(port: port, group: group,
+                Array("GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8)), as: UTF8.self)
+            #expect(missing.hasPrefix("HTTP/1.1 404"))
+        }
+    }
+
+    @Test func gracefulShutdownFinishesInFlightCalls() async throws {
+        try await withTestServer { port, group, server in
+            let client = try await H2TestClient.connect(port: port, group: group)
+            let inFlight = client.start("/test.Echo/Slow", body: framed([[7]]))
+            try await Task.sleep(for: .milliseconds(50))  // let the call reach the handler
+            try await server.shutdown()
+            let r = try await inFlight.get()
+            #expect(r.grpcStatus == 0)
+            #expect(r.messages == [[7]])
+            try await client.closedPromise.futureResult.get()
+            let goAway = try await client.channel.eventLoop.submit { client.goAwayErrorCode }.get()
+            #expect(goAway == 0)
+        }
+    }
+}

@@ -1,0 +1,200 @@
+import NIOCore
+import Testing
+@testable import GRPCWire
+
+/// The pure parts, without sockets: framing, timeouts, status encoding, the
+/// per-call state machine, keepalive enforcement, protocol detection.
+@Suite struct StateMachineTests {
+    private func machine(maxReceive: Int = 1024) -> GRPCStreamStateMachine {
+        GRPCStreamStateMachine(maxReceiveBytes: maxReceive, maxHeaderListBytes: 8192)
+    }
+
+    private func requestHeaders(_ m: inout GRPCStreamStateMachine, path: String = "/s.S/M",
+                                contentType: String = "application/grpc", method: String = "POST",
+                                extra: [(String, String)] = []) {
+        for (n, v) in [(":method", method), (":scheme", "http"), (":path", path),
+                       ("content-type", contentType), ("te", "trailers")] + extra {
+            #expect(m.receiveHeader(name: n, value: v) == .accept)
+        }
+    }
+
+    private func feed(_ m: inout GRPCStreamStateMachine, _ bytes: [UInt8]) -> GRPCStreamStateMachine.DataAction {
+        bytes.withUnsafeBytes { m.receiveData($0) }
+    }
+
+    @Test func deframerSplitsMessagesAcrossChunks() throws {
+        var d = GRPCMessageDeframer(maxMessageBytes: 100)
+        let wire = framed([[1, 2, 3], [], [9]])
+        for byte in wire.prefix(6) { d.append([byte]) }
+        #expect(try d.next() == nil)
+        d.append(Array(wire.dropFirst(6)))
+        #expect(try d.next() == [1, 2, 3])
+        #expect(try d.next() == [])
+        #expect(try d.next() == [9])
+        #expect(try d.next() == nil)
+        #expect(d.bufferedBytes == 0)
+    }
+
+    @Test func deframerRejectsCompressedAndOversized() {
+        var d = GRPCMessageDeframer(maxMessageBytes: 4)
+        d.append([1, 0, 0, 0, 1, 7])
+        #expect(throws: GRPCStatus(.unimplemented, "grpc: Decompressor is not installed for grpc-encoding \"identity\"")) { try d.next() }
+        var big = GRPCMessageDeframer(maxMessageBytes: 4)
+        big.append([0, 0, 0, 0, 5])
+        #expect(throws: GRPCStatus(.resourceExhausted, "grpc: received message larger than max (5 vs. 4)")) { try big.next() }
+    }
+
+    @Test func timeoutParsing() {
+        #expect(parseGRPCTimeout("1S") == .seconds(1))
+        #expect(parseGRPCTimeout("250m") == .milliseconds(250))
+        #expect(parseGRPCTimeout("99999999n") == .nanoseconds(99_999_999))
+        #expect(parseGRPCTimeout("2H") == .hours(2))
+        #expect(parseGRPCTimeout("5") == nil)
+        #expect(parseGRPCTimeout("123456789S") == nil)
+        #expect(parseGRPCTimeout("1x") == nil)
+        #expect(parseGRPCTimeout("-1S") == nil)
+    }
+
+    @Test func percentEncodingRoundTrips() {
+        let message = "bad: 100% ünïcode\nline"
+        let encoded = GRPCStatus.percentEncode(message)
+        #expect(encoded == "bad: 100%25 %C3%BCn%C3%AFcode%0Aline")
+        #expect(GRPCStatus.percentDecode(encoded) == message)
+        #expect(GRPCStatus.percentEncode("plain") == "plain")
+        #expect(GRPCStatus.percentDecode("%zz%4") == "%zz%4")
+    }
+
+    @Test func unaryCallHappyPath() {
+        var m = machine()
+        requestHeaders(&m, extra: [("authorization", "token"), ("grpc-timeout", "5S")])
+        #expect(m.endHeaders() == .start(path: "/s.S/M"))
+        #expect(m.metadata.map { $0.0 } == ["authorization"])
+        #expect(m.timeout == .seconds(5))
+        #expect(feed(&m, framed([[42]])) == .messagesReady)
+        #expect(m.receiveEndStream() == .requestComplete)
+        #expect(m.takeSingleRequest() == .success([42]))
+        #expect(m.sendMessage() == .submitHeaders)
+        #expect(m.finish(.ok) == .trailersAfterData(.ok))
+        #expect(m.outboundDrained() == .sendTrailers(.ok))
+        #expect(m.finish(GRPCStatus(.internal)) == .alreadyFinished)
+    }
+
+    @Test func streamingDefersUntilFinished() {
+        var m = machine()
+        requestHeaders(&m)
+        _ = m.endHeaders()
+        #expect(m.sendMessage() == .submitHeaders)
+        #expect(m.outboundDrained() == .deferData)
+        #expect(m.sendMessage() == .resumeData)
+        #expect(m.finish(GRPCStatus(.aborted, "x")) == .trailersAfterData(GRPCStatus(.aborted, "x")))
+        #expect(m.outboundDrained() == .sendTrailers(GRPCStatus(.aborted, "x")))
+        #expect(m.sendMessage() == .dropped)
+    }
+
+    @Test func errorBeforeAnyMessageIsTrailersOnly() {
+        var m = machine()
+        requestHeaders(&m)
+        _ = m.endHeaders()
+        #expect(m.finish(GRPCStatus(.unimplemented, "no")) == .trailersOnly(GRPCStatus(.unimplemented, "no")))
+    }
+
+    @Test func rejectsBadContentTypeMethodAndTimeout() {
+        var a = machine()
+        requestHeaders(&a, contentType: "application/json")
+        #expect(a.endHeaders() == .reject(httpStatus: 415, status: GRPCStatus(.internal, "invalid gRPC request content-type \"application/json\"")))
+        var b = machine()
+        requestHeaders(&b, method: "GET")
+        guard case .reject(405, _) = b.endHeaders() else { Issue.record("GET accepted"); return }
+        var c = machine()
+        requestHeaders(&c, extra: [("grpc-timeout", "soon")])
+        guard case .reject(200, let status) = c.endHeaders() else { Issue.record("bad timeout accepted"); return }
+        #expect(status.code == .internal)
+        var d = machine()
+        requestHeaders(&d, contentType: "application/grpc+proto")
+        #expect(d.endHeaders() == .start(path: "/s.S/M"))
+    }
+
+    @Test func compressedOversizedAndTruncatedRequestsFail() {
+        var a = machine(maxReceive: 10)
+        requestHeaders(&a)
+        _ = a.endHeaders()
+        #expect(feed(&a, [1, 0, 0, 0, 1, 5]) == .fail(GRPCStatus(.unimplemented, "grpc: Decompressor is not installed for grpc-encoding \"identity\"")))
+        var b = machine(maxReceive: 10)
+        requestHeaders(&b)
+        _ = b.endHeaders()
+        #expect(feed(&b, [0, 0, 0, 0, 11]) == .fail(GRPCStatus(.resourceExhausted, "grpc: received message larger than max (11 vs. 10)")))
+        var c = machine()
+        requestHeaders(&c)
+        _ = c.endHeaders()
+        #expect(feed(&c, [0, 0, 0, 0, 3, 1]) == .none)
+        guard case .fail(let status) = c.receiveEndStream() else { Issue.record("truncated accepted"); return }
+        #expect(status.code == .internal)
+    }
+
+    @Test func unaryNeedsExactlyOneMessage() {
+        var none = machine()
+        requestHeaders(&none)
+        _ = none.endHeaders()
+        _ = none.receiveEndStream()
+        guard case .failure(let s1) = none.takeSingleRequest() else { Issue.record("empty accepted"); return }
+        #expect(s1.code == .internal)
+        var two = machine()
+        requestHeaders(&two)
+        _ = two.endHeaders()
+        _ = feed(&two, framed([[1], [2]]))
+        guard case .failure(let s2) = two.takeSingleRequest() else { Issue.record("two accepted"); return }
+        #expect(s2.code == .unimplemented)
+    }
+
+    @Test func headerListLimitResetsTheStream() {
+        var m = GRPCStreamStateMachine(maxReceiveBytes: 10, maxHeaderListBytes: 200)
+        #expect(m.receiveHeader(name: "a", value: String(repeating: "x", count: 100)) == .accept)
+        #expect(m.receiveHeader(name: "b", value: String(repeating: "x", count: 100)) == .resetStream)
+    }
+
+    @Test func dataAfterEndStreamIsIgnored() {
+        var m = machine()
+        requestHeaders(&m)
+        _ = m.endHeaders()
+        #expect(m.receiveEndStream() == .requestComplete)
+        #expect(feed(&m, framed([[1]])) == .none)
+        #expect(m.receiveEndStream() == .ignore)
+    }
+
+    @Test func keepaliveStrikesLeadToGoAway() {
+        var k = KeepaliveEnforcer(minTime: .seconds(5), permitWithoutStream: false)
+        let t0 = NIODeadline.uptimeNanoseconds(1_000_000_000_000)
+        #expect(k.receivedPing(at: t0, activeStreams: 1) == .accept)
+        #expect(k.receivedPing(at: t0 + .seconds(10), activeStreams: 1) == .accept)  // spaced: fine
+        #expect(k.receivedPing(at: t0 + .seconds(11), activeStreams: 1) == .accept)  // strike 1
+        #expect(k.receivedPing(at: t0 + .seconds(12), activeStreams: 1) == .accept)  // strike 2
+        k.sentHeadersOrData()
+        #expect(k.receivedPing(at: t0 + .seconds(13), activeStreams: 1) == .accept)
+        #expect(k.receivedPing(at: t0 + .seconds(14), activeStreams: 1) == .accept)  // strike 1
+        #expect(k.receivedPing(at: t0 + .seconds(15), activeStreams: 1) == .accept)  // strike 2
+        #expect(k.receivedPing(at: t0 + .seconds(16), activeStreams: 1) == .goAway)  // strike 3
+        var idle = KeepaliveEnforcer(minTime: .seconds(5), permitWithoutStream: false)
+        _ = idle.receivedPing(at: t0, activeStreams: 0)
+        _ = idle.receivedPing(at: t0 + .minutes(10), activeStreams: 0)
+        _ = idle.receivedPing(at: t0 + .minutes(20), activeStreams: 0)
+        #expect(idle.receivedPing(at: t0 + .minutes(30), activeStreams: 0) == .goAway)
+    }
+
+    @Test func protocolDetection() {
+        #expect(ProtocolDetector.classify(Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)) == .http2)
+        #expect(ProtocolDetector.classify(Array("PRI * HT".utf8)) == .needMore)
+        #expect(ProtocolDetector.classify(Array("GET /version HTTP/1.1\r\n".utf8)) == .http1)
+        #expect(ProtocolDetector.classify(Array("P".utf8)) == .needMore)
+        #expect(ProtocolDetector.classify([0xFF, 0x00]) == .http1)
+    }
+
+    @Test func routerDistinguishesUnknownServiceAndMethod() {
+        let router = GRPCRouter()
+        router.unary("/pkg.KV/Range") { r, _ in r }
+        guard case .success = router.route("/pkg.KV/Range") else { Issue.record("not found"); return }
+        guard case .failure(let m) = router.route("/pkg.KV/Nope"),
+              case .failure(let s) = router.route("/pkg.Other/Range") else { Issue.record("found"); return }
+        #expect(m == GRPCStatus(.unimplemented, "unknown method Nope for service pkg.KV"))
+        #expect(s == GRPCStatus(.unimplemented, "unknown service pkg.Other"))
+    }
+}

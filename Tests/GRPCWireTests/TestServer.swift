@@ -1,0 +1,101 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+@testable import GRPCWire
+
+struct TestError: Error, CustomStringConvertible {
+    var description: String { "custom failure" }
+}
+
+/// Counts messages a handler managed to send (never-reading client test).
+let floodSent = NIOLockedValueBox<[String: Int]>([:])
+
+func makeTestRouter() -> GRPCRouter {
+    let router = GRPCRouter()
+    router.unary("/test.Echo/Unary") { request, _ in request }
+    router.unary("/test.Echo/Header") { _, context in Array((context.header("Authorization") ?? "-").utf8) }
+    router.unary("/test.Echo/Sleep") { _, _ in
+        try await Task.sleep(for: .seconds(30))
+        return []
+    }
+    router.unary("/test.Echo/Slow") { request, _ in
+        try await Task.sleep(for: .milliseconds(300))
+        return request
+    }
+    router.unary("/test.Echo/Fail") { _, _ in throw GRPCStatus(.notFound, "nope: 100%\nsure") }
+    router.unary("/test.Echo/Custom") { _, _ in throw TestError() }
+    router.serverStreaming("/test.Echo/Stream") { request, _, writer in
+        for i in 0..<Int(request.first ?? 0) { try await writer.send([UInt8(i)]) }
+    }
+    router.serverStreaming("/test.Echo/Flood") { request, _, writer in
+        let key = String(decoding: request, as: UTF8.self)
+        let chunk = [UInt8](repeating: 7, count: 16 * 1024)
+        for _ in 0..<4096 {
+            try await writer.send(chunk)
+            floodSent.withLockedValue { $0[key, default: 0] += 1 }
+        }
+    }
+    router.bidi("/test.Echo/Bidi") { requests, writer, _ in
+        for try await message in requests { try await writer.send(message) }
+    }
+    return router
+}
+
+/// Runs `body` against a fresh server on a free port.
+func withTestServer(_ configure: (inout GRPCServerConfig) -> Void = { _ in },
+                    _ body: (_ port: Int, _ group: any EventLoopGroup, _ server: GRPCServer) async throws -> Void) async throws {
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+    var config = GRPCServerConfig(host: "127.0.0.1", port: 0)
+    configure(&config)
+    var logger = Logger(label: "grpc-wire-test")
+    logger.logLevel = .warning
+    let server = GRPCServer(config: config, router: makeTestRouter(), http1: { method, path, query in
+        switch path {
+        case "/version": HTTP1Response(status: 200, text: "{\"etcdserver\":\"3.5.0\",\"etcdcluster\":\"3.5.0\"}")
+        case "/echo": HTTP1Response(status: 200, contentType: "text/plain", text: "\(method) \(query)")
+        default: .notFound
+        }
+    }, group: group, logger: logger)
+    let port = try await server.start()
+    do {
+        try await body(port, group, server)
+    } catch {
+        try? await server.shutdown()
+        try? await group.shutdownGracefully()
+        throw error
+    }
+    try await server.shutdown()
+    try await group.shutdownGracefully()
+}
+
+/// Sends raw bytes on a plain TCP connection and returns everything read until the peer closes.
+func rawExchange(port: Int, group: any EventLoopGroup, _ bytes: [UInt8]) async throws -> [UInt8] {
+    final class Collector: ChannelInboundHandler, @unchecked Sendable {
+        typealias InboundIn = ByteBuffer
+        var bytes: [UInt8] = []
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            bytes.append(contentsOf: unwrapInboundIn(data).readableBytesView)
+        }
+    }
+    let collector = Collector()
+    let channel = try await ClientBootstrap(group: group)
+        .channelInitializer { ch in ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(collector) } }
+        .connect(host: "127.0.0.1", port: port).get()
+    var buffer = channel.allocator.buffer(capacity: bytes.count)
+    buffer.writeBytes(bytes)
+    try await channel.writeAndFlush(buffer).get()
+    let closed = channel.eventLoop.scheduleTask(in: .seconds(10)) { channel.close(promise: nil) }
+    try await channel.closeFuture.get()
+    closed.cancel()
+    return try await channel.eventLoop.submit { collector.bytes }.get()
+}
+
+/// An HTTP/2 frame header + payload.
+func h2Frame(type: UInt8, flags: UInt8 = 0, stream: UInt32, _ payload: [UInt8] = []) -> [UInt8] {
+    let n = payload.count
+    return [UInt8(n >> 16 & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n & 0xFF), type, flags,
+            UInt8(stream >> 24 & 0x7F), UInt8(stream >> 16 & 0xFF), UInt8(stream >> 8 & 0xFF), UInt8(stream & 0xFF)] + payload
+}
+
+let h2Preface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8) + h2Frame(type: 4, stream: 0)

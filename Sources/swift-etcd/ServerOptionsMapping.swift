@@ -29,6 +29,10 @@ enum ServerOptionsMapping {
         o.maxWALs = Int(config.maxWALs)
         o.maxSnapshots = Int(config.maxSnapshots)
         o.watchProgressNotifyIntervalMs = milliseconds(config.experimentalWatchProgressNotifyInterval)
+        // Lease checkpointing is on by default here; an explicit flag decides.
+        if config.explicitlySet.contains("experimental-enable-lease-checkpoint") {
+            o.leaseCheckpointEnabled = config.experimentalEnableLeaseCheckpoint
+        }
         return o
     }
 

@@ -102,9 +102,25 @@ import Testing
         #expect(gone, "key with an expired lease still there")
     }
 
+    @Test func leasesSurviveRestart() throws {
+        let server = try ServerProcess()
+        defer { server.stop(); server.removeData() }
+        try server.start()
+        let ep = server.endpoint
+        let grant = try etcdctl(ep, ["lease", "grant", "300"])
+        let id = String(grant.stdout.split(separator: " ")[1])
+        _ = try etcdctl(ep, ["put", "rk", "v", "--lease", id])
+        server.stop(signal: SIGKILL)
+        try server.start()
+        let ttl = try etcdctl(ep, ["lease", "timetolive", id, "--keys"])
+        #expect(ttl.stdout.contains("granted with TTL(300s)") && ttl.stdout.contains("attached keys([rk])"), "\(ttl.stdout) \(ttl.stderr)")
+        _ = try etcdctl(ep, ["lease", "revoke", id])
+        #expect(try etcdctl(ep, ["get", "rk"]).stdout == "")
+    }
+
     @Test func goClientV3WatchSessionsMutex() throws {
         let binary = try GoPrograms.binary("watchlease")
-        let server = try ServerProcess()
+        let server = try ServerProcess(extraArgs: ["--experimental-watch-progress-notify-interval", "1s"])
         defer { server.stop(); server.removeData() }
         try server.start()
         let result = try ProcessRunner.run(binary, ["-endpoint", server.endpoint], timeoutSeconds: 90)

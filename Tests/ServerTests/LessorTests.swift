@@ -53,7 +53,7 @@ final class ManualClock: LeaseClock, @unchecked Sendable {
         lessor.applyGrant(StoredLease(id: 3, ttlSeconds: 5))
         clock.advance(4)
         #expect(lessor.timeToLive(3)?.remainingSeconds == 1)
-        #expect(try lessor.renew(3).get() == 5)
+        #expect(try lessor.renew(3).get() == Lessor.Renewal(ttlSeconds: 5, needsCheckpointReset: false))
         clock.advance(4)
         #expect(lessor.expired(limit: 10).isEmpty)
         #expect(lessor.timeToLive(3)?.remainingSeconds == 1)
@@ -75,6 +75,25 @@ final class ManualClock: LeaseClock, @unchecked Sendable {
         lessor.demote()
         clock.advance(1000)
         #expect(lessor.expired(limit: 10).isEmpty)
+    }
+
+    @Test func checkpointsCarryRemainingTTLAcrossPromotion() throws {
+        let clock = ManualClock()
+        let lessor = Lessor(minTTLSeconds: 1, clock: clock)
+        lessor.promote(extendSeconds: 0)
+        lessor.applyGrant(StoredLease(id: 1, ttlSeconds: 600))
+        lessor.applyGrant(StoredLease(id: 2, ttlSeconds: 600))
+        clock.advance(100.5)
+        let cps = lessor.checkpoints(limit: 10)
+        #expect(cps.map(\.remainingTTLSeconds) == [500, 500])
+        for c in cps { lessor.applyCheckpoint(c) }
+        #expect(lessor.checkpoints(limit: 10).isEmpty)  // nothing changed since
+        // A new leader restarts clocks from the checkpointed remaining TTL.
+        lessor.demote()
+        lessor.promote(extendSeconds: 0)
+        #expect(lessor.timeToLive(1)?.remainingSeconds == 500)
+        // A keep-alive asks for the checkpoint to be reset.
+        #expect(try lessor.renew(1).get() == Lessor.Renewal(ttlSeconds: 600, needsCheckpointReset: true))
     }
 
     @Test func attachmentsFollowEvents() {

@@ -1,13 +1,26 @@
 import Foundation
+import MVCC
 import Proto
 
 extension EtcdServer {
-    /// Every half second: follow leadership (promote or demote the lessor)
-    /// and, as leader, propose a revoke for each expired lease.
+    static let leaseTickSeconds = 0.5
+
+    /// Every half second: follow leadership (promote or demote the lessor),
+    /// and as leader propose a revoke for each expired lease and, every
+    /// checkpoint interval, the remaining TTLs.
     func startLeaseTimer() {
         let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "lease-expiry"))
-        timer.schedule(deadline: .now() + 0.5, repeating: 0.5)
-        timer.setEventHandler { [weak self] in self?.leaseTick() }
+        timer.schedule(deadline: .now() + Self.leaseTickSeconds, repeating: Self.leaseTickSeconds)
+        var lastCheckpoint = Date()
+        timer.setEventHandler { [weak self] in
+            guard let self else { return }
+            leaseTick()
+            let interval = Double(options.leaseCheckpointIntervalMs) / 1000
+            if options.leaseCheckpointEnabled && Date().timeIntervalSince(lastCheckpoint) >= interval {
+                lastCheckpoint = Date()
+                proposeCheckpoints(lessor.checkpoints(limit: 1000))
+            }
+        }
         setLeaseTimer(timer)
         timer.resume()
     }
@@ -22,14 +35,33 @@ extension EtcdServer {
             lessor.promote(extendSeconds: Double(options.electionTimeoutMs) / 1000)
         }
         for id in lessor.expired(limit: 500) {
-            Task {
-                var proposal = Swiftetcd.InternalRaftRequest()
-                var revoke = Etcdserverpb.LeaseRevokeRequest()
-                revoke.id = id
-                proposal.leaseRevoke = revoke
-                do { _ = try await propose(proposal) } catch {
-                    logger.warning("failed to revoke expired lease", metadata: ["lease-id": "\(id)", "error": "\(error)"])
-                }
+            var revoke = Etcdserverpb.LeaseRevokeRequest()
+            revoke.id = id
+            var proposal = Swiftetcd.InternalRaftRequest()
+            proposal.leaseRevoke = revoke
+            proposeInBackground(proposal, what: "revoke expired lease \(id)")
+        }
+    }
+
+    /// Proposes remaining TTLs (none: nothing to do).
+    func proposeCheckpoints(_ leases: [StoredLease]) {
+        guard options.leaseCheckpointEnabled, !leases.isEmpty else { return }
+        var request = Etcdserverpb.LeaseCheckpointRequest()
+        request.checkpoints = leases.map {
+            var c = Etcdserverpb.LeaseCheckpoint()
+            c.id = $0.id
+            c.remainingTTL = $0.remainingTTLSeconds
+            return c
+        }
+        var proposal = Swiftetcd.InternalRaftRequest()
+        proposal.leaseCheckpoint = request
+        proposeInBackground(proposal, what: "lease checkpoint")
+    }
+
+    private func proposeInBackground(_ proposal: Swiftetcd.InternalRaftRequest, what: String) {
+        Task {
+            do { _ = try await propose(proposal) } catch {
+                logger.warning("proposal failed", metadata: ["what": "\(what)", "error": "\(error)"])
             }
         }
     }

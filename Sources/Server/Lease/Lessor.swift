@@ -153,14 +153,40 @@ final class Lessor: @unchecked Sendable {
         }
     }
 
+    struct Renewal: Equatable {
+        var ttlSeconds: Int64
+        /// The lease had a checkpointed remaining TTL: the leader should
+        /// checkpoint 0 so a later leader does not reuse the stale value.
+        var needsCheckpointReset: Bool
+    }
+
     /// Keep-alive: restarts the lease's clock; returns its TTL. Fails with
     /// notFound for an unknown or already expired lease (a revoke is coming).
-    func renew(_ id: Int64) -> Result<Int64, KVError> {
+    func renew(_ id: Int64) -> Result<Renewal, KVError> {
         lock.withLock {
             guard let l = leases[id], l.expiry > clock.nowSeconds() else { return .failure(LeaseErrors.notFound) }
             leases[id]!.expiry = primary ? clock.nowSeconds() + Double(l.ttlSeconds) : .infinity
-            leases[id]!.remainingTTLSeconds = 0
-            return .success(l.ttlSeconds)
+            return .success(Renewal(ttlSeconds: l.ttlSeconds, needsCheckpointReset: l.remainingTTLSeconds > 0))
+        }
+    }
+
+    /// Remaining TTLs to checkpoint (leader only): every running lease whose
+    /// remaining time is below its TTL, rounded up to whole seconds, at most
+    /// `limit` (etcd's lease checkpointing, so a new leader does not restart
+    /// long TTLs from the top).
+    func checkpoints(limit: Int) -> [StoredLease] {
+        lock.withLock {
+            guard primary else { return [] }
+            let now = clock.nowSeconds()
+            var out: [StoredLease] = []
+            for l in leases.values.sorted(by: { $0.id < $1.id }) where l.expiry != .infinity && l.expiry > now {
+                let remaining = Int64((l.expiry - now).rounded(.up))
+                if remaining < l.ttlSeconds && remaining != l.remainingTTLSeconds {
+                    out.append(StoredLease(id: l.id, ttlSeconds: l.ttlSeconds, remainingTTLSeconds: remaining))
+                    if out.count >= limit { break }
+                }
+            }
+            return out
         }
     }
 

@@ -63,7 +63,9 @@ struct LeaseService {
                 var out = Etcdserverpb.LeaseKeepAliveResponse()
                 out.id = request.id
                 switch server.lessor.renew(request.id) {
-                case .success(let ttl): out.ttl = ttl
+                case .success(let renewal):
+                    out.ttl = renewal.ttlSeconds
+                    if renewal.needsCheckpointReset { server.proposeCheckpoints([StoredLease(id: request.id, ttlSeconds: renewal.ttlSeconds)]) }
                 case .failure: out.ttl = 0  // unknown or expired: TTL 0, as etcd
                 }
                 out.header = server.header(revision: server.store.currentRevision)

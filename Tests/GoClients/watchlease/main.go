@@ -75,6 +75,15 @@ func watchWithProgress(ctx context.Context, cli *clientv3.Client) {
 	must(err, "delete")
 	resp = <-wch
 	check(len(resp.Events) == 1 && resp.Events[0].Type == clientv3.EventTypeDelete, "delete event: %+v", resp.Events)
+
+	// Idle: periodic progress notifications arrive by themselves (the test
+	// runs the server with a 1 s --experimental-watch-progress-notify-interval).
+	select {
+	case resp = <-wch:
+		check(resp.IsProgressNotify(), "expected a periodic progress notification, got %+v", resp)
+	case <-time.After(10 * time.Second):
+		check(false, "no periodic progress notification")
+	}
 }
 
 func sessionsAndMutex(ctx context.Context, cli *clientv3.Client) {

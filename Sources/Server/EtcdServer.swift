@@ -159,7 +159,10 @@ public final class EtcdServer: @unchecked Sendable {
 
     /// Lease keep-alives and TTL queries are answered by the leader's lessor.
     func requireLeader() throws {
-        if !loop.status.isLeader || !lessor.isPrimary { throw ServerError.noLeader }
+        guard loop.status.isLeader else { throw ServerError.noLeader }
+        // Elected moments ago: start lease clocks now rather than refuse
+        // until the lease timer notices.
+        lessor.promoteIfNeeded(extendSeconds: Double(options.electionTimeoutMs) / 1000)
     }
 
     /// Returns once a linearizable read may be served from the local store.

@@ -1,5 +1,6 @@
 import Foundation
 import MVCC
+import Proto
 import Testing
 @testable import Server
 
@@ -193,5 +194,43 @@ import Testing
         #expect(f.hub.take(s) == [.progress(watchID: 2, revision: 2)])
         f.hub.progressTick(on: s)
         #expect(f.hub.take(s) == [.progress(watchID: 1, revision: 2), .progress(watchID: 2, revision: 2)])
+    }
+}
+
+@Suite struct WatchResponseTests {
+    private func event(_ i: Int, valueBytes: Int) -> Mvccpb.Event {
+        var kv = Mvccpb.KeyValue()
+        kv.key = Array("k\(i)".utf8)
+        kv.value = [UInt8](repeating: 7, count: valueBytes)
+        var e = Mvccpb.Event()
+        e.kv = kv
+        return e
+    }
+
+    @Test func oversizedResponsesAreFragmentedAsEtcdDoes() {
+        var r = Etcdserverpb.WatchResponse()
+        r.watchID = 3
+        r.events = (0..<10).map { event($0, valueBytes: 300) }
+        let parts = WatchFragmenter.split(r, maxBytes: 1000)
+        #expect(parts.count > 1)
+        #expect(parts.dropLast().allSatisfy { $0.fragment })
+        #expect(parts.last?.fragment == false)
+        #expect(parts.flatMap(\.events) == r.events)
+        #expect(parts.allSatisfy { $0.watchID == 3 && ($0.events.count == 1 || $0.serializedBytes().count < 1000) })
+        // Small responses and single events go out whole.
+        #expect(WatchFragmenter.split(r, maxBytes: 1 << 20) == [r])
+        var one = r
+        one.events = [event(0, valueBytes: 5000)]
+        #expect(WatchFragmenter.split(one, maxBytes: 1000) == [one])
+    }
+
+    @Test func createRequestDefaultsAsEtcd() {
+        var c = Etcdserverpb.WatchCreateRequest()
+        c.filters = [.noput]
+        c.rangeEnd = [0]
+        let s = WatchSession.spec(c)
+        #expect(s.key == [0])  // empty key: the smallest key
+        #expect(s.rangeEnd == [0] && s.contains([]) == false && s.contains([0]) && s.contains(Array("zzz".utf8)))
+        #expect(s.noPut && !s.noDelete)
     }
 }

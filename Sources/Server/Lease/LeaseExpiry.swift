@@ -30,10 +30,8 @@ extension EtcdServer {
             if lessor.isPrimary { lessor.demote() }
             return
         }
-        if !lessor.isPrimary {
-            // etcd's Promote: extend by the election timeout on top of each TTL.
-            lessor.promote(extendSeconds: Double(options.electionTimeoutMs) / 1000)
-        }
+        // etcd's Promote: extend by the election timeout on top of each TTL.
+        lessor.promoteIfNeeded(extendSeconds: Double(options.electionTimeoutMs) / 1000)
         for id in lessor.expired(limit: 500) {
             var revoke = Etcdserverpb.LeaseRevokeRequest()
             revoke.id = id

@@ -131,19 +131,26 @@ final class Lessor: @unchecked Sendable {
 
     var isPrimary: Bool { lock.withLock { primary } }
 
+    /// `promote` unless already primary.
+    func promoteIfNeeded(extendSeconds: Double) {
+        lock.withLock { if !primary { promoteLocked(extendSeconds: extendSeconds) } }
+    }
+
     /// Becomes primary: every lease expires at now + (remaining or TTL) + extend.
     func promote(extendSeconds: Double) {
-        lock.withLock {
-            primary = true
-            let now = clock.nowSeconds()
-            for id in leases.keys {
-                let l = leases[id]!
-                let ttl = l.remainingTTLSeconds > 0 ? l.remainingTTLSeconds : l.ttlSeconds
-                leases[id]!.expiry = now + Double(ttl) + extendSeconds
-                leases[id]!.revokeProposedAt = nil
-            }
+        lock.withLock { promoteLocked(extendSeconds: extendSeconds) }
+    }
+
+    private func promoteLocked(extendSeconds: Double) {
+        primary = true
+        let now = clock.nowSeconds()
+        for (id, l) in leases {
+            let ttl = l.remainingTTLSeconds > 0 ? l.remainingTTLSeconds : l.ttlSeconds
+            leases[id]!.expiry = now + Double(ttl) + extendSeconds
+            leases[id]!.revokeProposedAt = nil
         }
     }
+
 
     /// Stops running lease clocks (no longer leader).
     func demote() {

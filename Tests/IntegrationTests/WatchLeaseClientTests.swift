@@ -12,7 +12,7 @@ import Testing
             box.result = try? etcdctlFor(ep, ["watch"] + args, seconds: seconds)
             done.signal()
         }
-        usleep(1_000_000)  // let the watch be created
+        usleep(2_500_000)  // let etcdctl start and create the watch (slow on a loaded machine)
         try during()
         done.wait()
         return box.result?.stdout ?? ""
@@ -24,7 +24,7 @@ import Testing
         try server.start()
         let ep = server.endpoint
 
-        let live = try watch(ep, ["--prefix", "w/"], seconds: 3) {
+        let live = try watch(ep, ["--prefix", "w/"], seconds: 8) {
             _ = try etcdctl(ep, ["put", "w/a", "1"])
             _ = try etcdctl(ep, ["put", "other", "x"])
             _ = try etcdctl(ep, ["put", "w/b", "2"])

@@ -129,6 +129,25 @@ import Testing
     }
 }
 
+/// The same seeded workload (puts, deletes, txns, leases and revokes) on
+/// swift-etcd and a real etcd, watched the same ways on both: the event
+/// streams must be identical.
+@Suite(.serialized) struct WatchDifferentialTests {
+    @Test(arguments: [1, 2])
+    func watchStreamsMatchEtcd(seed: Int) throws {
+        let binary = try GoPrograms.binary("watchdiff")
+        let ours = try ServerProcess()
+        let reference = try ServerProcess(binary: ReferenceEtcd.binary)
+        defer { ours.stop(); ours.removeData(); reference.stop(); reference.removeData() }
+        try ours.start()
+        try reference.start()
+        let result = try ProcessRunner.run(binary, ["-a", ours.endpoint, "-b", reference.endpoint,
+                                                    "-seed", String(seed), "-ops", "300"], timeoutSeconds: 200)
+        #expect(result.exitCode == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("identical"))
+    }
+}
+
 private final class ResultBox: @unchecked Sendable { var result: CommandResult? }
 
 /// etcdctl for a command that does not end by itself (watch): stopped after `seconds`.

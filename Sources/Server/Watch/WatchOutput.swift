@@ -52,7 +52,8 @@ struct WatchSpec: Equatable {
 final class Watcher {
     let id: Int64
     let spec: WatchSpec
-    unowned let stream: WatchStream
+    /// Strong: the cycle with `WatchStream.watchers` is broken by `WatchHub.close`.
+    let stream: WatchStream
     /// Next revision this watcher has not been given.
     var minRevision: Int64
     var isSynced = false

@@ -6,7 +6,7 @@ DEPS_TEST := etcd-server etcd-client nghttp2-client curl golang-go golang-etcd-s
 DATA_DIR ?= default.etcd
 SEEDS ?= 300
 
-.PHONY: all deps deps-test build release run test difftest sim protos bench bench-wire bench-raft bench-wal clean
+.PHONY: all deps deps-test build release run test difftest sim protos bench bench-wire bench-raft bench-wal bench-proto bench-mvcc clean
 
 all: build
 
@@ -47,11 +47,18 @@ sim: deps
 protos:
 	./scripts/gen-protos.sh
 
-bench: deps-test release bench-wire bench-raft bench-wal
+bench: deps-test release bench-wire bench-raft bench-wal bench-proto bench-mvcc
 	./scripts/bench.sh
 
 bench-wire: deps-test release
 	./scripts/bench-wire.sh
+
+bench-proto: deps
+	$(SWIFT) build -c release --product proto-bench
+	./.build/release/proto-bench
+
+bench-mvcc: deps
+	./scripts/bench-mvcc.sh
 
 bench-raft: deps
 	./scripts/bench-raft.sh

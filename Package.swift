@@ -37,6 +37,7 @@ let package = Package(
         // MARK: libraries
         .target(name: "Proto", dependencies: ["CProtobuf"]),
         .executableTarget(name: "proto-bench", dependencies: ["Proto"]),
+        .executableTarget(name: "proto-fuzz", dependencies: ["Proto"]),
         .target(
             name: "GRPCWire",
             dependencies: [
@@ -57,6 +58,7 @@ let package = Package(
         .target(name: "Raft"),
         .target(name: "WAL", dependencies: ["Raft", .product(name: "Logging", package: "swift-log")]),
         .target(name: "MVCC", dependencies: ["CLMDB"]),
+        .executableTarget(name: "mvcc-bench", dependencies: ["MVCC"]),
         .target(name: "Config", dependencies: [.product(name: "Yams", package: "Yams")], exclude: ["README.md"]),
         .target(
             name: "Server",

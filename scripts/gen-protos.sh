@@ -44,4 +44,4 @@ module CProtobuf {
 MAP
 
 rm -rf Sources/Proto/Generated
-python3 scripts/gen-swift.py "$protos" "$cdir/include" Sources/Proto/Generated
+python3 -B scripts/gen-swift.py "$protos" "$cdir/include" Sources/Proto/Generated

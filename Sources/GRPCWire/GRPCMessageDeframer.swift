@@ -32,14 +32,37 @@ struct GRPCMessageDeframer {
         bytes.withUnsafeBytes { append($0) }
     }
 
-    /// The next complete message, nil if more bytes are needed; throws the
-    /// status that must end the call (compressed message, message too large).
-    mutating func next() throws(GRPCStatus) -> [UInt8]? {
-        let available = buffer.count - readIndex
-        guard available >= 5 else { return nil }
-        let flag = buffer[readIndex]
-        let length = Int(buffer[readIndex + 1]) << 24 | Int(buffer[readIndex + 2]) << 16
-            | Int(buffer[readIndex + 3]) << 8 | Int(buffer[readIndex + 4])
+    /// Feeds a chunk and hands every completed message to `deliver`; returns
+    /// whether any was delivered. When nothing is buffered (the usual case:
+    /// a whole small message per DATA frame) messages are cut straight from
+    /// the chunk without an intermediate copy.
+    mutating func feed(_ bytes: UnsafeRawBufferPointer, _ deliver: ([UInt8]) -> Void) throws(GRPCStatus) -> Bool {
+        var any = false
+        var offset = 0
+        if bufferedBytes == 0 {
+            while bytes.count - offset >= 5 {
+                let length = try Self.checkedLength(bytes, at: offset, max: maxMessageBytes)
+                guard bytes.count - offset - 5 >= length else { break }
+                deliver(Array(UnsafeRawBufferPointer(rebasing: bytes[(offset + 5)..<(offset + 5 + length)])))
+                offset += 5 + length
+                any = true
+            }
+        }
+        if offset < bytes.count {
+            append(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+            while let message = try next() {
+                deliver(message)
+                any = true
+            }
+        }
+        return any
+    }
+
+    /// Validates the 5-byte prefix at `offset` and returns the message length.
+    private static func checkedLength(_ bytes: UnsafeRawBufferPointer, at offset: Int, max: Int) throws(GRPCStatus) -> Int {
+        let flag = bytes[offset]
+        let length = Int(bytes[offset + 1]) << 24 | Int(bytes[offset + 2]) << 16
+            | Int(bytes[offset + 3]) << 8 | Int(bytes[offset + 4])
         if flag & 1 == 1 {
             // We never advertise grpc-accept-encoding, so a compressed message is a client error.
             throw GRPCStatus(.unimplemented, "grpc: Decompressor is not installed for grpc-encoding \"identity\"")
@@ -47,10 +70,21 @@ struct GRPCMessageDeframer {
         if flag != 0 {
             throw GRPCStatus(.internal, "grpc: received unexpected payload format \(flag)")
         }
-        if length > maxMessageBytes {
-            throw GRPCStatus(.resourceExhausted,
-                             "grpc: received message larger than max (\(length) vs. \(maxMessageBytes))")
+        if length > max {
+            throw GRPCStatus(.resourceExhausted, "grpc: received message larger than max (\(length) vs. \(max))")
         }
+        return length
+    }
+
+    /// The next complete message, nil if more bytes are needed; throws the
+    /// status that must end the call (compressed message, message too large).
+    mutating func next() throws(GRPCStatus) -> [UInt8]? {
+        let available = buffer.count - readIndex
+        guard available >= 5 else { return nil }
+        let checked = buffer.withUnsafeBytes { raw in
+            Result { () throws(GRPCStatus) in try Self.checkedLength(raw, at: readIndex, max: maxMessageBytes) }
+        }
+        let length = try checked.get()
         guard available - 5 >= length else { return nil }
         let start = readIndex + 5
         let message = Array(buffer[start..<start + length])

@@ -11,6 +11,9 @@ public struct GRPCServerConfig: Sendable {
     /// Largest request message accepted (etcd: maxRequestBytes + 512 KiB);
     /// larger ones end the call with RESOURCE_EXHAUSTED.
     public var maxReceiveBytes: Int = 1536 * 1024 + 512 * 1024
+    /// Open calls one connection may hold whatever SETTINGS says (a memory bound
+    /// while `maxConcurrentStreams` is etcd's unbounded default); more are reset.
+    public var maxStreamsPerConnection: Int = 65536
     /// Largest response message sent; larger ones end the call with RESOURCE_EXHAUSTED.
     public var maxSendBytes: Int = Int(Int32.max)
     /// SETTINGS_MAX_CONCURRENT_STREAMS (etcd `--max-concurrent-streams`, default unbounded).

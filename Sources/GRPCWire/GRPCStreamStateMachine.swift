@@ -101,26 +101,19 @@ struct GRPCStreamStateMachine {
 
     mutating func receiveData(_ bytes: UnsafeRawBufferPointer) -> DataAction {
         guard requestState == .open else { return .none }  // after END_STREAM / failure: drop
-        deframer.append(bytes)
-        return checkDeframer()
-    }
-
-    private var readyMessages: [[UInt8]] = []
-    private var readyHead = 0
-
-    private mutating func checkDeframer() -> DataAction {
-        var any = false
         do {
-            while let message = try deframer.next() {
-                readyMessages.append(message)
-                any = true
-            }
+            var ready = readyMessages
+            readyMessages = []
+            defer { readyMessages = ready }
+            return try deframer.feed(bytes) { ready.append($0) } ? .messagesReady : .none
         } catch {
             requestState = .closed
             return .fail(error)
         }
-        return any ? .messagesReady : .none
     }
+
+    private var readyMessages: [[UInt8]] = []
+    private var readyHead = 0
 
     /// Takes the oldest complete request message.
     mutating func nextMessage() -> [UInt8]? {

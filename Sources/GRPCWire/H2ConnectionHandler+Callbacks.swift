@@ -36,8 +36,8 @@ private func onBeginHeaders(_ session: OpaquePointer?, _ frame: UnsafePointer<ng
                             _ userData: UnsafeMutableRawPointer?) -> Int32 {
     guard let frame, frame.pointee.hd.type == frameHeaders,
           frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST else { return 0 }
-    H2Callbacks.connection(userData).openStream(frame.pointee.hd.stream_id)
-    return 0
+    let accepted = H2Callbacks.connection(userData).openStream(frame.pointee.hd.stream_id)
+    return accepted ? 0 : NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue
 }
 
 private func onHeader(_ session: OpaquePointer?, _ frame: UnsafePointer<nghttp2_frame>?,

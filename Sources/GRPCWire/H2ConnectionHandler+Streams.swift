@@ -14,9 +14,12 @@ extension H2ConnectionHandler {
 
     // MARK: request side (called from nghttp2 callbacks)
 
-    func openStream(_ id: Int32) {
+    /// False refuses the stream (too many open on this connection).
+    func openStream(_ id: Int32) -> Bool {
+        guard streams.count < config.maxStreamsPerConnection else { return false }
         streams[id] = ServerStream(id: id, machine: GRPCStreamStateMachine(
             maxReceiveBytes: config.maxReceiveBytes, maxHeaderListBytes: Int(config.maxHeaderListBytes)))
+        return true
     }
 
     /// False resets the stream (header list too large).
@@ -144,35 +147,35 @@ extension H2ConnectionHandler {
         switch handler {
         case .unary(let call):
             guard let request = takeSingleRequest(stream) else { return }
-            stream.task = spawn { [self] in
-                do {
-                    let response = try await call(request, context)
-                    onLoop { self.completeUnary(stream, response) }
-                } catch {
-                    onLoop { self.finish(stream, .from(error)) }
-                }
-            }
+            run(stream) { try await call(request, context) }
         case .serverStreaming(let call):
             guard let request = takeSingleRequest(stream) else { return }
             let writer = GRPCResponseWriter(connection: self, stream: stream)
-            stream.task = spawn { [self] in
-                do {
-                    try await call(request, context, writer)
-                    onLoop { self.finish(stream, .ok) }
-                } catch {
-                    onLoop { self.finish(stream, .from(error)) }
-                }
+            run(stream) {
+                try await call(request, context, writer)
+                return nil
             }
         case .bidi(let call):
             let writer = GRPCResponseWriter(connection: self, stream: stream)
             let requests = GRPCRequestStream(connection: self, stream: stream)
-            stream.task = spawn { [self] in
-                do {
-                    try await call(requests, writer, context)
-                    onLoop { self.finish(stream, .ok) }
-                } catch {
-                    onLoop { self.finish(stream, .from(error)) }
+            run(stream) {
+                try await call(requests, writer, context)
+                return nil
+            }
+        }
+    }
+
+    /// Runs a handler in its task; a returned message is a unary response,
+    /// nil means the handler streamed its own. Either way the call ends on the loop.
+    private func run(_ stream: ServerStream, _ body: @escaping @Sendable () async throws -> [UInt8]?) {
+        stream.task = spawn { [self] in
+            do {
+                let response = try await body()
+                onLoop {
+                    if let response { self.completeUnary(stream, response) } else { self.finish(stream, .ok) }
                 }
+            } catch {
+                onLoop { self.finish(stream, .from(error)) }
             }
         }
     }

@@ -187,6 +187,12 @@ final class H2ConnectionHandler: ChannelDuplexHandler {
 
     func flushOutput() {
         guard let session, let context, context.channel.isActive else { return }
+        guard context.channel.isWritable else {
+            // Backed up: nghttp2 keeps its frames (bounded: we stop reading too,
+            // and its ACK queue is capped) until channelWritabilityChanged.
+            if closeAfterFlush { context.close(promise: nil) }
+            return
+        }
         var buffer: ByteBuffer?
         var wrote = false
         while true {

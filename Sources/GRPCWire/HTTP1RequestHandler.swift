@@ -27,6 +27,11 @@ final class HTTP1RequestHandler: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
+    /// Parser errors (already answered 400 by NIO's error handler) and I/O errors end the connection.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
     private func respond(context: ChannelHandlerContext, head: HTTPRequestHead) {
         let uri = head.uri
         let path: String, query: String

@@ -2,6 +2,9 @@
 //   grpc-wire-bench [port]   serves /bench.Echo/Unary (echo), /bench.Echo/Stream
 //   (server-streaming: N = first byte of the request, echoes N times), /bench.Echo/Bidi,
 //   and GET /version on HTTP/1.1.
+#if canImport(Glibc)
+import Glibc
+#endif
 import GRPCWire
 import Logging
 import NIOCore
@@ -29,4 +32,5 @@ let server = GRPCServer(config: config, router: router, http1: { _, path, _ in
 }, group: group, logger: logger)
 let bound = try await server.start()
 print("listening on \(bound)")
+fflush(stdout)
 while true { try await Task.sleep(for: .seconds(3600)) }

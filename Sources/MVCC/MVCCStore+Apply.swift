@@ -25,7 +25,13 @@ extension MVCCStore {
         let rc = mdb_txn_begin(env, nil, 0, &txnPtr)
         if rc != 0 { return failAll(batch.count, KVError.storage("txn_begin", rc)) }
         let txn = txnPtr!
-        var w = KVWriter(txn: txn, dbs: dbs, revision: start.revision)
+        var w: KVWriter
+        do {
+            w = try KVWriter(txn: txn, dbs: dbs, revision: start.revision)
+        } catch {
+            mdb_txn_abort(txn)
+            return failAll(batch.count, error as! KVError)
+        }
         var compactRev = start.compactRevision
         var lastIndex = start.consistentIndex
         var scheduled: [Int64] = []
@@ -45,8 +51,8 @@ extension MVCCStore {
                                             leaseExists: leaseExists)
                     w.endRequest()
                     results.append(.success(resp))
-                } catch let e as KVError where e.code != .internal {
-                    w.abandonRequest()
+                } catch let e as KVError where e.code != .internal && w.changes == 0 {
+                    // Checks precede writes, so a failed request changed nothing.
                     results.append(.failure(e))
                 }
             }
@@ -94,16 +100,19 @@ extension MVCCStore {
             // ops rolls back only this request.
             var child: OpaquePointer?
             try LMDB.check(mdb_txn_begin(env, w.txn, 0, &child), "txn_begin(nested)")
-            var cw = KVWriter(txn: child!, dbs: dbs, revision: w.beginRev)
+            let cw: KVWriter, resp: TxnResponse
             do {
-                let resp = try cw.applyTxn(t, compactRev: compactRev, leaseExists: leaseExists)
-                try LMDB.check(mdb_txn_commit(child), "txn_commit(nested)")
-                w.adopt(cw)
-                return .txn(resp)
+                var writer = try KVWriter(txn: child!, dbs: dbs, revision: w.beginRev)
+                resp = try writer.applyTxn(t, compactRev: compactRev, leaseExists: leaseExists)
+                cw = writer
             } catch {
                 mdb_txn_abort(child)
                 throw error
             }
+            // A failed commit frees the child txn too; the error aborts the batch.
+            try LMDB.check(mdb_txn_commit(child), "txn_commit(nested)")
+            w.adopt(cw)
+            return .txn(resp)
         case .compact(let c):
             if c.revision <= compactRev { throw KVError.compacted }
             if c.revision > w.beginRev { throw KVError.futureRevision }

@@ -210,7 +210,7 @@ public final class MVCCStore: @unchecked Sendable {
         precondition(t.isReadOnly, "readOnlyTxn with writes")
         return try withReadTxn { rd in
             let (cur, compact) = try revisions(rd)
-            var w = KVWriter(txn: rd.txn, dbs: dbs, revision: cur)
+            var w = try KVWriter(txn: rd.txn, dbs: dbs, revision: cur, readOnly: true)
             return try w.applyTxn(t, compactRev: compact, leaseExists: { _ in false })
         }
     }

@@ -38,6 +38,13 @@ public final class MemoryStorage: RaftStorage {
 
     public func snapshot() throws -> Snapshot { currentSnapshot }
 
+    /// Step 1 of handling a Ready: snapshot, then entries, then hard state.
+    public func persist(_ rd: Ready) throws {
+        if let snap = rd.snapshot { try applySnapshot(snap) }
+        try append(rd.entries)
+        if let hs = rd.hardState { setHardState(hs) }
+    }
+
     /// Appends entries, truncating any existing suffix they conflict with.
     /// Entries already compacted away are ignored.
     public func append(_ entries: [Entry]) throws {

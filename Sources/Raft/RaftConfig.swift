@@ -21,6 +21,9 @@ public struct RaftConfig: Sendable {
     /// Run a pre-election (thesis 9.6) so a partitioned node does not disrupt
     /// the cluster with higher terms when it comes back.
     public var preVote: Bool
+    /// Serve ReadIndex from the leader's lease (CheckQuorum) without a
+    /// heartbeat round: faster, but relies on bounded clock drift. Off by default.
+    public var readOnlyLeaseBased: Bool
     /// The last applied index when restarting (entries up to it are not returned again).
     public var applied: UInt64
     /// Seed of this node's private PRNG (randomized election timeouts).
@@ -37,6 +40,7 @@ public struct RaftConfig: Sendable {
         maxUncommittedEntriesSizeBytes: Int = 0,
         checkQuorum: Bool = true,
         preVote: Bool = true,
+        readOnlyLeaseBased: Bool = false,
         applied: UInt64 = 0,
         randomSeed: UInt64 = 0,
         testingFaults: RaftTestingFaults = RaftTestingFaults()
@@ -49,6 +53,7 @@ public struct RaftConfig: Sendable {
         self.maxUncommittedEntriesSizeBytes = maxUncommittedEntriesSizeBytes
         self.checkQuorum = checkQuorum
         self.preVote = preVote
+        self.readOnlyLeaseBased = readOnlyLeaseBased
         self.applied = applied
         self.randomSeed = randomSeed
         self.testingFaults = testingFaults
@@ -59,6 +64,9 @@ public struct RaftConfig: Sendable {
         guard heartbeatTicks > 0 else { throw RaftError.invalidConfig("heartbeatTicks must be > 0") }
         guard electionTicks > heartbeatTicks else {
             throw RaftError.invalidConfig("electionTicks must be > heartbeatTicks")
+        }
+        guard !readOnlyLeaseBased || checkQuorum else {
+            throw RaftError.invalidConfig("readOnlyLeaseBased needs checkQuorum")
         }
         guard maxInflightMsgs > 0 else { throw RaftError.invalidConfig("maxInflightMsgs must be > 0") }
     }

@@ -1,5 +1,6 @@
 /// Linearizable reads (ReadIndex, thesis 6.4): the leader records its commit
-/// index, confirms it is still leader with a heartbeat round, then answers.
+/// index, confirms it is still leader with a heartbeat round (or, opt-in,
+/// trusts its CheckQuorum lease, thesis 6.4.1), then answers.
 /// A leader that has not committed an entry of its own term does not know the
 /// latest commit index, so it holds reads until it has.
 extension RaftCore {
@@ -16,6 +17,12 @@ extension RaftCore {
             if pendingReadIndexMessages.count < RaftCore.maxPendingReadIndexMessages {
                 pendingReadIndexMessages.append(m)
             }
+            return
+        }
+        if readOnlyLeaseBased {
+            // CheckQuorum keeps us leader only while a quorum answers within an
+            // election timeout, and followers ignore rivals meanwhile.
+            answerRead(m, index: log.committed)
             return
         }
         readOnly.add(index: log.committed, request: m, selfID: id)

@@ -86,18 +86,15 @@ extension RaftCore {
             var f = m
             f.to = lead
             send(f)
-        case .app:
+        case .app, .heartbeat, .snap:
+            // Only the leader of our term sends these.
             electionElapsedTicks = 0
             lead = m.from
-            handleAppendEntries(m)
-        case .heartbeat:
-            electionElapsedTicks = 0
-            lead = m.from
-            handleHeartbeat(m)
-        case .snap:
-            electionElapsedTicks = 0
-            lead = m.from
-            handleSnapshot(m)
+            switch m.type {
+            case .app: handleAppendEntries(m)
+            case .heartbeat: handleHeartbeat(m)
+            default: handleSnapshot(m)
+            }
         case .transferLeader:
             guard lead != 0 else { return }
             var f = m
@@ -123,15 +120,10 @@ extension RaftCore {
         switch m.type {
         case .prop:
             throw RaftError.proposalDropped
-        case .app:
+        case .app, .heartbeat, .snap:
+            // A leader of our term exists: we lost this election.
             becomeFollower(term: m.term, lead: m.from)
-            handleAppendEntries(m)
-        case .heartbeat:
-            becomeFollower(term: m.term, lead: m.from)
-            handleHeartbeat(m)
-        case .snap:
-            becomeFollower(term: m.term, lead: m.from)
-            handleSnapshot(m)
+            try stepFollower(m)
         case myResponse:
             switch poll(m.from, m.type, granted: !m.reject) {
             case .won:
@@ -209,7 +201,9 @@ extension RaftCore {
             }
         }
         guard appendEntries(ents) else { throw RaftError.proposalDropped }
-        broadcastAppend()
+        // Appends go out when the application next collects a Ready, so a
+        // burst of proposals shares messages instead of one message each.
+        needsBroadcast = true
     }
 
     private func handleTransferLeader(_ m: Message, _ pr: Progress) {

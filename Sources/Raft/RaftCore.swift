@@ -23,11 +23,14 @@ final class RaftCore {
     var pendingReadIndexMessages: [Message] = []
     var readStates: [ReadState] = []
     var msgs: [Message] = []
+    /// Proposals were appended since the last broadcast (see `flushBroadcast`).
+    var needsBroadcast = false
 
     let maxMsgSizeBytes: Int
     let maxUncommittedSizeBytes: Int
     let checkQuorum: Bool
     let preVote: Bool
+    let readOnlyLeaseBased: Bool
     let heartbeatTimeoutTicks: Int
     let electionTimeoutTicks: Int
     /// In [electionTimeoutTicks, 2*electionTimeoutTicks), redrawn on every reset.
@@ -54,6 +57,7 @@ final class RaftCore {
         maxUncommittedSizeBytes = c.maxUncommittedEntriesSizeBytes
         checkQuorum = c.checkQuorum
         preVote = c.preVote
+        readOnlyLeaseBased = c.readOnlyLeaseBased
         heartbeatTimeoutTicks = c.heartbeatTicks
         electionTimeoutTicks = c.electionTicks
         rng = SplitMix64(seed: c.randomSeed ^ (c.id &* 0x9E37_79B9_7F4A_7C15))
@@ -150,6 +154,13 @@ final class RaftCore {
         uncommittedSizeBytes = 0
         readOnly.reset()
         pendingReadIndexMessages.removeAll()
+    }
+
+    /// Sends the appends that proposals deferred; called before a Ready is built.
+    func flushBroadcast() {
+        guard needsBroadcast else { return }
+        needsBroadcast = false
+        if role == .leader { broadcastAppend() }
     }
 
     // MARK: ticks

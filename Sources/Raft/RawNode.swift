@@ -92,6 +92,7 @@ public struct RawNode {
 
     public func hasReady() -> Bool {
         let r = raft
+        r.flushBroadcast()
         if r.softState != prevSoftState { return true }
         let hs = r.hardState
         if !hs.isEmpty && hs != prevHardState { return true }
@@ -103,6 +104,7 @@ public struct RawNode {
     /// Messages and read states are handed out exactly once.
     public mutating func ready() -> Ready {
         let r = raft
+        r.flushBroadcast()
         var rd = Ready(entries: r.log.unstable.entries, snapshot: r.log.unstable.snapshot,
                        committedEntries: r.log.nextEntries(), messages: r.msgs, readStates: r.readStates)
         let ss = r.softState

@@ -19,6 +19,7 @@ struct SafetyChecker {
     private var maxTermAtCommit: [UInt64: UInt64] = [:]
     private var leaderOfTerm: [UInt64: UInt64] = [:]
     private var readLowerBound: [[UInt8]: UInt64] = [:]
+    private(set) var answeredReads: Set<[UInt8]> = []
     private var maxTermSeen: UInt64 = 0
     private var recordedCommit: [UInt64: UInt64] = [:]
 
@@ -97,6 +98,7 @@ struct SafetyChecker {
         guard let lb = readLowerBound[rs.context] else {
             throw SimFailure(message: "read: n\(node) got a ReadState for an unknown request")
         }
+        answeredReads.insert(rs.context)
         guard rs.index >= lb else {
             throw SimFailure(message: "read safety: n\(node) ReadIndex answered \(rs.index) but \(lb) was committed before the read started")
         }

@@ -25,7 +25,8 @@ extension Simulator {
 
     /// The application side of one Ready: persist, send, apply, advance.
     func processReady(_ sn: SimNode) throws {
-        guard sn.node!.hasReady() else { return }
+        // (A node may have been stopped while this round was under way.)
+        guard sn.isUp, sn.node!.hasReady() else { return }
         let rd = sn.node!.ready()
         // 1. Persist.
         if let snap = rd.snapshot {
@@ -56,7 +57,18 @@ extension Simulator {
                 let cc = try ConfChange(decoding: e.data)
                 sn.confState = sn.node!.applyConfChange(cc)
                 log("n\(sn.id) applies conf change \(cc.type) n\(cc.nodeID) -> voters \(sn.confState.voters) learners \(sn.confState.learners)")
-                if cc.type == .removeNode && cc.nodeID == sn.id { stopAfter = true }
+                if cc.type == .removeNode {
+                    // As etcd's peers refuse a removed member, which then shuts
+                    // down: otherwise it would campaign forever, never hearing
+                    // of its removal (thesis 4.2.3).
+                    if cc.nodeID == sn.id {
+                        stopAfter = true
+                    } else if let gone = nodes[cc.nodeID], !gone.removed {
+                        gone.removed = true
+                        gone.node = nil
+                        log("n\(gone.id) removed from the cluster: stopped")
+                    }
+                }
             }
             sn.stateHash = SimNode.mix(sn.stateHash, e)
             sn.appliedIndex = e.index
@@ -72,10 +84,19 @@ extension Simulator {
             if ss.role == .leader {
                 try checker.checkNewLeader(sn)
                 count("leaderElected")
+                if inFaultPhase && rng.chance(fleetingLeaderRate) { fleetingLeader = sn.id }
             }
         }
         // 4. Acknowledge.
         sn.node!.advance(rd)
+        if fleetingLeader == sn.id {
+            // A leader that writes one entry only locally and is cut off at
+            // once: the raw material of the paper's Figure 8.
+            fleetingLeader = nil
+            try? sn.node!.propose(Array("fleeting".utf8))
+            isolate(sn.id)
+            count("fleetingLeader")
+        }
         if stopAfter {
             sn.removed = true
             sn.node = nil
@@ -101,16 +122,19 @@ extension Simulator {
 
     var markerData: [UInt8] { Array("marker".utf8) }
 
-    /// Faults stop: heal the network, restart every member, then a leader
-    /// must be elected and a fresh proposal applied by every member within
-    /// `livenessTicks`.
+    /// Faults stop: heal the network, restart every member, then within
+    /// `livenessTicks` a leader must be elected, a fresh proposal applied by
+    /// every member, and then a ReadIndex on a follower answered.
     func calm() throws {
+        inFaultPhase = false
         net.heal()
         net.dropRate = 0
         net.dupRate = 0
         log("calm: faults stop")
         for sn in nodes.values.sorted(by: { $0.id < $1.id }) where !sn.isUp && !sn.removed { try start(sn) }
         var proposedAtTick = -1_000
+        var livenessRead: [UInt8]?
+        var readAtTick = 0
         for tick in 0..<cfg.livenessTicks {
             for _ in 0..<cfg.microstepsPerTick {
                 try deliverDue()
@@ -122,9 +146,21 @@ extension Simulator {
             let cs = l.node!.status().confState
             let members = cs.voters + cs.learners
             if let mi = markerIndex, members.allSatisfy({ nodes[$0]?.node != nil && nodes[$0]!.appliedIndex >= mi }) {
-                try checker.checkLogMatching(upNodes)
-                log("liveness ok after \(tick) ticks")
-                return
+                if let ctx = livenessRead, checker.answeredReads.contains(ctx) {
+                    try checker.checkLogMatching(upNodes)
+                    log("liveness ok after \(tick) ticks")
+                    return
+                }
+                if livenessRead == nil || tick - readAtTick >= 30 {
+                    let reader = nodes[members.first { $0 != l.id } ?? l.id]!
+                    let ctx = Array("liveness-read-\(tick)".utf8)
+                    checker.readStarted(ctx, commitLowerBound: upNodes.map { $0.node!.status().commit }.max() ?? 0)
+                    reader.node!.readIndex(context: ctx)
+                    livenessRead = ctx
+                    readAtTick = tick
+                    log("liveness read at n\(reader.id)")
+                }
+                continue
             }
             if tick - proposedAtTick >= 50 {
                 proposedAtTick = tick

@@ -31,6 +31,10 @@ public final class Simulator {
     /// crash / restart / leader isolation / heal rates.
     var proposalRate = 0.6
     var violence = 1.0
+    /// Chance that a newly elected leader appends one entry and is isolated at once.
+    var fleetingLeaderRate = 0.0
+    var fleetingLeader: UInt64?
+    var inFaultPhase = true
 
     public init(seed: UInt64, config: SimConfig) {
         self.seed = seed
@@ -66,6 +70,7 @@ public final class Simulator {
     private func setUp() throws {
         proposalRate = [0.05, 0.2, 0.6][rng.below(3)]
         violence = [1.0, 2.0, 4.0][rng.below(3)]
+        fleetingLeaderRate = [0.0, 0.3, 0.6][rng.below(3)]
         checkQuorum = rng.chance(0.8)
         preVote = rng.chance(0.8)
         maxSizePerMsg = [0, 64, 512, 4096, Int.max][rng.below(5)]
@@ -73,7 +78,7 @@ public final class Simulator {
         net.dropRate = [0.0, 0.01, 0.05, 0.15][rng.below(4)]
         net.dupRate = [0.0, 0.02, 0.1][rng.below(3)]
         net.maxDelayMicrosteps = rng.inRange(1...(3 * cfg.microstepsPerTick))
-        log("config nodes=\(cfg.initialNodes) proposalRate=\(proposalRate) violence=\(violence) checkQuorum=\(checkQuorum) preVote=\(preVote) maxSizePerMsg=\(maxSizePerMsg) maxInflight=\(maxInflight) drop=\(net.dropRate) dup=\(net.dupRate) delay=\(net.maxDelayMicrosteps)")
+        log("config nodes=\(cfg.initialNodes) proposalRate=\(proposalRate) violence=\(violence) fleeting=\(fleetingLeaderRate) checkQuorum=\(checkQuorum) preVote=\(preVote) maxSizePerMsg=\(maxSizePerMsg) maxInflight=\(maxInflight) drop=\(net.dropRate) dup=\(net.dupRate) delay=\(net.maxDelayMicrosteps)")
         let ids = (1...UInt64(cfg.initialNodes)).map { $0 }
         nextNodeID = UInt64(cfg.initialNodes) + 1
         for id in ids {
@@ -230,7 +235,7 @@ public final class Simulator {
         log("snapshot+compact n\(sn.id) at \(snap.metadata.index), log from \(newFirst)")
     }
 
-    private func isolate(_ id: UInt64) {
+    func isolate(_ id: UInt64) {
         for other in nodes.keys where other != id {
             net.blocked.insert(.init(from: id, to: other))
             net.blocked.insert(.init(from: other, to: id))

@@ -46,7 +46,7 @@ for seed in list {
     if let f = out.failure {
         failed += 1
         print("FAIL seed=\(seed): \(f)")
-        print("  replay: \(SimRunner.replayCommand(seed))")
+        print("  replay: \(SimRunner.replayCommand(seed))\(plant.isEmpty ? "" : " PLANT=\(plant)")")
     } else if single != nil {
         print("seed=\(seed) ok: \(out.committedEntries) entries committed, \(out.stats.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")
     }

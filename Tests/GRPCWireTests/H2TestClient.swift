@@ -57,6 +57,7 @@ final class H2TestClient: ChannelInboundHandler, @unchecked Sendable {
     var streams: [Int32: PendingStream] = [:]
     var goAwayErrorCode: UInt32?
     var goAwayDebug = ""
+    var pingAcks = 0
     let closedPromise: EventLoopPromise<Void>
     var readBytes = 0
 
@@ -68,8 +69,12 @@ final class H2TestClient: ChannelInboundHandler, @unchecked Sendable {
                         autoRead: Bool = true) async throws -> H2TestClient {
         let loop = group.next()
         let client = H2TestClient(loop: loop)
-        let channel = try await ClientBootstrap(group: loop)
-            .channelOption(.autoRead, value: autoRead)
+        var bootstrap = ClientBootstrap(group: loop).channelOption(.autoRead, value: autoRead)
+        if !autoRead {
+            // A fixed small receive buffer (no autotuning) for a client that is not going to read.
+            bootstrap = bootstrap.channelOption(.socketOption(.so_rcvbuf), value: 64 * 1024)
+        }
+        let channel = try await bootstrap
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(client) }
             }
@@ -243,8 +248,12 @@ nonisolated(unsafe) private let clientCallbacks: OpaquePointer = {
         return 0
     }
     nghttp2_session_callbacks_set_on_frame_recv_callback(cbs) { _, frame, ud in
-        guard let frame, frame.pointee.hd.type == UInt8(NGHTTP2_GOAWAY.rawValue) else { return 0 }
+        guard let frame else { return 0 }
         let c = client(ud)
+        if frame.pointee.hd.type == UInt8(NGHTTP2_PING.rawValue), frame.pointee.hd.flags & UInt8(NGHTTP2_FLAG_ACK.rawValue) != 0 {
+            c.pingAcks += 1
+        }
+        guard frame.pointee.hd.type == UInt8(NGHTTP2_GOAWAY.rawValue) else { return 0 }
         c.goAwayErrorCode = frame.pointee.goaway.error_code
         if let d = frame.pointee.goaway.opaque_data {
             c.goAwayDebug = String(decoding: UnsafeBufferPointer(start: d, count: frame.pointee.goaway.opaque_data_len), as: UTF8.self)

@@ -4,7 +4,7 @@ import Testing
 @testable import GRPCWire
 
 /// gRPC over real sockets with an in-process nghttp2 client.
-@Suite(.serialized) struct ServerTests {
+@Suite(.serialized, .timeLimit(.minutes(2))) struct ServerTests {
     @Test func unaryEchoAndMetadata() async throws {
         try await withTestServer { port, group, _ in
             let client = try await H2TestClient.connect(port: port, group: group)
@@ -127,14 +127,14 @@ import Testing
         try await withTestServer { port, group, _ in
             let reply = try await rawExchange(port: port, group: group,
                                               Array("GET /version HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8))
-            let text = String(decoding: reply, as: UTF8.self)
+            let text = String(decoding: reply.bytes, as: UTF8.self)
             #expect(text.hasPrefix("HTTP/1.1 200 OK"))
             #expect(text.hasSuffix("{\"etcdserver\":\"3.5.0\",\"etcdcluster\":\"3.5.0\"}"))
             let q = String(decoding: try await rawExchange(port: port, group: group,
-                Array("GET /echo?a=1 HTTP/1.0\r\n\r\n".utf8)), as: UTF8.self)
+                Array("GET /echo?a=1 HTTP/1.0\r\n\r\n".utf8)).bytes, as: UTF8.self)
             #expect(q.hasSuffix("GET a=1"))
             let missing = String(decoding: try await rawExchange(port: port, group: group,
-                Array("GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8)), as: UTF8.self)
+                Array("GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8)).bytes, as: UTF8.self)
             #expect(missing.hasPrefix("HTTP/1.1 404"))
         }
     }
@@ -142,8 +142,9 @@ import Testing
     @Test func gracefulShutdownFinishesInFlightCalls() async throws {
         try await withTestServer { port, group, server in
             let client = try await H2TestClient.connect(port: port, group: group)
-            let inFlight = client.start("/test.Echo/Slow", body: framed([[7]]))
-            try await Task.sleep(for: .milliseconds(50))  // let the call reach the handler
+            let before = gateStarted.withLockedValue { $0 }
+            let inFlight = client.start("/test.Echo/Gate", body: framed([[7]]))
+            while gateStarted.withLockedValue({ $0 }) == before { try await Task.sleep(for: .milliseconds(5)) }
             try await server.shutdown()
             let r = try await inFlight.get()
             #expect(r.grpcStatus == 0)

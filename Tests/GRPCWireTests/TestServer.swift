@@ -11,6 +11,9 @@ struct TestError: Error, CustomStringConvertible {
 /// Counts messages a handler managed to send (never-reading client test).
 let floodSent = NIOLockedValueBox<[String: Int]>([:])
 
+/// Calls of /test.Echo/Gate that have reached their handler.
+let gateStarted = NIOLockedValueBox(0)
+
 func makeTestRouter() -> GRPCRouter {
     let router = GRPCRouter()
     router.unary("/test.Echo/Unary") { request, _ in request }
@@ -20,6 +23,11 @@ func makeTestRouter() -> GRPCRouter {
         return []
     }
     router.unary("/test.Echo/Slow") { request, _ in
+        try await Task.sleep(for: .milliseconds(300))
+        return request
+    }
+    router.unary("/test.Echo/Gate") { request, _ in
+        gateStarted.withLockedValue { $0 += 1 }
         try await Task.sleep(for: .milliseconds(300))
         return request
     }
@@ -69,8 +77,9 @@ func withTestServer(_ configure: (inout GRPCServerConfig) -> Void = { _ in },
     try await group.shutdownGracefully()
 }
 
-/// Sends raw bytes on a plain TCP connection and returns everything read until the peer closes.
-func rawExchange(port: Int, group: any EventLoopGroup, _ bytes: [UInt8]) async throws -> [UInt8] {
+/// Sends raw bytes on a plain TCP connection and returns everything read
+/// until the server closes (or 5 s pass: `closedByServer` false).
+func rawExchange(port: Int, group: any EventLoopGroup, _ bytes: [UInt8]) async throws -> (bytes: [UInt8], closedByServer: Bool) {
     final class Collector: ChannelInboundHandler, @unchecked Sendable {
         typealias InboundIn = ByteBuffer
         var bytes: [UInt8] = []
@@ -85,10 +94,15 @@ func rawExchange(port: Int, group: any EventLoopGroup, _ bytes: [UInt8]) async t
     var buffer = channel.allocator.buffer(capacity: bytes.count)
     buffer.writeBytes(bytes)
     try await channel.writeAndFlush(buffer).get()
-    let closed = channel.eventLoop.scheduleTask(in: .seconds(10)) { channel.close(promise: nil) }
-    try await channel.closeFuture.get()
-    closed.cancel()
-    return try await channel.eventLoop.submit { collector.bytes }.get()
+    let timedOut = NIOLockedValueBox(false)
+    let closer = channel.eventLoop.scheduleTask(in: .seconds(5)) {
+        timedOut.withLockedValue { $0 = true }
+        channel.close(promise: nil)
+    }
+    try? await channel.closeFuture.get()
+    closer.cancel()
+    let bytes = try await channel.eventLoop.submit { collector.bytes }.get()
+    return (bytes, !timedOut.withLockedValue { $0 })
 }
 
 /// An HTTP/2 frame header + payload.

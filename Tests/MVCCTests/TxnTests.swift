@@ -99,6 +99,20 @@ import Testing
         #expect(ok.succeeded && ok.revision == 3)
     }
 
+    /// etcd 3.4 panics here (the delete removes the key the ignore_value put
+    /// needs, after the pre-checks passed); the store answers etcd's error for
+    /// the put and rolls the whole txn back.
+    @Test func failureAfterWritesRollsBackTxn() throws {
+        let t = try TempStore()
+        try t.put("k7", "v")
+        let r = t.apply([.txn(TxnRequest(success: [del("k7", "\0"), .put(PutRequest(key: b("k7"), ignoreValue: true))])),
+                         .put(PutRequest(key: b("after"), value: b("1")))])
+        if case .failure(let e) = r.results[0] { #expect(e == .keyNotFound) } else { Issue.record("expected failure") }
+        #expect(try r.results[1].get().revision == 3)
+        #expect(r.events.count == 1)
+        #expect(try t.get("k7").kvs[0].value == b("v"))
+    }
+
     @Test func validationErrors() throws {
         let ops = (0 ..< 129).map { put("k\($0)", "v") }
         #expect(kvError { try Validation.check(TxnRequest(success: ops)) } == .tooManyOps)

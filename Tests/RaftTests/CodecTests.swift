@@ -34,3 +34,19 @@ import Testing
         #expect(throws: RaftError.alreadyBootstrapped) { try n.bootstrap(peers: [1]) }
     }
 }
+
+@Suite struct CodecFuzzTests {
+    /// Random and truncated inputs either decode or throw; they never trap.
+    @Test func randomBytesNeverTrap() {
+        var rng = SplitMix64(seed: 99)
+        let sample = Message(type: .app, to: 2, from: 1, term: 3, logTerm: 2, index: 7,
+                             entries: [Entry(term: 3, index: 8, data: [1, 2, 3])], commit: 6).encoded()
+        for _ in 0..<5000 {
+            var bytes = sample
+            for _ in 0..<(1 + rng.next(below: 4)) { bytes[rng.next(below: bytes.count)] = UInt8(truncatingIfNeeded: rng.next()) }
+            bytes = Array(bytes.prefix(rng.next(below: bytes.count + 1)))
+            _ = try? Message(decoding: bytes)
+            _ = try? ConfChange(decoding: bytes)
+        }
+    }
+}

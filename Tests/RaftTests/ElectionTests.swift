@@ -132,3 +132,18 @@ import Testing
         #expect(c.nodes[2]!.ready().messages.isEmpty)
     }
 }
+
+@Suite struct SingleNodeTests {
+    @Test func restartedSingleNodeLeadsAgainWithoutTimeout() throws {
+        let c = try TestCluster([1])
+        try c.propose(1, "a")
+        let term = c.status(1).term
+        try c.restart(1)
+        c.stabilize()
+        #expect(c.status(1).role == .leader)
+        #expect(c.status(1).term > term)
+        #expect(c.appliedStrings(1) == ["a"]) // re-applied from the log after the restart
+        try c.propose(1, "b")
+        #expect(c.appliedStrings(1) == ["a", "b"])
+    }
+}

@@ -60,6 +60,21 @@ import Testing
         #expect(c.readStates[1] == [ReadState(index: c.status(1).commit, context: [3])])
     }
 
+    @Test func leaseBasedReadNeedsNoHeartbeatRound() throws {
+        let c = try TestCluster([1, 2, 3]) {
+            $0.checkQuorum = true
+            $0.readOnlyLeaseBased = true
+        }
+        c.campaign(1)
+        c.nodes[1]!.readIndex(context: [4])
+        _ = c.handleReady(1)
+        #expect(c.readStates[1] == [ReadState(index: c.status(1).commit, context: [4])])
+        #expect(!c.queue.contains { $0.type == .heartbeat })
+        #expect(throws: RaftError.self) {
+            try RawNode(config: RaftConfig(id: 1, checkQuorum: false, readOnlyLeaseBased: true), storage: MemoryStorage())
+        }
+    }
+
     @Test func readWithoutLeaderIsDropped() throws {
         let c = try TestCluster([1, 2, 3])
         c.nodes[2]!.readIndex(context: [1])

@@ -5,10 +5,14 @@ import Testing
 /// planted bugs must be caught, or the checker proves nothing.
 @Suite struct SimulationTests {
     static let seedCount: UInt64 = 300
+    static let chunks: UInt64 = 6
 
-    @Test func seedsPass() {
+    /// Seeds 1...300 in chunks that Swift Testing runs in parallel.
+    @Test(arguments: 0..<SimulationTests.chunks)
+    func seedsPass(chunk: UInt64) {
         var failures: [String] = []
-        for seed in 1...Self.seedCount {
+        let per = Self.seedCount / Self.chunks
+        for seed in (chunk * per + 1)...((chunk + 1) * per) {
             let out = SimRunner.runSeed(seed)
             if let f = out.failure { failures.append("seed=\(seed): \(f) — replay: \(SimRunner.replayCommand(seed))") }
         }

@@ -73,9 +73,7 @@ final class TestCluster {
         guard !down.contains(id), nodes[id]!.hasReady() else { return false }
         let rd = nodes[id]!.ready()
         let s = storages[id]!
-        if let snap = rd.snapshot { try! s.applySnapshot(snap) }
-        try! s.append(rd.entries)
-        if let hs = rd.hardState { s.setHardState(hs) }
+        try! s.persist(rd)
         queue.append(contentsOf: rd.messages)
         for e in rd.committedEntries {
             switch e.type {

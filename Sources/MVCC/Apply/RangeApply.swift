@@ -36,13 +36,13 @@ extension KVReader {
         if order != .none && kvs.count > 1 {
             kvs = Self.etcdSorted(kvs, target: r.sortTarget, descending: order == .descend)
         }
-        if r.keysOnly && sortsByValue {
-            for i in kvs.indices { kvs[i].value = [] }
-        }
         var more = false
         if r.limit > 0 && kvs.count > r.limit {
             kvs.removeSubrange(Int(r.limit)...)
             more = true
+        }
+        if r.keysOnly && sortsByValue {
+            for i in kvs.indices { kvs[i].value = [] }
         }
         return RangeResponse(revision: curRev, kvs: kvs, more: more, count: Int64(count))
     }

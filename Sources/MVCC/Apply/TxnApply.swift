@@ -45,8 +45,20 @@ extension KVWriter {
 
     static func applyCompare(_ c: Compare, reader: KVReader, atRev: Int64) throws -> Bool {
         if c.key.isEmpty { return false }
-        let kvs = try reader.rangeKeys(KeyBounds(key: c.key, rangeEnd: c.rangeEnd), atRev: atRev,
-                                       latest: true, limit: 0, countOnly: false).kvs
+        let bounds = KeyBounds(key: c.key, rangeEnd: c.rangeEnd)
+        if c.target == .version || c.target == .create || c.target == .mod {
+            // The index entries hold these: no record reads (Kubernetes
+            // guards every update with a mod-revision compare).
+            var any = false, all = true
+            try reader.visitLive(bounds, atRev: atRev, latest: true) { _, e in
+                any = true
+                all = compareKV(c, KeyValue(key: [], createRevision: e.createRevision,
+                                            modRevision: e.revision.main, version: e.version))
+                return all
+            }
+            return any ? all : compareKV(c, KeyValue(key: []))
+        }
+        let kvs = try reader.rangeKeys(bounds, atRev: atRev, latest: true, limit: 0, countOnly: false).kvs
         if kvs.isEmpty {
             // A missing key has no value: a VALUE compare always fails.
             if c.target == .value { return false }

@@ -128,7 +128,7 @@ final class Compactor: @unchecked Sendable {
             }
         }
         if exhausted {
-            let w = KVWriter(txn: txn, dbs: dbs, revision: 0)
+            let w = try KVWriter(txn: txn, dbs: dbs, revision: 0, readOnly: true)
             try w.setMeta(.finishedCompact, rev)
         }
         try LMDB.check(mdb_txn_commit(txn), "txn_commit(compact)")

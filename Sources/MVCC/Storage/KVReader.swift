@@ -133,9 +133,9 @@ struct KVReader {
 
     /// The latest change of `key` (at any revision), or nil if never written
     /// or compacted away.
-    func latestEntry(_ key: UnsafeRawBufferPointer) throws -> IndexEntry? {
-        let cursor = try Cursor(txn, dbs.index)
-        defer { cursor.close() }
+    func latestEntry(_ key: UnsafeRawBufferPointer, cursor reused: Cursor? = nil) throws -> IndexEntry? {
+        let cursor = try reused ?? Cursor(txn, dbs.index)
+        defer { if reused == nil { cursor.close() } }
         var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
         var d = MDB_val()
         guard try cursor.op(MDB_SET_KEY, key: &k, value: &d),

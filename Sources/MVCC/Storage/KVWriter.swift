@@ -13,11 +13,15 @@ struct KVWriter {
     private(set) var changes = 0
     /// Events of every request applied so far through this writer.
     var events: [Event] = []
+    /// A cursor on the index reused by every put of the txn (LMDB frees
+    /// write-txn cursors when the txn ends). Nil for read-only txns.
+    private let indexCursor: Cursor?
 
-    init(txn: OpaquePointer, dbs: Databases, revision: Int64) {
+    init(txn: OpaquePointer, dbs: Databases, revision: Int64, readOnly: Bool = false) throws {
         self.txn = txn
         self.dbs = dbs
         self.beginRev = revision
+        indexCursor = readOnly ? nil : try Cursor(txn, dbs.index)
     }
 
     var reader: KVReader { KVReader(txn: txn, dbs: dbs) }
@@ -45,15 +49,9 @@ struct KVWriter {
         events += child.events
     }
 
-    /// Drops the current request's bookkeeping after a failure. Only valid
-    /// when the request wrote nothing (all checks precede writes).
-    mutating func abandonRequest() {
-        precondition(changes == 0, "request failed after writing")
-    }
-
     mutating func put(key: [UInt8], value: [UInt8], lease: Int64) throws {
         let rev = Revision(main: beginRev + 1, sub: Int64(changes))
-        let prev = try key.withUnsafeBytes { try reader.latestEntry($0) }
+        let prev = try key.withUnsafeBytes { try reader.latestEntry($0, cursor: indexCursor) }
         var create = rev.main
         var version: Int64 = 1
         if let prev, !prev.isTombstone {
@@ -85,7 +83,9 @@ struct KVWriter {
         try key.withUnsafeBytes { k in
             try value.withUnsafeBytes { v in
                 try rev.withKey { rk in
-                    try LMDB.putReserved(txn, dbs.rev, rk, size: Record.size(key: k.count, value: v.count)) { out in
+                    // Revisions only grow, so every record appends at the end of the db.
+                    try LMDB.putReserved(txn, dbs.rev, rk, size: Record.size(key: k.count, value: v.count),
+                                         flags: UInt32(MDB_APPEND)) { out in
                         Record.encode(into: out, key: k, value: v, createRevision: create,
                                       modRevision: rev.main, version: version, lease: lease)
                     }

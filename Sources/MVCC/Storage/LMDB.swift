@@ -42,10 +42,10 @@ enum LMDB {
 
     /// Reserves `size` bytes for `key` and lets `fill` write them in place.
     static func putReserved(_ txn: OpaquePointer, _ dbi: MDB_dbi, _ key: UnsafeRawBufferPointer,
-                            size: Int, fill: (UnsafeMutableRawBufferPointer) -> Void) throws {
+                            size: Int, flags: UInt32 = 0, fill: (UnsafeMutableRawBufferPointer) -> Void) throws {
         var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
         var d = MDB_val(mv_size: size, mv_data: nil)
-        try check(mdb_put(txn, dbi, &k, &d, UInt32(MDB_RESERVE)), "put")
+        try check(mdb_put(txn, dbi, &k, &d, UInt32(MDB_RESERVE) | flags), "put")
         fill(UnsafeMutableRawBufferPointer(start: d.mv_data, count: size))
     }
 

@@ -6,7 +6,7 @@ DEPS_TEST := etcd-server etcd-client nghttp2-client curl golang-go golang-etcd-s
 DATA_DIR ?= default.etcd
 SEEDS ?= 300
 
-.PHONY: all deps deps-test build release run cluster test difftest sim protos bench bench-wire bench-raft bench-wal bench-proto bench-mvcc clean
+.PHONY: all deps deps-test build release run cluster test difftest sim protos bench bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch clean
 
 all: build
 
@@ -51,7 +51,7 @@ sim: deps
 protos:
 	./scripts/gen-protos.sh
 
-bench: deps-test release bench-wire bench-raft bench-wal bench-proto bench-mvcc
+bench: deps-test release bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch
 	./scripts/bench.sh
 
 bench-wire: deps-test release
@@ -63,6 +63,9 @@ bench-proto: deps
 
 bench-mvcc: deps
 	./scripts/bench-mvcc.sh
+
+bench-watch: deps-test release
+	./scripts/bench-watch.sh
 
 bench-raft: deps
 	./scripts/bench-raft.sh

@@ -22,6 +22,9 @@ public final class EtcdServer: @unchecked Sendable {
     /// nil for a single-member cluster (no peer port is bound).
     private let peers: PeerNetwork?
     let applyWaits = WaitRegistry<AppliedResult>()
+    let lessor: Lessor
+    let watchHub: WatchHub
+    private var leaseTimer: DispatchSourceTimer?
     private let applier: KVApplier
     private let ids: RequestIDGenerator
     private let group: MultiThreadedEventLoopGroup
@@ -69,7 +72,11 @@ public final class EtcdServer: @unchecked Sendable {
             self.peers = nil
         }
         ids = RequestIDGenerator(memberID: memberID)
-        applier = KVApplier(store: store, waits: applyWaits, logger: logger)
+        lessor = Lessor(minTTLSeconds: Lessor.minTTLSeconds(electionTimeoutMs: options.electionTimeoutMs,
+                                                             heartbeatIntervalMs: options.heartbeatIntervalMs))
+        lessor.load(leases: try store.leases(), leasedKeys: try store.leasedKeys())
+        watchHub = WatchHub(store: store)
+        applier = KVApplier(store: store, lessor: lessor, hub: watchHub, waits: applyWaits, logger: logger)
         let waits = applyWaits
         loop = RaftLoop(node: restored.node, storage: restored.storage, wal: restored.wal, snapshots: restored.snapshots,
                         snapshotPolicy: SnapshotPolicy(snapshotCount: options.snapshotCount),
@@ -92,12 +99,14 @@ public final class EtcdServer: @unchecked Sendable {
     /// Starts Raft and the client listeners; returns the bound client ports.
     @discardableResult
     public func start() async throws -> [Int] {
+        watchHub.start()
         if let peers {
             guard let listener = options.listenPeer.first else { throw StartupError("--listen-peer-urls is empty") }
             let port = try await peers.start(host: listener.host, port: listener.port)
             logger.info("listening for peers", metadata: ["address": "\(listener.host):\(port)"])
         }
         loop.start()
+        startLeaseTimer()
         let router = GRPCRouter()
         registerServices(on: router)
         let http = HTTPEndpoints(server: self)
@@ -125,6 +134,8 @@ public final class EtcdServer: @unchecked Sendable {
     /// Graceful stop: listeners drain, Raft stops, the store is synced and closed.
     public func stop() async {
         for server in grpcServers { try? await server.shutdown() }
+        leaseTimer?.cancel()
+        watchHub.stop()
         loop.stop()
         await peers?.stop()
         applyWaits.failAll(ServerError.stopped)
@@ -136,6 +147,8 @@ public final class EtcdServer: @unchecked Sendable {
     private func registerServices(on router: GRPCRouter) {
         KVService(server: self).register(on: router)
         MaintenanceService(server: self).register(on: router)
+        WatchService(server: self).register(on: router)
+        LeaseService(server: self).register(on: router)
         HealthService(server: self).register(on: router)
         ClusterService(server: self).register(on: router)
     }
@@ -159,6 +172,18 @@ public final class EtcdServer: @unchecked Sendable {
                 applyWaits.trigger(id: id, .failure(ServerError.timeout))
             }
         }
+    }
+
+    func setLeaseTimer(_ timer: DispatchSourceTimer) { leaseTimer = timer }
+
+    func nextRequestID() -> UInt64 { ids.next() }
+
+    /// Lease keep-alives and TTL queries are answered by the leader's lessor.
+    func requireLeader() throws {
+        guard loop.status.isLeader else { throw ServerError.noLeader }
+        // Elected moments ago: start lease clocks now rather than refuse
+        // until the lease timer notices.
+        lessor.promoteIfNeeded(extendSeconds: Double(options.electionTimeoutMs) / 1000)
     }
 
     /// Returns once a linearizable read may be served from the local store.

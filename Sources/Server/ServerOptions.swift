@@ -33,6 +33,14 @@ public struct ServerOptions: Sendable {
     public var quotaBackendBytes: Int64 = 2 << 30
     public var maxWALs = 5
     public var maxSnapshots = 5
+    /// Period of progress notifications to watchers that asked for them
+    /// (`--experimental-watch-progress-notify-interval`).
+    public var watchProgressNotifyIntervalMs = 10 * 60 * 1000
+    /// Whether the leader checkpoints remaining lease TTLs through Raft
+    /// (`--experimental-enable-lease-checkpoint`; on by default here).
+    public var leaseCheckpointEnabled = true
+    /// How often the leader checkpoints (etcd: 5 minutes).
+    public var leaseCheckpointIntervalMs = 5 * 60 * 1000
     public var eventLoopThreads = System.coreCount
 
     public init() {}

@@ -225,8 +225,11 @@ final class RaftLoop: @unchecked Sendable {
                 lastSnapshotIndex = snap.metadata.index
                 appliedIndex = snap.metadata.index
             }
-            if rd.hardState != nil || !rd.entries.isEmpty {
+            if rd.mustSync {
                 try wal.save(hardState: rd.hardState, entries: rd.entries)
+            } else if let hs = rd.hardState {
+                // Only the commit index moved: no fsync needed (etcd's MustSync).
+                try wal.saveUnsynced(hardState: hs)
             }
             if !rd.entries.isEmpty { try storage.append(rd.entries) }
             if let hs = rd.hardState { storage.setHardState(hs) }

@@ -20,7 +20,7 @@ public final class EtcdServer: @unchecked Sendable {
     let loop: RaftLoop
     let membership: Membership
     /// nil for a single-member cluster (no peer port is bound).
-    private let peers: PeerNetwork?
+    let peers: PeerNetwork?
     let applyWaits = WaitRegistry<AppliedResult>()
     let lessor: Lessor
     let watchHub: WatchHub
@@ -93,6 +93,7 @@ public final class EtcdServer: @unchecked Sendable {
             let loop = self.loop
             peers.onMessages = { loop.deliver($0) }
             peers.onReport = { loop.report($0) }
+            peers.onLeaseRenew = { [weak self] id in self?.renewLeaseForFollower(id) ?? -1 }
         }
     }
 

@@ -87,6 +87,27 @@ import Testing
         }
     }
 
+    /// A lease granted and kept alive through a follower: the keep-alive
+    /// is forwarded to the leader's lessor.
+    @Test func leaseKeepAliveThroughAFollower() throws {
+        let cluster = try Cluster()
+        defer { cluster.stop() }
+        try cluster.start()
+        let leaderID = try cluster.waitForLeader(among: cluster.members)
+        let follower = try #require(cluster.members.first { cluster.status($0)?.memberID != leaderID })
+        let grant = try etcdctl(follower.endpoint, ["lease", "grant", "30"])
+        #expect(grant.exitCode == 0, "\(grant.stderr)")
+        // "lease 694d7d0a1b2c3d4e granted with TTL(30s)"
+        let id = try #require(grant.stdout.split(separator: " ").dropFirst().first.map(String.init))
+        let put = try etcdctl(follower.endpoint, ["put", "--lease=\(id)", "leased", "v"])
+        #expect(put.exitCode == 0, "\(put.stderr)")
+        let keepAlive = try etcdctl(follower.endpoint, ["lease", "keep-alive", "--once", id])
+        #expect(keepAlive.exitCode == 0, "\(keepAlive.stderr)\n\(follower.logTail())")
+        #expect(keepAlive.stdout.contains("keepalived with TTL(30)"), "\(keepAlive.stdout)")
+        let unknown = try etcdctl(follower.endpoint, ["lease", "keep-alive", "--once", "1234abcd"])
+        #expect(unknown.exitCode != 0 || unknown.stdout.contains("expired or revoked"), "\(unknown.stdout)")
+    }
+
     /// clientv3 writes to all three endpoints while the leader is killed
     /// with SIGKILL: a new leader is elected, writes go on, every
     /// acknowledged write is on both survivors, and the restarted member

@@ -61,16 +61,21 @@ final class PeerClient: @unchecked Sendable {
 
     /// Queues encoded Raft messages, in order, for this peer.
     func send(_ messages: [[UInt8]]) {
-        eventLoop.execute { self.write(messages) }
+        eventLoop.execute { self.write(messages.map { .message($0) }, reportDrop: true) }
     }
 
-    private func write(_ messages: [[UInt8]]) {
+    /// Sends other frames (lease forwarding); dropped silently when down.
+    func send(frames: [PeerFrame]) {
+        eventLoop.execute { self.write(frames, reportDrop: false) }
+    }
+
+    private func write(_ frames: [PeerFrame], reportDrop: Bool) {
         guard let channel, channel.isActive, pendingBytes < Self.maxPendingBytes else {
-            onUnreachable(peerID)
+            if reportDrop { onUnreachable(peerID) }
             return
         }
-        var buffer = channel.allocator.buffer(capacity: messages.reduce(0) { $0 + $1.count + 5 })
-        for m in messages { PeerFrame.message(m).write(into: &buffer) }
+        var buffer = channel.allocator.buffer(capacity: 256)
+        for f in frames { f.write(into: &buffer) }
         let size = buffer.readableBytes
         pendingBytes += size
         channel.writeAndFlush(buffer).whenComplete { _ in self.pendingBytes -= size }

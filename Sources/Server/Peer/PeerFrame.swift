@@ -10,6 +10,10 @@ import Raft
 ///     receiver → helloRejected(reason) + close, if the IDs do not match
 ///     sender   → message, message, …   (Raft.Message.encoded())
 ///
+/// Lease keep-alives sent to a follower are forwarded to the leader with
+/// `leaseRenew` on the follower's connection; the leader answers with
+/// `leaseRenewed` on its own connection to that follower.
+///
 /// Why not gRPC over our HTTP/2 stack: GRPCWire is server-only and an
 /// nghttp2 client session would not have fitted in the time; the framing is
 /// small enough to test without sockets (`PeerFrameDecoder`).
@@ -17,11 +21,16 @@ enum PeerFrame: Equatable {
     case hello(PeerHello)
     case helloRejected(String)
     case message([UInt8])
+    /// Follower → leader: renew lease `leaseID`; `requestID` matches the answer.
+    case leaseRenew(requestID: UInt64, leaseID: Int64)
+    /// Leader → follower: the lease's TTL in seconds, 0 if unknown or
+    /// expired, -1 if the receiver is not the leader.
+    case leaseRenewed(requestID: UInt64, ttlSeconds: Int64)
 
     /// Frames larger than this are a protocol error (bounds memory per peer).
     static let maxBodyBytes = 64 << 20
 
-    enum Kind: UInt8 { case hello = 1, helloRejected = 2, message = 3 }
+    enum Kind: UInt8 { case hello = 1, helloRejected = 2, message = 3, leaseRenew = 4, leaseRenewed = 5 }
 
     func write(into buffer: inout ByteBuffer) {
         let lengthIndex = buffer.writerIndex
@@ -39,6 +48,14 @@ enum PeerFrame: Equatable {
         case .message(let bytes):
             buffer.writeInteger(Kind.message.rawValue)
             buffer.writeBytes(bytes)
+        case .leaseRenew(let requestID, let leaseID):
+            buffer.writeInteger(Kind.leaseRenew.rawValue)
+            buffer.writeInteger(requestID)
+            buffer.writeInteger(leaseID)
+        case .leaseRenewed(let requestID, let ttl):
+            buffer.writeInteger(Kind.leaseRenewed.rawValue)
+            buffer.writeInteger(requestID)
+            buffer.writeInteger(ttl)
         }
         buffer.setInteger(UInt32(buffer.writerIndex - lengthIndex - 4), at: lengthIndex)
     }
@@ -58,6 +75,12 @@ enum PeerFrame: Equatable {
             self = .helloRejected(body.readString(length: body.readableBytes) ?? "")
         case .message:
             self = .message(body.readBytes(length: body.readableBytes) ?? [])
+        case .leaseRenew, .leaseRenewed:
+            guard let requestID: UInt64 = body.readInteger(), let value: Int64 = body.readInteger() else {
+                throw PeerProtocolError("short lease frame")
+            }
+            self = kind == .leaseRenew ? .leaseRenew(requestID: requestID, leaseID: value)
+                                       : .leaseRenewed(requestID: requestID, ttlSeconds: value)
         }
     }
 }

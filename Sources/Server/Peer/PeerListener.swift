@@ -12,20 +12,24 @@ final class PeerListener: @unchecked Sendable {
     private let logger: Logger
     private let admit: @Sendable (PeerHello) -> String?
     private let deliver: @Sendable ([Message]) -> Void
+    private let control: @Sendable (UInt64, PeerFrame) -> Void
     private var channel: Channel?
 
-    /// `admit` returns nil to accept a hello, or the reason to refuse it.
+    /// `admit` returns nil to accept a hello, or the reason to refuse it;
+    /// `control` gets the admitted sender's non-Raft frames (lease forwarding).
     init(group: EventLoopGroup, logger: Logger, admit: @escaping @Sendable (PeerHello) -> String?,
-         deliver: @escaping @Sendable ([Message]) -> Void) {
+         deliver: @escaping @Sendable ([Message]) -> Void,
+         control: @escaping @Sendable (UInt64, PeerFrame) -> Void) {
         self.group = group
         self.logger = logger
         self.admit = admit
         self.deliver = deliver
+        self.control = control
     }
 
     /// Binds and returns the bound port.
     func start(host: String, port: Int) async throws -> Int {
-        let logger = self.logger, admit = self.admit, deliver = self.deliver
+        let logger = self.logger, admit = self.admit, deliver = self.deliver, control = self.control
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
@@ -33,7 +37,7 @@ final class PeerListener: @unchecked Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(PeerFrameDecoder()))
                     try channel.pipeline.syncOperations.addHandler(
-                        PeerInboundHandler(logger: logger, admit: admit, deliver: deliver))
+                        PeerInboundHandler(logger: logger, admit: admit, deliver: deliver, control: control))
                 }
             }
             .bind(host: host, port: port).get()
@@ -54,18 +58,21 @@ private final class PeerInboundHandler: ChannelInboundHandler {
     private let logger: Logger
     private let admit: @Sendable (PeerHello) -> String?
     private let deliver: @Sendable ([Message]) -> Void
+    private let control: @Sendable (UInt64, PeerFrame) -> Void
     private var remoteID: UInt64?
     private var batch: [Message] = []
 
     init(logger: Logger, admit: @escaping @Sendable (PeerHello) -> String?,
-         deliver: @escaping @Sendable ([Message]) -> Void) {
+         deliver: @escaping @Sendable ([Message]) -> Void, control: @escaping @Sendable (UInt64, PeerFrame) -> Void) {
         self.logger = logger
         self.admit = admit
         self.deliver = deliver
+        self.control = control
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        let frame = unwrapInboundIn(data)
+        switch frame {
         case .hello(let hello):
             if let reason = admit(hello) {
                 logger.error("refusing peer connection", metadata: [
@@ -86,6 +93,9 @@ private final class PeerInboundHandler: ChannelInboundHandler {
             batch.append(m)
         case .helloRejected:
             context.close(promise: nil)
+        case .leaseRenew, .leaseRenewed:
+            guard let remoteID else { context.close(promise: nil); return }
+            control(remoteID, frame)
         }
     }
 

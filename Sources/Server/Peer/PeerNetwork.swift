@@ -26,6 +26,11 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
     /// Where inbound messages and reports go; set once before `start`.
     var onMessages: @Sendable ([Message]) -> Void = { _ in }
     var onReport: @Sendable (PeerReport) -> Void = { _ in }
+    /// On the leader: renews a lease for a follower; returns the TTL, 0 for
+    /// an unknown/expired lease, -1 when this member is not the leader.
+    var onLeaseRenew: @Sendable (Int64) -> Int64 = { _ in -1 }
+    private let renewWaits = WaitRegistry<Int64>()
+    private let renewIDs = ManagedAtomicCounter()
     private let snapWarned = NSLock()
     private var lastSnapWarning = Date.distantPast  // guarded by `snapWarned`
 
@@ -46,7 +51,7 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
         }
         self.clients = clients
         listener = PeerListener(group: group, logger: logger, admit: { forward.admit($0) },
-                                deliver: { forward.messages($0) })
+                                deliver: { forward.messages($0) }, control: { forward.control($0, $1) })
         forward.network = self
     }
 
@@ -74,6 +79,34 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
         }
         for (to, batch) in byPeer {
             if let client = clients[to] { client.send(batch) } else { onReport(.unreachable(to)) }
+        }
+    }
+
+    /// Forwards a lease keep-alive to the leader; returns the TTL (0 for an
+    /// unknown or expired lease). Throws `noLeader` if `leader` says it is
+    /// not the leader, `timeout` if no answer comes within `timeoutSeconds`.
+    func renewLease(_ leaseID: Int64, at leader: UInt64, timeoutSeconds: Double) async throws -> Int64 {
+        guard let client = clients[leader] else { throw ServerError.noLeader }
+        let requestID = renewIDs.next()
+        let ttl = try await renewWaits.wait(id: requestID) {
+            client.send(frames: [.leaseRenew(requestID: requestID, leaseID: leaseID)])
+            DispatchQueue.global().asyncAfter(deadline: .now() + timeoutSeconds) { [renewWaits] in
+                renewWaits.trigger(id: requestID, .failure(ServerError.timeout))
+            }
+        }
+        if ttl < 0 { throw ServerError.noLeader }
+        return ttl
+    }
+
+    fileprivate func control(from remoteID: UInt64, _ frame: PeerFrame) {
+        switch frame {
+        case .leaseRenew(let requestID, let leaseID):
+            let ttl = onLeaseRenew(leaseID)
+            clients[remoteID]?.send(frames: [.leaseRenewed(requestID: requestID, ttlSeconds: ttl)])
+        case .leaseRenewed(let requestID, let ttl):
+            renewWaits.trigger(id: requestID, .success(ttl))
+        default:
+            break
         }
     }
 
@@ -113,8 +146,16 @@ private final class Forwarder: @unchecked Sendable {
     weak var network: PeerNetwork?
     func report(_ r: PeerReport) { network?.onReport(r) }
     func messages(_ m: [Message]) { network?.onMessages(m) }
+    func control(_ from: UInt64, _ frame: PeerFrame) { network?.control(from: from, frame) }
     func admit(_ hello: PeerHello) -> String? {
         guard let network else { return "member is stopping" }
         return network.admit(hello)
     }
+}
+
+/// Request IDs for forwarded lease renewals.
+private final class ManagedAtomicCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: UInt64 = 0
+    func next() -> UInt64 { lock.withLock { value += 1; return value } }
 }

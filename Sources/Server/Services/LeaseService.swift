@@ -59,15 +59,9 @@ struct LeaseService {
         }
         router.bidi(Etcdserverpb.LeaseService.leaseKeepAlive) { requests, writer, _ in
             for try await request in requests {
-                try server.requireLeader()
                 var out = Etcdserverpb.LeaseKeepAliveResponse()
                 out.id = request.id
-                switch server.lessor.renew(request.id) {
-                case .success(let renewal):
-                    out.ttl = renewal.ttlSeconds
-                    if renewal.needsCheckpointReset { server.proposeCheckpoints([StoredLease(id: request.id, ttlSeconds: renewal.ttlSeconds)]) }
-                case .failure: out.ttl = 0  // unknown or expired: TTL 0, as etcd
-                }
+                out.ttl = try await server.renewLease(request.id)
                 out.header = server.header(revision: server.store.currentRevision)
                 try await writer.send(out.serializedBytes())
             }

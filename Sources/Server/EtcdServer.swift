@@ -93,7 +93,7 @@ public final class EtcdServer: @unchecked Sendable {
             let loop = self.loop
             peers.onMessages = { loop.deliver($0) }
             peers.onReport = { loop.report($0) }
-            peers.onLeaseRenew = { [weak self] id in self?.renewLeaseForFollower(id) ?? -1 }
+            peers.onLeaseRequest = { [weak self] id, op in self?.leaseRequestFromFollower(id, op) ?? (LeaseOp.notLeader, 0) }
         }
     }
 

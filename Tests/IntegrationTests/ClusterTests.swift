@@ -87,8 +87,8 @@ import Testing
         }
     }
 
-    /// A lease granted and kept alive through a follower: the keep-alive
-    /// is forwarded to the leader's lessor.
+    /// A lease granted, kept alive and queried through a follower: the
+    /// keep-alive and TimeToLive are forwarded to the leader's lessor.
     @Test func leaseKeepAliveThroughAFollower() throws {
         let cluster = try Cluster()
         defer { cluster.stop() }
@@ -104,6 +104,9 @@ import Testing
         let keepAlive = try etcdctl(follower.endpoint, ["lease", "keep-alive", "--once", id])
         #expect(keepAlive.exitCode == 0, "\(keepAlive.stderr)\n\(follower.logTail())")
         #expect(keepAlive.stdout.contains("keepalived with TTL(30)"), "\(keepAlive.stdout)")
+        let ttl = try etcdctl(follower.endpoint, ["lease", "timetolive", id, "--keys"])
+        #expect(ttl.exitCode == 0, "\(ttl.stderr)")
+        #expect(ttl.stdout.contains("granted with TTL(30s)") && ttl.stdout.contains("attached keys([leased])"), "\(ttl.stdout)")
         let unknown = try etcdctl(follower.endpoint, ["lease", "keep-alive", "--once", "1234abcd"])
         #expect(unknown.exitCode != 0 || unknown.stdout.contains("expired or revoked"), "\(unknown.stdout)")
     }

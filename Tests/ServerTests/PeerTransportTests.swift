@@ -14,8 +14,8 @@ import Testing
         PeerFrame.hello(hello).write(into: &buffer)
         PeerFrame.message(message).write(into: &buffer)
         PeerFrame.helloRejected("no").write(into: &buffer)
-        PeerFrame.leaseRenew(requestID: 9, leaseID: -5).write(into: &buffer)
-        PeerFrame.leaseRenewed(requestID: 9, ttlSeconds: 30).write(into: &buffer)
+        PeerFrame.leaseRequest(requestID: 9, leaseID: -5, op: .timeToLive).write(into: &buffer)
+        PeerFrame.leaseAnswer(requestID: 9, first: 30, second: 60).write(into: &buffer)
 
         var partial = buffer.getSlice(at: 0, length: 10)!
         #expect(try PeerFrameDecoder.next(&partial) == nil)
@@ -24,8 +24,8 @@ import Testing
         guard case .message(let bytes) = decoded else { Issue.record("not a message: \(decoded)"); return }
         #expect(try Message(decoding: bytes) == Message(type: .app, to: 2, from: 1, term: 3, index: 4, commit: 5))
         #expect(try PeerFrameDecoder.next(&buffer) == .helloRejected("no"))
-        #expect(try PeerFrameDecoder.next(&buffer) == .leaseRenew(requestID: 9, leaseID: -5))
-        #expect(try PeerFrameDecoder.next(&buffer) == .leaseRenewed(requestID: 9, ttlSeconds: 30))
+        #expect(try PeerFrameDecoder.next(&buffer) == .leaseRequest(requestID: 9, leaseID: -5, op: .timeToLive))
+        #expect(try PeerFrameDecoder.next(&buffer) == .leaseAnswer(requestID: 9, first: 30, second: 60))
         #expect(buffer.readableBytes == 0)
 
         var huge = ByteBufferAllocator().buffer(capacity: 8)

@@ -10,9 +10,9 @@ import Raft
 ///     receiver → helloRejected(reason) + close, if the IDs do not match
 ///     sender   → message, message, …   (Raft.Message.encoded())
 ///
-/// Lease keep-alives sent to a follower are forwarded to the leader with
-/// `leaseRenew` on the follower's connection; the leader answers with
-/// `leaseRenewed` on its own connection to that follower.
+/// Lease keep-alives and TimeToLive sent to a follower are forwarded to the
+/// leader with `leaseRequest` on the follower's connection; the leader
+/// answers with `leaseAnswer` on its own connection to that follower.
 ///
 /// Why not gRPC over our HTTP/2 stack: GRPCWire is server-only and an
 /// nghttp2 client session would not have fitted in the time; the framing is
@@ -21,16 +21,16 @@ enum PeerFrame: Equatable {
     case hello(PeerHello)
     case helloRejected(String)
     case message([UInt8])
-    /// Follower → leader: renew lease `leaseID`; `requestID` matches the answer.
-    case leaseRenew(requestID: UInt64, leaseID: Int64)
-    /// Leader → follower: the lease's TTL in seconds, 0 if unknown or
-    /// expired, -1 if the receiver is not the leader.
-    case leaseRenewed(requestID: UInt64, ttlSeconds: Int64)
+    /// Follower → leader: a lease operation; `requestID` matches the answer.
+    case leaseRequest(requestID: UInt64, leaseID: Int64, op: LeaseOp)
+    /// Leader → follower: the operation's result (see `LeaseOp`), or
+    /// `LeaseOp.notLeader` in `first` if the receiver is not the leader.
+    case leaseAnswer(requestID: UInt64, first: Int64, second: Int64)
 
     /// Frames larger than this are a protocol error (bounds memory per peer).
     static let maxBodyBytes = 64 << 20
 
-    enum Kind: UInt8 { case hello = 1, helloRejected = 2, message = 3, leaseRenew = 4, leaseRenewed = 5 }
+    enum Kind: UInt8 { case hello = 1, helloRejected = 2, message = 3, leaseRequest = 4, leaseAnswer = 5 }
 
     func write(into buffer: inout ByteBuffer) {
         let lengthIndex = buffer.writerIndex
@@ -48,14 +48,16 @@ enum PeerFrame: Equatable {
         case .message(let bytes):
             buffer.writeInteger(Kind.message.rawValue)
             buffer.writeBytes(bytes)
-        case .leaseRenew(let requestID, let leaseID):
-            buffer.writeInteger(Kind.leaseRenew.rawValue)
+        case .leaseRequest(let requestID, let leaseID, let op):
+            buffer.writeInteger(Kind.leaseRequest.rawValue)
             buffer.writeInteger(requestID)
             buffer.writeInteger(leaseID)
-        case .leaseRenewed(let requestID, let ttl):
-            buffer.writeInteger(Kind.leaseRenewed.rawValue)
+            buffer.writeInteger(op.rawValue)
+        case .leaseAnswer(let requestID, let first, let second):
+            buffer.writeInteger(Kind.leaseAnswer.rawValue)
             buffer.writeInteger(requestID)
-            buffer.writeInteger(ttl)
+            buffer.writeInteger(first)
+            buffer.writeInteger(second)
         }
         buffer.setInteger(UInt32(buffer.writerIndex - lengthIndex - 4), at: lengthIndex)
     }
@@ -75,14 +77,29 @@ enum PeerFrame: Equatable {
             self = .helloRejected(body.readString(length: body.readableBytes) ?? "")
         case .message:
             self = .message(body.readBytes(length: body.readableBytes) ?? [])
-        case .leaseRenew, .leaseRenewed:
-            guard let requestID: UInt64 = body.readInteger(), let value: Int64 = body.readInteger() else {
-                throw PeerProtocolError("short lease frame")
+        case .leaseRequest:
+            guard let requestID: UInt64 = body.readInteger(), let leaseID: Int64 = body.readInteger(),
+                  let raw: UInt8 = body.readInteger(), let op = LeaseOp(rawValue: raw) else {
+                throw PeerProtocolError("bad lease request frame")
             }
-            self = kind == .leaseRenew ? .leaseRenew(requestID: requestID, leaseID: value)
-                                       : .leaseRenewed(requestID: requestID, ttlSeconds: value)
+            self = .leaseRequest(requestID: requestID, leaseID: leaseID, op: op)
+        case .leaseAnswer:
+            guard let requestID: UInt64 = body.readInteger(), let first: Int64 = body.readInteger(),
+                  let second: Int64 = body.readInteger() else { throw PeerProtocolError("short lease answer frame") }
+            self = .leaseAnswer(requestID: requestID, first: first, second: second)
         }
     }
+}
+
+/// Lease operations a follower forwards to the leader.
+enum LeaseOp: UInt8 {
+    /// Answer: (TTL seconds, 0); TTL 0 for an unknown or expired lease.
+    case renew = 1
+    /// Answer: (remaining seconds, granted TTL seconds); remaining -1 if unknown.
+    case timeToLive = 2
+
+    /// `first` of an answer from a member that is not the leader.
+    static let notLeader = Int64.min
 }
 
 /// What a sender says about itself when it connects.

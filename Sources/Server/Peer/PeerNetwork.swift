@@ -26,10 +26,10 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
     /// Where inbound messages and reports go; set once before `start`.
     var onMessages: @Sendable ([Message]) -> Void = { _ in }
     var onReport: @Sendable (PeerReport) -> Void = { _ in }
-    /// On the leader: renews a lease for a follower; returns the TTL, 0 for
-    /// an unknown/expired lease, -1 when this member is not the leader.
-    var onLeaseRenew: @Sendable (Int64) -> Int64 = { _ in -1 }
-    private let renewWaits = WaitRegistry<Int64>()
+    /// On the leader: runs a follower's lease operation; see `LeaseOp` for
+    /// the answer (`LeaseOp.notLeader` first when not the leader).
+    var onLeaseRequest: @Sendable (Int64, LeaseOp) -> (Int64, Int64) = { _, _ in (LeaseOp.notLeader, 0) }
+    private let renewWaits = WaitRegistry<LeaseAnswer>()
     private let renewIDs = ManagedAtomicCounter()
     private let snapWarned = NSLock()
     private var lastSnapWarning = Date.distantPast  // guarded by `snapWarned`
@@ -82,29 +82,29 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
         }
     }
 
-    /// Forwards a lease keep-alive to the leader; returns the TTL (0 for an
-    /// unknown or expired lease). Throws `noLeader` if `leader` says it is
-    /// not the leader, `timeout` if no answer comes within `timeoutSeconds`.
-    func renewLease(_ leaseID: Int64, at leader: UInt64, timeoutSeconds: Double) async throws -> Int64 {
+    /// Forwards a lease operation to the leader (see `LeaseOp` for the
+    /// answer). Throws `noLeader` if `leader` says it is not the leader,
+    /// `timeout` if no answer comes within `timeoutSeconds`.
+    func forwardLease(_ op: LeaseOp, _ leaseID: Int64, to leader: UInt64, timeoutSeconds: Double) async throws -> (Int64, Int64) {
         guard let client = clients[leader] else { throw ServerError.noLeader }
         let requestID = renewIDs.next()
-        let ttl = try await renewWaits.wait(id: requestID) {
-            client.send(frames: [.leaseRenew(requestID: requestID, leaseID: leaseID)])
+        let answer = try await renewWaits.wait(id: requestID) {
+            client.send(frames: [.leaseRequest(requestID: requestID, leaseID: leaseID, op: op)])
             DispatchQueue.global().asyncAfter(deadline: .now() + timeoutSeconds) { [renewWaits] in
                 renewWaits.trigger(id: requestID, .failure(ServerError.timeout))
             }
         }
-        if ttl < 0 { throw ServerError.noLeader }
-        return ttl
+        if answer.first == LeaseOp.notLeader { throw ServerError.noLeader }
+        return (answer.first, answer.second)
     }
 
     fileprivate func control(from remoteID: UInt64, _ frame: PeerFrame) {
         switch frame {
-        case .leaseRenew(let requestID, let leaseID):
-            let ttl = onLeaseRenew(leaseID)
-            clients[remoteID]?.send(frames: [.leaseRenewed(requestID: requestID, ttlSeconds: ttl)])
-        case .leaseRenewed(let requestID, let ttl):
-            renewWaits.trigger(id: requestID, .success(ttl))
+        case .leaseRequest(let requestID, let leaseID, let op):
+            let (first, second) = onLeaseRequest(leaseID, op)
+            clients[remoteID]?.send(frames: [.leaseAnswer(requestID: requestID, first: first, second: second)])
+        case .leaseAnswer(let requestID, let first, let second):
+            renewWaits.trigger(id: requestID, .success(LeaseAnswer(first: first, second: second)))
         default:
             break
         }
@@ -158,4 +158,9 @@ private final class ManagedAtomicCounter: @unchecked Sendable {
     private let lock = NSLock()
     private var value: UInt64 = 0
     func next() -> UInt64 { lock.withLock { value += 1; return value } }
+}
+
+private struct LeaseAnswer: Sendable {
+    var first: Int64
+    var second: Int64
 }

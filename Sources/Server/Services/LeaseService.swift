@@ -34,11 +34,10 @@ struct LeaseService {
             return out
         }
         router.unary(Etcdserverpb.LeaseService.leaseTimeToLive) { request, _ in
-            try server.requireLeader()
             var out = Etcdserverpb.LeaseTimeToLiveResponse()
             out.header = server.header(revision: server.store.currentRevision)
             out.id = request.id
-            guard let ttl = server.lessor.timeToLive(request.id) else {
+            guard let ttl = try await server.leaseTimeToLive(request.id) else {
                 out.ttl = -1  // etcd answers an unknown lease with TTL -1
                 return out
             }

@@ -57,7 +57,9 @@ import Testing
 
         // Until the connection is up, sends are dropped (reported unreachable).
         var index: UInt64 = 0
-        let deadline = Date().addingTimeInterval(10)
+        // Generous deadlines: on a loaded 2-core CI machine the test's sleeps
+        // can wait long for a thread; the check is about order, not speed.
+        var deadline = Date().addingTimeInterval(60)
         while received.count == 0, Date() < deadline {
             index += 1
             a.send([Message(type: .heartbeat, to: 2, from: 1, term: 1, commit: index)])
@@ -65,6 +67,7 @@ import Testing
         }
         let more = (1...50).map { Message(type: .app, to: 2, from: 1, term: 1, index: index + $0) }
         a.send(more)
+        deadline = Date().addingTimeInterval(60)
         while received.all.filter({ $0.type == .app }).count < 50, Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
         let got = received.all.filter { $0.type == .app }
         #expect(got == more)

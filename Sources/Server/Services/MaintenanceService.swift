@@ -24,6 +24,7 @@ struct MaintenanceService {
         }
         registerSnapshot(on: router)
         registerHash(on: router)
+        registerDefragment(on: router)
     }
 }
 

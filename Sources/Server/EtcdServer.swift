@@ -19,6 +19,8 @@ public final class EtcdServer: @unchecked Sendable {
     let store: MVCCStore
     let loop: RaftLoop
     let applyWaits = WaitRegistry<AppliedResult>()
+    /// Alarms and the backend quota (Maintenance/).
+    let maintenance: MaintenanceState
     private let applier: KVApplier
     private let ids: RequestIDGenerator
     private let group: MultiThreadedEventLoopGroup
@@ -69,7 +71,8 @@ public final class EtcdServer: @unchecked Sendable {
                         memberID: memberID, logger: logger) { id, error in
             waits.trigger(id: id, .failure(error))
         }
-        loop.applier = applier
+        maintenance = MaintenanceState(layout: layout, quotaBytes: options.quotaBackendBytes)
+        loop.applier = maintenance.install(wrapping: applier, store: store, waits: applyWaits, logger: logger)
         let store = self.store
         loop.beforeLogRelease = { try store.sync() }
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.eventLoopThreads))
@@ -117,6 +120,7 @@ public final class EtcdServer: @unchecked Sendable {
         KVService(server: self).register(on: router)
         MaintenanceService(server: self).register(on: router)
         HealthService(server: self).register(on: router)
+        QuotaGuard(server: self).install(on: router)  // last: wraps the write handlers above
     }
 
     // MARK: used by the services

@@ -28,6 +28,7 @@ enum ServerOptionsMapping {
         o.grpcKeepaliveTimeoutMs = milliseconds(config.grpcKeepaliveTimeout)
         o.maxWALs = Int(config.maxWALs)
         o.maxSnapshots = Int(config.maxSnapshots)
+        o.quotaBackendBytes = Int64(clamping: config.effectiveQuotaBackendBytes)
         return o
     }
 

@@ -20,11 +20,14 @@ struct MaintenanceService {
             response.raftTerm = status.term
             response.raftAppliedIndex = status.appliedIndex
             response.isLearner = false
+            if status.leader == 0 { response.errors.append("etcdserver: no leader") }
+            response.errors += server.maintenance.alarms.get(.none).map(AlarmStore.describe)
             return response
         }
         registerSnapshot(on: router)
         registerHash(on: router)
         registerDefragment(on: router)
+        registerAlarm(on: router)
     }
 }
 

@@ -166,4 +166,84 @@ import Testing
         #expect(old.exitCode != 0)
         #expect(old.stderr.contains("compacted"))
     }
+
+    private func status(_ endpoint: String) throws -> [String: Any] {
+        let r = try etcdctl(endpoint, ["endpoint", "status", "-w", "json"])
+        #expect(r.exitCode == 0, "\(r.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]]
+        return json?.first?["Status"] as? [String: Any] ?? [:]
+    }
+
+    private func int64(_ v: Any?) -> Int64 { (v as? NSNumber)?.int64Value ?? -1 }
+
+    @Test func defragShrinksTheDatabase() throws {
+        let server = try ServerProcess()
+        defer { server.stop(); server.removeData() }
+        try server.start()
+        try fill(server.endpoint, count: 400)
+        #expect(try etcdctl(server.endpoint, ["del", "key", "--prefix"]).exitCode == 0)
+        let revision = int64((try status(server.endpoint)["header"] as? [String: Any])?["revision"])
+        #expect(try etcdctl(server.endpoint, ["compact", "\(revision)", "--physical"]).exitCode == 0)
+        let before = try status(server.endpoint)
+        let hash = try hashKV(server.endpoint)
+
+        let defrag = try etcdctl(server.endpoint, ["defrag"])
+        #expect(defrag.exitCode == 0, "\(defrag.stderr)")
+        #expect(defrag.stdout.contains("Finished defragmenting"))
+        let after = try status(server.endpoint)
+        #expect(int64(after["dbSize"]) < int64(before["dbSize"]) / 4, "before \(before) after \(after)")
+        #expect(int64(after["dbSize"]) >= int64(after["dbSizeInUse"]))
+        #expect(try hashKV(server.endpoint) == hash)
+
+        // Still serving reads and writes, and after a restart.
+        #expect(try etcdctl(server.endpoint, ["put", "after-defrag", "ok"]).exitCode == 0)
+        server.stop(signal: SIGKILL)
+        try server.start()
+        #expect(try etcdctl(server.endpoint, ["get", "after-defrag", "--print-value-only"]).stdout == "ok\n")
+    }
+
+    /// With a tiny quota: writes fill the db until NOSPACE is raised; then
+    /// puts fail while reads, deletes, compaction and defrag work; after
+    /// compact + defrag + disarm, writes work again. The alarm survives a restart.
+    @Test func quotaRaisesNoSpaceAlarmUntilDisarmed() throws {
+        let server = try ServerProcess(extraArgs: ["--quota-backend-bytes", "400000"])
+        defer { server.stop(); server.removeData() }
+        try server.start()
+        let value = String(repeating: "q", count: 20_000)
+        var failure: CommandResult?
+        for i in 0..<100 {
+            let r = try etcdctl(server.endpoint, ["put", "big\(i)", value])
+            if r.exitCode != 0 { failure = r; break }
+        }
+        let refused = try #require(failure, "the quota was never hit")
+        #expect(refused.stderr.contains("etcdserver: mvcc: database space exceeded"))
+
+        let list = try etcdctl(server.endpoint, ["alarm", "list"])
+        #expect(list.stdout.contains("alarm:NOSPACE"), "\(list.stdout) \(list.stderr)")
+        let errors = try status(server.endpoint)["errors"] as? [String] ?? []
+        #expect(errors.contains { $0.contains("NOSPACE") })
+
+        // Capped: small puts and txns with puts fail, reads and deletes work.
+        #expect(try etcdctl(server.endpoint, ["put", "small", "x"]).stderr.contains("database space exceeded"))
+        let txnPut = try etcdctl(server.endpoint, ["txn"], stdin: "\nput a b\n\n\n")
+        #expect(txnPut.exitCode != 0)
+        #expect(try etcdctl(server.endpoint, ["get", "big0", "--keys-only"]).stdout.contains("big0"))
+        #expect(try etcdctl(server.endpoint, ["del", "big", "--prefix"]).exitCode == 0)
+
+        // The alarm is persisted.
+        server.stop(signal: SIGKILL)
+        try server.start()
+        #expect(try etcdctl(server.endpoint, ["alarm", "list"]).stdout.contains("alarm:NOSPACE"))
+        #expect(try etcdctl(server.endpoint, ["put", "small", "x"]).exitCode != 0)
+
+        let revision = int64((try status(server.endpoint)["header"] as? [String: Any])?["revision"])
+        #expect(try etcdctl(server.endpoint, ["compact", "\(revision)", "--physical"]).exitCode == 0)
+        #expect(try etcdctl(server.endpoint, ["defrag"]).exitCode == 0)
+        let disarm = try etcdctl(server.endpoint, ["alarm", "disarm"])
+        #expect(disarm.exitCode == 0, "\(disarm.stderr)")
+        #expect(disarm.stdout.contains("alarm:NOSPACE"))
+        #expect(try etcdctl(server.endpoint, ["alarm", "list"]).stdout.isEmpty)
+        let put = try etcdctl(server.endpoint, ["put", "small", "x"])
+        #expect(put.exitCode == 0, "\(put.stderr)")
+    }
 }

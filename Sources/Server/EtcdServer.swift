@@ -100,6 +100,7 @@ public final class EtcdServer: @unchecked Sendable {
             ports.append(try await server.start())
             grpcServers.append(server)
         }
+        maintenance.autoCompactor.start(server: self, retention: options.autoCompactionRetention)
         logger.info("ready to serve client requests", metadata: [
             "member-id": "\(String(memberID, radix: 16))", "cluster-id": "\(String(clusterID, radix: 16))",
         ])
@@ -108,6 +109,7 @@ public final class EtcdServer: @unchecked Sendable {
 
     /// Graceful stop: listeners drain, Raft stops, the store is synced and closed.
     public func stop() async {
+        maintenance.autoCompactor.stop()
         for server in grpcServers { try? await server.shutdown() }
         loop.stop()
         applyWaits.failAll(ServerError.stopped)

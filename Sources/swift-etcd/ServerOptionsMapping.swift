@@ -29,6 +29,7 @@ enum ServerOptionsMapping {
         o.maxWALs = Int(config.maxWALs)
         o.maxSnapshots = Int(config.maxSnapshots)
         o.quotaBackendBytes = Int64(clamping: config.effectiveQuotaBackendBytes)
+        o.autoCompactionRetention = config.autoCompactionRetention
         return o
     }
 

@@ -246,4 +246,29 @@ import Testing
         let put = try etcdctl(server.endpoint, ["put", "small", "x"])
         #expect(put.exitCode == 0, "\(put.stderr)")
     }
+
+    /// --auto-compaction-mode periodic with a 2 s retention: the member
+    /// compacts on its own to a revision about 2 s old.
+    @Test func periodicAutoCompaction() throws {
+        let server = try ServerProcess(extraArgs: ["--auto-compaction-mode", "periodic", "--auto-compaction-retention", "2s"])
+        defer { server.stop(); server.removeData() }
+        try server.start()
+        for i in 0..<10 { #expect(try etcdctl(server.endpoint, ["put", "k", "\(i)"]).exitCode == 0) }
+        let deadline = Date().addingTimeInterval(20)
+        var compact: Int64 = -1
+        while Date() < deadline && compact < 11 {
+            usleep(250_000)
+            compact = try hashKV(server.endpoint).compact
+        }
+        #expect(compact == 11, "compact revision \(compact)")
+        let old = try etcdctl(server.endpoint, ["get", "k", "--rev", "5"])
+        #expect(old.stderr.contains("compacted"))
+    }
+
+    @Test func autoCompactionFlagsAreAccepted() throws {
+        let server = try ServerProcess(extraArgs: ["--auto-compaction-mode", "revision", "--auto-compaction-retention", "1000"])
+        defer { server.stop(); server.removeData() }
+        try server.start()
+        #expect(try etcdctl(server.endpoint, ["put", "a", "b"]).exitCode == 0)
+    }
 }

@@ -12,6 +12,7 @@ final class MaintenanceState: @unchecked Sendable {
     /// Writes are refused once the db file would reach this size (etcd's
     /// --quota-backend-bytes, 2 GiB by default).
     let quotaBytes: Int64
+    let autoCompactor = AutoCompactor()
     /// Retained here: the Raft loop holds its applier weakly.
     private var applier: AlarmApplier?
 

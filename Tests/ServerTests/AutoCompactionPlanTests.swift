@@ -40,7 +40,7 @@ import Testing
                 plan.compacted(rev, nowSeconds: t)
             }
         }
-        #expect(first == 24 * 3600)
+        #expect(first == Double(24 * 3600))
     }
 
     @Test func revisionModeKeepsTheLastN() throws {

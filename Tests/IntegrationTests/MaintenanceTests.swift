@@ -222,6 +222,8 @@ import Testing
         #expect(list.stdout.contains("alarm:NOSPACE"), "\(list.stdout) \(list.stderr)")
         let errors = try status(server.endpoint)["errors"] as? [String] ?? []
         #expect(errors.contains { $0.contains("NOSPACE") })
+        let health = try ProcessRunner.run("curl", ["-s", server.clientURL + "/health"])
+        #expect(health.stdout.contains("ALARM NOSPACE"), "\(health.stdout)")
 
         // Capped: small puts and txns with puts fail, reads and deletes work.
         #expect(try etcdctl(server.endpoint, ["put", "small", "x"]).stderr.contains("database space exceeded"))
@@ -270,5 +272,32 @@ import Testing
         defer { server.stop(); server.removeData() }
         try server.start()
         #expect(try etcdctl(server.endpoint, ["put", "a", "b"]).exitCode == 0)
+    }
+
+    @Test func metricsEndpointServesEtcdNames() throws {
+        let server = try ServerProcess()
+        defer { server.stop(); server.removeData() }
+        try server.start()
+        #expect(try etcdctl(server.endpoint, ["put", "a", "b"]).exitCode == 0)
+        let r = try ProcessRunner.run("curl", ["-s", "-f", server.clientURL + "/metrics"])
+        #expect(r.exitCode == 0)
+        var values: [String: Double] = [:]
+        for line in r.stdout.split(separator: "\n") where !line.hasPrefix("#") {
+            let parts = line.split(separator: " ")
+            #expect(parts.count == 2, "bad sample line \(line)")
+            if parts.count == 2, let v = Double(parts[1]) {
+                values[String(parts[0].split(separator: "{").first ?? "")] = v
+            }
+        }
+        #expect(values["etcd_server_has_leader"] == 1)
+        #expect(values["etcd_server_is_leader"] == 1)
+        #expect((values["etcd_server_proposals_committed_total"] ?? 0) >= 2)
+        #expect((values["etcd_server_proposals_applied_total"] ?? 0) >= 2)
+        #expect((values["etcd_mvcc_db_total_size_in_bytes"] ?? 0) > 0)
+        #expect((values["etcd_mvcc_db_total_size_in_use_in_bytes"] ?? 0) > 0)
+        #expect(values["etcd_server_version"] == 1)
+        #expect(values["etcd_server_quota_backend_bytes"] == 2_147_483_648)
+        #expect((values["process_resident_memory_bytes"] ?? 0) > 0)
+        #expect((values["process_open_fds"] ?? 0) > 0)
     }
 }

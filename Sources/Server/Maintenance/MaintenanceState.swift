@@ -24,6 +24,11 @@ final class MaintenanceState: @unchecked Sendable {
     /// Puts the alarm decorator in front of the KV applier and returns it.
     func install(wrapping inner: CommittedEntryApplier, store: MVCCStore, waits: WaitRegistry<AppliedResult>,
                  logger: Logger) -> CommittedEntryApplier {
+        if quotaBytes > Self.maxRecommendedQuotaBytes {
+            logger.warning("quota exceeds the maximum value", metadata: [
+                "quota-size-bytes": "\(quotaBytes)", "quota-maximum-size-bytes": "\(Self.maxRecommendedQuotaBytes)",
+            ])
+        }
         let a = AlarmApplier(inner: inner, alarms: alarms, store: store, waits: waits, logger: logger)
         applier = a
         return a
@@ -34,6 +39,9 @@ final class MaintenanceState: @unchecked Sendable {
     func available(costBytes: Int, dbSizeBytes: Int64) -> Bool {
         costBytes == 0 || dbSizeBytes + Int64(costBytes) < quotaBytes
     }
+
+    /// etcd's MaxQuotaBytes: larger quotas work but are warned about.
+    static let maxRecommendedQuotaBytes: Int64 = 8 << 30
 
     // etcd's cost estimates (etcdserver/quota.go).
     static let kvOverheadBytes = 256

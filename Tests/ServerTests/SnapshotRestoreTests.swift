@@ -161,3 +161,17 @@ import WAL
         #expect(throws: RestoreError.self) { try SnapshotStatus.read(file: saved.dir + "/nope") }
     }
 }
+
+extension SnapshotRestoreTests {
+    /// A restore killed half-way leaves `<data-dir>.restoring-<pid>`; the
+    /// data dir itself never exists, and the next restore cleans up.
+    @Test func abandonedBuildIsRemovedByTheNextRestore() throws {
+        let saved = try SavedSnapshot(keys: 2)
+        let dataDir = saved.dir + "/member-x"
+        let abandoned = dataDir + ".restoring-999999"
+        try FileManager.default.createDirectory(atPath: abandoned + "/member/snap/db", withIntermediateDirectories: true)
+        _ = try SnapshotRestore(file: saved.file, options: options(dataDir: dataDir), logger: logger).run()
+        #expect(!FileManager.default.fileExists(atPath: abandoned))
+        #expect(FileManager.default.fileExists(atPath: dataDir + "/member/wal"))
+    }
+}

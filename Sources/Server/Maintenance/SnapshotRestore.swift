@@ -49,7 +49,7 @@ public struct SnapshotRestore {
 
         let tmp = options.dataDir.hasSuffix("/") ? String(options.dataDir.dropLast()) : options.dataDir
         let building = tmp + ".restoring-\(getpid())"
-        try? fm.removeItem(atPath: building)
+        Self.removeAbandonedBuilds(of: tmp)
         do {
             let layout = DataDirLayout(dataDir: building)
             try fm.createDirectory(atPath: layout.dbPath, withIntermediateDirectories: true)
@@ -77,6 +77,18 @@ public struct SnapshotRestore {
         } catch {
             try? fm.removeItem(atPath: building)
             throw error
+        }
+    }
+
+    /// Removes `<data-dir>.restoring-*` left by a restore that was killed
+    /// (its process is gone, so no restore is using them).
+    static func removeAbandonedBuilds(of dataDir: String) {
+        let parent = (dataDir as NSString).deletingLastPathComponent
+        let prefix = (dataDir as NSString).lastPathComponent + ".restoring-"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: parent.isEmpty ? "." : parent)) ?? []
+        for name in names where name.hasPrefix(prefix) {
+            if let pid = Int32(name.dropFirst(prefix.count)), pid != getpid(), kill(pid, 0) == 0 { continue }
+            try? FileManager.default.removeItem(atPath: (parent.isEmpty ? "." : parent) + "/" + name)
         }
     }
 

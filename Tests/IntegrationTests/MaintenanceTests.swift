@@ -54,9 +54,15 @@ import Testing
         let before = try dump(server.endpoint)
         #expect(before.kvs.count == 299)
 
+        // A copy left by a crash mid-snapshot is cleaned up by the next one.
+        let stale = server.dataDir + "/member/snap/db.snapshot-stale.tmp"
+        FileManager.default.createFile(atPath: stale, contents: Data(repeating: 1, count: 4096))
         let file = server.dataDir + ".snapshot.db"
         defer { try? FileManager.default.removeItem(atPath: file) }
         let save = try etcdctl(server.endpoint, ["snapshot", "save", file])
+        #expect(!FileManager.default.fileExists(atPath: stale))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: server.dataDir + "/member/snap")
+            .filter { $0.hasPrefix("db.snapshot-") }.isEmpty)
         #expect(save.exitCode == 0, "\(save.stderr)")
         #expect((save.stdout + save.stderr).contains("Snapshot saved at"))
         if let etcdctl35 {

@@ -72,7 +72,9 @@ struct SnapshotStreamer {
     /// unlinks it; the open descriptor keeps the data until it is closed.
     private func copyStore() async throws -> OpenCopy {
         let store = server.store
-        let path = DataDirLayout(dataDir: server.options.dataDir).snapDir + "/db.snapshot-\(UUID().uuidString)"
+        let snapDir = DataDirLayout(dataDir: server.options.dataDir).snapDir
+        StaleCopies.removeOnce(in: snapDir)
+        let path = snapDir + "/\(StaleCopies.prefix)\(UUID().uuidString)"
         return try await withCheckedThrowingContinuation { (c: CheckedContinuation<OpenCopy, Error>) in
             DispatchQueue.global().async {
                 c.resume(with: Result {
@@ -85,6 +87,24 @@ struct SnapshotStreamer {
                     return OpenCopy(fd: fd, sizeBytes: Int64(st.st_size), info: info)
                 })
             }
+        }
+    }
+}
+
+/// Copies a crash left behind (`db.snapshot-*`), removed before this
+/// process makes its first copy: none of them can be in use then.
+enum StaleCopies {
+    static let prefix = "db.snapshot-"
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var done = false  // guarded by `lock`
+
+    static func removeOnce(in dir: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        if done { return }
+        done = true
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where name.hasPrefix(prefix) {
+            try? FileManager.default.removeItem(atPath: dir + "/" + name)
         }
     }
 }

@@ -6,7 +6,7 @@ DEPS_TEST := etcd-server etcd-client nghttp2-client curl golang-go golang-etcd-s
 DATA_DIR ?= default.etcd
 SEEDS ?= 300
 
-.PHONY: all deps deps-test build release run test difftest sim protos bench bench-wire bench-raft bench-wal bench-proto bench-mvcc clean
+.PHONY: all deps deps-test build release run cluster test difftest sim protos bench bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch clean
 
 all: build
 
@@ -31,6 +31,10 @@ run: release
 	./.build/release/swift-etcd --name default --data-dir $(DATA_DIR) \
 	  --listen-client-urls http://127.0.0.1:2379 --advertise-client-urls http://127.0.0.1:2379
 
+# 3 local members (clients 2379/22379/32379, peers 2380/22380/32380, data in ./cluster.etcd/); Ctrl-C stops them.
+cluster: release
+	./scripts/cluster.sh
+
 test: deps-test
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
@@ -47,7 +51,7 @@ sim: deps
 protos:
 	./scripts/gen-protos.sh
 
-bench: deps-test release bench-wire bench-raft bench-wal bench-proto bench-mvcc
+bench: deps-test release bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch
 	./scripts/bench.sh
 
 bench-wire: deps-test release
@@ -59,6 +63,9 @@ bench-proto: deps
 
 bench-mvcc: deps
 	./scripts/bench-mvcc.sh
+
+bench-watch: deps-test release
+	./scripts/bench-watch.sh
 
 bench-raft: deps
 	./scripts/bench-raft.sh

@@ -24,7 +24,7 @@ start_server() {
   echo "server $name did not start; log:" >&2; tail -20 "$BENCH_TMP/$name.log" >&2; return 1
 }
 
-stop_server() { kill -9 "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null || true; }
+stop_server() { [ -n "${SERVER_PID:-}" ] || return 0; kill -9 "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=; }
 
 peak_rss_mb() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
 

@@ -123,6 +123,14 @@ extension MVCCStore {
             return .compact(CompactionResponse(revision: w.beginRev))
         case .noop:
             return .noop(revision: w.beginRev)
+        case .leaseGrant(let l):
+            try w.putLease(l)
+            return .noop(revision: w.beginRev)
+        case .leaseRevoke(let id, let keys):
+            return .deleteRange(try w.applyLeaseRevoke(id: id, keys: keys))
+        case .leaseCheckpoint(let ls):
+            for l in ls { try w.checkpointLease(id: l.id, remainingTTLSeconds: l.remainingTTLSeconds) }
+            return .noop(revision: w.beginRev)
         }
     }
 }

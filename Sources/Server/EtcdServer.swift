@@ -18,7 +18,13 @@ public final class EtcdServer: @unchecked Sendable {
     let clusterID: UInt64
     let store: MVCCStore
     let loop: RaftLoop
+    let membership: Membership
+    /// nil for a single-member cluster (no peer port is bound).
+    let peers: PeerNetwork?
     let applyWaits = WaitRegistry<AppliedResult>()
+    let lessor: Lessor
+    let watchHub: WatchHub
+    private var leaseTimer: DispatchSourceTimer?
     /// Alarms and the backend quota (Maintenance/).
     let maintenance: MaintenanceState
     private let applier: KVApplier
@@ -34,19 +40,16 @@ public final class EtcdServer: @unchecked Sendable {
         self.logger = logger
         requestTimeoutSeconds = 5 + 2 * Double(options.electionTimeoutMs) / 1000
 
-        guard options.initialCluster.count <= 1 else {
-            throw StartupError("multi-member clusters are not supported yet: --initial-cluster lists \(options.initialCluster.count) members")
-        }
         guard options.initialClusterStateNew else {
             throw StartupError("--initial-cluster-state=existing needs cluster membership, which is not supported yet")
         }
-        let peers = options.initialCluster.map {
+        let initialPeerIDs = options.initialCluster.map {
             MemberIdentity.memberID(peerURLs: $0.peerURLs, clusterToken: options.initialClusterToken)
         }
         let newMember = MemberMetadata(
             memberID: MemberIdentity.memberID(peerURLs: options.initialAdvertisePeerURLs, clusterToken: options.initialClusterToken),
-            clusterID: MemberIdentity.clusterID(memberIDs: peers))
-        if !peers.contains(newMember.memberID) {
+            clusterID: MemberIdentity.clusterID(memberIDs: initialPeerIDs))
+        if !initialPeerIDs.contains(newMember.memberID) {
             throw StartupError("couldn't find local name \"\(options.name)\" with --initial-advertise-peer-urls \(options.initialAdvertisePeerURLs.joined(separator: ",")) in the initial cluster configuration")
         }
 
@@ -56,18 +59,32 @@ public final class EtcdServer: @unchecked Sendable {
 
         let raftConfig = RaftConfig(id: newMember.memberID, electionTicks: max(options.electionTimeoutMs / options.heartbeatIntervalMs, 2),
                                     heartbeatTicks: 1, randomSeed: UInt64.random(in: 1...UInt64.max))
-        let restored = try RestoredNode.open(layout: layout, newMember: newMember, initialPeers: peers,
+        let restored = try RestoredNode.open(layout: layout, newMember: newMember, initialPeers: initialPeerIDs,
                                             raftConfig: raftConfig, logger: logger)
         memberID = restored.metadata.memberID
         clusterID = restored.metadata.clusterID
+        membership = Membership.open(path: layout.memberDir + "/members.json", options: options,
+                                     localID: memberID, logger: logger)
+        group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.eventLoopThreads))
+        if membership.count > 1 {
+            self.peers = try PeerNetwork(localID: memberID, clusterID: clusterID, membership: membership,
+                                    attributes: MemberAttributes(name: options.name, clientURLs: options.advertiseClientURLs),
+                                    group: group, logger: logger)
+        } else {
+            self.peers = nil
+        }
         ids = RequestIDGenerator(memberID: memberID)
-        applier = KVApplier(store: store, waits: applyWaits, logger: logger)
+        lessor = Lessor(minTTLSeconds: Lessor.minTTLSeconds(electionTimeoutMs: options.electionTimeoutMs,
+                                                             heartbeatIntervalMs: options.heartbeatIntervalMs))
+        lessor.load(leases: try store.leases(), leasedKeys: try store.leasedKeys())
+        watchHub = WatchHub(store: store)
+        applier = KVApplier(store: store, lessor: lessor, hub: watchHub, waits: applyWaits, logger: logger)
         let waits = applyWaits
         loop = RaftLoop(node: restored.node, storage: restored.storage, wal: restored.wal, snapshots: restored.snapshots,
                         snapshotPolicy: SnapshotPolicy(snapshotCount: options.snapshotCount),
                         lastSnapshotIndex: restored.snapshotIndex, confState: restored.confState,
                         appliedIndex: restored.snapshotIndex,
-                        tickInterval: Double(options.heartbeatIntervalMs) / 1000, transport: NoPeers(),
+                        tickInterval: Double(options.heartbeatIntervalMs) / 1000, transport: self.peers ?? NoPeers(),
                         memberID: memberID, logger: logger) { id, error in
             waits.trigger(id: id, .failure(error))
         }
@@ -75,13 +92,25 @@ public final class EtcdServer: @unchecked Sendable {
         loop.applier = maintenance.install(wrapping: applier, store: store, waits: applyWaits, logger: logger)
         let store = self.store
         loop.beforeLogRelease = { try store.sync() }
-        group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.eventLoopThreads))
+        if let peers {
+            let loop = self.loop
+            peers.onMessages = { loop.deliver($0) }
+            peers.onReport = { loop.report($0) }
+            peers.onLeaseRequest = { [weak self] id, op in self?.leaseRequestFromFollower(id, op) ?? (LeaseOp.notLeader, 0) }
+        }
     }
 
     /// Starts Raft and the client listeners; returns the bound client ports.
     @discardableResult
     public func start() async throws -> [Int] {
+        watchHub.start()
+        if let peers {
+            guard let listener = options.listenPeer.first else { throw StartupError("--listen-peer-urls is empty") }
+            let port = try await peers.start(host: listener.host, port: listener.port)
+            logger.info("listening for peers", metadata: ["address": "\(listener.host):\(port)"])
+        }
         loop.start()
+        startLeaseTimer()
         let router = GRPCRouter()
         registerServices(on: router)
         let http = HTTPEndpoints(server: self)
@@ -111,7 +140,10 @@ public final class EtcdServer: @unchecked Sendable {
     public func stop() async {
         maintenance.autoCompactor.stop()
         for server in grpcServers { try? await server.shutdown() }
+        leaseTimer?.cancel()
+        watchHub.stop()
         loop.stop()
+        await peers?.stop()
         applyWaits.failAll(ServerError.stopped)
         try? store.sync()
         store.close()
@@ -121,7 +153,10 @@ public final class EtcdServer: @unchecked Sendable {
     private func registerServices(on router: GRPCRouter) {
         KVService(server: self).register(on: router)
         MaintenanceService(server: self).register(on: router)
+        WatchService(server: self).register(on: router)
+        LeaseService(server: self).register(on: router)
         HealthService(server: self).register(on: router)
+        ClusterService(server: self).register(on: router)
         QuotaGuard(server: self).install(on: router)  // last: wraps the write handlers above
     }
 
@@ -146,9 +181,22 @@ public final class EtcdServer: @unchecked Sendable {
         }
     }
 
+    func setLeaseTimer(_ timer: DispatchSourceTimer) { leaseTimer = timer }
+
+    func nextRequestID() -> UInt64 { ids.next() }
+
+    /// Lease keep-alives and TTL queries are answered by the leader's lessor.
+    func requireLeader() throws {
+        guard loop.status.isLeader else { throw ServerError.noLeader }
+        // Elected moments ago: start lease clocks now rather than refuse
+        // until the lease timer notices.
+        lessor.promoteIfNeeded(extendSeconds: Double(options.electionTimeoutMs) / 1000)
+    }
+
     /// Returns once a linearizable read may be served from the local store.
     func linearizableBarrier() async throws {
-        try await loop.waitLinearizable()
+        if peers != nil && loop.status.leader == 0 { throw ServerError.noLeader }
+        try await loop.waitLinearizable(timeoutSeconds: requestTimeoutSeconds)
     }
 
     func header(revision: Int64, term: UInt64? = nil) -> Etcdserverpb.ResponseHeader {

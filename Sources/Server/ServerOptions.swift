@@ -16,6 +16,8 @@ public struct ServerOptions: Sendable {
     public var dataDir = "default.etcd"
     public var listenClient: [Listener] = [Listener(host: "127.0.0.1", port: 2379)]
     public var advertiseClientURLs = ["http://localhost:2379"]
+    /// Where peers connect (`--listen-peer-urls`); bound only when the cluster has other members.
+    public var listenPeer: [Listener] = [Listener(host: "127.0.0.1", port: 2380)]
     public var initialAdvertisePeerURLs = ["http://localhost:2380"]
     /// Member name → its peer URLs, as `--initial-cluster` lists them.
     public var initialCluster: [(name: String, peerURLs: [String])] = [("default", ["http://localhost:2380"])]
@@ -35,6 +37,14 @@ public struct ServerOptions: Sendable {
     public var autoCompactionRetention: AutoCompactionRetention = .disabled
     public var maxWALs = 5
     public var maxSnapshots = 5
+    /// Period of progress notifications to watchers that asked for them
+    /// (`--experimental-watch-progress-notify-interval`).
+    public var watchProgressNotifyIntervalMs = 10 * 60 * 1000
+    /// Whether the leader checkpoints remaining lease TTLs through Raft
+    /// (`--experimental-enable-lease-checkpoint`; on by default here).
+    public var leaseCheckpointEnabled = true
+    /// How often the leader checkpoints (etcd: 5 minutes).
+    public var leaseCheckpointIntervalMs = 5 * 60 * 1000
     public var eventLoopThreads = System.coreCount
 
     public init() {}

@@ -17,6 +17,18 @@ extension WAL {
         }
     }
 
+    /// Queues a hard state whose loss is harmless (only the commit index
+    /// moved: Raft's `mustSync` is false). It is written with the next
+    /// durable batch and never fsynced on its own, as etcd does.
+    public func saveUnsynced(hardState: HardState) throws {
+        guard !hardState.isEmpty else { return }
+        monitor.lock()
+        defer { monitor.unlock() }
+        try checkWritable()
+        RecordCodec.encode(.hardState(hardState), into: &queued)
+        queuedHardState = hardState
+    }
+
     /// Appends one entry at the next index (assigned under the queue lock, so
     /// concurrent callers get consecutive indexes) and returns that index once
     /// durable. For benchmarks and tools; Raft uses `save`.

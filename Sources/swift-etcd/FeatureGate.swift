@@ -11,8 +11,6 @@ enum FeatureGate {
         "experimental-initial-corrupt-check": "corruption checks",
         "experimental-corrupt-check-time": "corruption checks",
         "experimental-compact-hash-check-enabled": "corruption checks",
-        "experimental-enable-lease-checkpoint": "leases",
-        "experimental-enable-lease-checkpoint-persist": "leases",
         "unsafe-no-fsync": "running without fsync",
         "wal-dir": "a dedicated WAL directory",
     ]
@@ -23,8 +21,6 @@ enum FeatureGate {
         "experimental-initial-corrupt-check": ["false"],
         "experimental-corrupt-check-time": ["0s", "0"],
         "experimental-compact-hash-check-enabled": ["false"],
-        "experimental-enable-lease-checkpoint": ["false"],
-        "experimental-enable-lease-checkpoint-persist": ["false"],
         "unsafe-no-fsync": ["false"],
         "wal-dir": [""],
     ]
@@ -44,8 +40,6 @@ enum FeatureGate {
         case "experimental-initial-corrupt-check": return String(c.experimentalInitialCorruptCheck)
         case "experimental-corrupt-check-time": return c.experimentalCorruptCheckTime == .zero ? "0s" : "set"
         case "experimental-compact-hash-check-enabled": return String(c.experimentalCompactHashCheckEnabled)
-        case "experimental-enable-lease-checkpoint": return String(c.experimentalEnableLeaseCheckpoint)
-        case "experimental-enable-lease-checkpoint-persist": return String(c.experimentalEnableLeaseCheckpointPersist)
         case "unsafe-no-fsync": return String(c.unsafeNoFsync)
         case "wal-dir": return c.walDir
         default: return nil

@@ -13,6 +13,10 @@ enum ServerOptionsMapping {
             return ServerOptions.Listener(host: url.host, port: port)
         }
         o.advertiseClientURLs = config.advertiseClientURLs.map(\.string)
+        o.listenPeer = try config.listenPeerURLs.map { url in
+            guard let port = url.portNumber, !url.isUnix else { throw MappingError("unsupported peer URL \(url)") }
+            return ServerOptions.Listener(host: url.host, port: port)
+        }
         o.initialAdvertisePeerURLs = config.initialAdvertisePeerURLs.map(\.string)
         o.initialCluster = config.initialClusterMembers.members.map { ($0.name, $0.peerURLs.map(\.string)) }
         o.initialClusterToken = config.initialClusterToken
@@ -30,6 +34,11 @@ enum ServerOptionsMapping {
         o.maxSnapshots = Int(config.maxSnapshots)
         o.quotaBackendBytes = Int64(clamping: config.effectiveQuotaBackendBytes)
         o.autoCompactionRetention = config.autoCompactionRetention
+        o.watchProgressNotifyIntervalMs = milliseconds(config.experimentalWatchProgressNotifyInterval)
+        // Lease checkpointing is on by default here; an explicit flag decides.
+        if config.explicitlySet.contains("experimental-enable-lease-checkpoint") {
+            o.leaseCheckpointEnabled = config.experimentalEnableLeaseCheckpoint
+        }
         return o
     }
 

@@ -31,6 +31,22 @@ import Testing
         #expect(try WAL.open(dir: dir, from: .zero).entries == entries(1...12))
     }
 
+    /// A commit-only hard state is queued without an fsync of its own and
+    /// becomes durable with the next synced save, in order.
+    @Test func unsyncedHardStateRidesWithTheNextDurableBatch() throws {
+        let tmp = TempDir()
+        defer { tmp.cleanup() }
+        let dir = tmp.path + "/wal"
+        let wal = try WAL.create(dir: dir, metadata: [])
+        try wal.save(hardState: HardState(term: 2, vote: 1, commit: 0), entries: entries(1...3))
+        try wal.saveUnsynced(hardState: HardState(term: 2, vote: 1, commit: 3))
+        try wal.save(hardState: nil, entries: entries(4...4))
+        try wal.close()
+        let r = try WAL.open(dir: dir, from: .zero)
+        #expect(r.hardState == HardState(term: 2, vote: 1, commit: 3))
+        #expect(r.entries == entries(1...4))
+    }
+
     @Test func tornTailOnDiskIsRepaired() throws {
         let tmp = TempDir()
         defer { tmp.cleanup() }

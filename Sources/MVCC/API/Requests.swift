@@ -165,4 +165,13 @@ public enum WriteRequest: Equatable, Sendable {
     /// KV store, e.g. lease grants or conf changes), so the consistent index
     /// keeps up.
     case noop
+    /// Persists a granted lease (the server decided ID and TTL); the
+    /// response is `.noop`, no revision change.
+    case leaseGrant(StoredLease)
+    /// Removes the lease and deletes, in one revision, each of `keys` that is
+    /// still attached to it; the response is `.deleteRange`.
+    case leaseRevoke(id: Int64, keys: [[UInt8]])
+    /// Records remaining TTLs of existing leases (etcd's LeaseCheckpoint);
+    /// the response is `.noop`. Unknown IDs are skipped.
+    case leaseCheckpoint([StoredLease])
 }

@@ -41,8 +41,9 @@ final class RaftLoop: @unchecked Sendable {
         var proposals: [(id: UInt64, data: [UInt8])] = []
         var reads: [UInt64] = []  // read batch ids waiting for a ReadIndex
         var messages: [Message] = []
+        var reports: [PeerReport] = []
         var stopping = false
-        var isEmpty: Bool { proposals.isEmpty && reads.isEmpty && messages.isEmpty && !stopping }
+        var isEmpty: Bool { proposals.isEmpty && reads.isEmpty && messages.isEmpty && reports.isEmpty && !stopping }
     }
 
     // Loop-thread state: only touched on `thread`.
@@ -131,7 +132,9 @@ final class RaftLoop: @unchecked Sendable {
 
     /// Waits until this member may serve a linearizable read: the leader
     /// confirmed its commit index and this member applied up to it.
-    func waitLinearizable() async throws {
+    /// Fails with "request timed out" after `timeoutSeconds` (a follower's
+    /// ReadIndex is dropped silently when its leader is gone).
+    func waitLinearizable(timeoutSeconds: Double) async throws {
         let batch = condition.withLock { () -> UInt64 in
             readBatchSeq &+= 1
             return readBatchSeq
@@ -141,6 +144,17 @@ final class RaftLoop: @unchecked Sendable {
                 mailbox.reads.append(batch)
                 condition.signal()
             }
+            DispatchQueue.global().asyncAfter(deadline: .now() + timeoutSeconds) { [readWaits] in
+                readWaits.trigger(id: batch, .failure(ServerError.timeout))
+            }
+        }
+    }
+
+    /// A peer transport's report (unreachable peer, failed snapshot).
+    func report(_ report: PeerReport) {
+        condition.withLock {
+            mailbox.reports.append(report)
+            condition.signal()
         }
     }
 
@@ -170,6 +184,12 @@ final class RaftLoop: @unchecked Sendable {
                 nextTick = now.addingTimeInterval(tickInterval)
             }
             for m in work.messages { try? node.step(m) }
+            for r in work.reports {
+                switch r {
+                case .unreachable(let id): node.reportUnreachable(id)
+                case .snapshotFailed(let id): node.reportSnapshot(id, failed: true)
+                }
+            }
             for p in work.proposals {
                 do { try node.propose(p.data) } catch {
                     proposalDropped(p.id, ServerError.from(raft: error))
@@ -205,8 +225,11 @@ final class RaftLoop: @unchecked Sendable {
                 lastSnapshotIndex = snap.metadata.index
                 appliedIndex = snap.metadata.index
             }
-            if rd.hardState != nil || !rd.entries.isEmpty {
+            if rd.mustSync {
                 try wal.save(hardState: rd.hardState, entries: rd.entries)
+            } else if let hs = rd.hardState {
+                // Only the commit index moved: no fsync needed (etcd's MustSync).
+                try wal.saveUnsynced(hardState: hs)
             }
             if !rd.entries.isEmpty { try storage.append(rd.entries) }
             if let hs = rd.hardState { storage.setHardState(hs) }
@@ -276,14 +299,27 @@ final class RaftLoop: @unchecked Sendable {
             try snapshots.save(snap)
             try wal.saveSnapshotMarker(WALSnapshotMarker(index: snap.metadata.index, term: snap.metadata.term))
             try beforeLogRelease()
-            if decision.compactIndex > 0 { try storage.compact(upTo: decision.compactIndex) }
-            try wal.releaseSegments(before: decision.compactIndex)
+            let compactIndex = min(decision.compactIndex, replicationFloor())
+            if compactIndex > 0 { try storage.compact(upTo: compactIndex) }
+            try wal.releaseSegments(before: compactIndex)
             lastSnapshotIndex = decision.snapshotIndex
             logger.info("saved snapshot", metadata: ["snapshot-index": "\(decision.snapshotIndex)",
-                                                    "compact-index": "\(decision.compactIndex)"])
+                                                    "compact-index": "\(compactIndex)"])
         } catch {
             logger.error("failed to save snapshot", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// The highest index the log may be compacted to without leaving a
+    /// follower behind: snapshots carry no MVCC data, so a follower can only
+    /// catch up from the log. A leader keeps everything above the slowest
+    /// follower's match (a long-dead member makes the log grow until it
+    /// returns); followers, not knowing the others' progress, follow the policy.
+    private func replicationFloor() -> UInt64 {
+        let st = node.status()
+        let others = st.progress.filter { $0.key != memberID }
+        guard st.role == .leader, !others.isEmpty else { return UInt64.max }
+        return others.values.map(\.match).min() ?? UInt64.max
     }
 
     private static func encode(_ v: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: v >> (56 - 8 * UInt64($0))) } }

@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,11 +19,11 @@ import (
 )
 
 func main() {
-	endpoint := flag.String("endpoint", "127.0.0.1:2379", "etcd endpoint")
+	endpoint := flag.String("endpoint", "127.0.0.1:2379", "etcd endpoints, comma-separated")
 	clients := flag.Int("clients", 20, "concurrent writers")
 	total := flag.Int("total", 1000000, "puts in all")
 	flag.Parse()
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{*endpoint}, DialTimeout: 5 * time.Second})
+	cli, err := clientv3.New(clientv3.Config{Endpoints: strings.Split(*endpoint, ","), DialTimeout: 5 * time.Second})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "ackwriter:", err)
 		os.Exit(1)

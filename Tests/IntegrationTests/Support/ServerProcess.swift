@@ -11,16 +11,21 @@ final class ServerProcess: @unchecked Sendable {
     let logPath: String
     private let binary: String
     private let extraArgs: [String]
+    private let initialCluster: String?
 
     var endpoint: String { "127.0.0.1:\(clientPort)" }
     var clientURL: String { "http://127.0.0.1:\(clientPort)" }
 
-    init(binary: String? = nil, name: String = "default", extraArgs: [String] = [], dataDir: String? = nil) throws {
+    /// `initialCluster` defaults to this member alone; cluster tests choose
+    /// the ports up front (`clientPort`, `peerPort`) to list every member.
+    init(binary: String? = nil, name: String = "default", extraArgs: [String] = [], dataDir: String? = nil,
+         clientPort: Int? = nil, peerPort: Int? = nil, initialCluster: String? = nil) throws {
         self.binary = try binary ?? PackagePaths.serverBinary
         self.name = name
         self.extraArgs = extraArgs
-        clientPort = freePort()
-        peerPort = freePort()
+        self.clientPort = clientPort ?? freePort()
+        self.peerPort = peerPort ?? freePort()
+        self.initialCluster = initialCluster
         let base = dataDir ?? NSTemporaryDirectory() + "swift-etcd-test-\(UUID().uuidString)"
         self.dataDir = base
         logPath = base + ".log"
@@ -31,7 +36,7 @@ final class ServerProcess: @unchecked Sendable {
          "--listen-client-urls", clientURL, "--advertise-client-urls", clientURL,
          "--listen-peer-urls", "http://127.0.0.1:\(peerPort)",
          "--initial-advertise-peer-urls", "http://127.0.0.1:\(peerPort)",
-         "--initial-cluster", "\(name)=http://127.0.0.1:\(peerPort)"] + extraArgs
+         "--initial-cluster", initialCluster ?? "\(name)=http://127.0.0.1:\(peerPort)"] + extraArgs
     }
 
     /// Starts the process and waits until its client port accepts connections.

@@ -1,0 +1,11 @@
+import Foundation
+
+/// Where the lessor reads time: seconds on a monotonic clock. Tests inject
+/// a manual clock to expire leases without waiting.
+protocol LeaseClock: Sendable {
+    func nowSeconds() -> Double
+}
+
+struct MonotonicLeaseClock: LeaseClock {
+    func nowSeconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import MVCC
+import Proto
+
+extension EtcdServer {
+    static let leaseTickSeconds = 0.5
+
+    /// Every half second: follow leadership (promote or demote the lessor),
+    /// and as leader propose a revoke for each expired lease and, every
+    /// checkpoint interval, the remaining TTLs.
+    func startLeaseTimer() {
+        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "lease-expiry"))
+        timer.schedule(deadline: .now() + Self.leaseTickSeconds, repeating: Self.leaseTickSeconds)
+        var lastCheckpoint = Date()
+        timer.setEventHandler { [weak self] in
+            guard let self else { return }
+            leaseTick()
+            let interval = Double(options.leaseCheckpointIntervalMs) / 1000
+            if options.leaseCheckpointEnabled && Date().timeIntervalSince(lastCheckpoint) >= interval {
+                lastCheckpoint = Date()
+                proposeCheckpoints(lessor.checkpoints(limit: 1000))
+            }
+        }
+        setLeaseTimer(timer)
+        timer.resume()
+    }
+
+    private func leaseTick() {
+        guard loop.status.isLeader else {
+            if lessor.isPrimary { lessor.demote() }
+            return
+        }
+        // etcd's Promote: extend by the election timeout on top of each TTL.
+        lessor.promoteIfNeeded(extendSeconds: Double(options.electionTimeoutMs) / 1000)
+        for id in lessor.expired(limit: 500) {
+            var revoke = Etcdserverpb.LeaseRevokeRequest()
+            revoke.id = id
+            var proposal = Swiftetcd.InternalRaftRequest()
+            proposal.leaseRevoke = revoke
+            proposeInBackground(proposal, what: "revoke expired lease \(id)")
+        }
+    }
+
+    /// Proposes remaining TTLs (none: nothing to do).
+    func proposeCheckpoints(_ leases: [StoredLease]) {
+        guard options.leaseCheckpointEnabled, !leases.isEmpty else { return }
+        var request = Etcdserverpb.LeaseCheckpointRequest()
+        request.checkpoints = leases.map {
+            var c = Etcdserverpb.LeaseCheckpoint()
+            c.id = $0.id
+            c.remainingTTL = $0.remainingTTLSeconds
+            return c
+        }
+        var proposal = Swiftetcd.InternalRaftRequest()
+        proposal.leaseCheckpoint = request
+        proposeInBackground(proposal, what: "lease checkpoint")
+    }
+
+    private func proposeInBackground(_ proposal: Swiftetcd.InternalRaftRequest, what: String) {
+        Task {
+            do { _ = try await propose(proposal) } catch {
+                logger.warning("proposal failed", metadata: ["what": "\(what)", "error": "\(error)"])
+            }
+        }
+    }
+}

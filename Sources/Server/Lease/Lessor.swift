@@ -1,0 +1,235 @@
+import Foundation
+import MVCC
+
+/// The leases of this member and which keys each holds (etcd's lessor).
+///
+/// Two sides:
+/// - apply side (the Raft apply thread): grants, revokes and key
+///   attachments change only here, in log order, so every member agrees;
+/// - leader side: expiry. Only the primary (the leader) runs lease clocks;
+///   on other members every lease's expiry is infinite. `promote` restarts
+///   every lease's clock at now + its TTL + `extend` (etcd's Promote), so an
+///   election never expires a lease by itself; `expired` lists leases the
+///   leader should revoke through Raft.
+///
+/// Thread-safe: all state is guarded by `lock`.
+final class Lessor: @unchecked Sendable {
+    /// etcd's MaxLeaseTTL (seconds).
+    static let maxTTLSeconds: Int64 = 9_000_000_000
+
+    struct Lease {
+        var id: Int64
+        /// Granted TTL in seconds (already clamped to the minimum).
+        var ttlSeconds: Int64
+        /// Last checkpointed remaining TTL (0 = none): used once by promote.
+        var remainingTTLSeconds: Int64
+        /// Monotonic seconds; `.infinity` when not primary.
+        var expiry: Double
+        var keys: Set<[UInt8]>
+        /// When the leader last proposed a revoke for it (monotonic seconds).
+        var revokeProposedAt: Double?
+    }
+
+    /// The smallest TTL a grant gets, in seconds (etcd: ceil(1.5 × election timeout)).
+    let minTTLSeconds: Int64
+    private let clock: LeaseClock
+    private let lock = NSLock()
+    private var leases: [Int64: Lease] = [:]  // guarded by lock
+    private var keyLease: [[UInt8]: Int64] = [:]  // guarded by lock
+    private var primary = false  // guarded by lock
+
+    /// etcd: minTTL = ceil((3 × electionTicks / 2) × heartbeat), electionTicks
+    /// in whole heartbeats.
+    static func minTTLSeconds(electionTimeoutMs: Int, heartbeatIntervalMs: Int) -> Int64 {
+        let electionTicks = max(electionTimeoutMs / max(heartbeatIntervalMs, 1), 1)
+        let minTTLMs = (3 * electionTicks / 2) * heartbeatIntervalMs
+        return Int64((minTTLMs + 999) / 1000)
+    }
+
+    init(minTTLSeconds: Int64, clock: LeaseClock = MonotonicLeaseClock()) {
+        self.minTTLSeconds = minTTLSeconds
+        self.clock = clock
+    }
+
+    /// Rebuilds state from the store at start-up (not primary yet).
+    func load(leases stored: [StoredLease], leasedKeys: [(key: [UInt8], lease: Int64)]) {
+        lock.withLock {
+            for s in stored {
+                leases[s.id] = Lease(id: s.id, ttlSeconds: s.ttlSeconds, remainingTTLSeconds: s.remainingTTLSeconds,
+                                     expiry: .infinity, keys: [], revokeProposedAt: nil)
+            }
+            for (key, id) in leasedKeys where leases[id] != nil {
+                leases[id]!.keys.insert(key)
+                keyLease[key] = id
+            }
+        }
+    }
+
+    // MARK: apply side
+
+    func exists(_ id: Int64) -> Bool { lock.withLock { leases[id] != nil } }
+
+    /// Checks a grant as etcd's lessor.Grant and returns the lease to persist
+    /// (TTL clamped to the minimum).
+    func prepareGrant(id: Int64, ttlSeconds: Int64) -> Result<StoredLease, KVError> {
+        if id == 0 { return .failure(LeaseErrors.notFound) }
+        if ttlSeconds > Self.maxTTLSeconds { return .failure(LeaseErrors.ttlTooLarge) }
+        return lock.withLock {
+            if leases[id] != nil { return .failure(LeaseErrors.exists) }
+            return .success(StoredLease(id: id, ttlSeconds: max(ttlSeconds, minTTLSeconds)))
+        }
+    }
+
+    /// Records a grant the store persisted.
+    func applyGrant(_ s: StoredLease) {
+        lock.withLock {
+            let expiry = primary ? clock.nowSeconds() + Double(s.ttlSeconds) : .infinity
+            leases[s.id] = Lease(id: s.id, ttlSeconds: s.ttlSeconds, remainingTTLSeconds: 0, expiry: expiry,
+                                 keys: [], revokeProposedAt: nil)
+        }
+    }
+
+    /// The keys a revoke must delete, or nil when the lease does not exist.
+    func keysToRevoke(_ id: Int64) -> [[UInt8]]? {
+        lock.withLock { leases[id].map { Array($0.keys) } }
+    }
+
+    /// Forgets a revoked lease (its keys' delete events detach them too).
+    func applyRevoke(_ id: Int64) {
+        lock.withLock {
+            guard let l = leases.removeValue(forKey: id) else { return }
+            for key in l.keys where keyLease[key] == id { keyLease.removeValue(forKey: key) }
+        }
+    }
+
+    func applyCheckpoint(_ s: StoredLease) {
+        lock.withLock { leases[s.id]?.remainingTTLSeconds = s.remainingTTLSeconds }
+    }
+
+    /// Follows attachments from a batch's events: a put attaches the key to
+    /// its lease (detaching it from any other), a delete detaches it.
+    func applyEvents(_ events: [Event]) {
+        lock.withLock {
+            for ev in events {
+                let key = ev.kv.key
+                let newLease = ev.type == .put ? ev.kv.lease : 0
+                let old = keyLease[key] ?? 0
+                if old == newLease { continue }
+                if old != 0 {
+                    leases[old]?.keys.remove(key)
+                    keyLease.removeValue(forKey: key)
+                }
+                if newLease != 0, leases[newLease] != nil {
+                    leases[newLease]!.keys.insert(key)
+                    keyLease[key] = newLease
+                }
+            }
+        }
+    }
+
+    // MARK: leader side
+
+    var isPrimary: Bool { lock.withLock { primary } }
+
+    /// `promote` unless already primary.
+    func promoteIfNeeded(extendSeconds: Double) {
+        lock.withLock { if !primary { promoteLocked(extendSeconds: extendSeconds) } }
+    }
+
+    /// Becomes primary: every lease expires at now + (remaining or TTL) + extend.
+    func promote(extendSeconds: Double) {
+        lock.withLock { promoteLocked(extendSeconds: extendSeconds) }
+    }
+
+    private func promoteLocked(extendSeconds: Double) {
+        primary = true
+        let now = clock.nowSeconds()
+        for (id, l) in leases {
+            let ttl = l.remainingTTLSeconds > 0 ? l.remainingTTLSeconds : l.ttlSeconds
+            leases[id]!.expiry = now + Double(ttl) + extendSeconds
+            leases[id]!.revokeProposedAt = nil
+        }
+    }
+
+
+    /// Stops running lease clocks (no longer leader).
+    func demote() {
+        lock.withLock {
+            primary = false
+            for id in leases.keys { leases[id]!.expiry = .infinity }
+        }
+    }
+
+    struct Renewal: Equatable {
+        var ttlSeconds: Int64
+        /// The lease had a checkpointed remaining TTL: the leader should
+        /// checkpoint 0 so a later leader does not reuse the stale value.
+        var needsCheckpointReset: Bool
+    }
+
+    /// Keep-alive: restarts the lease's clock; returns its TTL. Fails with
+    /// notFound for an unknown or already expired lease (a revoke is coming).
+    func renew(_ id: Int64) -> Result<Renewal, KVError> {
+        lock.withLock {
+            guard let l = leases[id], l.expiry > clock.nowSeconds() else { return .failure(LeaseErrors.notFound) }
+            leases[id]!.expiry = primary ? clock.nowSeconds() + Double(l.ttlSeconds) : .infinity
+            return .success(Renewal(ttlSeconds: l.ttlSeconds, needsCheckpointReset: l.remainingTTLSeconds > 0))
+        }
+    }
+
+    /// Remaining TTLs to checkpoint (leader only): every running lease whose
+    /// remaining time is below its TTL, rounded up to whole seconds, at most
+    /// `limit` (etcd's lease checkpointing, so a new leader does not restart
+    /// long TTLs from the top).
+    func checkpoints(limit: Int) -> [StoredLease] {
+        lock.withLock {
+            guard primary else { return [] }
+            let now = clock.nowSeconds()
+            var out: [StoredLease] = []
+            for l in leases.values.sorted(by: { $0.id < $1.id }) where l.expiry != .infinity && l.expiry > now {
+                let remaining = Int64((l.expiry - now).rounded(.up))
+                if remaining < l.ttlSeconds && remaining != l.remainingTTLSeconds {
+                    out.append(StoredLease(id: l.id, ttlSeconds: l.ttlSeconds, remainingTTLSeconds: remaining))
+                    if out.count >= limit { break }
+                }
+            }
+            return out
+        }
+    }
+
+    struct TimeToLive: Equatable {
+        var grantedTTLSeconds: Int64
+        /// Whole seconds left (truncated, as etcd); ttl when clocks are not running.
+        var remainingSeconds: Int64
+        var keys: [[UInt8]]
+    }
+
+    func timeToLive(_ id: Int64) -> TimeToLive? {
+        lock.withLock {
+            guard let l = leases[id] else { return nil }
+            let remaining = l.expiry == .infinity ? l.ttlSeconds : max(Int64(l.expiry - clock.nowSeconds()), 0)
+            return TimeToLive(grantedTTLSeconds: l.ttlSeconds, remainingSeconds: remaining,
+                              keys: l.keys.sorted { $0.lexicographicallyPrecedes($1) })
+        }
+    }
+
+    func ids() -> [Int64] { lock.withLock { leases.keys.sorted() } }
+
+    /// Expired leases the leader should revoke now, at most `limit`. A lease
+    /// is listed again `retrySeconds` after its last listing if still alive
+    /// (the proposal was lost).
+    func expired(limit: Int, retrySeconds: Double = 3) -> [Int64] {
+        lock.withLock {
+            guard primary else { return [] }
+            let now = clock.nowSeconds()
+            var out: [Int64] = []
+            for (id, l) in leases where l.expiry <= now {
+                if let at = l.revokeProposedAt, now - at < retrySeconds { continue }
+                leases[id]!.revokeProposedAt = now
+                out.append(id)
+                if out.count >= limit { break }
+            }
+            return out.sorted()
+        }
+    }
+}

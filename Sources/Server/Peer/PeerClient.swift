@@ -1,0 +1,149 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+
+/// The outbound connection to one peer: connects (and reconnects with
+/// exponential backoff), says hello, then writes Raft messages in order.
+///
+/// Memory is bounded: at most `maxPendingBytes` may sit in the channel's
+/// write buffer; while disconnected or over the bound, messages are dropped
+/// and `onUnreachable` tells Raft, which then probes the peer again later
+/// (as etcd's rafthttp does).
+///
+/// All state is confined to `eventLoop`; `send` hops onto it.
+final class PeerClient: @unchecked Sendable {
+    let peerID: UInt64
+    private let host: String
+    private let port: Int
+    private let hello: PeerFrame
+    private let eventLoop: EventLoop
+    private let logger: Logger
+    private let onUnreachable: @Sendable (UInt64) -> Void
+    static let maxPendingBytes = 16 << 20
+    static let backoffMinMs: Int64 = 50
+    static let backoffMaxMs: Int64 = 1000
+
+    // Loop-confined.
+    private var channel: Channel?
+    private var connecting = false
+    private var stopped = false
+    private var backoffMs = PeerClient.backoffMinMs
+    private var pendingBytes = 0
+    private var everConnected = false
+    private var reportedDown = false
+
+    init(peerID: UInt64, url: String, hello: PeerHello, eventLoop: EventLoop, logger: Logger,
+         onUnreachable: @escaping @Sendable (UInt64) -> Void) throws {
+        guard let components = URLComponents(string: url), let host = components.host, let port = components.port else {
+            throw StartupError("invalid peer URL \(url)")
+        }
+        self.peerID = peerID
+        self.host = host
+        self.port = port
+        self.hello = .hello(hello)
+        self.eventLoop = eventLoop
+        self.onUnreachable = onUnreachable
+        var logger = logger
+        logger[metadataKey: "remote-peer-id"] = "\(String(peerID, radix: 16))"
+        self.logger = logger
+    }
+
+    func start() { eventLoop.execute { self.connect() } }
+
+    func stop() {
+        eventLoop.execute {
+            self.stopped = true
+            self.channel?.close(promise: nil)
+            self.channel = nil
+        }
+    }
+
+    /// Queues encoded Raft messages, in order, for this peer.
+    func send(_ messages: [[UInt8]]) {
+        eventLoop.execute { self.write(messages.map { .message($0) }, reportDrop: true) }
+    }
+
+    /// Sends other frames (lease forwarding); dropped silently when down.
+    func send(frames: [PeerFrame]) {
+        eventLoop.execute { self.write(frames, reportDrop: false) }
+    }
+
+    private func write(_ frames: [PeerFrame], reportDrop: Bool) {
+        guard let channel, channel.isActive, pendingBytes < Self.maxPendingBytes else {
+            if reportDrop { onUnreachable(peerID) }
+            return
+        }
+        var buffer = channel.allocator.buffer(capacity: 256)
+        for f in frames { f.write(into: &buffer) }
+        let size = buffer.readableBytes
+        pendingBytes += size
+        channel.writeAndFlush(buffer).whenComplete { _ in self.pendingBytes -= size }
+    }
+
+    private func connect() {
+        guard !stopped, channel == nil, !connecting else { return }
+        connecting = true
+        let logger = self.logger
+        ClientBootstrap(group: eventLoop)
+            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(.seconds(1))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(PeerFrameDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(PeerRejectionLogger(logger: logger))
+                }
+            }
+            .connect(host: host, port: port)
+            .whenComplete { result in
+                self.connecting = false
+                switch result {
+                case .success(let channel):
+                    if self.stopped { channel.close(promise: nil); return }
+                    var buffer = channel.allocator.buffer(capacity: 64)
+                    self.hello.write(into: &buffer)
+                    channel.writeAndFlush(buffer, promise: nil)
+                    self.channel = channel
+                    self.backoffMs = Self.backoffMinMs
+                    if self.reportedDown || !self.everConnected {
+                        self.logger.info("peer connection established", metadata: ["remote": "\(self.host):\(self.port)"])
+                    }
+                    self.everConnected = true
+                    self.reportedDown = false
+                    channel.closeFuture.whenComplete { _ in
+                        self.channel = nil
+                        self.scheduleReconnect()
+                    }
+                case .failure(let error):
+                    if !self.reportedDown {
+                        self.reportedDown = true
+                        self.logger.warning("peer unreachable; retrying with backoff", metadata: [
+                            "remote": "\(self.host):\(self.port)", "error": "\(error)"])
+                    }
+                    self.scheduleReconnect()
+                }
+            }
+    }
+
+    private func scheduleReconnect() {
+        guard !stopped else { return }
+        let delay = backoffMs
+        backoffMs = min(backoffMs * 2, Self.backoffMaxMs)
+        eventLoop.scheduleTask(in: .milliseconds(delay)) { self.connect() }
+    }
+}
+
+/// Logs the receiver's refusal (another cluster, unknown member) clearly.
+private final class PeerRejectionLogger: ChannelInboundHandler {
+    typealias InboundIn = PeerFrame
+    let logger: Logger
+
+    init(logger: Logger) { self.logger = logger }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case .helloRejected(let reason) = unwrapInboundIn(data) {
+            logger.error("peer refused our connection", metadata: ["reason": "\(reason)"])
+            context.close(promise: nil)
+        }
+    }
+}

@@ -1,0 +1,166 @@
+import Foundation
+import Logging
+import NIOCore
+import Raft
+
+/// What the peer layer reports back to Raft (on the Raft loop).
+enum PeerReport: Sendable {
+    case unreachable(UInt64)
+    case snapshotFailed(UInt64)
+}
+
+/// The production `PeerTransport`: one `PeerClient` per other member and a
+/// `PeerListener` for inbound messages.
+///
+/// Snapshots: Raft snapshots here carry no data (the MVCC store persists
+/// itself), so a `snap` message cannot bring a follower's store up to date.
+/// It is dropped and reported as failed; the leader instead keeps its log
+/// down to the slowest follower's match (see `RaftLoop.maybeSnapshot`).
+final class PeerNetwork: PeerTransport, @unchecked Sendable {
+    private let clients: [UInt64: PeerClient]
+    private let listener: PeerListener
+    private let logger: Logger
+    private let clusterID: UInt64
+    private let localID: UInt64
+    private let membership: Membership
+    /// Where inbound messages and reports go; set once before `start`.
+    var onMessages: @Sendable ([Message]) -> Void = { _ in }
+    var onReport: @Sendable (PeerReport) -> Void = { _ in }
+    /// On the leader: runs a follower's lease operation; see `LeaseOp` for
+    /// the answer (`LeaseOp.notLeader` first when not the leader).
+    var onLeaseRequest: @Sendable (Int64, LeaseOp) -> (Int64, Int64) = { _, _ in (LeaseOp.notLeader, 0) }
+    private let renewWaits = WaitRegistry<LeaseAnswer>()
+    private let renewIDs = ManagedAtomicCounter()
+    private let snapWarned = NSLock()
+    private var lastSnapWarning = Date.distantPast  // guarded by `snapWarned`
+
+    init(localID: UInt64, clusterID: UInt64, membership: Membership, attributes: MemberAttributes,
+         group: EventLoopGroup, logger: Logger) throws {
+        self.localID = localID
+        self.clusterID = clusterID
+        self.membership = membership
+        self.logger = logger
+        let attributesJSON = Array(try JSONEncoder().encode(attributes))
+        var clients: [UInt64: PeerClient] = [:]
+        let forward = Forwarder()
+        for member in membership.all where member.id != localID {
+            guard let url = member.peerURLs.first else { continue }
+            let hello = PeerHello(clusterID: clusterID, fromID: localID, toID: member.id, attributesJSON: attributesJSON)
+            clients[member.id] = try PeerClient(peerID: member.id, url: url, hello: hello, eventLoop: group.next(),
+                                                logger: logger) { id in forward.report(.unreachable(id)) }
+        }
+        self.clients = clients
+        listener = PeerListener(group: group, logger: logger, admit: { forward.admit($0) },
+                                deliver: { forward.messages($0) }, control: { forward.control($0, $1) })
+        forward.network = self
+    }
+
+    /// Binds the peer listener, then starts connecting to every peer.
+    func start(host: String, port: Int) async throws -> Int {
+        let bound = try await listener.start(host: host, port: port)
+        for client in clients.values { client.start() }
+        return bound
+    }
+
+    func stop() async {
+        for client in clients.values { client.stop() }
+        await listener.stop()
+    }
+
+    func send(_ messages: [Message]) {
+        var byPeer: [UInt64: [[UInt8]]] = [:]
+        for m in messages {
+            if m.type == .snap {
+                onReport(.snapshotFailed(m.to))
+                warnSnapshot(to: m.to)
+                continue
+            }
+            byPeer[m.to, default: []].append(m.encoded())
+        }
+        for (to, batch) in byPeer {
+            if let client = clients[to] { client.send(batch) } else { onReport(.unreachable(to)) }
+        }
+    }
+
+    /// Forwards a lease operation to the leader (see `LeaseOp` for the
+    /// answer). Throws `noLeader` if `leader` says it is not the leader,
+    /// `timeout` if no answer comes within `timeoutSeconds`.
+    func forwardLease(_ op: LeaseOp, _ leaseID: Int64, to leader: UInt64, timeoutSeconds: Double) async throws -> (Int64, Int64) {
+        guard let client = clients[leader] else { throw ServerError.noLeader }
+        let requestID = renewIDs.next()
+        let answer = try await renewWaits.wait(id: requestID) {
+            client.send(frames: [.leaseRequest(requestID: requestID, leaseID: leaseID, op: op)])
+            DispatchQueue.global().asyncAfter(deadline: .now() + timeoutSeconds) { [renewWaits] in
+                renewWaits.trigger(id: requestID, .failure(ServerError.timeout))
+            }
+        }
+        if answer.first == LeaseOp.notLeader { throw ServerError.noLeader }
+        return (answer.first, answer.second)
+    }
+
+    fileprivate func control(from remoteID: UInt64, _ frame: PeerFrame) {
+        switch frame {
+        case .leaseRequest(let requestID, let leaseID, let op):
+            let (first, second) = onLeaseRequest(leaseID, op)
+            clients[remoteID]?.send(frames: [.leaseAnswer(requestID: requestID, first: first, second: second)])
+        case .leaseAnswer(let requestID, let first, let second):
+            renewWaits.trigger(id: requestID, .success(LeaseAnswer(first: first, second: second)))
+        default:
+            break
+        }
+    }
+
+    /// nil to accept; otherwise the reason, logged on both sides.
+    func admit(_ hello: PeerHello) -> String? {
+        if hello.clusterID != clusterID {
+            return "cluster ID mismatch: local \(String(clusterID, radix: 16)), remote \(String(hello.clusterID, radix: 16)) (a member of another cluster)"
+        }
+        if hello.toID != localID {
+            return "member ID mismatch: this member is \(String(localID, radix: 16)), the sender expected \(String(hello.toID, radix: 16))"
+        }
+        guard membership.member(hello.fromID) != nil else {
+            return "unknown member \(String(hello.fromID, radix: 16)) (not in this cluster or removed)"
+        }
+        if let attributes = try? JSONDecoder().decode(MemberAttributes.self, from: Data(hello.attributesJSON)) {
+            membership.update(hello.fromID, attributes: attributes)
+        }
+        return nil
+    }
+
+    private func warnSnapshot(to id: UInt64) {
+        let now = Date()
+        let warn = snapWarned.withLock { () -> Bool in
+            guard now.timeIntervalSince(lastSnapWarning) > 10 else { return false }
+            lastSnapWarning = now
+            return true
+        }
+        if warn {
+            logger.warning("a follower needs a snapshot, which this build cannot send (log compacted below its match); it cannot catch up",
+                           metadata: ["remote-peer-id": "\(String(id, radix: 16))"])
+        }
+    }
+}
+
+/// Breaks the init-time cycle between the network and its clients/listener.
+private final class Forwarder: @unchecked Sendable {
+    weak var network: PeerNetwork?
+    func report(_ r: PeerReport) { network?.onReport(r) }
+    func messages(_ m: [Message]) { network?.onMessages(m) }
+    func control(_ from: UInt64, _ frame: PeerFrame) { network?.control(from: from, frame) }
+    func admit(_ hello: PeerHello) -> String? {
+        guard let network else { return "member is stopping" }
+        return network.admit(hello)
+    }
+}
+
+/// Request IDs for forwarded lease renewals.
+private final class ManagedAtomicCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: UInt64 = 0
+    func next() -> UInt64 { lock.withLock { value += 1; return value } }
+}
+
+private struct LeaseAnswer: Sendable {
+    var first: Int64
+    var second: Int64
+}

@@ -1,0 +1,151 @@
+import Foundation
+import GRPCWire
+import MVCC
+import Proto
+
+/// etcdserverpb.Watch: one bidi stream carries many watchers (etcd's
+/// v3rpc/watch.go). The receive side turns requests into hub calls; the
+/// send side drains the stream's ordered queue from the hub, adds prev_kv
+/// and fragments responses; a ticker asks for progress notifications.
+struct WatchService {
+    let server: EtcdServer
+
+    func register(on router: GRPCRouter) {
+        let server = self.server
+        router.bidi(Etcdserverpb.WatchService.watch) { requests, writer, _ in
+            try await WatchSession(server: server, writer: writer).run(requests)
+        }
+    }
+}
+
+/// One Watch call.
+struct WatchSession {
+    let server: EtcdServer
+    let writer: GRPCResponseWriter
+
+    func run(_ requests: TypedRequestStream<Etcdserverpb.WatchRequest>) async throws {
+        let hub = server.watchHub
+        let (wakes, wakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let stream = hub.openStream(wake: { wakeContinuation.yield() })
+        defer {
+            hub.close(stream)
+            wakeContinuation.finish()
+        }
+        let interval = server.options.watchProgressNotifyIntervalMs
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for try await request in requests { handle(request, hub: hub, stream: stream) }
+            }
+            group.addTask {
+                for await _ in wakes {
+                    for output in hub.take(stream) {
+                        for response in responses(for: output, stream: stream) { try await writer.send(response.serializedBytes()) }
+                    }
+                }
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    try await Task.sleep(nanoseconds: UInt64(max(interval, 1)) * 1_000_000)
+                    hub.progressTick(on: stream)
+                }
+            }
+            // The client closing its side (or any failure) ends the call.
+            defer { group.cancelAll() }
+            try await group.next()
+        }
+    }
+
+    private func handle(_ request: Etcdserverpb.WatchRequest, hub: WatchHub, stream: WatchStream) {
+        switch request.requestUnion {
+        case .createRequest(let c)?: hub.create(Self.spec(c), on: stream)
+        case .cancelRequest(let c)?: hub.cancel(watchID: c.watchID, on: stream)
+        case .progressRequest?: hub.requestProgress(on: stream)
+        case nil: break
+        }
+    }
+
+    /// etcd's defaults: an empty key means "\0" (the smallest key).
+    static func spec(_ c: Etcdserverpb.WatchCreateRequest) -> WatchSpec {
+        var s = WatchSpec(key: c.key.isEmpty ? [0] : c.key)
+        s.rangeEnd = c.rangeEnd
+        s.startRevision = c.startRevision
+        s.watchID = c.watchID
+        s.noPut = c.filters.contains(.noput)
+        s.noDelete = c.filters.contains(.nodelete)
+        s.progressNotify = c.progressNotify
+        s.prevKV = c.prevKv
+        s.fragment = c.fragment
+        return s
+    }
+
+    private func responses(for output: WatchOutput, stream: WatchStream) -> [Etcdserverpb.WatchResponse] {
+        var r = Etcdserverpb.WatchResponse()
+        switch output {
+        case .created(let id, let rev, let canceled, let reason):
+            r.header = server.header(revision: rev)
+            r.watchID = id
+            r.created = true
+            r.canceled = canceled
+            r.cancelReason = reason
+        case .canceled(let id, let rev):
+            r.header = server.header(revision: rev)
+            r.watchID = id
+            r.canceled = true
+        case .compacted(let id, let compactRevision):
+            r.header = server.header(revision: 0)
+            r.watchID = id
+            r.compactRevision = compactRevision
+            r.canceled = true
+        case .progress(let id, let rev):
+            r.header = server.header(revision: rev)
+            r.watchID = id
+        case .events(let id, let events, let rev):
+            r.header = server.header(revision: rev)
+            r.watchID = id
+            let spec = server.watchHub.spec(of: id, on: stream)
+            r.events = events.map { event(for: $0, prevKV: spec?.prevKV == true) }
+            if spec?.fragment == true { return WatchFragmenter.split(r, maxBytes: server.options.maxRequestBytes) }
+        }
+        return [r]
+    }
+
+    /// etcd fills prev_kv by reading the key at modRevision - 1 (skipped for
+    /// creations, and when compacted away meanwhile).
+    private func event(for e: Event, prevKV: Bool) -> Mvccpb.Event {
+        var out = Mvccpb.Event()
+        out.type = e.type == .put ? .put : .delete
+        out.kv = KVMapping.keyValue(e.kv)
+        let isCreate = e.type == .put && e.kv.version == 1
+        if prevKV && !isCreate, let prev = try? server.store.get(e.kv.key, revision: e.kv.modRevision - 1) {
+            out.prevKv = KVMapping.keyValue(prev)
+        }
+        return out
+    }
+}
+
+/// etcd's sendFragments: a response over the size limit with more than one
+/// event goes out in parts, each as large as fits (at least one event), all
+/// but the last marked `fragment`.
+enum WatchFragmenter {
+    static func split(_ r: Etcdserverpb.WatchResponse, maxBytes: Int) -> [Etcdserverpb.WatchResponse] {
+        if r.serializedBytes().count < maxBytes || r.events.count < 2 { return [r] }
+        var out: [Etcdserverpb.WatchResponse] = []
+        var index = 0
+        while index < r.events.count {
+            var part = r
+            part.events = []
+            part.fragment = true
+            while index < r.events.count {
+                part.events.append(r.events[index])
+                if part.events.count > 1 && part.serializedBytes().count >= maxBytes {
+                    part.events.removeLast()
+                    break
+                }
+                index += 1
+            }
+            if index == r.events.count { part.fragment = false }
+            out.append(part)
+        }
+        return out
+    }
+}

@@ -1,0 +1,85 @@
+import MVCC
+
+/// What a watch stream sends, in the order the hub queued it. One queue per
+/// stream keeps etcd's ordering rules for free: a watcher's `created` comes
+/// before its events, a `canceled` after its last event, and a progress
+/// notification after every event at or below its revision.
+enum WatchOutput: Equatable {
+    /// Answer to a create; `canceled` with `reason` when it was refused.
+    case created(watchID: Int64, revision: Int64, canceled: Bool, reason: String)
+    case canceled(watchID: Int64, revision: Int64)
+    /// Events of one revision (live) or of a catch-up chunk, in revision order.
+    case events(watchID: Int64, events: [Event], revision: Int64)
+    /// The watcher fell behind the compaction point and is canceled (etcd
+    /// sends header revision 0 then).
+    case compacted(watchID: Int64, compactRevision: Int64)
+    /// Nothing new up to `revision` (watchID -1: answer to a progress request).
+    case progress(watchID: Int64, revision: Int64)
+}
+
+/// A watcher's parameters, as a create request gives them (key already
+/// defaulted: empty → "\0").
+struct WatchSpec: Equatable {
+    var key: [UInt8]
+    /// Empty: only `key`; `[0]`: every key ≥ `key`; else [key, rangeEnd).
+    var rangeEnd: [UInt8] = []
+    /// First revision to deliver; 0 = the next revision.
+    var startRevision: Int64 = 0
+    /// Client-chosen ID; 0 = assigned by the server (etcd's AutoWatchID).
+    var watchID: Int64 = 0
+    var noPut = false
+    var noDelete = false
+    var progressNotify = false
+    var prevKV = false
+    var fragment = false
+
+    func contains(_ k: [UInt8]) -> Bool {
+        if rangeEnd.isEmpty { return k == key }
+        if !key.lexicographicallyPrecedes(k) && key != k { return false }
+        if rangeEnd == [0] { return true }
+        return k.lexicographicallyPrecedes(rangeEnd)
+    }
+
+    func passes(_ e: Event) -> Bool {
+        switch e.type {
+        case .put: return !noPut
+        case .delete: return !noDelete
+        }
+    }
+}
+
+/// One watcher. Mutable fields are guarded by the hub's lock.
+final class Watcher {
+    let id: Int64
+    let spec: WatchSpec
+    /// Strong: the cycle with `WatchStream.watchers` is broken by `WatchHub.close`.
+    let stream: WatchStream
+    /// Next revision this watcher has not been given.
+    var minRevision: Int64
+    var isSynced = false
+    var isCanceled = false
+    /// Events queued on the stream and not yet taken by its sender.
+    var queuedEvents = 0
+    var queuedBytes = 0
+    /// Whether events went out since the last progress tick.
+    var sentSinceTick = false
+
+    init(id: Int64, spec: WatchSpec, stream: WatchStream, minRevision: Int64) {
+        self.id = id
+        self.spec = spec
+        self.stream = stream
+        self.minRevision = minRevision
+    }
+}
+
+/// One gRPC Watch stream's state; mutable fields guarded by the hub's lock.
+final class WatchStream {
+    var watchers: [Int64: Watcher] = [:]
+    var nextID: Int64 = 0
+    var queue: [WatchOutput] = []
+    var isClosed = false
+    /// Tells the stream's sender there is output (thread-safe, non-blocking).
+    let wake: @Sendable () -> Void
+
+    init(wake: @escaping @Sendable () -> Void) { self.wake = wake }
+}

@@ -1,0 +1,220 @@
+import Foundation
+import Testing
+
+/// Three swift-etcd processes on loopback forming one cluster over the peer
+/// transport, driven by real etcdctl and clientv3.
+@Suite(.serialized) struct ClusterTests {
+    /// Three members started with the same `--initial-cluster` flags.
+    final class Cluster {
+        let members: [ServerProcess]
+        var endpoints: String { members.map(\.endpoint).joined(separator: ",") }
+
+        init() throws {
+            let names = ["m1", "m2", "m3"]
+            let ports = names.map { _ in (client: freePort(), peer: freePort()) }
+            let initial = zip(names, ports).map { "\($0)=http://127.0.0.1:\($1.peer)" }.joined(separator: ",")
+            let token = "test-\(UUID().uuidString.prefix(8))"
+            members = try zip(names, ports).map { name, p in
+                try ServerProcess(name: name, extraArgs: ["--initial-cluster-token", token, "--initial-cluster-state", "new"],
+                                  clientPort: p.client, peerPort: p.peer, initialCluster: initial)
+            }
+        }
+
+        func start() throws { for m in members { try m.start() } }
+
+        func stop() {
+            for m in members { m.stop(); m.removeData() }
+        }
+
+        /// The leader ID every running member agrees on, waiting up to `seconds`.
+        /// `excluding`: a killed member the survivors may still name for an election timeout.
+        func waitForLeader(among running: [ServerProcess], excluding: UInt64 = 0, seconds: Double = 20) throws -> UInt64 {
+            let deadline = Date().addingTimeInterval(seconds)
+            while Date() < deadline {
+                let leaders = running.map { status($0)?.leader ?? 0 }
+                if let first = leaders.first, first != 0, first != excluding, leaders.allSatisfy({ $0 == first }) { return first }
+                usleep(100_000)
+            }
+            throw TestSetupError("no agreed leader: \(running.map { $0.logTail(bytes: 1500) })")
+        }
+
+        func status(_ m: ServerProcess) -> (leader: UInt64, memberID: UInt64, term: UInt64)? {
+            guard let r = try? etcdctl(m.endpoint, ["endpoint", "status", "-w", "json"]), r.exitCode == 0,
+                  let list = try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]],
+                  let st = list.first?["Status"] as? [String: Any],
+                  let header = st["header"] as? [String: Any] else { return nil }
+            return ((st["leader"] as? NSNumber)?.uint64Value ?? 0, (header["member_id"] as? NSNumber)?.uint64Value ?? 0,
+                    (st["raft_term"] as? NSNumber)?.uint64Value ?? 0)
+        }
+    }
+
+    @Test func bootstrapMemberListAndWritesThroughEveryMember() throws {
+        let cluster = try Cluster()
+        defer { cluster.stop() }
+        try cluster.start()
+        _ = try cluster.waitForLeader(among: cluster.members)
+
+        // Member list: 3 members with etcd's IDs, names, peer and (exchanged) client URLs.
+        var members: [[String: Any]] = []
+        let deadline = Date().addingTimeInterval(10)
+        repeat {
+            let r = try etcdctl(cluster.members[0].endpoint, ["member", "list", "-w", "json"])
+            #expect(r.exitCode == 0, "\(r.stderr)")
+            let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+            members = json?["members"] as? [[String: Any]] ?? []
+            if members.count == 3, members.allSatisfy({ ($0["clientURLs"] as? [String])?.isEmpty == false }) { break }
+            usleep(200_000)
+        } while Date() < deadline
+        #expect(members.count == 3)
+        #expect(Set(members.compactMap { $0["name"] as? String }) == ["m1", "m2", "m3"])
+        for m in cluster.members {
+            #expect(members.contains { ($0["clientURLs"] as? [String]) == [m.clientURL] }, "client URL of \(m.name) missing: \(members)")
+        }
+        let table = try etcdctl(cluster.members[1].endpoint, ["member", "list"])
+        let hexIDs = table.stdout.split(separator: "\n").map { String($0.split(separator: ",")[0]) }
+        #expect(hexIDs.count == 3 && hexIDs.allSatisfy { UInt64($0, radix: 16) != nil }, "\(table.stdout)")
+
+        // A write through each member is readable (linearizably) from each member.
+        for (i, m) in cluster.members.enumerated() {
+            let put = try etcdctl(m.endpoint, ["put", "k\(i)", "via-\(m.name)"])
+            #expect(put.exitCode == 0, "put via \(m.name): \(put.stderr)\n\(m.logTail())")
+        }
+        for (i, writer) in cluster.members.enumerated() {
+            for reader in cluster.members {
+                let get = try etcdctl(reader.endpoint, ["get", "k\(i)", "--print-value-only"])
+                #expect(get.stdout == "via-\(writer.name)\n", "k\(i) read on \(reader.name): \(get.stdout) \(get.stderr)")
+            }
+        }
+    }
+
+    /// A lease granted, kept alive and queried through a follower: the
+    /// keep-alive and TimeToLive are forwarded to the leader's lessor.
+    @Test func leaseKeepAliveThroughAFollower() throws {
+        let cluster = try Cluster()
+        defer { cluster.stop() }
+        try cluster.start()
+        let leaderID = try cluster.waitForLeader(among: cluster.members)
+        let follower = try #require(cluster.members.first { cluster.status($0)?.memberID != leaderID })
+        let grant = try etcdctl(follower.endpoint, ["lease", "grant", "30"])
+        #expect(grant.exitCode == 0, "\(grant.stderr)")
+        // "lease 694d7d0a1b2c3d4e granted with TTL(30s)"
+        let id = try #require(grant.stdout.split(separator: " ").dropFirst().first.map(String.init))
+        let put = try etcdctl(follower.endpoint, ["put", "--lease=\(id)", "leased", "v"])
+        #expect(put.exitCode == 0, "\(put.stderr)")
+        let keepAlive = try etcdctl(follower.endpoint, ["lease", "keep-alive", "--once", id])
+        #expect(keepAlive.exitCode == 0, "\(keepAlive.stderr)\n\(follower.logTail())")
+        #expect(keepAlive.stdout.contains("keepalived with TTL(30)"), "\(keepAlive.stdout)")
+        let ttl = try etcdctl(follower.endpoint, ["lease", "timetolive", id, "--keys"])
+        #expect(ttl.exitCode == 0, "\(ttl.stderr)")
+        #expect(ttl.stdout.contains("granted with TTL(30s)") && ttl.stdout.contains("attached keys([leased])"), "\(ttl.stdout)")
+        let unknown = try etcdctl(follower.endpoint, ["lease", "keep-alive", "--once", "1234abcd"])
+        #expect(unknown.exitCode != 0 || unknown.stdout.contains("expired or revoked"), "\(unknown.stdout)")
+    }
+
+    /// clientv3 writes to all three endpoints while the leader is killed
+    /// with SIGKILL: a new leader is elected, writes go on, every
+    /// acknowledged write is on both survivors, and the restarted member
+    /// catches up.
+    @Test func leaderKillUnderWritesLosesNothingAndRestartCatchesUp() throws {
+        let writer = try GoPrograms.binary("ackwriter")
+        let cluster = try Cluster()
+        defer { cluster.stop() }
+        try cluster.start()
+        let leaderID = try cluster.waitForLeader(among: cluster.members)
+        let leader = try #require(cluster.members.first { cluster.status($0)?.memberID == leaderID })
+        let survivors = cluster.members.filter { $0 !== leader }
+
+        let ackPath = leader.dataDir + ".acks"
+        defer { try? FileManager.default.removeItem(atPath: ackPath) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: writer)
+        process.arguments = ["-endpoint", cluster.endpoints, "-clients", "10"]
+        FileManager.default.createFile(atPath: ackPath, contents: nil)
+        process.standardOutput = FileHandle(forWritingAtPath: ackPath)
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        func ackCount() -> Int { (try? String(contentsOfFile: ackPath, encoding: .utf8))?.split(separator: "\n").count ?? 0 }
+        var deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, ackCount() < 200 { usleep(20_000) }
+        leader.stop(signal: SIGKILL)
+        let beforeKill = ackCount()
+
+        let newLeader = try cluster.waitForLeader(among: survivors, excluding: leaderID, seconds: 30)
+        #expect(newLeader != leaderID)
+        // Writes go on after the failover.
+        deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, ackCount() < beforeKill + 200 { usleep(50_000) }
+        process.terminate()
+        process.waitUntilExit()
+        #expect(ackCount() >= beforeKill + 200, "writes did not resume after the leader was killed")
+
+        let acks = try String(contentsOfFile: ackPath, encoding: .utf8).split(separator: "\n").compactMap { line -> (String, Int64)? in
+            let parts = line.split(separator: " ")
+            guard parts.count == 2, let rev = Int64(parts[1]) else { return nil }
+            return (String(parts[0]), rev)
+        }
+        for m in survivors {
+            let found = try dump(m, consistency: "l")
+            let lost = acks.filter { found[$0.0] != $0.1 }
+            #expect(lost.isEmpty, "\(m.name): \(lost.count) of \(acks.count) acknowledged writes lost, e.g. \(lost.prefix(3))")
+        }
+        let last = try etcdctl(survivors[0].endpoint, ["put", "after-failover", "yes"])
+        #expect(last.exitCode == 0, "\(last.stderr)")
+
+        // The killed member restarts from its data dir and catches up.
+        try leader.start()
+        deadline = Date().addingTimeInterval(30)
+        var caughtUp = false
+        while Date() < deadline, !caughtUp {
+            let get = try etcdctl(leader.endpoint, ["get", "after-failover", "--print-value-only", "--consistency=s"])
+            caughtUp = get.stdout == "yes\n"
+            if !caughtUp { usleep(200_000) }
+        }
+        #expect(caughtUp, "restarted member did not catch up: \(leader.logTail())")
+        let restarted = try dump(leader, consistency: "s")
+        #expect(acks.allSatisfy { restarted[$0.0] == $0.1 }, "restarted member misses acknowledged writes")
+    }
+
+    /// A follower frozen with SIGSTOP does not stop the majority; resumed
+    /// with SIGCONT it catches up from the leader's log.
+    @Test func pausedFollowerCatchesUpAfterResume() throws {
+        let cluster = try Cluster()
+        defer { cluster.stop() }
+        try cluster.start()
+        let leaderID = try cluster.waitForLeader(among: cluster.members)
+        let follower = try #require(cluster.members.first { cluster.status($0)?.memberID != leaderID })
+        let others = cluster.members.filter { $0 !== follower }
+        let pid = try #require(follower.process).processIdentifier
+
+        kill(pid, SIGSTOP)
+        for i in 0..<20 {
+            let put = try etcdctl(others[i % 2].endpoint, ["put", "paused/\(i)", "v\(i)"])
+            #expect(put.exitCode == 0, "\(put.stderr)")
+        }
+        kill(pid, SIGCONT)
+        let deadline = Date().addingTimeInterval(20)
+        var count = 0
+        while Date() < deadline, count < 20 {
+            let r = try etcdctl(follower.endpoint, ["get", "paused/", "--prefix", "--keys-only", "-w", "json", "--consistency=s"])
+            let json = try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+            count = (json?["count"] as? NSNumber)?.intValue ?? 0
+            if count < 20 { usleep(100_000) }
+        }
+        #expect(count == 20, "resumed follower has \(count) of 20 keys: \(follower.logTail())")
+        let get = try etcdctl(follower.endpoint, ["get", "paused/19", "--print-value-only"])
+        #expect(get.stdout == "v19\n", "\(get.stderr)")
+    }
+
+    private func dump(_ m: ServerProcess, consistency: String) throws -> [String: Int64] {
+        let r = try etcdctl(m.endpoint, ["get", "ack/", "--prefix", "-w", "json", "--consistency=\(consistency)"])
+        #expect(r.exitCode == 0, "\(m.name): \(r.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        var found: [String: Int64] = [:]
+        for kv in json?["kvs"] as? [[String: Any]] ?? [] {
+            guard let k = kv["key"] as? String, let data = Data(base64Encoded: k),
+                  let rev = (kv["mod_revision"] as? NSNumber)?.int64Value else { continue }
+            found[String(decoding: data, as: UTF8.self)] = rev
+        }
+        return found
+    }
+}

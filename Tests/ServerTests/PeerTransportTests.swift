@@ -1,0 +1,100 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import Raft
+import Testing
+@testable import Server
+
+@Suite struct PeerTransportTests {
+    @Test func framesRoundTripAndWaitForWholeFrames() throws {
+        let hello = PeerHello(clusterID: 7, fromID: 1, toID: 2, attributesJSON: Array("{}".utf8))
+        let message = Message(type: .app, to: 2, from: 1, term: 3, index: 4, commit: 5).encoded()
+        var buffer = ByteBufferAllocator().buffer(capacity: 64)
+        PeerFrame.hello(hello).write(into: &buffer)
+        PeerFrame.message(message).write(into: &buffer)
+        PeerFrame.helloRejected("no").write(into: &buffer)
+        PeerFrame.leaseRequest(requestID: 9, leaseID: -5, op: .timeToLive).write(into: &buffer)
+        PeerFrame.leaseAnswer(requestID: 9, first: 30, second: 60).write(into: &buffer)
+
+        var partial = buffer.getSlice(at: 0, length: 10)!
+        #expect(try PeerFrameDecoder.next(&partial) == nil)
+        #expect(try PeerFrameDecoder.next(&buffer) == .hello(hello))
+        let decoded = try #require(try PeerFrameDecoder.next(&buffer))
+        guard case .message(let bytes) = decoded else { Issue.record("not a message: \(decoded)"); return }
+        #expect(try Message(decoding: bytes) == Message(type: .app, to: 2, from: 1, term: 3, index: 4, commit: 5))
+        #expect(try PeerFrameDecoder.next(&buffer) == .helloRejected("no"))
+        #expect(try PeerFrameDecoder.next(&buffer) == .leaseRequest(requestID: 9, leaseID: -5, op: .timeToLive))
+        #expect(try PeerFrameDecoder.next(&buffer) == .leaseAnswer(requestID: 9, first: 30, second: 60))
+        #expect(buffer.readableBytes == 0)
+
+        var huge = ByteBufferAllocator().buffer(capacity: 8)
+        huge.writeInteger(UInt32(PeerFrame.maxBodyBytes + 1))
+        #expect(throws: PeerProtocolError.self) { try PeerFrameDecoder.next(&huge) }
+    }
+
+    /// Two members' transports on loopback: messages arrive in order;
+    /// another cluster's member, a misaddressed hello and a stranger are refused.
+    @Test func messagesFlowBetweenTwoMembersAndStrangersAreRefused() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let dir = NSTemporaryDirectory() + "peer-test-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let portA = freeLoopbackPort(), portB = freeLoopbackPort()
+        let members = [ClusterMember(id: 1, name: "a", peerURLs: ["http://127.0.0.1:\(portA)"], clientURLs: []),
+                       ClusterMember(id: 2, name: "b", peerURLs: ["http://127.0.0.1:\(portB)"], clientURLs: [])]
+        let logger = Logger(label: "peer-test")
+        func network(_ id: UInt64) throws -> PeerNetwork {
+            try PeerNetwork(localID: id, clusterID: 99, membership: Membership(members: members, path: "\(dir)/\(id).json", logger: logger),
+                            attributes: MemberAttributes(name: id == 1 ? "a" : "b", clientURLs: ["http://c\(id)"]),
+                            group: group, logger: logger)
+        }
+        let a = try network(1), b = try network(2)
+        let received = Received()
+        b.onMessages = { received.append($0) }
+        _ = try await a.start(host: "127.0.0.1", port: portA)
+        _ = try await b.start(host: "127.0.0.1", port: portB)
+
+        // Until the connection is up, sends are dropped (reported unreachable).
+        var index: UInt64 = 0
+        let deadline = Date().addingTimeInterval(10)
+        while received.count == 0, Date() < deadline {
+            index += 1
+            a.send([Message(type: .heartbeat, to: 2, from: 1, term: 1, commit: index)])
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let more = (1...50).map { Message(type: .app, to: 2, from: 1, term: 1, index: index + $0) }
+        a.send(more)
+        while received.all.filter({ $0.type == .app }).count < 50, Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        let got = received.all.filter { $0.type == .app }
+        #expect(got == more)
+
+        #expect(b.admit(PeerHello(clusterID: 98, fromID: 1, toID: 2, attributesJSON: []))?.contains("cluster ID mismatch") == true)
+        #expect(b.admit(PeerHello(clusterID: 99, fromID: 1, toID: 3, attributesJSON: []))?.contains("member ID mismatch") == true)
+        #expect(b.admit(PeerHello(clusterID: 99, fromID: 5, toID: 2, attributesJSON: []))?.contains("unknown member") == true)
+        await a.stop()
+        await b.stop()
+        try await group.shutdownGracefully()
+    }
+}
+
+private final class Received: @unchecked Sendable {
+    private let lock = NSLock()
+    private var messages: [Message] = []
+    func append(_ m: [Message]) { lock.withLock { messages += m } }
+    var count: Int { lock.withLock { messages.count } }
+    var all: [Message] { lock.withLock { messages } }
+}
+
+private func freeLoopbackPort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    addr.sin_port = 0
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+    return Int(UInt16(bigEndian: addr.sin_port))
+}

@@ -83,6 +83,10 @@ import WAL
         #expect(snap?.metadata.index == 3)
         #expect(snap?.metadata.confState.voters.count == 3)
         #expect(snap?.metadata.confState.voters.contains(result.memberID) == true)
+        let data = try Data(contentsOf: URL(fileURLWithPath: layout.memberDir + "/members.json"))
+        let members = try JSONDecoder().decode([ClusterMember].self, from: data)
+        #expect(members.map(\.name).sorted() == ["m1", "m2", "m3"])
+        #expect(Set(members.map(\.id)) == Set(snap?.metadata.confState.voters ?? []))
     }
 
     @Test func refusesAnExistingDataDir() throws {

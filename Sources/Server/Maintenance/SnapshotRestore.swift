@@ -40,6 +40,7 @@ public struct SnapshotRestore {
 
     public func run() throws -> Result {
         let (metadata, memberIDs) = try identity()
+        let members = try memberTable()
         if !options.walDir.isEmpty {
             throw RestoreError("--wal-dir is not supported: swift-etcd keeps the WAL in <data-dir>/member/wal")
         }
@@ -61,6 +62,9 @@ public struct SnapshotRestore {
             try MVCCStore.prepareRestored(dir: layout.dbPath, consistentIndex: bootstrapIndex,
                                           bumpRevision: Int64(options.bumpRevision), markCompacted: options.markCompacted)
             try writeRaftState(layout: layout, metadata: metadata, memberIDs: memberIDs)
+            // The membership the new cluster starts with (as etcd's restore
+            // re-adds the members from the flags), read at start instead of the flags.
+            try JSONEncoder().encode(members).write(to: URL(fileURLWithPath: layout.memberDir + "/members.json"), options: .atomic)
             try SnapshotFileCopy.syncDirectory(layout.snapDir)
             if rename(building, tmp) != 0 {
                 throw RestoreError("could not rename \(building) to \(tmp): \(String(cString: strerror(errno)))")
@@ -94,6 +98,17 @@ public struct SnapshotRestore {
 
     /// The new member's identity, checked as etcd's VerifyBootstrap does:
     /// `--name` must be in `--initial-cluster` with exactly the advertised peer URLs.
+    /// Every member of the new cluster, as `Membership` persists them.
+    func memberTable() throws -> [ClusterMember] {
+        let cluster: InitialCluster
+        do { cluster = try InitialCluster.parse(options.initialCluster) } catch { throw RestoreError(error.message) }
+        return cluster.members.map { m in
+            let urls = m.peerURLs.map(\.string)
+            return ClusterMember(id: MemberIdentity.memberID(peerURLs: urls, clusterToken: options.initialClusterToken),
+                                 name: m.name, peerURLs: urls, clientURLs: [])
+        }.sorted { $0.id < $1.id }
+    }
+
     func identity() throws -> (MemberMetadata, [UInt64]) {
         let cluster: InitialCluster
         do { cluster = try InitialCluster.parse(options.initialCluster) } catch {

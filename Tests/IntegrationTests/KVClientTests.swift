@@ -97,3 +97,18 @@ import Testing
         #expect(result.stdout.contains("0 mismatches"))
     }
 }
+
+/// Python's etcd3 package runs on grpcio's C-core HTTP/2 stack, which is
+/// stricter than Go's about framing and flow control.
+@Suite struct PythonClientTests {
+    @Test func etcd3OverGrpcioCCore() throws {
+        let python = PackagePaths.root.appendingPathComponent(".venv/bin/python").path
+        let script = PackagePaths.root.appendingPathComponent("Tests/PythonClients/etcd3_check.py").path
+        let server = try ServerProcess()
+        defer { server.stop(); server.removeData() }
+        try server.start()
+        let result = try ProcessRunner.run(python, [script, String(server.clientPort)], timeoutSeconds: 90)
+        #expect(result.exitCode == 0, "\(result.stdout)\n\(result.stderr)\n\(server.logTail())")
+        #expect(result.stdout.contains("python etcd3 (grpcio C-core) ok"))
+    }
+}

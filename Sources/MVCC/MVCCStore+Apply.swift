@@ -20,6 +20,8 @@ extension MVCCStore {
     /// Must only be called from one thread at a time (the apply loop).
     public func apply(batch: [(index: UInt64, request: WriteRequest)],
                       leaseExists: (Int64) -> Bool) -> BatchResult {
+        envGate.lockShared()
+        defer { envGate.unlockShared() }
         let start = snapshotPublishedForWriter()
         var txnPtr: OpaquePointer?
         let rc = mdb_txn_begin(env, nil, 0, &txnPtr)

@@ -21,7 +21,7 @@ extension MVCCStore {
         let tmp = path + ".tmp"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         if fd < 0 { throw KVError(.internal, "mvcc: cannot create \(tmp): errno \(errno)") }
-        var rc = mdb_env_copyfd2(env, fd, UInt32(MDB_CP_COMPACT))
+        var rc = envGate.shared { mdb_env_copyfd2(env, fd, UInt32(MDB_CP_COMPACT)) }
         if rc == 0 && fsync(fd) != 0 { rc = errno }
         Glibc.close(fd)
         if rc != 0 {

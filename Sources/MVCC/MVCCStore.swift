@@ -52,8 +52,12 @@ public final class MVCCStore: @unchecked Sendable {
     /// LMDB's compiled-in key size limit (MDB_MAXKEYSIZE).
     public static let maxKeySizeBytes = 511
 
-    let env: OpaquePointer
+    /// Replaced only by `defragment`; use it only while holding `envGate`
+    /// shared (any txn), replace it only holding it exclusively.
+    var env: OpaquePointer
+    let envGate = EnvGate()
     let dbs: Databases
+    let options: Options
     /// The directory holding data.mdb.
     public let path: String
 
@@ -81,6 +85,7 @@ public final class MVCCStore: @unchecked Sendable {
     /// Opens (creating if needed) the store in directory `path`.
     public init(path: String, options: Options = Options()) throws {
         self.path = path
+        self.options = options
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         (env, dbs, published) = try Self.openEnv(path: path, options: options)
         compactor = Compactor(store: self, chunkKeys: options.compactionChunkKeys)
@@ -89,7 +94,7 @@ public final class MVCCStore: @unchecked Sendable {
         }
     }
 
-    private static func openEnv(path: String, options: Options) throws -> (OpaquePointer, Databases, Published) {
+    static func openEnv(path: String, options: Options) throws -> (OpaquePointer, Databases, Published) {
         var e: OpaquePointer?
         try LMDB.check(mdb_env_create(&e), "env_create")
         let env = e!
@@ -142,7 +147,16 @@ public final class MVCCStore: @unchecked Sendable {
         for t in readPool { mdb_txn_abort(t) }
         readPool.removeAll()
         lock.unlock()
-        mdb_env_close(env)
+        envGate.exclusive { mdb_env_close(env) }
+    }
+
+    /// Aborts the pooled read txns: they belong to the environment
+    /// `defragment` is about to close. Call holding `envGate` exclusively.
+    func abortPooledReadTxns() {
+        lock.lock()
+        for t in readPool { mdb_txn_abort(t) }
+        readPool.removeAll()
+        lock.unlock()
     }
 
     // MARK: published state
@@ -168,6 +182,8 @@ public final class MVCCStore: @unchecked Sendable {
 
     /// Runs `body` on a pooled read txn (a consistent snapshot).
     func withReadTxn<R>(_ body: (KVReader) throws -> R) throws -> R {
+        envGate.lockShared()
+        defer { envGate.unlockShared() }
         lock.lock()
         let pooled = readPool.popLast()
         lock.unlock()
@@ -218,6 +234,6 @@ public final class MVCCStore: @unchecked Sendable {
     /// Forces LMDB's pending commits to disk (needed with `.noSync` before the
     /// WAL drops entries up to `consistentIndex`).
     public func sync() throws {
-        try LMDB.check(mdb_env_sync(env, 1), "env_sync")
+        try envGate.shared { try LMDB.check(mdb_env_sync(env, 1), "env_sync") }
     }
 }

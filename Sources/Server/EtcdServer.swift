@@ -25,6 +25,8 @@ public final class EtcdServer: @unchecked Sendable {
     let lessor: Lessor
     let watchHub: WatchHub
     private var leaseTimer: DispatchSourceTimer?
+    /// Alarms and the backend quota (Maintenance/).
+    let maintenance: MaintenanceState
     private let applier: KVApplier
     private let ids: RequestIDGenerator
     private let group: MultiThreadedEventLoopGroup
@@ -86,7 +88,8 @@ public final class EtcdServer: @unchecked Sendable {
                         memberID: memberID, logger: logger) { id, error in
             waits.trigger(id: id, .failure(error))
         }
-        loop.applier = applier
+        maintenance = MaintenanceState(layout: layout, quotaBytes: options.quotaBackendBytes)
+        loop.applier = maintenance.install(wrapping: applier, store: store, waits: applyWaits, logger: logger)
         let store = self.store
         loop.beforeLogRelease = { try store.sync() }
         if let peers {
@@ -126,6 +129,7 @@ public final class EtcdServer: @unchecked Sendable {
             ports.append(try await server.start())
             grpcServers.append(server)
         }
+        maintenance.autoCompactor.start(server: self, retention: options.autoCompactionRetention)
         logger.info("ready to serve client requests", metadata: [
             "member-id": "\(String(memberID, radix: 16))", "cluster-id": "\(String(clusterID, radix: 16))",
         ])
@@ -134,6 +138,7 @@ public final class EtcdServer: @unchecked Sendable {
 
     /// Graceful stop: listeners drain, Raft stops, the store is synced and closed.
     public func stop() async {
+        maintenance.autoCompactor.stop()
         for server in grpcServers { try? await server.shutdown() }
         leaseTimer?.cancel()
         watchHub.stop()
@@ -152,6 +157,7 @@ public final class EtcdServer: @unchecked Sendable {
         LeaseService(server: self).register(on: router)
         HealthService(server: self).register(on: router)
         ClusterService(server: self).register(on: router)
+        QuotaGuard(server: self).install(on: router)  // last: wraps the write handlers above
     }
 
     // MARK: used by the services

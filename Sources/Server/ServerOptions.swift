@@ -1,3 +1,5 @@
+import Config
+
 /// What the server needs from the command line, already validated (the
 /// `Config` module parses etcd's flags into it). Units are in the names.
 public struct ServerOptions: Sendable {
@@ -31,6 +33,8 @@ public struct ServerOptions: Sendable {
     public var grpcKeepaliveIntervalMs = 2 * 60 * 60 * 1000
     public var grpcKeepaliveTimeoutMs = 20_000
     public var quotaBackendBytes: Int64 = 2 << 30
+    /// --auto-compaction-mode/--auto-compaction-retention, parsed (Config).
+    public var autoCompactionRetention: AutoCompactionRetention = .disabled
     public var maxWALs = 5
     public var maxSnapshots = 5
     /// Period of progress notifications to watchers that asked for them

@@ -7,9 +7,6 @@ import Config
 enum FeatureGate {
     /// Flag name → the feature it needs.
     static let notBuiltYet: [String: String] = [
-        "quota-backend-bytes": "backend quota and NOSPACE alarms",
-        "auto-compaction-retention": "auto-compaction",
-        "auto-compaction-mode": "auto-compaction",
         "force-new-cluster": "force-new-cluster recovery",
         "experimental-initial-corrupt-check": "corruption checks",
         "experimental-corrupt-check-time": "corruption checks",
@@ -20,9 +17,6 @@ enum FeatureGate {
 
     /// Flags explicitly set that are harmless at their default value.
     static let harmlessValues: [String: Set<String>] = [
-        "quota-backend-bytes": ["0"],
-        "auto-compaction-retention": ["0", ""],
-        "auto-compaction-mode": ["periodic"],
         "force-new-cluster": ["false"],
         "experimental-initial-corrupt-check": ["false"],
         "experimental-corrupt-check-time": ["0s", "0"],
@@ -42,9 +36,6 @@ enum FeatureGate {
 
     private static func currentValue(_ flag: String, _ c: EtcdConfig) -> String? {
         switch flag {
-        case "quota-backend-bytes": return String(c.quotaBackendBytes)
-        case "auto-compaction-retention": return c.autoCompactionRetentionText
-        case "auto-compaction-mode": return c.autoCompactionMode.rawValue
         case "force-new-cluster": return String(c.forceNewCluster)
         case "experimental-initial-corrupt-check": return String(c.experimentalInitialCorruptCheck)
         case "experimental-corrupt-check-time": return c.experimentalCorruptCheckTime == .zero ? "0s" : "set"

@@ -32,6 +32,8 @@ enum ServerOptionsMapping {
         o.grpcKeepaliveTimeoutMs = milliseconds(config.grpcKeepaliveTimeout)
         o.maxWALs = Int(config.maxWALs)
         o.maxSnapshots = Int(config.maxSnapshots)
+        o.quotaBackendBytes = Int64(clamping: config.effectiveQuotaBackendBytes)
+        o.autoCompactionRetention = config.autoCompactionRetention
         o.watchProgressNotifyIntervalMs = milliseconds(config.experimentalWatchProgressNotifyInterval)
         // Lease checkpointing is on by default here; an explicit flag decides.
         if config.explicitlySet.contains("experimental-enable-lease-checkpoint") {

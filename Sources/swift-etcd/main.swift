@@ -18,9 +18,12 @@ case .version(let text):
 case .error(let message, let code):
     FileHandle.standardError.write(Data((message + "\n").utf8))
     exit(code)
-case .subcommand(let name, _):
-    FileHandle.standardError.write(Data("swift-etcd: the '\(name)' subcommand is not built yet\n".utf8))
-    exit(2)
+case .subcommand(let name, let arguments):
+    guard name == "snapshot" else {
+        FileHandle.standardError.write(Data("swift-etcd: the '\(name)' subcommand is not built yet\n".utf8))
+        exit(2)
+    }
+    exit(SnapshotCommandRunner.run(arguments))
 case .run(let parsed):
     config = parsed
 }

@@ -67,6 +67,8 @@ final class Compactor: @unchecked Sendable {
 
     /// One chunk: returns the last key visited and whether the index was exhausted.
     private func chunk(_ rev: Int64, after: [UInt8]?) throws -> ([UInt8]?, Bool) {
+        store.envGate.lockShared()
+        defer { store.envGate.unlockShared() }
         var txnPtr: OpaquePointer?
         try LMDB.check(mdb_txn_begin(store.env, nil, 0, &txnPtr), "txn_begin(compact)")
         let txn = txnPtr!

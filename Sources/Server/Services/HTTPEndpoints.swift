@@ -15,9 +15,17 @@ struct HTTPEndpoints: Sendable {
             return HTTP1Response(status: 200, text: "{\"etcdserver\":\"\(EtcdVersion.server)\",\"etcdcluster\":\"\(EtcdVersion.cluster)\"}")
         case "/health", "/livez", "/readyz":
             let serializable = query.contains("serializable=true")
+            if path == "/health", let alarm = server.maintenance.alarms.get(.none).first {
+                // etcd: any active alarm makes /health false.
+                let name = AlarmStore.describe(alarm).split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? ""
+                return HTTP1Response(status: 503, text: "{\"health\":\"false\",\"reason\":\"ALARM \(name)\"}")
+            }
             let healthy = await isHealthy(serializable: serializable)
             let body = healthy ? "{\"health\":\"true\",\"reason\":\"\"}" : "{\"health\":\"false\",\"reason\":\"RAFT NO LEADER\"}"
             return HTTP1Response(status: healthy ? 200 : 503, text: body)
+        case "/metrics":
+            return HTTP1Response(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8",
+                                 text: MetricsText.render(server))
         default:
             return .notFound
         }

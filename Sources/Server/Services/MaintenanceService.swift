@@ -1,8 +1,8 @@
 import GRPCWire
 import Proto
 
-/// etcdserverpb.Maintenance: Status for now (the rest comes with the
-/// maintenance issue and answers UNIMPLEMENTED until then).
+/// etcdserverpb.Maintenance: Status here; Snapshot, Hash/HashKV, Defragment
+/// and Alarm in `MaintenanceService+*.swift`.
 struct MaintenanceService {
     let server: EtcdServer
 
@@ -20,8 +20,14 @@ struct MaintenanceService {
             response.raftTerm = status.term
             response.raftAppliedIndex = status.appliedIndex
             response.isLearner = false
+            if status.leader == 0 { response.errors.append("etcdserver: no leader") }
+            response.errors += server.maintenance.alarms.get(.none).map(AlarmStore.describe)
             return response
         }
+        registerSnapshot(on: router)
+        registerHash(on: router)
+        registerDefragment(on: router)
+        registerAlarm(on: router)
     }
 }
 

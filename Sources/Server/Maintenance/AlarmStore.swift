@@ -1,0 +1,87 @@
+import Foundation
+import Proto
+
+/// The cluster's active alarms (etcd's v3alarm store): (member, type) pairs,
+/// changed only by applied Raft entries, so every member agrees. Persisted to
+/// `<data-dir>/member/alarms` (one "memberID type" line each, written
+/// atomically) before the entry's batch reaches the store, so a restart keeps
+/// a NOSPACE alarm raised; re-applying an entry after a crash is harmless.
+final class AlarmStore: @unchecked Sendable {
+    struct Alarm: Hashable, Comparable {
+        var memberID: UInt64
+        var type: Int32
+        static func < (a: Alarm, b: Alarm) -> Bool { (a.memberID, a.type) < (b.memberID, b.type) }
+    }
+
+    private let path: String
+    private let lock = NSLock()
+    private var active: Set<Alarm> = []  // guarded by `lock`
+
+    init(path: String) {
+        self.path = path
+        if let text = try? String(contentsOfFile: path, encoding: .utf8) {
+            for line in text.split(separator: "\n") {
+                let parts = line.split(separator: " ")
+                if parts.count == 2, let m = UInt64(parts[0]), let t = Int32(parts[1]) { active.insert(Alarm(memberID: m, type: t)) }
+            }
+        }
+    }
+
+    var hasNoSpace: Bool { lock.withLock { active.contains { $0.type == Etcdserverpb.AlarmType.nospace.rawValue } } }
+
+    /// Active alarms of `type` (all of them for NONE), as etcd lists them.
+    func get(_ type: Etcdserverpb.AlarmType) -> [Etcdserverpb.AlarmMember] {
+        lock.withLock { active.sorted() }
+            .filter { type == .none || $0.type == type.rawValue }
+            .map { Self.member($0) }
+    }
+
+    /// Raises an alarm; returns it, or nil when it was already active.
+    func activate(memberID: UInt64, type: Etcdserverpb.AlarmType) -> Etcdserverpb.AlarmMember? {
+        change { $0.insert(Alarm(memberID: memberID, type: type.rawValue)).inserted ? Alarm(memberID: memberID, type: type.rawValue) : nil }
+    }
+
+    /// Clears an alarm; returns it, or nil when it was not active.
+    func deactivate(memberID: UInt64, type: Etcdserverpb.AlarmType) -> Etcdserverpb.AlarmMember? {
+        change { $0.remove(Alarm(memberID: memberID, type: type.rawValue)) }
+    }
+
+    private func change(_ body: (inout Set<Alarm>) -> Alarm?) -> Etcdserverpb.AlarmMember? {
+        let (changed, snapshot) = lock.withLock { () -> (Alarm?, [Alarm]) in
+            let c = body(&active)
+            return (c, active.sorted())
+        }
+        guard let changed else { return nil }
+        persist(snapshot)
+        return Self.member(changed)
+    }
+
+    private func persist(_ alarms: [Alarm]) {
+        let text = alarms.map { "\($0.memberID) \($0.type)\n" }.joined()
+        let tmp = path + ".tmp"
+        FileManager.default.createFile(atPath: tmp, contents: Data(text.utf8))
+        let fd = open(tmp, O_RDONLY)
+        if fd >= 0 { _ = fsync(fd); close(fd) }
+        _ = rename(tmp, path)
+    }
+
+    private static func member(_ a: Alarm) -> Etcdserverpb.AlarmMember {
+        var m = Etcdserverpb.AlarmMember()
+        m.memberID = a.memberID
+        m.alarm = Etcdserverpb.AlarmType(rawValue: a.type)
+        return m
+    }
+
+    /// gogoproto's text form, which etcd puts in Status.errors:
+    /// `memberID:10276657743932975437 alarm:NOSPACE `.
+    static func describe(_ m: Etcdserverpb.AlarmMember) -> String {
+        let name: String
+        switch m.alarm {
+        case .none: name = "NONE"
+        case .nospace: name = "NOSPACE"
+        case .corrupt: name = "CORRUPT"
+        case .UNRECOGNIZED(let v): name = "\(v)"
+        }
+        return "memberID:\(m.memberID) alarm:\(name) "
+    }
+}

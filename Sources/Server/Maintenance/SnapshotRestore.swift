@@ -1,0 +1,154 @@
+import Config
+import Foundation
+import Logging
+import MVCC
+import Raft
+import WAL
+
+/// `swift-etcd snapshot restore`: builds a fresh member data dir from a
+/// snapshot file, as etcdutl does for etcd.
+///
+/// The result holds every key and revision of the snapshot, a new identity
+/// (member and cluster IDs from the new `--initial-cluster*` flags, so the
+/// restored cluster never talks to the old one), and a bootstrapped Raft
+/// state: a WAL whose hard state commits one conf change per member at term
+/// 1, and a Raft snapshot at that index with every member a voter. The
+/// store's consistent index is set to that index, so every entry of the new
+/// log after it applies.
+///
+/// All of it is built in a sibling temp dir and renamed into place at the
+/// end: a bad file or any failure leaves nothing behind, and an existing
+/// data dir is never touched.
+public struct SnapshotRestore {
+    public let file: String
+    public let options: SnapshotRestoreOptions
+    let logger: Logger
+
+    public init(file: String, options: SnapshotRestoreOptions, logger: Logger) {
+        self.file = file
+        self.options = options
+        self.logger = logger
+    }
+
+    /// What a restore produced.
+    public struct Result: Sendable, Equatable {
+        public var memberID: UInt64
+        public var clusterID: UInt64
+        public var revision: Int64
+        public var dataDir: String
+    }
+
+    public func run() throws -> Result {
+        let (metadata, memberIDs) = try identity()
+        let members = try memberTable()
+        if !options.walDir.isEmpty {
+            throw RestoreError("--wal-dir is not supported: swift-etcd keeps the WAL in <data-dir>/member/wal")
+        }
+        let fm = FileManager.default
+        if fm.fileExists(atPath: options.dataDir) { throw RestoreError("data-dir \"\(options.dataDir)\" exists") }
+        guard fm.fileExists(atPath: file) else { throw RestoreError("open \(file): no such file or directory") }
+
+        let tmp = options.dataDir.hasSuffix("/") ? String(options.dataDir.dropLast()) : options.dataDir
+        let building = tmp + ".restoring-\(getpid())"
+        Self.removeAbandonedBuilds(of: tmp)
+        do {
+            let layout = DataDirLayout(dataDir: building)
+            try fm.createDirectory(atPath: layout.dbPath, withIntermediateDirectories: true)
+            logger.info("restoring snapshot", metadata: ["path": "\(file)", "data-dir": "\(options.dataDir)"])
+            try SnapshotFileCopy.copyVerified(from: file, to: layout.dbPath + "/data.mdb", skipHashCheck: options.skipHashCheck)
+            // Refuse a copy that is not a store before building anything on it.
+            let status = try MVCCStore.snapshotFileStatus(layout.dbPath + "/data.mdb")
+            let bootstrapIndex = UInt64(memberIDs.count)
+            try MVCCStore.prepareRestored(dir: layout.dbPath, consistentIndex: bootstrapIndex,
+                                          bumpRevision: Int64(options.bumpRevision), markCompacted: options.markCompacted)
+            try writeRaftState(layout: layout, metadata: metadata, memberIDs: memberIDs)
+            // The membership the new cluster starts with (as etcd's restore
+            // re-adds the members from the flags), read at start instead of the flags.
+            try JSONEncoder().encode(members).write(to: URL(fileURLWithPath: layout.memberDir + "/members.json"), options: .atomic)
+            try SnapshotFileCopy.syncDirectory(layout.snapDir)
+            if rename(building, tmp) != 0 {
+                throw RestoreError("could not rename \(building) to \(tmp): \(String(cString: strerror(errno)))")
+            }
+            try SnapshotFileCopy.syncDirectory((tmp as NSString).deletingLastPathComponent.isEmpty
+                ? "." : (tmp as NSString).deletingLastPathComponent)
+            logger.info("restored snapshot", metadata: [
+                "path": "\(file)", "data-dir": "\(options.dataDir)",
+                "member-id": "\(String(metadata.memberID, radix: 16))",
+                "cluster-id": "\(String(metadata.clusterID, radix: 16))",
+            ])
+            return Result(memberID: metadata.memberID, clusterID: metadata.clusterID,
+                          revision: status.revision + Int64(options.bumpRevision), dataDir: options.dataDir)
+        } catch {
+            try? fm.removeItem(atPath: building)
+            throw error
+        }
+    }
+
+    /// Removes `<data-dir>.restoring-*` left by a restore that was killed
+    /// (its process is gone, so no restore is using them).
+    static func removeAbandonedBuilds(of dataDir: String) {
+        let parent = (dataDir as NSString).deletingLastPathComponent
+        let prefix = (dataDir as NSString).lastPathComponent + ".restoring-"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: parent.isEmpty ? "." : parent)) ?? []
+        for name in names where name.hasPrefix(prefix) {
+            if let pid = Int32(name.dropFirst(prefix.count)), pid != getpid(), kill(pid, 0) == 0 { continue }
+            try? FileManager.default.removeItem(atPath: (parent.isEmpty ? "." : parent) + "/" + name)
+        }
+    }
+
+    /// The new member's identity, checked as etcd's VerifyBootstrap does:
+    /// `--name` must be in `--initial-cluster` with exactly the advertised peer URLs.
+    /// Every member of the new cluster, as `Membership` persists them.
+    func memberTable() throws -> [ClusterMember] {
+        let cluster: InitialCluster
+        do { cluster = try InitialCluster.parse(options.initialCluster) } catch { throw RestoreError(error.message) }
+        return cluster.members.map { m in
+            let urls = m.peerURLs.map(\.string)
+            return ClusterMember(id: MemberIdentity.memberID(peerURLs: urls, clusterToken: options.initialClusterToken),
+                                 name: m.name, peerURLs: urls, clientURLs: [])
+        }.sorted { $0.id < $1.id }
+    }
+
+    func identity() throws -> (MemberMetadata, [UInt64]) {
+        let cluster: InitialCluster
+        do { cluster = try InitialCluster.parse(options.initialCluster) } catch {
+            throw RestoreError(error.message)
+        }
+        if cluster.hasDuplicateURL { throw RestoreError("initial cluster \(options.initialCluster) has duplicate url") }
+        let advertised = options.initialAdvertisePeerURLs.map(\.string)
+        guard let own = cluster[options.name] else {
+            throw RestoreError("couldn't find local name \"\(options.name)\" in the initial cluster configuration")
+        }
+        if own.map(\.string).sorted() != advertised.sorted() {
+            throw RestoreError("--initial-cluster has \(options.name)=\(own.map(\.string).joined(separator: ",")) but missing from --initial-advertise-peer-urls=\(advertised.joined(separator: ","))")
+        }
+        let ids = cluster.members.map {
+            MemberIdentity.memberID(peerURLs: $0.peerURLs.map(\.string), clusterToken: options.initialClusterToken)
+        }
+        let metadata = MemberMetadata(
+            memberID: MemberIdentity.memberID(peerURLs: advertised, clusterToken: options.initialClusterToken),
+            clusterID: MemberIdentity.clusterID(memberIDs: ids))
+        return (metadata, ids.sorted())
+    }
+
+    /// etcd's saveWALAndSnap: one AddNode conf change per member at term 1,
+    /// committed, and a Raft snapshot at the last of them.
+    private func writeRaftState(layout: DataDirLayout, metadata: MemberMetadata, memberIDs: [UInt64]) throws {
+        let wal = try WAL.create(dir: layout.walDir, metadata: metadata.encoded)
+        defer { try? wal.close() }
+        let entries = memberIDs.enumerated().map { i, id in
+            Entry(term: 1, index: UInt64(i + 1), type: .confChange, data: ConfChange(type: .addNode, nodeID: id).encoded())
+        }
+        let commit = UInt64(entries.count)
+        try wal.save(hardState: HardState(term: 1, vote: memberIDs[0], commit: commit), entries: entries)
+        let snapshot = Snapshot(metadata: SnapshotMetadata(index: commit, term: 1, confState: ConfState(voters: memberIDs)))
+        try SnapshotStore(dir: layout.snapDir).save(snapshot)
+        try wal.saveSnapshotMarker(WALSnapshotMarker(index: commit, term: 1))
+    }
+}
+
+/// A restore or status failure, with the message the CLI prints.
+public struct RestoreError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,95 @@
+import GRPCWire
+import MVCC
+import Proto
+
+/// `Maintenance.Alarm`: GET, ACTIVATE and DEACTIVATE go through Raft (as in
+/// etcd) and are applied by `AlarmApplier`; the answer lists the alarms
+/// matching the request (GET) or the one that changed.
+extension MaintenanceService {
+    func registerAlarm(on router: GRPCRouter) {
+        let server = self.server
+        router.unary(Etcdserverpb.MaintenanceService.alarm) { request, _ in
+            let alarms = server.maintenance.alarms
+            let wasActive = alarms.get(request.alarm).contains { $0.memberID == request.memberID }
+            var proposal = Swiftetcd.InternalRaftRequest()
+            proposal.alarm = request
+            let applied = try await server.propose(proposal)
+            let result = try applied.response.get()
+            var response = Etcdserverpb.AlarmResponse()
+            response.header = server.header(revision: result.revision, term: applied.term)
+            let now = alarms.get(request.alarm).filter { $0.memberID == request.memberID }
+            switch request.action {
+            case .get:
+                response.alarms = alarms.get(request.alarm)
+            case .activate:
+                response.alarms = wasActive ? [] : now
+            case .deactivate:
+                if wasActive && now.isEmpty {
+                    var m = Etcdserverpb.AlarmMember()
+                    m.memberID = request.memberID
+                    m.alarm = request.alarm
+                    response.alarms = [m]
+                }
+            default:
+                throw GRPCStatus(.invalidArgument, "etcdserver: unknown alarm action")
+            }
+            return response
+        }
+    }
+}
+
+/// etcd's quotaKVServer/quotaLeaseServer: before a Put, a Txn with puts or
+/// a LeaseGrant is proposed, checks that it fits in the backend quota; if
+/// not, raises the NOSPACE alarm (through Raft, so every member turns
+/// read-mostly) and answers `etcdserver: mvcc: database space exceeded`.
+/// Installed around the handlers already registered, so the KV and Lease
+/// services need not know about quotas.
+struct QuotaGuard {
+    let server: EtcdServer
+
+    func install(on router: GRPCRouter) {
+        wrap(router, Etcdserverpb.KVService.put.path) { bytes in
+            // Over-estimates etcd's cost (key + value + 256) by the few bytes of framing.
+            MaintenanceState.kvOverheadBytes + bytes.count
+        }
+        wrap(router, Etcdserverpb.KVService.txn.path) { bytes in
+            let txn = try? bytes.withUnsafeBytes { try Etcdserverpb.TxnRequest(serializedBytes: $0) }
+            return txn.map { MaintenanceState.cost($0) } ?? 0
+        }
+        wrap(router, "/etcdserverpb.Lease/LeaseGrant") { _ in MaintenanceState.leaseOverheadBytes }
+    }
+
+    private func wrap(_ router: GRPCRouter, _ path: String, cost: @escaping @Sendable ([UInt8]) -> Int) {
+        guard case .unary(let handler)? = router.handler(for: path) else { return }
+        let server = self.server
+        router.unary(path) { bytes, context in
+            let state = server.maintenance
+            let size = server.store.dbSizeBytes
+            // Fast path: far from the quota, no need to look inside.
+            if size + Int64(bytes.count + MaintenanceState.kvOverheadBytes) >= state.quotaBytes,
+               !state.available(costBytes: cost(bytes), dbSizeBytes: size) {
+                await server.raiseNoSpaceAlarm()
+                throw grpcStatus(for: KVError.noSpace)
+            }
+            return try await handler(bytes, context)
+        }
+    }
+}
+
+extension EtcdServer {
+    /// Proposes NOSPACE for this member unless it is already raised; errors
+    /// are ignored (the write is refused either way), as etcd does.
+    func raiseNoSpaceAlarm() async {
+        if maintenance.alarms.hasNoSpace { return }
+        logger.warning("backend quota exceeded; raising NOSPACE alarm", metadata: [
+            "quota-bytes": "\(maintenance.quotaBytes)", "db-size-bytes": "\(store.dbSizeBytes)",
+        ])
+        var request = Etcdserverpb.AlarmRequest()
+        request.action = .activate
+        request.memberID = memberID
+        request.alarm = .nospace
+        var proposal = Swiftetcd.InternalRaftRequest()
+        proposal.alarm = request
+        _ = try? await propose(proposal)
+    }
+}

@@ -1,0 +1,23 @@
+import GRPCWire
+import MVCC
+import Proto
+
+/// `Maintenance.Defragment`: rewrites this member's store into a compacted
+/// copy (`MVCCStore.defragment`), so Status' dbSize drops to about
+/// dbSizeInUse. Local to the member, as in etcd; writes wait for the copy.
+extension MaintenanceService {
+    func registerDefragment(on router: GRPCRouter) {
+        let server = self.server
+        router.unary(Etcdserverpb.MaintenanceService.defragment) { _, _ in
+            let store = server.store
+            server.logger.info("starting defragment")
+            let sizes = try await offLoop { try store.defragment() }
+            server.logger.info("finished defragment", metadata: [
+                "db-size-before": "\(sizes.beforeBytes)", "db-size-after": "\(sizes.afterBytes)",
+            ])
+            var response = Etcdserverpb.DefragmentResponse()
+            response.header = server.header(revision: store.currentRevision)
+            return response
+        }
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+import GRPCWire
+import MVCC
+import Proto
+
+/// `Maintenance.Hash` and `HashKV`, as etcd answers them: HashKV is the
+/// CRC-32C of the key-value history up to a revision (equal on members with
+/// the same history; `etcdctl endpoint hashkv`), Hash covers the whole
+/// backend. Both read one consistent LMDB snapshot off the event loop.
+extension MaintenanceService {
+    func registerHash(on router: GRPCRouter) {
+        let server = self.server
+        router.unary(Etcdserverpb.MaintenanceService.hashKV) { request, _ in
+            let store = server.store
+            let result = try await offLoop { try store.hashKV(revision: request.revision) }
+            var response = Etcdserverpb.HashKVResponse()
+            response.header = server.header(revision: result.currentRevision)
+            response.hash = result.hash
+            response.compactRevision = result.compactRevision
+            response.hashRevision = result.hashRevision
+            return response
+        }
+        router.unary(Etcdserverpb.MaintenanceService.hash) { _, _ in
+            let store = server.store
+            let result = try await offLoop { try store.hashAll() }
+            var response = Etcdserverpb.HashResponse()
+            response.header = server.header(revision: result.revision)
+            response.hash = result.hash
+            return response
+        }
+    }
+}
+
+/// Runs blocking store work (a full scan, a copy) on a global queue so the
+/// connection's event loop keeps serving.
+func offLoop<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, Error>) in
+        DispatchQueue.global().async { c.resume(with: Result { try work() }) }
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import GRPCWire
+import MVCC
+import Proto
+
+/// `Maintenance.Snapshot`: a consistent copy of the store, streamed as etcd's
+/// v3rpc/maintenance.go streams it, so `etcdctl snapshot save` accepts it:
+/// 32 KiB blobs with the bytes still to come in `remaining_bytes`, then one
+/// last message whose blob is the SHA-256 of everything before it.
+///
+/// The copy is an LMDB compacting copy (`MVCCStore.snapshot(to:)`) written
+/// to a temporary file in the member's snap dir and unlinked as soon as it
+/// is open, so a crash leaves nothing behind. Memory stays bounded whatever
+/// the store's size: one chunk at a time, and `send` waits while the client
+/// is slower than the disk.
+extension MaintenanceService {
+    /// etcd's snapshotSendBufferSize.
+    static let snapshotChunkBytes = 32 * 1024
+
+    func registerSnapshot(on router: GRPCRouter) {
+        let server = self.server
+        router.serverStreaming(Etcdserverpb.MaintenanceService.snapshot.path) { _, _, writer in
+            do {
+                try await SnapshotStreamer(server: server).stream { try await writer.send($0.serializedBytes()) }
+            } catch {
+                throw grpcStatus(for: error)
+            }
+        }
+    }
+}
+
+/// Produces the snapshot messages; `send` is the gRPC writer (or a test's).
+struct SnapshotStreamer {
+    let server: EtcdServer
+
+    func stream(_ send: (Etcdserverpb.SnapshotResponse) async throws -> Void) async throws {
+        let file = try await copyStore()
+        defer { close(file.fd) }
+        server.logger.info("sending database snapshot to client", metadata: [
+            "total-bytes": "\(file.sizeBytes)", "revision": "\(file.info.revision)",
+        ])
+        var hasher = SHA256()
+        var sent: Int64 = 0
+        var buffer = [UInt8](repeating: 0, count: MaintenanceService.snapshotChunkBytes)
+        while sent < file.sizeBytes {
+            let want = Int(min(Int64(buffer.count), file.sizeBytes - sent))
+            let n = try buffer.withUnsafeMutableBytes { try SnapshotFileCopy.readFully(file.fd, $0.baseAddress!, want) }
+            guard n == want else {
+                throw ServerError.internalError("snapshot copy shrank while streaming (\(sent + Int64(n)) of \(file.sizeBytes) bytes)")
+            }
+            sent += Int64(n)
+            let chunk = Array(buffer[0..<n])
+            hasher.update(chunk)
+            var response = Etcdserverpb.SnapshotResponse()
+            response.remainingBytes = UInt64(file.sizeBytes - sent)
+            response.blob = chunk
+            try await send(response)
+        }
+        var last = Etcdserverpb.SnapshotResponse()
+        last.blob = hasher.finalize()
+        try await send(last)
+        server.logger.info("sent database snapshot to client", metadata: ["total-bytes": "\(file.sizeBytes)"])
+    }
+
+    private struct OpenCopy {
+        var fd: Int32
+        var sizeBytes: Int64
+        var info: SnapshotInfo
+    }
+
+    /// Writes the copy off the event loop (it may take seconds), opens it and
+    /// unlinks it; the open descriptor keeps the data until it is closed.
+    private func copyStore() async throws -> OpenCopy {
+        let store = server.store
+        let snapDir = DataDirLayout(dataDir: server.options.dataDir).snapDir
+        StaleCopies.removeOnce(in: snapDir)
+        let path = snapDir + "/\(StaleCopies.prefix)\(UUID().uuidString)"
+        return try await withCheckedThrowingContinuation { (c: CheckedContinuation<OpenCopy, Error>) in
+            DispatchQueue.global().async {
+                c.resume(with: Result {
+                    defer { unlink(path) }
+                    let info = try store.snapshot(to: path)
+                    let fd = open(path, O_RDONLY)
+                    if fd < 0 { throw ServerError.internalError("cannot open snapshot copy: errno \(errno)") }
+                    var st = stat()
+                    fstat(fd, &st)
+                    return OpenCopy(fd: fd, sizeBytes: Int64(st.st_size), info: info)
+                })
+            }
+        }
+    }
+}
+
+/// Copies a crash left behind (`db.snapshot-*`), removed before this
+/// process makes its first copy: none of them can be in use then.
+enum StaleCopies {
+    static let prefix = "db.snapshot-"
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var done = false  // guarded by `lock`
+
+    static func removeOnce(in dir: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        if done { return }
+        done = true
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where name.hasPrefix(prefix) {
+            try? FileManager.default.removeItem(atPath: dir + "/" + name)
+        }
+    }
+}

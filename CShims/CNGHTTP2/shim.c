@@ -43,6 +43,12 @@ int cng_session_new(nghttp2_session **out, int server,
     nghttp2_option_set_no_auto_window_update(opt, limits->no_auto_window_update);
   }
   nghttp2_option_set_no_closed_streams(opt, 1);
+  /* nghttp2's HTTP messaging rules reject an :authority such as
+     "http://127.0.0.1:2379", which grpc-go sends when etcdctl dials a URL
+     endpoint (every `--cluster` command does); etcd accepts it. The gRPC
+     state machine validates what it needs (method, path, content-type,
+     lower-case names) itself. */
+  nghttp2_option_set_no_http_messaging(opt, 1);
   if (server) {
     rv = nghttp2_session_server_new2(out, callbacks, user_data, opt);
   } else {

@@ -40,10 +40,14 @@ struct GRPCStreamStateMachine {
         case resetStream
     }
 
-    /// One header field (names are lower-case, nghttp2 has validated them).
+    /// One header field. nghttp2's HTTP messaging checks are off (see the
+    /// shim), so the rules gRPC relies on are checked here: names are
+    /// lower-case and only the four request pseudo-headers exist.
     mutating func receiveHeader(name: String, value: String) -> HeaderAction {
         headerBytes += name.utf8.count + value.utf8.count + 32  // RFC 7540 §6.5.2 accounting
         if headerBytes > maxHeaderListBytes { return .resetStream }
+        if name.isEmpty || name.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) { return .resetStream }
+        if name.hasPrefix(":") && ![":path", ":method", ":scheme", ":authority"].contains(name) { return .resetStream }
         // Trailers from the client (a second header block) are ignored.
         guard requestState == .headers else { return .accept }
         switch name {

@@ -28,6 +28,21 @@ import Testing
         #expect((health.stdout + health.stderr).contains("is healthy"))
     }
 
+    /// etcdctl dials URL endpoints (and every `--cluster` command dials the
+    /// members' client URLs) with an `:authority` of "http://host:port".
+    @Test func etcdctlWithURLEndpointsAndClusterFlag() throws {
+        let server = try ServerProcess()
+        defer { server.stop(); server.removeData() }
+        try server.start()
+        let put = try etcdctl(server.clientURL, ["put", "url", "endpoint"])
+        #expect(put.exitCode == 0, "\(put.stderr)")
+        let status = try etcdctl(server.endpoint, ["endpoint", "status", "--cluster"])
+        #expect(status.exitCode == 0, "\(status.stderr)")
+        #expect(status.stdout.contains(server.clientURL))
+        let hash = try etcdctl(server.endpoint, ["endpoint", "hashkv", "--cluster"])
+        #expect(hash.exitCode == 0, "\(hash.stderr)")
+    }
+
     @Test func httpVersionAndHealth() throws {
         let server = try ServerProcess()
         defer { server.stop(); server.removeData() }

@@ -152,6 +152,8 @@ public final class EtcdServer: @unchecked Sendable {
         LeaseService(server: self).register(on: router)
         HealthService(server: self).register(on: router)
         ClusterService(server: self).register(on: router)
+        MoveLeaderService(server: self).register(on: router)
+        RequireLeader.wrapAll(router, server: self)
     }
 
     // MARK: used by the services

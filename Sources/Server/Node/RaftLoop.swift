@@ -25,6 +25,8 @@ struct NodeStatus: Sendable {
     var term: UInt64
     var commitIndex: UInt64
     var appliedIndex: UInt64
+    /// Learner member IDs of the applied configuration.
+    var learners: [UInt64] = []
     var isLeader: Bool { leader == memberID && leader != 0 }
 }
 
@@ -42,8 +44,11 @@ final class RaftLoop: @unchecked Sendable {
         var reads: [UInt64] = []  // read batch ids waiting for a ReadIndex
         var messages: [Message] = []
         var reports: [PeerReport] = []
+        var transfers: [UInt64] = []  // leadership transferees (MoveLeader)
         var stopping = false
-        var isEmpty: Bool { proposals.isEmpty && reads.isEmpty && messages.isEmpty && reports.isEmpty && !stopping }
+        var isEmpty: Bool {
+            proposals.isEmpty && reads.isEmpty && messages.isEmpty && reports.isEmpty && transfers.isEmpty && !stopping
+        }
     }
 
     // Loop-thread state: only touched on `thread`.
@@ -158,6 +163,15 @@ final class RaftLoop: @unchecked Sendable {
         }
     }
 
+    /// Asks Raft to hand leadership to `transferee` (effective on a leader only;
+    /// the caller watches `status.leader` for the outcome).
+    func transferLeader(to transferee: UInt64) {
+        condition.withLock {
+            mailbox.transfers.append(transferee)
+            condition.signal()
+        }
+    }
+
     func deliver(_ messages: [Message]) {
         condition.withLock {
             mailbox.messages.append(contentsOf: messages)
@@ -195,6 +209,7 @@ final class RaftLoop: @unchecked Sendable {
                     proposalDropped(p.id, ServerError.from(raft: error))
                 }
             }
+            for t in work.transfers { node.transferLeader(to: t) }
             if !work.reads.isEmpty { requestReadIndex(batches: work.reads) }
             while node.hasReady() { handle(node.ready()) }
         }
@@ -286,7 +301,8 @@ final class RaftLoop: @unchecked Sendable {
         let st = node.status()
         statusLock.withLock {
             publishedStatus = NodeStatus(memberID: memberID, leader: st.lead, term: st.term,
-                                         commitIndex: st.commit, appliedIndex: appliedIndex)
+                                         commitIndex: st.commit, appliedIndex: appliedIndex,
+                                         learners: confState.learners)
         }
     }
 

@@ -22,6 +22,8 @@ public final class EtcdServer: @unchecked Sendable {
     /// nil for a single-member cluster (no peer port is bound).
     let peers: PeerNetwork?
     let applyWaits = WaitRegistry<AppliedResult>()
+    /// Membership changes proposed here, by request ID (see `ConfChangeContext`).
+    let confWaits = WaitRegistry<UInt64>()
     let lessor: Lessor
     let watchHub: WatchHub
     private var leaseTimer: DispatchSourceTimer?
@@ -87,11 +89,14 @@ public final class EtcdServer: @unchecked Sendable {
             waits.trigger(id: id, .failure(error))
         }
         loop.applier = applier
+        loop.confChangeApplied = { [unowned self] cc in self.confChangeApplied(cc) }
         let store = self.store
         loop.beforeLogRelease = { try store.sync() }
         if let peers {
             let loop = self.loop
-            peers.onMessages = { loop.deliver($0) }
+            let membership = self.membership
+            // A removed member's messages (votes) must not disturb the cluster.
+            peers.onMessages = { loop.deliver($0.filter { membership.member($0.from) != nil }) }
             peers.onReport = { loop.report($0) }
             peers.onLeaseRequest = { [weak self] id, op in self?.leaseRequestFromFollower(id, op) ?? (LeaseOp.notLeader, 0) }
         }

@@ -55,6 +55,12 @@ final class Membership: @unchecked Sendable {
     var count: Int { lock.withLock { members.count } }
     func member(_ id: UInt64) -> ClusterMember? { lock.withLock { members[id] } }
 
+    /// Removes a member (applied MemberRemove); persists.
+    func remove(_ id: UInt64) {
+        lock.withLock { _ = members.removeValue(forKey: id) }
+        persist()
+    }
+
     /// Records a peer's attributes from its hello; persists when they changed.
     func update(_ id: UInt64, attributes: MemberAttributes) {
         let changed = lock.withLock { () -> Bool in

@@ -45,9 +45,11 @@ final class RaftLoop: @unchecked Sendable {
         var messages: [Message] = []
         var reports: [PeerReport] = []
         var transfers: [UInt64] = []  // leadership transferees (MoveLeader)
+        var confChanges: [(cc: ConfChange, dropped: (ServerError) -> Void)] = []
         var stopping = false
         var isEmpty: Bool {
-            proposals.isEmpty && reads.isEmpty && messages.isEmpty && reports.isEmpty && transfers.isEmpty && !stopping
+            proposals.isEmpty && reads.isEmpty && messages.isEmpty && reports.isEmpty && transfers.isEmpty
+                && confChanges.isEmpty && !stopping
         }
     }
 
@@ -70,6 +72,9 @@ final class RaftLoop: @unchecked Sendable {
     private let tickInterval: TimeInterval
     private let transport: PeerTransport
     weak var applier: CommittedEntryApplier?
+    /// Runs on the loop thread after Raft applied a committed conf change
+    /// (set before `start`): the server updates its member table here.
+    var confChangeApplied: (ConfChange) -> Void = { _ in }
     private let logger: Logger
     let memberID: UInt64
 
@@ -172,6 +177,15 @@ final class RaftLoop: @unchecked Sendable {
         }
     }
 
+    /// Proposes a membership change; `dropped` runs (on the loop thread) if
+    /// Raft refuses it. Raft takes one change at a time.
+    func proposeConfChange(_ cc: ConfChange, dropped: @escaping (ServerError) -> Void) {
+        condition.withLock {
+            mailbox.confChanges.append((cc, dropped))
+            condition.signal()
+        }
+    }
+
     func deliver(_ messages: [Message]) {
         condition.withLock {
             mailbox.messages.append(contentsOf: messages)
@@ -210,6 +224,9 @@ final class RaftLoop: @unchecked Sendable {
                 }
             }
             for t in work.transfers { node.transferLeader(to: t) }
+            for c in work.confChanges {
+                do { try node.proposeConfChange(c.cc) } catch { c.dropped(ServerError.from(raft: error)) }
+            }
             if !work.reads.isEmpty { requestReadIndex(batches: work.reads) }
             while node.hasReady() { handle(node.ready()) }
         }
@@ -275,7 +292,10 @@ final class RaftLoop: @unchecked Sendable {
         normal.reserveCapacity(entries.count)
         for e in entries where e.index > appliedIndex {
             if e.type == .confChange {
-                if let cc = try? ConfChange(decoding: e.data) { confState = node.applyConfChange(cc) }
+                if let cc = try? ConfChange(decoding: e.data) {
+                    confState = node.applyConfChange(cc)
+                    confChangeApplied(cc)
+                }
             }
             normal.append(e)
         }

@@ -33,6 +33,8 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
     private let renewIDs = ManagedAtomicCounter()
     private let snapWarned = NSLock()
     private var lastSnapWarning = Date.distantPast  // guarded by `snapWarned`
+    private let droppedLock = NSLock()
+    private var dropped: Set<UInt64> = []  // removed members; guarded by `droppedLock`
 
     init(localID: UInt64, clusterID: UInt64, membership: Membership, attributes: MemberAttributes,
          group: EventLoopGroup, logger: Logger) throws {
@@ -77,9 +79,17 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
             }
             byPeer[m.to, default: []].append(m.encoded())
         }
-        for (to, batch) in byPeer {
+        let dropped = droppedLock.withLock { self.dropped }
+        for (to, batch) in byPeer where !dropped.contains(to) {
             if let client = clients[to] { client.send(batch) } else { onReport(.unreachable(to)) }
         }
+    }
+
+    /// A removed member: its connection is closed and nothing more is sent
+    /// to it (its hellos are refused, as it is no longer in `membership`).
+    func dropPeer(_ id: UInt64) {
+        droppedLock.withLock { _ = dropped.insert(id) }
+        clients[id]?.stop()
     }
 
     /// Forwards a lease operation to the leader (see `LeaseOp` for the

@@ -30,6 +30,22 @@ struct ConfChangeContext {
 
 extension ServerError {
     static let memberNotFound = ServerError(code: .notFound, message: "etcdserver: member not found")
+    static let memberExists = ServerError(code: .failedPrecondition, message: "etcdserver: member ID already exist")
+    static let peerURLExists = ServerError(code: .failedPrecondition, message: "etcdserver: Peer URLs already exists")
+    static let tooManyLearners = ServerError(code: .failedPrecondition, message: "etcdserver: too many learner members in cluster")
+    static let notEnoughStarted = ServerError(
+        code: .failedPrecondition, message: "etcdserver: re-configuration failed due to not enough started members")
+    static let memberNotLearner = ServerError(code: .failedPrecondition, message: "etcdserver: can only promote a learner member")
+    static let learnerNotReady = ServerError(
+        code: .failedPrecondition, message: "etcdserver: can only promote a learner member which is in sync with leader")
+    static let notLeader = ServerError(code: .failedPrecondition, message: "etcdserver: not leader")
+}
+
+/// etcd's defaults: one learner at most; a learner is promotable once its
+/// match index is at least 90% of the leader's.
+enum ReconfigLimits {
+    static let maxLearners = 1
+    static let learnerReadyFraction = 0.9
 }
 
 extension EtcdServer {
@@ -37,13 +53,57 @@ extension EtcdServer {
     /// applied here. The removed member stops itself when it applies it.
     func removeMember(_ id: UInt64) async throws {
         guard let member = membership.member(id) else { throw ServerError.memberNotFound }
+        try await proposeMemberChange(.removeNode, member)
+    }
+
+    /// MemberAdd: the new member's ID derives from its peer URLs and the
+    /// cluster token as at bootstrap (etcd also mixes in the time), so a
+    /// member started with those URLs finds its own ID. Checks as etcd:
+    /// unique peer URLs, at most `maxLearners` learners, and (strict reconfig
+    /// check, always on here) enough started members for the new quorum.
+    func addMember(peerURLs: [String], learner: Bool) async throws -> ClusterMember {
+        let current = membership.all
+        let taken = Set(current.flatMap(\.peerURLs))
+        if peerURLs.contains(where: taken.contains) { throw ServerError.peerURLExists }
+        let id = MemberIdentity.memberID(peerURLs: peerURLs, clusterToken: options.initialClusterToken)
+        if current.contains(where: { $0.id == id }) { throw ServerError.memberExists }
+        if learner {
+            if current.filter(\.isLearner).count >= ReconfigLimits.maxLearners { throw ServerError.tooManyLearners }
+        } else {
+            // Started = has published its name (etcd's IsStarted); voters only.
+            let voters = current.filter { !$0.isLearner }
+            let started = voters.filter { !$0.name.isEmpty }.count
+            if started < (voters.count + 1) / 2 + 1 { throw ServerError.notEnoughStarted }
+        }
+        let member = ClusterMember(id: id, name: "", peerURLs: peerURLs, clientURLs: [], learner: learner)
+        try await proposeMemberChange(learner ? .addLearnerNode : .addNode, member)
+        return member
+    }
+
+    /// MemberPromote, answered by the leader (it knows the learner's progress).
+    func promoteMember(_ id: UInt64) async throws {
+        let status = loop.status
+        guard status.isLeader else { throw ServerError.notLeader }
+        guard var member = membership.member(id) else { throw ServerError.memberNotFound }
+        guard member.isLearner else { throw ServerError.memberNotLearner }
+        let leaderMatch = Double(status.matchIndex[memberID] ?? status.commitIndex)
+        guard let match = status.matchIndex[id], Double(match) >= leaderMatch * ReconfigLimits.learnerReadyFraction else {
+            throw ServerError.learnerNotReady
+        }
+        member.learner = false
+        try await proposeMemberChange(.addNode, member)
+    }
+
+    /// Proposes one conf change carrying `member` and waits until it is applied here.
+    private func proposeMemberChange(_ type: ConfChangeType, _ member: ClusterMember) async throws {
         var meta = Swiftetcd.ClusterMember()
         meta.id = member.id
         meta.name = member.name
         meta.peerURLs = member.peerURLs
         meta.clientURLs = member.clientURLs
+        meta.isLearner = member.isLearner
         let requestID = nextRequestID()
-        let cc = ConfChange(type: .removeNode, nodeID: id,
+        let cc = ConfChange(type: type, nodeID: member.id,
                             context: ConfChangeContext(requestID: requestID, member: meta).encoded())
         let timeout = requestTimeoutSeconds
         _ = try await confWaits.wait(id: requestID) {
@@ -71,7 +131,15 @@ extension EtcdServer {
                 logger.info("removed member", metadata: ["removed-member-id": "\(String(cc.nodeID, radix: 16))"])
             }
         case .addNode, .addLearnerNode:
-            break
+            // Bootstrap entries carry no context: those members came from the flags.
+            guard let meta = context?.member else { break }
+            var member = membership.member(cc.nodeID)
+                ?? ClusterMember(id: cc.nodeID, name: meta.name, peerURLs: meta.peerURLs, clientURLs: meta.clientURLs)
+            member.learner = cc.type == .addLearnerNode
+            membership.put(member)
+            if cc.nodeID != memberID, let url = member.peerURLs.first { peers?.addPeer(cc.nodeID, url: url) }
+            logger.info(cc.type == .addNode ? "added voting member" : "added learner member",
+                        metadata: ["member-id": "\(String(cc.nodeID, radix: 16))", "peer-urls": "\(member.peerURLs)"])
         }
         if let context { confWaits.trigger(id: context.requestID, .success(0)) }
     }

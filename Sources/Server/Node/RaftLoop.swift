@@ -27,6 +27,8 @@ struct NodeStatus: Sendable {
     var appliedIndex: UInt64
     /// Learner member IDs of the applied configuration.
     var learners: [UInt64] = []
+    /// On the leader: each member's replicated index (Raft progress match).
+    var matchIndex: [UInt64: UInt64] = [:]
     var isLeader: Bool { leader == memberID && leader != 0 }
 }
 
@@ -322,7 +324,8 @@ final class RaftLoop: @unchecked Sendable {
         statusLock.withLock {
             publishedStatus = NodeStatus(memberID: memberID, leader: st.lead, term: st.term,
                                          commitIndex: st.commit, appliedIndex: appliedIndex,
-                                         learners: confState.learners)
+                                         learners: confState.learners,
+                                         matchIndex: st.role == .leader ? st.progress.mapValues(\.match) : [:])
         }
     }
 

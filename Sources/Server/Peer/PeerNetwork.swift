@@ -17,7 +17,12 @@ enum PeerReport: Sendable {
 /// It is dropped and reported as failed; the leader instead keeps its log
 /// down to the slowest follower's match (see `RaftLoop.maybeSnapshot`).
 final class PeerNetwork: PeerTransport, @unchecked Sendable {
-    private let clients: [UInt64: PeerClient]
+    private let clientsLock = NSLock()
+    private var clientTable: [UInt64: PeerClient]  // guarded by `clientsLock`; grows with MemberAdd
+    private var clients: [UInt64: PeerClient] { clientsLock.withLock { clientTable } }
+    private let group: EventLoopGroup
+    private let attributesJSON: [UInt8]
+    private let forward = Forwarder()
     private let listener: PeerListener
     private let logger: Logger
     private let clusterID: UInt64
@@ -44,14 +49,16 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
         self.logger = logger
         let attributesJSON = Array(try JSONEncoder().encode(attributes))
         var clients: [UInt64: PeerClient] = [:]
-        let forward = Forwarder()
+        self.group = group
+        self.attributesJSON = attributesJSON
+        let forward = self.forward
         for member in membership.all where member.id != localID {
             guard let url = member.peerURLs.first else { continue }
             let hello = PeerHello(clusterID: clusterID, fromID: localID, toID: member.id, attributesJSON: attributesJSON)
             clients[member.id] = try PeerClient(peerID: member.id, url: url, hello: hello, eventLoop: group.next(),
                                                 logger: logger) { id in forward.report(.unreachable(id)) }
         }
-        self.clients = clients
+        self.clientTable = clients
         listener = PeerListener(group: group, logger: logger, admit: { forward.admit($0) },
                                 deliver: { forward.messages($0) }, control: { forward.control($0, $1) })
         forward.network = self
@@ -82,6 +89,21 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
         let dropped = droppedLock.withLock { self.dropped }
         for (to, batch) in byPeer where !dropped.contains(to) {
             if let client = clients[to] { client.send(batch) } else { onReport(.unreachable(to)) }
+        }
+    }
+
+    /// An added member (applied MemberAdd): connects to it from now on.
+    func addPeer(_ id: UInt64, url: String) {
+        guard clients[id] == nil else { return }
+        let hello = PeerHello(clusterID: clusterID, fromID: localID, toID: id, attributesJSON: attributesJSON)
+        let forward = self.forward
+        do {
+            let client = try PeerClient(peerID: id, url: url, hello: hello, eventLoop: group.next(),
+                                        logger: logger) { id in forward.report(.unreachable(id)) }
+            clientsLock.withLock { clientTable[id] = client }
+            client.start()
+        } catch {
+            logger.error("cannot connect to added member", metadata: ["peer-url": "\(url)", "error": "\(error)"])
         }
     }
 

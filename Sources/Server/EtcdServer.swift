@@ -15,7 +15,9 @@ public final class EtcdServer: @unchecked Sendable {
     public let options: ServerOptions
     let logger: Logger
     let memberID: UInt64
-    let clusterID: UInt64
+    /// A joining member learns the cluster ID from its peers' hellos.
+    var clusterID: UInt64 { peers?.clusterID ?? bootClusterID }
+    private let bootClusterID: UInt64
     let store: MVCCStore
     let loop: RaftLoop
     let membership: Membership
@@ -40,15 +42,15 @@ public final class EtcdServer: @unchecked Sendable {
         self.logger = logger
         requestTimeoutSeconds = 5 + 2 * Double(options.electionTimeoutMs) / 1000
 
-        guard options.initialClusterStateNew else {
-            throw StartupError("--initial-cluster-state=existing needs cluster membership, which is not supported yet")
-        }
+        // `existing`: a member added with MemberAdd joins a running cluster;
+        // it does not bootstrap and learns the cluster ID from its peers.
+        let joining = !options.initialClusterStateNew
         let initialPeerIDs = options.initialCluster.map {
             MemberIdentity.memberID(peerURLs: $0.peerURLs, clusterToken: options.initialClusterToken)
         }
         let newMember = MemberMetadata(
             memberID: MemberIdentity.memberID(peerURLs: options.initialAdvertisePeerURLs, clusterToken: options.initialClusterToken),
-            clusterID: MemberIdentity.clusterID(memberIDs: initialPeerIDs))
+            clusterID: joining ? 0 : MemberIdentity.clusterID(memberIDs: initialPeerIDs))
         if !initialPeerIDs.contains(newMember.memberID) {
             throw StartupError("couldn't find local name \"\(options.name)\" with --initial-advertise-peer-urls \(options.initialAdvertisePeerURLs.joined(separator: ",")) in the initial cluster configuration")
         }
@@ -59,15 +61,15 @@ public final class EtcdServer: @unchecked Sendable {
 
         let raftConfig = RaftConfig(id: newMember.memberID, electionTicks: max(options.electionTimeoutMs / options.heartbeatIntervalMs, 2),
                                     heartbeatTicks: 1, randomSeed: UInt64.random(in: 1...UInt64.max))
-        let restored = try RestoredNode.open(layout: layout, newMember: newMember, initialPeers: initialPeerIDs,
+        let restored = try RestoredNode.open(layout: layout, newMember: newMember, initialPeers: joining ? [] : initialPeerIDs,
                                             raftConfig: raftConfig, logger: logger)
         memberID = restored.metadata.memberID
-        clusterID = restored.metadata.clusterID
+        bootClusterID = restored.metadata.clusterID
         membership = Membership.open(path: layout.memberDir + "/members.json", options: options,
                                      localID: memberID, logger: logger)
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.eventLoopThreads))
         if membership.count > 1 {
-            self.peers = try PeerNetwork(localID: memberID, clusterID: clusterID, membership: membership,
+            self.peers = try PeerNetwork(localID: memberID, clusterID: bootClusterID, membership: membership,
                                     attributes: MemberAttributes(name: options.name, clientURLs: options.advertiseClientURLs),
                                     group: group, logger: logger)
         } else {

@@ -43,4 +43,64 @@ import Testing
         let put = try etcdctl(cluster.members[2].endpoint, ["put", "after-learner", "v"])
         #expect(put.exitCode == 0, "\(put.stderr)")
     }
+
+    /// etcd's documented flow: `member add --learner`, start the new member
+    /// with `--initial-cluster-state existing` and etcdctl's initial cluster,
+    /// it catches up from the leader's log, `member promote`, then `member
+    /// remove` of another member, which stops; the cluster keeps serving.
+    @Test func learnerJoinsCatchesUpIsPromotedAndAnotherMemberIsRemoved() throws {
+        let cluster = try ClusterTests.Cluster()
+        var extra: [ServerProcess] = []
+        defer { cluster.stop(); for m in extra { m.stop(); m.removeData() } }
+        try cluster.start()
+        let leaderID = try cluster.waitForLeader(among: cluster.members)
+        let leader = try #require(cluster.members.first { cluster.status($0)?.memberID == leaderID })
+        for i in 0..<20 { _ = try etcdctl(leader.endpoint, ["put", "before-join/\(i)", "v\(i)"]) }
+
+        let peerPort = freePort(), clientPort = freePort()
+        let add = try etcdctl(leader.endpoint, ["member", "add", "m4", "--peer-urls", "http://127.0.0.1:\(peerPort)", "--learner"])
+        #expect(add.exitCode == 0, "\(add.stderr)")
+        // ETCD_INITIAL_CLUSTER="m1=http://...,m4=http://..."
+        let line = try #require(add.stdout.split(separator: "\n").first { $0.hasPrefix("ETCD_INITIAL_CLUSTER=") })
+        let initial = String(line.dropFirst("ETCD_INITIAL_CLUSTER=".count)).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+        let token = try #require(cluster.members[0].arguments.drop { $0 != "--initial-cluster-token" }.dropFirst().first)
+        let joiner = try ServerProcess(name: "m4", extraArgs: ["--initial-cluster-token", token, "--initial-cluster-state", "existing"],
+                                       clientPort: clientPort, peerPort: peerPort, initialCluster: initial)
+        extra.append(joiner)
+        try joiner.start()
+
+        var value = ""
+        let deadline = Date().addingTimeInterval(15)
+        repeat {
+            value = (try? etcdctl(joiner.endpoint, ["get", "before-join/19", "--print-value-only", "--consistency=s"]))?.stdout ?? ""
+            if value == "v19\n" { break }
+            usleep(200_000)
+        } while Date() < deadline
+        #expect(value == "v19\n", "joiner did not catch up: \(joiner.logTail())")
+        let joinerID = try #require(cluster.status(joiner)?.memberID)
+
+        var promoted = CommandResult(exitCode: 1, stdout: "", stderr: "")
+        let promoteDeadline = Date().addingTimeInterval(10)
+        repeat {
+            promoted = try etcdctl(leader.endpoint, ["member", "promote", String(joinerID, radix: 16)])
+            if promoted.exitCode == 0 { break }
+            usleep(200_000)
+        } while Date() < promoteDeadline
+        #expect(promoted.exitCode == 0, "\(promoted.stderr)\n\(leader.logTail())")
+
+        let victim = try #require(cluster.members.first { $0 !== leader })
+        let victimID = try #require(cluster.status(victim)?.memberID)
+        let removed = try etcdctl(leader.endpoint, ["member", "remove", String(victimID, radix: 16)])
+        #expect(removed.exitCode == 0, "\(removed.stderr)")
+        let exitDeadline = Date().addingTimeInterval(10)
+        while victim.process?.isRunning == true && Date() < exitDeadline { usleep(100_000) }
+        #expect(victim.process?.isRunning != true, "removed member still running: \(victim.logTail())")
+
+        let put = try etcdctl(joiner.endpoint, ["put", "after-join", "yes"])
+        #expect(put.exitCode == 0, "\(put.stderr)\n\(joiner.logTail())")
+        let get = try etcdctl(leader.endpoint, ["get", "after-join", "--print-value-only"])
+        #expect(get.stdout == "yes\n", "\(get.stderr)")
+        let list = try etcdctl(joiner.endpoint, ["member", "list"])
+        #expect(list.stdout.split(separator: "\n").count == 3 && !list.stdout.contains("true"), "\(list.stdout)")
+    }
 }

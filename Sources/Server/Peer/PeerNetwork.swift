@@ -25,7 +25,10 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
     private let forward = Forwarder()
     private let listener: PeerListener
     private let logger: Logger
-    private let clusterID: UInt64
+    private let clusterIDLock = NSLock()
+    private var knownClusterID: UInt64  // guarded by `clusterIDLock`; 0 until a joining member hears a peer
+    /// The cluster's ID; a member that joined with 0 adopts it from the first known peer's hello.
+    var clusterID: UInt64 { clusterIDLock.withLock { knownClusterID } }
     private let localID: UInt64
     private let membership: Membership
     /// Where inbound messages and reports go; set once before `start`.
@@ -44,7 +47,7 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
     init(localID: UInt64, clusterID: UInt64, membership: Membership, attributes: MemberAttributes,
          group: EventLoopGroup, logger: Logger) throws {
         self.localID = localID
-        self.clusterID = clusterID
+        self.knownClusterID = clusterID
         self.membership = membership
         self.logger = logger
         let attributesJSON = Array(try JSONEncoder().encode(attributes))
@@ -144,7 +147,14 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
 
     /// nil to accept; otherwise the reason, logged on both sides.
     func admit(_ hello: PeerHello) -> String? {
-        if hello.clusterID != clusterID {
+        let local = clusterID
+        let known = membership.member(hello.fromID) != nil
+        if local == 0 && known && hello.clusterID != 0 {
+            clusterIDLock.withLock { knownClusterID = hello.clusterID }
+            logger.info("joined cluster", metadata: ["cluster-id": "\(String(hello.clusterID, radix: 16))"])
+        } else if hello.clusterID == 0 && known {
+            // A member added by MemberAdd that has not learned the cluster ID yet.
+        } else if hello.clusterID != local {
             return "cluster ID mismatch: local \(String(clusterID, radix: 16)), remote \(String(hello.clusterID, radix: 16)) (a member of another cluster)"
         }
         if hello.toID != localID {

@@ -160,7 +160,7 @@ public final class EtcdServer: @unchecked Sendable {
         HealthService(server: self).register(on: router)
         ClusterService(server: self).register(on: router)
         MoveLeaderService(server: self).register(on: router)
-        RequireLeader.wrapAll(router, server: self)
+        ClientInterceptors.wrapAll(router, server: self)
     }
 
     // MARK: used by the services

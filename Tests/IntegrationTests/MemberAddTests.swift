@@ -78,6 +78,9 @@ import Testing
         } while Date() < deadline
         #expect(value == "v19\n", "joiner did not catch up: \(joiner.logTail())")
         let joinerID = try #require(cluster.status(joiner)?.memberID)
+        // A learner serves Status and serializable reads only.
+        let refused = try etcdctl(joiner.endpoint, ["put", "on-learner", "v"])
+        #expect(refused.exitCode != 0 && refused.stderr.contains("etcdserver: rpc not supported for learner"), "\(refused.stderr)")
 
         var promoted = CommandResult(exitCode: 1, stdout: "", stderr: "")
         let promoteDeadline = Date().addingTimeInterval(10)

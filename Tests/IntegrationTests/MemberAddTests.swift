@@ -36,6 +36,17 @@ import Testing
         let missing = try etcdctl(leader.endpoint, ["member", "promote", "1234abcd"])
         #expect(missing.stderr.contains("etcdserver: member not found"), "\(missing.stderr)")
 
+        // MemberUpdate: new peer URLs for the learner; etcd's errors.
+        let movedURL = "http://127.0.0.1:\(freePort())"
+        let update = try etcdctl(leader.endpoint, ["member", "update", hexID, "--peer-urls", movedURL])
+        #expect(update.exitCode == 0, "\(update.stderr)")
+        let updated = try etcdctl(cluster.members[1].endpoint, ["member", "list"])
+        #expect(updated.stdout.contains(movedURL) && !updated.stdout.contains(newURL), "\(updated.stdout)")
+        let clash = try etcdctl(leader.endpoint, ["member", "update", hexID, "--peer-urls", "http://127.0.0.1:\(cluster.members[0].peerPort)"])
+        #expect(clash.stderr.contains("etcdserver: Peer URLs already exists"), "\(clash.stderr)")
+        let nobody = try etcdctl(leader.endpoint, ["member", "update", "1234abcd", "--peer-urls", "http://127.0.0.1:1"])
+        #expect(nobody.stderr.contains("etcdserver: member not found"), "\(nobody.stderr)")
+
         let remove = try etcdctl(leader.endpoint, ["member", "remove", hexID])
         #expect(remove.exitCode == 0, "\(remove.stderr)")
         let after = try etcdctl(cluster.members[2].endpoint, ["member", "list"])

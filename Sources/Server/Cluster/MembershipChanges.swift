@@ -80,6 +80,16 @@ extension EtcdServer {
         return member
     }
 
+    /// MemberUpdate (peer URLs): a conf change of the member's current kind,
+    /// a no-op for Raft, carrying the new URLs to every member.
+    func updateMember(_ id: UInt64, peerURLs: [String]) async throws {
+        guard var member = membership.member(id) else { throw ServerError.memberNotFound }
+        let taken = Set(membership.all.filter { $0.id != id }.flatMap(\.peerURLs))
+        if peerURLs.contains(where: taken.contains) { throw ServerError.peerURLExists }
+        member.peerURLs = peerURLs
+        try await proposeMemberChange(member.isLearner ? .addLearnerNode : .addNode, member)
+    }
+
     /// MemberPromote, answered by the leader (it knows the learner's progress).
     func promoteMember(_ id: UInt64) async throws {
         let status = loop.status
@@ -135,9 +145,13 @@ extension EtcdServer {
             guard let meta = context?.member else { break }
             var member = membership.member(cc.nodeID)
                 ?? ClusterMember(id: cc.nodeID, name: meta.name, peerURLs: meta.peerURLs, clientURLs: meta.clientURLs)
+            let urlsChanged = member.peerURLs != meta.peerURLs
+            member.peerURLs = meta.peerURLs
             member.learner = cc.type == .addLearnerNode
             membership.put(member)
-            if cc.nodeID != memberID, let url = member.peerURLs.first { peers?.addPeer(cc.nodeID, url: url) }
+            if cc.nodeID != memberID, let url = member.peerURLs.first {
+                if urlsChanged { peers?.replacePeer(cc.nodeID, url: url) } else { peers?.addPeer(cc.nodeID, url: url) }
+            }
             logger.info(cc.type == .addNode ? "added voting member" : "added learner member",
                         metadata: ["member-id": "\(String(cc.nodeID, radix: 16))", "peer-urls": "\(member.peerURLs)"])
         }

@@ -110,6 +110,13 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
         }
     }
 
+    /// An updated member (applied MemberUpdate): reconnects to its new URL.
+    func replacePeer(_ id: UInt64, url: String) {
+        let old = clientsLock.withLock { clientTable.removeValue(forKey: id) }
+        old?.stop()
+        addPeer(id, url: url)
+    }
+
     /// A removed member: its connection is closed and nothing more is sent
     /// to it (its hellos are refused, as it is no longer in `membership`).
     func dropPeer(_ id: UInt64) {

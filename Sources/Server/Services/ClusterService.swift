@@ -2,8 +2,7 @@ import GRPCWire
 import Proto
 
 /// etcdserverpb.Cluster: MemberList from the member table; MemberAdd,
-/// MemberRemove and MemberPromote as Raft conf changes. MemberUpdate is not
-/// built yet and answers UNIMPLEMENTED.
+/// MemberRemove, MemberUpdate and MemberPromote as Raft conf changes.
 struct ClusterService {
     let server: EtcdServer
 
@@ -27,6 +26,13 @@ struct ClusterService {
             var response = Etcdserverpb.MemberAddResponse()
             response.header = server.header(revision: server.store.currentRevision)
             response.member = Self.wire(added)
+            response.members = server.membership.all.map(Self.wire)
+            return response
+        }
+        router.unary(Etcdserverpb.ClusterService.memberUpdate) { request, _ in
+            try await server.updateMember(request.id, peerURLs: request.peerURLs)
+            var response = Etcdserverpb.MemberUpdateResponse()
+            response.header = server.header(revision: server.store.currentRevision)
             response.members = server.membership.all.map(Self.wire)
             return response
         }

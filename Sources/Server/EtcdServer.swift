@@ -15,13 +15,17 @@ public final class EtcdServer: @unchecked Sendable {
     public let options: ServerOptions
     let logger: Logger
     let memberID: UInt64
-    let clusterID: UInt64
+    /// A joining member learns the cluster ID from its peers' hellos.
+    var clusterID: UInt64 { peers?.clusterID ?? bootClusterID }
+    private let bootClusterID: UInt64
     let store: MVCCStore
     let loop: RaftLoop
     let membership: Membership
     /// nil for a single-member cluster (no peer port is bound).
     let peers: PeerNetwork?
     let applyWaits = WaitRegistry<AppliedResult>()
+    /// Membership changes proposed here, by request ID (see `ConfChangeContext`).
+    let confWaits = WaitRegistry<UInt64>()
     let lessor: Lessor
     let watchHub: WatchHub
     private var leaseTimer: DispatchSourceTimer?
@@ -40,15 +44,15 @@ public final class EtcdServer: @unchecked Sendable {
         self.logger = logger
         requestTimeoutSeconds = 5 + 2 * Double(options.electionTimeoutMs) / 1000
 
-        guard options.initialClusterStateNew else {
-            throw StartupError("--initial-cluster-state=existing needs cluster membership, which is not supported yet")
-        }
+        // `existing`: a member added with MemberAdd joins a running cluster;
+        // it does not bootstrap and learns the cluster ID from its peers.
+        let joining = !options.initialClusterStateNew
         let initialPeerIDs = options.initialCluster.map {
             MemberIdentity.memberID(peerURLs: $0.peerURLs, clusterToken: options.initialClusterToken)
         }
         let newMember = MemberMetadata(
             memberID: MemberIdentity.memberID(peerURLs: options.initialAdvertisePeerURLs, clusterToken: options.initialClusterToken),
-            clusterID: MemberIdentity.clusterID(memberIDs: initialPeerIDs))
+            clusterID: joining ? 0 : MemberIdentity.clusterID(memberIDs: initialPeerIDs))
         if !initialPeerIDs.contains(newMember.memberID) {
             throw StartupError("couldn't find local name \"\(options.name)\" with --initial-advertise-peer-urls \(options.initialAdvertisePeerURLs.joined(separator: ",")) in the initial cluster configuration")
         }
@@ -59,15 +63,15 @@ public final class EtcdServer: @unchecked Sendable {
 
         let raftConfig = RaftConfig(id: newMember.memberID, electionTicks: max(options.electionTimeoutMs / options.heartbeatIntervalMs, 2),
                                     heartbeatTicks: 1, randomSeed: UInt64.random(in: 1...UInt64.max))
-        let restored = try RestoredNode.open(layout: layout, newMember: newMember, initialPeers: initialPeerIDs,
+        let restored = try RestoredNode.open(layout: layout, newMember: newMember, initialPeers: joining ? [] : initialPeerIDs,
                                             raftConfig: raftConfig, logger: logger)
         memberID = restored.metadata.memberID
-        clusterID = restored.metadata.clusterID
+        bootClusterID = restored.metadata.clusterID
         membership = Membership.open(path: layout.memberDir + "/members.json", options: options,
                                      localID: memberID, logger: logger)
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.eventLoopThreads))
         if membership.count > 1 {
-            self.peers = try PeerNetwork(localID: memberID, clusterID: clusterID, membership: membership,
+            self.peers = try PeerNetwork(localID: memberID, clusterID: bootClusterID, membership: membership,
                                     attributes: MemberAttributes(name: options.name, clientURLs: options.advertiseClientURLs),
                                     group: group, logger: logger)
         } else {
@@ -90,11 +94,14 @@ public final class EtcdServer: @unchecked Sendable {
         }
         maintenance = MaintenanceState(layout: layout, quotaBytes: options.quotaBackendBytes)
         loop.applier = maintenance.install(wrapping: applier, store: store, waits: applyWaits, logger: logger)
+        loop.confChangeApplied = { [unowned self] cc in self.confChangeApplied(cc) }
         let store = self.store
         loop.beforeLogRelease = { try store.sync() }
         if let peers {
             let loop = self.loop
-            peers.onMessages = { loop.deliver($0) }
+            let membership = self.membership
+            // A removed member's messages (votes) must not disturb the cluster.
+            peers.onMessages = { loop.deliver($0.filter { membership.member($0.from) != nil }) }
             peers.onReport = { loop.report($0) }
             peers.onLeaseRequest = { [weak self] id, op in self?.leaseRequestFromFollower(id, op) ?? (LeaseOp.notLeader, 0) }
         }
@@ -157,7 +164,9 @@ public final class EtcdServer: @unchecked Sendable {
         LeaseService(server: self).register(on: router)
         HealthService(server: self).register(on: router)
         ClusterService(server: self).register(on: router)
-        QuotaGuard(server: self).install(on: router)  // last: wraps the write handlers above
+        MoveLeaderService(server: self).register(on: router)
+        QuotaGuard(server: self).install(on: router)  // wraps the write handlers above
+        ClientInterceptors.wrapAll(router, server: self)  // last: learner and hasleader checks come first
     }
 
     // MARK: used by the services

@@ -7,6 +7,9 @@ struct ClusterMember: Codable, Equatable, Sendable {
     var name: String
     var peerURLs: [String]
     var clientURLs: [String]
+    /// nil (absent in older members.json) means a voter.
+    var learner: Bool? = nil
+    var isLearner: Bool { learner ?? false }
 }
 
 /// The cluster's members: fixed at bootstrap from `--initial-cluster` (IDs
@@ -54,6 +57,18 @@ final class Membership: @unchecked Sendable {
     var all: [ClusterMember] { lock.withLock { members.values.sorted { $0.id < $1.id } } }
     var count: Int { lock.withLock { members.count } }
     func member(_ id: UInt64) -> ClusterMember? { lock.withLock { members[id] } }
+
+    /// Adds or replaces a member (applied MemberAdd/Promote); persists.
+    func put(_ member: ClusterMember) {
+        lock.withLock { members[member.id] = member }
+        persist()
+    }
+
+    /// Removes a member (applied MemberRemove); persists.
+    func remove(_ id: UInt64) {
+        lock.withLock { _ = members.removeValue(forKey: id) }
+        persist()
+    }
 
     /// Records a peer's attributes from its hello; persists when they changed.
     func update(_ id: UInt64, attributes: MemberAttributes) {

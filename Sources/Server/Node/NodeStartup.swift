@@ -65,7 +65,10 @@ struct RestoredNode {
             let wal = try WAL.create(dir: layout.walDir, metadata: newMember.encoded)
             config.applied = 0
             var node = try RawNode(config: config, storage: storage)
-            try node.bootstrap(peers: initialPeers)
+            // No initial peers: a member joining a running cluster
+            // (--initial-cluster-state existing) takes its configuration
+            // from the leader's log, which starts with the bootstrap conf changes.
+            if !initialPeers.isEmpty { try node.bootstrap(peers: initialPeers) }
             logger.info("started a new member", metadata: [
                 "member-id": "\(String(newMember.memberID, radix: 16))",
                 "cluster-id": "\(String(newMember.clusterID, radix: 16))",

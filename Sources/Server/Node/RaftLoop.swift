@@ -25,6 +25,10 @@ struct NodeStatus: Sendable {
     var term: UInt64
     var commitIndex: UInt64
     var appliedIndex: UInt64
+    /// Learner member IDs of the applied configuration.
+    var learners: [UInt64] = []
+    /// On the leader: each member's replicated index (Raft progress match).
+    var matchIndex: [UInt64: UInt64] = [:]
     var isLeader: Bool { leader == memberID && leader != 0 }
 }
 
@@ -42,8 +46,13 @@ final class RaftLoop: @unchecked Sendable {
         var reads: [UInt64] = []  // read batch ids waiting for a ReadIndex
         var messages: [Message] = []
         var reports: [PeerReport] = []
+        var transfers: [UInt64] = []  // leadership transferees (MoveLeader)
+        var confChanges: [(cc: ConfChange, dropped: (ServerError) -> Void)] = []
         var stopping = false
-        var isEmpty: Bool { proposals.isEmpty && reads.isEmpty && messages.isEmpty && reports.isEmpty && !stopping }
+        var isEmpty: Bool {
+            proposals.isEmpty && reads.isEmpty && messages.isEmpty && reports.isEmpty && transfers.isEmpty
+                && confChanges.isEmpty && !stopping
+        }
     }
 
     // Loop-thread state: only touched on `thread`.
@@ -65,6 +74,9 @@ final class RaftLoop: @unchecked Sendable {
     private let tickInterval: TimeInterval
     private let transport: PeerTransport
     weak var applier: CommittedEntryApplier?
+    /// Runs on the loop thread after Raft applied a committed conf change
+    /// (set before `start`): the server updates its member table here.
+    var confChangeApplied: (ConfChange) -> Void = { _ in }
     private let logger: Logger
     let memberID: UInt64
 
@@ -158,6 +170,24 @@ final class RaftLoop: @unchecked Sendable {
         }
     }
 
+    /// Asks Raft to hand leadership to `transferee` (effective on a leader only;
+    /// the caller watches `status.leader` for the outcome).
+    func transferLeader(to transferee: UInt64) {
+        condition.withLock {
+            mailbox.transfers.append(transferee)
+            condition.signal()
+        }
+    }
+
+    /// Proposes a membership change; `dropped` runs (on the loop thread) if
+    /// Raft refuses it. Raft takes one change at a time.
+    func proposeConfChange(_ cc: ConfChange, dropped: @escaping (ServerError) -> Void) {
+        condition.withLock {
+            mailbox.confChanges.append((cc, dropped))
+            condition.signal()
+        }
+    }
+
     func deliver(_ messages: [Message]) {
         condition.withLock {
             mailbox.messages.append(contentsOf: messages)
@@ -194,6 +224,10 @@ final class RaftLoop: @unchecked Sendable {
                 do { try node.propose(p.data) } catch {
                     proposalDropped(p.id, ServerError.from(raft: error))
                 }
+            }
+            for t in work.transfers { node.transferLeader(to: t) }
+            for c in work.confChanges {
+                do { try node.proposeConfChange(c.cc) } catch { c.dropped(ServerError.from(raft: error)) }
             }
             if !work.reads.isEmpty { requestReadIndex(batches: work.reads) }
             while node.hasReady() { handle(node.ready()) }
@@ -260,7 +294,10 @@ final class RaftLoop: @unchecked Sendable {
         normal.reserveCapacity(entries.count)
         for e in entries where e.index > appliedIndex {
             if e.type == .confChange {
-                if let cc = try? ConfChange(decoding: e.data) { confState = node.applyConfChange(cc) }
+                if let cc = try? ConfChange(decoding: e.data) {
+                    confState = node.applyConfChange(cc)
+                    confChangeApplied(cc)
+                }
             }
             normal.append(e)
         }
@@ -286,7 +323,9 @@ final class RaftLoop: @unchecked Sendable {
         let st = node.status()
         statusLock.withLock {
             publishedStatus = NodeStatus(memberID: memberID, leader: st.lead, term: st.term,
-                                         commitIndex: st.commit, appliedIndex: appliedIndex)
+                                         commitIndex: st.commit, appliedIndex: appliedIndex,
+                                         learners: confState.learners,
+                                         matchIndex: st.role == .leader ? st.progress.mapValues(\.match) : [:])
         }
     }
 

@@ -17,10 +17,18 @@ enum PeerReport: Sendable {
 /// It is dropped and reported as failed; the leader instead keeps its log
 /// down to the slowest follower's match (see `RaftLoop.maybeSnapshot`).
 final class PeerNetwork: PeerTransport, @unchecked Sendable {
-    private let clients: [UInt64: PeerClient]
+    private let clientsLock = NSLock()
+    private var clientTable: [UInt64: PeerClient]  // guarded by `clientsLock`; grows with MemberAdd
+    private var clients: [UInt64: PeerClient] { clientsLock.withLock { clientTable } }
+    private let group: EventLoopGroup
+    private let attributesJSON: [UInt8]
+    private let forward = Forwarder()
     private let listener: PeerListener
     private let logger: Logger
-    private let clusterID: UInt64
+    private let clusterIDLock = NSLock()
+    private var knownClusterID: UInt64  // guarded by `clusterIDLock`; 0 until a joining member hears a peer
+    /// The cluster's ID; a member that joined with 0 adopts it from the first known peer's hello.
+    var clusterID: UInt64 { clusterIDLock.withLock { knownClusterID } }
     private let localID: UInt64
     private let membership: Membership
     /// Where inbound messages and reports go; set once before `start`.
@@ -33,23 +41,27 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
     private let renewIDs = ManagedAtomicCounter()
     private let snapWarned = NSLock()
     private var lastSnapWarning = Date.distantPast  // guarded by `snapWarned`
+    private let droppedLock = NSLock()
+    private var dropped: Set<UInt64> = []  // removed members; guarded by `droppedLock`
 
     init(localID: UInt64, clusterID: UInt64, membership: Membership, attributes: MemberAttributes,
          group: EventLoopGroup, logger: Logger) throws {
         self.localID = localID
-        self.clusterID = clusterID
+        self.knownClusterID = clusterID
         self.membership = membership
         self.logger = logger
         let attributesJSON = Array(try JSONEncoder().encode(attributes))
         var clients: [UInt64: PeerClient] = [:]
-        let forward = Forwarder()
+        self.group = group
+        self.attributesJSON = attributesJSON
+        let forward = self.forward
         for member in membership.all where member.id != localID {
             guard let url = member.peerURLs.first else { continue }
             let hello = PeerHello(clusterID: clusterID, fromID: localID, toID: member.id, attributesJSON: attributesJSON)
             clients[member.id] = try PeerClient(peerID: member.id, url: url, hello: hello, eventLoop: group.next(),
                                                 logger: logger) { id in forward.report(.unreachable(id)) }
         }
-        self.clients = clients
+        self.clientTable = clients
         listener = PeerListener(group: group, logger: logger, admit: { forward.admit($0) },
                                 deliver: { forward.messages($0) }, control: { forward.control($0, $1) })
         forward.network = self
@@ -77,9 +89,39 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
             }
             byPeer[m.to, default: []].append(m.encoded())
         }
-        for (to, batch) in byPeer {
+        let dropped = droppedLock.withLock { self.dropped }
+        for (to, batch) in byPeer where !dropped.contains(to) {
             if let client = clients[to] { client.send(batch) } else { onReport(.unreachable(to)) }
         }
+    }
+
+    /// An added member (applied MemberAdd): connects to it from now on.
+    func addPeer(_ id: UInt64, url: String) {
+        guard clients[id] == nil else { return }
+        let hello = PeerHello(clusterID: clusterID, fromID: localID, toID: id, attributesJSON: attributesJSON)
+        let forward = self.forward
+        do {
+            let client = try PeerClient(peerID: id, url: url, hello: hello, eventLoop: group.next(),
+                                        logger: logger) { id in forward.report(.unreachable(id)) }
+            clientsLock.withLock { clientTable[id] = client }
+            client.start()
+        } catch {
+            logger.error("cannot connect to added member", metadata: ["peer-url": "\(url)", "error": "\(error)"])
+        }
+    }
+
+    /// An updated member (applied MemberUpdate): reconnects to its new URL.
+    func replacePeer(_ id: UInt64, url: String) {
+        let old = clientsLock.withLock { clientTable.removeValue(forKey: id) }
+        old?.stop()
+        addPeer(id, url: url)
+    }
+
+    /// A removed member: its connection is closed and nothing more is sent
+    /// to it (its hellos are refused, as it is no longer in `membership`).
+    func dropPeer(_ id: UInt64) {
+        droppedLock.withLock { _ = dropped.insert(id) }
+        clients[id]?.stop()
     }
 
     /// Forwards a lease operation to the leader (see `LeaseOp` for the
@@ -112,7 +154,14 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
 
     /// nil to accept; otherwise the reason, logged on both sides.
     func admit(_ hello: PeerHello) -> String? {
-        if hello.clusterID != clusterID {
+        let local = clusterID
+        let known = membership.member(hello.fromID) != nil
+        if local == 0 && known && hello.clusterID != 0 {
+            clusterIDLock.withLock { knownClusterID = hello.clusterID }
+            logger.info("joined cluster", metadata: ["cluster-id": "\(String(hello.clusterID, radix: 16))"])
+        } else if hello.clusterID == 0 && known {
+            // A member added by MemberAdd that has not learned the cluster ID yet.
+        } else if hello.clusterID != local {
             return "cluster ID mismatch: local \(String(clusterID, radix: 16)), remote \(String(hello.clusterID, radix: 16)) (a member of another cluster)"
         }
         if hello.toID != localID {

@@ -1,0 +1,61 @@
+import Foundation
+import GRPCWire
+import NIOCore
+import Proto
+
+/// etcdserverpb.Maintenance/MoveLeader: the leader hands leadership to a
+/// voting member (Raft's leadership transfer) and answers once this member
+/// sees the transferee as leader, as etcd's `EtcdServer.MoveLeader`.
+struct MoveLeaderService {
+    let server: EtcdServer
+
+    static let notLeader = ServerError(code: .failedPrecondition, message: "etcdserver: not leader")
+    static let badTransferee = ServerError(code: .failedPrecondition, message: "etcdserver: bad leader transferee")
+    /// etcd 3.4 has no gRPC mapping for this one: it reaches clients as Unknown.
+    static let transferTimedOut = ServerError(code: .unknown,
+                                              message: "etcdserver: request timed out, leader transfer took too long")
+
+    func register(on router: GRPCRouter) {
+        let server = self.server
+        router.unary(Etcdserverpb.MaintenanceService.moveLeader) { request, context in
+            try await server.moveLeader(to: request.targetID, deadline: context.deadline)
+            var response = Etcdserverpb.MoveLeaderResponse()
+            response.header = server.header(revision: server.store.currentRevision)
+            return response
+        }
+    }
+}
+
+extension EtcdServer {
+    /// Transfers leadership from this member (which must lead) to `transferee`
+    /// and waits, polling once per heartbeat, until it leads; gives up at the
+    /// request's deadline or after the request timeout.
+    func moveLeader(to transferee: UInt64, deadline: NIODeadline?) async throws {
+        let status = loop.status
+        guard status.isLeader else { throw MoveLeaderService.notLeader }
+        guard membership.member(transferee) != nil, !status.learners.contains(transferee) else {
+            throw MoveLeaderService.badTransferee
+        }
+        if transferee == memberID { return }
+        logger.info("leadership transfer starting", metadata: [
+            "local-member-id": "\(String(memberID, radix: 16))",
+            "transferee-member-id": "\(String(transferee, radix: 16))",
+        ])
+        let started = Date()
+        var giveUp = started.addingTimeInterval(requestTimeoutSeconds)
+        if let deadline {
+            let left = Double(deadline.uptimeNanoseconds) - Double(NIODeadline.now().uptimeNanoseconds)
+            giveUp = min(giveUp, Date().addingTimeInterval(left / 1e9))
+        }
+        loop.transferLeader(to: transferee)
+        let pollNanos = UInt64(options.heartbeatIntervalMs) * 1_000_000
+        while loop.status.leader != transferee {
+            if Date() >= giveUp { throw MoveLeaderService.transferTimedOut }
+            try await Task.sleep(nanoseconds: pollNanos)
+        }
+        logger.info("leadership transfer finished", metadata: [
+            "new-leader-member-id": "\(String(transferee, radix: 16))",
+            "took": "\(Date().timeIntervalSince(started))s",
+        ])
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import Testing
+
+/// `etcdctl move-leader` against a 3-member cluster: leadership moves to the
+/// named member; etcd's errors for no leader endpoint and an unknown transferee.
+@Suite(.serialized) struct MoveLeaderTests {
+    @Test func moveLeaderToAFollowerAndEtcdErrors() throws {
+        let cluster = try ClusterTests.Cluster()
+        defer { cluster.stop() }
+        try cluster.start()
+        let leaderID = try cluster.waitForLeader(among: cluster.members)
+        let leader = try #require(cluster.members.first { cluster.status($0)?.memberID == leaderID })
+        let follower = try #require(cluster.members.first { cluster.status($0)?.memberID != leaderID })
+        let targetID = try #require(cluster.status(follower)?.memberID)
+        let target = String(targetID, radix: 16)
+
+        // etcdctl asks each endpoint's Status for the leader first.
+        let noLeader = try etcdctl(follower.endpoint, ["move-leader", target])
+        #expect(noLeader.exitCode != 0 && noLeader.stderr.contains("no leader endpoint given"), "\(noLeader.stderr)")
+        // An ID that is no member: "bad leader transferee".
+        let bad = try etcdctl(leader.endpoint, ["move-leader", "1234abcd"])
+        #expect(bad.exitCode != 0 && bad.stderr.contains("etcdserver: bad leader transferee"), "\(bad.stderr)")
+
+        let moved = try etcdctl(leader.endpoint, ["move-leader", target])
+        #expect(moved.exitCode == 0, "\(moved.stderr)\n\(leader.logTail())")
+        #expect(moved.stdout.contains("Leadership transferred from \(String(leaderID, radix: 16)) to \(target)"), "\(moved.stdout)")
+        #expect(try cluster.waitForLeader(among: cluster.members) == targetID)
+        let put = try etcdctl(leader.endpoint, ["put", "after-move", "v"])
+        #expect(put.exitCode == 0, "\(put.stderr)")
+    }
+
+    /// A member started without its peers knows no leader: a request with
+    /// `hasleader: true` metadata gets etcd's "no leader", one without it is served.
+    @Test func hasLeaderMetadataWithoutALeader() throws {
+        let cluster = try ClusterTests.Cluster()
+        defer { cluster.stop() }
+        let lonely = cluster.members[0]
+        try lonely.start()
+        let body = FileManager.default.temporaryDirectory.appendingPathComponent("empty-grpc-\(UUID().uuidString)")
+        try Data(count: 5).write(to: body)  // one empty gRPC message
+        defer { try? FileManager.default.removeItem(at: body) }
+        func status(_ extraHeaders: [String]) throws -> String {
+            let r = try ProcessRunner.run("curl", ["-s", "-i", "--http2-prior-knowledge", "-H", "content-type: application/grpc",
+                                                   "-H", "te: trailers"] + extraHeaders.flatMap { ["-H", $0] } +
+                                                  ["--data-binary", "@\(body.path)", "\(lonely.clientURL)/etcdserverpb.Maintenance/Status"])
+            return r.stdout
+        }
+        let refused = try status(["hasleader: true"])
+        #expect(refused.contains("grpc-status: 14") && refused.contains("etcdserver: no leader"), "\(refused)")
+        let served = try status([])
+        #expect(served.contains("grpc-status: 0"), "\(served)")
+    }
+}

@@ -116,7 +116,6 @@ import Testing
     /// acknowledged write is on both survivors, and the restarted member
     /// catches up.
     @Test func leaderKillUnderWritesLosesNothingAndRestartCatchesUp() throws {
-        let writer = try GoPrograms.binary("ackwriter")
         let cluster = try Cluster()
         defer { cluster.stop() }
         try cluster.start()
@@ -124,38 +123,22 @@ import Testing
         let leader = try #require(cluster.members.first { cluster.status($0)?.memberID == leaderID })
         let survivors = cluster.members.filter { $0 !== leader }
 
-        let ackPath = leader.dataDir + ".acks"
-        defer { try? FileManager.default.removeItem(atPath: ackPath) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: writer)
-        process.arguments = ["-endpoint", cluster.endpoints, "-clients", "10"]
-        FileManager.default.createFile(atPath: ackPath, contents: nil)
-        process.standardOutput = FileHandle(forWritingAtPath: ackPath)
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        func ackCount() -> Int { (try? String(contentsOfFile: ackPath, encoding: .utf8))?.split(separator: "\n").count ?? 0 }
-        var deadline = Date().addingTimeInterval(30)
-        while Date() < deadline, ackCount() < 200 { usleep(20_000) }
+        let writer = try AckWriter(endpoints: cluster.endpoints, clients: 10, ackPath: leader.dataDir + ".acks")
+        writer.wait(forAcks: 200)
         leader.stop(signal: SIGKILL)
-        let beforeKill = ackCount()
+        let beforeKill = writer.count
 
         let newLeader = try cluster.waitForLeader(among: survivors, excluding: leaderID, seconds: 30)
         #expect(newLeader != leaderID)
         // Writes go on after the failover.
-        deadline = Date().addingTimeInterval(30)
-        while Date() < deadline, ackCount() < beforeKill + 200 { usleep(50_000) }
-        process.terminate()
-        process.waitUntilExit()
-        #expect(ackCount() >= beforeKill + 200, "writes did not resume after the leader was killed")
+        writer.wait(forAcks: beforeKill + 200)
+        writer.stop()
+        #expect(writer.count >= beforeKill + 200, "writes did not resume after the leader was killed")
 
-        let acks = try String(contentsOfFile: ackPath, encoding: .utf8).split(separator: "\n").compactMap { line -> (String, Int64)? in
-            let parts = line.split(separator: " ")
-            guard parts.count == 2, let rev = Int64(parts[1]) else { return nil }
-            return (String(parts[0]), rev)
-        }
+        let acks = try writer.acknowledged()
         for m in survivors {
-            let found = try dump(m, consistency: "l")
-            let lost = acks.filter { found[$0.0] != $0.1 }
+            let found = try ackedKeys(on: m, consistency: "l")
+            let lost = acks.filter { found[$0.key] != $0.revision }
             #expect(lost.isEmpty, "\(m.name): \(lost.count) of \(acks.count) acknowledged writes lost, e.g. \(lost.prefix(3))")
         }
         let last = try etcdctl(survivors[0].endpoint, ["put", "after-failover", "yes"])
@@ -163,7 +146,7 @@ import Testing
 
         // The killed member restarts from its data dir and catches up.
         try leader.start()
-        deadline = Date().addingTimeInterval(30)
+        let deadline = Date().addingTimeInterval(30)
         var caughtUp = false
         while Date() < deadline, !caughtUp {
             let get = try etcdctl(leader.endpoint, ["get", "after-failover", "--print-value-only", "--consistency=s"])
@@ -171,8 +154,8 @@ import Testing
             if !caughtUp { usleep(200_000) }
         }
         #expect(caughtUp, "restarted member did not catch up: \(leader.logTail())")
-        let restarted = try dump(leader, consistency: "s")
-        #expect(acks.allSatisfy { restarted[$0.0] == $0.1 }, "restarted member misses acknowledged writes")
+        let restarted = try ackedKeys(on: leader, consistency: "s")
+        #expect(acks.allSatisfy { restarted[$0.key] == $0.revision }, "restarted member misses acknowledged writes")
     }
 
     /// A follower frozen with SIGSTOP does not stop the majority; resumed
@@ -203,18 +186,5 @@ import Testing
         #expect(count == 20, "resumed follower has \(count) of 20 keys: \(follower.logTail())")
         let get = try etcdctl(follower.endpoint, ["get", "paused/19", "--print-value-only"])
         #expect(get.stdout == "v19\n", "\(get.stderr)")
-    }
-
-    private func dump(_ m: ServerProcess, consistency: String) throws -> [String: Int64] {
-        let r = try etcdctl(m.endpoint, ["get", "ack/", "--prefix", "-w", "json", "--consistency=\(consistency)"])
-        #expect(r.exitCode == 0, "\(m.name): \(r.stderr)")
-        let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
-        var found: [String: Int64] = [:]
-        for kv in json?["kvs"] as? [[String: Any]] ?? [] {
-            guard let k = kv["key"] as? String, let data = Data(base64Encoded: k),
-                  let rev = (kv["mod_revision"] as? NSNumber)?.int64Value else { continue }
-            found[String(decoding: data, as: UTF8.self)] = rev
-        }
-        return found
     }
 }

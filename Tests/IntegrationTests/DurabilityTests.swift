@@ -8,47 +8,21 @@ import Testing
     /// mid-stream; after a restart every acknowledged put is present with
     /// the revision it was acknowledged at.
     @Test func acknowledgedWritesUnderConcurrentLoadSurviveKill9() throws {
-        let writer = try GoPrograms.binary("ackwriter")
         let server = try ServerProcess()
         defer { server.stop(); server.removeData() }
         try server.start()
 
-        let ackPath = server.dataDir + ".acks"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: writer)
-        process.arguments = ["-endpoint", server.endpoint, "-clients", "20"]
-        FileManager.default.createFile(atPath: ackPath, contents: nil)
-        process.standardOutput = FileHandle(forWritingAtPath: ackPath)
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let writer = try AckWriter(endpoints: server.endpoint, clients: 20, ackPath: server.dataDir + ".acks")
         // Let a few hundred writes be acknowledged, then pull the plug.
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline, (try? String(contentsOfFile: ackPath, encoding: .utf8))?.split(separator: "\n").count ?? 0 < 300 {
-            usleep(20_000)
-        }
+        writer.wait(forAcks: 300)
         server.stop(signal: SIGKILL)
-        process.terminate()
-        process.waitUntilExit()
-        defer { try? FileManager.default.removeItem(atPath: ackPath) }
-
-        let acks = try String(contentsOfFile: ackPath, encoding: .utf8).split(separator: "\n").compactMap { line -> (String, Int64)? in
-            let parts = line.split(separator: " ")
-            guard parts.count == 2, let rev = Int64(parts[1]) else { return nil }
-            return (String(parts[0]), rev)
-        }
+        writer.stop()
+        let acks = try writer.acknowledged()
         #expect(acks.count >= 300, "only \(acks.count) writes acknowledged before the kill")
 
         try server.start()
-        let dump = try etcdctl(server.endpoint, ["get", "ack/", "--prefix", "-w", "json"])
-        #expect(dump.exitCode == 0, "\(dump.stderr)")
-        let json = try JSONSerialization.jsonObject(with: Data(dump.stdout.utf8)) as? [String: Any]
-        var found: [String: Int64] = [:]
-        for kv in json?["kvs"] as? [[String: Any]] ?? [] {
-            guard let k = kv["key"] as? String, let data = Data(base64Encoded: k),
-                  let rev = (kv["mod_revision"] as? NSNumber)?.int64Value else { continue }
-            found[String(decoding: data, as: UTF8.self)] = rev
-        }
-        let lost = acks.filter { found[$0.0] != $0.1 }
+        let found = try ackedKeys(on: server)
+        let lost = acks.filter { found[$0.key] != $0.revision }
         #expect(lost.isEmpty, "\(lost.count) acknowledged writes lost or changed, e.g. \(lost.prefix(3))")
     }
 

@@ -6,7 +6,7 @@ DEPS_TEST := etcd-server etcd-client nghttp2-client curl golang-go golang-etcd-s
 DATA_DIR ?= default.etcd
 SEEDS ?= 300
 
-.PHONY: all deps deps-test build release run cluster test difftest sim protos bench bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch clean
+.PHONY: all deps deps-test build release run cluster test difftest sim protos bench bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster clean
 
 all: build
 
@@ -57,7 +57,7 @@ sim: deps
 protos:
 	./scripts/gen-protos.sh
 
-bench: deps-test release bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch
+bench: deps-test release bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster
 	./scripts/bench.sh
 
 bench-wire: deps-test release
@@ -72,6 +72,9 @@ bench-mvcc: deps
 
 bench-watch: deps-test release
 	./scripts/bench-watch.sh
+
+bench-cluster: deps-test release
+	./scripts/bench-cluster.sh
 
 bench-raft: deps
 	./scripts/bench-raft.sh

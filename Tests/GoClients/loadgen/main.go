@@ -14,6 +14,7 @@ import (
 	"math/rand"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,7 +23,7 @@ import (
 )
 
 var (
-	endpoint = flag.String("endpoint", "127.0.0.1:2379", "etcd endpoint")
+	endpoint = flag.String("endpoint", "127.0.0.1:2379", "etcd endpoint(s), comma-separated")
 	workload = flag.String("workload", "put", "put|range-lin|range-ser|txn-put|mixed|fill")
 	clients  = flag.Int("clients", 1, "concurrent clients")
 	conns    = flag.Int("conns", 1, "gRPC connections shared by the clients")
@@ -36,7 +37,7 @@ func main() {
 	flag.Parse()
 	cs := make([]*clientv3.Client, *conns)
 	for i := range cs {
-		c, err := clientv3.New(clientv3.Config{Endpoints: []string{*endpoint}, DialTimeout: 5 * time.Second})
+		c, err := clientv3.New(clientv3.Config{Endpoints: strings.Split(*endpoint, ","), DialTimeout: 5 * time.Second})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "loadgen:", err)
 			os.Exit(1)

@@ -1,5 +1,5 @@
 // Helper for the WAL kill -9 test: opens (or creates) the WAL in argv[1],
-// then appends one entry per save from several threads forever, printing
+// then appends batches of 1-8 entries forever (one writer thread), printing
 // "ack <index>" on stdout after each save returns (i.e. after fdatasync).
 // The parent SIGKILLs it at a random moment and checks every acked entry.
 #if canImport(Glibc)

@@ -46,7 +46,10 @@ public struct FlagSpec: Sendable, Equatable {
     /// The parsed default value. The table is checked by tests, so a default
     /// that does not parse is a programming error.
     public var parsedDefault: FlagValue {
+        // Go never parses a default: `--backend-batch-interval ''` is zero,
+        // `--listen-metrics-urls ''` no URLs; typed explicitly, both are errors.
         if type == .urlList && defaultValue.isEmpty { return .urls([]) }
+        if type == .duration && defaultValue.isEmpty { return .duration(.zero) }
         do { return try FlagValue.parse(defaultValue, as: type) } catch {
             preconditionFailure("flag table default for --\(name) does not parse: \(error)")
         }

@@ -31,9 +31,6 @@ public enum FlagValue: Sendable, Equatable {
             guard let v = parseGoBool(text) else { throw FlagValueError("parse error") }
             return .bool(v)
         case .duration:
-            // etcd's `--backend-batch-interval ''` default: Go never parses
-            // the empty default, it is simply zero.
-            if text.isEmpty { return .duration(.zero) }
             return .duration(try GoDuration.parse(text))
         case .urlList:
             // An explicit empty list is an error in etcd too (NewURLs on "").

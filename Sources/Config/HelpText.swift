@@ -16,8 +16,8 @@ public func serverHelpText() -> String {
           swift-etcd --config-file
             Path to the server configuration file. Note that if a configuration file is provided, other command line flags and environment variables will be ignored.
 
-          swift-etcd snapshot (later)
-            Snapshot restore and status, as etcdutl.
+          swift-etcd snapshot restore|status FILE [flags]
+            Restore or inspect a snapshot file, as etcdutl does.
 
         Every flag can also be set with an ETCD_* environment variable (e.g. ETCD_LISTEN_CLIENT_URLS); a flag on the command line wins.
         Flags marked [not yet] are accepted, but setting them to anything but their default refuses start-up.

@@ -60,6 +60,14 @@ import Testing
         #expect(c.initialClusterMembers.names == ["infra1"])
     }
 
+    @Test func makeRunCommandLineIsAccepted() throws {
+        let c = try run(["--name", "default", "--data-dir", "default.etcd",
+                         "--listen-client-urls", "http://127.0.0.1:2379", "--advertise-client-urls", "http://127.0.0.1:2379"])
+        #expect(c.listenClientURLs.first?.portNumber == 2379)
+        #expect(c.listenClientURLs.first?.host == "127.0.0.1")
+        #expect(throws: Never.self) { try c.validateBootstrap() }
+    }
+
     @Test func derivedValues() throws {
         let c = try run()
         #expect(c.grpcMaxReceiveBytes == 1_572_864 + 524_288)

@@ -94,6 +94,11 @@ import Testing
         #expect(e.code == 2)
     }
 
+    @Test func emptyDurationIsAnError() throws {
+        let e = try runError(["--backend-batch-interval="])
+        #expect(e.message == "invalid value \"\" for flag -backend-batch-interval: time: invalid duration \"\"")
+    }
+
     @Test func badChoice() throws {
         let e = try runError(["--initial-cluster-state", "old"])
         #expect(e.message.contains("-initial-cluster-state"))

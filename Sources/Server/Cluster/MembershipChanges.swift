@@ -11,7 +11,7 @@ struct ConfChangeContext {
     var member: Swiftetcd.ClusterMember
 
     func encoded() -> [UInt8] {
-        (0..<8).map { UInt8(truncatingIfNeeded: requestID >> (56 - 8 * UInt64($0))) } + member.serializedBytes()
+        requestID.bigEndianBytes + member.serializedBytes()
     }
 
     init(requestID: UInt64, member: Swiftetcd.ClusterMember) {
@@ -21,7 +21,7 @@ struct ConfChangeContext {
 
     init?(decoding bytes: [UInt8]) {
         guard bytes.count >= 8 else { return nil }
-        requestID = bytes.prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
+        requestID = UInt64(bigEndianBytes: bytes)
         guard let m = try? Array(bytes.dropFirst(8)).withUnsafeBytes({ try Swiftetcd.ClusterMember(serializedBytes: $0) })
         else { return nil }
         member = m

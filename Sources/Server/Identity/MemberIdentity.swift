@@ -7,20 +7,12 @@ public enum MemberIdentity {
     /// sorted peer URLs concatenated, followed by the cluster token.
     public static func memberID(peerURLs: [String], clusterToken: String) -> UInt64 {
         let joined = peerURLs.sorted().joined() + clusterToken
-        return bigEndianPrefix(SHA1.digest(Array(joined.utf8)))
+        return UInt64(bigEndianBytes: SHA1.digest(Array(joined.utf8)))
     }
 
     /// Cluster ID: the first 8 bytes of SHA-1 over every member ID (sorted,
     /// 8 bytes big-endian each).
     public static func clusterID(memberIDs: [UInt64]) -> UInt64 {
-        var bytes: [UInt8] = []
-        for id in memberIDs.sorted() {
-            for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: id >> UInt64(shift))) }
-        }
-        return bigEndianPrefix(SHA1.digest(bytes))
-    }
-
-    private static func bigEndianPrefix(_ digest: [UInt8]) -> UInt64 {
-        digest.prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
+        UInt64(bigEndianBytes: SHA1.digest(memberIDs.sorted().flatMap(\.bigEndianBytes)))
     }
 }

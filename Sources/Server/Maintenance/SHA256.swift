@@ -46,7 +46,7 @@ public struct SHA256: Sendable {
         let bitLength = totalBytes &* 8
         var tail: [UInt8] = [0x80]
         while (pending.count + tail.count) % 64 != 56 { tail.append(0) }
-        for shift in stride(from: 56, through: 0, by: -8) { tail.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
+        tail += bitLength.bigEndianBytes
         let saved = totalBytes
         update(tail)
         totalBytes = saved

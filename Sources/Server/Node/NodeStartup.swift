@@ -11,7 +11,7 @@ struct MemberMetadata: Equatable {
     var clusterID: UInt64
 
     var encoded: [UInt8] {
-        (0..<16).map { i in UInt8(truncatingIfNeeded: (i < 8 ? memberID : clusterID) >> (56 - 8 * UInt64(i % 8))) }
+        memberID.bigEndianBytes + clusterID.bigEndianBytes
     }
 
     init(memberID: UInt64, clusterID: UInt64) {
@@ -21,8 +21,8 @@ struct MemberMetadata: Equatable {
 
     init(decoding bytes: [UInt8]) throws {
         guard bytes.count >= 16 else { throw StartupError("WAL metadata is \(bytes.count) bytes, expected 16: not a swift-etcd data dir?") }
-        memberID = bytes[0..<8].reduce(0) { $0 << 8 | UInt64($1) }
-        clusterID = bytes[8..<16].reduce(0) { $0 << 8 | UInt64($1) }
+        memberID = UInt64(bigEndianBytes: bytes[0..<8])
+        clusterID = UInt64(bigEndianBytes: bytes[8..<16])
     }
 }
 

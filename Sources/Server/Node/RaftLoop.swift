@@ -239,7 +239,7 @@ final class RaftLoop: @unchecked Sendable {
     /// context names the newest batch; all batches up to it are answered.
     private func requestReadIndex(batches: [UInt64]) {
         let newest = batches.max()!
-        node.readIndex(context: Self.encode(newest))
+        node.readIndex(context: newest.bigEndianBytes)
     }
 
     /// A sole voter need not wait an election timeout (start-up, restart).
@@ -275,7 +275,7 @@ final class RaftLoop: @unchecked Sendable {
         if !rd.messages.isEmpty { transport.send(rd.messages) }
         apply(rd.committedEntries)
         for rs in rd.readStates {
-            pendingReadStates.append((rs.index, Self.decode(rs.context)))
+            pendingReadStates.append((rs.index, UInt64(bigEndianBytes: rs.context)))
         }
         answerReads()
         if let soft = rd.softState, soft.lead == 0 {
@@ -361,6 +361,4 @@ final class RaftLoop: @unchecked Sendable {
         return others.values.map(\.match).min() ?? UInt64.max
     }
 
-    private static func encode(_ v: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: v >> (56 - 8 * UInt64($0))) } }
-    private static func decode(_ b: [UInt8]) -> UInt64 { b.prefix(8).reduce(0) { $0 << 8 | UInt64($1) } }
 }

@@ -1,0 +1,2 @@
+#!/bin/bash
+echo "bench-maint: not written yet" >&2

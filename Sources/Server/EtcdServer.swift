@@ -21,7 +21,7 @@ public final class EtcdServer: @unchecked Sendable {
     let store: MVCCStore
     let loop: RaftLoop
     let membership: Membership
-    /// nil for a single-member cluster (no peer port is bound).
+    /// nil only without `--listen-peer-urls` (in-process tests).
     let peers: PeerNetwork?
     let applyWaits = WaitRegistry<AppliedResult>()
     /// Membership changes proposed here, by request ID (see `ConfChangeContext`).
@@ -44,33 +44,29 @@ public final class EtcdServer: @unchecked Sendable {
         self.logger = logger
         requestTimeoutSeconds = 5 + 2 * Double(options.electionTimeoutMs) / 1000
 
-        // `existing`: a member added with MemberAdd joins a running cluster;
-        // it does not bootstrap and learns the cluster ID from its peers.
-        let joining = !options.initialClusterStateNew
-        let initialPeerIDs = options.initialCluster.map {
-            MemberIdentity.memberID(peerURLs: $0.peerURLs, clusterToken: options.initialClusterToken)
-        }
-        let newMember = MemberMetadata(
-            memberID: MemberIdentity.memberID(peerURLs: options.initialAdvertisePeerURLs, clusterToken: options.initialClusterToken),
-            clusterID: joining ? 0 : MemberIdentity.clusterID(memberIDs: initialPeerIDs))
-        if !initialPeerIDs.contains(newMember.memberID) {
-            throw StartupError("couldn't find local name \"\(options.name)\" with --initial-advertise-peer-urls \(options.initialAdvertisePeerURLs.joined(separator: ",")) in the initial cluster configuration")
-        }
-
         let layout = DataDirLayout(dataDir: options.dataDir)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.eventLoopThreads))
+        self.group = group
+        // etcd binds its listeners before touching the data dir: a taken
+        // peer port fails start-up cleanly, leaving no half-made member.
+        for listener in options.listenPeer { try PeerPortProbe.check(listener, group: group) }
+
+        let start = try MemberStart.resolve(options: options, hasWAL: WAL.exists(dir: layout.walDir), group: group)
         try FileManager.default.createDirectory(atPath: layout.snapDir, withIntermediateDirectories: true)
         store = try MVCCStore(path: layout.dbPath)
 
-        let raftConfig = RaftConfig(id: newMember.memberID, electionTicks: max(options.electionTimeoutMs / options.heartbeatIntervalMs, 2),
+        let raftConfig = RaftConfig(id: start.metadata.memberID, electionTicks: max(options.electionTimeoutMs / options.heartbeatIntervalMs, 2),
                                     heartbeatTicks: 1, randomSeed: UInt64.random(in: 1...UInt64.max))
-        let restored = try RestoredNode.open(layout: layout, newMember: newMember, initialPeers: joining ? [] : initialPeerIDs,
+        let restored = try RestoredNode.open(layout: layout, newMember: start.metadata, initialPeers: start.bootstrapPeers,
                                             raftConfig: raftConfig, logger: logger)
         memberID = restored.metadata.memberID
         bootClusterID = restored.metadata.clusterID
-        membership = Membership.open(path: layout.memberDir + "/members.json", options: options,
-                                     localID: memberID, logger: logger)
-        group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.eventLoopThreads))
-        if membership.count > 1 {
+        membership = Membership.open(path: layout.memberDir + "/members.json", initialMembers: start.members,
+                                     options: options, localID: memberID, logger: logger)
+        // The peer port is bound whenever peer URLs are configured (etcd's
+        // default http://localhost:2380), so a single member can grow with
+        // MemberAdd.
+        if !options.listenPeer.isEmpty {
             self.peers = try PeerNetwork(localID: memberID, clusterID: bootClusterID, membership: membership,
                                     attributes: MemberAttributes(name: options.name, clientURLs: options.advertiseClientURLs),
                                     group: group, logger: logger)
@@ -104,6 +100,7 @@ public final class EtcdServer: @unchecked Sendable {
             peers.onMessages = { loop.deliver($0.filter { membership.member($0.from) != nil }) }
             peers.onReport = { loop.report($0) }
             peers.onLeaseRequest = { [weak self] id, op in self?.leaseRequestFromFollower(id, op) ?? (LeaseOp.notLeader, 0) }
+            peers.onPromoteRequest = { [weak self] id in await self?.promoteFromFollower(id) ?? ServerError.stopped }
         }
     }
 
@@ -113,7 +110,10 @@ public final class EtcdServer: @unchecked Sendable {
         watchHub.start()
         if let peers {
             guard let listener = options.listenPeer.first else { throw StartupError("--listen-peer-urls is empty") }
-            let port = try await peers.start(host: listener.host, port: listener.port)
+            let port: Int
+            do { port = try await peers.start(host: listener.host, port: listener.port) } catch {
+                throw PeerPortProbe.describe(error, listener)
+            }
             logger.info("listening for peers", metadata: ["address": "\(listener.host):\(port)"])
         }
         loop.start()

@@ -16,13 +16,15 @@ public struct ServerOptions: Sendable {
     public var dataDir = "default.etcd"
     public var listenClient: [Listener] = [Listener(host: "127.0.0.1", port: 2379)]
     public var advertiseClientURLs = ["http://localhost:2379"]
-    /// Where peers connect (`--listen-peer-urls`); bound only when the cluster has other members.
+    /// Where peers connect (`--listen-peer-urls`); bound even by a single member, so it can grow.
     public var listenPeer: [Listener] = [Listener(host: "127.0.0.1", port: 2380)]
     public var initialAdvertisePeerURLs = ["http://localhost:2380"]
     /// Member name → its peer URLs, as `--initial-cluster` lists them.
     public var initialCluster: [(name: String, peerURLs: [String])] = [("default", ["http://localhost:2380"])]
     public var initialClusterToken = "etcd-cluster"
     public var initialClusterStateNew = true
+    /// `--strict-reconfig-check`: refuse membership changes that would lose quorum (`ReconfigCheck`).
+    public var strictReconfigCheck = true
     public var heartbeatIntervalMs = 100
     public var electionTimeoutMs = 1000
     public var snapshotCount: UInt64 = 100_000

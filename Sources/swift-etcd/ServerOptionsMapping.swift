@@ -21,6 +21,7 @@ enum ServerOptionsMapping {
         o.initialCluster = config.initialClusterMembers.members.map { ($0.name, $0.peerURLs.map(\.string)) }
         o.initialClusterToken = config.initialClusterToken
         o.initialClusterStateNew = config.initialClusterState == .new
+        o.strictReconfigCheck = config.strictReconfigCheck
         o.heartbeatIntervalMs = Int(config.heartbeatIntervalMs)
         o.electionTimeoutMs = Int(config.electionTimeoutMs)
         o.snapshotCount = config.snapshotCount

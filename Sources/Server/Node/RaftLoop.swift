@@ -43,7 +43,7 @@ struct NodeStatus: Sendable {
 final class RaftLoop: @unchecked Sendable {
     private struct Mailbox {
         var proposals: [(id: UInt64, data: [UInt8])] = []
-        var reads: [UInt64] = []  // read batch ids waiting for a ReadIndex
+        var reads: [(batch: UInt64, deadline: Date)] = []  // linearizable reads (see ReadIndexBatcher)
         var messages: [Message] = []
         var reports: [PeerReport] = []
         var transfers: [UInt64] = []  // leadership transferees (MoveLeader)
@@ -66,7 +66,8 @@ final class RaftLoop: @unchecked Sendable {
     private var appliedIndex: UInt64
     /// ReadIndex answers not yet servable: (index, batch id).
     private var pendingReadStates: [(index: UInt64, batch: UInt64)] = []
-    private var readBatchSeq: UInt64 = 0
+    private var reads = ReadIndexBatcher()
+    private var readInFlightSeen = false
 
     /// Run before WAL segments are released: the store must have made durable
     /// everything up to the snapshot index (it may commit without fsync).
@@ -82,6 +83,10 @@ final class RaftLoop: @unchecked Sendable {
 
     private let condition = NSCondition()
     private var mailbox = Mailbox()  // guarded by `condition`
+    private var readBatchSeq: UInt64 = 0  // guarded by `condition`
+    /// A ReadIndex is in flight: a new read need not wake the loop, the
+    /// answer will (and the read joins the next request). Guarded by `condition`.
+    private var readInFlight = false
 
     private let statusLock = NSLock()
     private var publishedStatus: NodeStatus  // guarded by `statusLock`
@@ -147,17 +152,15 @@ final class RaftLoop: @unchecked Sendable {
     /// Fails with "request timed out" after `timeoutSeconds` (a follower's
     /// ReadIndex is dropped silently when its leader is gone).
     func waitLinearizable(timeoutSeconds: Double) async throws {
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
         let batch = condition.withLock { () -> UInt64 in
             readBatchSeq &+= 1
             return readBatchSeq
         }
         _ = try await readWaits.wait(id: batch) {
             condition.withLock {
-                mailbox.reads.append(batch)
-                condition.signal()
-            }
-            DispatchQueue.global().asyncAfter(deadline: .now() + timeoutSeconds) { [readWaits] in
-                readWaits.trigger(id: batch, .failure(ServerError.timeout))
+                mailbox.reads.append((batch, deadline))
+                if !readInFlight { condition.signal() }
             }
         }
     }
@@ -212,6 +215,7 @@ final class RaftLoop: @unchecked Sendable {
             if now >= nextTick {
                 node.tick()
                 nextTick = now.addingTimeInterval(tickInterval)
+                for batch in reads.tick(now: now) { readWaits.trigger(id: batch, .failure(ServerError.timeout)) }
             }
             for m in work.messages { try? node.step(m) }
             for r in work.reports {
@@ -229,17 +233,25 @@ final class RaftLoop: @unchecked Sendable {
             for c in work.confChanges {
                 do { try node.proposeConfChange(c.cc) } catch { c.dropped(ServerError.from(raft: error)) }
             }
-            if !work.reads.isEmpty { requestReadIndex(batches: work.reads) }
+            reads.enqueue(work.reads)
             while node.hasReady() { handle(node.ready()) }
+            requestReadIndex()
         }
         stopped.signal()
     }
 
-    /// One ReadIndex request serves every read that queued meanwhile: the
-    /// context names the newest batch; all batches up to it are answered.
-    private func requestReadIndex(batches: [UInt64]) {
-        let newest = batches.max()!
-        node.readIndex(context: newest.bigEndianBytes)
+    /// Sends the next ReadIndex if reads wait and none is in flight: its
+    /// context names the newest read, and its answer serves every read up to it.
+    private func requestReadIndex() {
+        if let newest = reads.nextRequest() {
+            node.readIndex(context: newest.bigEndianBytes)
+            while node.hasReady() { handle(node.ready()) }
+        }
+        let inFlight = reads.inFlight != nil
+        if inFlight != readInFlightSeen {
+            readInFlightSeen = inFlight
+            condition.withLock { readInFlight = inFlight }
+        }
     }
 
     /// A sole voter need not wait an election timeout (start-up, restart).
@@ -275,12 +287,14 @@ final class RaftLoop: @unchecked Sendable {
         if !rd.messages.isEmpty { transport.send(rd.messages) }
         apply(rd.committedEntries)
         for rs in rd.readStates {
-            pendingReadStates.append((rs.index, UInt64(bigEndianBytes: rs.context)))
+            let batch = UInt64(bigEndianBytes: rs.context)
+            reads.answered(batch)
+            pendingReadStates.append((rs.index, batch))
         }
         answerReads()
         if let soft = rd.softState, soft.lead == 0 {
             // Reads waiting on a leader that is gone must be retried by the client.
-            readWaits.failAll(ServerError.leaderChanged)
+            for batch in reads.reset() { readWaits.trigger(id: batch, .failure(ServerError.leaderChanged)) }
             pendingReadStates.removeAll()
         }
         node.advance(rd)
@@ -310,8 +324,8 @@ final class RaftLoop: @unchecked Sendable {
         var remaining: [(index: UInt64, batch: UInt64)] = []
         for rs in pendingReadStates {
             if rs.index <= appliedIndex {
-                // Every batch up to rs.batch asked before this ReadIndex was issued.
-                readWaits.triggerAll(upTo: rs.batch, .success(rs.index))
+                // Every read up to rs.batch arrived before this ReadIndex was sent.
+                for batch in reads.served(upTo: rs.batch) { readWaits.trigger(id: batch, .success(rs.index)) }
             } else {
                 remaining.append(rs)
             }

@@ -33,6 +33,12 @@ final class PeerClient: @unchecked Sendable {
     private var everConnected = false
     private var reportedDown = false
 
+    private let activeLock = NSLock()
+    private var connectedAt: Date?  // guarded by `activeLock`
+    /// Since when the connection to the peer is up (nil while down): etcd's
+    /// transport `ActiveSince`, which the strict reconfiguration check reads.
+    var activeSince: Date? { activeLock.withLock { connectedAt } }
+
     init(peerID: UInt64, url: String, hello: PeerHello, eventLoop: EventLoop, logger: Logger,
          onUnreachable: @escaping @Sendable (UInt64) -> Void) throws {
         guard let components = URLComponents(string: url), let host = components.host, let port = components.port else {
@@ -110,7 +116,9 @@ final class PeerClient: @unchecked Sendable {
                     }
                     self.everConnected = true
                     self.reportedDown = false
+                    self.activeLock.withLock { self.connectedAt = Date() }
                     channel.closeFuture.whenComplete { _ in
+                        self.activeLock.withLock { self.connectedAt = nil }
                         self.channel = nil
                         self.scheduleReconnect()
                     }

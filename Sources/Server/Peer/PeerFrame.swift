@@ -26,6 +26,8 @@ enum PeerFrame: Equatable {
     /// Leader → follower: the operation's result (see `LeaseOp`), or
     /// `LeaseOp.notLeader` in `first` if the receiver is not the leader.
     case leaseAnswer(requestID: UInt64, first: Int64, second: Int64)
+    /// Kinds 10–13: member discovery and MemberPromote forwarding.
+    case cluster(ClusterPeerFrame)
 
     /// Frames larger than this are a protocol error (bounds memory per peer).
     static let maxBodyBytes = 64 << 20
@@ -58,12 +60,19 @@ enum PeerFrame: Equatable {
             buffer.writeInteger(requestID)
             buffer.writeInteger(first)
             buffer.writeInteger(second)
+        case .cluster(let frame):
+            frame.write(into: &buffer)
         }
         buffer.setInteger(UInt32(buffer.writerIndex - lengthIndex - 4), at: lengthIndex)
     }
 
     /// Decodes one frame body (kind + payload).
     init(body: inout ByteBuffer) throws {
+        if let raw: UInt8 = body.getInteger(at: body.readerIndex), ClusterPeerFrame.handles(kind: raw) {
+            body.moveReaderIndex(forwardBy: 1)
+            self = .cluster(try ClusterPeerFrame(kind: raw, body: &body))
+            return
+        }
         guard let raw: UInt8 = body.readInteger(), let kind = Kind(rawValue: raw) else {
             throw PeerProtocolError("unknown peer frame kind")
         }

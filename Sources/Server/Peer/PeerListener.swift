@@ -13,23 +13,29 @@ final class PeerListener: @unchecked Sendable {
     private let admit: @Sendable (PeerHello) -> String?
     private let deliver: @Sendable ([Message]) -> Void
     private let control: @Sendable (UInt64, PeerFrame) -> Void
+    private let members: @Sendable () -> ClusterPeerFrame
     private var channel: Channel?
 
     /// `admit` returns nil to accept a hello, or the reason to refuse it;
-    /// `control` gets the admitted sender's non-Raft frames (lease forwarding).
+    /// `control` gets the admitted sender's non-Raft frames (lease and
+    /// promote forwarding); `members` answers a joining member's
+    /// `membersRequest` (sent instead of a hello).
     init(group: EventLoopGroup, logger: Logger, admit: @escaping @Sendable (PeerHello) -> String?,
          deliver: @escaping @Sendable ([Message]) -> Void,
-         control: @escaping @Sendable (UInt64, PeerFrame) -> Void) {
+         control: @escaping @Sendable (UInt64, PeerFrame) -> Void,
+         members: @escaping @Sendable () -> ClusterPeerFrame) {
         self.group = group
         self.logger = logger
         self.admit = admit
         self.deliver = deliver
         self.control = control
+        self.members = members
     }
 
     /// Binds and returns the bound port.
     func start(host: String, port: Int) async throws -> Int {
         let logger = self.logger, admit = self.admit, deliver = self.deliver, control = self.control
+        let members = self.members
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
@@ -37,7 +43,7 @@ final class PeerListener: @unchecked Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(PeerFrameDecoder()))
                     try channel.pipeline.syncOperations.addHandler(
-                        PeerInboundHandler(logger: logger, admit: admit, deliver: deliver, control: control))
+                        PeerInboundHandler(logger: logger, admit: admit, deliver: deliver, control: control, members: members))
                 }
             }
             .bind(host: host, port: port).get()
@@ -59,15 +65,18 @@ private final class PeerInboundHandler: ChannelInboundHandler {
     private let admit: @Sendable (PeerHello) -> String?
     private let deliver: @Sendable ([Message]) -> Void
     private let control: @Sendable (UInt64, PeerFrame) -> Void
+    private let members: @Sendable () -> ClusterPeerFrame
     private var remoteID: UInt64?
     private var batch: [Message] = []
 
     init(logger: Logger, admit: @escaping @Sendable (PeerHello) -> String?,
-         deliver: @escaping @Sendable ([Message]) -> Void, control: @escaping @Sendable (UInt64, PeerFrame) -> Void) {
+         deliver: @escaping @Sendable ([Message]) -> Void, control: @escaping @Sendable (UInt64, PeerFrame) -> Void,
+         members: @escaping @Sendable () -> ClusterPeerFrame) {
         self.logger = logger
         self.admit = admit
         self.deliver = deliver
         self.control = control
+        self.members = members
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -93,7 +102,12 @@ private final class PeerInboundHandler: ChannelInboundHandler {
             batch.append(m)
         case .helloRejected:
             context.close(promise: nil)
-        case .leaseRequest, .leaseAnswer:
+        case .cluster(.membersRequest) where remoteID == nil:
+            // A joining member asking who is in the cluster: answer, then close.
+            var buffer = context.channel.allocator.buffer(capacity: 512)
+            PeerFrame.cluster(members()).write(into: &buffer)
+            context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in context.close(promise: nil) }
+        case .leaseRequest, .leaseAnswer, .cluster:
             guard let remoteID else { context.close(promise: nil); return }
             control(remoteID, frame)
         }

@@ -19,7 +19,7 @@ enum PeerReport: Sendable {
 final class PeerNetwork: PeerTransport, @unchecked Sendable {
     private let clientsLock = NSLock()
     private var clientTable: [UInt64: PeerClient]  // guarded by `clientsLock`; grows with MemberAdd
-    private var clients: [UInt64: PeerClient] { clientsLock.withLock { clientTable } }
+    var clients: [UInt64: PeerClient] { clientsLock.withLock { clientTable } }
     private let group: EventLoopGroup
     private let attributesJSON: [UInt8]
     private let forward = Forwarder()
@@ -30,7 +30,7 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
     /// The cluster's ID; a member that joined with 0 adopts it from the first known peer's hello.
     var clusterID: UInt64 { clusterIDLock.withLock { knownClusterID } }
     private let localID: UInt64
-    private let membership: Membership
+    let membership: Membership
     /// Where inbound messages and reports go; set once before `start`.
     var onMessages: @Sendable ([Message]) -> Void = { _ in }
     var onReport: @Sendable (PeerReport) -> Void = { _ in }
@@ -38,7 +38,11 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
     /// the answer (`LeaseOp.notLeader` first when not the leader).
     var onLeaseRequest: @Sendable (Int64, LeaseOp) -> (Int64, Int64) = { _, _ in (LeaseOp.notLeader, 0) }
     private let renewWaits = WaitRegistry<LeaseAnswer>()
-    private let renewIDs = ManagedAtomicCounter()
+    /// On the leader: runs a follower's forwarded MemberPromote; nil on success.
+    var onPromoteRequest: @Sendable (UInt64) async -> ServerError? = { _ in ServerError.notLeader }
+    /// Forwarded MemberPromotes waiting for the leader's answer (nil: success).
+    let promoteWaits = WaitRegistry<ServerError?>()
+    let renewIDs = ManagedAtomicCounter()
     private let snapWarned = NSLock()
     private var lastSnapWarning = Date.distantPast  // guarded by `snapWarned`
     private let droppedLock = NSLock()
@@ -63,7 +67,8 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
         }
         self.clientTable = clients
         listener = PeerListener(group: group, logger: logger, admit: { forward.admit($0) },
-                                deliver: { forward.messages($0) }, control: { forward.control($0, $1) })
+                                deliver: { forward.messages($0) }, control: { forward.control($0, $1) },
+                                members: { forward.members() })
         forward.network = self
     }
 
@@ -147,6 +152,8 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
             clients[remoteID]?.send(frames: [.leaseAnswer(requestID: requestID, first: first, second: second)])
         case .leaseAnswer(let requestID, let first, let second):
             renewWaits.trigger(id: requestID, .success(LeaseAnswer(first: first, second: second)))
+        case .cluster(let frame):
+            clusterControl(from: remoteID, frame)
         default:
             break
         }
@@ -196,14 +203,15 @@ private final class Forwarder: @unchecked Sendable {
     func report(_ r: PeerReport) { network?.onReport(r) }
     func messages(_ m: [Message]) { network?.onMessages(m) }
     func control(_ from: UInt64, _ frame: PeerFrame) { network?.control(from: from, frame) }
+    func members() -> ClusterPeerFrame { network?.membersAnswer() ?? .membersAnswer(clusterID: 0, membersJSON: Array("[]".utf8)) }
     func admit(_ hello: PeerHello) -> String? {
         guard let network else { return "member is stopping" }
         return network.admit(hello)
     }
 }
 
-/// Request IDs for forwarded lease renewals.
-private final class ManagedAtomicCounter: @unchecked Sendable {
+/// Request IDs for forwarded lease renewals and promotes.
+final class ManagedAtomicCounter: @unchecked Sendable {
     private let lock = NSLock()
     private var value: UInt64 = 0
     func next() -> UInt64 { lock.withLock { value += 1; return value } }

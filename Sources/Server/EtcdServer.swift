@@ -100,7 +100,10 @@ public final class EtcdServer: @unchecked Sendable {
             peers.onMessages = { loop.deliver($0.filter { membership.member($0.from) != nil }) }
             peers.onReport = { loop.report($0) }
             peers.onLeaseRequest = { [weak self] id, op in self?.leaseRequestFromFollower(id, op) ?? (LeaseOp.notLeader, 0) }
-            peers.onPromoteRequest = { [weak self] id in await self?.promoteFromFollower(id) ?? ServerError.stopped }
+            peers.onPromoteRequest = { [weak self] id in
+                guard let self else { return ServerError.stopped }
+                return await self.promoteFromFollower(id)
+            }
         }
     }
 

@@ -244,7 +244,7 @@ final class RaftLoop: @unchecked Sendable {
     /// context names the newest read, and its answer serves every read up to it.
     private func requestReadIndex() {
         if let newest = reads.nextRequest() {
-            node.readIndex(context: newest.bigEndianBytes)
+            node.readIndex(context: Self.readContext(batch: newest, memberID: memberID))
             while node.hasReady() { handle(node.ready()) }
         }
         let inFlight = reads.inFlight != nil
@@ -253,6 +253,15 @@ final class RaftLoop: @unchecked Sendable {
             condition.withLock { readInFlight = inFlight }
         }
     }
+
+    /// The leader keys pending reads by context, so contexts must differ
+    /// between members (batch numbers alone collide and the leader drops the
+    /// duplicate): batch ‖ member ID, 8 bytes big-endian each.
+    static func readContext(batch: UInt64, memberID: UInt64) -> [UInt8] {
+        batch.bigEndianBytes + memberID.bigEndianBytes
+    }
+
+    static func readBatch(ofContext context: [UInt8]) -> UInt64 { UInt64(bigEndianBytes: context.prefix(8)) }
 
     /// A sole voter need not wait an election timeout (start-up, restart).
     private func campaignIfAlone() {
@@ -287,7 +296,7 @@ final class RaftLoop: @unchecked Sendable {
         if !rd.messages.isEmpty { transport.send(rd.messages) }
         apply(rd.committedEntries)
         for rs in rd.readStates {
-            let batch = UInt64(bigEndianBytes: rs.context)
+            let batch = Self.readBatch(ofContext: rs.context)
             reads.answered(batch)
             pendingReadStates.append((rs.index, batch))
         }

@@ -1,18 +1,27 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOCore
-import NIOPosix
 
 /// Checks that the peer port can be bound before the data dir is touched,
 /// and words a bind failure as etcd does
 /// (`listen tcp 127.0.0.1:2380: bind: address already in use`).
 enum PeerPortProbe {
-    /// Binds and closes at once (start-up only; blocks the calling thread).
+    /// Binds a socket (SO_REUSEADDR, as the listener) and closes it without
+    /// listening: a listening probe could accept a peer's connection attempt,
+    /// and the accepted socket would then hold the port against the listener.
     static func check(_ listener: ServerOptions.Listener, group: EventLoopGroup) throws {
-        do {
-            let channel = try ServerBootstrap(group: group).bind(host: listener.host, port: listener.port).wait()
-            try channel.close().wait()
-        } catch {
+        let address: SocketAddress
+        do { address = try SocketAddress.makeAddressResolvingHost(listener.host, port: listener.port) } catch {
             throw describe(error, listener)
         }
+        let fd = socket(Int32(address.protocol.rawValue), Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return }  // the real bind reports it
+        defer { close(fd) }
+        var one: Int32 = 1
+        _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        let rc = address.withSockAddr { bind(fd, $0, socklen_t($1)) }
+        if rc != 0 { throw describe(IOError(errnoCode: errno, reason: "bind"), listener) }
     }
 
     static func describe(_ error: Error, _ listener: ServerOptions.Listener) -> StartupError {

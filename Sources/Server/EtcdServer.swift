@@ -49,7 +49,7 @@ public final class EtcdServer: @unchecked Sendable {
         self.group = group
         // etcd binds its listeners before touching the data dir: a taken
         // peer port fails start-up cleanly, leaving no half-made member.
-        for listener in options.listenPeer { try PeerPortProbe.check(listener, group: group) }
+        for listener in options.listenPeer { try PeerPortProbe.check(listener) }
 
         let start = try MemberStart.resolve(options: options, hasWAL: WAL.exists(dir: layout.walDir), group: group)
         try FileManager.default.createDirectory(atPath: layout.snapDir, withIntermediateDirectories: true)

@@ -28,12 +28,15 @@ struct MemberStart {
             return MemberStart(metadata: MemberMetadata(memberID: me.id, clusterID: cluster.clusterID),
                                bootstrapPeers: [], members: cluster.members)
         }
+        let localID = MemberIdentity.memberID(peerURLs: options.initialAdvertisePeerURLs, clusterToken: options.initialClusterToken)
+        // The others' names stay empty ("unstarted", as etcd lists them)
+        // until their hellos bring their attributes; the strict
+        // reconfiguration check counts only started members.
         let members = options.initialCluster.map {
             ClusterMember(id: MemberIdentity.memberID(peerURLs: $0.peerURLs, clusterToken: options.initialClusterToken),
-                          name: $0.name, peerURLs: $0.peerURLs, clientURLs: [])
+                          name: "", peerURLs: $0.peerURLs, clientURLs: [])
         }
         let ids = members.map(\.id)
-        let localID = MemberIdentity.memberID(peerURLs: options.initialAdvertisePeerURLs, clusterToken: options.initialClusterToken)
         if !hasWAL && !ids.contains(localID) {
             throw StartupError("couldn't find local name \"\(options.name)\" with --initial-advertise-peer-urls \(options.initialAdvertisePeerURLs.joined(separator: ",")) in the initial cluster configuration")
         }

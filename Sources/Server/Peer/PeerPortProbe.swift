@@ -10,7 +10,7 @@ enum PeerPortProbe {
     /// Binds a socket (SO_REUSEADDR, as the listener) and closes it without
     /// listening: a listening probe could accept a peer's connection attempt,
     /// and the accepted socket would then hold the port against the listener.
-    static func check(_ listener: ServerOptions.Listener, group: EventLoopGroup) throws {
+    static func check(_ listener: ServerOptions.Listener) throws {
         let address: SocketAddress
         do { address = try SocketAddress.makeAddressResolvingHost(listener.host, port: listener.port) } catch {
             throw describe(error, listener)

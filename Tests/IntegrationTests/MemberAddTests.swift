@@ -80,23 +80,14 @@ import Testing
         let peerPort = freePort(), clientPort = freePort()
         let add = try etcdctl(leader.endpoint, ["member", "add", "m4", "--peer-urls", "http://127.0.0.1:\(peerPort)", "--learner"])
         #expect(add.exitCode == 0, "\(add.stderr)")
-        // ETCD_INITIAL_CLUSTER="m1=http://...,m4=http://..."
-        let line = try #require(add.stdout.split(separator: "\n").first { $0.hasPrefix("ETCD_INITIAL_CLUSTER=") })
-        let initial = String(line.dropFirst("ETCD_INITIAL_CLUSTER=".count)).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+        let initial = try MemberReconfigTests.initialCluster(of: add)
         let token = try #require(cluster.members[0].arguments.drop { $0 != "--initial-cluster-token" }.dropFirst().first)
         let joiner = try ServerProcess(name: "m4", extraArgs: ["--initial-cluster-token", token, "--initial-cluster-state", "existing"],
                                        clientPort: clientPort, peerPort: peerPort, initialCluster: initial)
         extra.append(joiner)
         try joiner.start()
 
-        var value = ""
-        let deadline = Date().addingTimeInterval(15)
-        repeat {
-            value = (try? etcdctl(joiner.endpoint, ["get", "before-join/19", "--print-value-only", "--consistency=s"]))?.stdout ?? ""
-            if value == "v19\n" { break }
-            usleep(200_000)
-        } while Date() < deadline
-        #expect(value == "v19\n", "joiner did not catch up: \(joiner.logTail())")
+        #expect(MemberReconfigTests.waitForValue(joiner, "before-join/19", "v19"), "joiner did not catch up: \(joiner.logTail())")
         let joinerID = try #require(cluster.status(joiner)?.memberID)
         // A learner serves Status and serializable reads only.
         let refused = try etcdctl(joiner.endpoint, ["put", "on-learner", "v"])
@@ -127,11 +118,7 @@ import Testing
         let victim = follower
         let victimID = try #require(cluster.status(victim)?.memberID)
         // The joiner connected moments ago: etcd's strict check wants 5 s of connection first.
-        let removed = try MemberReconfigTests.retryingUnhealthy(leader.endpoint, ["member", "remove", String(victimID, radix: 16)])
-        #expect(removed.exitCode == 0, "\(removed.stderr)")
-        let exitDeadline = Date().addingTimeInterval(10)
-        while victim.process?.isRunning == true && Date() < exitDeadline { usleep(100_000) }
-        #expect(victim.process?.isRunning != true, "removed member still running: \(victim.logTail())")
+        try MemberReconfigTests.removeAndExpectExit(leader.endpoint, String(victimID, radix: 16), victim)
 
         let put = try etcdctl(joiner.endpoint, ["put", "after-join", "yes"])
         #expect(put.exitCode == 0, "\(put.stderr)\n\(joiner.logTail())")

@@ -23,6 +23,17 @@ import Testing
         try retryingUnhealthy(endpoint, ["member", "add"] + args)
     }
 
+    /// `member remove` of `victim` (hex `id`) through `endpoint`, retrying
+    /// while the strict check says "unhealthy cluster"; expects success and
+    /// that the removed member stops itself.
+    static func removeAndExpectExit(_ endpoint: String, _ id: String, _ victim: ServerProcess) throws {
+        let removed = try retryingUnhealthy(endpoint, ["member", "remove", id])
+        #expect(removed.exitCode == 0, "\(removed.stderr)")
+        let deadline = Date().addingTimeInterval(10)
+        while victim.process?.isRunning == true && Date() < deadline { usleep(100_000) }
+        #expect(victim.process?.isRunning != true, "removed member still running: \(victim.logTail())")
+    }
+
     /// etcdctl's `ETCD_INITIAL_CLUSTER="..."` line of a `member add`.
     static func initialCluster(of add: CommandResult) throws -> String {
         let line = try #require(add.stdout.split(separator: "\n").first { $0.hasPrefix("ETCD_INITIAL_CLUSTER=") })
@@ -85,11 +96,7 @@ import Testing
         #expect(list.stdout.split(separator: "\n").count == 3, "\(list.stdout)")
 
         // Remove member 2 (retrying while it has been connected under 5 s); it stops itself.
-        let removed = try Self.retryingUnhealthy(first.endpoint, ["member", "remove", id2])
-        #expect(removed.exitCode == 0, "\(removed.stderr)")
-        let exitDeadline = Date().addingTimeInterval(10)
-        while second.process?.isRunning == true && Date() < exitDeadline { usleep(100_000) }
-        #expect(second.process?.isRunning != true, "removed member still running: \(second.logTail())")
+        try Self.removeAndExpectExit(first.endpoint, id2, second)
         let put3 = try etcdctl(third.endpoint, ["put", "after-remove", "ok"])
         #expect(put3.exitCode == 0, "\(put3.stderr)")
         #expect(try etcdctl(first.endpoint, ["get", "after-remove", "--print-value-only"]).stdout == "ok\n")

@@ -13,23 +13,27 @@ final class PeerListener: @unchecked Sendable {
     private let admit: @Sendable (PeerHello) -> String?
     private let deliver: @Sendable ([Message]) -> Void
     private let control: @Sendable (UInt64, PeerFrame) -> Void
+    private let snapshots: SnapshotSink
     private var channel: Channel?
 
     /// `admit` returns nil to accept a hello, or the reason to refuse it;
-    /// `control` gets the admitted sender's non-Raft frames (lease forwarding).
+    /// `control` gets the admitted sender's non-Raft frames (lease forwarding);
+    /// `snapshots` takes in snapshot transfers (`SnapshotReceiver`).
     init(group: EventLoopGroup, logger: Logger, admit: @escaping @Sendable (PeerHello) -> String?,
          deliver: @escaping @Sendable ([Message]) -> Void,
-         control: @escaping @Sendable (UInt64, PeerFrame) -> Void) {
+         control: @escaping @Sendable (UInt64, PeerFrame) -> Void, snapshots: SnapshotSink) {
         self.group = group
         self.logger = logger
         self.admit = admit
         self.deliver = deliver
         self.control = control
+        self.snapshots = snapshots
     }
 
     /// Binds and returns the bound port.
     func start(host: String, port: Int) async throws -> Int {
         let logger = self.logger, admit = self.admit, deliver = self.deliver, control = self.control
+        let snapshots = self.snapshots
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
@@ -37,7 +41,8 @@ final class PeerListener: @unchecked Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(PeerFrameDecoder()))
                     try channel.pipeline.syncOperations.addHandler(
-                        PeerInboundHandler(logger: logger, admit: admit, deliver: deliver, control: control))
+                        PeerInboundHandler(logger: logger, admit: admit, deliver: deliver, control: control,
+                                           snapshots: snapshots))
                 }
             }
             .bind(host: host, port: port).get()
@@ -50,7 +55,8 @@ final class PeerListener: @unchecked Sendable {
     }
 }
 
-/// One inbound peer connection: hello first, then Raft messages.
+/// One inbound peer connection: hello first, then Raft messages (or one
+/// snapshot transfer).
 private final class PeerInboundHandler: ChannelInboundHandler {
     typealias InboundIn = PeerFrame
     typealias OutboundOut = ByteBuffer
@@ -59,15 +65,19 @@ private final class PeerInboundHandler: ChannelInboundHandler {
     private let admit: @Sendable (PeerHello) -> String?
     private let deliver: @Sendable ([Message]) -> Void
     private let control: @Sendable (UInt64, PeerFrame) -> Void
+    private let snapshots: SnapshotSink
     private var remoteID: UInt64?
     private var batch: [Message] = []
+    private var receiver: SnapshotReceiver?
 
     init(logger: Logger, admit: @escaping @Sendable (PeerHello) -> String?,
-         deliver: @escaping @Sendable ([Message]) -> Void, control: @escaping @Sendable (UInt64, PeerFrame) -> Void) {
+         deliver: @escaping @Sendable ([Message]) -> Void, control: @escaping @Sendable (UInt64, PeerFrame) -> Void,
+         snapshots: SnapshotSink) {
         self.logger = logger
         self.admit = admit
         self.deliver = deliver
         self.control = control
+        self.snapshots = snapshots
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -96,7 +106,16 @@ private final class PeerInboundHandler: ChannelInboundHandler {
         case .leaseRequest, .leaseAnswer:
             guard let remoteID else { context.close(promise: nil); return }
             control(remoteID, frame)
+        case .snapshot(let snapshotFrame):
+            guard let remoteID else { context.close(promise: nil); return }
+            if receiver == nil { receiver = SnapshotReceiver(remoteID: remoteID, sink: snapshots, logger: logger) }
+            receiver!.handle(snapshotFrame, context: context)
         }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        receiver?.abandon()
+        context.fireChannelInactive()
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {

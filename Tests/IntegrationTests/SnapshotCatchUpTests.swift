@@ -99,6 +99,62 @@ import Testing
         #expect(Self.waitForEqualHashes(cluster.members + [joiner]), "members' HashKV differ")
     }
 
+    /// A follower frozen (SIGSTOP) while the leader compacts past it gets a
+    /// snapshot when it resumes, with a client watching on it all along:
+    /// the watcher sees every write exactly once (none lost in the store
+    /// swap, none repeated).
+    @Test func watcherOnAFollowerSeesEveryEventOnceAcrossASnapshot() throws {
+        let cluster = try ClusterTests.Cluster(extraArgs: Self.snapshotArgs)
+        defer { cluster.stop() }
+        try cluster.start()
+        let leaderID = try cluster.waitForLeader(among: cluster.members)
+        let leader = try #require(cluster.members.first { cluster.status($0)?.memberID == leaderID })
+        let follower = try #require(cluster.members.first { $0 !== leader })
+        let survivors = cluster.members.filter { $0 !== follower }
+        let watchLog = follower.dataDir + ".watch"
+        defer { try? FileManager.default.removeItem(atPath: watchLog) }
+        let watch = Process()
+        watch.executableURL = URL(fileURLWithPath: try ProcessRunner.resolve("etcdctl"))
+        watch.arguments = ["--endpoints", follower.endpoint, "watch", "--prefix", "ack/"]
+        watch.environment = ["ETCDCTL_API": "3"]
+        FileManager.default.createFile(atPath: watchLog, contents: nil)
+        watch.standardOutput = FileHandle(forWritingAtPath: watchLog)
+        watch.standardError = FileHandle.nullDevice
+        try watch.run()
+        defer { if watch.isRunning { watch.terminate() }; watch.waitUntilExit() }
+        usleep(500_000)  // the watch is created
+        _ = try etcdctl(leader.endpoint, ["put", "ack/first", "v"])
+
+        let pid = try #require(follower.process).processIdentifier
+        kill(pid, SIGSTOP)
+        // One client: one Raft message per write, so the leader's window of
+        // messages in flight to the frozen follower (256) fills and the log
+        // it would need next is compacted by the time it resumes.
+        let writer = try AckWriter(endpoints: survivors.map(\.endpoint).joined(separator: ","), clients: 1,
+                                   ackPath: follower.dataDir + ".acks")
+        writer.wait(forAcks: 500, seconds: 120)
+        writer.stop()
+        kill(pid, SIGCONT)
+        let acks = Set(try writer.acknowledged().map(\.key) + ["ack/first"])
+        _ = try etcdctl(leader.endpoint, ["put", "last-key", "done"])
+        #expect(Self.waitForValue(on: follower, key: "last-key", "done"), "follower did not catch up: \(follower.logTail())")
+        #expect(follower.logTail(bytes: 400_000).contains("installed database snapshot from the leader"), "\(follower.logTail())")
+
+        // Every key the store holds (acknowledged or not) was watched exactly once.
+        let stored = Set(try ackedKeys(on: follower, consistency: "s").keys)
+        #expect(acks.isSubset(of: stored))
+        var watched: [String] = []
+        let deadline = Date().addingTimeInterval(30)
+        repeat {
+            let lines = ((try? String(contentsOfFile: watchLog, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+            watched = zip(lines, lines.dropFirst()).filter { $0.0 == "PUT" }.map(\.1)
+            if watched.count >= stored.count { break }
+            usleep(200_000)
+        } while Date() < deadline
+        #expect(Set(watched) == stored, "watched \(Set(watched).count) of \(stored.count) keys")
+        #expect(watched.count == Set(watched).count, "\(watched.count - Set(watched).count) events repeated")
+    }
+
     // MARK: helpers
 
     /// The member's Raft index from `endpoint status`.

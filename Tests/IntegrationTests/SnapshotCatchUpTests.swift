@@ -12,12 +12,8 @@ import Testing
     /// member does not hold it back); 1000 writes later the follower
     /// restarts, gets a snapshot, and ends up with the leader's data.
     @Test func killedFollowerCatchesUpBySnapshotAndDoesNotHoldBackCompaction() throws {
-        let cluster = try ClusterTests.Cluster(extraArgs: Self.snapshotArgs)
+        let (cluster, leader, follower) = try Self.startCluster()
         defer { cluster.stop() }
-        try cluster.start()
-        let leaderID = try cluster.waitForLeader(among: cluster.members)
-        let leader = try #require(cluster.members.first { cluster.status($0)?.memberID == leaderID })
-        let follower = try #require(cluster.members.first { $0 !== leader })
         let survivors = cluster.members.filter { $0 !== follower }
         _ = try etcdctl(leader.endpoint, ["put", "before-kill", "v"])
         follower.stop(signal: SIGKILL)
@@ -58,12 +54,9 @@ import Testing
     /// `member add`, then the new member starts with `--initial-cluster-state
     /// existing`, receives a snapshot, and serves every key.
     @Test func memberAddedAfterCompactionJoinsBySnapshot() throws {
-        let cluster = try ClusterTests.Cluster(extraArgs: Self.snapshotArgs)
+        let (cluster, leader, _) = try Self.startCluster()
         var extra: [ServerProcess] = []
         defer { cluster.stop(); for m in extra { m.stop(); m.removeData() } }
-        try cluster.start()
-        let leaderID = try cluster.waitForLeader(among: cluster.members)
-        let leader = try #require(cluster.members.first { cluster.status($0)?.memberID == leaderID })
         let writer = try AckWriter(endpoints: cluster.endpoints, clients: 8, ackPath: leader.dataDir + ".acks")
         writer.wait(forAcks: 400, seconds: 120)
         writer.stop()
@@ -104,12 +97,8 @@ import Testing
     /// the watcher sees every write exactly once (none lost in the store
     /// swap, none repeated).
     @Test func watcherOnAFollowerSeesEveryEventOnceAcrossASnapshot() throws {
-        let cluster = try ClusterTests.Cluster(extraArgs: Self.snapshotArgs)
+        let (cluster, leader, follower) = try Self.startCluster()
         defer { cluster.stop() }
-        try cluster.start()
-        let leaderID = try cluster.waitForLeader(among: cluster.members)
-        let leader = try #require(cluster.members.first { cluster.status($0)?.memberID == leaderID })
-        let follower = try #require(cluster.members.first { $0 !== leader })
         let survivors = cluster.members.filter { $0 !== follower }
         let watchLog = follower.dataDir + ".watch"
         defer { try? FileManager.default.removeItem(atPath: watchLog) }
@@ -117,7 +106,7 @@ import Testing
         watch.executableURL = URL(fileURLWithPath: try ProcessRunner.resolve("etcdctl"))
         watch.arguments = ["--endpoints", follower.endpoint, "watch", "--prefix", "ack/"]
         watch.environment = ["ETCDCTL_API": "3"]
-        FileManager.default.createFile(atPath: watchLog, contents: nil)
+        _ = FileManager.default.createFile(atPath: watchLog, contents: nil)
         watch.standardOutput = FileHandle(forWritingAtPath: watchLog)
         watch.standardError = FileHandle.nullDevice
         try watch.run()
@@ -156,6 +145,21 @@ import Testing
     }
 
     // MARK: helpers
+
+    /// A running 3-member cluster with `snapshotArgs`, its leader and a follower.
+    static func startCluster() throws -> (ClusterTests.Cluster, leader: ServerProcess, follower: ServerProcess) {
+        let cluster = try ClusterTests.Cluster(extraArgs: snapshotArgs)
+        do {
+            try cluster.start()
+            let leaderID = try cluster.waitForLeader(among: cluster.members)
+            guard let leader = cluster.members.first(where: { cluster.status($0)?.memberID == leaderID }),
+                  let follower = cluster.members.first(where: { $0 !== leader }) else { throw TestSetupError("no leader found") }
+            return (cluster, leader, follower)
+        } catch {
+            cluster.stop()
+            throw error
+        }
+    }
 
     /// The member's Raft index from `endpoint status`.
     static func raftIndex(_ m: ServerProcess) -> UInt64? {

@@ -81,7 +81,8 @@ import Testing
     }
 }
 
-private final class Received: @unchecked Sendable {
+/// Messages a test's network delivered, from any thread.
+final class Received: @unchecked Sendable {
     private let lock = NSLock()
     private var messages: [Message] = []
     func append(_ m: [Message]) { lock.withLock { messages += m } }

@@ -187,7 +187,7 @@ import Testing
         a.snapshotPayload = { SnapshotPayload(copy: try StoreCopy.make(store: leaderStore.store, snapDir: "\(dir)/1"), extras: extras) }
         let reports = Reports()
         a.onReport = { reports.append($0) }
-        let received = SnapMessages()
+        let received = Received()
         b.onMessages = { received.append($0) }
         _ = try await a.start(host: "127.0.0.1", port: portA)
         _ = try await b.start(host: "127.0.0.1", port: portB)
@@ -217,11 +217,4 @@ private final class Reports: @unchecked Sendable {
     private var reports: [PeerReport] = []
     func append(_ r: PeerReport) { lock.withLock { reports.append(r) } }
     var all: [PeerReport] { lock.withLock { reports } }
-}
-
-private final class SnapMessages: @unchecked Sendable {
-    private let lock = NSLock()
-    private var messages: [Message] = []
-    func append(_ m: [Message]) { lock.withLock { messages += m } }
-    var all: [Message] { lock.withLock { messages } }
 }

@@ -75,16 +75,9 @@ final class SnapshotSender: @unchecked Sendable {
             throw PeerProtocolError("invalid peer URL \(url)")
         }
         let answer = eventLoop.makePromise(of: SnapshotAnswer.self)
-        let connecting = ClientBootstrap(group: eventLoop)
-            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
-            .connectTimeout(.seconds(2))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(PeerFrameDecoder()))
-                    try channel.pipeline.syncOperations.addHandler(SnapshotAnswerHandler(answer: answer))
-                }
-            }
-            .connect(host: host, port: port)
+        let connecting = PeerClient.connect(host: host, port: port, on: eventLoop, timeout: .seconds(2)) {
+            SnapshotAnswerHandler(answer: answer)
+        }
         let channel: Channel
         do {
             channel = try connecting.wait()

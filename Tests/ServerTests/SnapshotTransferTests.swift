@@ -167,48 +167,86 @@ import Testing
     /// holding the leader's keys and passes the message (with the extras)
     /// to Raft; the leader reports the snapshot as sent.
     @Test func aSnapshotTravelsBetweenTwoMembers() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let dir = NSTemporaryDirectory() + "snap-transfer-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        for id in 1...2 { try FileManager.default.createDirectory(atPath: "\(dir)/\(id)", withIntermediateDirectories: true) }
         let leaderStore = try WatchFixture()
         for i in 0..<300 { leaderStore.put("k\(i)", String(repeating: "v", count: 2000)) }  // several chunks
+        let net = try await TwoMembers(leaderStore: leaderStore.store)
+        let snap = Snapshot(metadata: SnapshotMetadata(index: 250, term: 2, confState: ConfState(voters: [1, 2])))
+        let reports = try await net.sendSnapshot(snap)
+        #expect(reports.count == 1)
+        if case .snapshotSent(2)? = reports.first {} else { Issue.record("reported \(reports)") }
+        let m = try #require(net.received.all.first { $0.type == .snap })
+        #expect(m.snapshot?.metadata == snap.metadata)
+        #expect(try SnapshotExtras(decoding: m.snapshot?.data ?? []).members == net.members)
+        let file = try #require(net.b.receivedSnapshots.take(index: 250))
+        let follower = try WatchFixture()
+        try follower.store.replace(withDatabaseFile: file)
+        #expect(follower.store.currentRevision == leaderStore.store.currentRevision)
+        #expect(try follower.store.range(RangeRequest(key: Array("k299".utf8))).kvs.count == 1)
+        await net.stop()
+    }
+
+    /// A database older than the snapshot it claims to be (consistent index
+    /// below the snapshot's) is refused: the leader reports a failure, Raft
+    /// never sees the message, and no file is left behind.
+    @Test func aDatabaseBehindItsSnapshotIsRefused() async throws {
+        let leaderStore = try WatchFixture()
+        for i in 0..<10 { leaderStore.put("k\(i)") }  // consistent index 10
+        let net = try await TwoMembers(leaderStore: leaderStore.store)
+        let reports = try await net.sendSnapshot(Snapshot(metadata: SnapshotMetadata(index: 400, term: 2)))
+        if case .snapshotFailed(2)? = reports.first {} else { Issue.record("reported \(reports)") }
+        #expect(net.received.all.allSatisfy { $0.type != .snap })
+        #expect(net.b.receivedSnapshots.take(index: 400) == nil)
+        let left = try FileManager.default.contentsOfDirectory(atPath: net.dir + "/2")
+        #expect(!left.contains { $0.hasPrefix(ReceivedSnapshots.prefix) }, "\(left)")
+        await net.stop()
+    }
+}
+
+/// Two members' peer networks on loopback; member 1 sends snapshots of
+/// `leaderStore`, member 2 collects what reaches Raft.
+private struct TwoMembers {
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    let dir = NSTemporaryDirectory() + "snap-transfer-\(UUID().uuidString)"
+    let members: [ClusterMember]
+    let a: PeerNetwork, b: PeerNetwork
+    let reports = Reports()
+    let received = Received()
+
+    init(leaderStore: MVCCStore) async throws {
+        for id in 1...2 { try FileManager.default.createDirectory(atPath: "\(dir)/\(id)", withIntermediateDirectories: true) }
         let portA = freeLoopbackPort(), portB = freeLoopbackPort()
         let members = [ClusterMember(id: 1, name: "a", peerURLs: ["http://127.0.0.1:\(portA)"], clientURLs: []),
                        ClusterMember(id: 2, name: "b", peerURLs: ["http://127.0.0.1:\(portB)"], clientURLs: [])]
-        let logger = Logger(label: "snap-test")
+        self.members = members
+        let logger = Logger(label: "snap-test"), dir = self.dir, group = self.group
         func network(_ id: UInt64) throws -> PeerNetwork {
             try PeerNetwork(localID: id, clusterID: 99, membership: Membership(members: members, path: "\(dir)/\(id).json", logger: logger),
                             attributes: MemberAttributes(name: "m\(id)", clientURLs: []), snapDir: "\(dir)/\(id)",
                             group: group, logger: logger)
         }
-        let a = try network(1), b = try network(2)
+        a = try network(1)
+        b = try network(2)
         let extras = try SnapshotExtras(members: members, alarms: []).encoded()
-        a.snapshotPayload = { SnapshotPayload(copy: try StoreCopy.make(store: leaderStore.store, snapDir: "\(dir)/1"), extras: extras) }
-        let reports = Reports()
-        a.onReport = { reports.append($0) }
-        let received = Received()
-        b.onMessages = { received.append($0) }
+        a.snapshotPayload = { SnapshotPayload(copy: try StoreCopy.make(store: leaderStore, snapDir: "\(dir)/1"), extras: extras) }
+        a.onReport = { [reports] in reports.append($0) }
+        b.onMessages = { [received] in received.append($0) }
         _ = try await a.start(host: "127.0.0.1", port: portA)
         _ = try await b.start(host: "127.0.0.1", port: portB)
+    }
 
-        let snap = Snapshot(metadata: SnapshotMetadata(index: 250, term: 2, confState: ConfState(voters: [1, 2])))
+    /// Sends a MsgSnap from 1 to 2 and returns member 1's reports once there is one.
+    func sendSnapshot(_ snap: Snapshot) async throws -> [PeerReport] {
         a.send([Message(type: .snap, to: 2, from: 1, term: 2, snapshot: snap)])
         let deadline = Date().addingTimeInterval(60)
         while reports.all.isEmpty, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        #expect(reports.all.count == 1)
-        if case .snapshotSent(2)? = reports.all.first {} else { Issue.record("reported \(reports.all)") }
-        let m = try #require(received.all.first { $0.type == .snap })
-        #expect(m.snapshot?.metadata == snap.metadata)
-        #expect(try SnapshotExtras(decoding: m.snapshot?.data ?? []).members == members)
-        let file = try #require(b.receivedSnapshots.take(index: 250))
-        let follower = try WatchFixture()
-        try follower.store.replace(withDatabaseFile: file)
-        #expect(follower.store.currentRevision == leaderStore.store.currentRevision)
-        #expect(try follower.store.range(RangeRequest(key: Array("k299".utf8))).kvs.count == 1)
+        return reports.all
+    }
+
+    func stop() async {
         await a.stop()
         await b.stop()
-        try await group.shutdownGracefully()
+        try? await group.shutdownGracefully()
+        try? FileManager.default.removeItem(atPath: dir)
     }
 }
 

@@ -1,3 +1,4 @@
+import MVCC
 import NIOCore
 
 /// The frames of a snapshot transfer (peer frame kinds 6–9), sent on a

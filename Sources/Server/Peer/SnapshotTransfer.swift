@@ -1,3 +1,4 @@
+import MVCC
 import NIOCore
 
 /// The leader's side of a transfer's checksums: each chunk carries the

@@ -162,6 +162,20 @@ import Testing
         #expect(range.kvs.map { String(decoding: $0.key, as: UTF8.self) } == ["w/a", "w/b", "w/c0", "w/c1", "w/c2", "w/d"])
     }
 
+    /// A file that is not a complete database is refused before the store
+    /// closes anything: the old store stays in place and keeps working.
+    @Test func replacingWithABadFileKeepsTheOldStore() throws {
+        let f = try WatchFixture()
+        f.put("kept", "1")
+        let bad = f.dir + ".bad"
+        defer { unlink(bad) }
+        _ = FileManager.default.createFile(atPath: bad, contents: Data(repeating: 7, count: 8192))
+        #expect(throws: (any Error).self) { try f.store.replace(withDatabaseFile: bad) }
+        #expect(try f.store.range(RangeRequest(key: Array("kept".utf8))).kvs.count == 1)
+        f.put("after", "2")
+        #expect(f.store.currentRevision == 3)
+    }
+
     /// A leader's network streams a MsgSnap with a real store copy to a
     /// follower's over loopback: the follower registers a verified file
     /// holding the leader's keys and passes the message (with the extras)

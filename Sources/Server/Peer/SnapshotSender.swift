@@ -52,6 +52,9 @@ final class SnapshotSender: @unchecked Sendable {
         Thread.detachNewThread { [self] in
             var ok = false
             do {
+                // Connect first: a follower that is down again costs no store copy.
+                let (channel, answer) = try connect(url, on: eventLoop)
+                defer { channel.close(promise: nil) }
                 let payload = try payload()
                 defer { payload.copy.close() }
                 var m = message
@@ -59,7 +62,7 @@ final class SnapshotSender: @unchecked Sendable {
                 logger.info("sending database snapshot", metadata: [
                     "snapshot-index": "\(m.snapshot?.metadata.index ?? 0)", "consistent-index": "\(payload.copy.info.consistentIndex)",
                     "total-bytes": "\(payload.copy.sizeBytes)"])
-                try transfer(m, copy: payload.copy, url: url, hello: hello, eventLoop: eventLoop)
+                try stream(m, copy: payload.copy, hello: hello, on: channel, answer: answer)
                 logger.info("sent database snapshot", metadata: ["total-bytes": "\(payload.copy.sizeBytes)"])
                 ok = true
             } catch {
@@ -70,7 +73,8 @@ final class SnapshotSender: @unchecked Sendable {
         }
     }
 
-    private func transfer(_ m: Message, copy: StoreCopy, url: String, hello: PeerHello, eventLoop: EventLoop) throws {
+    /// A snapshot connection and the future of the follower's answer on it.
+    private func connect(_ url: String, on eventLoop: EventLoop) throws -> (Channel, EventLoopFuture<SnapshotAnswer>) {
         guard let components = URLComponents(string: url), let host = components.host, let port = components.port else {
             throw PeerProtocolError("invalid peer URL \(url)")
         }
@@ -78,15 +82,17 @@ final class SnapshotSender: @unchecked Sendable {
         let connecting = PeerClient.connect(host: host, port: port, on: eventLoop, timeout: .seconds(2)) {
             SnapshotAnswerHandler(answer: answer)
         }
-        let channel: Channel
         do {
-            channel = try connecting.wait()
+            return (try connecting.wait(), answer.futureResult)
         } catch {
             answer.fail(error)  // never connected: nobody else completes it
             throw error
         }
-        defer { channel.close(promise: nil) }
+    }
 
+    /// Hello, begin, the chunks, end; then waits for the follower's answer.
+    private func stream(_ m: Message, copy: StoreCopy, hello: PeerHello, on channel: Channel,
+                        answer: EventLoopFuture<SnapshotAnswer>) throws {
         try write([.hello(hello), .snapshot(.begin(totalBytes: UInt64(copy.sizeBytes), message: m.encoded()))], to: channel)
         var signer = SnapshotChunkSigner()
         var chunk = channel.allocator.buffer(capacity: Self.chunkBytes)
@@ -102,7 +108,7 @@ final class SnapshotSender: @unchecked Sendable {
         try write([.snapshot(signer.end())], to: channel)
         let timer = channel.eventLoop.scheduleTask(in: .seconds(Self.stallTimeoutSeconds)) { channel.close(promise: nil) }
         defer { timer.cancel() }
-        let result = try answer.futureResult.wait()
+        let result = try answer.wait()
         guard result.ok else { throw PeerProtocolError("follower refused the snapshot: \(result.reason)") }
     }
 

@@ -49,6 +49,36 @@ import Testing
         #expect(Self.waitForValue(on: follower, key: "after-snapshot", "yes"), "\(follower.logTail())")
     }
 
+    /// A follower killed (SIGKILL) while it receives a snapshot restarts
+    /// cleanly: the partial file is deleted at start-up, a new transfer
+    /// completes, and the member ends up with the leader's data.
+    @Test func followerKilledDuringATransferRecovers() throws {
+        let (cluster, leader, follower) = try Self.startCluster()
+        defer { cluster.stop() }
+        let survivors = cluster.members.filter { $0 !== follower }
+        follower.stop(signal: SIGKILL)
+        let writer = try AckWriter(endpoints: survivors.map(\.endpoint).joined(separator: ","), clients: 8,
+                                   ackPath: follower.dataDir + ".acks")
+        writer.wait(forAcks: 1000, seconds: 120)
+        writer.stop()
+        let acks = try writer.acknowledged()
+
+        try follower.start()
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, !follower.logTail(bytes: 400_000).contains("receiving database snapshot") { usleep(5_000) }
+        follower.stop(signal: SIGKILL)  // mid-transfer, or just after: either must recover
+        try follower.start()
+        let last = try etcdctl(leader.endpoint, ["put", "last-key", "done"])
+        #expect(last.exitCode == 0, "\(last.stderr)")
+        #expect(Self.waitForValue(on: follower, key: "last-key", "done"), "follower did not catch up: \(follower.logTail())")
+        let found = try ackedKeys(on: follower, consistency: "s")
+        #expect(acks.allSatisfy { found[$0.key] == $0.revision }, "writes missing on the follower")
+        #expect(Self.waitForEqualHashes(cluster.members), "members' HashKV differ")
+        let snapDir = follower.dataDir + "/member/snap"
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: snapDir)) ?? []
+        #expect(!left.contains { $0.hasPrefix("db.incoming-") }, "\(left)")
+    }
+
     /// etcd's runtime reconfiguration once the log no longer starts at 1:
     /// `member add`, then the new member starts with `--initial-cluster-state
     /// existing`, receives a snapshot, and serves every key.

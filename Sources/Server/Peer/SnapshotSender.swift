@@ -39,12 +39,14 @@ final class SnapshotSender: @unchecked Sendable {
     }
 
     /// Starts sending `message` (a MsgSnap) to the peer at `url`; `done`
-    /// gets whether the follower took the snapshot in.
+    /// gets whether the follower took the snapshot in. Ignored while a
+    /// transfer to the same follower is under way.
     func send(_ message: Message, url: String, hello: PeerHello, payload: @escaping () throws -> SnapshotPayload,
               done: @escaping @Sendable (Bool) -> Void) {
         let to = message.to
         let started = lock.withLock { inFlight.insert(to).inserted }
-        guard started else { return done(false) }
+        // One at a time per follower: the transfer under way reports for both.
+        guard started else { return }
         var peerLogger = self.logger
         peerLogger[metadataKey: "remote-peer-id"] = "\(String(to, radix: 16))"
         let logger = peerLogger

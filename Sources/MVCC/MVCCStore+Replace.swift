@@ -15,7 +15,8 @@ extension MVCCStore {
     /// `data.mdb` followed by a directory fsync, so a crash leaves either the
     /// old or the new database, each complete. The published revision,
     /// compaction state and consistent index become the file's; a physical
-    /// compaction the file had not finished resumes in the background.
+    /// compaction the file had not finished resumes in the background, and
+    /// one under way here starts over on the new file.
     /// Call from the apply thread (no `apply` may run meanwhile).
     @discardableResult
     public func replace(withDatabaseFile file: String) throws -> SnapshotInfo {
@@ -35,6 +36,7 @@ extension MVCCStore {
             env = newEnv
             precondition(newDBs.rev == dbs.rev && newDBs.index == dbs.index && newDBs.meta == dbs.meta,
                          "mvcc: replace reopened the databases with other handles")
+            compactor.storeReplaced()
             return published
         }
         publish { $0 = published }

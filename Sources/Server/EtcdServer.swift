@@ -69,7 +69,7 @@ public final class EtcdServer: @unchecked Sendable {
         if !options.listenPeer.isEmpty {
             self.peers = try PeerNetwork(localID: memberID, clusterID: bootClusterID, membership: membership,
                                     attributes: MemberAttributes(name: options.name, clientURLs: options.advertiseClientURLs),
-                                    group: group, logger: logger)
+                                    snapDir: layout.snapDir, group: group, logger: logger)
         } else {
             self.peers = nil
         }
@@ -81,7 +81,8 @@ public final class EtcdServer: @unchecked Sendable {
         applier = KVApplier(store: store, lessor: lessor, hub: watchHub, waits: applyWaits, logger: logger)
         let waits = applyWaits
         loop = RaftLoop(node: restored.node, storage: restored.storage, wal: restored.wal, snapshots: restored.snapshots,
-                        snapshotPolicy: SnapshotPolicy(snapshotCount: options.snapshotCount),
+                        snapshotPolicy: SnapshotPolicy(snapshotCount: options.snapshotCount,
+                                                        catchUpEntries: options.snapshotCatchUpEntries),
                         lastSnapshotIndex: restored.snapshotIndex, confState: restored.confState,
                         appliedIndex: restored.snapshotIndex,
                         tickInterval: Double(options.heartbeatIntervalMs) / 1000, transport: self.peers ?? NoPeers(),
@@ -93,6 +94,7 @@ public final class EtcdServer: @unchecked Sendable {
         loop.confChangeApplied = { [unowned self] cc in self.confChangeApplied(cc) }
         let store = self.store
         loop.beforeLogRelease = { try store.sync() }
+        loop.installSnapshot = { [unowned self] in try self.installSnapshot($0) }
         if let peers {
             let loop = self.loop
             let membership = self.membership
@@ -104,6 +106,7 @@ public final class EtcdServer: @unchecked Sendable {
                 guard let self else { return ServerError.stopped }
                 return await self.promoteFromFollower(id)
             }
+            peers.snapshotPayload = { [unowned self] in try self.snapshotPayload() }
         }
     }
 

@@ -28,6 +28,10 @@ public struct ServerOptions: Sendable {
     public var heartbeatIntervalMs = 100
     public var electionTimeoutMs = 1000
     public var snapshotCount: UInt64 = 100_000
+    /// Entries the Raft log keeps below a snapshot so a follower slightly
+    /// behind catches up from the log, not with a whole store copy
+    /// (`--experimental-snapshot-catchup-entries`).
+    public var snapshotCatchUpEntries: UInt64 = 5_000
     public var maxRequestBytes = 1536 * 1024
     public var maxTxnOps = 128
     public var maxConcurrentStreams: UInt32 = UInt32.max

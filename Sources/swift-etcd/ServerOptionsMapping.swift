@@ -25,6 +25,7 @@ enum ServerOptionsMapping {
         o.heartbeatIntervalMs = Int(config.heartbeatIntervalMs)
         o.electionTimeoutMs = Int(config.electionTimeoutMs)
         o.snapshotCount = config.snapshotCount
+        o.snapshotCatchUpEntries = config.experimentalSnapshotCatchUpEntries
         o.maxRequestBytes = Int(config.maxRequestBytes)
         o.maxTxnOps = Int(config.maxTxnOps)
         o.maxConcurrentStreams = config.maxConcurrentStreams

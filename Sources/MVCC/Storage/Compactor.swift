@@ -20,6 +20,12 @@ final class Compactor: @unchecked Sendable {
     /// Guards `stopped`; signalled whenever a compaction finishes.
     private let cond = NSCondition()
     private var stopped = false
+    /// Bumped (guarded by `cond`) when `MVCCStore.replace` swaps in another
+    /// database: a run under way starts over from the first key, since the
+    /// new file's keys before its position were never compacted here.
+    private var generation = 0
+    /// The generation the current run's position belongs to (queue only).
+    private var runGeneration = 0
 
     init(store: MVCCStore, chunkKeys: Int) {
         self.store = store
@@ -41,6 +47,11 @@ final class Compactor: @unchecked Sendable {
     func stop() {
         cond.lock(); stopped = true; cond.broadcast(); cond.unlock()
         queue.sync {}
+    }
+
+    /// Call holding `envGate` exclusively (no chunk runs meanwhile).
+    func storeReplaced() {
+        cond.lock(); generation += 1; cond.unlock()
     }
 
     private var isStopped: Bool {
@@ -69,6 +80,14 @@ final class Compactor: @unchecked Sendable {
     private func chunk(_ rev: Int64, after: [UInt8]?) throws -> ([UInt8]?, Bool) {
         store.envGate.lockShared()
         defer { store.envGate.unlockShared() }
+        cond.lock()
+        let current = generation
+        cond.unlock()
+        var after = after
+        if current != runGeneration {
+            runGeneration = current
+            after = nil
+        }
         var txnPtr: OpaquePointer?
         try LMDB.check(mdb_txn_begin(store.env, nil, 0, &txnPtr), "txn_begin(compact)")
         let txn = txnPtr!

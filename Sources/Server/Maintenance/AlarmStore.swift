@@ -46,6 +46,16 @@ final class AlarmStore: @unchecked Sendable {
         change { $0.remove(Alarm(memberID: memberID, type: type.rawValue)) }
     }
 
+    /// Replaces every alarm (a snapshot from the leader was installed); persists.
+    func replaceAll(_ alarms: [Etcdserverpb.AlarmMember]) {
+        let all = alarms.map { Alarm(memberID: $0.memberID, type: $0.alarm.rawValue) }
+        let snapshot = lock.withLock { () -> [Alarm] in
+            active = Set(all)
+            return active.sorted()
+        }
+        persist(snapshot)
+    }
+
     private func change(_ body: (inout Set<Alarm>) -> Alarm?) -> Etcdserverpb.AlarmMember? {
         let (changed, snapshot) = lock.withLock { () -> (Alarm?, [Alarm]) in
             let c = body(&active)

@@ -72,6 +72,10 @@ final class RaftLoop: @unchecked Sendable {
     /// Run before WAL segments are released: the store must have made durable
     /// everything up to the snapshot index (it may commit without fsync).
     var beforeLogRelease: () throws -> Void = {}
+    /// Runs on the loop thread for a snapshot Raft received from the leader,
+    /// before it is persisted: replaces the application state (store,
+    /// members, ...) with the snapshot's. Throwing stops the process.
+    var installSnapshot: (Snapshot) throws -> Void = { _ in }
     private let tickInterval: TimeInterval
     private let transport: PeerTransport
     weak var applier: CommittedEntryApplier?
@@ -221,6 +225,7 @@ final class RaftLoop: @unchecked Sendable {
             for r in work.reports {
                 switch r {
                 case .unreachable(let id): node.reportUnreachable(id)
+                case .snapshotSent(let id): node.reportSnapshot(id, failed: false)
                 case .snapshotFailed(let id): node.reportSnapshot(id, failed: true)
                 }
             }
@@ -273,6 +278,10 @@ final class RaftLoop: @unchecked Sendable {
     private func handle(_ rd: Ready) {
         do {
             if let snap = rd.snapshot, !snap.isEmpty {
+                // The store first: a crash before the WAL marker leaves the old
+                // Raft state with a store that is ahead, whose replay skips
+                // what the store holds; the leader then sends again.
+                try installSnapshot(snap)
                 try snapshots.save(snap)
                 try wal.saveSnapshotMarker(WALSnapshotMarker(index: snap.metadata.index, term: snap.metadata.term))
                 try storage.applySnapshot(snap)
@@ -356,13 +365,19 @@ final class RaftLoop: @unchecked Sendable {
         guard let decision = snapshotPolicy.decide(appliedIndex: appliedIndex, lastSnapshotIndex: lastSnapshotIndex) else { return }
         do {
             // The MVCC store persists itself (with its applied index), so the
-            // Raft snapshot only records the log position and membership.
+            // Raft snapshot only records the log position and membership; a
+            // follower that needs it gets a copy of the store with it
+            // (`SnapshotSender`).
             let snap = try storage.createSnapshot(index: decision.snapshotIndex, confState: confState, data: [])
             try snapshots.save(snap)
             try wal.saveSnapshotMarker(WALSnapshotMarker(index: snap.metadata.index, term: snap.metadata.term))
             try beforeLogRelease()
-            let compactIndex = min(decision.compactIndex, replicationFloor())
-            if compactIndex > 0 { try storage.compact(upTo: compactIndex) }
+            // No replication floor: a follower behind the compacted log gets
+            // the snapshot with a copy of the store (`SnapshotSender`).
+            let compactIndex = decision.compactIndex
+            // Below the first index already (after a restart or an installed
+            // snapshot, the log starts at the snapshot): nothing to drop.
+            if compactIndex >= (try storage.firstIndex()) { try storage.compact(upTo: compactIndex) }
             try wal.releaseSegments(before: compactIndex)
             lastSnapshotIndex = decision.snapshotIndex
             logger.info("saved snapshot", metadata: ["snapshot-index": "\(decision.snapshotIndex)",
@@ -371,17 +386,4 @@ final class RaftLoop: @unchecked Sendable {
             logger.error("failed to save snapshot", metadata: ["error": "\(error)"])
         }
     }
-
-    /// The highest index the log may be compacted to without leaving a
-    /// follower behind: snapshots carry no MVCC data, so a follower can only
-    /// catch up from the log. A leader keeps everything above the slowest
-    /// follower's match (a long-dead member makes the log grow until it
-    /// returns); followers, not knowing the others' progress, follow the policy.
-    private func replicationFloor() -> UInt64 {
-        let st = node.status()
-        let others = st.progress.filter { $0.key != memberID }
-        guard st.role == .leader, !others.isEmpty else { return UInt64.max }
-        return others.values.map(\.match).min() ?? UInt64.max
-    }
-
 }

@@ -91,16 +91,7 @@ final class PeerClient: @unchecked Sendable {
         guard !stopped, channel == nil, !connecting else { return }
         connecting = true
         let logger = self.logger
-        ClientBootstrap(group: eventLoop)
-            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
-            .connectTimeout(.seconds(1))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(PeerFrameDecoder()))
-                    try channel.pipeline.syncOperations.addHandler(PeerRejectionLogger(logger: logger))
-                }
-            }
-            .connect(host: host, port: port)
+        Self.connect(host: host, port: port, on: eventLoop, timeout: .seconds(1)) { PeerRejectionLogger(logger: logger) }
             .whenComplete { result in
                 self.connecting = false
                 switch result {
@@ -131,6 +122,21 @@ final class PeerClient: @unchecked Sendable {
                     self.scheduleReconnect()
                 }
             }
+    }
+
+    /// Connects a peer channel: frames decoded, then passed to `handler()`.
+    static func connect(host: String, port: Int, on eventLoop: EventLoop, timeout: TimeAmount,
+                        handler: @escaping @Sendable () -> any ChannelInboundHandler) -> EventLoopFuture<Channel> {
+        ClientBootstrap(group: eventLoop)
+            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(timeout)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(PeerFrameDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(handler())
+                }
+            }
+            .connect(host: host, port: port)
     }
 
     private func scheduleReconnect() {

@@ -14,6 +14,9 @@ import Raft
 /// leader with `leaseRequest` on the follower's connection; the leader
 /// answers with `leaseAnswer` on its own connection to that follower.
 ///
+/// A snapshot for a lagging follower (a copy of the whole store) goes on a
+/// connection of its own: hello, then `snapshot` frames (`SnapshotFrame`).
+///
 /// Why not gRPC over our HTTP/2 stack: GRPCWire is server-only and an
 /// nghttp2 client session would not have fitted in the time; the framing is
 /// small enough to test without sockets (`PeerFrameDecoder`).
@@ -28,6 +31,8 @@ enum PeerFrame: Equatable {
     case leaseAnswer(requestID: UInt64, first: Int64, second: Int64)
     /// Kinds 10–13: member discovery and MemberPromote forwarding.
     case cluster(ClusterPeerFrame)
+    /// A snapshot transfer's frames (kinds 6–9), on a connection of their own.
+    case snapshot(SnapshotFrame)
 
     /// Frames larger than this are a protocol error (bounds memory per peer).
     static let maxBodyBytes = 64 << 20
@@ -62,20 +67,26 @@ enum PeerFrame: Equatable {
             buffer.writeInteger(second)
         case .cluster(let frame):
             frame.write(into: &buffer)
+        case .snapshot(let frame):
+            frame.write(into: &buffer)
         }
         buffer.setInteger(UInt32(buffer.writerIndex - lengthIndex - 4), at: lengthIndex)
     }
 
     /// Decodes one frame body (kind + payload).
     init(body: inout ByteBuffer) throws {
-        if let raw: UInt8 = body.getInteger(at: body.readerIndex), ClusterPeerFrame.handles(kind: raw) {
+        guard let raw: UInt8 = body.getInteger(at: body.readerIndex) else { throw PeerProtocolError("empty peer frame") }
+        if ClusterPeerFrame.handles(kind: raw) {
             body.moveReaderIndex(forwardBy: 1)
             self = .cluster(try ClusterPeerFrame(kind: raw, body: &body))
             return
         }
-        guard let raw: UInt8 = body.readInteger(), let kind = Kind(rawValue: raw) else {
-            throw PeerProtocolError("unknown peer frame kind")
+        body.moveReaderIndex(forwardBy: 1)
+        if SnapshotFrame.kinds.contains(raw) {
+            self = .snapshot(try SnapshotFrame(kind: raw, body: &body))
+            return
         }
+        guard let kind = Kind(rawValue: raw) else { throw PeerProtocolError("unknown peer frame kind") }
         switch kind {
         case .hello:
             guard let cluster: UInt64 = body.readInteger(), let from: UInt64 = body.readInteger(),

@@ -20,6 +20,8 @@ public final class GRPCRouter: Sendable {
         var methods: [String: Handler] = [:]
         /// "/package.Service/" prefixes, to tell an unknown service from an unknown method.
         var services: Set<String> = []
+        /// Metrics hooks by path (see `GRPCMethodProbe`).
+        var probes: [String: any GRPCMethodProbe] = [:]
 
         mutating func add(_ path: String, _ handler: Handler) {
             methods[path] = handler
@@ -41,6 +43,17 @@ public final class GRPCRouter: Sendable {
 
     public func bidi(_ path: String, _ handler: @escaping Bidi) {
         table.withLockedValue { $0.add(path, .bidi(handler)) }
+    }
+
+    /// Attaches metrics hooks to a registered path; call before `start()`.
+    public func setProbe(_ probe: any GRPCMethodProbe, for path: String) {
+        table.withLockedValue { $0.probes[path] = probe }
+    }
+
+    /// The handler and probe for `path` in one lookup (the per-call path).
+    func routeWithProbe(_ path: String) -> (Result<Handler, GRPCStatus>, (any GRPCMethodProbe)?) {
+        let probe = table.withLockedValue { $0.probes.isEmpty ? nil : $0.probes[path] }
+        return (route(path), probe)
     }
 
     public func handler(for path: String) -> Handler? {

@@ -93,7 +93,7 @@ private final class PeerInboundHandler: ChannelInboundHandler {
             batch.append(m)
         case .helloRejected:
             context.close(promise: nil)
-        case .leaseRequest, .leaseAnswer:
+        case .leaseRequest, .leaseAnswer, .ping, .pong, .hashRequest, .hashAnswer:
             guard let remoteID else { context.close(promise: nil); return }
             control(remoteID, frame)
         }

@@ -38,6 +38,8 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
     /// the answer (`LeaseOp.notLeader` first when not the leader).
     var onLeaseRequest: @Sendable (Int64, LeaseOp) -> (Int64, Int64) = { _, _ in (LeaseOp.notLeader, 0) }
     private let renewWaits = WaitRegistry<LeaseAnswer>()
+    /// Round-trip pings and corruption-check hashes (frames 14–17; PeerNetwork+Probes).
+    let probes = PeerProbes()
     private let renewIDs = ManagedAtomicCounter()
     private let snapWarned = NSLock()
     private var lastSnapWarning = Date.distantPast  // guarded by `snapWarned`
@@ -147,9 +149,25 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
             clients[remoteID]?.send(frames: [.leaseAnswer(requestID: requestID, first: first, second: second)])
         case .leaseAnswer(let requestID, let first, let second):
             renewWaits.trigger(id: requestID, .success(LeaseAnswer(first: first, second: second)))
+        case .ping, .pong, .hashRequest, .hashAnswer:
+            handleProbe(from: remoteID, frame)
         default:
             break
         }
+    }
+
+    /// Sends a control frame to a connected peer; false if unknown or removed.
+    @discardableResult
+    func sendFrame(_ frame: PeerFrame, to id: UInt64) -> Bool {
+        guard !droppedLock.withLock({ dropped.contains(id) }), let client = clients[id] else { return false }
+        client.send(frames: [frame])
+        return true
+    }
+
+    /// The other members this network talks to (removed ones excluded).
+    var peerIDs: [UInt64] {
+        let dropped = droppedLock.withLock { self.dropped }
+        return clients.keys.filter { !dropped.contains($0) }.sorted()
     }
 
     /// nil to accept; otherwise the reason, logged on both sides.

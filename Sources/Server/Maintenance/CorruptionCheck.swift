@@ -5,6 +5,22 @@ import MVCC
 /// free of I/O so they can be tested with made-up hashes. `CorruptionMonitor`
 /// gathers the hashes and acts on the findings.
 enum CorruptionCheck {
+    /// A member's HashKV: the hash of its history up to `revision` (its
+    /// current one) and its compaction revision.
+    struct HashPoint: Equatable {
+        var hash: UInt32
+        var revision: Int64
+        var compactRevision: Int64
+
+        init(hash: UInt32, revision: Int64, compactRevision: Int64) {
+            self.hash = hash
+            self.revision = revision
+            self.compactRevision = compactRevision
+        }
+
+        init(_ h: KVHash) { self.init(hash: h.hash, revision: h.currentRevision, compactRevision: h.compactRevision) }
+    }
+
     /// A peer's answer to "your HashKV at revision r", or why there is none.
     enum PeerResult: Equatable {
         case answer(PeerHashAnswer)
@@ -24,7 +40,7 @@ enum CorruptionCheck {
     /// `--experimental-initial-corrupt-check`: this member's hash (at its
     /// own revision) against each peer's hash at that revision. Only a hash
     /// difference at the same compact revision is a mismatch.
-    static func initialFinding(local: KVHash, peer: PeerResult) -> Finding {
+    static func initialFinding(local: HashPoint, peer: PeerResult) -> Finding {
         switch peer {
         case .unreachable:
             return .skipped("failed hash kv request")
@@ -45,10 +61,10 @@ enum CorruptionCheck {
     /// peers, `second` after a linearizable barrier. Returns the findings
     /// for the leader itself (hash changed without the revision moving) and
     /// for each follower, as etcd's `checkHashKV` judges them.
-    static func periodicFindings(first: KVHash, second: KVHash, peers: [(UInt64, PeerResult)])
+    static func periodicFindings(first: HashPoint, second: HashPoint, peers: [(UInt64, PeerResult)])
         -> (leader: Finding, followers: [(UInt64, Finding)]) {
         var leader = Finding.consistent
-        if second.hash != first.hash && second.currentRevision == first.currentRevision
+        if second.hash != first.hash && second.revision == first.revision
             && second.compactRevision == first.compactRevision {
             leader = .mismatch("found hash mismatch")
         }
@@ -58,7 +74,7 @@ enum CorruptionCheck {
                 followers.append((id, .skipped("failed hash kv request")))
                 continue
             }
-            if a.revision > second.currentRevision {
+            if a.revision > second.revision {
                 followers.append((id, .mismatch("revision from follower must be less than or equal to leader's")))
             } else if a.compactRevision > second.compactRevision {
                 followers.append((id, .mismatch("compact revision from follower must be less than or equal to leader's")))

@@ -21,12 +21,12 @@ final class CorruptionMonitor: @unchecked Sendable {
         logger.info("starting initial corruption check", metadata: [
             "local-member-id": "\(localID)", "timeout": "\(server.requestTimeoutSeconds)s"])
         let store = server.store
-        let local = try await offLoop { try store.hashKV(revision: 0) }
-        let results = await gather(peers, revision: local.currentRevision, timeoutSeconds: server.requestTimeoutSeconds)
+        let local = CorruptionCheck.HashPoint(try await offLoop { try store.hashKV(revision: 0) })
+        let results = await gather(peers, revision: local.revision, timeoutSeconds: server.requestTimeoutSeconds)
         var mismatches = 0
         for (id, result) in results {
             var fields: Logger.Metadata = [
-                "local-member-id": "\(localID)", "local-member-revision": "\(local.currentRevision)",
+                "local-member-id": "\(localID)", "local-member-revision": "\(local.revision)",
                 "local-member-compact-revision": "\(local.compactRevision)", "local-member-hash": "\(local.hash)",
                 "remote-peer-id": "\(String(id, radix: 16))",
             ]
@@ -70,16 +70,16 @@ final class CorruptionMonitor: @unchecked Sendable {
     static func periodicCheck(server: EtcdServer) async throws {
         guard let peers = server.peers else { return }
         let store = server.store, logger = server.logger
-        let first = try await offLoop { try store.hashKV(revision: 0) }
-        let results = await gather(peers, revision: first.currentRevision, timeoutSeconds: server.requestTimeoutSeconds)
+        let first = CorruptionCheck.HashPoint(try await offLoop { try store.hashKV(revision: 0) })
+        let results = await gather(peers, revision: first.revision, timeoutSeconds: server.requestTimeoutSeconds)
         try await server.linearizableBarrier()
-        let second = try await offLoop { try store.hashKV(revision: 0) }
+        let second = CorruptionCheck.HashPoint(try await offLoop { try store.hashKV(revision: 0) })
         let findings = CorruptionCheck.periodicFindings(first: first, second: second, peers: results)
         var corrupt: UInt64?
         if case .mismatch(let why) = findings.leader {
             logger.warning("\(why)", metadata: [
-                "revision-1": "\(first.currentRevision)", "compact-revision-1": "\(first.compactRevision)", "hash-1": "\(first.hash)",
-                "revision-2": "\(second.currentRevision)", "compact-revision-2": "\(second.compactRevision)", "hash-2": "\(second.hash)"])
+                "revision-1": "\(first.revision)", "compact-revision-1": "\(first.compactRevision)", "hash-1": "\(first.hash)",
+                "revision-2": "\(second.revision)", "compact-revision-2": "\(second.compactRevision)", "hash-2": "\(second.hash)"])
             corrupt = server.memberID
         }
         var checked = 0
@@ -89,8 +89,8 @@ final class CorruptionMonitor: @unchecked Sendable {
             guard case .mismatch(let why) = finding else { continue }
             logger.warning("\(why)", metadata: [
                 "leader-member-id": "\(String(server.memberID, radix: 16))",
-                "leader-revision": "\(second.currentRevision)", "leader-compact-revision": "\(second.compactRevision)",
-                "leader-hash": "\(first.hash)", "hash-revision": "\(first.currentRevision)",
+                "leader-revision": "\(second.revision)", "leader-compact-revision": "\(second.compactRevision)",
+                "leader-hash": "\(first.hash)", "hash-revision": "\(first.revision)",
                 "follower-peer-id": "\(String(id, radix: 16))", "follower-revision": "\(a.revision)",
                 "follower-compact-revision": "\(a.compactRevision)", "follower-hash": "\(a.hash)"])
             if corrupt == nil { corrupt = id }

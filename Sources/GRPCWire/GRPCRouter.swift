@@ -52,8 +52,10 @@ public final class GRPCRouter: Sendable {
 
     /// The handler and probe for `path` in one lookup (the per-call path).
     func routeWithProbe(_ path: String) -> (Result<Handler, GRPCStatus>, (any GRPCMethodProbe)?) {
-        let probe = table.withLockedValue { $0.probes.isEmpty ? nil : $0.probes[path] }
-        return (route(path), probe)
+        table.withLockedValue { table in
+            if let handler = table.methods[path] { return (.success(handler), table.probes[path]) }
+            return (Self.unimplemented(path, table), nil)
+        }
     }
 
     public func handler(for path: String) -> Handler? {
@@ -64,17 +66,21 @@ public final class GRPCRouter: Sendable {
     func route(_ path: String) -> Result<Handler, GRPCStatus> {
         table.withLockedValue { table in
             if let handler = table.methods[path] { return .success(handler) }
-            // "/pkg.Service/Method" → service "pkg.Service", method "Method".
-            let trimmed = path.hasPrefix("/") ? path.dropFirst() : Substring(path)
-            guard let slash = trimmed.lastIndex(of: "/") else {
-                return .failure(GRPCStatus(.unimplemented, "malformed method name: \"\(path)\""))
-            }
-            let service = trimmed[..<slash], method = trimmed[trimmed.index(after: slash)...]
-            if table.services.contains("/\(service)/") {
-                return .failure(GRPCStatus(.unimplemented, "unknown method \(method) for service \(service)"))
-            }
-            return .failure(GRPCStatus(.unimplemented, "unknown service \(service)"))
+            return Self.unimplemented(path, table)
         }
+    }
+
+    private static func unimplemented(_ path: String, _ table: Table) -> Result<Handler, GRPCStatus> {
+        // "/pkg.Service/Method" → service "pkg.Service", method "Method".
+        let trimmed = path.hasPrefix("/") ? path.dropFirst() : Substring(path)
+        guard let slash = trimmed.lastIndex(of: "/") else {
+            return .failure(GRPCStatus(.unimplemented, "malformed method name: \"\(path)\""))
+        }
+        let service = trimmed[..<slash], method = trimmed[trimmed.index(after: slash)...]
+        if table.services.contains("/\(service)/") {
+            return .failure(GRPCStatus(.unimplemented, "unknown method \(method) for service \(service)"))
+        }
+        return .failure(GRPCStatus(.unimplemented, "unknown service \(service)"))
     }
 
     /// Every registered path (for logs and reflection-like listings).

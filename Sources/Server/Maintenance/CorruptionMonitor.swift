@@ -102,13 +102,7 @@ final class CorruptionMonitor: @unchecked Sendable {
     /// Activates CORRUPT for `memberID` through Raft, so every member sees it.
     static func raiseCorrupt(server: EtcdServer, memberID: UInt64) async throws {
         guard !server.maintenance.alarms.get(.corrupt).contains(where: { $0.memberID == memberID }) else { return }
-        var request = Etcdserverpb.AlarmRequest()
-        request.action = .activate
-        request.memberID = memberID
-        request.alarm = .corrupt
-        var proposal = Swiftetcd.InternalRaftRequest()
-        proposal.alarm = request
-        _ = try await server.propose(proposal)
+        try await server.proposeAlarm(.corrupt, memberID: memberID)
     }
 
     /// Every peer's HashKV at `revision`, asked concurrently.

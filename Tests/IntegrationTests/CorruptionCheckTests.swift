@@ -117,3 +117,43 @@ import Testing
         throw TestSetupError("members' hashes never agreed: \(last)")
     }
 }
+
+/// Under a CORRUPT alarm swift-etcd answers as etcd 3.5.1 does: reads
+/// (linearizable, serializable, read-only txn) still work; writes, deletes,
+/// compaction and lease grants fail with `etcdserver: corrupt cluster`;
+/// /health reports the alarm.
+@Suite(.serialized) struct CorruptAlarmBehaviourTests {
+    @Test func sameAnswersAsEtcd351UnderCorrupt() throws {
+        let raise = try GoPrograms.binary("alarmactivate")
+        let ours = try ServerProcess()
+        let etcd = try ServerProcess(binary: ReferenceEtcd.binary)
+        defer { ours.stop(); ours.removeData(); etcd.stop(); etcd.removeData() }
+        try ours.start()
+        try etcd.start()
+        let commands: [[String]] = [
+            ["get", "foo"], ["get", "foo", "--consistency=s"], ["put", "foo", "baz"], ["del", "foo"],
+            ["compact", "1"], ["lease", "grant", "10"], ["alarm", "list"],
+        ]
+        func run(_ server: ServerProcess) throws -> [String] {
+            #expect(try etcdctl(server.endpoint, ["put", "foo", "bar"]).exitCode == 0)
+            let raised = try ProcessRunner.run(raise, ["-endpoint", server.endpoint, "-alarm", "CORRUPT"])
+            #expect(raised.exitCode == 0, "\(raised.stderr)")
+            var out = try commands.map { args -> String in
+                let r = try etcdctl(server.endpoint, args)
+                let error = r.stderr.split(separator: "\n").last { $0.hasPrefix("Error:") }.map(String.init) ?? ""
+                // Member IDs differ between the two servers: compare the alarm type only.
+                let stdout = args[0] == "alarm" ? r.stdout.replacingOccurrences(of: #"memberID:\d+"#, with: "memberID:N", options: .regularExpression) : r.stdout
+                return "\(args.joined(separator: " ")) → exit \(r.exitCode) \(stdout) \(error)"
+            }
+            let txn = try etcdctl(server.endpoint, ["txn"], stdin: "\nget foo\n\n")
+            out.append("txn → exit \(txn.exitCode) \(txn.stdout)")
+            let health = try MetricsTests.http(server.clientURL + "/health")
+            out.append("health → \(health.0) \(health.2)")
+            return out
+        }
+        let mine = try run(ours), theirs = try run(etcd)
+        for (a, b) in zip(mine, theirs) { #expect(a == b) }
+        #expect(mine.first?.contains("exit 0 foo\nbar") == true, "\(mine)")
+        #expect(mine[2].contains("Error: etcdserver: corrupt cluster"), "\(mine)")
+    }
+}

@@ -54,6 +54,8 @@ public struct ServerOptions: Sendable {
     public var initialCorruptCheck = false
     /// `--experimental-corrupt-check-time`; 0 turns the leader's periodic check off.
     public var corruptCheckIntervalMs = 0
+    /// Serve `/debug/pprof/` on the client port (`--enable-pprof`).
+    public var enablePprof = false
 
     public init() {}
 }

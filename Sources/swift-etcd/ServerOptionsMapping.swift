@@ -42,6 +42,7 @@ enum ServerOptionsMapping {
         }
         o.initialCorruptCheck = config.experimentalInitialCorruptCheck
         o.corruptCheckIntervalMs = milliseconds(config.experimentalCorruptCheckTime)
+        o.enablePprof = config.enablePprof
         // Lease checkpointing is on by default here; an explicit flag decides.
         if config.explicitlySet.contains("experimental-enable-lease-checkpoint") {
             o.leaseCheckpointEnabled = config.experimentalEnableLeaseCheckpoint

@@ -10,6 +10,10 @@ struct HTTPEndpoints: Sendable {
     var metricsListener = false
 
     func handle(method: String, path: String, query: String) async -> HTTP1Response {
+        if server.options.enablePprof && !metricsListener && path.hasPrefix(DebugEndpoints.prefix) {
+            guard method == "GET" || method == "HEAD" else { return Self.methodNotAllowed }
+            return DebugEndpoints.handle(path: path, query: query)
+        }
         switch path {
         case "/version" where !metricsListener:
             guard method == "GET" || method == "HEAD" else { return Self.methodNotAllowed }

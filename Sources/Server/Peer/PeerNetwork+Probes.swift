@@ -15,6 +15,17 @@ final class PeerProbes: @unchecked Sendable {
     private let lock = NSLock()
     private var nextID: UInt64 = 0  // guarded by `lock`
     private var timer: DispatchSourceTimer?  // guarded by `lock`
+    /// Hash requests being answered, by (peer, request ID): a resent
+    /// request must not start a second full scan of the store.
+    private var answering: Set<[UInt64]> = []  // guarded by `lock`
+
+    func beginAnswer(_ peer: UInt64, _ requestID: UInt64) -> Bool {
+        lock.withLock { answering.insert([peer, requestID]).inserted }
+    }
+
+    func endAnswer(_ peer: UInt64, _ requestID: UInt64) {
+        _ = lock.withLock { answering.remove([peer, requestID]) }
+    }
 
     func newRequestID() -> UInt64 { lock.withLock { nextID += 1; return nextID } }
 
@@ -79,9 +90,12 @@ extension PeerNetwork {
             let rtt = NIODeadline.now().uptimeNanoseconds &- nanos
             probes.roundTrip?.histogram(String(remoteID, radix: 16)).observe(nanoseconds: rtt)
         case .hashRequest(let requestID, let revision):
-            let answer = probes.onHashRequest
+            guard probes.beginAnswer(remoteID, requestID) else { return }
+            let answer = probes.onHashRequest, probes = self.probes
             DispatchQueue.global().async { [weak self] in
                 self?.sendFrame(.hashAnswer(requestID: requestID, answer(revision)), to: remoteID)
+                // Kept a while so late resends of this request are not answered again.
+                DispatchQueue.global().asyncAfter(deadline: .now() + 30) { probes.endAnswer(remoteID, requestID) }
             }
         case .hashAnswer(let requestID, let a):
             probes.hashWaits.trigger(id: requestID, .success(a))

@@ -15,8 +15,8 @@ final class PeerProbes: @unchecked Sendable {
     private let lock = NSLock()
     private var nextID: UInt64 = 0  // guarded by `lock`
     private var timer: DispatchSourceTimer?  // guarded by `lock`
-    /// Hash requests being answered, by (peer, request ID): a resent
-    /// request must not start a second full scan of the store.
+    /// Hash requests being answered, by (peer, request ID): a request
+    /// resent while its answer is computed must not start a second scan.
     private var answering: Set<[UInt64]> = []  // guarded by `lock`
 
     func beginAnswer(_ peer: UInt64, _ requestID: UInt64) -> Bool {
@@ -94,8 +94,9 @@ extension PeerNetwork {
             let answer = probes.onHashRequest, probes = self.probes
             DispatchQueue.global().async { [weak self] in
                 self?.sendFrame(.hashAnswer(requestID: requestID, answer(revision)), to: remoteID)
-                // Kept a while so late resends of this request are not answered again.
-                DispatchQueue.global().asyncAfter(deadline: .now() + 30) { probes.endAnswer(remoteID, requestID) }
+                // A resend after this may mean the answer was dropped (our link to
+                // the asker was still connecting): answer that one again.
+                probes.endAnswer(remoteID, requestID)
             }
         case .hashAnswer(let requestID, let a):
             probes.hashWaits.trigger(id: requestID, .success(a))

@@ -90,13 +90,13 @@ extension PeerNetwork {
             let rtt = NIODeadline.now().uptimeNanoseconds &- nanos
             probes.roundTrip?.histogram(String(remoteID, radix: 16)).observe(nanoseconds: rtt)
         case .hashRequest(let requestID, let revision):
-            guard probes.beginAnswer(remoteID, requestID) else { return }
-            let answer = probes.onHashRequest, probes = self.probes
+            let state = probes
+            guard state.beginAnswer(remoteID, requestID) else { return }
             DispatchQueue.global().async { [weak self] in
-                self?.sendFrame(.hashAnswer(requestID: requestID, answer(revision)), to: remoteID)
+                self?.sendFrame(.hashAnswer(requestID: requestID, state.onHashRequest(revision)), to: remoteID)
                 // A resend after this may mean the answer was dropped (our link to
                 // the asker was still connecting): answer that one again.
-                probes.endAnswer(remoteID, requestID)
+                state.endAnswer(remoteID, requestID)
             }
         case .hashAnswer(let requestID, let a):
             probes.hashWaits.trigger(id: requestID, .success(a))

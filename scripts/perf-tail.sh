@@ -28,7 +28,7 @@ run() { # label binary
   ( i=0; while true; do curl -s "http://127.0.0.1:$c/metrics" >"$BENCH_TMP/$label.scrapes/$(printf %04d $i)" || true; i=$((i+1)); sleep 1; done ) &
   SCRAPER=$!
   echo "== $label: etcdctl check perf --load=$LOAD"
-  ETCDCTL_API=3 "$ETCDCTL" --endpoints "127.0.0.1:$c" check perf --load="$LOAD" 2>&1 | grep -v "^ *[0-9]* / [0-9]*" | tail -6 || true
+  ETCDCTL_API=3 "$ETCDCTL" --endpoints "127.0.0.1:$c" check perf --load="$LOAD" 2>&1 | tr "\r" "\n" | grep -v " / 60 " | tail -6 || true
   kill $SCRAPER 2>/dev/null || true; wait $SCRAPER 2>/dev/null || true; SCRAPER=
   stop_server
   python3 - "$BENCH_TMP/$label.scrapes" <<'PY'

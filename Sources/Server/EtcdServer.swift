@@ -31,10 +31,14 @@ public final class EtcdServer: @unchecked Sendable {
     private var leaseTimer: DispatchSourceTimer?
     /// Alarms and the backend quota (Maintenance/).
     let maintenance: MaintenanceState
+    /// What /metrics reports beyond the server's state (Maintenance/ServerMetrics).
+    let metrics: ServerMetrics
+    /// The data dir held a member already (etcd runs the initial corruption check only then).
+    private let memberInitialized: Bool
     private let applier: KVApplier
     private let ids: RequestIDGenerator
-    private let group: MultiThreadedEventLoopGroup
-    private var grpcServers: [GRPCServer] = []
+    let group: MultiThreadedEventLoopGroup
+    var grpcServers: [GRPCServer] = []  // client and metrics listeners
     /// How long a proposal or read may wait for Raft before etcd's
     /// "request timed out" (etcd: 5 s + 2 × election timeout).
     let requestTimeoutSeconds: Double
@@ -54,12 +58,17 @@ public final class EtcdServer: @unchecked Sendable {
         let start = try MemberStart.resolve(options: options, hasWAL: WAL.exists(dir: layout.walDir), group: group)
         try FileManager.default.createDirectory(atPath: layout.snapDir, withIntermediateDirectories: true)
         store = try MVCCStore(path: layout.dbPath)
+        let metrics = ServerMetrics(extensive: options.metricsExtensive)
+        self.metrics = metrics
+        store.commitObserver = { metrics.backendCommit.observe(nanoseconds: $0) }
 
         let raftConfig = RaftConfig(id: start.metadata.memberID, electionTicks: max(options.electionTimeoutMs / options.heartbeatIntervalMs, 2),
                                     heartbeatTicks: 1, randomSeed: UInt64.random(in: 1...UInt64.max))
         let restored = try RestoredNode.open(layout: layout, newMember: start.metadata, initialPeers: start.bootstrapPeers,
                                             raftConfig: raftConfig, logger: logger)
         memberID = restored.metadata.memberID
+        memberInitialized = !restored.isNew
+        restored.wal.fsyncObserver = { metrics.walFsync.observe(nanoseconds: $0) }
         bootClusterID = restored.metadata.clusterID
         membership = Membership.open(path: layout.memberDir + "/members.json", initialMembers: start.members,
                                      options: options, localID: memberID, logger: logger)
@@ -92,6 +101,7 @@ public final class EtcdServer: @unchecked Sendable {
         maintenance = MaintenanceState(layout: layout, quotaBytes: options.quotaBackendBytes)
         loop.applier = maintenance.install(wrapping: applier, store: store, waits: applyWaits, logger: logger)
         loop.confChangeApplied = { [unowned self] cc in self.confChangeApplied(cc) }
+        loop.leaderChanged = { metrics.leaderChanges.add() }
         let store = self.store
         loop.beforeLogRelease = { try store.sync() }
         loop.installSnapshot = { [unowned self] in try self.installSnapshot($0) }
@@ -107,6 +117,8 @@ public final class EtcdServer: @unchecked Sendable {
                 return await self.promoteFromFollower(id)
             }
             peers.snapshotPayload = { [unowned self] in try self.snapshotPayload() }
+            peers.probes.roundTrip = metrics.peerRoundTrip
+            peers.probes.onHashRequest = { [store] revision in CorruptionCheck.answer(store: store, revision: revision) }
         }
     }
 
@@ -121,11 +133,19 @@ public final class EtcdServer: @unchecked Sendable {
                 throw PeerPortProbe.describe(error, listener)
             }
             logger.info("listening for peers", metadata: ["address": "\(listener.host):\(port)"])
+            if options.initialCorruptCheck && memberInitialized {
+                do { try await CorruptionMonitor.initialCheck(server: self) } catch {
+                    await peers.stop()
+                    throw error
+                }
+            }
+            peers.startPinging()
         }
         loop.start()
         startLeaseTimer()
         let router = GRPCRouter()
         registerServices(on: router)
+        metrics.grpc.install(on: router)
         let http = HTTPEndpoints(server: self)
         var ports: [Int] = []
         for listener in options.listenClient {
@@ -142,7 +162,9 @@ public final class EtcdServer: @unchecked Sendable {
             ports.append(try await server.start())
             grpcServers.append(server)
         }
+        try await startMetricsListeners()
         maintenance.autoCompactor.start(server: self, retention: options.autoCompactionRetention)
+        maintenance.corruptionMonitor.start(server: self, intervalSeconds: Double(options.corruptCheckIntervalMs) / 1000)
         logger.info("ready to serve client requests", metadata: [
             "member-id": "\(String(memberID, radix: 16))", "cluster-id": "\(String(clusterID, radix: 16))",
         ])
@@ -152,6 +174,8 @@ public final class EtcdServer: @unchecked Sendable {
     /// Graceful stop: listeners drain, Raft stops, the store is synced and closed.
     public func stop() async {
         maintenance.autoCompactor.stop()
+        maintenance.corruptionMonitor.stop()
+        peers?.stopPinging()
         for server in grpcServers { try? await server.shutdown() }
         leaseTimer?.cancel()
         watchHub.stop()
@@ -191,11 +215,16 @@ public final class EtcdServer: @unchecked Sendable {
         let data = request.serializedBytes()
         if data.count > options.maxRequestBytes { throw ServerError.requestTooLarge }
         let timeout = requestTimeoutSeconds
-        return try await applyWaits.wait(id: id) {
-            loop.propose(id: id, data: data)
-            DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [applyWaits] in
-                applyWaits.trigger(id: id, .failure(ServerError.timeout))
+        do {
+            return try await applyWaits.wait(id: id) {
+                loop.propose(id: id, data: data)
+                DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [applyWaits] in
+                    applyWaits.trigger(id: id, .failure(ServerError.timeout))
+                }
             }
+        } catch {
+            metrics.proposalsFailed.add()  // dropped, timed out or cancelled (etcd counts these)
+            throw error
         }
     }
 

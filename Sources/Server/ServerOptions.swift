@@ -52,6 +52,14 @@ public struct ServerOptions: Sendable {
     /// How often the leader checkpoints (etcd: 5 minutes).
     public var leaseCheckpointIntervalMs = 5 * 60 * 1000
     public var eventLoopThreads = System.coreCount
+    /// `--metrics extensive`: adds the per-method gRPC handling-time histograms.
+    public var metricsExtensive = false
+    /// `--listen-metrics-urls` (http only): /metrics and the health checks on other ports.
+    public var listenMetrics: [Listener] = []
+    /// `--experimental-initial-corrupt-check`: compare HashKV with the peers before serving.
+    public var initialCorruptCheck = false
+    /// `--experimental-corrupt-check-time`; 0 turns the leader's periodic check off.
+    public var corruptCheckIntervalMs = 0
     /// Serve `/debug/pprof/` on the client port (`--enable-pprof`).
     public var enablePprof = false
 

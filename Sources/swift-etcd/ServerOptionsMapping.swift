@@ -37,6 +37,13 @@ enum ServerOptionsMapping {
         o.quotaBackendBytes = Int64(clamping: config.effectiveQuotaBackendBytes)
         o.autoCompactionRetention = config.autoCompactionRetention
         o.watchProgressNotifyIntervalMs = milliseconds(config.experimentalWatchProgressNotifyInterval)
+        o.metricsExtensive = config.metrics == "extensive"
+        o.listenMetrics = try config.listenMetricsURLs.map { url in
+            guard let port = url.portNumber, !url.isUnix else { throw MappingError("unsupported metrics URL \(url)") }
+            return ServerOptions.Listener(host: url.host, port: port)
+        }
+        o.initialCorruptCheck = config.experimentalInitialCorruptCheck
+        o.corruptCheckIntervalMs = milliseconds(config.experimentalCorruptCheckTime)
         o.enablePprof = config.enablePprof
         // Lease checkpointing is on by default here; an explicit flag decides.
         if config.explicitlySet.contains("experimental-enable-lease-checkpoint") {

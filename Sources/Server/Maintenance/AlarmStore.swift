@@ -27,6 +27,8 @@ final class AlarmStore: @unchecked Sendable {
         }
     }
 
+    var hasCorrupt: Bool { lock.withLock { active.contains { $0.type == Etcdserverpb.AlarmType.corrupt.rawValue } } }
+
     var hasNoSpace: Bool { lock.withLock { active.contains { $0.type == Etcdserverpb.AlarmType.nospace.rawValue } } }
 
     /// Active alarms of `type` (all of them for NONE), as etcd lists them.

@@ -82,6 +82,9 @@ final class RaftLoop: @unchecked Sendable {
     /// Runs on the loop thread after Raft applied a committed conf change
     /// (set before `start`): the server updates its member table here.
     var confChangeApplied: (ConfChange) -> Void = { _ in }
+    /// Runs on the loop thread when a leader different from the last one
+    /// known becomes known (etcd's leader_changes_seen_total); set before `start`.
+    var leaderChanged: () -> Void = {}
     private let logger: Logger
     let memberID: UInt64
 
@@ -353,12 +356,15 @@ final class RaftLoop: @unchecked Sendable {
 
     private func publishStatus() {
         let st = node.status()
-        statusLock.withLock {
+        let previousLeader = statusLock.withLock { () -> UInt64 in
+            let previous = publishedStatus.leader
             publishedStatus = NodeStatus(memberID: memberID, leader: st.lead, term: st.term,
                                          commitIndex: st.commit, appliedIndex: appliedIndex,
                                          learners: confState.learners,
                                          matchIndex: st.role == .leader ? st.progress.mapValues(\.match) : [:])
+            return previous
         }
+        if st.lead != 0 && st.lead != previousLeader { leaderChanged() }
     }
 
     private func maybeSnapshot() {

@@ -33,11 +33,21 @@ enum PeerFrame: Equatable {
     case cluster(ClusterPeerFrame)
     /// A snapshot transfer's frames (kinds 6–9), on a connection of their own.
     case snapshot(SnapshotFrame)
+    /// Round-trip probe: the receiver echoes `sentNanos` (the sender's
+    /// monotonic clock) back in a `pong` on its own connection.
+    case ping(sentNanos: UInt64)
+    case pong(sentNanos: UInt64)
+    /// Corruption check: "your HashKV at `revision`"; answered by `hashAnswer`.
+    case hashRequest(requestID: UInt64, revision: Int64)
+    case hashAnswer(requestID: UInt64, PeerHashAnswer)
 
     /// Frames larger than this are a protocol error (bounds memory per peer).
     static let maxBodyBytes = 64 << 20
 
-    enum Kind: UInt8 { case hello = 1, helloRejected = 2, message = 3, leaseRequest = 4, leaseAnswer = 5 }
+    enum Kind: UInt8 {
+        case hello = 1, helloRejected = 2, message = 3, leaseRequest = 4, leaseAnswer = 5
+        case ping = 14, pong = 15, hashRequest = 16, hashAnswer = 17
+    }
 
     func write(into buffer: inout ByteBuffer) {
         let lengthIndex = buffer.writerIndex
@@ -69,6 +79,8 @@ enum PeerFrame: Equatable {
             frame.write(into: &buffer)
         case .snapshot(let frame):
             frame.write(into: &buffer)
+        case .ping, .pong, .hashRequest, .hashAnswer:
+            writeProbe(into: &buffer)
         }
         buffer.setInteger(UInt32(buffer.writerIndex - lengthIndex - 4), at: lengthIndex)
     }
@@ -107,6 +119,8 @@ enum PeerFrame: Equatable {
             guard let requestID: UInt64 = body.readInteger(), let first: Int64 = body.readInteger(),
                   let second: Int64 = body.readInteger() else { throw PeerProtocolError("short lease answer frame") }
             self = .leaseAnswer(requestID: requestID, first: first, second: second)
+        case .ping, .pong, .hashRequest, .hashAnswer:
+            self = try Self.readProbe(kind, &body)
         }
     }
 }

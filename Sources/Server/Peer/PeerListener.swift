@@ -116,7 +116,7 @@ private final class PeerInboundHandler: ChannelInboundHandler {
             var buffer = context.channel.allocator.buffer(capacity: 512)
             PeerFrame.cluster(members()).write(into: &buffer)
             context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in context.close(promise: nil) }
-        case .leaseRequest, .leaseAnswer, .cluster:
+        case .leaseRequest, .leaseAnswer, .cluster, .ping, .pong, .hashRequest, .hashAnswer:
             guard let remoteID else { context.close(promise: nil); return }
             control(remoteID, frame)
         case .snapshot(let snapshotFrame):

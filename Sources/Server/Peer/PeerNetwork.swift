@@ -51,6 +51,8 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
     /// A consistent copy of the store and the extras for a snapshot transfer;
     /// set once before `start`. Runs on a transfer's own thread.
     var snapshotPayload: () throws -> SnapshotPayload = { throw PeerProtocolError("snapshots not set up") }
+    /// Round-trip pings and corruption-check hashes (frames 14–17; PeerNetwork+Probes).
+    let probes = PeerProbes()
     private let droppedLock = NSLock()
     private var dropped: Set<UInt64> = []  // removed members; guarded by `droppedLock`
 
@@ -185,9 +187,25 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
             renewWaits.trigger(id: requestID, .success(LeaseAnswer(first: first, second: second)))
         case .cluster(let frame):
             clusterControl(from: remoteID, frame)
+        case .ping, .pong, .hashRequest, .hashAnswer:
+            handleProbe(from: remoteID, frame)
         default:
             break
         }
+    }
+
+    /// Sends a control frame to a connected peer; false if unknown or removed.
+    @discardableResult
+    func sendFrame(_ frame: PeerFrame, to id: UInt64) -> Bool {
+        guard !droppedLock.withLock({ dropped.contains(id) }), let client = clients[id] else { return false }
+        client.send(frames: [frame])
+        return true
+    }
+
+    /// The other members this network talks to (removed ones excluded).
+    var peerIDs: [UInt64] {
+        let dropped = droppedLock.withLock { self.dropped }
+        return clients.keys.filter { !dropped.contains($0) }.sorted()
     }
 
     /// nil to accept; otherwise the reason, logged on both sides.

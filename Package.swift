@@ -70,6 +70,7 @@ let package = Package(
                 .product(name: "Atomics", package: "swift-atomics"),
             ]
         ),
+        .target(name: "Linearizability"),
         .executableTarget(name: "wal-bench", dependencies: ["WAL", "Raft"]),
         .executableTarget(name: "wal-crash-child", dependencies: ["WAL", "Raft"]),
         .executableTarget(name: "raft-sim", dependencies: ["Raft"]),
@@ -101,7 +102,8 @@ let package = Package(
                                                   .product(name: "NIOPosix", package: "swift-nio"),
                                                   .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Proto"]),
+        .testTarget(name: "LinearizabilityTests", dependencies: ["Linearizability"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Proto", "Linearizability"]),
     ],
     swiftLanguageModes: [.v5]
 )

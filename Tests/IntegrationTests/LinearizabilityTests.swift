@@ -4,7 +4,7 @@ import Testing
 
 /// A 3-member cluster under faults — the leader killed with SIGKILL and
 /// restarted, a follower paused, the leader paused for longer than an
-/// election timeout — while Go clients record a history of puts,
+/// election timeout, a follower killed and restarted at once — while Go clients record a history of puts,
 /// linearizable gets and compare-and-set txns; the history must be
 /// linearizable. Network partitions are not injected: they need iptables
 /// or network namespaces with per-member addresses, which this suite does
@@ -22,8 +22,9 @@ import Testing
         let historyPath = NSTemporaryDirectory() + "linhistory-\(seed).jsonl"
         let recorder = Process()
         recorder.executableURL = URL(fileURLWithPath: try GoPrograms.binary("linhistory"))
+        // Runs until SIGTERM (at most 90 s).
         recorder.arguments = ["-endpoints", cluster.endpoints, "-clients", "8", "-keys", "12",
-                              "-duration", "24s", "-timeout", "1s", "-seed", String(seed), "-out", historyPath]
+                              "-duration", "90s", "-timeout", "1s", "-seed", String(seed), "-out", historyPath]
         let stderrPath = historyPath + ".stderr"
         FileManager.default.createFile(atPath: stderrPath, contents: nil)
         recorder.standardError = FileHandle(forWritingAtPath: stderrPath)
@@ -33,52 +34,65 @@ import Testing
         defer { if recorder.isRunning { recorder.terminate() } }
 
         var faults: [String] = []
-        func at(_ seconds: Double) { usleep(UInt32(max(0, seconds - Date().timeIntervalSince(started)) * 1_000_000)) }
+        func fault(_ what: String) { faults.append(String(format: "%.1fs: ", Date().timeIntervalSince(started)) + what) }
+        func pause(_ seconds: Double) { usleep(UInt32(seconds * 1_000_000)) }
 
         // 1. Kill the leader, let the others elect a new one, restart it.
-        at(3)
+        pause(3)
         let firstLeader = try leader(of: cluster, among: cluster.members)
         firstLeader.stop(signal: SIGKILL)
-        faults.append("\(Date().timeIntervalSince(started))s: SIGKILL leader \(firstLeader.name)")
+        fault("SIGKILL leader \(firstLeader.name)")
         let survivors = cluster.members.filter { $0 !== firstLeader }
         let oldID = try #require(cluster.status(survivors[0])?.leader)
         _ = try cluster.waitForLeader(among: survivors, excluding: oldID, seconds: 30)
-        at(7)
+        pause(2)
         try firstLeader.start()
-        faults.append("\(Date().timeIntervalSince(started))s: restarted \(firstLeader.name)")
+        fault("restarted \(firstLeader.name)")
 
         // 2. Pause a follower for a few seconds.
-        at(10)
-        _ = try cluster.waitForLeader(among: cluster.members, seconds: 10)
+        pause(2)
         let leaderNow = try leader(of: cluster, among: cluster.members)
         let follower = try #require(cluster.members.first { $0 !== leaderNow })
         let followerPID = try #require(follower.process).processIdentifier
         kill(followerPID, SIGSTOP)
-        faults.append("\(Date().timeIntervalSince(started))s: SIGSTOP follower \(follower.name)")
-        at(13)
+        fault("SIGSTOP follower \(follower.name)")
+        pause(3)
         kill(followerPID, SIGCONT)
-        faults.append("\(Date().timeIntervalSince(started))s: SIGCONT \(follower.name)")
+        fault("SIGCONT \(follower.name)")
 
         // 3. Pause the leader past an election timeout: a new leader takes
         //    over while the old one still believes it leads, then resumes.
-        at(15)
+        pause(2)
         let pausedLeader = try leader(of: cluster, among: cluster.members)
         let leaderPID = try #require(pausedLeader.process).processIdentifier
         kill(leaderPID, SIGSTOP)
-        faults.append("\(Date().timeIntervalSince(started))s: SIGSTOP leader \(pausedLeader.name)")
-        at(18.5)
+        fault("SIGSTOP leader \(pausedLeader.name)")
+        pause(3.5)
         kill(leaderPID, SIGCONT)
-        faults.append("\(Date().timeIntervalSince(started))s: SIGCONT \(pausedLeader.name)")
+        fault("SIGCONT \(pausedLeader.name)")
 
-        // Let the recorder finish (24 s of operations, then in-flight ones time out).
-        let deadline = Date().addingTimeInterval(60)
+        // 4. Crash a follower and restart it at once (WAL recovery while the others serve).
+        pause(2)
+        let newLeader = try leader(of: cluster, among: cluster.members)
+        let crashed = try #require(cluster.members.first { $0 !== newLeader })
+        crashed.stop(signal: SIGKILL)
+        fault("SIGKILL follower \(crashed.name)")
+        try crashed.start()
+        fault("restarted \(crashed.name)")
+        let faultsEndNs = Int64(Date().timeIntervalSince(started) * 1e9)
+
+        // Operations after the faults, then stop the recorder (in-flight ops finish or time out).
+        pause(4)
+        recorder.terminate()
+        let deadline = Date().addingTimeInterval(30)
         while recorder.isRunning, Date() < deadline { usleep(100_000) }
-        let summary = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
+        let stderr = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
+        let summary = stderr.split(separator: "\n").last { $0.hasPrefix("linhistory:") }.map(String.init) ?? stderr
         try #require(!recorder.isRunning && recorder.terminationStatus == 0, "linhistory: \(summary)")
 
         let history = try History.parse(jsonLines: String(contentsOfFile: historyPath, encoding: .utf8))
         let definite = history.filter { $0.outcome != .unknown }
-        let afterFaults = definite.filter { $0.invokeNs > 19_000_000_000 }
+        let afterFaults = definite.filter { $0.invokeNs > faultsEndNs }
         let result = LinearizabilityChecker().check(history)
         let context = "seed=\(seed) history=\(historyPath) faults=\(faults) \(summary)"
         #expect(result.isLinearizable, "\(result)\n\(context)")
@@ -87,13 +101,15 @@ import Testing
         #expect(afterFaults.count >= 50, "no progress after the faults: \(context)")
         for kind in ["put", "get", "cas"] {
             #expect(definite.contains { op in
-                switch (kind, op.call) {
-                case ("put", .put), ("get", .get), ("cas", .compareAndSet): return true
+                switch (kind, op.call, op.outcome) {
+                case ("put", .put, _), ("get", .get, _), ("cas", .compareAndSet, .swapped(true)): return true
                 default: return false
                 }
             }, "no successful \(kind): \(context)")
         }
-        if result.isLinearizable {
+        print("linearizability: \(result.operationCount) ops (\(definite.count) definite, \(afterFaults.count) after the faults), "
+            + "\(summary); faults: \(faults)")
+        if result.isLinearizable, ProcessInfo.processInfo.environment["LINCHECK_KEEP_HISTORY"] == nil {
             try? FileManager.default.removeItem(atPath: historyPath)
             try? FileManager.default.removeItem(atPath: stderrPath)
         }

@@ -4,7 +4,8 @@
 // keys for -duration, and write one JSON line per operation (the format of
 // Sources/Linearizability/History.swift) to -out when done. Every put writes
 // a value unique to the whole history; times are nanoseconds on Go's
-// monotonic clock since the program started. An operation that fails (per-op
+// monotonic clock since the program started. SIGTERM or SIGINT ends the run
+// early (the history is still written). An operation that fails (per-op
 // timeout, connection error, no leader) is recorded as "unknown": it may or
 // may not have taken effect.
 package main
@@ -17,8 +18,10 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
+	"os/signal"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"go.etcd.io/etcd/clientv3"
@@ -57,7 +60,7 @@ func main() {
 	clients := flag.Int("clients", 8, "concurrent clients, each with its own connection")
 	keys := flag.Int("keys", 12, "number of keys")
 	prefix := flag.String("prefix", "lin/", "key prefix")
-	duration := flag.Duration("duration", 20*time.Second, "how long to issue operations")
+	duration := flag.Duration("duration", 20*time.Second, "how long to issue operations (at most)")
 	timeout := flag.Duration("timeout", time.Second, "per-operation timeout")
 	think := flag.Duration("think", 2*time.Millisecond, "maximum random pause between a client's operations")
 	seed := flag.Int64("seed", 1, "random seed (operation mix and keys; timing is not reproducible)")
@@ -65,6 +68,24 @@ func main() {
 	flag.Parse()
 
 	start := time.Now()
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-stop:
+		case <-time.After(*duration):
+		}
+		close(done)
+	}()
+	running := func() bool {
+		select {
+		case <-done:
+			return false
+		default:
+			return true
+		}
+	}
 	now := func() int64 { return int64(time.Since(start)) } // monotonic
 	eps := strings.Split(*endpoints, ",")
 	h := &history{counts: map[string]int{}}
@@ -82,13 +103,19 @@ func main() {
 		go func(client int, cli *clientv3.Client, rng *rand.Rand) {
 			defer wg.Done()
 			seen := map[string]string{} // last value this client saw per key
-			for seq := 0; time.Since(start) < *duration; seq++ {
+			lastRead := ""              // key of the previous op if it was a get that found a value
+			for seq := 0; running(); seq++ {
 				key := fmt.Sprintf("%s%02d", *prefix, rng.Intn(*keys))
+				n := rng.Intn(10)
+				if lastRead != "" && rng.Intn(2) == 0 {
+					key, n = lastRead, 9 // read-modify-write: CAS from the value just read
+				}
+				lastRead = ""
 				value := fmt.Sprintf("c%d-%d", client, seq)
 				expect, known := seen[key]
 				ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 				r := record{Client: client, Key: key, Invoke: now()}
-				switch n := rng.Intn(10); {
+				switch {
 				case n < 4:
 					r.Kind = "get"
 					resp, err := cli.Get(ctx, key)
@@ -101,6 +128,7 @@ func main() {
 							v := string(resp.Kvs[0].Value)
 							r.Output = &v
 							seen[key] = v
+							lastRead = key
 						}
 					}
 				case n < 7 || !known:

@@ -39,7 +39,10 @@ public struct LinearizabilityChecker: Sendable {
                 result.inconclusiveKeys.append(key)
             case .notLinearizable(let blocked):
                 let blockedOp = ops[compiled[blocked].source]
-                let shrunk = minimizes ? Minimizer(maxSteps: min(maxStepsPerKey, 300_000)).shrink(ops) : (operations: ops, isMinimal: false)
+                // A classic anomaly explains it in at most three ops; else shrink by search.
+                let shrunk = Anomaly.earliest(in: ops).map { (operations: $0, isMinimal: true) }
+                    ?? (minimizes ? Minimizer(maxSteps: min(maxStepsPerKey, 1_000_000), maxTotalSteps: 2_000_000).shrink(ops)
+                                  : (operations: ops, isMinimal: false))
                 result.violations.append(Violation(key: key, operations: shrunk.operations, blocked: blockedOp,
                                                    isMinimal: shrunk.isMinimal))
             }

@@ -22,9 +22,17 @@ struct LinearizationSearch {
 
     /// Runs the search; `maxSteps` bounds the number of list events visited.
     static func run(_ ops: [SearchOp], maxSteps: Int) -> Result {
+        var steps = 0
+        return run(ops, maxSteps: maxSteps, stepsUsed: &steps)
+    }
+
+    /// Runs the search and adds the number of events visited to `stepsUsed`.
+    static func run(_ ops: [SearchOp], maxSteps: Int, stepsUsed: inout Int) -> Result {
         if ops.isEmpty { return .linearizable }
         var search = LinearizationSearch(ops)
-        return search.run(maxSteps: maxSteps)
+        let result = search.run(maxSteps: maxSteps)
+        stepsUsed += search.steps
+        return result
     }
 
     private let ops: [SearchOp]
@@ -37,6 +45,7 @@ struct LinearizationSearch {
     private var returnEvent: [Int]
     /// Random words per op for an incrementally maintained hash of the linearized set.
     private let zobrist: [UInt64]
+    private var steps = 0
 
     private init(_ ops: [SearchOp]) {
         self.ops = ops
@@ -87,7 +96,6 @@ struct LinearizationSearch {
         var stack: [(call: Int, state: RegisterModel.State)] = []
         var seen = Set<CacheKey>()
         var deepest = (depth: -1, op: 0)
-        var steps = 0
         var event = next[0]
         while next[0] != -1 {
             steps += 1

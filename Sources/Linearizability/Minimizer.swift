@@ -23,14 +23,18 @@
 /// return times they are at least as constrained as the relaxed ones.
 struct Minimizer {
     let maxSteps: Int
-    /// Bound on the number of searches.
+    /// Bounds on the number of searches and on their steps in all.
     private var checksLeft = 600
+    private var stepsLeft: Int
     /// Whether every search so far was conclusive.
     private var exact = true
     /// The shrinking history, indexed like the input; `nil`: dropped.
     private var current: [Operation?] = []
 
-    init(maxSteps: Int) { self.maxSteps = maxSteps }
+    init(maxSteps: Int, maxTotalSteps: Int) {
+        self.maxSteps = maxSteps
+        stepsLeft = maxTotalSteps
+    }
 
     /// The shrunk history (always a sound witness) and whether the shrinking
     /// ran to completion with every search conclusive.
@@ -55,7 +59,7 @@ struct Minimizer {
         }
         current = ops.map { seen($0, at: cutNs) }
         var changed = true
-        while changed && checksLeft > 0 {
+        while changed && checksLeft > 0 && stepsLeft > 0 {
             changed = false
             changed = reduce(where: Self.isNeutral) { _ in nil } || changed
             changed = reduce(where: { $0.outcome != .unknown && $0.writtenValue != nil }) { op in
@@ -76,7 +80,7 @@ struct Minimizer {
         var todo = current.indices.filter { current[$0].map(candidate) ?? false }
         var chunk = max(1, todo.count / 2)
         var changed = false
-        while !todo.isEmpty && checksLeft > 0 {
+        while !todo.isEmpty && checksLeft > 0 && stepsLeft > 0 {
             var progress = false
             for start in stride(from: 0, to: todo.count, by: chunk) {
                 let slice = Array(todo[start..<min(start + chunk, todo.count)])
@@ -110,9 +114,11 @@ struct Minimizer {
 
     /// `nil` when the search was not conclusive (or no checks are left).
     private mutating func isLinearizable(_ ops: [Operation]) -> Bool? {
-        guard checksLeft > 0 else { exact = false; return nil }
+        guard checksLeft > 0, stepsLeft > 0 else { exact = false; return nil }
         checksLeft -= 1
-        switch LinearizationSearch.run(RegisterModel.compile(ops), maxSteps: maxSteps) {
+        var used = 0
+        defer { stepsLeft -= used }
+        switch LinearizationSearch.run(RegisterModel.compile(ops), maxSteps: min(maxSteps, stepsLeft), stepsUsed: &used) {
         case .linearizable: return true
         case .notLinearizable: return false
         case .budgetExceeded: exact = false; return nil

@@ -63,6 +63,10 @@ extension RegisterModel {
     ///   invocation only relaxes where an op may go; so each member is
     ///   chained `after` the previous one and the search sees a prefix of
     ///   each class instead of every subset.
+    /// An unknown write of an observed value is bounded instead: if it is
+    /// the only op that writes its value, it must come before every get that
+    /// returned the value and every swap that compared equal to it, so it
+    /// may as well have returned when the first of those did.
     static func compile(_ ops: [Operation]) -> [SearchOp] {
         var observed = Set<String>()
         for op in ops {
@@ -80,6 +84,16 @@ extension RegisterModel {
             let id = State(ids.count)
             ids[value] = id
             return id
+        }
+        var writers: [String: Int] = [:]
+        var firstObservedNs: [String: Int64] = [:]
+        for op in ops {
+            if let v = op.writtenValue { writers[v, default: 0] += 1 }
+            switch (op.call, op.outcome) {
+            case (.get, .read(let v?)), (.compareAndSet(let v, _), .swapped(true)):
+                firstObservedNs[v] = min(firstObservedNs[v] ?? .max, op.returnNs ?? .max)
+            default: break
+            }
         }
         let lastNoSwapReturnNs = ops.lazy.filter { $0.outcome == .swapped(false) }.map { $0.returnNs ?? .max }.max()
 
@@ -104,8 +118,11 @@ extension RegisterModel {
                 after = lastOfClass[step]
                 lastOfClass[step] = result.count
             }
-            result.append(SearchOp(source: index, invokeNs: op.invokeNs,
-                                   returnNs: unknown ? .max : (op.returnNs ?? .max), step: step, after: after))
+            var returnNs = unknown ? .max : (op.returnNs ?? .max)
+            if unknown, let v = op.writtenValue, writers[v] == 1, let seenNs = firstObservedNs[v] {
+                returnNs = max(op.invokeNs, seenNs)
+            }
+            result.append(SearchOp(source: index, invokeNs: op.invokeNs, returnNs: returnNs, step: step, after: after))
         }
         return result
     }

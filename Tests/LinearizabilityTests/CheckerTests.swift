@@ -44,7 +44,9 @@ import Testing
         h.put("b", 20, 100)
         h.get("b", 30, 40, client: 1)
         h.get("a", 50, 60, client: 2)
-        #expect(!h.check().isLinearizable)
+        // No classic stale-read pattern here (put b never returned): the shrinking search explains it.
+        let violation = h.check().violations.first
+        #expect(violation?.isMinimal == true && violation?.operations.count == 4, "\(String(describing: violation))")
     }
 
     @Test func touchingIntervalsCountAsConcurrent() {

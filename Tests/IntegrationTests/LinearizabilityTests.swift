@@ -4,11 +4,10 @@ import Testing
 
 /// A 3-member cluster under faults — the leader killed with SIGKILL and
 /// restarted, a follower paused, the leader paused for longer than an
-/// election timeout, a follower killed and restarted at once — while Go clients record a history of puts,
-/// linearizable gets and compare-and-set txns; the history must be
-/// linearizable. Network partitions are not injected: they need iptables
-/// or network namespaces with per-member addresses, which this suite does
-/// not assume.
+/// election timeout, a follower killed and restarted at once — while Go
+/// clients record a history of puts, linearizable gets and compare-and-set
+/// txns; the history must be linearizable. A second test partitions members with network namespaces
+/// where it may (root).
 @Suite(.serialized) struct ClusterLinearizabilityTests {
     typealias Cluster = ClusterTests.Cluster
 
@@ -18,12 +17,100 @@ import Testing
         try cluster.start()
         _ = try cluster.waitForLeader(among: cluster.members)
 
+        try recordAndCheck(endpoints: cluster.endpoints) { fault in
+            // 1. Kill the leader, let the others elect a new one, restart it.
+            pause(3)
+            let firstLeader = try leader(of: cluster, among: cluster.members)
+            firstLeader.stop(signal: SIGKILL)
+            fault("SIGKILL leader \(firstLeader.name)")
+            let survivors = cluster.members.filter { $0 !== firstLeader }
+            let oldID = try #require(cluster.status(survivors[0])?.leader)
+            _ = try cluster.waitForLeader(among: survivors, excluding: oldID, seconds: 30)
+            pause(2)
+            try firstLeader.start()
+            fault("restarted \(firstLeader.name)")
+
+            // 2. Pause a follower for a few seconds.
+            pause(2)
+            let leaderNow = try leader(of: cluster, among: cluster.members)
+            let follower = try #require(cluster.members.first { $0 !== leaderNow })
+            let followerPID = try #require(follower.process).processIdentifier
+            kill(followerPID, SIGSTOP)
+            fault("SIGSTOP follower \(follower.name)")
+            pause(3)
+            kill(followerPID, SIGCONT)
+            fault("SIGCONT \(follower.name)")
+
+            // 3. Pause the leader past an election timeout: a new leader takes
+            //    over while the old one still believes it leads, then resumes.
+            pause(2)
+            let pausedLeader = try leader(of: cluster, among: cluster.members)
+            let leaderPID = try #require(pausedLeader.process).processIdentifier
+            kill(leaderPID, SIGSTOP)
+            fault("SIGSTOP leader \(pausedLeader.name)")
+            pause(3.5)
+            kill(leaderPID, SIGCONT)
+            fault("SIGCONT \(pausedLeader.name)")
+
+            // 4. Crash a follower and restart it at once (WAL recovery while the others serve).
+            pause(2)
+            let newLeader = try leader(of: cluster, among: cluster.members)
+            let crashed = try #require(cluster.members.first { $0 !== newLeader })
+            crashed.stop(signal: SIGKILL)
+            fault("SIGKILL follower \(crashed.name)")
+            try crashed.start()
+            fault("restarted \(crashed.name)")
+        }
+    }
+
+    /// Members in network namespaces: the leader's peer link is cut while
+    /// its clients still reach it (it must neither acknowledge writes nor
+    /// serve reads it cannot vouch for), healed, then a follower's is cut.
+    /// Skipped where network namespaces cannot be created (not root).
+    @Test func historyUnderPartitionsIsLinearizable() throws {
+        guard let cluster = NetnsCluster.make() else {
+            print("linearizability: network namespaces unavailable (needs root and ip netns); partition test skipped")
+            return
+        }
+        defer { cluster.destroy() }
+        try cluster.startAll()
+        let all = Array(cluster.members.indices)
+        _ = try cluster.leader(among: all)
+
+        try recordAndCheck(endpoints: cluster.endpoints) { fault in
+            pause(3)
+            let isolated = try cluster.leader(among: all)
+            try cluster.setPeerLink(isolated, up: false)
+            fault("peer link of leader \(cluster.members[isolated].name) down")
+            let majority = all.filter { $0 != isolated }
+            _ = try cluster.leader(among: majority, seconds: 30)
+            pause(3)
+            try cluster.setPeerLink(isolated, up: true)
+            fault("peer link of \(cluster.members[isolated].name) up")
+
+            pause(3)
+            let leaderNow = try cluster.leader(among: all)
+            let follower = try #require(all.first { $0 != leaderNow })
+            try cluster.setPeerLink(follower, up: false)
+            fault("peer link of follower \(cluster.members[follower].name) down")
+            pause(3)
+            try cluster.setPeerLink(follower, up: true)
+            fault("peer link of \(cluster.members[follower].name) up")
+            _ = try cluster.leader(among: all, seconds: 30)
+        }
+    }
+
+    /// Runs linhistory against `endpoints` while `faults` injects faults
+    /// (calling its argument to log each), lets it run 4 s more, stops it and
+    /// checks the history: linearizable, and enough definite operations —
+    /// also after the last fault — for that to mean something.
+    private func recordAndCheck(endpoints: String, faults: (_ fault: (String) -> Void) throws -> Void) throws {
         let seed = Int.random(in: 1...1_000_000)
         let historyPath = NSTemporaryDirectory() + "linhistory-\(seed).jsonl"
         let recorder = Process()
         recorder.executableURL = URL(fileURLWithPath: try GoPrograms.binary("linhistory"))
         // Runs until SIGTERM (at most 90 s).
-        recorder.arguments = ["-endpoints", cluster.endpoints, "-clients", "8", "-keys", "12",
+        recorder.arguments = ["-endpoints", endpoints, "-clients", "8", "-keys", "12",
                               "-duration", "90s", "-timeout", "1s", "-seed", String(seed), "-out", historyPath]
         let stderrPath = historyPath + ".stderr"
         FileManager.default.createFile(atPath: stderrPath, contents: nil)
@@ -33,52 +120,8 @@ import Testing
         try recorder.run()
         defer { if recorder.isRunning { recorder.terminate() } }
 
-        var faults: [String] = []
-        func fault(_ what: String) { faults.append(String(format: "%.1fs: ", Date().timeIntervalSince(started)) + what) }
-        func pause(_ seconds: Double) { usleep(UInt32(seconds * 1_000_000)) }
-
-        // 1. Kill the leader, let the others elect a new one, restart it.
-        pause(3)
-        let firstLeader = try leader(of: cluster, among: cluster.members)
-        firstLeader.stop(signal: SIGKILL)
-        fault("SIGKILL leader \(firstLeader.name)")
-        let survivors = cluster.members.filter { $0 !== firstLeader }
-        let oldID = try #require(cluster.status(survivors[0])?.leader)
-        _ = try cluster.waitForLeader(among: survivors, excluding: oldID, seconds: 30)
-        pause(2)
-        try firstLeader.start()
-        fault("restarted \(firstLeader.name)")
-
-        // 2. Pause a follower for a few seconds.
-        pause(2)
-        let leaderNow = try leader(of: cluster, among: cluster.members)
-        let follower = try #require(cluster.members.first { $0 !== leaderNow })
-        let followerPID = try #require(follower.process).processIdentifier
-        kill(followerPID, SIGSTOP)
-        fault("SIGSTOP follower \(follower.name)")
-        pause(3)
-        kill(followerPID, SIGCONT)
-        fault("SIGCONT \(follower.name)")
-
-        // 3. Pause the leader past an election timeout: a new leader takes
-        //    over while the old one still believes it leads, then resumes.
-        pause(2)
-        let pausedLeader = try leader(of: cluster, among: cluster.members)
-        let leaderPID = try #require(pausedLeader.process).processIdentifier
-        kill(leaderPID, SIGSTOP)
-        fault("SIGSTOP leader \(pausedLeader.name)")
-        pause(3.5)
-        kill(leaderPID, SIGCONT)
-        fault("SIGCONT \(pausedLeader.name)")
-
-        // 4. Crash a follower and restart it at once (WAL recovery while the others serve).
-        pause(2)
-        let newLeader = try leader(of: cluster, among: cluster.members)
-        let crashed = try #require(cluster.members.first { $0 !== newLeader })
-        crashed.stop(signal: SIGKILL)
-        fault("SIGKILL follower \(crashed.name)")
-        try crashed.start()
-        fault("restarted \(crashed.name)")
+        var log: [String] = []
+        try faults { log.append(String(format: "%.1fs: ", Date().timeIntervalSince(started)) + $0) }
         let faultsEndNs = Int64(Date().timeIntervalSince(started) * 1e9)
 
         // Operations after the faults, then stop the recorder (in-flight ops finish or time out).
@@ -94,9 +137,8 @@ import Testing
         let definite = history.filter { $0.outcome != .unknown }
         let afterFaults = definite.filter { $0.invokeNs > faultsEndNs }
         let result = LinearizabilityChecker().check(history)
-        let context = "seed=\(seed) history=\(historyPath) faults=\(faults) \(summary)"
+        let context = "seed=\(seed) history=\(historyPath) faults=\(log) \(summary)"
         #expect(result.isLinearizable, "\(result)\n\(context)")
-        // Enough happened for the verdict to mean something, including after the faults.
         #expect(definite.count >= 500, "\(context)")
         #expect(afterFaults.count >= 50, "no progress after the faults: \(context)")
         for kind in ["put", "get", "cas"] {
@@ -108,7 +150,7 @@ import Testing
             }, "no successful \(kind): \(context)")
         }
         print("linearizability: \(result.operationCount) ops (\(definite.count) definite, \(afterFaults.count) after the faults), "
-            + "\(summary); faults: \(faults)")
+            + "\(summary); faults: \(log)")
         if result.isLinearizable, ProcessInfo.processInfo.environment["LINCHECK_KEEP_HISTORY"] == nil {
             try? FileManager.default.removeItem(atPath: historyPath)
             try? FileManager.default.removeItem(atPath: stderrPath)
@@ -121,3 +163,5 @@ import Testing
         return try #require(running.first { cluster.status($0)?.memberID == id })
     }
 }
+
+private func pause(_ seconds: Double) { usleep(UInt32(seconds * 1_000_000)) }

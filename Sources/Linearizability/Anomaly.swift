@@ -11,10 +11,12 @@
 /// "Observed v" means a get returned v or a compare-and-set swapped from v.
 /// The last two rely on v having exactly one writer (linhistory writes
 /// unique values): then that writer must be the last write linearized
-/// before the observer, which the pattern rules out. The model has no
+/// before the observer, which the pattern rules out. A writer with an
+/// unknown outcome counts as returned when its value was first observed
+/// (it must precede that observer), and that observer joins the witness. The model has no
 /// deletes, so once anything is written the key never reads as absent.
 enum Anomaly {
-    /// The anomaly whose observer returned first, as its 1–3 operations.
+    /// The anomaly whose observer returned first, as its 1–4 operations.
     static func earliest(in ops: [Operation]) -> [Operation]? {
         var writers: [String: [Operation]] = [:]
         var definiteWrites: [Operation] = []
@@ -24,6 +26,8 @@ enum Anomaly {
             if op.outcome != .unknown { definiteWrites.append(op) }
         }
         let observers = ops.filter { observed($0) != nil }.sorted { ($0.returnNs ?? .max) < ($1.returnNs ?? .max) }
+        var firstObserver: [String: Operation] = [:]
+        for o in observers { if case .some(let v?) = observed(o), firstObserver[v] == nil { firstObserver[v] = o } }
         for observer in observers {
             guard let end = observer.returnNs, let value = observed(observer) else { continue }
             /// A definite write of another value entirely between `afterNs` and the observer.
@@ -39,6 +43,10 @@ enum Anomaly {
             guard ws.count == 1, let w = ws.first else { continue }
             if w.invokeNs > end { return [w, observer] }
             if let wEnd = w.returnNs, let x = overwrite(after: wEnd, excluding: w) { return [w, x, observer] }
+            if w.returnNs == nil, let first = firstObserver[v], first != observer, let firstEnd = first.returnNs,
+               let x = overwrite(after: firstEnd, excluding: w) {
+                return [w, first, x, observer]
+            }
         }
         return nil
     }

@@ -77,26 +77,35 @@ import Testing
         let all = Array(cluster.members.indices)
         _ = try cluster.leader(among: all)
 
-        try recordAndCheck(endpoints: cluster.endpoints) { fault in
-            pause(3)
-            let isolated = try cluster.leader(among: all)
-            try cluster.setPeerLink(isolated, up: false)
-            fault("peer link of leader \(cluster.members[isolated].name) down")
-            let majority = all.filter { $0 != isolated }
-            _ = try cluster.leader(among: majority, seconds: 30)
-            pause(3)
-            try cluster.setPeerLink(isolated, up: true)
-            fault("peer link of \(cluster.members[isolated].name) up")
+        // LINCHECK_ROUNDS=n repeats the faults (a longer soak; the default run is one round).
+        let rounds = Int(ProcessInfo.processInfo.environment["LINCHECK_ROUNDS"] ?? "") ?? 1
+        try recordAndCheck(endpoints: cluster.endpoints, onFailure: {
+            cluster.keepsFiles = true
+            print("linearizability: member logs kept at \(cluster.members.map { $0.dataDir + ".log" })")
+        }) { fault in
+            for round in 0..<rounds {
+                // Alternate a cut just past an election timeout with a longer one.
+                let cutSeconds = round % 2 == 0 ? 3.0 : 1.5
+                pause(3)
+                let isolated = try cluster.leader(among: all)
+                try cluster.setPeerLink(isolated, up: false)
+                fault("peer link of leader \(cluster.members[isolated].name) down")
+                let majority = all.filter { $0 != isolated }
+                _ = try cluster.leader(among: majority, seconds: 30)
+                pause(cutSeconds)
+                try cluster.setPeerLink(isolated, up: true)
+                fault("peer link of \(cluster.members[isolated].name) up")
 
-            pause(3)
-            let leaderNow = try cluster.leader(among: all)
-            let follower = try #require(all.first { $0 != leaderNow })
-            try cluster.setPeerLink(follower, up: false)
-            fault("peer link of follower \(cluster.members[follower].name) down")
-            pause(3)
-            try cluster.setPeerLink(follower, up: true)
-            fault("peer link of \(cluster.members[follower].name) up")
-            _ = try cluster.leader(among: all, seconds: 30)
+                pause(3)
+                let leaderNow = try cluster.leader(among: all)
+                let follower = try #require(all.filter { $0 != leaderNow }.randomElement())
+                try cluster.setPeerLink(follower, up: false)
+                fault("peer link of follower \(cluster.members[follower].name) down")
+                pause(cutSeconds)
+                try cluster.setPeerLink(follower, up: true)
+                fault("peer link of \(cluster.members[follower].name) up")
+                _ = try cluster.leader(among: all, seconds: 30)
+            }
         }
     }
 
@@ -104,14 +113,15 @@ import Testing
     /// (calling its argument to log each), lets it run 4 s more, stops it and
     /// checks the history: linearizable, and enough definite operations —
     /// also after the last fault — for that to mean something.
-    private func recordAndCheck(endpoints: String, faults: (_ fault: (String) -> Void) throws -> Void) throws {
+    private func recordAndCheck(endpoints: String, onFailure: () -> Void = {},
+                                faults: (_ fault: (String) -> Void) throws -> Void) throws {
         let seed = Int.random(in: 1...1_000_000)
         let historyPath = NSTemporaryDirectory() + "linhistory-\(seed).jsonl"
         let recorder = Process()
         recorder.executableURL = URL(fileURLWithPath: try GoPrograms.binary("linhistory"))
-        // Runs until SIGTERM (at most 90 s).
+        // Runs until SIGTERM (at most 10 min).
         recorder.arguments = ["-endpoints", endpoints, "-clients", "8", "-keys", "12",
-                              "-duration", "90s", "-timeout", "1s", "-seed", String(seed), "-out", historyPath]
+                              "-duration", "600s", "-timeout", "1s", "-seed", String(seed), "-out", historyPath]
         let stderrPath = historyPath + ".stderr"
         FileManager.default.createFile(atPath: stderrPath, contents: nil)
         recorder.standardError = FileHandle(forWritingAtPath: stderrPath)
@@ -139,6 +149,7 @@ import Testing
         let result = LinearizabilityChecker().check(history)
         let context = "seed=\(seed) history=\(historyPath) faults=\(log) \(summary)"
         #expect(result.isLinearizable, "\(result)\n\(context)")
+        if !result.isLinearizable { onFailure() }
         #expect(definite.count >= 500, "\(context)")
         #expect(afterFaults.count >= 50, "no progress after the faults: \(context)")
         for kind in ["put", "get", "cas"] {

@@ -97,6 +97,20 @@ import Testing
         #expect(!undone.check().isLinearizable)
     }
 
+    /// A write whose client timed out, seen, overwritten, then seen again:
+    /// as if it were applied twice (found against a partitioned cluster).
+    @Test func unknownWriteSeenAgainAfterBeingOverwrittenIsFlagged() throws {
+        var h = HistoryBuilder()
+        h.put("a", 0, 10)
+        h.put("b", 20, nil, client: 2)
+        h.get("b", 100, 110, client: 1)
+        h.cas("b", "c", swapped: true, 120, 130, client: 1)
+        h.get("c", 140, 150, client: 1)
+        h.get("b", 200, 210, client: 3)
+        let violation = try #require(h.check().violations.first)
+        #expect(violation.isMinimal && violation.operations.map(\.id) == [2, 3, 4, 6], "\(violation)")
+    }
+
     @Test func compareAndSetSwapsOnlyFromTheExpectedValue() {
         var twice = HistoryBuilder()
         twice.put("a", 0, 10)

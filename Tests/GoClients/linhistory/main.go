@@ -38,6 +38,7 @@ type record struct {
 	Invoke int64   `json:"invoke"`
 	Return int64   `json:"return"`
 	Result string  `json:"result"`
+	Error  string  `json:"error,omitempty"` // why the outcome is unknown
 }
 
 // history collects records from all clients; ids are unique across them.
@@ -121,7 +122,7 @@ func main() {
 					resp, err := cli.Get(ctx, key)
 					r.Return = now()
 					if err != nil {
-						r.Result = "unknown"
+						r.Result, r.Error = "unknown", err.Error()
 					} else {
 						r.Result = "ok"
 						if len(resp.Kvs) > 0 {
@@ -137,7 +138,7 @@ func main() {
 					r.Return = now()
 					r.Result = "ok"
 					if err != nil {
-						r.Result = "unknown"
+						r.Result, r.Error = "unknown", err.Error()
 					} else {
 						seen[key] = value
 					}
@@ -149,7 +150,7 @@ func main() {
 					r.Return = now()
 					switch {
 					case err != nil:
-						r.Result = "unknown"
+						r.Result, r.Error = "unknown", err.Error()
 					case resp.Succeeded:
 						r.Result = "succeeded"
 						seen[key] = value

@@ -26,6 +26,8 @@ final class NetnsCluster {
     private let tag: String
     private let token: String
     private var created: [[String]] = []  // `ip` commands that undo the set-up, run in reverse
+    /// Keep data dirs and logs (`<dataDir>.log`) after `destroy()`, to study a failure.
+    var keepsFiles = false
 
     var endpoints: String { members.map(\.endpoint).joined(separator: ",") }
 
@@ -167,6 +169,7 @@ final class NetnsCluster {
         }
         for undo in created.reversed() { _ = try? ProcessRunner.run("ip", undo) }
         created = []
+        guard !keepsFiles else { return }
         for m in members {
             try? FileManager.default.removeItem(atPath: m.dataDir)
             try? FileManager.default.removeItem(atPath: m.dataDir + ".log")

@@ -72,6 +72,7 @@ let package = Package(
                 .product(name: "Atomics", package: "swift-atomics"),
             ]
         ),
+        .target(name: "Linearizability"),
         .executableTarget(name: "wal-bench", dependencies: ["WAL", "Raft"]),
         .executableTarget(name: "wal-crash-child", dependencies: ["WAL", "Raft"]),
         .executableTarget(name: "raft-sim", dependencies: ["Raft"]),
@@ -103,7 +104,8 @@ let package = Package(
                                                   .product(name: "NIOPosix", package: "swift-nio"),
                                                   .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Proto", "mvcc-corrupt"]),
+        .testTarget(name: "LinearizabilityTests", dependencies: ["Linearizability"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Proto", "Linearizability", "mvcc-corrupt"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -121,6 +121,7 @@ public final class EtcdServer: @unchecked Sendable {
         let router = GRPCRouter()
         registerServices(on: router)
         let http = HTTPEndpoints(server: self)
+        let gateway = Gateway(router: router)
         var ports: [Int] = []
         for listener in options.listenClient {
             var config = GRPCServerConfig(host: listener.host, port: listener.port)
@@ -130,8 +131,9 @@ public final class EtcdServer: @unchecked Sendable {
             config.keepaliveMinTime = .milliseconds(Int64(options.grpcKeepaliveMinTimeMs))
             config.keepaliveInterval = .milliseconds(Int64(options.grpcKeepaliveIntervalMs))
             config.keepaliveTimeout = .milliseconds(Int64(options.grpcKeepaliveTimeoutMs))
-            let server = GRPCServer(config: config, router: router, http1: { method, path, query in
-                await http.handle(method: method, path: path, query: query)
+            let server = GRPCServer(config: config, router: router, http1Service: { request in
+                if request.path.hasPrefix("/v3/") { return await gateway.handle(request) }
+                return await http.handle(method: request.method, path: request.path, query: request.query)
             }, group: group, logger: logger)
             ports.append(try await server.start())
             grpcServers.append(server)

@@ -1,0 +1,146 @@
+import GRPCWire
+import Proto
+
+/// etcd's gRPC gateway: the v3 API as JSON over HTTP/1.1 on the client port
+/// (`POST /v3/kv/range` with a JSON RangeRequest, ...). Each request becomes
+/// a call of the handler registered on the gRPC router — JSON → message →
+/// protobuf bytes → handler → bytes → message → JSON — so no service logic
+/// lives here. Streaming methods answer with newline-separated
+/// `{"result":...}` objects over chunked encoding.
+struct Gateway: Sendable {
+    let router: GRPCRouter
+
+    func handle(_ request: HTTP1Request) async -> HTTP1Response {
+        guard let route = GatewayRoutes.table[request.path] else {
+            return GatewayResponses.text(404, "Not Found\n")
+        }
+        if request.method == "OPTIONS" {
+            // etcd's CORS wrapper answers preflight requests itself.
+            var response = HTTP1Response(status: 200, contentType: "text/plain; charset=utf-8", body: [])
+            response.headers = GatewayResponses.corsHeaders
+            return response
+        }
+        guard request.method == "POST" else {
+            return GatewayResponses.text(405, "Method Not Allowed\n")
+        }
+        guard let handler = router.handler(for: route.grpcPath) else {
+            return GatewayResponses.error(GRPCStatus(.unimplemented, "unknown method for \(route.grpcPath)"))
+        }
+        let context = GRPCRequestContext(headers: Self.metadata(request), path: route.grpcPath)
+        switch handler {
+        case .unary(let call):
+            let message: [UInt8]
+            do {
+                message = try route.encodeRequest(try JSONValue.parseFirst(request.body))
+            } catch {
+                return GatewayResponses.error(GRPCStatus(.invalidArgument, error.message))
+            }
+            do {
+                let response = try await call(message, context)
+                var answer = HTTP1Response(status: 200, body: try route.responseJSON(response))
+                answer.headers = GatewayResponses.successHeaders
+                return answer
+            } catch {
+                return GatewayResponses.error(grpcStatus(for: error))
+            }
+        case .serverStreaming(let call):
+            let message: [UInt8]
+            do {
+                message = try route.encodeRequest(try JSONValue.parseFirst(request.body))
+            } catch {
+                return GatewayResponses.error(GRPCStatus(.invalidArgument, error.message))
+            }
+            return await stream(route) { writer in try await call(message, context, writer) }
+        case .bidi(let call):
+            // grpc-gateway decodes a bidi body (a sequence of JSON objects) inside the
+            // call, so a bad one ends it with UNKNOWN (HTTP 500).
+            let messages: [[UInt8]]
+            do {
+                messages = try JSONValue.parseSequence(request.body).map { (json: JSONValue) throws(ProtoJSONError) -> [UInt8] in
+                    try route.encodeRequest(json)
+                }
+            } catch {
+                return GatewayResponses.error(GRPCStatus(.unknown, error.message))
+            }
+            let keepOpen = route.keepsRequestsOpen
+            return await stream(route) { writer in
+                let (requests, continuation) = AsyncThrowingStream.makeStream(of: [UInt8].self)
+                for message in messages { continuation.yield(message) }
+                if !keepOpen { continuation.finish() }
+                defer { continuation.finish() }
+                try await call(GRPCRequestStream(requests), writer, context)
+            }
+        }
+    }
+
+    /// Runs a streaming call; waits for its first message so an immediate error
+    /// gets its own HTTP status (as grpc-gateway writes the header lazily).
+    private func stream(_ route: GatewayRoute,
+                        _ body: @escaping @Sendable (GRPCResponseWriter) async throws -> Void) async -> HTTP1Response {
+        let pipe = GatewayPipe()
+        let call = Task {
+            do {
+                try await body(GRPCResponseWriter(send: { try await pipe.send($0) }))
+                pipe.finish(.end)
+            } catch {
+                pipe.finish(.failed(grpcStatus(for: error)))
+            }
+        }
+        let first = await pipe.next()
+        let chunk: [UInt8]
+        switch first {
+        case .failed(let status):
+            call.cancel()
+            var response = HTTP1Response(status: GatewayResponses.httpStatus(status.code),
+                                         body: GatewayResponses.streamErrorChunk(status))
+            response.headers = GatewayResponses.corsHeaders
+            return response
+        case .end:
+            call.cancel()
+            var response = HTTP1Response(status: 200, body: [])
+            response.headers = GatewayResponses.successHeaders
+            return response
+        case .message(let bytes):
+            chunk = Self.resultChunk(route, bytes)
+        }
+        return HTTP1Response(status: 200, headers: GatewayResponses.successHeaders) { out in
+            defer {
+                pipe.close()
+                call.cancel()
+            }
+            try await out.write(chunk)
+            while true {
+                switch await pipe.next() {
+                case .message(let bytes): try await out.write(Self.resultChunk(route, bytes))
+                case .end: return
+                case .failed(let status):
+                    try await out.write(GatewayResponses.streamErrorChunk(status))
+                    return
+                }
+            }
+        }
+    }
+
+    private static func resultChunk(_ route: GatewayRoute, _ bytes: [UInt8]) -> [UInt8] {
+        do {
+            return GatewayResponses.resultChunk(try route.responseJSON(bytes))
+        } catch {
+            return GatewayResponses.streamErrorChunk(GRPCStatus(.internal, "\(error)"))
+        }
+    }
+
+    /// gRPC metadata from HTTP headers, as grpc-gateway forwards them:
+    /// Authorization as `authorization`, `Grpc-Metadata-X` as `x`.
+    static func metadata(_ request: HTTP1Request) -> [(String, String)] {
+        var out: [(String, String)] = []
+        for (name, value) in request.headers {
+            let lower = name.lowercased()
+            if lower == "authorization" {
+                out.append((lower, value))
+            } else if lower.hasPrefix("grpc-metadata-") {
+                out.append((String(lower.dropFirst("grpc-metadata-".count)), value))
+            }
+        }
+        return out
+    }
+}

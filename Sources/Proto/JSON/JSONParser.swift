@@ -13,7 +13,7 @@ struct JSONParser {
 
     mutating func parseDocument() throws(ProtoJSONError) -> JSONValue {
         skipSpace()
-        let value = try parseValue(context: "beginning of value")
+        let value = try parseValue(context: "looking for beginning of value")
         skipSpace()
         if index < bytes.count {
             throw invalid(bytes[index], "after top-level value")
@@ -25,7 +25,7 @@ struct JSONParser {
     mutating func next() throws(ProtoJSONError) -> JSONValue? {
         skipSpace()
         if index >= bytes.count { return nil }
-        return try parseValue(context: "beginning of value")
+        return try parseValue(context: "looking for beginning of value")
     }
 
     private mutating func skipSpace() {
@@ -48,7 +48,7 @@ struct JSONParser {
         } else {
             shown = "'\(Character(Unicode.Scalar(byte)))'"
         }
-        return ProtoJSONError("invalid character \(shown) looking for \(context)")
+        return ProtoJSONError("invalid character \(shown) \(context)")
     }
 
     private static let unexpectedEnd = ProtoJSONError("unexpected end of JSON input")
@@ -97,7 +97,7 @@ struct JSONParser {
             skipSpace()
             guard index < bytes.count else { throw Self.unexpectedEnd }
             guard bytes[index] == UInt8(ascii: "\"") else {
-                throw invalid(bytes[index], "beginning of object key string")
+                throw invalid(bytes[index], "looking for beginning of object key string")
             }
             let key = try parseString()
             skipSpace()
@@ -105,7 +105,7 @@ struct JSONParser {
             guard bytes[index] == UInt8(ascii: ":") else { throw invalid(bytes[index], "after object key") }
             index += 1
             skipSpace()
-            members.append(JSONMember(key, try parseValue(context: "beginning of value")))
+            members.append(JSONMember(key, try parseValue(context: "looking for beginning of value")))
             skipSpace()
             guard index < bytes.count else { throw Self.unexpectedEnd }
             switch bytes[index] {
@@ -128,7 +128,7 @@ struct JSONParser {
         }
         while true {
             skipSpace()
-            items.append(try parseValue(context: "beginning of value"))
+            items.append(try parseValue(context: "looking for beginning of value"))
             skipSpace()
             guard index < bytes.count else { throw Self.unexpectedEnd }
             switch bytes[index] {

@@ -30,7 +30,7 @@ public final class GRPCServer: Sendable {
         self.init(config: config, router: router, http1Service: service, group: group, logger: logger)
     }
 
-    /// `http1Service` sees whole HTTP/1.1 requests (bodies up to `config.maxReceiveBytes`).
+    /// `http1Service` sees whole HTTP/1.1 requests (bodies up to `config.maxHTTP1BodyBytes`).
     public init(config: GRPCServerConfig, router: GRPCRouter, http1Service: HTTP1Service?,
                 group: any EventLoopGroup, logger: Logger) {
         self.config = config
@@ -55,7 +55,7 @@ public final class GRPCServer: Sendable {
                 self?.track(channel)
                 let detector = ProtocolDetector(
                     makeHTTP2: { H2ConnectionHandler(config: config, router: router, logger: logger) },
-                    http1: http1, maxHTTP1BodyBytes: config.maxReceiveBytes)
+                    http1: http1, maxHTTP1BodyBytes: config.maxHTTP1BodyBytes)
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(detector)
                 }

@@ -1,5 +1,5 @@
 /// A plain HTTP/1.1 request on the gRPC port, body included (bounded by
-/// `GRPCServerConfig.maxReceiveBytes`).
+/// `GRPCServerConfig.maxHTTP1BodyBytes`).
 public struct HTTP1Request: Sendable {
     public var method: String
     /// The path without the query, e.g. "/v3/kv/range".

@@ -121,12 +121,13 @@ public final class EtcdServer: @unchecked Sendable {
         let router = GRPCRouter()
         registerServices(on: router)
         let http = HTTPEndpoints(server: self)
-        let gateway = Gateway(router: router)
+        let gateway = Gateway(router: router, maxMessageBytes: options.maxRequestBytes + 512 * 1024)
         var ports: [Int] = []
         for listener in options.listenClient {
             var config = GRPCServerConfig(host: listener.host, port: listener.port)
             config.maxRequestBytes = options.maxRequestBytes
             config.maxReceiveBytes = options.maxRequestBytes + 512 * 1024
+            config.maxHTTP1BodyBytes = 2 * config.maxReceiveBytes
             config.maxConcurrentStreams = options.maxConcurrentStreams
             config.keepaliveMinTime = .milliseconds(Int64(options.grpcKeepaliveMinTimeMs))
             config.keepaliveInterval = .milliseconds(Int64(options.grpcKeepaliveIntervalMs))

@@ -9,6 +9,9 @@ import Proto
 /// `{"result":...}` objects over chunked encoding.
 struct Gateway: Sendable {
     let router: GRPCRouter
+    /// Largest request message passed to a handler, as gRPC's receive limit
+    /// (etcd: --max-request-bytes + 512 KiB); larger ones get grpc-go's error.
+    let maxMessageBytes: Int
 
     func handle(_ request: HTTP1Request) async -> HTTP1Response {
         guard let route = GatewayRoutes.table[request.path] else {
@@ -35,6 +38,7 @@ struct Gateway: Sendable {
             } catch {
                 return GatewayResponses.error(GRPCStatus(.invalidArgument, error.message))
             }
+            if let tooLarge = tooLarge(message) { return GatewayResponses.error(tooLarge) }
             do {
                 let response = try await call(message, context)
                 var answer = HTTP1Response(status: 200, body: try route.responseJSON(response))
@@ -50,6 +54,7 @@ struct Gateway: Sendable {
             } catch {
                 return GatewayResponses.error(GRPCStatus(.invalidArgument, error.message))
             }
+            if let tooLarge = tooLarge(message) { return GatewayResponses.error(tooLarge) }
             return await stream(route) { writer in try await call(message, context, writer) }
         case .bidi(let call):
             // grpc-gateway decodes a bidi body (a sequence of JSON objects) inside the
@@ -62,6 +67,7 @@ struct Gateway: Sendable {
             } catch {
                 return GatewayResponses.error(GRPCStatus(.unknown, error.message))
             }
+            if let tooLarge = messages.lazy.compactMap(tooLarge).first { return GatewayResponses.error(tooLarge) }
             let keepOpen = route.keepsRequestsOpen
             return await stream(route) { writer in
                 let (requests, continuation) = AsyncThrowingStream.makeStream(of: [UInt8].self)
@@ -119,6 +125,12 @@ struct Gateway: Sendable {
                 }
             }
         }
+    }
+
+    /// grpc-go's answer to a request message over the receive limit.
+    private func tooLarge(_ message: [UInt8]) -> GRPCStatus? {
+        guard message.count > maxMessageBytes else { return nil }
+        return GRPCStatus(.resourceExhausted, "grpc: received message larger than max (\(message.count) vs. \(maxMessageBytes))")
     }
 
     private static func resultChunk(_ route: GatewayRoute, _ bytes: [UInt8]) -> [UInt8] {

@@ -32,30 +32,15 @@ struct Gateway: Sendable {
         let context = GRPCRequestContext(headers: Self.metadata(request), path: route.grpcPath)
         switch handler {
         case .unary(let call):
-            let message: [UInt8]
-            do {
-                message = try route.encodeRequest(try JSONValue.parseFirst(request.body))
-            } catch {
-                return GatewayResponses.error(GRPCStatus(.invalidArgument, error.message))
-            }
-            if let tooLarge = tooLarge(message) { return GatewayResponses.error(tooLarge) }
-            do {
-                let response = try await call(message, context)
-                var answer = HTTP1Response(status: 200, body: try route.responseJSON(response))
-                answer.headers = GatewayResponses.successHeaders
-                return answer
-            } catch {
-                return GatewayResponses.error(grpcStatus(for: error))
+            switch requestMessage(route, request.body) {
+            case .failure(let status): return GatewayResponses.error(status)
+            case .success(let message): return await unary(call, message, route, context)
             }
         case .serverStreaming(let call):
-            let message: [UInt8]
-            do {
-                message = try route.encodeRequest(try JSONValue.parseFirst(request.body))
-            } catch {
-                return GatewayResponses.error(GRPCStatus(.invalidArgument, error.message))
+            switch requestMessage(route, request.body) {
+            case .failure(let status): return GatewayResponses.error(status)
+            case .success(let message): return await stream(route) { writer in try await call(message, context, writer) }
             }
-            if let tooLarge = tooLarge(message) { return GatewayResponses.error(tooLarge) }
-            return await stream(route) { writer in try await call(message, context, writer) }
         case .bidi(let call):
             // grpc-gateway decodes a bidi body (a sequence of JSON objects) inside the
             // call, so a bad one ends it with UNKNOWN (HTTP 500).
@@ -76,6 +61,30 @@ struct Gateway: Sendable {
                 defer { continuation.finish() }
                 try await call(GRPCRequestStream(requests), writer, context)
             }
+        }
+    }
+
+    /// The body's JSON request as protobuf bytes, or why not (bad JSON: INVALID_ARGUMENT, as grpc-gateway).
+    private func requestMessage(_ route: GatewayRoute, _ body: [UInt8]) -> Result<[UInt8], GRPCStatus> {
+        let message: [UInt8]
+        do {
+            message = try route.encodeRequest(try JSONValue.parseFirst(body))
+        } catch {
+            return .failure(GRPCStatus(.invalidArgument, error.message))
+        }
+        if let tooLarge = tooLarge(message) { return .failure(tooLarge) }
+        return .success(message)
+    }
+
+    private func unary(_ call: GRPCRouter.Unary, _ message: [UInt8], _ route: GatewayRoute,
+                       _ context: GRPCRequestContext) async -> HTTP1Response {
+        do {
+            let response = try await call(message, context)
+            var answer = HTTP1Response(status: 200, body: try route.responseJSON(response))
+            answer.headers = GatewayResponses.successHeaders
+            return answer
+        } catch {
+            return GatewayResponses.error(grpcStatus(for: error))
         }
     }
 

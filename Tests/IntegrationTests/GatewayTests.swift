@@ -92,6 +92,19 @@ import Testing
         step("/v3/auth/user/list", "{}"),
         step("/v3/auth/authenticate", #"{"name":"root","password":"x"}"#),
         step("/v3/lease/revoke", #"{"ID":123}"#),
+        step("/v3/auth/role/get", #"{"role":"x"}"#),
+        step("/v3/auth/user/get", #"{"name":"x"}"#),
+        step("/v3/auth/enable", "{}"),
+        step("/v3/cluster/member/remove", #"{"ID":"12345"}"#),
+        step("/v3/cluster/member/promote", #"{"ID":"12345"}"#),
+        step("/v3/cluster/member/update", #"{"ID":"12345","peerURLs":["http://127.0.0.1:1"]}"#),
+        step("/v3/maintenance/alarm", #"{"action":"GET"}"#),
+        step("/v3/maintenance/alarm", #"{"action":"DEACTIVATE","memberID":"1","alarm":"NOSPACE"}"#),
+        step("/v3/lock/unlock", #"{"key":"eA=="}"#),
+        step("/v3/election/resign", #"{"leader":{"name":"eA==","key":"eA==","rev":"1","lease":"1"}}"#),
+        step("/v3/kv/compaction", #"{"revision":"100000"}"#),
+        step("/v3/kv/txn", #"{"success":[{"request_put":{"key":"YQ==","value":"Yg=="}},{"request_put":{"key":"YQ==","value":"Yg=="}}]}"#),
+        step("/v3/kv/txn", #"{}"#),
     ]
 
     @Test func unaryRequestsAnswerAsEtcd() throws {

@@ -27,7 +27,9 @@ struct Gateway: Sendable {
             return GatewayResponses.text(405, "Method Not Allowed\n")
         }
         guard let handler = router.handler(for: route.grpcPath) else {
-            return GatewayResponses.error(GRPCStatus(.unimplemented, "unknown method for \(route.grpcPath)"))
+            // grpc-go's answer for a method the server does not register.
+            let parts = route.grpcPath.split(separator: "/")
+            return GatewayResponses.error(GRPCStatus(.unimplemented, "unknown method \(parts.last ?? "") for service \(parts.first ?? "")"))
         }
         let context = GRPCRequestContext(headers: Self.metadata(request), path: route.grpcPath)
         switch handler {

@@ -133,7 +133,7 @@ public final class EtcdServer: @unchecked Sendable {
             config.keepaliveInterval = .milliseconds(Int64(options.grpcKeepaliveIntervalMs))
             config.keepaliveTimeout = .milliseconds(Int64(options.grpcKeepaliveTimeoutMs))
             let server = GRPCServer(config: config, router: router, http1Service: { request in
-                if request.path.hasPrefix("/v3/") { return await gateway.handle(request) }
+                if Gateway.serves(request.path) { return await gateway.handle(request) }
                 return await http.handle(method: request.method, path: request.path, query: request.query)
             }, group: group, logger: logger)
             ports.append(try await server.start())

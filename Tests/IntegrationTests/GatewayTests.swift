@@ -59,6 +59,7 @@ import Testing
         step("/v3/kv/put", #"{"key":"YQ==","value":"Yg==","ignore_value":true}"#),
         step("/v3/kv/put", #"{"key":"YQ==","lease":"999"}"#),
         step("/v3/kv/nonexistent", "{}"),
+        step("/v3beta/kv/range", #"{"key":"Zm9v"}"#),
         Step(path: "/v3/kv/range", body: nil, method: "GET"),
         // Leases: explicit IDs so both clusters agree on them.
         step("/v3/lease/grant", #"{"ID":4660,"TTL":60}"#),

@@ -13,8 +13,14 @@ struct Gateway: Sendable {
     /// (etcd: --max-request-bytes + 512 KiB); larger ones get grpc-go's error.
     let maxMessageBytes: Int
 
+    /// Whether `path` is the gateway's: `/v3/...`, and `/v3beta/...` which etcd 3.5 still rewrites to `/v3/`.
+    static func serves(_ path: String) -> Bool {
+        path.hasPrefix("/v3/") || path.hasPrefix("/v3beta/")
+    }
+
     func handle(_ request: HTTP1Request) async -> HTTP1Response {
-        guard let route = GatewayRoutes.table[request.path] else {
+        let path = request.path.hasPrefix("/v3beta/") ? "/v3/" + request.path.dropFirst("/v3beta/".count) : request.path
+        guard let route = GatewayRoutes.table[path] else {
             return GatewayResponses.text(404, "Not Found\n")
         }
         if request.method == "OPTIONS" {

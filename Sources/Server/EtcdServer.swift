@@ -147,17 +147,20 @@ public final class EtcdServer: @unchecked Sendable {
         registerServices(on: router)
         metrics.grpc.install(on: router)
         let http = HTTPEndpoints(server: self)
+        let gateway = Gateway(router: router, maxMessageBytes: options.maxRequestBytes + 512 * 1024)
         var ports: [Int] = []
         for listener in options.listenClient {
             var config = GRPCServerConfig(host: listener.host, port: listener.port)
             config.maxRequestBytes = options.maxRequestBytes
             config.maxReceiveBytes = options.maxRequestBytes + 512 * 1024
+            config.maxHTTP1BodyBytes = 2 * config.maxReceiveBytes
             config.maxConcurrentStreams = options.maxConcurrentStreams
             config.keepaliveMinTime = .milliseconds(Int64(options.grpcKeepaliveMinTimeMs))
             config.keepaliveInterval = .milliseconds(Int64(options.grpcKeepaliveIntervalMs))
             config.keepaliveTimeout = .milliseconds(Int64(options.grpcKeepaliveTimeoutMs))
-            let server = GRPCServer(config: config, router: router, http1: { method, path, query in
-                await http.handle(method: method, path: path, query: query)
+            let server = GRPCServer(config: config, router: router, http1Service: { request in
+                if Gateway.serves(request.path) { return await gateway.handle(request) }
+                return await http.handle(method: request.method, path: request.path, query: request.query)
             }, group: group, logger: logger)
             ports.append(try await server.start())
             grpcServers.append(server)

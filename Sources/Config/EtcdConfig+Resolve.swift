@@ -191,6 +191,7 @@ extension EtcdConfig {
         if let v = str("metrics") { metrics = v }
         if let v = urls("listen-metrics-urls") { listenMetricsURLs = v }
         if let v = bool("enable-pprof") { enablePprof = v }
+        if let v = bool("enable-grpc-gateway") { enableGrpcGateway = v }
 
         if let v = str("logger") { logger.logger = v }
         if let v = str("log-level"), let level = LogLevel(rawValue: v) { logger.level = level }

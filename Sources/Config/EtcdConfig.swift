@@ -58,6 +58,7 @@ public struct EtcdConfig: Sendable, Equatable {
     public var metrics = "basic"
     public var listenMetricsURLs: [EtcdURL] = []
     public var enablePprof = false
+    public var enableGrpcGateway = true
 
     // MARK: Logging
     public var logger = LoggerConfig()

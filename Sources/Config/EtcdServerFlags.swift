@@ -32,7 +32,7 @@ public enum EtcdServerFlags {
         FlagSpec("max-txn-ops", .uint, default: "128", group: .member, help: "Maximum number of operations permitted in a transaction."),
         FlagSpec("max-request-bytes", .size, default: "1572864", group: .member, help: "Maximum client request size in bytes the server will accept."),
         FlagSpec("max-concurrent-streams", .uint32, default: "4294967295", helpDefault: "math.MaxUint32", group: .member, help: "Maximum concurrent streams that each client can open at a time."),
-        FlagSpec("enable-grpc-gateway", .bool, default: "true", group: .member, support: .notYet("the gRPC JSON gateway"), offValue: "false", help: "Enable GRPC gateway."),
+        FlagSpec("enable-grpc-gateway", .bool, default: "true", group: .member, support: .supported, help: "Enable GRPC gateway."),
         FlagSpec("grpc-keepalive-min-time", .duration, default: "5s", group: .member, help: "Minimum duration interval that a client should wait before pinging server."),
         FlagSpec("grpc-keepalive-interval", .duration, default: "2h", group: .member, help: "Frequency duration of server-to-client ping to check if a connection is alive (0 to disable)."),
         FlagSpec("grpc-keepalive-timeout", .duration, default: "20s", group: .member, help: "Additional duration of wait before closing a non-responsive connection (0 to disable)."),

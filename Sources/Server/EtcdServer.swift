@@ -148,6 +148,7 @@ public final class EtcdServer: @unchecked Sendable {
         metrics.grpc.install(on: router)
         let http = HTTPEndpoints(server: self)
         let gateway = Gateway(router: router, maxMessageBytes: options.maxRequestBytes + 512 * 1024)
+        let gatewayOn = options.enableGRPCGateway
         var ports: [Int] = []
         for listener in options.listenClient {
             var config = GRPCServerConfig(host: listener.host, port: listener.port)
@@ -159,7 +160,7 @@ public final class EtcdServer: @unchecked Sendable {
             config.keepaliveInterval = .milliseconds(Int64(options.grpcKeepaliveIntervalMs))
             config.keepaliveTimeout = .milliseconds(Int64(options.grpcKeepaliveTimeoutMs))
             let server = GRPCServer(config: config, router: router, http1Service: { request in
-                if Gateway.serves(request.path) { return await gateway.handle(request) }
+                if gatewayOn && Gateway.serves(request.path) { return await gateway.handle(request) }
                 return await http.handle(method: request.method, path: request.path, query: request.query)
             }, group: group, logger: logger)
             ports.append(try await server.start())

@@ -62,6 +62,8 @@ public struct ServerOptions: Sendable {
     public var corruptCheckIntervalMs = 0
     /// Serve `/debug/pprof/` on the client port (`--enable-pprof`).
     public var enablePprof = false
+    /// Serve etcd's JSON gateway on `/v3/` (`--enable-grpc-gateway`, default on).
+    public var enableGRPCGateway = true
 
     public init() {}
 }

@@ -45,6 +45,7 @@ enum ServerOptionsMapping {
         o.initialCorruptCheck = config.experimentalInitialCorruptCheck
         o.corruptCheckIntervalMs = milliseconds(config.experimentalCorruptCheckTime)
         o.enablePprof = config.enablePprof
+        o.enableGRPCGateway = config.enableGrpcGateway
         // Lease checkpointing is on by default here; an explicit flag decides.
         if config.explicitlySet.contains("experimental-enable-lease-checkpoint") {
             o.leaseCheckpointEnabled = config.experimentalEnableLeaseCheckpoint

@@ -20,6 +20,8 @@ final class Compactor: @unchecked Sendable {
     /// Guards `stopped`; signalled whenever a compaction finishes.
     private let cond = NSCondition()
     private var stopped = false
+    /// Held by each chunk, and by `paused` for its whole body.
+    private let pauseLock = NSLock()
 
     init(store: MVCCStore, chunkKeys: Int) {
         self.store = store
@@ -41,6 +43,11 @@ final class Compactor: @unchecked Sendable {
     func stop() {
         cond.lock(); stopped = true; cond.broadcast(); cond.unlock()
         queue.sync {}
+    }
+
+    /// Runs `body` with no compaction chunk running or starting (they wait).
+    func paused<R>(_ body: () throws -> R) rethrows -> R {
+        try pauseLock.withLock { try body() }
     }
 
     private var isStopped: Bool {
@@ -67,6 +74,8 @@ final class Compactor: @unchecked Sendable {
 
     /// One chunk: returns the last key visited and whether the index was exhausted.
     private func chunk(_ rev: Int64, after: [UInt8]?) throws -> ([UInt8]?, Bool) {
+        pauseLock.lock()
+        defer { pauseLock.unlock() }
         store.envGate.lockShared()
         defer { store.envGate.unlockShared() }
         var txnPtr: OpaquePointer?

@@ -4,7 +4,8 @@ import Proto
 
 /// `Maintenance.Defragment`: rewrites this member's store into a compacted
 /// copy (`MVCCStore.defragment`), so Status' dbSize drops to about
-/// dbSizeInUse. Local to the member, as in etcd; writes wait for the copy.
+/// dbSizeInUse. Local to the member, as in etcd; online: writes and reads
+/// go on during the copy and pause only for the final catch-up and swap.
 extension MaintenanceService {
     func registerDefragment(on router: GRPCRouter) {
         let server = self.server

@@ -58,6 +58,7 @@ public final class EtcdServer: @unchecked Sendable {
         }
 
         let layout = DataDirLayout(dataDir: options.dataDir)
+        if let message = SnapshotRestore.interruptedRestoreMessage(dataDir: options.dataDir) { throw StartupError(message) }
         try FileManager.default.createDirectory(atPath: layout.snapDir, withIntermediateDirectories: true)
         store = try MVCCStore(path: layout.dbPath)
 

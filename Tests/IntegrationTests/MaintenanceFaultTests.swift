@@ -130,8 +130,15 @@ import Testing
         #expect(save.exitCode == 0, "\(save.stderr)")
         server.stop()
         let binary = try PackagePaths.serverBinary
+        // Kills at fractions of a full restore's time, to land in each phase.
+        let timing = NSTemporaryDirectory() + "swift-etcd-test-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: timing) }
+        let started = Date()
+        let full = try ProcessRunner.run(binary, ["snapshot", "restore", file, "--data-dir", timing], timeoutSeconds: 120)
+        #expect(full.exitCode == 0, "\(full.stderr)")
+        let restoreSeconds = Date().timeIntervalSince(started)
 
-        for delay in [0.0] + Self.killDelaysSeconds {
+        for delay in [0.0, 0.1, 0.3, 0.6, 0.9, 1.3].map({ $0 * restoreSeconds }) {
             let restored = try ServerProcess(name: "restored")
             defer { restored.stop(); restored.removeData() }
             let peer = "http://127.0.0.1:\(restored.peerPort)"

@@ -9,8 +9,8 @@ import Foundation
 /// at a million keys), no second copy of every key in the Swift heap (RSS),
 /// and readers get a consistent snapshot of index + data + revision from one
 /// LMDB read txn with no locks against the writer. The cost is a B-tree
-/// lookup per key read instead of a pointer chase, and LMDB's key size limit
-/// (511 bytes; longer keys are refused with `etcdserver: request is too large`).
+/// lookup per key read instead of a pointer chase. LMDB's 511-byte key limit
+/// is worked around for longer etcd keys by `IndexKey`.
 ///
 /// Threads: one writer (the apply loop calls `apply(batch:)`) and any number
 /// of concurrent readers (`range`, `events`, ...), each on its own LMDB read
@@ -48,9 +48,6 @@ public final class MVCCStore: @unchecked Sendable {
         public var compactionChunkKeys: Int = 1000
         public init() {}
     }
-
-    /// LMDB's compiled-in key size limit (MDB_MAXKEYSIZE).
-    public static let maxKeySizeBytes = 511
 
     /// Replaced only by `defragment`; use it only while holding `envGate`
     /// shared (any txn), replace it only holding it exclusively.

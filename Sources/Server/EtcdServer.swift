@@ -165,6 +165,9 @@ public final class EtcdServer: @unchecked Sendable {
         LeaseService(server: self).register(on: router)
         HealthService(server: self).register(on: router)
         ClusterService(server: self).register(on: router)
+        AuthService(server: self).register(on: router)
+        LockService(server: self).register(on: router)
+        ElectionService(server: self).register(on: router)
         MoveLeaderService(server: self).register(on: router)
         QuotaGuard(server: self).install(on: router)  // wraps the write handlers above
         ClientInterceptors.wrapAll(router, server: self)  // last: learner and hasleader checks come first

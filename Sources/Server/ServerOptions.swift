@@ -46,6 +46,8 @@ public struct ServerOptions: Sendable {
     /// How often the leader checkpoints (etcd: 5 minutes).
     public var leaseCheckpointIntervalMs = 5 * 60 * 1000
     public var eventLoopThreads = System.coreCount
+    /// Serve `/debug/pprof/` on the client port (`--enable-pprof`).
+    public var enablePprof = false
 
     public init() {}
 }

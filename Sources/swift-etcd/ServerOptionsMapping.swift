@@ -35,6 +35,7 @@ enum ServerOptionsMapping {
         o.quotaBackendBytes = Int64(clamping: config.effectiveQuotaBackendBytes)
         o.autoCompactionRetention = config.autoCompactionRetention
         o.watchProgressNotifyIntervalMs = milliseconds(config.experimentalWatchProgressNotifyInterval)
+        o.enablePprof = config.enablePprof
         // Lease checkpointing is on by default here; an explicit flag decides.
         if config.explicitlySet.contains("experimental-enable-lease-checkpoint") {
             o.leaseCheckpointEnabled = config.experimentalEnableLeaseCheckpoint

@@ -63,15 +63,23 @@ import Testing
         #expect(missing.stdout == "404")
     }
 
-    @Test func unimplementedRPCAnswersUnimplemented() throws {
-        let server = try ServerProcess()
+    /// etcd's Procfile (goreman, the usual local cluster) passes
+    /// `--enable-pprof --logger=zap --log-outputs=stderr`: the server starts
+    /// and answers /debug/pprof/; without the flag the path does not exist.
+    @Test func procfileFlagsAndPprofEndpoints() throws {
+        let server = try ServerProcess(extraArgs: ["--enable-pprof", "--logger=zap", "--log-outputs=stderr"])
         defer { server.stop(); server.removeData() }
         try server.start()
-        // Auth is not built yet: etcdctl must get a clean gRPC error, not a hang or a crash.
-        let result = try etcdctl(server.endpoint, ["user", "list"])
-        #expect(result.exitCode != 0)
-        #expect(result.stderr.lowercased().contains("unimplemented") || result.stderr.contains("Unimplemented"))
-        #expect(server.process?.isRunning == true)
+        let threads = try ProcessRunner.run("curl", ["-s", "-f", server.clientURL + "/debug/pprof/goroutine?debug=1"])
+        #expect(threads.exitCode == 0 && threads.stdout.hasPrefix("threads: "), "\(threads.stdout)")
+        let cpu = try ProcessRunner.run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", server.clientURL + "/debug/pprof/profile"])
+        #expect(cpu.stdout == "501")
+
+        let plain = try ServerProcess()
+        defer { plain.stop(); plain.removeData() }
+        try plain.start()
+        let missing = try ProcessRunner.run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", plain.clientURL + "/debug/pprof/"])
+        #expect(missing.stdout == "404")
     }
 }
 

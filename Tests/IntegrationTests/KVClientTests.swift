@@ -47,6 +47,28 @@ import Testing
         #expect(old.stderr.contains("required revision has been compacted"))
     }
 
+    /// etcd takes keys of any length up to the request limit; LMDB's keys
+    /// stop at 511 bytes (IndexKey hashes longer ones). `etcdctl check
+    /// datascale` writes 512-byte keys, so this is not an academic case.
+    @Test func keysLongerThanLMDBsLimit() throws {
+        let server = try ServerProcess()
+        defer { server.stop(); server.removeData() }
+        try server.start()
+        let ep = server.endpoint
+        let prefix = String(repeating: "k", count: 500)
+        let keys = ["\(prefix)b", "\(prefix)a" + String(repeating: "z", count: 3000), "\(prefix)a", "\(prefix)"]
+        for (i, k) in keys.enumerated() {
+            let put = try etcdctl(ep, ["put", k, "v\(i)"])
+            #expect(put.exitCode == 0, "\(put.stderr)")
+        }
+        let all = try etcdctl(ep, ["get", prefix, "--prefix", "--keys-only"])
+        #expect(all.stdout.split(separator: "\n").map(String.init) == keys.sorted())
+        #expect(try etcdctl(ep, ["get", keys[1], "--print-value-only"]).stdout == "v1\n")
+        let del = try etcdctl(ep, ["del", "\(prefix)a", "\(prefix)b"])
+        #expect(del.stdout == "2\n")
+        #expect(try etcdctl(ep, ["get", prefix, "--prefix", "--keys-only"]).stdout.split(separator: "\n").count == 2)
+    }
+
     @Test func goClientV3() throws {
         let binary = try GoPrograms.binary("kvcheck")
         let server = try ServerProcess()

@@ -76,8 +76,11 @@ import Testing
         try t.put("b", "1")
         #expect(try t.store.leasedKeys().map { "\(s($0.key))=\($0.lease)" } == ["a=3"])
         let long = String(repeating: "x", count: 600)
-        #expect(kvError { try t.put(long, "v") } == .requestTooLarge)
-        #expect(t.store.currentRevision == 3)
+        try t.put(long, "v", lease: 3)
+        #expect(t.store.currentRevision == 4)
+        #expect(try t.store.leasedKeys().map { "\(s($0.key).count)=\($0.lease)" } == ["1=3", "600=3"])
+        try t.reopen()
+        #expect(try t.keys(t.get(long)) == [long])
     }
 
     @Test func concurrentReadersDuringWrites() async throws {

@@ -30,9 +30,8 @@ extension KVWriter {
         return DeleteRangeResponse(revision: readRev, deleted: deleted, prevKVs: prevKVs)
     }
 
-    /// LMDB cannot store empty keys or keys longer than its max key size.
+    /// etcd refuses empty keys; any other length fits (`IndexKey`).
     static func checkStorable(_ key: [UInt8]) throws {
         if key.isEmpty { throw KVError.emptyKey }
-        if key.count > MVCCStore.maxKeySizeBytes { throw KVError.requestTooLarge }
     }
 }

@@ -4,7 +4,8 @@
 ///   so a cursor walks history in revision order as etcd's bolt `key` bucket;
 ///   value = `RecordHeader` (36 bytes, little endian) ‖ key ‖ value. A
 ///   tombstone has version 0 and no value.
-/// - `index` db (MDB_DUPSORT|MDB_DUPFIXED): key = user key; each duplicate is
+/// - `index` db (MDB_DUPSORT|MDB_DUPFIXED): key = user key (hashed past 495
+///   bytes, see `IndexKey`); each duplicate is
 ///   an `IndexEntry` (32 bytes BE: main, sub, createRevision, version) so
 ///   duplicates sort by revision and the last one is the key's latest change.
 ///   version 0 marks a tombstone. This is etcd's in-memory keyIndex kept in

@@ -31,6 +31,15 @@ enum KeyBounds: Equatable {
         }
     }
 
+    /// Whether every key ≥ `k` is outside the bounds.
+    func isPastEnd(_ k: UnsafeRawBufferPointer) -> Bool {
+        switch self {
+        case .single(let key): return key.withUnsafeBytes { Bytes.compare(k, $0) > 0 }
+        case .from: return false
+        case .range(_, let end): return end.withUnsafeBytes { Bytes.compare(k, $0) >= 0 }
+        }
+    }
+
     /// Whether `k` is inside the bounds.
     func contains(_ k: UnsafeRawBufferPointer) -> Bool {
         switch self {
@@ -74,30 +83,72 @@ struct KVReader {
         let cursor = try Cursor(txn, dbs.index)
         defer { cursor.close() }
         var k = MDB_val(), d = MDB_val()
+        if case .single(let key) = bounds {
+            guard !key.isEmpty else { return }
+            let found = try IndexKey.with(key) { ik in
+                k = MDB_val(mv_size: ik.count, mv_data: UnsafeMutableRawPointer(mutating: ik.baseAddress))
+                return try cursor.op(MDB_SET_KEY, key: &k, value: &d)
+            }
+            if found, let entry = try entryAt(cursor, key: &k, atRev: atRev, latest: latest), !entry.isTombstone {
+                _ = try key.withUnsafeBytes { try body($0, entry) }
+            }
+            return
+        }
         let startKey: [UInt8]
         switch bounds {
         case .single(let key), .from(let key), .range(let key, _): startKey = key
         }
-        if startKey.isEmpty, case .single = bounds { return }
-        let found: Bool = try startKey.withUnsafeBytes { sk in
+        var more: Bool = try IndexKey.seekKey(startKey).withUnsafeBytes { sk in
             k = MDB_val(mv_size: sk.count, mv_data: UnsafeMutableRawPointer(mutating: sk.baseAddress))
-            if case .single = bounds { return try cursor.op(MDB_SET_KEY, key: &k, value: &d) }
             if sk.isEmpty { return try cursor.op(MDB_FIRST, key: &k, value: &d) }
             return try cursor.op(MDB_SET_RANGE, key: &k, value: &d)
         }
-        guard found else { return }
-        while true {
-            let key = LMDB.bytes(k)
-            if case .range(_, let end) = bounds {
-                let inRange = end.withUnsafeBytes { Bytes.compare(key, $0) < 0 }
-                if !inRange { return }
+        while more {
+            if IndexKey.isHashed(LMDB.bytes(k)) {
+                var run: [([UInt8], IndexEntry)] = []
+                (run, more) = try liveRun(cursor, key: &k, atRev: atRev, latest: latest)
+                for (key, entry) in run {
+                    let verdict = try key.withUnsafeBytes { kb -> Bool? in
+                        if bounds.isPastEnd(kb) { return nil }
+                        return bounds.contains(kb) ? try body(kb, entry) : true
+                    }
+                    guard let goOn = verdict else { return }
+                    if !goOn { return }
+                }
+                continue
             }
-            if let entry = try entryAt(cursor, key: &k, atRev: atRev, latest: latest), !entry.isTombstone {
+            let key = LMDB.bytes(k)
+            if bounds.isPastEnd(key) { return }
+            if bounds.contains(key), let entry = try entryAt(cursor, key: &k, atRev: atRev, latest: latest),
+               !entry.isTombstone {
                 if try !body(LMDB.bytes(k), entry) { return }
             }
-            if case .single = bounds { return }
-            guard try cursor.op(MDB_NEXT_NODUP, key: &k, value: &d) else { return }
+            more = try cursor.op(MDB_NEXT_NODUP, key: &k, value: &d)
         }
+    }
+
+    /// Reads the run of hashed index keys starting under the cursor (long
+    /// keys sharing their inline part): the live ones at `atRev` with their
+    /// full keys, sorted by key. Leaves the cursor on the first key after the
+    /// run; `more` is false if there is none.
+    private func liveRun(_ cursor: Cursor, key k: inout MDB_val, atRev: Int64,
+                         latest: Bool) throws -> (run: [([UInt8], IndexEntry)], more: Bool) {
+        let first = [UInt8](LMDB.bytes(k))
+        var run: [([UInt8], IndexEntry)] = []
+        var d = MDB_val()
+        while true {
+            if let entry = try entryAt(cursor, key: &k, atRev: atRev, latest: latest), !entry.isTombstone {
+                run.append((try record(entry.revision, keysOnly: true).key, entry))
+            }
+            guard try cursor.op(MDB_NEXT_NODUP, key: &k, value: &d) else {
+                run.sort { Bytes.compare($0.0, $1.0) < 0 }
+                return (run, false)
+            }
+            let sameRun = first.withUnsafeBytes { IndexKey.sameRun($0, LMDB.bytes(k)) }
+            if !sameRun { break }
+        }
+        run.sort { Bytes.compare($0.0, $1.0) < 0 }
+        return (run, true)
     }
 
     /// The latest change of the key under the cursor with main ≤ atRev. Leaves
@@ -136,11 +187,13 @@ struct KVReader {
     func latestEntry(_ key: UnsafeRawBufferPointer, cursor reused: Cursor? = nil) throws -> IndexEntry? {
         let cursor = try reused ?? Cursor(txn, dbs.index)
         defer { if reused == nil { cursor.close() } }
-        var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
-        var d = MDB_val()
-        guard try cursor.op(MDB_SET_KEY, key: &k, value: &d),
-              try cursor.op(MDB_LAST_DUP, key: &k, value: &d) else { return nil }
-        return IndexEntry(LMDB.bytes(d))
+        return try IndexKey.with(key) { ik in
+            var k = MDB_val(mv_size: ik.count, mv_data: UnsafeMutableRawPointer(mutating: ik.baseAddress))
+            var d = MDB_val()
+            guard try cursor.op(MDB_SET_KEY, key: &k, value: &d),
+                  try cursor.op(MDB_LAST_DUP, key: &k, value: &d) else { return nil }
+            return IndexEntry(LMDB.bytes(d))
+        }
     }
 
     /// The record written at `rev`.

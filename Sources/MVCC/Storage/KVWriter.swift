@@ -91,7 +91,7 @@ struct KVWriter {
                     }
                 }
                 try IndexEntry(revision: rev, createRevision: create, version: version).withBytes { e in
-                    try LMDB.put(txn, dbs.index, k, e)
+                    try IndexKey.with(k) { ik in try LMDB.put(txn, dbs.index, ik, e) }
                 }
             }
         }

@@ -1,6 +1,7 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+import MVCC
 #endif
 
 /// Copies a saved snapshot (database ‖ SHA-256 of the database, as

@@ -67,6 +67,13 @@ final class RaftLoop: @unchecked Sendable {
     /// ReadIndex answers not yet servable: (index, batch id).
     private var pendingReadStates: [(index: UInt64, batch: UInt64)] = []
     private var readBatchSeq: UInt64 = 0
+    /// The newest read batch asked of Raft and not answered yet (0: none),
+    /// and when it was last asked. A ReadIndex can be lost (a leader that
+    /// has not committed in its term drops it, a message to the leader is
+    /// dropped), so it is asked again every `readIndexRetrySeconds`, as etcd.
+    private var unansweredReadBatch: UInt64 = 0
+    private var readAskedAt = Date.distantPast
+    static let readIndexRetrySeconds = 0.5
 
     /// Run before WAL segments are released: the store must have made durable
     /// everything up to the snapshot index (it may commit without fsync).
@@ -212,6 +219,9 @@ final class RaftLoop: @unchecked Sendable {
             if now >= nextTick {
                 node.tick()
                 nextTick = now.addingTimeInterval(tickInterval)
+                if unansweredReadBatch != 0 && now.timeIntervalSince(readAskedAt) >= Self.readIndexRetrySeconds {
+                    requestReadIndex(batches: [unansweredReadBatch])
+                }
             }
             for m in work.messages { try? node.step(m) }
             for r in work.reports {
@@ -239,8 +249,19 @@ final class RaftLoop: @unchecked Sendable {
     /// context names the newest batch; all batches up to it are answered.
     private func requestReadIndex(batches: [UInt64]) {
         let newest = batches.max()!
-        node.readIndex(context: newest.bigEndianBytes)
+        unansweredReadBatch = max(unansweredReadBatch, newest)
+        readAskedAt = Date()
+        node.readIndex(context: Self.readContext(batch: unansweredReadBatch, memberID: memberID))
     }
+
+    /// The leader keys pending reads by context, so contexts must differ
+    /// between members (batch numbers alone collide and the leader drops the
+    /// duplicate): batch ‖ member ID, 8 bytes big-endian each.
+    static func readContext(batch: UInt64, memberID: UInt64) -> [UInt8] {
+        batch.bigEndianBytes + memberID.bigEndianBytes
+    }
+
+    static func readBatch(ofContext context: [UInt8]) -> UInt64 { UInt64(bigEndianBytes: context.prefix(8)) }
 
     /// A sole voter need not wait an election timeout (start-up, restart).
     private func campaignIfAlone() {
@@ -275,13 +296,14 @@ final class RaftLoop: @unchecked Sendable {
         if !rd.messages.isEmpty { transport.send(rd.messages) }
         apply(rd.committedEntries)
         for rs in rd.readStates {
-            pendingReadStates.append((rs.index, UInt64(bigEndianBytes: rs.context)))
+            pendingReadStates.append((rs.index, Self.readBatch(ofContext: rs.context)))
         }
         answerReads()
         if let soft = rd.softState, soft.lead == 0 {
             // Reads waiting on a leader that is gone must be retried by the client.
             readWaits.failAll(ServerError.leaderChanged)
             pendingReadStates.removeAll()
+            unansweredReadBatch = 0
         }
         node.advance(rd)
         publishStatus()
@@ -309,6 +331,7 @@ final class RaftLoop: @unchecked Sendable {
         guard !pendingReadStates.isEmpty else { return }
         var remaining: [(index: UInt64, batch: UInt64)] = []
         for rs in pendingReadStates {
+            if rs.batch >= unansweredReadBatch { unansweredReadBatch = 0 }
             if rs.index <= appliedIndex {
                 // Every batch up to rs.batch asked before this ReadIndex was issued.
                 readWaits.triggerAll(upTo: rs.batch, .success(rs.index))

@@ -10,6 +10,9 @@ struct HTTPEndpoints: Sendable {
         guard method == "GET" || method == "HEAD" else {
             return HTTP1Response(status: 405, contentType: "text/plain; charset=utf-8", text: "Method Not Allowed\n")
         }
+        if server.options.enablePprof && path.hasPrefix(DebugEndpoints.prefix) {
+            return DebugEndpoints.handle(path: path, query: query)
+        }
         switch path {
         case "/version":
             return HTTP1Response(status: 200, text: "{\"etcdserver\":\"\(EtcdVersion.server)\",\"etcdcluster\":\"\(EtcdVersion.cluster)\"}")

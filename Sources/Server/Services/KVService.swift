@@ -10,13 +10,7 @@ struct KVService {
 
     func register(on router: GRPCRouter) {
         let server = self.server
-        router.unary(Etcdserverpb.KVService.range) { request, _ in
-            let range = KVMapping.range(request)
-            try Validation.check(range)
-            if !request.serializable { try await server.linearizableBarrier() }
-            let response = try server.store.range(range)
-            return KVMapping.rangeResponse(response, header: server.header(revision: response.revision))
-        }
+        router.unary(Etcdserverpb.KVService.range) { request, _ in try await Self.range(server, request) }
         router.unary(Etcdserverpb.KVService.put) { request, _ in
             try Validation.check(KVMapping.put(request))
             var proposal = Swiftetcd.InternalRaftRequest()
@@ -25,30 +19,8 @@ struct KVService {
             guard case .put(let put) = response else { throw ServerError.unexpectedResult }
             return KVMapping.putResponse(put, header: header)
         }
-        router.unary(Etcdserverpb.KVService.deleteRange) { request, _ in
-            try Validation.check(KVMapping.deleteRange(request))
-            var proposal = Swiftetcd.InternalRaftRequest()
-            proposal.deleteRange = request
-            let (response, header) = try await server.proposeWrite(proposal)
-            guard case .deleteRange(let deleted) = response else { throw ServerError.unexpectedResult }
-            return KVMapping.deleteRangeResponse(deleted, header: header)
-        }
-        router.unary(Etcdserverpb.KVService.txn) { request, _ in
-            let txn = KVMapping.txn(request)
-            try Validation.check(txn, maxTxnOps: server.options.maxTxnOps)
-            if txn.isReadOnly {
-                // etcd serves read-only txns without Raft; linearizable unless
-                // every range in them asked for serializable.
-                if !Self.isSerializable(request) { try await server.linearizableBarrier() }
-                let response = try server.store.readOnlyTxn(txn)
-                return KVMapping.txnResponse(response, header: server.header(revision: response.revision))
-            }
-            var proposal = Swiftetcd.InternalRaftRequest()
-            proposal.txn = request
-            let (response, header) = try await server.proposeWrite(proposal)
-            guard case .txn(let result) = response else { throw ServerError.unexpectedResult }
-            return KVMapping.txnResponse(result, header: header)
-        }
+        router.unary(Etcdserverpb.KVService.deleteRange) { request, _ in try await Self.deleteRange(server, request) }
+        router.unary(Etcdserverpb.KVService.txn) { request, _ in try await Self.txn(server, request) }
         router.unary(Etcdserverpb.KVService.compact) { request, _ in
             var proposal = Swiftetcd.InternalRaftRequest()
             proposal.compaction = request
@@ -67,6 +39,43 @@ struct KVService {
             out.header = header
             return out
         }
+    }
+
+    // The handlers' bodies, also called in-process (Lock, Election).
+
+    static func range(_ server: EtcdServer, _ request: Etcdserverpb.RangeRequest) async throws -> Etcdserverpb.RangeResponse {
+        let range = KVMapping.range(request)
+        try Validation.check(range)
+        if !request.serializable { try await server.linearizableBarrier() }
+        let response = try server.store.range(range)
+        return KVMapping.rangeResponse(response, header: server.header(revision: response.revision))
+    }
+
+    static func deleteRange(_ server: EtcdServer,
+                            _ request: Etcdserverpb.DeleteRangeRequest) async throws -> Etcdserverpb.DeleteRangeResponse {
+        try Validation.check(KVMapping.deleteRange(request))
+        var proposal = Swiftetcd.InternalRaftRequest()
+        proposal.deleteRange = request
+        let (response, header) = try await server.proposeWrite(proposal)
+        guard case .deleteRange(let deleted) = response else { throw ServerError.unexpectedResult }
+        return KVMapping.deleteRangeResponse(deleted, header: header)
+    }
+
+    static func txn(_ server: EtcdServer, _ request: Etcdserverpb.TxnRequest) async throws -> Etcdserverpb.TxnResponse {
+        let txn = KVMapping.txn(request)
+        try Validation.check(txn, maxTxnOps: server.options.maxTxnOps)
+        if txn.isReadOnly {
+            // etcd serves read-only txns without Raft; linearizable unless
+            // every range in them asked for serializable.
+            if !Self.isSerializable(request) { try await server.linearizableBarrier() }
+            let response = try server.store.readOnlyTxn(txn)
+            return KVMapping.txnResponse(response, header: server.header(revision: response.revision))
+        }
+        var proposal = Swiftetcd.InternalRaftRequest()
+        proposal.txn = request
+        let (response, header) = try await server.proposeWrite(proposal)
+        guard case .txn(let result) = response else { throw ServerError.unexpectedResult }
+        return KVMapping.txnResponse(result, header: header)
     }
 
     /// True when every Range in the txn (at any depth) is serializable.

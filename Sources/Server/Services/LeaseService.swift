@@ -11,20 +11,7 @@ struct LeaseService {
 
     func register(on router: GRPCRouter) {
         let server = self.server
-        router.unary(Etcdserverpb.LeaseService.leaseGrant) { request, _ in
-            var grant = request
-            // etcd picks a positive ID from the request-id generator.
-            while grant.id == 0 { grant.id = Int64(bitPattern: server.nextRequestID() & (UInt64(1) << 63 - 1)) }
-            var proposal = Swiftetcd.InternalRaftRequest()
-            proposal.leaseGrant = grant
-            let (response, header) = try await server.proposeWrite(proposal)
-            guard case .noop = response else { throw ServerError.unexpectedResult }
-            var out = Etcdserverpb.LeaseGrantResponse()
-            out.header = header
-            out.id = grant.id
-            out.ttl = server.lessor.timeToLive(grant.id)?.grantedTTLSeconds ?? max(grant.ttl, server.lessor.minTTLSeconds)
-            return out
-        }
+        router.unary(Etcdserverpb.LeaseService.leaseGrant) { request, _ in try await Self.grant(server, request) }
         router.unary(Etcdserverpb.LeaseService.leaseRevoke) { request, _ in
             var proposal = Swiftetcd.InternalRaftRequest()
             proposal.leaseRevoke = request
@@ -65,5 +52,21 @@ struct LeaseService {
                 try await writer.send(out.serializedBytes())
             }
         }
+    }
+
+    /// LeaseGrant's body, also called in-process (Lock and Election sessions).
+    static func grant(_ server: EtcdServer, _ request: Etcdserverpb.LeaseGrantRequest) async throws -> Etcdserverpb.LeaseGrantResponse {
+        var grant = request
+        // etcd picks a positive ID from the request-id generator.
+        while grant.id == 0 { grant.id = Int64(bitPattern: server.nextRequestID() & (UInt64(1) << 63 - 1)) }
+        var proposal = Swiftetcd.InternalRaftRequest()
+        proposal.leaseGrant = grant
+        let (response, header) = try await server.proposeWrite(proposal)
+        guard case .noop = response else { throw ServerError.unexpectedResult }
+        var out = Etcdserverpb.LeaseGrantResponse()
+        out.header = header
+        out.id = grant.id
+        out.ttl = server.lessor.timeToLive(grant.id)?.grantedTTLSeconds ?? max(grant.ttl, server.lessor.minTTLSeconds)
+        return out
     }
 }

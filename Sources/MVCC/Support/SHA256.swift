@@ -46,7 +46,7 @@ public struct SHA256: Sendable {
         let bitLength = totalBytes &* 8
         var tail: [UInt8] = [0x80]
         while (pending.count + tail.count) % 64 != 56 { tail.append(0) }
-        tail += bitLength.bigEndianBytes
+        withUnsafeBytes(of: bitLength.bigEndian) { tail += $0 }
         let saved = totalBytes
         update(tail)
         totalBytes = saved

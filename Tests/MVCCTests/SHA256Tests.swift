@@ -1,5 +1,6 @@
 import Testing
-@testable import Server
+import Foundation
+import MVCC
 
 @Suite struct SHA256Tests {
     private func hex(_ b: [UInt8]) -> String { b.map { String(format: "%02x", $0) }.joined() }

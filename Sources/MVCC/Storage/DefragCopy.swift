@@ -115,7 +115,8 @@ final class DefragCopy {
         return copied
     }
 
-    /// One `rev` record and the index duplicate `KVWriter.writeChange` made with it.
+    /// One `rev` record and the index duplicate `KVWriter.writeChange` made
+    /// with it (under the key's `IndexKey`).
     private func copyRecord(_ txn: OpaquePointer, revKey: UnsafeRawBufferPointer, record: UnsafeRawBufferPointer) throws {
         // Revisions only grow, so every record appends at the end of the db.
         try LMDB.put(txn, dbs.rev, revKey, record, flags: UInt32(MDB_APPEND))
@@ -124,7 +125,7 @@ final class DefragCopy {
         let keyLen = Int(UInt32(littleEndian: record.loadUnaligned(fromByteOffset: 32, as: UInt32.self)))
         let key = UnsafeRawBufferPointer(rebasing: record[Codec.recordHeaderSize ..< Codec.recordHeaderSize + keyLen])
         try IndexEntry(revision: Revision(key: revKey), createRevision: create, version: version).withBytes { e in
-            try LMDB.put(txn, dbs.index, key, e)
+            try IndexKey.with(key) { ik in try LMDB.put(txn, dbs.index, ik, e) }
         }
     }
 

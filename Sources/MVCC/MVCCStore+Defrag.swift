@@ -4,6 +4,20 @@ import Foundation
 import Glibc
 #endif
 
+/// Where a defrag's time went (milliseconds).
+public struct DefragTimings: Sendable, Equatable {
+    /// The compacting copy, writes flowing.
+    public var copyMs: Double = 0
+    /// Catch-up rounds with writes flowing, and the records they replayed.
+    public var catchUpMs: Double = 0
+    public var catchUpRounds = 0
+    public var catchUpRecords = 0
+    /// Writes paused: last records + meta, fsync, checks, env swap.
+    public var pauseMs: Double = 0
+    /// Of `pauseMs`: waiting for readers and swapping the environments.
+    public var swapMs: Double = 0
+}
+
 extension MVCCStore {
     /// Catch-up rounds run while writes go on; the last one (taken with
     /// writes paused) should find fewer than `defragPauseRecordsMax` records.
@@ -44,15 +58,26 @@ extension MVCCStore {
             var swapped = false
             defer { if !swapped { DefragCopy.removeLeftovers(dataFile: data) } }
 
+            var timings = DefragTimings()
+            var clock = DispatchTime.now()
+            func lap() -> Double {
+                let now = DispatchTime.now()
+                defer { clock = now }
+                return Double(now.uptimeNanoseconds - clock.uptimeNanoseconds) / 1e6
+            }
             try writeCompactCopy(to: copyPath)
+            timings.copyMs = lap()
             afterDefragCopy?()
             let copy = try DefragCopy(path: copyPath, mapSizeBytes: options.mapSizeBytes)
             defer { copy.close() }
             for _ in 0..<Self.defragCatchUpRoundsMax {
                 let n = try withReadTxn { try copy.catchUp(from: $0, withMeta: false) }
                 try copy.sync()
+                timings.catchUpRounds += 1
+                timings.catchUpRecords += n
                 if n < Self.defragPauseRecordsMax { break }
             }
+            timings.catchUpMs = lap()
 
             writerGate.lock()
             defer { writerGate.unlock() }
@@ -68,6 +93,7 @@ extension MVCCStore {
                 throw KVError(.internal, "mvcc: defrag: the copy does not match the store (entries \(copyCounts) vs " +
                               "\(liveCounts), revision \(info.revision) vs \(currentRevision)); store unchanged")
             }
+            let checked = lap()
             try envGate.exclusive {
                 abortPooledReadTxns()
                 mdb_env_close(env)
@@ -94,21 +120,73 @@ extension MVCCStore {
                 precondition(newDBs.rev == dbs.rev && newDBs.index == dbs.index && newDBs.meta == dbs.meta,
                              "mvcc: defrag reopened the databases with other handles")
             }
+            timings.swapMs = lap()
+            timings.pauseMs = checked + timings.swapMs
+            lastDefrag = timings
             return (before, dbSizeBytes)
         }
     }
 
     /// Writes a compacting copy of one consistent read txn to `path` and
-    /// fsyncs it; writers go on meanwhile.
+    /// fsyncs it; writers go on meanwhile. LMDB writes the copy into a pipe
+    /// and this thread moves it to the file with an fdatasync every
+    /// `copyFlushBytes`, so the disk never holds hundreds of MB of dirty copy
+    /// pages that the WAL's next fsync would have to wait behind.
     func writeCompactCopy(to path: String) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         if fd < 0 { throw KVError(.internal, "mvcc: cannot create \(path): errno \(errno)") }
-        var rc = envGate.shared { mdb_env_copyfd2(env, fd, UInt32(MDB_CP_COMPACT)) }
+        defer { Glibc.close(fd) }
+        var pipeFDs: [Int32] = [0, 0]
+        if pipe(&pipeFDs) != 0 { unlink(path); throw KVError(.internal, "mvcc: pipe: errno \(errno)") }
+        let (readFD, writeFD) = (pipeFDs[0], pipeFDs[1])
+        defer { Glibc.close(readFD) }
+        let copied = DispatchSemaphore(value: 0)
+        let copyRC = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+        defer { copyRC.deallocate() }
+        let env = UnsafeSendable(envGate: envGate, store: self, rc: copyRC)
+        Thread {
+            // LMDB blocks SIGPIPE in its own writer thread and reports EPIPE.
+            env.rc.pointee = env.envGate.shared { mdb_env_copyfd2(env.store.env, writeFD, UInt32(MDB_CP_COMPACT)) }
+            Glibc.close(writeFD)
+            copied.signal()
+        }.start()
+        // Drain the pipe to EOF even after a file error, so LMDB never writes into a closed pipe.
+        var fileErrno: Int32 = 0
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var unsynced = 0
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(readFD, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { if n < 0 && fileErrno == 0 { fileErrno = errno }; break }
+            if fileErrno != 0 { continue }
+            var done = 0
+            while done < n {
+                let w = buffer.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, n - done) }
+                if w < 0 { if errno == EINTR { continue }; fileErrno = errno; break }
+                done += w
+            }
+            unsynced += n
+            if unsynced >= Self.copyFlushBytes && fileErrno == 0 {
+                if fdatasync(fd) != 0 { fileErrno = errno }
+                unsynced = 0
+            }
+        }
+        copied.wait()
+        var rc = copyRC.pointee != 0 ? copyRC.pointee : fileErrno
         if rc == 0 && fsync(fd) != 0 { rc = errno }
-        Glibc.close(fd)
         if rc != 0 {
             unlink(path)
             throw KVError.storage("env_copy", rc)
         }
     }
+
+    /// Bytes of copy written between two fdatasyncs.
+    static let copyFlushBytes = 16 << 20
+}
+
+/// What the copy thread needs; it finishes before `writeCompactCopy` returns.
+private struct UnsafeSendable: @unchecked Sendable {
+    let envGate: EnvGate
+    let store: MVCCStore
+    let rc: UnsafeMutablePointer<Int32>
 }

@@ -60,6 +60,13 @@ public final class MVCCStore: @unchecked Sendable {
     /// One whole-store copy at a time (`defragment`, `snapshot(to:)`), so a
     /// defrag's swap never waits for a long copy holding `envGate`.
     let maintenanceLock = NSLock()
+    /// Phase timings of the last `defragment` (guarded by `lock`).
+    private var lastDefragValue: DefragTimings?
+    /// What the last `defragment` of this store spent, nil before the first.
+    public internal(set) var lastDefrag: DefragTimings? {
+        get { lock.withLock { lastDefragValue } }
+        set { lock.withLock { lastDefragValue = newValue } }
+    }
     /// Tests only: runs in `defragment` after the copy is written, before
     /// the catch-up (writes may be applied from it).
     var afterDefragCopy: (() -> Void)?

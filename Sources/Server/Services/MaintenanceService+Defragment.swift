@@ -13,8 +13,12 @@ extension MaintenanceService {
             let store = server.store
             server.logger.info("starting defragment")
             let sizes = try await offLoop { try store.defragment() }
+            let t = store.lastDefrag
             server.logger.info("finished defragment", metadata: [
                 "db-size-before": "\(sizes.beforeBytes)", "db-size-after": "\(sizes.afterBytes)",
+                "copy-ms": "\(Int(t?.copyMs ?? 0))", "catch-up-ms": "\(Int(t?.catchUpMs ?? 0))",
+                "catch-up-records": "\(t?.catchUpRecords ?? 0)", "write-pause-ms": "\(Int(t?.pauseMs ?? 0))",
+                "swap-ms": "\(Int(t?.swapMs ?? 0))",
             ])
             var response = Etcdserverpb.DefragmentResponse()
             response.header = server.header(revision: store.currentRevision)

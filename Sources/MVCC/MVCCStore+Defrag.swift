@@ -44,7 +44,9 @@ extension MVCCStore {
     ///
     /// Crash safety: the live `data.mdb` is not touched until the copy is
     /// complete and fsynced; `rename` swaps it atomically and the directory
-    /// is fsynced after. A crash before the rename leaves the old file (the
+    /// is fsynced right after writes resume (a kill -9 sees the rename at
+    /// once; a power loss before that fsync brings back the old file, whose
+    /// consistent index makes the WAL replay the rest). A crash before the rename leaves the old file (the
     /// copy is removed at the next open), after it the new one; both hold
     /// every applied entry. Returns the file size before and after.
     @discardableResult
@@ -79,6 +81,14 @@ extension MVCCStore {
             }
             timings.catchUpMs = lap()
 
+            // Kept open over the swap, so the old file's last reference (and
+            // the freeing of its blocks) goes after writes resume; the
+            // directory fsync that makes the rename durable waits as well.
+            let oldFile = open(data, O_RDONLY)
+            defer {
+                if oldFile >= 0 { Glibc.close(oldFile) }
+                if swapped { Self.syncDirectory(path) }
+            }
             writerGate.lock()
             defer { writerGate.unlock() }
             let liveCounts = try withReadTxn { rd -> [Int] in
@@ -105,8 +115,6 @@ extension MVCCStore {
                 }
                 swapped = true
                 unlink(copyPath + "-lock")
-                let dirFD = open(path, O_RDONLY | O_DIRECTORY)
-                if dirFD >= 0 { _ = fsync(dirFD); Glibc.close(dirFD) }
                 // The renamed copy holds every applied entry; a store that
                 // cannot open it cannot go on (a restart opens it again).
                 let (newEnv, newDBs, _): (OpaquePointer, Databases, Published)
@@ -178,6 +186,11 @@ extension MVCCStore {
             unlink(path)
             throw KVError.storage("env_copy", rc)
         }
+    }
+
+    static func syncDirectory(_ path: String) {
+        let dirFD = open(path, O_RDONLY | O_DIRECTORY)
+        if dirFD >= 0 { _ = fsync(dirFD); Glibc.close(dirFD) }
     }
 
     /// Bytes of copy written between two fdatasyncs.

@@ -59,6 +59,8 @@ let package = Package(
         .target(name: "WAL", dependencies: ["Raft", .product(name: "Logging", package: "swift-log")]),
         .target(name: "MVCC", dependencies: ["CLMDB"]),
         .executableTarget(name: "mvcc-bench", dependencies: ["MVCC"]),
+        // Test-only: corrupts a stopped member's store for the corruption-check tests.
+        .executableTarget(name: "mvcc-corrupt", dependencies: ["CLMDB"]),
         .target(name: "Config", dependencies: [.product(name: "Yams", package: "Yams")], exclude: ["README.md"]),
         .target(
             name: "Server",
@@ -70,6 +72,7 @@ let package = Package(
                 .product(name: "Atomics", package: "swift-atomics"),
             ]
         ),
+        .target(name: "Linearizability"),
         .executableTarget(name: "wal-bench", dependencies: ["WAL", "Raft"]),
         .executableTarget(name: "wal-crash-child", dependencies: ["WAL", "Raft"]),
         .executableTarget(name: "raft-sim", dependencies: ["Raft"]),
@@ -101,7 +104,8 @@ let package = Package(
                                                   .product(name: "NIOPosix", package: "swift-nio"),
                                                   .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Proto"]),
+        .testTarget(name: "LinearizabilityTests", dependencies: ["Linearizability"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Proto", "Linearizability", "mvcc-corrupt"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -83,6 +83,18 @@ def enum_case(name):
     return escape(camel(name.lower()))
 
 
+def json_name(name):
+    """protoc's json_name: underscores dropped, the letter after one upper-cased."""
+    out, upper = [], False
+    for ch in name:
+        if ch == "_":
+            upper = True
+        else:
+            out.append(ch.upper() if upper else ch)
+            upper = False
+    return "".join(out)
+
+
 def c_field(name):
     lower = name.lower()
     return lower + "_" if lower in C_KEYWORDS else lower
@@ -144,7 +156,7 @@ class Gen:
 
     def gen_enum(self, e, indent):
         out = [self.doc(e.comments, indent)]
-        out.append(f"{indent}public enum {type_name(e.name)}: ProtoEnum {{\n")
+        out.append(f"{indent}public enum {type_name(e.name)}: ProtoJSONEnum {{\n")
         for name, number in e.values:
             out.append(f"{indent}    case {enum_case(name)} // = {number}\n")
         out.append(f"{indent}    /// A value this build does not know, kept as is.\n")
@@ -158,7 +170,11 @@ class Gen:
         out.append(f"{indent}    public var rawValue: Int32 {{\n{indent}        switch self {{\n")
         for name, number in e.values:
             out.append(f"{indent}        case .{enum_case(name)}: return {number}\n")
-        out.append(f"{indent}        case .UNRECOGNIZED(let value): return value\n{indent}        }}\n{indent}    }}\n{indent}}}\n")
+        out.append(f"{indent}        case .UNRECOGNIZED(let value): return value\n{indent}        }}\n{indent}    }}\n")
+        names = ", ".join(f'({number}, "{name}")' for name, number in e.values)
+        out.append(f"\n{indent}    /// Value names for the JSON mapping.\n")
+        out.append(f"{indent}    public static let protoNames: [(Int32, String)] = [{names}]\n")
+        out.append(f'{indent}    public static let protoEnumName = "{e.full}"\n{indent}}}\n')
         return "".join(out)
 
     # -- message structs
@@ -323,6 +339,77 @@ class Gen:
             text += "\n" + self.gen_bridge(sub)
         return text
 
+    # -- JSON mapping (etcd's grpc-gateway: jsonpb, OrigName, no defaults)
+
+    def json_read_expr(self, f, ctx, v):
+        """Expression decoding one (non-repeated) value of field `f` from JSONValue `v`."""
+        r = f.resolved
+        if isinstance(r, Message):
+            return f"try {self.rel_type(r, ctx)}(json: {v})"
+        if isinstance(r, Enum):
+            return f"try {v}.protoEnum({self.rel_type(r, ctx)}.self)"
+        fn = {"Int32": "protoInt32", "Int64": "protoInt64", "UInt32": "protoUInt32", "UInt64": "protoUInt64",
+              "Bool": "protoBool", "Float": "protoFloat", "Double": "protoDouble", "String": "protoString",
+              "[UInt8]": "protoBytes"}[SCALARS[f.type_name]]
+        return f"try {v}.{fn}()"
+
+    def json_elem_type(self, f, ctx):
+        if f.resolved is None:
+            return SCALARS[f.type_name]
+        return self.rel_type(f.resolved, ctx)
+
+    def gen_json(self, m):
+        sw = ".".join(swift_path(m))
+        self.qualified = True
+        out = [f"extension {sw}: ProtoJSONMessage {{\n"]
+        out.append("    public func writeJSON(to w: inout JSONWriter) {\n        w.beginObject()\n")
+        written_oneofs = set()
+        for f in m.fields:
+            prop = escape(camel(f.name))
+            if f.oneof:
+                if f.oneof in written_oneofs:
+                    continue
+                written_oneofs.add(f.oneof)
+                out.append(f"        switch {escape(camel(f.oneof))} {{\n")
+                for g in m.fields:
+                    if g.oneof == f.oneof:
+                        out.append(f'        case .{escape(camel(g.name))}(let v)?: w.key("{g.name}"); w.value(v)\n')
+                out.append("        case nil: break\n        }\n")
+            elif f.repeated:
+                out.append(f'        w.field("{f.name}", {prop}) {{ $0.value($1) }}\n')
+            else:
+                out.append(f'        w.field("{f.name}", {prop})\n')
+        out.append("        w.endObject()\n    }\n\n")
+        out.append("    public init(json: JSONValue) throws(ProtoJSONError) {\n        self.init()\n")
+        members = "for jsonMember in try json.objectMembers()" if m.fields else "_ = try json.objectMembers()"
+        if not m.fields:
+            out.append(f"        {members}\n    }}\n}}\n")
+        else:
+            out.append(f"        {members} {{\n            let v = jsonMember.value\n")
+            out.append("            if case .null = v { continue }\n            switch jsonMember.key {\n")
+            for f in m.fields:
+                names = [f.name]
+                jn = json_name(f.name)
+                if jn != f.name:
+                    names.append(jn)
+                labels = ", ".join(f'"{n}"' for n in names)
+                prop = escape(camel(f.name))
+                if f.repeated:
+                    et = self.json_elem_type(f, m)
+                    expr = f"try v.protoArray {{ (e: JSONValue) throws(ProtoJSONError) -> {et} in {self.json_read_expr(f, m, 'e')} }}"
+                    out.append(f"            case {labels}: {prop} = {expr}\n")
+                elif f.oneof:
+                    out.append(f"            case {labels}: {escape(camel(f.oneof))} = .{prop}({self.json_read_expr(f, m, 'v')})\n")
+                else:
+                    out.append(f"            case {labels}: {prop} = {self.json_read_expr(f, m, 'v')}\n")
+            out.append("            default: break // unknown fields are ignored, as etcd's gateway does\n")
+            out.append("            }\n        }\n    }\n}\n")
+        self.qualified = False
+        text = "".join(out)
+        for sub in m.messages:
+            text += "\n" + self.gen_json(sub)
+        return text
+
     # -- services
 
     def gen_services(self, pf):
@@ -419,6 +506,7 @@ class Gen:
                 text = head + "\nimport CProtobuf\n\n"
                 text += f"extension {ns} {{\n{self.gen_struct(m, '    ')}}}\n\n"
                 text += self.gen_bridge(m)
+                text += "\n" + self.gen_json(m)
                 written[f"{ns}/{type_name(m.name)}.swift"] = text
             if pf.services:
                 written[f"{ns}/{ns}+Services.swift"] = self.gen_services(pf)

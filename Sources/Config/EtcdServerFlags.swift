@@ -98,7 +98,7 @@ public enum EtcdServerFlags {
     public static let profiling: [FlagSpec] = [
         FlagSpec("enable-pprof", .bool, default: "false", group: .profiling, support: .supported, help: "Enable runtime profiling data via HTTP server. Address is at client URL + \"/debug/pprof/\""),
         FlagSpec("metrics", .choice(["basic", "extensive"]), default: "basic", group: .profiling, help: "Set level of detail for exported metrics, specify 'extensive' to include server side grpc histogram metrics."),
-        FlagSpec("listen-metrics-urls", .urlList, default: "", group: .profiling, support: .notYet("a separate metrics listener"), help: "List of URLs to listen on for the /metrics and /health endpoints. For https, the client URL TLS info is used."),
+        FlagSpec("listen-metrics-urls", .urlList, default: "", group: .profiling, help: "List of URLs to listen on for the /metrics and /health endpoints. For https, the client URL TLS info is used."),
     ]
 
     public static let logging: [FlagSpec] = [

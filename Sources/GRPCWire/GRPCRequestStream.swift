@@ -4,18 +4,37 @@
 ///
 /// Messages the handler has not taken hold back the client's flow-control
 /// window, so a handler that reads slowly slows the client down.
+///
+/// A stream made with `init(_:)` yields the messages of an `AsyncThrowingStream`
+/// instead (to call a handler outside HTTP/2, e.g. from a JSON gateway).
 public struct GRPCRequestStream: AsyncSequence, Sendable {
     public typealias Element = [UInt8]
 
-    let connection: H2ConnectionHandler
-    let stream: ServerStream
+    let connection: H2ConnectionHandler?
+    let stream: ServerStream?
+    let custom: AsyncThrowingStream<[UInt8], any Error>?
+
+    init(connection: H2ConnectionHandler, stream: ServerStream) {
+        self.connection = connection
+        self.stream = stream
+        self.custom = nil
+    }
+
+    public init(_ messages: AsyncThrowingStream<[UInt8], any Error>) {
+        self.connection = nil
+        self.stream = nil
+        self.custom = messages
+    }
 
     public struct AsyncIterator: AsyncIteratorProtocol {
-        let connection: H2ConnectionHandler
-        let stream: ServerStream
+        let connection: H2ConnectionHandler?
+        let stream: ServerStream?
+        var custom: AsyncThrowingStream<[UInt8], any Error>.AsyncIterator?
 
         public mutating func next() async throws -> [UInt8]? {
-            let connection = self.connection, stream = self.stream
+            guard let connection = self.connection, let stream = self.stream else {
+                return try await custom!.next()
+            }
             if connection.loop.inEventLoop {
                 switch connection.pollRequest(stream) {
                 case .message(let m): return m
@@ -32,6 +51,6 @@ public struct GRPCRequestStream: AsyncSequence, Sendable {
     }
 
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(connection: connection, stream: stream)
+        AsyncIterator(connection: connection, stream: stream, custom: custom?.makeAsyncIterator())
     }
 }

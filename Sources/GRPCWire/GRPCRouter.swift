@@ -20,6 +20,8 @@ public final class GRPCRouter: Sendable {
         var methods: [String: Handler] = [:]
         /// "/package.Service/" prefixes, to tell an unknown service from an unknown method.
         var services: Set<String> = []
+        /// Metrics hooks by path (see `GRPCMethodProbe`).
+        var probes: [String: any GRPCMethodProbe] = [:]
 
         mutating func add(_ path: String, _ handler: Handler) {
             methods[path] = handler
@@ -43,6 +45,19 @@ public final class GRPCRouter: Sendable {
         table.withLockedValue { $0.add(path, .bidi(handler)) }
     }
 
+    /// Attaches metrics hooks to a registered path; call before `start()`.
+    public func setProbe(_ probe: any GRPCMethodProbe, for path: String) {
+        table.withLockedValue { $0.probes[path] = probe }
+    }
+
+    /// The handler and probe for `path` in one lookup (the per-call path).
+    func routeWithProbe(_ path: String) -> (Result<Handler, GRPCStatus>, (any GRPCMethodProbe)?) {
+        table.withLockedValue { table in
+            if let handler = table.methods[path] { return (.success(handler), table.probes[path]) }
+            return (Self.unimplemented(path, table), nil)
+        }
+    }
+
     public func handler(for path: String) -> Handler? {
         table.withLockedValue { $0.methods[path] }
     }
@@ -51,17 +66,21 @@ public final class GRPCRouter: Sendable {
     func route(_ path: String) -> Result<Handler, GRPCStatus> {
         table.withLockedValue { table in
             if let handler = table.methods[path] { return .success(handler) }
-            // "/pkg.Service/Method" → service "pkg.Service", method "Method".
-            let trimmed = path.hasPrefix("/") ? path.dropFirst() : Substring(path)
-            guard let slash = trimmed.lastIndex(of: "/") else {
-                return .failure(GRPCStatus(.unimplemented, "malformed method name: \"\(path)\""))
-            }
-            let service = trimmed[..<slash], method = trimmed[trimmed.index(after: slash)...]
-            if table.services.contains("/\(service)/") {
-                return .failure(GRPCStatus(.unimplemented, "unknown method \(method) for service \(service)"))
-            }
-            return .failure(GRPCStatus(.unimplemented, "unknown service \(service)"))
+            return Self.unimplemented(path, table)
         }
+    }
+
+    private static func unimplemented(_ path: String, _ table: Table) -> Result<Handler, GRPCStatus> {
+        // "/pkg.Service/Method" → service "pkg.Service", method "Method".
+        let trimmed = path.hasPrefix("/") ? path.dropFirst() : Substring(path)
+        guard let slash = trimmed.lastIndex(of: "/") else {
+            return .failure(GRPCStatus(.unimplemented, "malformed method name: \"\(path)\""))
+        }
+        let service = trimmed[..<slash], method = trimmed[trimmed.index(after: slash)...]
+        if table.services.contains("/\(service)/") {
+            return .failure(GRPCStatus(.unimplemented, "unknown method \(method) for service \(service)"))
+        }
+        return .failure(GRPCStatus(.unimplemented, "unknown service \(service)"))
     }
 
     /// Every registered path (for logs and reflection-like listings).

@@ -14,7 +14,7 @@ public final class GRPCServer: Sendable {
 
     public let config: GRPCServerConfig
     public let router: GRPCRouter
-    private let http1: HTTP1Handler?
+    private let http1: HTTP1Service?
     private let group: any EventLoopGroup
     private let logger: Logger
 
@@ -24,11 +24,18 @@ public final class GRPCServer: Sendable {
     }
     private let state = NIOLockedValueBox(State())
 
-    public init(config: GRPCServerConfig, router: GRPCRouter, http1: HTTP1Handler? = nil,
+    public convenience init(config: GRPCServerConfig, router: GRPCRouter, http1: HTTP1Handler? = nil,
+                            group: any EventLoopGroup, logger: Logger) {
+        let service: HTTP1Service? = http1.map { handler in { request in await handler(request.method, request.path, request.query) } }
+        self.init(config: config, router: router, http1Service: service, group: group, logger: logger)
+    }
+
+    /// `http1Service` sees whole HTTP/1.1 requests (bodies up to `config.maxHTTP1BodyBytes`).
+    public init(config: GRPCServerConfig, router: GRPCRouter, http1Service: HTTP1Service?,
                 group: any EventLoopGroup, logger: Logger) {
         self.config = config
         self.router = router
-        self.http1 = http1
+        self.http1 = http1Service
         self.group = group
         self.logger = logger
     }
@@ -48,7 +55,7 @@ public final class GRPCServer: Sendable {
                 self?.track(channel)
                 let detector = ProtocolDetector(
                     makeHTTP2: { H2ConnectionHandler(config: config, router: router, logger: logger) },
-                    http1: http1)
+                    http1: http1, maxHTTP1BodyBytes: config.maxHTTP1BodyBytes)
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(detector)
                 }

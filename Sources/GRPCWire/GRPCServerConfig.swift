@@ -14,6 +14,9 @@ public struct GRPCServerConfig: Sendable {
     /// Open calls one connection may hold whatever SETTINGS says (a memory bound
     /// while `maxConcurrentStreams` is etcd's unbounded default); more are reset.
     public var maxStreamsPerConnection: Int = 65536
+    /// Largest plain HTTP/1.1 request body accepted (JSON gateways carry base64
+    /// bytes, 4/3 of the message); larger ones are answered 413 and the connection closed.
+    public var maxHTTP1BodyBytes: Int = 2 * (1536 * 1024 + 512 * 1024)
     /// Largest response message sent; larger ones end the call with RESOURCE_EXHAUSTED.
     public var maxSendBytes: Int = Int(Int32.max)
     /// SETTINGS_MAX_CONCURRENT_STREAMS (etcd `--max-concurrent-streams`, default unbounded).

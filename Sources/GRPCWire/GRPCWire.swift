@@ -8,6 +8,10 @@
 //   let server = GRPCServer(config: config, router: router, http1: { method, path, query in ... },
 //                           group: group, logger: logger)
 //   let port = try await server.start(); ...; try await server.shutdown()
+//   (`http1Service: { request in ... }` instead sees whole HTTP/1.1 requests, POST bodies
+//   included, and may answer with a chunked stream: HTTP1Response(status:stream:).)
+//   A handler can also be called outside HTTP/2: GRPCRequestStream(asyncStream) and
+//   GRPCResponseWriter(send:) stand in for a call's streams (JSON gateways do this).
 //
 // Throw a GRPCStatus from a handler to end the call with that code/message;
 // any other error becomes UNKNOWN with its description. Handlers run on the
@@ -16,6 +20,7 @@
 //
 // Layout (one room per concern):
 //   ProtocolDetector        HTTP/2 preface → H2ConnectionHandler, else NIOHTTP1 → HTTP1RequestHandler
+//   HTTP1RequestHandler     plain HTTP/1.1: bounded body, whole or chunked (streamed) answers
 //   H2ConnectionHandler     nghttp2 session per connection: bytes in/out, output batching, backpressure,
 //                           keepalive, GOAWAY (+Callbacks: the C callbacks; +Streams: call lifecycle;
 //                           +FlowControl: when request bytes are given back as window)

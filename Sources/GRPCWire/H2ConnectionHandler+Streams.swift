@@ -37,11 +37,17 @@ extension H2ConnectionHandler {
             case .reject(let httpStatus, let status):
                 submitTrailersOnly(stream, status, httpStatus: httpStatus)
             case .start(let path):
-                switch router.route(path) {
+                let (route, probe) = router.routeWithProbe(path)
+                switch route {
                 case .failure(let status):
                     finish(stream, status)
                 case .success(let handler):
                     stream.handler = handler
+                    if let probe {
+                        stream.probe = probe
+                        stream.probeStartedNanos = NIODeadline.now().uptimeNanoseconds
+                        probe.started()
+                    }
                     if let timeout = stream.machine.timeout {
                         stream.deadlineTimer = loop.scheduleTask(in: timeout) { [weak self, weak stream] in
                             guard let self, let stream else { return }
@@ -100,6 +106,7 @@ extension H2ConnectionHandler {
     func streamClosed(streamID: Int32, errorCode: UInt32) {
         guard let stream = streams.removeValue(forKey: streamID) else { return }
         releaseClosed(stream)
+        stream.reportHandled(.cancelled)
         abandon(stream)
         if draining && streams.isEmpty { scheduleFlush() }
     }
@@ -185,6 +192,7 @@ extension H2ConnectionHandler {
         releaseHeld(stream, stream.heldBytes)
         switch result {
         case .success(let request):
+            stream.probe?.received()
             return request
         case .failure(let status):
             finish(stream, status)
@@ -204,6 +212,8 @@ extension H2ConnectionHandler {
         }
         guard stream.machine.sendMessage() == .submitHeaders else { return }
         stream.enqueue(response)
+        stream.probe?.sent()
+        stream.reportHandled(.ok)
         _ = stream.machine.finish(.ok)
         stream.deadlineTimer?.cancel()
         submitResponse(stream)
@@ -223,9 +233,11 @@ extension H2ConnectionHandler {
             throw stream.requestFailure ?? GRPCStatus(.cancelled, "context canceled")
         case .submitHeaders:
             stream.enqueue(message)
+            stream.probe?.sent()
             submitResponse(stream)
         case .resumeData:
             stream.enqueue(message)
+            stream.probe?.sent()
             if stream.dataDeferred {
                 stream.dataDeferred = false
                 _ = nghttp2_session_resume_data(session, stream.id)
@@ -251,7 +263,10 @@ extension H2ConnectionHandler {
         guard !stream.closed, let session else { return }
         stream.deadlineTimer?.cancel()
         stream.deadlineTimer = nil
-        switch stream.machine.finish(status) {
+        let action = stream.machine.finish(status)
+        if case .alreadyFinished = action { return }
+        stream.reportHandled(status.code)
+        switch action {
         case .alreadyFinished:
             return
         case .trailersOnly(let status):
@@ -321,6 +336,7 @@ extension H2ConnectionHandler {
     func pollRequest(_ stream: ServerStream) -> RequestPoll {
         if let message = stream.machine.nextMessage() {
             releaseHeld(stream, message.count + 5)
+            stream.probe?.received()
             return .message(message)
         }
         if let failure = stream.requestFailure { return .failed(failure) }

@@ -1,30 +1,63 @@
 import NIOCore
 import NIOHTTP1
 
-/// Answers plain HTTP/1.1 GETs (/version, /health, /metrics) with the
-/// handler the server was given; request bodies are ignored.
+/// Answers plain HTTP/1.1 requests with the service the server was given.
+///
+/// The body is collected up to `maxBodyBytes` (a larger one is answered 413
+/// and the connection closed) and handed over whole. A response is written
+/// whole, or streamed with chunked encoding when it carries a `stream`
+/// closure; the task producing it is cancelled when the connection closes.
+/// NIO's pipelining assistance keeps requests on one connection in order.
 final class HTTP1RequestHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    private let handler: HTTP1Handler?
+    private let handler: HTTP1Service?
+    private let maxBodyBytes: Int
     private var head: HTTPRequestHead?
+    private var body: [UInt8] = []
+    private var bodyTooLarge = false
+    /// The task answering the current request (event loop only).
+    private var inFlight: Task<Void, Never>?
 
-    init(handler: HTTP1Handler?) {
+    init(handler: HTTP1Service?, maxBodyBytes: Int) {
         self.handler = handler
+        self.maxBodyBytes = maxBodyBytes
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
             self.head = head
-        case .body:
-            break
+            body = []
+            bodyTooLarge = false
+        case .body(let chunk):
+            guard !bodyTooLarge else { return }
+            if body.count + chunk.readableBytes > maxBodyBytes {
+                bodyTooLarge = true
+                body = []
+            } else {
+                body.append(contentsOf: chunk.readableBytesView)
+            }
         case .end:
             guard let head else { return }
             self.head = nil
-            respond(context: context, head: head)
+            if bodyTooLarge {
+                let response = HTTP1Response(status: 413, contentType: "text/plain; charset=utf-8",
+                                             text: "Request Entity Too Large\n")
+                write(context: context, response, version: head.version, keepAlive: false)
+                return
+            }
+            let request = body
+            body = []
+            respond(context: context, head: head, body: request)
         }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        inFlight?.cancel()
+        inFlight = nil
+        context.fireChannelInactive()
     }
 
     /// Parser errors (already answered 400 by NIO's error handler) and I/O errors end the connection.
@@ -32,7 +65,7 @@ final class HTTP1RequestHandler: ChannelInboundHandler, @unchecked Sendable {
         context.close(promise: nil)
     }
 
-    private func respond(context: ChannelHandlerContext, head: HTTPRequestHead) {
+    private func respond(context: ChannelHandlerContext, head: HTTPRequestHead, body: [UInt8]) {
         let uri = head.uri
         let path: String, query: String
         if let q = uri.firstIndex(of: "?") {
@@ -42,35 +75,76 @@ final class HTTP1RequestHandler: ChannelInboundHandler, @unchecked Sendable {
             path = uri
             query = ""
         }
-        let method = head.method.rawValue
         let keepAlive = head.isKeepAlive
         let version = head.version
         guard let handler else {
             write(context: context, .notFound, version: version, keepAlive: keepAlive)
             return
         }
+        let request = HTTP1Request(method: head.method.rawValue, path: path, query: query,
+                                   headers: head.headers.map { ($0.name, $0.value) }, body: body)
         let loop = context.eventLoop
         let bound = NIOLoopBound(context, eventLoop: loop)
-        Task {
-            let response = await handler(method, path, query)
-            loop.execute { self.write(context: bound.value, response, version: version, keepAlive: keepAlive) }
+        inFlight = Task {
+            let response = await handler(request)
+            guard let stream = response.stream else {
+                loop.execute { self.write(context: bound.value, response, version: version, keepAlive: keepAlive) }
+                return
+            }
+            loop.execute { self.writeHead(context: bound.value, response, version: version, keepAlive: keepAlive, length: nil) }
+            try? await stream(ChannelBodyWriter(context: bound, loop: loop))
+            loop.execute {
+                let context = bound.value
+                guard context.channel.isActive else { return }
+                let done = context.writeAndFlush(self.wrapOutboundOut(.end(nil)))
+                if !keepAlive { done.whenComplete { _ in context.close(promise: nil) } }
+            }
         }
+    }
+
+    /// `length` nil: chunked.
+    private func writeHead(context: ChannelHandlerContext, _ response: HTTP1Response, version: HTTPVersion,
+                           keepAlive: Bool, length: Int?) {
+        guard context.channel.isActive else { return }
+        var headers = HTTPHeaders()
+        for (name, value) in response.headers { headers.add(name: name, value: value) }
+        headers.add(name: "Content-Type", value: response.contentType)
+        if let length {
+            headers.add(name: "Content-Length", value: String(length))
+        } else {
+            headers.add(name: "Transfer-Encoding", value: "chunked")
+        }
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        let head = HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: response.status),
+                                    headers: headers)
+        context.writeAndFlush(wrapOutboundOut(.head(head)), promise: nil)
     }
 
     private func write(context: ChannelHandlerContext, _ response: HTTP1Response, version: HTTPVersion,
                        keepAlive: Bool) {
         guard context.channel.isActive else { return }
-        var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: response.contentType)
-        headers.add(name: "Content-Length", value: String(response.body.count))
-        if !keepAlive { headers.add(name: "Connection", value: "close") }
-        let head = HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: response.status),
-                                    headers: headers)
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        writeHead(context: context, response, version: version, keepAlive: keepAlive, length: response.body.count)
         var body = context.channel.allocator.buffer(capacity: response.body.count)
         body.writeBytes(response.body)
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         if !keepAlive { done.whenComplete { _ in context.close(promise: nil) } }
+    }
+}
+
+/// Writes chunks of a streamed response on the connection's loop; each write waits until flushed.
+private struct ChannelBodyWriter: HTTP1BodyWriter {
+    let context: NIOLoopBound<ChannelHandlerContext>
+    let loop: any EventLoop
+
+    func write(_ bytes: [UInt8]) async throws {
+        let context = self.context
+        try await loop.flatSubmit { () -> EventLoopFuture<Void> in
+            let ctx = context.value
+            guard ctx.channel.isActive else { return ctx.eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel) }
+            var buffer = ctx.channel.allocator.buffer(capacity: bytes.count)
+            buffer.writeBytes(bytes)
+            return ctx.writeAndFlush(NIOAny(HTTPServerResponsePart.body(.byteBuffer(buffer))))
+        }.get()
     }
 }

@@ -21,12 +21,14 @@ final class ProtocolDetector: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private let makeHTTP2: () -> any ChannelHandler
-    private let http1: HTTP1Handler?
+    private let http1: HTTP1Service?
+    private let maxHTTP1BodyBytes: Int
     private var buffered: ByteBuffer?
 
-    init(makeHTTP2: @escaping () -> any ChannelHandler, http1: HTTP1Handler?) {
+    init(makeHTTP2: @escaping () -> any ChannelHandler, http1: HTTP1Service?, maxHTTP1BodyBytes: Int) {
         self.makeHTTP2 = makeHTTP2
         self.http1 = http1
+        self.maxHTTP1BodyBytes = maxHTTP1BodyBytes
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -48,7 +50,7 @@ final class ProtocolDetector: ChannelInboundHandler, RemovableChannelHandler {
                 try context.pipeline.syncOperations.configureHTTPServerPipeline(
                     position: .after(self), withPipeliningAssistance: true, withErrorHandling: true)
                 // The HTTP/1 handler goes last, after the codec handlers just added.
-                try context.pipeline.syncOperations.addHandler(HTTP1RequestHandler(handler: http1))
+                try context.pipeline.syncOperations.addHandler(HTTP1RequestHandler(handler: http1, maxBodyBytes: maxHTTP1BodyBytes))
             }
         } catch {
             context.close(promise: nil)

@@ -13,6 +13,9 @@ final class ServerStream: @unchecked Sendable {
     var deadlineTimer: Scheduled<Void>?
     /// nghttp2 has closed the stream (reset, or both sides ended); nothing more may be submitted.
     var closed = false
+    /// Metrics hooks for this call's method; `handled` is reported once, then this is nil.
+    var probe: (any GRPCMethodProbe)?
+    var probeStartedNanos: UInt64 = 0
 
     // Outbound: framed response bytes not yet taken by nghttp2's DATA provider.
     var outbound: [UInt8] = []
@@ -38,6 +41,13 @@ final class ServerStream: @unchecked Sendable {
     }
 
     var pendingOutboundBytes: Int { outbound.count - outboundIndex }
+
+    /// Reports the call's final status to its probe, once.
+    func reportHandled(_ code: GRPCStatus.Code) {
+        guard let p = probe else { return }
+        probe = nil
+        p.handled(code, startedNanos: probeStartedNanos)
+    }
 
     /// Appends a framed message to the outbound buffer.
     func enqueue(_ message: [UInt8]) {

@@ -74,6 +74,9 @@ public final class MVCCStore: @unchecked Sendable {
     let options: Options
     /// The directory holding data.mdb.
     public let path: String
+    /// Called after each apply batch's LMDB commit with its duration in
+    /// nanoseconds (etcd's backend_commit_duration_seconds). Set before use.
+    public var commitObserver: (@Sendable (UInt64) -> Void)?
 
     /// Guards `published`, `readPool`, `closed`.
     private let lock = NSLock()

@@ -21,7 +21,7 @@ public final class EtcdServer: @unchecked Sendable {
     let store: MVCCStore
     let loop: RaftLoop
     let membership: Membership
-    /// nil for a single-member cluster (no peer port is bound).
+    /// nil only without `--listen-peer-urls` (in-process tests).
     let peers: PeerNetwork?
     let applyWaits = WaitRegistry<AppliedResult>()
     /// Membership changes proposed here, by request ID (see `ConfChangeContext`).
@@ -31,10 +31,14 @@ public final class EtcdServer: @unchecked Sendable {
     private var leaseTimer: DispatchSourceTimer?
     /// Alarms and the backend quota (Maintenance/).
     let maintenance: MaintenanceState
+    /// What /metrics reports beyond the server's state (Maintenance/ServerMetrics).
+    let metrics: ServerMetrics
+    /// The data dir held a member already (etcd runs the initial corruption check only then).
+    private let memberInitialized: Bool
     private let applier: KVApplier
     private let ids: RequestIDGenerator
-    private let group: MultiThreadedEventLoopGroup
-    private var grpcServers: [GRPCServer] = []
+    let group: MultiThreadedEventLoopGroup
+    var grpcServers: [GRPCServer] = []  // client and metrics listeners
     /// How long a proposal or read may wait for Raft before etcd's
     /// "request timed out" (etcd: 5 s + 2 × election timeout).
     let requestTimeoutSeconds: Double
@@ -44,37 +48,38 @@ public final class EtcdServer: @unchecked Sendable {
         self.logger = logger
         requestTimeoutSeconds = 5 + 2 * Double(options.electionTimeoutMs) / 1000
 
-        // `existing`: a member added with MemberAdd joins a running cluster;
-        // it does not bootstrap and learns the cluster ID from its peers.
-        let joining = !options.initialClusterStateNew
-        let initialPeerIDs = options.initialCluster.map {
-            MemberIdentity.memberID(peerURLs: $0.peerURLs, clusterToken: options.initialClusterToken)
-        }
-        let newMember = MemberMetadata(
-            memberID: MemberIdentity.memberID(peerURLs: options.initialAdvertisePeerURLs, clusterToken: options.initialClusterToken),
-            clusterID: joining ? 0 : MemberIdentity.clusterID(memberIDs: initialPeerIDs))
-        if !initialPeerIDs.contains(newMember.memberID) {
-            throw StartupError("couldn't find local name \"\(options.name)\" with --initial-advertise-peer-urls \(options.initialAdvertisePeerURLs.joined(separator: ",")) in the initial cluster configuration")
-        }
-
         let layout = DataDirLayout(dataDir: options.dataDir)
         if let message = SnapshotRestore.interruptedRestoreMessage(dataDir: options.dataDir) { throw StartupError(message) }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.eventLoopThreads))
+        self.group = group
+        // etcd binds its listeners before touching the data dir: a taken
+        // peer port fails start-up cleanly, leaving no half-made member.
+        for listener in options.listenPeer { try PeerPortProbe.check(listener) }
+
+        let start = try MemberStart.resolve(options: options, hasWAL: WAL.exists(dir: layout.walDir), group: group)
         try FileManager.default.createDirectory(atPath: layout.snapDir, withIntermediateDirectories: true)
         store = try MVCCStore(path: layout.dbPath)
+        let metrics = ServerMetrics(extensive: options.metricsExtensive)
+        self.metrics = metrics
+        store.commitObserver = { metrics.backendCommit.observe(nanoseconds: $0) }
 
-        let raftConfig = RaftConfig(id: newMember.memberID, electionTicks: max(options.electionTimeoutMs / options.heartbeatIntervalMs, 2),
+        let raftConfig = RaftConfig(id: start.metadata.memberID, electionTicks: max(options.electionTimeoutMs / options.heartbeatIntervalMs, 2),
                                     heartbeatTicks: 1, randomSeed: UInt64.random(in: 1...UInt64.max))
-        let restored = try RestoredNode.open(layout: layout, newMember: newMember, initialPeers: joining ? [] : initialPeerIDs,
+        let restored = try RestoredNode.open(layout: layout, newMember: start.metadata, initialPeers: start.bootstrapPeers,
                                             raftConfig: raftConfig, logger: logger)
         memberID = restored.metadata.memberID
+        memberInitialized = !restored.isNew
+        restored.wal.fsyncObserver = { metrics.walFsync.observe(nanoseconds: $0) }
         bootClusterID = restored.metadata.clusterID
-        membership = Membership.open(path: layout.memberDir + "/members.json", options: options,
-                                     localID: memberID, logger: logger)
-        group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.eventLoopThreads))
-        if membership.count > 1 {
+        membership = Membership.open(path: layout.memberDir + "/members.json", initialMembers: start.members,
+                                     options: options, localID: memberID, logger: logger)
+        // The peer port is bound whenever peer URLs are configured (etcd's
+        // default http://localhost:2380), so a single member can grow with
+        // MemberAdd.
+        if !options.listenPeer.isEmpty {
             self.peers = try PeerNetwork(localID: memberID, clusterID: bootClusterID, membership: membership,
                                     attributes: MemberAttributes(name: options.name, clientURLs: options.advertiseClientURLs),
-                                    group: group, logger: logger)
+                                    snapDir: layout.snapDir, group: group, logger: logger)
         } else {
             self.peers = nil
         }
@@ -86,7 +91,8 @@ public final class EtcdServer: @unchecked Sendable {
         applier = KVApplier(store: store, lessor: lessor, hub: watchHub, waits: applyWaits, logger: logger)
         let waits = applyWaits
         loop = RaftLoop(node: restored.node, storage: restored.storage, wal: restored.wal, snapshots: restored.snapshots,
-                        snapshotPolicy: SnapshotPolicy(snapshotCount: options.snapshotCount),
+                        snapshotPolicy: SnapshotPolicy(snapshotCount: options.snapshotCount,
+                                                        catchUpEntries: options.snapshotCatchUpEntries),
                         lastSnapshotIndex: restored.snapshotIndex, confState: restored.confState,
                         appliedIndex: restored.snapshotIndex,
                         tickInterval: Double(options.heartbeatIntervalMs) / 1000, transport: self.peers ?? NoPeers(),
@@ -96,8 +102,10 @@ public final class EtcdServer: @unchecked Sendable {
         maintenance = MaintenanceState(layout: layout, quotaBytes: options.quotaBackendBytes)
         loop.applier = maintenance.install(wrapping: applier, store: store, waits: applyWaits, logger: logger)
         loop.confChangeApplied = { [unowned self] cc in self.confChangeApplied(cc) }
+        loop.leaderChanged = { metrics.leaderChanges.add() }
         let store = self.store
         loop.beforeLogRelease = { try store.sync() }
+        loop.installSnapshot = { [unowned self] in try self.installSnapshot($0) }
         if let peers {
             let loop = self.loop
             let membership = self.membership
@@ -105,6 +113,13 @@ public final class EtcdServer: @unchecked Sendable {
             peers.onMessages = { loop.deliver($0.filter { membership.member($0.from) != nil }) }
             peers.onReport = { loop.report($0) }
             peers.onLeaseRequest = { [weak self] id, op in self?.leaseRequestFromFollower(id, op) ?? (LeaseOp.notLeader, 0) }
+            peers.onPromoteRequest = { [weak self] id in
+                guard let self else { return ServerError.stopped }
+                return await self.promoteFromFollower(id)
+            }
+            peers.snapshotPayload = { [unowned self] in try self.snapshotPayload() }
+            peers.probes.roundTrip = metrics.peerRoundTrip
+            peers.probes.onHashRequest = { [store] revision in CorruptionCheck.answer(store: store, revision: revision) }
         }
     }
 
@@ -114,30 +129,46 @@ public final class EtcdServer: @unchecked Sendable {
         watchHub.start()
         if let peers {
             guard let listener = options.listenPeer.first else { throw StartupError("--listen-peer-urls is empty") }
-            let port = try await peers.start(host: listener.host, port: listener.port)
+            let port: Int
+            do { port = try await peers.start(host: listener.host, port: listener.port) } catch {
+                throw PeerPortProbe.describe(error, listener)
+            }
             logger.info("listening for peers", metadata: ["address": "\(listener.host):\(port)"])
+            if options.initialCorruptCheck && memberInitialized {
+                do { try await CorruptionMonitor.initialCheck(server: self) } catch {
+                    await peers.stop()
+                    throw error
+                }
+            }
+            peers.startPinging()
         }
         loop.start()
         startLeaseTimer()
         let router = GRPCRouter()
         registerServices(on: router)
+        metrics.grpc.install(on: router)
         let http = HTTPEndpoints(server: self)
+        let gateway = Gateway(router: router, maxMessageBytes: options.maxRequestBytes + 512 * 1024)
         var ports: [Int] = []
         for listener in options.listenClient {
             var config = GRPCServerConfig(host: listener.host, port: listener.port)
             config.maxRequestBytes = options.maxRequestBytes
             config.maxReceiveBytes = options.maxRequestBytes + 512 * 1024
+            config.maxHTTP1BodyBytes = 2 * config.maxReceiveBytes
             config.maxConcurrentStreams = options.maxConcurrentStreams
             config.keepaliveMinTime = .milliseconds(Int64(options.grpcKeepaliveMinTimeMs))
             config.keepaliveInterval = .milliseconds(Int64(options.grpcKeepaliveIntervalMs))
             config.keepaliveTimeout = .milliseconds(Int64(options.grpcKeepaliveTimeoutMs))
-            let server = GRPCServer(config: config, router: router, http1: { method, path, query in
-                await http.handle(method: method, path: path, query: query)
+            let server = GRPCServer(config: config, router: router, http1Service: { request in
+                if Gateway.serves(request.path) { return await gateway.handle(request) }
+                return await http.handle(method: request.method, path: request.path, query: request.query)
             }, group: group, logger: logger)
             ports.append(try await server.start())
             grpcServers.append(server)
         }
+        try await startMetricsListeners()
         maintenance.autoCompactor.start(server: self, retention: options.autoCompactionRetention)
+        maintenance.corruptionMonitor.start(server: self, intervalSeconds: Double(options.corruptCheckIntervalMs) / 1000)
         logger.info("ready to serve client requests", metadata: [
             "member-id": "\(String(memberID, radix: 16))", "cluster-id": "\(String(clusterID, radix: 16))",
         ])
@@ -147,6 +178,8 @@ public final class EtcdServer: @unchecked Sendable {
     /// Graceful stop: listeners drain, Raft stops, the store is synced and closed.
     public func stop() async {
         maintenance.autoCompactor.stop()
+        maintenance.corruptionMonitor.stop()
+        peers?.stopPinging()
         for server in grpcServers { try? await server.shutdown() }
         leaseTimer?.cancel()
         watchHub.stop()
@@ -186,11 +219,16 @@ public final class EtcdServer: @unchecked Sendable {
         let data = request.serializedBytes()
         if data.count > options.maxRequestBytes { throw ServerError.requestTooLarge }
         let timeout = requestTimeoutSeconds
-        return try await applyWaits.wait(id: id) {
-            loop.propose(id: id, data: data)
-            DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [applyWaits] in
-                applyWaits.trigger(id: id, .failure(ServerError.timeout))
+        do {
+            return try await applyWaits.wait(id: id) {
+                loop.propose(id: id, data: data)
+                DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [applyWaits] in
+                    applyWaits.trigger(id: id, .failure(ServerError.timeout))
+                }
             }
+        } catch {
+            metrics.proposalsFailed.add()  // dropped, timed out or cancelled (etcd counts these)
+            throw error
         }
     }
 

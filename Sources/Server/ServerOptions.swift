@@ -16,16 +16,22 @@ public struct ServerOptions: Sendable {
     public var dataDir = "default.etcd"
     public var listenClient: [Listener] = [Listener(host: "127.0.0.1", port: 2379)]
     public var advertiseClientURLs = ["http://localhost:2379"]
-    /// Where peers connect (`--listen-peer-urls`); bound only when the cluster has other members.
+    /// Where peers connect (`--listen-peer-urls`); bound even by a single member, so it can grow.
     public var listenPeer: [Listener] = [Listener(host: "127.0.0.1", port: 2380)]
     public var initialAdvertisePeerURLs = ["http://localhost:2380"]
     /// Member name → its peer URLs, as `--initial-cluster` lists them.
     public var initialCluster: [(name: String, peerURLs: [String])] = [("default", ["http://localhost:2380"])]
     public var initialClusterToken = "etcd-cluster"
     public var initialClusterStateNew = true
+    /// `--strict-reconfig-check`: refuse membership changes that would lose quorum (`ReconfigCheck`).
+    public var strictReconfigCheck = true
     public var heartbeatIntervalMs = 100
     public var electionTimeoutMs = 1000
     public var snapshotCount: UInt64 = 100_000
+    /// Entries the Raft log keeps below a snapshot so a follower slightly
+    /// behind catches up from the log, not with a whole store copy
+    /// (`--experimental-snapshot-catchup-entries`).
+    public var snapshotCatchUpEntries: UInt64 = 5_000
     public var maxRequestBytes = 1536 * 1024
     public var maxTxnOps = 128
     public var maxConcurrentStreams: UInt32 = UInt32.max
@@ -46,6 +52,14 @@ public struct ServerOptions: Sendable {
     /// How often the leader checkpoints (etcd: 5 minutes).
     public var leaseCheckpointIntervalMs = 5 * 60 * 1000
     public var eventLoopThreads = System.coreCount
+    /// `--metrics extensive`: adds the per-method gRPC handling-time histograms.
+    public var metricsExtensive = false
+    /// `--listen-metrics-urls` (http only): /metrics and the health checks on other ports.
+    public var listenMetrics: [Listener] = []
+    /// `--experimental-initial-corrupt-check`: compare HashKV with the peers before serving.
+    public var initialCorruptCheck = false
+    /// `--experimental-corrupt-check-time`; 0 turns the leader's periodic check off.
+    public var corruptCheckIntervalMs = 0
     /// Serve `/debug/pprof/` on the client port (`--enable-pprof`).
     public var enablePprof = false
 

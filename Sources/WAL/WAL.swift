@@ -21,6 +21,9 @@ public final class WAL: @unchecked Sendable {
     var logger: Logger { options.logger }
     /// Repairs made while opening (torn tail truncated).
     public let repairs: [WALRepair]
+    /// Called after each batch fdatasync with its duration in nanoseconds
+    /// (etcd's wal_fsync_duration_seconds). Set before the first write.
+    public var fsyncObserver: (@Sendable (UInt64) -> Void)?
 
     let monitor = Monitor()
     // Guarded by monitor.

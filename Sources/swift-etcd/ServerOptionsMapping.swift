@@ -21,9 +21,11 @@ enum ServerOptionsMapping {
         o.initialCluster = config.initialClusterMembers.members.map { ($0.name, $0.peerURLs.map(\.string)) }
         o.initialClusterToken = config.initialClusterToken
         o.initialClusterStateNew = config.initialClusterState == .new
+        o.strictReconfigCheck = config.strictReconfigCheck
         o.heartbeatIntervalMs = Int(config.heartbeatIntervalMs)
         o.electionTimeoutMs = Int(config.electionTimeoutMs)
         o.snapshotCount = config.snapshotCount
+        o.snapshotCatchUpEntries = config.experimentalSnapshotCatchUpEntries
         o.maxRequestBytes = Int(config.maxRequestBytes)
         o.maxTxnOps = Int(config.maxTxnOps)
         o.maxConcurrentStreams = config.maxConcurrentStreams
@@ -35,6 +37,13 @@ enum ServerOptionsMapping {
         o.quotaBackendBytes = Int64(clamping: config.effectiveQuotaBackendBytes)
         o.autoCompactionRetention = config.autoCompactionRetention
         o.watchProgressNotifyIntervalMs = milliseconds(config.experimentalWatchProgressNotifyInterval)
+        o.metricsExtensive = config.metrics == "extensive"
+        o.listenMetrics = try config.listenMetricsURLs.map { url in
+            guard let port = url.portNumber, !url.isUnix else { throw MappingError("unsupported metrics URL \(url)") }
+            return ServerOptions.Listener(host: url.host, port: port)
+        }
+        o.initialCorruptCheck = config.experimentalInitialCorruptCheck
+        o.corruptCheckIntervalMs = milliseconds(config.experimentalCorruptCheckTime)
         o.enablePprof = config.enablePprof
         // Lease checkpointing is on by default here; an explicit flag decides.
         if config.explicitlySet.contains("experimental-enable-lease-checkpoint") {

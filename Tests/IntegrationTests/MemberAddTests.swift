@@ -27,7 +27,7 @@ import Testing
 
         let second = try etcdctl(leader.endpoint, ["member", "add", "m5", "--peer-urls", "http://127.0.0.1:\(freePort())", "--learner"])
         #expect(second.stderr.contains("etcdserver: too many learner members in cluster"), "\(second.stderr)")
-        let dup = try etcdctl(leader.endpoint, ["member", "add", "m6", "--peer-urls", newURL])
+        let dup = try MemberReconfigTests.retryingUnhealthy(leader.endpoint, ["member", "add", "m6", "--peer-urls", newURL])
         #expect(dup.stderr.contains("etcdserver: Peer URLs already exists"), "\(dup.stderr)")
         // Never started, so never in sync.
         let promote = try etcdctl(leader.endpoint, ["member", "promote", hexID])
@@ -35,6 +35,15 @@ import Testing
                 "\(promote.stderr)")
         let missing = try etcdctl(leader.endpoint, ["member", "promote", "1234abcd"])
         #expect(missing.stderr.contains("etcdserver: member not found"), "\(missing.stderr)")
+        // A follower forwards MemberPromote to the leader and relays its answer (etcd does the same).
+        let follower = try #require(cluster.members.first { $0 !== leader })
+        let viaFollower = try etcdctl(follower.endpoint, ["member", "promote", hexID])
+        #expect(viaFollower.stderr.contains("etcdserver: can only promote a learner member which is in sync with leader"),
+                "\(viaFollower.stderr)\n\(follower.logTail())")
+        let missingViaFollower = try etcdctl(follower.endpoint, ["member", "promote", "1234abcd"])
+        #expect(missingViaFollower.stderr.contains("etcdserver: member not found"), "\(missingViaFollower.stderr)")
+        let voterViaFollower = try etcdctl(follower.endpoint, ["member", "promote", String(leaderID, radix: 16)])
+        #expect(voterViaFollower.stderr.contains("etcdserver: can only promote a learner member"), "\(voterViaFollower.stderr)")
 
         // MemberUpdate: new peer URLs for the learner; etcd's errors.
         let movedURL = "http://127.0.0.1:\(freePort())"
@@ -71,44 +80,45 @@ import Testing
         let peerPort = freePort(), clientPort = freePort()
         let add = try etcdctl(leader.endpoint, ["member", "add", "m4", "--peer-urls", "http://127.0.0.1:\(peerPort)", "--learner"])
         #expect(add.exitCode == 0, "\(add.stderr)")
-        // ETCD_INITIAL_CLUSTER="m1=http://...,m4=http://..."
-        let line = try #require(add.stdout.split(separator: "\n").first { $0.hasPrefix("ETCD_INITIAL_CLUSTER=") })
-        let initial = String(line.dropFirst("ETCD_INITIAL_CLUSTER=".count)).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+        let initial = try MemberReconfigTests.initialCluster(of: add)
         let token = try #require(cluster.members[0].arguments.drop { $0 != "--initial-cluster-token" }.dropFirst().first)
         let joiner = try ServerProcess(name: "m4", extraArgs: ["--initial-cluster-token", token, "--initial-cluster-state", "existing"],
                                        clientPort: clientPort, peerPort: peerPort, initialCluster: initial)
         extra.append(joiner)
         try joiner.start()
 
-        var value = ""
-        let deadline = Date().addingTimeInterval(15)
-        repeat {
-            value = (try? etcdctl(joiner.endpoint, ["get", "before-join/19", "--print-value-only", "--consistency=s"]))?.stdout ?? ""
-            if value == "v19\n" { break }
-            usleep(200_000)
-        } while Date() < deadline
-        #expect(value == "v19\n", "joiner did not catch up: \(joiner.logTail())")
+        #expect(MemberReconfigTests.waitForValue(joiner, "before-join/19", "v19"), "joiner did not catch up: \(joiner.logTail())")
         let joinerID = try #require(cluster.status(joiner)?.memberID)
         // A learner serves Status and serializable reads only.
         let refused = try etcdctl(joiner.endpoint, ["put", "on-learner", "v"])
         #expect(refused.exitCode != 0 && refused.stderr.contains("etcdserver: rpc not supported for learner"), "\(refused.stderr)")
+        let linearizable = try etcdctl(joiner.endpoint, ["get", "before-join/0"])
+        #expect(linearizable.stderr.contains("etcdserver: rpc not supported for learner"), "\(linearizable.stderr)")
+        // etcd's checks while the learner is in the cluster.
+        let follower = try #require(cluster.members.first { $0 !== leader })
+        let secondLearner = try etcdctl(follower.endpoint, ["member", "add", "m5", "--peer-urls", "http://127.0.0.1:\(freePort())", "--learner"])
+        #expect(secondLearner.stderr.contains("etcdserver: too many learner members in cluster"), "\(secondLearner.stderr)")
+        let sameURL = try MemberReconfigTests.retryingUnhealthy(follower.endpoint,
+                                                                ["member", "add", "m6", "--peer-urls", "http://127.0.0.1:\(peerPort)"])
+        #expect(sameURL.stderr.contains("etcdserver: Peer URLs already exists"), "\(sameURL.stderr)")
+        let unknown = try etcdctl(follower.endpoint, ["member", "remove", "1234abcd"])
+        #expect(unknown.stderr.contains("etcdserver: member not found"), "\(unknown.stderr)")
 
+        // Promoted through a follower, which forwards to the leader.
         var promoted = CommandResult(exitCode: 1, stdout: "", stderr: "")
         let promoteDeadline = Date().addingTimeInterval(10)
         repeat {
-            promoted = try etcdctl(leader.endpoint, ["member", "promote", String(joinerID, radix: 16)])
+            promoted = try etcdctl(follower.endpoint, ["member", "promote", String(joinerID, radix: 16)])
             if promoted.exitCode == 0 { break }
             usleep(200_000)
         } while Date() < promoteDeadline
         #expect(promoted.exitCode == 0, "\(promoted.stderr)\n\(leader.logTail())")
 
-        let victim = try #require(cluster.members.first { $0 !== leader })
+        #expect(promoted.stdout.contains("promoted"), "\(promoted.stdout)")
+        let victim = follower
         let victimID = try #require(cluster.status(victim)?.memberID)
-        let removed = try etcdctl(leader.endpoint, ["member", "remove", String(victimID, radix: 16)])
-        #expect(removed.exitCode == 0, "\(removed.stderr)")
-        let exitDeadline = Date().addingTimeInterval(10)
-        while victim.process?.isRunning == true && Date() < exitDeadline { usleep(100_000) }
-        #expect(victim.process?.isRunning != true, "removed member still running: \(victim.logTail())")
+        // The joiner connected moments ago: etcd's strict check wants 5 s of connection first.
+        try MemberReconfigTests.removeAndExpectExit(leader.endpoint, String(victimID, radix: 16), victim)
 
         let put = try etcdctl(joiner.endpoint, ["put", "after-join", "yes"])
         #expect(put.exitCode == 0, "\(put.stderr)\n\(joiner.logTail())")

@@ -47,7 +47,7 @@ import Testing
         func network(_ id: UInt64) throws -> PeerNetwork {
             try PeerNetwork(localID: id, clusterID: 99, membership: Membership(members: members, path: "\(dir)/\(id).json", logger: logger),
                             attributes: MemberAttributes(name: id == 1 ? "a" : "b", clientURLs: ["http://c\(id)"]),
-                            group: group, logger: logger)
+                            snapDir: dir, group: group, logger: logger)
         }
         let a = try network(1), b = try network(2)
         let received = Received()
@@ -81,7 +81,8 @@ import Testing
     }
 }
 
-private final class Received: @unchecked Sendable {
+/// Messages a test's network delivered, from any thread.
+final class Received: @unchecked Sendable {
     private let lock = NSLock()
     private var messages: [Message] = []
     func append(_ m: [Message]) { lock.withLock { messages += m } }
@@ -89,7 +90,7 @@ private final class Received: @unchecked Sendable {
     var all: [Message] { lock.withLock { messages } }
 }
 
-private func freeLoopbackPort() -> Int {
+func freeLoopbackPort() -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var addr = sockaddr_in()

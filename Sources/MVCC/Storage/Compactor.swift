@@ -22,6 +22,12 @@ final class Compactor: @unchecked Sendable {
     private var stopped = false
     /// Held by each chunk, and by `paused` for its whole body.
     private let pauseLock = NSLock()
+    /// Bumped (guarded by `cond`) when `MVCCStore.replace` swaps in another
+    /// database: a run under way starts over from the first key, since the
+    /// new file's keys before its position were never compacted here.
+    private var generation = 0
+    /// The generation the current run's position belongs to (queue only).
+    private var runGeneration = 0
 
     init(store: MVCCStore, chunkKeys: Int) {
         self.store = store
@@ -48,6 +54,11 @@ final class Compactor: @unchecked Sendable {
     /// Runs `body` with no compaction chunk running or starting (they wait).
     func paused<R>(_ body: () throws -> R) rethrows -> R {
         try pauseLock.withLock { try body() }
+    }
+
+    /// Call holding `envGate` exclusively (no chunk runs meanwhile).
+    func storeReplaced() {
+        cond.lock(); generation += 1; cond.unlock()
     }
 
     private var isStopped: Bool {
@@ -78,6 +89,14 @@ final class Compactor: @unchecked Sendable {
         defer { pauseLock.unlock() }
         store.envGate.lockShared()
         defer { store.envGate.unlockShared() }
+        cond.lock()
+        let current = generation
+        cond.unlock()
+        var after = after
+        if current != runGeneration {
+            runGeneration = current
+            after = nil
+        }
         var txnPtr: OpaquePointer?
         try LMDB.check(mdb_txn_begin(store.env, nil, 0, &txnPtr), "txn_begin(compact)")
         let txn = txnPtr!

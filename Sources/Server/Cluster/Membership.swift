@@ -16,9 +16,7 @@ struct ClusterMember: Codable, Equatable, Sendable {
 /// derived as etcd does), persisted next to the WAL so a restarted member
 /// finds its peers without the initial-cluster flags. Names and client URLs
 /// of the other members arrive in their peer hellos (`MemberAttributes`).
-///
-/// Not replicated through Raft: membership is static until runtime
-/// reconfiguration (MemberAdd/Remove) is built.
+/// Changes arrive as applied Raft conf changes (`confChangeApplied`).
 final class Membership: @unchecked Sendable {
     private let lock = NSLock()
     private var members: [UInt64: ClusterMember]  // guarded by `lock`
@@ -31,19 +29,17 @@ final class Membership: @unchecked Sendable {
         self.logger = logger
     }
 
-    /// Loads the persisted members if the data dir has them, otherwise takes
-    /// them from the flags; the local member's attributes always come from
-    /// its own flags.
-    static func open(path: String, options: ServerOptions, localID: UInt64, logger: Logger) -> Membership {
+    /// Loads the persisted members if the data dir has them, otherwise
+    /// starts from `initialMembers` (see `MemberStart`); the local member's
+    /// attributes always come from its own flags.
+    static func open(path: String, initialMembers: [ClusterMember], options: ServerOptions, localID: UInt64,
+                     logger: Logger) -> Membership {
         var members: [ClusterMember]
         if let data = FileManager.default.contents(atPath: path),
            let stored = try? JSONDecoder().decode([ClusterMember].self, from: data), !stored.isEmpty {
             members = stored
         } else {
-            members = options.initialCluster.map {
-                ClusterMember(id: MemberIdentity.memberID(peerURLs: $0.peerURLs, clusterToken: options.initialClusterToken),
-                              name: $0.name, peerURLs: $0.peerURLs, clientURLs: [])
-            }
+            members = initialMembers
         }
         if let i = members.firstIndex(where: { $0.id == localID }) {
             members[i].name = options.name

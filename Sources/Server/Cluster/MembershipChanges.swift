@@ -33,8 +33,11 @@ extension ServerError {
     static let memberExists = ServerError(code: .failedPrecondition, message: "etcdserver: member ID already exist")
     static let peerURLExists = ServerError(code: .failedPrecondition, message: "etcdserver: Peer URLs already exists")
     static let tooManyLearners = ServerError(code: .failedPrecondition, message: "etcdserver: too many learner members in cluster")
+    /// Unknown, not FailedPrecondition: etcd 3.4/3.5 map this error to a
+    /// client-side error value, which gRPC sends as Unknown.
     static let notEnoughStarted = ServerError(
-        code: .failedPrecondition, message: "etcdserver: re-configuration failed due to not enough started members")
+        code: .unknown, message: "etcdserver: re-configuration failed due to not enough started members")
+    static let unhealthy = ServerError(code: .unavailable, message: "etcdserver: unhealthy cluster")
     static let memberNotLearner = ServerError(code: .failedPrecondition, message: "etcdserver: can only promote a learner member")
     static let learnerNotReady = ServerError(
         code: .failedPrecondition, message: "etcdserver: can only promote a learner member which is in sync with leader")
@@ -53,28 +56,31 @@ extension EtcdServer {
     /// applied here. The removed member stops itself when it applies it.
     func removeMember(_ id: UInt64) async throws {
         guard let member = membership.member(id) else { throw ServerError.memberNotFound }
+        if options.strictReconfigCheck, let refusal = reconfigCheck().mayRemove(id, isLearner: member.isLearner) {
+            logger.warning("rejecting member remove request", metadata: [
+                "requested-member-remove-id": "\(String(id, radix: 16))", "error": "\(refusal)"])
+            throw refusal
+        }
         try await proposeMemberChange(.removeNode, member)
     }
 
-    /// MemberAdd: the new member's ID derives from its peer URLs and the
-    /// cluster token as at bootstrap (etcd also mixes in the time), so a
-    /// member started with those URLs finds its own ID. Checks as etcd:
-    /// unique peer URLs, at most `maxLearners` learners, and (strict reconfig
-    /// check, always on here) enough started members for the new quorum.
+    /// MemberAdd: the new member's ID hashes its peer URLs and the time, as
+    /// etcd's does; it learns the ID from a peer when it starts
+    /// (`MemberStart`). Checks as etcd: unique peer URLs, at most
+    /// `maxLearners` learners, and with `--strict-reconfig-check` a quorum
+    /// of started, connected voters (`ReconfigCheck`).
     func addMember(peerURLs: [String], learner: Bool) async throws -> ClusterMember {
+        // etcd's order: the strict check before proposing, the others when applying.
+        if options.strictReconfigCheck, let refusal = reconfigCheck().mayAdd(learner: learner) {
+            logger.warning("rejecting member add request", metadata: ["peer-urls": "\(peerURLs)", "error": "\(refusal)"])
+            throw refusal
+        }
         let current = membership.all
         let taken = Set(current.flatMap(\.peerURLs))
         if peerURLs.contains(where: taken.contains) { throw ServerError.peerURLExists }
-        let id = MemberIdentity.memberID(peerURLs: peerURLs, clusterToken: options.initialClusterToken)
+        let id = MemberIdentity.addedMemberID(peerURLs: peerURLs, unixSeconds: Int64(Date().timeIntervalSince1970))
         if current.contains(where: { $0.id == id }) { throw ServerError.memberExists }
-        if learner {
-            if current.filter(\.isLearner).count >= ReconfigLimits.maxLearners { throw ServerError.tooManyLearners }
-        } else {
-            // Started = has published its name (etcd's IsStarted); voters only.
-            let voters = current.filter { !$0.isLearner }
-            let started = voters.filter { !$0.name.isEmpty }.count
-            if started < (voters.count + 1) / 2 + 1 { throw ServerError.notEnoughStarted }
-        }
+        if learner, current.filter(\.isLearner).count >= ReconfigLimits.maxLearners { throw ServerError.tooManyLearners }
         let member = ClusterMember(id: id, name: "", peerURLs: peerURLs, clientURLs: [], learner: learner)
         try await proposeMemberChange(learner ? .addLearnerNode : .addNode, member)
         return member
@@ -90,8 +96,46 @@ extension EtcdServer {
         try await proposeMemberChange(member.isLearner ? .addLearnerNode : .addNode, member)
     }
 
-    /// MemberPromote, answered by the leader (it knows the learner's progress).
+    /// MemberPromote on any member: only the leader knows whether the
+    /// learner is in sync, so a follower forwards it to the leader over the
+    /// peer transport (etcd forwards over HTTP), retrying across leader
+    /// changes until the request timeout.
     func promoteMember(_ id: UInt64) async throws {
+        let deadline = Date().addingTimeInterval(requestTimeoutSeconds)
+        while true {
+            do {
+                try await promoteLocally(id)
+                return
+            } catch let error as ServerError where error == .notLeader {}
+            guard let peers else { throw ServerError.notLeader }
+            let leader = loop.status.leader
+            let remaining = deadline.timeIntervalSinceNow
+            if remaining <= 0 { throw ServerError.timeout }
+            if leader != 0 && leader != memberID {
+                do {
+                    try await peers.forwardPromote(id, to: leader, timeoutSeconds: remaining)
+                    await waitUntilPromotedHere(id, deadline: deadline)
+                    return
+                } catch let error as ServerError where error == .notLeader || error == .noLeader {}
+            }
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+    }
+
+    /// On the leader, for a follower's forwarded MemberPromote: nil on success.
+    func promoteFromFollower(_ id: UInt64) async -> ServerError? {
+        do {
+            try await promoteLocally(id)
+            return nil
+        } catch let error as ServerError {
+            return error
+        } catch {
+            return ServerError(code: .unknown, message: "\(error)")
+        }
+    }
+
+    /// The leader's MemberPromote (etcd's `promoteMember`).
+    private func promoteLocally(_ id: UInt64) async throws {
         let status = loop.status
         guard status.isLeader else { throw ServerError.notLeader }
         guard var member = membership.member(id) else { throw ServerError.memberNotFound }
@@ -100,8 +144,26 @@ extension EtcdServer {
         guard let match = status.matchIndex[id], Double(match) >= leaderMatch * ReconfigLimits.learnerReadyFraction else {
             throw ServerError.learnerNotReady
         }
+        if options.strictReconfigCheck, let refusal = reconfigCheck().mayPromote() { throw refusal }
         member.learner = false
         try await proposeMemberChange(.addNode, member)
+    }
+
+    /// The forwarded promote is applied on the leader first: answer with this
+    /// member's table once it shows the change too (bounded by `deadline`).
+    private func waitUntilPromotedHere(_ id: UInt64, deadline: Date) async {
+        while membership.member(id)?.isLearner == true && Date() < deadline {
+            try? await Task.sleep(nanoseconds: 20_000_000)
+        }
+    }
+
+    /// The voters as the strict reconfiguration check sees them now.
+    private func reconfigCheck() -> ReconfigCheck {
+        let voters = membership.all.filter { !$0.isLearner }.map { m in
+            ReconfigCheck.Voter(id: m.id, started: m.id == memberID || !m.name.isEmpty,
+                                activeSince: m.id == memberID ? Date.distantPast : peers?.activeSince(m.id))
+        }
+        return ReconfigCheck(localID: memberID, voters: voters, now: Date())
     }
 
     /// Proposes one conf change carrying `member` and waits until it is applied here.

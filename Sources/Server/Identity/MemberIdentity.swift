@@ -10,6 +10,14 @@ public enum MemberIdentity {
         return UInt64(bigEndianBytes: SHA1.digest(Array(joined.utf8)))
     }
 
+    /// ID of a member added at runtime: etcd's `member add` hashes the sorted
+    /// peer URLs, an empty cluster name and the time in Unix seconds, so a
+    /// member removed and added again with the same URLs gets a new ID.
+    public static func addedMemberID(peerURLs: [String], unixSeconds: Int64) -> UInt64 {
+        let joined = peerURLs.sorted().joined() + String(unixSeconds)
+        return UInt64(bigEndianBytes: SHA1.digest(Array(joined.utf8)))
+    }
+
     /// Cluster ID: the first 8 bytes of SHA-1 over every member ID (sorted,
     /// 8 bytes big-endian each).
     public static func clusterID(memberIDs: [UInt64]) -> UInt64 {

@@ -53,15 +53,29 @@ final class Lessor: @unchecked Sendable {
 
     /// Rebuilds state from the store at start-up (not primary yet).
     func load(leases stored: [StoredLease], leasedKeys: [(key: [UInt8], lease: Int64)]) {
+        lock.withLock { loadLocked(stored, leasedKeys) }
+    }
+
+    /// Replaces every lease with the store's, after a snapshot from the
+    /// leader replaced the store (only a follower installs one, so no lease
+    /// clock runs here).
+    func reload(leases stored: [StoredLease], leasedKeys: [(key: [UInt8], lease: Int64)]) {
         lock.withLock {
-            for s in stored {
-                leases[s.id] = Lease(id: s.id, ttlSeconds: s.ttlSeconds, remainingTTLSeconds: s.remainingTTLSeconds,
-                                     expiry: .infinity, keys: [], revokeProposedAt: nil)
-            }
-            for (key, id) in leasedKeys where leases[id] != nil {
-                leases[id]!.keys.insert(key)
-                keyLease[key] = id
-            }
+            leases.removeAll()
+            keyLease.removeAll()
+            loadLocked(stored, leasedKeys)
+        }
+    }
+
+    private func loadLocked(_ stored: [StoredLease], _ leasedKeys: [(key: [UInt8], lease: Int64)]) {
+        for s in stored {
+            leases[s.id] = Lease(id: s.id, ttlSeconds: s.ttlSeconds, remainingTTLSeconds: s.remainingTTLSeconds,
+                                 expiry: primary ? clock.nowSeconds() + Double(s.ttlSeconds) : .infinity,
+                                 keys: [], revokeProposedAt: nil)
+        }
+        for (key, id) in leasedKeys where leases[id] != nil {
+            leases[id]!.keys.insert(key)
+            keyLease[key] = id
         }
     }
 

@@ -27,6 +27,8 @@ final class AlarmStore: @unchecked Sendable {
         }
     }
 
+    var hasCorrupt: Bool { lock.withLock { active.contains { $0.type == Etcdserverpb.AlarmType.corrupt.rawValue } } }
+
     var hasNoSpace: Bool { lock.withLock { active.contains { $0.type == Etcdserverpb.AlarmType.nospace.rawValue } } }
 
     /// Active alarms of `type` (all of them for NONE), as etcd lists them.
@@ -44,6 +46,16 @@ final class AlarmStore: @unchecked Sendable {
     /// Clears an alarm; returns it, or nil when it was not active.
     func deactivate(memberID: UInt64, type: Etcdserverpb.AlarmType) -> Etcdserverpb.AlarmMember? {
         change { $0.remove(Alarm(memberID: memberID, type: type.rawValue)) }
+    }
+
+    /// Replaces every alarm (a snapshot from the leader was installed); persists.
+    func replaceAll(_ alarms: [Etcdserverpb.AlarmMember]) {
+        let all = alarms.map { Alarm(memberID: $0.memberID, type: $0.alarm.rawValue) }
+        let snapshot = lock.withLock { () -> [Alarm] in
+            active = Set(all)
+            return active.sorted()
+        }
+        persist(snapshot)
     }
 
     private func change(_ body: (inout Set<Alarm>) -> Alarm?) -> Etcdserverpb.AlarmMember? {

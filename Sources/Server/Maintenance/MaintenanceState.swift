@@ -13,6 +13,7 @@ final class MaintenanceState: @unchecked Sendable {
     /// --quota-backend-bytes, 2 GiB by default).
     let quotaBytes: Int64
     let autoCompactor = AutoCompactor()
+    let corruptionMonitor = CorruptionMonitor()
     /// Retained here: the Raft loop holds its applier weakly.
     private var applier: AlarmApplier?
 
@@ -61,10 +62,12 @@ final class MaintenanceState: @unchecked Sendable {
     }
 }
 
-/// The alarm layer of the apply chain (etcd's applierV3Capped and the Alarm
-/// apply): applies Alarm entries to the `AlarmStore`, and while a NOSPACE
-/// alarm is active answers Put, LeaseGrant and Txns with puts with
-/// `etcdserver: mvcc: database space exceeded` without applying them.
+/// The alarm layer of the apply chain (etcd's applierV3Capped,
+/// applierV3Corrupt and the Alarm apply): applies Alarm entries to the
+/// `AlarmStore`; while CORRUPT is active answers every KV and lease write
+/// with `etcdserver: corrupt cluster`, and while NOSPACE is active answers
+/// Put, LeaseGrant and Txns with puts with `etcdserver: mvcc: database
+/// space exceeded`, without applying them.
 /// Everything else goes to the KV applier unchanged, in one batch, in order.
 final class AlarmApplier: CommittedEntryApplier {
     private let inner: CommittedEntryApplier
@@ -84,21 +87,32 @@ final class AlarmApplier: CommittedEntryApplier {
 
     func apply(_ entries: [Entry], term: UInt64) {
         var out = entries
-        var capped = alarms.hasNoSpace
+        var capped = alarms.hasNoSpace, corrupt = alarms.hasCorrupt
         for (i, entry) in entries.enumerated() where entry.type == .normal && !entry.data.isEmpty {
             guard let fields = RaftRequestPeek.fields(entry.data) else { continue }
             if fields.contains(RaftRequestPeek.alarm) {
                 applyAlarm(entry, term: term)
                 capped = alarms.hasNoSpace
+                corrupt = alarms.hasCorrupt
                 out[i].data = []  // the store records the index as a no-op
+            } else if corrupt && !fields.isDisjoint(with: RaftRequestPeek.refusedWhenCorrupt) {
+                refuse(entry, Self.corruptCluster, term: term)
+                out[i].data = []
             } else if capped && isCappedWrite(entry, fields) {
-                if let id = Self.requestID(entry) {
-                    waits.trigger(id: id, .success(AppliedResult(response: .failure(KVError.noSpace), term: term)))
-                }
+                refuse(entry, KVError.noSpace, term: term)
                 out[i].data = []
             }
         }
         inner.apply(out, term: term)
+    }
+
+    /// etcd's ErrCorrupt (gRPC DATA_LOSS).
+    static let corruptCluster = KVError(.dataLoss, "etcdserver: corrupt cluster")
+
+    private func refuse(_ entry: Entry, _ error: KVError, term: UInt64) {
+        if let id = Self.requestID(entry) {
+            waits.trigger(id: id, .success(AppliedResult(response: .failure(error), term: term)))
+        }
     }
 
     private func isCappedWrite(_ entry: Entry, _ fields: Set<Int>) -> Bool {

@@ -1,99 +1,108 @@
-import Foundation
-import GRPCWire
-
-/// `/metrics`: Prometheus text exposition (format 0.0.4) written by hand,
-/// with etcd's metric names where the value exists here: leadership, Raft
-/// progress, proposals, backend size and quota, version, and the process
-/// metrics Prometheus clients export. Values are read when scraped.
+/// Prometheus text exposition (format 0.0.4), written the way Go's
+/// client_golang writes it so scrapers and diff tools see etcd's shape:
+/// one `# HELP` / `# TYPE` per family, families sorted by name, labels
+/// sorted by name, series sorted by label values, numbers in Go's `%g`
+/// shortest form (`2.7271168e+07`, `0.001`, `+Inf`).
 struct MetricsText {
-    private var out = ""
+    enum Kind: String { case counter, gauge, histogram }
+    typealias Labels = [(String, String)]
 
-    mutating func gauge(_ name: String, _ help: String, _ value: Double, labels: [(String, String)] = []) {
-        sample(name, help, "gauge", value, labels)
+    private var families: [String: String] = [:]
+
+    var text: String { families.keys.sorted().map { families[$0]! }.joined() }
+
+    mutating func gauge(_ name: String, _ help: String, _ value: Double, labels: Labels = []) {
+        family(name, help, .gauge, [(labels, value)])
     }
 
-    mutating func counter(_ name: String, _ help: String, _ value: Double, labels: [(String, String)] = []) {
-        sample(name, help, "counter", value, labels)
+    mutating func counter(_ name: String, _ help: String, _ value: Double, labels: Labels = []) {
+        family(name, help, .counter, [(labels, value)])
     }
 
-    private mutating func sample(_ name: String, _ help: String, _ type: String, _ value: Double, _ labels: [(String, String)]) {
-        out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
-        let labelText = labels.isEmpty ? "" : "{" + labels.map { "\($0.0)=\"\(Self.escape($0.1))\"" }.joined(separator: ",") + "}"
-        out += "\(name)\(labelText) \(Self.format(value))\n"
+    /// A counter or gauge family with several labelled series.
+    mutating func family(_ name: String, _ help: String, _ kind: Kind, _ series: [(Labels, Double)]) {
+        var out = Self.header(name, help, kind)
+        for (labels, value) in Self.sorted(series) {
+            out += name + Self.render(labels) + " " + Self.goFloat(value) + "\n"
+        }
+        families[name] = out
     }
 
-    var text: String { out }
+    /// A histogram family: `_bucket{le=…}` (cumulative), `_sum`, `_count` per series.
+    mutating func histogram(_ name: String, _ help: String, bounds: [Double],
+                            _ series: [(Labels, MetricHistogram.Snapshot)]) {
+        var out = Self.header(name, help, .histogram)
+        for (labels, snap) in Self.sorted(series) {
+            for (i, count) in snap.cumulative.enumerated() {
+                let le = i < bounds.count ? Self.goFloat(bounds[i]) : "+Inf"
+                out += name + "_bucket" + Self.render(labels + [("le", le)]) + " " + String(count) + "\n"
+            }
+            out += name + "_sum" + Self.render(labels) + " " + Self.goFloat(snap.sumSeconds) + "\n"
+            out += name + "_count" + Self.render(labels) + " " + String(snap.count) + "\n"
+        }
+        families[name] = out
+    }
+
+    private static func header(_ name: String, _ help: String, _ kind: Kind) -> String {
+        "# HELP \(name) \(help)\n# TYPE \(name) \(kind.rawValue)\n"
+    }
+
+    /// Series ordered by their label values in label-name order, as Go does.
+    private static func sorted<T>(_ series: [(Labels, T)]) -> [(Labels, T)] {
+        series.map { (labels, value) in (labels.sorted { $0.0 < $1.0 }, value) }
+            .sorted { a, b in a.0.map(\.1).lexicographicallyPrecedes(b.0.map(\.1)) }
+    }
+
+    /// `{a="x",le="0.1"}` with `le` kept last (labels are already sorted,
+    /// `le` is appended to them), or "" for no labels.
+    static func render(_ labels: Labels) -> String {
+        guard !labels.isEmpty else { return "" }
+        return "{" + labels.map { "\($0.0)=\"\(escape($0.1))\"" }.joined(separator: ",") + "}"
+    }
 
     static func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        guard s.contains(where: { $0 == "\\" || $0 == "\"" || $0 == "\n" }) else { return s }
+        return s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
             .replacingOccurrences(of: "\n", with: "\\n")
     }
 
-    /// Integers without a fraction, as Go's client prints them.
-    static func format(_ v: Double) -> String {
-        if v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
-        return String(v)
-    }
-}
-
-extension MetricsText {
-    /// Everything `/metrics` reports for `server`.
-    static func render(_ server: EtcdServer) -> String {
-        var m = MetricsText()
-        let status = server.loop.status
-        m.gauge("etcd_server_has_leader", "Whether or not a leader exists. 1 is existence, 0 is not.", status.leader != 0 ? 1 : 0)
-        m.gauge("etcd_server_is_leader", "Whether or not this member is a leader. 1 if is, 0 otherwise.", status.isLeader ? 1 : 0)
-        m.gauge("etcd_server_proposals_committed_total", "The total number of consensus proposals committed.", Double(status.commitIndex))
-        m.gauge("etcd_server_proposals_applied_total", "The total number of consensus proposals applied.", Double(status.appliedIndex))
-        m.gauge("etcd_server_proposals_pending", "The current number of pending proposals to commit.",
-                Double(server.applyWaits.lockedIDs().count))
-        m.gauge("etcd_server_id", "Server or member ID in hexadecimal format. 1 for 'server_id' label with current ID.", 1,
-                labels: [("server_id", String(server.memberID, radix: 16))])
-        m.gauge("etcd_server_version", "Which version is running. 1 for 'server_version' label with current version.", 1,
-                labels: [("server_version", EtcdVersion.server)])
-        m.gauge("etcd_cluster_version", "Which version is running. 1 for 'cluster_version' label with current cluster version", 1,
-                labels: [("cluster_version", String(EtcdVersion.cluster.split(separator: ".").prefix(2).joined(separator: ".")))])
-        m.gauge("etcd_server_quota_backend_bytes", "Current backend storage quota size in bytes.", Double(server.maintenance.quotaBytes))
-        let alarms = server.maintenance.alarms.get(.none)
-        m.gauge("etcd_server_alarms_active", "Alarms active in the cluster (swift-etcd).", Double(alarms.count))
-        let size = Double(server.store.dbSizeBytes), inUse = Double(server.store.dbSizeInUseBytes)
-        m.gauge("etcd_mvcc_db_total_size_in_bytes", "Total size of the underlying database physically allocated in bytes.", size)
-        m.gauge("etcd_debugging_mvcc_db_total_size_in_bytes", "Total size of the underlying database physically allocated in bytes.", size)
-        m.gauge("etcd_mvcc_db_total_size_in_use_in_bytes", "Total size of the underlying database logically in use in bytes.", inUse)
-        m.gauge("etcd_debugging_mvcc_current_revision", "The current revision of store.", Double(server.store.currentRevision))
-        m.gauge("etcd_debugging_mvcc_compact_revision", "The revision of the last compaction in store.", Double(max(server.store.compactRevision, 0)))
-        ProcessMetrics.append(to: &m)
-        return m.text
-    }
-}
-
-/// The `process_*` metrics of the Prometheus Go client, from /proc/self.
-enum ProcessMetrics {
-    static func append(to m: inout MetricsText) {
-        let pageSize = Double(sysconf(Int32(_SC_PAGESIZE)))
-        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
-        if let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
-           let close = stat.lastIndex(of: ")") {
-            // Fields after "(comm)": state is field 3; utime 14, stime 15, starttime 22, vsize 23, rss 24.
-            let f = stat[stat.index(after: close)...].split(separator: " ").map(String.init)
-            func field(_ n: Int) -> Double { Double(f[n - 3]) ?? 0 }
-            if f.count >= 22 {
-                m.counter("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", (field(14) + field(15)) / ticks)
-                m.gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.", field(23))
-                m.gauge("process_resident_memory_bytes", "Resident memory size in bytes.", field(24) * pageSize)
-                if let uptime = try? String(contentsOfFile: "/proc/uptime", encoding: .utf8),
-                   let up = Double(uptime.split(separator: " ").first ?? "") {
-                    let boot = Date().timeIntervalSince1970 - up
-                    m.gauge("process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
-                            (boot + field(22) / ticks).rounded())
-                }
-            }
+    /// Go's `strconv.FormatFloat(v, 'g', -1, 64)`, which client_golang
+    /// uses: the shortest digits that round-trip, in exponent form when the
+    /// decimal exponent is < -4 or ≥ 6 (so 20480 stays plain while 27271168
+    /// becomes 2.7271168e+07, as in etcd's /metrics).
+    static func goFloat(_ v: Double) -> String {
+        if v.isNaN { return "NaN" }
+        if v.isInfinite { return v > 0 ? "+Inf" : "-Inf" }
+        if v == 0 { return "0" }
+        var (digits, pointPos) = shortestDigits(abs(v))
+        let sign = v < 0 ? "-" : ""
+        let exp = pointPos - 1
+        if exp < -4 || exp >= 6 {
+            let mantissa = digits.count > 1 ? String(digits.first!) + "." + digits.dropFirst() : digits
+            let e = abs(exp) < 10 ? "0\(abs(exp))" : "\(abs(exp))"
+            return sign + mantissa + "e" + (exp < 0 ? "-" : "+") + e
         }
-        let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 0
-        m.gauge("process_open_fds", "Number of open file descriptors.", Double(fds))
-        var limit = rlimit()
-        if getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 {
-            m.gauge("process_max_fds", "Maximum number of open file descriptors.", Double(limit.rlim_cur))
+        if pointPos <= 0 { return sign + "0." + String(repeating: "0", count: -pointPos) + digits }
+        if pointPos >= digits.count { digits += String(repeating: "0", count: pointPos - digits.count); return sign + digits }
+        let i = digits.index(digits.startIndex, offsetBy: pointPos)
+        return sign + digits[..<i] + "." + digits[i...]
+    }
+
+    /// The shortest round-trip decimal digits of `v` (> 0, finite), without
+    /// leading or trailing zeros, and where the decimal point goes.
+    private static func shortestDigits(_ v: Double) -> (String, Int) {
+        var s = v.description
+        var exp10 = 0
+        if let e = s.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+            exp10 = Int(s[s.index(after: e)...]) ?? 0
+            s = String(s[..<e])
         }
+        let parts = s.split(separator: ".", omittingEmptySubsequences: false)
+        let intPart = String(parts[0]), frac = parts.count > 1 ? String(parts[1]) : ""
+        var digits = intPart + frac
+        var pointPos = intPart.count + exp10
+        while digits.count > 1 && digits.first == "0" { digits.removeFirst(); pointPos -= 1 }
+        while digits.count > 1 && digits.last == "0" { digits.removeLast() }
+        return (digits, pointPos)
     }
 }

@@ -4,7 +4,9 @@
 /// NOSPACE alarm is active) at almost no cost for the rest.
 enum RaftRequestPeek {
     /// Field numbers from Protos/swiftetcd/internal.proto.
-    static let put = 4, txn = 6, leaseGrant = 8, alarm = 10
+    static let range = 3, put = 4, deleteRange = 5, txn = 6, compaction = 7, leaseGrant = 8, leaseRevoke = 9, alarm = 10
+    /// What etcd's applierV3Corrupt refuses while a CORRUPT alarm is active.
+    static let refusedWhenCorrupt: Set<Int> = [range, put, deleteRange, txn, compaction, leaseGrant, leaseRevoke]
 
     /// The top-level field numbers present (nil if the bytes are not a
     /// well-formed message).

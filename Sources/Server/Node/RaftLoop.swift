@@ -43,7 +43,7 @@ struct NodeStatus: Sendable {
 final class RaftLoop: @unchecked Sendable {
     private struct Mailbox {
         var proposals: [(id: UInt64, data: [UInt8])] = []
-        var reads: [UInt64] = []  // read batch ids waiting for a ReadIndex
+        var reads: [(batch: UInt64, deadline: Date)] = []  // linearizable reads (see ReadIndexBatcher)
         var messages: [Message] = []
         var reports: [PeerReport] = []
         var transfers: [UInt64] = []  // leadership transferees (MoveLeader)
@@ -66,29 +66,34 @@ final class RaftLoop: @unchecked Sendable {
     private var appliedIndex: UInt64
     /// ReadIndex answers not yet servable: (index, batch id).
     private var pendingReadStates: [(index: UInt64, batch: UInt64)] = []
-    private var readBatchSeq: UInt64 = 0
-    /// The newest read batch asked of Raft and not answered yet (0: none),
-    /// and when it was last asked. A ReadIndex can be lost (a leader that
-    /// has not committed in its term drops it, a message to the leader is
-    /// dropped), so it is asked again every `readIndexRetrySeconds`, as etcd.
-    private var unansweredReadBatch: UInt64 = 0
-    private var readAskedAt = Date.distantPast
-    static let readIndexRetrySeconds = 0.5
+    private var reads = ReadIndexBatcher()
+    private var readInFlightSeen = false
 
     /// Run before WAL segments are released: the store must have made durable
     /// everything up to the snapshot index (it may commit without fsync).
     var beforeLogRelease: () throws -> Void = {}
+    /// Runs on the loop thread for a snapshot Raft received from the leader,
+    /// before it is persisted: replaces the application state (store,
+    /// members, ...) with the snapshot's. Throwing stops the process.
+    var installSnapshot: (Snapshot) throws -> Void = { _ in }
     private let tickInterval: TimeInterval
     private let transport: PeerTransport
     weak var applier: CommittedEntryApplier?
     /// Runs on the loop thread after Raft applied a committed conf change
     /// (set before `start`): the server updates its member table here.
     var confChangeApplied: (ConfChange) -> Void = { _ in }
+    /// Runs on the loop thread when a leader different from the last one
+    /// known becomes known (etcd's leader_changes_seen_total); set before `start`.
+    var leaderChanged: () -> Void = {}
     private let logger: Logger
     let memberID: UInt64
 
     private let condition = NSCondition()
     private var mailbox = Mailbox()  // guarded by `condition`
+    private var readBatchSeq: UInt64 = 0  // guarded by `condition`
+    /// A ReadIndex is in flight: a new read need not wake the loop, the
+    /// answer will (and the read joins the next request). Guarded by `condition`.
+    private var readInFlight = false
 
     private let statusLock = NSLock()
     private var publishedStatus: NodeStatus  // guarded by `statusLock`
@@ -154,17 +159,15 @@ final class RaftLoop: @unchecked Sendable {
     /// Fails with "request timed out" after `timeoutSeconds` (a follower's
     /// ReadIndex is dropped silently when its leader is gone).
     func waitLinearizable(timeoutSeconds: Double) async throws {
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
         let batch = condition.withLock { () -> UInt64 in
             readBatchSeq &+= 1
             return readBatchSeq
         }
         _ = try await readWaits.wait(id: batch) {
             condition.withLock {
-                mailbox.reads.append(batch)
-                condition.signal()
-            }
-            DispatchQueue.global().asyncAfter(deadline: .now() + timeoutSeconds) { [readWaits] in
-                readWaits.trigger(id: batch, .failure(ServerError.timeout))
+                mailbox.reads.append((batch, deadline))
+                if !readInFlight { condition.signal() }
             }
         }
     }
@@ -219,14 +222,13 @@ final class RaftLoop: @unchecked Sendable {
             if now >= nextTick {
                 node.tick()
                 nextTick = now.addingTimeInterval(tickInterval)
-                if unansweredReadBatch != 0 && now.timeIntervalSince(readAskedAt) >= Self.readIndexRetrySeconds {
-                    requestReadIndex(batches: [unansweredReadBatch])
-                }
+                for batch in reads.tick(now: now) { readWaits.trigger(id: batch, .failure(ServerError.timeout)) }
             }
             for m in work.messages { try? node.step(m) }
             for r in work.reports {
                 switch r {
                 case .unreachable(let id): node.reportUnreachable(id)
+                case .snapshotSent(let id): node.reportSnapshot(id, failed: false)
                 case .snapshotFailed(let id): node.reportSnapshot(id, failed: true)
                 }
             }
@@ -239,19 +241,25 @@ final class RaftLoop: @unchecked Sendable {
             for c in work.confChanges {
                 do { try node.proposeConfChange(c.cc) } catch { c.dropped(ServerError.from(raft: error)) }
             }
-            if !work.reads.isEmpty { requestReadIndex(batches: work.reads) }
+            reads.enqueue(work.reads)
             while node.hasReady() { handle(node.ready()) }
+            requestReadIndex()
         }
         stopped.signal()
     }
 
-    /// One ReadIndex request serves every read that queued meanwhile: the
-    /// context names the newest batch; all batches up to it are answered.
-    private func requestReadIndex(batches: [UInt64]) {
-        let newest = batches.max()!
-        unansweredReadBatch = max(unansweredReadBatch, newest)
-        readAskedAt = Date()
-        node.readIndex(context: Self.readContext(batch: unansweredReadBatch, memberID: memberID))
+    /// Sends the next ReadIndex if reads wait and none is in flight: its
+    /// context names the newest read, and its answer serves every read up to it.
+    private func requestReadIndex() {
+        if let newest = reads.nextRequest() {
+            node.readIndex(context: Self.readContext(batch: newest, memberID: memberID))
+            while node.hasReady() { handle(node.ready()) }
+        }
+        let inFlight = reads.inFlight != nil
+        if inFlight != readInFlightSeen {
+            readInFlightSeen = inFlight
+            condition.withLock { readInFlight = inFlight }
+        }
     }
 
     /// The leader keys pending reads by context, so contexts must differ
@@ -273,6 +281,10 @@ final class RaftLoop: @unchecked Sendable {
     private func handle(_ rd: Ready) {
         do {
             if let snap = rd.snapshot, !snap.isEmpty {
+                // The store first: a crash before the WAL marker leaves the old
+                // Raft state with a store that is ahead, whose replay skips
+                // what the store holds; the leader then sends again.
+                try installSnapshot(snap)
                 try snapshots.save(snap)
                 try wal.saveSnapshotMarker(WALSnapshotMarker(index: snap.metadata.index, term: snap.metadata.term))
                 try storage.applySnapshot(snap)
@@ -296,14 +308,15 @@ final class RaftLoop: @unchecked Sendable {
         if !rd.messages.isEmpty { transport.send(rd.messages) }
         apply(rd.committedEntries)
         for rs in rd.readStates {
-            pendingReadStates.append((rs.index, Self.readBatch(ofContext: rs.context)))
+            let batch = Self.readBatch(ofContext: rs.context)
+            reads.answered(batch)
+            pendingReadStates.append((rs.index, batch))
         }
         answerReads()
         if let soft = rd.softState, soft.lead == 0 {
             // Reads waiting on a leader that is gone must be retried by the client.
-            readWaits.failAll(ServerError.leaderChanged)
+            for batch in reads.reset() { readWaits.trigger(id: batch, .failure(ServerError.leaderChanged)) }
             pendingReadStates.removeAll()
-            unansweredReadBatch = 0
         }
         node.advance(rd)
         publishStatus()
@@ -331,10 +344,9 @@ final class RaftLoop: @unchecked Sendable {
         guard !pendingReadStates.isEmpty else { return }
         var remaining: [(index: UInt64, batch: UInt64)] = []
         for rs in pendingReadStates {
-            if rs.batch >= unansweredReadBatch { unansweredReadBatch = 0 }
             if rs.index <= appliedIndex {
-                // Every batch up to rs.batch asked before this ReadIndex was issued.
-                readWaits.triggerAll(upTo: rs.batch, .success(rs.index))
+                // Every read up to rs.batch arrived before this ReadIndex was sent.
+                for batch in reads.served(upTo: rs.batch) { readWaits.trigger(id: batch, .success(rs.index)) }
             } else {
                 remaining.append(rs)
             }
@@ -344,25 +356,34 @@ final class RaftLoop: @unchecked Sendable {
 
     private func publishStatus() {
         let st = node.status()
-        statusLock.withLock {
+        let previousLeader = statusLock.withLock { () -> UInt64 in
+            let previous = publishedStatus.leader
             publishedStatus = NodeStatus(memberID: memberID, leader: st.lead, term: st.term,
                                          commitIndex: st.commit, appliedIndex: appliedIndex,
                                          learners: confState.learners,
                                          matchIndex: st.role == .leader ? st.progress.mapValues(\.match) : [:])
+            return previous
         }
+        if st.lead != 0 && st.lead != previousLeader { leaderChanged() }
     }
 
     private func maybeSnapshot() {
         guard let decision = snapshotPolicy.decide(appliedIndex: appliedIndex, lastSnapshotIndex: lastSnapshotIndex) else { return }
         do {
             // The MVCC store persists itself (with its applied index), so the
-            // Raft snapshot only records the log position and membership.
+            // Raft snapshot only records the log position and membership; a
+            // follower that needs it gets a copy of the store with it
+            // (`SnapshotSender`).
             let snap = try storage.createSnapshot(index: decision.snapshotIndex, confState: confState, data: [])
             try snapshots.save(snap)
             try wal.saveSnapshotMarker(WALSnapshotMarker(index: snap.metadata.index, term: snap.metadata.term))
             try beforeLogRelease()
-            let compactIndex = min(decision.compactIndex, replicationFloor())
-            if compactIndex > 0 { try storage.compact(upTo: compactIndex) }
+            // No replication floor: a follower behind the compacted log gets
+            // the snapshot with a copy of the store (`SnapshotSender`).
+            let compactIndex = decision.compactIndex
+            // Below the first index already (after a restart or an installed
+            // snapshot, the log starts at the snapshot): nothing to drop.
+            if compactIndex >= (try storage.firstIndex()) { try storage.compact(upTo: compactIndex) }
             try wal.releaseSegments(before: compactIndex)
             lastSnapshotIndex = decision.snapshotIndex
             logger.info("saved snapshot", metadata: ["snapshot-index": "\(decision.snapshotIndex)",
@@ -371,17 +392,4 @@ final class RaftLoop: @unchecked Sendable {
             logger.error("failed to save snapshot", metadata: ["error": "\(error)"])
         }
     }
-
-    /// The highest index the log may be compacted to without leaving a
-    /// follower behind: snapshots carry no MVCC data, so a follower can only
-    /// catch up from the log. A leader keeps everything above the slowest
-    /// follower's match (a long-dead member makes the log grow until it
-    /// returns); followers, not knowing the others' progress, follow the policy.
-    private func replicationFloor() -> UInt64 {
-        let st = node.status()
-        let others = st.progress.filter { $0.key != memberID }
-        guard st.role == .leader, !others.isEmpty else { return UInt64.max }
-        return others.values.map(\.match).min() ?? UInt64.max
-    }
-
 }

@@ -33,6 +33,12 @@ final class PeerClient: @unchecked Sendable {
     private var everConnected = false
     private var reportedDown = false
 
+    private let activeLock = NSLock()
+    private var connectedAt: Date?  // guarded by `activeLock`
+    /// Since when the connection to the peer is up (nil while down): etcd's
+    /// transport `ActiveSince`, which the strict reconfiguration check reads.
+    var activeSince: Date? { activeLock.withLock { connectedAt } }
+
     init(peerID: UInt64, url: String, hello: PeerHello, eventLoop: EventLoop, logger: Logger,
          onUnreachable: @escaping @Sendable (UInt64) -> Void) throws {
         guard let components = URLComponents(string: url), let host = components.host, let port = components.port else {
@@ -85,16 +91,7 @@ final class PeerClient: @unchecked Sendable {
         guard !stopped, channel == nil, !connecting else { return }
         connecting = true
         let logger = self.logger
-        ClientBootstrap(group: eventLoop)
-            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
-            .connectTimeout(.seconds(1))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(PeerFrameDecoder()))
-                    try channel.pipeline.syncOperations.addHandler(PeerRejectionLogger(logger: logger))
-                }
-            }
-            .connect(host: host, port: port)
+        Self.connect(host: host, port: port, on: eventLoop, timeout: .seconds(1)) { PeerRejectionLogger(logger: logger) }
             .whenComplete { result in
                 self.connecting = false
                 switch result {
@@ -110,7 +107,9 @@ final class PeerClient: @unchecked Sendable {
                     }
                     self.everConnected = true
                     self.reportedDown = false
+                    self.activeLock.withLock { self.connectedAt = Date() }
                     channel.closeFuture.whenComplete { _ in
+                        self.activeLock.withLock { self.connectedAt = nil }
                         self.channel = nil
                         self.scheduleReconnect()
                     }
@@ -123,6 +122,21 @@ final class PeerClient: @unchecked Sendable {
                     self.scheduleReconnect()
                 }
             }
+    }
+
+    /// Connects a peer channel: frames decoded, then passed to `handler()`.
+    static func connect(host: String, port: Int, on eventLoop: EventLoop, timeout: TimeAmount,
+                        handler: @escaping @Sendable () -> any ChannelInboundHandler) -> EventLoopFuture<Channel> {
+        ClientBootstrap(group: eventLoop)
+            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(timeout)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(PeerFrameDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(handler())
+                }
+            }
+            .connect(host: host, port: port)
     }
 
     private func scheduleReconnect() {

@@ -14,6 +14,9 @@ import Raft
 /// leader with `leaseRequest` on the follower's connection; the leader
 /// answers with `leaseAnswer` on its own connection to that follower.
 ///
+/// A snapshot for a lagging follower (a copy of the whole store) goes on a
+/// connection of its own: hello, then `snapshot` frames (`SnapshotFrame`).
+///
 /// Why not gRPC over our HTTP/2 stack: GRPCWire is server-only and an
 /// nghttp2 client session would not have fitted in the time; the framing is
 /// small enough to test without sockets (`PeerFrameDecoder`).
@@ -26,11 +29,25 @@ enum PeerFrame: Equatable {
     /// Leader → follower: the operation's result (see `LeaseOp`), or
     /// `LeaseOp.notLeader` in `first` if the receiver is not the leader.
     case leaseAnswer(requestID: UInt64, first: Int64, second: Int64)
+    /// Kinds 10–13: member discovery and MemberPromote forwarding.
+    case cluster(ClusterPeerFrame)
+    /// A snapshot transfer's frames (kinds 6–9), on a connection of their own.
+    case snapshot(SnapshotFrame)
+    /// Round-trip probe: the receiver echoes `sentNanos` (the sender's
+    /// monotonic clock) back in a `pong` on its own connection.
+    case ping(sentNanos: UInt64)
+    case pong(sentNanos: UInt64)
+    /// Corruption check: "your HashKV at `revision`"; answered by `hashAnswer`.
+    case hashRequest(requestID: UInt64, revision: Int64)
+    case hashAnswer(requestID: UInt64, PeerHashAnswer)
 
     /// Frames larger than this are a protocol error (bounds memory per peer).
     static let maxBodyBytes = 64 << 20
 
-    enum Kind: UInt8 { case hello = 1, helloRejected = 2, message = 3, leaseRequest = 4, leaseAnswer = 5 }
+    enum Kind: UInt8 {
+        case hello = 1, helloRejected = 2, message = 3, leaseRequest = 4, leaseAnswer = 5
+        case ping = 14, pong = 15, hashRequest = 16, hashAnswer = 17
+    }
 
     func write(into buffer: inout ByteBuffer) {
         let lengthIndex = buffer.writerIndex
@@ -58,15 +75,30 @@ enum PeerFrame: Equatable {
             buffer.writeInteger(requestID)
             buffer.writeInteger(first)
             buffer.writeInteger(second)
+        case .cluster(let frame):
+            frame.write(into: &buffer)
+        case .snapshot(let frame):
+            frame.write(into: &buffer)
+        case .ping, .pong, .hashRequest, .hashAnswer:
+            writeProbe(into: &buffer)
         }
         buffer.setInteger(UInt32(buffer.writerIndex - lengthIndex - 4), at: lengthIndex)
     }
 
     /// Decodes one frame body (kind + payload).
     init(body: inout ByteBuffer) throws {
-        guard let raw: UInt8 = body.readInteger(), let kind = Kind(rawValue: raw) else {
-            throw PeerProtocolError("unknown peer frame kind")
+        guard let raw: UInt8 = body.getInteger(at: body.readerIndex) else { throw PeerProtocolError("empty peer frame") }
+        if ClusterPeerFrame.handles(kind: raw) {
+            body.moveReaderIndex(forwardBy: 1)
+            self = .cluster(try ClusterPeerFrame(kind: raw, body: &body))
+            return
         }
+        body.moveReaderIndex(forwardBy: 1)
+        if SnapshotFrame.kinds.contains(raw) {
+            self = .snapshot(try SnapshotFrame(kind: raw, body: &body))
+            return
+        }
+        guard let kind = Kind(rawValue: raw) else { throw PeerProtocolError("unknown peer frame kind") }
         switch kind {
         case .hello:
             guard let cluster: UInt64 = body.readInteger(), let from: UInt64 = body.readInteger(),
@@ -87,6 +119,8 @@ enum PeerFrame: Equatable {
             guard let requestID: UInt64 = body.readInteger(), let first: Int64 = body.readInteger(),
                   let second: Int64 = body.readInteger() else { throw PeerProtocolError("short lease answer frame") }
             self = .leaseAnswer(requestID: requestID, first: first, second: second)
+        case .ping, .pong, .hashRequest, .hashAnswer:
+            self = try Self.readProbe(kind, &body)
         }
     }
 }

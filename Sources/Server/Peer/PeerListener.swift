@@ -13,23 +13,33 @@ final class PeerListener: @unchecked Sendable {
     private let admit: @Sendable (PeerHello) -> String?
     private let deliver: @Sendable ([Message]) -> Void
     private let control: @Sendable (UInt64, PeerFrame) -> Void
+    private let members: @Sendable () -> ClusterPeerFrame
+    private let snapshots: SnapshotSink
     private var channel: Channel?
 
     /// `admit` returns nil to accept a hello, or the reason to refuse it;
-    /// `control` gets the admitted sender's non-Raft frames (lease forwarding).
+    /// `control` gets the admitted sender's non-Raft frames (lease and
+    /// promote forwarding); `members` answers a joining member's
+    /// `membersRequest` (sent instead of a hello); `snapshots` takes in
+    /// snapshot transfers (`SnapshotReceiver`).
     init(group: EventLoopGroup, logger: Logger, admit: @escaping @Sendable (PeerHello) -> String?,
          deliver: @escaping @Sendable ([Message]) -> Void,
-         control: @escaping @Sendable (UInt64, PeerFrame) -> Void) {
+         control: @escaping @Sendable (UInt64, PeerFrame) -> Void,
+         members: @escaping @Sendable () -> ClusterPeerFrame, snapshots: SnapshotSink) {
         self.group = group
         self.logger = logger
         self.admit = admit
         self.deliver = deliver
         self.control = control
+        self.members = members
+        self.snapshots = snapshots
     }
 
     /// Binds and returns the bound port.
     func start(host: String, port: Int) async throws -> Int {
         let logger = self.logger, admit = self.admit, deliver = self.deliver, control = self.control
+        let members = self.members
+        let snapshots = self.snapshots
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
@@ -37,7 +47,8 @@ final class PeerListener: @unchecked Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(PeerFrameDecoder()))
                     try channel.pipeline.syncOperations.addHandler(
-                        PeerInboundHandler(logger: logger, admit: admit, deliver: deliver, control: control))
+                        PeerInboundHandler(logger: logger, admit: admit, deliver: deliver, control: control,
+                                           members: members, snapshots: snapshots))
                 }
             }
             .bind(host: host, port: port).get()
@@ -50,7 +61,8 @@ final class PeerListener: @unchecked Sendable {
     }
 }
 
-/// One inbound peer connection: hello first, then Raft messages.
+/// One inbound peer connection: hello first, then Raft messages (or one
+/// snapshot transfer).
 private final class PeerInboundHandler: ChannelInboundHandler {
     typealias InboundIn = PeerFrame
     typealias OutboundOut = ByteBuffer
@@ -59,15 +71,21 @@ private final class PeerInboundHandler: ChannelInboundHandler {
     private let admit: @Sendable (PeerHello) -> String?
     private let deliver: @Sendable ([Message]) -> Void
     private let control: @Sendable (UInt64, PeerFrame) -> Void
+    private let members: @Sendable () -> ClusterPeerFrame
+    private let snapshots: SnapshotSink
     private var remoteID: UInt64?
     private var batch: [Message] = []
+    private var receiver: SnapshotReceiver?
 
     init(logger: Logger, admit: @escaping @Sendable (PeerHello) -> String?,
-         deliver: @escaping @Sendable ([Message]) -> Void, control: @escaping @Sendable (UInt64, PeerFrame) -> Void) {
+         deliver: @escaping @Sendable ([Message]) -> Void, control: @escaping @Sendable (UInt64, PeerFrame) -> Void,
+         members: @escaping @Sendable () -> ClusterPeerFrame, snapshots: SnapshotSink) {
         self.logger = logger
         self.admit = admit
         self.deliver = deliver
         self.control = control
+        self.members = members
+        self.snapshots = snapshots
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -93,10 +111,24 @@ private final class PeerInboundHandler: ChannelInboundHandler {
             batch.append(m)
         case .helloRejected:
             context.close(promise: nil)
-        case .leaseRequest, .leaseAnswer:
+        case .cluster(.membersRequest) where remoteID == nil:
+            // A joining member asking who is in the cluster: answer, then close.
+            var buffer = context.channel.allocator.buffer(capacity: 512)
+            PeerFrame.cluster(members()).write(into: &buffer)
+            context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in context.close(promise: nil) }
+        case .leaseRequest, .leaseAnswer, .cluster, .ping, .pong, .hashRequest, .hashAnswer:
             guard let remoteID else { context.close(promise: nil); return }
             control(remoteID, frame)
+        case .snapshot(let snapshotFrame):
+            guard let remoteID else { context.close(promise: nil); return }
+            if receiver == nil { receiver = SnapshotReceiver(remoteID: remoteID, sink: snapshots, logger: logger) }
+            receiver!.handle(snapshotFrame, context: context)
         }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        receiver?.abandon()
+        context.fireChannelInactive()
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {

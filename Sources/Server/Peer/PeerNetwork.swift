@@ -6,20 +6,22 @@ import Raft
 /// What the peer layer reports back to Raft (on the Raft loop).
 enum PeerReport: Sendable {
     case unreachable(UInt64)
+    /// A snapshot transfer ended: the follower took the database in (sent) or not.
+    case snapshotSent(UInt64)
     case snapshotFailed(UInt64)
 }
 
 /// The production `PeerTransport`: one `PeerClient` per other member and a
 /// `PeerListener` for inbound messages.
 ///
-/// Snapshots: Raft snapshots here carry no data (the MVCC store persists
-/// itself), so a `snap` message cannot bring a follower's store up to date.
-/// It is dropped and reported as failed; the leader instead keeps its log
-/// down to the slowest follower's match (see `RaftLoop.maybeSnapshot`).
+/// Snapshots: a `snap` message does not go on the message connection; the
+/// `SnapshotSender` streams it with a copy of the store on a connection of
+/// its own, and the listener's `SnapshotReceiver` registers the received
+/// file in `receivedSnapshots` before the message reaches Raft.
 final class PeerNetwork: PeerTransport, @unchecked Sendable {
     private let clientsLock = NSLock()
     private var clientTable: [UInt64: PeerClient]  // guarded by `clientsLock`; grows with MemberAdd
-    private var clients: [UInt64: PeerClient] { clientsLock.withLock { clientTable } }
+    var clients: [UInt64: PeerClient] { clientsLock.withLock { clientTable } }
     private let group: EventLoopGroup
     private let attributesJSON: [UInt8]
     private let forward = Forwarder()
@@ -30,7 +32,7 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
     /// The cluster's ID; a member that joined with 0 adopts it from the first known peer's hello.
     var clusterID: UInt64 { clusterIDLock.withLock { knownClusterID } }
     private let localID: UInt64
-    private let membership: Membership
+    let membership: Membership
     /// Where inbound messages and reports go; set once before `start`.
     var onMessages: @Sendable ([Message]) -> Void = { _ in }
     var onReport: @Sendable (PeerReport) -> Void = { _ in }
@@ -38,14 +40,24 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
     /// the answer (`LeaseOp.notLeader` first when not the leader).
     var onLeaseRequest: @Sendable (Int64, LeaseOp) -> (Int64, Int64) = { _, _ in (LeaseOp.notLeader, 0) }
     private let renewWaits = WaitRegistry<LeaseAnswer>()
-    private let renewIDs = ManagedAtomicCounter()
-    private let snapWarned = NSLock()
-    private var lastSnapWarning = Date.distantPast  // guarded by `snapWarned`
+    /// On the leader: runs a follower's forwarded MemberPromote; nil on success.
+    var onPromoteRequest: @Sendable (UInt64) async -> ServerError? = { _ in ServerError.notLeader }
+    /// Forwarded MemberPromotes waiting for the leader's answer (nil: success).
+    let promoteWaits = WaitRegistry<ServerError?>()
+    let renewIDs = ManagedAtomicCounter()
+    /// Files received from the leader, waiting for Raft to install them.
+    let receivedSnapshots: ReceivedSnapshots
+    private let snapshotSender: SnapshotSender
+    /// A consistent copy of the store and the extras for a snapshot transfer;
+    /// set once before `start`. Runs on a transfer's own thread.
+    var snapshotPayload: () throws -> SnapshotPayload = { throw PeerProtocolError("snapshots not set up") }
+    /// Round-trip pings and corruption-check hashes (frames 14–17; PeerNetwork+Probes).
+    let probes = PeerProbes()
     private let droppedLock = NSLock()
     private var dropped: Set<UInt64> = []  // removed members; guarded by `droppedLock`
 
     init(localID: UInt64, clusterID: UInt64, membership: Membership, attributes: MemberAttributes,
-         group: EventLoopGroup, logger: Logger) throws {
+         snapDir: String, group: EventLoopGroup, logger: Logger) throws {
         self.localID = localID
         self.knownClusterID = clusterID
         self.membership = membership
@@ -62,8 +74,13 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
                                                 logger: logger) { id in forward.report(.unreachable(id)) }
         }
         self.clientTable = clients
+        let received = ReceivedSnapshots(dir: snapDir)
+        receivedSnapshots = received
+        snapshotSender = SnapshotSender(group: group, logger: logger)
+        let sink = SnapshotSink(newPath: { received.newPath() }, received: { forward.snapshotReceived($0, file: $1) })
         listener = PeerListener(group: group, logger: logger, admit: { forward.admit($0) },
-                                deliver: { forward.messages($0) }, control: { forward.control($0, $1) })
+                                deliver: { forward.messages($0) }, control: { forward.control($0, $1) },
+                                members: { forward.members() }, snapshots: sink)
         forward.network = self
     }
 
@@ -83,8 +100,7 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
         var byPeer: [UInt64: [[UInt8]]] = [:]
         for m in messages {
             if m.type == .snap {
-                onReport(.snapshotFailed(m.to))
-                warnSnapshot(to: m.to)
+                sendSnapshot(m)
                 continue
             }
             byPeer[m.to, default: []].append(m.encoded())
@@ -93,6 +109,28 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
         for (to, batch) in byPeer where !dropped.contains(to) {
             if let client = clients[to] { client.send(batch) } else { onReport(.unreachable(to)) }
         }
+    }
+
+    /// Streams a MsgSnap with the store to its follower (`SnapshotSender`).
+    private func sendSnapshot(_ m: Message) {
+        let dropped = droppedLock.withLock { self.dropped.contains(m.to) }
+        guard !dropped, let url = membership.member(m.to)?.peerURLs.first else {
+            onReport(.snapshotFailed(m.to))
+            return
+        }
+        let hello = PeerHello(clusterID: clusterID, fromID: localID, toID: m.to, attributesJSON: attributesJSON)
+        let forward = self.forward, to = m.to
+        snapshotSender.send(m, url: url, hello: hello, payload: { [weak self] in
+            guard let self else { throw PeerProtocolError("member is stopping") }
+            return try self.snapshotPayload()
+        }, done: { ok in forward.report(ok ? .snapshotSent(to) : .snapshotFailed(to)) })
+    }
+
+    /// A verified database file from the leader: registered, then its
+    /// MsgSnap goes to Raft like any message.
+    fileprivate func snapshotReceived(_ m: Message, file: String) {
+        receivedSnapshots.add(index: m.snapshot?.metadata.index ?? 0, path: file)
+        onMessages([m])
     }
 
     /// An added member (applied MemberAdd): connects to it from now on.
@@ -147,9 +185,27 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
             clients[remoteID]?.send(frames: [.leaseAnswer(requestID: requestID, first: first, second: second)])
         case .leaseAnswer(let requestID, let first, let second):
             renewWaits.trigger(id: requestID, .success(LeaseAnswer(first: first, second: second)))
+        case .cluster(let frame):
+            clusterControl(from: remoteID, frame)
+        case .ping, .pong, .hashRequest, .hashAnswer:
+            handleProbe(from: remoteID, frame)
         default:
             break
         }
+    }
+
+    /// Sends a control frame to a connected peer; false if unknown or removed.
+    @discardableResult
+    func sendFrame(_ frame: PeerFrame, to id: UInt64) -> Bool {
+        guard !droppedLock.withLock({ dropped.contains(id) }), let client = clients[id] else { return false }
+        client.send(frames: [frame])
+        return true
+    }
+
+    /// The other members this network talks to (removed ones excluded).
+    var peerIDs: [UInt64] {
+        let dropped = droppedLock.withLock { self.dropped }
+        return clients.keys.filter { !dropped.contains($0) }.sorted()
     }
 
     /// nil to accept; otherwise the reason, logged on both sides.
@@ -175,19 +231,6 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
         }
         return nil
     }
-
-    private func warnSnapshot(to id: UInt64) {
-        let now = Date()
-        let warn = snapWarned.withLock { () -> Bool in
-            guard now.timeIntervalSince(lastSnapWarning) > 10 else { return false }
-            lastSnapWarning = now
-            return true
-        }
-        if warn {
-            logger.warning("a follower needs a snapshot, which this build cannot send (log compacted below its match); it cannot catch up",
-                           metadata: ["remote-peer-id": "\(String(id, radix: 16))"])
-        }
-    }
 }
 
 /// Breaks the init-time cycle between the network and its clients/listener.
@@ -196,14 +239,18 @@ private final class Forwarder: @unchecked Sendable {
     func report(_ r: PeerReport) { network?.onReport(r) }
     func messages(_ m: [Message]) { network?.onMessages(m) }
     func control(_ from: UInt64, _ frame: PeerFrame) { network?.control(from: from, frame) }
+    func members() -> ClusterPeerFrame { network?.membersAnswer() ?? .membersAnswer(clusterID: 0, membersJSON: Array("[]".utf8)) }
+    func snapshotReceived(_ m: Message, file: String) {
+        if let network { network.snapshotReceived(m, file: file) } else { unlink(file) }
+    }
     func admit(_ hello: PeerHello) -> String? {
         guard let network else { return "member is stopping" }
         return network.admit(hello)
     }
 }
 
-/// Request IDs for forwarded lease renewals.
-private final class ManagedAtomicCounter: @unchecked Sendable {
+/// Request IDs for forwarded lease renewals and promotes.
+final class ManagedAtomicCounter: @unchecked Sendable {
     private let lock = NSLock()
     private var value: UInt64 = 0
     func next() -> UInt64 { lock.withLock { value += 1; return value } }

@@ -10,21 +10,21 @@ struct ClusterService {
         let server = self.server
         router.unary(Etcdserverpb.ClusterService.memberList) { _, _ in
             var response = Etcdserverpb.MemberListResponse()
-            response.header = server.header(revision: server.store.currentRevision)
+            response.header = server.header(revision: 0)
             response.members = server.membership.all.map(Self.wire)
             return response
         }
         router.unary(Etcdserverpb.ClusterService.memberRemove) { request, _ in
             try await server.removeMember(request.id)
             var response = Etcdserverpb.MemberRemoveResponse()
-            response.header = server.header(revision: server.store.currentRevision)
+            response.header = server.header(revision: 0)
             response.members = server.membership.all.map(Self.wire)
             return response
         }
         router.unary(Etcdserverpb.ClusterService.memberAdd) { request, _ in
             let added = try await server.addMember(peerURLs: request.peerURLs, learner: request.isLearner)
             var response = Etcdserverpb.MemberAddResponse()
-            response.header = server.header(revision: server.store.currentRevision)
+            response.header = server.header(revision: 0)
             response.member = Self.wire(added)
             response.members = server.membership.all.map(Self.wire)
             return response
@@ -32,14 +32,14 @@ struct ClusterService {
         router.unary(Etcdserverpb.ClusterService.memberUpdate) { request, _ in
             try await server.updateMember(request.id, peerURLs: request.peerURLs)
             var response = Etcdserverpb.MemberUpdateResponse()
-            response.header = server.header(revision: server.store.currentRevision)
+            response.header = server.header(revision: 0)
             response.members = server.membership.all.map(Self.wire)
             return response
         }
         router.unary(Etcdserverpb.ClusterService.memberPromote) { request, _ in
             try await server.promoteMember(request.id)
             var response = Etcdserverpb.MemberPromoteResponse()
-            response.header = server.header(revision: server.store.currentRevision)
+            response.header = server.header(revision: 0)
             response.members = server.membership.all.map(Self.wire)
             return response
         }

@@ -84,12 +84,17 @@ extension EtcdServer {
         logger.warning("backend quota exceeded; raising NOSPACE alarm", metadata: [
             "quota-bytes": "\(maintenance.quotaBytes)", "db-size-bytes": "\(store.dbSizeBytes)",
         ])
+        _ = try? await proposeAlarm(.nospace, memberID: memberID)
+    }
+
+    /// Activates `type` for `memberID` through Raft (every member applies it).
+    func proposeAlarm(_ type: Etcdserverpb.AlarmType, memberID: UInt64) async throws {
         var request = Etcdserverpb.AlarmRequest()
         request.action = .activate
         request.memberID = memberID
-        request.alarm = .nospace
+        request.alarm = type
         var proposal = Swiftetcd.InternalRaftRequest()
         proposal.alarm = request
-        _ = try? await propose(proposal)
+        _ = try await propose(proposal)
     }
 }

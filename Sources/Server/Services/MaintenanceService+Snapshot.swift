@@ -35,7 +35,7 @@ struct SnapshotStreamer {
 
     func stream(_ send: (Etcdserverpb.SnapshotResponse) async throws -> Void) async throws {
         let file = try await copyStore()
-        defer { close(file.fd) }
+        defer { file.close() }
         server.logger.info("sending database snapshot to client", metadata: [
             "total-bytes": "\(file.sizeBytes)", "revision": "\(file.info.revision)",
         ])
@@ -62,31 +62,12 @@ struct SnapshotStreamer {
         server.logger.info("sent database snapshot to client", metadata: ["total-bytes": "\(file.sizeBytes)"])
     }
 
-    private struct OpenCopy {
-        var fd: Int32
-        var sizeBytes: Int64
-        var info: SnapshotInfo
-    }
-
-    /// Writes the copy off the event loop (it may take seconds), opens it and
-    /// unlinks it; the open descriptor keeps the data until it is closed.
-    private func copyStore() async throws -> OpenCopy {
+    /// Makes the copy off the event loop (it may take seconds).
+    private func copyStore() async throws -> StoreCopy {
         let store = server.store
         let snapDir = DataDirLayout(dataDir: server.options.dataDir).snapDir
-        StaleCopies.removeOnce(in: snapDir)
-        let path = snapDir + "/\(StaleCopies.prefix)\(UUID().uuidString)"
-        return try await withCheckedThrowingContinuation { (c: CheckedContinuation<OpenCopy, Error>) in
-            DispatchQueue.global().async {
-                c.resume(with: Result {
-                    defer { unlink(path) }
-                    let info = try store.snapshot(to: path)
-                    let fd = open(path, O_RDONLY)
-                    if fd < 0 { throw ServerError.internalError("cannot open snapshot copy: errno \(errno)") }
-                    var st = stat()
-                    fstat(fd, &st)
-                    return OpenCopy(fd: fd, sizeBytes: Int64(st.st_size), info: info)
-                })
-            }
+        return try await withCheckedThrowingContinuation { (c: CheckedContinuation<StoreCopy, Error>) in
+            DispatchQueue.global().async { c.resume(with: Result { try StoreCopy.make(store: store, snapDir: snapDir) }) }
         }
     }
 }

@@ -219,6 +219,25 @@ extension WatchHub {
         for s in woken.values { s.wake() }
     }
 
+    /// The store was replaced by a snapshot from the leader: a later state of
+    /// the same history, whose revisions between the old and the new current
+    /// revision never went through `notify`. Every synced watcher becomes
+    /// unsynced and catches up from the new store's history from its own
+    /// `minRevision` (no event missed or repeated; one whose next revision
+    /// was compacted away gets the compacted answer, as etcd's restore).
+    /// Call on the apply thread, with no `notify` running.
+    func storeReplaced() {
+        lock.withLock {
+            revision = max(revision, store.currentRevision)
+            let synced = syncedRanges.values + syncedByKey.values.flatMap(\.values)
+            for w in synced {
+                removeSynced(w)
+                unsynced[ObjectIdentifier(w)] = w
+            }
+        }
+        kickSyncer()
+    }
+
     /// One catch-up step for every unsynced watcher with room in its queue;
     /// returns how many watchers advanced (0: nothing more to do now).
     @discardableResult

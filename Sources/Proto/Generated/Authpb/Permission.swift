@@ -12,7 +12,7 @@ extension Authpb {
 
         public init() {}
 
-        public enum TypeEnum: ProtoEnum {
+        public enum TypeEnum: ProtoJSONEnum {
             case read // = 0
             case write // = 1
             case readwrite // = 2
@@ -38,6 +38,10 @@ extension Authpb {
                 case .UNRECOGNIZED(let value): return value
                 }
             }
+
+            /// Value names for the JSON mapping.
+            public static let protoNames: [(Int32, String)] = [(0, "READ"), (1, "WRITE"), (2, "READWRITE")]
+            public static let protoEnumName = "authpb.Permission.Type"
         }
     }
 }
@@ -77,5 +81,29 @@ extension Authpb.Permission: CProtoBridged {
         permType = Authpb.Permission.TypeEnum(rawValue: protoEnumValue(m.permtype))
         key = protoBytes(m.key)
         rangeEnd = protoBytes(m.range_end)
+    }
+}
+
+extension Authpb.Permission: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("permType", permType)
+        w.field("key", key)
+        w.field("range_end", rangeEnd)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "permType": permType = try v.protoEnum(Authpb.Permission.TypeEnum.self)
+            case "key": key = try v.protoBytes()
+            case "range_end", "rangeEnd": rangeEnd = try v.protoBytes()
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
     }
 }

@@ -48,3 +48,25 @@ extension Authpb.Role: CProtoBridged {
         keyPermission = try protoMessages(m.n_keypermission, m.keypermission)
     }
 }
+
+extension Authpb.Role: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("name", name)
+        w.field("keyPermission", keyPermission) { $0.value($1) }
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "name": name = try v.protoBytes()
+            case "keyPermission": keyPermission = try v.protoArray { (e: JSONValue) throws(ProtoJSONError) -> Authpb.Permission in try Authpb.Permission(json: e) }
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

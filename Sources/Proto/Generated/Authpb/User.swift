@@ -54,3 +54,29 @@ extension Authpb.User: CProtoBridged {
         if let value = m.options { options = try Authpb.UserAddOptions(c: value) }
     }
 }
+
+extension Authpb.User: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("name", name)
+        w.field("password", password)
+        w.field("roles", roles) { $0.value($1) }
+        w.field("options", options)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "name": name = try v.protoBytes()
+            case "password": password = try v.protoBytes()
+            case "roles": roles = try v.protoArray { (e: JSONValue) throws(ProtoJSONError) -> String in try e.protoString() }
+            case "options": options = try Authpb.UserAddOptions(json: v)
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

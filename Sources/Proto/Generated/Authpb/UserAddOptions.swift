@@ -45,3 +45,23 @@ extension Authpb.UserAddOptions: CProtoBridged {
         noPassword = m.no_password != 0
     }
 }
+
+extension Authpb.UserAddOptions: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("no_password", noPassword)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "no_password", "noPassword": noPassword = try v.protoBool()
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

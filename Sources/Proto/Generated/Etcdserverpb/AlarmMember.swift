@@ -48,3 +48,25 @@ extension Etcdserverpb.AlarmMember: CProtoBridged {
         alarm = Etcdserverpb.AlarmType(rawValue: protoEnumValue(m.alarm))
     }
 }
+
+extension Etcdserverpb.AlarmMember: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("memberID", memberID)
+        w.field("alarm", alarm)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "memberID": memberID = try v.protoUInt64()
+            case "alarm": alarm = try v.protoEnum(Etcdserverpb.AlarmType.self)
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

@@ -13,7 +13,7 @@ extension Etcdserverpb {
 
         public init() {}
 
-        public enum AlarmAction: ProtoEnum {
+        public enum AlarmAction: ProtoJSONEnum {
             case get // = 0
             case activate // = 1
             case deactivate // = 2
@@ -39,6 +39,10 @@ extension Etcdserverpb {
                 case .UNRECOGNIZED(let value): return value
                 }
             }
+
+            /// Value names for the JSON mapping.
+            public static let protoNames: [(Int32, String)] = [(0, "GET"), (1, "ACTIVATE"), (2, "DEACTIVATE")]
+            public static let protoEnumName = "etcdserverpb.AlarmRequest.AlarmAction"
         }
     }
 }
@@ -78,5 +82,29 @@ extension Etcdserverpb.AlarmRequest: CProtoBridged {
         action = Etcdserverpb.AlarmRequest.AlarmAction(rawValue: protoEnumValue(m.action))
         memberID = m.memberid
         alarm = Etcdserverpb.AlarmType(rawValue: protoEnumValue(m.alarm))
+    }
+}
+
+extension Etcdserverpb.AlarmRequest: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("action", action)
+        w.field("memberID", memberID)
+        w.field("alarm", alarm)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "action": action = try v.protoEnum(Etcdserverpb.AlarmRequest.AlarmAction.self)
+            case "memberID": memberID = try v.protoUInt64()
+            case "alarm": alarm = try v.protoEnum(Etcdserverpb.AlarmType.self)
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
     }
 }

@@ -48,3 +48,25 @@ extension Etcdserverpb.AlarmResponse: CProtoBridged {
         alarms = try protoMessages(m.n_alarms, m.alarms)
     }
 }
+
+extension Etcdserverpb.AlarmResponse: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("header", header)
+        w.field("alarms", alarms) { $0.value($1) }
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "header": header = try Etcdserverpb.ResponseHeader(json: v)
+            case "alarms": alarms = try v.protoArray { (e: JSONValue) throws(ProtoJSONError) -> Etcdserverpb.AlarmMember in try Etcdserverpb.AlarmMember(json: e) }
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

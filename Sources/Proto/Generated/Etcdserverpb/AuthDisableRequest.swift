@@ -40,3 +40,15 @@ extension Etcdserverpb.AuthDisableRequest: CProtoBridged {
         self.init()
     }
 }
+
+extension Etcdserverpb.AuthDisableRequest: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        _ = try json.objectMembers()
+    }
+}

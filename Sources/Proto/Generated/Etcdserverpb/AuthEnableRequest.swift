@@ -41,3 +41,15 @@ extension Etcdserverpb.AuthEnableRequest: CProtoBridged {
         self.init()
     }
 }
+
+extension Etcdserverpb.AuthEnableRequest: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        _ = try json.objectMembers()
+    }
+}

@@ -45,3 +45,23 @@ extension Etcdserverpb.AuthRoleAddRequest: CProtoBridged {
         name = try protoString(m.name)
     }
 }
+
+extension Etcdserverpb.AuthRoleAddRequest: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("name", name)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "name": name = try v.protoString()
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

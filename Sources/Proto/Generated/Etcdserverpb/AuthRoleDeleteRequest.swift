@@ -45,3 +45,23 @@ extension Etcdserverpb.AuthRoleDeleteRequest: CProtoBridged {
         role = try protoString(m.role)
     }
 }
+
+extension Etcdserverpb.AuthRoleDeleteRequest: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("role", role)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "role": role = try v.protoString()
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

@@ -48,3 +48,25 @@ extension Etcdserverpb.AuthRoleGetResponse: CProtoBridged {
         perm = try protoMessages(m.n_perm, m.perm)
     }
 }
+
+extension Etcdserverpb.AuthRoleGetResponse: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("header", header)
+        w.field("perm", perm) { $0.value($1) }
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "header": header = try Etcdserverpb.ResponseHeader(json: v)
+            case "perm": perm = try v.protoArray { (e: JSONValue) throws(ProtoJSONError) -> Authpb.Permission in try Authpb.Permission(json: e) }
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

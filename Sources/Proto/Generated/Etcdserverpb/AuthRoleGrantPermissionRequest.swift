@@ -48,3 +48,25 @@ extension Etcdserverpb.AuthRoleGrantPermissionRequest: CProtoBridged {
         if let value = m.perm { perm = try Authpb.Permission(c: value) }
     }
 }
+
+extension Etcdserverpb.AuthRoleGrantPermissionRequest: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("name", name)
+        w.field("perm", perm)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "name": name = try v.protoString()
+            case "perm": perm = try Authpb.Permission(json: v)
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

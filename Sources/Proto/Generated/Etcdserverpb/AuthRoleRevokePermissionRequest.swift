@@ -51,3 +51,27 @@ extension Etcdserverpb.AuthRoleRevokePermissionRequest: CProtoBridged {
         rangeEnd = protoBytes(m.range_end)
     }
 }
+
+extension Etcdserverpb.AuthRoleRevokePermissionRequest: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("role", role)
+        w.field("key", key)
+        w.field("range_end", rangeEnd)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "role": role = try v.protoString()
+            case "key": key = try v.protoBytes()
+            case "range_end", "rangeEnd": rangeEnd = try v.protoBytes()
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

@@ -51,3 +51,27 @@ extension Etcdserverpb.AuthStatusResponse: CProtoBridged {
         authRevision = m.authrevision
     }
 }
+
+extension Etcdserverpb.AuthStatusResponse: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("header", header)
+        w.field("enabled", enabled)
+        w.field("authRevision", authRevision)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "header": header = try Etcdserverpb.ResponseHeader(json: v)
+            case "enabled": enabled = try v.protoBool()
+            case "authRevision": authRevision = try v.protoUInt64()
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

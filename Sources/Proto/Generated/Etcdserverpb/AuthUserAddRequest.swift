@@ -54,3 +54,29 @@ extension Etcdserverpb.AuthUserAddRequest: CProtoBridged {
         hashedPassword = try protoString(m.hashedpassword)
     }
 }
+
+extension Etcdserverpb.AuthUserAddRequest: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("name", name)
+        w.field("password", password)
+        w.field("options", options)
+        w.field("hashedPassword", hashedPassword)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "name": name = try v.protoString()
+            case "password": password = try v.protoString()
+            case "options": options = try Authpb.UserAddOptions(json: v)
+            case "hashedPassword": hashedPassword = try v.protoString()
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

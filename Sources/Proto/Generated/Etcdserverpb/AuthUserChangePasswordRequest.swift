@@ -51,3 +51,27 @@ extension Etcdserverpb.AuthUserChangePasswordRequest: CProtoBridged {
         hashedPassword = try protoString(m.hashedpassword)
     }
 }
+
+extension Etcdserverpb.AuthUserChangePasswordRequest: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("name", name)
+        w.field("password", password)
+        w.field("hashedPassword", hashedPassword)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "name": name = try v.protoString()
+            case "password": password = try v.protoString()
+            case "hashedPassword": hashedPassword = try v.protoString()
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

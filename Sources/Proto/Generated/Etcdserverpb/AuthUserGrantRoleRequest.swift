@@ -48,3 +48,25 @@ extension Etcdserverpb.AuthUserGrantRoleRequest: CProtoBridged {
         role = try protoString(m.role)
     }
 }
+
+extension Etcdserverpb.AuthUserGrantRoleRequest: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("user", user)
+        w.field("role", role)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "user": user = try v.protoString()
+            case "role": role = try v.protoString()
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

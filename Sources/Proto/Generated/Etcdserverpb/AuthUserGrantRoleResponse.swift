@@ -45,3 +45,23 @@ extension Etcdserverpb.AuthUserGrantRoleResponse: CProtoBridged {
         if let value = m.header { header = try Etcdserverpb.ResponseHeader(c: value) }
     }
 }
+
+extension Etcdserverpb.AuthUserGrantRoleResponse: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("header", header)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "header": header = try Etcdserverpb.ResponseHeader(json: v)
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

@@ -48,3 +48,25 @@ extension Etcdserverpb.AuthUserListResponse: CProtoBridged {
         users = try protoStrings(m.n_users, m.users)
     }
 }
+
+extension Etcdserverpb.AuthUserListResponse: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("header", header)
+        w.field("users", users) { $0.value($1) }
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "header": header = try Etcdserverpb.ResponseHeader(json: v)
+            case "users": users = try v.protoArray { (e: JSONValue) throws(ProtoJSONError) -> String in try e.protoString() }
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

@@ -48,3 +48,25 @@ extension Etcdserverpb.AuthUserRevokeRoleRequest: CProtoBridged {
         role = try protoString(m.role)
     }
 }
+
+extension Etcdserverpb.AuthUserRevokeRoleRequest: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("name", name)
+        w.field("role", role)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "name": name = try v.protoString()
+            case "role": role = try v.protoString()
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

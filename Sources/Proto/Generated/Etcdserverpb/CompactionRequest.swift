@@ -48,3 +48,25 @@ extension Etcdserverpb.CompactionRequest: CProtoBridged {
         physical = m.physical != 0
     }
 }
+
+extension Etcdserverpb.CompactionRequest: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("revision", revision)
+        w.field("physical", physical)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "revision": revision = try v.protoInt64()
+            case "physical": physical = try v.protoBool()
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

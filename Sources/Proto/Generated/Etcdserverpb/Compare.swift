@@ -22,7 +22,7 @@ extension Etcdserverpb {
             case lease(Int64) // = 8
         }
 
-        public enum CompareResult: ProtoEnum {
+        public enum CompareResult: ProtoJSONEnum {
             case equal // = 0
             case greater // = 1
             case less // = 2
@@ -51,9 +51,13 @@ extension Etcdserverpb {
                 case .UNRECOGNIZED(let value): return value
                 }
             }
+
+            /// Value names for the JSON mapping.
+            public static let protoNames: [(Int32, String)] = [(0, "EQUAL"), (1, "GREATER"), (2, "LESS"), (3, "NOT_EQUAL")]
+            public static let protoEnumName = "etcdserverpb.Compare.CompareResult"
         }
 
-        public enum CompareTarget: ProtoEnum {
+        public enum CompareTarget: ProtoJSONEnum {
             case version // = 0
             case create // = 1
             case mod // = 2
@@ -85,6 +89,10 @@ extension Etcdserverpb {
                 case .UNRECOGNIZED(let value): return value
                 }
             }
+
+            /// Value names for the JSON mapping.
+            public static let protoNames: [(Int32, String)] = [(0, "VERSION"), (1, "CREATE"), (2, "MOD"), (3, "VALUE"), (4, "LEASE")]
+            public static let protoEnumName = "etcdserverpb.Compare.CompareTarget"
         }
     }
 }
@@ -158,6 +166,45 @@ extension Etcdserverpb.Compare: CProtoBridged {
             targetUnion = .lease(m.lease)
         default:
             break
+        }
+    }
+}
+
+extension Etcdserverpb.Compare: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("result", result)
+        w.field("target", target)
+        w.field("key", key)
+        switch targetUnion {
+        case .version(let v)?: w.key("version"); w.value(v)
+        case .createRevision(let v)?: w.key("create_revision"); w.value(v)
+        case .modRevision(let v)?: w.key("mod_revision"); w.value(v)
+        case .value(let v)?: w.key("value"); w.value(v)
+        case .lease(let v)?: w.key("lease"); w.value(v)
+        case nil: break
+        }
+        w.field("range_end", rangeEnd)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "result": result = try v.protoEnum(Etcdserverpb.Compare.CompareResult.self)
+            case "target": target = try v.protoEnum(Etcdserverpb.Compare.CompareTarget.self)
+            case "key": key = try v.protoBytes()
+            case "version": targetUnion = .version(try v.protoInt64())
+            case "create_revision", "createRevision": targetUnion = .createRevision(try v.protoInt64())
+            case "mod_revision", "modRevision": targetUnion = .modRevision(try v.protoInt64())
+            case "value": targetUnion = .value(try v.protoBytes())
+            case "lease": targetUnion = .lease(try v.protoInt64())
+            case "range_end", "rangeEnd": rangeEnd = try v.protoBytes()
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
         }
     }
 }

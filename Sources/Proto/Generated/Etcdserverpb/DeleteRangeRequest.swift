@@ -51,3 +51,27 @@ extension Etcdserverpb.DeleteRangeRequest: CProtoBridged {
         prevKv = m.prev_kv != 0
     }
 }
+
+extension Etcdserverpb.DeleteRangeRequest: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("key", key)
+        w.field("range_end", rangeEnd)
+        w.field("prev_kv", prevKv)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "key": key = try v.protoBytes()
+            case "range_end", "rangeEnd": rangeEnd = try v.protoBytes()
+            case "prev_kv", "prevKv": prevKv = try v.protoBool()
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

@@ -51,3 +51,27 @@ extension Etcdserverpb.DeleteRangeResponse: CProtoBridged {
         prevKvs = try protoMessages(m.n_prev_kvs, m.prev_kvs)
     }
 }
+
+extension Etcdserverpb.DeleteRangeResponse: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("header", header)
+        w.field("deleted", deleted)
+        w.field("prev_kvs", prevKvs) { $0.value($1) }
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "header": header = try Etcdserverpb.ResponseHeader(json: v)
+            case "deleted": deleted = try v.protoInt64()
+            case "prev_kvs", "prevKvs": prevKvs = try v.protoArray { (e: JSONValue) throws(ProtoJSONError) -> Mvccpb.KeyValue in try Mvccpb.KeyValue(json: e) }
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

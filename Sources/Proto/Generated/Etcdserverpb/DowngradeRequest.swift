@@ -11,7 +11,7 @@ extension Etcdserverpb {
 
         public init() {}
 
-        public enum DowngradeAction: ProtoEnum {
+        public enum DowngradeAction: ProtoJSONEnum {
             case validate // = 0
             case enable // = 1
             case cancel // = 2
@@ -37,6 +37,10 @@ extension Etcdserverpb {
                 case .UNRECOGNIZED(let value): return value
                 }
             }
+
+            /// Value names for the JSON mapping.
+            public static let protoNames: [(Int32, String)] = [(0, "VALIDATE"), (1, "ENABLE"), (2, "CANCEL")]
+            public static let protoEnumName = "etcdserverpb.DowngradeRequest.DowngradeAction"
         }
     }
 }
@@ -74,5 +78,27 @@ extension Etcdserverpb.DowngradeRequest: CProtoBridged {
         let m = c.pointee
         action = Etcdserverpb.DowngradeRequest.DowngradeAction(rawValue: protoEnumValue(m.action))
         version = try protoString(m.version)
+    }
+}
+
+extension Etcdserverpb.DowngradeRequest: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("action", action)
+        w.field("version", version)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "action": action = try v.protoEnum(Etcdserverpb.DowngradeRequest.DowngradeAction.self)
+            case "version": version = try v.protoString()
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
     }
 }

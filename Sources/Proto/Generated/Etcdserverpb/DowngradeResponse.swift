@@ -48,3 +48,25 @@ extension Etcdserverpb.DowngradeResponse: CProtoBridged {
         version = try protoString(m.version)
     }
 }
+
+extension Etcdserverpb.DowngradeResponse: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("header", header)
+        w.field("version", version)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "header": header = try Etcdserverpb.ResponseHeader(json: v)
+            case "version": version = try v.protoString()
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

@@ -4,7 +4,7 @@
 public enum Etcdserverpb {}
 
 extension Etcdserverpb {
-    public enum AlarmType: ProtoEnum {
+    public enum AlarmType: ProtoJSONEnum {
         case none // = 0
         case nospace // = 1
         case corrupt // = 2
@@ -30,5 +30,9 @@ extension Etcdserverpb {
             case .UNRECOGNIZED(let value): return value
             }
         }
+
+        /// Value names for the JSON mapping.
+        public static let protoNames: [(Int32, String)] = [(0, "NONE"), (1, "NOSPACE"), (2, "CORRUPT")]
+        public static let protoEnumName = "etcdserverpb.AlarmType"
     }
 }

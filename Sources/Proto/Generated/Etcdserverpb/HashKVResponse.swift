@@ -54,3 +54,29 @@ extension Etcdserverpb.HashKVResponse: CProtoBridged {
         hashRevision = m.hash_revision
     }
 }
+
+extension Etcdserverpb.HashKVResponse: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("header", header)
+        w.field("hash", hash)
+        w.field("compact_revision", compactRevision)
+        w.field("hash_revision", hashRevision)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "header": header = try Etcdserverpb.ResponseHeader(json: v)
+            case "hash": hash = try v.protoUInt32()
+            case "compact_revision", "compactRevision": compactRevision = try v.protoInt64()
+            case "hash_revision", "hashRevision": hashRevision = try v.protoInt64()
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

@@ -48,3 +48,25 @@ extension Etcdserverpb.HashResponse: CProtoBridged {
         hash = m.hash
     }
 }
+
+extension Etcdserverpb.HashResponse: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("header", header)
+        w.field("hash", hash)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "header": header = try Etcdserverpb.ResponseHeader(json: v)
+            case "hash": hash = try v.protoUInt32()
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

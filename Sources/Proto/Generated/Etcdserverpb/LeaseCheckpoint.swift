@@ -48,3 +48,25 @@ extension Etcdserverpb.LeaseCheckpoint: CProtoBridged {
         remainingTTL = m.remaining_ttl
     }
 }
+
+extension Etcdserverpb.LeaseCheckpoint: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("ID", id)
+        w.field("remaining_TTL", remainingTTL)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "ID": id = try v.protoInt64()
+            case "remaining_TTL", "remainingTTL": remainingTTL = try v.protoInt64()
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

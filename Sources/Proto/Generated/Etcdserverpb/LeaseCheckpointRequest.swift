@@ -45,3 +45,23 @@ extension Etcdserverpb.LeaseCheckpointRequest: CProtoBridged {
         checkpoints = try protoMessages(m.n_checkpoints, m.checkpoints)
     }
 }
+
+extension Etcdserverpb.LeaseCheckpointRequest: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("checkpoints", checkpoints) { $0.value($1) }
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "checkpoints": checkpoints = try v.protoArray { (e: JSONValue) throws(ProtoJSONError) -> Etcdserverpb.LeaseCheckpoint in try Etcdserverpb.LeaseCheckpoint(json: e) }
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

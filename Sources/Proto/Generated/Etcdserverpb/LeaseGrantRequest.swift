@@ -50,3 +50,25 @@ extension Etcdserverpb.LeaseGrantRequest: CProtoBridged {
         id = m.id
     }
 }
+
+extension Etcdserverpb.LeaseGrantRequest: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("TTL", ttl)
+        w.field("ID", id)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "TTL": ttl = try v.protoInt64()
+            case "ID": id = try v.protoInt64()
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

@@ -51,3 +51,27 @@ extension Etcdserverpb.LeaseKeepAliveResponse: CProtoBridged {
         ttl = m.ttl
     }
 }
+
+extension Etcdserverpb.LeaseKeepAliveResponse: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("header", header)
+        w.field("ID", id)
+        w.field("TTL", ttl)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "header": header = try Etcdserverpb.ResponseHeader(json: v)
+            case "ID": id = try v.protoInt64()
+            case "TTL": ttl = try v.protoInt64()
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

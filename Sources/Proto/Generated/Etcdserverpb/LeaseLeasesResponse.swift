@@ -48,3 +48,25 @@ extension Etcdserverpb.LeaseLeasesResponse: CProtoBridged {
         leases = try protoMessages(m.n_leases, m.leases)
     }
 }
+
+extension Etcdserverpb.LeaseLeasesResponse: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("header", header)
+        w.field("leases", leases) { $0.value($1) }
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "header": header = try Etcdserverpb.ResponseHeader(json: v)
+            case "leases": leases = try v.protoArray { (e: JSONValue) throws(ProtoJSONError) -> Etcdserverpb.LeaseStatus in try Etcdserverpb.LeaseStatus(json: e) }
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

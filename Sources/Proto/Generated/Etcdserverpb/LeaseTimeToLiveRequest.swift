@@ -48,3 +48,25 @@ extension Etcdserverpb.LeaseTimeToLiveRequest: CProtoBridged {
         keys = m.keys != 0
     }
 }
+
+extension Etcdserverpb.LeaseTimeToLiveRequest: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("ID", id)
+        w.field("keys", keys)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "ID": id = try v.protoInt64()
+            case "keys": keys = try v.protoBool()
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

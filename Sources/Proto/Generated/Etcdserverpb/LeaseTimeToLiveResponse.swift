@@ -57,3 +57,31 @@ extension Etcdserverpb.LeaseTimeToLiveResponse: CProtoBridged {
         keys = protoArray(m.n_keys, m.keys, protoBytes)
     }
 }
+
+extension Etcdserverpb.LeaseTimeToLiveResponse: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("header", header)
+        w.field("ID", id)
+        w.field("TTL", ttl)
+        w.field("grantedTTL", grantedTTL)
+        w.field("keys", keys) { $0.value($1) }
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "header": header = try Etcdserverpb.ResponseHeader(json: v)
+            case "ID": id = try v.protoInt64()
+            case "TTL": ttl = try v.protoInt64()
+            case "grantedTTL": grantedTTL = try v.protoInt64()
+            case "keys": keys = try v.protoArray { (e: JSONValue) throws(ProtoJSONError) -> [UInt8] in try e.protoBytes() }
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

@@ -58,3 +58,31 @@ extension Etcdserverpb.Member: CProtoBridged {
         isLearner = m.islearner != 0
     }
 }
+
+extension Etcdserverpb.Member: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("ID", id)
+        w.field("name", name)
+        w.field("peerURLs", peerURLs) { $0.value($1) }
+        w.field("clientURLs", clientURLs) { $0.value($1) }
+        w.field("isLearner", isLearner)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "ID": id = try v.protoUInt64()
+            case "name": name = try v.protoString()
+            case "peerURLs": peerURLs = try v.protoArray { (e: JSONValue) throws(ProtoJSONError) -> String in try e.protoString() }
+            case "clientURLs": clientURLs = try v.protoArray { (e: JSONValue) throws(ProtoJSONError) -> String in try e.protoString() }
+            case "isLearner": isLearner = try v.protoBool()
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

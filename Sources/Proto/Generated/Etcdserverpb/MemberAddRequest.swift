@@ -48,3 +48,25 @@ extension Etcdserverpb.MemberAddRequest: CProtoBridged {
         isLearner = m.islearner != 0
     }
 }
+
+extension Etcdserverpb.MemberAddRequest: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("peerURLs", peerURLs) { $0.value($1) }
+        w.field("isLearner", isLearner)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "peerURLs": peerURLs = try v.protoArray { (e: JSONValue) throws(ProtoJSONError) -> String in try e.protoString() }
+            case "isLearner": isLearner = try v.protoBool()
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

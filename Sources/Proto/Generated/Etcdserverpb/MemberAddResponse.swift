@@ -51,3 +51,27 @@ extension Etcdserverpb.MemberAddResponse: CProtoBridged {
         members = try protoMessages(m.n_members, m.members)
     }
 }
+
+extension Etcdserverpb.MemberAddResponse: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("header", header)
+        w.field("member", member)
+        w.field("members", members) { $0.value($1) }
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "header": header = try Etcdserverpb.ResponseHeader(json: v)
+            case "member": member = try Etcdserverpb.Member(json: v)
+            case "members": members = try v.protoArray { (e: JSONValue) throws(ProtoJSONError) -> Etcdserverpb.Member in try Etcdserverpb.Member(json: e) }
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

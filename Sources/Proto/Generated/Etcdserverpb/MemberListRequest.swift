@@ -45,3 +45,23 @@ extension Etcdserverpb.MemberListRequest: CProtoBridged {
         linearizable = m.linearizable != 0
     }
 }
+
+extension Etcdserverpb.MemberListRequest: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("linearizable", linearizable)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "linearizable": linearizable = try v.protoBool()
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

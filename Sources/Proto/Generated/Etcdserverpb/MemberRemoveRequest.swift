@@ -45,3 +45,23 @@ extension Etcdserverpb.MemberRemoveRequest: CProtoBridged {
         id = m.id
     }
 }
+
+extension Etcdserverpb.MemberRemoveRequest: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("ID", id)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "ID": id = try v.protoUInt64()
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

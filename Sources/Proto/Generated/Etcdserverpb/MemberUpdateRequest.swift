@@ -48,3 +48,25 @@ extension Etcdserverpb.MemberUpdateRequest: CProtoBridged {
         peerURLs = try protoStrings(m.n_peerurls, m.peerurls)
     }
 }
+
+extension Etcdserverpb.MemberUpdateRequest: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("ID", id)
+        w.field("peerURLs", peerURLs) { $0.value($1) }
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "ID": id = try v.protoUInt64()
+            case "peerURLs": peerURLs = try v.protoArray { (e: JSONValue) throws(ProtoJSONError) -> String in try e.protoString() }
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

@@ -60,3 +60,33 @@ extension Etcdserverpb.PutRequest: CProtoBridged {
         ignoreLease = m.ignore_lease != 0
     }
 }
+
+extension Etcdserverpb.PutRequest: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("key", key)
+        w.field("value", value)
+        w.field("lease", lease)
+        w.field("prev_kv", prevKv)
+        w.field("ignore_value", ignoreValue)
+        w.field("ignore_lease", ignoreLease)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "key": key = try v.protoBytes()
+            case "value": value = try v.protoBytes()
+            case "lease": lease = try v.protoInt64()
+            case "prev_kv", "prevKv": prevKv = try v.protoBool()
+            case "ignore_value", "ignoreValue": ignoreValue = try v.protoBool()
+            case "ignore_lease", "ignoreLease": ignoreLease = try v.protoBool()
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

@@ -48,3 +48,25 @@ extension Etcdserverpb.PutResponse: CProtoBridged {
         if let value = m.prev_kv { prevKv = try Mvccpb.KeyValue(c: value) }
     }
 }
+
+extension Etcdserverpb.PutResponse: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("header", header)
+        w.field("prev_kv", prevKv)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "header": header = try Etcdserverpb.ResponseHeader(json: v)
+            case "prev_kv", "prevKv": prevKv = try Mvccpb.KeyValue(json: v)
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

@@ -25,7 +25,7 @@ extension Etcdserverpb {
 
         public init() {}
 
-        public enum SortOrder: ProtoEnum {
+        public enum SortOrder: ProtoJSONEnum {
             case none // = 0
             case ascend // = 1
             case descend // = 2
@@ -51,9 +51,13 @@ extension Etcdserverpb {
                 case .UNRECOGNIZED(let value): return value
                 }
             }
+
+            /// Value names for the JSON mapping.
+            public static let protoNames: [(Int32, String)] = [(0, "NONE"), (1, "ASCEND"), (2, "DESCEND")]
+            public static let protoEnumName = "etcdserverpb.RangeRequest.SortOrder"
         }
 
-        public enum SortTarget: ProtoEnum {
+        public enum SortTarget: ProtoJSONEnum {
             case key // = 0
             case version // = 1
             case create // = 2
@@ -85,6 +89,10 @@ extension Etcdserverpb {
                 case .UNRECOGNIZED(let value): return value
                 }
             }
+
+            /// Value names for the JSON mapping.
+            public static let protoNames: [(Int32, String)] = [(0, "KEY"), (1, "VERSION"), (2, "CREATE"), (3, "MOD"), (4, "VALUE")]
+            public static let protoEnumName = "etcdserverpb.RangeRequest.SortTarget"
         }
     }
 }
@@ -144,5 +152,49 @@ extension Etcdserverpb.RangeRequest: CProtoBridged {
         maxModRevision = m.max_mod_revision
         minCreateRevision = m.min_create_revision
         maxCreateRevision = m.max_create_revision
+    }
+}
+
+extension Etcdserverpb.RangeRequest: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("key", key)
+        w.field("range_end", rangeEnd)
+        w.field("limit", limit)
+        w.field("revision", revision)
+        w.field("sort_order", sortOrder)
+        w.field("sort_target", sortTarget)
+        w.field("serializable", serializable)
+        w.field("keys_only", keysOnly)
+        w.field("count_only", countOnly)
+        w.field("min_mod_revision", minModRevision)
+        w.field("max_mod_revision", maxModRevision)
+        w.field("min_create_revision", minCreateRevision)
+        w.field("max_create_revision", maxCreateRevision)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "key": key = try v.protoBytes()
+            case "range_end", "rangeEnd": rangeEnd = try v.protoBytes()
+            case "limit": limit = try v.protoInt64()
+            case "revision": revision = try v.protoInt64()
+            case "sort_order", "sortOrder": sortOrder = try v.protoEnum(Etcdserverpb.RangeRequest.SortOrder.self)
+            case "sort_target", "sortTarget": sortTarget = try v.protoEnum(Etcdserverpb.RangeRequest.SortTarget.self)
+            case "serializable": serializable = try v.protoBool()
+            case "keys_only", "keysOnly": keysOnly = try v.protoBool()
+            case "count_only", "countOnly": countOnly = try v.protoBool()
+            case "min_mod_revision", "minModRevision": minModRevision = try v.protoInt64()
+            case "max_mod_revision", "maxModRevision": maxModRevision = try v.protoInt64()
+            case "min_create_revision", "minCreateRevision": minCreateRevision = try v.protoInt64()
+            case "max_create_revision", "maxCreateRevision": maxCreateRevision = try v.protoInt64()
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
     }
 }

@@ -54,3 +54,29 @@ extension Etcdserverpb.RangeResponse: CProtoBridged {
         count = m.count
     }
 }
+
+extension Etcdserverpb.RangeResponse: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("header", header)
+        w.field("kvs", kvs) { $0.value($1) }
+        w.field("more", more)
+        w.field("count", count)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "header": header = try Etcdserverpb.ResponseHeader(json: v)
+            case "kvs": kvs = try v.protoArray { (e: JSONValue) throws(ProtoJSONError) -> Mvccpb.KeyValue in try Mvccpb.KeyValue(json: e) }
+            case "more": more = try v.protoBool()
+            case "count": count = try v.protoInt64()
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

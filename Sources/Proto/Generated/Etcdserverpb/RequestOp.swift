@@ -82,3 +82,32 @@ extension Etcdserverpb.RequestOp: CProtoBridged {
         }
     }
 }
+
+extension Etcdserverpb.RequestOp: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        switch request {
+        case .requestRange(let v)?: w.key("request_range"); w.value(v)
+        case .requestPut(let v)?: w.key("request_put"); w.value(v)
+        case .requestDeleteRange(let v)?: w.key("request_delete_range"); w.value(v)
+        case .requestTxn(let v)?: w.key("request_txn"); w.value(v)
+        case nil: break
+        }
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "request_range", "requestRange": request = .requestRange(try Etcdserverpb.RangeRequest(json: v))
+            case "request_put", "requestPut": request = .requestPut(try Etcdserverpb.PutRequest(json: v))
+            case "request_delete_range", "requestDeleteRange": request = .requestDeleteRange(try Etcdserverpb.DeleteRangeRequest(json: v))
+            case "request_txn", "requestTxn": request = .requestTxn(try Etcdserverpb.TxnRequest(json: v))
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

@@ -55,3 +55,29 @@ extension Etcdserverpb.ResponseHeader: CProtoBridged {
         raftTerm = m.raft_term
     }
 }
+
+extension Etcdserverpb.ResponseHeader: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("cluster_id", clusterID)
+        w.field("member_id", memberID)
+        w.field("revision", revision)
+        w.field("raft_term", raftTerm)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "cluster_id", "clusterId": clusterID = try v.protoUInt64()
+            case "member_id", "memberId": memberID = try v.protoUInt64()
+            case "revision": revision = try v.protoInt64()
+            case "raft_term", "raftTerm": raftTerm = try v.protoUInt64()
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

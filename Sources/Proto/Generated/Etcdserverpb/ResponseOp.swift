@@ -82,3 +82,32 @@ extension Etcdserverpb.ResponseOp: CProtoBridged {
         }
     }
 }
+
+extension Etcdserverpb.ResponseOp: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        switch response {
+        case .responseRange(let v)?: w.key("response_range"); w.value(v)
+        case .responsePut(let v)?: w.key("response_put"); w.value(v)
+        case .responseDeleteRange(let v)?: w.key("response_delete_range"); w.value(v)
+        case .responseTxn(let v)?: w.key("response_txn"); w.value(v)
+        case nil: break
+        }
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "response_range", "responseRange": response = .responseRange(try Etcdserverpb.RangeResponse(json: v))
+            case "response_put", "responsePut": response = .responsePut(try Etcdserverpb.PutResponse(json: v))
+            case "response_delete_range", "responseDeleteRange": response = .responseDeleteRange(try Etcdserverpb.DeleteRangeResponse(json: v))
+            case "response_txn", "responseTxn": response = .responseTxn(try Etcdserverpb.TxnResponse(json: v))
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

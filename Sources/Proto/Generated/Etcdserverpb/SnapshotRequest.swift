@@ -40,3 +40,15 @@ extension Etcdserverpb.SnapshotRequest: CProtoBridged {
         self.init()
     }
 }
+
+extension Etcdserverpb.SnapshotRequest: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        _ = try json.objectMembers()
+    }
+}

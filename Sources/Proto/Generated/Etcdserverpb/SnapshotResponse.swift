@@ -51,3 +51,27 @@ extension Etcdserverpb.SnapshotResponse: CProtoBridged {
         blob = protoBytes(m.blob)
     }
 }
+
+extension Etcdserverpb.SnapshotResponse: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("header", header)
+        w.field("remaining_bytes", remainingBytes)
+        w.field("blob", blob)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "header": header = try Etcdserverpb.ResponseHeader(json: v)
+            case "remaining_bytes", "remainingBytes": remainingBytes = try v.protoUInt64()
+            case "blob": blob = try v.protoBytes()
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

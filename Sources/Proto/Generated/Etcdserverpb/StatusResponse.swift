@@ -74,3 +74,41 @@ extension Etcdserverpb.StatusResponse: CProtoBridged {
         isLearner = m.islearner != 0
     }
 }
+
+extension Etcdserverpb.StatusResponse: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("header", header)
+        w.field("version", version)
+        w.field("dbSize", dbSize)
+        w.field("leader", leader)
+        w.field("raftIndex", raftIndex)
+        w.field("raftTerm", raftTerm)
+        w.field("raftAppliedIndex", raftAppliedIndex)
+        w.field("errors", errors) { $0.value($1) }
+        w.field("dbSizeInUse", dbSizeInUse)
+        w.field("isLearner", isLearner)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "header": header = try Etcdserverpb.ResponseHeader(json: v)
+            case "version": version = try v.protoString()
+            case "dbSize": dbSize = try v.protoInt64()
+            case "leader": leader = try v.protoUInt64()
+            case "raftIndex": raftIndex = try v.protoUInt64()
+            case "raftTerm": raftTerm = try v.protoUInt64()
+            case "raftAppliedIndex": raftAppliedIndex = try v.protoUInt64()
+            case "errors": errors = try v.protoArray { (e: JSONValue) throws(ProtoJSONError) -> String in try e.protoString() }
+            case "dbSizeInUse": dbSizeInUse = try v.protoInt64()
+            case "isLearner": isLearner = try v.protoBool()
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

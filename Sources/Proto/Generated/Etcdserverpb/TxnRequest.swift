@@ -51,3 +51,27 @@ extension Etcdserverpb.TxnRequest: CProtoBridged {
         failure = try protoMessages(m.n_failure, m.failure)
     }
 }
+
+extension Etcdserverpb.TxnRequest: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("compare", compare) { $0.value($1) }
+        w.field("success", success) { $0.value($1) }
+        w.field("failure", failure) { $0.value($1) }
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "compare": compare = try v.protoArray { (e: JSONValue) throws(ProtoJSONError) -> Etcdserverpb.Compare in try Etcdserverpb.Compare(json: e) }
+            case "success": success = try v.protoArray { (e: JSONValue) throws(ProtoJSONError) -> Etcdserverpb.RequestOp in try Etcdserverpb.RequestOp(json: e) }
+            case "failure": failure = try v.protoArray { (e: JSONValue) throws(ProtoJSONError) -> Etcdserverpb.RequestOp in try Etcdserverpb.RequestOp(json: e) }
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

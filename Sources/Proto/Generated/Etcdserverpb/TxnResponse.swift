@@ -51,3 +51,27 @@ extension Etcdserverpb.TxnResponse: CProtoBridged {
         responses = try protoMessages(m.n_responses, m.responses)
     }
 }
+
+extension Etcdserverpb.TxnResponse: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("header", header)
+        w.field("succeeded", succeeded)
+        w.field("responses", responses) { $0.value($1) }
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "header": header = try Etcdserverpb.ResponseHeader(json: v)
+            case "succeeded": succeeded = try v.protoBool()
+            case "responses": responses = try v.protoArray { (e: JSONValue) throws(ProtoJSONError) -> Etcdserverpb.ResponseOp in try Etcdserverpb.ResponseOp(json: e) }
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

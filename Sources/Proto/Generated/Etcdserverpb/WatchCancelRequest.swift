@@ -45,3 +45,23 @@ extension Etcdserverpb.WatchCancelRequest: CProtoBridged {
         watchID = m.watch_id
     }
 }
+
+extension Etcdserverpb.WatchCancelRequest: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("watch_id", watchID)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "watch_id", "watchId": watchID = try v.protoInt64()
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

@@ -18,7 +18,7 @@ extension Etcdserverpb {
 
         public init() {}
 
-        public enum FilterType: ProtoEnum {
+        public enum FilterType: ProtoJSONEnum {
             case noput // = 0
             case nodelete // = 1
             /// A value this build does not know, kept as is.
@@ -41,6 +41,10 @@ extension Etcdserverpb {
                 case .UNRECOGNIZED(let value): return value
                 }
             }
+
+            /// Value names for the JSON mapping.
+            public static let protoNames: [(Int32, String)] = [(0, "NOPUT"), (1, "NODELETE")]
+            public static let protoEnumName = "etcdserverpb.WatchCreateRequest.FilterType"
         }
     }
 }
@@ -90,5 +94,39 @@ extension Etcdserverpb.WatchCreateRequest: CProtoBridged {
         prevKv = m.prev_kv != 0
         watchID = m.watch_id
         fragment = m.fragment != 0
+    }
+}
+
+extension Etcdserverpb.WatchCreateRequest: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("key", key)
+        w.field("range_end", rangeEnd)
+        w.field("start_revision", startRevision)
+        w.field("progress_notify", progressNotify)
+        w.field("filters", filters) { $0.value($1) }
+        w.field("prev_kv", prevKv)
+        w.field("watch_id", watchID)
+        w.field("fragment", fragment)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "key": key = try v.protoBytes()
+            case "range_end", "rangeEnd": rangeEnd = try v.protoBytes()
+            case "start_revision", "startRevision": startRevision = try v.protoInt64()
+            case "progress_notify", "progressNotify": progressNotify = try v.protoBool()
+            case "filters": filters = try v.protoArray { (e: JSONValue) throws(ProtoJSONError) -> Etcdserverpb.WatchCreateRequest.FilterType in try e.protoEnum(Etcdserverpb.WatchCreateRequest.FilterType.self) }
+            case "prev_kv", "prevKv": prevKv = try v.protoBool()
+            case "watch_id", "watchId": watchID = try v.protoInt64()
+            case "fragment": fragment = try v.protoBool()
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
     }
 }

@@ -76,3 +76,30 @@ extension Etcdserverpb.WatchRequest: CProtoBridged {
         }
     }
 }
+
+extension Etcdserverpb.WatchRequest: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        switch requestUnion {
+        case .createRequest(let v)?: w.key("create_request"); w.value(v)
+        case .cancelRequest(let v)?: w.key("cancel_request"); w.value(v)
+        case .progressRequest(let v)?: w.key("progress_request"); w.value(v)
+        case nil: break
+        }
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "create_request", "createRequest": requestUnion = .createRequest(try Etcdserverpb.WatchCreateRequest(json: v))
+            case "cancel_request", "cancelRequest": requestUnion = .cancelRequest(try Etcdserverpb.WatchCancelRequest(json: v))
+            case "progress_request", "progressRequest": requestUnion = .progressRequest(try Etcdserverpb.WatchProgressRequest(json: v))
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

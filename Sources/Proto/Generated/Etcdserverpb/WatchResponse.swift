@@ -66,3 +66,37 @@ extension Etcdserverpb.WatchResponse: CProtoBridged {
         events = try protoMessages(m.n_events, m.events)
     }
 }
+
+extension Etcdserverpb.WatchResponse: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("header", header)
+        w.field("watch_id", watchID)
+        w.field("created", created)
+        w.field("canceled", canceled)
+        w.field("compact_revision", compactRevision)
+        w.field("cancel_reason", cancelReason)
+        w.field("fragment", fragment)
+        w.field("events", events) { $0.value($1) }
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "header": header = try Etcdserverpb.ResponseHeader(json: v)
+            case "watch_id", "watchId": watchID = try v.protoInt64()
+            case "created": created = try v.protoBool()
+            case "canceled": canceled = try v.protoBool()
+            case "compact_revision", "compactRevision": compactRevision = try v.protoInt64()
+            case "cancel_reason", "cancelReason": cancelReason = try v.protoString()
+            case "fragment": fragment = try v.protoBool()
+            case "events": events = try v.protoArray { (e: JSONValue) throws(ProtoJSONError) -> Mvccpb.Event in try Mvccpb.Event(json: e) }
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

@@ -10,7 +10,7 @@ extension GrpcHealthV1 {
 
         public init() {}
 
-        public enum ServingStatus: ProtoEnum {
+        public enum ServingStatus: ProtoJSONEnum {
             case unknown // = 0
             case serving // = 1
             case notServing // = 2
@@ -39,6 +39,10 @@ extension GrpcHealthV1 {
                 case .UNRECOGNIZED(let value): return value
                 }
             }
+
+            /// Value names for the JSON mapping.
+            public static let protoNames: [(Int32, String)] = [(0, "UNKNOWN"), (1, "SERVING"), (2, "NOT_SERVING"), (3, "SERVICE_UNKNOWN")]
+            public static let protoEnumName = "grpc.health.v1.HealthCheckResponse.ServingStatus"
         }
     }
 }
@@ -74,5 +78,25 @@ extension GrpcHealthV1.HealthCheckResponse: CProtoBridged {
         self.init()
         let m = c.pointee
         status = GrpcHealthV1.HealthCheckResponse.ServingStatus(rawValue: protoEnumValue(m.status))
+    }
+}
+
+extension GrpcHealthV1.HealthCheckResponse: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("status", status)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "status": status = try v.protoEnum(GrpcHealthV1.HealthCheckResponse.ServingStatus.self)
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
     }
 }

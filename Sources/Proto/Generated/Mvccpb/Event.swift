@@ -12,7 +12,7 @@ extension Mvccpb {
 
         public init() {}
 
-        public enum EventType: ProtoEnum {
+        public enum EventType: ProtoJSONEnum {
             case put // = 0
             case delete // = 1
             /// A value this build does not know, kept as is.
@@ -35,6 +35,10 @@ extension Mvccpb {
                 case .UNRECOGNIZED(let value): return value
                 }
             }
+
+            /// Value names for the JSON mapping.
+            public static let protoNames: [(Int32, String)] = [(0, "PUT"), (1, "DELETE")]
+            public static let protoEnumName = "mvccpb.Event.EventType"
         }
     }
 }
@@ -74,5 +78,29 @@ extension Mvccpb.Event: CProtoBridged {
         type = Mvccpb.Event.EventType(rawValue: protoEnumValue(m.type))
         if let value = m.kv { kv = try Mvccpb.KeyValue(c: value) }
         if let value = m.prev_kv { prevKv = try Mvccpb.KeyValue(c: value) }
+    }
+}
+
+extension Mvccpb.Event: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("type", type)
+        w.field("kv", kv)
+        w.field("prev_kv", prevKv)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "type": type = try v.protoEnum(Mvccpb.Event.EventType.self)
+            case "kv": kv = try Mvccpb.KeyValue(json: v)
+            case "prev_kv", "prevKv": prevKv = try Mvccpb.KeyValue(json: v)
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
     }
 }

@@ -64,3 +64,33 @@ extension Mvccpb.KeyValue: CProtoBridged {
         lease = m.lease
     }
 }
+
+extension Mvccpb.KeyValue: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("key", key)
+        w.field("create_revision", createRevision)
+        w.field("mod_revision", modRevision)
+        w.field("version", version)
+        w.field("value", value)
+        w.field("lease", lease)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "key": key = try v.protoBytes()
+            case "create_revision", "createRevision": createRevision = try v.protoInt64()
+            case "mod_revision", "modRevision": modRevision = try v.protoInt64()
+            case "version": version = try v.protoInt64()
+            case "value": value = try v.protoBytes()
+            case "lease": lease = try v.protoInt64()
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

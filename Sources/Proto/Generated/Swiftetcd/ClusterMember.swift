@@ -58,3 +58,31 @@ extension Swiftetcd.ClusterMember: CProtoBridged {
         isLearner = m.is_learner != 0
     }
 }
+
+extension Swiftetcd.ClusterMember: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("id", id)
+        w.field("name", name)
+        w.field("peer_urls", peerURLs) { $0.value($1) }
+        w.field("client_urls", clientURLs) { $0.value($1) }
+        w.field("is_learner", isLearner)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "id": id = try v.protoUInt64()
+            case "name": name = try v.protoString()
+            case "peer_urls", "peerUrls": peerURLs = try v.protoArray { (e: JSONValue) throws(ProtoJSONError) -> String in try e.protoString() }
+            case "client_urls", "clientUrls": clientURLs = try v.protoArray { (e: JSONValue) throws(ProtoJSONError) -> String in try e.protoString() }
+            case "is_learner", "isLearner": isLearner = try v.protoBool()
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

@@ -57,3 +57,29 @@ extension Swiftetcd.ClusterState: CProtoBridged {
         clusterVersion = try protoString(m.cluster_version)
     }
 }
+
+extension Swiftetcd.ClusterState: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("cluster_id", clusterID)
+        w.field("members", members) { $0.value($1) }
+        w.field("removed_member_ids", removedMemberIDs) { $0.value($1) }
+        w.field("cluster_version", clusterVersion)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "cluster_id", "clusterId": clusterID = try v.protoUInt64()
+            case "members": members = try v.protoArray { (e: JSONValue) throws(ProtoJSONError) -> Swiftetcd.ClusterMember in try Swiftetcd.ClusterMember(json: e) }
+            case "removed_member_ids", "removedMemberIds": removedMemberIDs = try v.protoArray { (e: JSONValue) throws(ProtoJSONError) -> UInt64 in try e.protoUInt64() }
+            case "cluster_version", "clusterVersion": clusterVersion = try v.protoString()
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

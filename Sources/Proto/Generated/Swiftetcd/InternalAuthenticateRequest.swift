@@ -52,3 +52,27 @@ extension Swiftetcd.InternalAuthenticateRequest: CProtoBridged {
         simpleToken = try protoString(m.simple_token)
     }
 }
+
+extension Swiftetcd.InternalAuthenticateRequest: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("name", name)
+        w.field("password", password)
+        w.field("simple_token", simpleToken)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "name": name = try v.protoString()
+            case "password": password = try v.protoString()
+            case "simple_token", "simpleToken": simpleToken = try v.protoString()
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

@@ -124,3 +124,75 @@ extension Swiftetcd.InternalRaftRequest: CProtoBridged {
         if let value = m.auth_role_revoke_permission { authRoleRevokePermission = try Etcdserverpb.AuthRoleRevokePermissionRequest(c: value) }
     }
 }
+
+extension Swiftetcd.InternalRaftRequest: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("header", header)
+        w.field("id", id)
+        w.field("range", range)
+        w.field("put", put)
+        w.field("delete_range", deleteRange)
+        w.field("txn", txn)
+        w.field("compaction", compaction)
+        w.field("lease_grant", leaseGrant)
+        w.field("lease_revoke", leaseRevoke)
+        w.field("alarm", alarm)
+        w.field("lease_checkpoint", leaseCheckpoint)
+        w.field("auth_enable", authEnable)
+        w.field("auth_disable", authDisable)
+        w.field("authenticate", authenticate)
+        w.field("auth_user_add", authUserAdd)
+        w.field("auth_user_delete", authUserDelete)
+        w.field("auth_user_get", authUserGet)
+        w.field("auth_user_change_password", authUserChangePassword)
+        w.field("auth_user_grant_role", authUserGrantRole)
+        w.field("auth_user_revoke_role", authUserRevokeRole)
+        w.field("auth_user_list", authUserList)
+        w.field("auth_role_list", authRoleList)
+        w.field("auth_role_add", authRoleAdd)
+        w.field("auth_role_delete", authRoleDelete)
+        w.field("auth_role_get", authRoleGet)
+        w.field("auth_role_grant_permission", authRoleGrantPermission)
+        w.field("auth_role_revoke_permission", authRoleRevokePermission)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "header": header = try Swiftetcd.RequestHeader(json: v)
+            case "id": id = try v.protoUInt64()
+            case "range": range = try Etcdserverpb.RangeRequest(json: v)
+            case "put": put = try Etcdserverpb.PutRequest(json: v)
+            case "delete_range", "deleteRange": deleteRange = try Etcdserverpb.DeleteRangeRequest(json: v)
+            case "txn": txn = try Etcdserverpb.TxnRequest(json: v)
+            case "compaction": compaction = try Etcdserverpb.CompactionRequest(json: v)
+            case "lease_grant", "leaseGrant": leaseGrant = try Etcdserverpb.LeaseGrantRequest(json: v)
+            case "lease_revoke", "leaseRevoke": leaseRevoke = try Etcdserverpb.LeaseRevokeRequest(json: v)
+            case "alarm": alarm = try Etcdserverpb.AlarmRequest(json: v)
+            case "lease_checkpoint", "leaseCheckpoint": leaseCheckpoint = try Etcdserverpb.LeaseCheckpointRequest(json: v)
+            case "auth_enable", "authEnable": authEnable = try Etcdserverpb.AuthEnableRequest(json: v)
+            case "auth_disable", "authDisable": authDisable = try Etcdserverpb.AuthDisableRequest(json: v)
+            case "authenticate": authenticate = try Swiftetcd.InternalAuthenticateRequest(json: v)
+            case "auth_user_add", "authUserAdd": authUserAdd = try Etcdserverpb.AuthUserAddRequest(json: v)
+            case "auth_user_delete", "authUserDelete": authUserDelete = try Etcdserverpb.AuthUserDeleteRequest(json: v)
+            case "auth_user_get", "authUserGet": authUserGet = try Etcdserverpb.AuthUserGetRequest(json: v)
+            case "auth_user_change_password", "authUserChangePassword": authUserChangePassword = try Etcdserverpb.AuthUserChangePasswordRequest(json: v)
+            case "auth_user_grant_role", "authUserGrantRole": authUserGrantRole = try Etcdserverpb.AuthUserGrantRoleRequest(json: v)
+            case "auth_user_revoke_role", "authUserRevokeRole": authUserRevokeRole = try Etcdserverpb.AuthUserRevokeRoleRequest(json: v)
+            case "auth_user_list", "authUserList": authUserList = try Etcdserverpb.AuthUserListRequest(json: v)
+            case "auth_role_list", "authRoleList": authRoleList = try Etcdserverpb.AuthRoleListRequest(json: v)
+            case "auth_role_add", "authRoleAdd": authRoleAdd = try Etcdserverpb.AuthRoleAddRequest(json: v)
+            case "auth_role_delete", "authRoleDelete": authRoleDelete = try Etcdserverpb.AuthRoleDeleteRequest(json: v)
+            case "auth_role_get", "authRoleGet": authRoleGet = try Etcdserverpb.AuthRoleGetRequest(json: v)
+            case "auth_role_grant_permission", "authRoleGrantPermission": authRoleGrantPermission = try Etcdserverpb.AuthRoleGrantPermissionRequest(json: v)
+            case "auth_role_revoke_permission", "authRoleRevokePermission": authRoleRevokePermission = try Etcdserverpb.AuthRoleRevokePermissionRequest(json: v)
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

@@ -54,3 +54,27 @@ extension Swiftetcd.RequestHeader: CProtoBridged {
         authRevision = m.auth_revision
     }
 }
+
+extension Swiftetcd.RequestHeader: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("id", id)
+        w.field("username", username)
+        w.field("auth_revision", authRevision)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "id": id = try v.protoUInt64()
+            case "username": username = try v.protoString()
+            case "auth_revision", "authRevision": authRevision = try v.protoUInt64()
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

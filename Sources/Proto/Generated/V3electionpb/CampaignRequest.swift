@@ -51,3 +51,27 @@ extension V3electionpb.CampaignRequest: CProtoBridged {
         value = protoBytes(m.value)
     }
 }
+
+extension V3electionpb.CampaignRequest: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("name", name)
+        w.field("lease", lease)
+        w.field("value", value)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "name": name = try v.protoBytes()
+            case "lease": lease = try v.protoInt64()
+            case "value": value = try v.protoBytes()
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

@@ -48,3 +48,25 @@ extension V3electionpb.CampaignResponse: CProtoBridged {
         if let value = m.leader { leader = try V3electionpb.LeaderKey(c: value) }
     }
 }
+
+extension V3electionpb.CampaignResponse: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("header", header)
+        w.field("leader", leader)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "header": header = try Etcdserverpb.ResponseHeader(json: v)
+            case "leader": leader = try V3electionpb.LeaderKey(json: v)
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

@@ -54,3 +54,29 @@ extension V3electionpb.LeaderKey: CProtoBridged {
         lease = m.lease
     }
 }
+
+extension V3electionpb.LeaderKey: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("name", name)
+        w.field("key", key)
+        w.field("rev", rev)
+        w.field("lease", lease)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "name": name = try v.protoBytes()
+            case "key": key = try v.protoBytes()
+            case "rev": rev = try v.protoInt64()
+            case "lease": lease = try v.protoInt64()
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

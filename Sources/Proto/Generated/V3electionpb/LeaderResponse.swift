@@ -48,3 +48,25 @@ extension V3electionpb.LeaderResponse: CProtoBridged {
         if let value = m.kv { kv = try Mvccpb.KeyValue(c: value) }
     }
 }
+
+extension V3electionpb.LeaderResponse: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("header", header)
+        w.field("kv", kv)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "header": header = try Etcdserverpb.ResponseHeader(json: v)
+            case "kv": kv = try Mvccpb.KeyValue(json: v)
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

@@ -48,3 +48,25 @@ extension V3electionpb.ProclaimRequest: CProtoBridged {
         value = protoBytes(m.value)
     }
 }
+
+extension V3electionpb.ProclaimRequest: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("leader", leader)
+        w.field("value", value)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "leader": leader = try V3electionpb.LeaderKey(json: v)
+            case "value": value = try v.protoBytes()
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

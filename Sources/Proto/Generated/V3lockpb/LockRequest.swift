@@ -48,3 +48,25 @@ extension V3lockpb.LockRequest: CProtoBridged {
         lease = m.lease
     }
 }
+
+extension V3lockpb.LockRequest: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("name", name)
+        w.field("lease", lease)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "name": name = try v.protoBytes()
+            case "lease": lease = try v.protoInt64()
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

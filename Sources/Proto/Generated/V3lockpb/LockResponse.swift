@@ -48,3 +48,25 @@ extension V3lockpb.LockResponse: CProtoBridged {
         key = protoBytes(m.key)
     }
 }
+
+extension V3lockpb.LockResponse: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("header", header)
+        w.field("key", key)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "header": header = try Etcdserverpb.ResponseHeader(json: v)
+            case "key": key = try v.protoBytes()
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

@@ -45,3 +45,23 @@ extension V3lockpb.UnlockRequest: CProtoBridged {
         key = protoBytes(m.key)
     }
 }
+
+extension V3lockpb.UnlockRequest: ProtoJSONMessage {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("key", key)
+        w.endObject()
+    }
+
+    public init(json: JSONValue) throws(ProtoJSONError) {
+        self.init()
+        for jsonMember in try json.objectMembers() {
+            let v = jsonMember.value
+            if case .null = v { continue }
+            switch jsonMember.key {
+            case "key": key = try v.protoBytes()
+            default: break // unknown fields are ignored, as etcd's gateway does
+            }
+        }
+    }
+}

@@ -1,0 +1,131 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import Testing
+@testable import GRPCWire
+
+/// HTTP/1.1 requests with bodies and streamed (chunked) answers, and calling
+/// router handlers outside HTTP/2 (what a JSON gateway does).
+@Suite struct HTTP1BodyTests {
+    /// A server whose HTTP/1.1 service echoes POST bodies, streams on /stream, and calls the test router's Bidi.
+    func withBodyServer(maxBodyBytes: Int,
+                        _ body: (_ port: Int, _ group: any EventLoopGroup) async throws -> Void) async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        var config = GRPCServerConfig(host: "127.0.0.1", port: 0)
+        config.maxHTTP1BodyBytes = maxBodyBytes
+        let router = makeTestRouter()
+        let server = GRPCServer(config: config, router: router, http1Service: { request in
+            switch request.path {
+            case "/stream":
+                var response = HTTP1Response(status: 200, contentType: "text/plain", headers: [("X-Kind", "stream")]) { out in
+                    for i in 0..<3 { try await out.write(Array("line \(i)\n".utf8)) }
+                }
+                response.headers.append(("X-Extra", "1"))
+                return response
+            case "/forever":
+                // Writes until the client goes away; records how it ended.
+                return HTTP1Response(status: 200, contentType: "text/plain") { out in
+                    do {
+                        while true {
+                            try await out.write(Array("tick\n".utf8))
+                            try await Task.sleep(for: .milliseconds(20))
+                        }
+                    } catch {
+                        foreverEnded.withLockedValue { $0 = true }
+                        throw error
+                    }
+                }
+            case "/bidi":
+                // The router's Bidi echo, fed from the body and answering through a closure writer.
+                guard case .bidi(let call)? = router.handler(for: "/test.Echo/Bidi") else { return .notFound }
+                let (requests, input) = AsyncThrowingStream.makeStream(of: [UInt8].self)
+                for part in request.body.split(separator: UInt8(ascii: ",")) { input.yield(Array(part)) }
+                input.finish()
+                let collected = Collected()
+                try? await call(GRPCRequestStream(requests), GRPCResponseWriter { collected.append($0) },
+                                GRPCRequestContext(headers: [], path: "/test.Echo/Bidi"))
+                return HTTP1Response(status: 200, contentType: "text/plain", body: collected.joined())
+            default:
+                return HTTP1Response(status: 200, contentType: "text/plain",
+                                     text: "\(request.method) \(request.header("x-test") ?? "-") \(String(decoding: request.body, as: UTF8.self))")
+            }
+        }, group: group, logger: Logger(label: "http1-body-test"))
+        let port = try await server.start()
+        do {
+            try await body(port, group)
+        } catch {
+            try? await server.shutdown()
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        try await server.shutdown()
+        try await group.shutdownGracefully()
+    }
+
+    @Test func postBodyReachesTheService() async throws {
+        try await withBodyServer(maxBodyBytes: 1024) { port, group in
+            let request = "POST /echo HTTP/1.1\r\nHost: x\r\nX-Test: yes\r\nContent-Length: 11\r\nConnection: close\r\n\r\nhello world"
+            let text = String(decoding: try await rawExchange(port: port, group: group, Array(request.utf8)).bytes, as: UTF8.self)
+            #expect(text.hasPrefix("HTTP/1.1 200 OK"), "\(text)")
+            #expect(text.hasSuffix("\r\n\r\nPOST yes hello world"), "\(text)")
+            // A chunked request body is put together.
+            let chunked = "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"
+            let text2 = String(decoding: try await rawExchange(port: port, group: group, Array(chunked.utf8)).bytes, as: UTF8.self)
+            #expect(text2.hasSuffix("POST - abcde"), "\(text2)")
+        }
+    }
+
+    @Test func bodyOverTheLimitIs413AndCloses() async throws {
+        try await withBodyServer(maxBodyBytes: 100) { port, group in
+            let payload = String(repeating: "x", count: 101)
+            let request = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 101\r\n\r\n\(payload)"
+            let answer = try await rawExchange(port: port, group: group, Array(request.utf8))
+            let text = String(decoding: answer.bytes, as: UTF8.self)
+            #expect(text.hasPrefix("HTTP/1.1 413"), "\(text)")
+            #expect(answer.closedByServer)
+        }
+    }
+
+    @Test func streamedResponseIsChunked() async throws {
+        try await withBodyServer(maxBodyBytes: 1024) { port, group in
+            let request = "POST /stream HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            let text = String(decoding: try await rawExchange(port: port, group: group, Array(request.utf8)).bytes, as: UTF8.self)
+            #expect(text.lowercased().contains("transfer-encoding: chunked"), "\(text)")
+            #expect(text.contains("X-Kind: stream") && text.contains("X-Extra: 1"), "\(text)")
+            #expect(text.hasSuffix("\r\n\r\n7\r\nline 0\n\r\n7\r\nline 1\n\r\n7\r\nline 2\n\r\n0\r\n\r\n"), "\(text)")
+        }
+    }
+
+    @Test func streamEndsWhenTheClientGoesAway() async throws {
+        try await withBodyServer(maxBodyBytes: 1024) { port, group in
+            let channel = try await ClientBootstrap(group: group).connect(host: "127.0.0.1", port: port).get()
+            var buffer = channel.allocator.buffer(capacity: 64)
+            buffer.writeString("POST /forever HTTP/1.1\r\nHost: x\r\n\r\n")
+            try await channel.writeAndFlush(buffer).get()
+            try await Task.sleep(for: .milliseconds(200))
+            try await channel.close()
+            // The producer must stop (its write fails or its task is cancelled); wait for it, bounded.
+            for _ in 0..<500 where !foreverEnded.withLockedValue({ $0 }) {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(foreverEnded.withLockedValue { $0 })
+        }
+    }
+
+    @Test func routerHandlersRunWithClosureBackedStreams() async throws {
+        try await withBodyServer(maxBodyBytes: 1024) { port, group in
+            let request = "POST /bidi HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\na,b,c"
+            let text = String(decoding: try await rawExchange(port: port, group: group, Array(request.utf8)).bytes, as: UTF8.self)
+            #expect(text.hasSuffix("\r\n\r\nabc"), "\(text)")
+        }
+    }
+}
+
+private let foreverEnded = NIOLockedValueBox(false)
+
+private final class Collected: @unchecked Sendable {
+    private var parts: [[UInt8]] = []
+    func append(_ part: [UInt8]) { parts.append(part) }
+    func joined() -> [UInt8] { parts.flatMap { $0 } }
+}

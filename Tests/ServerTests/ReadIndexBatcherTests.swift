@@ -1,0 +1,53 @@
+import Foundation
+import Testing
+@testable import Server
+
+@Suite struct ReadIndexBatcherTests {
+    let later = Date().addingTimeInterval(60)
+
+    @Test func oneRequestInFlightServesEveryReadBeforeIt() {
+        var b = ReadIndexBatcher()
+        b.enqueue([(1, later), (2, later)])
+        #expect(b.nextRequest() == 2)
+        b.enqueue([(3, later)])
+        #expect(b.nextRequest() == nil)  // 3 waits for the next round
+        b.answered(2)
+        #expect(b.served(upTo: 2) == [1, 2])
+        #expect(b.nextRequest() == 3)
+        b.answered(3)
+        #expect(b.served(upTo: 3) == [3])
+        #expect(b.isEmpty && b.nextRequest() == nil)
+    }
+
+    @Test func outOfOrderArrivalsAreSorted() {
+        var b = ReadIndexBatcher()
+        b.enqueue([(5, later), (4, later)])
+        b.enqueue([(3, later)])
+        #expect(b.nextRequest() == 5)
+        #expect(b.served(upTo: 5) == [3, 4, 5])
+    }
+
+    @Test func unansweredRequestIsResentAfterRetryTicks() {
+        var b = ReadIndexBatcher()
+        b.enqueue([(1, later)])
+        #expect(b.nextRequest() == 1)
+        b.enqueue([(2, later)])
+        for _ in 1..<ReadIndexBatcher.retryTicks { _ = b.tick(now: Date()); #expect(b.nextRequest() == nil) }
+        _ = b.tick(now: Date())
+        #expect(b.nextRequest() == 2)
+        // The late answer to the first request serves read 1 only; 2 stays in flight.
+        b.answered(1)
+        #expect(b.served(upTo: 1) == [1])
+        #expect(b.nextRequest() == nil)
+    }
+
+    @Test func deadlinesExpireAndResetFailsEverything() {
+        var b = ReadIndexBatcher()
+        let now = Date()
+        b.enqueue([(1, now.addingTimeInterval(-1)), (2, later), (3, later)])
+        #expect(b.tick(now: now) == [1])
+        _ = b.nextRequest()
+        #expect(b.reset() == [2, 3])
+        #expect(b.inFlight == nil && b.isEmpty)
+    }
+}

@@ -1,2 +1,83 @@
-#!/bin/bash
-echo "bench-maint: not written yet" >&2
+#!/usr/bin/env bash
+# Backup and defragmentation: swift-etcd vs a real etcd 3.5.1 on this
+# machine, one after the other, each on a fresh data dir:
+#  1. fill KEYS keys (key/%08d, VAL_BYTES-byte values) with Go clientv3 txns;
+#  2. `etcdctl snapshot save`: seconds and MB/s of the saved file;
+#  3. delete half the keys and compact (physical) so defrag can reclaim space;
+#  4. a single writer puts back to back for 2 s (its longest gap between two
+#     acknowledged puts is the baseline), then during `etcdctl defrag`: the
+#     defrag's seconds and the writer's longest pause;
+#  5. db size (Status dbSize) before and after the defrag.
+# Ratios: etcd/ours for times and pauses (>1: we are faster), ours/etcd for MB/s.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/bench-lib.sh
+WRITER_PID=
+trap 'kill -9 $WRITER_PID 2>/dev/null || true; stop_server; rm -rf "$BENCH_TMP"' EXIT
+mkdir -p .build/go-bin
+GO111MODULE=off GOPATH=$PWD/.gopath:/usr/share/gocode go build -o .build/go-bin/maintload ./Tests/GoClients/maintload
+LOAD=.build/go-bin/maintload
+KEYS=${BENCH_KEYS:-1000000}
+VAL_BYTES=${BENCH_VAL_BYTES:-100}
+CTL=etcdctl; [ -x .venv/bin/etcdctl ] && CTL=.venv/bin/etcdctl
+
+ctl() { ETCDCTL_API=3 "$CTL" --endpoints "127.0.0.1:$SERVER_PORT" --command-timeout 900s "$@"; }
+now() { date +%s.%N; }
+secs_since() { python3 -c "import sys,time; print(f'{time.time()-float(sys.argv[1]):.2f}')" "$1"; }
+status_field() { ctl endpoint status -w json | python3 -c "import sys,json; print(json.load(sys.stdin)[0]['Status']$1)"; }
+db_mb() { python3 -c "import sys; print(f'{int(sys.argv[1])/1e6:.1f}')" "$(status_field "['dbSize']")"; }
+
+# writer_around COMMAND...: a back-to-back writer from 1 s before to 1 s after the command; prints its longest pause (ms).
+writer_around() {
+  $LOAD -endpoint "127.0.0.1:$SERVER_PORT" -mode writer >"$BENCH_TMP/writer.out" &
+  WRITER_PID=$!
+  sleep 1
+  "$@"
+  sleep 1
+  kill -TERM "$WRITER_PID"; wait "$WRITER_PID" || true; WRITER_PID=
+  echo "    $(cat "$BENCH_TMP/writer.out")" >&2
+  sed -E 's/.*max-pause-ms=([0-9.]+).*/\1/' "$BENCH_TMP/writer.out"
+}
+
+declare -A R
+for label in ours etcd; do
+  bin=$OURS; [ "$label" = etcd ] && bin=$REF_ETCD
+  start_server "$bin" "$label"
+  echo "$label: filling $KEYS keys of $VAL_BYTES bytes"
+  echo "  $($LOAD -endpoint "127.0.0.1:$SERVER_PORT" -mode fill -total "$KEYS" -val-size "$VAL_BYTES" -clients 16)"
+  R[$label,full]=$(db_mb)
+
+  t=$(now)
+  ctl snapshot save "$BENCH_TMP/$label.snapshot.db" >/dev/null 2>"$BENCH_TMP/snapshot.log"
+  R[$label,snap]=$(secs_since "$t")
+  R[$label,snapmb]=$(python3 -c "import os,sys; print(f'{os.path.getsize(sys.argv[1])/1e6:.1f}')" "$BENCH_TMP/$label.snapshot.db")
+  R[$label,snaprate]=$(python3 -c "import sys; print(f'{float(sys.argv[1])/float(sys.argv[2]):.0f}')" "${R[$label,snapmb]}" "${R[$label,snap]}")
+  rm -f "$BENCH_TMP/$label.snapshot.db"
+  echo "  snapshot save: ${R[$label,snapmb]} MB in ${R[$label,snap]} s"
+
+  ctl del key/ "key/$(printf %08d $((KEYS / 2)))" >/dev/null
+  ctl compact "$(status_field "['header']['revision']")" --physical >/dev/null
+  R[$label,before]=$(db_mb)
+
+  R[$label,basepause]=$(writer_around sleep 2)
+  defrag_run() { local t; t=$(now); ctl defrag >/dev/null; secs_since "$t" >"$BENCH_TMP/defrag.secs"; }
+  R[$label,pause]=$(writer_around defrag_run)
+  R[$label,defrag]=$(cat "$BENCH_TMP/defrag.secs")
+  R[$label,after]=$(db_mb)
+  echo "  defrag: ${R[$label,defrag]} s, writer max pause ${R[$label,pause]} ms (baseline ${R[$label,basepause]} ms), db ${R[$label,before]} -> ${R[$label,after]} MB"
+  echo "  peak RSS $(peak_rss_mb "$SERVER_PID") MB"
+  stop_server
+done
+
+echo
+row() { printf "%-42s %12s %12s %8s\n" "$@"; }
+row figure swift-etcd etcd-3.5.1 ratio
+row "db size after fill, $KEYS keys (MB)" "${R[ours,full]}" "${R[etcd,full]}" "$(ratio "${R[etcd,full]}" "${R[ours,full]}")"
+row "snapshot save (s)" "${R[ours,snap]}" "${R[etcd,snap]}" "$(ratio "${R[etcd,snap]}" "${R[ours,snap]}")"
+row "snapshot file (MB)" "${R[ours,snapmb]}" "${R[etcd,snapmb]}" "$(ratio "${R[etcd,snapmb]}" "${R[ours,snapmb]}")"
+row "snapshot save (MB/s)" "${R[ours,snaprate]}" "${R[etcd,snaprate]}" "$(ratio "${R[ours,snaprate]}" "${R[etcd,snaprate]}")"
+row "db size before defrag (MB)" "${R[ours,before]}" "${R[etcd,before]}" "$(ratio "${R[etcd,before]}" "${R[ours,before]}")"
+row "db size after defrag (MB)" "${R[ours,after]}" "${R[etcd,after]}" "$(ratio "${R[etcd,after]}" "${R[ours,after]}")"
+row "defrag (s)" "${R[ours,defrag]}" "${R[etcd,defrag]}" "$(ratio "${R[etcd,defrag]}" "${R[ours,defrag]}")"
+row "writer max pause during defrag (ms)" "${R[ours,pause]}" "${R[etcd,pause]}" "$(ratio "${R[etcd,pause]}" "${R[ours,pause]}")"
+row "writer max pause, no defrag, 2 s (ms)" "${R[ours,basepause]}" "${R[etcd,basepause]}" "$(ratio "${R[etcd,basepause]}" "${R[ours,basepause]}")"

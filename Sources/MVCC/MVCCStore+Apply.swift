@@ -21,6 +21,8 @@ extension MVCCStore {
     /// Must only be called from one thread at a time (the apply loop).
     public func apply(batch: [(index: UInt64, request: WriteRequest)],
                       leaseExists: (Int64) -> Bool) -> BatchResult {
+        writerGate.lock()
+        defer { writerGate.unlock() }
         envGate.lockShared()
         defer { envGate.unlockShared() }
         let start = snapshotPublishedForWriter()

@@ -4,54 +4,202 @@ import Foundation
 import Glibc
 #endif
 
+/// Where a defrag's time went (milliseconds).
+public struct DefragTimings: Sendable, Equatable {
+    /// The compacting copy, writes flowing.
+    public var copyMs: Double = 0
+    /// Catch-up rounds with writes flowing, and the records they replayed.
+    public var catchUpMs: Double = 0
+    public var catchUpRounds = 0
+    public var catchUpRecords = 0
+    /// Writes paused: last records + meta, fsync, checks, env swap.
+    public var pauseMs: Double = 0
+    /// Of `pauseMs`: waiting for readers and swapping the environments.
+    public var swapMs: Double = 0
+}
+
 extension MVCCStore {
-    /// etcd's backend Defrag: rewrites the database into a compacted copy
-    /// (LMDB `MDB_CP_COMPACT`: live pages only, free pages dropped) and
+    /// Catch-up rounds run while writes go on; the last one (taken with
+    /// writes paused) should find fewer than `defragPauseRecordsMax` records.
+    static let defragCatchUpRoundsMax = 8
+    static let defragPauseRecordsMax = 2000
+
+    /// etcd's backend Defrag, online: rewrites the database into a compacted
+    /// copy (LMDB `MDB_CP_COMPACT`: live pages only, free pages dropped) and
     /// swaps it in, so the file shrinks to what the data needs.
     ///
-    /// Holds `envGate` exclusively throughout: reads and the apply loop wait
-    /// for the copy (time proportional to the live data, as etcd's defrag
-    /// blocks its backend). The copy is fsynced and checked before the old
-    /// environment closes, and renamed over `data.mdb` atomically, so a crash
-    /// at any point leaves either the old or the new file, both complete.
-    /// Returns the file size before and after.
+    /// Unlike etcd, writes and reads go on during the copy:
+    /// 1. The copy reads one consistent read txn (`mdb_env_copyfd2`), so the
+    ///    apply loop keeps committing; background compaction is paused for
+    ///    the whole defrag (it deletes history, which the catch-up below does
+    ///    not replay).
+    /// 2. Catch-up rounds replay what was committed since into the copy
+    ///    (`DefragCopy`), until little is left.
+    /// 3. With the apply loop paused (`writerGate`) the last few records and
+    ///    the `meta` db are replayed, the copy is fsynced and checked against
+    ///    the live store (entry counts, revision, consistent index), then
+    ///    the environments are swapped holding `envGate` exclusively (readers
+    ///    wait only for the close/rename/open). The write pause is therefore
+    ///    about one small batch plus an fsync of the pages it touched.
+    ///
+    /// Crash safety: the live `data.mdb` is not touched until the copy is
+    /// complete and fsynced; `rename` swaps it atomically and the directory
+    /// is fsynced right after writes resume (a kill -9 sees the rename at
+    /// once; a power loss before that fsync brings back the old file, whose
+    /// consistent index makes the WAL replay the rest). A crash before the rename leaves the old file (the
+    /// copy is removed at the next open), after it the new one; both hold
+    /// every applied entry. Returns the file size before and after.
     @discardableResult
     public func defragment() throws -> (beforeBytes: Int64, afterBytes: Int64) {
-        try envGate.exclusive {
+        maintenanceLock.lock()
+        defer { maintenanceLock.unlock() }
+        return try compactor.paused {
             let before = dbSizeBytes
-            let data = path + "/data.mdb", copy = path + "/data.mdb.defrag"
-            unlink(copy)
-            let fd = open(copy, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-            if fd < 0 { throw KVError(.internal, "mvcc: defrag: cannot create \(copy): errno \(errno)") }
-            var rc = mdb_env_copyfd2(env, fd, UInt32(MDB_CP_COMPACT))
-            if rc == 0 && fsync(fd) != 0 { rc = errno }
-            Glibc.close(fd)
-            if rc != 0 {
-                unlink(copy)
-                throw KVError.storage("defrag copy", rc)
+            let data = path + "/data.mdb", copyPath = data + DefragCopy.suffix
+            DefragCopy.removeLeftovers(dataFile: data)
+            var swapped = false
+            defer { if !swapped { DefragCopy.removeLeftovers(dataFile: data) } }
+
+            var timings = DefragTimings()
+            var clock = DispatchTime.now()
+            func lap() -> Double {
+                let now = DispatchTime.now()
+                defer { clock = now }
+                return Double(now.uptimeNanoseconds - clock.uptimeNanoseconds) / 1e6
             }
-            do {
-                _ = try Self.snapshotInfo(copy)
-            } catch {
-                unlink(copy)
-                throw error
+            try writeCompactCopy(to: copyPath)
+            timings.copyMs = lap()
+            afterDefragCopy?()
+            let copy = try DefragCopy(path: copyPath, mapSizeBytes: options.mapSizeBytes)
+            defer { copy.close() }
+            for _ in 0..<Self.defragCatchUpRoundsMax {
+                let n = try withReadTxn { try copy.catchUp(from: $0, withMeta: false) }
+                try copy.sync()
+                timings.catchUpRounds += 1
+                timings.catchUpRecords += n
+                if n < Self.defragPauseRecordsMax { break }
             }
-            abortPooledReadTxns()
-            mdb_env_close(env)
-            if rename(copy, data) != 0 {
-                let e = errno
-                // The old file is still in place: reopen it.
-                env = try Self.openEnv(path: path, options: options).0
-                throw KVError(.internal, "mvcc: defrag: rename: errno \(e)")
+            timings.catchUpMs = lap()
+
+            // Kept open over the swap, so the old file's last reference (and
+            // the freeing of its blocks) goes after writes resume; the
+            // directory fsync that makes the rename durable waits as well.
+            let oldFile = open(data, O_RDONLY)
+            defer {
+                if oldFile >= 0 { Glibc.close(oldFile) }
+                if swapped { Self.syncDirectory(path) }
             }
-            let dirFD = open(path, O_RDONLY | O_DIRECTORY)
-            if dirFD >= 0 { _ = fsync(dirFD); Glibc.close(dirFD) }
-            let (newEnv, newDBs, _) = try Self.openEnv(path: path, options: options)
-            env = newEnv
-            // A fresh environment numbers the databases in open order, as before.
-            precondition(newDBs.rev == dbs.rev && newDBs.index == dbs.index && newDBs.meta == dbs.meta,
-                         "mvcc: defrag reopened the databases with other handles")
+            writerGate.lock()
+            defer { writerGate.unlock() }
+            let liveCounts = try withReadTxn { rd -> [Int] in
+                try copy.catchUp(from: rd, withMeta: true)
+                return try DefragCopy.entryCounts(rd.txn, dbs)
+            }
+            try copy.sync()
+            let copyCounts = try copy.entryCounts()
+            copy.close()
+            let info = try Self.snapshotInfo(copyPath)
+            guard copyCounts == liveCounts, info.revision == currentRevision, info.consistentIndex == consistentIndex else {
+                throw KVError(.internal, "mvcc: defrag: the copy does not match the store (entries \(copyCounts) vs " +
+                              "\(liveCounts), revision \(info.revision) vs \(currentRevision)); store unchanged")
+            }
+            let checked = lap()
+            try envGate.exclusive {
+                abortPooledReadTxns()
+                mdb_env_close(env)
+                if rename(copyPath, data) != 0 {
+                    let e = errno
+                    // The old file is still in place: reopen it.
+                    env = try Self.openEnv(path: path, options: options).0
+                    throw KVError(.internal, "mvcc: defrag: rename: errno \(e)")
+                }
+                swapped = true
+                unlink(copyPath + "-lock")
+                // The renamed copy holds every applied entry; a store that
+                // cannot open it cannot go on (a restart opens it again).
+                let (newEnv, newDBs, _): (OpaquePointer, Databases, Published)
+                do {
+                    (newEnv, newDBs, _) = try Self.openEnv(path: path, options: options)
+                } catch {
+                    fatalError("mvcc: defrag: cannot open the defragmented store: \(error)")
+                }
+                env = newEnv
+                // A fresh environment numbers the databases in open order, as before.
+                precondition(newDBs.rev == dbs.rev && newDBs.index == dbs.index && newDBs.meta == dbs.meta,
+                             "mvcc: defrag reopened the databases with other handles")
+            }
+            timings.swapMs = lap()
+            timings.pauseMs = checked + timings.swapMs
+            lastDefrag = timings
             return (before, dbSizeBytes)
         }
     }
+
+    /// Writes a compacting copy of one consistent read txn to `path` and
+    /// fsyncs it; writers go on meanwhile. LMDB writes the copy into a pipe
+    /// and this thread moves it to the file with an fdatasync every
+    /// `copyFlushBytes`, so the disk never holds hundreds of MB of dirty copy
+    /// pages that the WAL's next fsync would have to wait behind.
+    func writeCompactCopy(to path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        if fd < 0 { throw KVError(.internal, "mvcc: cannot create \(path): errno \(errno)") }
+        defer { Glibc.close(fd) }
+        var pipeFDs: [Int32] = [0, 0]
+        if pipe(&pipeFDs) != 0 { unlink(path); throw KVError(.internal, "mvcc: pipe: errno \(errno)") }
+        let (readFD, writeFD) = (pipeFDs[0], pipeFDs[1])
+        defer { Glibc.close(readFD) }
+        let copied = DispatchSemaphore(value: 0)
+        let copyRC = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+        defer { copyRC.deallocate() }
+        let env = UnsafeSendable(envGate: envGate, store: self, rc: copyRC)
+        Thread {
+            // LMDB blocks SIGPIPE in its own writer thread and reports EPIPE.
+            env.rc.pointee = env.envGate.shared { mdb_env_copyfd2(env.store.env, writeFD, UInt32(MDB_CP_COMPACT)) }
+            Glibc.close(writeFD)
+            copied.signal()
+        }.start()
+        // Drain the pipe to EOF even after a file error, so LMDB never writes into a closed pipe.
+        var fileErrno: Int32 = 0
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var unsynced = 0
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(readFD, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { if n < 0 && fileErrno == 0 { fileErrno = errno }; break }
+            if fileErrno != 0 { continue }
+            var done = 0
+            while done < n {
+                let w = buffer.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, n - done) }
+                if w < 0 { if errno == EINTR { continue }; fileErrno = errno; break }
+                done += w
+            }
+            unsynced += n
+            if unsynced >= Self.copyFlushBytes && fileErrno == 0 {
+                if fdatasync(fd) != 0 { fileErrno = errno }
+                unsynced = 0
+            }
+        }
+        copied.wait()
+        var rc = copyRC.pointee != 0 ? copyRC.pointee : fileErrno
+        if rc == 0 && fsync(fd) != 0 { rc = errno }
+        if rc != 0 {
+            unlink(path)
+            throw KVError.storage("env_copy", rc)
+        }
+    }
+
+    static func syncDirectory(_ path: String) {
+        let dirFD = open(path, O_RDONLY | O_DIRECTORY)
+        if dirFD >= 0 { _ = fsync(dirFD); Glibc.close(dirFD) }
+    }
+
+    /// Bytes of copy written between two fdatasyncs.
+    static let copyFlushBytes = 16 << 20
+}
+
+/// What the copy thread needs; it finishes before `writeCompactCopy` returns.
+private struct UnsafeSendable: @unchecked Sendable {
+    let envGate: EnvGate
+    let store: MVCCStore
+    let rc: UnsafeMutablePointer<Int32>
 }

@@ -21,6 +21,9 @@ extension MVCCStore {
     @discardableResult
     public func replace(withDatabaseFile file: String) throws -> SnapshotInfo {
         let info = try Self.snapshotInfo(file)  // refuse a file LMDB cannot open before closing ours
+        // Not in the middle of a defrag (its catch-up assumes this env only grows).
+        maintenanceLock.lock()
+        defer { maintenanceLock.unlock() }
         let published: Published = try envGate.exclusive {
             abortPooledReadTxns()
             mdb_env_close(env)

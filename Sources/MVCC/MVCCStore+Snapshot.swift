@@ -19,15 +19,7 @@ extension MVCCStore {
     @discardableResult
     public func snapshot(to path: String) throws -> SnapshotInfo {
         let tmp = path + ".tmp"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        if fd < 0 { throw KVError(.internal, "mvcc: cannot create \(tmp): errno \(errno)") }
-        var rc = envGate.shared { mdb_env_copyfd2(env, fd, UInt32(MDB_CP_COMPACT)) }
-        if rc == 0 && fsync(fd) != 0 { rc = errno }
-        Glibc.close(fd)
-        if rc != 0 {
-            unlink(tmp)
-            throw KVError.storage("env_copy", rc)
-        }
+        try maintenanceLock.withLock { try writeCompactCopy(to: tmp) }
         if rename(tmp, path) != 0 { throw KVError(.internal, "mvcc: rename \(tmp): errno \(errno)") }
         return try Self.snapshotInfo(path)
     }

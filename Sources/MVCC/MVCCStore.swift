@@ -53,6 +53,23 @@ public final class MVCCStore: @unchecked Sendable {
     /// shared (any txn), replace it only holding it exclusively.
     var env: OpaquePointer
     let envGate = EnvGate()
+    /// Held by `apply(batch:)` for each batch; `defragment` holds it for its
+    /// short final catch-up and swap, to pause the apply loop. Lock order:
+    /// `maintenanceLock` → compactor pause → `writerGate` → `envGate`.
+    let writerGate = NSLock()
+    /// One whole-store copy at a time (`defragment`, `snapshot(to:)`), so a
+    /// defrag's swap never waits for a long copy holding `envGate`.
+    let maintenanceLock = NSLock()
+    /// Phase timings of the last `defragment` (guarded by `lock`).
+    private var lastDefragValue: DefragTimings?
+    /// What the last `defragment` of this store spent, nil before the first.
+    public internal(set) var lastDefrag: DefragTimings? {
+        get { lock.withLock { lastDefragValue } }
+        set { lock.withLock { lastDefragValue = newValue } }
+    }
+    /// Tests only: runs in `defragment` after the copy is written, before
+    /// the catch-up (writes may be applied from it).
+    var afterDefragCopy: (() -> Void)?
     let dbs: Databases
     let options: Options
     /// The directory holding data.mdb.
@@ -87,6 +104,7 @@ public final class MVCCStore: @unchecked Sendable {
         self.path = path
         self.options = options
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        DefragCopy.removeLeftovers(dataFile: path + "/data.mdb")  // a defrag killed mid-copy
         (env, dbs, published) = try Self.openEnv(path: path, options: options)
         compactor = Compactor(store: self, chunkKeys: options.compactionChunkKeys)
         if published.compactRevision > published.finishedCompactRevision {

@@ -49,6 +49,7 @@ public final class EtcdServer: @unchecked Sendable {
         requestTimeoutSeconds = 5 + 2 * Double(options.electionTimeoutMs) / 1000
 
         let layout = DataDirLayout(dataDir: options.dataDir)
+        if let message = SnapshotRestore.interruptedRestoreMessage(dataDir: options.dataDir) { throw StartupError(message) }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.eventLoopThreads))
         self.group = group
         // etcd binds its listeners before touching the data dir: a taken

@@ -20,6 +20,8 @@ final class Compactor: @unchecked Sendable {
     /// Guards `stopped`; signalled whenever a compaction finishes.
     private let cond = NSCondition()
     private var stopped = false
+    /// Held by each chunk, and by `paused` for its whole body.
+    private let pauseLock = NSLock()
     /// Bumped (guarded by `cond`) when `MVCCStore.replace` swaps in another
     /// database: a run under way starts over from the first key, since the
     /// new file's keys before its position were never compacted here.
@@ -47,6 +49,11 @@ final class Compactor: @unchecked Sendable {
     func stop() {
         cond.lock(); stopped = true; cond.broadcast(); cond.unlock()
         queue.sync {}
+    }
+
+    /// Runs `body` with no compaction chunk running or starting (they wait).
+    func paused<R>(_ body: () throws -> R) rethrows -> R {
+        try pauseLock.withLock { try body() }
     }
 
     /// Call holding `envGate` exclusively (no chunk runs meanwhile).
@@ -78,6 +85,8 @@ final class Compactor: @unchecked Sendable {
 
     /// One chunk: returns the last key visited and whether the index was exhausted.
     private func chunk(_ rev: Int64, after: [UInt8]?) throws -> ([UInt8]?, Bool) {
+        pauseLock.lock()
+        defer { pauseLock.unlock() }
         store.envGate.lockShared()
         defer { store.envGate.unlockShared() }
         cond.lock()

@@ -50,7 +50,9 @@ public struct SnapshotRestore {
 
         let tmp = options.dataDir.hasSuffix("/") ? String(options.dataDir.dropLast()) : options.dataDir
         let building = tmp + ".restoring-\(getpid())"
-        Self.removeAbandonedBuilds(of: tmp)
+        for leftover in Self.removeAbandonedBuilds(of: tmp) {
+            logger.warning("removed an unfinished restore left by a killed process", metadata: ["path": "\(leftover)"])
+        }
         do {
             let layout = DataDirLayout(dataDir: building)
             try fm.createDirectory(atPath: layout.dbPath, withIntermediateDirectories: true)
@@ -85,15 +87,39 @@ public struct SnapshotRestore {
     }
 
     /// Removes `<data-dir>.restoring-*` left by a restore that was killed
-    /// (its process is gone, so no restore is using them).
-    static func removeAbandonedBuilds(of dataDir: String) {
-        let parent = (dataDir as NSString).deletingLastPathComponent
-        let prefix = (dataDir as NSString).lastPathComponent + ".restoring-"
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: parent.isEmpty ? "." : parent)) ?? []
-        for name in names where name.hasPrefix(prefix) {
-            if let pid = Int32(name.dropFirst(prefix.count)), pid != getpid(), kill(pid, 0) == 0 { continue }
-            try? FileManager.default.removeItem(atPath: (parent.isEmpty ? "." : parent) + "/" + name)
-        }
+    /// (its process is gone, so no restore is using them); returns their paths.
+    @discardableResult
+    static func removeAbandonedBuilds(of dataDir: String) -> [String] {
+        let leftovers = abandonedBuilds(of: dataDir)
+        for path in leftovers { try? FileManager.default.removeItem(atPath: path) }
+        return leftovers
+    }
+
+    /// `<data-dir>.restoring-<pid>` dirs whose restore process is gone. A
+    /// restore builds there and renames to `<data-dir>` as its last step,
+    /// so one of these means a restore was killed before it finished.
+    public static func abandonedBuilds(of dataDir: String) -> [String] {
+        let trimmed = dataDir.hasSuffix("/") ? String(dataDir.dropLast()) : dataDir
+        let parent = (trimmed as NSString).deletingLastPathComponent
+        let dir = parent.isEmpty ? "." : parent
+        let prefix = (trimmed as NSString).lastPathComponent + ".restoring-"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        return names.filter { name in
+            guard name.hasPrefix(prefix) else { return false }
+            if let pid = Int32(name.dropFirst(prefix.count)), pid != getpid(), kill(pid, 0) == 0 { return false }
+            return true
+        }.map { dir + "/" + $0 }
+    }
+
+    /// Why a member must not start on `dataDir`: it does not exist but a
+    /// killed restore was building it (starting would bootstrap an empty
+    /// cluster instead of the restored data). Nil when there is no such leftover.
+    public static func interruptedRestoreMessage(dataDir: String) -> String? {
+        guard !FileManager.default.fileExists(atPath: dataDir),
+              let leftover = abandonedBuilds(of: dataDir).first else { return nil }
+        return "data-dir \"\(dataDir)\" does not exist, but \(leftover) shows a `snapshot restore` into it was " +
+            "interrupted: run the same `swift-etcd snapshot restore` command again (it removes the leftover), " +
+            "or remove \(leftover) to start an empty member"
     }
 
     /// The new member's identity, checked as etcd's VerifyBootstrap does:

@@ -4,7 +4,8 @@ import Proto
 
 /// `Maintenance.Defragment`: rewrites this member's store into a compacted
 /// copy (`MVCCStore.defragment`), so Status' dbSize drops to about
-/// dbSizeInUse. Local to the member, as in etcd; writes wait for the copy.
+/// dbSizeInUse. Local to the member, as in etcd; online: writes and reads
+/// go on during the copy and pause only for the final catch-up and swap.
 extension MaintenanceService {
     func registerDefragment(on router: GRPCRouter) {
         let server = self.server
@@ -12,8 +13,12 @@ extension MaintenanceService {
             let store = server.store
             server.logger.info("starting defragment")
             let sizes = try await offLoop { try store.defragment() }
+            let t = store.lastDefrag
             server.logger.info("finished defragment", metadata: [
                 "db-size-before": "\(sizes.beforeBytes)", "db-size-after": "\(sizes.afterBytes)",
+                "copy-ms": "\(Int(t?.copyMs ?? 0))", "catch-up-ms": "\(Int(t?.catchUpMs ?? 0))",
+                "catch-up-records": "\(t?.catchUpRecords ?? 0)", "write-pause-ms": "\(Int(t?.pauseMs ?? 0))",
+                "swap-ms": "\(Int(t?.swapMs ?? 0))",
             ])
             var response = Etcdserverpb.DefragmentResponse()
             response.header = server.header(revision: store.currentRevision)

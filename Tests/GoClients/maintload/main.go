@@ -1,0 +1,134 @@
+// maintload is the load side of the maintenance benchmark and fault tests.
+//
+//	maintload -endpoint E -mode fill -total 1000000 -val-size 100 -clients 16
+//	    puts keys "<prefix>%08d" 0..total-1 in txns of -batch puts each and
+//	    prints "fill keys=N secs=S rate=R".
+//	maintload -endpoint E -mode writer
+//	    one client putting "pause/%08d" back to back until SIGTERM/SIGINT,
+//	    then prints "writer puts=N errors=E max-pause-ms=M p99ms=P": the
+//	    longest time between two acknowledged puts is what a defrag costs
+//	    a writer.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"go.etcd.io/etcd/clientv3"
+)
+
+func main() {
+	endpoint := flag.String("endpoint", "127.0.0.1:2379", "etcd endpoints, comma-separated")
+	mode := flag.String("mode", "fill", "fill|writer")
+	total := flag.Int("total", 100000, "fill: keys")
+	valSize := flag.Int("val-size", 100, "fill: value bytes")
+	clients := flag.Int("clients", 16, "fill: concurrent clients")
+	batch := flag.Int("batch", 100, "fill: puts per txn (etcd allows 128)")
+	prefix := flag.String("prefix", "key/", "fill: key prefix")
+	flag.Parse()
+	cli, err := clientv3.New(clientv3.Config{Endpoints: strings.Split(*endpoint, ","), DialTimeout: 5 * time.Second,
+		MaxCallSendMsgSize: 8 << 20})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "maintload:", err)
+		os.Exit(1)
+	}
+	switch *mode {
+	case "fill":
+		fill(cli, *total, *valSize, *clients, *batch, *prefix)
+	case "writer":
+		writer(cli)
+	default:
+		fmt.Fprintln(os.Stderr, "maintload: unknown mode", *mode)
+		os.Exit(2)
+	}
+}
+
+func fill(cli *clientv3.Client, total, valSize, clients, batch int, prefix string) {
+	value := strings.Repeat("v", valSize)
+	var next int64 = 0
+	var failed int32
+	start := time.Now()
+	var wg sync.WaitGroup
+	for c := 0; c < clients; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				first := int(atomic.AddInt64(&next, int64(batch))) - batch
+				if first >= total {
+					return
+				}
+				var ops []clientv3.Op
+				for i := first; i < first+batch && i < total; i++ {
+					ops = append(ops, clientv3.OpPut(fmt.Sprintf("%s%08d", prefix, i), value))
+				}
+				var err error
+				for attempt := 0; attempt < 5; attempt++ {
+					ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+					_, err = cli.Txn(ctx).Then(ops...).Commit()
+					cancel()
+					if err == nil {
+						break
+					}
+				}
+				if err != nil {
+					fmt.Fprintln(os.Stderr, "maintload: fill:", err)
+					atomic.StoreInt32(&failed, 1)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	secs := time.Since(start).Seconds()
+	if failed != 0 {
+		os.Exit(1)
+	}
+	fmt.Printf("fill keys=%d secs=%.2f rate=%.0f\n", total, secs, float64(total)/secs)
+}
+
+func writer(cli *clientv3.Client) {
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
+	var latencies []time.Duration
+	var maxPause time.Duration
+	errors := 0
+	last := time.Now()
+	for i := 0; ; i++ {
+		select {
+		case <-stop:
+			sort.Slice(latencies, func(a, b int) bool { return latencies[a] < latencies[b] })
+			p99 := time.Duration(0)
+			if len(latencies) > 0 {
+				p99 = latencies[len(latencies)*99/100]
+			}
+			fmt.Printf("writer puts=%d errors=%d max-pause-ms=%.1f p99ms=%.2f\n", len(latencies), errors,
+				float64(maxPause.Microseconds())/1000, float64(p99.Microseconds())/1000)
+			return
+		default:
+		}
+		begin := time.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		_, err := cli.Put(ctx, fmt.Sprintf("pause/%08d", i%1000), "x")
+		cancel()
+		now := time.Now()
+		if err != nil {
+			errors++
+			continue
+		}
+		latencies = append(latencies, now.Sub(begin))
+		if gap := now.Sub(last); gap > maxPause {
+			maxPause = gap
+		}
+		last = now
+	}
+}

@@ -93,7 +93,7 @@ import Testing
         #expect(Self.lastCompactIndex(leader.logTail(bytes: 200_000)) > 1, "the leader never compacted its log")
 
         let peerPort = freePort(), clientPort = freePort()
-        let add = try etcdctl(leader.endpoint, ["member", "add", "m4", "--peer-urls", "http://127.0.0.1:\(peerPort)"])
+        let add = try MemberReconfigTests.addMember(leader.endpoint, ["m4", "--peer-urls", "http://127.0.0.1:\(peerPort)"])
         #expect(add.exitCode == 0, "\(add.stderr)")
         let line = try #require(add.stdout.split(separator: "\n").first { $0.hasPrefix("ETCD_INITIAL_CLUSTER=") })
         let initial = String(line.dropFirst("ETCD_INITIAL_CLUSTER=".count)).trimmingCharacters(in: CharacterSet(charactersIn: "\""))

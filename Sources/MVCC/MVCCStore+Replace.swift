@@ -33,8 +33,7 @@ extension MVCCStore {
                 env = try Self.openEnv(path: path, options: options).0  // the old file is still in place
                 throw KVError(.internal, "mvcc: replace: rename \(file): errno \(e)")
             }
-            let dirFD = open(path, O_RDONLY | O_DIRECTORY)
-            if dirFD >= 0 { _ = fsync(dirFD); Glibc.close(dirFD) }
+            Self.syncDirectory(path)
             let (newEnv, newDBs, published) = try Self.openEnv(path: path, options: options)
             env = newEnv
             precondition(newDBs.rev == dbs.rev && newDBs.index == dbs.index && newDBs.meta == dbs.meta,

@@ -26,6 +26,11 @@ struct Recipes {
         return try await LeaseService.grant(server, grant).id
     }
 
+    /// The KV answers always carry a header; this only keeps the recipes total.
+    private func orCurrent(_ header: Etcdserverpb.ResponseHeader?) -> Etcdserverpb.ResponseHeader {
+        header ?? server.header(revision: server.store.currentRevision)
+    }
+
     static func ownKey(_ prefix: [UInt8], lease: Int64) -> [UInt8] {
         prefix + Array(String(lease, radix: 16).utf8)
     }
@@ -41,7 +46,7 @@ struct Recipes {
                              then: [KeyOps.put(key, [], lease: lease), KeyOps.range(KeyOps.firstCreated(prefix))],
                              else: [KeyOps.range(KeyOps.get(key)), KeyOps.range(KeyOps.firstCreated(prefix))])
         let resp = try await KVService.txn(server, txn)
-        var header = resp.header ?? server.header(revision: server.store.currentRevision)
+        var header = orCurrent(resp.header)
         let myRevision = resp.succeeded ? header.revision : (KeyOps.rangeKVs(resp, 0).first?.createRevision ?? header.revision)
         let owner = KeyOps.rangeKVs(resp, 1)
         if let first = owner.first, first.createRevision != myRevision {
@@ -57,7 +62,7 @@ struct Recipes {
 
     func unlock(key: [UInt8]) async throws -> Etcdserverpb.ResponseHeader {
         let resp = try await KVService.deleteRange(server, KeyOps.deleteRequest(key))
-        return resp.header ?? server.header(revision: server.store.currentRevision)
+        return orCurrent(resp.header)
     }
 
     /// Deletes `key` even if the calling task was cancelled (a waiter that
@@ -71,7 +76,7 @@ struct Recipes {
     func waitDeletes(_ prefix: [UInt8], olderThan revision: Int64) async throws -> Etcdserverpb.ResponseHeader {
         while true {
             let r = try await KVService.range(server, KeyOps.lastCreated(prefix, atOrBefore: revision - 1))
-            let header = r.header ?? server.header(revision: server.store.currentRevision)
+            let header = orCurrent(r.header)
             guard let last = r.kvs.first else { return header }
             let watch = InProcessWatch(hub: server.watchHub, spec: WatchSpec(key: last.key, startRevision: header.revision))
             try await watch.waitForDelete()
@@ -88,7 +93,7 @@ struct Recipes {
                              then: [KeyOps.put(key, value, lease: lease)],
                              else: [KeyOps.range(KeyOps.get(key))])
         let resp = try await KVService.txn(server, txn)
-        let header = resp.header ?? server.header(revision: server.store.currentRevision)
+        let header = orCurrent(resp.header)
         var leader = V3electionpb.LeaderKey()
         leader.name = name
         leader.key = key
@@ -126,13 +131,13 @@ struct Recipes {
                              then: [KeyOps.put(leader.key, value, lease: lease)])
         let resp = try await KVService.txn(server, txn)
         guard resp.succeeded else { throw Self.notLeader }
-        return resp.header ?? server.header(revision: server.store.currentRevision)
+        return orCurrent(resp.header)
     }
 
     func resign(_ leader: V3electionpb.LeaderKey) async throws -> Etcdserverpb.ResponseHeader {
         let txn = KeyOps.txn(if: KeyOps.createRevision(of: leader.key, is: leader.rev), then: [KeyOps.delete(leader.key)])
         let resp = try await KVService.txn(server, txn)
-        return resp.header ?? server.header(revision: server.store.currentRevision)
+        return orCurrent(resp.header)
     }
 
     func leader(name: [UInt8]) async throws -> V3electionpb.LeaderResponse {

@@ -42,10 +42,23 @@ public final class PosixFileSystem: WALFileSystem, @unchecked Sendable {
         return PosixFile(fd: fd, path: path)
     }
 
+    /// Reads a whole file through a bare descriptor, not through `PosixFile`.
+    ///
+    /// The earlier `openFile` + `defer { try? f.close() }` form is miscompiled
+    /// by Swift 6.3.1 at `-O`: the optimiser stack-promotes the `PosixFile`,
+    /// marks it `[bare]` (object header never written), merges its
+    /// deallocation paths into a phi and then lowers that `dealloc_ref` to
+    /// `swift_deallocClassInstance` on the uninitialised stack slot. Whether
+    /// that crashed depended on stale stack bytes: every restart of the
+    /// release binary did (issue 13). The reproducer and the test that scans
+    /// the release binary for the pattern are in `Tests/CompilerDefects/`.
     public func readFile(_ path: String) throws -> [UInt8] {
-        let f = try openFile(path, create: false)
-        defer { try? f.close() }
-        return try f.read(at: 0, count: Int(try f.size()))
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw WALError.io(op: "open", path: path, errno: errno) }
+        defer { Glibc.close(fd) }
+        var st = stat()
+        if fstat(fd, &st) != 0 { throw WALError.io(op: "fstat", path: path, errno: errno) }
+        return try preadFully(fd: fd, path: path, at: 0, count: Int(st.st_size))
     }
 
     public func rename(_ from: String, to: String) throws {
@@ -62,6 +75,25 @@ public final class PosixFileSystem: WALFileSystem, @unchecked Sendable {
         defer { Glibc.close(fd) }
         if fsync(fd) != 0 { throw WALError.io(op: "fsync dir", path: path, errno: errno) }
     }
+}
+
+/// Reads up to `count` bytes at `offset`, retrying on EINTR; shorter only at end of file.
+func preadFully(fd: Int32, path: String, at offset: UInt64, count: Int) throws -> [UInt8] {
+    var out = [UInt8](repeating: 0, count: count)
+    var done = 0
+    try out.withUnsafeMutableBytes { buf in
+        while done < count {
+            let n = pread(fd, buf.baseAddress! + done, count - done, off_t(offset) + off_t(done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw WALError.io(op: "pread", path: path, errno: errno)
+            }
+            if n == 0 { break }
+            done += n
+        }
+    }
+    if done < count { out.removeLast(count - done) }
+    return out
 }
 
 func parentDirectory(_ path: String) -> String {
@@ -96,21 +128,7 @@ final class PosixFile: WALFile {
     }
 
     func read(at offset: UInt64, count: Int) throws -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: count)
-        var done = 0
-        try out.withUnsafeMutableBytes { buf in
-            while done < count {
-                let n = pread(fd, buf.baseAddress! + done, count - done, off_t(offset) + off_t(done))
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw WALError.io(op: "pread", path: path, errno: errno)
-                }
-                if n == 0 { break }
-                done += n
-            }
-        }
-        if done < count { out.removeLast(count - done) }
-        return out
+        try preadFully(fd: fd, path: path, at: offset, count: count)
     }
 
     func size() throws -> UInt64 {

@@ -68,28 +68,54 @@ enum PackagePaths {
         .deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
-    /// The `swift-etcd` binary `swift build` left next to the tests.
+    /// The `swift-etcd` binary the integration tests run: `$SWIFT_ETCD_BINARY`
+    /// (`make test` sets it to the release build `make run` starts), else the
+    /// release build, else the debug build.
     static var serverBinary: String {
         get throws {
-            for config in ["debug", "release"] {
+            if let path = ProcessInfo.processInfo.environment["SWIFT_ETCD_BINARY"], !path.isEmpty {
+                guard FileManager.default.isExecutableFile(atPath: path) else {
+                    throw TestSetupError("SWIFT_ETCD_BINARY=\(path) is not an executable")
+                }
+                return path
+            }
+            for config in ["release", "debug"] {
                 let path = root.appendingPathComponent(".build/\(config)/swift-etcd").path
                 if FileManager.default.isExecutableFile(atPath: path) { return path }
             }
-            throw TestSetupError("swift-etcd binary not built; run `swift build` first")
+            throw TestSetupError("swift-etcd binary not built; run `swift build -c release --product swift-etcd` first")
         }
     }
 }
 
-/// A free TCP port on 127.0.0.1 (bound then released; the tiny race is fine for tests).
+/// Ports already handed out by this test process (a port a test server has
+/// not bound yet still looks free to the next caller).
+private let handedOutPorts = PortLedger()
+
+private final class PortLedger: @unchecked Sendable {
+    private let lock = NSLock()
+    private var used = Set<Int>()
+    func claim(_ port: Int) -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        return used.insert(port).inserted
+    }
+}
+
+/// A free TCP port on 127.0.0.1 in 20000–32767: below Linux's ephemeral range
+/// (32768–60999), so a client's outgoing connection can never take a test
+/// server's port between this check and the server's bind.
 func freePort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    addr.sin_port = 0
-    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-    return Int(UInt16(bigEndian: addr.sin_port))
+    while true {
+        let port = Int.random(in: 20_000...32_767)
+        guard handedOutPorts.claim(port) else { continue }
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        let len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        close(fd)
+        if rc == 0 { return port }
+    }
 }

@@ -1,7 +1,7 @@
 // libFuzzer target for the decoder: every input is decoded as every message type;
 // whatever decodes must re-encode and decode to the same bytes.
 //
-// Fuzz (libFuzzer linked in; main runs its driver):
+// Fuzz (libFuzzer linked in; main runs its driver; `make fuzz-libfuzzer` does both targets):
 //   swift build -c release --product proto-fuzz -Xswiftc -sanitize=fuzzer -Xswiftc -DPROTO_LIBFUZZER
 //   mkdir -p /tmp/proto-corpus && .build/release/proto-fuzz /tmp/proto-corpus -max_total_time=60
 // Replay (a plain build): .build/debug/proto-fuzz crash-file...

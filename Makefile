@@ -72,7 +72,7 @@ fuzz-gateway: deps-test release
 # (apply-fuzz), in their own build dir, FUZZ_SECONDS each; corpora stay in .build/libfuzzer.
 # Crash files replay with the plain debug builds: .build/debug/apply-fuzz FILE.
 LIBFUZZER_FLAGS := -c release --scratch-path .build/libfuzzer -Xswiftc -sanitize=fuzzer -Xswiftc -enable-testing \
-	-Xswiftc -DPROTO_LIBFUZZER -Xswiftc -DAPPLY_LIBFUZZER
+	-Xswiftc -DLIBFUZZER
 fuzz-libfuzzer: deps
 	$(SWIFT) build $(LIBFUZZER_FLAGS) --product proto-fuzz
 	$(SWIFT) build $(LIBFUZZER_FLAGS) --product apply-fuzz

@@ -37,7 +37,8 @@ let package = Package(
         // MARK: libraries
         .target(name: "Proto", dependencies: ["CProtobuf"]),
         .executableTarget(name: "proto-bench", dependencies: ["Proto"]),
-        .executableTarget(name: "proto-fuzz", dependencies: ["Proto"]),
+        .target(name: "FuzzSupport"),
+        .executableTarget(name: "proto-fuzz", dependencies: ["Proto", "FuzzSupport"]),
         .target(
             name: "GRPCWire",
             dependencies: [
@@ -74,7 +75,7 @@ let package = Package(
         ),
         .target(name: "Linearizability"),
         // libFuzzer target for the apply path (ApplyFuzzTests runs it seeded in `make test`).
-        .executableTarget(name: "apply-fuzz", dependencies: ["Server", "MVCC", "Proto", "Raft",
+        .executableTarget(name: "apply-fuzz", dependencies: ["Server", "MVCC", "Proto", "Raft", "FuzzSupport",
                                                              .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "wal-bench", dependencies: ["WAL", "Raft"]),
         .executableTarget(name: "wal-crash-child", dependencies: ["WAL", "Raft"]),

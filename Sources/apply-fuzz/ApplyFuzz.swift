@@ -2,16 +2,10 @@
 // (InternalRaftRequest bytes or garbage) and applied to one member's store; nothing
 // may trap. See scripts/fuzz/README.md.
 //
-// Fuzz (libFuzzer linked in; `make fuzz-libfuzzer`):
-//   swift build -c release --scratch-path .build/libfuzzer --product apply-fuzz \
-//     -Xswiftc -sanitize=fuzzer -Xswiftc -enable-testing -Xswiftc -DAPPLY_LIBFUZZER
-// Replay (a plain debug build): .build/debug/apply-fuzz crash-file...
+// Fuzz: `make fuzz-libfuzzer` (libFuzzer linked in, -DLIBFUZZER, -enable-testing for
+// `@testable import Server`). Replay (a plain debug build): .build/debug/apply-fuzz crash-file...
 // A seeded loop over the same entry point runs in `make test` (ApplyFuzzTests).
-import Foundation
-
-#if canImport(Glibc)
-import Glibc
-#endif
+import FuzzSupport
 
 /// The harness is reused across inputs (a fresh LMDB per input would dominate the
 /// run); the store only grows, which is what a long-lived member sees too.
@@ -41,35 +35,7 @@ public func applyFuzzEntry(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     return 0
 }
 
-#if APPLY_LIBFUZZER
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt
-
 @main
 enum ApplyFuzzMain {
-    static func main() {
-        var argc = CommandLine.argc
-        var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
-        exit(LLVMFuzzerRunDriver(&argc, &argv) { applyFuzzEntry($0, $1) })
-    }
+    static func main() { FuzzDriver.run { applyFuzzEntry($0, $1) } }
 }
-#else
-/// Plain builds: replays the files named on the command line (libFuzzer crash files).
-@main
-enum ApplyFuzzReplay {
-    static func main() {
-        for path in CommandLine.arguments.dropFirst() {
-            guard let data = FileManager.default.contents(atPath: path) else {
-                print("cannot open \(path)")
-                exit(1)
-            }
-            data.withUnsafeBytes { applyFuzzOneInput($0) }
-            print("\(path): ok")
-        }
-    }
-}
-#endif

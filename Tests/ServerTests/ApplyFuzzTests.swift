@@ -1,6 +1,7 @@
 import Proto
 import Testing
 @testable import apply_fuzz
+@testable import Raft
 @testable import Server
 
 /// The apply path under a seeded fuzz loop (the same entry point libFuzzer drives in
@@ -45,26 +46,19 @@ import Testing
     }
 }
 
-/// Seeded (SplitMix64) InternalRaftRequest bytes: KV, lease and alarm requests with
+/// Seeded (Raft's SplitMix64) InternalRaftRequest bytes: KV, lease and alarm requests with
 /// edge values, Txns nested a few levels, byte-level mutations and garbage.
 struct EntryGenerator {
-    private var state: UInt64
+    private var random: SplitMix64
     static let edges: [Int64] = [0, 1, -1, 2, 7, 100, 1 << 31, (1 << 31) - 1, 1 << 32, 1 << 53 + 1, 1 << 62,
                                  Int64.max - 1, Int64.min, Int64.min + 1, -(1 << 31), -(1 << 32)]
     static let keys: [[UInt8]] = [[], [0], [0xFF], Array("a".utf8), Array("b".utf8), Array("foo".utf8),
                                   [UInt8](repeating: 0x61, count: 300)]
 
-    init(seed: UInt64) { state = seed }
+    init(seed: UInt64) { random = SplitMix64(seed: seed) }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+    mutating func next() -> UInt64 { random.next() }
+    mutating func below(_ n: Int) -> Int { random.next(below: n) }
     mutating func edge() -> Int64 { below(4) == 0 ? Int64(bitPattern: next()) : Self.edges[below(Self.edges.count)] }
     mutating func key() -> [UInt8] { Self.keys[below(Self.keys.count)] }
 

@@ -19,7 +19,8 @@ extension MaintenanceService {
 
     func registerSnapshot(on router: GRPCRouter) {
         let backend = self.backend, access = self.access
-        router.serverStreaming(Etcdserverpb.MaintenanceService.snapshot.path) { _, context, writer in
+        router.serverStreaming(Etcdserverpb.MaintenanceService.snapshot.path) { bytes, context, writer in
+            _ = try decodeRequest(Etcdserverpb.SnapshotRequest.self, bytes)
             do {
                 _ = try await access.check(.admin, context)
                 try await SnapshotStreamer(backend: backend).stream { try await writer.send($0.serializedBytes()) }

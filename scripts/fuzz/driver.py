@@ -168,6 +168,8 @@ class Driver(Housekeeping):
             kind = "code"
             if ref.code in ("DEADLINE_EXCEEDED", "TIMEOUT") or ref.details == "etcdserver: request timed out":
                 self.reference_hangs[(method.name, ours.code)] += 1
+                if method.service == "Cluster":
+                    self.resync_members()  # etcd may still apply it later; ours did or did not
                 return
             if ours.code in ("DEADLINE_EXCEEDED", "TIMEOUT"):
                 kind = "hang"

@@ -89,6 +89,24 @@ class Housekeeping:
                     side.grpc.call(revoke, [bytes_of(node)])
                 self.stats["housekeeping"] += 2
 
+    def resync_members(self):
+        """After etcd timed out on a membership change (it may apply it later, ours answered at
+        once), the member lists can differ: remove every learner on both servers, after
+        waiting out etcd's pending change, and start the member references again from self."""
+        time.sleep(2)
+        member_list, remove = self.methods["MemberList"], self.methods["MemberRemove"]
+        for side in self.sides:
+            out = side.grpc.call(member_list, [b""])
+            self.stats["housekeeping"] += 1
+            members = self.schema.decode(member_list.response, out.responses[0]).get("members", []) if out.ok else []
+            for m in members:
+                if m.get("isLearner"):
+                    node = self.node("etcdserverpb.MemberRemoveRequest", (1, "int", "uint64", m.get("ID", 0)))
+                    side.grpc.call(remove, [bytes_of(node)])
+                    self.stats["housekeeping"] += 1
+            side.refs["member"] = side.refs["member"][:1]
+        self.gen.state.refs["member"] = 1
+
     def disarm_alarms(self):
         alarm = self.methods["Alarm"]
         for side in self.sides:

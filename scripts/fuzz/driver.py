@@ -150,7 +150,7 @@ class Driver(Housekeeping):
         ours, ref = (deadline_neutral(o) for o in outs)
         if self.verbose:
             print(f"  -> ours={ours} reference={ref}", flush=True)
-        what = f"#{i} {method.name} " + " | ".join(n.describe() for n in nodes)
+        what = Lazy(lambda: f"#{i} {method.name} " + " | ".join(n.describe() for n in nodes))
         if not self.ours.server.alive():
             self.fail(f"CRASH: ours exited ({self.ours.server.exit_status()}) after {what}; ours={ours} reference={ref}")
             return
@@ -286,6 +286,20 @@ class Driver(Housekeeping):
             self.stats["sentinels"] += 1
         if ours.code != ref.code:
             self.difference(("sentinel put", ours.code, ref.code), f"sentinel #{i}: ours={ours} reference={ref}")
+
+
+class Lazy:
+    """A description built only when a finding prints it (most requests never need one)."""
+    __slots__ = ("make",)
+
+    def __init__(self, make):
+        self.make = make
+
+    def __str__(self):
+        return self.make()
+
+    def __format__(self, spec):
+        return format(self.make(), spec)
 
 
 def deadline_neutral(outcome):

@@ -92,7 +92,7 @@ class Driver(Housekeeping):
         if method.name in BLOCKING and any(o.code == "DEADLINE_EXCEEDED" for o in outs):
             # A server cleans up a lock or campaign its client gave up on after the call
             # ends (etcd deletes the waiter key): let that land before the next request.
-            time.sleep(0.3)
+            time.sleep(1.0)
         self.judge(i, method, nodes, outs)
         if not self.stopped:
             self.learn(method, outs)

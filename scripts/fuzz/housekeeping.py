@@ -38,17 +38,20 @@ class Housekeeping:
             side.refs["member"].append(decoded["header"]["member_id"])
 
     def housekeep(self, method, nodes, outs):
+        name = method.name
+        if name == "AuthEnable":
+            self.disable_auth()  # whatever it answered: a timed-out enable may still apply
+            return
         if not any(o.ok for o in outs):
             return
-        name = method.name
         if name in ("UserAdd", "UserChangePassword") and outs[1].ok:
             self.note_root_password(nodes[0])
         if name == "LeaseGrant":
             self.revoke_short_lease(outs)
         elif name == "Alarm" and self.int_field(nodes[0], "action") == 1:
             self.disarm_alarms()
-        elif name == "AuthEnable" or (name == "Downgrade" and self.int_field(nodes[0], "action") == 1):
-            self.disable_auth() if name == "AuthEnable" else self.cancel_downgrade()
+        elif name == "Downgrade" and self.int_field(nodes[0], "action") == 1:
+            self.cancel_downgrade()
 
     @staticmethod
     def int_field(node, name):
@@ -132,6 +135,9 @@ class Housekeeping:
         """Authenticates as root with the passwords root was given (or the generator's pool),
         then disables auth. A run whose root password is unknown stops there."""
         from gen import PASSWORDS
+        time.sleep(0.5)
+        if not any(self.auth_enabled(s) for s in self.sides):
+            return
         for side in self.sides:
             for password in getattr(self, "root_passwords", []) + PASSWORDS:
                 auth = self.node("etcdserverpb.AuthenticateRequest", (1, "bytes", None, b"root"),

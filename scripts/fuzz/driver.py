@@ -166,7 +166,7 @@ class Driver(Housekeeping):
                 self.tolerated[tolerated] += 1
                 return
             kind = "code"
-            if ref.code in ("DEADLINE_EXCEEDED", "TIMEOUT") or ref.details == "etcdserver: request timed out":
+            if ref.code in ("DEADLINE_EXCEEDED", "TIMEOUT") or ref.details.startswith("etcdserver: request timed out"):
                 self.reference_hangs[(method.name, ours.code)] += 1
                 if method.service == "Cluster":
                     self.resync_members()  # etcd may still apply it later; ours did or did not

@@ -52,6 +52,7 @@ class Driver(Housekeeping):
         self.failures = []
         self.sentinels = []
         self.stopped = False
+        self.generated = 0
         self.gateway = not hasattr(clients[0], "channel")
 
     # MARK: the loop
@@ -65,6 +66,7 @@ class Driver(Housekeeping):
                 self.sentinel(i)
 
     def step(self, i):
+        self.generated = i + 1  # requests drawn so far (a replay needs exactly this many)
         method = self.gen.method()
         count = self.gen.rng.randint(1, 4) if method.client_stream else 1
         nodes = [self.gen.request(method) for _ in range(count)]

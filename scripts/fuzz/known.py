@@ -124,8 +124,14 @@ KNOWN = [
 ]
 
 
+# Names of entries to ignore (api_fuzz.py --include-known ignores issue 18's, to show the
+# harness finds them or to check their fixes).
+IGNORED = set()
+
+
 def match(method, nodes, mode):
-    return next((name for name, m, predicate in KNOWN if m == mode and predicate(method, nodes)), None)
+    return next((name for name, m, predicate in KNOWN
+                 if m == mode and name not in IGNORED and predicate(method, nodes)), None)
 
 
 # Gateway differences accepted with a reason: (name, predicate(method, damage, ours, reference)).

@@ -85,6 +85,8 @@ class Driver(Housekeeping):
                 self.fail(f"CRASH: ours exited ({self.ours.server.exit_status()}) after #{i} {method.name} "
                           + " | ".join(n.describe() for n in nodes) + f" (sent to ours only); ours={out}")
             return
+        if method.service == "Cluster" and method.name != "MemberList" and not self.members_agree():
+            self.resync_members()
         if self.verbose:
             print(f"{i}: {method.name} " + " | ".join(n.describe() for n in nodes), flush=True)
         started = time.monotonic()

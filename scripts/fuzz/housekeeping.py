@@ -92,6 +92,18 @@ class Housekeeping:
                     side.grpc.call(revoke, [bytes_of(node)])
                 self.stats["housekeeping"] += 2
 
+    def members_agree(self):
+        """Both servers list the same number of learners (etcd can apply a membership change it
+        timed out on much later, so this is checked before every membership request)."""
+        member_list = self.methods["MemberList"]
+        counts = []
+        for side in self.sides:
+            out = side.grpc.call(member_list, [b""])
+            self.stats["housekeeping"] += 1
+            members = self.schema.decode(member_list.response, out.responses[0]).get("members", []) if out.ok else []
+            counts.append(sum(1 for m in members if m.get("isLearner")))
+        return counts[0] == counts[1]
+
     def resync_members(self):
         """After etcd timed out on a membership change (it may apply it later, ours answered at
         once), the member lists can differ: remove every learner on both servers, after

@@ -3,6 +3,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import Support
 
 /// Where a defrag's time went (milliseconds).
 public struct DefragTimings: Sendable, Equatable {
@@ -87,7 +88,8 @@ extension MVCCStore {
             let oldFile = open(data, O_RDONLY)
             defer {
                 if oldFile >= 0 { Glibc.close(oldFile) }
-                if swapped { Self.syncDirectory(path) }
+                // The store's own directory: it exists while the store is open.
+                if swapped { try? FileIO.syncDirectory(path) }
             }
             writerGate.lock()
             defer { writerGate.unlock() }
@@ -163,34 +165,30 @@ extension MVCCStore {
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         var unsynced = 0
         while true {
-            let n = buffer.withUnsafeMutableBytes { read(readFD, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { if n < 0 && fileErrno == 0 { fileErrno = errno }; break }
+            let n: Int
+            do { n = try buffer.withUnsafeMutableBytes { try FileIO.read(readFD, into: $0.baseAddress!, count: $0.count) } } catch {
+                if fileErrno == 0 { fileErrno = (error as? SystemCallError)?.errno ?? EIO }
+                break
+            }
+            if n == 0 { break }
             if fileErrno != 0 { continue }
-            var done = 0
-            while done < n {
-                let w = buffer.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, n - done) }
-                if w < 0 { if errno == EINTR { continue }; fileErrno = errno; break }
-                done += w
+            do { try buffer.withUnsafeBytes { try FileIO.write(fd, UnsafeRawBufferPointer(rebasing: $0[0..<n]), path: path) } } catch {
+                fileErrno = (error as? SystemCallError)?.errno ?? EIO
+                continue
             }
             unsynced += n
-            if unsynced >= Self.copyFlushBytes && fileErrno == 0 {
-                if fdatasync(fd) != 0 { fileErrno = errno }
+            if unsynced >= Self.copyFlushBytes {
+                FileIO.fdatasync(fd, path: path)
                 unsynced = 0
             }
         }
         copied.wait()
-        var rc = copyRC.pointee != 0 ? copyRC.pointee : fileErrno
-        if rc == 0 && fsync(fd) != 0 { rc = errno }
+        let rc = copyRC.pointee != 0 ? copyRC.pointee : fileErrno
+        if rc == 0 { FileIO.fsync(fd, path: path) }
         if rc != 0 {
             unlink(path)
             throw KVError.storage("env_copy", rc)
         }
-    }
-
-    static func syncDirectory(_ path: String) {
-        let dirFD = open(path, O_RDONLY | O_DIRECTORY)
-        if dirFD >= 0 { _ = fsync(dirFD); Glibc.close(dirFD) }
     }
 
     /// Bytes of copy written between two fdatasyncs.

@@ -34,7 +34,7 @@ public final class EtcdServer: @unchecked Sendable {
     let quota: BackendQuota
     let autoCompactor = AutoCompactor()
     let corruptionMonitor = CorruptionMonitor()
-    /// What /metrics reports beyond the server's state (Maintenance/ServerMetrics).
+    /// What /metrics reports beyond the server's state (Metrics/ServerMetrics).
     let metrics: ServerMetrics
     /// The data dir held a member already (etcd runs the initial corruption check only then).
     private let memberInitialized: Bool

@@ -3,16 +3,6 @@ import Testing
 @testable import WAL
 
 @Suite struct RecordCodecTests {
-    @Test func crc32cKnownVector() {
-        #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)
-        #expect(CRC32C.checksum([]) == 0)
-        // Slicing path and byte path agree.
-        let long = (0..<1000).map { UInt8(truncatingIfNeeded: $0 * 7) }
-        var bytewise: UInt32 = 0
-        for b in long { bytewise = [b].withUnsafeBytes { CRC32C.update(bytewise, $0) } }
-        #expect(bytewise == CRC32C.checksum(long))
-    }
-
     @Test func roundTripsEveryRecordTypeAligned() {
         let records: [WALRecord] = [
             .metadata(Array("member-1".utf8)),

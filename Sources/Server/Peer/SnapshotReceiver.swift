@@ -3,6 +3,7 @@ import Logging
 import MVCC
 import NIOCore
 import Raft
+import Support
 
 /// What the peer listener needs from the server to take snapshots in.
 struct SnapshotSink: Sendable {
@@ -58,7 +59,7 @@ final class SnapshotReceiver {
             let action = bytes.withUnsafeReadableBytes { state.chunk(offset: offset, digest: digest, bytes: $0) }
             if case .fail(let reason) = action { return fail(reason, context) }
             do {
-                try bytes.withUnsafeReadableBytes { try SnapshotFileCopy.writeFully(fd, $0) }
+                try bytes.withUnsafeReadableBytes { try FileIO.write(fd, $0, path: path) }
             } catch {
                 fail("writing \(path): \(error)", context)
             }
@@ -92,7 +93,7 @@ final class SnapshotReceiver {
         let channel = context.channel
         DispatchQueue.global().async {
             var reason: String?
-            if fsync(fd) != 0 { reason = "fsync \(path): \(String(cString: strerror(errno)))" }
+            FileIO.fsync(fd, path: path)
             close(fd)
             let index = message.snapshot!.metadata.index
             if reason == nil {

@@ -2,6 +2,7 @@ import Foundation
 import GRPCWire
 import MVCC
 import Proto
+import Support
 
 /// `Maintenance.Snapshot`: a consistent copy of the store, streamed as etcd's
 /// v3rpc/maintenance.go streams it, so `etcdctl snapshot save` accepts it:
@@ -46,7 +47,7 @@ struct SnapshotStreamer {
         var buffer = [UInt8](repeating: 0, count: MaintenanceService.snapshotChunkBytes)
         while sent < file.sizeBytes {
             let want = Int(min(Int64(buffer.count), file.sizeBytes - sent))
-            let n = try buffer.withUnsafeMutableBytes { try SnapshotFileCopy.readFully(file.fd, $0.baseAddress!, want) }
+            let n = try buffer.withUnsafeMutableBytes { try FileIO.read(file.fd, into: $0.baseAddress!, count: want) }
             guard n == want else {
                 throw ServerError.internalError("snapshot copy shrank while streaming (\(sent + Int64(n)) of \(file.sizeBytes) bytes)")
             }

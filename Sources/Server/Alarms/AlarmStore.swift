@@ -1,6 +1,7 @@
 import Atomics
 import Foundation
 import Proto
+import Support
 
 /// The cluster's active alarms (etcd's v3alarm store): (member, type) pairs,
 /// changed only by applied Raft entries, so every member agrees. Persisted to
@@ -82,13 +83,19 @@ final class AlarmStore: @unchecked Sendable {
         return Self.member(changed)
     }
 
+    /// Temp file, fsync, rename, directory fsync. If the file cannot be
+    /// written the alarm still holds in memory (as before); a failed fsync
+    /// stops the process (`FileIO`'s policy).
     private func persist(_ alarms: [Alarm]) {
-        let text = alarms.map { "\($0.memberID) \($0.type)\n" }.joined()
+        let text = Array(alarms.map { "\($0.memberID) \($0.type)\n" }.joined().utf8)
         let tmp = path + ".tmp"
-        FileManager.default.createFile(atPath: tmp, contents: Data(text.utf8))
-        let fd = open(tmp, O_RDONLY)
-        if fd >= 0 { _ = fsync(fd); close(fd) }
-        _ = rename(tmp, path)
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        guard (try? text.withUnsafeBytes { try FileIO.write(fd, $0, path: tmp) }) != nil else { return }
+        FileIO.fsync(fd, path: tmp)
+        guard rename(tmp, path) == 0 else { return }
+        try? FileIO.syncDirectory((path as NSString).deletingLastPathComponent)
     }
 
     private static func member(_ a: Alarm) -> Etcdserverpb.AlarmMember {

@@ -1,6 +1,26 @@
-/// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum used by
-/// every WAL record and snapshot file. Table-driven, slicing by 8 bytes.
-enum CRC32C {
+import CCRC32C
+
+/// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), as Go's
+/// `crc32.MakeTable(crc32.Castagnoli)`: every WAL record and snapshot file,
+/// and etcd's HashKV. Uses the CPU's instruction (SSE4.2 / arm64 CRC) when
+/// present, else a slicing-by-8 table.
+public enum CRC32C {
+    /// Whether the CPU instruction is used (decided once).
+    public static let usesHardware = cc_crc32c_hardware() != 0
+
+    /// Continues `crc` (0 to start) over `bytes` (Go's `crc32.Update`).
+    public static func update(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return crc }
+        if usesHardware { return cc_crc32c_update(crc, base, bytes.count) }
+        return tableUpdate(crc, bytes)
+    }
+
+    public static func update(_ crc: UInt32, _ bytes: [UInt8]) -> UInt32 {
+        bytes.withUnsafeBytes { update(crc, $0) }
+    }
+
+    public static func checksum(_ bytes: [UInt8]) -> UInt32 { update(0, bytes) }
+
     private static let tables: [[UInt32]] = {
         var t = [[UInt32]](repeating: [UInt32](repeating: 0, count: 256), count: 8)
         for i in 0..<256 {
@@ -14,8 +34,8 @@ enum CRC32C {
         return t
     }()
 
-    /// Continues `crc` (0 to start) over `bytes`.
-    static func update(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
+    /// The portable path (and the reference the instruction is tested against).
+    static func tableUpdate(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
         var c = ~crc
         let t = tables
         var i = 0
@@ -40,9 +60,5 @@ enum CRC32C {
             }
         }}}}}}}}
         return ~c
-    }
-
-    static func checksum(_ bytes: [UInt8]) -> UInt32 {
-        bytes.withUnsafeBytes { update(0, $0) }
     }
 }

@@ -62,11 +62,11 @@ extension MVCCStore {
             defer { if !swapped { DefragCopy.removeLeftovers(dataFile: data) } }
 
             var timings = DefragTimings()
-            var clock = DispatchTime.now()
+            var clock = MonotonicClock.nanoseconds()
             func lap() -> Double {
-                let now = DispatchTime.now()
+                let now = MonotonicClock.nanoseconds()
                 defer { clock = now }
-                return Double(now.uptimeNanoseconds - clock.uptimeNanoseconds) / 1e6
+                return Double(now &- clock) / 1e6
             }
             try writeCompactCopy(to: copyPath)
             timings.copyMs = lap()
@@ -150,7 +150,7 @@ extension MVCCStore {
         if pipe(&pipeFDs) != 0 { unlink(path); throw KVError(.internal, "mvcc: pipe: errno \(errno)") }
         let (readFD, writeFD) = (pipeFDs[0], pipeFDs[1])
         defer { Glibc.close(readFD) }
-        let copied = DispatchSemaphore(value: 0)
+        let copied = Latch()  // open once the copy thread is done
         let copyRC = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
         defer { copyRC.deallocate() }
         let env = UnsafeSendable(envGate: envGate, store: self, rc: copyRC)
@@ -158,7 +158,7 @@ extension MVCCStore {
             // LMDB blocks SIGPIPE in its own writer thread and reports EPIPE.
             env.rc.pointee = env.envGate.shared { mdb_env_copyfd2(env.store.env, writeFD, UInt32(MDB_CP_COMPACT)) }
             Glibc.close(writeFD)
-            copied.signal()
+            copied.open()
         }.start()
         // Drain the pipe to EOF even after a file error, so LMDB never writes into a closed pipe.
         var fileErrno: Int32 = 0

@@ -28,7 +28,7 @@ public final class EtcdServer: @unchecked Sendable {
     let confWaits = WaitRegistry<UInt64>()
     let lessor: Lessor
     let watchHub: WatchHub
-    private var leaseTimer: DispatchSourceTimer?
+    private var leaseTimer: Task<Void, Never>?
     /// The cluster's alarms, applied through Raft (`ApplyBackend`).
     let alarms: AlarmStore
     let quota: BackendQuota
@@ -264,7 +264,7 @@ public final class EtcdServer: @unchecked Sendable {
         }
     }
 
-    func setLeaseTimer(_ timer: DispatchSourceTimer) { leaseTimer = timer }
+    func setLeaseTimer(_ timer: Task<Void, Never>) { leaseTimer = timer }
 
     func nextRequestID() -> UInt64 { ids.next() }
 

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MVCC
 import NIOCore
+import NIOPosix
 import Raft
 import Support
 
@@ -91,7 +92,7 @@ final class SnapshotReceiver {
         self.fd = -1
         done = true
         let channel = context.channel
-        DispatchQueue.global().async {
+        NIOThreadPool.singleton.submit { _ in
             var reason: String?
             FileIO.fsync(fd, path: path)
             close(fd)

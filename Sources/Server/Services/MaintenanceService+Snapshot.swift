@@ -69,9 +69,7 @@ struct SnapshotStreamer {
     private func copyStore() async throws -> StoreCopy {
         let store = backend.store
         let snapDir = backend.snapDir
-        return try await withCheckedThrowingContinuation { (c: CheckedContinuation<StoreCopy, Error>) in
-            DispatchQueue.global().async { c.resume(with: Result { try StoreCopy.make(store: store, snapDir: snapDir) }) }
-        }
+        return try await offLoop { try StoreCopy.make(store: store, snapDir: snapDir) }
     }
 }
 

@@ -33,6 +33,11 @@ let package = Package(
             path: "CShims/CLMDB",
             linkerSettings: [.linkedLibrary("lmdb")]
         ),
+        .target(
+            name: "CZlib",
+            path: "CShims/CZlib",
+            linkerSettings: [.linkedLibrary("z")]
+        ),
 
         // MARK: libraries
         .target(name: "Proto", dependencies: ["CProtobuf"]),
@@ -41,7 +46,7 @@ let package = Package(
         .target(
             name: "GRPCWire",
             dependencies: [
-                "CNGHTTP2",
+                "CNGHTTP2", "CZlib",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -47,6 +47,10 @@ public struct GRPCServerConfig: Sendable {
     /// Run handlers on the connection's event loop (no thread hop; handlers must not block)
     /// instead of the global concurrent executor.
     public var runHandlersOnEventLoop: Bool = true
+    /// Connections the listener keeps open; one accepted beyond it is closed
+    /// at once (see `ConnectionLimiter`). Default: the descriptor limit less
+    /// a reserve for the member's own files.
+    public var maxConnections: Int = ConnectionLimiter.defaultMaxConnections()
     /// How long `shutdown()` waits for in-flight calls before closing connections.
     public var shutdownGracePeriod: TimeAmount = .seconds(10)
 

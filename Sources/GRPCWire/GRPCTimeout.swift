@@ -21,3 +21,14 @@ func parseGRPCTimeout(_ value: String) -> TimeAmount? {
     default: return nil
     }
 }
+
+extension TimeAmount {
+    /// `self + other`, clamped to TimeAmount's range instead of trapping:
+    /// a client's `grpc-timeout` reaches Int64.max nanoseconds (`2562048H`
+    /// and above parse to the cap, as grpc-go clamps them).
+    func saturatingPlus(_ other: TimeAmount) -> TimeAmount {
+        let (sum, overflow) = nanoseconds.addingReportingOverflow(other.nanoseconds)
+        if overflow { return .nanoseconds(other.nanoseconds > 0 ? .max : .min) }
+        return .nanoseconds(sum)
+    }
+}

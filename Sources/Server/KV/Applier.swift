@@ -35,6 +35,9 @@ final class KVApplier: CommittedEntryApplier {
     private enum Decoded {
         case kv(WriteRequest)
         case lease(LeaseOp)
+        /// Cannot be applied (undecodable): a noop for the store, an error
+        /// for the proposer.
+        case rejected(KVError)
     }
 
     init(store: MVCCStore, lessor: Lessor, hub: WatchHub, waits: WaitRegistry<AppliedResult>, logger: Logger) {
@@ -48,6 +51,7 @@ final class KVApplier: CommittedEntryApplier {
     func apply(_ entries: [Entry], term: UInt64) {
         var run: [(index: UInt64, request: WriteRequest)] = []
         var ids: [UInt64] = []
+        var rejected: [(id: UInt64, error: KVError)] = []
         run.reserveCapacity(entries.count)
         ids.reserveCapacity(entries.count)
         for entry in entries {
@@ -56,6 +60,10 @@ final class KVApplier: CommittedEntryApplier {
             case .kv(let request):
                 run.append((entry.index, request))
                 ids.append(id)
+            case .rejected(let error):
+                run.append((entry.index, .noop))
+                ids.append(0)
+                if id != 0 { rejected.append((id, error)) }
             case .lease(let op):
                 commit(run, ids: ids, term: term)
                 run.removeAll(keepingCapacity: true)
@@ -64,6 +72,9 @@ final class KVApplier: CommittedEntryApplier {
             }
         }
         commit(run, ids: ids, term: term)
+        for (id, error) in rejected {
+            waits.trigger(id: id, .success(AppliedResult(response: .failure(error), term: term)))
+        }
     }
 
     /// Applies a run in one commit; returns the results (after waking waiters
@@ -131,8 +142,14 @@ final class KVApplier: CommittedEntryApplier {
         do {
             request = try entry.data.withUnsafeBytes { try Swiftetcd.InternalRaftRequest(serializedBytes: $0) }
         } catch {
-            logger.error("skipping undecodable raft entry", metadata: ["index": "\(entry.index)", "error": "\(error)"])
-            return (0, .kv(.noop))
+            // Proposals are validated against the same decoder limits, so
+            // only a foreign or damaged entry gets here. Every member decodes
+            // the same bytes the same way: all apply it as a noop, and the
+            // proposer (if its id can be read) gets an error, not a timeout.
+            logger.error("undecodable raft entry applied as a noop", metadata: ["index": "\(entry.index)", "error": "\(error)"])
+            let answer = (error as? ProtoDecodeError) == .nestingTooDeep
+                ? KVError.tooManyOps : KVError(.internal, "etcdserver: undecodable raft entry: \(error)")
+            return (RaftRequestPeek.requestID(entry.data) ?? 0, .rejected(answer))
         }
         if let put = request.put { return (request.id, .kv(.put(KVMapping.put(put)))) }
         if let del = request.deleteRange { return (request.id, .kv(.deleteRange(KVMapping.deleteRange(del)))) }

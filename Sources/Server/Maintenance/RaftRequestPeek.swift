@@ -12,6 +12,19 @@ enum RaftRequestPeek {
     /// well-formed message).
     static func fields(_ bytes: [UInt8]) -> Set<Int>? {
         var out = Set<Int>()
+        return scan(bytes) { field, _ in out.insert(field) } ? out : nil
+    }
+
+    /// The proposer's request id (field 1) of an entry that may not decode
+    /// as a whole (nil if absent or the top level is not well formed).
+    static func requestID(_ bytes: [UInt8]) -> UInt64? {
+        var id: UInt64?
+        return scan(bytes) { field, varint in if field == 1, let varint { id = varint } } ? id : nil
+    }
+
+    /// Walks the top-level fields: `visit(field number, value if a varint)`.
+    /// False if the bytes are not a well-formed message.
+    private static func scan(_ bytes: [UInt8], _ visit: (Int, UInt64?) -> Void) -> Bool {
         var i = 0
         func varint() -> UInt64? {
             var v: UInt64 = 0, shift: UInt64 = 0
@@ -25,19 +38,22 @@ enum RaftRequestPeek {
             return nil
         }
         while i < bytes.count {
-            guard let tag = varint() else { return nil }
-            out.insert(Int(tag >> 3))
+            guard let tag = varint() else { return false }
+            let field = Int(tag >> 3)
             switch tag & 7 {
-            case 0: guard varint() != nil else { return nil }
-            case 1: i += 8
+            case 0:
+                guard let value = varint() else { return false }
+                visit(field, value)
+            case 1: i += 8; visit(field, nil)
             case 2:
-                guard let n = varint(), n <= UInt64(bytes.count - i) else { return nil }
+                guard let n = varint(), n <= UInt64(bytes.count - i) else { return false }
                 i += Int(n)
-            case 5: i += 4
-            default: return nil
+                visit(field, nil)
+            case 5: i += 4; visit(field, nil)
+            default: return false
             }
-            if i > bytes.count { return nil }
+            if i > bytes.count { return false }
         }
-        return out
+        return true
     }
 }

@@ -14,7 +14,7 @@ struct TypedRequestStream<Request: ProtoMessage>: AsyncSequence {
             do {
                 return try bytes.withUnsafeBytes { try Request(serializedBytes: $0) }
             } catch {
-                throw GRPCStatus(.internal, "grpc: error unmarshalling request: \(error)")
+                throw unmarshalStatus(error)
             }
         }
     }

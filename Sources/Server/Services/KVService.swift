@@ -63,7 +63,7 @@ struct KVService {
 
     static func txn(_ server: EtcdServer, _ request: Etcdserverpb.TxnRequest) async throws -> Etcdserverpb.TxnResponse {
         let txn = KVMapping.txn(request)
-        try Validation.check(txn, maxTxnOps: server.options.maxTxnOps)
+        try Validation.check(txn, maxTxnOps: server.options.maxTxnOps, maxDepth: ProtoLimits.maxTxnDepth)
         if txn.isReadOnly {
             // etcd serves read-only txns without Raft; linearizable unless
             // every range in them asked for serializable.

@@ -12,7 +12,7 @@ extension GRPCRouter {
             do {
                 request = try bytes.withUnsafeBytes { try Request(serializedBytes: $0) }
             } catch {
-                throw GRPCStatus(.internal, "grpc: error unmarshalling request: \(error)")
+                throw unmarshalStatus(error)
             }
             do {
                 return try await body(request, context).serializedBytes()
@@ -21,6 +21,14 @@ extension GRPCRouter {
             }
         }
     }
+}
+
+/// grpc-go's answer to a request it cannot decode, except for nesting
+/// deeper than our decoder takes: only a txn nests, and etcd (which decodes
+/// any depth) refuses one nested deeper than its op budget.
+func unmarshalStatus(_ error: Error) -> GRPCStatus {
+    if (error as? ProtoDecodeError) == .nestingTooDeep { return grpcStatus(for: KVError.tooManyOps) }
+    return GRPCStatus(.internal, "grpc: error unmarshalling request: \(error)")
 }
 
 /// etcd's gRPC status for an error from any layer.

@@ -8,12 +8,7 @@ extension GRPCRouter {
     func unary<Request, Response>(_ method: ProtoMethod<Request, Response>,
                                   _ body: @escaping @Sendable (Request, GRPCRequestContext) async throws -> Response) {
         unary(method.path) { bytes, context in
-            let request: Request
-            do {
-                request = try bytes.withUnsafeBytes { try Request(serializedBytes: $0) }
-            } catch {
-                throw unmarshalStatus(error)
-            }
+            let request = try decodeRequest(Request.self, bytes)
             do {
                 return try await body(request, context).serializedBytes()
             } catch {
@@ -23,12 +18,17 @@ extension GRPCRouter {
     }
 }
 
-/// grpc-go's answer to a request it cannot decode, except for nesting
-/// deeper than our decoder takes: only a txn nests, and etcd (which decodes
-/// any depth) refuses one nested deeper than its op budget.
-func unmarshalStatus(_ error: Error) -> GRPCStatus {
-    if (error as? ProtoDecodeError) == .nestingTooDeep { return grpcStatus(for: KVError.tooManyOps) }
-    return GRPCStatus(.internal, "grpc: error unmarshalling request: \(error)")
+/// Decodes one request message as grpc-go does: bytes that are not one end the
+/// call with INTERNAL "grpc: error unmarshalling request", before any handler
+/// runs; except nesting deeper than our decoder takes: only a txn nests, and
+/// etcd (which decodes any depth) refuses one nested deeper than its op budget.
+func decodeRequest<Request: ProtoMessage>(_ type: Request.Type, _ bytes: [UInt8]) throws -> Request {
+    do {
+        return try bytes.withUnsafeBytes { try Request(serializedBytes: $0) }
+    } catch {
+        if (error as? ProtoDecodeError) == .nestingTooDeep { throw grpcStatus(for: KVError.tooManyOps) }
+        throw GRPCStatus(.internal, "grpc: error unmarshalling request: \(error)")
+    }
 }
 
 /// etcd's gRPC status for an error from any layer.

@@ -49,7 +49,10 @@ extension H2ConnectionHandler {
                         probe.started()
                     }
                     if let timeout = stream.machine.timeout {
-                        stream.deadlineTimer = loop.scheduleTask(in: timeout.saturatingPlus(Self.deadlineGrace)) { [weak self, weak stream] in
+                        stream.deadline = .now() + timeout  // saturates
+                        // A negative timeout (Go parses "-1S") is a deadline already past.
+                        let wait = timeout.nanoseconds < 0 ? .zero : timeout
+                        stream.deadlineTimer = loop.scheduleTask(in: wait.saturatingPlus(Self.deadlineGrace)) { [weak self, weak stream] in
                             guard let self, let stream else { return }
                             stream.task?.cancel()
                             self.finish(stream, GRPCStatus(.deadlineExceeded, "context deadline exceeded"))
@@ -148,7 +151,14 @@ extension H2ConnectionHandler {
 
     func startCall(_ stream: ServerStream) {
         guard let handler = stream.handler, stream.task == nil else { return }
-        let deadline = stream.machine.timeout.map { NIODeadline.now() + $0 }  // saturates
+        let deadline = stream.deadline
+        if let deadline, deadline <= .now() {
+            // Nothing may start for a call whose deadline already passed (no
+            // proposal nobody waits for). etcd 3.5.1 answers such a call
+            // DEADLINE_EXCEEDED, or at random its handler's own answer.
+            finish(stream, GRPCStatus(.deadlineExceeded, "context deadline exceeded"))
+            return
+        }
         let context = GRPCRequestContext(
             headers: stream.machine.metadata, path: stream.machine.path,
             deadline: deadline, remoteAddress: remoteAddress)

@@ -95,7 +95,8 @@ import Testing
     }
 
     /// Issue 18: `grpc-timeout: 2562048H` overflowed timeout + grace and
-    /// killed the server; `1n` must reach handlers as a passed deadline.
+    /// killed the server; a deadline already past when the call would start
+    /// (`1n`, `-1S`) is DEADLINE_EXCEEDED without running the handler.
     @Test func extremeTimeouts() async throws {
         try await withTestServer { port, group, _ in
             let client = try await H2TestClient.connect(port: port, group: group)
@@ -104,7 +105,7 @@ import Testing
                 #expect(r.grpcStatus == 0, "\(timeout)")
                 #expect(r.messages == [[7]])
             }
-            for timeout in ["1n", "0n", "0H"] {
+            for timeout in ["1n", "0n", "0H", "-1S"] {
                 let r = try await client.unary("/test.Echo/Deadline", [7], headers: [("grpc-timeout", timeout)])
                 #expect(r.grpcStatus == 4, "\(timeout)")
                 #expect(r.grpcMessage == "context deadline exceeded")

@@ -99,7 +99,12 @@ import Testing
         #expect(parseGRPCTimeout("5") == nil)
         #expect(parseGRPCTimeout("123456789S") == nil)
         #expect(parseGRPCTimeout("1x") == nil)
-        #expect(parseGRPCTimeout("-1S") == nil)
+        // Go's strconv.ParseInt takes a sign (etcd 3.5.1: "+1S" is 1 s, "-1S" already past).
+        #expect(parseGRPCTimeout("-1S") == .seconds(-1))
+        #expect(parseGRPCTimeout("+1S") == .seconds(1))
+        #expect(parseGRPCTimeout("+-1S") == nil)
+        #expect(parseGRPCTimeout("+S") == nil)
+        #expect(parseGRPCTimeout("+12345678S") == nil)  // 10 bytes
         // Near and past Int64 nanoseconds: capped, as grpc-go clamps.
         #expect(parseGRPCTimeout("2562047H") == .hours(2_562_047))
         #expect(parseGRPCTimeout("2562048H") == .nanoseconds(.max))

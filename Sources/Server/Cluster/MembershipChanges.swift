@@ -90,8 +90,10 @@ extension EtcdServer {
     /// MemberUpdate (peer URLs): a conf change of the member's current kind,
     /// a no-op for Raft, carrying the new URLs to every member.
     func updateMember(_ id: UInt64, peerURLs: [String]) async throws {
-        let peerURLs = try PeerURLs.validated(peerURLs)
+        // etcd 3.5.1 answers an unknown ID first; it does not check the URLs
+        // of an update at all, we check them as MemberAdd's (issue 18).
         guard var member = membership.member(id) else { throw ServerError.memberNotFound }
+        let peerURLs = try PeerURLs.validated(peerURLs)
         let taken = Set(membership.all.filter { $0.id != id }.flatMap(\.peerURLs))
         if peerURLs.contains(where: taken.contains) { throw ServerError.peerURLExists }
         member.peerURLs = peerURLs

@@ -47,6 +47,7 @@ test: deps-test
 	$(SWIFT) build -c release --product swift-etcd
 	$(SWIFT) build --build-tests
 	.venv/bin/python -m unittest discover -s scripts/fuzz -p 'test_*.py'
+	$(MAKE) fuzz-libfuzzer FUZZ_ARGS="-seed=1 -runs=100000"
 	$(SWIFT) test --skip-build --skip IntegrationTests
 	SWIFT_ETCD_BINARY=$(CURDIR)/.build/release/swift-etcd $(SWIFT) test --skip-build --filter IntegrationTests --no-parallel
 
@@ -69,16 +70,18 @@ fuzz-gateway: deps-test release
 	SWIFT_ETCD_BINARY=$(CURDIR)/.build/release/swift-etcd .venv/bin/python scripts/fuzz/api_fuzz.py --gateway --seed $(or $(SEED),1) --n $(or $(N),2000)
 
 # libFuzzer (swiftc -sanitize=fuzzer) on the proto decoder (proto-fuzz) and the apply path
-# (apply-fuzz), in their own build dir, FUZZ_SECONDS each; corpora stay in .build/libfuzzer.
+# (apply-fuzz), in their own build dir; FUZZ_ARGS (default: 60 s each) are libFuzzer's
+# options, corpora stay in .build/libfuzzer. `make test` runs a fixed-seed, fixed-count pass.
 # Crash files replay with the plain debug builds: .build/debug/apply-fuzz FILE.
+FUZZ_ARGS ?= -max_total_time=60
 LIBFUZZER_FLAGS := -c release --scratch-path .build/libfuzzer -Xswiftc -sanitize=fuzzer -Xswiftc -enable-testing \
 	-Xswiftc -DLIBFUZZER
 fuzz-libfuzzer: deps
 	$(SWIFT) build $(LIBFUZZER_FLAGS) --product proto-fuzz
 	$(SWIFT) build $(LIBFUZZER_FLAGS) --product apply-fuzz
 	mkdir -p .build/libfuzzer/corpus/proto .build/libfuzzer/corpus/apply
-	.build/libfuzzer/release/proto-fuzz .build/libfuzzer/corpus/proto -max_total_time=$(or $(FUZZ_SECONDS),60)
-	.build/libfuzzer/release/apply-fuzz .build/libfuzzer/corpus/apply -max_total_time=$(or $(FUZZ_SECONDS),60) -max_len=4096
+	.build/libfuzzer/release/proto-fuzz .build/libfuzzer/corpus/proto $(FUZZ_ARGS)
+	.build/libfuzzer/release/apply-fuzz .build/libfuzzer/corpus/apply -max_len=4096 $(FUZZ_ARGS)
 
 # Many API fuzzer seeds, JOBS at a time, with the total of requests compared.
 fuzz-api-batch: deps-test release

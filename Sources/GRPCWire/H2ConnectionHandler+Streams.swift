@@ -52,7 +52,7 @@ extension H2ConnectionHandler {
                         stream.deadline = .now() + timeout  // saturates
                         // A negative timeout (Go parses "-1S") is a deadline already past.
                         let wait = timeout.nanoseconds < 0 ? .zero : timeout
-                        stream.deadlineTimer = loop.scheduleTask(in: wait.saturatingPlus(Self.deadlineGrace)) { [weak self, weak stream] in
+                        stream.deadlineTimer = loop.scheduleTask(in: wait.saturatingPlus(config.deadlineGrace)) { [weak self, weak stream] in
                             guard let self, let stream else { return }
                             stream.task?.cancel()
                             self.finish(stream, GRPCStatus(.deadlineExceeded, "context deadline exceeded"))

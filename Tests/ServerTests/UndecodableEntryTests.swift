@@ -35,22 +35,23 @@ import Testing
     @Test func requestIDIsReadWithoutDecoding() {
         let entry = Self.deepTxnEntry(id: 300, depth: ProtoLimits.maxTxnDepth + 5, index: 1)
         #expect(throws: ProtoDecodeError.nestingTooDeep) { try Swiftetcd.InternalRaftRequest(serializedBytes: entry.data) }
-        #expect(RaftRequestPeek.requestID(entry.data) == 300)
-        #expect(RaftRequestPeek.requestID([0x12, 0x00]) == nil)  // no id field
-        #expect(RaftRequestPeek.requestID([0x08]) == nil)  // truncated
+        #expect(ApplyEntry.requestID(entry.data) == 300)
+        #expect(ApplyEntry.requestID([0x12, 0x00]) == nil)  // no id field
+        #expect(ApplyEntry.requestID([0x08]) == nil)  // truncated
     }
 
-    @Test func undecodableEntryIsAnsweredAndAppliedAsNoop() async throws {
+    @Test func undecodableEntryIsAnsweredAndAppliedAsNoop() throws {
         let f = try WatchFixture()
-        let waits = WaitRegistry<AppliedResult>()
-        let applier = KVApplier(store: f.store, lessor: Lessor(minTTLSeconds: 2), hub: f.hub, waits: waits,
-                                logger: Logger(label: "test"))
-        let entry = Self.deepTxnEntry(id: 77, depth: ProtoLimits.maxTxnDepth + 1, index: 1)
-        let result = try await waits.wait(id: 77) {
-            DispatchQueue.global().async { applier.apply([entry], term: 3) }
-        }
-        #expect(result.response == .failure(KVError.tooManyOps))
-        #expect(result.term == 3)
+        let alarms = AlarmStore(path: f.dir + "/alarms")
+        let backend = ApplyBackend(store: f.store, lessor: Lessor(minTTLSeconds: 2), hub: f.hub, alarms: alarms,
+                                   logger: Logger(label: "test"))
+        var answers: [UInt64: AppliedResult] = [:]
+        let pipeline = ApplyPipeline(chain: ApplyChain(corruption: CorruptionGuard(alarms: alarms),
+                                                       capped: CappedGuard(alarms: alarms)),
+                                     backend: backend, logger: Logger(label: "test")) { id, r in answers[id] = r }
+        pipeline.apply([Self.deepTxnEntry(id: 77, depth: ProtoLimits.maxTxnDepth + 1, index: 1)], term: 3)
+        #expect(answers[77]?.response == .failure(KVError.tooManyOps))
+        #expect(answers[77]?.term == 3)
         #expect(f.store.consistentIndex == 1)  // applied (as a noop): replay will not see it again
         #expect(f.store.currentRevision == 1)
         #expect(try f.store.get(Array("k".utf8)) == nil)

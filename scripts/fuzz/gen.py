@@ -58,6 +58,9 @@ class Gen:
     def request(self, method):
         if method.name == "Txn" and self.rng.random() < 0.02:
             return self.deep_txn(method.request, self.rng.choice([8, 16, 31, 32, 33, 48, 49, 50, 64, 100]))
+        # How many fields a request sets: defaults matter as much as values (a Range only
+        # trusts its limit when no sort or filter field is set).
+        self.density = self.rng.choice([0.15, 0.3, 0.55, 0.9])
         node = self.message(method.request, depth=0)
         if self.rng.random() < 0.04:
             self.damage(node)
@@ -70,7 +73,7 @@ class Gen:
             if f.oneof:
                 oneofs.setdefault(f.oneof, []).append(f)
                 continue
-            if self.rng.random() < 0.55:
+            if self.rng.random() < getattr(self, "density", 0.55):
                 self.field(node, message, f, depth)
         for group in oneofs.values():
             roll = self.rng.random()
@@ -150,6 +153,10 @@ class Gen:
             return True
         if name in ("peerURLs", "clientURLs"):
             node.add(f.number, "bytes", None, self.url())
+            return True
+        if name in ("limit", "TTL") and f.type_name == "int64" and rng.random() < 0.3:
+            # Where a server adds to a client's number (limit + 1, now + TTL): the extremes.
+            node.add(f.number, "int", "int64", rng.choice([(1 << 63) - 1, (1 << 63) - 2, -(1 << 63), -1, 0, 1]))
             return True
         if f.type_name in ("int64", "uint64") and name in REVISION_FIELDS:
             node.add(f.number, "int", f.type_name, self.revision(f.type_name))

@@ -106,7 +106,15 @@ def gateway_negative_filter(method, nodes):
     return False
 
 
+def reference_auth_key_crash(method, nodes):
+    """etcd 3.5.1 exits (fatal "key too large" from bbolt, in apply) on a user or role name
+    over bbolt's 32 KiB key limit: the entry is committed, so the whole cluster dies."""
+    return method.service == "Auth" and any(e[1] == "bytes" and len(e[3]) > 32000
+                                            for n in nodes for m in n.walk() for e in m.entries)
+
+
 KNOWN = [
+    ("etcd 3.5.1 exits in apply: a user or role name over 32 KiB", "skip", reference_auth_key_crash),
     ("etcd 3.5.1 panics in apply: activating an unknown alarm type", "skip", reference_alarm_type_crash),
     ("Downgrade not implemented", "tolerate", downgrade_unimplemented),
     ("etcd 3.5.1 panics: unknown sort target", "ours-only", lambda m, n: m.name == "Range" and reference_sort_crash(m, n)),
@@ -119,8 +127,14 @@ KNOWN = [
 ]
 
 
+# Names of entries to ignore (api_fuzz.py --include-known ignores issue 18's, to show the
+# harness finds them or to check their fixes).
+IGNORED = set()
+
+
 def match(method, nodes, mode):
-    return next((name for name, m, predicate in KNOWN if m == mode and predicate(method, nodes)), None)
+    return next((name for name, m, predicate in KNOWN
+                 if m == mode and name not in IGNORED and predicate(method, nodes)), None)
 
 
 # Gateway differences accepted with a reason: (name, predicate(method, damage, ours, reference)).
@@ -129,9 +143,9 @@ GATEWAY_ACCEPTED = [
      "etcd's Go decoder skips unknown fields up to 10000 levels", lambda m, d, o, r: "not a message" in d and o.startswith("HTTP 400")),
     ("a JSON array for a bytes field: etcd's Go decoder takes [] or [n, ...] as bytes; ours wants base64",
      lambda m, d, o, r: "wrong value" in d and o.startswith("HTTP 400")),
-    ("streaming calls with a malformed later object: etcd has answered the earlier ones (HTTP 200, "
-     "error in the stream); ours refuses the whole call", lambda m, d, o, r: m.name in ("LeaseKeepAlive", "Watch")
-     and bool(d) and r == "HTTP 200"),
+    ("streaming calls (Watch, LeaseKeepAlive) with an object that does not decode: etcd answers HTTP 200 and "
+     "puts the error in the stream; ours refuses the whole call (HTTP 400/500)",
+     lambda m, d, o, r: m.name in ("LeaseKeepAlive", "Watch") and r == "HTTP 200" and o in ("HTTP 400", "HTTP 500")),
 ]
 
 

@@ -61,6 +61,20 @@ public final class PosixFileSystem: WALFileSystem, @unchecked Sendable {
         return try preadFully(fd: fd, path: path, at: 0, count: Int(st.st_size))
     }
 
+    /// Bare descriptors here too (see `readFile`).
+    public func read(_ path: String, at offset: UInt64, count: Int) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw WALError.io(op: "open", path: path, errno: errno) }
+        defer { Glibc.close(fd) }
+        return try preadFully(fd: fd, path: path, at: offset, count: count)
+    }
+
+    public func fileSize(_ path: String) throws -> UInt64 {
+        var st = stat()
+        if stat(path, &st) != 0 { throw WALError.io(op: "stat", path: path, errno: errno) }
+        return UInt64(st.st_size)
+    }
+
     public func rename(_ from: String, to: String) throws {
         if Glibc.rename(from, to) != 0 { throw WALError.io(op: "rename", path: from, errno: errno) }
     }

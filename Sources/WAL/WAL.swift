@@ -105,7 +105,7 @@ public final class WAL: @unchecked Sendable {
     public static func open(dir: String, from marker: WALSnapshotMarker, options: WALOptions) throws
         -> (wal: WAL, metadata: [UInt8], hardState: HardState, entries: [Entry]) {
         let fs = options.fileSystem
-        let log = try WALReader(fs: fs, dir: dir).read(from: marker)
+        let log = try WALReader(fs: fs, dir: dir, chunkBytes: options.readChunkBytes).read(from: marker)
         if marker.index != 0 && !log.markerFound {
             throw WALError.snapshotMarkerNotFound(index: marker.index, term: marker.term)
         }
@@ -131,7 +131,8 @@ public final class WAL: @unchecked Sendable {
     /// The snapshot markers a snapshot file may be loaded for: those in the
     /// WAL whose index is committed by the last hard state (plus `.zero`).
     public static func validSnapshotMarkers(dir: String, options: WALOptions = WALOptions()) throws -> [WALSnapshotMarker] {
-        let log = try WALReader(fs: options.fileSystem, dir: dir).read(from: .zero, collectEntries: false)
+        let log = try WALReader(fs: options.fileSystem, dir: dir, chunkBytes: options.readChunkBytes)
+            .read(from: .zero, collectEntries: false)
         return [.zero] + log.markers.filter { $0.index != 0 && $0.index <= log.hardState.commit }
     }
 

@@ -77,10 +77,16 @@ struct RestoredNode {
                                 confState: ConfState(voters: initialPeers), snapshotIndex: 0, isNew: true)
         }
 
-        let markers = try WAL.validSnapshotMarkers(dir: layout.walDir)
-        let snapshot = try snapshots.loadNewest(validMarkers: markers)
-        let marker = snapshot.map { WALSnapshotMarker(index: $0.metadata.index, term: $0.metadata.term) } ?? .zero
-        let opened = try WAL.open(dir: layout.walDir, from: marker)
+        let snapshot: Snapshot?
+        let opened: (wal: WAL, metadata: [UInt8], hardState: HardState, entries: [Entry])
+        do {
+            let markers = try WAL.validSnapshotMarkers(dir: layout.walDir)
+            snapshot = try snapshots.loadNewest(validMarkers: markers)
+            let marker = snapshot.map { WALSnapshotMarker(index: $0.metadata.index, term: $0.metadata.term) } ?? .zero
+            opened = try WAL.open(dir: layout.walDir, from: marker)
+        } catch let error as WALError {
+            throw DataFileError(error, walDir: layout.walDir)
+        }
         let metadata = try MemberMetadata(decoding: opened.metadata)
         if let snapshot { try storage.applySnapshot(snapshot) }
         storage.setHardState(opened.hardState)

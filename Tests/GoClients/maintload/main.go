@@ -8,6 +8,10 @@
 //	    then prints "writer puts=N errors=E max-pause-ms=M p99ms=P": the
 //	    longest time between two acknowledged puts is what a defrag costs
 //	    a writer.
+//	maintload -endpoint E -mode leases -total 500 -ttl 600 -keys 2 -prefix lease/
+//	    grants -total leases of -ttl seconds from -clients clients, puts
+//	    -keys keys "<prefix><lease hex>/<k>" on each, and prints every lease
+//	    ID (16 hex digits, as etcdctl lease list) on its own line, then "leases n=N secs=S".
 package main
 
 import (
@@ -33,7 +37,9 @@ func main() {
 	valSize := flag.Int("val-size", 100, "fill: value bytes")
 	clients := flag.Int("clients", 16, "fill: concurrent clients")
 	batch := flag.Int("batch", 100, "fill: puts per txn (etcd allows 128)")
-	prefix := flag.String("prefix", "key/", "fill: key prefix")
+	prefix := flag.String("prefix", "key/", "fill, leases: key prefix")
+	ttl := flag.Int64("ttl", 600, "leases: TTL in seconds")
+	keys := flag.Int("keys", 2, "leases: keys per lease")
 	flag.Parse()
 	cli, err := clientv3.New(clientv3.Config{Endpoints: strings.Split(*endpoint, ","), DialTimeout: 5 * time.Second,
 		MaxCallSendMsgSize: 8 << 20})
@@ -46,6 +52,8 @@ func main() {
 		fill(cli, *total, *valSize, *clients, *batch, *prefix)
 	case "writer":
 		writer(cli)
+	case "leases":
+		leases(cli, *total, *ttl, *keys, *clients, *prefix)
 	default:
 		fmt.Fprintln(os.Stderr, "maintload: unknown mode", *mode)
 		os.Exit(2)
@@ -131,4 +139,47 @@ func writer(cli *clientv3.Client) {
 		}
 		last = now
 	}
+}
+
+func leases(cli *clientv3.Client, total int, ttl int64, keys, clients int, prefix string) {
+	var next int64 = -1
+	var mu sync.Mutex
+	var ids []clientv3.LeaseID
+	var failed int32
+	start := time.Now()
+	var wg sync.WaitGroup
+	for c := 0; c < clients; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for atomic.AddInt64(&next, 1) < int64(total) {
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				lease, err := cli.Grant(ctx, ttl)
+				if err == nil {
+					var ops []clientv3.Op
+					for k := 0; k < keys; k++ {
+						ops = append(ops, clientv3.OpPut(fmt.Sprintf("%s%x/%d", prefix, int64(lease.ID), k), "v", clientv3.WithLease(lease.ID)))
+					}
+					_, err = cli.Txn(ctx).Then(ops...).Commit()
+				}
+				cancel()
+				if err != nil {
+					fmt.Fprintln(os.Stderr, "maintload: leases:", err)
+					atomic.StoreInt32(&failed, 1)
+					return
+				}
+				mu.Lock()
+				ids = append(ids, lease.ID)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if failed != 0 {
+		os.Exit(1)
+	}
+	for _, id := range ids {
+		fmt.Printf("%016x\n", int64(id))
+	}
+	fmt.Printf("leases n=%d secs=%.2f\n", len(ids), time.Since(start).Seconds())
 }

@@ -5,10 +5,11 @@
 #     of BATCH puts: KEYS/BATCH Raft entries, fewer than --snapshot-count
 #     (100,000), so the whole log stays in the WAL (several 64 MiB segments)
 #     and a restart replays all of it, as it would after a crash;
-#  2. stop the member (SIGTERM, then in a second round kill -9) and start it
-#     again on its data: seconds from the process start until the client
-#     port accepts, and until the first successful (linearizable)
-#     `etcdctl get`; the process's peak RSS (VmHWM) at that moment.
+#  2. restart each member ROUNDS times after SIGTERM and ROUNDS times after
+#     kill -9, alternating between the two servers so both see the same
+#     machine load: seconds from the process start until the client port
+#     accepts and until the first successful (linearizable) `etcdctl get`,
+#     and the process's peak RSS (VmHWM) at that moment; medians are shown.
 # The page cache is warm (both just wrote their data); the machine is
 # shared, so compare the ratios of one run rather than absolute figures.
 # Ratios are etcd/ours for times and memory (>1: we start faster / smaller).
@@ -22,49 +23,69 @@ LOAD=.build/go-bin/maintload
 KEYS=${BENCH_KEYS:-1000000}
 VAL_BYTES=${BENCH_VAL_BYTES:-200}
 BATCH=${BENCH_BATCH:-20}
-CTL=${CTL:-etcdctl}; [ -x .venv/bin/etcdctl ] && CTL=.venv/bin/etcdctl
-# .venv/bin/etcd is a Python launcher that execs the binary: time the binary itself.
+# .venv/bin/etcd{,ctl} are Python launchers that exec the binaries: time the
+# binaries themselves (the launcher's start-up would count, and polling
+# etcdctl through it would blur the first-get time).
 if [ "$REF_ETCD" = .venv/bin/etcd ]; then
   REF_ETCD=$(find .venv -path '*etcdbin/etcd' -type f | head -1)
 fi
+CTL=${CTL:-$(find .venv -path '*etcdbin/etcdctl' -type f 2>/dev/null | head -1)}
+CTL=${CTL:-etcdctl}
 
 ctl() { ETCDCTL_API=3 "$CTL" --endpoints "127.0.0.1:$SERVER_PORT" --command-timeout 300s "$@"; }
 now() { date +%s.%N; }
 elapsed() { python3 -c "import sys; print(f'{float(sys.argv[2])-float(sys.argv[1]):.2f}')" "$1" "$2"; }
 vm() { awk -v f="$2:" '$1 == f {printf "%.0f", $2/1024}' "/proc/$1/status"; }
 
-# restart LABEL BINARY SIGNAL ROUND: stops the member with SIGNAL, starts it
-# on the same data and ports, records R[LABEL,ROUND,port|get|rss].
-restart() {
-  local label=$1 bin=$2 sig=$3 round=$4 c=$SERVER_PORT p=$PEER_PORT t0 t1 t2
-  kill "-$sig" "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=
+ROUNDS=${BENCH_ROUNDS:-3}
+median() { python3 -c "import sys,statistics; print(f'{statistics.median(float(x) for x in sys.argv[1:]):.2f}')" "$@"; }
+
+# measure LABEL BINARY: starts the stopped member on its data and ports,
+# appends the times and peak RSS to R[LABEL,<how it was stopped>,*].
+measure() {
+  local label=$1 bin=$2 how=${STOPPED[$1]} t0 t1 t2
   t0=$(now)
-  launch_server "$bin" "$label" "$c" "$p"
+  launch_server "$bin" "$label" "${CPORT[$label]}" "${PPORT[$label]}"
   t1=$(now)
   until [ "$(ctl get probe --print-value-only 2>/dev/null)" = ok ]; do sleep 0.01; done
   t2=$(now)
-  R[$label,$round,port]=$(elapsed "$t0" "$t1")
-  R[$label,$round,get]=$(elapsed "$t0" "$t2")
-  R[$label,$round,rss]=$(vm "$SERVER_PID" VmHWM)
-  echo "  restart after $sig: port open ${R[$label,$round,port]} s, first get ${R[$label,$round,get]} s, peak RSS ${R[$label,$round,rss]} MB"
+  R[$label,$how,port]+=" $(elapsed "$t0" "$t1")"
+  R[$label,$how,get]+=" $(elapsed "$t0" "$t2")"
+  R[$label,$how,rss]+=" $(vm "$SERVER_PID" VmHWM)"
+  echo "  $label after $how: port open $(elapsed "$t0" "$t1") s, first get $(elapsed "$t0" "$t2") s, peak RSS $(vm "$SERVER_PID" VmHWM) MB"
 }
 
-declare -A R
+stop_with() { kill "-$1" "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=; }
+
+declare -A R CPORT PPORT STOPPED BIN
+BIN[ours]=$OURS; BIN[etcd]=$REF_ETCD
 for label in ours etcd; do
-  bin=$OURS; [ "$label" = etcd ] && bin=$REF_ETCD
   rm -rf "${BENCH_TMP:?}/$label" "$BENCH_TMP/$label.log"
-  PEER_PORT=$(free_port)
-  launch_server "$bin" "$label" "$(free_port)" "$PEER_PORT"
+  CPORT[$label]=$(free_port); PPORT[$label]=$(free_port)
+  launch_server "${BIN[$label]}" "$label" "${CPORT[$label]}" "${PPORT[$label]}"
   echo "$label: filling $KEYS keys of $VAL_BYTES bytes in txns of $BATCH"
   echo "  $($LOAD -endpoint "127.0.0.1:$SERVER_PORT" -mode fill -total "$KEYS" -val-size "$VAL_BYTES" -clients 16 -batch "$BATCH")"
   ctl put probe ok >/dev/null
   R[$label,fillrss]=$(vm "$SERVER_PID" VmHWM)
+  stop_with TERM
+  STOPPED[$label]=TERM
   R[$label,segs]=$(find "$BENCH_TMP/$label/member/wal" -name '*.wal' | wc -l)
   R[$label,walmb]=$(du -sm "$BENCH_TMP/$label/member/wal" | cut -f1)
   R[$label,dbmb]=$(du -sm "$BENCH_TMP/$label/member/snap" | cut -f1)
   echo "  WAL ${R[$label,walmb]} MB in ${R[$label,segs]} segments, store ${R[$label,dbmb]} MB, peak RSS while filling ${R[$label,fillrss]} MB"
-  restart "$label" "$bin" TERM term
-  restart "$label" "$bin" KILL kill
+done
+
+echo "restarts: $ROUNDS after SIGTERM and $ROUNDS after kill -9 each, alternating"
+for i in $(seq $((2 * ROUNDS))); do
+  sig=KILL; [ $((i % 2)) = 0 ] && sig=TERM
+  for label in ours etcd; do
+    measure "$label" "${BIN[$label]}"
+    stop_with "$sig"
+    STOPPED[$label]=$sig
+  done
+done
+for label in ours etcd; do
+  launch_server "${BIN[$label]}" "$label" "${CPORT[$label]}" "${PPORT[$label]}"
   [ "$(ctl get key/ --prefix --keys-only --limit 1 -w json | python3 -c 'import sys,json; print(json.load(sys.stdin).get("count",0))')" = "$KEYS" ] \
     || { echo "$label lost keys across the restarts" >&2; exit 1; }
   stop_server
@@ -72,12 +93,15 @@ done
 
 echo
 row() { printf "%-44s %12s %12s %8s\n" "$@"; }
-row figure swift-etcd etcd-3.5.1 ratio
+row "figure (median of $ROUNDS)" swift-etcd etcd-3.5.1 ratio
 row "WAL after fill (MB / segments)" "${R[ours,walmb]} / ${R[ours,segs]}" "${R[etcd,walmb]} / ${R[etcd,segs]}" ""
 row "store after fill (MB)" "${R[ours,dbmb]}" "${R[etcd,dbmb]}" ""
-for round in term kill; do
-  what="after SIGTERM"; [ "$round" = kill ] && what="after kill -9"
-  row "$what: start to port open (s)" "${R[ours,$round,port]}" "${R[etcd,$round,port]}" "$(ratio "${R[etcd,$round,port]}" "${R[ours,$round,port]}")"
-  row "$what: start to first get (s)" "${R[ours,$round,get]}" "${R[etcd,$round,get]}" "$(ratio "${R[etcd,$round,get]}" "${R[ours,$round,get]}")"
-  row "$what: peak RSS at first get (MB)" "${R[ours,$round,rss]}" "${R[etcd,$round,rss]}" "$(ratio "${R[etcd,$round,rss]}" "${R[ours,$round,rss]}")"
+for how in TERM KILL; do
+  what="after SIGTERM"; [ "$how" = KILL ] && what="after kill -9"
+  for f in port get rss; do
+    case $f in port) name="start to port open (s)" ;; get) name="start to first get (s)" ;; rss) name="peak RSS at first get (MB)" ;; esac
+    # shellcheck disable=SC2086
+    ours=$(median ${R[ours,$how,$f]}); etcd=$(median ${R[etcd,$how,$f]})
+    row "$what: $name" "$ours" "$etcd" "$(ratio "$etcd" "$ours")"
+  done
 done

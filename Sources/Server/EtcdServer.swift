@@ -100,7 +100,8 @@ public final class EtcdServer: @unchecked Sendable {
         ids = RequestIDGenerator(memberID: memberID)
         lessor = Lessor(minTTLSeconds: Lessor.minTTLSeconds(electionTimeoutMs: options.electionTimeoutMs,
                                                              heartbeatIntervalMs: options.heartbeatIntervalMs))
-        lessor.load(leases: try store.leases(), leasedKeys: try store.leasedKeys())
+        let leased = try store.leasesWithKeys()
+        lessor.load(leases: leased.leases, leasedKeys: leased.leasedKeys)
         watchHub = WatchHub(store: store)
         applier = KVApplier(store: store, lessor: lessor, hub: watchHub, waits: applyWaits, logger: logger)
         let waits = applyWaits

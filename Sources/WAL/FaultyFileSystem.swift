@@ -134,14 +134,15 @@ public final class FaultyFileSystem: WALFileSystem, @unchecked Sendable {
         }
     }
 
-    public func read(_ path: String, at offset: UInt64, count: Int) throws -> [UInt8] {
+    public func read(_ path: String, at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         try monitor.withLock {
             guard let inode = files[path] else { throw WALError.io(op: "open", path: path, errno: ENOENT) }
             readCalls += 1
             let b = inode.current
-            let lo = min(Int(offset), b.count), hi = min(lo + count, b.count)
+            let lo = min(Int(offset), b.count), hi = min(lo + buffer.count, b.count)
             largestReadBytes = max(largestReadBytes, hi - lo)
-            return Array(b[lo..<hi])
+            b.withUnsafeBytes { src in buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[lo..<hi])) }
+            return hi - lo
         }
     }
 

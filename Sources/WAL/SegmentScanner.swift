@@ -69,11 +69,17 @@ struct SegmentScanner {
         let end = min(size, offset + UInt64(count))
         if offset >= base && end <= base + UInt64(window.count) { return }
         let start = offset / Self.alignBytes * Self.alignBytes
-        let want = min(size, max(end, start + UInt64(chunkBytes))) - start
-        window = []  // let the old chunk go before the new one is read
-        window = try fs.read(path, at: start, count: Int(want))
+        let want = Int(min(size, max(end, start + UInt64(chunkBytes))) - start)
+        // Reuse the window's memory: a fresh buffer per chunk cost a page
+        // fault per 4 KiB, more than reading the bytes.
+        if window.count > want {
+            window.removeLast(window.count - want)
+        } else {
+            window.append(contentsOf: repeatElement(0, count: want - window.count))
+        }
+        let got = try window.withUnsafeMutableBytes { try fs.read(path, at: start, into: $0) }
         base = start
-        if UInt64(window.count) < want {
+        if got < want {
             throw WALError.io(op: "read (the file shrank while being read)", path: path, errno: EIO)
         }
     }

@@ -84,6 +84,12 @@ public final class SnapshotStore: @unchecked Sendable {
         return nil
     }
 
+    /// The marker the newest snapshot file's name claims (nil without files):
+    /// what `WAL.open(dir:expecting:)` expects to start from.
+    public func newestMarker() throws -> WALSnapshotMarker? {
+        try fileNames().lazy.compactMap(Self.marker(fileName:)).first
+    }
+
     /// The (index, term) a file's name claims.
     static func marker(fileName: String) -> WALSnapshotMarker? {
         let parts = fileName.dropLast(5).split(separator: "-")

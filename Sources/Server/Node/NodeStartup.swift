@@ -77,13 +77,15 @@ struct RestoredNode {
                                 confState: ConfState(voters: initialPeers), snapshotIndex: 0, isNew: true)
         }
 
-        let snapshot: Snapshot?
-        let opened: (wal: WAL, metadata: [UInt8], hardState: HardState, entries: [Entry])
+        // The newest snapshot file whose WAL marker is committed, and the WAL
+        // after it; one read of the WAL when that is the newest file.
+        var snapshot: Snapshot?
+        let opened: (wal: WAL, metadata: [UInt8], hardState: HardState, entries: [Entry], marker: WALSnapshotMarker)
         do {
-            let markers = try WAL.validSnapshotMarkers(dir: layout.walDir)
-            snapshot = try snapshots.loadNewest(validMarkers: markers)
-            let marker = snapshot.map { WALSnapshotMarker(index: $0.metadata.index, term: $0.metadata.term) } ?? .zero
-            opened = try WAL.open(dir: layout.walDir, from: marker)
+            opened = try WAL.open(dir: layout.walDir, expecting: try snapshots.newestMarker() ?? .zero) { valid in
+                snapshot = try snapshots.loadNewest(validMarkers: valid)
+                return snapshot.map { WALSnapshotMarker(index: $0.metadata.index, term: $0.metadata.term) } ?? .zero
+            }
         } catch let error as WALError {
             throw DataFileError(error, walDir: layout.walDir)
         }

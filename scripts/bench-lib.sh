@@ -4,6 +4,14 @@ BENCH_TMP=${BENCH_TMP:-$(mktemp -d /tmp/swift-etcd-bench.XXXXXX)}
 REF_ETCD=${REF_ETCD:-.venv/bin/etcd}
 OURS=${OURS:-.build/release/swift-etcd}
 
+# go_program NAME: builds Tests/GoClients/NAME with Debian's Go and clientv3
+# (GOPATH mode, no downloads) and prints the binary's path.
+go_program() {
+  mkdir -p .build/go-bin
+  GO111MODULE=off GOPATH=$PWD/.gopath:/usr/share/gocode go build -o ".build/go-bin/$1" "./Tests/GoClients/$1"
+  echo ".build/go-bin/$1"
+}
+
 # free_port: a free port in 20000-32767, below Linux's ephemeral range, so a
 # client's outgoing connection never takes a benchmark server's port.
 free_port() {

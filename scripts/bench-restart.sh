@@ -17,9 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/bench-lib.sh
 trap 'stop_server; rm -rf "$BENCH_TMP"' EXIT
-mkdir -p .build/go-bin
-GO111MODULE=off GOPATH=$PWD/.gopath:/usr/share/gocode go build -o .build/go-bin/maintload ./Tests/GoClients/maintload
-LOAD=.build/go-bin/maintload
+LOAD=$(go_program maintload)
 KEYS=${BENCH_KEYS:-1000000}
 VAL_BYTES=${BENCH_VAL_BYTES:-200}
 BATCH=${BENCH_BATCH:-20}
@@ -102,6 +100,7 @@ for how in TERM KILL; do
     case $f in port) name="start to port open (s)" ;; get) name="start to first get (s)" ;; rss) name="peak RSS at first get (MB)" ;; esac
     # shellcheck disable=SC2086
     ours=$(median ${R[ours,$how,$f]}); etcd=$(median ${R[etcd,$how,$f]})
+    [ "$f" = rss ] && { ours=${ours%.*}; etcd=${etcd%.*}; }
     row "$what: $name" "$ours" "$etcd" "$(ratio "$etcd" "$ours")"
   done
 done

@@ -12,12 +12,12 @@ go_program() {
   echo ".build/go-bin/$1"
 }
 
-# free_port: a free port in 20000-32767, below Linux's ephemeral range, so a
-# client's outgoing connection never takes a benchmark server's port.
+# free_port: a free loopback port in 20000-32767, below Linux's ephemeral
+# range, so a client's outgoing connection can never take it first.
 free_port() {
   python3 -c '
 import random, socket
-while True:
+for _ in range(1000):
     p = random.randint(20000, 32767)
     s = socket.socket()
     try:

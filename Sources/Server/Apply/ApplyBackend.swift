@@ -35,6 +35,9 @@ final class ApplyBackend {
         self.logger = logger
     }
 
+    /// The index of the last entry the store holds (its consistent index).
+    var appliedIndex: UInt64 { store.consistentIndex }
+
     /// Applies `entry` (or adds it to the current run). Call `flush` after
     /// the last entry of a batch.
     func apply(_ entry: ApplyEntry, respond: Respond) {

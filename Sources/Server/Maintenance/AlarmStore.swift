@@ -84,11 +84,7 @@ final class AlarmStore: @unchecked Sendable {
 
     private func persist(_ alarms: [Alarm]) {
         let text = alarms.map { "\($0.memberID) \($0.type)\n" }.joined()
-        let tmp = path + ".tmp"
-        FileManager.default.createFile(atPath: tmp, contents: Data(text.utf8))
-        let fd = open(tmp, O_RDONLY)
-        if fd >= 0 { _ = fsync(fd); close(fd) }
-        _ = rename(tmp, path)
+        try? DurableFile.write(Array(text.utf8), to: path)
     }
 
     private static func member(_ a: Alarm) -> Etcdserverpb.AlarmMember {

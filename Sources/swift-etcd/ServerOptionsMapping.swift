@@ -26,7 +26,9 @@ enum ServerOptionsMapping {
         o.electionTimeoutMs = Int(clamping: config.electionTimeoutMs)
         o.snapshotCount = config.snapshotCount
         o.snapshotCatchUpEntries = config.experimentalSnapshotCatchUpEntries
-        o.maxRequestBytes = Int(clamping: config.maxRequestBytes)
+        // A gRPC message length is 32 bits: a larger limit is no limit, and
+        // the server's sums on it (+ 512 KiB receive slack, ×2 for JSON) stay in range.
+        o.maxRequestBytes = Int(min(config.maxRequestBytes, UInt64(UInt32.max)))
         o.maxTxnOps = Int(clamping: config.maxTxnOps)
         o.maxConcurrentStreams = config.maxConcurrentStreams
         o.grpcKeepaliveMinTimeMs = milliseconds(config.grpcKeepaliveMinTime)

@@ -131,6 +131,30 @@ import Testing
         }
     }
 
+    /// Overflow review: flag values at the edges of their types start the
+    /// member or are refused with a message; they never trap (exit by signal).
+    @Test func extremeFlagValuesNeverTrap() throws {
+        let cases: [[String]] = [
+            ["--max-request-bytes", "18446744073709551615"], ["--max-txn-ops", "18446744073709551615"],
+            ["--heartbeat-interval", "4000000000000000000"], ["--election-timeout", "18446744073709551615"],
+            ["--auto-compaction-retention", "9223372036854775807"], ["--grpc-keepalive-interval", "9223372036854775807ns"],
+            ["--grpc-keepalive-timeout", "2562047h"], ["--experimental-watch-progress-notify-interval", "2562047h"],
+            ["--max-wals", "18446744073709551615"], ["--max-snapshots", "18446744073709551615"],
+            ["--snapshot-count", "18446744073709551615"], ["--grpc-keepalive-min-time", "-2562047h"],
+        ]
+        for args in cases {
+            let server = try ServerProcess(extraArgs: args)
+            defer { server.stop(); server.removeData() }
+            do {
+                try server.start()
+                #expect(try etcdctl(server.endpoint, ["put", "k", "v"]).exitCode == 0, "\(args)")
+            } catch {
+                let p = try #require(server.process)
+                #expect(p.terminationReason == .exit && p.terminationStatus != 0, "\(args): \(server.logTail(bytes: 600))")
+            }
+        }
+    }
+
     /// 5. An empty peer URL list was accepted as a voter and left a
     /// one-member cluster without a leader for good; malformed URLs too.
     @Test func memberURLsAreValidatedAsEtcd() throws {

@@ -34,6 +34,12 @@ let package = Package(
             path: "CShims/CLMDB",
             linkerSettings: [.linkedLibrary("lmdb")]
         ),
+        .target(
+            name: "CZlib",
+            path: "CShims/CZlib",
+            linkerSettings: [.linkedLibrary("z")]
+        ),
+        // The CPU's CRC-32C instruction, used through Support.CRC32C (no library).
         .target(name: "CCRC32C", path: "CShims/CCRC32C"),
 
         // MARK: support (file I/O policy, checksums, digests, seeded random)
@@ -47,7 +53,7 @@ let package = Package(
         .target(
             name: "GRPCWire",
             dependencies: [
-                "CNGHTTP2",
+                "CNGHTTP2", "CZlib",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -36,6 +36,8 @@ public final class EtcdServer: @unchecked Sendable {
     let corruptionMonitor = CorruptionMonitor()
     /// What /metrics reports beyond the server's state (Metrics/ServerMetrics).
     let metrics: ServerMetrics
+    /// Held until the process exits: no second process opens this data dir.
+    private let dataDirLock: DataDirLock
     /// The data dir held a member already (etcd runs the initial corruption check only then).
     private let memberInitialized: Bool
     private let ids: RequestIDGenerator
@@ -52,15 +54,28 @@ public final class EtcdServer: @unchecked Sendable {
 
         let layout = DataDirLayout(dataDir: options.dataDir)
         if let message = SnapshotRestore.interruptedRestoreMessage(dataDir: options.dataDir) { throw StartupError(message) }
+        // A dir that exists is locked before anything else, so a second
+        // process on it is told the dir is in use (not that a port is taken).
+        let earlyLock = FileManager.default.fileExists(atPath: options.dataDir) ? try DataDirLock.acquire(dataDir: options.dataDir) : nil
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.eventLoopThreads))
         self.group = group
         // etcd binds its listeners before touching the data dir: a taken
         // peer port fails start-up cleanly, leaving no half-made member.
         for listener in options.listenPeer { try PeerPortProbe.check(listener) }
+        dataDirLock = try earlyLock ?? DataDirLock.acquire(dataDir: options.dataDir)
 
-        let start = try MemberStart.resolve(options: options, hasWAL: WAL.exists(dir: layout.walDir), group: group)
+        let hasWAL = WAL.exists(dir: layout.walDir)
+        let start = try MemberStart.resolve(options: options, hasWAL: hasWAL, group: group)
         try FileManager.default.createDirectory(atPath: layout.snapDir, withIntermediateDirectories: true)
-        store = try MVCCStore(path: layout.dbPath)
+        let membersPath = layout.memberDir + "/members.json"
+        let members: [ClusterMember]
+        if hasWAL {
+            members = try MembersFile.load(path: membersPath)
+        } else {
+            members = start.members
+            try Membership.writeInitial(members, path: membersPath)  // before the WAL exists
+        }
+        do { store = try MVCCStore(path: layout.dbPath) } catch let error as StoreFileError { throw DataFileError(error) }
         let metrics = ServerMetrics(extensive: options.metricsExtensive)
         self.metrics = metrics
         store.commitObserver = { metrics.backendCommit.observe(nanoseconds: $0) }
@@ -73,8 +88,7 @@ public final class EtcdServer: @unchecked Sendable {
         memberInitialized = !restored.isNew
         restored.wal.fsyncObserver = { metrics.walFsync.observe(nanoseconds: $0) }
         bootClusterID = restored.metadata.clusterID
-        membership = Membership.open(path: layout.memberDir + "/members.json", initialMembers: start.members,
-                                     options: options, localID: memberID, logger: logger)
+        membership = Membership.open(members: members, path: membersPath, options: options, localID: memberID, logger: logger)
         // The peer port is bound whenever peer URLs are configured (etcd's
         // default http://localhost:2380), so a single member can grow with
         // MemberAdd.
@@ -88,7 +102,8 @@ public final class EtcdServer: @unchecked Sendable {
         ids = RequestIDGenerator(memberID: memberID)
         lessor = Lessor(minTTLSeconds: Lessor.minTTLSeconds(electionTimeoutMs: options.electionTimeoutMs,
                                                              heartbeatIntervalMs: options.heartbeatIntervalMs))
-        lessor.load(leases: try store.leases(), leasedKeys: try store.leasedKeys())
+        let leased = try store.leasesWithKeys()
+        lessor.load(leases: leased.leases, leasedKeys: leased.leasedKeys)
         watchHub = WatchHub(store: store)
         alarms = AlarmStore(path: layout.memberDir + "/alarms")
         quota = BackendQuota(bytes: options.quotaBackendBytes)
@@ -242,6 +257,7 @@ public final class EtcdServer: @unchecked Sendable {
     /// Proposes a write through Raft and waits until it is applied here;
     /// `identity` (auth) travels in the entry's header to the apply chain.
     func propose(_ request: Swiftetcd.InternalRaftRequest, as identity: RequestIdentity?) async throws -> AppliedResult {
+        try GRPCRequestContext.checkDeadline()  // never propose what nobody waits for
         var request = request
         let id = ids.next()
         request.id = id
@@ -278,6 +294,7 @@ public final class EtcdServer: @unchecked Sendable {
 
     /// Returns once a linearizable read may be served from the local store.
     func linearizableBarrier() async throws {
+        try GRPCRequestContext.checkDeadline()
         if peers != nil && loop.status.leader == 0 { throw ServerError.noLeader }
         try await loop.waitLinearizable(timeoutSeconds: requestTimeoutSeconds)
     }

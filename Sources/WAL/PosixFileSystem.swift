@@ -62,6 +62,20 @@ public final class PosixFileSystem: WALFileSystem, @unchecked Sendable {
         return try preadFully(fd: fd, path: path, at: 0, count: Int(st.st_size))
     }
 
+    /// Bare descriptors here too (see `readFile`).
+    public func read(_ path: String, at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw WALError.io(op: "open", path: path, errno: errno) }
+        defer { Glibc.close(fd) }
+        return try preadFully(fd: fd, path: path, at: offset, into: buffer)
+    }
+
+    public func fileSize(_ path: String) throws -> UInt64 {
+        var st = stat()
+        if stat(path, &st) != 0 { throw WALError.io(op: "stat", path: path, errno: errno) }
+        return UInt64(st.st_size)
+    }
+
     public func rename(_ from: String, to: String) throws {
         if Glibc.rename(from, to) != 0 { throw WALError.io(op: "rename", path: from, errno: errno) }
     }
@@ -83,15 +97,18 @@ extension WALError {
 /// Reads up to `count` bytes at `offset`; shorter only at end of file.
 func preadFully(fd: Int32, path: String, at offset: UInt64, count: Int) throws -> [UInt8] {
     var out = [UInt8](repeating: 0, count: count)
-    let done: Int
-    do {
-        done = try out.withUnsafeMutableBytes { buf in
-            guard let base = buf.baseAddress else { return 0 }
-            return try FileIO.pread(fd, into: base, count: count, at: offset, path: path)
-        }
-    } catch let e as SystemCallError { throw WALError(e) }
+    let done = try out.withUnsafeMutableBytes { try preadFully(fd: fd, path: path, at: offset, into: $0) }
     if done < count { out.removeLast(count - done) }
     return out
+}
+
+/// Fills `buffer` from `offset`, retrying on EINTR; returns the bytes read
+/// (fewer only at end of file).
+func preadFully(fd: Int32, path: String, at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+    guard let base = buffer.baseAddress, !buffer.isEmpty else { return 0 }
+    do { return try FileIO.pread(fd, into: base, count: buffer.count, at: offset, path: path) } catch let e as SystemCallError {
+        throw WALError(e)
+    }
 }
 
 func parentDirectory(_ path: String) -> String {

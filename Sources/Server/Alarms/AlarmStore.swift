@@ -83,19 +83,11 @@ final class AlarmStore: @unchecked Sendable {
         return Self.member(changed)
     }
 
-    /// Temp file, fsync, rename, directory fsync. If the file cannot be
-    /// written the alarm still holds in memory (as before); a failed fsync
-    /// stops the process (`FileIO`'s policy).
+    /// If the file cannot be written the alarm still holds in memory (as
+    /// before); a failed fsync stops the process (`FileIO`'s policy).
     private func persist(_ alarms: [Alarm]) {
-        let text = Array(alarms.map { "\($0.memberID) \($0.type)\n" }.joined().utf8)
-        let tmp = path + ".tmp"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { return }
-        defer { close(fd) }
-        guard (try? text.withUnsafeBytes { try FileIO.write(fd, $0, path: tmp) }) != nil else { return }
-        FileIO.fsync(fd, path: tmp)
-        guard rename(tmp, path) == 0 else { return }
-        try? FileIO.syncDirectory((path as NSString).deletingLastPathComponent)
+        let text = alarms.map { "\($0.memberID) \($0.type)\n" }.joined()
+        try? DurableFile.write(Array(text.utf8), to: path)
     }
 
     private static func member(_ a: Alarm) -> Etcdserverpb.AlarmMember {

@@ -35,13 +35,16 @@ final class ApplyBackend {
         self.logger = logger
     }
 
+    /// The index of the last entry the store holds (its consistent index).
+    var appliedIndex: UInt64 { store.consistentIndex }
+
     /// Applies `entry` (or adds it to the current run). Call `flush` after
     /// the last entry of a batch.
     func apply(_ entry: ApplyEntry, respond: Respond) {
         switch entry.request {
         case .write(let request):
             append(entry.index, request, id: entry.id)
-        case .noop, .range, .unknown:
+        case .noop, .range, .unknown, .undecodable:
             append(entry.index, .noop, id: entry.id)
         case .alarm(let alarm):
             applyAlarm(alarm)  // idempotent: a replay after a crash changes nothing

@@ -65,7 +65,8 @@ extension EtcdServer {
             m.alarm = Etcdserverpb.AlarmType(rawValue: $0.type)
             return m
         })
-        lessor.reload(leases: try store.leases(), leasedKeys: try store.leasedKeys())
+        let leased = try store.leasesWithKeys()
+        lessor.reload(leases: leased.leases, leasedKeys: leased.leasedKeys)
         watchHub.storeReplaced()
         logger.info("installed database snapshot from the leader", metadata: [
             "snapshot-index": "\(index)", "consistent-index": "\(info.consistentIndex)",

@@ -41,13 +41,13 @@ final class PeerListener: @unchecked Sendable {
         let logger = self.logger, admit = self.admit, deliver = self.deliver, control = self.control
         let members = self.members
         let snapshots = self.snapshots
-        let limiter = ConnectionLimiter(maxConnections: ConnectionLimiter.defaultMaxConnections(), name: "peer", logger: logger)
+        let limiter = ConnectionLimiter.processWide
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .serverChannelInitializer(ConnectionLimiter.installAcceptBackoff)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
-                guard limiter.admit(channel) else { return channel.close() }
+                guard limiter.admit(channel, listener: "peer", logger: logger) else { return channel.close() }
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(PeerFrameDecoder()))
                     try channel.pipeline.syncOperations.addHandler(

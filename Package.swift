@@ -114,7 +114,7 @@ let package = Package(
         ]),
         .testTarget(name: "RaftTests", dependencies: ["Raft", "raft-sim"], resources: [.copy("testdata")]),
         .testTarget(name: "WALTests", dependencies: ["WAL", "Raft", "Support", "wal-crash-child"]),
-        .testTarget(name: "MVCCTests", dependencies: ["MVCC", "Support"]),
+        .testTarget(name: "MVCCTests", dependencies: ["MVCC", "Support", "Server"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "Config", "Proto", "MVCC", "Raft", "WAL", "Support", "apply-fuzz",
                                                   .product(name: "NIOCore", package: "swift-nio"),
                                                   .product(name: "NIOPosix", package: "swift-nio"),

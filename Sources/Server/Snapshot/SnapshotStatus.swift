@@ -21,7 +21,7 @@ public struct SnapshotStatus: Sendable, Equatable {
         do {
             let s = try MVCCStore.snapshotFileStatus(file)
             return SnapshotStatus(hash: s.hash, revision: s.revision, totalKey: s.totalKey, totalSize: s.totalSize)
-        } catch let e as KVError {
+        } catch let e as MVCCError {
             throw RestoreError(e.message)
         }
     }

@@ -150,7 +150,7 @@ extension H2ConnectionHandler {
         guard let handler = stream.handler, stream.task == nil else { return }
         let context = GRPCRequestContext(
             headers: stream.machine.metadata, path: stream.machine.path,
-            deadline: stream.machine.timeout.map { .now() + $0 }, remoteAddress: remoteAddress)
+            deadline: stream.machine.timeout.map { .now() + $0 }, remoteAddress: remoteAddress, identity: identity)
         switch handler {
         case .unary(let call):
             guard let request = takeSingleRequest(stream) else { return }

@@ -6,7 +6,7 @@ DEPS_TEST := etcd-server etcd-client nghttp2-client curl golang-go golang-etcd-s
 DATA_DIR ?= default.etcd
 SEEDS ?= 300
 
-.PHONY: all deps deps-test build release run cluster test difftest sim protos bench bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint clean
+.PHONY: all deps deps-test build release run cluster test difftest sim protos bench bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint bench-tls clean
 
 all: build
 
@@ -60,7 +60,7 @@ sim: deps
 protos:
 	./scripts/gen-protos.sh
 
-bench: deps-test release bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint
+bench: deps-test release bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint bench-tls
 	./scripts/bench.sh
 
 bench-wire: deps-test release
@@ -78,6 +78,9 @@ bench-watch: deps-test release
 
 bench-cluster: deps-test release
 	./scripts/bench-cluster.sh
+
+bench-tls: deps-test release
+	./scripts/bench-tls.sh
 
 # 1M keys: snapshot save time and MB/s, defrag time and longest write pause, ours vs etcd 3.5.1.
 bench-maint: deps-test release

@@ -13,6 +13,7 @@ extension EtcdServer {
         config.keepaliveMinTime = .milliseconds(Int64(options.grpcKeepaliveMinTimeMs))
         config.keepaliveInterval = .milliseconds(Int64(options.grpcKeepaliveIntervalMs))
         config.keepaliveTimeout = .milliseconds(Int64(options.grpcKeepaliveTimeoutMs))
+        config.deadlineGrace = Self.deadlineGrace
         return config
     }
 }

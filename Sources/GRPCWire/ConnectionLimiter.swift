@@ -5,32 +5,34 @@ import NIOCore
 import Glibc
 #endif
 
-/// Keeps one listener from taking every file descriptor of the process.
+/// Keeps the listeners from taking every file descriptor of the process.
 ///
 /// Issue 18: with descriptors exhausted (20k idle connections) accept(2)
-/// failed with EMFILE on every wake-up and one event loop spun at ~95% CPU,
-/// while the member itself could no longer open a WAL segment. So:
-/// - the listener backs off after an accept error (NIO's
+/// failed with EMFILE on every wake-up and one event loop spun at ~95% CPU;
+/// worse, libdispatch's worker monitor aborts the whole process (SIGILL)
+/// when it cannot open /proc/self/task/…/stat, and the member could no
+/// longer open a WAL segment. So:
+/// - each listener backs off after an accept error (NIO's
 ///   `AcceptBackoffHandler`: no accept for a second instead of a busy loop);
-/// - a connection accepted beyond `maxConnections` is closed at once, which
-///   leaves descriptors for the clients already connected and for the
-///   member's own files.
+/// - every listener of the process (client, peer) draws on one budget of
+///   connections, the descriptor limit less a reserve; a connection
+///   accepted beyond it is closed at once, which leaves descriptors for the
+///   clients already connected and for the member's own files.
 public final class ConnectionLimiter: Sendable {
+    /// RLIMIT_NOFILE is per process, so is the budget all listeners share.
+    public static let processWide = ConnectionLimiter(maxConnections: defaultMaxConnections())
+
     public let maxConnections: Int
-    private let name: String
-    private let logger: Logger
     /// Open connections, and whether the cap was hit since it was last logged.
     private let state = NIOLockedValueBox((open: 0, refusing: false))
 
-    public init(maxConnections: Int, name: String, logger: Logger) {
+    public init(maxConnections: Int) {
         self.maxConnections = max(1, maxConnections)
-        self.name = name
-        self.logger = logger
     }
 
     /// For `childChannelInitializer`: counts `channel` until it closes, or
-    /// returns false (the caller closes it) when the listener is full.
-    public func admit(_ channel: any Channel) -> Bool {
+    /// returns false (the caller closes it) when the budget is spent.
+    public func admit(_ channel: any Channel, listener: String, logger: Logger) -> Bool {
         let (admitted, firstRefusal) = state.withLockedValue { s -> (Bool, Bool) in
             guard s.open < maxConnections else {
                 defer { s.refusing = true }
@@ -42,7 +44,7 @@ public final class ConnectionLimiter: Sendable {
         }
         if firstRefusal {
             logger.warning("connection limit reached: closing new connections", metadata: [
-                "listener": "\(name)", "max-connections": "\(maxConnections)"])
+                "listener": "\(listener)", "max-connections": "\(maxConnections)"])
         }
         guard admitted else { return false }
         channel.closeFuture.whenComplete { [state] _ in state.withLockedValue { $0.open -= 1 } }
@@ -61,11 +63,12 @@ public final class ConnectionLimiter: Sendable {
     }
 
     /// Descriptors the member keeps for itself whatever its clients do: WAL
-    /// and snapshot files, the store, peer connections, event loop fds.
+    /// and snapshot files, the store, outgoing peer connections, event loop
+    /// and libdispatch fds.
     public static let reservedDescriptors = 128
 
-    /// A listener's default cap: the soft RLIMIT_NOFILE less the reserve
-    /// (at least half the limit when the limit is small).
+    /// The default budget: the soft RLIMIT_NOFILE less the reserve (at least
+    /// half the limit when the limit is small).
     public static func defaultMaxConnections() -> Int {
         var limit = rlimit()
         guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1 << 20 }

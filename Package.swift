@@ -57,7 +57,10 @@ let package = Package(
         ),
         .target(name: "Raft"),
         .target(name: "WAL", dependencies: ["Raft", .product(name: "Logging", package: "swift-log")]),
-        .target(name: "MVCC", dependencies: ["CLMDB"]),
+        // bbolt's file format (etcd's backend and snapshot files): a
+        // streaming writer and a reader that trusts nothing; pure but for pread.
+        .target(name: "Bolt"),
+        .target(name: "MVCC", dependencies: ["CLMDB", "Bolt"]),
         .executableTarget(name: "mvcc-bench", dependencies: ["MVCC"]),
         // Test-only: corrupts a stopped member's store for the corruption-check tests.
         .executableTarget(name: "mvcc-corrupt", dependencies: ["CLMDB"]),
@@ -98,7 +101,8 @@ let package = Package(
         ]),
         .testTarget(name: "RaftTests", dependencies: ["Raft", "raft-sim"], resources: [.copy("testdata")]),
         .testTarget(name: "WALTests", dependencies: ["WAL", "Raft", "wal-crash-child"]),
-        .testTarget(name: "MVCCTests", dependencies: ["MVCC"]),
+        .testTarget(name: "MVCCTests", dependencies: ["MVCC", "Bolt"]),
+        .testTarget(name: "BoltTests", dependencies: ["Bolt"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "Config", "Proto", "MVCC", "Raft", "WAL",
                                                   .product(name: "NIOCore", package: "swift-nio"),
                                                   .product(name: "NIOPosix", package: "swift-nio"),

@@ -51,6 +51,9 @@ extension MVCCStore {
     /// every applied entry. Returns the file size before and after.
     @discardableResult
     public func defragment() throws -> (beforeBytes: Int64, afterBytes: Int64) {
+        // Snapshot streams read open views, which the swap ends: give them a
+        // while to finish first (nothing is held; writes go on).
+        readViews.waitUntilEmpty(seconds: Self.defragViewWaitSeconds)
         maintenanceLock.lock()
         defer { maintenanceLock.unlock() }
         return try compactor.paused {
@@ -105,6 +108,7 @@ extension MVCCStore {
             }
             let checked = lap()
             try envGate.exclusive {
+                readViews.endAll(reason: "the store was defragmented")
                 abortPooledReadTxns()
                 mdb_env_close(env)
                 if rename(copyPath, data) != 0 {

@@ -68,7 +68,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "Proto", "GRPCWire", "Raft", "WAL", "MVCC", "Config",
+                "Proto", "GRPCWire", "Raft", "WAL", "MVCC", "Bolt", "Config",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

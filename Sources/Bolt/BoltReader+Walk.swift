@@ -34,6 +34,8 @@ extension BoltReader {
     /// page) in key order, checking that keys ascend strictly.
     func walk(root: UInt64, inlinePage: [UInt8]?, inlineOffset: Int64 = 0, bucketName: String,
               _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer, UInt32, Int64) throws -> Void) throws {
+        seen = [UInt64](repeating: 0, count: seen.count)
+        seen[0] |= 0b11  // the meta pages
         var previous: [UInt8]?
         func leaf(_ page: Page) throws {
             try page.bytes.withUnsafeBytes { b in

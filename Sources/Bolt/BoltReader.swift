@@ -13,8 +13,9 @@ public final class BoltReader {
     public let source: any BoltByteSource
     public let meta: BoltMeta
     public var pageSize: Int { Int(meta.pageSize) }
-    /// One bit per page: reached already (a page reached twice is corrupt).
-    private var seen: [UInt64]
+    /// One bit per page: reached already in the current walk (a page reached
+    /// twice is corrupt: a cycle or a shared page).
+    var seen: [UInt64]
     static let maxDepth = 64
 
     public init(_ source: any BoltByteSource) throws {
@@ -78,12 +79,18 @@ public final class BoltReader {
 
     /// Calls `body` with every entry of `bucket` in key order; the buffers
     /// are valid only during the call. `flags` has `bucketLeafFlag` for a
-    /// nested bucket (whose value is its header).
+    /// nested bucket (whose value is its header); `offset` is where the
+    /// entry's element sits in the file (for error messages).
     public func forEach(_ bucket: Bucket,
-                        _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, _ flags: UInt32) throws -> Void) throws {
-        try walk(root: bucket.root, inlinePage: bucket.inlinePage, inlineOffset: bucket.offset, bucketName: String(decoding: bucket.name, as: UTF8.self)) { k, v, f, _ in
-            try body(k, v, f)
-        }
+                        _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, _ flags: UInt32,
+                                 _ offset: Int64) throws -> Void) throws {
+        try walk(root: bucket.root, inlinePage: bucket.inlinePage, inlineOffset: bucket.offset,
+                 bucketName: String(decoding: bucket.name, as: UTF8.self), body)
+    }
+
+    /// The bucket named `name`, if the file has it.
+    public func bucket(named name: [UInt8]) throws -> Bucket? {
+        try buckets().first { $0.name == name }
     }
 
     func bucket(name: UnsafeRawBufferPointer, header: UnsafeRawBufferPointer, offset: Int64) throws -> Bucket {
@@ -104,7 +111,8 @@ public final class BoltReader {
         BoltReadError(file: source.name, offset: offset, reason: reason)
     }
 
-    static func show(_ key: UnsafeRawBufferPointer) -> String {
+    /// A key for an error message: quoted if printable, else hex (at most 32 bytes).
+    public static func show(_ key: UnsafeRawBufferPointer) -> String {
         let printable = key.allSatisfy { $0 >= 0x20 && $0 < 0x7f && $0 != UInt8(ascii: "\"") }
         if printable && key.count <= 64 { return "\"" + String(decoding: key, as: UTF8.self) + "\"" }
         return "0x" + key.prefix(32).map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()

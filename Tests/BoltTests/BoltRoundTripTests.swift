@@ -37,7 +37,7 @@ import Testing
         var result: [String: [([UInt8], [UInt8])]] = [:]
         for bucket in try reader.buckets() {
             var entries: [([UInt8], [UInt8])] = []
-            try reader.forEach(bucket) { k, v, flags in
+            try reader.forEach(bucket) { k, v, flags, _ in
                 #expect(flags == 0)
                 entries.append((Array(k), Array(v)))
             }

@@ -27,7 +27,7 @@ import Testing
         var out: [String: [([UInt8], [UInt8])]] = [:]
         for bucket in try reader.buckets() {
             var entries: [([UInt8], [UInt8])] = []
-            try reader.forEach(bucket) { k, v, _ in entries.append((Array(k), Array(v))) }
+            try reader.forEach(bucket) { k, v, _, _ in entries.append((Array(k), Array(v))) }
             out[String(decoding: bucket.name, as: UTF8.self)] = entries
         }
         return out

@@ -68,8 +68,11 @@ final class AlarmStore: @unchecked Sendable {
         return Self.member(changed)
     }
 
-    private func persist(_ alarms: [Alarm]) {
-        let text = alarms.map { "\($0.memberID) \($0.type)\n" }.joined()
+    private func persist(_ alarms: [Alarm]) { Self.write(alarms, to: path) }
+
+    /// Writes the alarms file atomically (a restore seeds it from a snapshot).
+    static func write(_ alarms: [Alarm], to path: String) {
+        let text = alarms.sorted().map { "\($0.memberID) \($0.type)\n" }.joined()
         let tmp = path + ".tmp"
         FileManager.default.createFile(atPath: tmp, contents: Data(text.utf8))
         let fd = open(tmp, O_RDONLY)

@@ -14,6 +14,8 @@ final class MaintenanceState: @unchecked Sendable {
     let quotaBytes: Int64
     let autoCompactor = AutoCompactor()
     let corruptionMonitor = CorruptionMonitor()
+    /// Bounds the `Maintenance.Snapshot` streams reading the store at once.
+    let snapshotStreams = SnapshotStreamLimiter(limit: MaintenanceService.maxConcurrentStreams)
     /// Retained here: the Raft loop holds its applier weakly.
     private var applier: AlarmApplier?
 

@@ -1,3 +1,4 @@
+import Bolt
 import Config
 import Foundation
 import Logging
@@ -46,8 +47,8 @@ public struct SnapshotRestore {
         }
         let fm = FileManager.default
         if fm.fileExists(atPath: options.dataDir) { throw RestoreError("data-dir \"\(options.dataDir)\" exists") }
-        guard fm.fileExists(atPath: file) else { throw RestoreError("open \(file): no such file or directory") }
 
+        let snapshot = try SnapshotFile(path: file)
         let tmp = options.dataDir.hasSuffix("/") ? String(options.dataDir.dropLast()) : options.dataDir
         let building = tmp + ".restoring-\(getpid())"
         for leftover in Self.removeAbandonedBuilds(of: tmp) {
@@ -57,9 +58,7 @@ public struct SnapshotRestore {
             let layout = DataDirLayout(dataDir: building)
             try fm.createDirectory(atPath: layout.dbPath, withIntermediateDirectories: true)
             logger.info("restoring snapshot", metadata: ["path": "\(file)", "data-dir": "\(options.dataDir)"])
-            try SnapshotFileCopy.copyVerified(from: file, to: layout.dbPath + "/data.mdb", skipHashCheck: options.skipHashCheck)
-            // Refuse a copy that is not a store before building anything on it.
-            let status = try MVCCStore.snapshotFileStatus(layout.dbPath + "/data.mdb")
+            let revision = try restoreStore(snapshot, into: layout)
             let bootstrapIndex = UInt64(memberIDs.count)
             try MVCCStore.prepareRestored(dir: layout.dbPath, consistentIndex: bootstrapIndex,
                                           bumpRevision: Int64(options.bumpRevision), markCompacted: options.markCompacted)
@@ -71,18 +70,50 @@ public struct SnapshotRestore {
             if rename(building, tmp) != 0 {
                 throw RestoreError("could not rename \(building) to \(tmp): \(String(cString: strerror(errno)))")
             }
-            try SnapshotFileCopy.syncDirectory((tmp as NSString).deletingLastPathComponent.isEmpty
-                ? "." : (tmp as NSString).deletingLastPathComponent)
+            try SnapshotFileCopy.syncDirectory(PathParts.split(tmp).dir)
             logger.info("restored snapshot", metadata: [
                 "path": "\(file)", "data-dir": "\(options.dataDir)",
                 "member-id": "\(String(metadata.memberID, radix: 16))",
                 "cluster-id": "\(String(metadata.clusterID, radix: 16))",
             ])
             return Result(memberID: metadata.memberID, clusterID: metadata.clusterID,
-                          revision: status.revision + Int64(options.bumpRevision), dataDir: options.dataDir)
+                          revision: revision + Int64(options.bumpRevision), dataDir: options.dataDir)
         } catch {
             try? fm.removeItem(atPath: building)
             throw error
+        }
+    }
+
+    /// Builds the store in `layout.dbPath` from the snapshot (either
+    /// format); returns its revision. An etcd file is imported (every
+    /// revision, the compaction point, leases, auth kept raw, alarms); an
+    /// old swift-etcd LMDB copy is copied as it is.
+    private func restoreStore(_ snapshot: SnapshotFile, into layout: DataDirLayout) throws -> Int64 {
+        switch snapshot.format {
+        case .etcdBackend:
+            try snapshot.verifyDigest(skipHashCheck: options.skipHashCheck)
+            let imported: EtcdImportResult
+            do {
+                imported = try MVCCStore.importEtcdBackend(try snapshot.boltReader(), into: layout.dbPath)
+            } catch let e as BoltReadError {
+                throw RestoreError(e.description)
+            } catch let e as KVError {
+                throw RestoreError(e.message)
+            }
+            if !imported.alarms.isEmpty {
+                AlarmStore.write(imported.alarms.map { AlarmStore.Alarm(memberID: $0.memberID, type: $0.type) },
+                                 to: layout.memberDir + "/alarms")
+            }
+            logger.info("imported etcd backend", metadata: [
+                "revision": "\(imported.revision)", "compact-revision": "\(imported.compactRevision)",
+                "changes": "\(imported.changes)", "leases": "\(imported.leases)",
+                "etcd-consistent-index": "\(imported.consistentIndex)", "etcd-term": "\(imported.term)",
+            ])
+            return imported.revision
+        case .lmdb:
+            try SnapshotFileCopy.copyVerified(from: snapshot.path, to: layout.dbPath + "/data.mdb", skipHashCheck: options.skipHashCheck)
+            // Refuse a copy that is not a store before building anything on it.
+            return try MVCCStore.snapshotFileStatus(layout.dbPath + "/data.mdb").revision
         }
     }
 
@@ -99,10 +130,8 @@ public struct SnapshotRestore {
     /// restore builds there and renames to `<data-dir>` as its last step,
     /// so one of these means a restore was killed before it finished.
     public static func abandonedBuilds(of dataDir: String) -> [String] {
-        let trimmed = dataDir.hasSuffix("/") ? String(dataDir.dropLast()) : dataDir
-        let parent = (trimmed as NSString).deletingLastPathComponent
-        let dir = parent.isEmpty ? "." : parent
-        let prefix = (trimmed as NSString).lastPathComponent + ".restoring-"
+        let (dir, name) = PathParts.split(dataDir)
+        let prefix = name + ".restoring-"
         let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
         return names.filter { name in
             guard name.hasPrefix(prefix) else { return false }

@@ -24,6 +24,9 @@ public struct SnapshotRestore {
     public let file: String
     public let options: SnapshotRestoreOptions
     let logger: Logger
+    /// For `migrate`: the etcd member's WAL directory, whose committed
+    /// entries after the database's consistent index join the new log.
+    var etcdWALDir: String?
 
     public init(file: String, options: SnapshotRestoreOptions, logger: Logger) {
         self.file = file
@@ -58,11 +61,12 @@ public struct SnapshotRestore {
             let layout = DataDirLayout(dataDir: building)
             try fm.createDirectory(atPath: layout.dbPath, withIntermediateDirectories: true)
             logger.info("restoring snapshot", metadata: ["path": "\(file)", "data-dir": "\(options.dataDir)"])
-            let revision = try restoreStore(snapshot, into: layout)
+            let (revision, etcdIndex) = try restoreStore(snapshot, into: layout)
             let bootstrapIndex = UInt64(memberIDs.count)
             try MVCCStore.prepareRestored(dir: layout.dbPath, consistentIndex: bootstrapIndex,
                                           bumpRevision: Int64(options.bumpRevision), markCompacted: options.markCompacted)
-            try writeRaftState(layout: layout, metadata: metadata, memberIDs: memberIDs)
+            let tail = try etcdWALDir.map { try committedEntries(walDir: $0, after: etcdIndex) } ?? []
+            try writeRaftState(layout: layout, metadata: metadata, memberIDs: memberIDs, tail: tail)
             // The membership the new cluster starts with (as etcd's restore
             // re-adds the members from the flags), read at start instead of the flags.
             try JSONEncoder().encode(members).write(to: URL(fileURLWithPath: layout.memberDir + "/members.json"), options: .atomic)
@@ -88,7 +92,7 @@ public struct SnapshotRestore {
     /// format); returns its revision. An etcd file is imported (every
     /// revision, the compaction point, leases, auth kept raw, alarms); an
     /// old swift-etcd LMDB copy is copied as it is.
-    private func restoreStore(_ snapshot: SnapshotFile, into layout: DataDirLayout) throws -> Int64 {
+    private func restoreStore(_ snapshot: SnapshotFile, into layout: DataDirLayout) throws -> (revision: Int64, consistentIndex: UInt64) {
         switch snapshot.format {
         case .etcdBackend:
             try snapshot.verifyDigest(skipHashCheck: options.skipHashCheck)
@@ -109,12 +113,29 @@ public struct SnapshotRestore {
                 "changes": "\(imported.changes)", "leases": "\(imported.leases)",
                 "etcd-consistent-index": "\(imported.consistentIndex)", "etcd-term": "\(imported.term)",
             ])
-            return imported.revision
+            return (imported.revision, imported.consistentIndex)
         case .lmdb:
+            if etcdWALDir != nil { throw RestoreError("\(snapshot.path) is not an etcd backend file") }
             try SnapshotFileCopy.copyVerified(from: snapshot.path, to: layout.dbPath + "/data.mdb", skipHashCheck: options.skipHashCheck)
             // Refuse a copy that is not a store before building anything on it.
-            return try MVCCStore.snapshotFileStatus(layout.dbPath + "/data.mdb").revision
+            return (try MVCCStore.snapshotFileStatus(layout.dbPath + "/data.mdb").revision, 0)
         }
+    }
+
+    /// The requests etcd committed after its database's consistent index
+    /// (normal entries with data, in log order), read from its WAL.
+    private func committedEntries(walDir: String, after index: UInt64) throws -> [[UInt8]] {
+        let wal: EtcdWALDecoder.Contents
+        do { wal = try EtcdWALReader.read(dir: walDir, afterIndex: index) } catch let e as EtcdWALError {
+            throw RestoreError(e.description)
+        }
+        let committed = wal.entries.filter { $0.index <= wal.hardState.commit }
+        let requests = committed.filter { $0.type == 0 && !$0.data.isEmpty }.map(\.data)
+        logger.info("read etcd WAL", metadata: [
+            "wal-dir": "\(walDir)", "db-consistent-index": "\(index)", "commit-index": "\(wal.hardState.commit)",
+            "entries-after-db": "\(wal.entries.count)", "committed": "\(committed.count)", "requests-to-apply": "\(requests.count)",
+        ])
+        return requests
     }
 
     /// Removes `<data-dir>.restoring-*` left by a restore that was killed
@@ -187,18 +208,20 @@ public struct SnapshotRestore {
     }
 
     /// etcd's saveWALAndSnap: one AddNode conf change per member at term 1,
-    /// committed, and a Raft snapshot at the last of them.
-    private func writeRaftState(layout: DataDirLayout, metadata: MemberMetadata, memberIDs: [UInt64]) throws {
+    /// and a Raft snapshot at the last of them; then `tail` (requests to
+    /// apply at first start, from `migrate`) as normal entries. All committed.
+    private func writeRaftState(layout: DataDirLayout, metadata: MemberMetadata, memberIDs: [UInt64], tail: [[UInt8]]) throws {
         let wal = try WAL.create(dir: layout.walDir, metadata: metadata.encoded)
         defer { try? wal.close() }
-        let entries = memberIDs.enumerated().map { i, id in
+        var entries = memberIDs.enumerated().map { i, id in
             Entry(term: 1, index: UInt64(i + 1), type: .confChange, data: ConfChange(type: .addNode, nodeID: id).encoded())
         }
-        let commit = UInt64(entries.count)
-        try wal.save(hardState: HardState(term: 1, vote: memberIDs[0], commit: commit), entries: entries)
-        let snapshot = Snapshot(metadata: SnapshotMetadata(index: commit, term: 1, confState: ConfState(voters: memberIDs)))
+        let snapshotIndex = UInt64(entries.count)
+        for data in tail { entries.append(Entry(term: 1, index: UInt64(entries.count + 1), type: .normal, data: data)) }
+        try wal.save(hardState: HardState(term: 1, vote: memberIDs[0], commit: UInt64(entries.count)), entries: entries)
+        let snapshot = Snapshot(metadata: SnapshotMetadata(index: snapshotIndex, term: 1, confState: ConfState(voters: memberIDs)))
         try SnapshotStore(dir: layout.snapDir).save(snapshot)
-        try wal.saveSnapshotMarker(WALSnapshotMarker(index: commit, term: 1))
+        try wal.saveSnapshotMarker(WALSnapshotMarker(index: snapshotIndex, term: 1))
     }
 }
 

@@ -44,6 +44,9 @@ struct SnapshotStreamer {
         try await limiter.acquire()
         defer { limiter.release() }
         let store = server.store
+        // Older versions and the leader's transfers copy the store into the
+        // snap dir; a crash can leave such a copy behind.
+        StaleCopies.removeOnce(in: DataDirLayout(dataDir: server.options.dataDir).snapDir)
         let extras = server.etcdBackendExtras()
         let producer = try await offLoop { try Producer(store: store, extras: extras) }
         defer { producer.view.close() }

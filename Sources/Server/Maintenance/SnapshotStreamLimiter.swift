@@ -19,15 +19,22 @@ final class SnapshotStreamLimiter: @unchecked Sendable {
         let id: UInt64 = lock.withLock { nextID += 1; return nextID }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
-                let granted: Bool = lock.withLock {
+                // Under the lock, so a cancellation either sees the waiter
+                // queued or comes before this check (the flag is set first).
+                let outcome: Result<Bool, Error> = lock.withLock {
+                    if Task.isCancelled { return .failure(CancellationError()) }
                     if running < limit && waiters.isEmpty {
                         running += 1
-                        return true
+                        return .success(true)
                     }
                     waiters.append((id, c))
-                    return false
+                    return .success(false)
                 }
-                if granted { c.resume() }
+                switch outcome {
+                case .success(true): c.resume()
+                case .success(false): break
+                case .failure(let e): c.resume(throwing: e)
+                }
             }
         } onCancel: {
             let c: CheckedContinuation<Void, Error>? = lock.withLock {

@@ -62,6 +62,8 @@ let package = Package(
         // streaming writer and a reader that trusts nothing; pure but for pread.
         .target(name: "Bolt"),
         .target(name: "MVCC", dependencies: ["CLMDB", "Bolt"]),
+        // libFuzzer target: bbolt files and etcd WAL segments (Tools-style, see FuzzSupport).
+        .executableTarget(name: "bolt-fuzz", dependencies: ["Bolt", "MVCC", "WAL", "FuzzSupport"]),
         .executableTarget(name: "mvcc-bench", dependencies: ["MVCC"]),
         // Test-only: corrupts a stopped member's store for the corruption-check tests.
         .executableTarget(name: "mvcc-corrupt", dependencies: ["CLMDB"]),

@@ -21,13 +21,7 @@ public struct MigrateCommand: Sendable, Equatable {
         if let extra = parsed.remaining.first { throw .usage("migrate: unexpected argument \"\(extra)\"") }
         let from = parsed.values["from-etcd-data-dir"]?.stringValue ?? ""
         if from.isEmpty { throw .usage("migrate: --from-etcd-data-dir is required") }
-        var o = SnapshotRestoreOptions()
-        if let v = parsed.values["name"]?.stringValue { o.name = v }
-        o.dataDir = parsed.values["data-dir"]?.stringValue ?? ""
-        if o.dataDir.isEmpty { o.dataDir = "\(o.name).etcd" }
-        if let v = parsed.values["initial-cluster"]?.stringValue { o.initialCluster = v }
-        if let v = parsed.values["initial-cluster-token"]?.stringValue { o.initialClusterToken = v }
-        if let v = parsed.values["initial-advertise-peer-urls"]?.urlsValue { o.initialAdvertisePeerURLs = v }
+        var o = SnapshotRestoreOptions(clusterFlags: parsed)
         // member/snap/db is a live backend file, never a saved snapshot.
         o.skipHashCheck = true
         return MigrateCommand(etcdDataDir: from, options: o)

@@ -48,26 +48,34 @@ public enum EtcdWALReader {
         defer { close(fd) }
         var st = stat()
         fstat(fd, &st)
-        let size = Int64(st.st_size)
+        try decodeSegment(name: path, sizeBytes: Int64(st.st_size), isLast: isLast, into: &decoder) { buffer, offset in
+            try readFully(fd, buffer, at: offset, path: path)
+        }
+    }
+
+    /// Decodes one segment of `sizeBytes` bytes, read through `read` (a
+    /// file, or memory for tests and fuzzing), record by record.
+    public static func decodeSegment(name: String, sizeBytes size: Int64, isLast: Bool, into decoder: inout EtcdWALDecoder,
+                                     read: (UnsafeMutableRawBufferPointer, Int64) throws -> Void) throws {
         var offset: Int64 = 0
         while size - offset >= 8 {
             var lengthField: UInt64 = 0
-            try withUnsafeMutableBytes(of: &lengthField) { try readFully(fd, $0, at: offset, path: path) }
+            try withUnsafeMutableBytes(of: &lengthField) { try read($0, offset) }
             lengthField = UInt64(littleEndian: lengthField)
             if lengthField == 0 { return }  // preallocated space: the segment ends here
             guard let (recordBytes, padding) = EtcdWALDecoder.frame(lengthField) else {
                 if isLast { return }
-                throw EtcdWALError(file: path, offset: offset, reason: "record length \(lengthField & 0x00ff_ffff_ffff_ffff) over etcd's \(EtcdWALDecoder.maxRecordBytes)-byte limit")
+                throw EtcdWALError(file: name, offset: offset, reason: "record length \(lengthField & 0x00ff_ffff_ffff_ffff) over etcd's \(EtcdWALDecoder.maxRecordBytes)-byte limit")
             }
             let frameEnd = offset + 8 + Int64(recordBytes + padding)
             if frameEnd > size {
                 if isLast { return }  // torn: the write of the last record did not finish
-                throw EtcdWALError(file: path, offset: offset, reason: "record of \(recordBytes) bytes runs past the end of the segment")
+                throw EtcdWALError(file: name, offset: offset, reason: "record of \(recordBytes) bytes runs past the end of the segment")
             }
             var body = [UInt8](repeating: 0, count: recordBytes + padding)
-            try body.withUnsafeMutableBytes { try readFully(fd, $0, at: offset + 8, path: path) }
+            try body.withUnsafeMutableBytes { try read($0, offset + 8) }
             do {
-                try decoder.record(Array(body[0..<recordBytes]), at: (path, offset))
+                try decoder.record(Array(body[0..<recordBytes]), at: (name, offset))
             } catch let e as EtcdWALError {
                 if isLast && isTorn(body, fileOffset: offset + 8) { return }
                 throw e

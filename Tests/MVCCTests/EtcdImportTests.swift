@@ -93,4 +93,36 @@ import Testing
             try MVCCStore.importEtcdBackend(try BoltReader(BoltBytes(exported)), into: t.dir)
         }
     }
+
+    @Test func aBumpedRevisionTravelsAsEtcdutlsMarker() throws {
+        let t = try TempStore()
+        try t.put("a", "1")
+        try t.put("b", "2")
+        t.store.close()
+        try MVCCStore.prepareRestored(dir: t.dir, consistentIndex: 1, bumpRevision: 1000, markCompacted: true)
+        try t.reopen()
+        #expect(t.store.currentRevision == 1003)
+        let file = try EtcdExportTests.export(t)
+        // Marked compacted at the bumped revision: no marker needed, etcd restores max(last, compaction).
+        let status = try SnapshotFileStatus.etcdBackend(try BoltReader(BoltBytes(file)))
+        #expect(status.revision == 3)
+        let (imported, result, dir) = try Self.roundTrip(t)
+        defer { imported.close(); try? FileManager.default.removeItem(atPath: dir) }
+        #expect(result.revision == 1003 && imported.currentRevision == 1003 && imported.compactRevision == 1003)
+
+        // Bumped without the compaction mark (as an older restore could leave it): the marker carries it.
+        let u = try TempStore()
+        try u.put("a", "1")
+        u.store.close()
+        try MVCCStore.prepareRestored(dir: u.dir, consistentIndex: 1, bumpRevision: 50)
+        try u.reopen()
+        let marked = try EtcdExportTests.export(u)
+        #expect(try SnapshotFileStatus.etcdBackend(try BoltReader(BoltBytes(marked))).revision == 52)
+        let keys = try EtcdExportTests.buckets(marked)["key"]!
+        #expect(keys.count == 2 && keys.last!.1.isEmpty)
+        let (again, r2, dir2) = try Self.roundTrip(u)
+        defer { again.close(); try? FileManager.default.removeItem(atPath: dir2) }
+        #expect(r2.revision == 52 && r2.changes == 1 && again.currentRevision == 52)
+        #expect(try again.range(RangeRequest(key: b("a"))).kvs.map(\.value) == [b("1")])
+    }
 }

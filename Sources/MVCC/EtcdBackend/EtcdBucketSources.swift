@@ -18,22 +18,39 @@ protocol EtcdBucketSource {
 /// not removed yet are left out unless a compaction keeps them (the key's
 /// latest put at or below it), so the file is what etcd holds after the
 /// same compaction.
+///
+/// A store whose revision is past its last change (a restore with
+/// `--bump-revision`) ends the bucket with etcdutl's marker for that: an
+/// entry at the revision with an empty value, so etcd restores the revision.
 struct KeyBucketSource: EtcdBucketSource {
     /// Changes at or below this revision are checked against the compaction rule (-1: none are).
     let filterUpTo: Int64
+    /// The revision the bucket must reach (the view's).
+    let revision: Int64
     private var cursor: Cursor?
     private var started = false
+    private var lastMain: Int64 = 0
+    private var done = false
 
     init(view: StoreReadView) {
         filterUpTo = view.finishedCompactRevision < view.compactRevision ? view.compactRevision : -1
+        revision = view.revision
     }
 
     mutating func next(_ view: StoreReadView, _ rd: KVReader, withValue: Bool,
                        key: inout [UInt8], value: inout [UInt8]) throws -> Int? {
+        if done { return nil }
         if cursor == nil { cursor = try view.cursor(rd.dbs.rev) }
         var k = MDB_val(), d = MDB_val()
         while true {
-            guard try cursor!.op(started ? MDB_NEXT : MDB_FIRST, key: &k, value: &d) else { return nil }
+            guard try cursor!.op(started ? MDB_NEXT : MDB_FIRST, key: &k, value: &d) else {
+                done = true
+                // Past the last change and the compaction: etcdutl's revision marker.
+                guard revision > lastMain && revision > max(filterUpTo, view.compactRevision) && revision > 1 else { return nil }
+                key = EtcdSchema.revisionKey(main: revision, sub: 0, tombstone: false)
+                value.removeAll()
+                return 0
+            }
             started = true
             let rk = LMDB.bytes(k), rec = LMDB.bytes(d)
             guard rk.count == 16, rec.count >= Codec.recordHeaderSize else {
@@ -54,6 +71,7 @@ struct KeyBucketSource: EtcdBucketSource {
             let userKey = UnsafeRawBufferPointer(rebasing: rec[Codec.recordHeaderSize..<(Codec.recordHeaderSize + keyLen)])
             let userValue = UnsafeRawBufferPointer(rebasing: rec[(Codec.recordHeaderSize + keyLen)...])
             let tombstone = version == 0
+            lastMain = rev.main
             key.removeAll(keepingCapacity: true)
             withUnsafeBytes(of: rev.main.bigEndian) { key.append(contentsOf: $0) }
             key.append(UInt8(ascii: "_"))

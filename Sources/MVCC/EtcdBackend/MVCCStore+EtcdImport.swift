@@ -29,7 +29,9 @@ extension MVCCStore {
     /// the compaction revisions, leases with their TTLs, and the auth
     /// buckets kept raw. `members` and `cluster` are left to the caller
     /// (a restore replaces the membership). The file is read through
-    /// `reader`, which checks its structure; malformed etcd data (a key that
+    /// `reader`, which checks its structure. An entry with an empty value is
+    /// the mark etcdutl's `--bump-revision` leaves: it moves the revision but
+    /// is not a change. Malformed etcd data (a key that
     /// is not a revision, a `mvccpb.KeyValue` that does not decode, changes
     /// out of order) throws a `BoltReadError` naming the file and offset.
     /// Memory stays bounded: one page per tree level and one LMDB commit.
@@ -61,6 +63,7 @@ extension MVCCStore {
             if let l = last, (rev.main, rev.sub) <= l { throw bad("revision \(rev.main)_\(rev.sub) after \(l.main)_\(l.sub)") }
             guard rev.main >= 1, rev.sub >= 0 else { throw bad("revision \(rev.main)_\(rev.sub) is negative") }
             last = (rev.main, rev.sub)
+            if !rev.tombstone && v.count == 0 { return }  // etcdutl's --bump-revision marker: a revision, no change
             let kv: KeyValue
             do { kv = try EtcdProto.decodeKeyValue(v) } catch { throw bad("revision \(rev.main)_\(rev.sub): mvccpb.KeyValue: \(error)") }
             guard !kv.key.isEmpty else { throw bad("revision \(rev.main)_\(rev.sub) has an empty key") }

@@ -174,4 +174,20 @@ import Testing
         defer { restored.stop(); restored.removeData() }
         expectSameDump(try EtcdTools.history(restored.endpoint, ["-mode", "dump"]), source.dump, "etcd 3.4 → swift-etcd")
     }
+
+    /// A stopped member's `member/snap/db` (no digest) restores with
+    /// `--skip-hash-check` only, as with etcdutl.
+    @Test func rawMemberDatabaseNeedsSkipHashCheck() throws {
+        let source = try EtcdSource.etcd35()
+        let raw = source.server.dataDir + "/member/snap/db"
+        let member = try ServerProcess(name: "from-db")
+        defer { member.stop(); member.removeData() }
+        let refused = try EtcdTools.swiftEtcd(["snapshot", "restore", raw] + EtcdTools.restoreFlags(member))
+        #expect(refused.exitCode == 1)
+        #expect(refused.stderr.contains("snapshot missing hash but --skip-hash-check=false"), "\(refused.stderr)")
+        let r = try EtcdTools.swiftEtcd(["snapshot", "restore", raw, "--skip-hash-check"] + EtcdTools.restoreFlags(member))
+        #expect(r.exitCode == 0, "\(r.stderr)")
+        try member.start()
+        expectSameDump(try EtcdTools.history(member.endpoint, ["-mode", "dump"]), source.dump, "member/snap/db → swift-etcd")
+    }
 }

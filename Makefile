@@ -6,7 +6,7 @@ DEPS_TEST := etcd-server etcd-client nghttp2-client curl golang-go golang-etcd-s
 DATA_DIR ?= default.etcd
 SEEDS ?= 300
 
-.PHONY: all deps deps-test build release run cluster test difftest sim fuzz-api fuzz-gateway fuzz-h2 fuzz-libfuzzer fuzz-api-batch protos bench bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint clean
+.PHONY: all deps deps-test build release run cluster test difftest sim fuzz-api fuzz-gateway fuzz-h2 fuzz-libfuzzer fuzz-api-batch protos bench bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint bench-restart clean
 
 all: build
 
@@ -51,8 +51,7 @@ test: deps-test
 	$(SWIFT) test --skip-build --skip IntegrationTests
 	SWIFT_ETCD_BINARY=$(CURDIR)/.build/release/swift-etcd $(SWIFT) test --skip-build --filter IntegrationTests --no-parallel
 
-difftest: deps-test
-	$(SWIFT) build
+difftest: deps-test release
 	mkdir -p .build/go-bin
 	GO111MODULE=off GOPATH=$(CURDIR)/.gopath:/usr/share/gocode go build -o .build/go-bin/difftest ./Tests/GoClients/difftest
 	./scripts/difftest.sh $(or $(SEED),1) $(or $(OPS),10000)
@@ -97,7 +96,7 @@ fuzz-h2: deps-test release
 protos:
 	./scripts/gen-protos.sh
 
-bench: deps-test release bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint
+bench: deps-test release bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint bench-restart
 	./scripts/bench.sh
 
 bench-wire: deps-test release
@@ -119,6 +118,10 @@ bench-cluster: deps-test release
 # 1M keys: snapshot save time and MB/s, defrag time and longest write pause, ours vs etcd 3.5.1.
 bench-maint: deps-test release
 	./scripts/bench-maint.sh
+
+# 1M keys, a WAL of several segments: start-up time (to the first etcdctl get) and peak RSS after SIGTERM and kill -9, ours vs etcd 3.5.1.
+bench-restart: deps-test release
+	./scripts/bench-restart.sh
 
 bench-raft: deps
 	./scripts/bench-raft.sh

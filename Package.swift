@@ -33,6 +33,8 @@ let package = Package(
             path: "CShims/CLMDB",
             linkerSettings: [.linkedLibrary("lmdb")]
         ),
+        // The SSE4.2 crc32 instruction for the WAL's CRC-32C (no library).
+        .target(name: "CCRC32C", path: "CShims/CCRC32C"),
 
         // MARK: libraries
         .target(name: "Proto", dependencies: ["CProtobuf"]),
@@ -57,7 +59,7 @@ let package = Package(
                            .product(name: "NIOCore", package: "swift-nio")]
         ),
         .target(name: "Raft"),
-        .target(name: "WAL", dependencies: ["Raft", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "WAL", dependencies: ["Raft", "CCRC32C", .product(name: "Logging", package: "swift-log")]),
         // bbolt's file format (etcd's backend and snapshot files): a
         // streaming writer and a reader that trusts nothing; pure but for pread.
         .target(name: "Bolt"),

@@ -14,7 +14,7 @@ extension EtcdServer {
         extras.members = members.map {
             EtcdMember(id: $0.id, name: $0.name, peerURLs: $0.peerURLs, clientURLs: $0.clientURLs, isLearner: $0.isLearner)
         }
-        extras.alarms = maintenance.alarms.get(.none).map { EtcdAlarm(memberID: $0.memberID, type: $0.alarm.rawValue) }
+        extras.alarms = alarms.get(.none).map { EtcdAlarm(memberID: $0.memberID, type: $0.alarm.rawValue) }
         extras.clusterVersion = EtcdVersion.cluster
         return extras
     }

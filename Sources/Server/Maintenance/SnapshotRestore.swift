@@ -49,6 +49,7 @@ public struct SnapshotRestore {
             throw RestoreError("--wal-dir is not supported: swift-etcd keeps the WAL in <data-dir>/member/wal")
         }
         let fm = FileManager.default
+        try DataDirLock.checkNotInUse(dataDir: options.dataDir)
         if fm.fileExists(atPath: options.dataDir) { throw RestoreError("data-dir \"\(options.dataDir)\" exists") }
 
         let snapshot = try SnapshotFile(path: file)
@@ -58,18 +59,27 @@ public struct SnapshotRestore {
             logger.warning("removed an unfinished restore left by a killed process", metadata: ["path": "\(leftover)"])
         }
         do {
+            // Held until the restore returns, also across the final rename
+            // (the lock file moves with the dir): no member starts on a
+            // half-built dir.
+            let lock = try DataDirLock.acquire(dataDir: building)
+            defer { lock.release() }
             let layout = DataDirLayout(dataDir: building)
             try fm.createDirectory(atPath: layout.dbPath, withIntermediateDirectories: true)
             logger.info("restoring snapshot", metadata: ["path": "\(file)", "data-dir": "\(options.dataDir)"])
             let (revision, etcdIndex) = try restoreStore(snapshot, into: layout)
             let bootstrapIndex = UInt64(memberIDs.count)
+            // A flag value: checked, not trapped on (the store refuses a sum past Int64).
+            guard let bump = Int64(exactly: options.bumpRevision), !revision.addingReportingOverflow(bump).overflow else {
+                throw RestoreError("--bump-revision \(options.bumpRevision) takes the revision past \(Int64.max)")
+            }
             try MVCCStore.prepareRestored(dir: layout.dbPath, consistentIndex: bootstrapIndex,
-                                          bumpRevision: Int64(options.bumpRevision), markCompacted: options.markCompacted)
+                                          bumpRevision: bump, markCompacted: options.markCompacted)
             let tail = try etcdWALDir.map { try committedEntries(walDir: $0, after: etcdIndex) } ?? []
             try writeRaftState(layout: layout, metadata: metadata, memberIDs: memberIDs, tail: tail)
             // The membership the new cluster starts with (as etcd's restore
             // re-adds the members from the flags), read at start instead of the flags.
-            try JSONEncoder().encode(members).write(to: URL(fileURLWithPath: layout.memberDir + "/members.json"), options: .atomic)
+            try Membership.writeInitial(members, path: layout.memberDir + "/members.json")
             try SnapshotFileCopy.syncDirectory(layout.snapDir)
             if rename(building, tmp) != 0 {
                 throw RestoreError("could not rename \(building) to \(tmp): \(String(cString: strerror(errno)))")
@@ -81,7 +91,7 @@ public struct SnapshotRestore {
                 "cluster-id": "\(String(metadata.clusterID, radix: 16))",
             ])
             return Result(memberID: metadata.memberID, clusterID: metadata.clusterID,
-                          revision: revision + Int64(options.bumpRevision), dataDir: options.dataDir)
+                          revision: revision + bump, dataDir: options.dataDir)
         } catch {
             try? fm.removeItem(atPath: building)
             throw error
@@ -105,7 +115,7 @@ public struct SnapshotRestore {
                 throw RestoreError(e.message)
             }
             if !imported.alarms.isEmpty {
-                AlarmStore.write(imported.alarms.map { AlarmStore.Alarm(memberID: $0.memberID, type: $0.type) },
+                try AlarmStore.write(imported.alarms.map { AlarmStore.Alarm(memberID: $0.memberID, type: $0.type) },
                                  to: layout.memberDir + "/alarms")
             }
             logger.info("imported etcd backend", metadata: [

@@ -22,11 +22,12 @@ extension MaintenanceService {
     static let maxConcurrentStreams = 4
 
     func registerSnapshot(on router: GRPCRouter) {
-        let server = self.server
-        router.serverStreaming(Etcdserverpb.MaintenanceService.snapshot.path) { bytes, _, writer in
+        let backend = self.backend, access = self.access
+        router.serverStreaming(Etcdserverpb.MaintenanceService.snapshot.path) { bytes, context, writer in
             _ = try decodeRequest(Etcdserverpb.SnapshotRequest.self, bytes)
             do {
-                try await SnapshotStreamer(server: server).stream { try await writer.send($0.serializedBytes()) }
+                _ = try await access.check(.admin, context)
+                try await SnapshotStreamer(backend: backend).stream { try await writer.send($0.serializedBytes()) }
             } catch is CancellationError {
                 throw GRPCStatus(.cancelled, "context canceled")
             } catch {
@@ -38,25 +39,26 @@ extension MaintenanceService {
 
 /// Produces the snapshot messages; `send` is the gRPC writer (or a test's).
 struct SnapshotStreamer {
-    let server: EtcdServer
+    let backend: MaintenanceBackend
 
     func stream(_ send: (Etcdserverpb.SnapshotResponse) async throws -> Void) async throws {
-        let limiter = server.maintenance.snapshotStreams
+        let limiter = backend.snapshotStreams
         try await limiter.acquire()
         defer { limiter.release() }
-        let store = server.store
+        let store = backend.store
         // Older versions and the leader's transfers copy the store into the
         // snap dir; a crash can leave such a copy behind.
-        StaleCopies.removeOnce(in: DataDirLayout(dataDir: server.options.dataDir).snapDir)
-        let extras = server.etcdBackendExtras()
+        StaleCopies.removeOnce(in: backend.snapDir)
+        let extras = backend.etcdBackendExtras()
+        try Task.checkCancellation()
         let producer = try await offLoop { try Producer(store: store, extras: extras) }
         defer { producer.view.close() }
         let total = producer.exporter.sizeBytes
-        server.logger.info("sending database snapshot to client", metadata: [
+        backend.logger.info("sending database snapshot to client", metadata: [
             "total-bytes": "\(total)", "revision": "\(producer.view.revision)",
         ])
         var sent: Int64 = 0
-        while let piece = try await offLoop({ try producer.next() }) {
+        while let piece = try await nextPiece(producer) {
             var at = 0
             while at < piece.count {
                 let n = min(MaintenanceService.snapshotChunkBytes, piece.count - at)
@@ -74,7 +76,7 @@ struct SnapshotStreamer {
         var last = Etcdserverpb.SnapshotResponse()
         last.blob = producer.digest()
         try await send(last)
-        server.logger.info("sent database snapshot to client", metadata: ["total-bytes": "\(total)"])
+        backend.logger.info("sent database snapshot to client", metadata: ["total-bytes": "\(total)"])
     }
 
     /// The exporter and the running digest; used by one stream at a time.
@@ -103,12 +105,11 @@ struct SnapshotStreamer {
         func digest() -> [UInt8] { hasher.finalize() }
     }
 
-    /// Runs `body` off the event loops (planning and producing take CPU and disk time).
-    private func offLoop<T>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    /// The next piece, made off the event loops (producing takes CPU and
+    /// disk time); a client that left stops it here.
+    private func nextPiece(_ producer: Producer) async throws -> [UInt8]? {
         try Task.checkCancellation()
-        return try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, Error>) in
-            DispatchQueue.global().async { c.resume(with: Result { try body() }) }
-        }
+        return try await offLoop { try producer.next() }
     }
 }
 

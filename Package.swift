@@ -110,7 +110,7 @@ let package = Package(
         .testTarget(name: "RaftTests", dependencies: ["Raft", "raft-sim"], resources: [.copy("testdata")]),
         .testTarget(name: "WALTests", dependencies: ["WAL", "Raft", "wal-crash-child"]),
         .testTarget(name: "MVCCTests", dependencies: ["MVCC", "Bolt"]),
-        .testTarget(name: "BoltTests", dependencies: ["Bolt"]),
+        .testTarget(name: "BoltTests", dependencies: ["Bolt"], exclude: ["testdata"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "Config", "Proto", "MVCC", "Raft", "WAL", "apply-fuzz",
                                                   .product(name: "NIOCore", package: "swift-nio"),
                                                   .product(name: "NIOPosix", package: "swift-nio"),

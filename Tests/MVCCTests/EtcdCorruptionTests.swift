@@ -16,7 +16,7 @@ import Testing
         #expect(intact == SnapshotFileStatus(hash: 1_570_223_557, revision: 7, totalKey: 15, totalSize: 20480))
         var refused = 0
         for seed in UInt64(1)...600 {
-            var rng = SeededRandom(state: seed)
+            var rng = SeededRandom(seed: seed)
             var bytes = base
             for _ in 0..<(1 + rng.next() % 4) {
                 let at = Int(rng.next() % UInt64(bytes.count))
@@ -45,7 +45,7 @@ import Testing
     }
 
     @Test func keyValueDecoderTakesAnyBytes() throws {
-        var rng = SeededRandom(state: 42)
+        var rng = SeededRandom(seed: 42)
         let valid = EtcdProto.encode(KeyValue(key: b("k"), createRevision: 2, modRevision: 3, version: 1, value: b("v"), lease: 9))
         #expect(try valid.withUnsafeBytes { try EtcdProto.decodeKeyValue($0) } ==
                 KeyValue(key: b("k"), createRevision: 2, modRevision: 3, version: 1, value: b("v"), lease: 9))
@@ -60,7 +60,7 @@ import Testing
     }
 
     @Test func encodedSizeIsWhatEncodingWrites() {
-        var rng = SeededRandom(state: 7)
+        var rng = SeededRandom(seed: 7)
         for _ in 0..<5000 {
             func edge() -> Int64 {
                 let edges: [Int64] = [0, 1, -1, 127, 128, 16383, 16384, .max, .min, Int64(truncatingIfNeeded: rng.next())]

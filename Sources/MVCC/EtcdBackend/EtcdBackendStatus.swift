@@ -1,4 +1,5 @@
 import Bolt
+import Support
 
 extension SnapshotFileStatus {
     /// etcdutl's `snapshot status` of an etcd backend file: CRC-32C over
@@ -8,14 +9,14 @@ extension SnapshotFileStatus {
     /// checks the whole file's structure; a `key` bucket entry that is not a
     /// revision key is an error (etcdutl would crash on it).
     public static func etcdBackend(_ reader: BoltReader) throws -> SnapshotFileStatus {
-        var crc = CRC32C()
+        var crc: UInt32 = 0
         var status = SnapshotFileStatus(hash: 0, revision: 0, totalKey: 0, totalSize: Int64(reader.meta.pageCount) * Int64(reader.pageSize))
         for bucket in try reader.buckets() {
-            crc.update(bucket.name)
+            crc = CRC32C.update(crc, bucket.name)
             let isKey = bucket.name == EtcdSchema.keyBucket
             try reader.forEach(bucket) { k, v, flags, offset in
-                crc.update(k)
-                if flags & BoltFormat.bucketLeafFlag == 0 { crc.update(v) }
+                crc = CRC32C.update(crc, k)
+                if flags & BoltFormat.bucketLeafFlag == 0 { crc = CRC32C.update(crc, v) }
                 if isKey {
                     guard k.count >= EtcdSchema.revisionKeyBytes else {
                         throw BoltReadError(file: reader.source.name, offset: offset,
@@ -26,7 +27,7 @@ extension SnapshotFileStatus {
                 status.totalKey += 1
             }
         }
-        status.hash = crc.value
+        status.hash = crc
         return status
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import GRPCWire
 import MVCC
 import Proto
+import Support
 
 /// `Maintenance.Snapshot`: the store as an etcd backend (bbolt) file, so
 /// real `etcdctl snapshot save`, `etcdutl snapshot status|restore` take

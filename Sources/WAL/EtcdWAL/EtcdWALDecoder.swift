@@ -1,4 +1,5 @@
 import Raft
+import Support
 
 /// etcd's WAL (3.4/3.5 `member/wal/*.wal`), decoded without trusting it.
 ///

@@ -1,6 +1,7 @@
 import Bolt
 import Foundation
 import MVCC
+import Support
 
 /// A snapshot file given to `snapshot restore|status`, recognised by its
 /// content: an etcd backend (bbolt, from real etcd or swift-etcd today)
@@ -57,13 +58,13 @@ struct SnapshotFile {
         var done: Int64 = 0
         while done < databaseBytes {
             let want = Int(min(Int64(buffer.count), databaseBytes - done))
-            let n = try buffer.withUnsafeMutableBytes { try SnapshotFileCopy.readFully(fd, $0.baseAddress!, want) }
+            let n = try buffer.withUnsafeMutableBytes { try FileIO.read(fd, into: $0.baseAddress!, count: want, path: path) }
             if n < want { throw RestoreError("\(path): unexpected end of file at byte \(done + Int64(n))") }
             buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
             done += Int64(n)
         }
         var expected = [UInt8](repeating: 0, count: SHA256.digestBytes)
-        let n = try expected.withUnsafeMutableBytes { try SnapshotFileCopy.readFully(fd, $0.baseAddress!, SHA256.digestBytes) }
+        let n = try expected.withUnsafeMutableBytes { try FileIO.read(fd, into: $0.baseAddress!, count: SHA256.digestBytes, path: path) }
         let actual = hasher.finalize()
         if n != SHA256.digestBytes || expected != actual {
             throw RestoreError("expected sha256 \(SnapshotFileCopy.goBytes(expected)), got \(SnapshotFileCopy.goBytes(actual)): the snapshot file is corrupt or truncated")

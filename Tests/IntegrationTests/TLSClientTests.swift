@@ -80,6 +80,10 @@ import Testing
         #expect(range.stdout.contains("\"value\":\"MQ==\""), "\(range.stdout)")
         let health = try curl([m.clientURL + "/health"])
         #expect(health.stdout.contains(#""health":"true""#), "\(health.stdout) \(health.stderr)")
+        for probe in ["/livez", "/readyz"] {
+            let r = try curl(["-w", "\n%{http_code}", m.clientURL + probe])
+            #expect(r.stdout.hasSuffix("\n200") && r.stdout.contains(#""health":"true""#), "\(probe): \(r.stdout) \(r.stderr)")
+        }
         let version = try curl([m.clientURL + "/version"])
         #expect(version.stdout.contains("etcdserver"), "\(version.stdout)")
         let metrics = try curl([m.clientURL + "/metrics"])

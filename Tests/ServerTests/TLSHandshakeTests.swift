@@ -238,6 +238,46 @@ import X509
             try SelfSignedCertificate.ensure(directory: dir + "/x", hosts: [], validityYears: 0)
         }
     }
+    /// Two auto TLS members (P-521 keys, as etcd makes them): one serves, the
+    /// other dials it with the peer dialer's context and gets an answer.
+    @Test func autoTLSMembersHandshakeWithEachOther() async throws {
+        let h = try Harness()
+        defer { Task { await h.shutdown() } }
+        let dir = NSTemporaryDirectory() + "swift-etcd-auto-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func autoStore(_ name: String) throws -> TLSCertificateStore {
+            let files = try SelfSignedCertificate.ensure(directory: dir + "/" + name, hosts: ["127.0.0.1:2380"], validityYears: 1)
+            var s = TransportSecurity()
+            s.certFile = files.certFile
+            s.keyFile = files.keyFile
+            return try TLSCertificateStore(security: s, policy: TLSPolicy(), selfSigned: true, kinds: [.peer],
+                                           side: "peer", logger: h.logger)
+        }
+        let serving = TLSServerSide(store: try autoStore("a"), kind: .peer, policy: RemoteCertificatePolicy(),
+                                    announceCommonName: false, handshakeTimeout: .seconds(10), logger: h.logger)
+        let listener = try await h.serve(serving)
+        defer { listener.close(promise: nil) }
+        let dialer = TLSClientSide(store: try autoStore("b"), policy: RemoteCertificatePolicy())
+        let answer = h.group.next().makePromise(of: String.self)
+        final class Reader: ChannelInboundHandler, @unchecked Sendable {
+            typealias InboundIn = ByteBuffer
+            let answer: EventLoopPromise<String>
+            init(_ answer: EventLoopPromise<String>) { self.answer = answer }
+            func channelRead(context: ChannelHandlerContext, data: NIOAny) { answer.succeed(String(buffer: unwrapInboundIn(data))) }
+            func errorCaught(context: ChannelHandlerContext, error: Error) { answer.fail(error) }
+            func channelInactive(context: ChannelHandlerContext) { answer.fail(ChannelError.eof) }
+        }
+        let channel = try await ClientBootstrap(group: h.group)
+            .channelInitializer { channel in
+                dialer.initialize(channel, host: "127.0.0.1").flatMapThrowing {
+                    try channel.pipeline.syncOperations.addHandler(Reader(answer))
+                }
+            }
+            .connect(host: "127.0.0.1", port: listener.localAddress?.port ?? 0).get()
+        defer { channel.close(promise: nil) }
+        try await channel.writeAndFlush(channel.allocator.buffer(string: "x")).get()
+        #expect(try await answer.futureResult.get() == "ok")
+    }
 }
 
 /// A DER CRL listing `serials`, signed by nothing (etcd reads only the serials).

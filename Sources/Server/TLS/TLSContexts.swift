@@ -74,6 +74,7 @@ struct TLSContexts: @unchecked Sendable {
     /// left is applied in the given order. A list with no TLS 1.2 suite
     /// BoringSSL knows leaves only TLS 1.3, as in Go.
     static func apply(_ policy: TLSPolicy, to c: inout TLSConfiguration) {
+        c.verifySignatureAlgorithms = verifiedSignatureAlgorithms
         c.minimumTLSVersion = policy.minVersion == .tls13 ? .tlsv13 : .tlsv12
         c.maximumTLSVersion = policy.maxVersion.map { $0 == .tls13 ? .tlsv13 : .tlsv12 }
         guard !policy.cipherSuites.isEmpty else { return }
@@ -84,6 +85,17 @@ struct TLSContexts: @unchecked Sendable {
             c.cipherSuiteValues = usable.map { NIOTLSCipher(rawValue: $0) }
         }
     }
+
+    /// The handshake signatures accepted from the other side: BoringSSL's
+    /// defaults plus ECDSA P-521 and Ed25519, which Go accepts too. etcd's
+    /// auto TLS certificates are P-521 keys (ours as well): with BoringSSL's
+    /// defaults, a member dialing a `--peer-auto-tls` peer fails every handshake.
+    static let verifiedSignatureAlgorithms: [SignatureAlgorithm] = [
+        .ecdsaSecp256R1Sha256, .rsaPssRsaeSha256, .rsaPkcs1Sha256,
+        .ecdsaSecp384R1Sha384, .rsaPssRsaeSha384, .rsaPkcs1Sha384,
+        .rsaPssRsaeSha512, .rsaPkcs1Sha512, .ecdsaSecp521R1Sha512, .ed25519,
+        .rsaPkcs1Sha1,
+    ]
 
     /// TLS 1.2 suites BoringSSL implements (of Go's list).
     static let boringSSLSuites: Set<UInt16> = [

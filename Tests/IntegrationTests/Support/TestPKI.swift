@@ -51,6 +51,10 @@ final class TestPKI: @unchecked Sendable {
             basicConstraints = CA:FALSE
             keyUsage = critical,digitalSignature,keyEncipherment
             extendedKeyUsage = clientAuth
+            [server]
+            basicConstraints = CA:FALSE
+            keyUsage = critical,digitalSignature,keyEncipherment
+            extendedKeyUsage = serverAuth
 
             """.write(toFile: config, atomically: true, encoding: .utf8)
         try openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", caKey, "-out", caCert,
@@ -58,11 +62,13 @@ final class TestPKI: @unchecked Sendable {
     }
 
     /// Issues a certificate for `cn` with IP and DNS SANs. `clientOnly`
-    /// gives it only clientAuth (kubeadm's client certificates); `expired`
+    /// gives it only clientAuth (kubeadm's client certificates), `serverOnly`
+    /// only serverAuth (refused as a client certificate); `expired`
     /// back-dates it to 2020.
     @discardableResult
     func issue(_ file: String, cn: String, organization: String? = nil, ips: [String] = [], dns: [String] = [],
-               clientOnly: Bool = false, expired: Bool = false, into directory: String? = nil) throws -> Pair {
+               clientOnly: Bool = false, serverOnly: Bool = false, expired: Bool = false,
+               into directory: String? = nil) throws -> Pair {
         lock.lock()
         defer { lock.unlock() }
         let out = directory ?? dir
@@ -75,7 +81,7 @@ final class TestPKI: @unchecked Sendable {
         let sans = ips.map { "IP:\($0)" } + dns.map { "DNS:\($0)" }
         if !sans.isEmpty { req += ["-addext", "subjectAltName=" + sans.joined(separator: ",")] }
         try openssl(req)
-        var sign = ["ca", "-batch", "-config", config, "-extensions", clientOnly ? "client" : "leaf", "-in", csr,
+        var sign = ["ca", "-batch", "-config", config, "-extensions", clientOnly ? "client" : serverOnly ? "server" : "leaf", "-in", csr,
                     "-out", pair.cert, "-notext"]
         sign += expired ? ["-startdate", "20200101000000Z", "-enddate", "20200102000000Z"] : ["-days", "2"]
         try openssl(sign)

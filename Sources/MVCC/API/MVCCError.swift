@@ -17,6 +17,8 @@ public struct MVCCError: Error, Equatable, Sendable, CustomStringConvertible {
         case fileNotFound
         /// A file or argument given to the store is not what it must be.
         case invalidInput
+        /// The store cannot serve the read now (a snapshot view that ended).
+        case unavailable
         /// LMDB or the file system failed; nothing of the batch was written.
         case storage
         /// The store found itself inconsistent (a bug or damage).

@@ -14,6 +14,7 @@ extension ServerError {
         case .leaseNotFound: self = .leaseNotFound
         case .fileNotFound: self.init(code: .notFound, message: error.message)
         case .invalidInput: self.init(code: .invalidArgument, message: error.message)
+        case .unavailable: self.init(code: .unavailable, message: error.message)
         case .storage, .internal: self.init(code: .internal, message: error.message)
         }
     }

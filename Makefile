@@ -1,7 +1,7 @@
 # swift-etcd: see README.md. Every target installs what it needs first.
 SHELL := /bin/bash
 SWIFT ?= swift
-DEPS_BUILD := libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler liblmdb-dev
+DEPS_BUILD := libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler liblmdb-dev zlib1g-dev
 DEPS_TEST := etcd-server etcd-client nghttp2-client curl golang-go golang-etcd-server-dev
 DATA_DIR ?= default.etcd
 SEEDS ?= 300
@@ -52,8 +52,7 @@ test: deps-test
 	$(SWIFT) test --skip-build --skip IntegrationTests
 	SWIFT_ETCD_BINARY=$(CURDIR)/.build/release/swift-etcd $(SWIFT) test --skip-build --filter IntegrationTests --no-parallel
 
-difftest: deps-test
-	$(SWIFT) build
+difftest: deps-test release
 	mkdir -p .build/go-bin
 	GO111MODULE=off GOPATH=$(CURDIR)/.gopath:/usr/share/gocode go build -o .build/go-bin/difftest ./Tests/GoClients/difftest
 	./scripts/difftest.sh $(or $(SEED),1) $(or $(OPS),10000)

@@ -29,6 +29,7 @@ struct ApplyChain {
     var auth: ApplyGuard?
 
     func refusal(for entry: ApplyEntry) -> KVError? {
+        if case .undecodable(let error) = entry.request { return error }
         if let error = corruption.refusal(for: entry) { return error }
         if let error = capped.refusal(for: entry) { return error }
         if let auth, let error = auth.refusal(for: entry) { return error }
@@ -51,7 +52,7 @@ final class CorruptionGuard: ApplyGuard {
         switch entry.request {
         case .write, .leaseGrant, .leaseRevoke, .range:
             return alarms.hasCorrupt ? Self.corruptCluster : nil
-        case .noop, .leaseCheckpoint, .alarm, .unknown:
+        case .noop, .leaseCheckpoint, .alarm, .unknown, .undecodable:
             return nil
         }
     }

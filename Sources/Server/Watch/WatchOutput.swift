@@ -15,6 +15,13 @@ enum WatchOutput: Equatable {
     case compacted(watchID: Int64, compactRevision: Int64)
     /// Nothing new up to `revision` (watchID -1: answer to a progress request).
     case progress(watchID: Int64, revision: Int64)
+
+    var watchID: Int64 {
+        switch self {
+        case .created(let id, _, _, _), .canceled(let id, _), .events(let id, _, _), .compacted(let id, _), .progress(let id, _):
+            return id
+        }
+    }
 }
 
 /// A watcher's parameters, as a create request gives them (key already
@@ -82,4 +89,10 @@ final class WatchStream {
     let wake: @Sendable () -> Void
 
     init(wake: @escaping @Sendable () -> Void) { self.wake = wake }
+}
+
+/// What a stream's sender needs to know of a watcher to send its events.
+struct WatchDelivery: Equatable {
+    var prevKV: Bool
+    var fragment: Bool
 }

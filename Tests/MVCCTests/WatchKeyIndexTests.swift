@@ -58,7 +58,7 @@ import Testing
     /// alphabet, added and removed between lookups, against a linear scan.
     @Test(arguments: [1, 2, 3, 4, 5, 6, 7, 8])
     func randomAgainstLinearScan(seed: UInt64) {
-        var rng = SeededRandom(state: seed)
+        var rng = SeededRandom(seed: seed)
         func key() -> [UInt8] { (0..<Int.random(in: 0...3, using: &rng)).map { _ in UInt8.random(in: 97...100, using: &rng) } }
         var index = WatchKeyIndex<W>()
         var live: [W] = []

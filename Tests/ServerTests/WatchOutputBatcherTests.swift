@@ -1,4 +1,4 @@
-import MVCC
+@testable import MVCC
 import Testing
 @testable import Server
 

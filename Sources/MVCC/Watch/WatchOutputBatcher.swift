@@ -1,5 +1,3 @@
-import MVCC
-
 /// Merges a stream's queued output so that each watcher's events that piled
 /// up since its sender last ran go out as one `WatchResponse` (etcd sends a
 /// catching-up watcher its events in batches the same way), instead of one
@@ -18,11 +16,11 @@ import MVCC
 ///   and no event after it may move in front;
 /// - an output closes once it holds `maxEvents` events or `maxBytes` bytes
 ///   of keys and values (a larger single output is left whole).
-enum WatchOutputBatcher {
-    static let defaultMaxEvents = 1000
-    static let defaultMaxBytes = 1 << 20
+public enum WatchOutputBatcher {
+    public static let defaultMaxEvents = 1000
+    public static let defaultMaxBytes = 1 << 20
 
-    static func merge(_ outputs: [WatchOutput], maxEvents: Int = defaultMaxEvents,
+    public static func merge(_ outputs: [WatchOutput], maxEvents: Int = defaultMaxEvents,
                       maxBytes: Int = defaultMaxBytes) -> [WatchOutput] {
         guard outputs.count > 1 else { return outputs }
         var result: [WatchOutput] = []

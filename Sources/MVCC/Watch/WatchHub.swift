@@ -1,5 +1,4 @@
 import Foundation
-import MVCC
 
 /// Fans the store's events out to watchers (etcd's watchable store).
 ///
@@ -19,21 +18,30 @@ import MVCC
 ///
 /// Lock order: `lock` guards all watcher/stream state; store reads happen
 /// outside it.
-final class WatchHub: @unchecked Sendable {
-    struct Limits {
+public final class WatchHub: @unchecked Sendable {
+    public struct Limits {
         /// Events a watcher may have queued before it is moved to unsynced.
-        var maxQueuedEvents = 1024
+        public var maxQueuedEvents: Int
         /// Bytes of keys+values a watcher may have queued.
-        var maxQueuedBytes = 8 << 20
+        public var maxQueuedBytes: Int
         /// Events read from history per catch-up step.
-        var catchUpChunkEvents = 1000
-        var syncIntervalSeconds = 0.1
+        public var catchUpChunkEvents: Int
+        public var syncIntervalSeconds: Double
         /// Revisions handed over by `notify` and not yet fanned out before
         /// `notify` fans out itself.
-        var maxPendingRevisions = 10_000
+        public var maxPendingRevisions: Int
+
+        public init(maxQueuedEvents: Int = 1024, maxQueuedBytes: Int = 8 << 20, catchUpChunkEvents: Int = 1000,
+                    syncIntervalSeconds: Double = 0.1, maxPendingRevisions: Int = 10_000) {
+            self.maxQueuedEvents = maxQueuedEvents
+            self.maxQueuedBytes = maxQueuedBytes
+            self.catchUpChunkEvents = catchUpChunkEvents
+            self.syncIntervalSeconds = syncIntervalSeconds
+            self.maxPendingRevisions = maxPendingRevisions
+        }
     }
 
-    let limits: Limits
+    public let limits: Limits
     private let store: MVCCStore
     private let lock = NSLock()
     /// Last revision handed to `notify`.
@@ -54,17 +62,17 @@ final class WatchHub: @unchecked Sendable {
     private var fanOutWanted = false  // guarded by fanOutSignal
     private var fanOutStopping = false  // guarded by fanOutSignal
 
-    init(store: MVCCStore, limits: Limits = Limits()) {
+    public init(store: MVCCStore, limits: Limits = Limits()) {
         self.store = store
         self.limits = limits
         revision = store.currentRevision
     }
 
-    var currentRevision: Int64 { lock.withLock { revision } }
+    public var currentRevision: Int64 { lock.withLock { revision } }
 
     // MARK: syncer thread
 
-    func start() {
+    public func start() {
         let t = Thread { [self] in
             while true {
                 let stop = stopSignal.withLock { () -> Bool in
@@ -94,7 +102,7 @@ final class WatchHub: @unchecked Sendable {
         f.start()
     }
 
-    func stop() {
+    public func stop() {
         lock.withLock { fanOutThreadRunning = false }
         stopSignal.withLock {
             stopping = true
@@ -110,10 +118,10 @@ final class WatchHub: @unchecked Sendable {
 
     // MARK: streams
 
-    func openStream(wake: @escaping @Sendable () -> Void) -> WatchStream { WatchStream(wake: wake) }
+    public func openStream(wake: @escaping @Sendable () -> Void) -> WatchStream { WatchStream(wake: wake) }
 
     /// Drops every watcher of a stream that ended.
-    func close(_ stream: WatchStream) {
+    public func close(_ stream: WatchStream) {
         lock.withLock {
             stream.isClosed = true
             for w in stream.watchers.values { remove(w) }
@@ -124,7 +132,7 @@ final class WatchHub: @unchecked Sendable {
 
     /// Creates a watcher and queues the `created` answer (etcd's watch create:
     /// duplicate ID or empty range → created and canceled at once, id -1).
-    func create(_ spec: WatchSpec, on stream: WatchStream) {
+    public func create(_ spec: WatchSpec, on stream: WatchStream) {
         var kick = false
         lock.withLock {
             guard !stream.isClosed else { return }
@@ -159,7 +167,7 @@ final class WatchHub: @unchecked Sendable {
     }
 
     /// Cancels a watcher; unknown IDs are ignored, as etcd does.
-    func cancel(watchID: Int64, on stream: WatchStream) {
+    public func cancel(watchID: Int64, on stream: WatchStream) {
         lock.withLock {
             guard let w = stream.watchers.removeValue(forKey: watchID) else { return }
             remove(w)
@@ -175,7 +183,7 @@ final class WatchHub: @unchecked Sendable {
     /// while one catches up (later etcd 3.5's RequestProgressAll: the
     /// revision promises every event below it was sent). A stream without
     /// watchers has nothing to catch up and is answered, as etcd 3.5.1 does.
-    func requestProgress(on stream: WatchStream) {
+    public func requestProgress(on stream: WatchStream) {
         var woken: [ObjectIdentifier: WatchStream] = [:]
         let queued: Bool = lock.withLock {
             woken = fanOutPending()  // the revision promises every event up to it is queued
@@ -189,7 +197,7 @@ final class WatchHub: @unchecked Sendable {
 
     /// Periodic progress: each synced `progress_notify` watcher that got no
     /// events since the last tick is told the current revision.
-    func progressTick(on stream: WatchStream) {
+    public func progressTick(on stream: WatchStream) {
         var woken: [ObjectIdentifier: WatchStream] = [:]
         let queued: Bool = lock.withLock {
             woken = fanOutPending()
@@ -208,7 +216,7 @@ final class WatchHub: @unchecked Sendable {
     }
 
     /// Takes everything queued for a stream (its sender calls this when woken).
-    func take(_ stream: WatchStream) -> [WatchOutput] {
+    public func take(_ stream: WatchStream) -> [WatchOutput] {
         var options: [Int64: WatchDelivery]? = nil
         return take(stream, options: &options)
     }
@@ -216,7 +224,7 @@ final class WatchHub: @unchecked Sendable {
     /// `take`, and with `options` non-nil also each current watcher's
     /// delivery options under the same lock (one lock per batch, not one
     /// look-up per output; a watcher canceled meanwhile has none).
-    func take(_ stream: WatchStream, options: inout [Int64: WatchDelivery]?) -> [WatchOutput] {
+    public func take(_ stream: WatchStream, options: inout [Int64: WatchDelivery]?) -> [WatchOutput] {
         var kick = false
         var woken: [ObjectIdentifier: WatchStream] = [:]
         let out: [WatchOutput] = lock.withLock {
@@ -253,7 +261,7 @@ extension WatchHub {
     /// meanwhile skips the pending revisions (they are below its
     /// `minRevision`). Past `maxPendingRevisions` the caller fans out itself,
     /// which bounds the memory a slow fan-out can hold.
-    func notify(events: [Event], revision newRevision: Int64) {
+    public func notify(events: [Event], revision newRevision: Int64) {
         var woken: [ObjectIdentifier: WatchStream] = [:]
         let signal: Bool = lock.withLock {
             revision = max(revision, newRevision)
@@ -323,7 +331,7 @@ extension WatchHub {
     /// `minRevision` (no event missed or repeated; one whose next revision
     /// was compacted away gets the compacted answer, as etcd's restore).
     /// Call on the apply thread, with no `notify` running.
-    func storeReplaced() {
+    public func storeReplaced() {
         var woken: [ObjectIdentifier: WatchStream] = [:]
         lock.withLock {
             woken = fanOutPending()  // events of the old store, still due to synced watchers
@@ -342,7 +350,7 @@ extension WatchHub {
     /// One catch-up step for every unsynced watcher with room in its queue;
     /// returns how many watchers advanced (0: nothing more to do now).
     @discardableResult
-    func syncUnsynced() -> Int {
+    public func syncUnsynced() -> Int {
         var woken: [ObjectIdentifier: WatchStream] = [:]
         let work: [(Watcher, Int64)] = lock.withLock {
             woken = fanOutPending()

@@ -6,7 +6,7 @@ DEPS_TEST := etcd-server etcd-client nghttp2-client curl golang-go golang-etcd-s
 DATA_DIR ?= default.etcd
 SEEDS ?= 300
 
-.PHONY: all deps deps-test build release run cluster test difftest sim fuzz-api fuzz-gateway fuzz-h2 fuzz-libfuzzer fuzz-api-batch protos bench bench-all bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint bench-restart clean
+.PHONY: all deps deps-test build release run cluster test difftest sim fuzz-api fuzz-gateway fuzz-h2 fuzz-libfuzzer fuzz-api-batch protos bench bench-all bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint bench-restart bench-tls clean
 
 all: build
 
@@ -101,7 +101,7 @@ bench: deps-test release
 	python3 scripts/bench/bench.py
 
 # Everything: the table above, then each component's own benchmark.
-bench-all: bench bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-cluster bench-maint bench-restart
+bench-all: bench bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-cluster bench-maint bench-restart bench-tls
 
 bench-wire: deps-test release
 	./scripts/bench-wire.sh
@@ -119,6 +119,9 @@ bench-watch: deps-test release
 
 bench-cluster: deps-test release
 	./scripts/bench-cluster.sh
+
+bench-tls: deps-test release
+	./scripts/bench-tls.sh
 
 # 1M keys: snapshot save time and MB/s, defrag time and longest write pause, ours vs etcd 3.5.1.
 bench-maint: deps-test release

@@ -14,33 +14,11 @@ enum EtcdAuthRequests {
     /// there is none, or the bytes stop being protobuf before one (the
     /// applier then answers for that entry as for any undecodable one).
     static func authField(in request: [UInt8]) -> UInt64? {
-        var at = 0
-        func varint() -> UInt64? {
-            var value: UInt64 = 0
-            var shift: UInt64 = 0
-            while at < request.count, shift < 64 {
-                let b = request[at]
-                at += 1
-                value |= UInt64(b & 0x7F) << shift
-                if b & 0x80 == 0 { return value }
-                shift += 7
-            }
-            return nil
+        var found: UInt64?
+        ProtoTopLevelFields.scan(request) { field, _ in
+            if fieldNumbers.contains(field) { found = field }
+            return found == nil
         }
-        while at < request.count {
-            guard let tag = varint() else { return nil }
-            let field = tag >> 3
-            if fieldNumbers.contains(field) { return field }
-            switch tag & 7 {
-            case 0: guard varint() != nil else { return nil }
-            case 1: at += 8
-            case 2:
-                guard let n = varint(), n <= UInt64(request.count - at) else { return nil }
-                at += Int(n)
-            case 5: at += 4
-            default: return nil
-            }
-        }
-        return nil
+        return found
     }
 }

@@ -121,7 +121,7 @@ extension MVCCStore {
             if Array(k) == EtcdSchema.authEnabledKey, v.count == 1, v[0] == 1 { enabled = true }
         }
         guard !enabled else {
-            throw KVError(.failedPrecondition, "\(reader.source.name): authentication is enabled in this etcd data; swift-etcd does not enforce users and roles yet and would serve every key to every client: run `etcdctl auth disable` on etcd, then save the snapshot (or stop the member) again")
+            throw MVCCError(.invalidInput, "\(reader.source.name): authentication is enabled in this etcd data; swift-etcd does not enforce users and roles yet and would serve every key to every client: run `etcdctl auth disable` on etcd, then save the snapshot (or stop the member) again")
         }
     }
 }

@@ -6,7 +6,7 @@ DEPS_TEST := etcd-server etcd-client nghttp2-client curl golang-go golang-etcd-s
 DATA_DIR ?= default.etcd
 SEEDS ?= 300
 
-.PHONY: all deps deps-test build release run cluster test difftest sim fuzz-api fuzz-gateway fuzz-h2 fuzz-libfuzzer fuzz-api-batch protos bench bench-all bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint bench-restart bench-tls clean
+.PHONY: all deps deps-test build release run cluster test difftest sim fuzz-api fuzz-gateway fuzz-h2 fuzz-libfuzzer fuzz-libfuzzer-proto fuzz-api-batch protos bench bench-all bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint bench-restart bench-tls clean
 
 all: build
 
@@ -48,7 +48,7 @@ test: deps-test
 	$(SWIFT) build --build-tests
 	.venv/bin/python -m unittest discover -s scripts/fuzz -p 'test_*.py'
 	python3 -m unittest discover -s scripts/bench -p 'test_*.py'
-	$(MAKE) fuzz-libfuzzer FUZZ_ARGS="-seed=1 -runs=100000"
+	$(MAKE) fuzz-libfuzzer-proto FUZZ_ARGS="-seed=1 -runs=100000"
 	$(SWIFT) test --skip-build --skip IntegrationTests
 	SWIFT_ETCD_BINARY=$(CURDIR)/.build/release/swift-etcd $(SWIFT) test --skip-build --filter IntegrationTests --no-parallel
 
@@ -85,6 +85,15 @@ fuzz-libfuzzer: deps
 	.build/libfuzzer/release/proto-fuzz .build/libfuzzer/corpus/proto $(FUZZ_ARGS)
 	.build/libfuzzer/release/apply-fuzz .build/libfuzzer/corpus/apply -max_len=4096 $(FUZZ_ARGS)
 	.build/libfuzzer/release/bolt-fuzz .build/libfuzzer/corpus/bolt -max_len=65536 $(FUZZ_ARGS)
+
+# The libFuzzer pass `make test` runs: the proto decoder only, whose build needs no TLS or
+# crypto dependencies. apply-fuzz and bolt-fuzz pull in BoringSSL (swift-crypto, swift-nio-ssl),
+# a third full build that CI's 2 cores cannot afford; `make test` covers them seeded instead
+# (ApplyFuzzTests, BoltCorruptionTests, EtcdCorruptionTests) and `make fuzz-libfuzzer` runs all three.
+fuzz-libfuzzer-proto: deps
+	$(SWIFT) build $(LIBFUZZER_FLAGS) --product proto-fuzz
+	mkdir -p .build/libfuzzer/corpus/proto
+	.build/libfuzzer/release/proto-fuzz .build/libfuzzer/corpus/proto $(FUZZ_ARGS)
 
 # Many API fuzzer seeds, JOBS at a time, with the total of requests compared.
 fuzz-api-batch: deps-test release

@@ -128,7 +128,7 @@ struct RequestGenerator {
 }
 
 @Suite(.serialized) struct DifferentialTests {
-    static let etcdAvailable = FileManager.default.isExecutableFile(atPath: "/usr/bin/etcd")
+    static let etcdAvailable = EtcdGateway.binary != nil
         && FileManager.default.isExecutableFile(atPath: "/usr/bin/curl")
 
     /// Seeded random requests against real etcd (JSON gateway) and the store;

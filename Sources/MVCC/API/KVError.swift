@@ -3,14 +3,18 @@
 public struct KVError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The gRPC status codes etcd uses for KV errors (numeric values as gRPC's).
     public enum Code: Int, Sendable {
+        /// etcd's answer for an error rpctypes does not map (e.g. auth errors in Maintenance).
+        case unknown = 2
         case invalidArgument = 3
         case notFound = 5
         case failedPrecondition = 9
+        case permissionDenied = 7
         case resourceExhausted = 8
         case outOfRange = 11
         case `internal` = 13
         case unavailable = 14
         case dataLoss = 15
+        case unauthenticated = 16
     }
 
     public var code: Code

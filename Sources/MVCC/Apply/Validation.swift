@@ -32,7 +32,7 @@ public enum Validation {
         case .put(let p): try check(p)
         case .deleteRange(let d): try check(d)
         case .txn(let t): try check(t, maxTxnOps: maxTxnOps)
-        case .compact, .noop, .leaseGrant, .leaseRevoke, .leaseCheckpoint: break
+        case .compact, .noop, .leaseGrant, .leaseRevoke, .leaseCheckpoint, .bucketRecords: break
         }
     }
 

@@ -6,7 +6,7 @@ DEPS_TEST := etcd-server etcd-client nghttp2-client curl golang-go golang-etcd-s
 DATA_DIR ?= default.etcd
 SEEDS ?= 300
 
-.PHONY: all deps deps-test build release run cluster test difftest sim protos bench bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint clean
+.PHONY: all deps deps-test build release run cluster test difftest sim protos bench bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint bench-auth clean
 
 all: build
 
@@ -60,7 +60,7 @@ sim: deps
 protos:
 	./scripts/gen-protos.sh
 
-bench: deps-test release bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint
+bench: deps-test release bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint bench-auth
 	./scripts/bench.sh
 
 bench-wire: deps-test release
@@ -82,6 +82,11 @@ bench-cluster: deps-test release
 # 1M keys: snapshot save time and MB/s, defrag time and longest write pause, ours vs etcd 3.5.1.
 bench-maint: deps-test release
 	./scripts/bench-maint.sh
+
+# Auth on (user with a prefix permission, simple tokens): put and range at 100
+# clients and Authenticate/s at --bcrypt-cost 10, ours vs etcd 3.5.1.
+bench-auth: deps-test release
+	./scripts/bench-auth.sh
 
 bench-raft: deps
 	./scripts/bench-raft.sh

@@ -15,8 +15,8 @@ public enum AuthFailure: Error, Equatable, Sendable {
     case roleNotFound
     case roleEmpty
     case authFailed
-    /// Authenticate for a user created with `no_password` (etcd maps it to
-    /// the same status as a wrong password).
+    /// Authenticate for a user created with `no_password` (etcd 3.5.1 leaves
+    /// it unmapped: gRPC Unknown with the auth package's text).
     case noPasswordUser
     case permissionDenied
     case roleNotGranted
@@ -41,8 +41,7 @@ public enum AuthFailure: Error, Equatable, Sendable {
         case .roleAlreadyExist: return KVError(.failedPrecondition, "etcdserver: role name already exists")
         case .roleNotFound: return KVError(.failedPrecondition, "etcdserver: role name not found")
         case .roleEmpty: return KVError(.invalidArgument, "etcdserver: role name is empty")
-        case .authFailed, .noPasswordUser:
-            return KVError(.invalidArgument, "etcdserver: authentication failed, invalid user ID or password")
+        case .authFailed: return KVError(.invalidArgument, "etcdserver: authentication failed, invalid user ID or password")
         case .permissionDenied: return KVError(.permissionDenied, "etcdserver: permission denied")
         case .roleNotGranted: return KVError(.failedPrecondition, "etcdserver: role is not granted to the user")
         case .permissionNotGranted: return KVError(.failedPrecondition, "etcdserver: permission is not granted to the role")
@@ -50,7 +49,7 @@ public enum AuthFailure: Error, Equatable, Sendable {
         case .authOldRevision: return KVError(.invalidArgument, "etcdserver: revision of auth store is old")
         case .invalidAuthToken: return KVError(.unauthenticated, "etcdserver: invalid auth token")
         case .invalidAuthMgmt: return KVError(.invalidArgument, "etcdserver: invalid auth management")
-        case .verifyOnly, .other: return unmapped
+        case .noPasswordUser, .verifyOnly, .other: return unmapped
         }
     }
 

@@ -99,13 +99,13 @@ public final class AuthStore: @unchecked Sendable {
         }
     }
 
-    /// The identity a token names (etcd's AuthInfoFromCtx for a token):
-    /// nil while auth is disabled; throws `invalidAuthToken` for a token
-    /// this member does not know. `waitApplied` is called with a simple
-    /// token's index when this member has not applied it yet.
+    /// The identity a token names (etcd's AuthInfoFromCtx for a token);
+    /// throws `invalidAuthToken` for a token this member does not know —
+    /// also while auth is disabled, as etcd 3.5 (no simple token survives a
+    /// disable). `waitApplied` is called with a simple token's index when
+    /// this member has not applied it yet.
     public func identity(token: String, appliedIndex: UInt64,
                          waitApplied: (UInt64) async throws -> Void) async throws -> AuthInfo? {
-        guard snapshot.enabled else { return nil }
         switch tokens {
         case .simple(let simple):
             guard let index = SimpleTokens.index(of: token) else { throw AuthFailure.invalidAuthToken }

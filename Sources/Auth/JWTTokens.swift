@@ -7,7 +7,8 @@ import JWTKit
 /// tokens. Any member verifies a token locally; nothing is stored.
 public final class JWTTokens: Sendable {
     public let options: TokenOptions.JWTOptions
-    private let keys: JWTKeyCollection
+    /// The key collection is an actor filled asynchronously; keys were parsed (and checked) in `init`.
+    private let keys: Task<JWTKeyCollection, Never>
     /// Only a public key was given: tokens verify but cannot be issued.
     public let verifyOnly: Bool
 
@@ -51,8 +52,9 @@ public final class JWTTokens: Sendable {
     }
 
     /// Loads the keys named by `options` (etcd's newTokenProviderJWT);
-    /// throws etcd's error text for missing or unusable keys.
-    public init(options: TokenOptions.JWTOptions) async throws {
+    /// throws etcd's error text for missing or unusable keys, so a bad
+    /// `--auth-token` refuses start-up.
+    public init(options: TokenOptions.JWTOptions) throws {
         self.options = options
         func read(_ path: String?) throws -> String? {
             guard let path else { return nil }
@@ -62,9 +64,9 @@ public final class JWTTokens: Sendable {
             return String(decoding: data, as: UTF8.self)
         }
         let priv = try read(options.privateKeyFile), pub = try read(options.publicKeyFile)
-        let keys = JWTKeyCollection()
         let method = options.signMethod
         let digest: DigestAlgorithm = method.hasSuffix("256") ? .sha256 : method.hasSuffix("384") ? .sha384 : .sha512
+        let add: @Sendable (JWTKeyCollection) async -> Void
         var verifyOnly = false
         do {
             switch method.prefix(2) {
@@ -74,17 +76,18 @@ public final class JWTTokens: Sendable {
                     key = try Insecure.RSA.PublicKey(pem: pub)
                     verifyOnly = true
                 } else { throw TokenOptionsError("auth: missing key data") }
-                if method.hasPrefix("RS") { await keys.add(rsa: key, digestAlgorithm: digest) } else { await keys.add(pss: key, digestAlgorithm: digest) }
+                let pss = method.hasPrefix("PS")
+                add = { pss ? await $0.add(pss: key, digestAlgorithm: digest) : await $0.add(rsa: key, digestAlgorithm: digest) }
             case "ES":
-                verifyOnly = priv == nil
                 guard priv != nil || pub != nil else { throw TokenOptionsError("auth: missing key data") }
+                verifyOnly = priv == nil
                 switch (method, priv) {
-                case ("ES256", let priv?): await keys.add(ecdsa: try ES256PrivateKey(pem: priv))
-                case ("ES256", nil): await keys.add(ecdsa: try ES256PublicKey(pem: pub!))
-                case ("ES384", let priv?): await keys.add(ecdsa: try ES384PrivateKey(pem: priv))
-                case ("ES384", nil): await keys.add(ecdsa: try ES384PublicKey(pem: pub!))
-                case (_, let priv?): await keys.add(ecdsa: try ES512PrivateKey(pem: priv))
-                case (_, nil): await keys.add(ecdsa: try ES512PublicKey(pem: pub!))
+                case ("ES256", let priv?): let k = try ES256PrivateKey(pem: priv); add = { await $0.add(ecdsa: k) }
+                case ("ES256", nil): let k = try ES256PublicKey(pem: pub!); add = { await $0.add(ecdsa: k) }
+                case ("ES384", let priv?): let k = try ES384PrivateKey(pem: priv); add = { await $0.add(ecdsa: k) }
+                case ("ES384", nil): let k = try ES384PublicKey(pem: pub!); add = { await $0.add(ecdsa: k) }
+                case (_, let priv?): let k = try ES512PrivateKey(pem: priv); add = { await $0.add(ecdsa: k) }
+                case (_, nil): let k = try ES512PublicKey(pem: pub!); add = { await $0.add(ecdsa: k) }
                 }
             default:  // HS*: the private key file's bytes are the secret
                 guard let secret = options.privateKeyFile.flatMap({ FileManager.default.contents(atPath: $0) }), !secret.isEmpty else {
@@ -96,14 +99,19 @@ public final class JWTTokens: Sendable {
                 guard secret.count >= minBytes else {
                     throw TokenOptionsError("auth: \(method) needs a key of at least \(minBytes) bytes, priv-key has \(secret.count)")
                 }
-                await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: digest)
+                let key = HMACKey(from: secret)
+                add = { await $0.add(hmac: key, digestAlgorithm: digest) }
             }
         } catch let e as TokenOptionsError {
             throw e
         } catch {
             throw TokenOptionsError("failed to load JWT key: \(error)")
         }
-        self.keys = keys
+        keys = Task {
+            let collection = JWTKeyCollection()
+            await add(collection)
+            return collection
+        }
         self.verifyOnly = verifyOnly
     }
 
@@ -112,7 +120,7 @@ public final class JWTTokens: Sendable {
         if verifyOnly { throw .verifyOnly }
         let exp = Int64(Date().timeIntervalSince1970 + options.ttlSeconds)
         do {
-            return try await keys.sign(Claims(username: user, revision: revision, exp: exp),
+            return try await keys.value.sign(Claims(username: user, revision: revision, exp: exp),
                                        header: ["alg": .string(options.signMethod), "typ": "JWT"])
         } catch {
             throw .other("\(error)")
@@ -123,7 +131,7 @@ public final class JWTTokens: Sendable {
     /// algorithm, bad signature, expired, or missing claims.
     public func verify(_ token: String) async -> AuthInfo? {
         guard headerAlgorithm(token) == options.signMethod,
-              let claims = try? await keys.verify(token, as: Claims.self) else { return nil }
+              let claims = try? await keys.value.verify(token, as: Claims.self) else { return nil }
         return AuthInfo(username: claims.username, revision: claims.revision)
     }
 

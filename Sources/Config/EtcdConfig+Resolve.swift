@@ -188,6 +188,10 @@ extension EtcdConfig {
         if let v = str("auto-compaction-retention") { autoCompactionRetentionText = v }
         if let v = bool("enable-v2") { enableV2 = v }
 
+        if let v = str("auth-token") { authToken = v }
+        if let v = uint("bcrypt-cost") { bcryptCost = v }
+        if let v = uint("auth-token-ttl") { authTokenTTLSeconds = v }
+
         if let v = str("metrics") { metrics = v }
         if let v = urls("listen-metrics-urls") { listenMetricsURLs = v }
         if let v = bool("enable-pprof") { enablePprof = v }

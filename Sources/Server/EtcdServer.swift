@@ -1,3 +1,4 @@
+import Auth
 import Foundation
 import GRPCWire
 import Logging
@@ -28,6 +29,8 @@ public final class EtcdServer: @unchecked Sendable {
     let confWaits = WaitRegistry<UInt64>()
     let lessor: Lessor
     let watchHub: WatchHub
+    /// Users, roles, permissions and tokens (Auth/); changed only by apply.
+    let auth: AuthStore
     private var leaseTimer: DispatchSourceTimer?
     /// Alarms and the backend quota (Maintenance/).
     let maintenance: MaintenanceState
@@ -88,7 +91,9 @@ public final class EtcdServer: @unchecked Sendable {
                                                              heartbeatIntervalMs: options.heartbeatIntervalMs))
         lessor.load(leases: try store.leases(), leasedKeys: try store.leasedKeys())
         watchHub = WatchHub(store: store)
-        applier = KVApplier(store: store, lessor: lessor, hub: watchHub, waits: applyWaits, logger: logger)
+        auth = try Self.makeAuthStore(options: options)
+        applier = KVApplier(store: store, lessor: lessor, hub: watchHub, waits: applyWaits,
+                            authStage: AuthApplyStage(auth: auth, lessor: lessor), logger: logger)
         let waits = applyWaits
         loop = RaftLoop(node: restored.node, storage: restored.storage, wal: restored.wal, snapshots: restored.snapshots,
                         snapshotPolicy: SnapshotPolicy(snapshotCount: options.snapshotCount,
@@ -100,6 +105,7 @@ public final class EtcdServer: @unchecked Sendable {
             waits.trigger(id: id, .failure(error))
         }
         maintenance = MaintenanceState(layout: layout, quotaBytes: options.quotaBackendBytes)
+        try loadAuth()
         loop.applier = maintenance.install(wrapping: applier, store: store, waits: applyWaits, logger: logger)
         loop.confChangeApplied = { [unowned self] cc in self.confChangeApplied(cc) }
         loop.leaderChanged = { metrics.leaderChanges.add() }
@@ -204,6 +210,7 @@ public final class EtcdServer: @unchecked Sendable {
         ElectionService(server: self).register(on: router)
         MoveLeaderService(server: self).register(on: router)
         QuotaGuard(server: self).install(on: router)  // wraps the write handlers above
+        AuthInterceptors.wrapAll(router, server: self)  // root-only RPCs
         ClientInterceptors.wrapAll(router, server: self)  // last: learner and hasleader checks come first
     }
 
@@ -216,6 +223,15 @@ public final class EtcdServer: @unchecked Sendable {
         request.id = id
         var header = Swiftetcd.RequestHeader()
         header.id = id
+        // The proposer's identity, checked again at apply (etcd's authApplierV3).
+        do {
+            if let identity = try await requestIdentity() {
+                header.username = identity.username
+                header.authRevision = identity.revision
+            }
+        } catch {
+            throw error.status
+        }
         request.header = header
         let data = request.serializedBytes()
         if data.count > options.maxRequestBytes { throw ServerError.requestTooLarge }

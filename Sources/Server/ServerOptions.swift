@@ -64,6 +64,12 @@ public struct ServerOptions: Sendable {
     public var enablePprof = false
     /// Serve etcd's JSON gateway on `/v3/` (`--enable-grpc-gateway`, default on).
     public var enableGRPCGateway = true
+    /// `--auth-token`: "simple" or etcd's "jwt,…" options (`TokenOptions`).
+    public var authToken = "simple"
+    /// `--bcrypt-cost`; out of 4...31 it falls back to 10, as etcd.
+    public var bcryptCost = 10
+    /// `--auth-token-ttl`: how long a simple token lives after its last use.
+    public var authTokenTTLSeconds = 300
 
     public init() {}
 }

@@ -46,6 +46,9 @@ enum ServerOptionsMapping {
         o.corruptCheckIntervalMs = milliseconds(config.experimentalCorruptCheckTime)
         o.enablePprof = config.enablePprof
         o.enableGRPCGateway = config.enableGrpcGateway
+        o.authToken = config.authToken
+        o.bcryptCost = Int(clamping: config.bcryptCost)
+        o.authTokenTTLSeconds = Int(clamping: config.authTokenTTLSeconds)
         // Lease checkpointing is on by default here; an explicit flag decides.
         if config.explicitlySet.contains("experimental-enable-lease-checkpoint") {
             o.leaseCheckpointEnabled = config.experimentalEnableLeaseCheckpoint

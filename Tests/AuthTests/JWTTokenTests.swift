@@ -44,7 +44,7 @@ enum TestKeys {
         defer { try? FileManager.default.removeItem(atPath: d) }
         let (priv, pub) = try TestKeys.make(method, in: d)
         let options = TokenOptions.JWTOptions(signMethod: method, publicKeyFile: pub.isEmpty ? nil : pub, privateKeyFile: priv)
-        let jwt = try await JWTTokens(options: options)
+        let jwt = try JWTTokens(options: options)
         let token = try await jwt.sign(user: "alice", revision: 7)
         #expect(await jwt.verify(token) == AuthInfo(username: "alice", revision: 7))
         #expect(await jwt.verify(token + "x") == nil)
@@ -54,7 +54,7 @@ enum TestKeys {
         let old = try await JWTTokens(options: expired).sign(user: "alice", revision: 7)
         #expect(await jwt.verify(old) == nil, "expired")
         if !pub.isEmpty {
-            let verifier = try await JWTTokens(options: TokenOptions.JWTOptions(signMethod: method, publicKeyFile: pub))
+            let verifier = try JWTTokens(options: TokenOptions.JWTOptions(signMethod: method, publicKeyFile: pub))
             #expect(verifier.verifyOnly)
             #expect(await verifier.verify(token) == AuthInfo(username: "alice", revision: 7))
             await #expect(throws: AuthFailure.verifyOnly) { try await verifier.sign(user: "a", revision: 1) }
@@ -65,16 +65,16 @@ enum TestKeys {
         let d = TestKeys.dir()
         defer { try? FileManager.default.removeItem(atPath: d) }
         let (priv, _) = try TestKeys.make("RS256", in: d)
-        let rs256 = try await JWTTokens(options: .init(signMethod: "RS256", privateKeyFile: priv))
-        let rs512 = try await JWTTokens(options: .init(signMethod: "RS512", privateKeyFile: priv))
+        let rs256 = try JWTTokens(options: .init(signMethod: "RS256", privateKeyFile: priv))
+        let rs512 = try JWTTokens(options: .init(signMethod: "RS512", privateKeyFile: priv))
         #expect(await rs256.verify(try await rs512.sign(user: "a", revision: 1)) == nil)
         await #expect(throws: TokenOptionsError("auth: missing key data")) {
-            _ = try await JWTTokens(options: .init(signMethod: "RS256"))
+            _ = try JWTTokens(options: .init(signMethod: "RS256"))
         }
         let short = d + "/short"
         try Data("tiny".utf8).write(to: URL(fileURLWithPath: short))
         await #expect(throws: TokenOptionsError("auth: HS256 needs a key of at least 32 bytes, priv-key has 4")) {
-            _ = try await JWTTokens(options: .init(signMethod: "HS256", privateKeyFile: short))
+            _ = try JWTTokens(options: .init(signMethod: "HS256", privateKeyFile: short))
         }
     }
 }

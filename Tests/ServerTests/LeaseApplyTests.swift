@@ -1,3 +1,4 @@
+import Auth
 import Foundation
 import Logging
 import MVCC
@@ -20,7 +21,9 @@ import Testing
         init() throws {
             f = try WatchFixture()
             lessor = Lessor(minTTLSeconds: 2, clock: clock)
-            applier = KVApplier(store: f.store, lessor: lessor, hub: f.hub, waits: waits, logger: Logger(label: "test"))
+            let auth = AuthStore(tokens: .simple(SimpleTokens(ttlSeconds: 300)), bcryptCost: 4)
+            applier = KVApplier(store: f.store, lessor: lessor, hub: f.hub, waits: waits,
+                                authStage: AuthApplyStage(auth: auth, lessor: lessor), logger: Logger(label: "test"))
         }
 
         func entry(_ build: (inout Swiftetcd.InternalRaftRequest) -> Void) -> Entry {

@@ -1,3 +1,4 @@
+import Auth
 import Logging
 import MVCC
 import Proto
@@ -8,6 +9,8 @@ import Raft
 struct AppliedResult: Sendable {
     var response: Result<WriteResponse, KVError>
     var term: UInt64
+    /// What an applied auth operation answers.
+    var auth: AuthAnswer? = nil
 }
 
 /// Applies committed entries: decodes each entry's `InternalRaftRequest`,
@@ -25,6 +28,8 @@ final class KVApplier: CommittedEntryApplier {
     private let hub: WatchHub
     private let waits: WaitRegistry<AppliedResult>
     private let logger: Logger
+    /// etcd's authApplierV3: permission checks and auth operations.
+    private let authStage: AuthApplyStage
 
     private enum LeaseOp {
         case grant(id: Int64, ttl: Int64)
@@ -35,13 +40,16 @@ final class KVApplier: CommittedEntryApplier {
     private enum Decoded {
         case kv(WriteRequest)
         case lease(LeaseOp)
+        case auth(AuthRequest)
     }
 
-    init(store: MVCCStore, lessor: Lessor, hub: WatchHub, waits: WaitRegistry<AppliedResult>, logger: Logger) {
+    init(store: MVCCStore, lessor: Lessor, hub: WatchHub, waits: WaitRegistry<AppliedResult>, authStage: AuthApplyStage,
+         logger: Logger) {
         self.store = store
         self.lessor = lessor
         self.hub = hub
         self.waits = waits
+        self.authStage = authStage
         self.logger = logger
     }
 
@@ -51,16 +59,28 @@ final class KVApplier: CommittedEntryApplier {
         run.reserveCapacity(entries.count)
         ids.reserveCapacity(entries.count)
         for entry in entries {
-            let (id, decoded) = decode(entry)
+            let (id, decoded, header) = decode(entry)
             switch decoded {
             case .kv(let request):
+                if entry.index > store.consistentIndex, let refusal = authStage.refusal(write: request, header: header) {
+                    // Refused entries change nothing but their index.
+                    if id != 0 { waits.trigger(id: id, .success(AppliedResult(response: .failure(refusal), term: term))) }
+                    run.append((entry.index, .noop))
+                    ids.append(0)
+                    continue
+                }
                 run.append((entry.index, request))
                 ids.append(id)
             case .lease(let op):
                 commit(run, ids: ids, term: term)
                 run.removeAll(keepingCapacity: true)
                 ids.removeAll(keepingCapacity: true)
-                applyLease(op, index: entry.index, id: id, term: term)
+                applyLease(op, index: entry.index, id: id, term: term, header: header)
+            case .auth(let request):
+                commit(run, ids: ids, term: term)
+                run.removeAll(keepingCapacity: true)
+                ids.removeAll(keepingCapacity: true)
+                applyAuth(request, index: entry.index, id: id, term: term, header: header)
             }
         }
         commit(run, ids: ids, term: term)
@@ -89,7 +109,7 @@ final class KVApplier: CommittedEntryApplier {
         return result.results
     }
 
-    private func applyLease(_ op: LeaseOp, index: UInt64, id: UInt64, term: UInt64) {
+    private func applyLease(_ op: LeaseOp, index: UInt64, id: UInt64, term: UInt64, header: Swiftetcd.RequestHeader?) {
         func answer(_ r: Result<WriteResponse, KVError>) {
             if id != 0 { waits.trigger(id: id, .success(AppliedResult(response: r, term: term))) }
         }
@@ -109,6 +129,11 @@ final class KVApplier: CommittedEntryApplier {
                 answer(.failure(e))
             }
         case .revoke(let leaseID):
+            if let refusal = authStage.refusal(leaseRevoke: leaseID, header: header) {
+                commit([(index, .noop)], ids: [id], term: term, answer: false)
+                answer(.failure(refusal))
+                return
+            }
             guard let keys = lessor.keysToRevoke(leaseID) else {
                 commit([(index, .noop)], ids: [id], term: term, answer: false)
                 answer(.failure(LeaseErrors.notFound))
@@ -124,16 +149,42 @@ final class KVApplier: CommittedEntryApplier {
         }
     }
 
-    /// The request ID (0 for entries nobody waits on) and what to apply.
-    private func decode(_ entry: Entry) -> (UInt64, Decoded) {
-        guard entry.type == .normal, !entry.data.isEmpty else { return (0, .kv(.noop)) }
+    /// Applies an auth operation in its own commit (its records with the
+    /// entry's index); entries replayed after a restart are in the store already.
+    private func applyAuth(_ request: AuthRequest, index: UInt64, id: UInt64, term: UInt64, header: Swiftetcd.RequestHeader?) {
+        func answer(_ r: Result<WriteResponse, KVError>, _ auth: AuthAnswer?) {
+            if id != 0 { waits.trigger(id: id, .success(AppliedResult(response: r, term: term, auth: auth))) }
+        }
+        if index <= store.consistentIndex {
+            answer(commit([(index, .noop)], ids: [id], term: term, answer: false)[0], nil)
+            return
+        }
+        switch authStage.apply(request, index: index, header: header) {
+        case .success(let applied):
+            let write: WriteRequest = applied.records.isEmpty ? .noop : .bucketRecords(applied.records.map(BucketRecord.init))
+            answer(commit([(index, write)], ids: [id], term: term, answer: false)[0], applied.answer)
+        case .failure(let refusal):
+            commit([(index, .noop)], ids: [id], term: term, answer: false)
+            answer(.failure(refusal), nil)
+        }
+    }
+
+    /// The request ID (0 for entries nobody waits on), what to apply, and
+    /// the proposer's header (its identity for the auth checks).
+    private func decode(_ entry: Entry) -> (UInt64, Decoded, Swiftetcd.RequestHeader?) {
+        guard entry.type == .normal, !entry.data.isEmpty else { return (0, .kv(.noop), nil) }
         let request: Swiftetcd.InternalRaftRequest
         do {
             request = try entry.data.withUnsafeBytes { try Swiftetcd.InternalRaftRequest(serializedBytes: $0) }
         } catch {
             logger.error("skipping undecodable raft entry", metadata: ["index": "\(entry.index)", "error": "\(error)"])
-            return (0, .kv(.noop))
+            return (0, .kv(.noop), nil)
         }
+        let (id, decoded) = kind(of: request, index: entry.index)
+        return (id, decoded, request.header)
+    }
+
+    private func kind(of request: Swiftetcd.InternalRaftRequest, index: UInt64) -> (UInt64, Decoded) {
         if let put = request.put { return (request.id, .kv(.put(KVMapping.put(put)))) }
         if let del = request.deleteRange { return (request.id, .kv(.deleteRange(KVMapping.deleteRange(del)))) }
         if let txn = request.txn { return (request.id, .kv(.txn(KVMapping.txn(txn)))) }
@@ -144,7 +195,8 @@ final class KVApplier: CommittedEntryApplier {
             let leases = cp.checkpoints.map { StoredLease(id: $0.id, ttlSeconds: 0, remainingTTLSeconds: $0.remainingTTL) }
             return (request.id, .lease(.checkpoint(leases)))
         }
-        logger.warning("raft entry with a request this member does not apply yet", metadata: ["index": "\(entry.index)"])
+        if let auth = AuthRequest(request) { return (request.id, .auth(auth)) }
+        logger.warning("raft entry with a request this member does not apply yet", metadata: ["index": "\(index)"])
         return (request.id, .kv(.noop))
     }
 }

@@ -58,7 +58,8 @@ extension EtcdServer {
 
     private func proposeInBackground(_ proposal: Swiftetcd.InternalRaftRequest, what: String) {
         Task {
-            do { _ = try await propose(proposal) } catch {
+            // The leader acts for the cluster, as root (etcd's WithRoot).
+            do { _ = try await RequestCredentials.$current.withValue(.internalRoot) { try await propose(proposal) } } catch {
                 logger.warning("proposal failed", metadata: ["what": "\(what)", "error": "\(error)"])
             }
         }

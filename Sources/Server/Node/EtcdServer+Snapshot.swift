@@ -66,6 +66,7 @@ extension EtcdServer {
             return m
         })
         lessor.reload(leases: try store.leases(), leasedKeys: try store.leasedKeys())
+        try loadAuth()
         watchHub.storeReplaced()
         logger.info("installed database snapshot from the leader", metadata: [
             "snapshot-index": "\(index)", "consistent-index": "\(info.consistentIndex)",

@@ -6,7 +6,9 @@ import Proto
 ///   other RPC (streams included) gets "etcdserver: rpc not supported for learner";
 /// - a request whose metadata carries `hasleader: true`
 ///   (clientv3.WithRequireLeader) is refused with "etcdserver: no leader"
-///   while this member knows no leader. Streams are checked when they open.
+///   while this member knows no leader. Streams are checked when they open;
+/// - every handler runs with the request's credentials (token metadata) as
+///   `RequestCredentials.current`, resolved into a user when a check needs it.
 enum ClientInterceptors {
     static let metadataKey = "hasleader"
     static let notSupportedForLearner = ServerError(code: .unavailable, message: "etcdserver: rpc not supported for learner")
@@ -31,19 +33,19 @@ enum ClientInterceptors {
                 router.unary(path) { bytes, context in
                     if isLearner() && !learnerMayServe(path, bytes) { throw notSupportedForLearner.status }
                     try checkLeader(context)
-                    return try await h(bytes, context)
+                    return try await RequestCredentials.$current.withValue(.from(context)) { try await h(bytes, context) }
                 }
             case .serverStreaming(let h)?:
                 router.serverStreaming(path) { bytes, context, writer in
                     if isLearner() { throw notSupportedForLearner.status }
                     try checkLeader(context)
-                    try await h(bytes, context, writer)
+                    try await RequestCredentials.$current.withValue(.from(context)) { try await h(bytes, context, writer) }
                 }
             case .bidi(let h)?:
                 router.bidi(path) { stream, writer, context in
                     if isLearner() { throw notSupportedForLearner.status }
                     try checkLeader(context)
-                    try await h(stream, writer, context)
+                    try await RequestCredentials.$current.withValue(.from(context)) { try await h(stream, writer, context) }
                 }
             case nil:
                 break

@@ -1,3 +1,4 @@
+import Auth
 import Foundation
 import GRPCWire
 import MVCC
@@ -47,7 +48,9 @@ struct KVService {
         let range = KVMapping.range(request)
         try Validation.check(range)
         if !request.serializable { try await server.linearizableBarrier() }
-        let response = try server.store.range(range)
+        let response = try await server.authorizedRead({ $0.check($1, .read, key: range.key, rangeEnd: range.rangeEnd) }) {
+            try server.store.range(range)
+        }
         return KVMapping.rangeResponse(response, header: server.header(revision: response.revision))
     }
 
@@ -68,7 +71,7 @@ struct KVService {
             // etcd serves read-only txns without Raft; linearizable unless
             // every range in them asked for serializable.
             if !Self.isSerializable(request) { try await server.linearizableBarrier() }
-            let response = try server.store.readOnlyTxn(txn)
+            let response = try await server.authorizedRead({ $0.check($1, txn: txn) }) { try server.store.readOnlyTxn(txn) }
             return KVMapping.txnResponse(response, header: server.header(revision: response.revision))
         }
         var proposal = Swiftetcd.InternalRaftRequest()

@@ -1,3 +1,4 @@
+import Auth
 import GRPCWire
 import MVCC
 import Proto
@@ -29,6 +30,7 @@ func grpcStatus(for error: Error) -> GRPCStatus {
     case let status as GRPCStatus: return status
     case let server as ServerError: return server.status
     case let kv as KVError: return GRPCStatus(GRPCStatus.Code(rawValue: kv.code.rawValue) ?? .unknown, kv.message)
+    case let auth as AuthFailure: return grpcStatus(for: auth.status)
     case is CancellationError: return GRPCStatus(.cancelled, "context canceled")
     default: return GRPCStatus(.unknown, "\(error)")
     }

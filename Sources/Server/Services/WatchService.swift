@@ -34,7 +34,7 @@ struct WatchSession {
         let interval = server.options.watchProgressNotifyIntervalMs
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                for try await request in requests { handle(request, hub: hub, stream: stream) }
+                for try await request in requests { await handle(request, hub: hub, stream: stream) }
             }
             group.addTask {
                 for await _ in wakes {
@@ -55,9 +55,11 @@ struct WatchSession {
         }
     }
 
-    private func handle(_ request: Etcdserverpb.WatchRequest, hub: WatchHub, stream: WatchStream) {
+    private func handle(_ request: Etcdserverpb.WatchRequest, hub: WatchHub, stream: WatchStream) async {
         switch request.requestUnion {
-        case .createRequest(let c)?: hub.create(Self.spec(c), on: stream)
+        case .createRequest(let c)?:
+            let spec = Self.spec(c)
+            if let reason = await server.watchRefusal(spec) { hub.refuse(spec, reason: reason, on: stream) } else { hub.create(spec, on: stream) }
         case .cancelRequest(let c)?: hub.cancel(watchID: c.watchID, on: stream)
         case .progressRequest?: hub.requestProgress(on: stream)
         case nil: break

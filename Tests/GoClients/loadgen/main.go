@@ -4,7 +4,10 @@
 //	loadgen -endpoint 127.0.0.1:2379 -workload put -clients 100 -conns 10 -total 50000
 //
 // Workloads: put, range-lin, range-ser, txn-put, mixed (90% linearizable
-// range / 10% put), fill (put -total random 16-byte keys with 256-byte values).
+// range / 10% put), fill (put -total random 16-byte keys with 256-byte values),
+// authenticate (Auth.Authenticate with -user/-password, one bcrypt check each).
+// With -user/-password every client logs in (auth enabled) and -prefix puts
+// the keys under a prefix the user may use.
 package main
 
 import (
@@ -20,6 +23,7 @@ import (
 	"time"
 
 	"go.etcd.io/etcd/clientv3"
+	pb "go.etcd.io/etcd/etcdserver/etcdserverpb"
 )
 
 var (
@@ -31,13 +35,17 @@ var (
 	keySize  = flag.Int("key-size", 8, "key bytes")
 	valSize  = flag.Int("val-size", 256, "value bytes")
 	keySpace = flag.Int("key-space", 1000, "distinct keys for put/range workloads")
+	user     = flag.String("user", "", "log in as this user (auth enabled)")
+	password = flag.String("password", "", "the user's password")
+	prefix   = flag.String("prefix", "", "key prefix")
 )
 
 func main() {
 	flag.Parse()
 	cs := make([]*clientv3.Client, *conns)
 	for i := range cs {
-		c, err := clientv3.New(clientv3.Config{Endpoints: strings.Split(*endpoint, ","), DialTimeout: 5 * time.Second})
+		c, err := clientv3.New(clientv3.Config{Endpoints: strings.Split(*endpoint, ","), DialTimeout: 5 * time.Second,
+			Username: *user, Password: *password})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "loadgen:", err)
 			os.Exit(1)
@@ -51,13 +59,13 @@ func main() {
 			r.Read(b)
 			return string(b)
 		}
-		return fmt.Sprintf("%0*d", *keySize, r.Intn(*keySpace))
+		return *prefix + fmt.Sprintf("%0*d", *keySize, r.Intn(*keySpace))
 	}
 	// Ranges need something to read.
 	if *workload == "range-lin" || *workload == "range-ser" || *workload == "mixed" {
 		r := rand.New(rand.NewSource(1))
 		for i := 0; i < *keySpace; i++ {
-			if _, err := cs[0].Put(context.Background(), fmt.Sprintf("%0*d", *keySize, i), value); err != nil {
+			if _, err := cs[0].Put(context.Background(), *prefix+fmt.Sprintf("%0*d", *keySize, i), value); err != nil {
 				fmt.Fprintln(os.Stderr, "loadgen: preload:", err)
 				os.Exit(1)
 			}
@@ -96,6 +104,8 @@ func main() {
 					} else {
 						_, err = cli.Get(ctx, keyOf(r))
 					}
+				case w == "authenticate":
+					_, err = pb.NewAuthClient(cli.ActiveConnection()).Authenticate(ctx, &pb.AuthenticateRequest{Name: *user, Password: *password})
 				default:
 					fmt.Fprintln(os.Stderr, "loadgen: unknown workload", w)
 					os.Exit(2)

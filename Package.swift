@@ -36,11 +36,14 @@ let package = Package(
             path: "CShims/CLMDB",
             linkerSettings: [.linkedLibrary("lmdb")]
         ),
+        // The SSE4.2 crc32 instruction for the WAL's CRC-32C (no library).
+        .target(name: "CCRC32C", path: "CShims/CCRC32C"),
 
         // MARK: libraries
         .target(name: "Proto", dependencies: ["CProtobuf"]),
         .executableTarget(name: "proto-bench", dependencies: ["Proto"]),
-        .executableTarget(name: "proto-fuzz", dependencies: ["Proto"]),
+        .target(name: "FuzzSupport"),
+        .executableTarget(name: "proto-fuzz", dependencies: ["Proto", "FuzzSupport"]),
         .target(
             name: "GRPCWire",
             dependencies: [
@@ -59,7 +62,7 @@ let package = Package(
                            .product(name: "NIOCore", package: "swift-nio")]
         ),
         .target(name: "Raft"),
-        .target(name: "WAL", dependencies: ["Raft", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "WAL", dependencies: ["Raft", "CCRC32C", .product(name: "Logging", package: "swift-log")]),
         .target(name: "MVCC", dependencies: ["CLMDB"]),
         .executableTarget(name: "mvcc-bench", dependencies: ["MVCC"]),
         // Test-only: corrupts a stopped member's store for the corruption-check tests.
@@ -86,6 +89,9 @@ let package = Package(
             ]
         ),
         .target(name: "Linearizability"),
+        // libFuzzer target for the apply path (ApplyFuzzTests runs it seeded in `make test`).
+        .executableTarget(name: "apply-fuzz", dependencies: ["Server", "MVCC", "Proto", "Raft", "FuzzSupport",
+                                                             .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "wal-bench", dependencies: ["WAL", "Raft"]),
         .executableTarget(name: "wal-crash-child", dependencies: ["WAL", "Raft"]),
         .executableTarget(name: "raft-sim", dependencies: ["Raft"]),
@@ -112,7 +118,7 @@ let package = Package(
         .testTarget(name: "RaftTests", dependencies: ["Raft", "raft-sim"], resources: [.copy("testdata")]),
         .testTarget(name: "WALTests", dependencies: ["WAL", "Raft", "wal-crash-child"]),
         .testTarget(name: "MVCCTests", dependencies: ["MVCC"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "Config", "Proto", "MVCC", "Raft", "WAL", "Auth",
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Config", "Proto", "MVCC", "Raft", "WAL", "Auth", "apply-fuzz",
                                                   .product(name: "NIOCore", package: "swift-nio"),
                                                   .product(name: "NIOPosix", package: "swift-nio"),
                                                   .product(name: "Logging", package: "swift-log")]),

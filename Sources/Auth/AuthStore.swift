@@ -47,24 +47,18 @@ public final class AuthStore: @unchecked Sendable {
         return initial
     }
 
-    /// Applies one auth entry for the identity in its header: permission
-    /// first (etcd's authApplierV3), then the operation. On success the
-    /// caller persists `records` in the entry's store commit.
-    public func apply(_ request: AuthRequest, index: UInt64, identity: AuthInfo?) -> Result<AuthApplied, AuthFailure> {
-        if let failure = snapshot.authorize(request, identity) { return .failure(failure) }
+    /// Applies one auth entry (its proposer's rights were checked before,
+    /// by `AuthSnapshot.authorize`). On success the caller persists
+    /// `records` in the entry's store commit.
+    public func apply(_ request: AuthRequest, index: UInt64) -> Result<AuthApplied, AuthFailure> {
         let applied: AuthApplied
         do { applied = try state.apply(request, index: index) } catch { return .failure(error) }
-        if applied.records.isEmpty && !applied.enabledChanged {
-            if case .authenticated(let user, _, let token) = applied.answer, !token.isEmpty, case .simple(let simple) = tokens {
-                simple.assign(token, to: user)
-            }
-            return .success(applied)
-        }
         if case .simple(let simple) = tokens {
             if applied.enabledChanged { state.enabled ? simple.enable() : simple.disable() }
             if let user = applied.invalidatedUser { simple.invalidate(user: user) }
+            if case .authenticated(let user, _, let token) = applied.answer, !token.isEmpty { simple.assign(token, to: user) }
         }
-        publish()
+        if !applied.records.isEmpty || applied.enabledChanged { publish() }
         return .success(applied)
     }
 

@@ -47,6 +47,11 @@ public struct GRPCServerConfig: Sendable {
     /// Run handlers on the connection's event loop (no thread hop; handlers must not block)
     /// instead of the global concurrent executor.
     public var runHandlersOnEventLoop: Bool = true
+    /// How long after a call's grpc-timeout the server gives up on it
+    /// (DEADLINE_EXCEEDED). Zero ends the call at the client's deadline; an
+    /// application whose clients retry a call the server timed out while
+    /// their own deadline is alive wants the client to give up first.
+    public var deadlineGrace: TimeAmount = .zero
     /// How long `shutdown()` waits for in-flight calls before closing connections.
     public var shutdownGracePeriod: TimeAmount = .seconds(10)
 

@@ -49,7 +49,7 @@ extension H2ConnectionHandler {
                         probe.started()
                     }
                     if let timeout = stream.machine.timeout {
-                        stream.deadlineTimer = loop.scheduleTask(in: timeout + Self.deadlineGrace) { [weak self, weak stream] in
+                        stream.deadlineTimer = loop.scheduleTask(in: timeout + config.deadlineGrace) { [weak self, weak stream] in
                             guard let self, let stream else { return }
                             stream.task?.cancel()
                             self.finish(stream, GRPCStatus(.deadlineExceeded, "context deadline exceeded"))

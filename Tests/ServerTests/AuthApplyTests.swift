@@ -7,7 +7,7 @@ import Raft
 import Testing
 @testable import Server
 
-/// Auth through the applier, as every member applies it: auth entries
+/// Auth through the apply pipeline, as every member applies it: auth entries
 /// change the store's auth buckets in the entry's commit, KV entries are
 /// checked against the identity in their header at the log position they
 /// apply at.
@@ -16,14 +16,14 @@ import Testing
         let f: WatchFixture
         let lessor = Lessor(minTTLSeconds: 2, clock: ManualClock())
         let auth = AuthStore(tokens: .simple(SimpleTokens(ttlSeconds: 300)), bcryptCost: 4)
-        let applier: KVApplier
+        let applier: ApplyPipeline
         let waits = WaitRegistry<AppliedResult>()
         var index: UInt64 = 0
 
         init() throws {
             f = try WatchFixture()
-            applier = KVApplier(store: f.store, lessor: lessor, hub: f.hub, waits: waits,
-                                authStage: AuthApplyStage(auth: auth, lessor: lessor), logger: Logger(label: "test"))
+            applier = ApplyPipeline(store: f.store, lessor: lessor, hub: f.hub, alarms: AlarmStore(path: f.dir + "/alarms"),
+                                    waits: waits, auth: auth, logger: Logger(label: "test"))
         }
 
         func entry(user: String = "", revision: UInt64 = 0, _ build: (inout Swiftetcd.InternalRaftRequest) -> Void) -> Entry {
@@ -115,5 +115,26 @@ import Testing
         let get = m.entry(user: "app", revision: rev) { var r = Etcdserverpb.AuthUserGetRequest(); r.name = "app"; $0.authUserGet = r }
         #expect(try await m.apply(get).auth == .userRoles(["app"]))
         #expect(m.auth.snapshot.revision == rev, "refused operations change nothing")
+    }
+}
+
+extension AuthApplyTests {
+    /// A put attaching a lease whose keys the user may not write is refused,
+    /// even when the key joined the lease earlier in the same batch.
+    @Test func leaseKeysIncludeEarlierEntriesOfTheBatch() async throws {
+        let m = try Member()
+        try await m.setUp()
+        let rev = m.auth.snapshot.revision
+        let grant = m.entry(user: "root", revision: rev) { var g = Etcdserverpb.LeaseGrantRequest(); g.id = 7; g.ttl = 60; $0.leaseGrant = g }
+        _ = try await m.apply(grant).response.get()
+        let rootPut = m.entry(user: "root", revision: rev) {
+            var p = Etcdserverpb.PutRequest(); p.key = Array("secret".utf8); p.lease = 7; $0.put = p
+        }
+        let appPut = m.entry(user: "app", revision: rev) {
+            var p = Etcdserverpb.PutRequest(); p.key = Array("app/x".utf8); p.lease = 7; $0.put = p
+        }
+        let result = try await m.waits.wait(id: appPut.index) { m.applier.apply([rootPut, appPut], term: 1) }
+        #expect(throws: AuthFailure.permissionDenied.status) { try result.response.get() }
+        #expect(try m.f.store.get(Array("app/x".utf8)) == nil)
     }
 }

@@ -1,4 +1,3 @@
-import Auth
 import Foundation
 import Logging
 import MVCC
@@ -7,23 +6,24 @@ import Raft
 import Testing
 @testable import Server
 
-/// Lease requests through the applier: Raft entries in, store + lessor +
-/// watch hub out, as on a member.
+/// Lease requests through the apply pipeline: Raft entries in, store +
+/// lessor + watch hub out, as on a member.
 @Suite struct LeaseApplyTests {
     final class Member {
         let f: WatchFixture
         let lessor: Lessor
         let clock = ManualClock()
-        let applier: KVApplier
+        let alarms: AlarmStore
+        let applier: ApplyPipeline
         let waits = WaitRegistry<AppliedResult>()
         var index: UInt64 = 0
 
         init() throws {
             f = try WatchFixture()
             lessor = Lessor(minTTLSeconds: 2, clock: clock)
-            let auth = AuthStore(tokens: .simple(SimpleTokens(ttlSeconds: 300)), bcryptCost: 4)
-            applier = KVApplier(store: f.store, lessor: lessor, hub: f.hub, waits: waits,
-                                authStage: AuthApplyStage(auth: auth, lessor: lessor), logger: Logger(label: "test"))
+            alarms = AlarmStore(path: f.dir + "/alarms")
+            applier = ApplyPipeline(store: f.store, lessor: lessor, hub: f.hub, alarms: alarms, waits: waits,
+                                    logger: Logger(label: "test"))
         }
 
         func entry(_ build: (inout Swiftetcd.InternalRaftRequest) -> Void) -> Entry {

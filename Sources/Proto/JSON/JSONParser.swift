@@ -11,6 +11,9 @@ struct JSONParser {
         self.bytes = bytes
     }
 
+    /// The byte offset reached; after a throw, where the input went wrong.
+    var position: Int { index }
+
     mutating func parseDocument() throws(ProtoJSONError) -> JSONValue {
         skipSpace()
         let value = try parseValue(context: "looking for beginning of value")

@@ -13,11 +13,11 @@ import Proto
 ///   must hold only keys the user may write.
 /// - LeaseRevoke: write on every key the lease holds.
 /// - Auth operations: root for management (UserGet/RoleGet also for the
-///   user itself / a holder of the role), then the operation itself.
+///   user itself / a holder of the role); the backend then applies them.
 ///
 /// A request whose user lost permission since it was sent fails with
 /// `revision of auth store is old` (its header revision is below the store's).
-final class AuthApplyStage {
+final class AuthApplyStage: ApplyGuard {
     let auth: AuthStore
     private let lessor: Lessor
 
@@ -30,23 +30,32 @@ final class AuthApplyStage {
         AuthInfo(username: header?.username ?? "", revision: header?.authRevision ?? 0)
     }
 
-    /// nil when the entry's proposer may apply `write`.
-    func refusal(write: WriteRequest, header: Swiftetcd.RequestHeader?) -> KVError? {
+    func refusal(for entry: ApplyEntry) -> KVError? {
         let snap = auth.snapshot
-        guard snap.enabled else { return nil }
-        return snap.check(Self.identity(header), write: write, leaseKeys: leaseKeys)?.status
+        let identity = Self.identity(entry.message.header)
+        switch entry.request {
+        case .write(let write):
+            guard snap.enabled else { return nil }
+            return snap.check(identity, write: write, leaseKeys: leaseKeys)?.status
+        case .leaseRevoke(let id):
+            guard snap.enabled else { return nil }
+            return snap.checkLeaseKeys(identity, id, leaseKeys)?.status
+        case .auth(let request):
+            return snap.authorize(request, identity)?.status
+        case .noop, .leaseGrant, .leaseCheckpoint, .alarm, .range, .unknown:
+            return nil
+        }
     }
 
-    func refusal(leaseRevoke id: Int64, header: Swiftetcd.RequestHeader?) -> KVError? {
-        let snap = auth.snapshot
-        guard snap.enabled else { return nil }
-        return snap.checkLeaseKeys(Self.identity(header), id, leaseKeys)?.status
-    }
-
-    /// Applies an auth operation; on success its records go into the
-    /// entry's store commit.
-    func apply(_ request: AuthRequest, index: UInt64, header: Swiftetcd.RequestHeader?) -> Result<AuthApplied, KVError> {
-        auth.apply(request, index: index, identity: Self.identity(header)).mapError(\.status)
+    /// A lease's keys must include the writes still pending in the
+    /// backend's run (etcd applies one entry at a time).
+    func needsSettledState(_ entry: ApplyEntry) -> Bool {
+        guard auth.snapshot.enabled else { return false }
+        switch entry.request {
+        case .leaseRevoke: return true
+        case .write(.put(let p)): return p.lease != 0
+        default: return false
+        }
     }
 
     private func leaseKeys(_ id: Int64) -> [[UInt8]] { lessor.keysToRevoke(id) ?? [] }

@@ -177,12 +177,8 @@ extension EtcdServer {
         let requestID = nextRequestID()
         let cc = ConfChange(type: type, nodeID: member.id,
                             context: ConfChangeContext(requestID: requestID, member: meta).encoded())
-        let timeout = requestTimeoutSeconds
-        _ = try await confWaits.wait(id: requestID) {
+        _ = try await confWaits.wait(id: requestID, deadline: .after(seconds: requestTimeoutSeconds)) {
             loop.proposeConfChange(cc) { [confWaits] error in confWaits.trigger(id: requestID, .failure(error)) }
-            DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [confWaits] in
-                confWaits.trigger(id: requestID, .failure(ServerError.timeout))
-            }
         }
     }
 

@@ -45,6 +45,7 @@ public struct SnapshotRestore {
             throw RestoreError("--wal-dir is not supported: swift-etcd keeps the WAL in <data-dir>/member/wal")
         }
         let fm = FileManager.default
+        try DataDirLock.checkNotInUse(dataDir: options.dataDir)
         if fm.fileExists(atPath: options.dataDir) { throw RestoreError("data-dir \"\(options.dataDir)\" exists") }
         guard fm.fileExists(atPath: file) else { throw RestoreError("open \(file): no such file or directory") }
 
@@ -54,6 +55,11 @@ public struct SnapshotRestore {
             logger.warning("removed an unfinished restore left by a killed process", metadata: ["path": "\(leftover)"])
         }
         do {
+            // Held until the restore returns, also across the final rename
+            // (the lock file moves with the dir): no member starts on a
+            // half-built dir.
+            let lock = try DataDirLock.acquire(dataDir: building)
+            defer { lock.release() }
             let layout = DataDirLayout(dataDir: building)
             try fm.createDirectory(atPath: layout.dbPath, withIntermediateDirectories: true)
             logger.info("restoring snapshot", metadata: ["path": "\(file)", "data-dir": "\(options.dataDir)"])
@@ -66,7 +72,7 @@ public struct SnapshotRestore {
             try writeRaftState(layout: layout, metadata: metadata, memberIDs: memberIDs)
             // The membership the new cluster starts with (as etcd's restore
             // re-adds the members from the flags), read at start instead of the flags.
-            try JSONEncoder().encode(members).write(to: URL(fileURLWithPath: layout.memberDir + "/members.json"), options: .atomic)
+            try Membership.writeInitial(members, path: layout.memberDir + "/members.json")
             try SnapshotFileCopy.syncDirectory(layout.snapDir)
             if rename(building, tmp) != 0 {
                 throw RestoreError("could not rename \(building) to \(tmp): \(String(cString: strerror(errno)))")

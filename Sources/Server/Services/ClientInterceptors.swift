@@ -6,18 +6,16 @@ import Proto
 ///   other RPC (streams included) gets "etcdserver: rpc not supported for learner";
 /// - a request whose metadata carries `hasleader: true`
 ///   (clientv3.WithRequireLeader) is refused with "etcdserver: no leader"
-///   while this member knows no leader. Streams are checked when they open;
-/// - every handler runs with the request's credentials (token metadata) as
-///   `RequestCredentials.current`, resolved into a user when a check needs it.
+///   while this member knows no leader. Streams are checked when they open.
 enum ClientInterceptors {
     static let metadataKey = "hasleader"
     static let notSupportedForLearner = ServerError(code: .unavailable, message: "etcdserver: rpc not supported for learner")
 
     /// Wraps every handler registered so far; call after all services registered.
-    static func wrapAll(_ router: GRPCRouter, server: EtcdServer) {
-        @Sendable func isLearner() -> Bool { server.membership.member(server.memberID)?.isLearner == true }
+    static func wrapAll(_ router: GRPCRouter, member: MemberRole) {
+        @Sendable func isLearner() -> Bool { member.isLearner }
         @Sendable func checkLeader(_ context: GRPCRequestContext) throws {
-            if context.header(metadataKey) == "true" && server.loop.status.leader == 0 {
+            if context.header(metadataKey) == "true" && member.knownLeader == 0 {
                 throw ServerError.noLeader.status
             }
         }
@@ -33,19 +31,19 @@ enum ClientInterceptors {
                 router.unary(path) { bytes, context in
                     if isLearner() && !learnerMayServe(path, bytes) { throw notSupportedForLearner.status }
                     try checkLeader(context)
-                    return try await RequestCredentials.$current.withValue(.from(context)) { try await h(bytes, context) }
+                    return try await h(bytes, context)
                 }
             case .serverStreaming(let h)?:
                 router.serverStreaming(path) { bytes, context, writer in
                     if isLearner() { throw notSupportedForLearner.status }
                     try checkLeader(context)
-                    try await RequestCredentials.$current.withValue(.from(context)) { try await h(bytes, context, writer) }
+                    try await h(bytes, context, writer)
                 }
             case .bidi(let h)?:
                 router.bidi(path) { stream, writer, context in
                     if isLearner() { throw notSupportedForLearner.status }
                     try checkLeader(context)
-                    try await RequestCredentials.$current.withValue(.from(context)) { try await h(stream, writer, context) }
+                    try await h(stream, writer, context)
                 }
             case nil:
                 break

@@ -60,11 +60,15 @@ final class ServerProcess: @unchecked Sendable {
         throw TestSetupError("server did not listen within \(timeoutSeconds)s: \(logTail())")
     }
 
-    func stop(signal: Int32 = SIGKILL) {
-        guard let p = process, p.isRunning else { return }
+    /// Sends `signal` and waits for the exit; returns the exit status (the
+    /// signal's number if it killed the process), nil if it was not running.
+    @discardableResult
+    func stop(signal: Int32 = SIGKILL) -> Int32? {
+        guard let p = process, p.isRunning else { return nil }
         kill(p.processIdentifier, signal)
         p.waitUntilExit()
         process = nil
+        return p.terminationStatus
     }
 
     func removeData() {

@@ -30,26 +30,19 @@ import Testing
     @Test func jwtTokensInteroperateWithEtcd() throws {
         let keys = try JWTKeys("RS256")
         defer { keys.remove() }
-        let option = ["--auth-token", keys.option(ttl: "5m")]
-        let ours = try ServerProcess(extraArgs: option)
-        let reference = try ServerProcess(binary: ReferenceEtcd.binary, extraArgs: option)
-        defer {
-            ours.stop(); ours.removeData()
-            reference.stop(); reference.removeData()
-        }
-        try ours.start()
-        try reference.start()
-        for s in [ours, reference] {
-            for step in [["user", "add", "root", "--new-user-password=rootpw"], ["auth", "enable"],
-                         ["put", "k", "v", "--user=root:rootpw"]] {
-                let r = try etcdctl(s.endpoint, step)
-                #expect(r.exitCode == 0, "\(step): \(r.stderr)")
+        try withOursAndReference(extraArgs: ["--auth-token", keys.option(ttl: "5m")]) { ours, reference in
+            for s in [ours, reference] {
+                for step in [["user", "add", "root", "--new-user-password=rootpw"], ["auth", "enable"],
+                             ["put", "k", "v", "--user=root:rootpw"]] {
+                    let r = try etcdctl(s.endpoint, step)
+                    #expect(r.exitCode == 0, "\(step): \(r.stderr)")
+                }
             }
-        }
-        for (issuer, verifier) in [(reference, ours), (ours, reference)] {
-            let token = try Gateway.authenticate(issuer.endpoint, "root", "rootpw")
-            let got = try Gateway.post(verifier.endpoint, "/v3/kv/range", #"{"key":"aw=="}"#, token: token)
-            #expect(got.contains(#""value":"dg==""#), "\(issuer.name) → \(verifier.name): \(got)")
+            for (issuer, verifier) in [(reference, ours), (ours, reference)] {
+                let token = try Gateway.authenticate(issuer.endpoint, "root", "rootpw")
+                let got = try Gateway.post(verifier.endpoint, "/v3/kv/range", #"{"key":"aw=="}"#, token: token)
+                #expect(got.contains(#""value":"dg==""#), "\(issuer.endpoint) → \(verifier.endpoint): \(got)")
+            }
         }
     }
 
@@ -90,18 +83,12 @@ import Testing
     /// the same answers as etcd 3.5.1, except the RPCs swift-etcd keeps to
     /// root (Compact, MoveLeader, Alarm disarm, LeaseTimeToLive with keys).
     @Test func permissionMatrixMatchesEtcd351() throws {
-        let ours = try ServerProcess()
-        let reference = try ServerProcess(binary: ReferenceEtcd.binary)
-        defer {
-            ours.stop(); ours.removeData()
-            reference.stop(); reference.removeData()
+        try withOursAndReference { ours, reference in
+            let r = try ProcessRunner.run(try GoPrograms.binary("authdiff"), ["-a", ours.endpoint, "-b", reference.endpoint],
+                                          timeoutSeconds: 600)
+            #expect(r.exitCode == 0, "\(r.stdout)\(r.stderr)\n\(ours.logTail())")
+            #expect(r.stdout.contains("authdiff: 0 differences"), "\(r.stdout)")
         }
-        try ours.start()
-        try reference.start()
-        let r = try ProcessRunner.run(try GoPrograms.binary("authdiff"), ["-a", ours.endpoint, "-b", reference.endpoint],
-                                      timeoutSeconds: 600)
-        #expect(r.exitCode == 0, "\(r.stdout)\(r.stderr)\n\(ours.logTail())")
-        #expect(r.stdout.contains("authdiff: 0 differences"), "\(r.stdout)")
     }
 
     /// root (root role) and app (read-write on prefix app/), auth enabled.
@@ -114,6 +101,20 @@ import Testing
             #expect(r.exitCode == 0 || step[1] == "grant-role", "\(step): \(r.stderr)")
         }
     }
+}
+
+/// Runs `body` with a fresh swift-etcd and a fresh etcd 3.5.1, both
+/// started with `extraArgs`, and stops both afterwards.
+func withOursAndReference(extraArgs: [String] = [], _ body: (ServerProcess, ServerProcess) throws -> Void) throws {
+    let ours = try ServerProcess(extraArgs: extraArgs)
+    let reference = try ServerProcess(binary: ReferenceEtcd.binary, extraArgs: extraArgs)
+    defer {
+        ours.stop(); ours.removeData()
+        reference.stop(); reference.removeData()
+    }
+    try ours.start()
+    try reference.start()
+    try body(ours, reference)
 }
 
 /// etcd's JSON gateway driven with curl.

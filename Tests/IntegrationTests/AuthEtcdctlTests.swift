@@ -82,19 +82,13 @@ import Testing
     func flowMatchesEtcd351(etcdctlPath: String) throws {
         let etcdctl = etcdctlPath.hasPrefix("/") || !etcdctlPath.contains("/")
             ? etcdctlPath : PackagePaths.root.appendingPathComponent(etcdctlPath).path
-        let ours = try ServerProcess()
-        let reference = try ServerProcess(binary: ReferenceEtcd.binary)
-        defer {
-            ours.stop(); ours.removeData()
-            reference.stop(); reference.removeData()
-        }
-        try ours.start()
-        try reference.start()
-        for step in Self.flow {
-            let input = Self.stdin[step[0]]
-            let expected = try Self.run(etcdctl, reference.endpoint, step, stdin: input)
-            let actual = try Self.run(etcdctl, ours.endpoint, step, stdin: input)
-            #expect(actual == expected, "\(etcdctlPath) \(step.joined(separator: " "))")
+        try withOursAndReference { ours, reference in
+            for step in Self.flow {
+                let input = Self.stdin[step[0]]
+                let expected = try Self.run(etcdctl, reference.endpoint, step, stdin: input)
+                let actual = try Self.run(etcdctl, ours.endpoint, step, stdin: input)
+                #expect(actual == expected, "\(etcdctlPath) \(step.joined(separator: " "))")
+            }
         }
     }
 

@@ -22,143 +22,94 @@ struct AuthService {
     func register(on router: GRPCRouter) {
         let server = Proposing(backend: backend, access: access)
         typealias S = Etcdserverpb.AuthService
-        router.unary(S.authEnable) { _, context in
-            var p = Swiftetcd.InternalRaftRequest()
-            p.authEnable = Etcdserverpb.AuthEnableRequest()
-            var r = Etcdserverpb.AuthEnableResponse()
-            r.header = try await server.propose(p, context).header
-            return r
-        }
-        router.unary(S.authDisable) { _, context in
-            var p = Swiftetcd.InternalRaftRequest()
-            p.authDisable = Etcdserverpb.AuthDisableRequest()
-            var r = Etcdserverpb.AuthDisableResponse()
-            r.header = try await server.propose(p, context).header
-            return r
-        }
+        typealias R = Swiftetcd.InternalRaftRequest
         router.unary(S.authStatus) { _, context in try await server.status(context) }
         router.unary(S.authenticate) { request, context in try await server.authenticate(request, context) }
-        router.unary(S.userAdd) { request, context in
+        // Operations answered with a header only.
+        server.register(S.authEnable, \R.authEnable, on: router)
+        server.register(S.authDisable, \R.authDisable, on: router)
+        server.register(S.userDelete, \R.authUserDelete, on: router)
+        server.register(S.userGrantRole, \R.authUserGrantRole, on: router)
+        server.register(S.userRevokeRole, \R.authUserRevokeRole, on: router)
+        server.register(S.roleAdd, \R.authRoleAdd, on: router)
+        server.register(S.roleDelete, \R.authRoleDelete, on: router)
+        server.register(S.roleGrantPermission, \R.authRoleGrantPermission, on: router)
+        server.register(S.roleRevokePermission, \R.authRoleRevokePermission, on: router)
+        // Passwords become bcrypt hashes before they are proposed (etcd 3.5).
+        server.register(S.userAdd, \R.authUserAdd, on: router, prepare: { request in
+            guard request.options?.noPassword != true else { return request }
             var add = request
-            if add.options?.noPassword != true {
-                add.hashedPassword = await server.backend.auth.hashForLog(add.password)
-                add.password = ""
-            }
-            var p = Swiftetcd.InternalRaftRequest()
-            p.authUserAdd = add
-            var r = Etcdserverpb.AuthUserAddResponse()
-            r.header = try await server.propose(p, context).header
-            return r
-        }
-        router.unary(S.userGet) { request, context in
-            var p = Swiftetcd.InternalRaftRequest()
-            p.authUserGet = request
-            let (answer, header) = try await server.propose(p, context)
-            var r = Etcdserverpb.AuthUserGetResponse()
-            r.header = header
-            if case .userRoles(let roles) = answer { r.roles = roles }
-            return r
-        }
-        router.unary(S.userList) { request, context in
-            var p = Swiftetcd.InternalRaftRequest()
-            p.authUserList = request
-            let (answer, header) = try await server.propose(p, context)
-            var r = Etcdserverpb.AuthUserListResponse()
-            r.header = header
-            if case .users(let users) = answer { r.users = users }
-            return r
-        }
-        router.unary(S.userDelete) { request, context in
-            var p = Swiftetcd.InternalRaftRequest()
-            p.authUserDelete = request
-            var r = Etcdserverpb.AuthUserDeleteResponse()
-            r.header = try await server.propose(p, context).header
-            return r
-        }
-        router.unary(S.userChangePassword) { request, context in
+            add.hashedPassword = await server.backend.auth.hashForLog(add.password)
+            add.password = ""
+            return add
+        })
+        server.register(S.userChangePassword, \R.authUserChangePassword, on: router, prepare: { request in
             var change = request
             change.hashedPassword = await server.backend.auth.hashForLog(change.password)
             change.password = ""
-            var p = Swiftetcd.InternalRaftRequest()
-            p.authUserChangePassword = change
-            var r = Etcdserverpb.AuthUserChangePasswordResponse()
-            r.header = try await server.propose(p, context).header
-            return r
-        }
-        router.unary(S.userGrantRole) { request, context in
-            var p = Swiftetcd.InternalRaftRequest()
-            p.authUserGrantRole = request
-            var r = Etcdserverpb.AuthUserGrantRoleResponse()
-            r.header = try await server.propose(p, context).header
-            return r
-        }
-        router.unary(S.userRevokeRole) { request, context in
-            var p = Swiftetcd.InternalRaftRequest()
-            p.authUserRevokeRole = request
-            var r = Etcdserverpb.AuthUserRevokeRoleResponse()
-            r.header = try await server.propose(p, context).header
-            return r
-        }
-        registerRoles(on: router)
-    }
-
-    private func registerRoles(on router: GRPCRouter) {
-        let server = Proposing(backend: backend, access: access)
-        typealias S = Etcdserverpb.AuthService
-        router.unary(S.roleAdd) { request, context in
-            var p = Swiftetcd.InternalRaftRequest()
-            p.authRoleAdd = request
-            var r = Etcdserverpb.AuthRoleAddResponse()
-            r.header = try await server.propose(p, context).header
-            return r
-        }
-        router.unary(S.roleGet) { request, context in
-            var p = Swiftetcd.InternalRaftRequest()
-            p.authRoleGet = request
-            let (answer, header) = try await server.propose(p, context)
-            var r = Etcdserverpb.AuthRoleGetResponse()
-            r.header = header
+            return change
+        })
+        // Operations answered with data.
+        server.register(S.userGet, \R.authUserGet, on: router, fill: { answer, r in
+            if case .userRoles(let roles) = answer { r.roles = roles }
+        })
+        server.register(S.userList, \R.authUserList, on: router, fill: { answer, r in
+            if case .users(let users) = answer { r.users = users }
+        })
+        server.register(S.roleGet, \R.authRoleGet, on: router, fill: { answer, r in
             if case .permissions(let perms) = answer { r.perm = perms }
-            return r
-        }
-        router.unary(S.roleList) { request, context in
-            var p = Swiftetcd.InternalRaftRequest()
-            p.authRoleList = request
-            let (answer, header) = try await server.propose(p, context)
-            var r = Etcdserverpb.AuthRoleListResponse()
-            r.header = header
+        })
+        server.register(S.roleList, \R.authRoleList, on: router, fill: { answer, r in
             if case .roles(let roles) = answer { r.roles = roles }
-            return r
-        }
-        router.unary(S.roleDelete) { request, context in
-            var p = Swiftetcd.InternalRaftRequest()
-            p.authRoleDelete = request
-            var r = Etcdserverpb.AuthRoleDeleteResponse()
-            r.header = try await server.propose(p, context).header
-            return r
-        }
-        router.unary(S.roleGrantPermission) { request, context in
-            var p = Swiftetcd.InternalRaftRequest()
-            p.authRoleGrantPermission = request
-            var r = Etcdserverpb.AuthRoleGrantPermissionResponse()
-            r.header = try await server.propose(p, context).header
-            return r
-        }
-        router.unary(S.roleRevokePermission) { request, context in
-            var p = Swiftetcd.InternalRaftRequest()
-            p.authRoleRevokePermission = request
-            var r = Etcdserverpb.AuthRoleRevokePermissionResponse()
-            r.header = try await server.propose(p, context).header
-            return r
-        }
+        })
     }
-
 }
 
+/// An Auth response: a header, and what `fill` copies from the answer.
+protocol AuthResponse: ProtoMessage {
+    var header: Etcdserverpb.ResponseHeader? { get set }
+}
+
+extension Etcdserverpb.AuthEnableResponse: AuthResponse {}
+extension Etcdserverpb.AuthDisableResponse: AuthResponse {}
+extension Etcdserverpb.AuthUserAddResponse: AuthResponse {}
+extension Etcdserverpb.AuthUserDeleteResponse: AuthResponse {}
+extension Etcdserverpb.AuthUserChangePasswordResponse: AuthResponse {}
+extension Etcdserverpb.AuthUserGrantRoleResponse: AuthResponse {}
+extension Etcdserverpb.AuthUserRevokeRoleResponse: AuthResponse {}
+extension Etcdserverpb.AuthUserGetResponse: AuthResponse {}
+extension Etcdserverpb.AuthUserListResponse: AuthResponse {}
+extension Etcdserverpb.AuthRoleAddResponse: AuthResponse {}
+extension Etcdserverpb.AuthRoleDeleteResponse: AuthResponse {}
+extension Etcdserverpb.AuthRoleGetResponse: AuthResponse {}
+extension Etcdserverpb.AuthRoleListResponse: AuthResponse {}
+extension Etcdserverpb.AuthRoleGrantPermissionResponse: AuthResponse {}
+extension Etcdserverpb.AuthRoleRevokePermissionResponse: AuthResponse {}
+
 /// The Auth service's requests: proposed as the caller.
-private struct Proposing {
+private struct Proposing: Sendable {
     let backend: AuthBackend
     let access: RequestAccess
+
+    /// Registers `method`: the request (after `prepare`) goes into `field`
+    /// of a proposal, the answer is the header plus what `fill` copies.
+    func register<Request, Response: AuthResponse>(
+        _ method: ProtoMethod<Request, Response>, _ field: WritableKeyPath<Swiftetcd.InternalRaftRequest, Request?>,
+        on router: GRPCRouter,
+        prepare: @escaping @Sendable (Request) async -> Request = { $0 },
+        fill: @escaping @Sendable (AuthAnswer, inout Response) -> Void = { _, _ in }
+    ) {
+        let server = self
+        router.unary(method) { request, context in
+            var p = Swiftetcd.InternalRaftRequest()
+            p[keyPath: field] = await prepare(request)
+            let (answer, header) = try await server.propose(p, context)
+            var r = Response()
+            r.header = header
+            fill(answer, &r)
+            return r
+        }
+    }
 
     /// Proposes an auth operation as the caller and waits for its answer here.
     func propose(_ p: Swiftetcd.InternalRaftRequest, _ context: GRPCRequestContext) async throws

@@ -1,7 +1,7 @@
 # swift-etcd: see README.md. Every target installs what it needs first.
 SHELL := /bin/bash
 SWIFT ?= swift
-DEPS_BUILD := libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler liblmdb-dev
+DEPS_BUILD := libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler liblmdb-dev zlib1g-dev
 DEPS_TEST := etcd-server etcd-client nghttp2-client curl golang-go golang-etcd-server-dev
 DATA_DIR ?= default.etcd
 SEEDS ?= 300

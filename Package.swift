@@ -36,6 +36,11 @@ let package = Package(
             path: "CShims/CLMDB",
             linkerSettings: [.linkedLibrary("lmdb")]
         ),
+        .target(
+            name: "CZlib",
+            path: "CShims/CZlib",
+            linkerSettings: [.linkedLibrary("z")]
+        ),
         // The SSE4.2 crc32 instruction for the WAL's CRC-32C (no library).
         .target(name: "CCRC32C", path: "CShims/CCRC32C"),
 
@@ -47,7 +52,7 @@ let package = Package(
         .target(
             name: "GRPCWire",
             dependencies: [
-                "CNGHTTP2",
+                "CNGHTTP2", "CZlib",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -52,6 +52,10 @@ public struct GRPCServerConfig: Sendable {
     /// application whose clients retry a call the server timed out while
     /// their own deadline is alive wants the client to give up first.
     public var deadlineGrace: TimeAmount = .zero
+    /// The connection budget this listener draws on; one accepted beyond it
+    /// is closed at once. Default: the one every listener of the process
+    /// shares (the descriptor limit less a reserve for the member's files).
+    public var connectionLimiter: ConnectionLimiter = .processWide
     /// How long `shutdown()` waits for in-flight calls before closing connections.
     public var shutdownGracePeriod: TimeAmount = .seconds(10)
 

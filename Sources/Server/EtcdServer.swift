@@ -262,6 +262,7 @@ public final class EtcdServer: @unchecked Sendable {
     /// Proposes a write through Raft and waits until it is applied here;
     /// `identity` (auth) travels in the entry's header to the apply chain.
     func propose(_ request: Swiftetcd.InternalRaftRequest, as identity: RequestIdentity?) async throws -> AppliedResult {
+        try GRPCRequestContext.checkDeadline()  // never propose what nobody waits for
         var request = request
         let id = ids.next()
         request.id = id
@@ -298,6 +299,7 @@ public final class EtcdServer: @unchecked Sendable {
 
     /// Returns once a linearizable read may be served from the local store.
     func linearizableBarrier() async throws {
+        try GRPCRequestContext.checkDeadline()
         if peers != nil && loop.status.leader == 0 { throw ServerError.noLeader }
         try await loop.waitLinearizable(timeoutSeconds: requestTimeoutSeconds)
     }

@@ -51,7 +51,7 @@ final class ApplyBackend {
         switch entry.request {
         case .write(let request):
             append(entry.index, request, id: entry.id)
-        case .noop, .range, .unknown:
+        case .noop, .range, .unknown, .undecodable:
             append(entry.index, .noop, id: entry.id)
         case .alarm(let alarm):
             applyAlarm(alarm)  // idempotent: a replay after a crash changes nothing

@@ -38,6 +38,7 @@ struct ApplyChain {
     func needsSettledState(_ entry: ApplyEntry) -> Bool { auth?.needsSettledState(entry) ?? false }
 
     func refusal(for entry: ApplyEntry) -> KVError? {
+        if case .undecodable(let error) = entry.request { return error }
         if let error = corruption.refusal(for: entry) { return error }
         if let error = capped.refusal(for: entry) { return error }
         if let auth, let error = auth.refusal(for: entry) { return error }
@@ -60,7 +61,7 @@ final class CorruptionGuard: ApplyGuard {
         switch entry.request {
         case .write, .leaseGrant, .leaseRevoke, .range:
             return alarms.hasCorrupt ? Self.corruptCluster : nil
-        case .noop, .leaseCheckpoint, .alarm, .auth, .unknown:
+        case .noop, .leaseCheckpoint, .alarm, .auth, .unknown, .undecodable:
             return nil
         }
     }

@@ -29,6 +29,10 @@ struct ApplyEntry {
         case range
         /// A request kind this member does not apply (a newer member's).
         case unknown
+        /// The entry does not decode (proposals are checked against the same
+        /// limits, so only a foreign or damaged entry): refused with `error`
+        /// (`ApplyChain`), applied as a no-op on every member alike.
+        case undecodable(KVError)
     }
 
     let index: UInt64
@@ -47,7 +51,8 @@ struct ApplyEntry {
 
     /// Decodes `entry`'s `InternalRaftRequest`. An entry that does not decode
     /// is logged and applied as a no-op: it never stops the member, now or
-    /// at restart.
+    /// at restart, and its proposer (if its ID can be read) gets an error
+    /// rather than a timeout.
     init(decoding entry: Entry, logger: Logger) {
         guard entry.type == .normal, !entry.data.isEmpty else {
             self.init(index: entry.index, id: 0, request: .noop, message: Swiftetcd.InternalRaftRequest())
@@ -57,8 +62,11 @@ struct ApplyEntry {
         do {
             message = try entry.data.withUnsafeBytes { try Swiftetcd.InternalRaftRequest(serializedBytes: $0) }
         } catch {
-            logger.error("skipping undecodable raft entry", metadata: ["index": "\(entry.index)", "error": "\(error)"])
-            self.init(index: entry.index, id: 0, request: .noop, message: Swiftetcd.InternalRaftRequest())
+            logger.error("undecodable raft entry applied as a noop", metadata: ["index": "\(entry.index)", "error": "\(error)"])
+            let answer = (error as? ProtoDecodeError) == .nestingTooDeep
+                ? KVError.tooManyOps : KVError(.internal, "etcdserver: undecodable raft entry: \(error)")
+            self.init(index: entry.index, id: Self.requestID(entry.data) ?? 0, request: .undecodable(answer),
+                      message: Swiftetcd.InternalRaftRequest())
             return
         }
         let request = Self.request(of: message)

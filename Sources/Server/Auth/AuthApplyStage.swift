@@ -42,7 +42,7 @@ final class AuthApplyStage: ApplyGuard {
             return snap.checkLeaseKeys(identity, id, leaseKeys)?.status
         case .auth(let request):
             return snap.authorize(request, identity)?.status
-        case .noop, .leaseGrant, .leaseCheckpoint, .alarm, .range, .unknown:
+        case .noop, .leaseGrant, .leaseCheckpoint, .alarm, .range, .unknown, .undecodable:
             return nil
         }
     }

@@ -67,8 +67,12 @@ public struct SnapshotRestore {
             // Refuse a copy that is not a store before building anything on it.
             let status = try MVCCStore.snapshotFileStatus(layout.dbPath + "/data.mdb")
             let bootstrapIndex = UInt64(memberIDs.count)
+            // A flag value: checked, not trapped on (the store refuses a sum past Int64).
+            guard let bump = Int64(exactly: options.bumpRevision), !status.revision.addingReportingOverflow(bump).overflow else {
+                throw RestoreError("--bump-revision \(options.bumpRevision) takes the revision past \(Int64.max)")
+            }
             try MVCCStore.prepareRestored(dir: layout.dbPath, consistentIndex: bootstrapIndex,
-                                          bumpRevision: Int64(options.bumpRevision), markCompacted: options.markCompacted)
+                                          bumpRevision: bump, markCompacted: options.markCompacted)
             try writeRaftState(layout: layout, metadata: metadata, memberIDs: memberIDs)
             // The membership the new cluster starts with (as etcd's restore
             // re-adds the members from the flags), read at start instead of the flags.
@@ -85,7 +89,7 @@ public struct SnapshotRestore {
                 "cluster-id": "\(String(metadata.clusterID, radix: 16))",
             ])
             return Result(memberID: metadata.memberID, clusterID: metadata.clusterID,
-                          revision: status.revision + Int64(options.bumpRevision), dataDir: options.dataDir)
+                          revision: status.revision + bump, dataDir: options.dataDir)
         } catch {
             try? fm.removeItem(atPath: building)
             throw error

@@ -1,4 +1,5 @@
 import Foundation
+import GRPCWire
 import Logging
 import NIOCore
 import NIOPosix
@@ -40,11 +41,14 @@ final class PeerListener: @unchecked Sendable {
         let logger = self.logger, admit = self.admit, deliver = self.deliver, control = self.control
         let members = self.members
         let snapshots = self.snapshots
+        let limiter = ConnectionLimiter.processWide
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer(ConnectionLimiter.installAcceptBackoff)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                guard limiter.admit(channel, listener: "peer", logger: logger) else { return channel.close() }
+                return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(PeerFrameDecoder()))
                     try channel.pipeline.syncOperations.addHandler(
                         PeerInboundHandler(logger: logger, admit: admit, deliver: deliver, control: control,

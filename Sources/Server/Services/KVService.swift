@@ -53,7 +53,7 @@ struct KVService {
 
     func txn(_ request: Etcdserverpb.TxnRequest, _ context: GRPCRequestContext) async throws -> Etcdserverpb.TxnResponse {
         let txn = KVMapping.txn(request)
-        try Validation.check(txn, maxTxnOps: backend.maxTxnOps)
+        try Validation.check(txn, maxTxnOps: backend.maxTxnOps, maxDepth: ProtoLimits.maxTxnDepth)
         let identity = try await access.check(.txn(request), context)
         if txn.isReadOnly {
             // etcd serves read-only txns without Raft; linearizable unless

@@ -130,7 +130,7 @@ let package = Package(
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "AuthTests", dependencies: ["Auth", "Proto", "MVCC"]),
         .testTarget(name: "LinearizabilityTests", dependencies: ["Linearizability"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Proto", "Linearizability", "mvcc-corrupt"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Proto", "Linearizability", "mvcc-corrupt", "Auth"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,3 +1,4 @@
+import Auth
 import Foundation
 import Testing
 
@@ -44,6 +45,19 @@ import Testing
                 #expect(got.contains(#""value":"dg==""#), "\(issuer.endpoint) → \(verifier.endpoint): \(got)")
             }
         }
+    }
+
+    /// Hashes swift-etcd writes verify with Go's bcrypt (etcd's), so a user
+    /// store moved to etcd keeps working (Go's hashes verifying here:
+    /// `PasswordHasherTests`).
+    @Test func bcryptHashesVerifyInGo() throws {
+        let passwords = ["rootpw", "", "pässwörd✓", String(repeating: "x", count: 72), String(repeating: "x", count: 73),
+                         String(repeating: "é", count: 150)]
+        let lines = passwords.map { pw in
+            "p=" + pw.utf8.map { String(format: "%02x", $0) }.joined() + " " + String(decoding: PasswordHasher.hash(pw, cost: 4), as: UTF8.self)
+        }
+        let r = try ProcessRunner.run(try GoPrograms.binary("bcryptcheck"), [], stdin: lines.joined(separator: "\n") + "\n")
+        #expect(r.exitCode == 0 && r.stdout.contains("ok \(passwords.count)"), "\(r.stdout)\(r.stderr)")
     }
 
     @Test func pythonEtcd3WithUserAndPassword() throws {

@@ -31,13 +31,13 @@ public final class EtcdServer: @unchecked Sendable {
     let watchHub: WatchHub
     /// Users, roles, permissions and tokens (Auth/); changed only by apply.
     let auth: AuthStore
-    private var leaseTimer: DispatchSourceTimer?
+    private var leaseTimer: Task<Void, Never>?
     /// The cluster's alarms, applied through Raft (`ApplyBackend`).
     let alarms: AlarmStore
     let quota: BackendQuota
     let autoCompactor = AutoCompactor()
     let corruptionMonitor = CorruptionMonitor()
-    /// What /metrics reports beyond the server's state (Maintenance/ServerMetrics).
+    /// What /metrics reports beyond the server's state (Metrics/ServerMetrics).
     let metrics: ServerMetrics
     /// Held until the process exits: no second process opens this data dir.
     private let dataDirLock: DataDirLock
@@ -285,7 +285,7 @@ public final class EtcdServer: @unchecked Sendable {
         }
     }
 
-    func setLeaseTimer(_ timer: DispatchSourceTimer) { leaseTimer = timer }
+    func setLeaseTimer(_ timer: Task<Void, Never>) { leaseTimer = timer }
 
     func nextRequestID() -> UInt64 { ids.next() }
 

@@ -1,34 +1,37 @@
-import Dispatch
 import Foundation
 
 /// Suspends until SIGINT or SIGTERM arrives (graceful shutdown, as etcd).
+///
+/// The handler only writes a byte to a pipe (async-signal-safe, whichever
+/// thread the kernel picks); a `signal-wait` thread blocked on the pipe
+/// resumes the waiting task.
 enum SignalWaiter {
     static func waitForTermination() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let once = Once()
-            var sources: [DispatchSourceSignal] = []
-            for sig in [SIGINT, SIGTERM] {
-                signal(sig, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-                source.setEventHandler {
-                    if once.fire() { continuation.resume() }
-                }
-                source.resume()
-                sources.append(source)
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else {
+            // No pipe: never return; the default action still ends the process.
+            await withCheckedContinuation { (_: CheckedContinuation<Void, Never>) in }
+            return
+        }
+        signalPipeWriteFD = fds[1]
+        for sig in [SIGINT, SIGTERM] {
+            _ = signal(sig) { _ in
+                var byte: UInt8 = 1
+                _ = write(signalPipeWriteFD, &byte, 1)
             }
-            SignalSources.keep(sources)
+        }
+        let readFD = fds[0]
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let t = Thread {
+                var byte: UInt8 = 0
+                while read(readFD, &byte, 1) < 0 && errno == EINTR {}
+                continuation.resume()
+            }
+            t.name = "signal-wait"
+            t.start()
         }
     }
 }
 
-/// Keeps signal sources alive for the life of the process.
-private enum SignalSources {
-    nonisolated(unsafe) static var retained: [DispatchSourceSignal] = []
-    static func keep(_ s: [DispatchSourceSignal]) { retained = s }
-}
-
-private final class Once: @unchecked Sendable {
-    private let lock = NSLock()
-    private var fired = false
-    func fire() -> Bool { lock.withLock { defer { fired = true }; return !fired } }
-}
+/// Written once before the handlers are installed; read by them.
+nonisolated(unsafe) private var signalPipeWriteFD: Int32 = -1

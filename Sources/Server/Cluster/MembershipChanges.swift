@@ -197,7 +197,10 @@ extension EtcdServer {
                 logger.warning("the member has been permanently removed from the cluster; stopping",
                                metadata: ["local-member-id": "\(String(memberID, radix: 16))"])
                 // Give the log line and in-flight peer messages a moment, then exit as etcd does.
-                DispatchQueue.global().asyncAfter(deadline: .now() + 0.5) { exit(0) }
+                Task.detached {
+                    try? await Task.sleep(nanoseconds: 500_000_000)
+                    exit(0)
+                }
             } else {
                 peers?.dropPeer(cc.nodeID)
                 logger.info("removed member", metadata: ["removed-member-id": "\(String(cc.nodeID, radix: 16))"])

@@ -15,7 +15,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
-        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        // 3.x or 4.x: jwt-kit 5 needs 4.
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         // bcrypt (HummingbirdBcrypt only) and JWT signing for etcd's auth tokens.
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),

@@ -17,11 +17,6 @@ def _int(node, name):
     return entry[3] if entry and entry[1] == "int" else None
 
 
-def auth_unimplemented(method, nodes):
-    """Users and roles are not built yet (auth's own issue): UNIMPLEMENTED where etcd answers."""
-    return method.service == "Auth"
-
-
 def reference_sort_crash(method, nodes):
     """etcd 3.5.1 itself panics (sort.Sort of nil) on a Range whose sort target is unknown while
     the order is ASCEND/DESCEND or NONE (NONE sorts ascending for a target other than KEY)."""
@@ -120,7 +115,6 @@ KNOWN = [
     ("etcd 3.5.1 panics: unknown sort target", "ours-only", lambda m, n: m.name == "Range" and reference_sort_crash(m, n)),
     ("etcd 3.5.1 panics: unknown sort target (in a Txn)", "skip", lambda m, n: m.name != "Range" and reference_sort_crash(m, n)),
     ("etcd 3.5.1 panics: unknown alarm action", "ours-only", reference_alarm_crash),
-    ("users and roles not built yet", "tolerate", auth_unimplemented),
     ("proto3 string with invalid UTF-8: refused by ours, taken by etcd 3.5.1", "tolerate", invalid_utf8_string),
     ("MemberUpdate peer URLs validated by ours, not by etcd 3.5.1", "tolerate", member_update_urls),
     ("etcd 3.5.1's gateway cannot pass a negative Watch filter to its server", "tolerate", gateway_negative_filter),

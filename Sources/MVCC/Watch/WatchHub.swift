@@ -138,7 +138,7 @@ public final class WatchHub: @unchecked Sendable {
     /// Answers a create refused before it reached the hub (no permission):
     /// etcd 3.5's created-and-canceled response with the request's watch ID
     /// (0 when the client let the server choose) and `reason`.
-    func refuse(_ spec: WatchSpec, reason: String, on stream: WatchStream) {
+    public func refuse(_ spec: WatchSpec, reason: String, on stream: WatchStream) {
         lock.withLock {
             guard !stream.isClosed else { return }
             stream.queue.append(.created(watchID: spec.watchID, revision: revision, canceled: true, reason: reason))

@@ -21,6 +21,8 @@ public enum AuthFailure: Error, Equatable, Sendable {
     case permissionDenied
     case roleNotGranted
     case permissionNotGranted
+    /// RoleGrantPermission without a permission (etcd 3.5.1 checks this first).
+    case permissionNotGiven
     case authNotEnabled
     case authOldRevision
     case invalidAuthToken
@@ -45,6 +47,7 @@ public enum AuthFailure: Error, Equatable, Sendable {
         case .permissionDenied: return KVError(.permissionDenied, "etcdserver: permission denied")
         case .roleNotGranted: return KVError(.failedPrecondition, "etcdserver: role is not granted to the user")
         case .permissionNotGranted: return KVError(.failedPrecondition, "etcdserver: permission is not granted to the role")
+        case .permissionNotGiven: return KVError(.invalidArgument, "etcdserver: permission not given")
         case .authNotEnabled: return KVError(.failedPrecondition, "etcdserver: authentication is not enabled")
         case .authOldRevision: return KVError(.invalidArgument, "etcdserver: revision of auth store is old")
         case .invalidAuthToken: return KVError(.unauthenticated, "etcdserver: invalid auth token")
@@ -71,6 +74,7 @@ public enum AuthFailure: Error, Equatable, Sendable {
         case .permissionDenied: return "auth: permission denied"
         case .roleNotGranted: return "auth: role is not granted to the user"
         case .permissionNotGranted: return "auth: permission is not granted to the role"
+        case .permissionNotGiven: return "auth: permission not given"
         case .authNotEnabled: return "auth: authentication is not enabled"
         case .authOldRevision: return "auth: revision in header is old"
         case .invalidAuthToken: return "auth: invalid auth token"

@@ -133,10 +133,11 @@ extension AuthState {
     /// etcd 3.5.1: the first permission whose key is ≥ the new one (binary
     /// search) is updated in place when key and range end both match;
     /// otherwise the permission is appended and the list re-sorted by key
-    /// with Go's unstable sort.
+    /// with Go's unstable sort. A request without a permission is refused
+    /// before the role is looked up, as etcd 3.5.1 does.
     private mutating func roleGrantPermission(_ name: String, _ perm: Authpb.Permission?) throws(AuthFailure) -> AuthApplied {
+        guard let perm else { throw .permissionNotGiven }
         guard var role = role(name) else { throw .roleNotFound }
-        let perm = perm ?? Authpb.Permission()
         var perms = role.keyPermission
         let idx = firstIndex(in: perms) { !$0.key.lexicographicallyPrecedes(perm.key) }
         if idx < perms.count && perms[idx].key == perm.key && perms[idx].rangeEnd == perm.rangeEnd {

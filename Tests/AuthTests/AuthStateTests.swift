@@ -103,9 +103,11 @@ func perm(_ type: Authpb.Permission.TypeEnum, _ key: String, _ end: String = "")
     @Test func grantAndRevokePermissions() throws {
         var s = AuthState()
         #expect(throws: AuthFailure.roleNotFound) { try apply(&s, .roleGrantPermission(name: "r", perm: perm(.read, "a"))) }
+        #expect(throws: AuthFailure.permissionNotGiven) { try apply(&s, .roleGrantPermission(name: "r", perm: nil)) }
         #expect(throws: AuthFailure.roleEmpty) { try apply(&s, .roleAdd(name: "")) }
         try apply(&s, .roleAdd(name: "r"))
         #expect(throws: AuthFailure.roleAlreadyExist) { try apply(&s, .roleAdd(name: "r")) }
+        #expect(throws: AuthFailure.permissionNotGiven) { try apply(&s, .roleGrantPermission(name: "r", perm: nil)) }
         try apply(&s, .roleGrantPermission(name: "r", perm: perm(.read, "m", "z")))
         try apply(&s, .roleGrantPermission(name: "r", perm: perm(.write, "c")))
         try apply(&s, .roleGrantPermission(name: "r", perm: perm(.readwrite, "m", "z")))  // updates in place

@@ -6,7 +6,7 @@ DEPS_TEST := etcd-server etcd-client nghttp2-client curl golang-go golang-etcd-s
 DATA_DIR ?= default.etcd
 SEEDS ?= 300
 
-.PHONY: all deps deps-test build release run cluster test difftest sim fuzz-api fuzz-gateway fuzz-h2 fuzz-libfuzzer fuzz-api-batch protos bench bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint bench-restart bench-auth clean
+.PHONY: all deps deps-test build release run cluster test difftest sim fuzz-api fuzz-gateway fuzz-h2 fuzz-libfuzzer fuzz-api-batch protos bench bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint bench-restart bench-tls bench-auth clean
 
 all: build
 
@@ -93,7 +93,7 @@ fuzz-h2: deps-test release
 protos:
 	./scripts/gen-protos.sh
 
-bench: deps-test release bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint bench-restart bench-auth
+bench: deps-test release bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint bench-restart bench-tls bench-auth
 	./scripts/bench.sh
 
 bench-wire: deps-test release
@@ -111,6 +111,9 @@ bench-watch: deps-test release
 
 bench-cluster: deps-test release
 	./scripts/bench-cluster.sh
+
+bench-tls: deps-test release
+	./scripts/bench-tls.sh
 
 # 1M keys: snapshot save time and MB/s, defrag time and longest write pause, ours vs etcd 3.5.1.
 bench-maint: deps-test release

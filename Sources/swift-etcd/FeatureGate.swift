@@ -22,10 +22,6 @@ enum FeatureGate {
     ]
 
     static func refusal(for config: EtcdConfig) -> String? {
-        // The metrics listener is plain HTTP; etcd would serve https with the client TLS files.
-        if let secure = config.listenMetricsURLs.first(where: { $0.isSecure }) {
-            return "swift-etcd: --listen-metrics-urls \(secure.string) is not supported yet (TLS is not built); refusing to start rather than ignore it"
-        }
         for flag in config.explicitlySet.sorted() {
             guard let feature = notBuiltYet[flag] else { continue }
             if let value = currentValue(flag, config), harmlessValues[flag]?.contains(value) == true { continue }

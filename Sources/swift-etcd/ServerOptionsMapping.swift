@@ -8,15 +8,10 @@ enum ServerOptionsMapping {
         var o = ServerOptions()
         o.name = config.name
         o.dataDir = config.dataDir
-        o.listenClient = try config.listenClientURLs.map { url in
-            guard let port = url.portNumber, !url.isUnix else { throw MappingError("unsupported client URL \(url)") }
-            return ServerOptions.Listener(host: url.host, port: port)
-        }
+        o.listenClient = try listeners(config.listenClientURLs, kind: "client")
+        o.listenClientHTTP = try listeners(config.listenClientHTTPURLs, kind: "client HTTP")
         o.advertiseClientURLs = config.advertiseClientURLs.map(\.string)
-        o.listenPeer = try config.listenPeerURLs.map { url in
-            guard let port = url.portNumber, !url.isUnix else { throw MappingError("unsupported peer URL \(url)") }
-            return ServerOptions.Listener(host: url.host, port: port)
-        }
+        o.listenPeer = try listeners(config.listenPeerURLs, kind: "peer")
         o.initialAdvertisePeerURLs = config.initialAdvertisePeerURLs.map(\.string)
         o.initialCluster = config.initialClusterMembers.members.map { ($0.name, $0.peerURLs.map(\.string)) }
         o.initialClusterToken = config.initialClusterToken
@@ -40,10 +35,10 @@ enum ServerOptionsMapping {
         o.autoCompactionRetention = config.autoCompactionRetention
         o.watchProgressNotifyIntervalMs = milliseconds(config.experimentalWatchProgressNotifyInterval)
         o.metricsExtensive = config.metrics == "extensive"
-        o.listenMetrics = try config.listenMetricsURLs.map { url in
-            guard let port = url.portNumber, !url.isUnix else { throw MappingError("unsupported metrics URL \(url)") }
-            return ServerOptions.Listener(host: url.host, port: port)
-        }
+        o.listenMetrics = try listeners(config.listenMetricsURLs, kind: "metrics")
+        o.clientSecurity = config.clientSecurity
+        o.peerSecurity = config.peerSecurity
+        o.tlsPolicy = config.tlsPolicy
         o.initialCorruptCheck = config.experimentalInitialCorruptCheck
         o.corruptCheckIntervalMs = milliseconds(config.experimentalCorruptCheckTime)
         o.enablePprof = config.enablePprof
@@ -56,6 +51,14 @@ enum ServerOptionsMapping {
             o.leaseCheckpointEnabled = config.experimentalEnableLeaseCheckpoint
         }
         return o
+    }
+
+    /// TCP listeners; `https` ones speak TLS.
+    private static func listeners(_ urls: [EtcdURL], kind: String) throws -> [ServerOptions.Listener] {
+        try urls.map { url in
+            guard let port = url.portNumber, !url.isUnix else { throw MappingError("unsupported \(kind) URL \(url)") }
+            return ServerOptions.Listener(host: url.host, port: port, secure: url.isSecure)
+        }
     }
 
     /// Flag values are unsigned 64-bit as etcd's; the server's `Int`s clamp

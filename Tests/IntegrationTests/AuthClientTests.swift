@@ -119,9 +119,10 @@ import Testing
 
 /// Runs `body` with a fresh swift-etcd and a fresh etcd 3.5.1, both
 /// started with `extraArgs`, and stops both afterwards.
-func withOursAndReference(extraArgs: [String] = [], _ body: (ServerProcess, ServerProcess) throws -> Void) throws {
-    let ours = try ServerProcess(extraArgs: extraArgs)
-    let reference = try ServerProcess(binary: ReferenceEtcd.binary, extraArgs: extraArgs)
+func withOursAndReference(extraArgs: [String] = [], clientScheme: String = "http",
+                          _ body: (ServerProcess, ServerProcess) throws -> Void) throws {
+    let ours = try ServerProcess(extraArgs: extraArgs, clientScheme: clientScheme)
+    let reference = try ServerProcess(binary: ReferenceEtcd.binary, extraArgs: extraArgs, clientScheme: clientScheme)
     defer {
         ours.stop(); ours.removeData()
         reference.stop(); reference.removeData()

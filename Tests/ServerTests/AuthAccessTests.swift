@@ -81,6 +81,29 @@ import Testing
         #expect(try await a.check(.open, Self.context(grant, token: "app.2"))?.username == "app", "a proposal carries its caller")
     }
 
+    /// etcd's AuthInfoFromTLS: without a token the verified client
+    /// certificate's CN is the user; a token wins; a gateway call with an
+    /// Accept header never uses the CN (it is the gateway's certificate).
+    @Test func clientCertificateCommonName() async throws {
+        let a = try Self.access()
+        func context(cn: String, headers: [(String, String)] = []) -> GRPCRequestContext {
+            GRPCRequestContext(headers: headers, path: Self.range,
+                               identity: GRPCConnectionIdentity(verifiedClientCertCommonName: cn))
+        }
+        let appKey = Array("app/x".utf8)
+        #expect(try await a.check(.read(key: appKey, rangeEnd: []), context(cn: "app"))?.username == "app")
+        await #expect(throws: AuthFailure.permissionDenied.status) {
+            try await a.check(.read(key: Array("other".utf8), rangeEnd: []), context(cn: "app"))
+        }
+        #expect(try await a.check(.admin, context(cn: "app", headers: [("token", "root.1")]))?.username == "root")
+        await #expect(throws: AuthFailure.userEmpty.status) {
+            try await a.check(.read(key: appKey, rangeEnd: []), context(cn: "app", headers: [("grpcgateway-accept", "*/*")]))
+        }
+        await #expect(throws: AuthFailure.permissionDenied.status) {
+            try await a.check(.read(key: appKey, rangeEnd: []), context(cn: "stranger"))
+        }
+    }
+
     @Test func authOff() async throws {
         let a = try Self.access(enabled: false)
         #expect(try await a.check(.admin, Self.context(Self.range)) == nil)

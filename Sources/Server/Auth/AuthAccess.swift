@@ -4,8 +4,8 @@ import MVCC
 import Proto
 
 /// The services' `RequestAccess` with auth: resolves who sends a request
-/// (the `token` metadata, or `authorization` from the JSON gateway; a
-/// client certificate's CN once TLS passes it on) and checks what the
+/// (the `token` metadata, or `authorization` from the JSON gateway; else,
+/// with `--client-cert-auth`, the verified client certificate's CN) and checks what the
 /// request is about to do, with etcd 3.5's answers:
 ///
 /// - reads (Range, read-only Txn): read on every key, as etcd's doSerialize
@@ -125,13 +125,18 @@ struct AuthAccess: RequestAccess {
                 throw .other("\(error)")
             }
         }
-        // Hook for TLS (issue 14): a verified client certificate's Common Name
-        // is the user when there is no token (etcd's AuthInfoFromTLS, with
-        // --client-cert-auth; never for the gateway's own requests).
+        // A verified client certificate's Common Name is the user when there
+        // is no token (etcd's AuthInfoFromTLS, with --client-cert-auth).
         guard let cn = Self.commonName(context), auth.snapshot.enabled else { return nil }
         return AuthInfo(username: cn, revision: auth.snapshot.revision)
     }
 
-    /// The client certificate's CN, when the connection has a verified one.
-    static func commonName(_ context: GRPCRequestContext) -> String? { nil }
+    /// The client certificate's CN, when the connection has a verified one
+    /// (TLS announces it only with `--client-cert-auth`). As etcd, never for a
+    /// gateway call carrying the HTTP client's Accept header
+    /// (`grpcgateway-accept`): there the certificate is the gateway's own.
+    static func commonName(_ context: GRPCRequestContext) -> String? {
+        guard context.header("grpcgateway-accept") == nil else { return nil }
+        return context.verifiedClientCertCommonName
+    }
 }

@@ -10,6 +10,8 @@ import Raft
 /// its Raft messages to `deliver`, one batch per socket read.
 final class PeerListener: @unchecked Sendable {
     private let group: EventLoopGroup
+    /// TLS under the peer frames on an `https://` peer URL.
+    private let tls: TLSServerSide?
     private let logger: Logger
     private let admit: @Sendable (PeerHello) -> String?
     private let deliver: @Sendable ([Message]) -> Void
@@ -23,11 +25,12 @@ final class PeerListener: @unchecked Sendable {
     /// promote forwarding); `members` answers a joining member's
     /// `membersRequest` (sent instead of a hello); `snapshots` takes in
     /// snapshot transfers (`SnapshotReceiver`).
-    init(group: EventLoopGroup, logger: Logger, admit: @escaping @Sendable (PeerHello) -> String?,
+    init(group: EventLoopGroup, tls: TLSServerSide?, logger: Logger, admit: @escaping @Sendable (PeerHello) -> String?,
          deliver: @escaping @Sendable ([Message]) -> Void,
          control: @escaping @Sendable (UInt64, PeerFrame) -> Void,
          members: @escaping @Sendable () -> ClusterPeerFrame, snapshots: SnapshotSink) {
         self.group = group
+        self.tls = tls
         self.logger = logger
         self.admit = admit
         self.deliver = deliver
@@ -41,6 +44,7 @@ final class PeerListener: @unchecked Sendable {
         let logger = self.logger, admit = self.admit, deliver = self.deliver, control = self.control
         let members = self.members
         let snapshots = self.snapshots
+        let tls = self.tls
         let limiter = ConnectionLimiter.processWide
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
@@ -48,12 +52,14 @@ final class PeerListener: @unchecked Sendable {
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 guard limiter.admit(channel, listener: "peer", logger: logger) else { return channel.close() }
-                return channel.eventLoop.makeCompletedFuture {
+                let frames = {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(PeerFrameDecoder()))
                     try channel.pipeline.syncOperations.addHandler(
                         PeerInboundHandler(logger: logger, admit: admit, deliver: deliver, control: control,
                                            members: members, snapshots: snapshots))
                 }
+                guard let tls else { return channel.eventLoop.makeCompletedFuture(withResultOf: frames) }
+                return tls.initialize(channel).flatMapThrowing(frames)
             }
             .bind(host: host, port: port).get()
         self.channel = channel

@@ -19,11 +19,13 @@ case .error(let message, let code):
     FileHandle.standardError.write(Data((message + "\n").utf8))
     exit(code)
 case .subcommand(let name, let arguments):
-    guard name == "snapshot" else {
+    switch name {
+    case "snapshot": exit(SnapshotCommandRunner.run(arguments))
+    case "migrate": exit(SnapshotCommandRunner.runMigrate(arguments))
+    default:
         FileHandle.standardError.write(Data("swift-etcd: the '\(name)' subcommand is not built yet\n".utf8))
         exit(2)
     }
-    exit(SnapshotCommandRunner.run(arguments))
 case .run(let parsed):
     config = parsed
 }

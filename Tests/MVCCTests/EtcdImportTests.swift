@@ -94,6 +94,43 @@ import Testing
         }
     }
 
+    /// A minimal etcd backend file: one change in `key`, an empty `meta`,
+    /// and `authEnabled` in `auth` set to `flag`.
+    static func fileWithAuth(_ flag: UInt8) throws -> [UInt8] {
+        let buckets: [([UInt8], [([UInt8], [UInt8])])] = [
+            (EtcdSchema.authBucket, [(EtcdSchema.authEnabledKey, [flag]), (EtcdSchema.authRevisionKey, EtcdSchema.uint64BE(3))]),
+            (EtcdSchema.keyBucket, [(EtcdSchema.revisionKey(main: 2, sub: 0, tombstone: false),
+                                     EtcdProto.encode(KeyValue(key: b("k"), createRevision: 2, modRevision: 2, version: 1, value: b("v"))))]),
+            (EtcdSchema.metaBucket, []),
+        ]
+        var planner = try BoltFileWriter(planning: buckets.map(\.0))
+        var none: [UInt8] = []
+        for (name, entries) in buckets {
+            try planner.beginBucket(name)
+            for (k, v) in entries { try k.withUnsafeBytes { try planner.add(key: $0, value: nil, valueBytes: v.count, out: &none) } }
+            try planner.endBucket(out: &none)
+        }
+        var file: [UInt8] = []
+        var writer = try BoltFileWriter(writing: try planner.finish(), out: &file)
+        for (name, entries) in buckets {
+            try writer.beginBucket(name)
+            for (k, v) in entries { try writer.add(key: k, value: v, out: &file) }
+            try writer.endBucket(out: &file)
+        }
+        return file
+    }
+
+    /// The auth buckets import raw, auth on or off: the auth store loads
+    /// them at start and enforces them.
+    @Test func authBucketsImportRaw() throws {
+        for flag: UInt8 in [1, 0] {
+            let dir = NSTemporaryDirectory() + "import-test-" + UUID().uuidString
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let result = try MVCCStore.importEtcdBackend(try BoltReader(BoltBytes(try Self.fileWithAuth(flag))), into: dir)
+            #expect(result.changes == 1 && result.rawEntries == 2 && result.revision == 2)
+        }
+    }
+
     @Test func aBumpedRevisionTravelsAsEtcdutlsMarker() throws {
         let t = try TempStore()
         try t.put("a", "1")

@@ -33,31 +33,31 @@ public enum AuthFailure: Error, Equatable, Sendable {
     case other(String)
 
     /// What etcd's gRPC layer answers (rpctypes.ErrGRPC…).
-    public var status: KVError {
+    public var status: AuthError {
         switch self {
-        case .rootUserNotExist: return KVError(.failedPrecondition, "etcdserver: root user does not exist")
-        case .rootRoleNotExist: return KVError(.failedPrecondition, "etcdserver: root user does not have root role")
-        case .userAlreadyExist: return KVError(.failedPrecondition, "etcdserver: user name already exists")
-        case .userEmpty: return KVError(.invalidArgument, "etcdserver: user name is empty")
-        case .userNotFound: return KVError(.failedPrecondition, "etcdserver: user name not found")
-        case .roleAlreadyExist: return KVError(.failedPrecondition, "etcdserver: role name already exists")
-        case .roleNotFound: return KVError(.failedPrecondition, "etcdserver: role name not found")
-        case .roleEmpty: return KVError(.invalidArgument, "etcdserver: role name is empty")
-        case .authFailed: return KVError(.invalidArgument, "etcdserver: authentication failed, invalid user ID or password")
-        case .permissionDenied: return KVError(.permissionDenied, "etcdserver: permission denied")
-        case .roleNotGranted: return KVError(.failedPrecondition, "etcdserver: role is not granted to the user")
-        case .permissionNotGranted: return KVError(.failedPrecondition, "etcdserver: permission is not granted to the role")
-        case .permissionNotGiven: return KVError(.invalidArgument, "etcdserver: permission not given")
-        case .authNotEnabled: return KVError(.failedPrecondition, "etcdserver: authentication is not enabled")
-        case .authOldRevision: return KVError(.invalidArgument, "etcdserver: revision of auth store is old")
-        case .invalidAuthToken: return KVError(.unauthenticated, "etcdserver: invalid auth token")
-        case .invalidAuthMgmt: return KVError(.invalidArgument, "etcdserver: invalid auth management")
+        case .rootUserNotExist: return AuthError(.failedPrecondition, "etcdserver: root user does not exist")
+        case .rootRoleNotExist: return AuthError(.failedPrecondition, "etcdserver: root user does not have root role")
+        case .userAlreadyExist: return AuthError(.failedPrecondition, "etcdserver: user name already exists")
+        case .userEmpty: return AuthError(.invalidArgument, "etcdserver: user name is empty")
+        case .userNotFound: return AuthError(.failedPrecondition, "etcdserver: user name not found")
+        case .roleAlreadyExist: return AuthError(.failedPrecondition, "etcdserver: role name already exists")
+        case .roleNotFound: return AuthError(.failedPrecondition, "etcdserver: role name not found")
+        case .roleEmpty: return AuthError(.invalidArgument, "etcdserver: role name is empty")
+        case .authFailed: return AuthError(.invalidArgument, "etcdserver: authentication failed, invalid user ID or password")
+        case .permissionDenied: return AuthError(.permissionDenied, "etcdserver: permission denied")
+        case .roleNotGranted: return AuthError(.failedPrecondition, "etcdserver: role is not granted to the user")
+        case .permissionNotGranted: return AuthError(.failedPrecondition, "etcdserver: permission is not granted to the role")
+        case .permissionNotGiven: return AuthError(.invalidArgument, "etcdserver: permission not given")
+        case .authNotEnabled: return AuthError(.failedPrecondition, "etcdserver: authentication is not enabled")
+        case .authOldRevision: return AuthError(.invalidArgument, "etcdserver: revision of auth store is old")
+        case .invalidAuthToken: return AuthError(.unauthenticated, "etcdserver: invalid auth token")
+        case .invalidAuthMgmt: return AuthError(.invalidArgument, "etcdserver: invalid auth management")
         case .noPasswordUser, .verifyOnly, .other: return unmapped
         }
     }
 
     /// The auth package's own error text, as etcd's Maintenance RPCs return it.
-    public var unmapped: KVError { KVError(.unknown, rawMessage) }
+    public var unmapped: AuthError { AuthError(.unknown, rawMessage) }
 
     var rawMessage: String {
         switch self {

@@ -89,7 +89,7 @@ import Testing
         #expect(throws: BoltReadError.self) { try MVCCStore.importEtcdBackend(try BoltReader(BoltBytes(file)), into: dir) }
         // Into a dir that already holds data.
         let exported = try EtcdExportTests.export(t)
-        #expect(throws: KVError.self) {
+        #expect(throws: MVCCError.self) {
             try MVCCStore.importEtcdBackend(try BoltReader(BoltBytes(exported)), into: t.dir)
         }
     }

@@ -85,8 +85,8 @@ import Testing
         try await m.setUp()
         let rev = m.auth.snapshot.revision
         #expect(try await m.apply(m.put("app/a", user: "app", revision: rev)).response.get().revision == 2)
-        await #expect(throws: AuthFailure.permissionDenied.status) { try await m.apply(m.put("other", user: "app", revision: rev)).response.get() }
-        await #expect(throws: AuthFailure.userEmpty.status) { try await m.apply(m.put("app/a", user: "", revision: 0)).response.get() }
+        await #expect(throws: ServerError(AuthFailure.permissionDenied.status)) { try await m.apply(m.put("other", user: "app", revision: rev)).response.get() }
+        await #expect(throws: ServerError(AuthFailure.userEmpty.status)) { try await m.apply(m.put("app/a", user: "", revision: 0)).response.get() }
         #expect(try await m.apply(m.put("other", user: "root", revision: rev)).response.get().revision == 3)
         #expect(try m.f.store.get(Array("other".utf8))?.modRevision == 3)
     }
@@ -102,7 +102,7 @@ import Testing
             $0.authRoleRevokePermission = r
         }
         _ = try await m.apply(revoke).response.get()
-        await #expect(throws: AuthFailure.authOldRevision.status) { try await m.apply(m.put("app/a", user: "app", revision: checkedAt)).response.get() }
+        await #expect(throws: ServerError(AuthFailure.authOldRevision.status)) { try await m.apply(m.put("app/a", user: "app", revision: checkedAt)).response.get() }
         #expect(try m.f.store.get(Array("app/a".utf8)) == nil)
     }
 
@@ -111,7 +111,7 @@ import Testing
         try await m.setUp()
         let rev = m.auth.snapshot.revision
         let add = m.entry(user: "app", revision: rev) { var r = Etcdserverpb.AuthRoleAddRequest(); r.name = "x"; $0.authRoleAdd = r }
-        await #expect(throws: AuthFailure.permissionDenied.status) { try await m.apply(add).response.get() }
+        await #expect(throws: ServerError(AuthFailure.permissionDenied.status)) { try await m.apply(add).response.get() }
         let get = m.entry(user: "app", revision: rev) { var r = Etcdserverpb.AuthUserGetRequest(); r.name = "app"; $0.authUserGet = r }
         #expect(try await m.apply(get).auth == .userRoles(["app"]))
         #expect(m.auth.snapshot.revision == rev, "refused operations change nothing")
@@ -134,7 +134,7 @@ extension AuthApplyTests {
             var p = Etcdserverpb.PutRequest(); p.key = Array("app/x".utf8); p.lease = 7; $0.put = p
         }
         let result = try await m.waits.wait(id: appPut.index) { m.applier.apply([rootPut, appPut], term: 1) }
-        #expect(throws: AuthFailure.permissionDenied.status) { try result.response.get() }
+        #expect(throws: ServerError(AuthFailure.permissionDenied.status)) { try result.response.get() }
         #expect(try m.f.store.get(Array("app/x".utf8)) == nil)
     }
 }

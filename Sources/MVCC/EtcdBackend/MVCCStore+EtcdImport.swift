@@ -39,7 +39,7 @@ extension MVCCStore {
         let store = try MVCCStore(path: dir)
         defer { store.close() }
         guard store.currentRevision == 1, store.consistentIndex == 0 else {
-            throw KVError(.internal, "mvcc: import into \(dir), which already holds a store")
+            throw MVCCError(.internal, "mvcc: import into \(dir), which already holds a store")
         }
         let buckets = Dictionary(try reader.buckets().map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         guard let keyBucket = buckets[EtcdSchema.keyBucket], let metaBucket = buckets[EtcdSchema.metaBucket] else {

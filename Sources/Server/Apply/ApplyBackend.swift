@@ -25,7 +25,7 @@ final class ApplyBackend {
 
     /// Where answers go: (request ID, result, an auth operation's answer);
     /// only called for IDs ≠ 0.
-    typealias Respond = (UInt64, Result<WriteResponse, KVError>, AuthAnswer?) -> Void
+    typealias Respond = (UInt64, Result<WriteResponse, ServerError>, AuthAnswer?) -> Void
 
     /// The pending run: requests for one commit, and who waits on each.
     private var run: [(index: UInt64, request: WriteRequest)] = []
@@ -83,10 +83,10 @@ final class ApplyBackend {
 
     /// Applies `batch` in one commit: events go to the lessor (key
     /// attachments) and the watch hub.
-    private func commit(_ batch: [(index: UInt64, request: WriteRequest)]) -> [Result<WriteResponse, KVError>] {
+    private func commit(_ batch: [(index: UInt64, request: WriteRequest)]) -> [Result<WriteResponse, ServerError>] {
         guard !batch.isEmpty else { return [] }
         let result = store.apply(batch: batch, leaseExists: { [lessor] in lessor.exists($0) })
-        if let first = result.results.first, case .failure(let e) = first, e.code == .internal {
+        if let first = result.results.first, case .failure(let e) = first, e.isStoreFailure {
             // The store could not write: the entries are committed but not
             // applied. Continuing would diverge from the log.
             logger.critical("failed to apply committed entries", metadata: ["error": "\(e.message)"])
@@ -94,14 +94,14 @@ final class ApplyBackend {
         }
         if !result.events.isEmpty { lessor.applyEvents(result.events) }
         hub.notify(events: result.events, revision: store.currentRevision)
-        return result.results
+        return result.results.map { $0.mapError(ServerError.init) }
     }
 
-    private func commitOne(_ index: UInt64, _ request: WriteRequest) -> Result<WriteResponse, KVError> {
+    private func commitOne(_ index: UInt64, _ request: WriteRequest) -> Result<WriteResponse, ServerError> {
         commit([(index, request)])[0]
     }
 
-    private func applyLease(_ entry: ApplyEntry) -> Result<WriteResponse, KVError> {
+    private func applyLease(_ entry: ApplyEntry) -> Result<WriteResponse, ServerError> {
         let index = entry.index
         if index <= store.consistentIndex {  // replayed after a restart: already in the store
             return commitOne(index, .noop)
@@ -136,14 +136,14 @@ final class ApplyBackend {
 
     /// Applies an auth operation in its own commit: its records (users,
     /// roles, the enabled flag and auth revision) with the entry's index.
-    private func applyAuth(_ request: AuthRequest, index: UInt64) -> (Result<WriteResponse, KVError>, AuthAnswer?) {
+    private func applyAuth(_ request: AuthRequest, index: UInt64) -> (Result<WriteResponse, ServerError>, AuthAnswer?) {
         switch auth.apply(request, index: index) {
         case .success(let applied):
             let write: WriteRequest = applied.records.isEmpty ? .noop : .bucketRecords(applied.records.map(BucketRecord.init))
             return (commitOne(index, write), applied.answer)
         case .failure(let failure):
             _ = commitOne(index, .noop)
-            return (.failure(failure.status), nil)
+            return (.failure(ServerError(failure.status)), nil)
         }
     }
 

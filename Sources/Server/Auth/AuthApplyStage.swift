@@ -1,4 +1,5 @@
 import Auth
+import GRPCWire
 import MVCC
 import Proto
 
@@ -30,18 +31,18 @@ final class AuthApplyStage: ApplyGuard {
         AuthInfo(username: header?.username ?? "", revision: header?.authRevision ?? 0)
     }
 
-    func refusal(for entry: ApplyEntry) -> KVError? {
+    func refusal(for entry: ApplyEntry) -> ServerError? {
         let snap = auth.snapshot
         let identity = Self.identity(entry.message.header)
         switch entry.request {
         case .write(let write):
             guard snap.enabled else { return nil }
-            return snap.check(identity, write: write, leaseKeys: leaseKeys)?.status
+            return snap.check(identity, write: write, leaseKeys: leaseKeys).map { ServerError($0.status) }
         case .leaseRevoke(let id):
             guard snap.enabled else { return nil }
-            return snap.checkLeaseKeys(identity, id, leaseKeys)?.status
+            return snap.checkLeaseKeys(identity, id, leaseKeys).map { ServerError($0.status) }
         case .auth(let request):
-            return snap.authorize(request, identity)?.status
+            return snap.authorize(request, identity).map { ServerError($0.status) }
         case .noop, .leaseGrant, .leaseCheckpoint, .alarm, .range, .unknown, .undecodable:
             return nil
         }
@@ -59,4 +60,11 @@ final class AuthApplyStage: ApplyGuard {
     }
 
     private func leaseKeys(_ id: Int64) -> [[UInt8]] { lessor.keysToRevoke(id) ?? [] }
+}
+
+extension ServerError {
+    /// An auth answer with its gRPC code and etcd's message unchanged.
+    init(_ auth: AuthError) {
+        self.init(code: GRPCStatus.Code(rawValue: auth.code.rawValue) ?? .unknown, message: auth.message)
+    }
 }

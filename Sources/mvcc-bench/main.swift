@@ -98,15 +98,29 @@ for b in 0 ..< 500 {
 report("txn compare+put (batch 100)", 50_000, now() - t0)
 
 // 5. Point reads, 1 and 2 threads.
+/// Reader threads that are done; `count` guarded by `condition`.
+final class Finished: @unchecked Sendable {
+    let condition = NSCondition()
+    var count = 0
+}
+
 func reads(threads: Int, perThread: Int) {
     let t = now()
-    DispatchQueue.concurrentPerform(iterations: threads) { th in
-        for j in 0 ..< perThread {
-            let k = keys[(j * 31 + th * 7919) % keys.count]
-            let r = try! store.range(RangeRequest(key: k))
-            precondition(r.kvs.count == 1)
-        }
+    let finished = Finished()
+    for th in 0 ..< threads {
+        Thread {
+            for j in 0 ..< perThread {
+                let k = keys[(j * 31 + th * 7919) % keys.count]
+                let r = try! store.range(RangeRequest(key: k))
+                precondition(r.kvs.count == 1)
+            }
+            finished.condition.withLock {
+                finished.count += 1
+                finished.condition.signal()
+            }
+        }.start()
     }
+    finished.condition.withLock { while finished.count < threads { finished.condition.wait() } }
     report("range single key, \(threads) thread(s)", threads * perThread, now() - t)
 }
 reads(threads: 1, perThread: 300_000)

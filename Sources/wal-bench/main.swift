@@ -77,6 +77,8 @@ final class FloorFile {
 /// Per-thread counters; each thread writes only its own slot, read after the join.
 final class Counts: @unchecked Sendable {
     var values: [Int]
+    /// Appenders that finished (guarded by the runner's condition).
+    var finished = 0
     init(_ n: Int) { values = Array(repeating: 0, count: n) }
 }
 
@@ -93,11 +95,10 @@ func makeWAL(_ name: String) -> WAL {
 func runWAL(_ wal: WAL, appenders: Int, for duration: Double) -> (Int, Double) {
     let data = [UInt8](repeating: 0x5A, count: 256)
     let counts = Counts(appenders)
-    let done = DispatchGroup()
+    let finished = NSCondition()
     let start = now()
     let deadline = start + duration
     for t in 0..<appenders {
-        done.enter()
         let thread = Thread {
             var n = 0
             while now() < deadline {
@@ -105,12 +106,15 @@ func runWAL(_ wal: WAL, appenders: Int, for duration: Double) -> (Int, Double) {
                 n += 1
             }
             counts.values[t] = n
-            done.leave()
+            finished.withLock {
+                counts.finished += 1
+                finished.signal()
+            }
         }
         thread.stackSize = 512 * 1024
         thread.start()
     }
-    done.wait()
+    finished.withLock { while counts.finished < appenders { finished.wait() } }
     return (counts.values.reduce(0, +), now() - start)
 }
 

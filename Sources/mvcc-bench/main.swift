@@ -1,5 +1,6 @@
 import Foundation
 import MVCC
+import Support
 
 /// MVCC store benchmark: `mvcc-bench [keys] [dir]`. Prints ops/s per
 /// workload, peak RSS and data size. Run from scripts/bench-mvcc.sh (release).
@@ -98,15 +99,9 @@ for b in 0 ..< 500 {
 report("txn compare+put (batch 100)", 50_000, now() - t0)
 
 // 5. Point reads, 1 and 2 threads.
-/// Reader threads that are done; `count` guarded by `condition`.
-final class Finished: @unchecked Sendable {
-    let condition = NSCondition()
-    var count = 0
-}
-
 func reads(threads: Int, perThread: Int) {
     let t = now()
-    let finished = Finished()
+    let finished = (0 ..< threads).map { _ in Latch() }
     for th in 0 ..< threads {
         Thread {
             for j in 0 ..< perThread {
@@ -114,13 +109,10 @@ func reads(threads: Int, perThread: Int) {
                 let r = try! store.range(RangeRequest(key: k))
                 precondition(r.kvs.count == 1)
             }
-            finished.condition.withLock {
-                finished.count += 1
-                finished.condition.signal()
-            }
+            finished[th].open()
         }.start()
     }
-    finished.condition.withLock { while finished.count < threads { finished.condition.wait() } }
+    finished.forEach { $0.wait() }
     report("range single key, \(threads) thread(s)", threads * perThread, now() - t)
 }
 reads(threads: 1, perThread: 300_000)

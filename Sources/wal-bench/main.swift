@@ -10,6 +10,7 @@
 // usage: wal-bench [data-dir] [seconds-per-phase]
 import Foundation
 import Raft
+import Support
 import WAL
 
 let args = CommandLine.arguments
@@ -77,8 +78,6 @@ final class FloorFile {
 /// Per-thread counters; each thread writes only its own slot, read after the join.
 final class Counts: @unchecked Sendable {
     var values: [Int]
-    /// Appenders that finished (guarded by the runner's condition).
-    var finished = 0
     init(_ n: Int) { values = Array(repeating: 0, count: n) }
 }
 
@@ -95,7 +94,7 @@ func makeWAL(_ name: String) -> WAL {
 func runWAL(_ wal: WAL, appenders: Int, for duration: Double) -> (Int, Double) {
     let data = [UInt8](repeating: 0x5A, count: 256)
     let counts = Counts(appenders)
-    let finished = NSCondition()
+    let finished = (0 ..< appenders).map { _ in Latch() }
     let start = now()
     let deadline = start + duration
     for t in 0..<appenders {
@@ -106,15 +105,12 @@ func runWAL(_ wal: WAL, appenders: Int, for duration: Double) -> (Int, Double) {
                 n += 1
             }
             counts.values[t] = n
-            finished.withLock {
-                counts.finished += 1
-                finished.signal()
-            }
+            finished[t].open()
         }
         thread.stackSize = 512 * 1024
         thread.start()
     }
-    finished.withLock { while counts.finished < appenders { finished.wait() } }
+    finished.forEach { $0.wait() }
     return (counts.values.reduce(0, +), now() - start)
 }
 

@@ -89,7 +89,7 @@ import Testing
         #expect(throws: BoltReadError.self) { try MVCCStore.importEtcdBackend(try BoltReader(BoltBytes(file)), into: dir) }
         // Into a dir that already holds data.
         let exported = try EtcdExportTests.export(t)
-        #expect(throws: KVError.self) {
+        #expect(throws: MVCCError.self) {
             try MVCCStore.importEtcdBackend(try BoltReader(BoltBytes(exported)), into: t.dir)
         }
     }
@@ -125,10 +125,10 @@ import Testing
     @Test func enabledAuthIsRefusedDisabledAuthImports() throws {
         let dir = NSTemporaryDirectory() + "import-test-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let refused = #expect(throws: KVError.self) {
+        let refused = #expect(throws: MVCCError.self) {
             try MVCCStore.importEtcdBackend(try BoltReader(BoltBytes(try Self.fileWithAuth(1))), into: dir)
         }
-        #expect(refused?.code == .failedPrecondition)
+        #expect(refused?.kind == .invalidInput)
         #expect(refused?.message.contains("authentication is enabled") == true)
         try? FileManager.default.removeItem(atPath: dir)
         let result = try MVCCStore.importEtcdBackend(try BoltReader(BoltBytes(try Self.fileWithAuth(0))), into: dir)

@@ -39,7 +39,7 @@ extension MVCCStore {
         let store = try MVCCStore(path: dir)
         defer { store.close() }
         guard store.currentRevision == 1, store.consistentIndex == 0 else {
-            throw KVError(.internal, "mvcc: import into \(dir), which already holds a store")
+            throw MVCCError(.internal, "mvcc: import into \(dir), which already holds a store")
         }
         let buckets = Dictionary(try reader.buckets().map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         guard let keyBucket = buckets[EtcdSchema.keyBucket], let metaBucket = buckets[EtcdSchema.metaBucket] else {
@@ -121,7 +121,7 @@ extension MVCCStore {
             if Array(k) == EtcdSchema.authEnabledKey, v.count == 1, v[0] == 1 { enabled = true }
         }
         guard !enabled else {
-            throw KVError(.failedPrecondition, "\(reader.source.name): authentication is enabled in this etcd data; swift-etcd does not enforce users and roles yet and would serve every key to every client: run `etcdctl auth disable` on etcd, then save the snapshot (or stop the member) again")
+            throw MVCCError(.invalidInput, "\(reader.source.name): authentication is enabled in this etcd data; swift-etcd does not enforce users and roles yet and would serve every key to every client: run `etcdctl auth disable` on etcd, then save the snapshot (or stop the member) again")
         }
     }
 }

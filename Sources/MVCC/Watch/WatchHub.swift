@@ -367,7 +367,7 @@ extension WatchHub {
             lock.withLock {
                 guard !w.isCanceled, !w.isSynced, w.minRevision == from else { return }
                 switch read {
-                case .failure(let e as KVError) where e == .compacted:
+                case .failure(let e as MVCCError) where e.kind == .compacted:
                     w.stream.queue.append(.compacted(watchID: w.id, compactRevision: compactRevision))
                     w.stream.watchers.removeValue(forKey: w.id)
                     remove(w)

@@ -112,7 +112,7 @@ public struct SnapshotRestore {
                 imported = try MVCCStore.importEtcdBackend(try snapshot.boltReader(), into: layout.dbPath)
             } catch let e as BoltReadError {
                 throw RestoreError(e.description)
-            } catch let e as KVError {
+            } catch let e as MVCCError {
                 throw RestoreError(e.message)
             }
             if !imported.alarms.isEmpty {

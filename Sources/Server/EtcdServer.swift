@@ -58,13 +58,17 @@ public final class EtcdServer: @unchecked Sendable {
 
         let start = try MemberStart.resolve(options: options, hasWAL: WAL.exists(dir: layout.walDir), group: group)
         try FileManager.default.createDirectory(atPath: layout.snapDir, withIntermediateDirectories: true)
-        store = try MVCCStore(path: layout.dbPath)
+        var storeOptions = MVCCStore.Options()
+        storeOptions.compactionChunkKeys = max(1, options.compactionBatchLimit)
+        storeOptions.compactionSleep = options.compactionSleep
+        store = try MVCCStore(path: layout.dbPath, options: storeOptions)
         let metrics = ServerMetrics(extensive: options.metricsExtensive)
         self.metrics = metrics
         store.commitObserver = { metrics.backendCommit.observe(nanoseconds: $0) }
 
         let raftConfig = RaftConfig(id: start.metadata.memberID, electionTicks: max(options.electionTimeoutMs / options.heartbeatIntervalMs, 2),
-                                    heartbeatTicks: 1, randomSeed: UInt64.random(in: 1...UInt64.max))
+                                    heartbeatTicks: 1, preVote: options.preVote,
+                                    randomSeed: UInt64.random(in: 1...UInt64.max), recordEvents: true)
         let restored = try RestoredNode.open(layout: layout, newMember: start.metadata, initialPeers: start.bootstrapPeers,
                                             raftConfig: raftConfig, logger: logger)
         memberID = restored.metadata.memberID

@@ -25,6 +25,8 @@ public struct ServerOptions: Sendable {
     public var initialClusterStateNew = true
     /// `--strict-reconfig-check`: refuse membership changes that would lose quorum (`ReconfigCheck`).
     public var strictReconfigCheck = true
+    /// `--pre-vote`: Raft's pre-election phase (thesis 9.6).
+    public var preVote = true
     public var heartbeatIntervalMs = 100
     public var electionTimeoutMs = 1000
     public var snapshotCount: UInt64 = 100_000
@@ -41,6 +43,10 @@ public struct ServerOptions: Sendable {
     public var quotaBackendBytes: Int64 = 2 << 30
     /// --auto-compaction-mode/--auto-compaction-retention, parsed (Config).
     public var autoCompactionRetention: AutoCompactionRetention = .disabled
+    /// Keys per background compaction txn and the pause between two
+    /// (`--experimental-compaction-batch-limit`, `--experimental-compaction-sleep-interval`).
+    public var compactionBatchLimit = 1000
+    public var compactionSleep: Duration = .milliseconds(10)
     public var maxWALs = 5
     public var maxSnapshots = 5
     /// Period of progress notifications to watchers that asked for them

@@ -22,6 +22,7 @@ enum ServerOptionsMapping {
         o.initialClusterToken = config.initialClusterToken
         o.initialClusterStateNew = config.initialClusterState == .new
         o.strictReconfigCheck = config.strictReconfigCheck
+        o.preVote = config.preVote
         o.heartbeatIntervalMs = Int(config.heartbeatIntervalMs)
         o.electionTimeoutMs = Int(config.electionTimeoutMs)
         o.snapshotCount = config.snapshotCount
@@ -32,6 +33,10 @@ enum ServerOptionsMapping {
         o.grpcKeepaliveMinTimeMs = milliseconds(config.grpcKeepaliveMinTime)
         o.grpcKeepaliveIntervalMs = milliseconds(config.grpcKeepaliveInterval)
         o.grpcKeepaliveTimeoutMs = milliseconds(config.grpcKeepaliveTimeout)
+        // etcd: 0 means its default of 1000.
+        let batchLimit = config.experimentalCompactionBatchLimit
+        o.compactionBatchLimit = batchLimit == 0 ? 1000 : Int(clamping: max(1, batchLimit))
+        o.compactionSleep = config.experimentalCompactionSleepInterval
         o.maxWALs = Int(config.maxWALs)
         o.maxSnapshots = Int(config.maxSnapshots)
         o.quotaBackendBytes = Int64(clamping: config.effectiveQuotaBackendBytes)
@@ -64,15 +69,16 @@ struct MappingError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// `--log-level` names → swift-log levels.
+/// `--log-level` names → swift-log levels. zap's dpanic, panic and fatal
+/// all keep only the lines swift-etcd logs before it exits (`critical`).
 enum LogLevelMapping {
     static func level(_ level: LogLevel) -> Logger.Level {
-        switch level.rawValue {
-        case "debug": return .debug
-        case "warn": return .warning
-        case "error": return .error
-        case "panic", "fatal": return .critical
-        default: return .info
+        switch level {
+        case .debug: return .debug
+        case .info: return .info
+        case .warn: return .warning
+        case .error: return .error
+        case .dpanic, .panic, .fatal: return .critical
         }
     }
 }

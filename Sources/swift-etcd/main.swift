@@ -56,7 +56,8 @@ do {
     exit(1)
 }
 let level = LogLevelMapping.level(config.logger.level)
-LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level, output: logOutput) }
+let logFormat: ZapLineEncoder.Format = config.logger.format == .console ? .console : .json
+LoggingSystem.bootstrap { label in ZapLogHandler(label: label, level: level, output: logOutput, format: logFormat) }
 let logger = Logger(label: "etcdserver")
 for warning in config.warnings { logger.warning("\(warning)") }
 

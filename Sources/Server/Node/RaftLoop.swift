@@ -86,6 +86,7 @@ final class RaftLoop: @unchecked Sendable {
     /// known becomes known (etcd's leader_changes_seen_total); set before `start`.
     var leaderChanged: () -> Void = {}
     private let logger: Logger
+    private let raftLog: RaftEventLog
     let memberID: UInt64
 
     private let condition = NSCondition()
@@ -122,6 +123,7 @@ final class RaftLoop: @unchecked Sendable {
         self.memberID = memberID
         self.proposalDropped = proposalDropped
         self.logger = logger
+        self.raftLog = RaftEventLog(logger: logger, localID: memberID)
         let st = node.status()
         publishedStatus = NodeStatus(memberID: memberID, leader: st.lead, term: st.term,
                                      commitIndex: st.commit, appliedIndex: appliedIndex)
@@ -244,6 +246,7 @@ final class RaftLoop: @unchecked Sendable {
             reads.enqueue(work.reads)
             while node.hasReady() { handle(node.ready()) }
             requestReadIndex()
+            raftLog.log(node.takeEvents())
         }
         stopped.signal()
     }
@@ -276,6 +279,7 @@ final class RaftLoop: @unchecked Sendable {
         while node.hasReady() { handle(node.ready()) }
         if confState.voters == [memberID] && node.status().lead == 0 { try? node.campaign() }
         while node.hasReady() { handle(node.ready()) }
+        raftLog.log(node.takeEvents())
     }
 
     private func handle(_ rd: Ready) {

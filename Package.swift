@@ -1,7 +1,11 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-/// Module map: see ../shared/STYLE.md. A Put flows socket → GRPCWire → Server →
+/// The git commit `--version` reports: the Makefile sets it; a plain `swift
+/// build` leaves it empty. Only CBuildInfo's one C file is compiled with it.
+let gitCommit = Context.environment["SWIFT_ETCD_GIT_COMMIT"]?.filter { $0.isLetter || $0.isNumber } ?? ""
+
+/// Module map: A Put flows socket → GRPCWire → Server →
 /// Raft → WAL → MVCC; the C libraries (nghttp2, protobuf-c, LMDB) sit behind CShims.
 let package = Package(
     name: "swift-etcd",
@@ -27,6 +31,11 @@ let package = Package(
             name: "CNGHTTP2",
             path: "CShims/CNGHTTP2",
             linkerSettings: [.linkedLibrary("nghttp2")]
+        ),
+        .target(
+            name: "CBuildInfo",
+            path: "CShims/CBuildInfo",
+            cSettings: gitCommit.isEmpty ? [] : [.define("SWIFT_ETCD_GIT_COMMIT", to: "\"\(gitCommit)\"")]
         ),
         .target(
             name: "CLMDB",
@@ -61,7 +70,7 @@ let package = Package(
         .executableTarget(name: "mvcc-bench", dependencies: ["MVCC"]),
         // Test-only: corrupts a stopped member's store for the corruption-check tests.
         .executableTarget(name: "mvcc-corrupt", dependencies: ["CLMDB"]),
-        .target(name: "Config", dependencies: [.product(name: "Yams", package: "Yams")], exclude: ["README.md"]),
+        .target(name: "Config", dependencies: ["CBuildInfo", .product(name: "Yams", package: "Yams")], exclude: ["README.md"]),
         .target(
             name: "Server",
             dependencies: [

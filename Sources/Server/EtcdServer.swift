@@ -28,13 +28,20 @@ public final class EtcdServer: @unchecked Sendable {
     let confWaits = WaitRegistry<UInt64>()
     let lessor: Lessor
     let watchHub: WatchHub
-    private var leaseTimer: DispatchSourceTimer?
+    private(set) var leaseTimer: DispatchSourceTimer?
+    /// Fired when `stop()` begins: open streams end (see `StopInterceptor`).
+    let stopping = OneShotSignal()
+    /// Fired once the member is ready to serve clients (`EtcdServer+Ready`).
+    let readiness = OneShotSignal()
+    /// Called (once, on the Raft loop) when this member learns it was
+    /// removed from the cluster; the executable then stops it (`stop()`).
+    public var removedFromCluster: @Sendable () -> Void = {}
     /// Alarms and the backend quota (Maintenance/).
     let maintenance: MaintenanceState
     /// What /metrics reports beyond the server's state (Maintenance/ServerMetrics).
     let metrics: ServerMetrics
     /// The data dir held a member already (etcd runs the initial corruption check only then).
-    private let memberInitialized: Bool
+    let memberInitialized: Bool
     private let applier: KVApplier
     private let ids: RequestIDGenerator
     let group: MultiThreadedEventLoopGroup
@@ -56,12 +63,18 @@ public final class EtcdServer: @unchecked Sendable {
         // peer port fails start-up cleanly, leaving no half-made member.
         for listener in options.listenPeer { try PeerPortProbe.check(listener) }
 
-        let start = try MemberStart.resolve(options: options, hasWAL: WAL.exists(dir: layout.walDir), group: group)
+        let hasWAL = WAL.exists(dir: layout.walDir)
+        StartupLog.starting(options, memberInitialized: hasWAL, logger: logger)
+        let start = try MemberStart.resolve(options: options, hasWAL: hasWAL, group: group)
         try FileManager.default.createDirectory(atPath: layout.snapDir, withIntermediateDirectories: true)
         var storeOptions = MVCCStore.Options()
         storeOptions.compactionChunkKeys = max(1, options.compactionBatchLimit)
         storeOptions.compactionSleep = options.compactionSleep
+        let clock = ContinuousClock()
+        let opening = clock.now
         store = try MVCCStore(path: layout.dbPath, options: storeOptions)
+        logger.info("opened backend db", metadata: ["path": .string(layout.dbPath), "took": .duration(clock.now - opening)])
+        logger.info("kvstore restored", metadata: ["current-rev": .int(store.currentRevision)])
         let metrics = ServerMetrics(extensive: options.metricsExtensive)
         self.metrics = metrics
         store.commitObserver = { metrics.backendCommit.observe(nanoseconds: $0) }
@@ -174,26 +187,8 @@ public final class EtcdServer: @unchecked Sendable {
         try await startMetricsListeners()
         maintenance.autoCompactor.start(server: self, retention: options.autoCompactionRetention)
         maintenance.corruptionMonitor.start(server: self, intervalSeconds: Double(options.corruptCheckIntervalMs) / 1000)
-        logger.info("ready to serve client requests", metadata: [
-            "member-id": "\(String(memberID, radix: 16))", "cluster-id": "\(String(clusterID, radix: 16))",
-        ])
+        watchReadiness()
         return ports
-    }
-
-    /// Graceful stop: listeners drain, Raft stops, the store is synced and closed.
-    public func stop() async {
-        maintenance.autoCompactor.stop()
-        maintenance.corruptionMonitor.stop()
-        peers?.stopPinging()
-        for server in grpcServers { try? await server.shutdown() }
-        leaseTimer?.cancel()
-        watchHub.stop()
-        loop.stop()
-        await peers?.stop()
-        applyWaits.failAll(ServerError.stopped)
-        try? store.sync()
-        store.close()
-        try? await group.shutdownGracefully()
     }
 
     private func registerServices(on router: GRPCRouter) {
@@ -208,7 +203,8 @@ public final class EtcdServer: @unchecked Sendable {
         ElectionService(server: self).register(on: router)
         MoveLeaderService(server: self).register(on: router)
         QuotaGuard(server: self).install(on: router)  // wraps the write handlers above
-        ClientInterceptors.wrapAll(router, server: self)  // last: learner and hasleader checks come first
+        ClientInterceptors.wrapAll(router, server: self)  // learner and hasleader checks come first
+        StopInterceptor.wrapAll(router, stopping: stopping)  // outermost: a stop ends every stream
     }
 
     // MARK: used by the services

@@ -14,6 +14,14 @@ public struct ServerOptions: Sendable {
 
     public var name = "default"
     public var dataDir = "default.etcd"
+    /// `--wal-dir`: the WAL on its own disk; empty means `<data-dir>/member/wal`.
+    public var walDir = ""
+    /// `--force-new-cluster`: restart as a one-member cluster keeping the data.
+    public var forceNewCluster = false
+    /// `--unsafe-no-fsync`: skip every fsync (WAL and store). Loses data on a crash.
+    public var unsafeNoFsync = false
+    /// `--initial-election-tick-advance`: fast-forward election ticks at start.
+    public var initialElectionTickAdvance = true
     public var listenClient: [Listener] = [Listener(host: "127.0.0.1", port: 2379)]
     public var advertiseClientURLs = ["http://localhost:2379"]
     /// Where peers connect (`--listen-peer-urls`); bound even by a single member, so it can grow.

@@ -195,16 +195,20 @@ extension EtcdServer {
             membership.remove(cc.nodeID)
             if cc.nodeID == memberID {
                 logger.warning("the member has been permanently removed from the cluster; stopping",
-                               metadata: ["local-member-id": "\(String(memberID, radix: 16))"])
-                // Give the log line and in-flight peer messages a moment, then exit as etcd does.
-                DispatchQueue.global().asyncAfter(deadline: .now() + 0.5) { exit(0) }
+                               metadata: ["local-member-id": .id(memberID)])
+                // The executable stops the member (store synced and closed), then exits, as etcd does.
+                removedFromCluster()
             } else {
                 peers?.dropPeer(cc.nodeID)
-                logger.info("removed member", metadata: ["removed-member-id": "\(String(cc.nodeID, radix: 16))"])
+                logger.info("removed member", metadata: [
+                    "cluster-id": .id(clusterID), "local-member-id": .id(memberID), "removed-remote-peer-id": .id(cc.nodeID)])
             }
         case .addNode, .addLearnerNode:
             // Bootstrap entries carry no context: those members came from the flags.
-            guard let meta = context?.member else { break }
+            guard let meta = context?.member else {
+                logAddedMember(cc, peerURLs: membership.member(cc.nodeID)?.peerURLs ?? [])
+                break
+            }
             var member = membership.member(cc.nodeID)
                 ?? ClusterMember(id: cc.nodeID, name: meta.name, peerURLs: meta.peerURLs, clientURLs: meta.clientURLs)
             let urlsChanged = member.peerURLs != meta.peerURLs
@@ -214,9 +218,16 @@ extension EtcdServer {
             if cc.nodeID != memberID, let url = member.peerURLs.first {
                 if urlsChanged { peers?.replacePeer(cc.nodeID, url: url) } else { peers?.addPeer(cc.nodeID, url: url) }
             }
-            logger.info(cc.type == .addNode ? "added voting member" : "added learner member",
-                        metadata: ["member-id": "\(String(cc.nodeID, radix: 16))", "peer-urls": "\(member.peerURLs)"])
+            logAddedMember(cc, peerURLs: member.peerURLs)
         }
         if let context { confWaits.trigger(id: context.requestID, .success(0)) }
+    }
+
+    /// etcd's "added member" (a promotion is an add of an existing learner).
+    private func logAddedMember(_ cc: ConfChange, peerURLs: [String]) {
+        logger.info("added member", metadata: [
+            "cluster-id": .id(clusterID), "local-member-id": .id(memberID), "added-peer-id": .id(cc.nodeID),
+            "added-peer-peer-urls": .strings(peerURLs), "added-peer-is-learner": .bool(cc.type == .addLearnerNode),
+        ])
     }
 }

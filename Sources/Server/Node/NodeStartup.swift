@@ -69,9 +69,8 @@ struct RestoredNode {
             // (--initial-cluster-state existing) takes its configuration
             // from the leader's log, which starts with the bootstrap conf changes.
             if !initialPeers.isEmpty { try node.bootstrap(peers: initialPeers) }
-            logger.info("started a new member", metadata: [
-                "member-id": "\(String(newMember.memberID, radix: 16))",
-                "cluster-id": "\(String(newMember.clusterID, radix: 16))",
+            logger.info("starting local member", metadata: [
+                "local-member-id": .id(newMember.memberID), "cluster-id": .id(newMember.clusterID),
             ])
             return RestoredNode(node: node, storage: storage, wal: wal, snapshots: snapshots, metadata: newMember,
                                 confState: ConfState(voters: initialPeers), snapshotIndex: 0, isNew: true)
@@ -95,12 +94,10 @@ struct RestoredNode {
         config.applied = snapshotIndex
         let node = try RawNode(config: config, storage: storage)
         let confState = node.status().confState
-        logger.info("restarted member from its data dir", metadata: [
-            "member-id": "\(String(metadata.memberID, radix: 16))",
-            "cluster-id": "\(String(metadata.clusterID, radix: 16))",
-            "commit-index": "\(opened.hardState.commit)",
-            "snapshot-index": "\(snapshotIndex)",
-            "entries": "\(opened.entries.count)",
+        logger.info("restarting local member", metadata: [
+            "cluster-id": .id(metadata.clusterID), "local-member-id": .id(metadata.memberID),
+            "commit-index": .uint(opened.hardState.commit), "snapshot-index": .uint(snapshotIndex),
+            "entries": .int(opened.entries.count),
         ])
         return RestoredNode(node: node, storage: storage, wal: opened.wal, snapshots: snapshots, metadata: metadata,
                             confState: confState, snapshotIndex: snapshotIndex, isNew: false)

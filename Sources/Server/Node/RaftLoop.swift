@@ -283,6 +283,7 @@ final class RaftLoop: @unchecked Sendable {
     }
 
     private func handle(_ rd: Ready) {
+        raftLog.log(node.takeEvents())  // the decisions this Ready carries out, first
         do {
             if let snap = rd.snapshot, !snap.isEmpty {
                 // The store first: a crash before the WAL marker leaves the old

@@ -1,13 +1,19 @@
 import Config
 import Logging
-import Server
 
-/// EtcdConfig (flags as etcd spells them) → ServerOptions (what the server uses).
-enum ServerOptionsMapping {
-    static func options(from config: EtcdConfig) throws -> ServerOptions {
-        var o = ServerOptions()
+/// EtcdConfig (flags as etcd spells them) → ServerOptions (what the server
+/// uses). Every flag the Config module marks supported is read here.
+extension ServerOptions {
+    public init(config: EtcdConfig) throws {
+        self.init()
+        var o = self
+        defer { self = o }
         o.name = config.name
         o.dataDir = config.dataDir
+        o.walDir = config.walDir
+        o.forceNewCluster = config.forceNewCluster
+        o.unsafeNoFsync = config.unsafeNoFsync
+        o.initialElectionTickAdvance = config.initialElectionTickAdvance
         o.listenClient = try config.listenClientURLs.map { url in
             guard let port = url.portNumber, !url.isUnix else { throw MappingError("unsupported client URL \(url)") }
             return ServerOptions.Listener(host: url.host, port: port)
@@ -30,9 +36,9 @@ enum ServerOptionsMapping {
         o.maxRequestBytes = Int(config.maxRequestBytes)
         o.maxTxnOps = Int(config.maxTxnOps)
         o.maxConcurrentStreams = config.maxConcurrentStreams
-        o.grpcKeepaliveMinTimeMs = milliseconds(config.grpcKeepaliveMinTime)
-        o.grpcKeepaliveIntervalMs = milliseconds(config.grpcKeepaliveInterval)
-        o.grpcKeepaliveTimeoutMs = milliseconds(config.grpcKeepaliveTimeout)
+        o.grpcKeepaliveMinTimeMs = Self.milliseconds(config.grpcKeepaliveMinTime)
+        o.grpcKeepaliveIntervalMs = Self.milliseconds(config.grpcKeepaliveInterval)
+        o.grpcKeepaliveTimeoutMs = Self.milliseconds(config.grpcKeepaliveTimeout)
         // etcd: 0 means its default of 1000.
         let batchLimit = config.experimentalCompactionBatchLimit
         o.compactionBatchLimit = batchLimit == 0 ? 1000 : Int(clamping: max(1, batchLimit))
@@ -41,38 +47,37 @@ enum ServerOptionsMapping {
         o.maxSnapshots = Int(config.maxSnapshots)
         o.quotaBackendBytes = Int64(clamping: config.effectiveQuotaBackendBytes)
         o.autoCompactionRetention = config.autoCompactionRetention
-        o.watchProgressNotifyIntervalMs = milliseconds(config.experimentalWatchProgressNotifyInterval)
+        o.watchProgressNotifyIntervalMs = Self.milliseconds(config.experimentalWatchProgressNotifyInterval)
         o.metricsExtensive = config.metrics == "extensive"
         o.listenMetrics = try config.listenMetricsURLs.map { url in
             guard let port = url.portNumber, !url.isUnix else { throw MappingError("unsupported metrics URL \(url)") }
             return ServerOptions.Listener(host: url.host, port: port)
         }
         o.initialCorruptCheck = config.experimentalInitialCorruptCheck
-        o.corruptCheckIntervalMs = milliseconds(config.experimentalCorruptCheckTime)
+        o.corruptCheckIntervalMs = Self.milliseconds(config.experimentalCorruptCheckTime)
         o.enablePprof = config.enablePprof
         o.enableGRPCGateway = config.enableGrpcGateway
         // Lease checkpointing is on by default here; an explicit flag decides.
         if config.explicitlySet.contains("experimental-enable-lease-checkpoint") {
             o.leaseCheckpointEnabled = config.experimentalEnableLeaseCheckpoint
         }
-        return o
     }
 
-    private static func milliseconds(_ d: Duration) -> Int {
+    static func milliseconds(_ d: Duration) -> Int {
         let (seconds, attoseconds) = d.components
         return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
     }
 }
 
-struct MappingError: Error, CustomStringConvertible {
-    let description: String
+public struct MappingError: Error, CustomStringConvertible {
+    public let description: String
     init(_ description: String) { self.description = description }
 }
 
 /// `--log-level` names → swift-log levels. zap's dpanic, panic and fatal
 /// all keep only the lines swift-etcd logs before it exits (`critical`).
-enum LogLevelMapping {
-    static func level(_ level: LogLevel) -> Logger.Level {
+public enum LogLevelMapping {
+    public static func level(_ level: LogLevel) -> Logger.Level {
         switch level {
         case .debug: return .debug
         case .info: return .info

@@ -92,7 +92,11 @@ let package = Package(
                 "Server", "Config",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-            ]
+            ],
+            // The release binary (the one `make install` installs and the
+            // integration tests run) carries the Swift runtime and Foundation
+            // in it, so it runs on machines without the Swift toolchain.
+            linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(platforms: [.linux], configuration: .release))]
         ),
 
         // MARK: tests

@@ -4,7 +4,20 @@ BENCH_TMP=${BENCH_TMP:-$(mktemp -d /tmp/swift-etcd-bench.XXXXXX)}
 REF_ETCD=${REF_ETCD:-.venv/bin/etcd}
 OURS=${OURS:-.build/release/swift-etcd}
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# A free port in 20000-32767 (never the kernel's ephemeral range, 32768-60999).
+free_port() {
+  python3 -c '
+import random, socket
+while True:
+    p = random.randint(20000, 32767)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p)); print(p); break
+    except OSError:
+        pass
+    finally:
+        s.close()'
+}
 
 # start_server BINARY NAME → sets SERVER_PID and SERVER_PORT
 start_server() {

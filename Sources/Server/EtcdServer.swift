@@ -43,6 +43,10 @@ public final class EtcdServer: @unchecked Sendable {
     /// The data dir held a member already (etcd runs the initial corruption check only then).
     let memberInitialized: Bool
     private let applier: KVApplier
+    /// Thresholds and wording of the slow-apply/request/fdatasync warnings.
+    let slow: SlowWarnings
+    /// Health answers NOT_SERVING during a defrag (`--experimental-stop-grpc-service-on-defrag`).
+    let defragHealth: DefragHealthGate
     private let ids: RequestIDGenerator
     let group: MultiThreadedEventLoopGroup
     var grpcServers: [GRPCServer] = []  // client and metrics listeners
@@ -53,15 +57,18 @@ public final class EtcdServer: @unchecked Sendable {
     public init(options: ServerOptions, logger: Logger) throws {
         self.options = options
         self.logger = logger
+        slow = SlowWarnings(logger: logger, applyThreshold: options.warningApplyDuration,
+                            unaryThreshold: options.warningUnaryRequestDuration)
+        defragHealth = DefragHealthGate(enabled: options.stopGRPCServiceOnDefrag, logger: logger)
         requestTimeoutSeconds = 5 + 2 * Double(options.electionTimeoutMs) / 1000
 
-        let layout = DataDirLayout(dataDir: options.dataDir)
+        let layout = DataDirLayout(dataDir: options.dataDir, dedicatedWALDir: options.walDir)
         if let message = SnapshotRestore.interruptedRestoreMessage(dataDir: options.dataDir) { throw StartupError(message) }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.eventLoopThreads))
         self.group = group
         // etcd binds its listeners before touching the data dir: a taken
         // peer port fails start-up cleanly, leaving no half-made member.
-        for listener in options.listenPeer { try PeerPortProbe.check(listener) }
+        for listener in options.listenPeer { try PeerPortProbe.check(listener, reusePort: options.socketReusePort) }
 
         let hasWAL = WAL.exists(dir: layout.walDir)
         StartupLog.starting(options, memberInitialized: hasWAL, logger: logger)
@@ -75,6 +82,8 @@ public final class EtcdServer: @unchecked Sendable {
         store = try MVCCStore(path: layout.dbPath, options: storeOptions)
         logger.info("opened backend db", metadata: ["path": .string(layout.dbPath), "took": .duration(clock.now - opening)])
         logger.info("kvstore restored", metadata: ["current-rev": .int(store.currentRevision)])
+        try BootstrapDefrag.run(store: store, dbPath: layout.dbPath, thresholdBytes: options.bootstrapDefragThresholdBytes,
+                                logger: logger)
         let metrics = ServerMetrics(extensive: options.metricsExtensive)
         self.metrics = metrics
         store.commitObserver = { metrics.backendCommit.observe(nanoseconds: $0) }
@@ -82,11 +91,19 @@ public final class EtcdServer: @unchecked Sendable {
         let raftConfig = RaftConfig(id: start.metadata.memberID, electionTicks: max(options.electionTimeoutMs / options.heartbeatIntervalMs, 2),
                                     heartbeatTicks: 1, preVote: options.preVote,
                                     randomSeed: UInt64.random(in: 1...UInt64.max), recordEvents: true)
+        let settings = RestoredNode.Settings(
+            wal: .server(maxSegments: options.maxWALs == 0 ? Int.max : options.maxWALs, unsafeNoFsync: options.unsafeNoFsync,
+                         logger: logger),
+            maxSnapshots: options.maxSnapshots == 0 ? Int.max : options.maxSnapshots, forceNewCluster: options.forceNewCluster)
         let restored = try RestoredNode.open(layout: layout, newMember: start.metadata, initialPeers: start.bootstrapPeers,
-                                            raftConfig: raftConfig, logger: logger)
+                                            raftConfig: raftConfig, settings: settings, logger: logger)
         memberID = restored.metadata.memberID
         memberInitialized = !restored.isNew
-        restored.wal.fsyncObserver = { metrics.walFsync.observe(nanoseconds: $0) }
+        let slow = self.slow
+        restored.wal.fsyncObserver = { nanoseconds in
+            metrics.walFsync.observe(nanoseconds: nanoseconds)
+            slow.fdatasync(took: .nanoseconds(Int64(clamping: nanoseconds)))
+        }
         bootClusterID = restored.metadata.clusterID
         membership = Membership.open(path: layout.memberDir + "/members.json", initialMembers: start.members,
                                      options: options, localID: memberID, logger: logger)
@@ -96,16 +113,20 @@ public final class EtcdServer: @unchecked Sendable {
         if !options.listenPeer.isEmpty {
             self.peers = try PeerNetwork(localID: memberID, clusterID: bootClusterID, membership: membership,
                                     attributes: MemberAttributes(name: options.name, clientURLs: options.advertiseClientURLs),
-                                    snapDir: layout.snapDir, group: group, logger: logger)
+                                    snapDir: layout.snapDir, group: group,
+                                    settings: PeerSettings(timeouts: PeerTimeouts(read: options.raftReadTimeout, write: options.raftWriteTimeout),
+                                                           reusePort: options.socketReusePort),
+                                    logger: logger)
         } else {
             self.peers = nil
         }
         ids = RequestIDGenerator(memberID: memberID)
         lessor = Lessor(minTTLSeconds: Lessor.minTTLSeconds(electionTimeoutMs: options.electionTimeoutMs,
                                                              heartbeatIntervalMs: options.heartbeatIntervalMs))
+        lessor.usesPersistedRemainingTTL = options.leaseCheckpointPersist
         lessor.load(leases: try store.leases(), leasedKeys: try store.leasedKeys())
         watchHub = WatchHub(store: store)
-        applier = KVApplier(store: store, lessor: lessor, hub: watchHub, waits: applyWaits, logger: logger)
+        applier = KVApplier(store: store, lessor: lessor, hub: watchHub, waits: applyWaits, logger: logger, slow: slow)
         let waits = applyWaits
         loop = RaftLoop(node: restored.node, storage: restored.storage, wal: restored.wal, snapshots: restored.snapshots,
                         snapshotPolicy: SnapshotPolicy(snapshotCount: options.snapshotCount,
@@ -116,12 +137,15 @@ public final class EtcdServer: @unchecked Sendable {
                         memberID: memberID, logger: logger) { id, error in
             waits.trigger(id: id, .failure(error))
         }
+        applier.batchLimit = options.backendBatchLimit
         maintenance = MaintenanceState(layout: layout, quotaBytes: options.quotaBackendBytes)
         loop.applier = maintenance.install(wrapping: applier, store: store, waits: applyWaits, logger: logger)
         loop.confChangeApplied = { [unowned self] cc in self.confChangeApplied(cc) }
         loop.leaderChanged = { metrics.leaderChanges.add() }
         let store = self.store
-        loop.beforeLogRelease = { try store.sync() }
+        // --unsafe-no-fsync: the WAL is released without making the store durable first.
+        let syncStore = !options.unsafeNoFsync
+        loop.beforeLogRelease = { if syncStore { try store.sync() } }
         loop.installSnapshot = { [unowned self] in try self.installSnapshot($0) }
         if let peers {
             let loop = self.loop
@@ -160,6 +184,7 @@ public final class EtcdServer: @unchecked Sendable {
             peers.startPinging()
         }
         loop.start()
+        adjustTicks()
         startLeaseTimer()
         let router = GRPCRouter()
         registerServices(on: router)
@@ -177,6 +202,7 @@ public final class EtcdServer: @unchecked Sendable {
             config.keepaliveMinTime = .milliseconds(Int64(options.grpcKeepaliveMinTimeMs))
             config.keepaliveInterval = .milliseconds(Int64(options.grpcKeepaliveIntervalMs))
             config.keepaliveTimeout = .milliseconds(Int64(options.grpcKeepaliveTimeoutMs))
+            config.reusePort = options.socketReusePort
             let server = GRPCServer(config: config, router: router, http1Service: { request in
                 if gatewayOn && Gateway.serves(request.path) { return await gateway.handle(request) }
                 return await http.handle(method: request.method, path: request.path, query: request.query)
@@ -187,6 +213,9 @@ public final class EtcdServer: @unchecked Sendable {
         try await startMetricsListeners()
         maintenance.autoCompactor.start(server: self, retention: options.autoCompactionRetention)
         maintenance.corruptionMonitor.start(server: self, intervalSeconds: Double(options.corruptCheckIntervalMs) / 1000)
+        if options.compactHashCheckEnabled {
+            maintenance.corruptionMonitor.startCompactHashCheck(server: self, intervalMs: options.compactHashCheckIntervalMs)
+        }
         watchReadiness()
         return ports
     }
@@ -204,6 +233,7 @@ public final class EtcdServer: @unchecked Sendable {
         MoveLeaderService(server: self).register(on: router)
         QuotaGuard(server: self).install(on: router)  // wraps the write handlers above
         ClientInterceptors.wrapAll(router, server: self)  // learner and hasleader checks come first
+        RequestStatsInterceptor.wrapAll(router, warnings: slow)  // times the whole call
         StopInterceptor.wrapAll(router, stopping: stopping)  // outermost: a stop ends every stream
     }
 

@@ -14,6 +14,17 @@ extension ServerOptions {
         o.forceNewCluster = config.forceNewCluster
         o.unsafeNoFsync = config.unsafeNoFsync
         o.initialElectionTickAdvance = config.initialElectionTickAdvance
+        o.socketReusePort = config.socketReusePort
+        o.raftReadTimeout = config.raftReadTimeout
+        o.raftWriteTimeout = config.raftWriteTimeout
+        o.backendBatchLimit = Int(clamping: max(0, config.backendBatchLimit))
+        o.maxLearners = Int(clamping: config.experimentalMaxLearners)
+        o.bootstrapDefragThresholdBytes = Int64(clamping: config.experimentalBootstrapDefragThresholdMegabytes.multipliedReportingOverflow(by: 1 << 20).overflow
+            ? UInt64.max : config.experimentalBootstrapDefragThresholdMegabytes << 20)
+        o.stopGRPCServiceOnDefrag = config.experimentalStopGRPCServiceOnDefrag
+        o.leaseCheckpointPersist = config.experimentalEnableLeaseCheckpointPersist
+        o.compactHashCheckEnabled = config.experimentalCompactHashCheckEnabled
+        o.compactHashCheckIntervalMs = Self.milliseconds(config.experimentalCompactHashCheckTime)
         o.listenClient = try config.listenClientURLs.map { url in
             guard let port = url.portNumber, !url.isUnix else { throw MappingError("unsupported client URL \(url)") }
             return ServerOptions.Listener(host: url.host, port: port)
@@ -43,6 +54,8 @@ extension ServerOptions {
         let batchLimit = config.experimentalCompactionBatchLimit
         o.compactionBatchLimit = batchLimit == 0 ? 1000 : Int(clamping: max(1, batchLimit))
         o.compactionSleep = config.experimentalCompactionSleepInterval
+        o.warningApplyDuration = config.experimentalWarningApplyDuration
+        o.warningUnaryRequestDuration = config.experimentalWarningUnaryRequestDuration
         o.maxWALs = Int(config.maxWALs)
         o.maxSnapshots = Int(config.maxSnapshots)
         o.quotaBackendBytes = Int64(clamping: config.effectiveQuotaBackendBytes)

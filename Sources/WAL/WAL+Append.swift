@@ -105,9 +105,11 @@ extension WAL {
         guard let file else { throw WALError.closed }
         try file.write(batch, at: offset)
         offset += UInt64(batch.count)
-        let syncStart = DispatchTime.now().uptimeNanoseconds
-        try file.sync()
-        fsyncObserver?(DispatchTime.now().uptimeNanoseconds &- syncStart)
+        if !options.unsafeNoFsync {
+            let syncStart = DispatchTime.now().uptimeNanoseconds
+            try file.sync()
+            fsyncObserver?(DispatchTime.now().uptimeNanoseconds &- syncStart)
+        }
         if let hardState { writtenHardState = hardState }
         writtenLastIndex = lastIndex
         if offset >= options.segmentBytes { try cut() }

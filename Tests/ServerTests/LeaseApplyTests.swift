@@ -20,7 +20,8 @@ import Testing
         init() throws {
             f = try WatchFixture()
             lessor = Lessor(minTTLSeconds: 2, clock: clock)
-            applier = KVApplier(store: f.store, lessor: lessor, hub: f.hub, waits: waits, logger: Logger(label: "test"))
+            applier = KVApplier(store: f.store, lessor: lessor, hub: f.hub, waits: waits, logger: Logger(label: "test"),
+                                 slow: SlowWarnings(logger: Logger(label: "test")))
         }
 
         func entry(_ build: (inout Swiftetcd.InternalRaftRequest) -> Void) -> Entry {

@@ -44,10 +44,9 @@ extension ServerError {
     static let notLeader = ServerError(code: .failedPrecondition, message: "etcdserver: not leader")
 }
 
-/// etcd's defaults: one learner at most; a learner is promotable once its
-/// match index is at least 90% of the leader's.
+/// etcd's rule: a learner is promotable once its match index is at least
+/// 90% of the leader's. (How many learners: `--experimental-max-learners`.)
 enum ReconfigLimits {
-    static let maxLearners = 1
     static let learnerReadyFraction = 0.9
 }
 
@@ -67,7 +66,7 @@ extension EtcdServer {
     /// MemberAdd: the new member's ID hashes its peer URLs and the time, as
     /// etcd's does; it learns the ID from a peer when it starts
     /// (`MemberStart`). Checks as etcd: unique peer URLs, at most
-    /// `maxLearners` learners, and with `--strict-reconfig-check` a quorum
+    /// `--experimental-max-learners` learners, and with `--strict-reconfig-check` a quorum
     /// of started, connected voters (`ReconfigCheck`).
     func addMember(peerURLs: [String], learner: Bool) async throws -> ClusterMember {
         // etcd's order: the strict check before proposing, the others when applying.
@@ -80,7 +79,7 @@ extension EtcdServer {
         if peerURLs.contains(where: taken.contains) { throw ServerError.peerURLExists }
         let id = MemberIdentity.addedMemberID(peerURLs: peerURLs, unixSeconds: Int64(Date().timeIntervalSince1970))
         if current.contains(where: { $0.id == id }) { throw ServerError.memberExists }
-        if learner, current.filter(\.isLearner).count >= ReconfigLimits.maxLearners { throw ServerError.tooManyLearners }
+        if learner, current.filter(\.isLearner).count >= options.maxLearners { throw ServerError.tooManyLearners }
         let member = ClusterMember(id: id, name: "", peerURLs: peerURLs, clientURLs: [], learner: learner)
         try await proposeMemberChange(learner ? .addLearnerNode : .addNode, member)
         return member

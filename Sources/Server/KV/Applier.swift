@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import MVCC
 import Proto
@@ -25,6 +26,10 @@ final class KVApplier: CommittedEntryApplier {
     private let hub: WatchHub
     private let waits: WaitRegistry<AppliedResult>
     private let logger: Logger
+    private let slow: SlowWarnings
+    /// Most requests in one store commit (`--backend-batch-limit`; 0: a
+    /// commit per Raft batch, however large).
+    var batchLimit = 0
 
     private enum LeaseOp {
         case grant(id: Int64, ttl: Int64)
@@ -37,7 +42,9 @@ final class KVApplier: CommittedEntryApplier {
         case lease(LeaseOp)
     }
 
-    init(store: MVCCStore, lessor: Lessor, hub: WatchHub, waits: WaitRegistry<AppliedResult>, logger: Logger) {
+    init(store: MVCCStore, lessor: Lessor, hub: WatchHub, waits: WaitRegistry<AppliedResult>, logger: Logger,
+         slow: SlowWarnings) {
+        self.slow = slow
         self.store = store
         self.lessor = lessor
         self.hub = hub
@@ -56,6 +63,11 @@ final class KVApplier: CommittedEntryApplier {
             case .kv(let request):
                 run.append((entry.index, request))
                 ids.append(id)
+                if batchLimit > 0 && run.count >= batchLimit {
+                    commit(run, ids: ids, term: term)
+                    run.removeAll(keepingCapacity: true)
+                    ids.removeAll(keepingCapacity: true)
+                }
             case .lease(let op):
                 commit(run, ids: ids, term: term)
                 run.removeAll(keepingCapacity: true)
@@ -72,7 +84,12 @@ final class KVApplier: CommittedEntryApplier {
     private func commit(_ batch: [(index: UInt64, request: WriteRequest)], ids: [UInt64], term: UInt64,
                         answer: Bool = true) -> [Result<WriteResponse, KVError>] {
         guard !batch.isEmpty else { return [] }
+        let clock = ContinuousClock()
+        let began = clock.now
         let result = store.apply(batch: batch, leaseExists: { [lessor] in lessor.exists($0) })
+        // etcd warns per request; a batch shares one commit, so its first request names it.
+        slow.apply(took: clock.now - began, request: batch.count == 1 ? RequestText.describe(batch[0].request)
+                   : "\(RequestText.describe(batch[0].request)) (and \(batch.count - 1) more in the same commit)")
         if let first = result.results.first, case .failure(let e) = first, e.code == .internal {
             // The store could not write: the entries are committed but not
             // applied. Continuing would diverge from the log.

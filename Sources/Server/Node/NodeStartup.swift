@@ -34,8 +34,10 @@ struct StartupError: Error, CustomStringConvertible {
 /// The member's directories, laid out as etcd's (`member/wal`, `member/snap`).
 struct DataDirLayout {
     let dataDir: String
+    /// `--wal-dir` (the WAL on its own disk); empty: `<data-dir>/member/wal`.
+    var dedicatedWALDir = ""
     var memberDir: String { dataDir + "/member" }
-    var walDir: String { memberDir + "/wal" }
+    var walDir: String { dedicatedWALDir.isEmpty ? memberDir + "/wal" : dedicatedWALDir }
     var snapDir: String { memberDir + "/snap" }
     /// The MVCC store (LMDB), next to the Raft snapshots as etcd keeps `snap/db`.
     var dbPath: String { snapDir + "/db" }
@@ -53,16 +55,24 @@ struct RestoredNode {
     var snapshotIndex: UInt64
     var isNew: Bool
 
+    /// How the files are kept: `--max-wals`, `--max-snapshots`,
+    /// `--unsafe-no-fsync` (in the WAL options), `--force-new-cluster`.
+    struct Settings {
+        var wal = WALOptions()
+        var maxSnapshots = 5
+        var forceNewCluster = false
+    }
+
     static func open(layout: DataDirLayout, newMember: MemberMetadata, initialPeers: [UInt64],
-                     raftConfig: RaftConfig, logger: Logger) throws -> RestoredNode {
+                     raftConfig: RaftConfig, settings: Settings = Settings(), logger: Logger) throws -> RestoredNode {
         let fm = FileManager.default
         try fm.createDirectory(atPath: layout.snapDir, withIntermediateDirectories: true)
-        let snapshots = try SnapshotStore(dir: layout.snapDir)
+        let snapshots = try SnapshotStore(dir: layout.snapDir, maxSnapshots: settings.maxSnapshots)
         let storage = MemoryStorage()
         var config = raftConfig
 
-        guard WAL.exists(dir: layout.walDir) else {
-            let wal = try WAL.create(dir: layout.walDir, metadata: newMember.encoded)
+        guard WAL.exists(dir: layout.walDir, options: settings.wal) else {
+            let wal = try WAL.create(dir: layout.walDir, metadata: newMember.encoded, options: settings.wal)
             config.applied = 0
             var node = try RawNode(config: config, storage: storage)
             // No initial peers: a member joining a running cluster
@@ -76,14 +86,33 @@ struct RestoredNode {
                                 confState: ConfState(voters: initialPeers), snapshotIndex: 0, isNew: true)
         }
 
-        let markers = try WAL.validSnapshotMarkers(dir: layout.walDir)
+        let markers = try WAL.validSnapshotMarkers(dir: layout.walDir, options: settings.wal)
         let snapshot = try snapshots.loadNewest(validMarkers: markers)
         let marker = snapshot.map { WALSnapshotMarker(index: $0.metadata.index, term: $0.metadata.term) } ?? .zero
-        let opened = try WAL.open(dir: layout.walDir, from: marker)
+        let opened = try WAL.open(dir: layout.walDir, from: marker, options: settings.wal)
         let metadata = try MemberMetadata(decoding: opened.metadata)
         if let snapshot { try storage.applySnapshot(snapshot) }
-        storage.setHardState(opened.hardState)
-        try storage.append(opened.entries)
+        var hardState = opened.hardState
+        var entries = opened.entries
+        if settings.forceNewCluster {
+            let rewrite = ForceNewCluster.rewrite(hardState: hardState, entries: entries,
+                                                  confState: snapshot?.metadata.confState ?? ConfState(),
+                                                  firstIndex: (snapshot?.metadata.index ?? 0) + 1, localID: metadata.memberID)
+            if rewrite.discardedUncommitted > 0 {
+                logger.info("discarding uncommitted WAL entries", metadata: [
+                    "entry-index": .uint(hardState.commit + 1), "commit-index-from-wal": .uint(hardState.commit),
+                    "number-of-discarded-entries": .int(rewrite.discardedUncommitted)])
+            }
+            // Durable before Raft sees them: a crash now restarts into the same one-member cluster.
+            if !rewrite.forced.isEmpty { try opened.wal.save(hardState: rewrite.hardState, entries: rewrite.forced) }
+            hardState = rewrite.hardState
+            entries = rewrite.entries
+            logger.info("forcing restart member", metadata: [
+                "cluster-id": .id(metadata.clusterID), "local-member-id": .id(metadata.memberID),
+                "commit-index": .uint(hardState.commit), "removed-members": .int(rewrite.forced.count)])
+        }
+        storage.setHardState(hardState)
+        try storage.append(entries)
 
         // Raft re-delivers every committed entry after the snapshot: conf
         // changes are applied to the node again (membership is not in the

@@ -48,10 +48,12 @@ final class RaftLoop: @unchecked Sendable {
         var reports: [PeerReport] = []
         var transfers: [UInt64] = []  // leadership transferees (MoveLeader)
         var confChanges: [(cc: ConfChange, dropped: (ServerError) -> Void)] = []
+        /// Extra ticks to run at once (`--initial-election-tick-advance`).
+        var advanceTicks = 0
         var stopping = false
         var isEmpty: Bool {
             proposals.isEmpty && reads.isEmpty && messages.isEmpty && reports.isEmpty && transfers.isEmpty
-                && confChanges.isEmpty && !stopping
+                && confChanges.isEmpty && advanceTicks == 0 && !stopping
         }
     }
 
@@ -200,6 +202,16 @@ final class RaftLoop: @unchecked Sendable {
         }
     }
 
+    /// Fast-forwards Raft's logical clock by `ticks` (etcd's advanceTicks):
+    /// a freshly started follower then campaigns after a tick or two
+    /// instead of a whole election timeout.
+    func advanceTicks(_ ticks: Int) {
+        condition.withLock {
+            mailbox.advanceTicks += max(0, ticks)
+            condition.signal()
+        }
+    }
+
     func deliver(_ messages: [Message]) {
         condition.withLock {
             mailbox.messages.append(contentsOf: messages)
@@ -226,6 +238,7 @@ final class RaftLoop: @unchecked Sendable {
                 nextTick = now.addingTimeInterval(tickInterval)
                 for batch in reads.tick(now: now) { readWaits.trigger(id: batch, .failure(ServerError.timeout)) }
             }
+            for _ in 0..<work.advanceTicks { node.tick() }
             for m in work.messages { try? node.step(m) }
             for r in work.reports {
                 switch r {

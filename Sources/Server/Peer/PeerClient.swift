@@ -20,6 +20,8 @@ final class PeerClient: @unchecked Sendable {
     private let eventLoop: EventLoop
     private let logger: Logger
     private let onUnreachable: @Sendable (UInt64) -> Void
+    /// `--raft-write-timeout` (see `PeerTimeoutHandler`).
+    private let writeTimeout: TimeAmount
     static let maxPendingBytes = 16 << 20
     static let backoffMinMs: Int64 = 50
     static let backoffMaxMs: Int64 = 1000
@@ -39,8 +41,9 @@ final class PeerClient: @unchecked Sendable {
     /// transport `ActiveSince`, which the strict reconfiguration check reads.
     var activeSince: Date? { activeLock.withLock { connectedAt } }
 
-    init(peerID: UInt64, url: String, hello: PeerHello, eventLoop: EventLoop, logger: Logger,
-         onUnreachable: @escaping @Sendable (UInt64) -> Void) throws {
+    init(peerID: UInt64, url: String, hello: PeerHello, eventLoop: EventLoop, writeTimeout: TimeAmount = .seconds(5),
+         logger: Logger, onUnreachable: @escaping @Sendable (UInt64) -> Void) throws {
+        self.writeTimeout = writeTimeout
         guard let components = URLComponents(string: url), let host = components.host, let port = components.port else {
             throw StartupError("invalid peer URL \(url)")
         }
@@ -91,7 +94,11 @@ final class PeerClient: @unchecked Sendable {
         guard !stopped, channel == nil, !connecting else { return }
         connecting = true
         let logger = self.logger
-        Self.connect(host: host, port: port, on: eventLoop, timeout: .seconds(1)) { PeerRejectionLogger(logger: logger) }
+        let writeTimeout = self.writeTimeout
+        Self.connect(host: host, port: port, on: eventLoop, timeout: .seconds(1),
+                     timeouts: PeerTimeoutHandler(readTimeout: nil, writeTimeout: writeTimeout, logger: logger)) {
+            PeerRejectionLogger(logger: logger)
+        }
             .whenComplete { result in
                 self.connecting = false
                 switch result {
@@ -126,12 +133,14 @@ final class PeerClient: @unchecked Sendable {
 
     /// Connects a peer channel: frames decoded, then passed to `handler()`.
     static func connect(host: String, port: Int, on eventLoop: EventLoop, timeout: TimeAmount,
+                        timeouts: @autoclosure @escaping @Sendable () -> PeerTimeoutHandler? = nil,
                         handler: @escaping @Sendable () -> any ChannelInboundHandler) -> EventLoopFuture<Channel> {
         ClientBootstrap(group: eventLoop)
             .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(timeout)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let deadlines = timeouts() { try channel.pipeline.syncOperations.addHandler(deadlines) }
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(PeerFrameDecoder()))
                     try channel.pipeline.syncOperations.addHandler(handler())
                 }

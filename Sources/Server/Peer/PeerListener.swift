@@ -15,6 +15,7 @@ final class PeerListener: @unchecked Sendable {
     private let control: @Sendable (UInt64, PeerFrame) -> Void
     private let members: @Sendable () -> ClusterPeerFrame
     private let snapshots: SnapshotSink
+    private let settings: PeerSettings
     private var channel: Channel?
 
     /// `admit` returns nil to accept a hello, or the reason to refuse it;
@@ -25,7 +26,8 @@ final class PeerListener: @unchecked Sendable {
     init(group: EventLoopGroup, logger: Logger, admit: @escaping @Sendable (PeerHello) -> String?,
          deliver: @escaping @Sendable ([Message]) -> Void,
          control: @escaping @Sendable (UInt64, PeerFrame) -> Void,
-         members: @escaping @Sendable () -> ClusterPeerFrame, snapshots: SnapshotSink) {
+         members: @escaping @Sendable () -> ClusterPeerFrame, snapshots: SnapshotSink, settings: PeerSettings = PeerSettings()) {
+        self.settings = settings
         self.group = group
         self.logger = logger
         self.admit = admit
@@ -40,11 +42,16 @@ final class PeerListener: @unchecked Sendable {
         let logger = self.logger, admit = self.admit, deliver = self.deliver, control = self.control
         let members = self.members
         let snapshots = self.snapshots
+        let timeouts = settings.timeouts
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(ChannelOptions.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)),
+                                 value: settings.reusePort ? 1 : 0)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        PeerTimeoutHandler(readTimeout: timeouts.read, writeTimeout: timeouts.write, logger: logger))
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(PeerFrameDecoder()))
                     try channel.pipeline.syncOperations.addHandler(
                         PeerInboundHandler(logger: logger, admit: admit, deliver: deliver, control: control,

@@ -32,6 +32,7 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
     /// The cluster's ID; a member that joined with 0 adopts it from the first known peer's hello.
     var clusterID: UInt64 { clusterIDLock.withLock { knownClusterID } }
     private let localID: UInt64
+    private let settings: PeerSettings
     let membership: Membership
     /// Where inbound messages and reports go; set once before `start`.
     var onMessages: @Sendable ([Message]) -> Void = { _ in }
@@ -57,7 +58,8 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
     private var dropped: Set<UInt64> = []  // removed members; guarded by `droppedLock`
 
     init(localID: UInt64, clusterID: UInt64, membership: Membership, attributes: MemberAttributes,
-         snapDir: String, group: EventLoopGroup, logger: Logger) throws {
+         snapDir: String, group: EventLoopGroup, settings: PeerSettings = PeerSettings(), logger: Logger) throws {
+        self.settings = settings
         self.localID = localID
         self.knownClusterID = clusterID
         self.membership = membership
@@ -71,7 +73,9 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
             guard let url = member.peerURLs.first else { continue }
             let hello = PeerHello(clusterID: clusterID, fromID: localID, toID: member.id, attributesJSON: attributesJSON)
             clients[member.id] = try PeerClient(peerID: member.id, url: url, hello: hello, eventLoop: group.next(),
-                                                logger: logger) { id in forward.report(.unreachable(id)) }
+                                                writeTimeout: settings.timeouts.write, logger: logger) { id in
+                forward.report(.unreachable(id))
+            }
         }
         self.clientTable = clients
         let received = ReceivedSnapshots(dir: snapDir)
@@ -80,7 +84,7 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
         let sink = SnapshotSink(newPath: { received.newPath() }, received: { forward.snapshotReceived($0, file: $1) })
         listener = PeerListener(group: group, logger: logger, admit: { forward.admit($0) },
                                 deliver: { forward.messages($0) }, control: { forward.control($0, $1) },
-                                members: { forward.members() }, snapshots: sink)
+                                members: { forward.members() }, snapshots: sink, settings: settings)
         forward.network = self
     }
 
@@ -140,7 +144,9 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
         let forward = self.forward
         do {
             let client = try PeerClient(peerID: id, url: url, hello: hello, eventLoop: group.next(),
-                                        logger: logger) { id in forward.report(.unreachable(id)) }
+                                        writeTimeout: settings.timeouts.write, logger: logger) { id in
+                forward.report(.unreachable(id))
+            }
             clientsLock.withLock { clientTable[id] = client }
             client.start()
         } catch {

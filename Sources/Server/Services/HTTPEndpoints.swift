@@ -127,7 +127,9 @@ extension EtcdServer {
         guard !options.listenMetrics.isEmpty else { return }
         let http = HTTPEndpoints(server: self, metricsListener: true)
         for listener in options.listenMetrics {
-            let server = GRPCServer(config: GRPCServerConfig(host: listener.host, port: listener.port), router: GRPCRouter(),
+            var config = GRPCServerConfig(host: listener.host, port: listener.port)
+            config.reusePort = options.socketReusePort
+            let server = GRPCServer(config: config, router: GRPCRouter(),
                                     http1: { method, path, query in await http.handle(method: method, path: path, query: query) },
                                     group: group, logger: logger)
             let port = try await server.start()

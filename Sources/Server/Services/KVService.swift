@@ -47,7 +47,11 @@ struct KVService {
         let range = KVMapping.range(request)
         try Validation.check(range)
         if !request.serializable { try await server.linearizableBarrier() }
+        let clock = ContinuousClock()
+        let began = clock.now
         let response = try server.store.range(range)
+        server.slow.apply(took: clock.now - began, prefix: "read-only range ", request: RequestText.range(request),
+                          response: "range_response_count:\(response.kvs.count) size:\(response.kvs.reduce(0) { $0 + $1.key.count + $1.value.count })")
         return KVMapping.rangeResponse(response, header: server.header(revision: response.revision))
     }
 
@@ -68,7 +72,10 @@ struct KVService {
             // etcd serves read-only txns without Raft; linearizable unless
             // every range in them asked for serializable.
             if !Self.isSerializable(request) { try await server.linearizableBarrier() }
+            let clock = ContinuousClock()
+            let began = clock.now
             let response = try server.store.readOnlyTxn(txn)
+            server.slow.apply(took: clock.now - began, prefix: "read-only txn ", request: RequestText.describe(.txn(txn)))
             return KVMapping.txnResponse(response, header: server.header(revision: response.revision))
         }
         var proposal = Swiftetcd.InternalRaftRequest()

@@ -11,6 +11,8 @@ extension MaintenanceService {
         let server = self.server
         router.unary(Etcdserverpb.MaintenanceService.defragment) { _, _ in
             let store = server.store
+            server.defragHealth.defragStarted()
+            defer { server.defragHealth.defragFinished() }
             server.logger.info("starting defragment")
             let sizes = try await offLoop { try store.defragment() }
             let t = store.lastDefrag

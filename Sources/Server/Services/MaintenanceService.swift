@@ -39,7 +39,7 @@ struct HealthService {
         let server = self.server
         router.unary(GrpcHealthV1.HealthService.check) { _, _ in
             var response = GrpcHealthV1.HealthCheckResponse()
-            response.status = server.loop.status.leader != 0 ? .serving : .notServing
+            response.status = server.loop.status.leader != 0 && server.defragHealth.isServing ? .serving : .notServing
             return response
         }
     }

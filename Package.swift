@@ -95,7 +95,11 @@ let package = Package(
             ],
             // The release binary (the one `make install` installs and the
             // integration tests run) carries the Swift runtime and Foundation
-            // in it, so it runs on machines without the Swift toolchain.
+            // in it, so it runs on machines without the Swift toolchain. The
+            // flag is needed when compiling too (it picks the static
+            // libraries' link entries); only this target gets it, so the other
+            // release products build as before.
+            swiftSettings: [.unsafeFlags(["-static-stdlib"], .when(platforms: [.linux], configuration: .release))],
             linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(platforms: [.linux], configuration: .release))]
         ),
 

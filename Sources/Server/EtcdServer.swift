@@ -145,7 +145,12 @@ public final class EtcdServer: @unchecked Sendable {
         let store = self.store
         // --unsafe-no-fsync: the WAL is released without making the store durable first.
         let syncStore = !options.unsafeNoFsync
-        loop.beforeLogRelease = { if syncStore { try store.sync() } }
+        loop.beforeLogRelease = { [metrics] in
+            if syncStore {
+                try store.sync()
+                metrics.backendSyncs.add()
+            }
+        }
         loop.installSnapshot = { [unowned self] in try self.installSnapshot($0) }
         if let peers {
             let loop = self.loop
@@ -185,6 +190,7 @@ public final class EtcdServer: @unchecked Sendable {
         }
         loop.start()
         adjustTicks()
+        startBackendSync()
         startLeaseTimer()
         let router = GRPCRouter()
         registerServices(on: router)

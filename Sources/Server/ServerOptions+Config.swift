@@ -18,6 +18,7 @@ extension ServerOptions {
         o.raftReadTimeout = config.raftReadTimeout
         o.raftWriteTimeout = config.raftWriteTimeout
         o.backendBatchLimit = Int(clamping: max(0, config.backendBatchLimit))
+        o.backendBatchInterval = max(.zero, config.backendBatchInterval)
         o.maxLearners = Int(clamping: config.experimentalMaxLearners)
         o.bootstrapDefragThresholdBytes = Int64(clamping: config.experimentalBootstrapDefragThresholdMegabytes.multipliedReportingOverflow(by: 1 << 20).overflow
             ? UInt64.max : config.experimentalBootstrapDefragThresholdMegabytes << 20)

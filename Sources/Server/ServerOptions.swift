@@ -29,6 +29,9 @@ public struct ServerOptions: Sendable {
     public var raftReadTimeout: Duration = .seconds(5)
     /// `--raft-write-timeout`: a peer connection whose writes are stuck this long is closed.
     public var raftWriteTimeout: Duration = .seconds(5)
+    /// `--backend-batch-interval`: fsync the store at least this often (0: only
+    /// before WAL segments are released and at stop).
+    public var backendBatchInterval: Duration = .zero
     /// `--backend-batch-limit`: most requests applied in one store commit (0: no limit).
     public var backendBatchLimit = 0
     /// `--experimental-max-learners`.

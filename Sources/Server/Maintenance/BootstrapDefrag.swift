@@ -17,6 +17,13 @@ enum BootstrapDefrag {
                 "experimental-bootstrap-defrag-threshold": .string(HumanBytes.format(thresholdBytes))])
             return
         }
+        try defragment(store: store, dbPath: dbPath, logger: logger)
+    }
+
+    /// Defragments with etcd's backend log lines ("defragmenting",
+    /// "finished defragmenting directory"); shared with `swift-etcd defrag`.
+    static func defragment(store: MVCCStore, dbPath: String, logger: Logger) throws {
+        let size = store.dbSizeBytes, inUse = store.dbSizeInUseBytes
         logger.info("defragmenting", metadata: [
             "path": .string(dbPath), "current-db-size-bytes": .int(size), "current-db-size": .string(HumanBytes.format(size)),
             "current-db-size-in-use-bytes": .int(inUse), "current-db-size-in-use": .string(HumanBytes.format(inUse))])

@@ -16,7 +16,8 @@ final class PeerTimeoutHandler: ChannelDuplexHandler {
     private let readTimeout: TimeAmount?
     private let writeTimeout: TimeAmount?
     private let logger: Logger
-    private var lastRead = NIODeadline.now()
+    /// On the channel's event loop clock (`eventLoop.now`).
+    private var lastRead = NIODeadline.uptimeNanoseconds(0)
     private var readCheck: Scheduled<Void>?
     private var stuckWrite: Scheduled<Void>?
 
@@ -28,12 +29,12 @@ final class PeerTimeoutHandler: ChannelDuplexHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        lastRead = .now()
+        lastRead = context.eventLoop.now
         if context.channel.isActive { scheduleReadCheck(context) }
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        lastRead = .now()
+        lastRead = context.eventLoop.now
         scheduleReadCheck(context)
         context.fireChannelActive()
     }
@@ -45,7 +46,7 @@ final class PeerTimeoutHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        lastRead = .now()
+        lastRead = context.eventLoop.now
         context.fireChannelRead(data)
     }
 
@@ -67,7 +68,7 @@ final class PeerTimeoutHandler: ChannelDuplexHandler {
         guard let readTimeout, readCheck == nil else { return }
         readCheck = context.eventLoop.scheduleTask(deadline: lastRead + readTimeout) { [self] in
             readCheck = nil
-            if NIODeadline.now() - lastRead >= readTimeout {
+            if context.eventLoop.now - lastRead >= readTimeout {
                 close(context, "read tcp: i/o timeout (--raft-read-timeout \(readTimeout))")
             } else {
                 scheduleReadCheck(context)

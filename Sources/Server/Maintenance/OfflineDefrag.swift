@@ -1,0 +1,24 @@
+import Foundation
+import Logging
+import MVCC
+
+/// `swift-etcd defrag --data-dir DIR` (etcdutl's `defrag`): rewrites a
+/// stopped member's store into a compacted copy. Refuses a data dir in use:
+/// a running member holds it (`DataDirInUse`).
+public enum OfflineDefrag {
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public static func run(dataDir: String, logger: Logger) throws {
+        let dbPath = dataDir + "/member/snap/db"
+        guard FileManager.default.fileExists(atPath: dbPath + "/data.mdb") else {
+            throw Failure(description: "open \(dbPath): no such file or directory")
+        }
+        let lock = try DataDirInUse.claim(dataDir: dataDir, dbPath: dbPath)
+        defer { lock.release() }
+        let store = try MVCCStore(path: dbPath)
+        defer { store.close() }
+        try BootstrapDefrag.defragment(store: store, dbPath: dbPath, logger: logger)
+    }
+}

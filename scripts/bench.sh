@@ -29,6 +29,7 @@ run_all() { # label binary
     set -- $w
     start_server "$bin" "$label"
     line=$($LOADGEN -endpoint "127.0.0.1:$SERVER_PORT" -workload "$5" -clients "$2" -conns "$3" -total "$4")
+    RESULT[$label,$1,rss]=$(peak_rss_mb "$SERVER_PID")
     stop_server
     RESULT[$label,$1]=$(sed -E 's/.*rate=([0-9.]+).*/\1/' <<<"$line")
     RESULT[$label,$1,p99]=$(sed -E 's/.*p99ms=([0-9.]+).*/\1/' <<<"$line")
@@ -52,6 +53,7 @@ for w in "${WORKLOADS[@]}"; do
   set -- $w
   printf "%-26s %12s %12s %8s\n" "$1 (req/s)" "${RESULT[ours,$1]}" "${RESULT[etcd,$1]}" "$(ratio "${RESULT[ours,$1]}" "${RESULT[etcd,$1]}")"
 done
+printf "%-26s %12s %12s %8s\n" "put-100clients RSS (MB)" "${RESULT[ours,put-100clients,rss]}" "${RESULT[etcd,put-100clients,rss]}" "$(ratio "${RESULT[etcd,put-100clients,rss]}" "${RESULT[ours,put-100clients,rss]}")"
 printf "%-26s %12s %12s %8s\n" "put-1client p99 (ms)" "${RESULT[ours,put-1client,p99]}" "${RESULT[etcd,put-1client,p99]}" "$(ratio "${RESULT[etcd,put-1client,p99]}" "${RESULT[ours,put-1client,p99]}")"
 printf "%-26s %12s %12s %8s\n" "fill $FILL_KEYS (puts/s)" "${RESULT[ours,fill]}" "${RESULT[etcd,fill]}" "$(ratio "${RESULT[ours,fill]}" "${RESULT[etcd,fill]}")"
 printf "%-26s %12s %12s %8s\n" "fill peak RSS (MB)" "${RESULT[ours,rss]}" "${RESULT[etcd,rss]}" "$(ratio "${RESULT[etcd,rss]}" "${RESULT[ours,rss]}")"

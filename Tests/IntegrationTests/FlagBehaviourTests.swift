@@ -10,9 +10,9 @@ struct FlagBehaviourTests {
         let server = try ServerProcess(extraArgs: ["--max-txn-ops", "2"])
         try server.start()
         defer { server.stop(); server.removeData() }
-        let two = try etcdctl(server.endpoint, ["txn"], stdin: "\nput a 1\nput b 2\n\n")
+        let two = try etcdctl(server.endpoint, ["txn"], stdin: "\nput a 1\nput b 2\n\n\n")
         #expect(two.exitCode == 0, "\(two.stderr)")
-        let three = try etcdctl(server.endpoint, ["txn"], stdin: "\nput a 1\nput b 2\nput c 3\n\n")
+        let three = try etcdctl(server.endpoint, ["txn"], stdin: "\nput a 1\nput b 2\nput c 3\n\n\n")
         #expect(three.stderr.contains("etcdserver: too many operations in txn request"), "\(three.stdout) \(three.stderr)")
     }
 

@@ -46,16 +46,18 @@ struct ListenerFlagTests {
         try server.start()
         defer { server.stop(); server.removeData() }
         for i in 0..<5 { _ = try etcdctl(server.endpoint, ["put", "k\(i)", "v"]) }
-        // Idle connections the server closes first (on stop) end in TIME_WAIT on its side.
-        let holders = try (0..<3).map { _ in try HeldConnection(port: server.clientPort) }
+        // Idle connections the server closes first (on stop) end in TIME_WAIT
+        // on its side once the client closes too.
+        var holders = try (0..<3).map { _ in try HeldConnection(port: server.clientPort) }
         server.stopTimed(signal: SIGTERM)
+        holders.removeAll()
+        usleep(200_000)
         let ss = try ProcessRunner.run("ss", ["-tan", "state", "time-wait", "sport", "=", ":\(server.clientPort)"])
         let timeWait = ss.stdout.split(separator: "\n").dropFirst().count
         #expect(timeWait > 0, "no TIME_WAIT connection on the client port: \(ss.stdout)")
         try server.start()
         let get = try etcdctl(server.endpoint, ["get", "k0", "--print-value-only"])
         #expect(get.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "v", "\(get.stderr)")
-        withExtendedLifetime(holders) {}
     }
 
     /// `--raft-read-timeout` (at least 5 s, as etcd raises it): a peer

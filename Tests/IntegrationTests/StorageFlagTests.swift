@@ -88,7 +88,7 @@ struct StorageFlagTests {
         try server.start()
         defer { server.stop(); server.removeData() }
         let value = String(repeating: "x", count: 512 * 1024)
-        for i in 0..<40 { #expect(try etcdctl(server.endpoint, ["put", "big/\(i)", value]).exitCode == 0) }
+        for i in 0..<40 { #expect(try etcdctl(server.endpoint, ["put", "big/\(i)"], stdin: value).exitCode == 0) }
         #expect(try etcdctl(server.endpoint, ["del", "big/", "--prefix"]).exitCode == 0)
         let rev = try MetricsTests.scrape(server.clientURL).value("etcd_debugging_mvcc_current_revision")
         #expect(try etcdctl(server.endpoint, ["compact", String(Int(rev)), "--physical"]).exitCode == 0)

@@ -49,7 +49,7 @@ struct WarningFlagTests {
             try server.start()
             defer { server.stop(); server.removeData() }
             let value = String(repeating: "y", count: 512 * 1024)
-            for i in 0..<60 { _ = try etcdctl(server.endpoint, ["put", "big/\(i)", value]) }
+            for i in 0..<60 { _ = try etcdctl(server.endpoint, ["put", "big/\(i)"], stdin: value) }
             let watch = Process()
             watch.executableURL = URL(fileURLWithPath: try GoPrograms.binary("healthwatch"))
             watch.arguments = ["-endpoint", server.endpoint, "-seconds", "6"]

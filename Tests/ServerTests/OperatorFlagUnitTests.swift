@@ -113,6 +113,9 @@ import WAL
                 == .incomplete(peersChecked: 1))
         #expect(CompactHashCheck.judge(leaderID: 1, leader: leader, peers: [(2, answer(1)), (3, answer(5, compact: 4))])
                 == .incomplete(peersChecked: 1))
+        // A mismatch with a peer not comparable yet and no quorum: next round.
+        #expect(CompactHashCheck.judge(leaderID: 1, leader: leader, peers: [(2, answer(5)), (3, answer(5, compact: 4))])
+                == .incomplete(peersChecked: 1))
     }
 
     /// `--raft-write-timeout`: a peer connection whose writes stay stuck

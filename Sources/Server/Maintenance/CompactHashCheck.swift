@@ -22,7 +22,11 @@ enum CompactHashCheck {
         case corrupt([UInt64])
     }
 
-    /// etcd's `checkPeerHashes`: group the leader and the comparable peers by hash.
+    /// etcd's `checkPeerHashes`: group the leader and the comparable peers
+    /// (same compaction) by hash; a quorum with one hash names the others.
+    /// Unlike etcd, a mismatch without a quorum while some peer could not be
+    /// compared yet (down, or not done applying the compaction) waits for the
+    /// next round instead of alarming the whole cluster.
     static func judge(leaderID: UInt64, leader: CorruptionCheck.HashPoint, peers: [(UInt64, CorruptionCheck.PeerResult)]) -> Finding {
         var byHash: [UInt32: [UInt64]] = [leader.hash: [leaderID]]
         var checked = 0
@@ -33,8 +37,10 @@ enum CompactHashCheck {
         }
         if byHash.count == 1 { return checked == peers.count ? .consistent(peersChecked: checked) : .incomplete(peersChecked: checked) }
         let quorum = (peers.count + 1) / 2 + 1
-        guard let majority = byHash.first(where: { $0.value.count >= quorum })?.key else { return .corrupt([0]) }
-        return .corrupt(byHash.filter { $0.key != majority }.flatMap(\.value).sorted())
+        if let majority = byHash.first(where: { $0.value.count >= quorum })?.key {
+            return .corrupt(byHash.filter { $0.key != majority }.flatMap(\.value).sorted())
+        }
+        return checked == peers.count ? .corrupt([0]) : .incomplete(peersChecked: checked)
     }
 
     /// Starts the periodic check; it acts only while this member leads and
@@ -75,11 +81,15 @@ enum CompactHashCheck {
                 "number-of-peers-checked": .int(n), "number-of-peers": .int(results.count), "revision": .int(revision)])
             return false
         case .corrupt(let members):
+            let peerHashes = results.map { id, r -> String in
+                if case .answer(let a) = r { return "\(String(id, radix: 16)):\(a.hash)@\(a.compactRevision)" }
+                return "\(String(id, radix: 16)):unreachable"
+            }
             for id in members {
                 logger.error("Detected compaction hash mismatch", metadata: [
                     "revision": .int(revision), "compact-revision": .int(point.compactRevision),
                     "leader-member-id": .id(server.memberID), "leader-hash": .uint(UInt64(point.hash)),
-                    "mismatched-member-id": .id(id)])
+                    "mismatched-member-id": .id(id), "peer-hashes": .strings(peerHashes)])
                 try? await CorruptionMonitor.raiseCorrupt(server: server, memberID: id)
             }
             return true

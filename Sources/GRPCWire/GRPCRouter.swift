@@ -74,7 +74,8 @@ public final class GRPCRouter: Sendable {
         // "/pkg.Service/Method" → service "pkg.Service", method "Method".
         let trimmed = path.hasPrefix("/") ? path.dropFirst() : Substring(path)
         guard let slash = trimmed.lastIndex(of: "/") else {
-            return .failure(GRPCStatus(.unimplemented, "malformed method name: \"\(path)\""))
+            // grpc-go (etcd 3.5) answers a path without a slash with RESOURCE_EXHAUSTED, oddly.
+            return .failure(GRPCStatus(.resourceExhausted, "malformed method name: \"\(path)\""))
         }
         let service = trimmed[..<slash], method = trimmed[trimmed.index(after: slash)...]
         if table.services.contains("/\(service)/") {

@@ -143,8 +143,10 @@ struct GRPCStreamStateMachine {
     mutating func receiveEndStream() -> EndStreamAction {
         guard requestState == .open else { return .ignore }
         requestState = .closed
-        if deframer.bufferedBytes > 0 {
-            return .fail(GRPCStatus(.internal, "grpc: request ended in the middle of a message"))
+        if deframer.bufferedBytes > 0 && pendingMessageCount == 0 {
+            // grpc-go (etcd 3.5) reads io.ErrUnexpectedEOF here and answers it as UNKNOWN.
+            // After a complete message it decodes that one first and never reads the tail.
+            return .fail(GRPCStatus(.unknown, "unexpected EOF"))
         }
         return .requestComplete
     }
@@ -152,7 +154,8 @@ struct GRPCStreamStateMachine {
     /// For unary and server-streaming calls: exactly one request message.
     mutating func takeSingleRequest() -> Result<[UInt8], GRPCStatus> {
         guard let message = nextMessage() else {
-            return .failure(GRPCStatus(.internal, "grpc: server received no request message"))
+            // grpc-go 1.38 (etcd 3.5) reads io.EOF and answers UNKNOWN "EOF".
+            return .failure(GRPCStatus(.unknown, "EOF"))
         }
         if pendingMessageCount > 0 {
             return .failure(GRPCStatus(.unimplemented, "grpc: server received more than one request message for a unary call"))

@@ -128,7 +128,7 @@ import Testing
         _ = c.endHeaders()
         #expect(feed(&c, [0, 0, 0, 0, 3, 1]) == .none)
         guard case .fail(let status) = c.receiveEndStream() else { Issue.record("truncated accepted"); return }
-        #expect(status.code == .internal)
+        #expect(status == GRPCStatus(.unknown, "unexpected EOF"))  // grpc-go 1.38, as etcd 3.5 answers
     }
 
     @Test func unaryNeedsExactlyOneMessage() {
@@ -137,7 +137,15 @@ import Testing
         _ = none.endHeaders()
         _ = none.receiveEndStream()
         guard case .failure(let s1) = none.takeSingleRequest() else { Issue.record("empty accepted"); return }
-        #expect(s1.code == .internal)
+        #expect(s1 == GRPCStatus(.unknown, "EOF"))  // grpc-go 1.38, as etcd 3.5 answers
+        // A complete message followed by a partial one: the message is taken, the tail unread.
+        var tail = machine()
+        requestHeaders(&tail)
+        _ = tail.endHeaders()
+        _ = feed(&tail, framed([[7]]) + [0, 0, 0])
+        #expect(tail.receiveEndStream() == .requestComplete)
+        guard case .success(let first) = tail.takeSingleRequest() else { Issue.record("tail refused"); return }
+        #expect(first == [7])
         var two = machine()
         requestHeaders(&two)
         _ = two.endHeaders()

@@ -45,6 +45,26 @@ import Proto
         }
     }
 
+    /// etcd's decoder refuses a known field sent with another wire type (protobuf-c
+    /// alone reads a bool from any wire type); unknown fields stay skippable.
+    @Test func knownFieldWithTheWrongWireTypeIsRejected() throws {
+        // PutRequest.ignore_value (5, bool) as LEN, as fixed32; ignore_lease (6) as fixed64
+        #expect(throws: ProtoDecodeError.malformed) { try Etcdserverpb.PutRequest(serializedBytes: unhex("2a 01 01")) }
+        #expect(throws: ProtoDecodeError.malformed) { try Etcdserverpb.PutRequest(serializedBytes: unhex("2d 01 00 00 00")) }
+        #expect(throws: ProtoDecodeError.malformed) {
+            try Etcdserverpb.PutRequest(serializedBytes: unhex("31 00 00 00 00 00 00 00 00"))
+        }
+        // the same inside a Txn: RequestOp.request_put { ignore_value as LEN }
+        #expect(throws: ProtoDecodeError.malformed) {
+            try Etcdserverpb.TxnRequest(serializedBytes: unhex("12 05 12 03 2a 01 01"))
+        }
+        // unknown field 99 with any wire type, and packed repeated enum filters, still decode
+        let put = try Etcdserverpb.PutRequest(serializedBytes: unhex("0a 01 61 9d 06 00 00 00 00 9a 06 01 78"))
+        #expect(put.key == [0x61])
+        let watch = try Etcdserverpb.WatchCreateRequest(serializedBytes: unhex("0a 01 61 2a 02 00 01"))
+        #expect(watch.filters.count == 2)
+    }
+
     @Test func invalidUTF8InStringIsRejected() {
         #expect(throws: ProtoDecodeError.invalidUTF8) {
             try Etcdserverpb.AuthenticateRequest(serializedBytes: unhex("0a 02 c3 28"))

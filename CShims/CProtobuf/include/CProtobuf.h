@@ -3,6 +3,7 @@
 #pragma once
 #include <protobuf-c/protobuf-c.h>
 #include "unpack_arena.h"
+#include "wire_check.h"
 #include "authpb/auth.pb-c.h"
 #include "etcdserverpb/rpc.pb-c.h"
 #include "grpc/health/v1/health.pb-c.h"

@@ -72,6 +72,10 @@ enum CCodec {
                     // protobuf-c wants a non-null pointer even for an empty message.
                     let input = bytes.count == 0 ? UnsafeRawBufferPointer(start: stack.baseAddress, count: 0) : bytes
                     guard let unpacked = M.cUnpack(input, allocator) else { throw .malformed }
+                    // protobuf-c reads a bool sent with any wire type; etcd refuses that input.
+                    let descriptor = UnsafeRawPointer(unpacked).assumingMemoryBound(to: ProtobufCMessage.self).pointee.descriptor
+                    guard swiftetcd_wire_types_valid(descriptor, input.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                                                     input.count) else { throw .malformed }
                     return try M(c: unpacked)
                 }
             }

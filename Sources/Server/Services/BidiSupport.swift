@@ -11,11 +11,7 @@ struct TypedRequestStream<Request: ProtoMessage>: AsyncSequence {
         var raw: GRPCRequestStream.AsyncIterator
         mutating func next() async throws -> Request? {
             guard let bytes = try await raw.next() else { return nil }
-            do {
-                return try bytes.withUnsafeBytes { try Request(serializedBytes: $0) }
-            } catch {
-                throw GRPCStatus(.internal, "grpc: error unmarshalling request: \(error)")
-            }
+            return try decodeRequest(Request.self, bytes)
         }
     }
 

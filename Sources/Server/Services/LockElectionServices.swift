@@ -66,8 +66,8 @@ struct ElectionService {
         }
         router.recipeUnary(E.leader) { request in try await recipes.leader(name: request.name) }
         router.serverStreaming(E.observe.path) { bytes, _, writer in
+            let request = try decodeRequest(V3electionpb.LeaderRequest.self, bytes)
             do {
-                let request = try bytes.withUnsafeBytes { try V3electionpb.LeaderRequest(serializedBytes: $0) }
                 try await recipes.observe(name: request.name) { try await writer.send($0.serializedBytes()) }
             } catch {
                 throw recipeStatus(error)

@@ -19,7 +19,8 @@ extension MaintenanceService {
 
     func registerSnapshot(on router: GRPCRouter) {
         let server = self.server
-        router.serverStreaming(Etcdserverpb.MaintenanceService.snapshot.path) { _, _, writer in
+        router.serverStreaming(Etcdserverpb.MaintenanceService.snapshot.path) { bytes, _, writer in
+            _ = try decodeRequest(Etcdserverpb.SnapshotRequest.self, bytes)
             do {
                 try await SnapshotStreamer(server: server).stream { try await writer.send($0.serializedBytes()) }
             } catch {

@@ -8,18 +8,23 @@ extension GRPCRouter {
     func unary<Request, Response>(_ method: ProtoMethod<Request, Response>,
                                   _ body: @escaping @Sendable (Request, GRPCRequestContext) async throws -> Response) {
         unary(method.path) { bytes, context in
-            let request: Request
-            do {
-                request = try bytes.withUnsafeBytes { try Request(serializedBytes: $0) }
-            } catch {
-                throw GRPCStatus(.internal, "grpc: error unmarshalling request: \(error)")
-            }
+            let request = try decodeRequest(Request.self, bytes)
             do {
                 return try await body(request, context).serializedBytes()
             } catch {
                 throw grpcStatus(for: error)
             }
         }
+    }
+}
+
+/// Decodes one request message as grpc-go does: bytes that are not one end the
+/// call with INTERNAL "grpc: error unmarshalling request", before any handler runs.
+func decodeRequest<Request: ProtoMessage>(_ type: Request.Type, _ bytes: [UInt8]) throws -> Request {
+    do {
+        return try bytes.withUnsafeBytes { try Request(serializedBytes: $0) }
+    } catch {
+        throw GRPCStatus(.internal, "grpc: error unmarshalling request: \(error)")
     }
 }
 

@@ -43,8 +43,8 @@ final class KVApplier: CommittedEntryApplier {
     }
 
     init(store: MVCCStore, lessor: Lessor, hub: WatchHub, waits: WaitRegistry<AppliedResult>, logger: Logger,
-         slow: SlowWarnings) {
-        self.slow = slow
+         slow: SlowWarnings? = nil) {
+        self.slow = slow ?? SlowWarnings(logger: logger)
         self.store = store
         self.lessor = lessor
         self.hub = hub

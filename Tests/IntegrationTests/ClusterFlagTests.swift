@@ -129,6 +129,6 @@ struct ClusterFlagTests {
             usleep(200_000)
         }
         let findings = cluster.members.map(\.log).joined().split(separator: "\n").filter { $0.contains("compaction hash mismatch") }
-        #expect(alarms.contains("memberID:\(victimID) alarm:CORRUPT"), "leader \(leaderID), victim \(victimID): \(alarms) \(findings)")
+        #expect(alarms.contains("memberID:\(victimID) alarm:CORRUPT"), "victim \(victimID): \(alarms) \(findings)")
     }
 }

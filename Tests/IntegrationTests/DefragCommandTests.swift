@@ -9,19 +9,14 @@ struct DefragCommandTests {
         let server = try ServerProcess()
         try server.start()
         defer { server.stop(); server.removeData() }
-        let value = String(repeating: "d", count: 512 * 1024)
-        for i in 0..<30 { #expect(try etcdctl(server.endpoint, ["put", "big/\(i)"], stdin: value).exitCode == 0) }
-        #expect(try etcdctl(server.endpoint, ["del", "big/", "--prefix"]).exitCode == 0)
-        let rev = try MetricsTests.scrape(server.clientURL).value("etcd_debugging_mvcc_current_revision")
-        #expect(try etcdctl(server.endpoint, ["compact", String(Int(rev)), "--physical"]).exitCode == 0)
+        try StorageFlagTests.fragment(server)
 
         // In use by the running member: refused, nothing touched.
         let refused = try ProcessRunner.run(binary, ["defrag", "--data-dir", server.dataDir])
         #expect(refused.exitCode == 1 && refused.stderr.contains("is in use"), "\(refused.stderr)")
 
         server.stopTimed(signal: SIGTERM)
-        let db = server.dataDir + "/member/snap/db/data.mdb"
-        func size() -> Int64 { ((try? FileManager.default.attributesOfItem(atPath: db))?[.size] as? Int64) ?? 0 }
+        func size() -> Int64 { StorageFlagTests.storeSize(server) }
         let before = size()
         let done = try ProcessRunner.run(binary, ["defrag", "--data-dir", server.dataDir], timeoutSeconds: 120)
         #expect(done.exitCode == 0, "\(done.stderr)")

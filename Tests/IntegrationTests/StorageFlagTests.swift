@@ -6,6 +6,22 @@ import Testing
 /// `--experimental-bootstrap-defrag-threshold-megabytes`, `--max-snapshots`.
 @Suite("Storage flags", .serialized)
 struct StorageFlagTests {
+    /// Writes 20 MB of values, deletes them and compacts physically: the
+    /// store file keeps the space, defragmentation can give it back.
+    static func fragment(_ server: ServerProcess) throws {
+        let value = String(repeating: "x", count: 512 * 1024)
+        for i in 0..<40 { #expect(try etcdctl(server.endpoint, ["put", "big/\(i)"], stdin: value).exitCode == 0) }
+        #expect(try etcdctl(server.endpoint, ["del", "big/", "--prefix"]).exitCode == 0)
+        let rev = try MetricsTests.scrape(server.clientURL).value("etcd_debugging_mvcc_current_revision")
+        #expect(try etcdctl(server.endpoint, ["compact", String(Int(rev)), "--physical"]).exitCode == 0)
+    }
+
+    /// Size of the member's store file (LMDB data.mdb).
+    static func storeSize(_ server: ServerProcess) -> Int64 {
+        let db = server.dataDir + "/member/snap/db/data.mdb"
+        return ((try? FileManager.default.attributesOfItem(atPath: db))?[.size] as? Int64) ?? 0
+    }
+
     static func files(_ dir: String, suffix: String) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(suffix) }
     }
@@ -87,14 +103,9 @@ struct StorageFlagTests {
         let server = try ServerProcess()
         try server.start()
         defer { server.stop(); server.removeData() }
-        let value = String(repeating: "x", count: 512 * 1024)
-        for i in 0..<40 { #expect(try etcdctl(server.endpoint, ["put", "big/\(i)"], stdin: value).exitCode == 0) }
-        #expect(try etcdctl(server.endpoint, ["del", "big/", "--prefix"]).exitCode == 0)
-        let rev = try MetricsTests.scrape(server.clientURL).value("etcd_debugging_mvcc_current_revision")
-        #expect(try etcdctl(server.endpoint, ["compact", String(Int(rev)), "--physical"]).exitCode == 0)
+        try Self.fragment(server)
         server.stopTimed(signal: SIGTERM)
-        let db = server.dataDir + "/member/snap/db/data.mdb"
-        func size() -> Int64 { ((try? FileManager.default.attributesOfItem(atPath: db))?[.size] as? Int64) ?? 0 }
+        func size() -> Int64 { Self.storeSize(server) }
         let fragmented = size()
 
         let skipping = try ServerProcess(extraArgs: ["--experimental-bootstrap-defrag-threshold-megabytes", "100000"],

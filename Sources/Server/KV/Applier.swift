@@ -57,25 +57,24 @@ final class KVApplier: CommittedEntryApplier {
         var ids: [UInt64] = []
         run.reserveCapacity(entries.count)
         ids.reserveCapacity(entries.count)
+        func flush() {
+            commit(run, ids: ids, term: term)
+            run.removeAll(keepingCapacity: true)
+            ids.removeAll(keepingCapacity: true)
+        }
         for entry in entries {
             let (id, decoded) = decode(entry)
             switch decoded {
             case .kv(let request):
                 run.append((entry.index, request))
                 ids.append(id)
-                if batchLimit > 0 && run.count >= batchLimit {
-                    commit(run, ids: ids, term: term)
-                    run.removeAll(keepingCapacity: true)
-                    ids.removeAll(keepingCapacity: true)
-                }
+                if batchLimit > 0 && run.count >= batchLimit { flush() }
             case .lease(let op):
-                commit(run, ids: ids, term: term)
-                run.removeAll(keepingCapacity: true)
-                ids.removeAll(keepingCapacity: true)
+                flush()
                 applyLease(op, index: entry.index, id: id, term: term)
             }
         }
-        commit(run, ids: ids, term: term)
+        flush()
     }
 
     /// Applies a run in one commit; returns the results (after waking waiters

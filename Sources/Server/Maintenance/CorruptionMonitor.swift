@@ -116,16 +116,25 @@ final class CorruptionMonitor: @unchecked Sendable {
         try await server.proposeAlarm(.corrupt, memberID: memberID)
     }
 
+    /// One peer's HashKV at `revision`, or `.unreachable`.
+    private static func ask(_ peers: PeerNetwork, _ id: UInt64, revision: Int64,
+                            timeoutSeconds: Double) async -> (UInt64, CorruptionCheck.PeerResult) {
+        do {
+            return (id, .answer(try await peers.hashKV(of: id, revision: revision, timeoutSeconds: timeoutSeconds)))
+        } catch {
+            return (id, .unreachable)
+        }
+    }
+
     /// Every peer's HashKV at `revision`, asked concurrently.
     static func gather(_ peers: PeerNetwork, revision: Int64, timeoutSeconds: Double)
         async -> [(UInt64, CorruptionCheck.PeerResult)] {
         await withTaskGroup(of: (UInt64, CorruptionCheck.PeerResult).self) { group in
             for id in peers.peerIDs {
-                group.addTask {
-                    do { return (id, .answer(try await peers.hashKV(of: id, revision: revision, timeoutSeconds: timeoutSeconds))) } catch {
-                        return (id, .unreachable)
-                    }
-                }
+                // The peer ID goes in as an argument, not read from the
+                // child's capture after its await: Swift 6.3.1 at -O gave
+                // the tuple a freed capture's bytes in place of the ID.
+                group.addTask { await ask(peers, id, revision: revision, timeoutSeconds: timeoutSeconds) }
             }
             var out: [(UInt64, CorruptionCheck.PeerResult)] = []
             for await r in group { out.append(r) }

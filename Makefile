@@ -1,7 +1,7 @@
 # swift-etcd: see README.md. Every target installs what it needs first.
 SHELL := /bin/bash
 SWIFT ?= swift
-DEPS_BUILD := libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler liblmdb-dev
+DEPS_BUILD := libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler liblmdb-dev zlib1g-dev
 DEPS_TEST := etcd-server etcd-client nghttp2-client curl golang-go golang-etcd-server-dev
 DATA_DIR ?= default.etcd
 SEEDS ?= 300
@@ -10,7 +10,7 @@ PREFIX ?= /usr/local
 # passes it to one C file only, so a new commit recompiles just that file).
 export SWIFT_ETCD_GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null)
 
-.PHONY: all deps deps-test build release install run cluster test difftest sim fuzz-api fuzz-gateway fuzz-h2 fuzz-libfuzzer fuzz-api-batch protos bench bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint bench-stop clean
+.PHONY: all deps deps-test build release install run cluster test difftest sim fuzz-api fuzz-gateway fuzz-h2 fuzz-libfuzzer fuzz-api-batch protos bench bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint bench-stop bench-restart clean
 
 all: build
 
@@ -60,8 +60,7 @@ test: deps-test
 	$(SWIFT) test --skip-build --skip IntegrationTests
 	SWIFT_ETCD_BINARY=$(CURDIR)/.build/release/swift-etcd $(SWIFT) test --skip-build --filter IntegrationTests --no-parallel
 
-difftest: deps-test
-	$(SWIFT) build
+difftest: deps-test release
 	mkdir -p .build/go-bin
 	GO111MODULE=off GOPATH=$(CURDIR)/.gopath:/usr/share/gocode go build -o .build/go-bin/difftest ./Tests/GoClients/difftest
 	./scripts/difftest.sh $(or $(SEED),1) $(or $(OPS),10000)
@@ -103,7 +102,7 @@ fuzz-h2: deps-test release
 protos:
 	./scripts/gen-protos.sh
 
-bench: deps-test release bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint bench-stop
+bench: deps-test release bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint bench-stop bench-restart
 	./scripts/bench.sh
 
 bench-wire: deps-test release
@@ -129,6 +128,10 @@ bench-maint: deps-test release
 # SIGTERM with 500 open watch streams and 100 writers: stop time, ours vs etcd 3.5.1.
 bench-stop: deps-test release
 	./scripts/bench-stop.sh
+
+# 1M keys, a WAL of several segments: start-up time (to the first etcdctl get) and peak RSS after SIGTERM and kill -9, ours vs etcd 3.5.1.
+bench-restart: deps-test release
+	./scripts/bench-restart.sh
 
 bench-raft: deps
 	./scripts/bench-raft.sh

@@ -42,6 +42,13 @@ let package = Package(
             path: "CShims/CLMDB",
             linkerSettings: [.linkedLibrary("lmdb")]
         ),
+        .target(
+            name: "CZlib",
+            path: "CShims/CZlib",
+            linkerSettings: [.linkedLibrary("z")]
+        ),
+        // The SSE4.2 crc32 instruction for the WAL's CRC-32C (no library).
+        .target(name: "CCRC32C", path: "CShims/CCRC32C"),
 
         // MARK: libraries
         .target(name: "Proto", dependencies: ["CProtobuf"]),
@@ -51,7 +58,7 @@ let package = Package(
         .target(
             name: "GRPCWire",
             dependencies: [
-                "CNGHTTP2",
+                "CNGHTTP2", "CZlib",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -66,7 +73,7 @@ let package = Package(
                            .product(name: "NIOCore", package: "swift-nio")]
         ),
         .target(name: "Raft"),
-        .target(name: "WAL", dependencies: ["Raft", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "WAL", dependencies: ["Raft", "CCRC32C", .product(name: "Logging", package: "swift-log")]),
         .target(name: "MVCC", dependencies: ["CLMDB"]),
         .executableTarget(name: "mvcc-bench", dependencies: ["MVCC"]),
         // Test-only: corrupts a stopped member's store for the corruption-check tests.

@@ -6,9 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/bench-lib.sh
-mkdir -p .build/go-bin
-GO111MODULE=off GOPATH=$PWD/.gopath:/usr/share/gocode go build -o .build/go-bin/loadgen ./Tests/GoClients/loadgen
-LOADGEN=.build/go-bin/loadgen
+LOADGEN=$(go_program loadgen)
 CTL=${CTL:-.venv/bin/etcdctl}
 PIDS=()
 stop_cluster() { for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; PIDS=(); }

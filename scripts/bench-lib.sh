@@ -4,11 +4,20 @@ BENCH_TMP=${BENCH_TMP:-$(mktemp -d /tmp/swift-etcd-bench.XXXXXX)}
 REF_ETCD=${REF_ETCD:-.venv/bin/etcd}
 OURS=${OURS:-.build/release/swift-etcd}
 
-# A free port in 20000-32767 (never the kernel's ephemeral range, 32768-60999).
+# go_program NAME: builds Tests/GoClients/NAME with Debian's Go and clientv3
+# (GOPATH mode, no downloads) and prints the binary's path.
+go_program() {
+  mkdir -p .build/go-bin
+  GO111MODULE=off GOPATH=$PWD/.gopath:/usr/share/gocode go build -o ".build/go-bin/$1" "./Tests/GoClients/$1"
+  echo ".build/go-bin/$1"
+}
+
+# free_port: a free loopback port in 20000-32767, below Linux's ephemeral
+# range, so a client's outgoing connection can never take it first.
 free_port() {
   python3 -c '
 import random, socket
-while True:
+for _ in range(1000):
     p = random.randint(20000, 32767)
     s = socket.socket()
     try:
@@ -19,22 +28,29 @@ while True:
         s.close()'
 }
 
-# start_server BINARY NAME → sets SERVER_PID and SERVER_PORT
-start_server() {
-  local bin=$1 name=$2 c p
-  c=$(free_port); p=$(free_port)
-  rm -rf "$BENCH_TMP/$name"
+# launch_server BINARY NAME CLIENT_PORT PEER_PORT: starts it on $BENCH_TMP/NAME
+# (kept as it is) in the background and waits for the client port; sets
+# SERVER_PID and SERVER_PORT.
+launch_server() {
+  local bin=$1 name=$2 c=$3 p=$4
   "$bin" --name "$name" --data-dir "$BENCH_TMP/$name" \
     --listen-client-urls "http://127.0.0.1:$c" --advertise-client-urls "http://127.0.0.1:$c" \
     --listen-peer-urls "http://127.0.0.1:$p" --initial-advertise-peer-urls "http://127.0.0.1:$p" \
-    --initial-cluster "$name=http://127.0.0.1:$p" >"$BENCH_TMP/$name.log" 2>&1 &
+    --initial-cluster "$name=http://127.0.0.1:$p" >>"$BENCH_TMP/$name.log" 2>&1 &
   SERVER_PID=$!
   SERVER_PORT=$c
-  for _ in $(seq 200); do
+  for _ in $(seq 1200); do
     (exec 3<>/dev/tcp/127.0.0.1/$c) 2>/dev/null && return 0
+    kill -0 "$SERVER_PID" 2>/dev/null || break
     sleep 0.05
   done
   echo "server $name did not start; log:" >&2; tail -20 "$BENCH_TMP/$name.log" >&2; return 1
+}
+
+# start_server BINARY NAME → a fresh data dir on free ports; sets SERVER_PID and SERVER_PORT
+start_server() {
+  rm -rf "${BENCH_TMP:?}/$2" "$BENCH_TMP/$2.log"
+  launch_server "$1" "$2" "$(free_port)" "$(free_port)"
 }
 
 stop_server() { [ -n "${SERVER_PID:-}" ] || return 0; kill -9 "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=; }

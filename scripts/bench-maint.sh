@@ -14,9 +14,7 @@ cd "$(dirname "$0")/.."
 . scripts/bench-lib.sh
 WRITER_PID=
 trap 'kill -9 $WRITER_PID 2>/dev/null || true; stop_server; rm -rf "$BENCH_TMP"' EXIT
-mkdir -p .build/go-bin
-GO111MODULE=off GOPATH=$PWD/.gopath:/usr/share/gocode go build -o .build/go-bin/maintload ./Tests/GoClients/maintload
-LOAD=.build/go-bin/maintload
+LOAD=$(go_program maintload)
 KEYS=${BENCH_KEYS:-1000000}
 VAL_BYTES=${BENCH_VAL_BYTES:-100}
 CTL=etcdctl; [ -x .venv/bin/etcdctl ] && CTL=.venv/bin/etcdctl

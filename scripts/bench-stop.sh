@@ -8,8 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/bench-lib.sh
 trap 'stop_server; [ -n "${LOAD_PID:-}" ] && kill "$LOAD_PID" 2>/dev/null; rm -rf "$BENCH_TMP"' EXIT
-mkdir -p .build/go-bin
-GO111MODULE=off GOPATH=$PWD/.gopath:/usr/share/gocode go build -o .build/go-bin/stopload ./Tests/GoClients/stopload
+STOPLOAD=$(go_program stopload)
 WATCHERS=${STOP_WATCHERS:-500}
 WRITERS=${STOP_WRITERS:-100}
 ROUNDS=${STOP_ROUNDS:-3}
@@ -21,7 +20,7 @@ for label in ours etcd; do
   for round in $(seq "$ROUNDS"); do
     start_server "$bin" "$label"
     acks="$BENCH_TMP/$label.acks"
-    .build/go-bin/stopload -endpoint "127.0.0.1:$SERVER_PORT" -watchers "$WATCHERS" -writers "$WRITERS" \
+    "$STOPLOAD" -endpoint "127.0.0.1:$SERVER_PORT" -watchers "$WATCHERS" -writers "$WRITERS" \
       >"$acks" 2>"$BENCH_TMP/$label.load" &
     LOAD_PID=$!
     for _ in $(seq 600); do

@@ -9,9 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/bench-lib.sh
 trap 'stop_server; rm -rf "$BENCH_TMP"' EXIT
-mkdir -p .build/go-bin
-GO111MODULE=off GOPATH=$PWD/.gopath:/usr/share/gocode go build -o .build/go-bin/watchbench ./Tests/GoClients/watchbench
-BENCH=.build/go-bin/watchbench
+BENCH=$(go_program watchbench)
 WATCHERS=${BENCH_WATCHERS:-1000}
 PUTS=${BENCH_PUTS:-2000}
 

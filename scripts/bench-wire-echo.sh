@@ -20,8 +20,8 @@ command -v h2load >/dev/null || { echo "h2load missing: apt-get install nghttp2-
 swift build -c release --product GRPCWireBench >/dev/null
 ./.build/release/GRPCWireBench 0 >"$TMP/wire.log" 2>&1 &
 PIDS+=($!)
-# free_port: a port nobody listens on (other servers may share this machine).
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# free_port (bench-lib.sh): a port nobody listens on, below the ephemeral range.
+BENCH_TMP=$TMP . scripts/bench-lib.sh
 ETCD_PORT=$(free_port)
 ETCD_PEER_PORT=$(free_port)
 

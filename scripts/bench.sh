@@ -6,9 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/bench-lib.sh
 trap 'stop_server; rm -rf "$BENCH_TMP"' EXIT
-mkdir -p .build/go-bin
-GO111MODULE=off GOPATH=$PWD/.gopath:/usr/share/gocode go build -o .build/go-bin/loadgen ./Tests/GoClients/loadgen
-LOADGEN=.build/go-bin/loadgen
+LOADGEN=$(go_program loadgen)
 SCALE=${BENCH_SCALE:-1}
 FILL_KEYS=${BENCH_FILL_KEYS:-1000000}
 

@@ -17,7 +17,8 @@ extension EtcdConfig {
 
         if heartbeatIntervalMs == 0 { throw fail("--heartbeat-interval must be >0 (set to 0ms)") }
         if electionTimeoutMs == 0 { throw fail("--election-timeout must be >0 (set to 0ms)") }
-        if 5 * heartbeatIntervalMs > electionTimeoutMs {
+        if heartbeatIntervalMs.multipliedReportingOverflow(by: 5).partialValue > electionTimeoutMs
+            || heartbeatIntervalMs > UInt64.max / 5 {
             throw fail("--election-timeout[\(electionTimeoutMs)ms] should be at least as 5 times as --heartbeat-interval[\(heartbeatIntervalMs)ms]")
         }
         if electionTimeoutMs > EtcdConfig.maxElectionMs {

@@ -106,7 +106,10 @@ public struct EtcdConfig: Sendable, Equatable {
 
     /// gRPC receive limit: etcd allows `maxRequestBytes` + 512 KiB of framing
     /// (`grpcOverheadBytes`) before its own "request is too large" check.
-    public var grpcMaxReceiveBytes: UInt64 { maxRequestBytes + 512 * 1024 }
+    public var grpcMaxReceiveBytes: UInt64 {
+        let (sum, overflow) = maxRequestBytes.addingReportingOverflow(512 * 1024)
+        return overflow ? .max : sum
+    }
 
     /// The backend quota in force: `quotaBackendBytes`, or etcd's 2 GiB
     /// default when it is 0.
@@ -147,7 +150,9 @@ public enum AutoCompactionRetention: Sendable, Equatable {
             // etcd: a plain integer is hours, otherwise a Go duration.
             if let hours = parseGoSigned(text) {
                 guard hours >= 0 else { return nil }
-                return hours == 0 ? .disabled : .period(.seconds(hours * 3600))
+                // Go wraps `time.Duration(h) * time.Hour`; ours saturates rather than trap.
+                let (seconds, overflow) = hours.multipliedReportingOverflow(by: 3600)
+                return hours == 0 ? .disabled : .period(.seconds(overflow ? Int64.max : seconds))
             }
             guard let d = try? GoDuration.parse(text), d >= .zero else { return nil }
             return d == .zero ? .disabled : .period(d)

@@ -14,12 +14,16 @@ public struct EtcdURL: Sendable, Hashable, CustomStringConvertible {
     /// `https` or `unixs`.
     public var isSecure: Bool { scheme == "https" || scheme == "unixs" }
     public var isUnix: Bool { scheme == "unix" || scheme == "unixs" }
+    /// Go's `url.String()` of the URL as etcd stores a member's peer URLs:
+    /// the scheme lower-cased, the rest as given.
+    public var canonical: String { scheme + string.dropFirst(scheme.utf8.count) }
     /// The port as a number when it is one.
     public var portNumber: Int? { Int(port).flatMap { (0...65535).contains($0) ? $0 : nil } }
 
     /// Parses one URL with etcd's rules and error texts.
     public static func parse(_ raw: String) throws(FlagValueError) -> EtcdURL {
         let text = raw.trimmingSpaces()
+        if let goError = GoURLSyntax.parseError(text) { throw FlagValueError(goError) }
         guard let schemeEnd = text.range(of: "://") else {
             if text.contains(":"), let colon = text.firstIndex(of: ":"), colon != text.startIndex,
                text[..<colon].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == "." })

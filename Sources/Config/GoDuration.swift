@@ -34,7 +34,8 @@ public enum GoDuration {
             rest = rest.dropFirst(unitText.count)
             totalNs += value * unit.1
         }
-        guard totalNs <= Double(Int64.max) else { throw invalid }
+        // 2^63 itself does not fit an Int64 (Double(Int64.max) rounds up to it).
+        guard totalNs < 9_223_372_036_854_775_808.0 else { throw invalid }
         let ns = Int64(totalNs.rounded())
         return .nanoseconds(negative ? -ns : ns)
     }

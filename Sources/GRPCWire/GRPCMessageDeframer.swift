@@ -5,8 +5,12 @@
 /// returned; at most one message plus one frame's worth is ever buffered
 /// because callers drain `next()` after each `append`.
 struct GRPCMessageDeframer {
-    /// Largest accepted message, bytes (grpc's receive limit).
+    /// Largest accepted message, bytes (grpc's receive limit), both as sent
+    /// and after decompression.
     let maxMessageBytes: Int
+    /// The request's `grpc-encoding` is gzip: messages flagged compressed
+    /// are inflated (`GzipMessage`). Set before the first DATA.
+    var gzip = false
     private var buffer: [UInt8] = []
     private var readIndex = 0
 
@@ -41,9 +45,10 @@ struct GRPCMessageDeframer {
         var offset = 0
         if bufferedBytes == 0 {
             while bytes.count - offset >= 5 {
-                let length = try Self.checkedLength(bytes, at: offset, max: maxMessageBytes)
+                let (length, compressed) = try checkedLength(bytes, at: offset)
                 guard bytes.count - offset - 5 >= length else { break }
-                deliver(Array(UnsafeRawBufferPointer(rebasing: bytes[(offset + 5)..<(offset + 5 + length)])))
+                let message = Array(UnsafeRawBufferPointer(rebasing: bytes[(offset + 5)..<(offset + 5 + length)]))
+                deliver(compressed ? try GzipMessage.decompress(message, maxBytes: maxMessageBytes) : message)
                 offset += 5 + length
                 any = true
             }
@@ -58,22 +63,22 @@ struct GRPCMessageDeframer {
         return any
     }
 
-    /// Validates the 5-byte prefix at `offset` and returns the message length.
-    private static func checkedLength(_ bytes: UnsafeRawBufferPointer, at offset: Int, max: Int) throws(GRPCStatus) -> Int {
+    /// Validates the 5-byte prefix at `offset`: the message length and
+    /// whether it is compressed (grpc-go's checkRecvPayload, in its order).
+    private func checkedLength(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws(GRPCStatus) -> (Int, Bool) {
         let flag = bytes[offset]
         let length = Int(bytes[offset + 1]) << 24 | Int(bytes[offset + 2]) << 16
             | Int(bytes[offset + 3]) << 8 | Int(bytes[offset + 4])
-        if flag & 1 == 1 {
-            // We never advertise grpc-accept-encoding, so a compressed message is a client error.
-            throw GRPCStatus(.unimplemented, "grpc: Decompressor is not installed for grpc-encoding \"identity\"")
-        }
-        if flag != 0 {
+        if flag > 1 {
             throw GRPCStatus(.internal, "grpc: received unexpected payload format \(flag)")
         }
-        if length > max {
-            throw GRPCStatus(.resourceExhausted, "grpc: received message larger than max (\(length) vs. \(max))")
+        if flag == 1 && !gzip {
+            throw GRPCStatus(.internal, "grpc: compressed flag set with identity or empty encoding")
         }
-        return length
+        if length > maxMessageBytes {
+            throw GRPCStatus(.resourceExhausted, "grpc: received message larger than max (\(length) vs. \(maxMessageBytes))")
+        }
+        return (length, flag == 1)
     }
 
     /// The next complete message, nil if more bytes are needed; throws the
@@ -82,14 +87,14 @@ struct GRPCMessageDeframer {
         let available = buffer.count - readIndex
         guard available >= 5 else { return nil }
         let checked = buffer.withUnsafeBytes { raw in
-            Result { () throws(GRPCStatus) in try Self.checkedLength(raw, at: readIndex, max: maxMessageBytes) }
+            Result { () throws(GRPCStatus) in try checkedLength(raw, at: readIndex) }
         }
-        let length = try checked.get()
+        let (length, compressed) = try checked.get()
         guard available - 5 >= length else { return nil }
         let start = readIndex + 5
         let message = Array(buffer[start..<start + length])
         readIndex = start + length
-        return message
+        return compressed ? try GzipMessage.decompress(message, maxBytes: maxMessageBytes) : message
     }
 
     /// Frames one outgoing message (flag 0) into `out`.

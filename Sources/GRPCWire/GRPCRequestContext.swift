@@ -25,3 +25,19 @@ public struct GRPCRequestContext: Sendable {
         return nil
     }
 }
+
+extension GRPCRequestContext {
+    /// The running call's deadline (nil: none, or not inside a call), bound
+    /// around the handler as Go binds a context: code several calls below
+    /// the handler (a Raft proposal, a read barrier) checks it before it
+    /// starts work whose outcome nobody could wait for.
+    @TaskLocal public static var currentDeadline: NIODeadline?
+
+    /// DEADLINE_EXCEEDED when the running call's deadline has passed (etcd's
+    /// Propose and read wait return the context's error first).
+    public static func checkDeadline() throws {
+        if let deadline = currentDeadline, deadline <= .now() {
+            throw GRPCStatus(.deadlineExceeded, "context deadline exceeded")
+        }
+    }
+}

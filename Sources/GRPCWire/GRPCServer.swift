@@ -47,15 +47,18 @@ public final class GRPCServer: Sendable {
     @discardableResult
     public func start() async throws -> Int {
         let config = self.config, router = self.router, http1 = self.http1, logger = self.logger
+        let limiter = config.connectionLimiter
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: config.reusePort ? 1 : 0)
+            .serverChannelInitializer(ConnectionLimiter.installAcceptBackoff)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 256 * 1024, high: 1024 * 1024))
             .childChannelInitializer { [weak self] channel in
+                guard limiter.admit(channel, listener: "client", logger: logger) else { return channel.close() }
                 self?.track(channel)
                 let detector = ProtocolDetector(
                     makeHTTP2: { H2ConnectionHandler(config: config, router: router, logger: logger) },

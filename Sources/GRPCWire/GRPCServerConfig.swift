@@ -52,6 +52,15 @@ public struct GRPCServerConfig: Sendable {
     /// set, as Go sets it on every listener (so etcd's have it whatever
     /// `--socket-reuse-address` says).
     public var reusePort: Bool = false
+    /// How long after a call's grpc-timeout the server gives up on it
+    /// (DEADLINE_EXCEEDED). Zero ends the call at the client's deadline; an
+    /// application whose clients retry a call the server timed out while
+    /// their own deadline is alive wants the client to give up first.
+    public var deadlineGrace: TimeAmount = .zero
+    /// The connection budget this listener draws on; one accepted beyond it
+    /// is closed at once. Default: the one every listener of the process
+    /// shares (the descriptor limit less a reserve for the member's files).
+    public var connectionLimiter: ConnectionLimiter = .processWide
     /// How long `shutdown()` waits for in-flight calls before closing connections.
     public var shutdownGracePeriod: TimeAmount = .seconds(10)
 

@@ -21,6 +21,8 @@ struct GRPCStreamStateMachine {
     private(set) var contentType: String = ""
     private(set) var timeout: TimeAmount?
     private(set) var timeoutMalformed = false
+    /// `grpc-encoding` of the request messages ("" when absent).
+    private(set) var encoding = ""
     private(set) var metadata: [(String, String)] = []
     private var headerBytes = 0
     let maxHeaderListBytes: Int
@@ -59,6 +61,7 @@ struct GRPCStreamStateMachine {
             timeout = parseGRPCTimeout(value)
             if timeout == nil { timeoutMalformed = true }
         case "te", "user-agent", "grpc-accept-encoding": break
+        case "grpc-encoding": encoding = value
         default:
             if !name.hasPrefix(":") { metadata.append((name, value)) }
         }
@@ -84,6 +87,14 @@ struct GRPCStreamStateMachine {
         }
         if timeoutMalformed {
             return reject(200, GRPCStatus(.internal, "transport: malformed grpc-timeout"))
+        }
+        // grpc-go refuses a call whose messages it could not decompress
+        // before reading any; etcd 3.5 has gzip registered.
+        switch encoding {
+        case "", "identity": break
+        case "gzip": deframer.gzip = true
+        default:
+            return reject(200, GRPCStatus(.unimplemented, "grpc: Decompressor is not installed for grpc-encoding \"\(encoding)\""))
         }
         return .start(path: path)
     }

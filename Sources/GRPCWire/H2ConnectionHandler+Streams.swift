@@ -49,7 +49,10 @@ extension H2ConnectionHandler {
                         probe.started()
                     }
                     if let timeout = stream.machine.timeout {
-                        stream.deadlineTimer = loop.scheduleTask(in: timeout + Self.deadlineGrace) { [weak self, weak stream] in
+                        stream.deadline = .now() + timeout  // saturates
+                        // A negative timeout (Go parses "-1S") is a deadline already past.
+                        let wait = timeout.nanoseconds < 0 ? .zero : timeout
+                        stream.deadlineTimer = loop.scheduleTask(in: wait.saturatingPlus(config.deadlineGrace)) { [weak self, weak stream] in
                             guard let self, let stream else { return }
                             stream.task?.cancel()
                             self.finish(stream, GRPCStatus(.deadlineExceeded, "context deadline exceeded"))
@@ -148,24 +151,32 @@ extension H2ConnectionHandler {
 
     func startCall(_ stream: ServerStream) {
         guard let handler = stream.handler, stream.task == nil else { return }
+        let deadline = stream.deadline
+        if let deadline, deadline <= .now() {
+            // Nothing may start for a call whose deadline already passed (no
+            // proposal nobody waits for). etcd 3.5.1 answers such a call
+            // DEADLINE_EXCEEDED, or at random its handler's own answer.
+            finish(stream, GRPCStatus(.deadlineExceeded, "context deadline exceeded"))
+            return
+        }
         let context = GRPCRequestContext(
             headers: stream.machine.metadata, path: stream.machine.path,
-            deadline: stream.machine.timeout.map { .now() + $0 }, remoteAddress: remoteAddress)
+            deadline: deadline, remoteAddress: remoteAddress)
         switch handler {
         case .unary(let call):
             guard let request = takeSingleRequest(stream) else { return }
-            run(stream) { try await call(request, context) }
+            run(stream, deadline: deadline) { try await call(request, context) }
         case .serverStreaming(let call):
             guard let request = takeSingleRequest(stream) else { return }
             let writer = GRPCResponseWriter(connection: self, stream: stream)
-            run(stream) {
+            run(stream, deadline: deadline) {
                 try await call(request, context, writer)
                 return nil
             }
         case .bidi(let call):
             let writer = GRPCResponseWriter(connection: self, stream: stream)
             let requests = GRPCRequestStream(connection: self, stream: stream)
-            run(stream) {
+            run(stream, deadline: deadline) {
                 try await call(requests, writer, context)
                 return nil
             }
@@ -174,10 +185,11 @@ extension H2ConnectionHandler {
 
     /// Runs a handler in its task; a returned message is a unary response,
     /// nil means the handler streamed its own. Either way the call ends on the loop.
-    private func run(_ stream: ServerStream, _ body: @escaping @Sendable () async throws -> [UInt8]?) {
+    private func run(_ stream: ServerStream, deadline: NIODeadline?,
+                     _ body: @escaping @Sendable () async throws -> [UInt8]?) {
         stream.task = spawn { [self] in
             do {
-                let response = try await body()
+                let response = try await GRPCRequestContext.$currentDeadline.withValue(deadline) { try await body() }
                 onLoop {
                     if let response { self.completeUnary(stream, response) } else { self.finish(stream, .ok) }
                 }

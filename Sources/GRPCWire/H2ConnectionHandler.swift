@@ -14,14 +14,6 @@ import NIOCore
 ///
 /// Confined to its channel's event loop (not Sendable).
 final class H2ConnectionHandler: ChannelDuplexHandler {
-    /// How long after a call's grpc-timeout the server gives up on it. The
-    /// client's own deadline must expire first: clientv3 retries a call that
-    /// failed with DEADLINE_EXCEEDED while its context is still alive, even a
-    /// Put, so a server deadline firing a moment early made a Put whose first
-    /// attempt was already proposed get proposed twice (the linearizability
-    /// test found the value written twice).
-    static let deadlineGrace: TimeAmount = .milliseconds(200)
-
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer

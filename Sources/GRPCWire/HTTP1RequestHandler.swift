@@ -3,8 +3,10 @@ import NIOHTTP1
 
 /// Answers plain HTTP/1.1 requests with the service the server was given.
 ///
-/// The body is collected up to `maxBodyBytes` (a larger one is answered 413
-/// and the connection closed) and handed over whole. A response is written
+/// The body is collected up to `maxBodyBytes` and handed over whole; a
+/// larger one is read to its end without being kept and the service is told
+/// its length (`HTTP1Request.oversizedBodyBytes`), as etcd's gateway answers
+/// it with gRPC's size error on a connection that stays open. A response is written
 /// whole, or streamed with chunked encoding when it carries a `stream`
 /// closure; the task producing it is cancelled when the connection closes.
 /// NIO's pipelining assistance keeps requests on one connection in order.
@@ -16,7 +18,8 @@ final class HTTP1RequestHandler: ChannelInboundHandler, @unchecked Sendable {
     private let maxBodyBytes: Int
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
-    private var bodyTooLarge = false
+    /// Length of a body over the limit, counted while it is dropped.
+    private var oversizedBytes: Int?
     /// The task answering the current request (event loop only).
     private var inFlight: Task<Void, Never>?
 
@@ -30,11 +33,12 @@ final class HTTP1RequestHandler: ChannelInboundHandler, @unchecked Sendable {
         case .head(let head):
             self.head = head
             body = []
-            bodyTooLarge = false
+            oversizedBytes = nil
         case .body(let chunk):
-            guard !bodyTooLarge else { return }
-            if body.count + chunk.readableBytes > maxBodyBytes {
-                bodyTooLarge = true
+            if let dropped = oversizedBytes {
+                oversizedBytes = dropped.addingReportingOverflow(chunk.readableBytes).partialValue
+            } else if body.count + chunk.readableBytes > maxBodyBytes {
+                oversizedBytes = body.count + chunk.readableBytes
                 body = []
             } else {
                 body.append(contentsOf: chunk.readableBytesView)
@@ -42,15 +46,10 @@ final class HTTP1RequestHandler: ChannelInboundHandler, @unchecked Sendable {
         case .end:
             guard let head else { return }
             self.head = nil
-            if bodyTooLarge {
-                let response = HTTP1Response(status: 413, contentType: "text/plain; charset=utf-8",
-                                             text: "Request Entity Too Large\n")
-                write(context: context, response, version: head.version, keepAlive: false)
-                return
-            }
             let request = body
             body = []
-            respond(context: context, head: head, body: request)
+            respond(context: context, head: head, body: request, oversizedBytes: oversizedBytes)
+            oversizedBytes = nil
         }
     }
 
@@ -65,7 +64,7 @@ final class HTTP1RequestHandler: ChannelInboundHandler, @unchecked Sendable {
         context.close(promise: nil)
     }
 
-    private func respond(context: ChannelHandlerContext, head: HTTPRequestHead, body: [UInt8]) {
+    private func respond(context: ChannelHandlerContext, head: HTTPRequestHead, body: [UInt8], oversizedBytes: Int?) {
         let uri = head.uri
         let path: String, query: String
         if let q = uri.firstIndex(of: "?") {
@@ -82,7 +81,8 @@ final class HTTP1RequestHandler: ChannelInboundHandler, @unchecked Sendable {
             return
         }
         let request = HTTP1Request(method: head.method.rawValue, path: path, query: query,
-                                   headers: head.headers.map { ($0.name, $0.value) }, body: body)
+                                   headers: head.headers.map { ($0.name, $0.value) }, body: body,
+                                   oversizedBodyBytes: oversizedBytes)
         let loop = context.eventLoop
         let bound = NIOLoopBound(context, eventLoop: loop)
         inFlight = Task {

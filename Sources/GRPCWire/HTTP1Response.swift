@@ -9,13 +9,19 @@ public struct HTTP1Request: Sendable {
     /// Header names as sent, in order.
     public var headers: [(String, String)]
     public var body: [UInt8]
+    /// The body's length when it was over the server's limit: it was read
+    /// and dropped (`body` is empty), so the service answers as it would a
+    /// message over its limit and the connection stays usable.
+    public var oversizedBodyBytes: Int?
 
-    public init(method: String, path: String, query: String = "", headers: [(String, String)] = [], body: [UInt8] = []) {
+    public init(method: String, path: String, query: String = "", headers: [(String, String)] = [], body: [UInt8] = [],
+                oversizedBodyBytes: Int? = nil) {
         self.method = method
         self.path = path
         self.query = query
         self.headers = headers
         self.body = body
+        self.oversizedBodyBytes = oversizedBodyBytes
     }
 
     /// The first value of a header, name compared case-insensitively.

@@ -47,9 +47,16 @@ final class ProtocolDetector: ChannelInboundHandler, RemovableChannelHandler {
             case .http2:
                 try context.pipeline.syncOperations.addHandler(makeHTTP2(), position: .after(self))
             case .http1:
-                try context.pipeline.syncOperations.configureHTTPServerPipeline(
-                    position: .after(self), withPipeliningAssistance: true, withErrorHandling: true)
-                // The HTTP/1 handler goes last, after the codec handlers just added.
+                // Go's header limit and error answers instead of NIO's (80 KiB,
+                // an empty 400). On the event loop this configures at once; only
+                // the future-returning variant takes decoder limits.
+                let channel = context.channel
+                context.pipeline.configureHTTPServerPipeline(
+                    position: .last, withPipeliningAssistance: true, withErrorHandling: false,  // the detector is last
+                    withDecoderLimitConfiguration: HTTP1ParseErrorResponder.decoderLimits
+                ).whenFailure { _ in channel.close(promise: nil) }
+                // The HTTP/1 handlers go last, after the codec handlers just added.
+                try context.pipeline.syncOperations.addHandler(HTTP1ParseErrorResponder())
                 try context.pipeline.syncOperations.addHandler(HTTP1RequestHandler(handler: http1, maxBodyBytes: maxHTTP1BodyBytes))
             }
         } catch {

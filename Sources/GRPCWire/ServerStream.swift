@@ -11,6 +11,8 @@ final class ServerStream: @unchecked Sendable {
     var handler: GRPCRouter.Handler?
     var task: Task<Void, Never>?
     var deadlineTimer: Scheduled<Void>?
+    /// When the call's `grpc-timeout` runs out, counted from its headers (as grpc-go).
+    var deadline: NIODeadline?
     /// nghttp2 has closed the stream (reset, or both sides ended); nothing more may be submitted.
     var closed = false
     /// Metrics hooks for this call's method; `handled` is reported once, then this is nil.

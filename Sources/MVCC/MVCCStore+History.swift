@@ -58,6 +58,14 @@ extension MVCCStore {
         try range(RangeRequest(key: key, revision: revision)).kvs.first
     }
 
+    /// Every lease and the live keys attached to one. The keys are found by
+    /// visiting every live key, so that scan is skipped when no lease exists
+    /// (a restart of a million-key store without leases does not pay it).
+    public func leasesWithKeys() throws -> (leases: [StoredLease], leasedKeys: [(key: [UInt8], lease: Int64)]) {
+        let all = try leases()
+        return (all, all.isEmpty ? [] : try leasedKeys())
+    }
+
     /// Every live key with a lease, for rebuilding lease attachments at start-up.
     public func leasedKeys() throws -> [(key: [UInt8], lease: Int64)] {
         try withReadTxn { rd in

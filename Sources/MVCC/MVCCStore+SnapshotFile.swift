@@ -78,7 +78,10 @@ extension MVCCStore {
         var committed = false
         defer { if !committed { mdb_txn_abort(txn) } }
         let r = KVReader(txn: txn, dbs: store.dbs)
-        let revision = (try r.meta(.revision) ?? 1) + bumpRevision
+        let (revision, overflow) = (try r.meta(.revision) ?? 1).addingReportingOverflow(bumpRevision)
+        guard !overflow, bumpRevision >= 0 else {
+            throw KVError(.invalidArgument, "bump revision \(bumpRevision) takes the revision past Int64")
+        }
         func set(_ key: MetaKey, _ value: Int64) throws {
             var name = key.rawValue
             try name.withUTF8 { n in

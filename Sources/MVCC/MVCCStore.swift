@@ -110,7 +110,13 @@ public final class MVCCStore: @unchecked Sendable {
         self.options = options
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         DefragCopy.removeLeftovers(dataFile: path + "/data.mdb")  // a defrag killed mid-copy
-        (env, dbs, published) = try Self.openEnv(path: path, options: options)
+        try StoreFileCheck.verify(dataFile: path + "/data.mdb")
+        do {
+            (env, dbs, published) = try Self.openEnv(path: path, options: options)
+        } catch let e as KVError where e.lmdbCode.map(StoreFileCheck.meansDamage) == true {
+            throw StoreFileError(file: path + "/data.mdb", offset: nil, reason: e.message,
+                                 unreadable: e.lmdbCode == EACCES || e.lmdbCode == EISDIR)
+        }
         compactor = Compactor(store: self, chunkKeys: options.compactionChunkKeys, sleep: options.compactionSleep)
         if published.compactRevision > published.finishedCompactRevision {
             compactor.schedule(published.compactRevision)  // resume after a restart

@@ -8,6 +8,11 @@
 extension Message {
     static let codecVersion: UInt8 = 1
 
+    /// Terms and indexes a peer may send. No real log gets near 2^63, and
+    /// the core adds to them (`index + 1`, `term + 1`, `index + count`):
+    /// refusing larger ones here keeps a peer's value from reaching a trap.
+    public static let maxTermOrIndex = UInt64(Int64.max)
+
     public func encoded() -> [UInt8] {
         var size = 48 + context.count
         for e in entries { size += 24 + e.data.count }
@@ -46,22 +51,22 @@ extension Message {
         reject = flags & 1 != 0
         to = try r.uvarint()
         from = try r.uvarint()
-        term = try r.uvarint()
-        logTerm = try r.uvarint()
-        index = try r.uvarint()
-        commit = try r.uvarint()
-        rejectHint = try r.uvarint()
+        term = try r.termOrIndex()
+        logTerm = try r.termOrIndex()
+        index = try r.termOrIndex()
+        commit = try r.termOrIndex()
+        rejectHint = try r.termOrIndex()
         context = try r.bytes()
         let n = try r.count()
         entries.reserveCapacity(n)
         for _ in 0..<n {
-            let term = try r.uvarint()
-            let index = try r.uvarint()
+            let term = try r.termOrIndex()
+            let index = try r.termOrIndex()
             guard let et = EntryType(rawValue: try r.u8()) else { throw RaftError.malformed("entry type") }
             entries.append(Entry(term: term, index: index, type: et, data: try r.bytes()))
         }
         if flags & 2 != 0 {
-            var meta = SnapshotMetadata(index: try r.uvarint(), term: try r.uvarint())
+            var meta = SnapshotMetadata(index: try r.termOrIndex(), term: try r.termOrIndex())
             var lists: [[UInt64]] = []
             for _ in 0..<2 {
                 let c = try r.count()
@@ -73,5 +78,14 @@ extension Message {
             snapshot = Snapshot(metadata: meta, data: try r.bytes())
         }
         guard r.atEnd else { throw RaftError.malformed("trailing bytes in message") }
+    }
+}
+
+extension ByteReader {
+    /// A uvarint no larger than `Message.maxTermOrIndex`.
+    mutating func termOrIndex() throws -> UInt64 {
+        let v = try uvarint()
+        guard v <= Message.maxTermOrIndex else { throw RaftError.malformed("term or index past 2^63") }
+        return v
     }
 }

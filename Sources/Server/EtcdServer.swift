@@ -10,7 +10,7 @@ import WAL
 
 /// One etcd member: the MVCC store, the Raft loop with its WAL, and the
 /// client-facing gRPC/HTTP listeners. A request flows
-/// service → `propose` → Raft → WAL → `KVApplier` → MVCC → waiter.
+/// service → `propose` → Raft → WAL → `ApplyPipeline` → MVCC → waiter.
 public final class EtcdServer: @unchecked Sendable {
     public let options: ServerOptions
     let logger: Logger
@@ -36,17 +36,21 @@ public final class EtcdServer: @unchecked Sendable {
     /// Called (once, on the Raft loop) when this member learns it was
     /// removed from the cluster; the executable then stops it (`stop()`).
     public var removedFromCluster: @Sendable () -> Void = {}
-    /// Alarms and the backend quota (Maintenance/).
-    let maintenance: MaintenanceState
-    /// What /metrics reports beyond the server's state (Maintenance/ServerMetrics).
-    let metrics: ServerMetrics
-    /// The data dir held a member already (etcd runs the initial corruption check only then).
-    let memberInitialized: Bool
-    private let applier: KVApplier
     /// Thresholds and wording of the slow-apply/request/fdatasync warnings.
     let slow: SlowWarnings
     /// Health answers NOT_SERVING during a defrag (`--experimental-stop-grpc-service-on-defrag`).
     let defragHealth: DefragHealthGate
+    /// The cluster's alarms, applied through Raft (`ApplyBackend`).
+    let alarms: AlarmStore
+    let quota: BackendQuota
+    let autoCompactor = AutoCompactor()
+    let corruptionMonitor = CorruptionMonitor()
+    /// What /metrics reports beyond the server's state (Maintenance/ServerMetrics).
+    let metrics: ServerMetrics
+    /// Held until the process exits: no second process opens this data dir.
+    private let dataDirLock: DataDirLock
+    /// The data dir held a member already (etcd runs the initial corruption check only then).
+    let memberInitialized: Bool
     private let ids: RequestIDGenerator
     let group: MultiThreadedEventLoopGroup
     var grpcServers: [GRPCServer] = []  // client and metrics listeners
@@ -64,22 +68,36 @@ public final class EtcdServer: @unchecked Sendable {
 
         let layout = DataDirLayout(dataDir: options.dataDir, dedicatedWALDir: options.walDir)
         if let message = SnapshotRestore.interruptedRestoreMessage(dataDir: options.dataDir) { throw StartupError(message) }
+        // A dir that exists is locked before anything else, so a second
+        // process on it is told the dir is in use (not that a port is taken).
+        let earlyLock = FileManager.default.fileExists(atPath: options.dataDir) ? try DataDirLock.acquire(dataDir: options.dataDir) : nil
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.eventLoopThreads))
         self.group = group
         // etcd binds its listeners before touching the data dir: a taken
         // peer port fails start-up cleanly, leaving no half-made member.
         for listener in options.listenPeer { try PeerPortProbe.check(listener, reusePort: options.socketReusePort) }
+        dataDirLock = try earlyLock ?? DataDirLock.acquire(dataDir: options.dataDir)
 
         let hasWAL = WAL.exists(dir: layout.walDir)
         StartupLog.starting(options, memberInitialized: hasWAL, logger: logger)
         let start = try MemberStart.resolve(options: options, hasWAL: hasWAL, group: group)
         try FileManager.default.createDirectory(atPath: layout.snapDir, withIntermediateDirectories: true)
+        let membersPath = layout.memberDir + "/members.json"
+        let members: [ClusterMember]
+        if hasWAL {
+            members = try MembersFile.load(path: membersPath)
+        } else {
+            members = start.members
+            try Membership.writeInitial(members, path: membersPath)  // before the WAL exists
+        }
         var storeOptions = MVCCStore.Options()
         storeOptions.compactionChunkKeys = max(1, options.compactionBatchLimit)
         storeOptions.compactionSleep = options.compactionSleep
         let clock = ContinuousClock()
         let opening = clock.now
-        store = try MVCCStore(path: layout.dbPath, options: storeOptions)
+        do { store = try MVCCStore(path: layout.dbPath, options: storeOptions) } catch let error as StoreFileError {
+            throw DataFileError(error)
+        }
         logger.info("opened backend db", metadata: ["path": .string(layout.dbPath), "took": .duration(clock.now - opening)])
         logger.info("kvstore restored", metadata: ["current-rev": .int(store.currentRevision)])
         try BootstrapDefrag.run(store: store, dbPath: layout.dbPath, thresholdBytes: options.bootstrapDefragThresholdBytes,
@@ -105,8 +123,7 @@ public final class EtcdServer: @unchecked Sendable {
             slow.fdatasync(took: .nanoseconds(Int64(clamping: nanoseconds)))
         }
         bootClusterID = restored.metadata.clusterID
-        membership = Membership.open(path: layout.memberDir + "/members.json", initialMembers: start.members,
-                                     options: options, localID: memberID, logger: logger)
+        membership = Membership.open(members: members, path: membersPath, options: options, localID: memberID, logger: logger)
         // The peer port is bound whenever peer URLs are configured (etcd's
         // default http://localhost:2380), so a single member can grow with
         // MemberAdd.
@@ -124,9 +141,16 @@ public final class EtcdServer: @unchecked Sendable {
         lessor = Lessor(minTTLSeconds: Lessor.minTTLSeconds(electionTimeoutMs: options.electionTimeoutMs,
                                                              heartbeatIntervalMs: options.heartbeatIntervalMs))
         lessor.usesPersistedRemainingTTL = options.leaseCheckpointPersist
-        lessor.load(leases: try store.leases(), leasedKeys: try store.leasedKeys())
+        let leased = try store.leasesWithKeys()
+        lessor.load(leases: leased.leases, leasedKeys: leased.leasedKeys)
         watchHub = WatchHub(store: store)
-        applier = KVApplier(store: store, lessor: lessor, hub: watchHub, waits: applyWaits, logger: logger, slow: slow)
+        alarms = AlarmStore(path: layout.memberDir + "/alarms")
+        quota = BackendQuota(bytes: options.quotaBackendBytes)
+        if quota.bytes > BackendQuota.maxRecommendedBytes {
+            logger.warning("quota exceeds the maximum value", metadata: [
+                "quota-size-bytes": "\(quota.bytes)", "quota-maximum-size-bytes": "\(BackendQuota.maxRecommendedBytes)",
+            ])
+        }
         let waits = applyWaits
         loop = RaftLoop(node: restored.node, storage: restored.storage, wal: restored.wal, snapshots: restored.snapshots,
                         snapshotPolicy: SnapshotPolicy(snapshotCount: options.snapshotCount,
@@ -137,11 +161,16 @@ public final class EtcdServer: @unchecked Sendable {
                         memberID: memberID, logger: logger) { id, error in
             waits.trigger(id: id, .failure(error))
         }
-        applier.batchLimit = options.backendBatchLimit
-        maintenance = MaintenanceState(layout: layout, quotaBytes: options.quotaBackendBytes)
-        loop.applier = maintenance.install(wrapping: applier, store: store, waits: applyWaits, logger: logger)
+        loop.applier = ApplyPipeline(store: store, lessor: lessor, hub: watchHub, alarms: alarms, waits: applyWaits,
+                                     logger: logger, slow: slow, batchLimit: options.backendBatchLimit)
         loop.confChangeApplied = { [unowned self] cc in self.confChangeApplied(cc) }
         loop.leaderChanged = { metrics.leaderChanges.add() }
+        loop.onTick = { [applyWaits, confWaits, peers] in
+            let now = NIODeadline.now()
+            applyWaits.expire(now: now, ServerError.timeout)
+            confWaits.expire(now: now, ServerError.timeout)
+            peers?.expireWaits(now: now)
+        }
         let store = self.store
         // --unsafe-no-fsync: the WAL is released without making the store durable first.
         let syncStore = !options.unsafeNoFsync
@@ -208,6 +237,7 @@ public final class EtcdServer: @unchecked Sendable {
             config.keepaliveMinTime = .milliseconds(Int64(options.grpcKeepaliveMinTimeMs))
             config.keepaliveInterval = .milliseconds(Int64(options.grpcKeepaliveIntervalMs))
             config.keepaliveTimeout = .milliseconds(Int64(options.grpcKeepaliveTimeoutMs))
+            config.deadlineGrace = Self.deadlineGrace
             config.reusePort = options.socketReusePort
             let server = GRPCServer(config: config, router: router, http1Service: { request in
                 if gatewayOn && Gateway.serves(request.path) { return await gateway.handle(request) }
@@ -217,51 +247,68 @@ public final class EtcdServer: @unchecked Sendable {
             grpcServers.append(server)
         }
         try await startMetricsListeners()
-        maintenance.autoCompactor.start(server: self, retention: options.autoCompactionRetention)
-        maintenance.corruptionMonitor.start(server: self, intervalSeconds: Double(options.corruptCheckIntervalMs) / 1000)
+        autoCompactor.start(server: self, retention: options.autoCompactionRetention)
+        corruptionMonitor.start(server: self, intervalSeconds: Double(options.corruptCheckIntervalMs) / 1000)
         if options.compactHashCheckEnabled {
-            maintenance.corruptionMonitor.startCompactHashCheck(server: self, intervalMs: options.compactHashCheckIntervalMs)
+            corruptionMonitor.startCompactHashCheck(server: self, intervalMs: options.compactHashCheckIntervalMs)
         }
         watchReadiness()
         return ports
     }
 
-    private func registerServices(on router: GRPCRouter) {
-        KVService(server: self).register(on: router)
-        MaintenanceService(server: self).register(on: router)
-        WatchService(server: self).register(on: router)
-        LeaseService(server: self).register(on: router)
-        HealthService(server: self).register(on: router)
-        ClusterService(server: self).register(on: router)
-        AuthService(server: self).register(on: router)
-        LockService(server: self).register(on: router)
-        ElectionService(server: self).register(on: router)
-        MoveLeaderService(server: self).register(on: router)
-        QuotaGuard(server: self).install(on: router)  // wraps the write handlers above
-        ClientInterceptors.wrapAll(router, server: self)  // learner and hasleader checks come first
+    /// Each service gets the narrow backend it needs (this member, seen
+    /// through one protocol) and `access`, where every request's identity
+    /// and permission check goes (issue 15 hands its auth store in here).
+    /// How long after a call's grpc-timeout the server gives up on it. The
+    /// client's own deadline must expire first: clientv3 retries a call that
+    /// failed with DEADLINE_EXCEEDED while its context is still alive, even a
+    /// Put, so a server deadline firing a moment early made a Put whose first
+    /// attempt was already proposed get proposed twice (the linearizability
+    /// test found the value written twice).
+    static let deadlineGrace: TimeAmount = .milliseconds(200)
+
+    private func registerServices(on router: GRPCRouter, access: RequestAccess = OpenAccess()) {
+        let kv = KVService(backend: self, access: access)
+        let lease = LeaseService(backend: self, access: access)
+        let recipes = RecipeMaker(kv: kv, lease: lease, watch: self)
+        kv.register(on: router)
+        MaintenanceService(backend: self, access: access).register(on: router)
+        WatchService(backend: self, access: access, progressNotifyIntervalMs: options.watchProgressNotifyIntervalMs,
+                     maxResponseBytes: options.maxRequestBytes).register(on: router)
+        lease.register(on: router)
+        HealthService(backend: self, access: access).register(on: router)
+        ClusterService(backend: self, access: access).register(on: router)
+        AuthService(backend: self).register(on: router)
+        LockService(recipes: recipes).register(on: router)
+        ElectionService(recipes: recipes).register(on: router)
+        MoveLeaderService(backend: self, access: access).register(on: router)
+        QuotaGuard(backend: self).install(on: router)  // wraps the write handlers above
+        ClientInterceptors.wrapAll(router, member: self)  // learner and hasleader checks come first
         RequestStatsInterceptor.wrapAll(router, warnings: slow)  // times the whole call
         StopInterceptor.wrapAll(router, stopping: stopping)  // outermost: a stop ends every stream
     }
 
     // MARK: used by the services
 
-    /// Proposes a write through Raft and waits until it is applied here.
-    func propose(_ request: Swiftetcd.InternalRaftRequest) async throws -> AppliedResult {
+    /// Proposes a write through Raft and waits until it is applied here;
+    /// `identity` (auth) travels in the entry's header to the apply chain.
+    func propose(_ request: Swiftetcd.InternalRaftRequest, as identity: RequestIdentity?) async throws -> AppliedResult {
+        try GRPCRequestContext.checkDeadline()  // never propose what nobody waits for
         var request = request
         let id = ids.next()
         request.id = id
         var header = Swiftetcd.RequestHeader()
         header.id = id
+        if let identity {
+            header.username = identity.username
+            header.authRevision = identity.authRevision
+        }
         request.header = header
         let data = request.serializedBytes()
         if data.count > options.maxRequestBytes { throw ServerError.requestTooLarge }
-        let timeout = requestTimeoutSeconds
         do {
-            return try await applyWaits.wait(id: id) {
+            return try await applyWaits.wait(id: id, deadline: .after(seconds: requestTimeoutSeconds)) {
                 loop.propose(id: id, data: data)
-                DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [applyWaits] in
-                    applyWaits.trigger(id: id, .failure(ServerError.timeout))
-                }
             }
         } catch {
             metrics.proposalsFailed.add()  // dropped, timed out or cancelled (etcd counts these)
@@ -283,11 +330,12 @@ public final class EtcdServer: @unchecked Sendable {
 
     /// Returns once a linearizable read may be served from the local store.
     func linearizableBarrier() async throws {
+        try GRPCRequestContext.checkDeadline()
         if peers != nil && loop.status.leader == 0 { throw ServerError.noLeader }
         try await loop.waitLinearizable(timeoutSeconds: requestTimeoutSeconds)
     }
 
-    func header(revision: Int64, term: UInt64? = nil) -> Etcdserverpb.ResponseHeader {
+    func header(revision: Int64, term: UInt64?) -> Etcdserverpb.ResponseHeader {
         var h = Etcdserverpb.ResponseHeader()
         h.clusterID = clusterID
         h.memberID = memberID

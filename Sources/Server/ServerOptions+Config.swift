@@ -41,12 +41,14 @@ extension ServerOptions {
         o.initialClusterStateNew = config.initialClusterState == .new
         o.strictReconfigCheck = config.strictReconfigCheck
         o.preVote = config.preVote
-        o.heartbeatIntervalMs = Int(config.heartbeatIntervalMs)
-        o.electionTimeoutMs = Int(config.electionTimeoutMs)
+        o.heartbeatIntervalMs = Int(clamping: config.heartbeatIntervalMs)
+        o.electionTimeoutMs = Int(clamping: config.electionTimeoutMs)
         o.snapshotCount = config.snapshotCount
         o.snapshotCatchUpEntries = config.experimentalSnapshotCatchUpEntries
-        o.maxRequestBytes = Int(config.maxRequestBytes)
-        o.maxTxnOps = Int(config.maxTxnOps)
+        // A gRPC message length is 32 bits: a larger limit is no limit, and
+        // the server's sums on it (+ 512 KiB receive slack, ×2 for JSON) stay in range.
+        o.maxRequestBytes = Int(min(config.maxRequestBytes, UInt64(UInt32.max)))
+        o.maxTxnOps = Int(clamping: config.maxTxnOps)
         o.maxConcurrentStreams = config.maxConcurrentStreams
         o.grpcKeepaliveMinTimeMs = Self.milliseconds(config.grpcKeepaliveMinTime)
         o.grpcKeepaliveIntervalMs = Self.milliseconds(config.grpcKeepaliveInterval)
@@ -57,8 +59,8 @@ extension ServerOptions {
         o.compactionSleep = config.experimentalCompactionSleepInterval
         o.warningApplyDuration = config.experimentalWarningApplyDuration
         o.warningUnaryRequestDuration = config.experimentalWarningUnaryRequestDuration
-        o.maxWALs = Int(config.maxWALs)
-        o.maxSnapshots = Int(config.maxSnapshots)
+        o.maxWALs = Int(clamping: config.maxWALs)
+        o.maxSnapshots = Int(clamping: config.maxSnapshots)
         o.quotaBackendBytes = Int64(clamping: config.effectiveQuotaBackendBytes)
         o.autoCompactionRetention = config.autoCompactionRetention
         o.watchProgressNotifyIntervalMs = Self.milliseconds(config.experimentalWatchProgressNotifyInterval)
@@ -77,9 +79,10 @@ extension ServerOptions {
         }
     }
 
+    /// Flag values are unsigned 64-bit as etcd's; the server's `Int`s clamp
+    /// (`--max-txn-ops=18446744073709551615` is "no limit", not a trap).
     static func milliseconds(_ d: Duration) -> Int {
-        let (seconds, attoseconds) = d.components
-        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
+        Int(clamping: GoDuration.nanoseconds(d) / 1_000_000)  // saturating, as flag values can be huge
     }
 }
 

@@ -1,6 +1,19 @@
+import CCRC32C
+
 /// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum used by
-/// every WAL record and snapshot file. Table-driven, slicing by 8 bytes.
+/// every WAL record and snapshot file. The CPU's crc32 instruction (SSE4.2,
+/// through CShims/CCRC32C) when it has one: a table version ran at a few
+/// hundred MB/s and was a third of a restart's CPU time reading the WAL.
+/// Otherwise table-driven, slicing by 8 bytes.
 enum CRC32C {
+    static let hardware = swift_etcd_crc32c_hardware() != 0
+
+    /// Continues `crc` (0 to start) over `bytes`.
+    static func update(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        guard hardware, let base = bytes.baseAddress else { return software(crc, bytes) }
+        return swift_etcd_crc32c_hw(crc, base, bytes.count)
+    }
+
     private static let tables: [[UInt32]] = {
         var t = [[UInt32]](repeating: [UInt32](repeating: 0, count: 256), count: 8)
         for i in 0..<256 {
@@ -14,8 +27,8 @@ enum CRC32C {
         return t
     }()
 
-    /// Continues `crc` (0 to start) over `bytes`.
-    static func update(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
+    /// The table version (also what tests compare the instruction with).
+    static func software(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
         var c = ~crc
         let t = tables
         var i = 0

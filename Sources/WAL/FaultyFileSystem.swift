@@ -53,6 +53,10 @@ public final class FaultyFileSystem: WALFileSystem, @unchecked Sendable {
     public private(set) var mutatingOps = 0
     public private(set) var syncCalls = 0
     public private(set) var crashed = false
+    /// Chunked reads (`read(_:at:count:)`) so far, and the largest one in
+    /// bytes: what recovery held in memory at once.
+    public private(set) var readCalls = 0
+    public private(set) var largestReadBytes = 0
 
     var inodeCount = 0
 
@@ -127,6 +131,25 @@ public final class FaultyFileSystem: WALFileSystem, @unchecked Sendable {
         try monitor.withLock {
             guard let inode = files[path] else { throw WALError.io(op: "open", path: path, errno: ENOENT) }
             return inode.current
+        }
+    }
+
+    public func read(_ path: String, at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        try monitor.withLock {
+            guard let inode = files[path] else { throw WALError.io(op: "open", path: path, errno: ENOENT) }
+            readCalls += 1
+            let b = inode.current
+            let lo = min(Int(offset), b.count), hi = min(lo + buffer.count, b.count)
+            largestReadBytes = max(largestReadBytes, hi - lo)
+            b.withUnsafeBytes { src in buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[lo..<hi])) }
+            return hi - lo
+        }
+    }
+
+    public func fileSize(_ path: String) throws -> UInt64 {
+        try monitor.withLock {
+            guard let inode = files[path] else { throw WALError.io(op: "stat", path: path, errno: ENOENT) }
+            return UInt64(inode.current.count)
         }
     }
 

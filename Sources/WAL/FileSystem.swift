@@ -14,8 +14,13 @@ public protocol WALFileSystem: AnyObject, Sendable {
     func createDirectory(_ path: String) throws
     /// Opens a file for reading and writing; creates it empty if `create` (fails if it exists).
     func openFile(_ path: String, create: Bool) throws -> any WALFile
-    /// Reads a whole file.
+    /// Reads a whole file (small ones: snapshot files).
     func readFile(_ path: String) throws -> [UInt8]
+    /// Fills `buffer` from `offset` of the file; returns the bytes read,
+    /// fewer than the buffer only at the end of the file. Segments are read
+    /// this way, in bounded chunks, into one reused buffer.
+    func read(_ path: String, at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int
+    func fileSize(_ path: String) throws -> UInt64
     func rename(_ from: String, to: String) throws
     func removeFile(_ path: String) throws
     /// Makes create/rename/remove in `path` durable.

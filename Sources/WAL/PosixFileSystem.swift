@@ -61,6 +61,20 @@ public final class PosixFileSystem: WALFileSystem, @unchecked Sendable {
         return try preadFully(fd: fd, path: path, at: 0, count: Int(st.st_size))
     }
 
+    /// Bare descriptors here too (see `readFile`).
+    public func read(_ path: String, at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw WALError.io(op: "open", path: path, errno: errno) }
+        defer { Glibc.close(fd) }
+        return try preadFully(fd: fd, path: path, at: offset, into: buffer)
+    }
+
+    public func fileSize(_ path: String) throws -> UInt64 {
+        var st = stat()
+        if stat(path, &st) != 0 { throw WALError.io(op: "stat", path: path, errno: errno) }
+        return UInt64(st.st_size)
+    }
+
     public func rename(_ from: String, to: String) throws {
         if Glibc.rename(from, to) != 0 { throw WALError.io(op: "rename", path: from, errno: errno) }
     }
@@ -80,20 +94,25 @@ public final class PosixFileSystem: WALFileSystem, @unchecked Sendable {
 /// Reads up to `count` bytes at `offset`, retrying on EINTR; shorter only at end of file.
 func preadFully(fd: Int32, path: String, at offset: UInt64, count: Int) throws -> [UInt8] {
     var out = [UInt8](repeating: 0, count: count)
-    var done = 0
-    try out.withUnsafeMutableBytes { buf in
-        while done < count {
-            let n = pread(fd, buf.baseAddress! + done, count - done, off_t(offset) + off_t(done))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw WALError.io(op: "pread", path: path, errno: errno)
-            }
-            if n == 0 { break }
-            done += n
-        }
-    }
+    let done = try out.withUnsafeMutableBytes { try preadFully(fd: fd, path: path, at: offset, into: $0) }
     if done < count { out.removeLast(count - done) }
     return out
+}
+
+/// Fills `buffer` from `offset`, retrying on EINTR; returns the bytes read
+/// (fewer only at end of file).
+func preadFully(fd: Int32, path: String, at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+    var done = 0
+    while done < buffer.count {
+        let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw WALError.io(op: "pread", path: path, errno: errno)
+        }
+        if n == 0 { break }
+        done += n
+    }
+    return done
 }
 
 func parentDirectory(_ path: String) -> String {

@@ -92,20 +92,38 @@ enum RecordCodec {
         case bad(reason: String, torn: Bool)
     }
 
+    /// Body length and padding a length field announces; nil if it is zero or invalid.
+    static func bodyAndPadding(lengthField: UInt64) -> (body: Int, padding: Int)? {
+        let n = Int(lengthField & 0x00FF_FFFF_FFFF_FFFF)
+        let top = UInt8(lengthField >> 56)
+        let pad = Int(top & 0x7F)
+        guard top & 0x80 != 0, pad < 8, n <= maxBodyBytes, (n + pad) % 8 == 0 else { return nil }
+        return (n, pad)
+    }
+
+    /// The whole frame's size (header, body, padding) a valid length field announces.
+    static func frameBytes(lengthField: UInt64) -> Int? {
+        bodyAndPadding(lengthField: lengthField).map { headerBytes + $0.body + $0.padding }
+    }
+
     /// Decodes the frame at `offset` (8-byte aligned) of a segment's bytes.
-    static func decode(_ b: [UInt8], at offset: Int) -> Decoded {
-        if offset + 8 > b.count { return offset == b.count ? .end : .bad(reason: "truncated length field", torn: true) }
+    ///
+    /// `end` is where the file ends, as an index into `b` (default
+    /// `b.count`). A caller reading through a window passes the file's end
+    /// and must have loaded the whole frame, or up to `end` if the frame
+    /// runs past it (only the length field of such a frame is read); `b`
+    /// must start at a sector-aligned file offset for the torn-write check.
+    static func decode(_ b: [UInt8], at offset: Int, end: Int? = nil) -> Decoded {
+        let fileEnd = end ?? b.count
+        if offset + 8 > fileEnd { return offset == fileEnd ? .end : .bad(reason: "truncated length field", torn: true) }
         let lenField = readLE64(b, offset)
         if lenField == 0 { return .end }
-        let n = Int(lenField & 0x00FF_FFFF_FFFF_FFFF)
-        let top = UInt8(lenField >> 56)
-        let pad = Int(top & 0x7F)
-        guard top & 0x80 != 0, pad < 8, n <= maxBodyBytes, (n + pad) % 8 == 0 else {
+        guard let (n, pad) = bodyAndPadding(lengthField: lenField) else {
             return .bad(reason: "invalid length field 0x\(String(lenField, radix: 16))", torn: false)
         }
         let end = offset + headerBytes + n + pad
-        if end > b.count {
-            return .bad(reason: "record of \(n) bytes runs past the end of the file (\(b.count) bytes)", torn: true)
+        if end > fileEnd {
+            return .bad(reason: "record of \(n) bytes runs past the end of the file (\(fileEnd - offset) bytes left)", torn: true)
         }
         let stored = readLE32(b, offset + 8)
         let crc = b.withUnsafeBytes { p -> UInt32 in

@@ -27,35 +27,37 @@ enum SnapshotCodec {
         return w.bytes
     }
 
-    /// Decodes and verifies a snapshot file; throws `.corruptSnapshot` with the reason.
+    /// Decodes and verifies a snapshot file; throws `.corruptSnapshot` with
+    /// the offset the problem is at and the reason.
     static func decode(_ b: [UInt8], file: String) throws -> Snapshot {
-        func bad(_ reason: String) -> WALError { .corruptSnapshot(file: file, reason: reason) }
-        guard b.count >= magic.count + 4 else { throw bad("file too short (\(b.count) bytes)") }
-        guard Array(b[0..<magic.count]) == magic else { throw bad("bad magic") }
+        func bad(_ offset: Int, _ reason: String) -> WALError { .corruptSnapshot(file: file, offset: UInt64(offset), reason: reason) }
+        guard b.count >= magic.count + 4 else { throw bad(b.count, "file too short (\(b.count) bytes)") }
+        guard Array(b[0..<magic.count]) == magic else { throw bad(0, "bad magic") }
         let stored = readLE32(b, b.count - 4)
         let crc = b.withUnsafeBytes { CRC32C.update(0, UnsafeRawBufferPointer(rebasing: $0[0..<b.count - 4])) }
         guard stored == crc else {
-            throw bad("CRC mismatch (stored 0x\(String(stored, radix: 16)), computed 0x\(String(crc, radix: 16)))")
+            throw bad(b.count - 4, "the CRC-32C stored at the end of the file (0x\(String(stored, radix: 16))) does not match " +
+                      "its contents (0x\(String(crc, radix: 16)))")
         }
         var r = ByteReader(Array(b[0..<b.count - 4]), at: magic.count)
         do {
             let term = try r.u64(), index = try r.u64()
             let nv = Int(try r.u32())
-            guard nv <= r.remaining / 8 else { throw bad("voter count \(nv) too large") }
+            guard nv <= r.remaining / 8 else { throw bad(r.pos - 4, "voter count \(nv) too large") }
             var voters: [UInt64] = []
             for _ in 0..<nv { voters.append(try r.u64()) }
             let nl = Int(try r.u32())
-            guard nl <= r.remaining / 8 else { throw bad("learner count \(nl) too large") }
+            guard nl <= r.remaining / 8 else { throw bad(r.pos - 4, "learner count \(nl) too large") }
             var learners: [UInt64] = []
             for _ in 0..<nl { learners.append(try r.u64()) }
             let d = try r.u64()
-            guard d == UInt64(r.remaining) else { throw bad("data length \(d) does not match the file") }
+            guard d == UInt64(r.remaining) else { throw bad(r.pos - 8, "data length \(d) does not match the file") }
             let data = r.rest()
             return Snapshot(metadata: SnapshotMetadata(index: index, term: term,
                                                        confState: ConfState(voters: voters, learners: learners)),
                             data: data)
         } catch is ByteReader.Short {
-            throw bad("truncated")
+            throw bad(r.pos, "truncated")
         }
     }
 }

@@ -33,9 +33,8 @@ public final class SnapshotStore: @unchecked Sendable {
     public func fileNames() throws -> [String] {
         let names = try fs.listDirectory(dir).filter { $0.hasSuffix(".snap") }
         func key(_ n: String) -> (UInt64, UInt64) {
-            let parts = n.dropLast(5).split(separator: "-")
-            guard parts.count == 2, let t = UInt64(parts[0], radix: 16), let i = UInt64(parts[1], radix: 16) else { return (0, 0) }
-            return (i, t)
+            guard let m = Self.marker(fileName: n) else { return (0, 0) }
+            return (m.index, m.term)
         }
         return names.sorted { key($0) > key($1) }
     }
@@ -59,30 +58,43 @@ public final class SnapshotStore: @unchecked Sendable {
         let path = dir + "/" + fileName
         let s = try SnapshotCodec.decode(try fs.readFile(path), file: path)
         guard Self.fileName(term: s.metadata.term, index: s.metadata.index) == fileName else {
-            throw WALError.corruptSnapshot(file: path, reason: "contents (term \(s.metadata.term), index \(s.metadata.index)) do not match the file name")
+            throw WALError.corruptSnapshot(file: path, offset: 8,
+                                           reason: "contents (term \(s.metadata.term), index \(s.metadata.index)) do not match the file name")
         }
         return s
     }
 
-    /// The newest snapshot that verifies and, if `validMarkers` is given, has
-    /// a matching WAL marker. Unreadable files are skipped with a warning and
-    /// renamed to `*.broken` so they are not tried again. Nil if none.
+    /// The newest snapshot that has a matching WAL marker (any, if
+    /// `validMarkers` is nil); nil if none. A file without a marker is
+    /// skipped (the member stopped between writing it and its marker). A
+    /// file that does not verify or cannot be read throws, naming it: it
+    /// was complete once (written, fsynced and renamed into place), so
+    /// starting from an older one instead would hide real damage; the
+    /// operator decides (see the server's start-up error).
     public func loadNewest(validMarkers: [WALSnapshotMarker]?) throws -> Snapshot? {
         let valid = validMarkers.map(Set.init)
         for name in try fileNames() {
-            let s: Snapshot
-            do {
-                s = try load(fileName: name)
-            } catch let e as WALError {
-                logger.warning("snap: skipping unreadable snapshot: \(e)")
-                try? fs.rename(dir + "/" + name, to: dir + "/" + name + ".broken")
-                continue
-            }
+            if let valid, let marker = Self.marker(fileName: name), !valid.contains(marker) { continue }
+            let s = try load(fileName: name)
             if let valid, !valid.contains(WALSnapshotMarker(index: s.metadata.index, term: s.metadata.term)) {
                 continue
             }
             return s
         }
         return nil
+    }
+
+    /// The marker the newest snapshot file's name claims (nil without files):
+    /// what `WAL.open(dir:expecting:)` expects to start from.
+    public func newestMarker() throws -> WALSnapshotMarker? {
+        try fileNames().lazy.compactMap(Self.marker(fileName:)).first
+    }
+
+    /// The (index, term) a file's name claims.
+    static func marker(fileName: String) -> WALSnapshotMarker? {
+        let parts = fileName.dropLast(5).split(separator: "-")
+        guard fileName.hasSuffix(".snap"), parts.count == 2, let t = UInt64(parts[0], radix: 16),
+              let i = UInt64(parts[1], radix: 16) else { return nil }
+        return WALSnapshotMarker(index: i, term: t)
     }
 }

@@ -13,6 +13,10 @@ public final class UnsafeNoSyncFileSystem: WALFileSystem, @unchecked Sendable {
         NoSyncFile(try base.openFile(path, create: create))
     }
     public func readFile(_ path: String) throws -> [UInt8] { try base.readFile(path) }
+    public func read(_ path: String, at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        try base.read(path, at: offset, into: buffer)
+    }
+    public func fileSize(_ path: String) throws -> UInt64 { try base.fileSize(path) }
     public func rename(_ from: String, to: String) throws { try base.rename(from, to: to) }
     public func removeFile(_ path: String) throws { try base.removeFile(path) }
     public func syncDirectory(_ path: String) throws {}

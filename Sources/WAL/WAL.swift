@@ -104,11 +104,34 @@ public final class WAL: @unchecked Sendable {
 
     public static func open(dir: String, from marker: WALSnapshotMarker, options: WALOptions) throws
         -> (wal: WAL, metadata: [UInt8], hardState: HardState, entries: [Entry]) {
-        let fs = options.fileSystem
-        let log = try WALReader(fs: fs, dir: dir).read(from: marker)
+        let log = try WALReader(fs: options.fileSystem, dir: dir, chunkBytes: options.readChunkBytes).read(from: marker)
         if marker.index != 0 && !log.markerFound {
             throw WALError.snapshotMarkerNotFound(index: marker.index, term: marker.term)
         }
+        return try finishOpen(dir: dir, log: log, options: options)
+    }
+
+    /// Opens from the snapshot `choose` picks among the valid markers (see
+    /// `validSnapshotMarkers`), reading the log once when the pick is
+    /// `expected` (the newest snapshot file's marker, the usual case) and
+    /// twice otherwise. Returns the chosen marker too.
+    public static func open(dir: String, expecting expected: WALSnapshotMarker, options: WALOptions = WALOptions(),
+                            choose: ([WALSnapshotMarker]) throws -> WALSnapshotMarker) throws
+        -> (wal: WAL, metadata: [UInt8], hardState: HardState, entries: [Entry], marker: WALSnapshotMarker) {
+        let reader = WALReader(fs: options.fileSystem, dir: dir, chunkBytes: options.readChunkBytes)
+        var log = try reader.read(from: expected)
+        let marker = try choose([.zero] + log.markers.filter { $0.index != 0 && $0.index <= log.hardState.commit })
+        if marker != expected { log = try reader.read(from: marker) }
+        if marker.index != 0 && !log.markerFound {
+            throw WALError.snapshotMarkerNotFound(index: marker.index, term: marker.term)
+        }
+        let opened = try finishOpen(dir: dir, log: log, options: options)
+        return (opened.wal, opened.metadata, opened.hardState, opened.entries, marker)
+    }
+
+    private static func finishOpen(dir: String, log: RecoveredLog, options: WALOptions) throws
+        -> (wal: WAL, metadata: [UInt8], hardState: HardState, entries: [Entry]) {
+        let fs = options.fileSystem
         try removeTempFiles(fs: fs, dir: dir)
         var repairs: [WALRepair] = []
         if let torn = log.tornTail {
@@ -131,7 +154,8 @@ public final class WAL: @unchecked Sendable {
     /// The snapshot markers a snapshot file may be loaded for: those in the
     /// WAL whose index is committed by the last hard state (plus `.zero`).
     public static func validSnapshotMarkers(dir: String, options: WALOptions = WALOptions()) throws -> [WALSnapshotMarker] {
-        let log = try WALReader(fs: options.fileSystem, dir: dir).read(from: .zero, collectEntries: false)
+        let log = try WALReader(fs: options.fileSystem, dir: dir, chunkBytes: options.readChunkBytes)
+            .read(from: .zero, collectEntries: false)
         return [.zero] + log.markers.filter { $0.index != 0 && $0.index <= log.hardState.commit }
     }
 

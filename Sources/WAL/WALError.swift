@@ -26,8 +26,9 @@ public enum WALError: Error, CustomStringConvertible, Equatable {
     case closed
     /// A system call failed.
     case io(op: String, path: String, errno: Int32)
-    /// A snapshot file is unreadable.
-    case corruptSnapshot(file: String, reason: String)
+    /// A snapshot file does not verify; `offset` is where the problem is
+    /// (for a CRC mismatch: the stored CRC at the end of the file).
+    case corruptSnapshot(file: String, offset: UInt64, reason: String)
 
     public var description: String {
         switch self {
@@ -47,7 +48,7 @@ public enum WALError: Error, CustomStringConvertible, Equatable {
             return "wal: an earlier write or fsync failed (\(underlying)); the WAL refuses further writes, restart to recover"
         case .closed: return "wal: closed"
         case .io(let op, let path, let errno): return "wal: \(op) \(path) failed: errno \(errno) (\(describeErrno(errno)))"
-        case .corruptSnapshot(let file, let reason): return "snap: corrupt snapshot \(file): \(reason)"
+        case .corruptSnapshot(let file, let offset, let reason): return "snap: corrupt snapshot \(file) at offset \(offset): \(reason)"
         }
     }
 }

@@ -7,6 +7,9 @@ public struct WALOptions: @unchecked Sendable {
     public var segmentBytes: UInt64 = 64 * 1024 * 1024
     /// `--max-wals`: `releaseSegments` keeps at least this many segment files.
     public var maxSegments: Int = 5
+    /// Recovery reads segments in chunks of this size (a record larger
+    /// than it is read whole).
+    public var readChunkBytes: Int = 1 << 20
     public var fileSystem: any WALFileSystem = PosixFileSystem()
     public var logger = Logger(label: "swift-etcd.wal")
     /// `--unsafe-no-fsync`: never fsync (use with `UnsafeNoSyncFileSystem`);

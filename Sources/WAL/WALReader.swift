@@ -24,9 +24,14 @@ struct RecoveredLog {
 /// segment that looks torn (runs past the end, or has an all-zero sector) ends
 /// the log there and is reported as `tornTail`; any other failing frame,
 /// a sequence hole, or an index that jumps forward throws with file and offset.
+///
+/// Segments are read in chunks of `chunkBytes` (`SegmentScanner`), so memory
+/// does not grow with the segment size; the entries collected after the
+/// marker are kept, as Raft's in-memory log needs them.
 struct WALReader {
     let fs: any WALFileSystem
     let dir: String
+    var chunkBytes: Int = 1 << 20
 
     func segmentNames() throws -> [SegmentName] {
         guard fs.fileExists(dir) else { return [] }
@@ -47,27 +52,27 @@ struct WALReader {
         for (i, seg) in out.segments.enumerated() {
             let path = dir + "/" + seg.description
             let isLast = i == out.segments.count - 1
-            let bytes = try fs.readFile(path)
-            var offset = 0
+            var scanner = try SegmentScanner(fs: fs, path: path, chunkBytes: chunkBytes)
+            var offset: UInt64 = 0
             var first = true
             scan: while true {
-                switch RecordCodec.decode(bytes, at: offset) {
+                switch try scanner.decode(at: offset) {
                 case .end:
                     // Past the end marker a segment must be zero (preallocated).
-                    if let junk = RecordCodec.firstNonZero(bytes, from: offset) {
+                    if let junk = try scanner.firstNonZero(from: offset) {
                         let reason = "non-zero bytes at offset \(junk) after the end of the log"
                         guard isLast && !first else {
-                            throw WALError.corruptRecord(file: path, offset: UInt64(offset), reason: reason)
+                            throw WALError.corruptRecord(file: path, offset: offset, reason: reason)
                         }
-                        out.tornTail = (path, UInt64(offset), reason)
+                        out.tornTail = (path, offset, reason)
                     }
                     break scan
                 case .bad(let reason, let torn):
                     if isLast && torn && !first {
-                        out.tornTail = (path, UInt64(offset), reason)
+                        out.tornTail = (path, offset, reason)
                         break scan
                     }
-                    throw WALError.corruptRecord(file: path, offset: UInt64(offset), reason: reason)
+                    throw WALError.corruptRecord(file: path, offset: offset, reason: reason)
                 case .record(let rec, let next):
                     if first {
                         guard case .metadata(let m) = rec else {
@@ -88,13 +93,13 @@ struct WALReader {
                         tail = max(tail ?? 0, m.index)
                     case .entry(let e):
                         if let t = tail, e.index > t + 1 {
-                            throw WALError.indexGap(file: path, offset: UInt64(offset), expected: t + 1, found: e.index)
+                            throw WALError.indexGap(file: path, offset: offset, expected: t + 1, found: e.index)
                         }
                         tail = e.index
                         if collectEntries && e.index > marker.index {
                             let pos = Int(e.index - marker.index - 1)
                             if pos > out.entries.count {
-                                throw WALError.indexGap(file: path, offset: UInt64(offset),
+                                throw WALError.indexGap(file: path, offset: offset,
                                                         expected: marker.index + 1 + UInt64(out.entries.count), found: e.index)
                             }
                             // A later term rewrote the log from e.index on: drop the stale suffix.
@@ -102,13 +107,13 @@ struct WALReader {
                             out.entries.append(e)
                         }
                     }
-                    offset = next
+                    offset = UInt64(next)
                 }
             }
             if first {
                 throw WALError.corruptRecord(file: path, offset: 0, reason: "segment has no metadata record")
             }
-            if isLast { out.lastSegmentEnd = UInt64(offset) }
+            if isLast { out.lastSegmentEnd = offset }
         }
         out.metadata = metadata ?? []
         out.lastIndex = tail ?? 0

@@ -5,8 +5,8 @@ import Proto
 import Raft
 @testable import Server
 
-/// One member's apply chain (alarm decorator → KV applier → MVCC store, lessor, watch
-/// hub) on a throwaway data dir, fed committed entries whose bytes come from a fuzzer.
+/// One member's apply pipeline (decode → corruption and capped guards → backend →
+/// MVCC store, lessor, watch hub) on a throwaway data dir, fed committed entries whose bytes come from a fuzzer.
 /// Issue 18's rule: an entry that cannot be applied is answered with an error and the
 /// member goes on, so any trap here is a finding.
 final class ApplyHarness {
@@ -14,10 +14,9 @@ final class ApplyHarness {
     let store: MVCCStore
     let lessor: Lessor
     let hub: WatchHub
-    let maintenance: MaintenanceState
+    let alarms: AlarmStore
     let waits = WaitRegistry<AppliedResult>()
-    private var applier: CommittedEntryApplier!
-    private var kv: KVApplier!
+    private var applier: ApplyPipeline!
     private(set) var index: UInt64 = 0
 
     init() throws {
@@ -29,11 +28,10 @@ final class ApplyHarness {
         store = try MVCCStore(path: dir + "/db", options: options)
         lessor = Lessor(minTTLSeconds: 2)
         hub = WatchHub(store: store, limits: WatchHub.Limits())
-        maintenance = MaintenanceState(layout: layout, quotaBytes: 1 << 30)
+        alarms = AlarmStore(path: layout.memberDir + "/alarms")
         var logger = Logger(label: "apply-fuzz")
         logger.logLevel = .critical
-        kv = KVApplier(store: store, lessor: lessor, hub: hub, waits: waits, logger: logger)
-        applier = maintenance.install(wrapping: kv, store: store, waits: waits, logger: logger)
+        applier = ApplyPipeline(store: store, lessor: lessor, hub: hub, alarms: alarms, waits: waits, logger: logger)
     }
 
     deinit {

@@ -172,3 +172,25 @@ import Testing
         #expect(try runConfig(["--raft-write-timeout", "10s"]).raftWriteTimeout == .seconds(10))
     }
 }
+
+/// Flag values at the edges of their types (issue 18's overflow review):
+/// refused or saturated, never a trap.
+@Suite struct ExtremeFlagValueTests {
+    @Test func durationsPastInt64NanosecondsAreInvalid() throws {
+        // 2^63 ns does not fit; Double(Int64.max) rounds up to it.
+        #expect(throws: FlagValueError.self) { try GoDuration.parse("9223372036854775807ns") }
+        #expect(throws: FlagValueError.self) { try GoDuration.parse("2562048h") }
+        #expect(try GoDuration.parse("2562047h") == .seconds(2_562_047 * 3600))
+    }
+
+    @Test func hugeHeartbeatIsAValidationError() throws {
+        let (message, code) = try runError(["--heartbeat-interval", "4000000000000000000"])
+        #expect(code != 0 && message.contains("--election-timeout"), "\(message)")
+    }
+
+    @Test func hugeRetentionHoursSaturate() throws {
+        let c = try runConfig(["--auto-compaction-retention", "9223372036854775807"])
+        #expect(c.autoCompactionRetention == .period(.seconds(Int64.max)))
+        #expect(try runConfig(["--max-request-bytes", "18446744073709551615"]).grpcMaxReceiveBytes == .max)
+    }
+}

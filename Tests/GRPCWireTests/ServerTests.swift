@@ -94,11 +94,36 @@ import Testing
         }
     }
 
+    /// Issue 18: `grpc-timeout: 2562048H` overflowed timeout + grace and
+    /// killed the server; a deadline already past when the call would start
+    /// (`1n`, `-1S`) is DEADLINE_EXCEEDED without running the handler.
+    @Test func extremeTimeouts() async throws {
+        try await withTestServer { port, group, _ in
+            let client = try await H2TestClient.connect(port: port, group: group)
+            for timeout in ["2562047H", "2562048H", "99999999H", "99999999S", "99999999n"] {
+                let r = try await client.unary("/test.Echo/Deadline", [7], headers: [("grpc-timeout", timeout)])
+                #expect(r.grpcStatus == 0, "\(timeout)")
+                #expect(r.messages == [[7]])
+            }
+            for timeout in ["1n", "0n", "0H", "-1S"] {
+                let r = try await client.unary("/test.Echo/Deadline", [7], headers: [("grpc-timeout", timeout)])
+                #expect(r.grpcStatus == 4, "\(timeout)")
+                #expect(r.grpcMessage == "context deadline exceeded")
+            }
+            await client.close()
+        }
+    }
+
     @Test func compressedOversizedAndBadContentType() async throws {
         try await withTestServer({ $0.maxReceiveBytes = 1024 }) { port, group, _ in
             let client = try await H2TestClient.connect(port: port, group: group)
             let compressed = try await client.call("/test.Echo/Unary", body: [1, 0, 0, 0, 1, 42])
-            #expect(compressed.grpcStatus == 12)
+            #expect(compressed.grpcStatus == 13)
+            let gzip = StateMachineTests.gzip42
+            let inflated = try await client.call("/test.Echo/Unary", body: [1, 0, 0, 0, UInt8(gzip.count)] + gzip,
+                                                 headers: [("grpc-encoding", "gzip")])
+            #expect(inflated.grpcStatus == 0)
+            #expect(inflated.messages == [[4, 2]])
             let big = try await client.unary("/test.Echo/Unary", [UInt8](repeating: 1, count: 2000))
             #expect(big.grpcStatus == 8)
             #expect(big.grpcMessage == "grpc: received message larger than max (2000 vs. 1024)")

@@ -38,10 +38,57 @@ import Testing
     @Test func deframerRejectsCompressedAndOversized() {
         var d = GRPCMessageDeframer(maxMessageBytes: 4)
         d.append([1, 0, 0, 0, 1, 7])
-        #expect(throws: GRPCStatus(.unimplemented, "grpc: Decompressor is not installed for grpc-encoding \"identity\"")) { try d.next() }
+        #expect(throws: GRPCStatus(.internal, "grpc: compressed flag set with identity or empty encoding")) { try d.next() }
         var big = GRPCMessageDeframer(maxMessageBytes: 4)
         big.append([0, 0, 0, 0, 5])
         #expect(throws: GRPCStatus(.resourceExhausted, "grpc: received message larger than max (5 vs. 4)")) { try big.next() }
+    }
+
+    /// gzip([4, 2]), gzip([4]) + gzip([2]) (two members), gzip(3000 zero bytes); mtime 0.
+    static let gzip42: [UInt8] = [31, 139, 8, 0, 0, 0, 0, 0, 2, 3, 99, 97, 2, 0, 215, 182, 187, 203, 2, 0, 0, 0]
+    static let gzipTwoMembers: [UInt8] = [31, 139, 8, 0, 0, 0, 0, 0, 2, 3, 99, 1, 0, 148, 43, 111, 213, 1, 0, 0, 0,
+                                          31, 139, 8, 0, 0, 0, 0, 0, 2, 3, 99, 2, 0, 161, 142, 12, 60, 1, 0, 0, 0]
+    static let gzip3000Zeros: [UInt8] = [31, 139, 8, 0, 0, 0, 0, 0, 2, 3, 237, 193, 49, 1, 0, 0, 0, 194, 160, 245, 79,
+                                         109, 13, 15, 160, 0, 0, 128, 119, 3, 13, 91, 134, 218, 184, 11, 0, 0]
+
+    /// Answers compared with etcd 3.5.1 (grpc-go 1.38) on the wire.
+    @Test func gzipMessagesAsGrpcGo() throws {
+        #expect(try GzipMessage.decompress(Self.gzip42, maxBytes: 100) == [4, 2])
+        #expect(try GzipMessage.decompress(Self.gzipTwoMembers, maxBytes: 100) == [4, 2])
+        #expect(try GzipMessage.decompress(Self.gzip3000Zeros, maxBytes: 3000) == [UInt8](repeating: 0, count: 3000))
+        func fails(_ data: [UInt8], max: Int = 100) -> GRPCStatus? {
+            do { _ = try GzipMessage.decompress(data, maxBytes: max); return nil } catch { return error }
+        }
+        let prefix = "grpc: failed to decompress the received message "
+        #expect(fails(Array("notgzip".utf8)) == GRPCStatus(.internal, prefix + "unexpected EOF"))
+        #expect(fails([]) == GRPCStatus(.internal, prefix + "EOF"))
+        #expect(fails([0x78, 0x9C] + [UInt8](repeating: 1, count: 12)) == GRPCStatus(.internal, prefix + "gzip: invalid header"))
+        // The declared size (trailer) is checked first; then the real one, bounded.
+        #expect(fails(Self.gzip3000Zeros, max: 2999) == GRPCStatus(.resourceExhausted, "grpc: received message larger than max (3000 vs. 2999)"))
+        var lying = Self.gzip3000Zeros
+        lying.replaceSubrange((lying.count - 4)..., with: [1, 0, 0, 0])
+        #expect(fails(lying, max: 100) == GRPCStatus(.resourceExhausted, "grpc: received message larger than max (101 vs. 100)"))
+        // Cut short: grpc-go reads the last 4 bytes as the size first (etcd answered this way).
+        let cut = Array(Self.gzip42.dropLast(6))
+        #expect(fails(cut) == GRPCStatus(.resourceExhausted, "grpc: received message larger than max (3067543554 vs. 100)"))
+        #expect(fails(cut, max: 1 << 32) == GRPCStatus(.internal, prefix + "unexpected EOF"))
+        var badCRC = Self.gzip42
+        badCRC[badCRC.count - 8] ^= 1
+        #expect(fails(badCRC) == GRPCStatus(.internal, prefix + "gzip: invalid checksum"))
+    }
+
+    @Test func gzipEncodingIsAcceptedOthersRefusedAtTheStart() {
+        var a = machine()
+        requestHeaders(&a, extra: [("grpc-encoding", "gzip")])
+        #expect(a.endHeaders() == .start(path: "/s.S/M"))
+        #expect(feed(&a, [1, 0, 0, 0, UInt8(Self.gzip42.count)] + Self.gzip42) == .messagesReady)
+        #expect(a.nextMessage() == [4, 2])
+        #expect(feed(&a, [0, 0, 0, 0, 1, 9]) == .messagesReady)  // uncompressed messages still pass
+        #expect(a.nextMessage() == [9])
+        var b = machine()
+        requestHeaders(&b, extra: [("grpc-encoding", "deflate")])
+        #expect(b.endHeaders() == .reject(httpStatus: 200, status: GRPCStatus(
+            .unimplemented, "grpc: Decompressor is not installed for grpc-encoding \"deflate\"")))
     }
 
     @Test func timeoutParsing() {
@@ -52,7 +99,22 @@ import Testing
         #expect(parseGRPCTimeout("5") == nil)
         #expect(parseGRPCTimeout("123456789S") == nil)
         #expect(parseGRPCTimeout("1x") == nil)
-        #expect(parseGRPCTimeout("-1S") == nil)
+        // Go's strconv.ParseInt takes a sign (etcd 3.5.1: "+1S" is 1 s, "-1S" already past).
+        #expect(parseGRPCTimeout("-1S") == .seconds(-1))
+        #expect(parseGRPCTimeout("+1S") == .seconds(1))
+        #expect(parseGRPCTimeout("+-1S") == nil)
+        #expect(parseGRPCTimeout("+S") == nil)
+        #expect(parseGRPCTimeout("+12345678S") == nil)  // 10 bytes
+        // Near and past Int64 nanoseconds: capped, as grpc-go clamps.
+        #expect(parseGRPCTimeout("2562047H") == .hours(2_562_047))
+        #expect(parseGRPCTimeout("2562048H") == .nanoseconds(.max))
+        #expect(parseGRPCTimeout("99999999H") == .nanoseconds(.max))
+    }
+
+    @Test func timeAmountSumsSaturate() {
+        #expect(TimeAmount.nanoseconds(.max).saturatingPlus(.milliseconds(200)) == .nanoseconds(.max))
+        #expect(TimeAmount.nanoseconds(.min).saturatingPlus(.nanoseconds(-1)) == .nanoseconds(.min))
+        #expect(TimeAmount.seconds(1).saturatingPlus(.milliseconds(200)) == .milliseconds(1200))
     }
 
     @Test func percentEncodingRoundTrips() {
@@ -118,7 +180,7 @@ import Testing
         var a = machine(maxReceive: 10)
         requestHeaders(&a)
         _ = a.endHeaders()
-        #expect(feed(&a, [1, 0, 0, 0, 1, 5]) == .fail(GRPCStatus(.unimplemented, "grpc: Decompressor is not installed for grpc-encoding \"identity\"")))
+        #expect(feed(&a, [1, 0, 0, 0, 1, 5]) == .fail(GRPCStatus(.internal, "grpc: compressed flag set with identity or empty encoding")))
         var b = machine(maxReceive: 10)
         requestHeaders(&b)
         _ = b.endHeaders()

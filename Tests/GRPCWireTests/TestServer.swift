@@ -31,6 +31,10 @@ func makeTestRouter() -> GRPCRouter {
         try await Task.sleep(for: .milliseconds(300))
         return request
     }
+    router.unary("/test.Echo/Deadline") { request, _ in
+        try GRPCRequestContext.checkDeadline()  // as a proposal does
+        return request
+    }
     router.unary("/test.Echo/Fail") { _, _ in throw GRPCStatus(.notFound, "nope: 100%\nsure") }
     router.unary("/test.Echo/Custom") { _, _ in throw TestError() }
     router.serverStreaming("/test.Echo/Stream") { request, _, writer in

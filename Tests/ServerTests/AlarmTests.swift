@@ -31,29 +31,11 @@ import Testing
         #expect(AlarmStore.describe(m) == "memberID:10276657743932975437 alarm:NOSPACE ")
     }
 
-    @Test func peekFindsTopLevelFields() {
-        var put = Swiftetcd.InternalRaftRequest()
-        put.id = 42
-        put.put = Etcdserverpb.PutRequest()
-        put.put?.key = Array("k".utf8)
-        put.put?.value = [UInt8](repeating: 1, count: 300)
-        var header = Swiftetcd.RequestHeader()
-        header.id = 42
-        put.header = header
-        #expect(RaftRequestPeek.fields(put.serializedBytes()) == [1, 4, 100])
-
-        var alarm = Swiftetcd.InternalRaftRequest()
-        alarm.alarm = Etcdserverpb.AlarmRequest()
-        alarm.alarm?.action = .activate
-        #expect(RaftRequestPeek.fields(alarm.serializedBytes())?.contains(RaftRequestPeek.alarm) == true)
-        #expect(RaftRequestPeek.fields([0x0A, 0x05, 0x01]) == nil)  // truncated
-    }
-
     @Test func quotaCostsAsEtcd() {
         var p = Etcdserverpb.PutRequest()
         p.key = Array("key".utf8)
         p.value = Array("value".utf8)
-        #expect(MaintenanceState.cost(p) == 256 + 8)
+        #expect(BackendQuota.cost(p) == 256 + 8)
         var txn = Etcdserverpb.TxnRequest()
         var op = Etcdserverpb.RequestOp()
         op.request = .requestPut(p)
@@ -61,10 +43,10 @@ import Testing
         get.request = .requestRange(Etcdserverpb.RangeRequest())
         txn.success = [op, op]
         txn.failure = [get]
-        #expect(MaintenanceState.cost(txn) == 2 * 264)
+        #expect(BackendQuota.cost(txn) == 2 * 264)
         txn.success = [get]
-        #expect(MaintenanceState.cost(txn) == 0)
-        let state = MaintenanceState(layout: DataDirLayout(dataDir: "/nonexistent"), quotaBytes: 1000)
+        #expect(BackendQuota.cost(txn) == 0)
+        let state = BackendQuota(bytes: 1000)
         #expect(state.available(costBytes: 0, dbSizeBytes: 5000))
         #expect(state.available(costBytes: 100, dbSizeBytes: 800))
         #expect(!state.available(costBytes: 200, dbSizeBytes: 800))

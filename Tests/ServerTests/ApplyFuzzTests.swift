@@ -17,7 +17,7 @@ import Testing
         }
         // The member still applies an ordinary write after all that, once the alarms the
         // fuzz raised (they refuse writes) are disarmed through the apply path as well.
-        for alarm in harness.maintenance.alarms.get(.none) {
+        for alarm in harness.alarms.get(.none) {
             var a = Etcdserverpb.AlarmRequest()
             a.action = .deactivate
             a.memberID = alarm.memberID
@@ -26,7 +26,7 @@ import Testing
             disarm.alarm = a
             harness.apply(disarm.serializedBytes())
         }
-        #expect(harness.maintenance.alarms.get(.none).isEmpty)
+        #expect(harness.alarms.get(.none).isEmpty)
         var put = Etcdserverpb.PutRequest()
         put.key = Array("after".utf8)
         var request = Swiftetcd.InternalRaftRequest()

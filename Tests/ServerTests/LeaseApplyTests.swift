@@ -6,22 +6,24 @@ import Raft
 import Testing
 @testable import Server
 
-/// Lease requests through the applier: Raft entries in, store + lessor +
-/// watch hub out, as on a member.
+/// Lease requests through the apply pipeline: Raft entries in, store +
+/// lessor + watch hub out, as on a member.
 @Suite struct LeaseApplyTests {
     final class Member {
         let f: WatchFixture
         let lessor: Lessor
         let clock = ManualClock()
-        let applier: KVApplier
+        let alarms: AlarmStore
+        let applier: ApplyPipeline
         let waits = WaitRegistry<AppliedResult>()
         var index: UInt64 = 0
 
         init() throws {
             f = try WatchFixture()
             lessor = Lessor(minTTLSeconds: 2, clock: clock)
-            applier = KVApplier(store: f.store, lessor: lessor, hub: f.hub, waits: waits, logger: Logger(label: "test"),
-                                 slow: SlowWarnings(logger: Logger(label: "test")))
+            alarms = AlarmStore(path: f.dir + "/alarms")
+            applier = ApplyPipeline(store: f.store, lessor: lessor, hub: f.hub, alarms: alarms, waits: waits,
+                                    logger: Logger(label: "test"))
         }
 
         func entry(_ build: (inout Swiftetcd.InternalRaftRequest) -> Void) -> Entry {

@@ -172,6 +172,8 @@ private final class SyncCountingFileSystem: WALFileSystem, @unchecked Sendable {
     func createDirectory(_ path: String) throws {}
     func openFile(_ path: String, create: Bool) throws -> any WALFile { File(fs: self) }
     func readFile(_ path: String) throws -> [UInt8] { [] }
+    func read(_ path: String, at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int { 0 }
+    func fileSize(_ path: String) throws -> UInt64 { 0 }
     func rename(_ from: String, to: String) throws {}
     func removeFile(_ path: String) throws {}
     func syncDirectory(_ path: String) throws { syncs += 1 }

@@ -1,5 +1,6 @@
 import Testing
 import Foundation
+import NIOCore
 @testable import Server
 
 @Suite struct WaitRegistryTests {
@@ -75,5 +76,25 @@ import Foundation
         let ids = (0..<1000).map { _ in gen.next() }
         #expect(Set(ids).count == 1000)
         #expect(ids.allSatisfy { $0 >> 48 == 0x1234 })
+    }
+
+    /// Deadlines are swept by `expire` with an explicit clock: only waits
+    /// whose deadline passed fail, in any insertion order, and an answered
+    /// request leaves nothing behind to fire.
+    @Test func expireFailsOnlyPassedDeadlines() async throws {
+        let registry = WaitRegistry<Int>()
+        let base = NIODeadline.now()
+        let answered = try await registry.wait(id: 1, deadline: base + .seconds(1)) { registry.trigger(id: 1, .success(10)) }
+        #expect(answered == 10)
+        let late = Task { try await registry.wait(id: 2, deadline: base + .seconds(5)) {} }
+        let early = Task { try await registry.wait(id: 3, deadline: base + .seconds(2)) {} }  // inserted out of order
+        while !(registry.isRegistered(2) && registry.isRegistered(3)) { await Task.yield() }
+        registry.expire(now: base + .seconds(3), ServerError.timeout)
+        await #expect(throws: ServerError.timeout) { try await early.value }
+        #expect(registry.isRegistered(2))
+        registry.trigger(id: 2, .success(20))
+        #expect(try await late.value == 20)
+        registry.expire(now: base + .seconds(10), ServerError.timeout)  // id 2's stale entry: ignored
+        #expect(registry.lockedIDs().isEmpty)
     }
 }

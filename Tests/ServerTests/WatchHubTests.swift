@@ -178,6 +178,14 @@ import Testing
         #expect(f.hub.take(s).isEmpty)
     }
 
+    @Test func progressRequestWithoutWatchersIsAnswered() throws {
+        let f = try WatchFixture()
+        f.put("a")
+        let s = f.stream()
+        f.hub.requestProgress(on: s)
+        #expect(f.hub.take(s) == [.progress(watchID: -1, revision: 2)])
+    }
+
     @Test func periodicProgressSkipsWatchersThatGotEvents() throws {
         let f = try WatchFixture()
         let s = f.stream()

@@ -46,7 +46,10 @@ import Testing
         }
     }
 
-    @Test func garbageSnapshotIsSkippedAndNamed() throws {
+    /// A damaged snapshot file is never skipped for an older one: loading
+    /// throws, naming the file and the offset; files without a marker are
+    /// not read at all.
+    @Test func garbageSnapshotStopsLoadingAndIsNamed() throws {
         let tmp = TempDir()
         defer { tmp.cleanup() }
         let dir = tmp.path + "/member/snap"
@@ -58,11 +61,21 @@ import Testing
         #expect {
             _ = try store.load(fileName: "0000000000000001-0000000000000014.snap")
         } throws: { e in
-            guard case WALError.corruptSnapshot(let file, _) = e else { return false }
+            guard case WALError.corruptSnapshot(let file, _, _) = e else { return false }
             return file == newest && "\(e)".contains(newest)
         }
+        #expect {
+            _ = try store.loadNewest(validMarkers: nil)
+        } throws: { e in
+            guard case WALError.corruptSnapshot(let file, let offset, _) = e else { return false }
+            return file == newest && offset == 0
+        }
+        #expect(!FileManager.default.fileExists(atPath: newest + ".broken"))
+        // Its marker is not valid: the older snapshot is the one to load.
+        #expect(try store.loadNewest(validMarkers: [WALSnapshotMarker(index: 10, term: 1)]) == snap(10))
+        // Moved aside by the operator, the older one loads.
+        try FileManager.default.moveItem(atPath: newest, toPath: newest + ".broken")
         #expect(try store.loadNewest(validMarkers: nil) == snap(10))
-        #expect(FileManager.default.fileExists(atPath: newest + ".broken"))
     }
 
     @Test func flippedOrTruncatedSnapshotFailsCRC() throws {

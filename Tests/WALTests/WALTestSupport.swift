@@ -24,9 +24,13 @@ func entries(_ range: ClosedRange<UInt64>, term: UInt64 = 1) -> [Entry] {
     range.map { Entry(term: term, index: $0, data: payload($0)) }
 }
 
-/// Options on the in-memory file system with small segments.
-func memOptions(_ fs: FaultyFileSystem, segmentBytes: UInt64 = 4096, maxSegments: Int = 5) -> WALOptions {
+/// Options on the in-memory file system with small segments, read back in
+/// 600-byte chunks (not a sector multiple), so every fault and corruption
+/// test also crosses chunk boundaries mid-record.
+func memOptions(_ fs: FaultyFileSystem, segmentBytes: UInt64 = 4096, maxSegments: Int = 5,
+                readChunkBytes: Int = 600) -> WALOptions {
     var o = WALOptions(segmentBytes: segmentBytes, maxSegments: maxSegments, fileSystem: fs)
+    o.readChunkBytes = readChunkBytes
     o.logger.logLevel = .critical
     return o
 }
@@ -37,7 +41,7 @@ extension WALError {
     var file: String? {
         switch self {
         case .corruptRecord(let f, _, _), .indexGap(let f, _, _, _), .metadataMismatch(let f), .badSegmentName(let f),
-             .corruptSnapshot(let f, _):
+             .corruptSnapshot(let f, _, _):
             return f
         default: return nil
         }

@@ -6,7 +6,6 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import known  # noqa: E402
 import values  # noqa: E402
 import wire  # noqa: E402
 from driver import covers_sentinels  # noqa: E402
@@ -118,17 +117,6 @@ class Guards(unittest.TestCase):
         self.assertFalse(covers_sentinels(self.delete(b"a", b"b")))
         self.assertFalse(covers_sentinels(self.delete(b"\xff", b"\x00")))
         self.assertFalse(covers_sentinels(self.delete(b"foo")))
-
-    def test_known_range_limit_overflow_is_found_inside_a_txn(self):
-        txn = SCHEMA.method("/etcdserverpb.KV/Txn")
-        gen = Gen(SCHEMA, 1)
-        node = gen.deep_txn(txn.request, 2)
-        rng = Node(SCHEMA.message("etcdserverpb.RangeRequest"))
-        rng.add(3, "int", "int64", (1 << 63) - 1)
-        op = Node(SCHEMA.message("etcdserverpb.RequestOp"))
-        op.add(1, "msg", None, rng)
-        node.add(2, "msg", None, op)
-        self.assertTrue(known.range_limit_overflow(txn, [node]))
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ public struct KVError: Error, Equatable, Sendable, CustomStringConvertible {
 
     public var code: Code
     public var message: String
+    /// The LMDB return code of a `storage` error.
+    var lmdbCode: Int32?
 
     public init(_ code: Code, _ message: String) {
         self.code = code
@@ -39,6 +41,8 @@ public struct KVError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A storage failure (LMDB error); not an etcd string, the server should
     /// treat it as fatal for the member.
     static func storage(_ what: String, _ rc: Int32) -> KVError {
-        KVError(.internal, "mvcc: lmdb \(what) failed: \(LMDB.describe(rc))")
+        var e = KVError(.internal, "mvcc: lmdb \(what) failed: \(LMDB.describe(rc))")
+        e.lmdbCode = rc
+        return e
     }
 }

@@ -80,8 +80,10 @@ public struct DeleteRangeRequest: Equatable, Sendable {
 /// reads it only when its case matches `target`, otherwise compares against
 /// 0 (or the empty value).
 public struct Compare: Equatable, Sendable {
-    public enum Result: Int, Sendable { case equal = 0, greater = 1, less = 2, notEqual = 3 }
-    public enum Target: Int, Sendable { case version = 0, create = 1, mod = 2, value = 3, lease = 4 }
+    /// `unrecognized`: a value this API version does not define (proto3
+    /// enums are open); etcd's compare then falls through its switches.
+    public enum Result: Int, Sendable { case equal = 0, greater = 1, less = 2, notEqual = 3, unrecognized = -1 }
+    public enum Target: Int, Sendable { case version = 0, create = 1, mod = 2, value = 3, lease = 4, unrecognized = -1 }
     public enum TargetValue: Equatable, Sendable {
         case version(Int64)
         case createRevision(Int64)

@@ -8,8 +8,7 @@ extension KVReader {
         let filtered = r.minModRevision != 0 || r.maxModRevision != 0
             || r.minCreateRevision != 0 || r.maxCreateRevision != 0
         // Fetch everything when sorting or filtering; truncate afterwards.
-        var fetchLimit = (r.sortOrder != .none || filtered) ? 0 : r.limit
-        if fetchLimit > 0 { fetchLimit += 1 }  // one extra for `more`
+        let fetchLimit = Self.fetchLimit(r.limit, fetchesAll: r.sortOrder != .none || filtered)
 
         // mvcc rangeKeys revision rules.
         var rev = r.revision
@@ -21,7 +20,7 @@ extension KVReader {
         // etcd sorts on the full values and drops them afterwards for keys_only.
         let sortsByValue = r.sortTarget == .value && !r.countOnly
         var (kvs, count) = try rangeKeys(bounds, atRev: rev, latest: rev >= curRev,
-                                         limit: fetchLimit > Int64(Int.max) ? 0 : Int(fetchLimit),
+                                         limit: fetchLimit,
                                          countOnly: r.countOnly, keysOnly: r.keysOnly && !sortsByValue)
         if filtered {
             kvs.removeAll { kv in
@@ -45,6 +44,18 @@ extension KVReader {
             for i in kvs.indices { kvs[i].value = [] }
         }
         return RangeResponse(revision: curRev, kvs: kvs, more: more, count: Int64(count))
+    }
+
+    /// How many keys `rangeKeys` collects for a request `limit` (0: all):
+    /// one more than the limit, to know whether there are `more`. A client
+    /// controls `limit`, so `limit + 1` saturates: a limit no store can
+    /// reach (up to Int64.max, as `--limit=9223372036854775807`) means all
+    /// keys, which is also what etcd's wrapped sum ends up meaning.
+    static func fetchLimit(_ limit: Int64, fetchesAll: Bool) -> Int {
+        if fetchesAll || limit <= 0 { return 0 }
+        let (plusOne, overflow) = limit.addingReportingOverflow(1)
+        guard !overflow, let n = Int(exactly: plusOne) else { return 0 }
+        return n
     }
 
     /// Sorts by `target` exactly as etcd 3.5.1 does: Go's (unstable)

@@ -91,12 +91,15 @@ extension KVWriter {
             var r: Int64 = 0
             if case .lease(let x)? = c.targetValue { r = x }
             result = cmp(kv.lease, r)
+        case .unrecognized:
+            result = 0  // etcd's switch has no case for it
         }
         switch c.result {
         case .equal: return result == 0
         case .notEqual: return result != 0
         case .greater: return result > 0
         case .less: return result < 0
+        case .unrecognized: return true  // etcd's fall-through
         }
     }
 

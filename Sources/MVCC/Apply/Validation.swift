@@ -20,18 +20,27 @@ public enum Validation {
 
     /// checkTxnRequest followed by the overlap checks (checkIntervals) on
     /// both branches, in etcd's order.
-    public static func check(_ r: TxnRequest, maxTxnOps: Int = defaultMaxTxnOps) throws {
+    ///
+    /// - Parameter maxDepth: the deepest txn nesting (the outer txn is 1)
+    ///   the applier can decode from a Raft entry. etcd has no such bound,
+    ///   but its op budget shrinks by at least one per level, so it refuses
+    ///   nesting deeper than `maxTxnOps` with "too many operations"; a txn
+    ///   deeper than `maxDepth` (only reachable with a raised
+    ///   `--max-txn-ops`) gets the same answer rather than being committed
+    ///   and then skipped by every member.
+    public static func check(_ r: TxnRequest, maxTxnOps: Int = defaultMaxTxnOps, maxDepth: Int = .max) throws {
         try checkTxn(r, maxTxnOps: maxTxnOps)
+        if depth(r, limit: maxDepth) > maxDepth { throw KVError.tooManyOps }
         _ = try TxnIntervals.check(r.success)
         _ = try TxnIntervals.check(r.failure)
     }
 
     /// Checks any write request (compaction and noop have nothing to check).
-    public static func check(_ w: WriteRequest, maxTxnOps: Int = defaultMaxTxnOps) throws {
+    public static func check(_ w: WriteRequest, maxTxnOps: Int = defaultMaxTxnOps, maxDepth: Int = .max) throws {
         switch w {
         case .put(let p): try check(p)
         case .deleteRange(let d): try check(d)
-        case .txn(let t): try check(t, maxTxnOps: maxTxnOps)
+        case .txn(let t): try check(t, maxTxnOps: maxTxnOps, maxDepth: maxDepth)
         case .compact, .noop, .leaseGrant, .leaseRevoke, .leaseCheckpoint: break
         }
     }
@@ -42,6 +51,18 @@ public enum Validation {
         for c in r.compare where c.key.isEmpty { throw KVError.emptyKey }
         for u in r.success { try checkOp(u, maxTxnOps: maxTxnOps - opc) }
         for u in r.failure { try checkOp(u, maxTxnOps: maxTxnOps - opc) }
+    }
+
+    /// Nesting depth of `t` (1: no nested txn), counted no further than
+    /// `limit + 1`.
+    static func depth(_ t: TxnRequest, limit: Int) -> Int {
+        guard limit > 0 else { return 1 }
+        var deepest = 0
+        for case .txn(let inner) in t.success + t.failure {
+            deepest = max(deepest, depth(inner, limit: limit - 1))
+            if deepest >= limit { break }
+        }
+        return deepest + 1
     }
 
     static func checkOp(_ op: RequestOp, maxTxnOps: Int) throws {

@@ -1,13 +1,13 @@
 /// Standard base64 (RFC 4648 §4) for the JSON mapping of `bytes` fields.
-/// Decoding also takes the URL alphabet and missing padding; line breaks are skipped, as Go does.
+/// Decoding is Go's StdEncoding, which etcd's gateway uses: padding
+/// required, line breaks skipped, and the URL alphabet ('-', '_') refused
+/// with "illegal base64 data" as etcd 3.5.1 answers it.
 public enum Base64 {
     private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
     private static let reverse: [Int8] = {
         var table = [Int8](repeating: -1, count: 256)
         for (i, c) in alphabet.enumerated() { table[Int(c)] = Int8(i) }
-        table[Int(UInt8(ascii: "-"))] = 62
-        table[Int(UInt8(ascii: "_"))] = 63
         return table
     }()
 

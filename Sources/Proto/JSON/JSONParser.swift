@@ -1,7 +1,10 @@
 /// A strict RFC 8259 parser over bytes. Depth is bounded by `maxDepth` so
 /// hostile input cannot exhaust the stack.
 struct JSONParser {
-    static let maxDepth = 200
+    /// Room for the deepest txn the server takes (`ProtoLimits.maxTxnDepth`):
+    /// each level is three JSON values (`{"success":[{"request_txn":…`),
+    /// plus a few for the innermost op. Go's encoding/json stops at 10000.
+    static let maxDepth = 3 * ProtoLimits.maxTxnDepth + 8
 
     private let bytes: [UInt8]
     private var index = 0
@@ -10,6 +13,9 @@ struct JSONParser {
     init(_ bytes: [UInt8]) {
         self.bytes = bytes
     }
+
+    /// The byte offset reached; after a throw, where the input went wrong.
+    var position: Int { index }
 
     mutating func parseDocument() throws(ProtoJSONError) -> JSONValue {
         skipSpace()

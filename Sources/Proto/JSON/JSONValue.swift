@@ -18,6 +18,14 @@ public enum JSONValue: Sendable, Equatable {
         return try parser.parseDocument()
     }
 
+    /// Where `bytes` stops being one valid JSON value (the byte offset of the
+    /// error, the length for a value cut short), nil if it is valid.
+    public static func syntaxErrorOffset(_ bytes: [UInt8]) -> Int? {
+        var parser = JSONParser(bytes)
+        do { _ = try parser.parseDocument() } catch { return parser.position }
+        return nil
+    }
+
     public static func parse(_ text: String) throws(ProtoJSONError) -> JSONValue {
         try parse(Array(text.utf8))
     }

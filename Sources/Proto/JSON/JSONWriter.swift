@@ -137,7 +137,10 @@ public struct JSONWriter: Sendable {
     static func format(_ v: Double) -> String {
         if v.isNaN { return "\"NaN\"" }
         if v.isInfinite { return v > 0 ? "\"Infinity\"" : "\"-Infinity\"" }
-        if v == v.rounded(), abs(v) < 1e21 { return String(Int64(v)) }
+        if v == v.rounded(), abs(v) < 1e21 {
+            if let i = Int64(exactly: v) { return String(i) }  // beyond Int64 the conversion would trap
+            if let u = UInt64(exactly: v) { return String(u) }
+        }
         return String(v)
     }
 }

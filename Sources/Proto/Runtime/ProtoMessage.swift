@@ -94,8 +94,17 @@ public enum ProtoDecodeError: Error, Hashable, Sendable {
 
 /// Limits the decoder enforces on untrusted input.
 public enum ProtoLimits {
-    /// Deepest message nesting accepted when decoding. Only messages whose schema
-    /// is recursive (TxnRequest ↔ RequestOp, TxnResponse ↔ ResponseOp) can nest
-    /// arbitrarily; this bound keeps protobuf-c's recursive unpack off the stack limit.
-    public static let maxNestingDepth = 100
+    /// Deepest txn nesting (the outer TxnRequest is 1) that still decodes
+    /// inside the one extra message a Raft entry wraps it in. etcd's default
+    /// `--max-txn-ops` (128) refuses deeper nesting anyway, since each level
+    /// spends at least one op; the server refuses deeper txns before
+    /// proposing them, so no committed entry is left undecodable.
+    public static let maxTxnDepth = 128
+
+    /// Deepest message nesting accepted when decoding (the outer message is
+    /// 1). Only messages whose schema is recursive (TxnRequest ↔ RequestOp,
+    /// TxnResponse ↔ ResponseOp) can nest arbitrarily; this bound keeps
+    /// protobuf-c's recursive unpack off the stack limit. Each txn level is
+    /// two messages (TxnRequest, RequestOp), plus one for the Raft entry.
+    public static let maxNestingDepth = 2 * maxTxnDepth + 1
 }

@@ -13,7 +13,8 @@ struct ClusterMember: Codable, Equatable, Sendable {
 }
 
 /// The cluster's members: fixed at bootstrap from `--initial-cluster` (IDs
-/// derived as etcd does), persisted next to the WAL so a restarted member
+/// derived as etcd does), persisted next to the WAL (`members.json`, written
+/// durably: temp file, fsync, rename) so a restarted member
 /// finds its peers without the initial-cluster flags. Names and client URLs
 /// of the other members arrive in their peer hellos (`MemberAttributes`).
 /// Changes arrive as applied Raft conf changes (`confChangeApplied`).
@@ -29,18 +30,20 @@ final class Membership: @unchecked Sendable {
         self.logger = logger
     }
 
-    /// Loads the persisted members if the data dir has them, otherwise
-    /// starts from `initialMembers` (see `MemberStart`); the local member's
-    /// attributes always come from its own flags.
-    static func open(path: String, initialMembers: [ClusterMember], options: ServerOptions, localID: UInt64,
+    /// Writes the member table a new member starts with. Called before the
+    /// WAL is created, so a data dir with a WAL always has members.json
+    /// (`open` then treats a missing file as damage, never as "start from
+    /// the flags").
+    static func writeInitial(_ members: [ClusterMember], path: String) throws {
+        try DurableFile.write(Array(try JSONEncoder().encode(members)), to: path)
+    }
+
+    /// The table `members` (read from `path` by `MembersFile`, or just
+    /// written by `writeInitial`), persisted again with the local member's
+    /// name and client URLs, which always come from its own flags.
+    static func open(members: [ClusterMember], path: String, options: ServerOptions, localID: UInt64,
                      logger: Logger) -> Membership {
-        var members: [ClusterMember]
-        if let data = FileManager.default.contents(atPath: path),
-           let stored = try? JSONDecoder().decode([ClusterMember].self, from: data), !stored.isEmpty {
-            members = stored
-        } else {
-            members = initialMembers
-        }
+        var members = members
         if let i = members.firstIndex(where: { $0.id == localID }) {
             members[i].name = options.name
             members[i].clientURLs = options.advertiseClientURLs
@@ -81,8 +84,7 @@ final class Membership: @unchecked Sendable {
     private func persist() {
         let snapshot = all
         do {
-            let data = try JSONEncoder().encode(snapshot)
-            try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+            try DurableFile.write(Array(try JSONEncoder().encode(snapshot)), to: path)
         } catch {
             logger.error("failed to persist cluster members", metadata: ["path": "\(path)", "error": "\(error)"])
         }

@@ -69,6 +69,7 @@ extension EtcdServer {
     /// `--experimental-max-learners` learners, and with `--strict-reconfig-check` a quorum
     /// of started, connected voters (`ReconfigCheck`).
     func addMember(peerURLs: [String], learner: Bool) async throws -> ClusterMember {
+        let peerURLs = try PeerURLs.validated(peerURLs)
         // etcd's order: the strict check before proposing, the others when applying.
         if options.strictReconfigCheck, let refusal = reconfigCheck().mayAdd(learner: learner) {
             logger.warning("rejecting member add request", metadata: ["peer-urls": "\(peerURLs)", "error": "\(refusal)"])
@@ -88,7 +89,10 @@ extension EtcdServer {
     /// MemberUpdate (peer URLs): a conf change of the member's current kind,
     /// a no-op for Raft, carrying the new URLs to every member.
     func updateMember(_ id: UInt64, peerURLs: [String]) async throws {
+        // etcd 3.5.1 answers an unknown ID first; it does not check the URLs
+        // of an update at all, we check them as MemberAdd's (issue 18).
         guard var member = membership.member(id) else { throw ServerError.memberNotFound }
+        let peerURLs = try PeerURLs.validated(peerURLs)
         let taken = Set(membership.all.filter { $0.id != id }.flatMap(\.peerURLs))
         if peerURLs.contains(where: taken.contains) { throw ServerError.peerURLExists }
         member.peerURLs = peerURLs
@@ -176,12 +180,8 @@ extension EtcdServer {
         let requestID = nextRequestID()
         let cc = ConfChange(type: type, nodeID: member.id,
                             context: ConfChangeContext(requestID: requestID, member: meta).encoded())
-        let timeout = requestTimeoutSeconds
-        _ = try await confWaits.wait(id: requestID) {
+        _ = try await confWaits.wait(id: requestID, deadline: .after(seconds: requestTimeoutSeconds)) {
             loop.proposeConfChange(cc) { [confWaits] error in confWaits.trigger(id: requestID, .failure(error)) }
-            DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [confWaits] in
-                confWaits.trigger(id: requestID, .failure(ServerError.timeout))
-            }
         }
     }
 

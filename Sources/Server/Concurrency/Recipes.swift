@@ -9,7 +9,12 @@ import Proto
 /// leader is the key with the oldest create revision; a waiter watches the
 /// newest older key until it is deleted.
 struct Recipes {
-    let server: EtcdServer
+    let kv: KVService
+    let lease: LeaseService
+    let watchable: WatchBackend
+    /// The Lock or Election call's context: the recipe's KV requests are
+    /// checked (and proposed) as its caller's, as etcd's in-process client does.
+    let context: GRPCRequestContext
 
     /// What etcd's NewSession does with a lease: 0 grants a fresh 60 s lease
     /// (never kept alive: the session is orphaned at once).
@@ -23,12 +28,12 @@ struct Recipes {
         if lease != 0 { return lease }
         var grant = Etcdserverpb.LeaseGrantRequest()
         grant.ttl = Self.defaultSessionTTLSeconds
-        return try await LeaseService.grant(server, grant).id
+        return try await self.lease.grant(grant, context).id
     }
 
     /// The KV answers always carry a header; this only keeps the recipes total.
     private func orCurrent(_ header: Etcdserverpb.ResponseHeader?) -> Etcdserverpb.ResponseHeader {
-        header ?? server.header(revision: server.store.currentRevision)
+        header ?? watchable.currentHeader
     }
 
     static func ownKey(_ prefix: [UInt8], lease: Int64) -> [UInt8] {
@@ -45,7 +50,7 @@ struct Recipes {
         let txn = KeyOps.txn(if: KeyOps.createRevision(of: key, is: 0),
                              then: [KeyOps.put(key, [], lease: lease), KeyOps.range(KeyOps.firstCreated(prefix))],
                              else: [KeyOps.range(KeyOps.get(key)), KeyOps.range(KeyOps.firstCreated(prefix))])
-        let resp = try await KVService.txn(server, txn)
+        let resp = try await kv.txn(txn, context)
         var header = orCurrent(resp.header)
         let myRevision = resp.succeeded ? header.revision : (KeyOps.rangeKVs(resp, 0).first?.createRevision ?? header.revision)
         let owner = KeyOps.rangeKVs(resp, 1)
@@ -61,24 +66,24 @@ struct Recipes {
     }
 
     func unlock(key: [UInt8]) async throws -> Etcdserverpb.ResponseHeader {
-        let resp = try await KVService.deleteRange(server, KeyOps.deleteRequest(key))
+        let resp = try await kv.deleteRange(KeyOps.deleteRequest(key), context)
         return orCurrent(resp.header)
     }
 
     /// Deletes `key` even if the calling task was cancelled (a waiter that
     /// gave up must not keep its place in the queue).
     private func release(_ key: [UInt8]) {
-        let server = self.server
-        Task.detached { _ = try? await KVService.deleteRange(server, KeyOps.deleteRequest(key)) }
+        let kv = self.kv, context = self.context
+        Task.detached { _ = try? await kv.deleteRange(KeyOps.deleteRequest(key), context) }
     }
 
     /// Waits until no key under `prefix` created before `revision` remains.
     func waitDeletes(_ prefix: [UInt8], olderThan revision: Int64) async throws -> Etcdserverpb.ResponseHeader {
         while true {
-            let r = try await KVService.range(server, KeyOps.lastCreated(prefix, atOrBefore: revision - 1))
+            let r = try await kv.range(KeyOps.lastCreated(prefix, atOrBefore: revision - 1), context)
             let header = orCurrent(r.header)
             guard let last = r.kvs.first else { return header }
-            let watch = InProcessWatch(hub: server.watchHub, spec: WatchSpec(key: last.key, startRevision: header.revision))
+            let watch = InProcessWatch(hub: watchable.watchHub, spec: WatchSpec(key: last.key, startRevision: header.revision))
             try await watch.waitForDelete()
         }
     }
@@ -92,7 +97,7 @@ struct Recipes {
         let txn = KeyOps.txn(if: KeyOps.createRevision(of: key, is: 0),
                              then: [KeyOps.put(key, value, lease: lease)],
                              else: [KeyOps.range(KeyOps.get(key))])
-        let resp = try await KVService.txn(server, txn)
+        let resp = try await kv.txn(txn, context)
         let header = orCurrent(resp.header)
         var leader = V3electionpb.LeaderKey()
         leader.name = name
@@ -114,8 +119,8 @@ struct Recipes {
             _ = try await waitDeletes(prefix, olderThan: leader.rev)
         } catch {
             if Task.isCancelled {
-                let server = self.server, leaderKey = leader
-                Task.detached { _ = try? await Recipes(server: server).resign(leaderKey) }
+                let recipes = self, leaderKey = leader
+                Task.detached { _ = try? await recipes.resign(leaderKey) }
             }
             throw error
         }
@@ -129,19 +134,19 @@ struct Recipes {
         let lease = try await sessionLease(leader.lease)
         let txn = KeyOps.txn(if: KeyOps.createRevision(of: leader.key, is: leader.rev),
                              then: [KeyOps.put(leader.key, value, lease: lease)])
-        let resp = try await KVService.txn(server, txn)
+        let resp = try await kv.txn(txn, context)
         guard resp.succeeded else { throw Self.notLeader }
         return orCurrent(resp.header)
     }
 
     func resign(_ leader: V3electionpb.LeaderKey) async throws -> Etcdserverpb.ResponseHeader {
         let txn = KeyOps.txn(if: KeyOps.createRevision(of: leader.key, is: leader.rev), then: [KeyOps.delete(leader.key)])
-        let resp = try await KVService.txn(server, txn)
+        let resp = try await kv.txn(txn, context)
         return orCurrent(resp.header)
     }
 
     func leader(name: [UInt8]) async throws -> V3electionpb.LeaderResponse {
-        let r = try await KVService.range(server, KeyOps.firstCreated(name + [UInt8(ascii: "/")]))
+        let r = try await kv.range(KeyOps.firstCreated(name + [UInt8(ascii: "/")]), context)
         guard let kv = r.kvs.first else { throw Self.noLeader }
         var out = V3electionpb.LeaderResponse()
         out.header = r.header
@@ -154,20 +159,20 @@ struct Recipes {
     func observe(name: [UInt8], send: (V3electionpb.LeaderResponse) async throws -> Void) async throws {
         let prefix = name + [UInt8(ascii: "/")]
         while true {
-            let r = try await KVService.range(server, KeyOps.firstCreated(prefix))
+            let r = try await kv.range(KeyOps.firstCreated(prefix), context)
             var current = V3electionpb.LeaderResponse()
             if let kv = r.kvs.first {
                 current.header = r.header
                 current.kv = kv
             } else {
-                let revision = r.header?.revision ?? server.store.currentRevision
-                let watch = InProcessWatch(hub: server.watchHub, spec: WatchSpec(key: prefix, rangeEnd: KeyOps.prefixEnd(prefix),
+                let revision = r.header?.revision ?? watchable.currentRevision
+                let watch = InProcessWatch(hub: watchable.watchHub, spec: WatchSpec(key: prefix, rangeEnd: KeyOps.prefixEnd(prefix),
                                                                                  startRevision: revision))
                 while current.kv == nil {
                     for case .events(_, let events, _) in try await watch.next() {
                         if let put = events.first(where: { $0.type == .put }) {
                             current.kv = KVMapping.keyValue(put.kv)
-                            current.header = server.header(revision: put.kv.modRevision)
+                            current.header = watchable.header(revision: put.kv.modRevision)
                             break
                         }
                     }
@@ -175,7 +180,7 @@ struct Recipes {
             }
             try await send(current)
             guard let leaderKV = current.kv, let since = current.header?.revision else { continue }
-            let watch = InProcessWatch(hub: server.watchHub, spec: WatchSpec(key: leaderKV.key, startRevision: since + 1))
+            let watch = InProcessWatch(hub: watchable.watchHub, spec: WatchSpec(key: leaderKV.key, startRevision: since + 1))
             var deleted = false
             while !deleted {
                 for output in try await watch.next() {
@@ -186,7 +191,7 @@ struct Recipes {
                     for event in events {
                         if event.type == .delete { deleted = true; break }
                         var change = V3electionpb.LeaderResponse()
-                        change.header = server.header(revision: revision)
+                        change.header = watchable.header(revision: revision)
                         change.kv = KVMapping.keyValue(event.kv)
                         try await send(change)
                     }

@@ -37,6 +37,12 @@ struct Gateway: Sendable {
             let parts = route.grpcPath.split(separator: "/")
             return GatewayResponses.error(GRPCStatus(.unimplemented, "unknown method \(parts.last ?? "") for service \(parts.first ?? "")"))
         }
+        if let size = request.oversizedBodyBytes {
+            // Too large to keep: answered as grpc-go answers the message
+            // (etcd's size is the protobuf's, ours the JSON body's).
+            return GatewayResponses.error(GRPCStatus(
+                .resourceExhausted, "grpc: received message larger than max (\(size) vs. \(maxMessageBytes))"))
+        }
         let context = GRPCRequestContext(headers: Self.metadata(request), path: route.grpcPath)
         switch handler {
         case .unary(let call):

@@ -44,10 +44,13 @@ enum KVMapping {
         case .lease(let v)?: value = .lease(v)
         case nil: value = nil
         }
-        // Unknown enum values fall back to etcd's zero values (VERSION, EQUAL).
+        // Values the enums do not define stay unrecognized, as in etcd's
+        // compare (a raw -1 is no defined value either).
         return MVCC.Compare(key: c.key,
-                            target: MVCC.Compare.Target(rawValue: Int(c.target.rawValue)) ?? .version,
-                            result: MVCC.Compare.Result(rawValue: Int(c.result.rawValue)) ?? .equal,
+                            target: c.target.rawValue < 0 ? .unrecognized
+                                : MVCC.Compare.Target(rawValue: Int(c.target.rawValue)) ?? .unrecognized,
+                            result: c.result.rawValue < 0 ? .unrecognized
+                                : MVCC.Compare.Result(rawValue: Int(c.result.rawValue)) ?? .unrecognized,
                             value, rangeEnd: c.rangeEnd)
     }
 

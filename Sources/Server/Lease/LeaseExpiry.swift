@@ -58,7 +58,7 @@ extension EtcdServer {
 
     private func proposeInBackground(_ proposal: Swiftetcd.InternalRaftRequest, what: String) {
         Task {
-            do { _ = try await propose(proposal) } catch {
+            do { _ = try await propose(proposal, as: nil) } catch {
                 logger.warning("proposal failed", metadata: ["what": "\(what)", "error": "\(error)"])
             }
         }

@@ -123,8 +123,17 @@ final class Lessor: @unchecked Sendable {
         }
     }
 
+    /// A checkpoint comes from the leader's log: its value is clamped to
+    /// what a lease can hold, so the clocks computed from it stay finite.
     func applyCheckpoint(_ s: StoredLease) {
-        lock.withLock { leases[s.id]?.remainingTTLSeconds = s.remainingTTLSeconds }
+        lock.withLock { leases[s.id]?.remainingTTLSeconds = min(max(s.remainingTTLSeconds, 0), Self.maxTTLSeconds) }
+    }
+
+    /// Whole seconds of a clock difference, clamped instead of trapping on
+    /// a value past Int64 (a lease's inputs come from peers and the store).
+    static func wholeSeconds(_ d: Double) -> Int64 {
+        guard !d.isNaN else { return 0 }
+        return Int64(min(max(d, -9.0e18), 9.0e18))
     }
 
     /// Follows attachments from a batch's events: a put attaches the key to
@@ -208,7 +217,7 @@ final class Lessor: @unchecked Sendable {
             let now = clock.nowSeconds()
             var out: [StoredLease] = []
             for l in leases.values.sorted(by: { $0.id < $1.id }) where l.expiry != .infinity && l.expiry > now {
-                let remaining = Int64((l.expiry - now).rounded(.up))
+                let remaining = Self.wholeSeconds((l.expiry - now).rounded(.up))
                 if remaining < l.ttlSeconds && remaining != l.remainingTTLSeconds {
                     out.append(StoredLease(id: l.id, ttlSeconds: l.ttlSeconds, remainingTTLSeconds: remaining))
                     if out.count >= limit { break }
@@ -228,7 +237,7 @@ final class Lessor: @unchecked Sendable {
     func timeToLive(_ id: Int64) -> TimeToLive? {
         lock.withLock {
             guard let l = leases[id] else { return nil }
-            let remaining = l.expiry == .infinity ? l.ttlSeconds : max(Int64(l.expiry - clock.nowSeconds()), 0)
+            let remaining = l.expiry == .infinity ? l.ttlSeconds : max(Self.wholeSeconds(l.expiry - clock.nowSeconds()), 0)
             return TimeToLive(grantedTTLSeconds: l.ttlSeconds, remainingSeconds: remaining,
                               keys: l.keys.sorted { $0.lexicographicallyPrecedes($1) })
         }

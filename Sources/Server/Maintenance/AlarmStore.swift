@@ -1,3 +1,4 @@
+import Atomics
 import Foundation
 import Proto
 
@@ -16,6 +17,10 @@ final class AlarmStore: @unchecked Sendable {
     private let path: String
     private let lock = NSLock()
     private var active: Set<Alarm> = []  // guarded by `lock`
+    /// Mirrors of `active` read by the apply chain's guards for every entry
+    /// (no lock on that path); written under `lock` with `active`.
+    private let corrupt = ManagedAtomic(false)
+    private let noSpace = ManagedAtomic(false)
 
     init(path: String) {
         self.path = path
@@ -25,11 +30,18 @@ final class AlarmStore: @unchecked Sendable {
                 if parts.count == 2, let m = UInt64(parts[0]), let t = Int32(parts[1]) { active.insert(Alarm(memberID: m, type: t)) }
             }
         }
+        updateFlags()
     }
 
-    var hasCorrupt: Bool { lock.withLock { active.contains { $0.type == Etcdserverpb.AlarmType.corrupt.rawValue } } }
+    var hasCorrupt: Bool { corrupt.load(ordering: .relaxed) }
 
-    var hasNoSpace: Bool { lock.withLock { active.contains { $0.type == Etcdserverpb.AlarmType.nospace.rawValue } } }
+    var hasNoSpace: Bool { noSpace.load(ordering: .relaxed) }
+
+    /// Call with `lock` held (or before the store is shared).
+    private func updateFlags() {
+        corrupt.store(active.contains { $0.type == Etcdserverpb.AlarmType.corrupt.rawValue }, ordering: .relaxed)
+        noSpace.store(active.contains { $0.type == Etcdserverpb.AlarmType.nospace.rawValue }, ordering: .relaxed)
+    }
 
     /// Active alarms of `type` (all of them for NONE), as etcd lists them.
     func get(_ type: Etcdserverpb.AlarmType) -> [Etcdserverpb.AlarmMember] {
@@ -53,6 +65,7 @@ final class AlarmStore: @unchecked Sendable {
         let all = alarms.map { Alarm(memberID: $0.memberID, type: $0.alarm.rawValue) }
         let snapshot = lock.withLock { () -> [Alarm] in
             active = Set(all)
+            updateFlags()
             return active.sorted()
         }
         persist(snapshot)
@@ -61,6 +74,7 @@ final class AlarmStore: @unchecked Sendable {
     private func change(_ body: (inout Set<Alarm>) -> Alarm?) -> Etcdserverpb.AlarmMember? {
         let (changed, snapshot) = lock.withLock { () -> (Alarm?, [Alarm]) in
             let c = body(&active)
+            updateFlags()
             return (c, active.sorted())
         }
         guard let changed else { return nil }
@@ -70,11 +84,7 @@ final class AlarmStore: @unchecked Sendable {
 
     private func persist(_ alarms: [Alarm]) {
         let text = alarms.map { "\($0.memberID) \($0.type)\n" }.joined()
-        let tmp = path + ".tmp"
-        FileManager.default.createFile(atPath: tmp, contents: Data(text.utf8))
-        let fd = open(tmp, O_RDONLY)
-        if fd >= 0 { _ = fsync(fd); close(fd) }
-        _ = rename(tmp, path)
+        try? DurableFile.write(Array(text.utf8), to: path)
     }
 
     private static func member(_ a: Alarm) -> Etcdserverpb.AlarmMember {

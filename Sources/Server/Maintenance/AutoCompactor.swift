@@ -26,7 +26,7 @@ final class AutoCompactor: @unchecked Sendable {
                 request.revision = rev
                 proposal.compaction = request
                 do {
-                    _ = try await server.proposeWrite(proposal)
+                    _ = try await server.proposeWrite(proposal, as: nil)
                     plan.compacted(rev, nowSeconds: Self.now())
                     server.logger.info("completed auto compaction", metadata: ["revision": "\(rev)"])
                 } catch let e as KVError where e == .compacted {

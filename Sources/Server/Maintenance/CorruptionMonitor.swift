@@ -112,7 +112,7 @@ final class CorruptionMonitor: @unchecked Sendable {
 
     /// Activates CORRUPT for `memberID` through Raft, so every member sees it.
     static func raiseCorrupt(server: EtcdServer, memberID: UInt64) async throws {
-        guard !server.maintenance.alarms.get(.corrupt).contains(where: { $0.memberID == memberID }) else { return }
+        guard !server.alarms.get(.corrupt).contains(where: { $0.memberID == memberID }) else { return }
         try await server.proposeAlarm(.corrupt, memberID: memberID)
     }
 

@@ -26,7 +26,7 @@ extension ServerMetrics {
                 labels: [("server_version", EtcdVersion.server)])
         m.gauge("etcd_cluster_version", "Which version is running. 1 for 'cluster_version' label with current cluster version", 1,
                 labels: [("cluster_version", String(EtcdVersion.cluster.split(separator: ".").prefix(2).joined(separator: ".")))])
-        m.gauge("etcd_server_quota_backend_bytes", "Current backend storage quota size in bytes.", Double(server.maintenance.quotaBytes))
+        m.gauge("etcd_server_quota_backend_bytes", "Current backend storage quota size in bytes.", Double(server.quota.bytes))
         let size = Double(server.store.dbSizeBytes), inUse = Double(server.store.dbSizeInUseBytes)
         m.gauge("etcd_mvcc_db_total_size_in_bytes", "Total size of the underlying database physically allocated in bytes.", size)
         m.gauge("etcd_debugging_mvcc_db_total_size_in_bytes", "Total size of the underlying database physically allocated in bytes.", size)

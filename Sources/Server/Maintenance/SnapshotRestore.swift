@@ -45,6 +45,7 @@ public struct SnapshotRestore {
             throw RestoreError("--wal-dir is not supported: swift-etcd keeps the WAL in <data-dir>/member/wal")
         }
         let fm = FileManager.default
+        try DataDirLock.checkNotInUse(dataDir: options.dataDir)
         if fm.fileExists(atPath: options.dataDir) { throw RestoreError("data-dir \"\(options.dataDir)\" exists") }
         guard fm.fileExists(atPath: file) else { throw RestoreError("open \(file): no such file or directory") }
 
@@ -54,6 +55,11 @@ public struct SnapshotRestore {
             logger.warning("removed an unfinished restore left by a killed process", metadata: ["path": "\(leftover)"])
         }
         do {
+            // Held until the restore returns, also across the final rename
+            // (the lock file moves with the dir): no member starts on a
+            // half-built dir.
+            let lock = try DataDirLock.acquire(dataDir: building)
+            defer { lock.release() }
             let layout = DataDirLayout(dataDir: building)
             try fm.createDirectory(atPath: layout.dbPath, withIntermediateDirectories: true)
             logger.info("restoring snapshot", metadata: ["path": "\(file)", "data-dir": "\(options.dataDir)"])
@@ -61,12 +67,16 @@ public struct SnapshotRestore {
             // Refuse a copy that is not a store before building anything on it.
             let status = try MVCCStore.snapshotFileStatus(layout.dbPath + "/data.mdb")
             let bootstrapIndex = UInt64(memberIDs.count)
+            // A flag value: checked, not trapped on (the store refuses a sum past Int64).
+            guard let bump = Int64(exactly: options.bumpRevision), !status.revision.addingReportingOverflow(bump).overflow else {
+                throw RestoreError("--bump-revision \(options.bumpRevision) takes the revision past \(Int64.max)")
+            }
             try MVCCStore.prepareRestored(dir: layout.dbPath, consistentIndex: bootstrapIndex,
-                                          bumpRevision: Int64(options.bumpRevision), markCompacted: options.markCompacted)
+                                          bumpRevision: bump, markCompacted: options.markCompacted)
             try writeRaftState(layout: layout, metadata: metadata, memberIDs: memberIDs)
             // The membership the new cluster starts with (as etcd's restore
             // re-adds the members from the flags), read at start instead of the flags.
-            try JSONEncoder().encode(members).write(to: URL(fileURLWithPath: layout.memberDir + "/members.json"), options: .atomic)
+            try Membership.writeInitial(members, path: layout.memberDir + "/members.json")
             try SnapshotFileCopy.syncDirectory(layout.snapDir)
             if rename(building, tmp) != 0 {
                 throw RestoreError("could not rename \(building) to \(tmp): \(String(cString: strerror(errno)))")
@@ -79,7 +89,7 @@ public struct SnapshotRestore {
                 "cluster-id": "\(String(metadata.clusterID, radix: 16))",
             ])
             return Result(memberID: metadata.memberID, clusterID: metadata.clusterID,
-                          revision: status.revision + Int64(options.bumpRevision), dataDir: options.dataDir)
+                          revision: status.revision + bump, dataDir: options.dataDir)
         } catch {
             try? fm.removeItem(atPath: building)
             throw error

@@ -37,7 +37,7 @@ extension EtcdServer {
     func snapshotPayload() throws -> SnapshotPayload {
         let copy = try StoreCopy.make(store: store, snapDir: DataDirLayout(dataDir: options.dataDir).snapDir)
         do {
-            let alarms = maintenance.alarms.get(.none).map { SnapshotExtras.Alarm(memberID: $0.memberID, type: $0.alarm.rawValue) }
+            let alarms = alarms.get(.none).map { SnapshotExtras.Alarm(memberID: $0.memberID, type: $0.alarm.rawValue) }
             let extras = try SnapshotExtras(members: membership.all, alarms: alarms).encoded()
             return SnapshotPayload(copy: copy, extras: extras)
         } catch {
@@ -59,13 +59,14 @@ extension EtcdServer {
         let before = store.currentRevision
         let info = try store.replace(withDatabaseFile: file)
         replaceMembers(with: extras.members)
-        maintenance.alarms.replaceAll(extras.alarms.map {
+        alarms.replaceAll(extras.alarms.map {
             var m = Etcdserverpb.AlarmMember()
             m.memberID = $0.memberID
             m.alarm = Etcdserverpb.AlarmType(rawValue: $0.type)
             return m
         })
-        lessor.reload(leases: try store.leases(), leasedKeys: try store.leasedKeys())
+        let leased = try store.leasesWithKeys()
+        lessor.reload(leases: leased.leases, leasedKeys: leased.leasedKeys)
         watchHub.storeReplaced()
         logger.info("installed database snapshot from the leader", metadata: [
             "snapshot-index": "\(index)", "consistent-index": "\(info.consistentIndex)",

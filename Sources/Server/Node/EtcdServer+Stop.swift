@@ -19,8 +19,8 @@ extension EtcdServer {
         logger.info("closing etcd server", metadata: identityFields)
         await transferLeadershipBeforeStop()
         stopping.fire()
-        maintenance.autoCompactor.stop()
-        maintenance.corruptionMonitor.stop()
+        autoCompactor.stop()
+        corruptionMonitor.stop()
         peers?.stopPinging()
         let grace = TimeAmount.nanoseconds(Int64(requestTimeoutSeconds * 1e9))
         let servers = grpcServers

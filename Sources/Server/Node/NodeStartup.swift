@@ -86,10 +86,18 @@ struct RestoredNode {
                                 confState: ConfState(voters: initialPeers), snapshotIndex: 0, isNew: true)
         }
 
-        let markers = try WAL.validSnapshotMarkers(dir: layout.walDir, options: settings.wal)
-        let snapshot = try snapshots.loadNewest(validMarkers: markers)
-        let marker = snapshot.map { WALSnapshotMarker(index: $0.metadata.index, term: $0.metadata.term) } ?? .zero
-        let opened = try WAL.open(dir: layout.walDir, from: marker, options: settings.wal)
+        // The newest snapshot file whose WAL marker is committed, and the WAL
+        // after it; one read of the WAL when that is the newest file.
+        var snapshot: Snapshot?
+        let opened: (wal: WAL, metadata: [UInt8], hardState: HardState, entries: [Entry], marker: WALSnapshotMarker)
+        do {
+            opened = try WAL.open(dir: layout.walDir, expecting: try snapshots.newestMarker() ?? .zero, options: settings.wal) { valid in
+                snapshot = try snapshots.loadNewest(validMarkers: valid)
+                return snapshot.map { WALSnapshotMarker(index: $0.metadata.index, term: $0.metadata.term) } ?? .zero
+            }
+        } catch let error as WALError {
+            throw DataFileError(error, walDir: layout.walDir)
+        }
         let metadata = try MemberMetadata(decoding: opened.metadata)
         if let snapshot { try storage.applySnapshot(snapshot) }
         var hardState = opened.hardState

@@ -80,13 +80,17 @@ final class RaftLoop: @unchecked Sendable {
     var installSnapshot: (Snapshot) throws -> Void = { _ in }
     private let tickInterval: TimeInterval
     private let transport: PeerTransport
-    weak var applier: CommittedEntryApplier?
+    /// The apply pipeline (set before `start`); owned here, the only caller.
+    var applier: CommittedEntryApplier?
     /// Runs on the loop thread after Raft applied a committed conf change
     /// (set before `start`): the server updates its member table here.
     var confChangeApplied: (ConfChange) -> Void = { _ in }
     /// Runs on the loop thread when a leader different from the last one
     /// known becomes known (etcd's leader_changes_seen_total); set before `start`.
     var leaderChanged: () -> Void = {}
+    /// Runs on the loop thread after every tick (set before `start`): the
+    /// server expires its waits' deadlines here (`WaitRegistry.expire`).
+    var onTick: () -> Void = {}
     private let logger: Logger
     private let raftLog: RaftEventLog
     let memberID: UInt64
@@ -237,6 +241,7 @@ final class RaftLoop: @unchecked Sendable {
                 node.tick()
                 nextTick = now.addingTimeInterval(tickInterval)
                 for batch in reads.tick(now: now) { readWaits.trigger(id: batch, .failure(ServerError.timeout)) }
+                onTick()
             }
             for _ in 0..<work.advanceTicks { node.tick() }
             for m in work.messages { try? node.step(m) }

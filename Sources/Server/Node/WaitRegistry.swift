@@ -1,10 +1,17 @@
 import Foundation
+import NIOCore
 
 /// Callers waiting for a result by ID: a proposal's apply result, or a
 /// ReadIndex batch. The Raft loop triggers; the caller's task cancellation
 /// (its gRPC deadline) removes the waiter and throws `CancellationError`.
 /// Triggers for IDs nobody registered (entries proposed by another member)
 /// are ignored, so the table holds only this member's in-flight requests.
+///
+/// Timeouts need no timer per request: a wait with a deadline puts
+/// (deadline, ID) in `deadlines`, which `expire` (called on every Raft loop
+/// tick) sweeps from the front. A request answered in time costs nothing
+/// more: its entry is dropped when the sweep reaches it (the trigger finds no
+/// waiter). IDs are never reused, so a stale entry cannot hit a new request.
 final class WaitRegistry<Value: Sendable>: @unchecked Sendable {
     private enum Slot {
         case registered
@@ -14,12 +21,20 @@ final class WaitRegistry<Value: Sendable>: @unchecked Sendable {
 
     private let lock = NSLock()
     private var slots: [UInt64: Slot] = [:]  // guarded by `lock`
+    /// Pending deadlines in order (uptime ns, ID) from `deadlineHead` on;
+    /// guarded by `lock`. Callers of one registry mostly share one timeout,
+    /// so a new deadline nearly always goes at the end.
+    private var deadlines: [(uptimeNanos: UInt64, id: UInt64)] = []
+    private var deadlineHead = 0
 
     /// Registers `id`, runs `start` (which must eventually lead to
-    /// `trigger(id:)`), and suspends until the result arrives or the task is
-    /// cancelled.
-    func wait(id: UInt64, start: () throws -> Void) async throws -> Value {
-        lock.withLock { slots[id] = .registered }
+    /// `trigger(id:)`), and suspends until the result arrives, the task is
+    /// cancelled, or `deadline` passes (then `expire` fails it).
+    func wait(id: UInt64, deadline: NIODeadline? = nil, start: () throws -> Void) async throws -> Value {
+        lock.withLock {
+            slots[id] = .registered
+            if let deadline { addDeadline(deadline.uptimeNanoseconds, id) }
+        }
         do { try start() } catch {
             lock.withLock { _ = slots.removeValue(forKey: id) }
             throw error
@@ -63,6 +78,35 @@ final class WaitRegistry<Value: Sendable>: @unchecked Sendable {
         }
     }
 
+    /// Fails every wait whose deadline has passed with `error`.
+    func expire(now: NIODeadline = .now(), _ error: Error) {
+        let due = lock.withLock { () -> [UInt64] in
+            var due: [UInt64] = []
+            while deadlineHead < deadlines.count && deadlines[deadlineHead].uptimeNanos <= now.uptimeNanoseconds {
+                due.append(deadlines[deadlineHead].id)
+                deadlineHead += 1
+            }
+            if deadlineHead >= 1024 && deadlineHead * 2 >= deadlines.count {
+                deadlines.removeFirst(deadlineHead)
+                deadlineHead = 0
+            }
+            return due
+        }
+        for id in due { trigger(id: id, .failure(error)) }
+    }
+
+    /// Keeps `deadlines` ordered; call with `lock` held.
+    private func addDeadline(_ uptimeNanos: UInt64, _ id: UInt64) {
+        if deadlines.count == deadlineHead || deadlines[deadlines.count - 1].uptimeNanos <= uptimeNanos {
+            deadlines.append((uptimeNanos, id))
+            return
+        }
+        // Rare: a shorter timeout than a pending one (a forwarded promote's rest).
+        var i = deadlines.count
+        while i > deadlineHead && deadlines[i - 1].uptimeNanos > uptimeNanos { i -= 1 }
+        deadlines.insert((uptimeNanos, id), at: i)
+    }
+
     func isRegistered(_ id: UInt64) -> Bool { lock.withLock { slots[id] != nil } }
 
     func lockedIDs() -> [UInt64] { lock.withLock { Array(slots.keys) } }
@@ -72,6 +116,8 @@ final class WaitRegistry<Value: Sendable>: @unchecked Sendable {
         lock.lock()
         let all = slots
         slots.removeAll()
+        deadlines.removeAll()
+        deadlineHead = 0
         lock.unlock()
         for case .waiting(let c) in all.values { c.resume(throwing: error) }
     }
@@ -83,5 +129,15 @@ extension WaitRegistry {
     func triggerAll(upTo: UInt64, _ result: Result<Value, Error>) {
         let ids = lockedIDs().filter { $0 <= upTo }
         for id in ids { trigger(id: id, result) }
+    }
+}
+
+extension NIODeadline {
+    /// `seconds` from now (a negative or non-finite amount is now; a huge one
+    /// saturates at ~292 years).
+    static func after(seconds: Double) -> NIODeadline {
+        guard seconds.isFinite, seconds > 0 else { return .now() }
+        let nanos = seconds * 1e9
+        return .now() + .nanoseconds(nanos >= Double(Int64.max / 2) ? Int64.max / 2 : Int64(nanos))
     }
 }

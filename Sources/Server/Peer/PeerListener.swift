@@ -1,4 +1,5 @@
 import Foundation
+import GRPCWire
 import Logging
 import NIOCore
 import NIOPosix
@@ -42,14 +43,17 @@ final class PeerListener: @unchecked Sendable {
         let logger = self.logger, admit = self.admit, deliver = self.deliver, control = self.control
         let members = self.members
         let snapshots = self.snapshots
+        let limiter = ConnectionLimiter.processWide
         let timeouts = settings.timeouts
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(ChannelOptions.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)),
                                  value: settings.reusePort ? 1 : 0)
+            .serverChannelInitializer(ConnectionLimiter.installAcceptBackoff)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                guard limiter.admit(channel, listener: "peer", logger: logger) else { return channel.close() }
+                return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
                         PeerTimeoutHandler(readTimeout: timeouts.read, writeTimeout: timeouts.write, logger: logger))
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(PeerFrameDecoder()))

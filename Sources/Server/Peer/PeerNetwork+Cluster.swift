@@ -19,11 +19,8 @@ extension PeerNetwork {
     func forwardPromote(_ memberID: UInt64, to leader: UInt64, timeoutSeconds: Double) async throws {
         guard let client = clients[leader] else { throw ServerError.noLeader }
         let requestID = renewIDs.next()
-        let answer = try await promoteWaits.wait(id: requestID) {
+        let answer = try await promoteWaits.wait(id: requestID, deadline: .after(seconds: timeoutSeconds)) {
             client.send(frames: [.cluster(.promoteRequest(requestID: requestID, memberID: memberID))])
-            DispatchQueue.global().asyncAfter(deadline: .now() + timeoutSeconds) { [promoteWaits] in
-                promoteWaits.trigger(id: requestID, .failure(ServerError.timeout))
-            }
         }
         if let answer { throw answer }
     }

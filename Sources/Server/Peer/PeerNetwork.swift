@@ -168,17 +168,20 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
         clients[id]?.stop()
     }
 
+    /// Fails forwarded requests whose deadline passed (the Raft loop's tick).
+    func expireWaits(now: NIODeadline) {
+        renewWaits.expire(now: now, ServerError.timeout)
+        promoteWaits.expire(now: now, ServerError.timeout)
+    }
+
     /// Forwards a lease operation to the leader (see `LeaseOp` for the
     /// answer). Throws `noLeader` if `leader` says it is not the leader,
     /// `timeout` if no answer comes within `timeoutSeconds`.
     func forwardLease(_ op: LeaseOp, _ leaseID: Int64, to leader: UInt64, timeoutSeconds: Double) async throws -> (Int64, Int64) {
         guard let client = clients[leader] else { throw ServerError.noLeader }
         let requestID = renewIDs.next()
-        let answer = try await renewWaits.wait(id: requestID) {
+        let answer = try await renewWaits.wait(id: requestID, deadline: .after(seconds: timeoutSeconds)) {
             client.send(frames: [.leaseRequest(requestID: requestID, leaseID: leaseID, op: op)])
-            DispatchQueue.global().asyncAfter(deadline: .now() + timeoutSeconds) { [renewWaits] in
-                renewWaits.trigger(id: requestID, .failure(ServerError.timeout))
-            }
         }
         if answer.first == LeaseOp.notLeader { throw ServerError.noLeader }
         return (answer.first, answer.second)

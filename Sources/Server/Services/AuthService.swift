@@ -6,7 +6,7 @@ import Proto
 /// `user list` and `role list` work), and a clear refusal for every RPC that
 /// would create users or roles, so nobody believes they are protected.
 struct AuthService {
-    let server: EtcdServer
+    let backend: ResponseHeaders
 
     static let notSupported = ServerError(
         code: .unimplemented, message: "etcdserver: authentication (users and roles) is not supported by swift-etcd yet")
@@ -19,28 +19,28 @@ struct AuthService {
     static let initialAuthRevision: UInt64 = 1
 
     func register(on router: GRPCRouter) {
-        let server = self.server
+        let backend = self.backend
         typealias S = Etcdserverpb.AuthService
         router.unary(S.authStatus) { _, _ in
             var r = Etcdserverpb.AuthStatusResponse()
-            r.header = server.header(revision: server.store.currentRevision)
+            r.header = backend.currentHeader
             r.enabled = false
             r.authRevision = Self.initialAuthRevision
             return r
         }
         router.unary(S.authDisable) { _, _ in
             var r = Etcdserverpb.AuthDisableResponse()
-            r.header = server.header(revision: server.store.currentRevision)
+            r.header = backend.currentHeader
             return r
         }
         router.unary(S.userList) { _, _ in
             var r = Etcdserverpb.AuthUserListResponse()
-            r.header = server.header(revision: server.store.currentRevision)
+            r.header = backend.currentHeader
             return r
         }
         router.unary(S.roleList) { _, _ in
             var r = Etcdserverpb.AuthRoleListResponse()
-            r.header = server.header(revision: server.store.currentRevision)
+            r.header = backend.currentHeader
             return r
         }
         router.unary(S.authEnable) { _, _ -> Etcdserverpb.AuthEnableResponse in throw Self.rootUserNotExist }

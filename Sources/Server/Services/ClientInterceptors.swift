@@ -12,10 +12,10 @@ enum ClientInterceptors {
     static let notSupportedForLearner = ServerError(code: .unavailable, message: "etcdserver: rpc not supported for learner")
 
     /// Wraps every handler registered so far; call after all services registered.
-    static func wrapAll(_ router: GRPCRouter, server: EtcdServer) {
-        @Sendable func isLearner() -> Bool { server.membership.member(server.memberID)?.isLearner == true }
+    static func wrapAll(_ router: GRPCRouter, member: MemberRole) {
+        @Sendable func isLearner() -> Bool { member.isLearner }
         @Sendable func checkLeader(_ context: GRPCRequestContext) throws {
-            if context.header(metadataKey) == "true" && server.loop.status.leader == 0 {
+            if context.header(metadataKey) == "true" && member.knownLeader == 0 {
                 throw ServerError.noLeader.status
             }
         }

@@ -4,43 +4,49 @@ import Proto
 /// etcdserverpb.Cluster: MemberList from the member table; MemberAdd,
 /// MemberRemove, MemberUpdate and MemberPromote as Raft conf changes.
 struct ClusterService {
-    let server: EtcdServer
+    let backend: ClusterBackend
+    let access: RequestAccess
 
     func register(on router: GRPCRouter) {
-        let server = self.server
-        router.unary(Etcdserverpb.ClusterService.memberList) { _, _ in
+        let backend = self.backend, access = self.access
+        router.unary(Etcdserverpb.ClusterService.memberList) { _, context in
+            _ = try await access.check(.open, context)
             var response = Etcdserverpb.MemberListResponse()
-            response.header = server.header(revision: 0)
-            response.members = server.membership.all.map(Self.wire)
+            response.header = backend.header(revision: 0)
+            response.members = backend.members.map(Self.wire)
             return response
         }
-        router.unary(Etcdserverpb.ClusterService.memberRemove) { request, _ in
-            try await server.removeMember(request.id)
+        router.unary(Etcdserverpb.ClusterService.memberRemove) { request, context in
+            _ = try await access.check(.admin, context)
+            try await backend.removeMember(request.id)
             var response = Etcdserverpb.MemberRemoveResponse()
-            response.header = server.header(revision: 0)
-            response.members = server.membership.all.map(Self.wire)
+            response.header = backend.header(revision: 0)
+            response.members = backend.members.map(Self.wire)
             return response
         }
-        router.unary(Etcdserverpb.ClusterService.memberAdd) { request, _ in
-            let added = try await server.addMember(peerURLs: request.peerURLs, learner: request.isLearner)
+        router.unary(Etcdserverpb.ClusterService.memberAdd) { request, context in
+            _ = try await access.check(.admin, context)
+            let added = try await backend.addMember(peerURLs: request.peerURLs, learner: request.isLearner)
             var response = Etcdserverpb.MemberAddResponse()
-            response.header = server.header(revision: 0)
+            response.header = backend.header(revision: 0)
             response.member = Self.wire(added)
-            response.members = server.membership.all.map(Self.wire)
+            response.members = backend.members.map(Self.wire)
             return response
         }
-        router.unary(Etcdserverpb.ClusterService.memberUpdate) { request, _ in
-            try await server.updateMember(request.id, peerURLs: request.peerURLs)
+        router.unary(Etcdserverpb.ClusterService.memberUpdate) { request, context in
+            _ = try await access.check(.admin, context)
+            try await backend.updateMember(request.id, peerURLs: request.peerURLs)
             var response = Etcdserverpb.MemberUpdateResponse()
-            response.header = server.header(revision: 0)
-            response.members = server.membership.all.map(Self.wire)
+            response.header = backend.header(revision: 0)
+            response.members = backend.members.map(Self.wire)
             return response
         }
-        router.unary(Etcdserverpb.ClusterService.memberPromote) { request, _ in
-            try await server.promoteMember(request.id)
+        router.unary(Etcdserverpb.ClusterService.memberPromote) { request, context in
+            _ = try await access.check(.admin, context)
+            try await backend.promoteMember(request.id)
             var response = Etcdserverpb.MemberPromoteResponse()
-            response.header = server.header(revision: 0)
-            response.members = server.membership.all.map(Self.wire)
+            response.header = backend.header(revision: 0)
+            response.members = backend.members.map(Self.wire)
             return response
         }
     }

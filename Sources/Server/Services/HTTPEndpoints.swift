@@ -94,7 +94,7 @@ struct HealthCheck {
     }
 
     private func alarms(excluded: Set<String>) -> HealthStatus? {
-        for alarm in server.maintenance.alarms.get(.none) {
+        for alarm in server.alarms.get(.none) {
             let name: String
             switch alarm.alarm {
             case .nospace: name = "NOSPACE"

@@ -1,88 +1,91 @@
-import Foundation
 import GRPCWire
 import MVCC
 import Proto
 
-/// etcdserverpb.KV: validate → read locally or propose through Raft → map
-/// the store's answer (as etcd's v3rpc/key.go, and no more).
+/// etcdserverpb.KV: check access → validate → read locally or propose
+/// through Raft → map the store's answer (as etcd's v3rpc/key.go, and no
+/// more). Holds only the `KVBackend` it needs, so it runs against a fake.
 struct KVService {
-    let server: EtcdServer
+    let backend: KVBackend
+    let access: RequestAccess
 
     func register(on router: GRPCRouter) {
-        let server = self.server
-        router.unary(Etcdserverpb.KVService.range) { request, _ in try await Self.range(server, request) }
-        router.unary(Etcdserverpb.KVService.put) { request, _ in
-            try Validation.check(KVMapping.put(request))
-            var proposal = Swiftetcd.InternalRaftRequest()
-            proposal.put = request
-            let (response, header) = try await server.proposeWrite(proposal)
-            guard case .put(let put) = response else { throw ServerError.unexpectedResult }
-            return KVMapping.putResponse(put, header: header)
-        }
-        router.unary(Etcdserverpb.KVService.deleteRange) { request, _ in try await Self.deleteRange(server, request) }
-        router.unary(Etcdserverpb.KVService.txn) { request, _ in try await Self.txn(server, request) }
-        router.unary(Etcdserverpb.KVService.compact) { request, _ in
-            var proposal = Swiftetcd.InternalRaftRequest()
-            proposal.compaction = request
-            let (response, header) = try await server.proposeWrite(proposal)
-            guard case .compact = response else { throw ServerError.unexpectedResult }
-            if request.physical {
-                let store = server.store
-                await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                    DispatchQueue.global().async {
-                        store.waitForCompaction(request.revision)
-                        c.resume()
-                    }
-                }
-            }
-            var out = Etcdserverpb.CompactionResponse()
-            out.header = header
-            return out
-        }
+        router.unary(Etcdserverpb.KVService.range) { request, context in try await range(request, context) }
+        router.unary(Etcdserverpb.KVService.put) { request, context in try await put(request, context) }
+        router.unary(Etcdserverpb.KVService.deleteRange) { request, context in try await deleteRange(request, context) }
+        router.unary(Etcdserverpb.KVService.txn) { request, context in try await txn(request, context) }
+        router.unary(Etcdserverpb.KVService.compact) { request, context in try await compact(request, context) }
     }
 
     // The handlers' bodies, also called in-process (Lock, Election).
 
-    static func range(_ server: EtcdServer, _ request: Etcdserverpb.RangeRequest) async throws -> Etcdserverpb.RangeResponse {
+    func range(_ request: Etcdserverpb.RangeRequest, _ context: GRPCRequestContext) async throws -> Etcdserverpb.RangeResponse {
         let range = KVMapping.range(request)
         try Validation.check(range)
-        if !request.serializable { try await server.linearizableBarrier() }
+        _ = try await access.check(.read(key: request.key, rangeEnd: request.rangeEnd), context)
+        if !request.serializable { try await backend.linearizableBarrier() }
         let clock = ContinuousClock()
         let began = clock.now
-        let response = try server.store.range(range)
-        server.slow.apply(took: clock.now - began, prefix: "read-only range ", request: RequestText.range(request),
-                          response: "range_response_count:\(response.kvs.count) size:\(response.kvs.reduce(0) { $0 + $1.key.count + $1.value.count })")
-        return KVMapping.rangeResponse(response, header: server.header(revision: response.revision))
+        let response = try backend.range(range)
+        backend.slow.apply(took: clock.now - began, prefix: "read-only range ", request: RequestText.range(request),
+                           response: "range_response_count:\(response.kvs.count) size:\(response.kvs.reduce(0) { $0 + $1.key.count + $1.value.count })")
+        return KVMapping.rangeResponse(response, header: backend.header(revision: response.revision))
     }
 
-    static func deleteRange(_ server: EtcdServer,
-                            _ request: Etcdserverpb.DeleteRangeRequest) async throws -> Etcdserverpb.DeleteRangeResponse {
+    func put(_ request: Etcdserverpb.PutRequest, _ context: GRPCRequestContext) async throws -> Etcdserverpb.PutResponse {
+        try Validation.check(KVMapping.put(request))
+        let identity = try await access.check(.write(key: request.key, rangeEnd: [], alsoReads: request.prevKv), context)
+        var proposal = Swiftetcd.InternalRaftRequest()
+        proposal.put = request
+        let (response, header) = try await backend.proposeWrite(proposal, as: identity)
+        guard case .put(let put) = response else { throw ServerError.unexpectedResult }
+        return KVMapping.putResponse(put, header: header)
+    }
+
+    func deleteRange(_ request: Etcdserverpb.DeleteRangeRequest,
+                     _ context: GRPCRequestContext) async throws -> Etcdserverpb.DeleteRangeResponse {
         try Validation.check(KVMapping.deleteRange(request))
+        let identity = try await access.check(.write(key: request.key, rangeEnd: request.rangeEnd, alsoReads: request.prevKv),
+                                              context)
         var proposal = Swiftetcd.InternalRaftRequest()
         proposal.deleteRange = request
-        let (response, header) = try await server.proposeWrite(proposal)
+        let (response, header) = try await backend.proposeWrite(proposal, as: identity)
         guard case .deleteRange(let deleted) = response else { throw ServerError.unexpectedResult }
         return KVMapping.deleteRangeResponse(deleted, header: header)
     }
 
-    static func txn(_ server: EtcdServer, _ request: Etcdserverpb.TxnRequest) async throws -> Etcdserverpb.TxnResponse {
+    func txn(_ request: Etcdserverpb.TxnRequest, _ context: GRPCRequestContext) async throws -> Etcdserverpb.TxnResponse {
         let txn = KVMapping.txn(request)
-        try Validation.check(txn, maxTxnOps: server.options.maxTxnOps)
+        try Validation.check(txn, maxTxnOps: backend.maxTxnOps, maxDepth: ProtoLimits.maxTxnDepth)
+        let identity = try await access.check(.txn(request), context)
         if txn.isReadOnly {
             // etcd serves read-only txns without Raft; linearizable unless
             // every range in them asked for serializable.
-            if !Self.isSerializable(request) { try await server.linearizableBarrier() }
+            if !Self.isSerializable(request) { try await backend.linearizableBarrier() }
             let clock = ContinuousClock()
             let began = clock.now
-            let response = try server.store.readOnlyTxn(txn)
-            server.slow.apply(took: clock.now - began, prefix: "read-only txn ", request: RequestText.describe(.txn(txn)))
-            return KVMapping.txnResponse(response, header: server.header(revision: response.revision))
+            let response = try backend.readOnlyTxn(txn)
+            backend.slow.apply(took: clock.now - began, prefix: "read-only txn ", request: RequestText.describe(.txn(txn)))
+            return KVMapping.txnResponse(response, header: backend.header(revision: response.revision))
         }
         var proposal = Swiftetcd.InternalRaftRequest()
         proposal.txn = request
-        let (response, header) = try await server.proposeWrite(proposal)
+        let (response, header) = try await backend.proposeWrite(proposal, as: identity)
         guard case .txn(let result) = response else { throw ServerError.unexpectedResult }
         return KVMapping.txnResponse(result, header: header)
+    }
+
+    func compact(_ request: Etcdserverpb.CompactionRequest,
+                 _ context: GRPCRequestContext) async throws -> Etcdserverpb.CompactionResponse {
+        let identity = try await access.check(.admin, context)
+        var proposal = Swiftetcd.InternalRaftRequest()
+        proposal.compaction = request
+        let (response, header) = try await backend.proposeWrite(proposal, as: identity)
+        guard case .compact = response else { throw ServerError.unexpectedResult }
+        if request.physical { await backend.waitForCompaction(request.revision) }
+        var out = Etcdserverpb.CompactionResponse()
+        out.header = header
+        return out
     }
 
     /// True when every Range in the txn (at any depth) is serializable.
@@ -94,15 +97,5 @@ struct KVService {
             default: return true
             }
         }
-    }
-}
-
-extension EtcdServer {
-    /// Proposes a KV write and returns the store's answer with the header
-    /// etcd sends (revision after the write, term it was applied in).
-    func proposeWrite(_ request: Swiftetcd.InternalRaftRequest) async throws -> (WriteResponse, Etcdserverpb.ResponseHeader) {
-        let applied = try await propose(request)
-        let response = try applied.response.get()
-        return (response, header(revision: response.revision, term: applied.term))
     }
 }

@@ -1,4 +1,3 @@
-import Foundation
 import GRPCWire
 import MVCC
 import Proto
@@ -7,24 +6,27 @@ import Proto
 /// through Raft; keep-alives, TimeToLive and Leases are answered by the
 /// leader's lessor.
 struct LeaseService {
-    let server: EtcdServer
+    let backend: LeaseBackend
+    let access: RequestAccess
 
     func register(on router: GRPCRouter) {
-        let server = self.server
-        router.unary(Etcdserverpb.LeaseService.leaseGrant) { request, _ in try await Self.grant(server, request) }
-        router.unary(Etcdserverpb.LeaseService.leaseRevoke) { request, _ in
+        let backend = self.backend, access = self.access
+        router.unary(Etcdserverpb.LeaseService.leaseGrant) { request, context in try await grant(request, context) }
+        router.unary(Etcdserverpb.LeaseService.leaseRevoke) { request, context in
+            let identity = try await access.check(.lease(id: request.id), context)
             var proposal = Swiftetcd.InternalRaftRequest()
             proposal.leaseRevoke = request
-            let (_, header) = try await server.proposeWrite(proposal)
+            let (_, header) = try await backend.proposeWrite(proposal, as: identity)
             var out = Etcdserverpb.LeaseRevokeResponse()
             out.header = header
             return out
         }
-        router.unary(Etcdserverpb.LeaseService.leaseTimeToLive) { request, _ in
+        router.unary(Etcdserverpb.LeaseService.leaseTimeToLive) { request, context in
+            _ = try await access.check(request.keys ? .lease(id: request.id) : .open, context)
             var out = Etcdserverpb.LeaseTimeToLiveResponse()
-            out.header = server.header(revision: server.store.currentRevision)
+            out.header = backend.currentHeader
             out.id = request.id
-            guard let ttl = try await server.leaseTimeToLive(request.id) else {
+            guard let ttl = try await backend.leaseTimeToLive(request.id) else {
                 out.ttl = -1  // etcd answers an unknown lease with TTL -1
                 return out
             }
@@ -33,40 +35,44 @@ struct LeaseService {
             if request.keys { out.keys = ttl.keys }
             return out
         }
-        router.unary(Etcdserverpb.LeaseService.leaseLeases) { _, _ in
+        router.unary(Etcdserverpb.LeaseService.leaseLeases) { _, context in
+            _ = try await access.check(.open, context)
             var out = Etcdserverpb.LeaseLeasesResponse()
-            out.header = server.header(revision: server.store.currentRevision)
-            out.leases = server.lessor.ids().map {
+            out.header = backend.currentHeader
+            out.leases = backend.leaseIDs().map {
                 var s = Etcdserverpb.LeaseStatus()
                 s.id = $0
                 return s
             }
             return out
         }
-        router.bidi(Etcdserverpb.LeaseService.leaseKeepAlive) { requests, writer, _ in
+        router.bidi(Etcdserverpb.LeaseService.leaseKeepAlive) { requests, writer, context in
+            _ = try await access.check(.open, context)
             for try await request in requests {
                 var out = Etcdserverpb.LeaseKeepAliveResponse()
                 out.id = request.id
-                out.ttl = try await server.renewLease(request.id)
-                out.header = server.header(revision: server.store.currentRevision)
+                out.ttl = try await backend.renewLease(request.id)
+                out.header = backend.currentHeader
                 try await writer.send(out.serializedBytes())
             }
         }
     }
 
     /// LeaseGrant's body, also called in-process (Lock and Election sessions).
-    static func grant(_ server: EtcdServer, _ request: Etcdserverpb.LeaseGrantRequest) async throws -> Etcdserverpb.LeaseGrantResponse {
+    func grant(_ request: Etcdserverpb.LeaseGrantRequest,
+               _ context: GRPCRequestContext) async throws -> Etcdserverpb.LeaseGrantResponse {
+        let identity = try await access.check(.open, context)
         var grant = request
         // etcd picks a positive ID from the request-id generator.
-        while grant.id == 0 { grant.id = Int64(bitPattern: server.nextRequestID() & (UInt64(1) << 63 - 1)) }
+        while grant.id == 0 { grant.id = Int64(bitPattern: backend.nextRequestID() & (UInt64(1) << 63 - 1)) }
         var proposal = Swiftetcd.InternalRaftRequest()
         proposal.leaseGrant = grant
-        let (response, header) = try await server.proposeWrite(proposal)
+        let (response, header) = try await backend.proposeWrite(proposal, as: identity)
         guard case .noop = response else { throw ServerError.unexpectedResult }
         var out = Etcdserverpb.LeaseGrantResponse()
         out.header = header
         out.id = grant.id
-        out.ttl = server.lessor.timeToLive(grant.id)?.grantedTTLSeconds ?? max(grant.ttl, server.lessor.minTTLSeconds)
+        out.ttl = backend.grantedTTLSeconds(grant.id, requestedSeconds: grant.ttl)
         return out
     }
 }

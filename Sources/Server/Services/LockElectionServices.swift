@@ -12,29 +12,42 @@ func recipeStatus(_ error: Error) -> GRPCStatus {
 }
 
 extension GRPCRouter {
-    /// A unary handler whose errors are reported as `recipeStatus` does.
-    func recipeUnary<Request, Response>(_ method: ProtoMethod<Request, Response>,
-                                        _ body: @escaping @Sendable (Request) async throws -> Response) {
-        unary(method) { request, _ in
-            do { return try await body(request) } catch { throw recipeStatus(error) }
+    /// A unary handler whose errors are reported as `recipeStatus` does; the
+    /// body gets the recipes bound to the call's context.
+    func recipeUnary<Request, Response>(_ method: ProtoMethod<Request, Response>, _ make: RecipeMaker,
+                                        _ body: @escaping @Sendable (Request, Recipes) async throws -> Response) {
+        unary(method) { request, context in
+            do { return try await body(request, make.recipes(context)) } catch { throw recipeStatus(error) }
         }
+    }
+}
+
+/// What the Lock and Election services hold: the KV and Lease services the
+/// recipes call in-process (with their access checks) and the watchable store.
+struct RecipeMaker: Sendable {
+    let kv: KVService
+    let lease: LeaseService
+    let watch: WatchBackend
+
+    func recipes(_ context: GRPCRequestContext) -> Recipes {
+        Recipes(kv: kv, lease: lease, watchable: watch, context: context)
     }
 }
 
 /// v3lockpb.Lock: a distributed mutex held by a lease (`Recipes.lock`).
 struct LockService {
-    let server: EtcdServer
+    let recipes: RecipeMaker
 
     func register(on router: GRPCRouter) {
-        let recipes = Recipes(server: server)
-        router.recipeUnary(V3lockpb.LockService.lock) { request in
+        let recipes = self.recipes
+        router.recipeUnary(V3lockpb.LockService.lock, recipes) { request, recipes in
             let (header, key) = try await recipes.lock(name: request.name, lease: request.lease)
             var out = V3lockpb.LockResponse()
             out.header = header
             out.key = key
             return out
         }
-        router.recipeUnary(V3lockpb.LockService.unlock) { request in
+        router.recipeUnary(V3lockpb.LockService.unlock, recipes) { request, recipes in
             var out = V3lockpb.UnlockResponse()
             out.header = try await recipes.unlock(key: request.key)
             return out
@@ -44,31 +57,31 @@ struct LockService {
 
 /// v3electionpb.Election: campaign, proclaim, leader, observe, resign.
 struct ElectionService {
-    let server: EtcdServer
+    let recipes: RecipeMaker
 
     func register(on router: GRPCRouter) {
-        let recipes = Recipes(server: server)
+        let recipes = self.recipes
         typealias E = V3electionpb.ElectionService
-        router.recipeUnary(E.campaign) { request in
+        router.recipeUnary(E.campaign, recipes) { request, recipes in
             try await recipes.campaign(name: request.name, lease: request.lease, value: request.value)
         }
-        router.recipeUnary(E.proclaim) { request in
+        router.recipeUnary(E.proclaim, recipes) { request, recipes in
             guard let leader = request.leader else { throw Recipes.missingLeaderKey }
             var out = V3electionpb.ProclaimResponse()
             out.header = try await recipes.proclaim(leader, value: request.value)
             return out
         }
-        router.recipeUnary(E.resign) { request in
+        router.recipeUnary(E.resign, recipes) { request, recipes in
             guard let leader = request.leader else { throw Recipes.missingLeaderKey }
             var out = V3electionpb.ResignResponse()
             out.header = try await recipes.resign(leader)
             return out
         }
-        router.recipeUnary(E.leader) { request in try await recipes.leader(name: request.name) }
-        router.serverStreaming(E.observe.path) { bytes, _, writer in
+        router.recipeUnary(E.leader, recipes) { request, recipes in try await recipes.leader(name: request.name) }
+        router.serverStreaming(E.observe.path) { bytes, context, writer in
             let request = try decodeRequest(V3electionpb.LeaderRequest.self, bytes)
             do {
-                try await recipes.observe(name: request.name) { try await writer.send($0.serializedBytes()) }
+                try await recipes.recipes(context).observe(name: request.name) { try await writer.send($0.serializedBytes()) }
             } catch {
                 throw recipeStatus(error)
             }

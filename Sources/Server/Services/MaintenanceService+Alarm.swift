@@ -3,20 +3,21 @@ import MVCC
 import Proto
 
 /// `Maintenance.Alarm`: GET, ACTIVATE and DEACTIVATE go through Raft (as in
-/// etcd) and are applied by `AlarmApplier`; the answer lists the alarms
+/// etcd) and are applied by `ApplyBackend`; the answer lists the alarms
 /// matching the request (GET) or the one that changed.
 extension MaintenanceService {
     func registerAlarm(on router: GRPCRouter) {
-        let server = self.server
-        router.unary(Etcdserverpb.MaintenanceService.alarm) { request, _ in
-            let alarms = server.maintenance.alarms
+        let backend = self.backend, access = self.access
+        router.unary(Etcdserverpb.MaintenanceService.alarm) { request, context in
+            let identity = try await access.check(request.action == .deactivate ? .admin : .open, context)
+            let alarms = backend.alarms
             let wasActive = alarms.get(request.alarm).contains { $0.memberID == request.memberID }
             var proposal = Swiftetcd.InternalRaftRequest()
             proposal.alarm = request
-            let applied = try await server.propose(proposal)
+            let applied = try await backend.propose(proposal, as: identity)
             let result = try applied.response.get()
             var response = Etcdserverpb.AlarmResponse()
-            response.header = server.header(revision: result.revision, term: applied.term)
+            response.header = backend.header(revision: result.revision, term: applied.term)
             let now = alarms.get(request.alarm).filter { $0.memberID == request.memberID }
             switch request.action {
             case .get:
@@ -45,30 +46,30 @@ extension MaintenanceService {
 /// Installed around the handlers already registered, so the KV and Lease
 /// services need not know about quotas.
 struct QuotaGuard {
-    let server: EtcdServer
+    let backend: MaintenanceBackend
 
     func install(on router: GRPCRouter) {
         wrap(router, Etcdserverpb.KVService.put.path) { bytes in
             // Over-estimates etcd's cost (key + value + 256) by the few bytes of framing.
-            MaintenanceState.kvOverheadBytes + bytes.count
+            BackendQuota.kvOverheadBytes + bytes.count
         }
         wrap(router, Etcdserverpb.KVService.txn.path) { bytes in
             let txn = try? bytes.withUnsafeBytes { try Etcdserverpb.TxnRequest(serializedBytes: $0) }
-            return txn.map { MaintenanceState.cost($0) } ?? 0
+            return txn.map { BackendQuota.cost($0) } ?? 0
         }
-        wrap(router, "/etcdserverpb.Lease/LeaseGrant") { _ in MaintenanceState.leaseOverheadBytes }
+        wrap(router, "/etcdserverpb.Lease/LeaseGrant") { _ in BackendQuota.leaseOverheadBytes }
     }
 
     private func wrap(_ router: GRPCRouter, _ path: String, cost: @escaping @Sendable ([UInt8]) -> Int) {
         guard case .unary(let handler)? = router.handler(for: path) else { return }
-        let server = self.server
+        let backend = self.backend
         router.unary(path) { bytes, context in
-            let state = server.maintenance
-            let size = server.store.dbSizeBytes
+            let quota = backend.quota
+            let size = backend.store.dbSizeBytes
             // Fast path: far from the quota, no need to look inside.
-            if size + Int64(bytes.count + MaintenanceState.kvOverheadBytes) >= state.quotaBytes,
-               !state.available(costBytes: cost(bytes), dbSizeBytes: size) {
-                await server.raiseNoSpaceAlarm()
+            if size + Int64(bytes.count + BackendQuota.kvOverheadBytes) >= quota.bytes,
+               !quota.available(costBytes: cost(bytes), dbSizeBytes: size) {
+                await backend.raiseNoSpaceAlarm()
                 throw grpcStatus(for: KVError.noSpace)
             }
             return try await handler(bytes, context)
@@ -80,9 +81,9 @@ extension EtcdServer {
     /// Proposes NOSPACE for this member unless it is already raised; errors
     /// are ignored (the write is refused either way), as etcd does.
     func raiseNoSpaceAlarm() async {
-        if maintenance.alarms.hasNoSpace { return }
+        if alarms.hasNoSpace { return }
         logger.warning("backend quota exceeded; raising NOSPACE alarm", metadata: [
-            "quota-bytes": "\(maintenance.quotaBytes)", "db-size-bytes": "\(store.dbSizeBytes)",
+            "quota-bytes": "\(quota.bytes)", "db-size-bytes": "\(store.dbSizeBytes)",
         ])
         _ = try? await proposeAlarm(.nospace, memberID: memberID)
     }
@@ -95,6 +96,6 @@ extension EtcdServer {
         request.alarm = type
         var proposal = Swiftetcd.InternalRaftRequest()
         proposal.alarm = request
-        _ = try await propose(proposal)
+        _ = try await propose(proposal, as: nil)
     }
 }

@@ -8,22 +8,23 @@ import Proto
 /// go on during the copy and pause only for the final catch-up and swap.
 extension MaintenanceService {
     func registerDefragment(on router: GRPCRouter) {
-        let server = self.server
-        router.unary(Etcdserverpb.MaintenanceService.defragment) { _, _ in
-            let store = server.store
-            server.defragHealth.defragStarted()
-            defer { server.defragHealth.defragFinished() }
-            server.logger.info("starting defragment")
+        let backend = self.backend, access = self.access
+        router.unary(Etcdserverpb.MaintenanceService.defragment) { _, context in
+            _ = try await access.check(.admin, context)
+            let store = backend.store
+            backend.defragHealth.defragStarted()
+            defer { backend.defragHealth.defragFinished() }
+            backend.logger.info("starting defragment")
             let sizes = try await offLoop { try store.defragment() }
             let t = store.lastDefrag
-            server.logger.info("finished defragment", metadata: [
+            backend.logger.info("finished defragment", metadata: [
                 "db-size-before": "\(sizes.beforeBytes)", "db-size-after": "\(sizes.afterBytes)",
                 "copy-ms": "\(Int(t?.copyMs ?? 0))", "catch-up-ms": "\(Int(t?.catchUpMs ?? 0))",
                 "catch-up-records": "\(t?.catchUpRecords ?? 0)", "write-pause-ms": "\(Int(t?.pauseMs ?? 0))",
                 "swap-ms": "\(Int(t?.swapMs ?? 0))",
             ])
             var response = Etcdserverpb.DefragmentResponse()
-            response.header = server.header(revision: store.currentRevision)
+            response.header = backend.header(revision: store.currentRevision)
             return response
         }
     }

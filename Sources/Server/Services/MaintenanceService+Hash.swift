@@ -9,22 +9,24 @@ import Proto
 /// backend. Both read one consistent LMDB snapshot off the event loop.
 extension MaintenanceService {
     func registerHash(on router: GRPCRouter) {
-        let server = self.server
-        router.unary(Etcdserverpb.MaintenanceService.hashKV) { request, _ in
-            let store = server.store
+        let backend = self.backend, access = self.access
+        router.unary(Etcdserverpb.MaintenanceService.hashKV) { request, context in
+            _ = try await access.check(.admin, context)
+            let store = backend.store
             let result = try await offLoop { try store.hashKV(revision: request.revision) }
             var response = Etcdserverpb.HashKVResponse()
-            response.header = server.header(revision: result.currentRevision)
+            response.header = backend.header(revision: result.currentRevision)
             response.hash = result.hash
             response.compactRevision = result.compactRevision
             response.hashRevision = result.hashRevision
             return response
         }
-        router.unary(Etcdserverpb.MaintenanceService.hash) { _, _ in
-            let store = server.store
+        router.unary(Etcdserverpb.MaintenanceService.hash) { _, context in
+            _ = try await access.check(.admin, context)
+            let store = backend.store
             let result = try await offLoop { try store.hashAll() }
             var response = Etcdserverpb.HashResponse()
-            response.header = server.header(revision: result.revision)
+            response.header = backend.header(revision: result.revision)
             response.hash = result.hash
             return response
         }

@@ -7,7 +7,8 @@ import Proto
 /// voting member (Raft's leadership transfer) and answers once this member
 /// sees the transferee as leader, as etcd's `EtcdServer.MoveLeader`.
 struct MoveLeaderService {
-    let server: EtcdServer
+    let backend: MaintenanceBackend
+    let access: RequestAccess
 
     static let notLeader = ServerError(code: .failedPrecondition, message: "etcdserver: not leader")
     static let badTransferee = ServerError(code: .failedPrecondition, message: "etcdserver: bad leader transferee")
@@ -16,11 +17,12 @@ struct MoveLeaderService {
                                               message: "etcdserver: request timed out, leader transfer took too long")
 
     func register(on router: GRPCRouter) {
-        let server = self.server
+        let backend = self.backend, access = self.access
         router.unary(Etcdserverpb.MaintenanceService.moveLeader) { request, context in
-            try await server.moveLeader(to: request.targetID, deadline: context.deadline)
+            _ = try await access.check(.admin, context)
+            try await backend.moveLeader(to: request.targetID, deadline: context.deadline)
             var response = Etcdserverpb.MoveLeaderResponse()
-            response.header = server.header(revision: server.store.currentRevision)
+            response.header = backend.currentHeader
             return response
         }
     }

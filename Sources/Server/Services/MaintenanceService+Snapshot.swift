@@ -18,11 +18,12 @@ extension MaintenanceService {
     static let snapshotChunkBytes = 32 * 1024
 
     func registerSnapshot(on router: GRPCRouter) {
-        let server = self.server
-        router.serverStreaming(Etcdserverpb.MaintenanceService.snapshot.path) { bytes, _, writer in
+        let backend = self.backend, access = self.access
+        router.serverStreaming(Etcdserverpb.MaintenanceService.snapshot.path) { bytes, context, writer in
             _ = try decodeRequest(Etcdserverpb.SnapshotRequest.self, bytes)
             do {
-                try await SnapshotStreamer(server: server).stream { try await writer.send($0.serializedBytes()) }
+                _ = try await access.check(.admin, context)
+                try await SnapshotStreamer(backend: backend).stream { try await writer.send($0.serializedBytes()) }
             } catch {
                 throw grpcStatus(for: error)
             }
@@ -32,12 +33,12 @@ extension MaintenanceService {
 
 /// Produces the snapshot messages; `send` is the gRPC writer (or a test's).
 struct SnapshotStreamer {
-    let server: EtcdServer
+    let backend: MaintenanceBackend
 
     func stream(_ send: (Etcdserverpb.SnapshotResponse) async throws -> Void) async throws {
         let file = try await copyStore()
         defer { file.close() }
-        server.logger.info("sending database snapshot to client", metadata: [
+        backend.logger.info("sending database snapshot to client", metadata: [
             "total-bytes": "\(file.sizeBytes)", "revision": "\(file.info.revision)",
         ])
         var hasher = SHA256()
@@ -60,13 +61,13 @@ struct SnapshotStreamer {
         var last = Etcdserverpb.SnapshotResponse()
         last.blob = hasher.finalize()
         try await send(last)
-        server.logger.info("sent database snapshot to client", metadata: ["total-bytes": "\(file.sizeBytes)"])
+        backend.logger.info("sent database snapshot to client", metadata: ["total-bytes": "\(file.sizeBytes)"])
     }
 
     /// Makes the copy off the event loop (it may take seconds).
     private func copyStore() async throws -> StoreCopy {
-        let store = server.store
-        let snapDir = DataDirLayout(dataDir: server.options.dataDir).snapDir
+        let store = backend.store
+        let snapDir = backend.snapDir
         return try await withCheckedThrowingContinuation { (c: CheckedContinuation<StoreCopy, Error>) in
             DispatchQueue.global().async { c.resume(with: Result { try StoreCopy.make(store: store, snapDir: snapDir) }) }
         }

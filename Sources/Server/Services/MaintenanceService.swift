@@ -4,24 +4,26 @@ import Proto
 /// etcdserverpb.Maintenance: Status here; Snapshot, Hash/HashKV, Defragment
 /// and Alarm in `MaintenanceService+*.swift`.
 struct MaintenanceService {
-    let server: EtcdServer
+    let backend: MaintenanceBackend
+    let access: RequestAccess
 
     func register(on router: GRPCRouter) {
-        let server = self.server
-        router.unary(Etcdserverpb.MaintenanceService.status) { _, _ in
-            let status = server.loop.status
+        let backend = self.backend, access = self.access
+        router.unary(Etcdserverpb.MaintenanceService.status) { _, context in
+            _ = try await access.check(.open, context)
+            let status = backend.status
             var response = Etcdserverpb.StatusResponse()
-            response.header = server.header(revision: server.store.currentRevision, term: status.term)
+            response.header = backend.header(revision: backend.store.currentRevision, term: status.term)
             response.version = EtcdVersion.server
-            response.dbSize = server.store.dbSizeBytes
-            response.dbSizeInUse = server.store.dbSizeInUseBytes
+            response.dbSize = backend.store.dbSizeBytes
+            response.dbSizeInUse = backend.store.dbSizeInUseBytes
             response.leader = status.leader
             response.raftIndex = status.commitIndex
             response.raftTerm = status.term
             response.raftAppliedIndex = status.appliedIndex
             response.isLearner = false
             if status.leader == 0 { response.errors.append("etcdserver: no leader") }
-            response.errors += server.maintenance.alarms.get(.none).map(AlarmStore.describe)
+            response.errors += backend.alarms.get(.none).map(AlarmStore.describe)
             return response
         }
         registerSnapshot(on: router)
@@ -33,13 +35,15 @@ struct MaintenanceService {
 
 /// grpc.health.v1.Health: SERVING while the member knows a leader.
 struct HealthService {
-    let server: EtcdServer
+    let backend: MaintenanceBackend
+    let access: RequestAccess
 
     func register(on router: GRPCRouter) {
-        let server = self.server
-        router.unary(GrpcHealthV1.HealthService.check) { _, _ in
+        let backend = self.backend, access = self.access
+        router.unary(GrpcHealthV1.HealthService.check) { _, context in
+            _ = try await access.check(.open, context)
             var response = GrpcHealthV1.HealthCheckResponse()
-            response.status = server.loop.status.leader != 0 && server.defragHealth.isServing ? .serving : .notServing
+            response.status = backend.status.leader != 0 && backend.defragHealth.isServing ? .serving : .notServing
             return response
         }
     }

@@ -19,11 +19,14 @@ extension GRPCRouter {
 }
 
 /// Decodes one request message as grpc-go does: bytes that are not one end the
-/// call with INTERNAL "grpc: error unmarshalling request", before any handler runs.
+/// call with INTERNAL "grpc: error unmarshalling request", before any handler
+/// runs; except nesting deeper than our decoder takes: only a txn nests, and
+/// etcd (which decodes any depth) refuses one nested deeper than its op budget.
 func decodeRequest<Request: ProtoMessage>(_ type: Request.Type, _ bytes: [UInt8]) throws -> Request {
     do {
         return try bytes.withUnsafeBytes { try Request(serializedBytes: $0) }
     } catch {
+        if (error as? ProtoDecodeError) == .nestingTooDeep { throw grpcStatus(for: KVError.tooManyOps) }
         throw GRPCStatus(.internal, "grpc: error unmarshalling request: \(error)")
     }
 }

@@ -8,30 +8,42 @@ import Proto
 /// send side drains the stream's ordered queue from the hub, adds prev_kv
 /// and fragments responses; a ticker asks for progress notifications.
 struct WatchService {
-    let server: EtcdServer
+    let backend: WatchBackend
+    let access: RequestAccess
+    /// etcd's --experimental-watch-progress-notify-interval.
+    let progressNotifyIntervalMs: Int
+    /// Fragmented responses are cut below this size (--max-request-bytes).
+    let maxResponseBytes: Int
 
     func register(on router: GRPCRouter) {
-        let server = self.server
-        router.bidi(Etcdserverpb.WatchService.watch) { requests, writer, _ in
-            try await WatchSession(server: server, writer: writer).run(requests)
+        let service = self
+        router.bidi(Etcdserverpb.WatchService.watch) { requests, writer, context in
+            _ = try await service.access.check(.open, context)
+            try await WatchSession(service: service, writer: writer).run(requests)
         }
     }
 }
 
 /// One Watch call.
 struct WatchSession {
-    let server: EtcdServer
+    let service: WatchService
     let writer: GRPCResponseWriter
+    private var backend: WatchBackend { service.backend }
+
+    init(service: WatchService, writer: GRPCResponseWriter) {
+        self.service = service
+        self.writer = writer
+    }
 
     func run(_ requests: TypedRequestStream<Etcdserverpb.WatchRequest>) async throws {
-        let hub = server.watchHub
+        let hub = backend.watchHub
         let (wakes, wakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let stream = hub.openStream(wake: { wakeContinuation.yield() })
         defer {
             hub.close(stream)
             wakeContinuation.finish()
         }
-        let interval = server.options.watchProgressNotifyIntervalMs
+        let interval = service.progressNotifyIntervalMs
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 for try await request in requests { handle(request, hub: hub, stream: stream) }
@@ -57,6 +69,8 @@ struct WatchSession {
 
     private func handle(_ request: Etcdserverpb.WatchRequest, hub: WatchHub, stream: WatchStream) {
         switch request.requestUnion {
+        // Issue 15: a create is where the read check on c.key…c.rangeEnd goes
+        // (etcd answers a denied one created+canceled with its reason).
         case .createRequest(let c)?: hub.create(Self.spec(c), on: stream)
         case .cancelRequest(let c)?: hub.cancel(watchID: c.watchID, on: stream)
         case .progressRequest?: hub.requestProgress(on: stream)
@@ -82,29 +96,29 @@ struct WatchSession {
         var r = Etcdserverpb.WatchResponse()
         switch output {
         case .created(let id, let rev, let canceled, let reason):
-            r.header = server.header(revision: rev)
+            r.header = backend.header(revision: rev)
             r.watchID = id
             r.created = true
             r.canceled = canceled
             r.cancelReason = reason
         case .canceled(let id, let rev):
-            r.header = server.header(revision: rev)
+            r.header = backend.header(revision: rev)
             r.watchID = id
             r.canceled = true
         case .compacted(let id, let compactRevision):
-            r.header = server.header(revision: 0)
+            r.header = backend.header(revision: 0)
             r.watchID = id
             r.compactRevision = compactRevision
             r.canceled = true
         case .progress(let id, let rev):
-            r.header = server.header(revision: rev)
+            r.header = backend.header(revision: rev)
             r.watchID = id
         case .events(let id, let events, let rev):
-            r.header = server.header(revision: rev)
+            r.header = backend.header(revision: rev)
             r.watchID = id
-            let spec = server.watchHub.spec(of: id, on: stream)
+            let spec = backend.watchHub.spec(of: id, on: stream)
             r.events = events.map { event(for: $0, prevKV: spec?.prevKV == true) }
-            if spec?.fragment == true { return WatchFragmenter.split(r, maxBytes: server.options.maxRequestBytes) }
+            if spec?.fragment == true { return WatchFragmenter.split(r, maxBytes: service.maxResponseBytes) }
         }
         return [r]
     }
@@ -116,7 +130,7 @@ struct WatchSession {
         out.type = e.type == .put ? .put : .delete
         out.kv = KVMapping.keyValue(e.kv)
         let isCreate = e.type == .put && e.kv.version == 1
-        if prevKV && !isCreate, let prev = try? server.store.get(e.kv.key, revision: e.kv.modRevision - 1) {
+        if prevKV && !isCreate, let prev = backend.value(of: e.kv.key, at: e.kv.modRevision - 1) {
             out.prevKv = KVMapping.keyValue(prev)
         }
         return out

@@ -141,11 +141,13 @@ final class WatchHub: @unchecked Sendable {
     }
 
     /// A client's progress request: one notification (watch ID -1) at the
-    /// current revision if every watcher of the stream is synced; nothing
-    /// otherwise (etcd 3.5's RequestProgressAll).
+    /// current revision if every watcher of the stream is synced, nothing
+    /// while one catches up (later etcd 3.5's RequestProgressAll: the
+    /// revision promises every event below it was sent). A stream without
+    /// watchers has nothing to catch up and is answered, as etcd 3.5.1 does.
     func requestProgress(on stream: WatchStream) {
         let queued: Bool = lock.withLock {
-            guard !stream.watchers.isEmpty, stream.watchers.values.allSatisfy(\.isSynced) else { return false }
+            guard stream.watchers.values.allSatisfy(\.isSynced) else { return false }
             stream.queue.append(.progress(watchID: -1, revision: revision))
             return true
         }

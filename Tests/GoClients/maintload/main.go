@@ -8,6 +8,10 @@
 //	    then prints "writer puts=N errors=E max-pause-ms=M p99ms=P": the
 //	    longest time between two acknowledged puts is what a defrag costs
 //	    a writer.
+//	maintload -endpoint E -mode leases -total 500 -ttl 600 -keys 2 -prefix lease/
+//	    grants -total leases of -ttl seconds from -clients clients, puts
+//	    -keys keys "<prefix><lease hex>/<k>" on each, and prints every lease
+//	    ID (16 hex digits, as etcdctl lease list) on its own line, then "leases n=N secs=S".
 package main
 
 import (
@@ -33,7 +37,9 @@ func main() {
 	valSize := flag.Int("val-size", 100, "fill: value bytes")
 	clients := flag.Int("clients", 16, "fill: concurrent clients")
 	batch := flag.Int("batch", 100, "fill: puts per txn (etcd allows 128)")
-	prefix := flag.String("prefix", "key/", "fill: key prefix")
+	prefix := flag.String("prefix", "key/", "fill, leases: key prefix")
+	ttl := flag.Int64("ttl", 600, "leases: TTL in seconds")
+	keys := flag.Int("keys", 2, "leases: keys per lease")
 	flag.Parse()
 	cli, err := clientv3.New(clientv3.Config{Endpoints: strings.Split(*endpoint, ","), DialTimeout: 5 * time.Second,
 		MaxCallSendMsgSize: 8 << 20})
@@ -46,6 +52,8 @@ func main() {
 		fill(cli, *total, *valSize, *clients, *batch, *prefix)
 	case "writer":
 		writer(cli)
+	case "leases":
+		leases(cli, *total, *ttl, *keys, *clients, *prefix)
 	default:
 		fmt.Fprintln(os.Stderr, "maintload: unknown mode", *mode)
 		os.Exit(2)
@@ -54,46 +62,54 @@ func main() {
 
 func fill(cli *clientv3.Client, total, valSize, clients, batch int, prefix string) {
 	value := strings.Repeat("v", valSize)
-	var next int64 = 0
-	var failed int32
 	start := time.Now()
+	ok := inParallel(clients, (total+batch-1)/batch, func(b int) error {
+		var ops []clientv3.Op
+		for i := b * batch; i < (b+1)*batch && i < total; i++ {
+			ops = append(ops, clientv3.OpPut(fmt.Sprintf("%s%08d", prefix, i), value))
+		}
+		var err error
+		for attempt := 0; attempt < 5; attempt++ {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			_, err = cli.Txn(ctx).Then(ops...).Commit()
+			cancel()
+			if err == nil {
+				return nil
+			}
+		}
+		return fmt.Errorf("fill: %v", err)
+	})
+	if !ok {
+		os.Exit(1)
+	}
+	secs := time.Since(start).Seconds()
+	fmt.Printf("fill keys=%d secs=%.2f rate=%.0f\n", total, secs, float64(total)/secs)
+}
+
+// inParallel runs job(0), job(1), … job(jobs-1) on n goroutines; the first
+// error is printed and stops every goroutine's next job. False if one failed.
+func inParallel(n, jobs int, job func(i int) error) bool {
+	var next int64 = -1
+	var failed int32
 	var wg sync.WaitGroup
-	for c := 0; c < clients; c++ {
+	for c := 0; c < n; c++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
-				first := int(atomic.AddInt64(&next, int64(batch))) - batch
-				if first >= total {
+			for atomic.LoadInt32(&failed) == 0 {
+				i := int(atomic.AddInt64(&next, 1))
+				if i >= jobs {
 					return
 				}
-				var ops []clientv3.Op
-				for i := first; i < first+batch && i < total; i++ {
-					ops = append(ops, clientv3.OpPut(fmt.Sprintf("%s%08d", prefix, i), value))
-				}
-				var err error
-				for attempt := 0; attempt < 5; attempt++ {
-					ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-					_, err = cli.Txn(ctx).Then(ops...).Commit()
-					cancel()
-					if err == nil {
-						break
-					}
-				}
-				if err != nil {
-					fmt.Fprintln(os.Stderr, "maintload: fill:", err)
+				if err := job(i); err != nil {
+					fmt.Fprintln(os.Stderr, "maintload:", err)
 					atomic.StoreInt32(&failed, 1)
-					return
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	secs := time.Since(start).Seconds()
-	if failed != 0 {
-		os.Exit(1)
-	}
-	fmt.Printf("fill keys=%d secs=%.2f rate=%.0f\n", total, secs, float64(total)/secs)
+	return failed == 0
 }
 
 func writer(cli *clientv3.Client) {
@@ -131,4 +147,36 @@ func writer(cli *clientv3.Client) {
 		}
 		last = now
 	}
+}
+
+func leases(cli *clientv3.Client, total int, ttl int64, keys, clients int, prefix string) {
+	var mu sync.Mutex
+	var ids []clientv3.LeaseID
+	start := time.Now()
+	ok := inParallel(clients, total, func(int) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		lease, err := cli.Grant(ctx, ttl)
+		if err != nil {
+			return fmt.Errorf("leases: %v", err)
+		}
+		var ops []clientv3.Op
+		for k := 0; k < keys; k++ {
+			ops = append(ops, clientv3.OpPut(fmt.Sprintf("%s%x/%d", prefix, int64(lease.ID), k), "v", clientv3.WithLease(lease.ID)))
+		}
+		if _, err := cli.Txn(ctx).Then(ops...).Commit(); err != nil {
+			return fmt.Errorf("leases: %v", err)
+		}
+		mu.Lock()
+		ids = append(ids, lease.ID)
+		mu.Unlock()
+		return nil
+	})
+	if !ok {
+		os.Exit(1)
+	}
+	for _, id := range ids {
+		fmt.Printf("%016x\n", int64(id))
+	}
+	fmt.Printf("leases n=%d secs=%.2f\n", len(ids), time.Since(start).Seconds())
 }

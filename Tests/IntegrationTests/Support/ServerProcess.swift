@@ -96,11 +96,15 @@ final class ServerProcess: @unchecked Sendable {
     /// The whole log.
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
-    func stop(signal: Int32 = SIGKILL) {
-        guard let p = process, p.isRunning else { return }
+    /// Sends `signal` and waits for the exit; returns the exit status (the
+    /// signal's number if it killed the process), nil if it was not running.
+    @discardableResult
+    func stop(signal: Int32 = SIGKILL) -> Int32? {
+        guard let p = process, p.isRunning else { return nil }
         kill(p.processIdentifier, signal)
         p.waitUntilExit()
         process = nil
+        return p.terminationStatus
     }
 
     func removeData() {
@@ -117,15 +121,27 @@ final class ServerProcess: @unchecked Sendable {
 }
 
 func canConnect(port: Int) -> Bool {
+    guard let fd = connectedSocket(port: port) else { return false }
+    close(fd)
+    return true
+}
+
+/// A TCP connection to 127.0.0.1:`port` (the caller closes it), nil if refused.
+func connectedSocket(port: Int) -> Int32? {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
+    guard fd >= 0 else { return nil }
     var addr = sockaddr_in()
     addr.sin_family = sa_family_t(AF_INET)
     addr.sin_addr.s_addr = inet_addr("127.0.0.1")
     addr.sin_port = in_port_t(UInt16(port).bigEndian)
-    return withUnsafePointer(to: &addr) {
+    let rc = withUnsafePointer(to: &addr) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    } == 0
+    }
+    if rc != 0 {
+        close(fd)
+        return nil
+    }
+    return fd
 }
 
 /// Runs Debian's etcdctl (v3 API) against an endpoint.

@@ -1,0 +1,154 @@
+import Foundation
+import Logging
+import MVCC
+import Proto
+
+/// The last stage of the apply chain (etcd's applierV3backend): applies the
+/// entries the guards let through to the MVCC store, the lessor, the alarm
+/// store and the watch hub, and reports each entry's answer.
+///
+/// Runs of KV requests are applied in one LMDB commit (where throughput
+/// comes from). A lease request ends the current run: whether a lease
+/// exists, and which keys a revoke deletes, must reflect every entry before
+/// it. Alarms change the `AlarmStore` at once (the guards read it for the
+/// entries that follow) and are recorded in the run as no-ops.
+///
+/// Used only from the apply thread (the Raft loop's), through `ApplyPipeline`.
+final class ApplyBackend {
+    private let store: MVCCStore
+    private let lessor: Lessor
+    private let hub: WatchHub
+    private let alarms: AlarmStore
+    private let logger: Logger
+    private let slow: SlowWarnings
+    /// Most requests in one store commit (`--backend-batch-limit`; 0: one
+    /// commit per run, however long).
+    var batchLimit = 0
+
+    /// Where answers go: (request ID, result); only called for IDs ≠ 0.
+    typealias Respond = (UInt64, Result<WriteResponse, KVError>) -> Void
+
+    /// The pending run: requests for one commit, and who waits on each.
+    private var run: [(index: UInt64, request: WriteRequest)] = []
+    private var ids: [UInt64] = []
+
+    init(store: MVCCStore, lessor: Lessor, hub: WatchHub, alarms: AlarmStore, logger: Logger, slow: SlowWarnings? = nil) {
+        self.slow = slow ?? SlowWarnings(logger: logger)
+        self.store = store
+        self.lessor = lessor
+        self.hub = hub
+        self.alarms = alarms
+        self.logger = logger
+    }
+
+    /// The index of the last entry the store holds (its consistent index).
+    var appliedIndex: UInt64 { store.consistentIndex }
+
+    /// Applies `entry` (or adds it to the current run). Call `flush` after
+    /// the last entry of a batch.
+    func apply(_ entry: ApplyEntry, respond: Respond) {
+        switch entry.request {
+        case .write(let request):
+            append(entry.index, request, id: entry.id)
+            if batchLimit > 0 && run.count >= batchLimit { flush(respond: respond) }
+        case .noop, .range, .unknown, .undecodable:
+            append(entry.index, .noop, id: entry.id)
+        case .alarm(let alarm):
+            applyAlarm(alarm)  // idempotent: a replay after a crash changes nothing
+            append(entry.index, .noop, id: entry.id)
+        case .leaseGrant, .leaseRevoke, .leaseCheckpoint:
+            flush(respond: respond)
+            let result = applyLease(entry)
+            if entry.id != 0 { respond(entry.id, result) }
+        }
+    }
+
+    /// Commits the current run and answers its proposers.
+    func flush(respond: Respond) {
+        let results = commit(run)
+        for (i, result) in results.enumerated() where ids[i] != 0 { respond(ids[i], result) }
+        run.removeAll(keepingCapacity: true)
+        ids.removeAll(keepingCapacity: true)
+    }
+
+    private func append(_ index: UInt64, _ request: WriteRequest, id: UInt64) {
+        run.append((index, request))
+        ids.append(id)
+    }
+
+    /// Applies `batch` in one commit: events go to the lessor (key
+    /// attachments) and the watch hub.
+    private func commit(_ batch: [(index: UInt64, request: WriteRequest)]) -> [Result<WriteResponse, KVError>] {
+        guard !batch.isEmpty else { return [] }
+        let clock = ContinuousClock()
+        let began = clock.now
+        let result = store.apply(batch: batch, leaseExists: { [lessor] in lessor.exists($0) })
+        // etcd warns per request; a run shares one commit, so its first request names it.
+        slow.apply(took: clock.now - began, request: batch.count == 1 ? RequestText.describe(batch[0].request)
+                   : "\(RequestText.describe(batch[0].request)) (and \(batch.count - 1) more in the same commit)")
+        if let first = result.results.first, case .failure(let e) = first, e.code == .internal {
+            // The store could not write: the entries are committed but not
+            // applied. Continuing would diverge from the log.
+            logger.critical("failed to apply committed entries", metadata: ["error": "\(e.message)"])
+            fatalError("swift-etcd: failed to apply committed entries: \(e.message)")
+        }
+        if !result.events.isEmpty { lessor.applyEvents(result.events) }
+        hub.notify(events: result.events, revision: store.currentRevision)
+        return result.results
+    }
+
+    private func commitOne(_ index: UInt64, _ request: WriteRequest) -> Result<WriteResponse, KVError> {
+        commit([(index, request)])[0]
+    }
+
+    private func applyLease(_ entry: ApplyEntry) -> Result<WriteResponse, KVError> {
+        let index = entry.index
+        if index <= store.consistentIndex {  // replayed after a restart: already in the store
+            return commitOne(index, .noop)
+        }
+        switch entry.request {
+        case .leaseGrant(let leaseID, let ttl):
+            switch lessor.prepareGrant(id: leaseID, ttlSeconds: ttl) {
+            case .success(let lease):
+                let r = commitOne(index, .leaseGrant(lease))
+                if case .success = r { lessor.applyGrant(lease) }
+                return r
+            case .failure(let e):
+                _ = commitOne(index, .noop)
+                return .failure(e)
+            }
+        case .leaseRevoke(let leaseID):
+            guard let keys = lessor.keysToRevoke(leaseID) else {
+                _ = commitOne(index, .noop)
+                return .failure(LeaseErrors.notFound)
+            }
+            let r = commitOne(index, .leaseRevoke(id: leaseID, keys: keys))
+            lessor.applyRevoke(leaseID)
+            return r
+        case .leaseCheckpoint(let checkpoints):
+            let r = commitOne(index, .leaseCheckpoint(checkpoints))
+            for c in checkpoints { lessor.applyCheckpoint(c) }
+            return r
+        default:
+            preconditionFailure("applyLease called for a non-lease entry")
+        }
+    }
+
+    /// etcd's applierV3backend.Alarm: ACTIVATE and DEACTIVATE change the
+    /// alarm store (persisted before the run commits, so re-applying after a
+    /// crash is harmless); GET changes nothing.
+    private func applyAlarm(_ alarm: Etcdserverpb.AlarmRequest) {
+        switch alarm.action {
+        case .activate:
+            if let raised = alarms.activate(memberID: alarm.memberID, type: alarm.alarm) {
+                logger.warning("alarm raised", metadata: ["alarm": "\(AlarmStore.describe(raised))"])
+            }
+        case .deactivate:
+            if let cleared = alarms.deactivate(memberID: alarm.memberID, type: alarm.alarm) {
+                logger.warning("alarm disarmed", metadata: ["alarm": "\(AlarmStore.describe(cleared))"])
+            }
+        default:
+            break
+        }
+    }
+}

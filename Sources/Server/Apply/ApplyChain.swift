@@ -1,0 +1,80 @@
+import MVCC
+
+/// One stage of the apply chain in front of the backend (etcd's applierV3
+/// decorators): looks at a decoded committed entry, in log order, and either
+/// lets it through or refuses it with the error its proposer gets. A refused
+/// entry is recorded as applied (a no-op) so every member stays in step.
+///
+/// Guards run on the Raft loop thread, on every member, for every entry:
+/// they must be deterministic (the same log gives the same answers
+/// everywhere) and cheap (no I/O, no store reads).
+protocol ApplyGuard: AnyObject {
+    /// nil to pass `entry` on; else the error its proposer is answered with.
+    func refusal(for entry: ApplyEntry) -> KVError?
+}
+
+/// The ordered chain every committed entry goes through, as etcd orders its
+/// appliers: corruption guard → capped (NOSPACE) → auth → backend. The
+/// first refusal wins.
+///
+/// Auth (issue 15) plugs in at `auth`: a guard that reads the proposer's
+/// user name and auth revision from `entry.message.header` and refuses with
+/// etcd's `permission denied` / `revision of auth store is old`
+/// (etcd's authApplierV3). It runs after the alarm guards, so a corrupt or
+/// full cluster answers with the alarm's error whoever asks.
+struct ApplyChain {
+    let corruption: CorruptionGuard
+    let capped: CappedGuard
+    /// The auth stage; nil while authentication is not built.
+    var auth: ApplyGuard?
+
+    func refusal(for entry: ApplyEntry) -> KVError? {
+        if case .undecodable(let error) = entry.request { return error }
+        if let error = corruption.refusal(for: entry) { return error }
+        if let error = capped.refusal(for: entry) { return error }
+        if let auth, let error = auth.refusal(for: entry) { return error }
+        return nil
+    }
+}
+
+/// etcd's applierV3Corrupt: while a CORRUPT alarm is active every KV and
+/// lease request is refused with `etcdserver: corrupt cluster`
+/// (checkpoints and alarms still apply, so the alarm can be disarmed).
+final class CorruptionGuard: ApplyGuard {
+    private let alarms: AlarmStore
+
+    init(alarms: AlarmStore) { self.alarms = alarms }
+
+    /// etcd's ErrCorrupt (gRPC DATA_LOSS).
+    static let corruptCluster = KVError(.dataLoss, "etcdserver: corrupt cluster")
+
+    func refusal(for entry: ApplyEntry) -> KVError? {
+        switch entry.request {
+        case .write, .leaseGrant, .leaseRevoke, .range:
+            return alarms.hasCorrupt ? Self.corruptCluster : nil
+        case .noop, .leaseCheckpoint, .alarm, .unknown, .undecodable:
+            return nil
+        }
+    }
+}
+
+/// etcd's applierV3Capped: while a NOSPACE alarm is active, Put, LeaseGrant
+/// and a Txn with puts are refused with `mvcc: database space exceeded`;
+/// deletes and compactions still apply, so space can be won back.
+final class CappedGuard: ApplyGuard {
+    private let alarms: AlarmStore
+
+    init(alarms: AlarmStore) { self.alarms = alarms }
+
+    func refusal(for entry: ApplyEntry) -> KVError? {
+        switch entry.request {
+        case .write(.put), .leaseGrant:
+            return alarms.hasNoSpace ? KVError.noSpace : nil
+        case .write(.txn):
+            guard alarms.hasNoSpace, let txn = entry.message.txn else { return nil }
+            return BackendQuota.cost(txn) > 0 ? KVError.noSpace : nil
+        default:
+            return nil
+        }
+    }
+}

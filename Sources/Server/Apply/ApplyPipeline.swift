@@ -1,0 +1,67 @@
+import Logging
+import MVCC
+import Raft
+
+/// The result a proposer waits for: the store's answer and the Raft term it
+/// was applied in (for the response header).
+struct AppliedResult: Sendable {
+    var response: Result<WriteResponse, KVError>
+    var term: UInt64
+}
+
+/// The one owner of applying committed entries ("where is a Put applied?"
+/// → here): each entry is decoded once (`ApplyEntry`), goes through the
+/// guards in order (`ApplyChain`: corruption → capped → auth), and what
+/// passes reaches `ApplyBackend`; every proposer waiting on this member is
+/// answered through `answer` (the member's `WaitRegistry`). An entry that cannot be decoded or fails is
+/// answered with an error and recorded as applied; it never stops the
+/// server, now or at restart.
+///
+/// Called by the Raft loop on its thread, in log order, with the normal
+/// (non conf change) committed entries.
+final class ApplyPipeline: CommittedEntryApplier {
+    private let chain: ApplyChain
+    private let backend: ApplyBackend
+    /// Delivers an entry's answer to its proposer: (request ID ≠ 0, result).
+    private let answer: (UInt64, AppliedResult) -> Void
+    private let logger: Logger
+
+    init(chain: ApplyChain, backend: ApplyBackend, logger: Logger, answer: @escaping (UInt64, AppliedResult) -> Void) {
+        self.chain = chain
+        self.backend = backend
+        self.answer = answer
+        self.logger = logger
+    }
+
+    /// The member's standard pipeline: the alarm guards over `alarms`, no
+    /// auth stage yet, and the backend over the store, lessor and watch hub.
+    /// `slow` words the slow-apply warnings (`--experimental-warning-apply-duration`);
+    /// `batchLimit` caps requests per store commit (`--backend-batch-limit`).
+    convenience init(store: MVCCStore, lessor: Lessor, hub: WatchHub, alarms: AlarmStore,
+                     waits: WaitRegistry<AppliedResult>, logger: Logger, slow: SlowWarnings? = nil, batchLimit: Int = 0) {
+        let backend = ApplyBackend(store: store, lessor: lessor, hub: hub, alarms: alarms, logger: logger, slow: slow)
+        backend.batchLimit = batchLimit
+        self.init(chain: ApplyChain(corruption: CorruptionGuard(alarms: alarms), capped: CappedGuard(alarms: alarms)),
+                  backend: backend, logger: logger) { id, result in waits.trigger(id: id, .success(result)) }
+    }
+
+    func apply(_ entries: [Entry], term: UInt64) {
+        let respond: ApplyBackend.Respond = { [answer] id, result in
+            answer(id, AppliedResult(response: result, term: term))
+        }
+        // Entries the store already holds (Raft re-delivers them after a
+        // restart) are not even decoded: nobody waits on them, alarms they
+        // raised were persisted before their batch reached the store, and
+        // decoding a whole replayed log was most of a restart's time.
+        let applied = backend.appliedIndex
+        for raw in entries where raw.index > applied {
+            var entry = ApplyEntry(decoding: raw, logger: logger)
+            if let error = chain.refusal(for: entry) {
+                if entry.id != 0 { respond(entry.id, .failure(error)) }
+                entry = entry.refused()
+            }
+            backend.apply(entry, respond: respond)
+        }
+        backend.flush(respond: respond)
+    }
+}

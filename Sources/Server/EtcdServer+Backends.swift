@@ -1,0 +1,46 @@
+import MVCC
+import NIOCore
+import Proto
+
+// The member as each service sees it: one narrow protocol per service
+// (Services/Backends/), so a service can be tested against a fake.
+
+extension EtcdServer: KVBackend, LeaseBackend, WatchBackend, ClusterBackend, MaintenanceBackend, MemberRole {
+    var currentRevision: Int64 { store.currentRevision }
+
+    var status: NodeStatus { loop.status }
+
+    var maxTxnOps: Int { options.maxTxnOps }
+
+    var snapDir: String { DataDirLayout(dataDir: options.dataDir).snapDir }
+
+    var members: [ClusterMember] { membership.all }
+
+    var isLearner: Bool { membership.member(memberID)?.isLearner == true }
+
+    var knownLeader: UInt64 { loop.status.leader }
+
+    func proposeWrite(_ request: Swiftetcd.InternalRaftRequest,
+                      as identity: RequestIdentity?) async throws -> (WriteResponse, Etcdserverpb.ResponseHeader) {
+        let applied = try await propose(request, as: identity)
+        let response = try applied.response.get()
+        return (response, header(revision: response.revision, term: applied.term))
+    }
+
+    func range(_ request: RangeRequest) throws -> RangeResponse { try store.range(request) }
+
+    func readOnlyTxn(_ txn: TxnRequest) throws -> TxnResponse { try store.readOnlyTxn(txn) }
+
+    func waitForCompaction(_ revision: Int64) async {
+        let store = self.store
+        _ = try? await offLoop { store.waitForCompaction(revision) }
+    }
+
+    func leaseIDs() -> [Int64] { lessor.ids() }
+
+    func grantedTTLSeconds(_ id: Int64, requestedSeconds: Int64) -> Int64 {
+        lessor.timeToLive(id)?.grantedTTLSeconds ?? max(requestedSeconds, lessor.minTTLSeconds)
+    }
+
+    func value(of key: [UInt8], at revision: Int64) -> KeyValue? { try? store.get(key, revision: revision) }
+}

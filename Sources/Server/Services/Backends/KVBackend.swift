@@ -1,0 +1,55 @@
+import Logging
+import MVCC
+import Proto
+
+/// What the KV service needs from the member (etcd's RaftKV): local reads
+/// after a linearizable barrier, writes through Raft, and headers. A fake
+/// conforms to it in tests; `EtcdServer` in production.
+protocol KVBackend: ResponseHeaders, Proposer {
+    /// etcd's --max-txn-ops.
+    var maxTxnOps: Int { get }
+    /// Returns once a linearizable read may be served from the local store.
+    func linearizableBarrier() async throws
+    func range(_ request: RangeRequest) throws -> RangeResponse
+    func readOnlyTxn(_ txn: TxnRequest) throws -> TxnResponse
+    /// Returns once the compaction at `revision` has removed the old
+    /// revisions (Compact with `physical`); blocks no event loop.
+    func waitForCompaction(_ revision: Int64) async
+    /// Warns about slow local reads (`--experimental-warning-apply-duration`).
+    var slow: SlowWarnings { get }
+}
+
+extension KVBackend {
+    /// etcd's default thresholds (fakes in tests).
+    var slow: SlowWarnings { SlowWarnings(logger: Logger(label: "kv")) }
+}
+
+/// What the Lease service needs: grants and revokes through Raft, the
+/// leader's lessor for keep-alives and TTLs.
+protocol LeaseBackend: ResponseHeaders, Proposer {
+    /// A fresh request ID (a lease ID when the client asks for none).
+    func nextRequestID() -> UInt64
+    /// Renews on the leader (forwarding from a follower); the new TTL.
+    func renewLease(_ id: Int64) async throws -> Int64
+    /// The lease's TTL as the leader sees it; nil when it does not exist.
+    func leaseTimeToLive(_ id: Int64) async throws -> Lessor.TimeToLive?
+    func leaseIDs() -> [Int64]
+    /// The TTL a grant of `id` asking `requestedSeconds` got once applied.
+    func grantedTTLSeconds(_ id: Int64, requestedSeconds: Int64) -> Int64
+}
+
+/// What the Watch service needs: the watchable store and prev_kv reads.
+protocol WatchBackend: ResponseHeaders {
+    var watchHub: WatchHub { get }
+    /// The key's value at `revision` (nil when absent or compacted).
+    func value(of key: [UInt8], at revision: Int64) -> KeyValue?
+}
+
+/// What the Cluster service needs: the member table and conf changes.
+protocol ClusterBackend: ResponseHeaders {
+    var members: [ClusterMember] { get }
+    func addMember(peerURLs: [String], learner: Bool) async throws -> ClusterMember
+    func removeMember(_ id: UInt64) async throws
+    func updateMember(_ id: UInt64, peerURLs: [String]) async throws
+    func promoteMember(_ id: UInt64) async throws
+}

@@ -5,7 +5,7 @@ import PackageDescription
 /// build` leaves it empty. Only CBuildInfo's one C file is compiled with it.
 let gitCommit = Context.environment["SWIFT_ETCD_GIT_COMMIT"]?.filter { $0.isLetter || $0.isNumber } ?? ""
 
-/// Module map: A Put flows socket → GRPCWire → Server →
+/// Module map: ARCHITECTURE.md. A Put flows socket → GRPCWire → Server →
 /// Raft → WAL → MVCC; the C libraries (nghttp2, protobuf-c, LMDB) sit behind CShims.
 let package = Package(
     name: "swift-etcd",
@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         // MARK: C shims
@@ -47,8 +48,11 @@ let package = Package(
             path: "CShims/CZlib",
             linkerSettings: [.linkedLibrary("z")]
         ),
-        // The SSE4.2 crc32 instruction for the WAL's CRC-32C (no library).
+        // The CPU's CRC-32C instruction, used through Support.CRC32C (no library).
         .target(name: "CCRC32C", path: "CShims/CCRC32C"),
+
+        // MARK: support (file I/O policy, checksums, digests, seeded random)
+        .target(name: "Support", dependencies: ["CCRC32C", .product(name: "Crypto", package: "swift-crypto")]),
 
         // MARK: libraries
         .target(name: "Proto", dependencies: ["CProtobuf"]),
@@ -73,8 +77,8 @@ let package = Package(
                            .product(name: "NIOCore", package: "swift-nio")]
         ),
         .target(name: "Raft"),
-        .target(name: "WAL", dependencies: ["Raft", "CCRC32C", .product(name: "Logging", package: "swift-log")]),
-        .target(name: "MVCC", dependencies: ["CLMDB"]),
+        .target(name: "WAL", dependencies: ["Raft", "Support", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "MVCC", dependencies: ["CLMDB", "Support"]),
         .executableTarget(name: "mvcc-bench", dependencies: ["MVCC"]),
         // Test-only: corrupts a stopped member's store for the corruption-check tests.
         .executableTarget(name: "mvcc-corrupt", dependencies: ["CLMDB"]),
@@ -82,20 +86,20 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "Proto", "GRPCWire", "Raft", "WAL", "MVCC", "Config",
+                "Proto", "GRPCWire", "Raft", "WAL", "MVCC", "Config", "Support",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Atomics", package: "swift-atomics"),
             ]
         ),
-        .target(name: "Linearizability"),
+        .target(name: "Linearizability", dependencies: ["Support"]),
         // libFuzzer target for the apply path (ApplyFuzzTests runs it seeded in `make test`).
         .executableTarget(name: "apply-fuzz", dependencies: ["Server", "MVCC", "Proto", "Raft", "FuzzSupport",
                                                              .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "wal-bench", dependencies: ["WAL", "Raft"]),
         .executableTarget(name: "wal-crash-child", dependencies: ["WAL", "Raft"]),
-        .executableTarget(name: "raft-sim", dependencies: ["Raft"]),
+        .executableTarget(name: "raft-sim", dependencies: ["Raft", "Support"]),
         .executableTarget(name: "raft-bench", dependencies: ["Raft"]),
         .executableTarget(
             name: "swift-etcd",
@@ -115,7 +119,8 @@ let package = Package(
         ),
 
         // MARK: tests
-        .testTarget(name: "ProtoTests", dependencies: ["Proto"]),
+        .testTarget(name: "ProtoTests", dependencies: ["Proto", "Support"]),
+        .testTarget(name: "SupportTests", dependencies: ["Support"]),
         .testTarget(name: "GRPCWireTests", dependencies: [
             "GRPCWire", "CNGHTTP2",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -125,14 +130,14 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "RaftTests", dependencies: ["Raft", "raft-sim"], resources: [.copy("testdata")]),
-        .testTarget(name: "WALTests", dependencies: ["WAL", "Raft", "wal-crash-child"]),
-        .testTarget(name: "MVCCTests", dependencies: ["MVCC"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "Config", "Proto", "MVCC", "Raft", "WAL", "apply-fuzz",
+        .testTarget(name: "WALTests", dependencies: ["WAL", "Raft", "Support", "wal-crash-child"]),
+        .testTarget(name: "MVCCTests", dependencies: ["MVCC", "Support"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Config", "Proto", "MVCC", "Raft", "WAL", "Support", "apply-fuzz",
                                                   .product(name: "NIOCore", package: "swift-nio"),
                                                   .product(name: "NIOPosix", package: "swift-nio"),
                                                   .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
-        .testTarget(name: "LinearizabilityTests", dependencies: ["Linearizability"]),
+        .testTarget(name: "LinearizabilityTests", dependencies: ["Linearizability", "Support"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Proto", "Linearizability", "mvcc-corrupt"]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,3 +1,5 @@
+import Support
+
 /// Wing & Gong's depth-first search for a linearization of one key's
 /// history, with Lowe's memoization of (set of linearized ops, state) — the
 /// algorithm of porcupine's `checkSingle`.
@@ -158,15 +160,3 @@ private struct CacheKey: Hashable {
     let state: RegisterModel.State
 }
 
-/// A small seeded generator (Steele, Lea & Flood's SplitMix64).
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

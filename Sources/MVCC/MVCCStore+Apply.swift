@@ -1,5 +1,5 @@
 import CLMDB
-import Dispatch
+import Support
 
 extension MVCCStore {
     /// Applies committed Raft entries in order in ONE LMDB write txn (one
@@ -64,9 +64,9 @@ extension MVCCStore {
             try w.setMeta(.revision, w.beginRev)
             try w.setMeta(.consistentIndex, Int64(bitPattern: lastIndex))
             if compactRev != start.compactRevision { try w.setMeta(.scheduledCompact, compactRev) }
-            let commitStart = DispatchTime.now().uptimeNanoseconds
+            let commitStart = MonotonicClock.nanoseconds()
             try LMDB.check(mdb_txn_commit(txn), "txn_commit")
-            commitObserver?(DispatchTime.now().uptimeNanoseconds &- commitStart)
+            commitObserver?(MonotonicClock.nanoseconds() &- commitStart)
         } catch {
             mdb_txn_abort(txn)
             let e = (error as? KVError) ?? KVError(.internal, "\(error)")

@@ -3,6 +3,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import Support
 
 /// Where a defrag's time went (milliseconds).
 public struct DefragTimings: Sendable, Equatable {
@@ -61,11 +62,11 @@ extension MVCCStore {
             defer { if !swapped { DefragCopy.removeLeftovers(dataFile: data) } }
 
             var timings = DefragTimings()
-            var clock = DispatchTime.now()
+            var clock = MonotonicClock.nanoseconds()
             func lap() -> Double {
-                let now = DispatchTime.now()
+                let now = MonotonicClock.nanoseconds()
                 defer { clock = now }
-                return Double(now.uptimeNanoseconds - clock.uptimeNanoseconds) / 1e6
+                return Double(now &- clock) / 1e6
             }
             try writeCompactCopy(to: copyPath)
             timings.copyMs = lap()
@@ -87,7 +88,8 @@ extension MVCCStore {
             let oldFile = open(data, O_RDONLY)
             defer {
                 if oldFile >= 0 { Glibc.close(oldFile) }
-                if swapped { Self.syncDirectory(path) }
+                // The store's own directory: it exists while the store is open.
+                if swapped { try? FileIO.syncDirectory(path) }
             }
             writerGate.lock()
             defer { writerGate.unlock() }
@@ -148,7 +150,7 @@ extension MVCCStore {
         if pipe(&pipeFDs) != 0 { unlink(path); throw KVError(.internal, "mvcc: pipe: errno \(errno)") }
         let (readFD, writeFD) = (pipeFDs[0], pipeFDs[1])
         defer { Glibc.close(readFD) }
-        let copied = DispatchSemaphore(value: 0)
+        let copied = Latch()  // open once the copy thread is done
         let copyRC = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
         defer { copyRC.deallocate() }
         let env = UnsafeSendable(envGate: envGate, store: self, rc: copyRC)
@@ -156,41 +158,37 @@ extension MVCCStore {
             // LMDB blocks SIGPIPE in its own writer thread and reports EPIPE.
             env.rc.pointee = env.envGate.shared { mdb_env_copyfd2(env.store.env, writeFD, UInt32(MDB_CP_COMPACT)) }
             Glibc.close(writeFD)
-            copied.signal()
+            copied.open()
         }.start()
         // Drain the pipe to EOF even after a file error, so LMDB never writes into a closed pipe.
         var fileErrno: Int32 = 0
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         var unsynced = 0
         while true {
-            let n = buffer.withUnsafeMutableBytes { read(readFD, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { if n < 0 && fileErrno == 0 { fileErrno = errno }; break }
+            let n: Int
+            do { n = try buffer.withUnsafeMutableBytes { try FileIO.read(readFD, into: $0.baseAddress!, count: $0.count) } } catch {
+                if fileErrno == 0 { fileErrno = (error as? SystemCallError)?.errno ?? EIO }
+                break
+            }
+            if n == 0 { break }
             if fileErrno != 0 { continue }
-            var done = 0
-            while done < n {
-                let w = buffer.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, n - done) }
-                if w < 0 { if errno == EINTR { continue }; fileErrno = errno; break }
-                done += w
+            do { try buffer.withUnsafeBytes { try FileIO.write(fd, UnsafeRawBufferPointer(rebasing: $0[0..<n]), path: path) } } catch {
+                fileErrno = (error as? SystemCallError)?.errno ?? EIO
+                continue
             }
             unsynced += n
-            if unsynced >= Self.copyFlushBytes && fileErrno == 0 {
-                if fdatasync(fd) != 0 { fileErrno = errno }
+            if unsynced >= Self.copyFlushBytes {
+                FileIO.fdatasync(fd, path: path)
                 unsynced = 0
             }
         }
         copied.wait()
-        var rc = copyRC.pointee != 0 ? copyRC.pointee : fileErrno
-        if rc == 0 && fsync(fd) != 0 { rc = errno }
+        let rc = copyRC.pointee != 0 ? copyRC.pointee : fileErrno
+        if rc == 0 { FileIO.fsync(fd, path: path) }
         if rc != 0 {
             unlink(path)
             throw KVError.storage("env_copy", rc)
         }
-    }
-
-    static func syncDirectory(_ path: String) {
-        let dirFD = open(path, O_RDONLY | O_DIRECTORY)
-        if dirFD >= 0 { _ = fsync(dirFD); Glibc.close(dirFD) }
     }
 
     /// Bytes of copy written between two fdatasyncs.

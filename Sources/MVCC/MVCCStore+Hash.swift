@@ -1,4 +1,5 @@
 import CLMDB
+import Support
 
 /// What `Maintenance.HashKV` answers.
 public struct KVHash: Equatable, Sendable {
@@ -32,8 +33,8 @@ extension MVCCStore {
             if revision > 0 && revision <= compact { throw KVError.compacted }
             if revision > current { throw KVError.futureRevision }
             let upTo = revision == 0 ? current : revision
-            var crc = CRC32C()
-            crc.update(Array("key".utf8))
+            var crc: UInt32 = 0
+            crc = CRC32C.update(crc, Array("key".utf8))
             var keepIsEmpty: Bool?  // etcd's len(keep) == 0, computed only if needed
             let cursor = try Cursor(rd.txn, dbs.rev)
             defer { cursor.close() }
@@ -51,7 +52,7 @@ extension MVCCStore {
                 if include { Self.hashRecord(&crc, rev, kv) }
                 more = try cursor.op(MDB_NEXT, key: &k, value: &d)
             }
-            return KVHash(hash: crc.value, currentRevision: current, compactRevision: compact, hashRevision: upTo)
+            return KVHash(hash: crc, currentRevision: current, compactRevision: compact, hashRevision: upTo)
         }
     }
 
@@ -72,10 +73,10 @@ extension MVCCStore {
     /// counts the entries hashed.
     static func contentHash(txn: OpaquePointer, dbs: Databases, ignoring metaKeys: Set<String> = [])
         throws -> (hash: UInt32, entries: Int) {
-        var crc = CRC32C()
+        var crc: UInt32 = 0
         var entries = 0
         for (name, dbi) in [("index", dbs.index), ("meta", dbs.meta), ("rev", dbs.rev)] {
-            crc.update(Array(name.utf8))
+            crc = CRC32C.update(crc, Array(name.utf8))
             let cursor = try Cursor(txn, dbi)
             defer { cursor.close() }
             var k = MDB_val(), d = MDB_val()
@@ -83,14 +84,14 @@ extension MVCCStore {
             while more {
                 let key = LMDB.bytes(k)
                 if dbi != dbs.meta || !metaKeys.contains(String(decoding: key, as: UTF8.self)) {
-                    crc.update(key)
-                    crc.update(LMDB.bytes(d))
+                    crc = CRC32C.update(crc, key)
+                    crc = CRC32C.update(crc, LMDB.bytes(d))
                     entries += 1
                 }
                 more = try cursor.op(MDB_NEXT, key: &k, value: &d)
             }
         }
-        return (crc.value, entries)
+        return (crc, entries)
     }
 
     private static func noLiveKey(_ rd: KVReader, atRev: Int64) throws -> Bool {
@@ -115,7 +116,7 @@ extension MVCCStore {
     }
 
     /// Feeds one change to the hash in etcd's bolt encoding.
-    static func hashRecord(_ crc: inout CRC32C, _ rev: Revision, _ kv: KeyValue) {
+    static func hashRecord(_ crc: inout UInt32, _ rev: Revision, _ kv: KeyValue) {
         var key: [UInt8] = []
         key.reserveCapacity(18)
         for shift in stride(from: 56, through: 0, by: -8) { key.append(UInt8(truncatingIfNeeded: rev.main >> Int64(shift))) }
@@ -123,8 +124,8 @@ extension MVCCStore {
         for shift in stride(from: 56, through: 0, by: -8) { key.append(UInt8(truncatingIfNeeded: rev.sub >> Int64(shift))) }
         let tombstone = kv.version == 0
         if tombstone { key.append(UInt8(ascii: "t")) }
-        crc.update(key)
-        crc.update(tombstone ? ProtoKeyValue.encode(KeyValue(key: kv.key)) : ProtoKeyValue.encode(kv))
+        crc = CRC32C.update(crc, key)
+        crc = CRC32C.update(crc, tombstone ? ProtoKeyValue.encode(KeyValue(key: kv.key)) : ProtoKeyValue.encode(kv))
     }
 }
 

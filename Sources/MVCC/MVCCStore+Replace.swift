@@ -3,6 +3,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import Support
 
 extension MVCCStore {
     /// Replaces the whole store with `file`, an LMDB copy of another member's
@@ -33,7 +34,8 @@ extension MVCCStore {
                 env = try Self.openEnv(path: path, options: options).0  // the old file is still in place
                 throw KVError(.internal, "mvcc: replace: rename \(file): errno \(e)")
             }
-            Self.syncDirectory(path)
+            // The store's own directory: it exists while the store is open.
+            try? FileIO.syncDirectory(path)
             let (newEnv, newDBs, published) = try Self.openEnv(path: path, options: options)
             env = newEnv
             precondition(newDBs.rev == dbs.rev && newDBs.index == dbs.index && newDBs.meta == dbs.meta,

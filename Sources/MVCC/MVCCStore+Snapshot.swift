@@ -3,6 +3,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import Support
 
 /// What a snapshot file holds.
 public struct SnapshotInfo: Equatable, Sendable {
@@ -53,8 +54,11 @@ extension MVCCStore {
         try? fm.removeItem(atPath: tmp)
         try fm.copyItem(atPath: snapshotPath, toPath: tmp)
         let fd = open(tmp, O_RDONLY)
-        if fd >= 0 { _ = fsync(fd); Glibc.close(fd) }
+        if fd < 0 { throw KVError(.internal, "mvcc: open \(tmp): errno \(errno)") }
+        FileIO.fsync(fd, path: tmp)
+        Glibc.close(fd)
         if rename(tmp, data) != 0 { throw KVError(.internal, "mvcc: rename to \(data): errno \(errno)") }
+        try FileIO.syncDirectory(dir)
         try? fm.removeItem(atPath: dir + "/lock.mdb")
     }
 

@@ -28,7 +28,7 @@ public final class EtcdServer: @unchecked Sendable {
     let confWaits = WaitRegistry<UInt64>()
     let lessor: Lessor
     let watchHub: WatchHub
-    private(set) var leaseTimer: DispatchSourceTimer?
+    private(set) var leaseTimer: Task<Void, Never>?
     /// Fired when `stop()` begins: open streams end (see `StopInterceptor`).
     let stopping = OneShotSignal()
     /// Fired once the member is ready to serve clients (`EtcdServer+Ready`).
@@ -45,7 +45,7 @@ public final class EtcdServer: @unchecked Sendable {
     let quota: BackendQuota
     let autoCompactor = AutoCompactor()
     let corruptionMonitor = CorruptionMonitor()
-    /// What /metrics reports beyond the server's state (Maintenance/ServerMetrics).
+    /// What /metrics reports beyond the server's state (Metrics/ServerMetrics).
     let metrics: ServerMetrics
     /// Held until the process exits: no second process opens this data dir.
     private let dataDirLock: DataDirLock
@@ -316,7 +316,7 @@ public final class EtcdServer: @unchecked Sendable {
         }
     }
 
-    func setLeaseTimer(_ timer: DispatchSourceTimer) { leaseTimer = timer }
+    func setLeaseTimer(_ timer: Task<Void, Never>) { leaseTimer = timer }
 
     func nextRequestID() -> UInt64 { ids.next() }
 

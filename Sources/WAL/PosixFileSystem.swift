@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Support
 
 /// The real file system: `pwrite`, `fdatasync`, `posix_fallocate`, `rename`, directory `fsync`.
 public final class PosixFileSystem: WALFileSystem, @unchecked Sendable {
@@ -83,15 +84,17 @@ public final class PosixFileSystem: WALFileSystem, @unchecked Sendable {
         if unlink(path) != 0 { throw WALError.io(op: "unlink", path: path, errno: errno) }
     }
 
+    /// A failed fsync stops the process (`FileIO`'s policy).
     public func syncDirectory(_ path: String) throws {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if fd < 0 { throw WALError.io(op: "open dir", path: path, errno: errno) }
-        defer { Glibc.close(fd) }
-        if fsync(fd) != 0 { throw WALError.io(op: "fsync dir", path: path, errno: errno) }
+        do { try FileIO.syncDirectory(path) } catch let e as SystemCallError { throw WALError(e) }
     }
 }
 
-/// Reads up to `count` bytes at `offset`, retrying on EINTR; shorter only at end of file.
+extension WALError {
+    init(_ e: SystemCallError) { self = .io(op: e.call, path: e.path, errno: e.errno) }
+}
+
+/// Reads up to `count` bytes at `offset`; shorter only at end of file.
 func preadFully(fd: Int32, path: String, at offset: UInt64, count: Int) throws -> [UInt8] {
     var out = [UInt8](repeating: 0, count: count)
     let done = try out.withUnsafeMutableBytes { try preadFully(fd: fd, path: path, at: offset, into: $0) }
@@ -102,17 +105,10 @@ func preadFully(fd: Int32, path: String, at offset: UInt64, count: Int) throws -
 /// Fills `buffer` from `offset`, retrying on EINTR; returns the bytes read
 /// (fewer only at end of file).
 func preadFully(fd: Int32, path: String, at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-    var done = 0
-    while done < buffer.count {
-        let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
-        if n < 0 {
-            if errno == EINTR { continue }
-            throw WALError.io(op: "pread", path: path, errno: errno)
-        }
-        if n == 0 { break }
-        done += n
+    guard let base = buffer.baseAddress, !buffer.isEmpty else { return 0 }
+    do { return try FileIO.pread(fd, into: base, count: buffer.count, at: offset, path: path) } catch let e as SystemCallError {
+        throw WALError(e)
     }
-    return done
 }
 
 func parentDirectory(_ path: String) -> String {
@@ -133,16 +129,9 @@ final class PosixFile: WALFile {
     deinit { if fd >= 0 { Glibc.close(fd) } }
 
     func write(_ bytes: [UInt8], at offset: UInt64) throws {
-        try bytes.withUnsafeBytes { buf in
-            var done = 0
-            while done < buf.count {
-                let n = pwrite(fd, buf.baseAddress! + done, buf.count - done, off_t(offset) + off_t(done))
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw WALError.io(op: "pwrite", path: path, errno: errno)
-                }
-                done += n
-            }
+        guard !bytes.isEmpty else { return }
+        do { try bytes.withUnsafeBytes { try FileIO.pwrite(fd, $0, at: offset, path: path) } } catch let e as SystemCallError {
+            throw WALError(e)
         }
     }
 
@@ -156,9 +145,8 @@ final class PosixFile: WALFile {
         return UInt64(st.st_size)
     }
 
-    func sync() throws {
-        if fdatasync(fd) != 0 { throw WALError.io(op: "fdatasync", path: path, errno: errno) }
-    }
+    /// A failed fdatasync stops the process (`FileIO`'s policy).
+    func sync() throws { FileIO.fdatasync(fd, path: path) }
 
     func truncate(to size: UInt64) throws {
         if ftruncate(fd, off_t(size)) != 0 { throw WALError.io(op: "ftruncate", path: path, errno: errno) }

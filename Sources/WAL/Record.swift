@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Raft
+import Support
 
 /// One logical WAL record. See README.md for the byte layout.
 enum WALRecord: Equatable {

@@ -1,4 +1,5 @@
 import Raft
+import Support
 
 /// Snapshot file layout (all little endian):
 ///

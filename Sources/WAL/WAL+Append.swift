@@ -1,5 +1,5 @@
-import Dispatch
 import Raft
+import Support
 
 extension WAL {
     /// Appends `entries` then `hardState` (if any); returns once they are on
@@ -106,9 +106,9 @@ extension WAL {
         try file.write(batch, at: offset)
         offset += UInt64(batch.count)
         if !options.unsafeNoFsync {
-            let syncStart = DispatchTime.now().uptimeNanoseconds
+            let syncStart = MonotonicClock.nanoseconds()
             try file.sync()
-            fsyncObserver?(DispatchTime.now().uptimeNanoseconds &- syncStart)
+            fsyncObserver?(MonotonicClock.nanoseconds() &- syncStart)
         }
         if let hardState { writtenHardState = hardState }
         writtenLastIndex = lastIndex

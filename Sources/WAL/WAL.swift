@@ -119,9 +119,18 @@ public final class WAL: @unchecked Sendable {
                             choose: ([WALSnapshotMarker]) throws -> WALSnapshotMarker) throws
         -> (wal: WAL, metadata: [UInt8], hardState: HardState, entries: [Entry], marker: WALSnapshotMarker) {
         let reader = WALReader(fs: options.fileSystem, dir: dir, chunkBytes: options.readChunkBytes)
-        var log = try reader.read(from: expected)
+        var log: RecoveredLog
+        var complete = true
+        do {
+            log = try reader.read(from: expected)
+        } catch WALError.indexGap {
+            // No entries right after `expected` (say, its file is older than
+            // the released segments): markers only, then the real read.
+            log = try reader.read(from: expected, collectEntries: false)
+            complete = false
+        }
         let marker = try choose([.zero] + log.markers.filter { $0.index != 0 && $0.index <= log.hardState.commit })
-        if marker != expected { log = try reader.read(from: marker) }
+        if marker != expected || !complete { log = try reader.read(from: marker) }
         if marker.index != 0 && !log.markerFound {
             throw WALError.snapshotMarkerNotFound(index: marker.index, term: marker.term)
         }

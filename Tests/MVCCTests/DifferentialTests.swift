@@ -1,18 +1,10 @@
 import Foundation
+import Support
 import Testing
 @testable import MVCC
 
-/// SplitMix64: a seeded PRNG so a failing sequence can be replayed.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// A seeded PRNG so a failing sequence can be replayed.
+typealias SeededRandom = SplitMix64
 
 /// Random etcd KV requests over a small key space (≤ 12 keys, so Go's sort
 /// in etcd 3.4 is an insertion sort and ties keep key order, as our stable sort).
@@ -148,7 +140,7 @@ struct RequestGenerator {
         guard let etcd = EtcdGateway.start() else { Issue.record("etcd did not start"); return }
         defer { etcd.stop() }
         let t = try TempStore()
-        var gen = RequestGenerator(rng: SeededRandom(state: seed))
+        var gen = RequestGenerator(rng: SeededRandom(seed: seed))
         for i in 0 ..< ops {
             gen.currentRevision = t.store.currentRevision
             let req = gen.next()

@@ -28,7 +28,7 @@ import Testing
     @Test func randomOperationsMatchASortedModel() throws {
         let t = try TempStore()
         let pool = keyPool()
-        var rng = SeededRandom(state: 0x5eed)
+        var rng = SeededRandom(seed: 0x5eed)
         var model: [[UInt8]: [UInt8]] = [:]
         var history: [(rev: Int64, model: [[UInt8]: [UInt8]])] = []
         for step in 0 ..< 400 {

@@ -1,18 +1,9 @@
-import Testing
 import Proto
+import Support
+import Testing
 
-/// SplitMix64: a small seeded generator so every fuzz run is reproducible.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-}
+/// A seeded generator so every fuzz run is reproducible.
+typealias SeededRandom = SplitMix64
 
 enum Fuzz {
     static func randomBytes(_ rng: inout SeededRandom) -> [UInt8] {

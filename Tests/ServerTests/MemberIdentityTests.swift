@@ -18,11 +18,4 @@ import Testing
         // Re-added a second later with the same URLs: another ID.
         #expect(MemberIdentity.addedMemberID(peerURLs: ["http://127.0.0.1:2380"], unixSeconds: 1_700_000_001) != 0x71b3_e183_c260_adbe)
     }
-
-    @Test func sha1KnownVectors() {
-        let hex = { (b: [UInt8]) in b.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined() }
-        #expect(hex(SHA1.digest(Array("abc".utf8))) == "a9993e364706816aba3e25717850c26c9cd0d89d")
-        #expect(hex(SHA1.digest([])) == "da39a3ee5e6b4b0d3255bfef95601890afd80709")
-        #expect(hex(SHA1.digest(Array(String(repeating: "a", count: 1000).utf8))) == "291e9a6c66994949b57ba5e650361e98fc36b1ba")
-    }
 }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import MVCC
 import Raft
+import Support
 import Testing
 import WAL
 @testable import Server

@@ -4,6 +4,7 @@ import MVCC
 import NIOCore
 import NIOPosix
 import Raft
+import Support
 import Testing
 @testable import Server
 

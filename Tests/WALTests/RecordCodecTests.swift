@@ -3,32 +3,6 @@ import Testing
 @testable import WAL
 
 @Suite struct RecordCodecTests {
-    @Test func crc32cKnownVector() {
-        #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)
-        #expect(CRC32C.checksum([]) == 0)
-        // Slicing path and byte path agree.
-        let long = (0..<1000).map { UInt8(truncatingIfNeeded: $0 * 7) }
-        var bytewise: UInt32 = 0
-        for b in long { bytewise = [b].withUnsafeBytes { CRC32C.update(bytewise, $0) } }
-        #expect(bytewise == CRC32C.checksum(long))
-    }
-
-    /// The CPU instruction and the table agree at every length and alignment.
-    @Test func crc32cInstructionMatchesTable() {
-        let bytes = (0..<5000).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 7) }
-        bytes.withUnsafeBytes { all in
-            for offset in 0..<9 {
-                for length in [0, 1, 3, 7, 8, 9, 15, 16, 17, 100, 511, 4096, 4991] where offset + length <= all.count {
-                    let part = UnsafeRawBufferPointer(rebasing: all[offset..<offset + length])
-                    #expect(CRC32C.update(0x1234_5678, part) == CRC32C.software(0x1234_5678, part), "offset \(offset) length \(length)")
-                }
-            }
-        }
-        #if arch(x86_64)
-        #expect(CRC32C.hardware, "this x86-64 CPU should have SSE4.2")
-        #endif
-    }
-
     @Test func roundTripsEveryRecordTypeAligned() {
         let records: [WALRecord] = [
             .metadata(Array("member-1".utf8)),

@@ -1,4 +1,5 @@
 import Raft
+import Support
 import Testing
 @testable import WAL
 

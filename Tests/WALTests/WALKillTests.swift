@@ -1,5 +1,6 @@
 import Foundation
 import Raft
+import Support
 import Testing
 @testable import WAL
 

@@ -150,6 +150,41 @@ import Testing
         try r2.wal.close()
     }
 
+    /// `open(expecting:choose:)`, which start-up uses to read the log once:
+    /// whatever the expected marker (valid, not written, not committed, below
+    /// the released segments), the result is `open(from:)` of the marker the
+    /// chooser picks among the valid ones.
+    @Test func openExpectingAMarkerEqualsOpenFromTheChosenOne() throws {
+        let fs = FaultyFileSystem()
+        let opts = memOptions(fs, segmentBytes: 2048, maxSegments: 3)
+        let wal = try WAL.create(dir: walDir, metadata: [], options: opts)
+        for i in 1...150 as ClosedRange<UInt64> {
+            try wal.save(hardState: HardState(term: 1, vote: 1, commit: i), entries: entries(i...i))
+            if i == 100 { try wal.saveSnapshotMarker(WALSnapshotMarker(index: 100, term: 1)) }
+        }
+        try wal.saveSnapshotMarker(WALSnapshotMarker(index: 150, term: 1))  // not committed beyond: commit is 150
+        try wal.save(hardState: nil, entries: entries(151...152))
+        try wal.releaseSegments(before: 100)
+        try wal.close()
+        let m100 = WALSnapshotMarker(index: 100, term: 1), m150 = WALSnapshotMarker(index: 150, term: 1)
+        #expect(try WAL.validSnapshotMarkers(dir: walDir, options: opts) == [.zero, m100, m150])
+        for expected in [m150, m100, WALSnapshotMarker(index: 151, term: 1), WALSnapshotMarker(index: 5, term: 1), .zero] {
+            for pick in [m150, m100] {
+                var offered: [WALSnapshotMarker] = []
+                let r = try WAL.open(dir: walDir, expecting: expected, options: opts) { valid in
+                    offered = valid
+                    return pick
+                }
+                try r.wal.close()
+                let reference = try WAL.open(dir: walDir, from: pick, options: opts)
+                try reference.wal.close()
+                #expect(offered == [.zero, m100, m150], "expected \(expected)")
+                #expect(r.marker == pick && r.entries == reference.entries && r.hardState == reference.hardState,
+                        "expected \(expected), picked \(pick)")
+            }
+        }
+    }
+
     @Test func followerSnapshotBeyondLogThenContinues() throws {
         let fs = FaultyFileSystem()
         let opts = memOptions(fs)

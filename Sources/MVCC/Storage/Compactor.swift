@@ -14,21 +14,28 @@ import Foundation
 ///
 /// Progress is not persisted: after a restart an unfinished compaction
 /// restarts from the first key (`scheduledCompact` > `finishedCompact`).
+///
+/// Runs on its own thread (`mvcc-compactor`, started by the first
+/// `schedule`), one scheduled revision after another.
 final class Compactor: @unchecked Sendable {
     private unowned let store: MVCCStore
     private let chunkKeys: Int
     private let sleep: Duration
-    private let queue = DispatchQueue(label: "mvcc.compactor")
-    /// Guards `stopped`; signalled whenever a compaction finishes.
+    /// Guards `stopped`, `pending` and `workerRunning`; signalled whenever
+    /// a compaction finishes or work arrives.
     private let cond = NSCondition()
     private var stopped = false
+    /// Revisions scheduled and not started yet, in order.
+    private var pending: [Int64] = []
+    /// The worker thread exists (it exits only on `stop`).
+    private var workerRunning = false
     /// Held by each chunk, and by `paused` for its whole body.
     private let pauseLock = NSLock()
     /// Bumped (guarded by `cond`) when `MVCCStore.replace` swaps in another
     /// database: a run under way starts over from the first key, since the
     /// new file's keys before its position were never compacted here.
     private var generation = 0
-    /// The generation the current run's position belongs to (queue only).
+    /// The generation the current run's position belongs to (worker only).
     private var runGeneration = 0
 
     /// Chunks committed since the store opened (tests and metrics).
@@ -46,7 +53,40 @@ final class Compactor: @unchecked Sendable {
     }
 
     func schedule(_ rev: Int64) {
-        queue.async { [self] in
+        cond.lock()
+        defer { cond.unlock() }
+        guard !stopped else { return }
+        pending.append(rev)
+        if !workerRunning {
+            workerRunning = true
+            let t = Thread { [self] in work() }
+            t.name = "mvcc-compactor"
+            t.start()
+        }
+        cond.broadcast()
+    }
+
+    /// Stops the worker once its current chunk is done; returns when it has exited.
+    func stop() {
+        cond.lock()
+        stopped = true
+        cond.broadcast()
+        while workerRunning { cond.wait() }
+        cond.unlock()
+    }
+
+    private func work() {
+        while true {
+            cond.lock()
+            while pending.isEmpty && !stopped { cond.wait() }
+            if stopped {
+                workerRunning = false
+                cond.broadcast()
+                cond.unlock()
+                return
+            }
+            let rev = pending.removeFirst()
+            cond.unlock()
             do {
                 try run(rev)
             } catch {
@@ -55,11 +95,6 @@ final class Compactor: @unchecked Sendable {
             }
             cond.lock(); cond.broadcast(); cond.unlock()
         }
-    }
-
-    func stop() {
-        cond.lock(); stopped = true; cond.broadcast(); cond.unlock()
-        queue.sync {}
     }
 
     /// Runs `body` with no compaction chunk running or starting (they wait).

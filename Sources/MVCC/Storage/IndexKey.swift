@@ -1,3 +1,5 @@
+import Support
+
 /// How a user key becomes a key of the `index` db.
 ///
 /// LMDB keys are at most 511 bytes, but etcd keys may be as long as a

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 import Logging
 
 /// One member as `Cluster.MemberList` shows it.

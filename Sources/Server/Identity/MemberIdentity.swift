@@ -1,3 +1,5 @@
+import Support
+
 /// Member and cluster IDs derived exactly as etcd derives them, so that a
 /// fresh `default` member reports etcd's well-known IDs (member
 /// 8e9e05c52164694d, cluster cdf818194e3a8c32) and real tooling sees

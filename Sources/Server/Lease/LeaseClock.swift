@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// Where the lessor reads time: seconds on a monotonic clock. Tests inject
 /// a manual clock to expire leases without waiting.
@@ -7,5 +8,5 @@ protocol LeaseClock: Sendable {
 }
 
 struct MonotonicLeaseClock: LeaseClock {
-    func nowSeconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+    func nowSeconds() -> Double { Double(MonotonicClock.nanoseconds()) / 1e9 }
 }

@@ -8,21 +8,22 @@ extension EtcdServer {
     /// Every half second: follow leadership (promote or demote the lessor),
     /// and as leader propose a revoke for each expired lease and, every
     /// checkpoint interval, the remaining TTLs.
+    /// A task (cancelled by `stop`) that sleeps between rounds.
     func startLeaseTimer() {
-        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "lease-expiry"))
-        timer.schedule(deadline: .now() + Self.leaseTickSeconds, repeating: Self.leaseTickSeconds)
-        var lastCheckpoint = Date()
-        timer.setEventHandler { [weak self] in
-            guard let self else { return }
-            leaseTick()
-            let interval = Double(options.leaseCheckpointIntervalMs) / 1000
-            if options.leaseCheckpointEnabled && Date().timeIntervalSince(lastCheckpoint) >= interval {
-                lastCheckpoint = Date()
-                proposeCheckpoints(lessor.checkpoints(limit: 1000))
+        let task = Task.detached { [weak self] in
+            var lastCheckpoint = Date()
+            while !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: UInt64(Self.leaseTickSeconds * 1e9))
+                guard let self, !Task.isCancelled else { return }
+                leaseTick()
+                let interval = Double(options.leaseCheckpointIntervalMs) / 1000
+                if options.leaseCheckpointEnabled && Date().timeIntervalSince(lastCheckpoint) >= interval {
+                    lastCheckpoint = Date()
+                    proposeCheckpoints(lessor.checkpoints(limit: 1000))
+                }
             }
         }
-        setLeaseTimer(timer)
-        timer.resume()
+        setLeaseTimer(task)
     }
 
     private func leaseTick() {

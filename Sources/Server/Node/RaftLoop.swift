@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Raft
+import Support
 import WAL
 
 /// Sends Raft messages to peers. Single-member clusters use `NoPeers`.
@@ -110,7 +111,8 @@ final class RaftLoop: @unchecked Sendable {
     /// ReadIndex batches: triggered once applied ≥ the read index.
     let readWaits = WaitRegistry<UInt64>()
     private var thread: Thread?
-    private let stopped = DispatchSemaphore(value: 0)
+    /// Open once `run` returned (`stop` waits for it).
+    private let stopped = Latch()
 
     init(node: RawNode, storage: MemoryStorage, wal: WAL, snapshots: SnapshotStore, snapshotPolicy: SnapshotPolicy,
          lastSnapshotIndex: UInt64, confState: ConfState, appliedIndex: UInt64, tickInterval: TimeInterval,
@@ -266,7 +268,7 @@ final class RaftLoop: @unchecked Sendable {
             requestReadIndex()
             raftLog.log(node.takeEvents())
         }
-        stopped.signal()
+        stopped.open()
     }
 
     /// Sends the next ReadIndex if reads wait and none is in flight: its

@@ -6,7 +6,7 @@ import MVCC
 /// a temporary file in the member's snap dir, opened, then removed, so the
 /// descriptor holds the data until `close` and a crash leaves nothing
 /// behind (`StaleCopies` removes what an older crash left). Read it in
-/// fixed-size pieces (`SnapshotFileCopy.readFully`): memory stays bounded
+/// fixed-size pieces (`FileIO.read`): memory stays bounded
 /// whatever the store's size. Used by `Maintenance.Snapshot` and by the
 /// leader's snapshot transfer to followers.
 struct StoreCopy {

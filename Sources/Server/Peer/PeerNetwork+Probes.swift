@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NIOPosix
 
 /// State for the peer probes (frames 14–17): round-trip pings, whose
 /// answers feed `etcd_network_peer_round_trip_time_seconds{To}`, and the
@@ -14,7 +15,7 @@ final class PeerProbes: @unchecked Sendable {
     let hashWaits = WaitRegistry<PeerHashAnswer>()
     private let lock = NSLock()
     private var nextID: UInt64 = 0  // guarded by `lock`
-    private var timer: DispatchSourceTimer?  // guarded by `lock`
+    private var timer: RepeatedTask?  // guarded by `lock`
     /// Hash requests being answered, by (peer, request ID): a request
     /// resent while its answer is computed must not start a second scan.
     private var answering: Set<[UInt64]> = []  // guarded by `lock`
@@ -29,8 +30,8 @@ final class PeerProbes: @unchecked Sendable {
 
     func newRequestID() -> UInt64 { lock.withLock { nextID += 1; return nextID } }
 
-    func setTimer(_ t: DispatchSourceTimer?) {
-        let old = lock.withLock { () -> DispatchSourceTimer? in
+    func setTimer(_ t: RepeatedTask?) {
+        let old = lock.withLock { () -> RepeatedTask? in
             let old = timer
             timer = t
             return old
@@ -45,15 +46,13 @@ extension PeerNetwork {
 
     /// Pings every peer periodically until `stopPinging`.
     func startPinging(intervalSeconds: Double = PeerNetwork.pingIntervalSeconds) {
-        let t = DispatchSource.makeTimerSource(queue: .global())
-        t.schedule(deadline: .now() + intervalSeconds, repeating: intervalSeconds)
-        t.setEventHandler { [weak self] in
+        let interval = TimeAmount.nanoseconds(Int64(intervalSeconds * 1e9))
+        let t = group.next().scheduleRepeatedTask(initialDelay: interval, delay: interval) { [weak self] _ in
             guard let self else { return }
             let now = NIODeadline.now().uptimeNanoseconds
             for id in self.peerIDs { self.sendFrame(.ping(sentNanos: now), to: id) }
         }
         probes.setTimer(t)
-        t.resume()
     }
 
     func stopPinging() { probes.setTimer(nil) }
@@ -66,19 +65,26 @@ extension PeerNetwork {
     func hashKV(of peer: UInt64, revision: Int64, timeoutSeconds: Double) async throws -> PeerHashAnswer {
         let id = probes.newRequestID()
         let waits = probes.hashWaits
-        let deadline = DispatchTime.now() + timeoutSeconds
-        @Sendable func attempt(_ delaySeconds: Double) {
-            guard waits.isRegistered(id) else { return }
-            guard DispatchTime.now() < deadline else {
-                waits.trigger(id: id, .failure(ServerError.timeout))
-                return
-            }
-            sendFrame(.hashRequest(requestID: id, revision: revision), to: peer)
-            DispatchQueue.global().asyncAfter(deadline: min(deadline, .now() + delaySeconds)) {
-                attempt(min(delaySeconds * 2, 2))
+        let deadline = NIODeadline.after(seconds: timeoutSeconds)
+        // Runs before the Raft loop ticks (the initial corruption check), so
+        // this task, not the loop's sweep, enforces the deadline.
+        let resender = Task.detached { [weak self] in
+            var delay = TimeAmount.milliseconds(250)
+            while waits.isRegistered(id) {
+                let now = NIODeadline.now()
+                guard now < deadline else {
+                    waits.trigger(id: id, .failure(ServerError.timeout))
+                    return
+                }
+                self?.sendFrame(.hashRequest(requestID: id, revision: revision), to: peer)
+                let sleep = min(delay, deadline - now)
+                try? await Task.sleep(nanoseconds: UInt64(max(0, sleep.nanoseconds)))
+                if Task.isCancelled { return }
+                delay = min(delay * 2, .seconds(2))
             }
         }
-        return try await waits.wait(id: id) { attempt(0.25) }
+        defer { resender.cancel() }
+        return try await waits.wait(id: id) {}
     }
 
     /// A probe frame from an admitted peer (called on its connection's loop).
@@ -92,7 +98,7 @@ extension PeerNetwork {
         case .hashRequest(let requestID, let revision):
             let state = probes
             guard state.beginAnswer(remoteID, requestID) else { return }
-            DispatchQueue.global().async { [weak self] in
+            NIOThreadPool.singleton.submit { [weak self] _ in
                 self?.sendFrame(.hashAnswer(requestID: requestID, state.onHashRequest(revision)), to: remoteID)
                 // A resend after this may mean the answer was dropped (our link to
                 // the asker was still connecting): answer that one again.

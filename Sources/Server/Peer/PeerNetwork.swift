@@ -22,7 +22,7 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
     private let clientsLock = NSLock()
     private var clientTable: [UInt64: PeerClient]  // guarded by `clientsLock`; grows with MemberAdd
     var clients: [UInt64: PeerClient] { clientsLock.withLock { clientTable } }
-    private let group: EventLoopGroup
+    let group: EventLoopGroup
     private let attributesJSON: [UInt8]
     private let forward = Forwarder()
     private let listener: PeerListener

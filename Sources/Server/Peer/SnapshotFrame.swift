@@ -1,5 +1,6 @@
 import MVCC
 import NIOCore
+import Support
 
 /// The frames of a snapshot transfer (peer frame kinds 6–9), sent on a
 /// connection of their own so a large database never delays Raft messages:

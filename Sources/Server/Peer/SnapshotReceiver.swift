@@ -2,7 +2,9 @@ import Foundation
 import Logging
 import MVCC
 import NIOCore
+import NIOPosix
 import Raft
+import Support
 
 /// What the peer listener needs from the server to take snapshots in.
 struct SnapshotSink: Sendable {
@@ -58,7 +60,7 @@ final class SnapshotReceiver {
             let action = bytes.withUnsafeReadableBytes { state.chunk(offset: offset, digest: digest, bytes: $0) }
             if case .fail(let reason) = action { return fail(reason, context) }
             do {
-                try bytes.withUnsafeReadableBytes { try SnapshotFileCopy.writeFully(fd, $0) }
+                try bytes.withUnsafeReadableBytes { try FileIO.write(fd, $0, path: path) }
             } catch {
                 fail("writing \(path): \(error)", context)
             }
@@ -90,9 +92,9 @@ final class SnapshotReceiver {
         self.fd = -1
         done = true
         let channel = context.channel
-        DispatchQueue.global().async {
+        NIOThreadPool.singleton.submit { _ in
             var reason: String?
-            if fsync(fd) != 0 { reason = "fsync \(path): \(String(cString: strerror(errno)))" }
+            FileIO.fsync(fd, path: path)
             close(fd)
             let index = message.snapshot!.metadata.index
             if reason == nil {

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import Raft
+import Support
 
 /// What a snapshot transfer sends besides the Raft message: a consistent
 /// copy of the store (the caller closes it) and the `SnapshotExtras` bytes
@@ -102,7 +103,7 @@ final class SnapshotSender: @unchecked Sendable {
             let want = Int(min(UInt64(Self.chunkBytes), UInt64(copy.sizeBytes) - signer.offset))
             chunk.clear()
             let n = try chunk.writeWithUnsafeMutableBytes(minimumWritableBytes: want) {
-                try SnapshotFileCopy.readFully(copy.fd, $0.baseAddress!, want)
+                try FileIO.read(copy.fd, into: $0.baseAddress!, count: want)
             }
             guard n == want else { throw PeerProtocolError("store copy shrank while sending (\(signer.offset + UInt64(n)) bytes)") }
             try write([.snapshot(signer.chunk(chunk))], to: channel)

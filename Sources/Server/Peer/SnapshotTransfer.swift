@@ -1,5 +1,6 @@
 import MVCC
 import NIOCore
+import Support
 
 /// The leader's side of a transfer's checksums: each chunk carries the
 /// SHA-256 of every byte sent so far (a copy of the running hasher is

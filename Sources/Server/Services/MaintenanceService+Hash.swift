@@ -1,6 +1,7 @@
 import Foundation
 import GRPCWire
 import MVCC
+import NIOPosix
 import Proto
 
 /// `Maintenance.Hash` and `HashKV`, as etcd answers them: HashKV is the
@@ -33,10 +34,9 @@ extension MaintenanceService {
     }
 }
 
-/// Runs blocking store work (a full scan, a copy) on a global queue so the
-/// connection's event loop keeps serving.
+/// Runs blocking work (a full scan, a copy, an fsync) on NIO's blocking
+/// thread pool, so no event loop and no Swift concurrency thread waits on
+/// the disk.
 func offLoop<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, Error>) in
-        DispatchQueue.global().async { c.resume(with: Result { try work() }) }
-    }
+    try await NIOThreadPool.singleton.runIfActive(work)
 }

@@ -2,6 +2,7 @@ import Foundation
 import GRPCWire
 import MVCC
 import Proto
+import Support
 
 /// `Maintenance.Snapshot`: a consistent copy of the store, streamed as etcd's
 /// v3rpc/maintenance.go streams it, so `etcdctl snapshot save` accepts it:
@@ -46,7 +47,7 @@ struct SnapshotStreamer {
         var buffer = [UInt8](repeating: 0, count: MaintenanceService.snapshotChunkBytes)
         while sent < file.sizeBytes {
             let want = Int(min(Int64(buffer.count), file.sizeBytes - sent))
-            let n = try buffer.withUnsafeMutableBytes { try SnapshotFileCopy.readFully(file.fd, $0.baseAddress!, want) }
+            let n = try buffer.withUnsafeMutableBytes { try FileIO.read(file.fd, into: $0.baseAddress!, count: want) }
             guard n == want else {
                 throw ServerError.internalError("snapshot copy shrank while streaming (\(sent + Int64(n)) of \(file.sizeBytes) bytes)")
             }
@@ -68,9 +69,7 @@ struct SnapshotStreamer {
     private func copyStore() async throws -> StoreCopy {
         let store = backend.store
         let snapDir = backend.snapDir
-        return try await withCheckedThrowingContinuation { (c: CheckedContinuation<StoreCopy, Error>) in
-            DispatchQueue.global().async { c.resume(with: Result { try StoreCopy.make(store: store, snapDir: snapDir) }) }
-        }
+        return try await offLoop { try StoreCopy.make(store: store, snapDir: snapDir) }
     }
 }
 

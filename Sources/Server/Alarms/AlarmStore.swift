@@ -1,6 +1,7 @@
 import Atomics
 import Foundation
 import Proto
+import Support
 
 /// The cluster's active alarms (etcd's v3alarm store): (member, type) pairs,
 /// changed only by applied Raft entries, so every member agrees. Persisted to
@@ -82,6 +83,8 @@ final class AlarmStore: @unchecked Sendable {
         return Self.member(changed)
     }
 
+    /// If the file cannot be written the alarm still holds in memory (as
+    /// before); a failed fsync stops the process (`FileIO`'s policy).
     private func persist(_ alarms: [Alarm]) {
         let text = alarms.map { "\($0.memberID) \($0.type)\n" }.joined()
         try? DurableFile.write(Array(text.utf8), to: path)

@@ -1,5 +1,5 @@
 import Atomics
-import Dispatch
+import Support
 
 /// A monotonically increasing count, safe from any thread: `add` is one
 /// relaxed atomic add (no lock, no allocation), cheap enough for the put path.
@@ -46,8 +46,8 @@ final class MetricHistogram: Sendable {
     /// Times `body` and records its duration.
     @inline(__always)
     func time<T>(_ body: () throws -> T) rethrows -> T {
-        let start = DispatchTime.now().uptimeNanoseconds
-        defer { observe(nanoseconds: DispatchTime.now().uptimeNanoseconds &- start) }
+        let start = MonotonicClock.nanoseconds()
+        defer { observe(nanoseconds: MonotonicClock.nanoseconds() &- start) }
         return try body()
     }
 

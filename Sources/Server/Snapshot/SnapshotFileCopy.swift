@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import MVCC
 #endif
+import Support
 
 /// Copies a saved snapshot (database ‖ SHA-256 of the database, as
 /// `etcdctl snapshot save` writes it) while checking the digest, in fixed
@@ -18,6 +19,12 @@ enum SnapshotFileCopy {
     /// verifies its SHA-256 unless `skipHashCheck`. Throws etcdutl's
     /// messages; the caller removes `destination` on failure.
     static func copyVerified(from source: String, to destination: String, skipHashCheck: Bool) throws {
+        do { try copy(from: source, to: destination, skipHashCheck: skipHashCheck) } catch let e as SystemCallError {
+            throw RestoreError(e.description)
+        }
+    }
+
+    private static func copy(from source: String, to destination: String, skipHashCheck: Bool) throws {
         let input = open(source, O_RDONLY)
         if input < 0 { throw RestoreError("open \(source): \(String(cString: strerror(errno)))") }
         defer { close(input) }
@@ -37,59 +44,28 @@ enum SnapshotFileCopy {
         var copied: Int64 = 0
         while copied < dbBytes {
             let want = Int(min(Int64(chunkBytes), dbBytes - copied))
-            let n = try buffer.withUnsafeMutableBytes { try readFully(input, $0.baseAddress!, want) }
+            let n = try buffer.withUnsafeMutableBytes { try FileIO.read(input, into: $0.baseAddress!, count: want, path: source) }
             if n < want { throw RestoreError("\(source): unexpected end of file at byte \(copied + Int64(n))") }
             try buffer.withUnsafeBytes { b in
                 let chunk = UnsafeRawBufferPointer(rebasing: b[0..<n])
                 hasher.update(chunk)
-                try writeFully(output, chunk)
+                try FileIO.write(output, chunk, path: destination)
             }
             copied += Int64(n)
         }
         if hasHash && !skipHashCheck {
             var expected = [UInt8](repeating: 0, count: SHA256.digestBytes)
-            let n = try expected.withUnsafeMutableBytes { try readFully(input, $0.baseAddress!, SHA256.digestBytes) }
+            let n = try expected.withUnsafeMutableBytes {
+                try FileIO.read(input, into: $0.baseAddress!, count: SHA256.digestBytes, path: source)
+            }
             let actual = hasher.finalize()
             if n != SHA256.digestBytes || expected != actual {
                 throw RestoreError("expected sha256 \(goBytes(expected)), got \(goBytes(actual)): the snapshot file is corrupt or truncated")
             }
         }
-        if fsync(output) != 0 { throw RestoreError("fsync \(destination): \(String(cString: strerror(errno)))") }
+        FileIO.fsync(output, path: destination)
     }
 
     /// Go's `%v` of a byte slice, as etcdutl prints digests.
     static func goBytes(_ b: [UInt8]) -> String { "[" + b.map(String.init).joined(separator: " ") + "]" }
-
-    static func syncDirectory(_ path: String) throws {
-        let fd = open(path, O_RDONLY | O_DIRECTORY)
-        if fd < 0 { return }
-        defer { close(fd) }
-        _ = fsync(fd)
-    }
-
-    static func readFully(_ fd: Int32, _ into: UnsafeMutableRawPointer, _ count: Int) throws -> Int {
-        var done = 0
-        while done < count {
-            let n = read(fd, into + done, count - done)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw RestoreError("read: \(String(cString: strerror(errno)))")
-            }
-            if n == 0 { break }
-            done += n
-        }
-        return done
-    }
-
-    static func writeFully(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws {
-        var done = 0
-        while done < bytes.count {
-            let n = write(fd, bytes.baseAddress! + done, bytes.count - done)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw RestoreError("write: \(String(cString: strerror(errno)))")
-            }
-            done += n
-        }
-    }
 }

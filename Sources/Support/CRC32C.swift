@@ -1,18 +1,25 @@
 import CCRC32C
 
-/// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum used by
-/// every WAL record and snapshot file. The CPU's crc32 instruction (SSE4.2,
-/// through CShims/CCRC32C) when it has one: a table version ran at a few
-/// hundred MB/s and was a third of a restart's CPU time reading the WAL.
-/// Otherwise table-driven, slicing by 8 bytes.
-enum CRC32C {
-    static let hardware = swift_etcd_crc32c_hardware() != 0
+/// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), as Go's
+/// `crc32.MakeTable(crc32.Castagnoli)`: every WAL record and snapshot file,
+/// and etcd's HashKV. Uses the CPU's instruction (SSE4.2 / arm64 CRC) when
+/// present, else a slicing-by-8 table.
+public enum CRC32C {
+    /// Whether the CPU instruction is used (decided once).
+    public static let usesHardware = cc_crc32c_hardware() != 0
 
-    /// Continues `crc` (0 to start) over `bytes`.
-    static func update(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
-        guard hardware, let base = bytes.baseAddress else { return software(crc, bytes) }
-        return swift_etcd_crc32c_hw(crc, base, bytes.count)
+    /// Continues `crc` (0 to start) over `bytes` (Go's `crc32.Update`).
+    public static func update(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return crc }
+        if usesHardware { return cc_crc32c_update(crc, base, bytes.count) }
+        return tableUpdate(crc, bytes)
     }
+
+    public static func update(_ crc: UInt32, _ bytes: [UInt8]) -> UInt32 {
+        bytes.withUnsafeBytes { update(crc, $0) }
+    }
+
+    public static func checksum(_ bytes: [UInt8]) -> UInt32 { update(0, bytes) }
 
     private static let tables: [[UInt32]] = {
         var t = [[UInt32]](repeating: [UInt32](repeating: 0, count: 256), count: 8)
@@ -27,8 +34,8 @@ enum CRC32C {
         return t
     }()
 
-    /// The table version (also what tests compare the instruction with).
-    static func software(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
+    /// The portable path (and the reference the instruction is tested against).
+    static func tableUpdate(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
         var c = ~crc
         let t = tables
         var i = 0
@@ -53,9 +60,5 @@ enum CRC32C {
             }
         }}}}}}}}
         return ~c
-    }
-
-    static func checksum(_ bytes: [UInt8]) -> UInt32 {
-        bytes.withUnsafeBytes { update(0, $0) }
     }
 }

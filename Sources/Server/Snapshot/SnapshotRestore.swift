@@ -4,6 +4,7 @@ import Logging
 import MVCC
 import Raft
 import WAL
+import Support
 
 /// `swift-etcd snapshot restore`: builds a fresh member data dir from a
 /// snapshot file, as etcdutl does for etcd.
@@ -77,11 +78,11 @@ public struct SnapshotRestore {
             // The membership the new cluster starts with (as etcd's restore
             // re-adds the members from the flags), read at start instead of the flags.
             try Membership.writeInitial(members, path: layout.memberDir + "/members.json")
-            try SnapshotFileCopy.syncDirectory(layout.snapDir)
+            try FileIO.syncDirectory(layout.snapDir)
             if rename(building, tmp) != 0 {
                 throw RestoreError("could not rename \(building) to \(tmp): \(String(cString: strerror(errno)))")
             }
-            try SnapshotFileCopy.syncDirectory((tmp as NSString).deletingLastPathComponent.isEmpty
+            try FileIO.syncDirectory((tmp as NSString).deletingLastPathComponent.isEmpty
                 ? "." : (tmp as NSString).deletingLastPathComponent)
             logger.info("restored snapshot", metadata: [
                 "path": "\(file)", "data-dir": "\(options.dataDir)",

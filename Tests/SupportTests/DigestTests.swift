@@ -1,8 +1,8 @@
 import Testing
 import Foundation
-import MVCC
+import Support
 
-@Suite struct SHA256Tests {
+@Suite struct DigestTests {
     private func hex(_ b: [UInt8]) -> String { b.map { String(format: "%02x", $0) }.joined() }
 
     @Test func knownVectors() {
@@ -28,6 +28,12 @@ import MVCC
         let block = [UInt8](repeating: UInt8(ascii: "a"), count: 1000)
         for _ in 0..<1000 { m.update(block) }
         #expect(hex(m.finalize()) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    @Test func sha1KnownVectors() {
+        #expect(hex(SHA1.digest(Array("abc".utf8))) == "a9993e364706816aba3e25717850c26c9cd0d89d")
+        #expect(hex(SHA1.digest([])) == "da39a3ee5e6b4b0d3255bfef95601890afd80709")
+        #expect(hex(SHA1.digest(Array(String(repeating: "a", count: 1000).utf8))) == "291e9a6c66994949b57ba5e650361e98fc36b1ba")
     }
 }
 

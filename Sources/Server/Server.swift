@@ -1,1 +1,0 @@
-// The Server module: see ../../shared/STYLE.md (placeholder until its issue lands).

@@ -70,6 +70,36 @@ import Testing
         #expect(texts(c, 2).contains { $0.hasPrefix("raft.node: 2 lost leader 1 at term") })
     }
 
+    /// A follower behind the leader's compacted log gets a snapshot: the
+    /// leader logs sending it and the transport's failure report, the
+    /// follower logs restoring the one resent, as etcd's raft logger words them.
+    @Test func snapshotSentAndRestoredAreLogged() throws {
+        let c = try TestCluster([1, 2, 3]) { $0.recordEvents = true }
+        c.campaign(1)
+        c.down.insert(3)
+        for i in 0..<10 { try c.propose(1, "e\(i)") }
+        let applied = c.status(1).applied
+        let term = c.status(1).term
+        try c.storages[1]!.createSnapshot(index: applied, confState: c.status(1).confState, data: [1])
+        try c.storages[1]!.compact(upTo: applied)
+        try c.restart(3)
+        _ = texts(c, 1)
+        // The transport loses the first snapshot and says so; the next one arrives.
+        for _ in 0..<10 where c.status(1).progress[3]?.state != .snapshot {
+            c.tick(1)
+            for id: UInt64 in [1, 2, 3] { c.handleReady(id) }
+            c.deliverAll { $0.type != .snap }
+        }
+        c.nodes[1]!.reportSnapshot(3, failed: true)
+        c.tickAll(3)
+        let leader = texts(c, 1)
+        #expect(leader.contains { $0.hasPrefix("1 [firstindex: \(applied + 1), commit: ") && $0.hasSuffix("] sent snapshot[index: \(applied), term: \(term)] to 3") },
+                "\(leader)")
+        #expect(leader.contains("1 snapshot failed, resumed sending replication messages to 3"), "\(leader)")
+        let follower = texts(c, 3)
+        #expect(follower.contains { $0.hasSuffix("restored snapshot [index: \(applied), term: \(term)]") }, "\(follower)")
+    }
+
     @Test func nothingIsRecordedUnlessAsked() throws {
         let c = try TestCluster([1, 2, 3])
         c.campaign(1)

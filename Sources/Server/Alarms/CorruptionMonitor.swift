@@ -131,9 +131,10 @@ final class CorruptionMonitor: @unchecked Sendable {
         async -> [(UInt64, CorruptionCheck.PeerResult)] {
         await withTaskGroup(of: (UInt64, CorruptionCheck.PeerResult).self) { group in
             for id in peers.peerIDs {
-                // The peer ID goes in as an argument, not read from the
-                // child's capture after its await: Swift 6.3.1 at -O gave
-                // the tuple a freed capture's bytes in place of the ID.
+                // The do/catch lives in `ask`, which gets the ID as an
+                // argument: written inline in this closure, Swift 6.3.1 at -O
+                // returns 0 for the captured ID on the success path
+                // (Tests/CompilerDefects/async-catch-capture).
                 group.addTask { await ask(peers, id, revision: revision, timeoutSeconds: timeoutSeconds) }
             }
             var out: [(UInt64, CorruptionCheck.PeerResult)] = []

@@ -10,7 +10,7 @@ PREFIX ?= /usr/local
 # passes it to one C file only, so a new commit recompiles just that file).
 export SWIFT_ETCD_GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null)
 
-.PHONY: all deps deps-test build release install run cluster test difftest sim fuzz-api fuzz-gateway fuzz-h2 fuzz-libfuzzer fuzz-api-batch protos bench bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint bench-stop bench-restart clean
+.PHONY: all deps deps-test build release install run cluster test difftest sim fuzz-api fuzz-gateway fuzz-h2 fuzz-libfuzzer fuzz-api-batch protos bench bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint bench-stop bench-restart bench-tls clean
 
 all: build
 
@@ -102,7 +102,7 @@ fuzz-h2: deps-test release
 protos:
 	./scripts/gen-protos.sh
 
-bench: deps-test release bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint bench-stop bench-restart
+bench: deps-test release bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint bench-stop bench-restart bench-tls
 	./scripts/bench.sh
 
 bench-wire: deps-test release
@@ -120,6 +120,9 @@ bench-watch: deps-test release
 
 bench-cluster: deps-test release
 	./scripts/bench-cluster.sh
+
+bench-tls: deps-test release
+	./scripts/bench-tls.sh
 
 # 1M keys: snapshot save time and MB/s, defrag time and longest write pause, ours vs etcd 3.5.1.
 bench-maint: deps-test release

@@ -58,6 +58,7 @@ func resolveConfig(
         config.initialCluster = InitialCluster.fromName(config.name, advertisePeerURLs: config.initialAdvertisePeerURLs)
     }
     try config.validate()
+    config.warnings += config.securityWarnings
     return config
 }
 
@@ -160,6 +161,7 @@ extension EtcdConfig {
         if let v = bool("initial-election-tick-advance") { initialElectionTickAdvance = v }
         if let v = urls("listen-peer-urls") { listenPeerURLs = v }
         if let v = urls("listen-client-urls") { listenClientURLs = v }
+        if let v = urls("listen-client-http-urls") { listenClientHTTPURLs = v }
         if let v = uint("max-snapshots") { maxSnapshots = v }
         if let v = uint("max-wals") { maxWALs = v }
         if let v = uint("quota-backend-bytes") { quotaBackendBytes = v }
@@ -188,6 +190,8 @@ extension EtcdConfig {
         if let v = str("auto-compaction-mode") { autoCompactionMode = AutoCompactionMode(rawValue: v) ?? .periodic }
         if let v = str("auto-compaction-retention") { autoCompactionRetentionText = v }
         if let v = bool("enable-v2") { enableV2 = v }
+
+        applySecurity(values)
 
         if let v = str("metrics") { metrics = v }
         if let v = urls("listen-metrics-urls") { listenMetricsURLs = v }

@@ -49,14 +49,8 @@ extension EtcdConfig {
             throw fail("--\(flag) must not be negative (set to \(GoDuration.format(d)))")
         }
 
-        // Checked by etcd when it opens listeners (embed/etcd.go); we have
-        // no TLS yet, so any https/unixs URL fails the same way.
-        for u in listenClientURLs where u.isSecure {
-            throw fail("TLS key/cert (--cert-file, --key-file) must be provided for client url \(u.string) with HTTPS scheme")
-        }
-        for u in listenPeerURLs where u.isSecure {
-            throw fail("TLS key/cert (--peer-cert-file, --peer-key-file) must be provided for peer url \(u.string) with HTTPS scheme")
-        }
+        try checkBindURLs(listenClientHTTPURLs, flag: "listen-client-http-urls")
+        try validateSecurity()
 
         try logger.validate()
 

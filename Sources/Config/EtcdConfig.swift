@@ -16,6 +16,9 @@ public struct EtcdConfig: Sendable, Equatable {
     public var initialElectionTickAdvance = true
     public var listenPeerURLs = [EtcdConfig.url("http://localhost:2380")]
     public var listenClientURLs = [EtcdConfig.url("http://localhost:2379")]
+    /// `--listen-client-http-urls`: HTTP/1.1 only (gateway, health, metrics);
+    /// when set, `listenClientURLs` serve gRPC only.
+    public var listenClientHTTPURLs: [EtcdURL] = []
     public var maxSnapshots: UInt64 = 5
     public var maxWALs: UInt64 = 5
     /// 0 means etcd's default quota (2 GiB).
@@ -53,6 +56,17 @@ public struct EtcdConfig: Sendable, Equatable {
     /// mode, a revision count in revision mode. See `autoCompactionRetention`.
     public var autoCompactionRetentionText = "0"
     public var enableV2 = false
+
+    // MARK: Security
+    /// `--cert-file`, `--key-file`, `--trusted-ca-file`, `--client-cert-auth`, … (client side).
+    public var clientSecurity = TransportSecurity()
+    /// `--peer-cert-file`, `--peer-key-file`, … (peer side).
+    public var peerSecurity = TransportSecurity()
+    /// `--tls-min-version`, `--tls-max-version`, `--cipher-suites` (names
+    /// checked, as IDs), `--self-signed-cert-validity`.
+    public var tlsPolicy = TLSPolicy()
+    /// `--cipher-suites` as given.
+    public var cipherSuiteNames: [String] = []
 
     // MARK: Monitoring
     public var metrics = "basic"

@@ -4,7 +4,6 @@
 /// To start honouring a flag, flip its status to `.supported` here and read
 /// it in `EtcdConfig+Resolve.swift`; the README table is printed from this.
 public enum EtcdServerFlags {
-    private static let tls = SupportStatus.notYet("TLS")
     private static let v2 = SupportStatus.notYet("the v2 API")
     private static let v2proxy = SupportStatus.notYet("the v2 proxy")
     private static let discovery = SupportStatus.notYet("discovery bootstrap")
@@ -22,7 +21,7 @@ public enum EtcdServerFlags {
         FlagSpec("initial-election-tick-advance", .bool, default: "true", group: .member, help: "Whether to fast-forward initial election ticks on boot for faster election."),
         FlagSpec("listen-peer-urls", .urlList, default: "http://localhost:2380", group: .member, help: "List of URLs to listen on for peer traffic."),
         FlagSpec("listen-client-urls", .urlList, default: "http://localhost:2379", group: .member, help: "List of URLs to listen on for client grpc traffic and http as long as --listen-client-http-urls is not specified."),
-        FlagSpec("listen-client-http-urls", .urlList, default: "", group: .member, support: .notYet("separate HTTP-only client listeners"), help: "List of URLs to listen on for http only client traffic. Enabling this flag removes http services from --listen-client-urls."),
+        FlagSpec("listen-client-http-urls", .urlList, default: "", group: .member, help: "List of URLs to listen on for http only client traffic. Enabling this flag removes http services from --listen-client-urls."),
         FlagSpec("max-snapshots", .uint, default: "5", group: .member, help: "Maximum number of snapshot files to retain (0 is unlimited)."),
         FlagSpec("max-wals", .uint, default: "5", group: .member, help: "Maximum number of wal files to retain (0 is unlimited)."),
         FlagSpec("quota-backend-bytes", .size, default: "0", group: .member, help: "Raise alarms when backend size exceeds the given quota (0 defaults to low space quota)."),
@@ -62,31 +61,31 @@ public enum EtcdServerFlags {
     ]
 
     public static let security: [FlagSpec] = [
-        FlagSpec("cert-file", .string, default: "", group: .security, support: tls, help: "Path to the client server TLS cert file."),
-        FlagSpec("key-file", .string, default: "", group: .security, support: tls, help: "Path to the client server TLS key file."),
-        FlagSpec("client-cert-auth", .bool, default: "false", group: .security, support: tls, help: "Enable client cert authentication."),
-        FlagSpec("client-cert-file", .string, default: "", group: .security, support: tls, help: "Path to an explicit peer client TLS cert file otherwise cert file will be used when client auth is required."),
-        FlagSpec("client-key-file", .string, default: "", group: .security, support: tls, help: "Path to an explicit peer client TLS key file otherwise key file will be used when client auth is required."),
-        FlagSpec("client-crl-file", .string, default: "", group: .security, support: tls, help: "Path to the client certificate revocation list file."),
-        FlagSpec("client-cert-allowed-hostname", .string, default: "", group: .security, support: tls, help: "Allowed TLS hostname for client cert authentication."),
-        FlagSpec("trusted-ca-file", .string, default: "", group: .security, support: tls, help: "Path to the client server TLS trusted CA cert file."),
-        FlagSpec("auto-tls", .bool, default: "false", group: .security, support: tls, help: "Client TLS using generated certificates."),
-        FlagSpec("peer-cert-file", .string, default: "", group: .security, support: tls, help: "Path to the peer server TLS cert file."),
-        FlagSpec("peer-key-file", .string, default: "", group: .security, support: tls, help: "Path to the peer server TLS key file."),
-        FlagSpec("peer-client-cert-auth", .bool, default: "false", group: .security, support: tls, help: "Enable peer client cert authentication."),
-        FlagSpec("peer-trusted-ca-file", .string, default: "", group: .security, support: tls, help: "Path to the peer server TLS trusted CA file."),
-        FlagSpec("peer-cert-allowed-cn", .string, default: "", group: .security, support: tls, help: "Required CN for client certs connecting to the peer endpoint."),
-        FlagSpec("peer-cert-allowed-hostname", .string, default: "", group: .security, support: tls, help: "Allowed TLS hostname for inter peer authentication."),
-        FlagSpec("peer-auto-tls", .bool, default: "false", group: .security, support: tls, help: "Peer TLS using self-generated certificates if --peer-key-file and --peer-cert-file are not provided."),
-        FlagSpec("peer-client-cert-file", .string, default: "", group: .security, support: tls, help: "Path to an explicit peer client TLS cert file otherwise peer cert file will be used when client auth is required."),
-        FlagSpec("peer-client-key-file", .string, default: "", group: .security, support: tls, help: "Path to an explicit peer client TLS key file otherwise peer key file will be used when client auth is required."),
-        FlagSpec("self-signed-cert-validity", .uint, default: "1", group: .security, support: tls, help: "The validity period of the client and peer certificates that are automatically generated by etcd when you specify ClientAutoTLS and PeerAutoTLS, the unit is year, and the default is 1."),
-        FlagSpec("peer-crl-file", .string, default: "", group: .security, support: tls, help: "Path to the peer certificate revocation list file."),
-        FlagSpec("cipher-suites", .stringList, default: "", group: .security, support: tls, help: "Comma-separated list of supported TLS cipher suites between client/server and peers (empty will be auto-populated by Go)."),
+        FlagSpec("cert-file", .string, default: "", group: .security, help: "Path to the client server TLS cert file."),
+        FlagSpec("key-file", .string, default: "", group: .security, help: "Path to the client server TLS key file."),
+        FlagSpec("client-cert-auth", .bool, default: "false", group: .security, help: "Enable client cert authentication."),
+        FlagSpec("client-cert-file", .string, default: "", group: .security, help: "Path to an explicit peer client TLS cert file otherwise cert file will be used when client auth is required."),
+        FlagSpec("client-key-file", .string, default: "", group: .security, help: "Path to an explicit peer client TLS key file otherwise key file will be used when client auth is required."),
+        FlagSpec("client-crl-file", .string, default: "", group: .security, help: "Path to the client certificate revocation list file."),
+        FlagSpec("client-cert-allowed-hostname", .string, default: "", group: .security, help: "Allowed TLS hostname for client cert authentication."),
+        FlagSpec("trusted-ca-file", .string, default: "", group: .security, help: "Path to the client server TLS trusted CA cert file."),
+        FlagSpec("auto-tls", .bool, default: "false", group: .security, help: "Client TLS using generated certificates."),
+        FlagSpec("peer-cert-file", .string, default: "", group: .security, help: "Path to the peer server TLS cert file."),
+        FlagSpec("peer-key-file", .string, default: "", group: .security, help: "Path to the peer server TLS key file."),
+        FlagSpec("peer-client-cert-auth", .bool, default: "false", group: .security, help: "Enable peer client cert authentication."),
+        FlagSpec("peer-trusted-ca-file", .string, default: "", group: .security, help: "Path to the peer server TLS trusted CA file."),
+        FlagSpec("peer-cert-allowed-cn", .string, default: "", group: .security, help: "Required CN for client certs connecting to the peer endpoint."),
+        FlagSpec("peer-cert-allowed-hostname", .string, default: "", group: .security, help: "Allowed TLS hostname for inter peer authentication."),
+        FlagSpec("peer-auto-tls", .bool, default: "false", group: .security, help: "Peer TLS using self-generated certificates if --peer-key-file and --peer-cert-file are not provided."),
+        FlagSpec("peer-client-cert-file", .string, default: "", group: .security, help: "Path to an explicit peer client TLS cert file otherwise peer cert file will be used when client auth is required."),
+        FlagSpec("peer-client-key-file", .string, default: "", group: .security, help: "Path to an explicit peer client TLS key file otherwise peer key file will be used when client auth is required."),
+        FlagSpec("self-signed-cert-validity", .uint, default: "1", group: .security, help: "The validity period of the client and peer certificates that are automatically generated by etcd when you specify ClientAutoTLS and PeerAutoTLS, the unit is year, and the default is 1."),
+        FlagSpec("peer-crl-file", .string, default: "", group: .security, help: "Path to the peer certificate revocation list file."),
+        FlagSpec("cipher-suites", .stringList, default: "", group: .security, help: "Comma-separated list of supported TLS cipher suites between client/server and peers (empty will be auto-populated by Go)."),
         FlagSpec("cors", .stringList, default: "*", group: .security, support: .notYet("CORS restrictions"), help: "Comma-separated whitelist of origins for CORS, or cross-origin resource sharing, (empty or * means allow all)."),
         FlagSpec("host-whitelist", .stringList, default: "*", group: .security, support: .notYet("host whitelisting"), help: "Acceptable hostnames from HTTP client requests, if server is not secure (empty or * means allow all)."),
-        FlagSpec("tls-min-version", .choice(["TLS1.2", "TLS1.3"]), default: "TLS1.2", group: .security, support: tls, help: "Minimum TLS version supported by etcd. Possible values: TLS1.2, TLS1.3."),
-        FlagSpec("tls-max-version", .choice(["", "TLS1.2", "TLS1.3"]), default: "", group: .security, support: tls, help: "Maximum TLS version supported by etcd. Possible values: TLS1.2, TLS1.3 (empty will be auto-populated by Go)."),
+        FlagSpec("tls-min-version", .choice(["TLS1.2", "TLS1.3"]), default: "TLS1.2", group: .security, help: "Minimum TLS version supported by etcd. Possible values: TLS1.2, TLS1.3."),
+        FlagSpec("tls-max-version", .choice(["", "TLS1.2", "TLS1.3"]), default: "", group: .security, help: "Maximum TLS version supported by etcd. Possible values: TLS1.2, TLS1.3 (empty will be auto-populated by Go)."),
     ]
 
     public static let authFlags: [FlagSpec] = [
@@ -137,7 +136,7 @@ public enum EtcdServerFlags {
         FlagSpec("experimental-enable-lease-checkpoint-persist", .bool, default: "false", group: .experimental, help: "Enable persisting remainingTTL to prevent indefinite auto-renewal of long lived leases. Always enabled in v3.6. Should be used to ensure smooth upgrade from v3.5 clusters with this feature enabled. Requires experimental-enable-lease-checkpoint to be enabled."),
         FlagSpec("experimental-compaction-batch-limit", .int, default: "1000", group: .experimental, help: "ExperimentalCompactionBatchLimit sets the maximum revisions deleted in each compaction batch."),
         FlagSpec("experimental-compaction-sleep-interval", .duration, default: "10ms", group: .experimental, help: "ExperimentalCompactionSleepInterval sets the sleep interval between each compaction batch."),
-        FlagSpec("experimental-peer-skip-client-san-verification", .bool, default: "false", group: .experimental, support: tls, help: "Skip verification of SAN field in client certificate for peer connections."),
+        FlagSpec("experimental-peer-skip-client-san-verification", .bool, default: "false", group: .experimental, help: "Skip verification of SAN field in client certificate for peer connections."),
         FlagSpec("experimental-watch-progress-notify-interval", .duration, default: "10m", group: .experimental, help: "Duration of periodical watch progress notification."),
         FlagSpec("experimental-downgrade-check-time", .duration, default: "5s", group: .experimental, support: .notYet("cluster downgrade"), help: "Duration of time between two downgrade status checks."),
         FlagSpec("experimental-memory-mlock", .bool, default: "false", group: .experimental, support: .notYet("locking the backend in RAM"), help: "Enable to enforce etcd pages (in particular bbolt) to stay in RAM."),

@@ -9,13 +9,21 @@ public struct GRPCRequestContext: Sendable {
     /// From `grpc-timeout`; the call ends with DEADLINE_EXCEEDED when it passes.
     public var deadline: NIODeadline?
     public var remoteAddress: SocketAddress?
+    /// Who the connection belongs to, as established under HTTP (see
+    /// `GRPCConnectionIdentity`); empty on plain TCP.
+    public var identity: GRPCConnectionIdentity
+    /// The Common Name of the client certificate verified at this
+    /// connection's TLS handshake (`--client-cert-auth`), or nil. etcd's auth
+    /// uses it as the user name when a call carries no token.
+    public var verifiedClientCertCommonName: String? { identity.verifiedClientCertCommonName }
 
     public init(headers: [(String, String)], path: String, deadline: NIODeadline? = nil,
-                remoteAddress: SocketAddress? = nil) {
+                remoteAddress: SocketAddress? = nil, identity: GRPCConnectionIdentity = GRPCConnectionIdentity()) {
         self.headers = headers
         self.path = path
         self.deadline = deadline
         self.remoteAddress = remoteAddress
+        self.identity = identity
     }
 
     /// The first value of a header (name compared case-insensitively; names arrive lower-case).

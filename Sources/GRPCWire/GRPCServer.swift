@@ -61,9 +61,16 @@ public final class GRPCServer: Sendable {
                 guard limiter.admit(channel, listener: "client", logger: logger) else { return channel.close() }
                 self?.track(channel)
                 let detector = ProtocolDetector(
-                    makeHTTP2: { H2ConnectionHandler(config: config, router: router, logger: logger) },
-                    http1: http1, maxHTTP1BodyBytes: config.maxHTTP1BodyBytes)
-                return channel.eventLoop.makeCompletedFuture {
+                    makeHTTP2: config.serveGRPC
+                        ? { H2ConnectionHandler(config: config, router: router, logger: logger, identity: $0) } : nil,
+                    http1: http1, serveHTTP1: config.serveHTTP1, maxHTTP1BodyBytes: config.maxHTTP1BodyBytes)
+                guard let underneath = config.connectionInitializer else {
+                    return channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(detector)
+                    }
+                }
+                // TLS (or whatever the server put underneath) first, HTTP on top.
+                return underneath(channel).flatMapThrowing {
                     try channel.pipeline.syncOperations.addHandler(detector)
                 }
             }

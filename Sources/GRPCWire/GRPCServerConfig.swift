@@ -63,6 +63,14 @@ public struct GRPCServerConfig: Sendable {
     public var connectionLimiter: ConnectionLimiter = .processWide
     /// How long `shutdown()` waits for in-flight calls before closing connections.
     public var shutdownGracePeriod: TimeAmount = .seconds(10)
+    /// Serve gRPC (HTTP/2) on this port; when false an HTTP/2 preface closes
+    /// the connection (etcd's `--listen-client-http-urls` ports).
+    public var serveGRPC: Bool = true
+    /// Serve HTTP/1.1 on this port; when false an HTTP/1.1 request closes the
+    /// connection (etcd's client ports once `--listen-client-http-urls` is set).
+    public var serveHTTP1: Bool = true
+    /// Adds what sits under HTTP (TLS) to each accepted connection; nil for plain TCP.
+    public var connectionInitializer: GRPCConnectionInitializer?
 
     public init() {}
 

@@ -18,8 +18,15 @@
 // connection's event loop by default (GRPCServerConfig.runHandlersOnEventLoop):
 // they must not block; await instead.
 //
+// TLS is not GRPCWire's business: GRPCServerConfig.connectionInitializer adds
+// whatever sits under HTTP (the server's TLS layer) to each accepted connection,
+// and a GRPCConnectionIdentified event from it carries the verified client
+// certificate's CN into every call's GRPCRequestContext.verifiedClientCertCommonName.
+// serveGRPC / serveHTTP1 restrict a port to one protocol (--listen-client-http-urls).
+//
 // Layout (one room per concern):
 //   ProtocolDetector        HTTP/2 preface → H2ConnectionHandler, else NIOHTTP1 → HTTP1RequestHandler
+//   GRPCConnectionIdentity  who the connection belongs to (set underneath, e.g. by TLS), and the hook type
 //   HTTP1RequestHandler     plain HTTP/1.1: bounded body, whole or chunked (streamed) answers
 //   H2ConnectionHandler     nghttp2 session per connection: bytes in/out, output batching, backpressure,
 //                           keepalive, GOAWAY (+Callbacks: the C callbacks; +Streams: call lifecycle;

@@ -161,7 +161,7 @@ extension H2ConnectionHandler {
         }
         let context = GRPCRequestContext(
             headers: stream.machine.metadata, path: stream.machine.path,
-            deadline: deadline, remoteAddress: remoteAddress)
+            deadline: deadline, remoteAddress: remoteAddress, identity: identity)
         switch handler {
         case .unary(let call):
             guard let request = takeSingleRequest(stream) else { return }

@@ -27,6 +27,8 @@ final class H2ConnectionHandler: ChannelDuplexHandler {
     var loop: EventLoop!
     var executor: EventLoopTaskExecutor?
     var remoteAddress: SocketAddress?
+    /// Established under HTTP/2 (TLS client certificate); copied into every call's context.
+    let identity: GRPCConnectionIdentity
     var streams: [Int32: ServerStream] = [:]
 
     /// True while `mem_recv` runs: output is flushed at channelReadComplete.
@@ -47,8 +49,10 @@ final class H2ConnectionHandler: ChannelDuplexHandler {
     var bufferedBytes = 0
     var starvedStreams: Set<Int32> = []
 
-    init(config: GRPCServerConfig, router: GRPCRouter, logger: Logger) {
+    init(config: GRPCServerConfig, router: GRPCRouter, logger: Logger,
+         identity: GRPCConnectionIdentity = GRPCConnectionIdentity()) {
         self.config = config
+        self.identity = identity
         self.router = router
         self.logger = logger
         self.keepalive = KeepaliveEnforcer(minTime: config.keepaliveMinTime,

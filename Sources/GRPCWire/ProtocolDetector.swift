@@ -6,6 +6,11 @@ import NIOHTTP1
 /// installs either the HTTP/2 (gRPC) handler, when they are the HTTP/2 client
 /// preface "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", or an HTTP/1.1 pipeline.
 /// Then it removes itself and replays what it buffered.
+///
+/// A `GRPCConnectionIdentified` event seen before the first bytes (fired
+/// by the TLS layer underneath) is handed to the HTTP/2 handler, so calls
+/// learn the verified client certificate. A protocol the port does not
+/// serve (`serveGRPC`/`serveHTTP1` false) closes the connection.
 final class ProtocolDetector: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -20,15 +25,25 @@ final class ProtocolDetector: ChannelInboundHandler, RemovableChannelHandler {
         return bytes.count >= preface.count ? .http2 : .needMore
     }
 
-    private let makeHTTP2: () -> any ChannelHandler
+    private let makeHTTP2: ((GRPCConnectionIdentity) -> any ChannelHandler)?
     private let http1: HTTP1Service?
+    private let serveHTTP1: Bool
     private let maxHTTP1BodyBytes: Int
     private var buffered: ByteBuffer?
+    private var identity = GRPCConnectionIdentity()
 
-    init(makeHTTP2: @escaping () -> any ChannelHandler, http1: HTTP1Service?, maxHTTP1BodyBytes: Int) {
+    /// `makeHTTP2` nil: HTTP/2 is not served here; `serveHTTP1` false: nor is HTTP/1.1.
+    init(makeHTTP2: ((GRPCConnectionIdentity) -> any ChannelHandler)?, http1: HTTP1Service?,
+         serveHTTP1: Bool = true, maxHTTP1BodyBytes: Int) {
         self.makeHTTP2 = makeHTTP2
         self.http1 = http1
+        self.serveHTTP1 = serveHTTP1
         self.maxHTTP1BodyBytes = maxHTTP1BodyBytes
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let identified = event as? GRPCConnectionIdentified { identity = identified.identity }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -45,8 +60,10 @@ final class ProtocolDetector: ChannelInboundHandler, RemovableChannelHandler {
                 if buffered!.readableBytes > 64 { context.close(promise: nil) }
                 return
             case .http2:
-                try context.pipeline.syncOperations.addHandler(makeHTTP2(), position: .after(self))
+                guard let makeHTTP2 else { context.close(promise: nil); return }
+                try context.pipeline.syncOperations.addHandler(makeHTTP2(identity), position: .after(self))
             case .http1:
+                guard serveHTTP1 else { context.close(promise: nil); return }
                 // Go's header limit and error answers instead of NIO's (80 KiB,
                 // an empty 400). On the event loop this configures at once; only
                 // the future-returning variant takes decoder limits.

@@ -53,6 +53,8 @@ public final class EtcdServer: @unchecked Sendable {
     let memberInitialized: Bool
     private let ids: RequestIDGenerator
     let group: MultiThreadedEventLoopGroup
+    /// Certificates for https listeners and peer dials (TLS/).
+    let tls: ServerTLS
     var grpcServers: [GRPCServer] = []  // client and metrics listeners
     /// How long a proposal or read may wait for Raft before etcd's
     /// "request timed out" (etcd: 5 s + 2 × election timeout).
@@ -77,10 +79,13 @@ public final class EtcdServer: @unchecked Sendable {
         // peer port fails start-up cleanly, leaving no half-made member.
         for listener in options.listenPeer { try PeerPortProbe.check(listener, reusePort: options.socketReusePort) }
         dataDirLock = try earlyLock ?? DataDirLock.acquire(dataDir: options.dataDir)
+        let tls = try ServerTLS.make(options: options, logger: logger)
+        self.tls = tls
+        let dialer = PeerDialer(tls: tls.peerDialer)
 
         let hasWAL = WAL.exists(dir: layout.walDir)
         StartupLog.starting(options, memberInitialized: hasWAL, logger: logger)
-        let start = try MemberStart.resolve(options: options, hasWAL: hasWAL, group: group)
+        let start = try MemberStart.resolve(options: options, hasWAL: hasWAL, dialer: dialer, group: group)
         try FileManager.default.createDirectory(atPath: layout.snapDir, withIntermediateDirectories: true)
         let membersPath = layout.memberDir + "/members.json"
         let members: [ClusterMember]
@@ -130,7 +135,9 @@ public final class EtcdServer: @unchecked Sendable {
         if !options.listenPeer.isEmpty {
             self.peers = try PeerNetwork(localID: memberID, clusterID: bootClusterID, membership: membership,
                                     attributes: MemberAttributes(name: options.name, clientURLs: options.advertiseClientURLs),
-                                    snapDir: layout.snapDir, group: group,
+                                    snapDir: layout.snapDir, dialer: dialer,
+                                    listenerTLS: options.listenPeer.first?.secure == true ? tls.peerListener : nil,
+                                    group: group,
                                     settings: PeerSettings(timeouts: PeerTimeouts(read: options.raftReadTimeout, write: options.raftWriteTimeout),
                                                            reusePort: options.socketReusePort),
                                     logger: logger)
@@ -228,19 +235,25 @@ public final class EtcdServer: @unchecked Sendable {
         let gateway = Gateway(router: router, maxMessageBytes: options.maxRequestBytes + 512 * 1024)
         let gatewayOn = options.enableGRPCGateway
         var ports: [Int] = []
-        for listener in options.listenClient {
-            var config = GRPCServerConfig(host: listener.host, port: listener.port)
-            config.maxRequestBytes = options.maxRequestBytes
-            config.maxReceiveBytes = options.maxRequestBytes + 512 * 1024
-            config.maxHTTP1BodyBytes = 2 * config.maxReceiveBytes
-            config.maxConcurrentStreams = options.maxConcurrentStreams
-            config.keepaliveMinTime = .milliseconds(Int64(options.grpcKeepaliveMinTimeMs))
-            config.keepaliveInterval = .milliseconds(Int64(options.grpcKeepaliveIntervalMs))
-            config.keepaliveTimeout = .milliseconds(Int64(options.grpcKeepaliveTimeoutMs))
-            config.deadlineGrace = Self.deadlineGrace
-            config.reusePort = options.socketReusePort
+        let tls = self.tls
+        // With --listen-client-http-urls, client URLs serve gRPC only and
+        // the HTTP URLs HTTP/1.1 only (etcd 3.5).
+        let splitHTTP = !options.listenClientHTTP.isEmpty
+        for (listener, grpc) in options.listenClient.map({ ($0, true) }) + options.listenClientHTTP.map({ ($0, false) }) {
+            var config = clientListenerConfig(listener)
+            config.serveGRPC = grpc
+            config.serveHTTP1 = !grpc || !splitHTTP
+            if listener.secure {
+                let kind: TLSListenerKind = !grpc ? .httpOnly : splitHTTP ? .grpcOnly : .grpcAndHTTP
+                config.connectionInitializer = tls.clientListener(kind).map { side in { side.initialize($0) } }
+            }
+            let secure = listener.secure
             let server = GRPCServer(config: config, router: router, http1Service: { request in
-                if gatewayOn && Gateway.serves(request.path) { return await gateway.handle(request) }
+                if gatewayOn && Gateway.serves(request.path) {
+                    // Whom etcd's gateway would call gRPC as (its own client certificate).
+                    let identity = GRPCConnectionIdentity(verifiedClientCertCommonName: secure ? tls.gatewayIdentityCommonName : nil)
+                    return await gateway.handle(request, identity: identity)
+                }
                 return await http.handle(method: request.method, path: request.path, query: request.query)
             }, group: group, logger: logger)
             ports.append(try await server.start())

@@ -26,15 +26,10 @@ extension ServerOptions {
         o.leaseCheckpointPersist = config.experimentalEnableLeaseCheckpointPersist
         o.compactHashCheckEnabled = config.experimentalCompactHashCheckEnabled
         o.compactHashCheckIntervalMs = Self.milliseconds(config.experimentalCompactHashCheckTime)
-        o.listenClient = try config.listenClientURLs.map { url in
-            guard let port = url.portNumber, !url.isUnix else { throw MappingError("unsupported client URL \(url)") }
-            return ServerOptions.Listener(host: url.host, port: port)
-        }
+        o.listenClient = try Self.listeners(config.listenClientURLs, kind: "client")
+        o.listenClientHTTP = try Self.listeners(config.listenClientHTTPURLs, kind: "client HTTP")
         o.advertiseClientURLs = config.advertiseClientURLs.map(\.string)
-        o.listenPeer = try config.listenPeerURLs.map { url in
-            guard let port = url.portNumber, !url.isUnix else { throw MappingError("unsupported peer URL \(url)") }
-            return ServerOptions.Listener(host: url.host, port: port)
-        }
+        o.listenPeer = try Self.listeners(config.listenPeerURLs, kind: "peer")
         o.initialAdvertisePeerURLs = config.initialAdvertisePeerURLs.map(\.string)
         o.initialCluster = config.initialClusterMembers.members.map { ($0.name, $0.peerURLs.map(\.string)) }
         o.initialClusterToken = config.initialClusterToken
@@ -65,10 +60,10 @@ extension ServerOptions {
         o.autoCompactionRetention = config.autoCompactionRetention
         o.watchProgressNotifyIntervalMs = Self.milliseconds(config.experimentalWatchProgressNotifyInterval)
         o.metricsExtensive = config.metrics == "extensive"
-        o.listenMetrics = try config.listenMetricsURLs.map { url in
-            guard let port = url.portNumber, !url.isUnix else { throw MappingError("unsupported metrics URL \(url)") }
-            return ServerOptions.Listener(host: url.host, port: port)
-        }
+        o.listenMetrics = try Self.listeners(config.listenMetricsURLs, kind: "metrics")
+        o.clientSecurity = config.clientSecurity
+        o.peerSecurity = config.peerSecurity
+        o.tlsPolicy = config.tlsPolicy
         o.initialCorruptCheck = config.experimentalInitialCorruptCheck
         o.corruptCheckIntervalMs = Self.milliseconds(config.experimentalCorruptCheckTime)
         o.enablePprof = config.enablePprof
@@ -76,6 +71,14 @@ extension ServerOptions {
         // Lease checkpointing is on by default here; an explicit flag decides.
         if config.explicitlySet.contains("experimental-enable-lease-checkpoint") {
             o.leaseCheckpointEnabled = config.experimentalEnableLeaseCheckpoint
+        }
+    }
+
+    /// TCP listeners; `https` ones speak TLS.
+    private static func listeners(_ urls: [EtcdURL], kind: String) throws -> [ServerOptions.Listener] {
+        try urls.map { url in
+            guard let port = url.portNumber, !url.isUnix else { throw MappingError("unsupported \(kind) URL \(url)") }
+            return ServerOptions.Listener(host: url.host, port: port, secure: url.isSecure)
         }
     }
 

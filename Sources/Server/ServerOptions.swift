@@ -6,9 +6,12 @@ public struct ServerOptions: Sendable {
     public struct Listener: Sendable, Equatable {
         public var host: String
         public var port: Int
-        public init(host: String, port: Int) {
+        /// An `https://` URL: TLS with the side's `TransportSecurity`.
+        public var secure: Bool
+        public init(host: String, port: Int, secure: Bool = false) {
             self.host = host
             self.port = port
+            self.secure = secure
         }
     }
 
@@ -50,6 +53,8 @@ public struct ServerOptions: Sendable {
     public var compactHashCheckEnabled = false
     public var compactHashCheckIntervalMs = 60_000
     public var listenClient: [Listener] = [Listener(host: "127.0.0.1", port: 2379)]
+    /// `--listen-client-http-urls`: HTTP/1.1 only; when set, `listenClient` serves gRPC only.
+    public var listenClientHTTP: [Listener] = []
     public var advertiseClientURLs = ["http://localhost:2379"]
     /// Where peers connect (`--listen-peer-urls`); bound even by a single member, so it can grow.
     public var listenPeer: [Listener] = [Listener(host: "127.0.0.1", port: 2380)]
@@ -111,6 +116,15 @@ public struct ServerOptions: Sendable {
     public var enablePprof = false
     /// Serve etcd's JSON gateway on `/v3/` (`--enable-grpc-gateway`, default on).
     public var enableGRPCGateway = true
+    /// TLS for `https://` client, client HTTP and metrics listeners (Server/TLS).
+    public var clientSecurity = TransportSecurity()
+    /// TLS for `https://` peer listeners and for dialing `https://` peer URLs.
+    public var peerSecurity = TransportSecurity()
+    /// Versions, cipher suites and generated-certificate validity for both sides.
+    public var tlsPolicy = TLSPolicy()
+    /// A TLS handshake not finished this long after the connection was
+    /// accepted closes it (slowloris-style half-open handshakes).
+    public var tlsHandshakeTimeoutMs = 10_000
 
     public init() {}
 }

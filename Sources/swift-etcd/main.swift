@@ -33,11 +33,6 @@ if !FileManager.default.fileExists(atPath: config.effectiveWALDir) {
     }
 }
 
-if let refusal = FeatureGate.refusal(for: config) {
-    FileHandle.standardError.write(Data((refusal + "\n").utf8))
-    exit(1)
-}
-
 let logOutput: JSONLogOutput
 do {
     logOutput = try JSONLogOutput(outputs: config.logger.outputs.map {

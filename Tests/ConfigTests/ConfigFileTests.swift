@@ -122,16 +122,36 @@ import Testing
         #expect(c.warnings == ["unknown key bogus-key in /c.yml ignored"])
     }
 
-    @Test func tlsInFileRefusesStartUp() throws {
-        let yaml = "client-transport-security:\n  cert-file: /c.pem\n  key-file: /k.pem\n"
-        let e = try runError(["--config-file", "/c.yml"], files: ["/c.yml": yaml])
-        #expect(e.message == "swift-etcd: --cert-file is not supported yet (TLS); refusing to start without it")
-        #expect(e.code == 1)
+    @Test func tlsInFileIsRead() throws {
+        let yaml = """
+            listen-client-urls: https://127.0.0.1:2379
+            advertise-client-urls: https://127.0.0.1:2379
+            client-transport-security:
+              cert-file: /c.pem
+              key-file: /k.pem
+              client-cert-auth: true
+              trusted-ca-file: /ca.pem
+              crl-file: /crl.pem
+              allowed-hostname: client.example
+            cipher-suites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]
+            tls-min-version: TLS1.2
+            """
+        let c = try runConfig(["--config-file", "/c.yml"], files: ["/c.yml": yaml])
+        #expect(c.clientSecurity.certFile == "/c.pem")
+        #expect(c.clientSecurity.keyFile == "/k.pem")
+        #expect(c.clientSecurity.clientCertAuth)
+        #expect(c.clientSecurity.trustedCAFile == "/ca.pem")
+        #expect(c.clientSecurity.crlFile == "/crl.pem")
+        #expect(c.clientSecurity.allowedHostname == "client.example")
+        #expect(c.tlsPolicy.cipherSuites == [0xC02F])
     }
 
-    @Test func peerTLSInFileRefusesStartUp() throws {
-        let e = try runError(["--config-file", "/c.yml"], files: ["/c.yml": "peer-transport-security:\n  auto-tls: true\n"])
-        #expect(e.message.contains("--peer-auto-tls is not supported yet"))
+    @Test func peerTLSInFileIsRead() throws {
+        let yaml = "peer-transport-security:\n  auto-tls: true\n  allowed-cn: etcd-peer\n  skip-client-san-verification: true\n"
+        let c = try runConfig(["--config-file", "/c.yml"], files: ["/c.yml": yaml])
+        #expect(c.peerSecurity.autoTLS)
+        #expect(c.peerSecurity.allowedCN == "etcd-peer")
+        #expect(c.peerSecurity.skipClientSANVerify)
     }
 
     @Test func yamlBoolSpellings() throws {

@@ -59,7 +59,7 @@ import Testing
     }
 
     @Test func notYetFlagFromEnvAlsoRefuses() throws {
-        let e = try runError([], env: ["ETCD_CERT_FILE": "/c.pem"])
-        #expect(e.message.contains("--cert-file is not supported yet"))
+        let e = try runError([], env: ["ETCD_DISCOVERY_SRV": "example.com"])
+        #expect(e.message.contains("--discovery-srv is not supported yet"))
     }
 }

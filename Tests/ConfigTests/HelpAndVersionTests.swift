@@ -29,7 +29,8 @@ import Testing
         #expect(text.contains("  --data-dir '${name}.etcd'"))
         #expect(text.contains("  --listen-client-urls 'http://localhost:2379'"))
         #expect(text.contains("  --max-concurrent-streams 'math.MaxUint32'"))
-        #expect(text.contains("  --cert-file '' [not yet: TLS]"))
+        #expect(text.contains("  --cert-file ''\n    Path to the client server TLS cert file."))
+        #expect(text.contains("  --discovery-srv '' [not yet: discovery bootstrap]"))
         #expect(text.contains("--config-file"))
         #expect(!text.contains("--cluster-active-size"))
     }

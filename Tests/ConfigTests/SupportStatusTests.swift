@@ -3,11 +3,6 @@ import Testing
 
 @Suite struct SupportStatusTests {
     @Test(arguments: [
-        (["--cert-file", "/c.pem"], "--cert-file is not supported yet (TLS)"),
-        (["--key-file=/k.pem"], "--key-file is not supported yet (TLS)"),
-        (["--client-cert-auth"], "--client-cert-auth is not supported yet (TLS)"),
-        (["--auto-tls"], "--auto-tls is not supported yet (TLS)"),
-        (["--peer-auto-tls=true"], "--peer-auto-tls is not supported yet (TLS)"),
         (["--enable-v2"], "--enable-v2 is not supported yet (the v2 API)"),
         (["--proxy", "on"], "--proxy is not supported yet (the v2 proxy)"),
         (["--discovery", "https://discovery.etcd.io/x"], "--discovery is not supported yet"),
@@ -39,10 +34,12 @@ import Testing
         #expect(c.warnings == ["--backend-bbolt-freelist-type has no effect in swift-etcd (bbolt tuning; swift-etcd stores data in LMDB)"])
     }
 
-    @Test func everyTLSFlagIsNotYet() {
-        for spec in EtcdServerFlags.security {
-            if case .notYet = spec.support { continue }
-            Issue.record("--\(spec.name) should be notYet")
+    @Test func everyTLSFlagIsSupported() {
+        let tlsFlags = EtcdServerFlags.security.filter { $0.name != "cors" && $0.name != "host-whitelist" }.map(\.name)
+            + ["experimental-peer-skip-client-san-verification", "listen-client-http-urls"]
+        #expect(tlsFlags.count == 25)
+        for name in tlsFlags {
+            #expect(EtcdServerFlags.byName[name]?.support == .supported, "--\(name)")
         }
     }
 

@@ -18,6 +18,7 @@ func makeTestRouter() -> GRPCRouter {
     let router = GRPCRouter()
     router.unary("/test.Echo/Unary") { request, _ in request }
     router.unary("/test.Echo/Header") { _, context in Array((context.header("Authorization") ?? "-").utf8) }
+    router.unary("/test.Echo/CommonName") { _, context in Array((context.verifiedClientCertCommonName ?? "-").utf8) }
     router.unary("/test.Echo/Sleep") { _, _ in
         try await Task.sleep(for: .seconds(30))
         return []

@@ -1,5 +1,5 @@
 import Foundation
-import MVCC
+@testable import MVCC
 import Proto
 import Testing
 @testable import Server

@@ -1,5 +1,5 @@
 import Foundation
-import MVCC
+@testable import MVCC
 @testable import Server
 
 /// A store in a temporary directory plus a watch hub fed by every write, as

@@ -17,12 +17,12 @@ struct MemberStart {
     /// The member table to start with when the data dir has none.
     var members: [ClusterMember]
 
-    static func resolve(options: ServerOptions, hasWAL: Bool, group: EventLoopGroup) throws -> MemberStart {
+    static func resolve(options: ServerOptions, hasWAL: Bool, dialer: PeerDialer, group: EventLoopGroup) throws -> MemberStart {
         let joining = !options.initialClusterStateNew
         if joining && !hasWAL {
             let ownURLs = Set(options.initialAdvertisePeerURLs)
             let others = options.initialCluster.flatMap(\.peerURLs).filter { !ownURLs.contains($0) }
-            let cluster = try PeerDiscovery.fetch(peerURLs: others, group: group)
+            let cluster = try PeerDiscovery.fetch(peerURLs: others, dialer: dialer, group: group)
             let me = try PeerDiscovery.localMember(in: cluster, initialCluster: options.initialCluster.map(\.peerURLs),
                                                    advertisePeerURLs: options.initialAdvertisePeerURLs)
             return MemberStart(metadata: MemberMetadata(memberID: me.id, clusterID: cluster.clusterID),

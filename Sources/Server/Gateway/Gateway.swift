@@ -18,7 +18,9 @@ struct Gateway: Sendable {
         path.hasPrefix("/v3/") || path.hasPrefix("/v3beta/")
     }
 
-    func handle(_ request: HTTP1Request) async -> HTTP1Response {
+    /// `identity`: who the call runs as (on a TLS listener with
+    /// `--client-cert-auth`, the CN of the server's own client certificate).
+    func handle(_ request: HTTP1Request, identity: GRPCConnectionIdentity = GRPCConnectionIdentity()) async -> HTTP1Response {
         let path = request.path.hasPrefix("/v3beta/") ? "/v3/" + request.path.dropFirst("/v3beta/".count) : request.path
         guard let route = GatewayRoutes.table[path] else {
             return GatewayResponses.text(404, "Not Found\n")
@@ -43,7 +45,7 @@ struct Gateway: Sendable {
             return GatewayResponses.error(GRPCStatus(
                 .resourceExhausted, "grpc: received message larger than max (\(size) vs. \(maxMessageBytes))"))
         }
-        let context = GRPCRequestContext(headers: Self.metadata(request), path: route.grpcPath)
+        let context = GRPCRequestContext(headers: Self.metadata(request), path: route.grpcPath, identity: identity)
         switch handler {
         case .unary(let call):
             switch requestMessage(route, request.body) {

@@ -61,9 +61,13 @@ extension EtcdServer {
             logger.info("cluster version is updated", metadata: ["cluster-version": .string(version)])
         }
         logger.info("ready to serve client requests")
-        for listener in options.listenClient {
-            logger.info("serving client traffic insecurely; this is strongly discouraged!", metadata: [
-                "address": .string("\(listener.host):\(listener.port)")])
+        for listener in options.listenClient + options.listenClientHTTP {
+            let address: Logger.MetadataValue = .string("\(listener.host):\(listener.port)")
+            if listener.secure {
+                logger.info("serving client traffic securely", metadata: ["address": address])
+            } else {
+                logger.info("serving client traffic insecurely; this is strongly discouraged!", metadata: ["address": address])
+            }
         }
         readiness.fire()
     }

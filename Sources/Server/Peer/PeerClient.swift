@@ -14,8 +14,8 @@ import NIOPosix
 /// All state is confined to `eventLoop`; `send` hops onto it.
 final class PeerClient: @unchecked Sendable {
     let peerID: UInt64
-    private let host: String
-    private let port: Int
+    private let target: PeerDialer.Target
+    private let dialer: PeerDialer
     private let hello: PeerFrame
     private let eventLoop: EventLoop
     private let logger: Logger
@@ -41,15 +41,12 @@ final class PeerClient: @unchecked Sendable {
     /// transport `ActiveSince`, which the strict reconfiguration check reads.
     var activeSince: Date? { activeLock.withLock { connectedAt } }
 
-    init(peerID: UInt64, url: String, hello: PeerHello, eventLoop: EventLoop, writeTimeout: TimeAmount = .seconds(5),
-         logger: Logger, onUnreachable: @escaping @Sendable (UInt64) -> Void) throws {
+    init(peerID: UInt64, url: String, hello: PeerHello, dialer: PeerDialer, eventLoop: EventLoop,
+         writeTimeout: TimeAmount = .seconds(5), logger: Logger, onUnreachable: @escaping @Sendable (UInt64) -> Void) throws {
         self.writeTimeout = writeTimeout
-        guard let components = URLComponents(string: url), let host = components.host, let port = components.port else {
-            throw StartupError("invalid peer URL \(url)")
-        }
         self.peerID = peerID
-        self.host = host
-        self.port = port
+        self.target = try PeerDialer.target(url)
+        self.dialer = dialer
         self.hello = .hello(hello)
         self.eventLoop = eventLoop
         self.onUnreachable = onUnreachable
@@ -95,8 +92,8 @@ final class PeerClient: @unchecked Sendable {
         connecting = true
         let logger = self.logger
         let writeTimeout = self.writeTimeout
-        Self.connect(host: host, port: port, on: eventLoop, timeout: .seconds(1),
-                     timeouts: PeerTimeoutHandler(readTimeout: nil, writeTimeout: writeTimeout, logger: logger)) {
+        dialer.connect(target, on: eventLoop, timeout: .seconds(1),
+                       timeouts: { PeerTimeoutHandler(readTimeout: nil, writeTimeout: writeTimeout, logger: logger) }) {
             PeerRejectionLogger(logger: logger)
         }
             .whenComplete { result in
@@ -110,7 +107,7 @@ final class PeerClient: @unchecked Sendable {
                     self.channel = channel
                     self.backoffMs = Self.backoffMinMs
                     if self.reportedDown || !self.everConnected {
-                        self.logger.info("peer connection established", metadata: ["remote": "\(self.host):\(self.port)"])
+                        self.logger.info("peer connection established", metadata: ["remote": "\(self.target)"])
                     }
                     self.everConnected = true
                     self.reportedDown = false
@@ -124,28 +121,11 @@ final class PeerClient: @unchecked Sendable {
                     if !self.reportedDown {
                         self.reportedDown = true
                         self.logger.warning("peer unreachable; retrying with backoff", metadata: [
-                            "remote": "\(self.host):\(self.port)", "error": "\(error)"])
+                            "remote": "\(self.target)", "error": "\(error)"])
                     }
                     self.scheduleReconnect()
                 }
             }
-    }
-
-    /// Connects a peer channel: frames decoded, then passed to `handler()`.
-    static func connect(host: String, port: Int, on eventLoop: EventLoop, timeout: TimeAmount,
-                        timeouts: @autoclosure @escaping @Sendable () -> PeerTimeoutHandler? = nil,
-                        handler: @escaping @Sendable () -> any ChannelInboundHandler) -> EventLoopFuture<Channel> {
-        ClientBootstrap(group: eventLoop)
-            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
-            .connectTimeout(timeout)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    if let deadlines = timeouts() { try channel.pipeline.syncOperations.addHandler(deadlines) }
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(PeerFrameDecoder()))
-                    try channel.pipeline.syncOperations.addHandler(handler())
-                }
-            }
-            .connect(host: host, port: port)
     }
 
     private func scheduleReconnect() {
@@ -168,5 +148,12 @@ private final class PeerRejectionLogger: ChannelInboundHandler {
             logger.error("peer refused our connection", metadata: ["reason": "\(reason)"])
             context.close(promise: nil)
         }
+    }
+
+    /// A failed TLS handshake (wrong CA, SAN or CN) lands here; the
+    /// connection closes and is retried with backoff.
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        logger.warning("peer connection failed", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
     }
 }

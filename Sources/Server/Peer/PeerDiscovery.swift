@@ -13,14 +13,13 @@ struct DiscoveredCluster {
 /// of `--initial-cluster` in turn with a `membersRequest` and takes the first
 /// answer.
 enum PeerDiscovery {
-    static func fetch(peerURLs: [String], group: EventLoopGroup, timeoutSeconds: Int64 = 2) throws -> DiscoveredCluster {
+    static func fetch(peerURLs: [String], dialer: PeerDialer, group: EventLoopGroup,
+                      timeoutSeconds: Int64 = 2) throws -> DiscoveredCluster {
         var lastError: Error = StartupError("no peer URLs to ask")
         for url in peerURLs {
-            guard let components = URLComponents(string: url), let host = components.host, let port = components.port else {
-                continue
-            }
+            guard let target = try? PeerDialer.target(url) else { continue }
             do {
-                return try ask(host: host, port: port, group: group, timeoutSeconds: timeoutSeconds)
+                return try ask(target, dialer: dialer, group: group, timeoutSeconds: timeoutSeconds)
             } catch {
                 lastError = error
             }
@@ -29,28 +28,29 @@ enum PeerDiscovery {
     }
 
     /// Blocks the calling thread (start-up only; never an event loop).
-    private static func ask(host: String, port: Int, group: EventLoopGroup, timeoutSeconds: Int64) throws -> DiscoveredCluster {
+    private static func ask(_ target: PeerDialer.Target, dialer: PeerDialer, group: EventLoopGroup,
+                            timeoutSeconds: Int64) throws -> DiscoveredCluster {
         let eventLoop = group.next()
         let answer = eventLoop.makePromise(of: ClusterPeerFrame.self)
-        let channel = try ClientBootstrap(group: eventLoop)
-            .connectTimeout(.seconds(timeoutSeconds))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(PeerFrameDecoder()))
-                    try channel.pipeline.syncOperations.addHandler(AnswerHandler(promise: answer))
-                }
-            }
-            .connect(host: host, port: port).wait()
+        let channel: any Channel
+        do {
+            channel = try dialer.connect(target, on: eventLoop, timeout: .seconds(timeoutSeconds)) {
+                AnswerHandler(promise: answer)
+            }.wait()
+        } catch {
+            answer.fail(error)
+            throw error
+        }
         defer { channel.close(promise: nil) }
         var buffer = channel.allocator.buffer(capacity: 8)
         PeerFrame.cluster(.membersRequest).write(into: &buffer)
         channel.writeAndFlush(buffer, promise: nil)
         let timeout = eventLoop.scheduleTask(in: .seconds(timeoutSeconds)) {
-            answer.fail(StartupError("no answer from \(host):\(port)"))
+            answer.fail(StartupError("no answer from \(target)"))
         }
         defer { timeout.cancel() }
         guard case .membersAnswer(let clusterID, let json) = try answer.futureResult.wait() else {
-            throw StartupError("unexpected answer from \(host):\(port)")
+            throw StartupError("unexpected answer from \(target)")
         }
         let members = try JSONDecoder().decode([ClusterMember].self, from: Data(json))
         return DiscoveredCluster(clusterID: clusterID, members: members)

@@ -10,6 +10,8 @@ import Raft
 /// its Raft messages to `deliver`, one batch per socket read.
 final class PeerListener: @unchecked Sendable {
     private let group: EventLoopGroup
+    /// TLS under the peer frames on an `https://` peer URL.
+    private let tls: TLSServerSide?
     private let logger: Logger
     private let admit: @Sendable (PeerHello) -> String?
     private let deliver: @Sendable ([Message]) -> Void
@@ -24,12 +26,13 @@ final class PeerListener: @unchecked Sendable {
     /// promote forwarding); `members` answers a joining member's
     /// `membersRequest` (sent instead of a hello); `snapshots` takes in
     /// snapshot transfers (`SnapshotReceiver`).
-    init(group: EventLoopGroup, logger: Logger, admit: @escaping @Sendable (PeerHello) -> String?,
+    init(group: EventLoopGroup, tls: TLSServerSide?, logger: Logger, admit: @escaping @Sendable (PeerHello) -> String?,
          deliver: @escaping @Sendable ([Message]) -> Void,
          control: @escaping @Sendable (UInt64, PeerFrame) -> Void,
          members: @escaping @Sendable () -> ClusterPeerFrame, snapshots: SnapshotSink, settings: PeerSettings = PeerSettings()) {
         self.settings = settings
         self.group = group
+        self.tls = tls
         self.logger = logger
         self.admit = admit
         self.deliver = deliver
@@ -43,6 +46,7 @@ final class PeerListener: @unchecked Sendable {
         let logger = self.logger, admit = self.admit, deliver = self.deliver, control = self.control
         let members = self.members
         let snapshots = self.snapshots
+        let tls = self.tls
         let limiter = ConnectionLimiter.processWide
         let timeouts = settings.timeouts
         let channel = try await ServerBootstrap(group: group)
@@ -53,14 +57,19 @@ final class PeerListener: @unchecked Sendable {
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 guard limiter.admit(channel, listener: "peer", logger: logger) else { return channel.close() }
-                return channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(
-                        PeerTimeoutHandler(readTimeout: timeouts.read, writeTimeout: timeouts.write, logger: logger))
+                let frames = {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(PeerFrameDecoder()))
                     try channel.pipeline.syncOperations.addHandler(
                         PeerInboundHandler(logger: logger, admit: admit, deliver: deliver, control: control,
                                            members: members, snapshots: snapshots))
                 }
+                // rafthttp's deadlines sit next to the socket, under TLS.
+                let deadlines = channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        PeerTimeoutHandler(readTimeout: timeouts.read, writeTimeout: timeouts.write, logger: logger))
+                }
+                guard let tls else { return deadlines.flatMapThrowing(frames) }
+                return deadlines.flatMap { tls.initialize(channel) }.flatMapThrowing(frames)
             }
             .bind(host: host, port: port).get()
         self.channel = channel

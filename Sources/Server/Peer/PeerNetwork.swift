@@ -23,6 +23,7 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
     private var clientTable: [UInt64: PeerClient]  // guarded by `clientsLock`; grows with MemberAdd
     var clients: [UInt64: PeerClient] { clientsLock.withLock { clientTable } }
     let group: EventLoopGroup
+    private let dialer: PeerDialer
     private let attributesJSON: [UInt8]
     private let forward = Forwarder()
     private let listener: PeerListener
@@ -58,7 +59,8 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
     private var dropped: Set<UInt64> = []  // removed members; guarded by `droppedLock`
 
     init(localID: UInt64, clusterID: UInt64, membership: Membership, attributes: MemberAttributes,
-         snapDir: String, group: EventLoopGroup, settings: PeerSettings = PeerSettings(), logger: Logger) throws {
+         snapDir: String, dialer: PeerDialer = PeerDialer(tls: nil), listenerTLS: TLSServerSide? = nil,
+         group: EventLoopGroup, settings: PeerSettings = PeerSettings(), logger: Logger) throws {
         self.settings = settings
         self.localID = localID
         self.knownClusterID = clusterID
@@ -67,12 +69,13 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
         let attributesJSON = Array(try JSONEncoder().encode(attributes))
         var clients: [UInt64: PeerClient] = [:]
         self.group = group
+        self.dialer = dialer
         self.attributesJSON = attributesJSON
         let forward = self.forward
         for member in membership.all where member.id != localID {
             guard let url = member.peerURLs.first else { continue }
             let hello = PeerHello(clusterID: clusterID, fromID: localID, toID: member.id, attributesJSON: attributesJSON)
-            clients[member.id] = try PeerClient(peerID: member.id, url: url, hello: hello, eventLoop: group.next(),
+            clients[member.id] = try PeerClient(peerID: member.id, url: url, hello: hello, dialer: dialer, eventLoop: group.next(),
                                                 writeTimeout: settings.timeouts.write, logger: logger) { id in
                 forward.report(.unreachable(id))
             }
@@ -80,9 +83,9 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
         self.clientTable = clients
         let received = ReceivedSnapshots(dir: snapDir)
         receivedSnapshots = received
-        snapshotSender = SnapshotSender(group: group, logger: logger)
+        snapshotSender = SnapshotSender(group: group, dialer: dialer, logger: logger)
         let sink = SnapshotSink(newPath: { received.newPath() }, received: { forward.snapshotReceived($0, file: $1) })
-        listener = PeerListener(group: group, logger: logger, admit: { forward.admit($0) },
+        listener = PeerListener(group: group, tls: listenerTLS, logger: logger, admit: { forward.admit($0) },
                                 deliver: { forward.messages($0) }, control: { forward.control($0, $1) },
                                 members: { forward.members() }, snapshots: sink, settings: settings)
         forward.network = self
@@ -143,7 +146,7 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
         let hello = PeerHello(clusterID: clusterID, fromID: localID, toID: id, attributesJSON: attributesJSON)
         let forward = self.forward
         do {
-            let client = try PeerClient(peerID: id, url: url, hello: hello, eventLoop: group.next(),
+            let client = try PeerClient(peerID: id, url: url, hello: hello, dialer: dialer, eventLoop: group.next(),
                                         writeTimeout: settings.timeouts.write, logger: logger) { id in
                 forward.report(.unreachable(id))
             }

@@ -30,12 +30,14 @@ final class SnapshotSender: @unchecked Sendable {
     static let stallTimeoutSeconds: Int64 = 30
 
     private let group: EventLoopGroup
+    private let dialer: PeerDialer
     private let logger: Logger
     private let lock = NSLock()
     private var inFlight: Set<UInt64> = []  // guarded by `lock`
 
-    init(group: EventLoopGroup, logger: Logger) {
+    init(group: EventLoopGroup, dialer: PeerDialer, logger: Logger) {
         self.group = group
+        self.dialer = dialer
         self.logger = logger
     }
 
@@ -78,11 +80,9 @@ final class SnapshotSender: @unchecked Sendable {
 
     /// A snapshot connection and the future of the follower's answer on it.
     private func connect(_ url: String, on eventLoop: EventLoop) throws -> (Channel, EventLoopFuture<SnapshotAnswer>) {
-        guard let components = URLComponents(string: url), let host = components.host, let port = components.port else {
-            throw PeerProtocolError("invalid peer URL \(url)")
-        }
+        let target = try PeerDialer.target(url)
         let answer = eventLoop.makePromise(of: SnapshotAnswer.self)
-        let connecting = PeerClient.connect(host: host, port: port, on: eventLoop, timeout: .seconds(2)) {
+        let connecting = dialer.connect(target, on: eventLoop, timeout: .seconds(2)) {
             SnapshotAnswerHandler(answer: answer)
         }
         do {

@@ -129,12 +129,16 @@ extension EtcdServer {
         for listener in options.listenMetrics {
             var config = GRPCServerConfig(host: listener.host, port: listener.port)
             config.reusePort = options.socketReusePort
+            if listener.secure {
+                // etcd serves https metrics with the client certificates.
+                config.connectionInitializer = tls.clientListener(.httpOnly, metrics: true).map { side in { side.initialize($0) } }
+            }
             let server = GRPCServer(config: config, router: GRPCRouter(),
                                     http1: { method, path, query in await http.handle(method: method, path: path, query: query) },
                                     group: group, logger: logger)
             let port = try await server.start()
             grpcServers.append(server)
-            logger.info("serving metrics", metadata: ["address": "http://\(listener.host):\(port)/metrics"])
+            logger.info("serving metrics", metadata: ["address": "\(listener.secure ? "https" : "http")://\(listener.host):\(port)/metrics"])
         }
     }
 }

@@ -4,12 +4,18 @@
 //	loadgen -endpoint 127.0.0.1:2379 -workload put -clients 100 -conns 10 -total 50000
 //
 // Workloads: put, range-lin, range-ser, txn-put, mixed (90% linearizable
-// range / 10% put), fill (put -total random 16-byte keys with 256-byte values).
+// range / 10% put), fill (put -total random 16-byte keys with 256-byte values),
+// handshake (new TLS connections: dial, full handshake offering h2, close).
+// -cacert/-cert/-key make every connection mutual TLS.
 package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"flag"
+	"io"
+	"io/ioutil"
 	"fmt"
 	"math/rand"
 	"os"
@@ -31,13 +37,41 @@ var (
 	keySize  = flag.Int("key-size", 8, "key bytes")
 	valSize  = flag.Int("val-size", 256, "value bytes")
 	keySpace = flag.Int("key-space", 1000, "distinct keys for put/range workloads")
+	cacert   = flag.String("cacert", "", "TLS: CA bundle (enables TLS)")
+	cert     = flag.String("cert", "", "TLS: client certificate")
+	key      = flag.String("key", "", "TLS: client key")
 )
+
+// tlsConfig is nil without -cacert.
+func tlsConfig() *tls.Config {
+	if *cacert == "" {
+		return nil
+	}
+	pem, err := ioutil.ReadFile(*cacert)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen:", err)
+		os.Exit(1)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	cfg := &tls.Config{RootCAs: pool}
+	if *cert != "" {
+		pair, err := tls.LoadX509KeyPair(*cert, *key)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "loadgen:", err)
+			os.Exit(1)
+		}
+		cfg.Certificates = []tls.Certificate{pair}
+	}
+	return cfg
+}
 
 func main() {
 	flag.Parse()
+	tlsCfg := tlsConfig()
 	cs := make([]*clientv3.Client, *conns)
 	for i := range cs {
-		c, err := clientv3.New(clientv3.Config{Endpoints: strings.Split(*endpoint, ","), DialTimeout: 5 * time.Second})
+		c, err := clientv3.New(clientv3.Config{Endpoints: strings.Split(*endpoint, ","), DialTimeout: 5 * time.Second, TLS: tlsCfg})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "loadgen:", err)
 			os.Exit(1)
@@ -90,6 +124,24 @@ func main() {
 				case w == "txn-put":
 					k := keyOf(r)
 					_, err = cli.Txn(ctx).If(clientv3.Compare(clientv3.ModRevision(k), ">", -1)).Then(clientv3.OpPut(k, value)).Commit()
+				case w == "handshake":
+					hcfg := tlsCfg.Clone()
+					hcfg.NextProtos = []string{"h2"}
+					hcfg.ClientSessionCache = nil
+					var conn *tls.Conn
+					conn, err = tls.Dial("tcp", strings.Split(*endpoint, ",")[0], hcfg)
+					if err == nil {
+						// Ready to serve: the HTTP/2 preface answered by the server's SETTINGS
+						// (with TLS 1.3 this also waits for the server to verify our certificate).
+						if err = conn.Handshake(); err == nil {
+							_, err = conn.Write(append([]byte("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), 0, 0, 0, 4, 0, 0, 0, 0, 0))
+						}
+						if err == nil {
+							buf := make([]byte, 9)
+							_, err = io.ReadFull(conn, buf)
+						}
+						conn.Close()
+					}
 				case w == "mixed":
 					if r.Intn(10) == 0 {
 						_, err = cli.Put(ctx, keyOf(r), value)

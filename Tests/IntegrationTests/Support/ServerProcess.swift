@@ -14,14 +14,24 @@ final class ServerProcess: @unchecked Sendable {
     private let initialCluster: String?
     /// Extra environment variables for the process (e.g. NOTIFY_SOCKET).
     var environment: [String: String] = [:]
+    /// `https` serves clients (and peers) over TLS; certificates come in `extraArgs`.
+    let clientScheme: String
+    let peerScheme: String
+    /// Replaces the generated flags entirely (kubeadm's manifest); `clientPort` must still be listened on at 127.0.0.1.
+    private let exactArguments: [String]?
 
     var endpoint: String { "127.0.0.1:\(clientPort)" }
-    var clientURL: String { "http://127.0.0.1:\(clientPort)" }
+    var clientURL: String { "\(clientScheme)://127.0.0.1:\(clientPort)" }
+    var peerURL: String { "\(peerScheme)://127.0.0.1:\(peerPort)" }
 
     /// `initialCluster` defaults to this member alone; cluster tests choose
     /// the ports up front (`clientPort`, `peerPort`) to list every member.
     init(binary: String? = nil, name: String = "default", extraArgs: [String] = [], dataDir: String? = nil,
-         clientPort: Int? = nil, peerPort: Int? = nil, initialCluster: String? = nil) throws {
+         clientPort: Int? = nil, peerPort: Int? = nil, initialCluster: String? = nil,
+         clientScheme: String = "http", peerScheme: String = "http", exactArguments: [String]? = nil) throws {
+        self.exactArguments = exactArguments
+        self.clientScheme = clientScheme
+        self.peerScheme = peerScheme
         self.binary = try binary ?? PackagePaths.serverBinary
         self.name = name
         self.extraArgs = extraArgs
@@ -34,11 +44,12 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     var arguments: [String] {
-        ["--name", name, "--data-dir", dataDir,
+        if let exactArguments { return exactArguments }
+        return ["--name", name, "--data-dir", dataDir,
          "--listen-client-urls", clientURL, "--advertise-client-urls", clientURL,
-         "--listen-peer-urls", "http://127.0.0.1:\(peerPort)",
-         "--initial-advertise-peer-urls", "http://127.0.0.1:\(peerPort)",
-         "--initial-cluster", initialCluster ?? "\(name)=http://127.0.0.1:\(peerPort)"] + extraArgs
+         "--listen-peer-urls", peerURL,
+         "--initial-advertise-peer-urls", peerURL,
+         "--initial-cluster", initialCluster ?? "\(name)=\(peerURL)"] + extraArgs
     }
 
     /// Starts the process and waits until its client port accepts connections.

@@ -1,10 +1,8 @@
-import MVCC
-
 /// What a watch stream sends, in the order the hub queued it. One queue per
 /// stream keeps etcd's ordering rules for free: a watcher's `created` comes
 /// before its events, a `canceled` after its last event, and a progress
 /// notification after every event at or below its revision.
-enum WatchOutput: Equatable {
+public enum WatchOutput: Equatable, Sendable {
     /// Answer to a create; `canceled` with `reason` when it was refused.
     case created(watchID: Int64, revision: Int64, canceled: Bool, reason: String)
     case canceled(watchID: Int64, revision: Int64)
@@ -19,28 +17,42 @@ enum WatchOutput: Equatable {
 
 /// A watcher's parameters, as a create request gives them (key already
 /// defaulted: empty → "\0").
-struct WatchSpec: Equatable {
-    var key: [UInt8]
+public struct WatchSpec: Equatable, Sendable {
+    public var key: [UInt8]
     /// Empty: only `key`; `[0]`: every key ≥ `key`; else [key, rangeEnd).
-    var rangeEnd: [UInt8] = []
+    public var rangeEnd: [UInt8] = []
     /// First revision to deliver; 0 = the next revision.
-    var startRevision: Int64 = 0
+    public var startRevision: Int64 = 0
     /// Client-chosen ID; 0 = assigned by the server (etcd's AutoWatchID).
-    var watchID: Int64 = 0
-    var noPut = false
-    var noDelete = false
-    var progressNotify = false
-    var prevKV = false
-    var fragment = false
+    public var watchID: Int64 = 0
+    public var noPut = false
+    public var noDelete = false
+    public var progressNotify = false
+    public var prevKV = false
+    public var fragment = false
 
-    func contains(_ k: [UInt8]) -> Bool {
+    public init(key: [UInt8], rangeEnd: [UInt8] = [], startRevision: Int64 = 0, watchID: Int64 = 0,
+                noPut: Bool = false, noDelete: Bool = false, progressNotify: Bool = false,
+                prevKV: Bool = false, fragment: Bool = false) {
+        self.key = key
+        self.rangeEnd = rangeEnd
+        self.startRevision = startRevision
+        self.watchID = watchID
+        self.noPut = noPut
+        self.noDelete = noDelete
+        self.progressNotify = progressNotify
+        self.prevKV = prevKV
+        self.fragment = fragment
+    }
+
+    public func contains(_ k: [UInt8]) -> Bool {
         if rangeEnd.isEmpty { return k == key }
         if !key.lexicographicallyPrecedes(k) && key != k { return false }
         if rangeEnd == [0] { return true }
         return k.lexicographicallyPrecedes(rangeEnd)
     }
 
-    func passes(_ e: Event) -> Bool {
+    public func passes(_ e: Event) -> Bool {
         switch e.type {
         case .put: return !noPut
         case .delete: return !noDelete
@@ -73,7 +85,7 @@ final class Watcher {
 }
 
 /// One gRPC Watch stream's state; mutable fields guarded by the hub's lock.
-final class WatchStream {
+public final class WatchStream {
     var watchers: [Int64: Watcher] = [:]
     var nextID: Int64 = 0
     var queue: [WatchOutput] = []

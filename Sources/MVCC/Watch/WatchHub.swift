@@ -1,5 +1,4 @@
 import Foundation
-import MVCC
 
 /// Fans the store's events out to watchers (etcd's watchable store).
 ///
@@ -19,18 +18,26 @@ import MVCC
 ///
 /// Lock order: `lock` guards all watcher/stream state; store reads happen
 /// outside it.
-final class WatchHub: @unchecked Sendable {
-    struct Limits {
+public final class WatchHub: @unchecked Sendable {
+    public struct Limits {
         /// Events a watcher may have queued before it is moved to unsynced.
-        var maxQueuedEvents = 1024
+        public var maxQueuedEvents: Int
         /// Bytes of keys+values a watcher may have queued.
-        var maxQueuedBytes = 8 << 20
+        public var maxQueuedBytes: Int
         /// Events read from history per catch-up step.
-        var catchUpChunkEvents = 1000
-        var syncIntervalSeconds = 0.1
+        public var catchUpChunkEvents: Int
+        public var syncIntervalSeconds: Double
+
+        public init(maxQueuedEvents: Int = 1024, maxQueuedBytes: Int = 8 << 20, catchUpChunkEvents: Int = 1000,
+                    syncIntervalSeconds: Double = 0.1) {
+            self.maxQueuedEvents = maxQueuedEvents
+            self.maxQueuedBytes = maxQueuedBytes
+            self.catchUpChunkEvents = catchUpChunkEvents
+            self.syncIntervalSeconds = syncIntervalSeconds
+        }
     }
 
-    let limits: Limits
+    public let limits: Limits
     private let store: MVCCStore
     private let lock = NSLock()
     /// Last revision handed to `notify`.
@@ -43,17 +50,17 @@ final class WatchHub: @unchecked Sendable {
     private let stopSignal = NSCondition()
     private var stopping = false  // guarded by stopSignal
 
-    init(store: MVCCStore, limits: Limits = Limits()) {
+    public init(store: MVCCStore, limits: Limits = Limits()) {
         self.store = store
         self.limits = limits
         revision = store.currentRevision
     }
 
-    var currentRevision: Int64 { lock.withLock { revision } }
+    public var currentRevision: Int64 { lock.withLock { revision } }
 
     // MARK: syncer thread
 
-    func start() {
+    public func start() {
         let t = Thread { [self] in
             while true {
                 let stop = stopSignal.withLock { () -> Bool in
@@ -69,7 +76,7 @@ final class WatchHub: @unchecked Sendable {
         t.start()
     }
 
-    func stop() {
+    public func stop() {
         stopSignal.withLock {
             stopping = true
             stopSignal.signal()
@@ -80,10 +87,10 @@ final class WatchHub: @unchecked Sendable {
 
     // MARK: streams
 
-    func openStream(wake: @escaping @Sendable () -> Void) -> WatchStream { WatchStream(wake: wake) }
+    public func openStream(wake: @escaping @Sendable () -> Void) -> WatchStream { WatchStream(wake: wake) }
 
     /// Drops every watcher of a stream that ended.
-    func close(_ stream: WatchStream) {
+    public func close(_ stream: WatchStream) {
         lock.withLock {
             stream.isClosed = true
             for w in stream.watchers.values { remove(w) }
@@ -94,7 +101,7 @@ final class WatchHub: @unchecked Sendable {
 
     /// Creates a watcher and queues the `created` answer (etcd's watch create:
     /// duplicate ID or empty range → created and canceled at once, id -1).
-    func create(_ spec: WatchSpec, on stream: WatchStream) {
+    public func create(_ spec: WatchSpec, on stream: WatchStream) {
         var kick = false
         lock.withLock {
             guard !stream.isClosed else { return }
@@ -129,7 +136,7 @@ final class WatchHub: @unchecked Sendable {
     }
 
     /// Cancels a watcher; unknown IDs are ignored, as etcd does.
-    func cancel(watchID: Int64, on stream: WatchStream) {
+    public func cancel(watchID: Int64, on stream: WatchStream) {
         lock.withLock {
             guard let w = stream.watchers.removeValue(forKey: watchID) else { return }
             remove(w)
@@ -145,7 +152,7 @@ final class WatchHub: @unchecked Sendable {
     /// while one catches up (later etcd 3.5's RequestProgressAll: the
     /// revision promises every event below it was sent). A stream without
     /// watchers has nothing to catch up and is answered, as etcd 3.5.1 does.
-    func requestProgress(on stream: WatchStream) {
+    public func requestProgress(on stream: WatchStream) {
         let queued: Bool = lock.withLock {
             guard stream.watchers.values.allSatisfy(\.isSynced) else { return false }
             stream.queue.append(.progress(watchID: -1, revision: revision))
@@ -156,7 +163,7 @@ final class WatchHub: @unchecked Sendable {
 
     /// Periodic progress: each synced `progress_notify` watcher that got no
     /// events since the last tick is told the current revision.
-    func progressTick(on stream: WatchStream) {
+    public func progressTick(on stream: WatchStream) {
         let queued: Bool = lock.withLock {
             var any = false
             for w in stream.watchers.values.sorted(by: { $0.id < $1.id }) where w.spec.progressNotify {
@@ -171,12 +178,12 @@ final class WatchHub: @unchecked Sendable {
         if queued { stream.wake() }
     }
 
-    func spec(of watchID: Int64, on stream: WatchStream) -> WatchSpec? {
+    public func spec(of watchID: Int64, on stream: WatchStream) -> WatchSpec? {
         lock.withLock { stream.watchers[watchID]?.spec }
     }
 
     /// Takes everything queued for a stream (its sender calls this when woken).
-    func take(_ stream: WatchStream) -> [WatchOutput] {
+    public func take(_ stream: WatchStream) -> [WatchOutput] {
         var kick = false
         let out: [WatchOutput] = lock.withLock {
             let q = stream.queue
@@ -197,7 +204,7 @@ final class WatchHub: @unchecked Sendable {
 
 extension WatchHub {
     /// Called by the applier after each commit, in revision order.
-    func notify(events: [Event], revision newRevision: Int64) {
+    public func notify(events: [Event], revision newRevision: Int64) {
         var woken: [ObjectIdentifier: WatchStream] = [:]
         lock.withLock {
             revision = max(revision, newRevision)
@@ -228,7 +235,7 @@ extension WatchHub {
     /// `minRevision` (no event missed or repeated; one whose next revision
     /// was compacted away gets the compacted answer, as etcd's restore).
     /// Call on the apply thread, with no `notify` running.
-    func storeReplaced() {
+    public func storeReplaced() {
         lock.withLock {
             revision = max(revision, store.currentRevision)
             let synced = syncedRanges.values + syncedByKey.values.flatMap(\.values)
@@ -243,7 +250,7 @@ extension WatchHub {
     /// One catch-up step for every unsynced watcher with room in its queue;
     /// returns how many watchers advanced (0: nothing more to do now).
     @discardableResult
-    func syncUnsynced() -> Int {
+    public func syncUnsynced() -> Int {
         let work: [(Watcher, Int64)] = lock.withLock {
             unsynced.values.filter { $0.queuedEvents < limits.maxQueuedEvents / 2 }.map { ($0, $0.minRevision) }
         }

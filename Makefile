@@ -77,8 +77,8 @@ fuzz-api: deps-test release
 fuzz-gateway: deps-test release
 	SWIFT_ETCD_BINARY=$(CURDIR)/.build/release/swift-etcd .venv/bin/python scripts/fuzz/api_fuzz.py --gateway --seed $(or $(SEED),1) --n $(or $(N),2000)
 
-# libFuzzer (swiftc -sanitize=fuzzer) on the proto decoder (proto-fuzz) and the apply path
-# (apply-fuzz), in their own build dir; FUZZ_ARGS (default: 60 s each) are libFuzzer's
+# libFuzzer (swiftc -sanitize=fuzzer) on the proto decoder (proto-fuzz), the apply path
+# (apply-fuzz) and the readers of etcd's bbolt files and WAL segments (bolt-fuzz), in their own build dir; FUZZ_ARGS (default: 60 s each) are libFuzzer's
 # options, corpora stay in .build/libfuzzer. `make test` runs a fixed-seed, fixed-count pass.
 # Crash files replay with the plain debug builds: .build/debug/apply-fuzz FILE.
 FUZZ_ARGS ?= -max_total_time=60
@@ -87,9 +87,12 @@ LIBFUZZER_FLAGS := -c release --scratch-path .build/libfuzzer -Xswiftc -sanitize
 fuzz-libfuzzer: deps
 	$(SWIFT) build $(LIBFUZZER_FLAGS) --product proto-fuzz
 	$(SWIFT) build $(LIBFUZZER_FLAGS) --product apply-fuzz
-	mkdir -p .build/libfuzzer/corpus/proto .build/libfuzzer/corpus/apply
+	$(SWIFT) build $(LIBFUZZER_FLAGS) --product bolt-fuzz
+	mkdir -p .build/libfuzzer/corpus/proto .build/libfuzzer/corpus/apply .build/libfuzzer/corpus/bolt
+	(printf '\000'; cat Tests/BoltTests/testdata/etcd-3.5.1-small.db) > .build/libfuzzer/corpus/bolt/etcd-3.5.1-small
 	.build/libfuzzer/release/proto-fuzz .build/libfuzzer/corpus/proto $(FUZZ_ARGS)
 	.build/libfuzzer/release/apply-fuzz .build/libfuzzer/corpus/apply -max_len=4096 $(FUZZ_ARGS)
+	.build/libfuzzer/release/bolt-fuzz .build/libfuzzer/corpus/bolt -max_len=65536 $(FUZZ_ARGS)
 
 # Many API fuzzer seeds, JOBS at a time, with the total of requests compared.
 fuzz-api-batch: deps-test release

@@ -82,7 +82,12 @@ let package = Package(
         ),
         .target(name: "Raft"),
         .target(name: "WAL", dependencies: ["Raft", "Support", .product(name: "Logging", package: "swift-log")]),
-        .target(name: "MVCC", dependencies: ["CLMDB", "Support"]),
+        // bbolt's file format (etcd's backend and snapshot files): a
+        // streaming writer and a reader that trusts nothing; pure but for pread.
+        .target(name: "Bolt"),
+        .target(name: "MVCC", dependencies: ["CLMDB", "Support", "Bolt"]),
+        // libFuzzer target: bbolt files and etcd WAL segments (Tools-style, see FuzzSupport).
+        .executableTarget(name: "bolt-fuzz", dependencies: ["Bolt", "MVCC", "WAL", "FuzzSupport"]),
         .executableTarget(name: "mvcc-bench", dependencies: ["MVCC"]),
         // Test-only: corrupts a stopped member's store for the corruption-check tests.
         .executableTarget(name: "mvcc-corrupt", dependencies: ["CLMDB"]),
@@ -90,7 +95,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "Proto", "GRPCWire", "Raft", "WAL", "MVCC", "Config", "Support",
+                "Proto", "GRPCWire", "Raft", "WAL", "MVCC", "Bolt", "Config", "Support",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -140,7 +145,8 @@ let package = Package(
         ]),
         .testTarget(name: "RaftTests", dependencies: ["Raft", "raft-sim"], resources: [.copy("testdata")]),
         .testTarget(name: "WALTests", dependencies: ["WAL", "Raft", "Support", "wal-crash-child"]),
-        .testTarget(name: "MVCCTests", dependencies: ["MVCC", "Support"]),
+        .testTarget(name: "MVCCTests", dependencies: ["MVCC", "Support", "Bolt"]),
+        .testTarget(name: "BoltTests", dependencies: ["Bolt"], exclude: ["testdata"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "Config", "Proto", "MVCC", "Raft", "WAL", "Support", "GRPCWire", "apply-fuzz",
                                                   .product(name: "NIOCore", package: "swift-nio"),
                                                   .product(name: "NIOPosix", package: "swift-nio"),

@@ -36,14 +36,8 @@ public enum SnapshotCommand: Sendable, Equatable {
         case "restore":
             let parsed = try FlagParser(restoreFlags, aliases: ["w": "write-out"], interspersed: true).parse(rest)
             let file = try oneFile(parsed, verb: verb)
-            var o = SnapshotRestoreOptions()
-            if let v = parsed.values["name"]?.stringValue { o.name = v }
-            o.dataDir = parsed.values["data-dir"]?.stringValue ?? ""
-            if o.dataDir.isEmpty { o.dataDir = "\(o.name).etcd" }
+            var o = SnapshotRestoreOptions(clusterFlags: parsed)
             if let v = parsed.values["wal-dir"]?.stringValue { o.walDir = v }
-            if let v = parsed.values["initial-cluster"]?.stringValue { o.initialCluster = v }
-            if let v = parsed.values["initial-cluster-token"]?.stringValue { o.initialClusterToken = v }
-            if let v = parsed.values["initial-advertise-peer-urls"]?.urlsValue { o.initialAdvertisePeerURLs = v }
             if let v = parsed.values["skip-hash-check"]?.boolValue { o.skipHashCheck = v }
             if let v = parsed.values["mark-compacted"]?.boolValue { o.markCompacted = v }
             if let v = parsed.values["bump-revision"]?.uintValue { o.bumpRevision = v }
@@ -85,4 +79,14 @@ public struct SnapshotRestoreOptions: Sendable, Equatable {
     public var bumpRevision: UInt64 = 0
 
     public init() {}
+
+    /// The data dir and new-cluster flags `snapshot restore` and `migrate` share.
+    init(clusterFlags parsed: FlagParser.Parsed) {
+        if let v = parsed.values["name"]?.stringValue { name = v }
+        dataDir = parsed.values["data-dir"]?.stringValue ?? ""
+        if dataDir.isEmpty { dataDir = "\(name).etcd" }
+        if let v = parsed.values["initial-cluster"]?.stringValue { initialCluster = v }
+        if let v = parsed.values["initial-cluster-token"]?.stringValue { initialClusterToken = v }
+        if let v = parsed.values["initial-advertise-peer-urls"]?.urlsValue { initialAdvertisePeerURLs = v }
+    }
 }

@@ -49,9 +49,15 @@ extension MVCCStore {
     /// once; a power loss before that fsync brings back the old file, whose
     /// consistent index makes the WAL replay the rest). A crash before the rename leaves the old file (the
     /// copy is removed at the next open), after it the new one; both hold
-    /// every applied entry. Returns the file size before and after.
+    /// every applied entry. Open `StoreReadView`s (snapshot streams) get
+    /// `defragViewWaitSeconds` to finish before the defrag starts; any still
+    /// open at the swap are ended (their next read throws `unavailable`).
+    /// Returns the file size before and after.
     @discardableResult
     public func defragment() throws -> (beforeBytes: Int64, afterBytes: Int64) {
+        // Snapshot streams read open views, which the swap ends: give them a
+        // while to finish first (nothing is held; writes go on).
+        readViews.waitUntilEmpty(seconds: Self.defragViewWaitSeconds)
         maintenanceLock.lock()
         defer { maintenanceLock.unlock() }
         return try compactor.paused {
@@ -107,6 +113,7 @@ extension MVCCStore {
             }
             let checked = lap()
             try envGate.exclusive {
+                readViews.endAll(reason: "the store was defragmented")
                 abortPooledReadTxns()
                 mdb_env_close(env)
                 if rename(copyPath, data) != 0 {

@@ -105,7 +105,7 @@ extension MVCCStore {
 
     /// Whether the change at `rev` is its key's latest at or below `upTo`
     /// and a put (etcd's keyIndex.keep).
-    private static func isKept(_ rd: KVReader, _ kv: KeyValue, at rev: Revision, upTo: Int64) throws -> Bool {
+    static func isKept(_ rd: KVReader, _ kv: KeyValue, at rev: Revision, upTo: Int64) throws -> Bool {
         if kv.version == 0 { return false }
         var entry: IndexEntry?
         try rd.visitLive(.single(kv.key), atRev: upTo, latest: false) { _, e in
@@ -125,43 +125,6 @@ extension MVCCStore {
         let tombstone = kv.version == 0
         if tombstone { key.append(UInt8(ascii: "t")) }
         crc = CRC32C.update(crc, key)
-        crc = CRC32C.update(crc, tombstone ? ProtoKeyValue.encode(KeyValue(key: kv.key)) : ProtoKeyValue.encode(kv))
-    }
-}
-
-/// `mvccpb.KeyValue` in protobuf wire format, as gogoproto marshals it
-/// (fields in number order, zero values left out).
-enum ProtoKeyValue {
-    static func encode(_ kv: KeyValue) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(kv.key.count + kv.value.count + 40)
-        if !kv.key.isEmpty { bytesField(&out, 1, kv.key) }
-        varintField(&out, 2, kv.createRevision)
-        varintField(&out, 3, kv.modRevision)
-        varintField(&out, 4, kv.version)
-        if !kv.value.isEmpty { bytesField(&out, 5, kv.value) }
-        varintField(&out, 6, kv.lease)
-        return out
-    }
-
-    private static func varint(_ out: inout [UInt8], _ v: UInt64) {
-        var v = v
-        while v >= 0x80 {
-            out.append(UInt8(truncatingIfNeeded: v) | 0x80)
-            v >>= 7
-        }
-        out.append(UInt8(v))
-    }
-
-    private static func varintField(_ out: inout [UInt8], _ field: UInt64, _ v: Int64) {
-        guard v != 0 else { return }
-        varint(&out, field << 3)
-        varint(&out, UInt64(bitPattern: v))
-    }
-
-    private static func bytesField(_ out: inout [UInt8], _ field: UInt64, _ b: [UInt8]) {
-        varint(&out, field << 3 | 2)
-        varint(&out, UInt64(b.count))
-        out += b
+        crc = CRC32C.update(crc, tombstone ? EtcdProto.encode(KeyValue(key: kv.key)) : EtcdProto.encode(kv))
     }
 }

@@ -26,6 +26,7 @@ extension MVCCStore {
         maintenanceLock.lock()
         defer { maintenanceLock.unlock() }
         let published: Published = try envGate.exclusive {
+            readViews.endAll(reason: "a snapshot from the leader replaced the store")
             abortPooledReadTxns()
             mdb_env_close(env)
             let data = path + "/data.mdb"

@@ -65,6 +65,8 @@ public final class MVCCStore: @unchecked Sendable {
     /// One whole-store copy at a time (`defragment`, `snapshot(to:)`), so a
     /// defrag's swap never waits for a long copy holding `envGate`.
     let maintenanceLock = NSLock()
+    /// Open `StoreReadView`s, ended before the environment closes.
+    let readViews = ReadViewRegistry()
     /// Phase timings of the last `defragment` (guarded by `lock`).
     private var lastDefragValue: DefragTimings?
     /// What the last `defragment` of this store spent, nil before the first.
@@ -176,7 +178,10 @@ public final class MVCCStore: @unchecked Sendable {
         for t in readPool { mdb_txn_abort(t) }
         readPool.removeAll()
         lock.unlock()
-        envGate.exclusive { mdb_env_close(env) }
+        envGate.exclusive {
+            readViews.endAll(reason: "the store closed")
+            mdb_env_close(env)
+        }
     }
 
     /// Aborts the pooled read txns: they belong to the environment

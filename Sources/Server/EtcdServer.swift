@@ -45,6 +45,8 @@ public final class EtcdServer: @unchecked Sendable {
     let quota: BackendQuota
     let autoCompactor = AutoCompactor()
     let corruptionMonitor = CorruptionMonitor()
+    /// Bounds the `Maintenance.Snapshot` streams reading the store at once.
+    let snapshotStreams = SnapshotStreamLimiter(limit: MaintenanceService.maxConcurrentStreams)
     /// What /metrics reports beyond the server's state (Metrics/ServerMetrics).
     let metrics: ServerMetrics
     /// Held until the process exits: no second process opens this data dir.

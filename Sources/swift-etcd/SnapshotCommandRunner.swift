@@ -35,6 +35,20 @@ enum SnapshotCommandRunner {
         }
     }
 
+    /// `swift-etcd migrate …` (see `MigrateCommand`).
+    static func runMigrate(_ arguments: [String]) -> Int32 {
+        let command: MigrateCommand
+        do { command = try MigrateCommand.parse(arguments) } catch {
+            return fail(error.message, code: error.exitCode)
+        }
+        do {
+            _ = try EtcdDataDirMigration(etcdDataDir: command.etcdDataDir, options: command.options, logger: stderrLogger()).run()
+            return 0
+        } catch {
+            return fail("Error: \(error)", code: 1)
+        }
+    }
+
     private static func stderrLogger() -> Logger {
         if let output = try? JSONLogOutput(outputs: ["stderr"]) {
             LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: .info, output: output) }

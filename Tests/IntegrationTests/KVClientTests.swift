@@ -133,4 +133,18 @@ import Testing
         #expect(result.exitCode == 0, "\(result.stdout)\n\(result.stderr)\n\(server.logTail())")
         #expect(result.stdout.contains("python etcd3 (grpcio C-core) ok"))
     }
+
+    /// python-etcd3's snapshot test: `etcdctl snapshot status` (3.5.1 and
+    /// 3.4) on what the server streamed through grpcio.
+    @Test func etcd3SnapshotIsAnEtcdBackendFile() throws {
+        let python = PackagePaths.root.appendingPathComponent(".venv/bin/python").path
+        let script = PackagePaths.root.appendingPathComponent("Tests/PythonClients/etcd3_snapshot.py").path
+        let server = try ServerProcess()
+        defer { server.stop(); server.removeData() }
+        try server.start()
+        let result = try ProcessRunner.run(python, [script, String(server.clientPort), try EtcdTools.etcdctl35, EtcdTools.etcdctl34],
+                                           timeoutSeconds: 120)
+        #expect(result.exitCode == 0, "\(result.stdout)\n\(result.stderr)\n\(server.logTail())")
+        #expect(result.stdout.contains("python etcd3 snapshot ok"))
+    }
 }

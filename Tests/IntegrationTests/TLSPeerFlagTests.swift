@@ -2,7 +2,8 @@ import Foundation
 import Testing
 
 /// The peer TLS flags beyond the basic set, on real 3-member clusters:
-/// `--peer-cert-allowed-cn`, `--peer-client-cert-file`/`--peer-client-key-file`,
+/// `--peer-cert-allowed-cn`, `--peer-cert-allowed-hostname`,
+/// `--peer-client-cert-file`/`--peer-client-key-file`,
 /// `--experimental-peer-skip-client-san-verification`, `--peer-crl-file` and
 /// `--peer-auto-tls`. Each refusal costs only the refused member.
 @Suite(.serialized) struct TLSPeerFlagTests {
@@ -61,6 +62,25 @@ import Testing
         #expect(Self.waitForLog(members[0..<2], "client certificate authentication failed"), "\(members[0].logTail())")
         #expect(!Self.logs(members[0..<2]).contains("does not match"), "a SAN was checked: \(members[0].logTail())")
         #expect(try etcdctl(members[1].endpoint, ["put", "still", "serving"]).exitCode == 0)
+    }
+
+    /// `--peer-cert-allowed-hostname`: m3's certificate is not valid for the
+    /// allowed name, so m1 and m2 refuse its connections.
+    @Test func allowedHostnameRefusesAnotherName() throws {
+        let pki = try TestPKI()
+        defer { pki.remove() }
+        let members = try Self.cluster { i in
+            let pair = try pki.issue("peer\(i)", cn: "m\(i + 1)", ips: ["127.0.0.1"],
+                                     dns: [i == 2 ? "other.etcd.test" : "peer.etcd.test"])
+            return ["--peer-cert-file", pair.cert, "--peer-key-file", pair.key, "--peer-trusted-ca-file", pki.caCert,
+                    "--peer-client-cert-auth", "--peer-cert-allowed-hostname", "peer.etcd.test"]
+        }
+        defer { for m in members { m.stop(); m.removeData() } }
+        for m in members { try m.start() }
+        let put = try KubeadmManifestTests.retry { try etcdctl(members[0].endpoint, ["put", "allowed-host", "ok"]) }
+        #expect(put.exitCode == 0, "\(put.stderr) \(members[0].logTail())")
+        #expect(TLSPeerTests.waitForValue(members[1], "allowed-host", "ok"), "\(members[1].logTail())")
+        #expect(Self.waitForLog(members[0..<2], "client certificate authentication failed"), "\(members[0].logTail())")
     }
 
     /// m3's peer certificate is revoked in the CRL every member reads: its

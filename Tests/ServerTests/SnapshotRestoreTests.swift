@@ -180,3 +180,60 @@ extension SnapshotRestoreTests {
         #expect(FileManager.default.fileExists(atPath: dataDir + "/member/wal"))
     }
 }
+
+extension SnapshotRestoreTests {
+    /// A file in etcd's format, as `Maintenance.Snapshot` streams it (with the digest).
+    static func etcdFormatFile(keys: Int, dir: String) throws -> (file: String, revision: Int64) {
+        let store = try MVCCStore(path: dir + "/source")
+        defer { store.close() }
+        var batch: [(index: UInt64, request: WriteRequest)] = []
+        for i in 0..<keys { batch.append((UInt64(i + 1), .put(PutRequest(key: Array("key\(i)".utf8), value: Array("value\(i)".utf8))))) }
+        batch.append((UInt64(keys + 1), .deleteRange(DeleteRangeRequest(key: Array("key1".utf8)))))
+        _ = store.apply(batch: batch, leaseExists: { _ in false })
+        let view = try store.openReadView()
+        defer { view.close() }
+        let exporter = try EtcdSnapshotExporter(view: view, extras: EtcdBackendExtras())
+        var bytes: [UInt8] = []
+        while let piece = try exporter.next(minBytes: 1 << 16) { bytes += piece }
+        bytes += SHA256.digest(bytes)
+        let file = dir + "/etcd-format.db"
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        return (file, store.currentRevision)
+    }
+
+    @Test func restoresAnEtcdFormatFileAndReadsItsStatus() throws {
+        let dir = NSTemporaryDirectory() + "restore-etcd-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (file, revision) = try Self.etcdFormatFile(keys: 50, dir: dir)
+        let status = try SnapshotStatus.read(file: file)
+        #expect(status.revision == revision)
+        #expect(status.totalKey >= 51)
+        let result = try SnapshotRestore(file: file, options: options(dataDir: dir + "/restored"), logger: logger).run()
+        #expect(result.revision == revision)
+        let store = try MVCCStore(path: DataDirLayout(dataDir: dir + "/restored").dbPath)
+        defer { store.close() }
+        #expect(store.currentRevision == revision)
+        #expect(try store.get(Array("key7".utf8))?.value == Array("value7".utf8))
+        #expect(try store.get(Array("key1".utf8)) == nil)
+        // Damaged: the digest no longer matches, and nothing is left behind.
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: file)))
+        bytes[bytes.count / 2] ^= 1
+        try Data(bytes).write(to: URL(fileURLWithPath: file + ".bad"))
+        #expect(throws: RestoreError.self) {
+            try SnapshotRestore(file: file + ".bad", options: options(dataDir: dir + "/bad"), logger: logger).run()
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir + "/bad"))
+        // Damaged and unchecked: the bbolt reader names the file and offset.
+        var o = options(dataDir: dir + "/unchecked")
+        o.skipHashCheck = true
+        bytes[4096 * 2 + 20] ^= 0xFF  // a page header past the metas
+        try Data(bytes).write(to: URL(fileURLWithPath: file + ".bad"))
+        do {
+            _ = try SnapshotRestore(file: file + ".bad", options: o, logger: logger).run()
+        } catch {
+            #expect("\(error)".contains(file + ".bad"), "\(error)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir + "/unchecked"))
+    }
+}
+

@@ -85,9 +85,12 @@ final class AlarmStore: @unchecked Sendable {
 
     /// If the file cannot be written the alarm still holds in memory (as
     /// before); a failed fsync stops the process (`FileIO`'s policy).
-    private func persist(_ alarms: [Alarm]) {
-        let text = alarms.map { "\($0.memberID) \($0.type)\n" }.joined()
-        try? DurableFile.write(Array(text.utf8), to: path)
+    private func persist(_ alarms: [Alarm]) { try? Self.write(alarms, to: path) }
+
+    /// Writes the alarms file durably (a restore seeds it from a snapshot).
+    static func write(_ alarms: [Alarm], to path: String) throws {
+        let text = alarms.sorted().map { "\($0.memberID) \($0.type)\n" }.joined()
+        try DurableFile.write(Array(text.utf8), to: path)
     }
 
     private static func member(_ a: Alarm) -> Etcdserverpb.AlarmMember {

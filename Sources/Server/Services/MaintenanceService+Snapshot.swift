@@ -4,19 +4,23 @@ import MVCC
 import Proto
 import Support
 
-/// `Maintenance.Snapshot`: a consistent copy of the store, streamed as etcd's
-/// v3rpc/maintenance.go streams it, so `etcdctl snapshot save` accepts it:
-/// 32 KiB blobs with the bytes still to come in `remaining_bytes`, then one
-/// last message whose blob is the SHA-256 of everything before it.
+/// `Maintenance.Snapshot`: the store as an etcd backend (bbolt) file, so
+/// real `etcdctl snapshot save`, `etcdutl snapshot status|restore` take
+/// it: streamed as etcd's v3rpc/maintenance.go streams it, blobs with the
+/// bytes still to come in `remaining_bytes`, then one last message whose
+/// blob is the SHA-256 of everything before it.
 ///
-/// The copy is an LMDB compacting copy (`MVCCStore.snapshot(to:)`) written
-/// to a temporary file in the member's snap dir and unlinked as soon as it
-/// is open, so a crash leaves nothing behind. Memory stays bounded whatever
-/// the store's size: one chunk at a time, and `send` waits while the client
-/// is slower than the disk.
+/// Nothing is copied: the file is written as it is sent, from one
+/// consistent read view of the store (`EtcdSnapshotExporter`), while writes
+/// go on. Memory per stream is about `producePieceBytes`; at most
+/// `maxConcurrentStreams` streams read at once (others wait); a client that
+/// leaves cancels its stream, which closes the view.
 extension MaintenanceService {
-    /// etcd's snapshotSendBufferSize.
+    /// etcd's snapshotSendBufferSize: the blob of each message.
     static let snapshotChunkBytes = 32 * 1024
+    /// Bytes of file produced (and hashed) per hop off the event loop.
+    static let producePieceBytes = 1 << 20
+    static let maxConcurrentStreams = 4
 
     func registerSnapshot(on router: GRPCRouter) {
         let backend = self.backend, access = self.access
@@ -25,6 +29,8 @@ extension MaintenanceService {
             do {
                 _ = try await access.check(.admin, context)
                 try await SnapshotStreamer(backend: backend).stream { try await writer.send($0.serializedBytes()) }
+            } catch is CancellationError {
+                throw GRPCStatus(.cancelled, "context canceled")
             } catch {
                 throw grpcStatus(for: error)
             }
@@ -37,39 +43,74 @@ struct SnapshotStreamer {
     let backend: MaintenanceBackend
 
     func stream(_ send: (Etcdserverpb.SnapshotResponse) async throws -> Void) async throws {
-        let file = try await copyStore()
-        defer { file.close() }
+        let limiter = backend.snapshotStreams
+        try await limiter.acquire()
+        defer { limiter.release() }
+        let store = backend.store
+        // Older versions and the leader's transfers copy the store into the
+        // snap dir; a crash can leave such a copy behind.
+        StaleCopies.removeOnce(in: backend.snapDir)
+        let extras = backend.etcdBackendExtras()
+        try Task.checkCancellation()
+        let producer = try await offLoop { try Producer(store: store, extras: extras) }
+        defer { producer.view.close() }
+        let total = producer.exporter.sizeBytes
         backend.logger.info("sending database snapshot to client", metadata: [
-            "total-bytes": "\(file.sizeBytes)", "revision": "\(file.info.revision)",
+            "total-bytes": "\(total)", "revision": "\(producer.view.revision)",
         ])
-        var hasher = SHA256()
         var sent: Int64 = 0
-        var buffer = [UInt8](repeating: 0, count: MaintenanceService.snapshotChunkBytes)
-        while sent < file.sizeBytes {
-            let want = Int(min(Int64(buffer.count), file.sizeBytes - sent))
-            let n = try buffer.withUnsafeMutableBytes { try FileIO.read(file.fd, into: $0.baseAddress!, count: want) }
-            guard n == want else {
-                throw ServerError.internalError("snapshot copy shrank while streaming (\(sent + Int64(n)) of \(file.sizeBytes) bytes)")
+        while let piece = try await nextPiece(producer) {
+            var at = 0
+            while at < piece.count {
+                let n = min(MaintenanceService.snapshotChunkBytes, piece.count - at)
+                sent += Int64(n)
+                var response = Etcdserverpb.SnapshotResponse()
+                response.remainingBytes = UInt64(max(0, total - sent))
+                response.blob = Array(piece[at..<(at + n)])
+                try await send(response)
+                at += n
             }
-            sent += Int64(n)
-            let chunk = Array(buffer[0..<n])
-            hasher.update(chunk)
-            var response = Etcdserverpb.SnapshotResponse()
-            response.remainingBytes = UInt64(file.sizeBytes - sent)
-            response.blob = chunk
-            try await send(response)
+        }
+        guard sent == total else {
+            throw ServerError.internalError("snapshot: wrote \(sent) bytes, planned \(total)")
         }
         var last = Etcdserverpb.SnapshotResponse()
-        last.blob = hasher.finalize()
+        last.blob = producer.digest()
         try await send(last)
-        backend.logger.info("sent database snapshot to client", metadata: ["total-bytes": "\(file.sizeBytes)"])
+        backend.logger.info("sent database snapshot to client", metadata: ["total-bytes": "\(total)"])
     }
 
-    /// Makes the copy off the event loop (it may take seconds).
-    private func copyStore() async throws -> StoreCopy {
-        let store = backend.store
-        let snapDir = backend.snapDir
-        return try await offLoop { try StoreCopy.make(store: store, snapDir: snapDir) }
+    /// The exporter and the running digest; used by one stream at a time.
+    final class Producer: @unchecked Sendable {
+        let view: StoreReadView
+        let exporter: EtcdSnapshotExporter
+        private var hasher = SHA256()
+
+        init(store: MVCCStore, extras: EtcdBackendExtras) throws {
+            view = try store.openReadView()
+            do {
+                exporter = try EtcdSnapshotExporter(view: view, extras: extras)
+            } catch {
+                view.close()
+                throw error
+            }
+        }
+
+        /// The next piece of the file, hashed; nil at the end.
+        func next() throws -> [UInt8]? {
+            guard let piece = try exporter.next(minBytes: MaintenanceService.producePieceBytes) else { return nil }
+            hasher.update(piece)
+            return piece
+        }
+
+        func digest() -> [UInt8] { hasher.finalize() }
+    }
+
+    /// The next piece, made off the event loops (producing takes CPU and
+    /// disk time); a client that left stops it here.
+    private func nextPiece(_ producer: Producer) async throws -> [UInt8]? {
+        try Task.checkCancellation()
+        return try await offLoop { try producer.next() }
     }
 }
 

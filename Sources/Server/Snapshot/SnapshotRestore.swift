@@ -1,3 +1,4 @@
+import Bolt
 import Config
 import Foundation
 import Logging
@@ -24,6 +25,9 @@ public struct SnapshotRestore {
     public let file: String
     public let options: SnapshotRestoreOptions
     let logger: Logger
+    /// For `migrate`: the etcd member's WAL directory, whose committed
+    /// entries after the database's consistent index join the new log.
+    var etcdWALDir: String?
 
     public init(file: String, options: SnapshotRestoreOptions, logger: Logger) {
         self.file = file
@@ -48,8 +52,8 @@ public struct SnapshotRestore {
         let fm = FileManager.default
         try DataDirLock.checkNotInUse(dataDir: options.dataDir)
         if fm.fileExists(atPath: options.dataDir) { throw RestoreError("data-dir \"\(options.dataDir)\" exists") }
-        guard fm.fileExists(atPath: file) else { throw RestoreError("open \(file): no such file or directory") }
 
+        let snapshot = try SnapshotFile(path: file)
         let tmp = options.dataDir.hasSuffix("/") ? String(options.dataDir.dropLast()) : options.dataDir
         let building = tmp + ".restoring-\(getpid())"
         for leftover in Self.removeAbandonedBuilds(of: tmp) {
@@ -64,17 +68,16 @@ public struct SnapshotRestore {
             let layout = DataDirLayout(dataDir: building)
             try fm.createDirectory(atPath: layout.dbPath, withIntermediateDirectories: true)
             logger.info("restoring snapshot", metadata: ["path": "\(file)", "data-dir": "\(options.dataDir)"])
-            try SnapshotFileCopy.copyVerified(from: file, to: layout.dbPath + "/data.mdb", skipHashCheck: options.skipHashCheck)
-            // Refuse a copy that is not a store before building anything on it.
-            let status = try MVCCStore.snapshotFileStatus(layout.dbPath + "/data.mdb")
+            let (revision, etcdIndex) = try restoreStore(snapshot, into: layout)
             let bootstrapIndex = UInt64(memberIDs.count)
             // A flag value: checked, not trapped on (the store refuses a sum past Int64).
-            guard let bump = Int64(exactly: options.bumpRevision), !status.revision.addingReportingOverflow(bump).overflow else {
+            guard let bump = Int64(exactly: options.bumpRevision), !revision.addingReportingOverflow(bump).overflow else {
                 throw RestoreError("--bump-revision \(options.bumpRevision) takes the revision past \(Int64.max)")
             }
             try MVCCStore.prepareRestored(dir: layout.dbPath, consistentIndex: bootstrapIndex,
                                           bumpRevision: bump, markCompacted: options.markCompacted)
-            try writeRaftState(layout: layout, metadata: metadata, memberIDs: memberIDs)
+            let tail = try etcdWALDir.map { try committedEntries(walDir: $0, after: etcdIndex) } ?? []
+            try writeRaftState(layout: layout, metadata: metadata, memberIDs: memberIDs, tail: tail)
             // The membership the new cluster starts with (as etcd's restore
             // re-adds the members from the flags), read at start instead of the flags.
             try Membership.writeInitial(members, path: layout.memberDir + "/members.json")
@@ -82,19 +85,68 @@ public struct SnapshotRestore {
             if rename(building, tmp) != 0 {
                 throw RestoreError("could not rename \(building) to \(tmp): \(String(cString: strerror(errno)))")
             }
-            try FileIO.syncDirectory((tmp as NSString).deletingLastPathComponent.isEmpty
-                ? "." : (tmp as NSString).deletingLastPathComponent)
+            try FileIO.syncDirectory(PathParts.split(tmp).dir)
             logger.info("restored snapshot", metadata: [
                 "path": "\(file)", "data-dir": "\(options.dataDir)",
                 "member-id": "\(String(metadata.memberID, radix: 16))",
                 "cluster-id": "\(String(metadata.clusterID, radix: 16))",
             ])
             return Result(memberID: metadata.memberID, clusterID: metadata.clusterID,
-                          revision: status.revision + bump, dataDir: options.dataDir)
+                          revision: revision + bump, dataDir: options.dataDir)
         } catch {
             try? fm.removeItem(atPath: building)
             throw error
         }
+    }
+
+    /// Builds the store in `layout.dbPath` from the snapshot (either
+    /// format); returns its revision. An etcd file is imported (every
+    /// revision, the compaction point, leases, auth kept raw, alarms); an
+    /// old swift-etcd LMDB copy is copied as it is.
+    private func restoreStore(_ snapshot: SnapshotFile, into layout: DataDirLayout) throws -> (revision: Int64, consistentIndex: UInt64) {
+        switch snapshot.format {
+        case .etcdBackend:
+            try snapshot.verifyDigest(skipHashCheck: options.skipHashCheck)
+            let imported: EtcdImportResult
+            do {
+                imported = try MVCCStore.importEtcdBackend(try snapshot.boltReader(), into: layout.dbPath)
+            } catch let e as BoltReadError {
+                throw RestoreError(e.description)
+            } catch let e as KVError {
+                throw RestoreError(e.message)
+            }
+            if !imported.alarms.isEmpty {
+                try AlarmStore.write(imported.alarms.map { AlarmStore.Alarm(memberID: $0.memberID, type: $0.type) },
+                                 to: layout.memberDir + "/alarms")
+            }
+            logger.info("imported etcd backend", metadata: [
+                "revision": "\(imported.revision)", "compact-revision": "\(imported.compactRevision)",
+                "changes": "\(imported.changes)", "leases": "\(imported.leases)",
+                "etcd-consistent-index": "\(imported.consistentIndex)", "etcd-term": "\(imported.term)",
+            ])
+            return (imported.revision, imported.consistentIndex)
+        case .lmdb:
+            if etcdWALDir != nil { throw RestoreError("\(snapshot.path) is not an etcd backend file") }
+            try SnapshotFileCopy.copyVerified(from: snapshot.path, to: layout.dbPath + "/data.mdb", skipHashCheck: options.skipHashCheck)
+            // Refuse a copy that is not a store before building anything on it.
+            return (try MVCCStore.snapshotFileStatus(layout.dbPath + "/data.mdb").revision, 0)
+        }
+    }
+
+    /// The requests etcd committed after its database's consistent index
+    /// (normal entries with data, in log order), read from its WAL.
+    private func committedEntries(walDir: String, after index: UInt64) throws -> [[UInt8]] {
+        let wal: EtcdWALDecoder.Contents
+        do { wal = try EtcdWALReader.read(dir: walDir, afterIndex: index) } catch let e as EtcdWALError {
+            throw RestoreError(e.description)
+        }
+        let committed = wal.entries.filter { $0.index <= wal.hardState.commit }
+        let requests = committed.filter { $0.type == 0 && !$0.data.isEmpty }.map(\.data)
+        logger.info("read etcd WAL", metadata: [
+            "wal-dir": "\(walDir)", "db-consistent-index": "\(index)", "commit-index": "\(wal.hardState.commit)",
+            "entries-after-db": "\(wal.entries.count)", "committed": "\(committed.count)", "requests-to-apply": "\(requests.count)",
+        ])
+        return requests
     }
 
     /// Removes `<data-dir>.restoring-*` left by a restore that was killed
@@ -110,10 +162,8 @@ public struct SnapshotRestore {
     /// restore builds there and renames to `<data-dir>` as its last step,
     /// so one of these means a restore was killed before it finished.
     public static func abandonedBuilds(of dataDir: String) -> [String] {
-        let trimmed = dataDir.hasSuffix("/") ? String(dataDir.dropLast()) : dataDir
-        let parent = (trimmed as NSString).deletingLastPathComponent
-        let dir = parent.isEmpty ? "." : parent
-        let prefix = (trimmed as NSString).lastPathComponent + ".restoring-"
+        let (dir, name) = PathParts.split(dataDir)
+        let prefix = name + ".restoring-"
         let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
         return names.filter { name in
             guard name.hasPrefix(prefix) else { return false }
@@ -169,18 +219,20 @@ public struct SnapshotRestore {
     }
 
     /// etcd's saveWALAndSnap: one AddNode conf change per member at term 1,
-    /// committed, and a Raft snapshot at the last of them.
-    private func writeRaftState(layout: DataDirLayout, metadata: MemberMetadata, memberIDs: [UInt64]) throws {
+    /// and a Raft snapshot at the last of them; then `tail` (requests to
+    /// apply at first start, from `migrate`) as normal entries. All committed.
+    private func writeRaftState(layout: DataDirLayout, metadata: MemberMetadata, memberIDs: [UInt64], tail: [[UInt8]]) throws {
         let wal = try WAL.create(dir: layout.walDir, metadata: metadata.encoded)
         defer { try? wal.close() }
-        let entries = memberIDs.enumerated().map { i, id in
+        var entries = memberIDs.enumerated().map { i, id in
             Entry(term: 1, index: UInt64(i + 1), type: .confChange, data: ConfChange(type: .addNode, nodeID: id).encoded())
         }
-        let commit = UInt64(entries.count)
-        try wal.save(hardState: HardState(term: 1, vote: memberIDs[0], commit: commit), entries: entries)
-        let snapshot = Snapshot(metadata: SnapshotMetadata(index: commit, term: 1, confState: ConfState(voters: memberIDs)))
+        let snapshotIndex = UInt64(entries.count)
+        for data in tail { entries.append(Entry(term: 1, index: UInt64(entries.count + 1), type: .normal, data: data)) }
+        try wal.save(hardState: HardState(term: 1, vote: memberIDs[0], commit: UInt64(entries.count)), entries: entries)
+        let snapshot = Snapshot(metadata: SnapshotMetadata(index: snapshotIndex, term: 1, confState: ConfState(voters: memberIDs)))
         try SnapshotStore(dir: layout.snapDir).save(snapshot)
-        try wal.saveSnapshotMarker(WALSnapshotMarker(index: commit, term: 1))
+        try wal.saveSnapshotMarker(WALSnapshotMarker(index: snapshotIndex, term: 1))
     }
 }
 

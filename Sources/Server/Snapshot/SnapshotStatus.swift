@@ -1,3 +1,4 @@
+import Bolt
 import Foundation
 import MVCC
 
@@ -16,13 +17,22 @@ public struct SnapshotStatus: Sendable, Equatable {
         self.totalSize = totalSize
     }
 
-    /// Reads a snapshot file (with or without its appended SHA-256).
+    /// Reads a snapshot file (with or without its appended SHA-256), in
+    /// etcd's format (what etcdutl prints for it) or an old swift-etcd
+    /// LMDB copy (the same figures over its own databases).
     public static func read(file: String) throws -> SnapshotStatus {
+        let snapshot = try SnapshotFile(path: file)
         do {
-            let s = try MVCCStore.snapshotFileStatus(file)
+            let s: SnapshotFileStatus
+            switch snapshot.format {
+            case .etcdBackend: s = try SnapshotFileStatus.etcdBackend(try snapshot.boltReader())
+            case .lmdb: s = try MVCCStore.snapshotFileStatus(file)
+            }
             return SnapshotStatus(hash: s.hash, revision: s.revision, totalKey: s.totalKey, totalSize: s.totalSize)
         } catch let e as KVError {
             throw RestoreError(e.message)
+        } catch let e as BoltReadError {
+            throw RestoreError(e.description)
         }
     }
 

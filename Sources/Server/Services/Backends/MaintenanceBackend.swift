@@ -13,8 +13,12 @@ protocol MaintenanceBackend: ResponseHeaders {
     var store: MVCCStore { get }
     var alarms: AlarmStore { get }
     var quota: BackendQuota { get }
-    /// Where Snapshot writes its temporary copy.
+    /// The member's snap dir (where older versions left snapshot copies).
     var snapDir: String { get }
+    /// Bounds the Snapshot streams reading the store at once.
+    var snapshotStreams: SnapshotStreamLimiter { get }
+    /// What an etcd backend file holds that the store does not, as of now.
+    func etcdBackendExtras() -> EtcdBackendExtras
     var logger: Logger { get }
     /// Proposes through Raft and waits for the applied result.
     func propose(_ request: Swiftetcd.InternalRaftRequest, as identity: RequestIdentity?) async throws -> AppliedResult

@@ -1,0 +1,60 @@
+/// A member as etcd's `members` bucket holds it.
+public struct EtcdMember: Sendable, Equatable {
+    public var id: UInt64
+    public var name: String
+    public var peerURLs: [String]
+    public var clientURLs: [String]
+    public var isLearner: Bool
+
+    public init(id: UInt64, name: String, peerURLs: [String], clientURLs: [String], isLearner: Bool) {
+        self.id = id
+        self.name = name
+        self.peerURLs = peerURLs
+        self.clientURLs = clientURLs
+        self.isLearner = isLearner
+    }
+}
+
+/// The JSON etcd stores for members and the Raft conf state, as Go's
+/// encoding/json writes it (field order of the Go structs, `omitempty`,
+/// Go's string escaping), so files compare byte for byte with etcd's.
+enum EtcdMemberJSON {
+    /// membership.Member: `{"id":…,"peerURLs":[…],"isLearner":true,"name":…,"clientURLs":[…]}`.
+    static func encode(_ m: EtcdMember) -> [UInt8] {
+        var s = "{\"id\":\(m.id),\"peerURLs\":\(list(m.peerURLs))"
+        if m.isLearner { s += ",\"isLearner\":true" }
+        if !m.name.isEmpty { s += ",\"name\":\(string(m.name))" }
+        if !m.clientURLs.isEmpty { s += ",\"clientURLs\":\(list(m.clientURLs))" }
+        return Array((s + "}").utf8)
+    }
+
+    /// raftpb.ConfState as etcd 3.5 stores it in `meta`.
+    static func confState(voters: [UInt64], learners: [UInt64]) -> [UInt8] {
+        var s = "{"
+        if !voters.isEmpty { s += "\"voters\":[" + voters.map(String.init).joined(separator: ",") + "]," }
+        if !learners.isEmpty { s += "\"learners\":[" + learners.map(String.init).joined(separator: ",") + "]," }
+        return Array((s + "\"auto_leave\":false}").utf8)
+    }
+
+    static func list(_ items: [String]) -> String { "[" + items.map(string).joined(separator: ",") + "]" }
+
+    /// A JSON string as Go escapes it: `"`, `\`, control characters, and
+    /// `<`, `>`, `&`, U+2028, U+2029 (HTML-safe by default).
+    static func string(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "<", ">", "&", "\u{2028}", "\u{2029}", "\u{0}"..."\u{1f}":
+                let hex = String(u.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        return out + "\""
+    }
+}

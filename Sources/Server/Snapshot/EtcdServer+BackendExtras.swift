@@ -1,0 +1,21 @@
+import MVCC
+import Proto
+
+extension EtcdServer {
+    /// What an etcd backend file holds that the store does not (the Raft
+    /// term and conf state, members, alarms), as of now.
+    func etcdBackendExtras() -> EtcdBackendExtras {
+        let status = loop.status
+        let members = membership.all
+        var extras = EtcdBackendExtras()
+        extras.term = status.term
+        extras.voters = members.filter { !$0.isLearner }.map(\.id)
+        extras.learners = members.filter(\.isLearner).map(\.id)
+        extras.members = members.map {
+            EtcdMember(id: $0.id, name: $0.name, peerURLs: $0.peerURLs, clientURLs: $0.clientURLs, isLearner: $0.isLearner)
+        }
+        extras.alarms = alarms.get(.none).map { EtcdAlarm(memberID: $0.memberID, type: $0.alarm.rawValue) }
+        extras.clusterVersion = EtcdVersion.cluster
+        return extras
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import Testing
+
+/// `swift-etcd migrate`: a stopped etcd member's data dir becomes a
+/// swift-etcd data dir holding everything the member acknowledged,
+/// including writes that only its WAL has.
+@Suite(.serialized) struct EtcdMigrateTests {
+    private func migrate(_ etcdDir: String, into member: ServerProcess) throws -> CommandResult {
+        try EtcdTools.swiftEtcd(["migrate", "--from-etcd-data-dir", etcdDir] + EtcdTools.restoreFlags(member, token: "migrated"))
+    }
+
+    @Test func writesOnlyInTheWALOfAKilledEtcd35AreKept() throws {
+        // etcd commits its backend only every hour here: what follows the
+        // compaction (which commits) is in the WAL alone when it is killed.
+        let etcd = try ServerProcess(binary: try EtcdTools.etcd35, name: "etcd",
+                                     extraArgs: ["--backend-batch-interval=1h", "--backend-batch-limit=10000000"])
+        defer { etcd.stop(); etcd.removeData() }
+        try etcd.start()
+        _ = try EtcdTools.history(etcd.endpoint, ["-mode", "write", "-keys", "20000"])
+        _ = try EtcdTools.history(etcd.endpoint, ["-mode", "write-more", "-keys", "300"])
+        let dump = try EtcdTools.history(etcd.endpoint, ["-mode", "dump"])
+
+        // A running member's data dir is refused.
+        let refused = try ServerProcess(name: "refused")
+        defer { refused.removeData() }
+        let busy = try migrate(etcd.dataDir, into: refused)
+        #expect(busy.exitCode == 1)
+        #expect(busy.stderr.contains("locked by another process"), "\(busy.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: refused.dataDir))
+
+        etcd.stop(signal: SIGKILL)
+        // The backend file really is behind: it lacks the last writes.
+        let db = try ProcessRunner.run(try EtcdTools.etcdutl35, ["snapshot", "status", etcd.dataDir + "/member/snap/db", "-w", "json"])
+        let dbRevision = ((try JSONSerialization.jsonObject(with: Data(db.stdout.utf8)) as? [String: Any])?["revision"] as? Int) ?? 0
+        let dumpRevision = Int(dump.split(separator: "\n").first?.split(separator: " ").last ?? "") ?? 0
+        #expect(dbRevision > 0 && dbRevision < dumpRevision, "db at \(dbRevision), served \(dumpRevision)")
+
+        let member = try ServerProcess(name: "migrated")
+        defer { member.stop(); member.removeData() }
+        let r = try migrate(etcd.dataDir, into: member)
+        #expect(r.exitCode == 0, "\(r.stderr)")
+        try member.start()
+        let got = try EtcdTools.history(member.endpoint, ["-mode", "dump"])
+        let difference = EtcdTools.firstDifference(got, dump)
+        #expect(difference == nil, "\(difference ?? "")")
+    }
+
+    @Test func aStoppedEtcd34MemberMigrates() throws {
+        let etcd = try ServerProcess(binary: EtcdTools.etcd34, name: "etcd34")
+        defer { etcd.stop(); etcd.removeData() }
+        try etcd.start()
+        _ = try EtcdTools.history(etcd.endpoint, ["-mode", "write", "-keys", "5000"])
+        let dump = try EtcdTools.history(etcd.endpoint, ["-mode", "dump"])
+        etcd.stop(signal: SIGTERM)
+        let member = try ServerProcess(name: "migrated")
+        defer { member.stop(); member.removeData() }
+        let r = try migrate(etcd.dataDir, into: member)
+        #expect(r.exitCode == 0, "\(r.stderr)")
+        try member.start()
+        let difference = EtcdTools.firstDifference(try EtcdTools.history(member.endpoint, ["-mode", "dump"]), dump)
+        #expect(difference == nil, "\(difference ?? "")")
+    }
+
+    @Test func notAnEtcdDataDirIsRefused() throws {
+        let member = try ServerProcess(name: "x")
+        defer { member.removeData() }
+        let empty = NSTemporaryDirectory() + "not-etcd-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: empty) }
+        let r = try migrate(empty, into: member)
+        #expect(r.exitCode == 1)
+        #expect(r.stderr.contains("not an etcd data dir"))
+        #expect(!FileManager.default.fileExists(atPath: member.dataDir))
+    }
+}

@@ -10,7 +10,7 @@ PREFIX ?= /usr/local
 # passes it to one C file only, so a new commit recompiles just that file).
 export SWIFT_ETCD_GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null)
 
-.PHONY: all deps deps-test build release install run cluster test difftest sim fuzz-api fuzz-gateway fuzz-h2 fuzz-libfuzzer fuzz-api-batch protos bench bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint bench-stop bench-restart bench-tls clean
+.PHONY: all deps deps-test build release install run cluster test difftest sim fuzz-api fuzz-gateway fuzz-h2 fuzz-libfuzzer fuzz-api-batch protos bench bench-all bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint bench-stop bench-restart bench-tls clean
 
 all: build
 
@@ -56,6 +56,7 @@ test: deps-test
 	$(SWIFT) build -c release --product swift-etcd
 	$(SWIFT) build --build-tests
 	.venv/bin/python -m unittest discover -s scripts/fuzz -p 'test_*.py'
+	python3 -m unittest discover -s scripts/bench -p 'test_*.py'
 	$(MAKE) fuzz-libfuzzer FUZZ_ARGS="-seed=1 -runs=100000"
 	$(SWIFT) test --skip-build --skip IntegrationTests
 	SWIFT_ETCD_BINARY=$(CURDIR)/.build/release/swift-etcd $(SWIFT) test --skip-build --filter IntegrationTests --no-parallel
@@ -105,8 +106,14 @@ fuzz-h2: deps-test release
 protos:
 	./scripts/gen-protos.sh
 
-bench: deps-test release bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint bench-stop bench-restart bench-tls
-	./scripts/bench.sh
+# Issue 20's table: every workload against swift-etcd and etcd 3.5.1, alternating on fresh
+# servers, medians of BENCH_ROUNDS rounds (3); BENCH_ONLY=name,... picks workloads
+# (scripts/bench/workloads.py). Prints one table; writes it with a chart (chart.svg) to .build/bench/.
+bench: deps-test release
+	python3 scripts/bench/bench.py
+
+# Everything: the table above, then each component's own benchmark.
+bench-all: bench bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-cluster bench-maint bench-stop bench-restart bench-tls
 
 bench-wire: deps-test release
 	./scripts/bench-wire.sh
@@ -118,8 +125,9 @@ bench-proto: deps
 bench-mvcc: deps
 	./scripts/bench-mvcc.sh
 
+# The watch rows of the table alone: fan-out to 100 and 1,000 watchers, writes with watchers open, keep-alive.
 bench-watch: deps-test release
-	./scripts/bench-watch.sh
+	BENCH_ONLY=fanout-100,fanout-1000,put-watched,keepalive BENCH_OUT=.build/bench/watch python3 scripts/bench/bench.py
 
 bench-cluster: deps-test release
 	./scripts/bench-cluster.sh

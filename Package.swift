@@ -145,7 +145,7 @@ let package = Package(
         ]),
         .testTarget(name: "RaftTests", dependencies: ["Raft", "raft-sim"], resources: [.copy("testdata")]),
         .testTarget(name: "WALTests", dependencies: ["WAL", "Raft", "Support", "wal-crash-child"]),
-        .testTarget(name: "MVCCTests", dependencies: ["MVCC", "Support", "Bolt"]),
+        .testTarget(name: "MVCCTests", dependencies: ["MVCC", "Support", "Bolt", "Server"]),
         .testTarget(name: "BoltTests", dependencies: ["Bolt"], exclude: ["testdata"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "Config", "Proto", "MVCC", "Raft", "WAL", "Support", "GRPCWire", "apply-fuzz",
                                                   .product(name: "NIOCore", package: "swift-nio"),

@@ -13,9 +13,9 @@ extension MVCCStore {
     ///   (WAL replay after restart): they are skipped and answered with
     ///   `.noop(revision:)`.
     /// - A storage failure (LMDB I/O, map full) aborts the whole batch: every
-    ///   result is that `.internal` error and nothing is committed. The server
+    ///   result is that store failure and nothing is committed. The server
     ///   should stop: the entries are committed in Raft but not applied.
-    /// - Requests are assumed validated (`Validation.check`); apply still
+    /// - Requests are assumed validated (the server's `Validation.check`); apply still
     ///   refuses empty or over-long keys without writing anything.
     ///
     /// Must only be called from one thread at a time (the apply loop).
@@ -28,19 +28,19 @@ extension MVCCStore {
         let start = snapshotPublishedForWriter()
         var txnPtr: OpaquePointer?
         let rc = mdb_txn_begin(env, nil, 0, &txnPtr)
-        if rc != 0 { return failAll(batch.count, KVError.storage("txn_begin", rc)) }
+        if rc != 0 { return failAll(batch.count, MVCCError.storage("txn_begin", rc)) }
         let txn = txnPtr!
         var w: KVWriter
         do {
             w = try KVWriter(txn: txn, dbs: dbs, revision: start.revision)
         } catch {
             mdb_txn_abort(txn)
-            return failAll(batch.count, error as! KVError)
+            return failAll(batch.count, (error as? MVCCError) ?? MVCCError(.internal, "\(error)"))
         }
         var compactRev = start.compactRevision
         var lastIndex = start.consistentIndex
         var scheduled: [Int64] = []
-        var results: [Result<WriteResponse, KVError>] = []
+        var results: [Result<WriteResponse, MVCCError>] = []
         results.reserveCapacity(batch.count)
 
         do {
@@ -56,7 +56,7 @@ extension MVCCStore {
                                             leaseExists: leaseExists)
                     w.endRequest()
                     results.append(.success(resp))
-                } catch let e as KVError where e.code != .internal && w.changes == 0 {
+                } catch let e as MVCCError where !e.isStoreFailure && w.changes == 0 {
                     // Checks precede writes, so a failed request changed nothing.
                     results.append(.failure(e))
                 }
@@ -69,7 +69,7 @@ extension MVCCStore {
             commitObserver?(MonotonicClock.nanoseconds() &- commitStart)
         } catch {
             mdb_txn_abort(txn)
-            let e = (error as? KVError) ?? KVError(.internal, "\(error)")
+            let e = (error as? MVCCError) ?? MVCCError(.internal, "\(error)")
             return failAll(batch.count, e)
         }
         let finalRev = w.beginRev
@@ -88,7 +88,7 @@ extension MVCCStore {
         return p
     }
 
-    private func failAll(_ n: Int, _ e: KVError) -> BatchResult {
+    private func failAll(_ n: Int, _ e: MVCCError) -> BatchResult {
         BatchResult(results: Array(repeating: .failure(e), count: n), events: [])
     }
 
@@ -121,8 +121,8 @@ extension MVCCStore {
             w.adopt(cw)
             return .txn(resp)
         case .compact(let c):
-            if c.revision <= compactRev { throw KVError.compacted }
-            if c.revision > w.beginRev { throw KVError.futureRevision }
+            if c.revision <= compactRev { throw MVCCError.compacted }
+            if c.revision > w.beginRev { throw MVCCError.futureRevision }
             compactRev = c.revision
             scheduled.append(c.revision)
             return .compact(CompactionResponse(revision: w.beginRev))

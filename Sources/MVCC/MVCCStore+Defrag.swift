@@ -108,7 +108,7 @@ extension MVCCStore {
             copy.close()
             let info = try Self.snapshotInfo(copyPath)
             guard copyCounts == liveCounts, info.revision == currentRevision, info.consistentIndex == consistentIndex else {
-                throw KVError(.internal, "mvcc: defrag: the copy does not match the store (entries \(copyCounts) vs " +
+                throw MVCCError(.internal, "mvcc: defrag: the copy does not match the store (entries \(copyCounts) vs " +
                               "\(liveCounts), revision \(info.revision) vs \(currentRevision)); store unchanged")
             }
             let checked = lap()
@@ -120,7 +120,7 @@ extension MVCCStore {
                     let e = errno
                     // The old file is still in place: reopen it.
                     env = try Self.openEnv(path: path, options: options).0
-                    throw KVError(.internal, "mvcc: defrag: rename: errno \(e)")
+                    throw MVCCError(.internal, "mvcc: defrag: rename: errno \(e)")
                 }
                 swapped = true
                 unlink(copyPath + "-lock")
@@ -151,10 +151,10 @@ extension MVCCStore {
     /// pages that the WAL's next fsync would have to wait behind.
     func writeCompactCopy(to path: String) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        if fd < 0 { throw KVError(.internal, "mvcc: cannot create \(path): errno \(errno)") }
+        if fd < 0 { throw MVCCError(.internal, "mvcc: cannot create \(path): errno \(errno)") }
         defer { Glibc.close(fd) }
         var pipeFDs: [Int32] = [0, 0]
-        if pipe(&pipeFDs) != 0 { unlink(path); throw KVError(.internal, "mvcc: pipe: errno \(errno)") }
+        if pipe(&pipeFDs) != 0 { unlink(path); throw MVCCError(.internal, "mvcc: pipe: errno \(errno)") }
         let (readFD, writeFD) = (pipeFDs[0], pipeFDs[1])
         defer { Glibc.close(readFD) }
         let copied = Latch()  // open once the copy thread is done
@@ -194,7 +194,7 @@ extension MVCCStore {
         if rc == 0 { FileIO.fsync(fd, path: path) }
         if rc != 0 {
             unlink(path)
-            throw KVError.storage("env_copy", rc)
+            throw MVCCError.storage("env_copy", rc)
         }
     }
 

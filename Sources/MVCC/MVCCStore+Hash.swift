@@ -30,8 +30,8 @@ extension MVCCStore {
     public func hashKV(revision: Int64) throws -> KVHash {
         try withReadTxn { rd in
             let (current, compact) = try revisions(rd)
-            if revision > 0 && revision <= compact { throw KVError.compacted }
-            if revision > current { throw KVError.futureRevision }
+            if revision > 0 && revision <= compact { throw MVCCError.compacted }
+            if revision > current { throw MVCCError.futureRevision }
             let upTo = revision == 0 ? current : revision
             var crc: UInt32 = 0
             crc = CRC32C.update(crc, Array("key".utf8))

@@ -14,7 +14,7 @@ extension MVCCStore {
                        limit: Int = 0, prevKV: Bool = false) throws -> (events: [Event], lastRevision: Int64) {
         try withReadTxn { rd in
             let (cur, compact) = try revisions(rd)
-            if fromRevision < compact { throw KVError.compacted }
+            if fromRevision < compact { throw MVCCError.compacted }
             let bounds = KeyBounds(key: key, rangeEnd: rangeEnd)
             let cursor = try Cursor(rd.txn, dbs.rev)
             defer { cursor.close() }

@@ -25,7 +25,7 @@ enum RawBucketKey {
 
     static func key(_ name: [UInt8], _ key: UnsafeRawBufferPointer) throws -> [UInt8] {
         guard key.count <= maxKeyBytes else {
-            throw KVError(.invalidArgument, "mvcc: a key of \(key.count) bytes in bucket \(String(decoding: name, as: UTF8.self)) is longer than the \(maxKeyBytes) bytes swift-etcd keeps")
+            throw MVCCError(.invalidInput, "mvcc: a key of \(key.count) bytes in bucket \(String(decoding: name, as: UTF8.self)) is longer than the \(maxKeyBytes) bytes swift-etcd keeps")
         }
         return bucketPrefix(name) + Array(key)
     }

@@ -33,7 +33,7 @@ extension MVCCStore {
             if rename(file, data) != 0 {
                 let e = errno
                 env = try Self.openEnv(path: path, options: options).0  // the old file is still in place
-                throw KVError(.internal, "mvcc: replace: rename \(file): errno \(e)")
+                throw MVCCError(.internal, "mvcc: replace: rename \(file): errno \(e)")
             }
             // The store's own directory: it exists while the store is open.
             try? FileIO.syncDirectory(path)

@@ -21,14 +21,14 @@ extension MVCCStore {
     public func snapshot(to path: String) throws -> SnapshotInfo {
         let tmp = path + ".tmp"
         try maintenanceLock.withLock { try writeCompactCopy(to: tmp) }
-        if rename(tmp, path) != 0 { throw KVError(.internal, "mvcc: rename \(tmp): errno \(errno)") }
+        if rename(tmp, path) != 0 { throw MVCCError(.internal, "mvcc: rename \(tmp): errno \(errno)") }
         return try Self.snapshotInfo(path)
     }
 
     /// Reads the consistent index and revision stored in a snapshot file.
     public static func snapshotInfo(_ path: String) throws -> SnapshotInfo {
         var st = stat()
-        if stat(path, &st) != 0 { throw KVError(.internal, "mvcc: no snapshot at \(path)") }
+        if stat(path, &st) != 0 { throw MVCCError(.internal, "mvcc: no snapshot at \(path)") }
         var e: OpaquePointer?
         try LMDB.check(mdb_env_create(&e), "env_create")
         defer { mdb_env_close(e) }
@@ -54,10 +54,10 @@ extension MVCCStore {
         try? fm.removeItem(atPath: tmp)
         try fm.copyItem(atPath: snapshotPath, toPath: tmp)
         let fd = open(tmp, O_RDONLY)
-        if fd < 0 { throw KVError(.internal, "mvcc: open \(tmp): errno \(errno)") }
+        if fd < 0 { throw MVCCError(.internal, "mvcc: open \(tmp): errno \(errno)") }
         FileIO.fsync(fd, path: tmp)
         Glibc.close(fd)
-        if rename(tmp, data) != 0 { throw KVError(.internal, "mvcc: rename to \(data): errno \(errno)") }
+        if rename(tmp, data) != 0 { throw MVCCError(.internal, "mvcc: rename to \(data): errno \(errno)") }
         try FileIO.syncDirectory(dir)
         try? fm.removeItem(atPath: dir + "/lock.mdb")
     }

@@ -35,14 +35,14 @@ extension MVCCStore {
     /// whole LMDB pages (what is left after an appended checksum).
     static func withSnapshotFile<R>(_ path: String, _ body: (OpaquePointer, Databases, Int64) throws -> R) throws -> R {
         var st = stat()
-        if stat(path, &st) != 0 { throw KVError(.notFound, "open \(path): no such file or directory") }
-        if (st.st_mode & S_IFMT) != S_IFREG { throw KVError(.invalidArgument, "\(path) is not a regular file") }
+        if stat(path, &st) != 0 { throw MVCCError(.fileNotFound, "open \(path): no such file or directory") }
+        if (st.st_mode & S_IFMT) != S_IFREG { throw MVCCError(.invalidInput, "\(path) is not a regular file") }
         var e: OpaquePointer?
         try LMDB.check(mdb_env_create(&e), "env_create")
         defer { mdb_env_close(e) }
         try LMDB.check(mdb_env_set_maxdbs(e, 4), "set_maxdbs")
         try LMDB.check(mdb_env_set_mapsize(e, Int(st.st_size) + (1 << 20)), "set_mapsize")
-        let notStore = KVError(.invalidArgument, "\(path) is not a swift-etcd snapshot (an LMDB store copy)")
+        let notStore = MVCCError(.invalidInput, "\(path) is not a swift-etcd snapshot (an LMDB store copy)")
         guard mdb_env_open(e, path, UInt32(MDB_NOSUBDIR | MDB_RDONLY | MDB_NOLOCK), 0o644) == 0 else { throw notStore }
         var txn: OpaquePointer?
         guard mdb_txn_begin(e, nil, UInt32(MDB_RDONLY), &txn) == 0 else { throw notStore }
@@ -80,7 +80,7 @@ extension MVCCStore {
         let r = KVReader(txn: txn, dbs: store.dbs)
         let (revision, overflow) = (try r.meta(.revision) ?? 1).addingReportingOverflow(bumpRevision)
         guard !overflow, bumpRevision >= 0 else {
-            throw KVError(.invalidArgument, "bump revision \(bumpRevision) takes the revision past Int64")
+            throw MVCCError(.invalidInput, "bump revision \(bumpRevision) takes the revision past Int64")
         }
         func set(_ key: MetaKey, _ value: Int64) throws {
             var name = key.rawValue

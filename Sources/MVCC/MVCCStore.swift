@@ -115,7 +115,7 @@ public final class MVCCStore: @unchecked Sendable {
         try StoreFileCheck.verify(dataFile: path + "/data.mdb")
         do {
             (env, dbs, published) = try Self.openEnv(path: path, options: options)
-        } catch let e as KVError where e.lmdbCode.map(StoreFileCheck.meansDamage) == true {
+        } catch let e as MVCCError where e.lmdbCode.map(StoreFileCheck.meansDamage) == true {
             throw StoreFileError(file: path + "/data.mdb", offset: nil, reason: e.message,
                                  unreadable: e.lmdbCode == EACCES || e.lmdbCode == EISDIR)
         }
@@ -246,7 +246,7 @@ public final class MVCCStore: @unchecked Sendable {
     // MARK: reads
 
     /// A Range served from the local store (serializable). Validation
-    /// (`Validation.check`) is the caller's job, as in etcd's gRPC layer.
+    /// (the server's `Validation.check`) is the caller's job, as in etcd's gRPC layer.
     public func range(_ r: RangeRequest) throws -> RangeResponse {
         try withReadTxn { rd in
             let (cur, compact) = try revisions(rd)

@@ -61,7 +61,7 @@ public final class StoreReadView: @unchecked Sendable {
         defer { store.envGate.unlockShared() }
         let t: OpaquePointer? = lock.withLock { txn }
         guard let t else {
-            throw KVError(.unavailable, "mvcc: snapshot view ended: \(lock.withLock { endReason } ?? "closed")")
+            throw MVCCError(.unavailable, "mvcc: snapshot view ended: \(lock.withLock { endReason } ?? "closed")")
         }
         return try body(KVReader(txn: t, dbs: store.dbs))
     }

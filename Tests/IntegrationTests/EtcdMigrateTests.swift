@@ -61,6 +61,44 @@ import Testing
         #expect(difference == nil, "\(difference ?? "")")
     }
 
+    /// swift-etcd has no users and roles yet: etcd data with auth changes
+    /// is refused, never opened up. A user added after the database's
+    /// last commit (only in the WAL), then auth enabled (in the database):
+    /// migrate and snapshot restore both refuse and create nothing.
+    @Test func etcdDataWithAuthIsRefused() throws {
+        let etcd = try ServerProcess(binary: try EtcdTools.etcd35, name: "etcd-auth",
+                                     extraArgs: ["--backend-batch-interval=1h", "--backend-batch-limit=10000000"])
+        defer { etcd.stop(); etcd.removeData() }
+        try etcd.start()
+        #expect(try EtcdTools.ctl(etcd.endpoint, ["put", "k", "v"]).exitCode == 0)
+        let add = try EtcdTools.ctl(etcd.endpoint, ["user", "add", "root:rootpw", "--interactive=false"])
+        #expect(add.exitCode == 0, "\(add.stderr)")
+        etcd.stop(signal: SIGKILL)
+        let member = try ServerProcess(name: "migrated")
+        defer { member.removeData() }
+        let fromWAL = try migrate(etcd.dataDir, into: member)
+        #expect(fromWAL.exitCode == 1)
+        #expect(fromWAL.stderr.contains("is an auth request (InternalRaftRequest field 1100)"), "\(fromWAL.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: member.dataDir))
+
+        try etcd.start()
+        let enable = try EtcdTools.ctl(etcd.endpoint, ["auth", "enable"])
+        #expect(enable.exitCode == 0, "\(enable.stderr)")
+        let file = etcd.dataDir + ".snapshot.db"
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let save = try EtcdTools.ctl(etcd.endpoint, ["--user", "root:rootpw", "snapshot", "save", file])
+        #expect(save.exitCode == 0, "\(save.stderr)")
+        let restore = try EtcdTools.swiftEtcd(["snapshot", "restore", file] + EtcdTools.restoreFlags(member))
+        #expect(restore.exitCode == 1)
+        #expect(restore.stderr.contains("authentication is enabled in this etcd data"), "\(restore.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: member.dataDir))
+        etcd.stop(signal: SIGTERM)
+        let fromDB = try migrate(etcd.dataDir, into: member)
+        #expect(fromDB.exitCode == 1)
+        #expect(fromDB.stderr.contains("authentication is enabled in this etcd data"), "\(fromDB.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: member.dataDir))
+    }
+
     @Test func notAnEtcdDataDirIsRefused() throws {
         let member = try ServerProcess(name: "x")
         defer { member.removeData() }

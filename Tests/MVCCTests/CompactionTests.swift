@@ -1,10 +1,11 @@
 import Testing
 @testable import MVCC
+@testable import Server
 
 @Suite struct CompactionTests {
     func compact(_ t: TempStore, _ rev: Int64) throws -> CompactionResponse {
         guard case .compact(let c) = try t.write(.compact(CompactionRequest(revision: rev, physical: true))) else {
-            throw KVError(.internal, "shape")
+            throw MVCCError(.internal, "shape")
         }
         return c
     }
@@ -21,7 +22,7 @@ import Testing
         #expect(kvError { _ = try compact(t, 5) } == .compacted)
         #expect(kvError { _ = try compact(t, 3) } == .compacted)
         #expect(kvError { _ = try t.get("k", rev: 4) } == .compacted)
-        #expect(KVError.compacted.message == "etcdserver: mvcc: required revision has been compacted")
+        #expect(ServerError(MVCCError.compacted).message == "etcdserver: mvcc: required revision has been compacted")
         // At the compaction revision itself reads still work.
         #expect(try t.get("k", rev: 5).kvs[0].value == b("v3"))
         #expect(try t.get("k", rev: 6).kvs[0].value == b("v4"))

@@ -2,6 +2,7 @@ import Foundation
 import Support
 import Testing
 @testable import MVCC
+@testable import Server
 
 /// A seeded PRNG so a failing sequence can be replayed.
 typealias SeededRandom = SplitMix64
@@ -151,15 +152,15 @@ struct RequestGenerator {
                 Issue.record("seed=\(seed) op #\(i): etcd did not answer (running: \(etcd.process.isRunning))\nrequest: \(req)")
                 return
             }
-            let ours: Result<Any, KVError>
+            let ours: Result<Any, ServerError>
             switch req {
             case .range(let r):
-                ours = Result { try Validation.check(r); return try t.store.range(r) as Any }.mapError { $0 as! KVError }
+                ours = Result { try Validation.check(r); return try t.store.range(r) as Any }.mapError { ($0 as? ServerError) ?? ServerError($0 as! MVCCError) }
             case .write(let w):
                 if let e = kvError({ try Validation.check(w) }) {
                     ours = .failure(e)
                 } else {
-                    ours = t.apply([w]).results[0].map { $0 as Any }
+                    ours = t.apply([w]).results[0].map { $0 as Any }.mapError(ServerError.init)
                 }
             }
             let mine = JSONShape.answer(ours)

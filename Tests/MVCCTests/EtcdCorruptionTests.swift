@@ -36,7 +36,7 @@ import Testing
             do {
                 _ = try MVCCStore.importEtcdBackend(try BoltReader(BoltBytes(bytes, name: "damaged.db")), into: dir)
             } catch is BoltReadError {
-            } catch let e as KVError where e.code != .internal {
+            } catch let e as MVCCError where !e.isStoreFailure {
             } catch {
                 Issue.record("seed \(seed): import threw \(error)")
             }

@@ -2,6 +2,7 @@ import Bolt
 import Foundation
 import Testing
 @testable import MVCC
+@testable import Server
 
 /// The store streamed as an etcd backend file, read back with our bbolt reader.
 @Suite struct EtcdExportTests {

@@ -1,5 +1,6 @@
 import Foundation
 @testable import MVCC
+@testable import Server
 
 /// Talks to a real etcd through its JSON gRPC gateway (/v3/kv/...), and
 /// renders our requests/responses in the gateway's JSON shape so answers
@@ -61,7 +62,7 @@ final class EtcdGateway {
         try input.fileHandleForWriting.close()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        guard p.terminationStatus == 0, !data.isEmpty else { throw KVError(.unavailable, "curl failed") }
+        guard p.terminationStatus == 0, !data.isEmpty else { throw MVCCError(.internal, "curl failed") }
         return try JSONSerialization.jsonObject(with: data) as? NSDictionary ?? [:]
     }
 
@@ -223,10 +224,10 @@ enum JSONShape {
         return d
     }
 
-    static func error(_ e: KVError) -> [String: Any] { ["message": e.message, "code": e.code.rawValue] }
+    static func error(_ e: ServerError) -> [String: Any] { ["message": e.message, "code": e.code.rawValue] }
 
     /// Our answer, normalized through JSON like etcd's.
-    static func answer(_ r: Result<Any, KVError>) -> NSDictionary {
+    static func answer(_ r: Result<Any, ServerError>) -> NSDictionary {
         let obj: [String: Any]
         switch r {
         case .failure(let e): obj = error(e)

@@ -89,9 +89,50 @@ import Testing
         #expect(throws: BoltReadError.self) { try MVCCStore.importEtcdBackend(try BoltReader(BoltBytes(file)), into: dir) }
         // Into a dir that already holds data.
         let exported = try EtcdExportTests.export(t)
-        #expect(throws: KVError.self) {
+        #expect(throws: MVCCError.self) {
             try MVCCStore.importEtcdBackend(try BoltReader(BoltBytes(exported)), into: t.dir)
         }
+    }
+
+    /// A minimal etcd backend file: one change in `key`, an empty `meta`,
+    /// and `authEnabled` in `auth` set to `flag`.
+    static func fileWithAuth(_ flag: UInt8) throws -> [UInt8] {
+        let buckets: [([UInt8], [([UInt8], [UInt8])])] = [
+            (EtcdSchema.authBucket, [(EtcdSchema.authEnabledKey, [flag]), (EtcdSchema.authRevisionKey, EtcdSchema.uint64BE(3))]),
+            (EtcdSchema.keyBucket, [(EtcdSchema.revisionKey(main: 2, sub: 0, tombstone: false),
+                                     EtcdProto.encode(KeyValue(key: b("k"), createRevision: 2, modRevision: 2, version: 1, value: b("v"))))]),
+            (EtcdSchema.metaBucket, []),
+        ]
+        var planner = try BoltFileWriter(planning: buckets.map(\.0))
+        var none: [UInt8] = []
+        for (name, entries) in buckets {
+            try planner.beginBucket(name)
+            for (k, v) in entries { try k.withUnsafeBytes { try planner.add(key: $0, value: nil, valueBytes: v.count, out: &none) } }
+            try planner.endBucket(out: &none)
+        }
+        var file: [UInt8] = []
+        var writer = try BoltFileWriter(writing: try planner.finish(), out: &file)
+        for (name, entries) in buckets {
+            try writer.beginBucket(name)
+            for (k, v) in entries { try writer.add(key: k, value: v, out: &file) }
+            try writer.endBucket(out: &file)
+        }
+        return file
+    }
+
+    /// swift-etcd cannot enforce etcd's users and roles: data whose auth is
+    /// on is refused; auth turned off again imports (its buckets kept raw).
+    @Test func enabledAuthIsRefusedDisabledAuthImports() throws {
+        let dir = NSTemporaryDirectory() + "import-test-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let refused = #expect(throws: MVCCError.self) {
+            try MVCCStore.importEtcdBackend(try BoltReader(BoltBytes(try Self.fileWithAuth(1))), into: dir)
+        }
+        #expect(refused?.kind == .invalidInput)
+        #expect(refused?.message.contains("authentication is enabled") == true)
+        try? FileManager.default.removeItem(atPath: dir)
+        let result = try MVCCStore.importEtcdBackend(try BoltReader(BoltBytes(try Self.fileWithAuth(0))), into: dir)
+        #expect(result.changes == 1 && result.rawEntries == 2 && result.revision == 2)
     }
 
     @Test func aBumpedRevisionTravelsAsEtcdutlsMarker() throws {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import MVCC
+@testable import Server
 
 /// HashKV must equal etcd's for the same history: the expected values were
 /// read from real etcd 3.4.23 (`etcdctl endpoint hashkv`) after the same

@@ -91,7 +91,7 @@ final class Twin: @unchecked Sendable {
         reference.leases = leases
         let a = live.apply(requests), r = reference.apply(requests)
         #expect(a.results.map { try? $0.get() } == r.results.map { try? $0.get() })
-        for result in a.results { if case .failure(let e) = result, e.code == .internal { throw e } }
+        for result in a.results { if case .failure(let e) = result, e.isStoreFailure { throw e } }
     }
 
     /// `keys` keys of ~1 KiB, then most of them deleted, so there is

@@ -1,5 +1,6 @@
 import Testing
 @testable import MVCC
+@testable import Server
 
 @Suite struct RangeTests {
     /// a..e with distinct versions/create revisions: c has 3 versions, a 2.
@@ -88,7 +89,7 @@ import Testing
         let r2 = try range(t, RangeRequest(key: b("c"), revision: 7))
         #expect(r2.kvs[0].version == 2 && r2.kvs[0].modRevision == 7)
         #expect(kvError { _ = try range(t, RangeRequest(key: b("a"), revision: 10)) } == .futureRevision)
-        #expect(KVError.futureRevision.message == "etcdserver: mvcc: required revision is a future revision")
-        #expect(KVError.futureRevision.code == .outOfRange)
+        #expect(ServerError(MVCCError.futureRevision).message == "etcdserver: mvcc: required revision is a future revision")
+        #expect(ServerError(MVCCError.futureRevision).code == .outOfRange)
     }
 }

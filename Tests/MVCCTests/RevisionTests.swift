@@ -1,5 +1,6 @@
 import Testing
 @testable import MVCC
+@testable import Server
 
 @Suite struct RevisionTests {
     @Test func generationsAndTombstones() throws {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import MVCC
+@testable import Server
 
 /// Snapshot files as `snapshot status` and `snapshot restore` read them.
 @Suite struct SnapshotFileTests {

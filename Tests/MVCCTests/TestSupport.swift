@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import MVCC
+@testable import Server
 
 /// A store in a fresh temporary directory, removed when the test ends.
 final class TempStore {
@@ -46,7 +47,7 @@ final class TempStore {
     @discardableResult
     func put(_ k: String, _ v: String, lease: Int64 = 0, prevKV: Bool = false) throws -> PutResponse {
         guard case .put(let p) = try write(.put(PutRequest(key: b(k), value: b(v), lease: lease, prevKV: prevKV))) else {
-            throw KVError(.internal, "not a put response")
+            throw MVCCError(.internal, "not a put response")
         }
         return p
     }
@@ -54,13 +55,13 @@ final class TempStore {
     @discardableResult
     func delete(_ k: String, _ end: String = "", prevKV: Bool = false) throws -> DeleteRangeResponse {
         guard case .deleteRange(let d) = try write(.deleteRange(DeleteRangeRequest(key: b(k), rangeEnd: b(end), prevKV: prevKV))) else {
-            throw KVError(.internal, "not a delete response")
+            throw MVCCError(.internal, "not a delete response")
         }
         return d
     }
 
     func txn(_ t: TxnRequest) throws -> TxnResponse {
-        guard case .txn(let r) = try write(.txn(t)) else { throw KVError(.internal, "not a txn response") }
+        guard case .txn(let r) = try write(.txn(t)) else { throw MVCCError(.internal, "not a txn response") }
         return r
     }
 
@@ -74,7 +75,8 @@ final class TempStore {
 func b(_ s: String) -> [UInt8] { Array(s.utf8) }
 func s(_ b: [UInt8]) -> String { String(decoding: b, as: UTF8.self) }
 
-/// The error a throwing call raised, as KVError.
-func kvError(_ body: () throws -> Void) -> KVError? {
-    do { try body(); return nil } catch let e as KVError { return e } catch { return nil }
+/// The error a throwing call raised, as the RPC error etcd would answer
+/// (the server's validation errors as they are, the store's mapped).
+func kvError(_ body: () throws -> Void) -> ServerError? {
+    do { try body(); return nil } catch let e as ServerError { return e } catch let e as MVCCError { return ServerError(e) } catch { return nil }
 }

@@ -1,5 +1,6 @@
 import Testing
 @testable import MVCC
+@testable import Server
 
 @Suite struct TxnTests {
     func put(_ k: String, _ v: String, lease: Int64 = 0) -> RequestOp { .put(PutRequest(key: b(k), value: b(v), lease: lease)) }
@@ -135,8 +136,8 @@ import Testing
         #expect(kvError { try Validation.check(PutRequest(key: b("a"), lease: 1, ignoreLease: true)) } == .leaseProvided)
         #expect(kvError { try Validation.check(RangeRequest(key: [])) } == .emptyKey)
         #expect(kvError { try Validation.check(DeleteRangeRequest(key: [])) } == .emptyKey)
-        #expect(KVError.duplicateKey.message == "etcdserver: duplicate key given in txn request")
-        #expect(KVError.leaseNotFound.code == .notFound)
+        #expect(ServerError.duplicateKey.message == "etcdserver: duplicate key given in txn request")
+        #expect(ServerError(MVCCError.leaseNotFound).code == .notFound)
     }
 
     @Test func readOnlyTxnServedLocally() throws {

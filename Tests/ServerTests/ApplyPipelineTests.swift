@@ -16,8 +16,8 @@ import Testing
     /// the auth stage); records what it saw.
     final class DenySecrets: ApplyGuard {
         var seen: [UInt64] = []
-        static let denied = KVError(.invalidArgument, "etcdserver: permission denied")
-        func refusal(for entry: ApplyEntry) -> KVError? {
+        static let denied = ServerError(code: .invalidArgument, message: "etcdserver: permission denied")
+        func refusal(for entry: ApplyEntry) -> ServerError? {
             seen.append(entry.index)
             if case .write(.put(let p)) = entry.request, p.key.starts(with: Array("secret".utf8)) { return Self.denied }
             return nil
@@ -29,7 +29,7 @@ import Testing
         let alarms: AlarmStore
         let auth = DenySecrets()
         var pipeline: ApplyPipeline!
-        var answers: [UInt64: Result<WriteResponse, KVError>] = [:]
+        var answers: [UInt64: Result<WriteResponse, ServerError>] = [:]
         var index: UInt64 = 0
 
         init() throws {
@@ -72,7 +72,7 @@ import Testing
         m.pipeline.apply([m.put("a"), m.alarm(.activate, .nospace), m.put("b"), m.delete("a")], term: 3)
         #expect(try m.has("a") == false)  // put, then deleted after the alarm
         #expect(try m.has("b") == false)  // refused
-        #expect(m.answers[103] == .failure(KVError.noSpace))
+        #expect(m.answers[103] == .failure(ServerError.noSpace))
         if case .success(.deleteRange(let d)) = m.answers[104] { #expect(d.deleted == 1) } else { Issue.record("delete not applied") }
         #expect(m.alarms.hasNoSpace)
         // Every entry, refused ones included, is recorded as applied.

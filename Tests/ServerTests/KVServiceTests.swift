@@ -70,12 +70,12 @@ import Testing
         var locked = Etcdserverpb.PutRequest()
         locked.key = Array("locked".utf8)
         await #expect(throws: FakeAccess.denied) { _ = try await kv.put(locked, context) }
-        await #expect(throws: KVError.emptyKey) { _ = try await kv.put(Etcdserverpb.PutRequest(), context) }
+        await #expect(throws: ServerError.emptyKey) { _ = try await kv.put(Etcdserverpb.PutRequest(), context) }
         var txn = Etcdserverpb.TxnRequest()
         var op = Etcdserverpb.RequestOp()
         op.request = .requestRange({ var r = Etcdserverpb.RangeRequest(); r.key = [1]; return r }())
         txn.success = [op, op, op]  // over the fake's max of 2
-        await #expect(throws: KVError.tooManyOps) { _ = try await kv.txn(txn, context) }
+        await #expect(throws: ServerError.tooManyOps) { _ = try await kv.txn(txn, context) }
         #expect(fake.proposals.isEmpty)
     }
 

@@ -50,7 +50,7 @@ import Testing
                                                        capped: CappedGuard(alarms: alarms)),
                                      backend: backend, logger: Logger(label: "test")) { id, r in answers[id] = r }
         pipeline.apply([Self.deepTxnEntry(id: 77, depth: ProtoLimits.maxTxnDepth + 1, index: 1)], term: 3)
-        #expect(answers[77]?.response == .failure(KVError.tooManyOps))
+        #expect(answers[77]?.response == .failure(ServerError.tooManyOps))
         #expect(answers[77]?.term == 3)
         #expect(f.store.consistentIndex == 1)  // applied (as a noop): replay will not see it again
         #expect(f.store.currentRevision == 1)

@@ -86,10 +86,10 @@ public enum WriteResponse: Equatable, Sendable {
 /// The outcome of `MVCCStore.apply(batch:)`: one result per request, in
 /// order, and every event the batch produced, in revision order.
 public struct BatchResult: Sendable {
-    public var results: [Result<WriteResponse, KVError>]
+    public var results: [Result<WriteResponse, MVCCError>]
     public var events: [Event]
 
-    public init(results: [Result<WriteResponse, KVError>], events: [Event]) {
+    public init(results: [Result<WriteResponse, MVCCError>], events: [Event]) {
         self.results = results
         self.events = events
     }

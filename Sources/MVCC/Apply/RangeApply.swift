@@ -12,9 +12,9 @@ extension KVReader {
 
         // mvcc rangeKeys revision rules.
         var rev = r.revision
-        if rev > curRev { throw KVError.futureRevision }
+        if rev > curRev { throw MVCCError.futureRevision }
         if rev <= 0 { rev = curRev }
-        if rev < compactRev { throw KVError.compacted }
+        if rev < compactRev { throw MVCCError.compacted }
 
         let bounds = KeyBounds(key: r.key, rangeEnd: r.rangeEnd)
         // etcd sorts on the full values and drops them afterwards for keys_only.

@@ -19,11 +19,11 @@ extension KVWriter {
             try checkRequests(t, path) { op in try checkPut(op, leaseExists: leaseExists) }
         }
         try checkRequests(t, path) { op in
-            if case .empty = op { throw KVError.keyNotFound }
+            if case .empty = op { throw MVCCError.keyNotFound }
             guard case .range(let r) = op else { return }
             if r.revision == 0 { return }
-            if r.revision > readRev { throw KVError.futureRevision }
-            if r.revision < compactRev { throw KVError.compacted }
+            if r.revision > readRev { throw MVCCError.futureRevision }
+            if r.revision < compactRev { throw MVCCError.compacted }
         }
         var resp = try execute(t, path, compactRev: compactRev, leaseExists: leaseExists)
         resp.revision = readRev
@@ -121,9 +121,9 @@ extension KVWriter {
         try Self.checkStorable(p.key)
         if p.ignoreValue || p.ignoreLease {
             let n = try reader.rangeKeys(.single(p.key), atRev: readRev, latest: true, limit: 0, countOnly: true).count
-            if n == 0 { throw KVError.keyNotFound }
+            if n == 0 { throw MVCCError.keyNotFound }
         }
-        if p.lease != 0 && !leaseExists(p.lease) { throw KVError.leaseNotFound }
+        if p.lease != 0 && !leaseExists(p.lease) { throw MVCCError.leaseNotFound }
     }
 
     mutating func execute(_ t: TxnRequest, _ path: TxnPath, compactRev: Int64,
@@ -143,7 +143,7 @@ extension KVWriter {
                 responses.append(.txn(try execute(inner, path.nested[n], compactRev: compactRev, leaseExists: leaseExists)))
                 n += 1
             case .empty:
-                throw KVError.keyNotFound
+                throw MVCCError.keyNotFound
             }
         }
         return TxnResponse(revision: 0, succeeded: path.succeeded, responses: responses)

@@ -7,12 +7,12 @@ extension KVWriter {
     ///   (checkRequestPut), as etcd's Put with a non-nil txn.
     mutating func applyPut(_ p: PutRequest, inTxn: Bool, leaseExists: (Int64) -> Bool) throws -> PutResponse {
         try Self.checkStorable(p.key)
-        if !inTxn && p.lease != 0 && !leaseExists(p.lease) { throw KVError.leaseNotFound }
+        if !inTxn && p.lease != 0 && !leaseExists(p.lease) { throw MVCCError.leaseNotFound }
         var prev: KeyValue?
         if p.ignoreValue || p.ignoreLease || p.prevKV {
             prev = try reader.rangeKeys(.single(p.key), atRev: readRev, latest: true, limit: 0, countOnly: false).kvs.first
         }
-        if (p.ignoreValue || p.ignoreLease) && prev == nil { throw KVError.keyNotFound }
+        if (p.ignoreValue || p.ignoreLease) && prev == nil { throw MVCCError.keyNotFound }
         let value = p.ignoreValue ? prev!.value : p.value
         let lease = p.ignoreLease ? prev!.lease : p.lease
         try put(key: p.key, value: value, lease: lease)
@@ -20,7 +20,7 @@ extension KVWriter {
     }
 
     mutating func applyDelete(_ d: DeleteRangeRequest) throws -> DeleteRangeResponse {
-        if d.key.isEmpty { throw KVError.emptyKey }
+        if d.key.isEmpty { throw MVCCError.emptyKey }
         let bounds = KeyBounds(key: d.key, rangeEnd: d.rangeEnd)
         var prevKVs: [KeyValue] = []
         if d.prevKV {
@@ -32,6 +32,6 @@ extension KVWriter {
 
     /// etcd refuses empty keys; any other length fits (`IndexKey`).
     static func checkStorable(_ key: [UInt8]) throws {
-        if key.isEmpty { throw KVError.emptyKey }
+        if key.isEmpty { throw MVCCError.emptyKey }
     }
 }

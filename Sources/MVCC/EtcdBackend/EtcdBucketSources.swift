@@ -54,12 +54,12 @@ struct KeyBucketSource: EtcdBucketSource {
             started = true
             let rk = LMDB.bytes(k), rec = LMDB.bytes(d)
             guard rk.count == 16, rec.count >= Codec.recordHeaderSize else {
-                throw KVError(.internal, "mvcc: malformed record in the rev db (key \(rk.count) bytes, value \(rec.count) bytes)")
+                throw MVCCError(.internal, "mvcc: malformed record in the rev db (key \(rk.count) bytes, value \(rec.count) bytes)")
             }
             let rev = Revision(key: rk)
             let keyLen = Int(UInt32(littleEndian: rec.loadUnaligned(fromByteOffset: 32, as: UInt32.self)))
             guard rec.count >= Codec.recordHeaderSize + keyLen else {
-                throw KVError(.internal, "mvcc: malformed record at revision \(rev.main)_\(rev.sub)")
+                throw MVCCError(.internal, "mvcc: malformed record at revision \(rev.main)_\(rev.sub)")
             }
             if rev.main <= filterUpTo, try !MVCCStore.isKept(rd, Record.decode(rec, keysOnly: true), at: rev, upTo: filterUpTo) {
                 continue

@@ -38,6 +38,8 @@ public enum EtcdSchema {
     public static let finishedCompactKey = Array("finishedCompactRev".utf8)
     public static let clusterVersionKey = Array("clusterVersion".utf8)
     public static let authRevisionKey = Array("authRevision".utf8)
+    /// `auth` bucket: `[1]` while authentication is on, `[0]` once turned off.
+    public static let authEnabledKey = Array("authEnabled".utf8)
 
     public static let revisionKeyBytes = 17
     static let tombstoneMark = UInt8(ascii: "t")

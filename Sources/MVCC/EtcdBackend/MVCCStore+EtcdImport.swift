@@ -39,7 +39,7 @@ extension MVCCStore {
         let store = try MVCCStore(path: dir)
         defer { store.close() }
         guard store.currentRevision == 1, store.consistentIndex == 0 else {
-            throw KVError(.internal, "mvcc: import into \(dir), which already holds a store")
+            throw MVCCError(.internal, "mvcc: import into \(dir), which already holds a store")
         }
         let buckets = Dictionary(try reader.buckets().map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         guard let keyBucket = buckets[EtcdSchema.keyBucket], let metaBucket = buckets[EtcdSchema.metaBucket] else {
@@ -48,6 +48,7 @@ extension MVCCStore {
         }
         var result = EtcdImportResult(revision: 1, compactRevision: -1, changes: 0, leases: 0, consistentIndex: 0, term: 0,
                                       alarms: [], rawEntries: 0)
+        if let auth = buckets[EtcdSchema.authBucket] { try refuseEnabledAuth(reader, auth) }
         let meta = try EtcdMetaBucket(reader, metaBucket)
         result.consistentIndex = meta.consistentIndex
         result.term = meta.term
@@ -107,6 +108,21 @@ extension MVCCStore {
         try loader.finish(revision: result.revision, scheduledCompact: compact, finishedCompact: meta.finishedCompact ?? -1)
         try store.sync()
         return result
+    }
+}
+
+extension MVCCStore {
+    /// swift-etcd does not enforce users and roles yet: a store whose etcd
+    /// had authentication on would serve every key to every client, so it
+    /// is refused (before any key is read) rather than opened up silently.
+    static func refuseEnabledAuth(_ reader: BoltReader, _ auth: BoltReader.Bucket) throws {
+        var enabled = false
+        try reader.forEach(auth) { k, v, _, _ in
+            if Array(k) == EtcdSchema.authEnabledKey, v.count == 1, v[0] == 1 { enabled = true }
+        }
+        guard !enabled else {
+            throw MVCCError(.invalidInput, "\(reader.source.name): authentication is enabled in this etcd data; swift-etcd does not enforce users and roles yet and would serve every key to every client: run `etcdctl auth disable` on etcd, then save the snapshot (or stop the member) again")
+        }
     }
 }
 

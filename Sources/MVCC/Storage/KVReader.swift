@@ -200,7 +200,7 @@ struct KVReader {
     func record(_ rev: Revision, keysOnly: Bool = false) throws -> KeyValue {
         let bytes = try rev.withKey { try LMDB.get(txn, dbs.rev, $0) }
         guard let bytes else {
-            throw KVError(.internal, "mvcc: missing record for revision \(rev.main)_\(rev.sub)")
+            throw MVCCError(.internal, "mvcc: missing record for revision \(rev.main)_\(rev.sub)")
         }
         return Record.decode(bytes, keysOnly: keysOnly)
     }

@@ -8,7 +8,7 @@ enum LMDB {
 
     @inline(__always)
     static func check(_ rc: Int32, _ what: @autoclosure () -> String) throws {
-        if rc != 0 { throw KVError.storage(what(), rc) }
+        if rc != 0 { throw MVCCError.storage(what(), rc) }
     }
 
     /// Calls `body` with an MDB_val over `bytes` (no copy).

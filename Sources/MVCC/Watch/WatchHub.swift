@@ -27,13 +27,17 @@ public final class WatchHub: @unchecked Sendable {
         /// Events read from history per catch-up step.
         public var catchUpChunkEvents: Int
         public var syncIntervalSeconds: Double
+        /// Revisions handed over by `notify` and not yet fanned out before
+        /// `notify` fans out itself.
+        public var maxPendingRevisions: Int
 
         public init(maxQueuedEvents: Int = 1024, maxQueuedBytes: Int = 8 << 20, catchUpChunkEvents: Int = 1000,
-                    syncIntervalSeconds: Double = 0.1) {
+                    syncIntervalSeconds: Double = 0.1, maxPendingRevisions: Int = 10_000) {
             self.maxQueuedEvents = maxQueuedEvents
             self.maxQueuedBytes = maxQueuedBytes
             self.catchUpChunkEvents = catchUpChunkEvents
             self.syncIntervalSeconds = syncIntervalSeconds
+            self.maxPendingRevisions = maxPendingRevisions
         }
     }
 
@@ -42,13 +46,21 @@ public final class WatchHub: @unchecked Sendable {
     private let lock = NSLock()
     /// Last revision handed to `notify`.
     private var revision: Int64  // guarded by lock
-    /// Synced single-key watchers by key; synced range watchers apart.
-    private var syncedByKey: [[UInt8]: [ObjectIdentifier: Watcher]] = [:]  // guarded by lock
-    private var syncedRanges: [ObjectIdentifier: Watcher] = [:]  // guarded by lock
+    /// Synced watchers by their key or range: an event finds its watchers
+    /// without visiting the others (etcd's watcherGroup).
+    private var synced = WatchKeyIndex<Watcher>()  // guarded by lock
     private var unsynced: [ObjectIdentifier: Watcher] = [:]  // guarded by lock
+    /// Revisions `notify` handed over and not yet matched to watchers, in
+    /// revision order (see `fanOutPending`).
+    private var pending: [(events: [Event], revision: Int64)] = []  // guarded by lock
+    /// Whether the fan-out thread runs; if not, `notify` fans out itself.
+    private var fanOutThreadRunning = false  // guarded by lock
     private var syncer: Thread?
     private let stopSignal = NSCondition()
     private var stopping = false  // guarded by stopSignal
+    private let fanOutSignal = NSCondition()
+    private var fanOutWanted = false  // guarded by fanOutSignal
+    private var fanOutStopping = false  // guarded by fanOutSignal
 
     public init(store: MVCCStore, limits: Limits = Limits()) {
         self.store = store
@@ -74,12 +86,31 @@ public final class WatchHub: @unchecked Sendable {
         t.name = "watch-sync"
         syncer = t
         t.start()
+        let f = Thread { [self] in
+            while true {
+                let stop = fanOutSignal.withLock { () -> Bool in
+                    while !fanOutWanted && !fanOutStopping { fanOutSignal.wait() }
+                    fanOutWanted = false
+                    return fanOutStopping
+                }
+                if stop { return }
+                wake(lock.withLock { fanOutPending() })
+            }
+        }
+        f.name = "watch-fanout"
+        lock.withLock { fanOutThreadRunning = true }
+        f.start()
     }
 
     public func stop() {
+        lock.withLock { fanOutThreadRunning = false }
         stopSignal.withLock {
             stopping = true
             stopSignal.signal()
+        }
+        fanOutSignal.withLock {
+            fanOutStopping = true
+            fanOutSignal.signal()
         }
     }
 
@@ -153,18 +184,23 @@ public final class WatchHub: @unchecked Sendable {
     /// revision promises every event below it was sent). A stream without
     /// watchers has nothing to catch up and is answered, as etcd 3.5.1 does.
     public func requestProgress(on stream: WatchStream) {
+        var woken: [ObjectIdentifier: WatchStream] = [:]
         let queued: Bool = lock.withLock {
+            woken = fanOutPending()  // the revision promises every event up to it is queued
             guard stream.watchers.values.allSatisfy(\.isSynced) else { return false }
             stream.queue.append(.progress(watchID: -1, revision: revision))
             return true
         }
+        wake(woken)
         if queued { stream.wake() }
     }
 
     /// Periodic progress: each synced `progress_notify` watcher that got no
     /// events since the last tick is told the current revision.
     public func progressTick(on stream: WatchStream) {
+        var woken: [ObjectIdentifier: WatchStream] = [:]
         let queued: Bool = lock.withLock {
+            woken = fanOutPending()
             var any = false
             for w in stream.watchers.values.sorted(by: { $0.id < $1.id }) where w.spec.progressNotify {
                 if w.isSynced && !w.sentSinceTick && w.queuedEvents == 0 {
@@ -175,26 +211,38 @@ public final class WatchHub: @unchecked Sendable {
             }
             return any
         }
+        wake(woken)
         if queued { stream.wake() }
-    }
-
-    public func spec(of watchID: Int64, on stream: WatchStream) -> WatchSpec? {
-        lock.withLock { stream.watchers[watchID]?.spec }
     }
 
     /// Takes everything queued for a stream (its sender calls this when woken).
     public func take(_ stream: WatchStream) -> [WatchOutput] {
+        var options: [Int64: WatchDelivery]? = nil
+        return take(stream, options: &options)
+    }
+
+    /// `take`, and with `options` non-nil also each current watcher's
+    /// delivery options under the same lock (one lock per batch, not one
+    /// look-up per output; a watcher canceled meanwhile has none).
+    public func take(_ stream: WatchStream, options: inout [Int64: WatchDelivery]?) -> [WatchOutput] {
         var kick = false
+        var woken: [ObjectIdentifier: WatchStream] = [:]
         let out: [WatchOutput] = lock.withLock {
+            woken = fanOutPending()
+            woken.removeValue(forKey: ObjectIdentifier(stream))
             let q = stream.queue
             stream.queue.removeAll(keepingCapacity: true)
-            for w in stream.watchers.values where w.queuedEvents > 0 || w.queuedBytes > 0 {
+            if options != nil { options!.removeAll(keepingCapacity: true) }
+            for w in stream.watchers.values {
+                if options != nil { options![w.id] = WatchDelivery(prevKV: w.spec.prevKV, fragment: w.spec.fragment) }
+                guard w.queuedEvents > 0 || w.queuedBytes > 0 else { continue }
                 w.queuedEvents = 0
                 w.queuedBytes = 0
                 if !w.isSynced { kick = true }
             }
             return q
         }
+        wake(woken)
         if kick { kickSyncer() }
         return out
     }
@@ -203,29 +251,77 @@ public final class WatchHub: @unchecked Sendable {
 // MARK: - notify and catch-up
 
 extension WatchHub {
-    /// Called by the applier after each commit, in revision order.
+    /// Called by the applier after each commit, in revision order. The
+    /// apply thread only hands the events over: the "watch-fanout" thread
+    /// matches them to watchers (`fanOutPending`), so watchers do not slow
+    /// writers. Every other entry point that depends on what is queued
+    /// (take, progress, catch-up, store replacement) fans out what is pending
+    /// first, under the same lock, so the hub behaves as if `notify` had
+    /// done the work itself: nothing is reordered, and a watcher created
+    /// meanwhile skips the pending revisions (they are below its
+    /// `minRevision`). Past `maxPendingRevisions` the caller fans out itself,
+    /// which bounds the memory a slow fan-out can hold.
     public func notify(events: [Event], revision newRevision: Int64) {
         var woken: [ObjectIdentifier: WatchStream] = [:]
-        lock.withLock {
+        let signal: Bool = lock.withLock {
             revision = max(revision, newRevision)
+            // Nobody synced: later watchers start after this revision or read it from history.
+            guard !events.isEmpty, !synced.isEmpty else { return false }
+            pending.append((events, newRevision))
+            if pending.count > limits.maxPendingRevisions || !fanOutThreadRunning {
+                woken = fanOutPending()
+                return false
+            }
+            return pending.count == 1
+        }
+        wake(woken)
+        if signal { fanOutSignal.withLock { fanOutWanted = true; fanOutSignal.signal() } }
+    }
+
+    /// Matches the pending revisions' events to the synced watchers and
+    /// queues them on their streams; returns the streams to wake. Caller
+    /// holds `lock`. A revision's event array is shared by every watcher
+    /// that takes all of it.
+    private func fanOutPending() -> [ObjectIdentifier: WatchStream] {
+        var woken: [ObjectIdentifier: WatchStream] = [:]
+        guard !pending.isEmpty else { return woken }
+        let batches = pending
+        pending.removeAll(keepingCapacity: true)
+        var matched: [Watcher] = []
+        for (events, _) in batches where !synced.isEmpty {
             var i = 0
             while i < events.count {
                 let rev = events[i].kv.modRevision
-                var j = i
-                var perWatcher: [ObjectIdentifier: (Watcher, [Event])] = [:]
-                while j < events.count && events[j].kv.modRevision == rev {
-                    let e = events[j]
-                    for w in (syncedByKey[e.kv.key]?.values).map(Array.init) ?? [] { perWatcher[ObjectIdentifier(w), default: (w, [])].1.append(e) }
-                    for w in syncedRanges.values where w.spec.contains(e.kv.key) { perWatcher[ObjectIdentifier(w), default: (w, [])].1.append(e) }
-                    j += 1
-                }
-                for (w, evs) in perWatcher.values where w.isSynced && rev >= w.minRevision {
-                    if enqueue(evs, revision: rev, to: w, live: true) { woken[ObjectIdentifier(w.stream)] = w.stream }
+                var j = i + 1
+                while j < events.count && events[j].kv.modRevision == rev { j += 1 }
+                if j == i + 1 {
+                    // One event (a put or delete outside a txn): no per-watcher grouping needed.
+                    let e = events[i]
+                    let one = [e]
+                    let bytes = e.kv.key.count + e.kv.value.count
+                    matched.removeAll(keepingCapacity: true)
+                    synced.forEach(containing: e.kv.key) { matched.append($0) }
+                    for w in matched where w.isSynced && rev >= w.minRevision {
+                        if enqueue(one, bytes: bytes, revision: rev, to: w, live: true) { woken[ObjectIdentifier(w.stream)] = w.stream }
+                    }
+                } else {
+                    var perWatcher: [ObjectIdentifier: (Watcher, [Event])] = [:]
+                    for e in events[i..<j] {
+                        synced.forEach(containing: e.kv.key) { perWatcher[ObjectIdentifier($0), default: ($0, [])].1.append(e) }
+                    }
+                    for (w, evs) in perWatcher.values where w.isSynced && rev >= w.minRevision {
+                        let bytes = evs.reduce(0) { $0 + $1.kv.key.count + $1.kv.value.count }
+                        if enqueue(evs, bytes: bytes, revision: rev, to: w, live: true) { woken[ObjectIdentifier(w.stream)] = w.stream }
+                    }
                 }
                 i = j
             }
         }
-        for s in woken.values { s.wake() }
+        return woken
+    }
+
+    private func wake(_ streams: [ObjectIdentifier: WatchStream]) {
+        for s in streams.values { s.wake() }
     }
 
     /// The store was replaced by a snapshot from the leader: a later state of
@@ -236,14 +332,18 @@ extension WatchHub {
     /// was compacted away gets the compacted answer, as etcd's restore).
     /// Call on the apply thread, with no `notify` running.
     public func storeReplaced() {
+        var woken: [ObjectIdentifier: WatchStream] = [:]
         lock.withLock {
+            woken = fanOutPending()  // events of the old store, still due to synced watchers
             revision = max(revision, store.currentRevision)
-            let synced = syncedRanges.values + syncedByKey.values.flatMap(\.values)
-            for w in synced {
+            var all: [Watcher] = []
+            synced.forEachMember { all.append($0) }
+            for w in all {
                 removeSynced(w)
                 unsynced[ObjectIdentifier(w)] = w
             }
         }
+        wake(woken)
         kickSyncer()
     }
 
@@ -251,9 +351,12 @@ extension WatchHub {
     /// returns how many watchers advanced (0: nothing more to do now).
     @discardableResult
     public func syncUnsynced() -> Int {
+        var woken: [ObjectIdentifier: WatchStream] = [:]
         let work: [(Watcher, Int64)] = lock.withLock {
-            unsynced.values.filter { $0.queuedEvents < limits.maxQueuedEvents / 2 }.map { ($0, $0.minRevision) }
+            woken = fanOutPending()
+            return unsynced.values.filter { $0.queuedEvents < limits.maxQueuedEvents / 2 }.map { ($0, $0.minRevision) }
         }
+        wake(woken)
         var advanced = 0
         for (w, from) in work {
             let read: Result<(events: [Event], lastRevision: Int64), Error> = Result {
@@ -264,7 +367,7 @@ extension WatchHub {
             lock.withLock {
                 guard !w.isCanceled, !w.isSynced, w.minRevision == from else { return }
                 switch read {
-                case .failure(let e as KVError) where e == .compacted:
+                case .failure(let e as MVCCError) where e.kind == .compacted:
                     w.stream.queue.append(.compacted(watchID: w.id, compactRevision: compactRevision))
                     w.stream.watchers.removeValue(forKey: w.id)
                     remove(w)
@@ -272,7 +375,10 @@ extension WatchHub {
                 case .failure:
                     return  // storage trouble: try again next round
                 case .success(let (events, last)):
-                    if !events.isEmpty { wakeStream = enqueue(events, revision: last, to: w, live: false) }
+                    if !events.isEmpty {
+                        let bytes = events.reduce(0) { $0 + $1.kv.key.count + $1.kv.value.count }
+                        wakeStream = enqueue(events, bytes: bytes, revision: last, to: w, live: false)
+                    }
                     w.minRevision = max(w.minRevision, last + 1)
                     if last >= revision {
                         unsynced.removeValue(forKey: ObjectIdentifier(w))
@@ -286,11 +392,10 @@ extension WatchHub {
         return advanced
     }
 
-    /// Queues `events` (filtered) for `w`; a live delivery that would overflow
-    /// the queue moves the watcher to unsynced instead. Returns whether
-    /// something was queued. Caller holds `lock`.
-    private func enqueue(_ events: [Event], revision rev: Int64, to w: Watcher, live: Bool) -> Bool {
-        let bytes = events.reduce(0) { $0 + $1.kv.key.count + $1.kv.value.count }
+    /// Queues `events` (filtered; `bytes`: their keys' and values' size) for
+    /// `w`; a live delivery that would overflow the queue moves the watcher to
+    /// unsynced instead. Returns whether something was queued. Caller holds `lock`.
+    private func enqueue(_ events: [Event], bytes: Int, revision rev: Int64, to w: Watcher, live: Bool) -> Bool {
         if live && (w.queuedEvents + events.count > limits.maxQueuedEvents || w.queuedBytes + bytes > limits.maxQueuedBytes) {
             removeSynced(w)
             w.minRevision = rev
@@ -298,7 +403,7 @@ extension WatchHub {
             return false
         }
         if live { w.minRevision = rev + 1 }
-        let passed = events.filter { w.spec.passes($0) }
+        let passed = w.spec.noPut || w.spec.noDelete ? events.filter { w.spec.passes($0) } : events
         guard !passed.isEmpty else { return false }
         w.queuedEvents += passed.count
         w.queuedBytes += bytes
@@ -309,21 +414,12 @@ extension WatchHub {
 
     private func addSynced(_ w: Watcher) {
         w.isSynced = true
-        if w.spec.rangeEnd.isEmpty {
-            syncedByKey[w.spec.key, default: [:]][ObjectIdentifier(w)] = w
-        } else {
-            syncedRanges[ObjectIdentifier(w)] = w
-        }
+        synced.insert(w, key: w.spec.key, rangeEnd: w.spec.rangeEnd)
     }
 
     private func removeSynced(_ w: Watcher) {
         w.isSynced = false
-        if w.spec.rangeEnd.isEmpty {
-            syncedByKey[w.spec.key]?.removeValue(forKey: ObjectIdentifier(w))
-            if syncedByKey[w.spec.key]?.isEmpty == true { syncedByKey.removeValue(forKey: w.spec.key) }
-        } else {
-            syncedRanges.removeValue(forKey: ObjectIdentifier(w))
-        }
+        synced.remove(w, key: w.spec.key, rangeEnd: w.spec.rangeEnd)
     }
 
     /// Takes a watcher out of both groups for good. Caller holds `lock`.

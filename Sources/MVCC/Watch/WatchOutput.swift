@@ -13,6 +13,13 @@ public enum WatchOutput: Equatable, Sendable {
     case compacted(watchID: Int64, compactRevision: Int64)
     /// Nothing new up to `revision` (watchID -1: answer to a progress request).
     case progress(watchID: Int64, revision: Int64)
+
+    public var watchID: Int64 {
+        switch self {
+        case .created(let id, _, _, _), .canceled(let id, _), .events(let id, _, _), .compacted(let id, _), .progress(let id, _):
+            return id
+        }
+    }
 }
 
 /// A watcher's parameters, as a create request gives them (key already
@@ -94,4 +101,15 @@ public final class WatchStream {
     let wake: @Sendable () -> Void
 
     init(wake: @escaping @Sendable () -> Void) { self.wake = wake }
+}
+
+/// What a stream's sender needs to know of a watcher to send its events.
+public struct WatchDelivery: Equatable, Sendable {
+    public var prevKV: Bool
+    public var fragment: Bool
+
+    public init(prevKV: Bool, fragment: Bool) {
+        self.prevKV = prevKV
+        self.fragment = fragment
+    }
 }

@@ -97,9 +97,9 @@ enum CorruptionCheck {
         do {
             let h = try store.hashKV(revision: revision)
             return PeerHashAnswer(outcome: .ok, revision: h.currentRevision, compactRevision: h.compactRevision, hash: h.hash)
-        } catch let e as KVError where e == .futureRevision {
+        } catch let e as MVCCError where e.kind == .futureRevision {
             return PeerHashAnswer(outcome: .futureRevision, revision: store.currentRevision, compactRevision: 0, hash: 0)
-        } catch let e as KVError where e == .compacted {
+        } catch let e as MVCCError where e.kind == .compacted {
             return PeerHashAnswer(outcome: .compacted, revision: store.currentRevision, compactRevision: 0, hash: 0)
         } catch {
             return PeerHashAnswer(outcome: .failed, revision: 0, compactRevision: 0, hash: 0)

@@ -26,7 +26,7 @@ final class ApplyBackend {
     var batchLimit = 0
 
     /// Where answers go: (request ID, result); only called for IDs ≠ 0.
-    typealias Respond = (UInt64, Result<WriteResponse, KVError>) -> Void
+    typealias Respond = (UInt64, Result<WriteResponse, ServerError>) -> Void
 
     /// The pending run: requests for one commit, and who waits on each.
     private var run: [(index: UInt64, request: WriteRequest)] = []
@@ -78,7 +78,7 @@ final class ApplyBackend {
 
     /// Applies `batch` in one commit: events go to the lessor (key
     /// attachments) and the watch hub.
-    private func commit(_ batch: [(index: UInt64, request: WriteRequest)]) -> [Result<WriteResponse, KVError>] {
+    private func commit(_ batch: [(index: UInt64, request: WriteRequest)]) -> [Result<WriteResponse, ServerError>] {
         guard !batch.isEmpty else { return [] }
         let clock = ContinuousClock()
         let began = clock.now
@@ -86,7 +86,7 @@ final class ApplyBackend {
         // etcd warns per request; a run shares one commit, so its first request names it.
         slow.apply(took: clock.now - began, request: batch.count == 1 ? RequestText.describe(batch[0].request)
                    : "\(RequestText.describe(batch[0].request)) (and \(batch.count - 1) more in the same commit)")
-        if let first = result.results.first, case .failure(let e) = first, e.code == .internal {
+        if let first = result.results.first, case .failure(let e) = first, e.isStoreFailure {
             // The store could not write: the entries are committed but not
             // applied. Continuing would diverge from the log.
             logger.critical("failed to apply committed entries", metadata: ["error": "\(e.message)"])
@@ -94,14 +94,14 @@ final class ApplyBackend {
         }
         if !result.events.isEmpty { lessor.applyEvents(result.events) }
         hub.notify(events: result.events, revision: store.currentRevision)
-        return result.results
+        return result.results.map { $0.mapError(ServerError.init) }
     }
 
-    private func commitOne(_ index: UInt64, _ request: WriteRequest) -> Result<WriteResponse, KVError> {
+    private func commitOne(_ index: UInt64, _ request: WriteRequest) -> Result<WriteResponse, ServerError> {
         commit([(index, request)])[0]
     }
 
-    private func applyLease(_ entry: ApplyEntry) -> Result<WriteResponse, KVError> {
+    private func applyLease(_ entry: ApplyEntry) -> Result<WriteResponse, ServerError> {
         let index = entry.index
         if index <= store.consistentIndex {  // replayed after a restart: already in the store
             return commitOne(index, .noop)

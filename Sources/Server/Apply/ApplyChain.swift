@@ -10,7 +10,7 @@ import MVCC
 /// everywhere) and cheap (no I/O, no store reads).
 protocol ApplyGuard: AnyObject {
     /// nil to pass `entry` on; else the error its proposer is answered with.
-    func refusal(for entry: ApplyEntry) -> KVError?
+    func refusal(for entry: ApplyEntry) -> ServerError?
 }
 
 /// The ordered chain every committed entry goes through, as etcd orders its
@@ -28,7 +28,7 @@ struct ApplyChain {
     /// The auth stage; nil while authentication is not built.
     var auth: ApplyGuard?
 
-    func refusal(for entry: ApplyEntry) -> KVError? {
+    func refusal(for entry: ApplyEntry) -> ServerError? {
         if case .undecodable(let error) = entry.request { return error }
         if let error = corruption.refusal(for: entry) { return error }
         if let error = capped.refusal(for: entry) { return error }
@@ -46,9 +46,9 @@ final class CorruptionGuard: ApplyGuard {
     init(alarms: AlarmStore) { self.alarms = alarms }
 
     /// etcd's ErrCorrupt (gRPC DATA_LOSS).
-    static let corruptCluster = KVError(.dataLoss, "etcdserver: corrupt cluster")
+    static let corruptCluster = ServerError(code: .dataLoss, message: "etcdserver: corrupt cluster")
 
-    func refusal(for entry: ApplyEntry) -> KVError? {
+    func refusal(for entry: ApplyEntry) -> ServerError? {
         switch entry.request {
         case .write, .leaseGrant, .leaseRevoke, .range:
             return alarms.hasCorrupt ? Self.corruptCluster : nil
@@ -66,13 +66,13 @@ final class CappedGuard: ApplyGuard {
 
     init(alarms: AlarmStore) { self.alarms = alarms }
 
-    func refusal(for entry: ApplyEntry) -> KVError? {
+    func refusal(for entry: ApplyEntry) -> ServerError? {
         switch entry.request {
         case .write(.put), .leaseGrant:
-            return alarms.hasNoSpace ? KVError.noSpace : nil
+            return alarms.hasNoSpace ? ServerError.noSpace : nil
         case .write(.txn):
             guard alarms.hasNoSpace, let txn = entry.message.txn else { return nil }
-            return BackendQuota.cost(txn) > 0 ? KVError.noSpace : nil
+            return BackendQuota.cost(txn) > 0 ? ServerError.noSpace : nil
         default:
             return nil
         }

@@ -4,34 +4,11 @@ extension ApplyEntry {
     /// (e.g. nested deeper than the decoder takes); nil if it has none or
     /// its top level is not well formed.
     static func requestID(_ bytes: [UInt8]) -> UInt64? {
-        var i = 0
-        func varint() -> UInt64? {
-            var v: UInt64 = 0, shift: UInt64 = 0
-            while i < bytes.count && shift < 64 {
-                let b = bytes[i]
-                i += 1
-                v |= UInt64(b & 0x7F) << shift
-                if b & 0x80 == 0 { return v }
-                shift += 7
-            }
-            return nil
-        }
         var id: UInt64?
-        while i < bytes.count {
-            guard let tag = varint() else { return nil }
-            switch tag & 7 {
-            case 0:
-                guard let value = varint() else { return nil }
-                if tag >> 3 == 1 { id = value }
-            case 1: i += 8
-            case 2:
-                guard let n = varint(), n <= UInt64(bytes.count - i) else { return nil }
-                i += Int(n)
-            case 5: i += 4
-            default: return nil
-            }
-            if i > bytes.count { return nil }
+        let wellFormed = ProtoTopLevelFields.scan(bytes) { field, value in
+            if field == 1, let value { id = value }
+            return true
         }
-        return id
+        return wellFormed ? id : nil
     }
 }

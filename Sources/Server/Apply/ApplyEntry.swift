@@ -28,7 +28,7 @@ struct ApplyEntry {
         /// The entry does not decode (proposals are checked against the same
         /// limits, so only a foreign or damaged entry): refused with `error`
         /// (`ApplyChain`), applied as a no-op on every member alike.
-        case undecodable(KVError)
+        case undecodable(ServerError)
     }
 
     let index: UInt64
@@ -60,7 +60,7 @@ struct ApplyEntry {
         } catch {
             logger.error("undecodable raft entry applied as a noop", metadata: ["index": "\(entry.index)", "error": "\(error)"])
             let answer = (error as? ProtoDecodeError) == .nestingTooDeep
-                ? KVError.tooManyOps : KVError(.internal, "etcdserver: undecodable raft entry: \(error)")
+                ? ServerError.tooManyOps : ServerError(code: .internal, message: "etcdserver: undecodable raft entry: \(error)")
             self.init(index: entry.index, id: Self.requestID(entry.data) ?? 0, request: .undecodable(answer),
                       message: Swiftetcd.InternalRaftRequest())
             return

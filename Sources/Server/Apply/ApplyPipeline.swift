@@ -5,7 +5,7 @@ import Raft
 /// The result a proposer waits for: the store's answer and the Raft term it
 /// was applied in (for the response header).
 struct AppliedResult: Sendable {
-    var response: Result<WriteResponse, KVError>
+    var response: Result<WriteResponse, ServerError>
     var term: UInt64
 }
 

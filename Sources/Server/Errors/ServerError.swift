@@ -16,6 +16,17 @@ struct ServerError: Error, Equatable, CustomStringConvertible {
     static let leaderChanged = ServerError(code: .unavailable, message: "etcdserver: leader changed")
     static let timeout = ServerError(code: .unavailable, message: "etcdserver: request timed out")
     static let requestTooLarge = ServerError(code: .invalidArgument, message: "etcdserver: request is too large")
+    // KV and lease requests.
+    static let emptyKey = ServerError(code: .invalidArgument, message: "etcdserver: key is not provided")
+    static let keyNotFound = ServerError(code: .invalidArgument, message: "etcdserver: key not found")
+    static let valueProvided = ServerError(code: .invalidArgument, message: "etcdserver: value is provided")
+    static let leaseProvided = ServerError(code: .invalidArgument, message: "etcdserver: lease is provided")
+    static let tooManyOps = ServerError(code: .invalidArgument, message: "etcdserver: too many operations in txn request")
+    static let duplicateKey = ServerError(code: .invalidArgument, message: "etcdserver: duplicate key given in txn request")
+    static let compacted = ServerError(code: .outOfRange, message: "etcdserver: mvcc: required revision has been compacted")
+    static let futureRevision = ServerError(code: .outOfRange, message: "etcdserver: mvcc: required revision is a future revision")
+    static let noSpace = ServerError(code: .resourceExhausted, message: "etcdserver: mvcc: database space exceeded")
+    static let leaseNotFound = ServerError(code: .notFound, message: "etcdserver: requested lease not found")
     /// The applied entry answered with a result of another kind (a bug).
     static let unexpectedResult = ServerError(code: .internal, message: "etcdserver: unexpected apply result")
 

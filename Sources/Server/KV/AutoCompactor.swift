@@ -29,7 +29,7 @@ final class AutoCompactor: @unchecked Sendable {
                     _ = try await server.proposeWrite(proposal, as: nil)
                     plan.compacted(rev, nowSeconds: Self.now())
                     server.logger.info("completed auto compaction", metadata: ["revision": "\(rev)"])
-                } catch let e as KVError where e == .compacted {
+                } catch let e as MVCCError where e.kind == .compacted {
                     plan.compacted(rev, nowSeconds: Self.now())
                 } catch {
                     server.logger.warning("failed auto compaction", metadata: ["revision": "\(rev)", "error": "\(error)"])

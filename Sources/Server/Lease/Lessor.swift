@@ -92,7 +92,7 @@ final class Lessor: @unchecked Sendable {
 
     /// Checks a grant as etcd's lessor.Grant and returns the lease to persist
     /// (TTL clamped to the minimum).
-    func prepareGrant(id: Int64, ttlSeconds: Int64) -> Result<StoredLease, KVError> {
+    func prepareGrant(id: Int64, ttlSeconds: Int64) -> Result<StoredLease, ServerError> {
         if id == 0 { return .failure(LeaseErrors.notFound) }
         if ttlSeconds > Self.maxTTLSeconds { return .failure(LeaseErrors.ttlTooLarge) }
         return lock.withLock {
@@ -199,7 +199,7 @@ final class Lessor: @unchecked Sendable {
 
     /// Keep-alive: restarts the lease's clock; returns its TTL. Fails with
     /// notFound for an unknown or already expired lease (a revoke is coming).
-    func renew(_ id: Int64) -> Result<Renewal, KVError> {
+    func renew(_ id: Int64) -> Result<Renewal, ServerError> {
         lock.withLock {
             guard let l = leases[id], l.expiry > clock.nowSeconds() else { return .failure(LeaseErrors.notFound) }
             leases[id]!.expiry = primary ? clock.nowSeconds() + Double(l.ttlSeconds) : .infinity

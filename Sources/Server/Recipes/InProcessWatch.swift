@@ -38,7 +38,7 @@ final class InProcessWatch: @unchecked Sendable {
                 case .events(_, let events, _):
                     if events.contains(where: { $0.type == .delete }) { return }
                 case .compacted:
-                    throw KVError.compacted
+                    throw ServerError.compacted
                 case .created(_, _, true, let reason):
                     throw ServerError(code: .unknown, message: reason)
                 case .canceled:

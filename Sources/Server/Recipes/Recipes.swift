@@ -185,7 +185,7 @@ struct Recipes {
             while !deleted {
                 for output in try await watch.next() {
                     guard case .events(_, let events, let revision) = output else {
-                        if case .compacted = output { throw KVError.compacted }
+                        if case .compacted = output { throw ServerError.compacted }
                         continue
                     }
                     for event in events {

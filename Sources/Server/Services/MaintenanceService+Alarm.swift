@@ -70,7 +70,7 @@ struct QuotaGuard {
             if size + Int64(bytes.count + BackendQuota.kvOverheadBytes) >= quota.bytes,
                !quota.available(costBytes: cost(bytes), dbSizeBytes: size) {
                 await backend.raiseNoSpaceAlarm()
-                throw grpcStatus(for: KVError.noSpace)
+                throw grpcStatus(for: ServerError.noSpace)
             }
             return try await handler(bytes, context)
         }

@@ -26,7 +26,7 @@ func decodeRequest<Request: ProtoMessage>(_ type: Request.Type, _ bytes: [UInt8]
     do {
         return try bytes.withUnsafeBytes { try Request(serializedBytes: $0) }
     } catch {
-        if (error as? ProtoDecodeError) == .nestingTooDeep { throw grpcStatus(for: KVError.tooManyOps) }
+        if (error as? ProtoDecodeError) == .nestingTooDeep { throw grpcStatus(for: ServerError.tooManyOps) }
         throw GRPCStatus(.internal, "grpc: error unmarshalling request: \(error)")
     }
 }
@@ -36,7 +36,7 @@ func grpcStatus(for error: Error) -> GRPCStatus {
     switch error {
     case let status as GRPCStatus: return status
     case let server as ServerError: return server.status
-    case let kv as KVError: return GRPCStatus(GRPCStatus.Code(rawValue: kv.code.rawValue) ?? .unknown, kv.message)
+    case let store as MVCCError: return ServerError(store).status
     case is CancellationError: return GRPCStatus(.cancelled, "context canceled")
     default: return GRPCStatus(.unknown, "\(error)")
     }

@@ -49,9 +49,15 @@ struct WatchSession {
                 for try await request in requests { handle(request, hub: hub, stream: stream) }
             }
             group.addTask {
+                var options: [Int64: WatchDelivery]? = [:]
                 for await _ in wakes {
-                    for output in hub.take(stream) {
-                        for response in responses(for: output, stream: stream) { try await writer.send(response.serializedBytes()) }
+                    let outputs = WatchOutputBatcher.merge(hub.take(stream, options: &options))
+                    var encoder = WatchEventEncoder(header: { backend.header(revision: $0) },
+                                                    previous: { backend.value(of: $0, at: $1) })
+                    for output in outputs {
+                        for message in messages(for: output, options: options?[output.watchID], encoder: &encoder) {
+                            try await writer.send(message)
+                        }
                     }
                 }
             }
@@ -92,7 +98,11 @@ struct WatchSession {
         return s
     }
 
-    private func responses(for output: WatchOutput, stream: WatchStream) -> [Etcdserverpb.WatchResponse] {
+    /// The encoded responses for one output: events through the stream's
+    /// shared encoder (split in fragments for a `fragment` watcher whose
+    /// response is too large); `options` nil: the watcher is gone, its
+    /// events go out without prev_kv.
+    private func messages(for output: WatchOutput, options: WatchDelivery?, encoder: inout WatchEventEncoder) -> [[UInt8]] {
         var r = Etcdserverpb.WatchResponse()
         switch output {
         case .created(let id, let rev, let canceled, let reason):
@@ -114,26 +124,16 @@ struct WatchSession {
             r.header = backend.header(revision: rev)
             r.watchID = id
         case .events(let id, let events, let rev):
+            let prevKV = options?.prevKV == true
+            guard options?.fragment == true else {
+                return [encoder.response(watchID: id, events: events, revision: rev, prevKV: prevKV)]
+            }
             r.header = backend.header(revision: rev)
             r.watchID = id
-            let spec = backend.watchHub.spec(of: id, on: stream)
-            r.events = events.map { event(for: $0, prevKV: spec?.prevKV == true) }
-            if spec?.fragment == true { return WatchFragmenter.split(r, maxBytes: service.maxResponseBytes) }
+            r.events = events.map { encoder.event($0, prevKV: prevKV) }
+            return WatchFragmenter.split(r, maxBytes: service.maxResponseBytes).map { $0.serializedBytes() }
         }
-        return [r]
-    }
-
-    /// etcd fills prev_kv by reading the key at modRevision - 1 (skipped for
-    /// creations, and when compacted away meanwhile).
-    private func event(for e: Event, prevKV: Bool) -> Mvccpb.Event {
-        var out = Mvccpb.Event()
-        out.type = e.type == .put ? .put : .delete
-        out.kv = KVMapping.keyValue(e.kv)
-        let isCreate = e.type == .put && e.kv.version == 1
-        if prevKV && !isCreate, let prev = backend.value(of: e.kv.key, at: e.kv.modRevision - 1) {
-            out.prevKv = KVMapping.keyValue(prev)
-        }
-        return out
+        return [r.serializedBytes()]
     }
 }
 

@@ -29,7 +29,7 @@ public struct SnapshotStatus: Sendable, Equatable {
             case .lmdb: s = try MVCCStore.snapshotFileStatus(file)
             }
             return SnapshotStatus(hash: s.hash, revision: s.revision, totalKey: s.totalKey, totalSize: s.totalSize)
-        } catch let e as KVError {
+        } catch let e as MVCCError {
             throw RestoreError(e.message)
         } catch let e as BoltReadError {
             throw RestoreError(e.description)

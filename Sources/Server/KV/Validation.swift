@@ -1,21 +1,24 @@
+import MVCC
+
 /// etcd's request checks done before a request is proposed
-/// (etcdserver/api/v3rpc/key.go). They depend only on the request, so the
-/// server runs them on the gRPC path and answers without going through Raft.
-public enum Validation {
-    public static let defaultMaxTxnOps = 128
+/// (etcdserver/api/v3rpc/key.go), answering with etcd's RPC errors. They
+/// depend only on the request, so the server runs them on the gRPC path and
+/// answers without going through Raft; MVCC's apply assumes them done.
+enum Validation {
+    static let defaultMaxTxnOps = 128
 
-    public static func check(_ r: RangeRequest) throws {
-        if r.key.isEmpty { throw KVError.emptyKey }
+    static func check(_ r: RangeRequest) throws {
+        if r.key.isEmpty { throw ServerError.emptyKey }
     }
 
-    public static func check(_ r: PutRequest) throws {
-        if r.key.isEmpty { throw KVError.emptyKey }
-        if r.ignoreValue && !r.value.isEmpty { throw KVError.valueProvided }
-        if r.ignoreLease && r.lease != 0 { throw KVError.leaseProvided }
+    static func check(_ r: PutRequest) throws {
+        if r.key.isEmpty { throw ServerError.emptyKey }
+        if r.ignoreValue && !r.value.isEmpty { throw ServerError.valueProvided }
+        if r.ignoreLease && r.lease != 0 { throw ServerError.leaseProvided }
     }
 
-    public static func check(_ r: DeleteRangeRequest) throws {
-        if r.key.isEmpty { throw KVError.emptyKey }
+    static func check(_ r: DeleteRangeRequest) throws {
+        if r.key.isEmpty { throw ServerError.emptyKey }
     }
 
     /// checkTxnRequest followed by the overlap checks (checkIntervals) on
@@ -28,15 +31,15 @@ public enum Validation {
     ///   deeper than `maxDepth` (only reachable with a raised
     ///   `--max-txn-ops`) gets the same answer rather than being committed
     ///   and then skipped by every member.
-    public static func check(_ r: TxnRequest, maxTxnOps: Int = defaultMaxTxnOps, maxDepth: Int = .max) throws {
+    static func check(_ r: TxnRequest, maxTxnOps: Int = defaultMaxTxnOps, maxDepth: Int = .max) throws {
         try checkTxn(r, maxTxnOps: maxTxnOps)
-        if depth(r, limit: maxDepth) > maxDepth { throw KVError.tooManyOps }
+        if depth(r, limit: maxDepth) > maxDepth { throw ServerError.tooManyOps }
         _ = try TxnIntervals.check(r.success)
         _ = try TxnIntervals.check(r.failure)
     }
 
     /// Checks any write request (compaction and noop have nothing to check).
-    public static func check(_ w: WriteRequest, maxTxnOps: Int = defaultMaxTxnOps, maxDepth: Int = .max) throws {
+    static func check(_ w: WriteRequest, maxTxnOps: Int = defaultMaxTxnOps, maxDepth: Int = .max) throws {
         switch w {
         case .put(let p): try check(p)
         case .deleteRange(let d): try check(d)
@@ -47,8 +50,8 @@ public enum Validation {
 
     static func checkTxn(_ r: TxnRequest, maxTxnOps: Int) throws {
         let opc = max(r.compare.count, r.success.count, r.failure.count)
-        if opc > maxTxnOps { throw KVError.tooManyOps }
-        for c in r.compare where c.key.isEmpty { throw KVError.emptyKey }
+        if opc > maxTxnOps { throw ServerError.tooManyOps }
+        for c in r.compare where c.key.isEmpty { throw ServerError.emptyKey }
         for u in r.success { try checkOp(u, maxTxnOps: maxTxnOps - opc) }
         for u in r.failure { try checkOp(u, maxTxnOps: maxTxnOps - opc) }
     }
@@ -71,7 +74,7 @@ public enum Validation {
         case .put(let p): try check(p)
         case .deleteRange(let d): try check(d)
         case .txn(let t): try checkTxn(t, maxTxnOps: maxTxnOps)
-        case .empty: throw KVError.keyNotFound
+        case .empty: throw ServerError.keyNotFound
         }
     }
 }
@@ -91,7 +94,7 @@ enum TxnIntervals {
         static func affineCompare(_ a: [UInt8], _ b: [UInt8]) -> Int {
             if a.isEmpty { return b.isEmpty ? 0 : 1 }
             if b.isEmpty { return -1 }
-            return Bytes.compare(a, b)
+            return a == b ? 0 : (a.lexicographicallyPrecedes(b) ? -1 : 1)
         }
 
         /// Whether the point interval of `k` overlaps this one (adt.Interval.Compare == 0).
@@ -114,19 +117,19 @@ enum TxnIntervals {
             let (putsThen, delsThen) = try check(t.success)
             let (putsElse, delsElse) = try check(t.failure)
             for k in putsThen {
-                if puts.contains(k) || deleted(k) { throw KVError.duplicateKey }
+                if puts.contains(k) || deleted(k) { throw ServerError.duplicateKey }
                 puts.insert(k)
             }
             for k in putsElse {
-                if puts.contains(k) && !putsThen.contains(k) { throw KVError.duplicateKey }
-                if deleted(k) { throw KVError.duplicateKey }
+                if puts.contains(k) && !putsThen.contains(k) { throw ServerError.duplicateKey }
+                if deleted(k) { throw ServerError.duplicateKey }
                 puts.insert(k)
             }
             dels += delsThen
             dels += delsElse
         }
         for case .put(let p) in reqs {
-            if puts.contains(p.key) || deleted(p.key) { throw KVError.duplicateKey }
+            if puts.contains(p.key) || deleted(p.key) { throw ServerError.duplicateKey }
             puts.insert(p.key)
         }
         return (puts, dels)

@@ -1,0 +1,108 @@
+import MVCC
+import Proto
+
+/// Encodes a watch stream's event responses with the work shared across its
+/// watchers: when a put reaches 1,000 watchers of one stream, its event (and
+/// its prev_kv, read from the store) is converted and encoded once, the
+/// header once per revision, and each watcher's response is those bytes
+/// around its own watch ID.
+///
+/// The bytes are exactly what encoding the whole `Etcdserverpb.WatchResponse`
+/// gives (fields in number order: header 1, watch_id 2, events 11; proto3
+/// leaves a zero watch ID out), so clients see no difference.
+///
+/// One encoder serves one batch of a stream's outputs (its caches grow with
+/// the batch and go with it). Not thread-safe.
+struct WatchEventEncoder {
+    /// The response header for a revision.
+    let header: (Int64) -> Etcdserverpb.ResponseHeader
+    /// A key's value at a revision (for prev_kv), nil if none or compacted away.
+    let previous: ([UInt8], Int64) -> KeyValue?
+
+    /// Revision → the encoded header field.
+    private var headers: [Int64: [UInt8]] = [:]
+    /// An event (and whether with prev_kv) → the encoded events field.
+    private var encodedEvents: [EventKey: [UInt8]] = [:]
+
+    private struct EventKey: Hashable {
+        var revision: Int64
+        var key: [UInt8]
+        var isPut: Bool
+        var prevKV: Bool
+    }
+
+    init(header: @escaping (Int64) -> Etcdserverpb.ResponseHeader, previous: @escaping ([UInt8], Int64) -> KeyValue?) {
+        self.header = header
+        self.previous = previous
+    }
+
+    /// The encoded `WatchResponse` of `events` for `watchID` at `revision`.
+    mutating func response(watchID: Int64, events: [Event], revision: Int64, prevKV: Bool) -> [UInt8] {
+        let head = headerField(revision)
+        var out: [UInt8] = []
+        var fields: [[UInt8]] = []
+        fields.reserveCapacity(events.count)
+        var size = head.count + 11
+        for e in events {
+            let f = eventField(e, prevKV: prevKV)
+            size += f.count
+            fields.append(f)
+        }
+        out.reserveCapacity(size)
+        out.append(contentsOf: head)
+        if watchID != 0 {
+            out.append(0x10)  // field 2, varint
+            Self.appendVarint(UInt64(bitPattern: watchID), to: &out)
+        }
+        for f in fields { out.append(contentsOf: f) }
+        return out
+    }
+
+    /// The `Mvccpb.Event` a watcher is sent: etcd fills prev_kv by reading
+    /// the key at modRevision - 1 (skipped for creations, and when compacted
+    /// away meanwhile).
+    func event(_ e: Event, prevKV: Bool) -> Mvccpb.Event {
+        var out = Mvccpb.Event()
+        out.type = e.type == .put ? .put : .delete
+        out.kv = KVMapping.keyValue(e.kv)
+        let isCreate = e.type == .put && e.kv.version == 1
+        if prevKV && !isCreate, let prev = previous(e.kv.key, e.kv.modRevision - 1) {
+            out.prevKv = KVMapping.keyValue(prev)
+        }
+        return out
+    }
+
+    private mutating func headerField(_ revision: Int64) -> [UInt8] {
+        if let h = headers[revision] { return h }
+        let h = Self.field(1, header(revision).serializedBytes())
+        headers[revision] = h
+        return h
+    }
+
+    private mutating func eventField(_ e: Event, prevKV: Bool) -> [UInt8] {
+        let key = EventKey(revision: e.kv.modRevision, key: e.kv.key, isPut: e.type == .put, prevKV: prevKV)
+        if let f = encodedEvents[key] { return f }
+        let f = Self.field(11, event(e, prevKV: prevKV).serializedBytes())
+        encodedEvents[key] = f
+        return f
+    }
+
+    /// A length-delimited field: tag, length, bytes.
+    static func field(_ number: UInt64, _ bytes: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + 6)
+        appendVarint(number << 3 | 2, to: &out)
+        appendVarint(UInt64(bytes.count), to: &out)
+        out.append(contentsOf: bytes)
+        return out
+    }
+
+    static func appendVarint(_ value: UInt64, to out: inout [UInt8]) {
+        var v = value
+        while v >= 0x80 {
+            out.append(UInt8(truncatingIfNeeded: v) | 0x80)
+            v >>= 7
+        }
+        out.append(UInt8(v))
+    }
+}

@@ -88,7 +88,7 @@ let package = Package(
         .target(name: "MVCC", dependencies: ["CLMDB", "Support", "Bolt"]),
         // libFuzzer target: bbolt files and etcd WAL segments (Tools-style, see FuzzSupport).
         .executableTarget(name: "bolt-fuzz", dependencies: ["Bolt", "MVCC", "WAL", "FuzzSupport"]),
-        .executableTarget(name: "mvcc-bench", dependencies: ["MVCC"]),
+        .executableTarget(name: "mvcc-bench", dependencies: ["MVCC", "Support"]),
         // Test-only: corrupts a stopped member's store for the corruption-check tests.
         .executableTarget(name: "mvcc-corrupt", dependencies: ["CLMDB"]),
         .target(name: "Config", dependencies: ["CBuildInfo", .product(name: "Yams", package: "Yams")], exclude: ["README.md"]),
@@ -111,7 +111,7 @@ let package = Package(
         // libFuzzer target for the apply path (ApplyFuzzTests runs it seeded in `make test`).
         .executableTarget(name: "apply-fuzz", dependencies: ["Server", "MVCC", "Proto", "Raft", "FuzzSupport",
                                                              .product(name: "Logging", package: "swift-log")]),
-        .executableTarget(name: "wal-bench", dependencies: ["WAL", "Raft"]),
+        .executableTarget(name: "wal-bench", dependencies: ["WAL", "Raft", "Support"]),
         .executableTarget(name: "wal-crash-child", dependencies: ["WAL", "Raft"]),
         .executableTarget(name: "raft-sim", dependencies: ["Raft", "Support"]),
         .executableTarget(name: "raft-bench", dependencies: ["Raft"]),

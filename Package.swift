@@ -1,6 +1,10 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+/// The git commit `--version` reports: the Makefile sets it; a plain `swift
+/// build` leaves it empty. Only CBuildInfo's one C file is compiled with it.
+let gitCommit = Context.environment["SWIFT_ETCD_GIT_COMMIT"]?.filter { $0.isLetter || $0.isNumber } ?? ""
+
 /// Module map: ARCHITECTURE.md. A Put flows socket → GRPCWire → Server →
 /// Raft → WAL → MVCC; the C libraries (nghttp2, protobuf-c, LMDB) sit behind CShims.
 let package = Package(
@@ -35,6 +39,11 @@ let package = Package(
             name: "CNGHTTP2",
             path: "CShims/CNGHTTP2",
             linkerSettings: [.linkedLibrary("nghttp2")]
+        ),
+        .target(
+            name: "CBuildInfo",
+            path: "CShims/CBuildInfo",
+            cSettings: gitCommit.isEmpty ? [] : [.define("SWIFT_ETCD_GIT_COMMIT", to: "\"\(gitCommit)\"")]
         ),
         .target(
             name: "CLMDB",
@@ -95,7 +104,7 @@ let package = Package(
                 .product(name: "JWTKit", package: "jwt-kit"),
             ]
         ),
-        .target(name: "Config", dependencies: [.product(name: "Yams", package: "Yams")], exclude: ["README.md"]),
+        .target(name: "Config", dependencies: ["CBuildInfo", .product(name: "Yams", package: "Yams")], exclude: ["README.md"]),
         .target(
             name: "Server",
             dependencies: [
@@ -125,7 +134,15 @@ let package = Package(
                 "Server", "Config",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-            ]
+            ],
+            // The release binary (the one `make install` installs and the
+            // integration tests run) carries the Swift runtime and Foundation
+            // in it, so it runs on machines without the Swift toolchain. The
+            // flag is needed when compiling too (it picks the static
+            // libraries' link entries); only this target gets it, so the other
+            // release products build as before.
+            swiftSettings: [.unsafeFlags(["-static-stdlib"], .when(platforms: [.linux], configuration: .release))],
+            linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(platforms: [.linux], configuration: .release))]
         ),
 
         // MARK: tests

@@ -1,4 +1,5 @@
 import Auth
+import Foundation
 import Logging
 import MVCC
 import Proto
@@ -22,6 +23,10 @@ final class ApplyBackend {
     /// Users and roles: auth entries change it (the auth guard checked them).
     private let auth: AuthStore
     private let logger: Logger
+    private let slow: SlowWarnings
+    /// Most requests in one store commit (`--backend-batch-limit`; 0: one
+    /// commit per run, however long).
+    var batchLimit = 0
 
     /// Where answers go: (request ID, result, an auth operation's answer);
     /// only called for IDs ≠ 0.
@@ -33,7 +38,8 @@ final class ApplyBackend {
 
     init(store: MVCCStore, lessor: Lessor, hub: WatchHub, alarms: AlarmStore,
          auth: AuthStore = AuthStore(tokens: .simple(SimpleTokens(ttlSeconds: 300)), bcryptCost: PasswordHasher.defaultCost),
-         logger: Logger) {
+         logger: Logger, slow: SlowWarnings? = nil) {
+        self.slow = slow ?? SlowWarnings(logger: logger)
         self.store = store
         self.lessor = lessor
         self.hub = hub
@@ -51,6 +57,7 @@ final class ApplyBackend {
         switch entry.request {
         case .write(let request):
             append(entry.index, request, id: entry.id)
+            if batchLimit > 0 && run.count >= batchLimit { flush(respond: respond) }
         case .noop, .range, .unknown, .undecodable:
             append(entry.index, .noop, id: entry.id)
         case .alarm(let alarm):
@@ -85,7 +92,12 @@ final class ApplyBackend {
     /// attachments) and the watch hub.
     private func commit(_ batch: [(index: UInt64, request: WriteRequest)]) -> [Result<WriteResponse, ServerError>] {
         guard !batch.isEmpty else { return [] }
+        let clock = ContinuousClock()
+        let began = clock.now
         let result = store.apply(batch: batch, leaseExists: { [lessor] in lessor.exists($0) })
+        // etcd warns per request; a run shares one commit, so its first request names it.
+        slow.apply(took: clock.now - began, request: batch.count == 1 ? RequestText.describe(batch[0].request)
+                   : "\(RequestText.describe(batch[0].request)) (and \(batch.count - 1) more in the same commit)")
         if let first = result.results.first, case .failure(let e) = first, e.isStoreFailure {
             // The store could not write: the entries are committed but not
             // applied. Continuing would diverge from the log.

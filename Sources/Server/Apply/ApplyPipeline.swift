@@ -38,14 +38,18 @@ final class ApplyPipeline: CommittedEntryApplier {
 
     /// The member's standard pipeline: the alarm guards over `alarms`, the
     /// auth stage over `auth` (a fresh store, auth off, when nil), and the
-    /// backend over the store, lessor and watch hub.
+    /// backend over the store, lessor and watch hub. `slow` words the
+    /// slow-apply warnings (`--experimental-warning-apply-duration`);
+    /// `batchLimit` caps requests per store commit (`--backend-batch-limit`).
     convenience init(store: MVCCStore, lessor: Lessor, hub: WatchHub, alarms: AlarmStore,
-                     waits: WaitRegistry<AppliedResult>, auth: AuthStore? = nil, logger: Logger) {
+                     waits: WaitRegistry<AppliedResult>, auth: AuthStore? = nil, logger: Logger,
+                     slow: SlowWarnings? = nil, batchLimit: Int = 0) {
         let auth = auth ?? AuthStore(tokens: .simple(SimpleTokens(ttlSeconds: 300)), bcryptCost: PasswordHasher.defaultCost)
+        let backend = ApplyBackend(store: store, lessor: lessor, hub: hub, alarms: alarms, auth: auth, logger: logger, slow: slow)
+        backend.batchLimit = batchLimit
         self.init(chain: ApplyChain(corruption: CorruptionGuard(alarms: alarms), capped: CappedGuard(alarms: alarms),
                                     auth: AuthApplyStage(auth: auth, lessor: lessor)),
-                  backend: ApplyBackend(store: store, lessor: lessor, hub: hub, alarms: alarms, auth: auth, logger: logger),
-                  logger: logger) { id, result in waits.trigger(id: id, .success(result)) }
+                  backend: backend, logger: logger) { id, result in waits.trigger(id: id, .success(result)) }
     }
 
     func apply(_ entries: [Entry], term: UInt64) {

@@ -1,6 +1,10 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+/// The git commit `--version` reports: the Makefile sets it; a plain `swift
+/// build` leaves it empty. Only CBuildInfo's one C file is compiled with it.
+let gitCommit = Context.environment["SWIFT_ETCD_GIT_COMMIT"]?.filter { $0.isLetter || $0.isNumber } ?? ""
+
 /// Module map: ARCHITECTURE.md. A Put flows socket → GRPCWire → Server →
 /// Raft → WAL → MVCC; the C libraries (nghttp2, protobuf-c, LMDB) sit behind CShims.
 let package = Package(
@@ -17,9 +21,12 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.29.0"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.6.0"),
-        // 4.x as well: swift-certificates resolves to it.
+        // 4.x as well: swift-certificates and jwt-kit 5 resolve to it.
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.3.0"),
+        // bcrypt (HummingbirdBcrypt only) and JWT signing for etcd's auth tokens.
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
     ],
     targets: [
         // MARK: C shims
@@ -32,6 +39,11 @@ let package = Package(
             name: "CNGHTTP2",
             path: "CShims/CNGHTTP2",
             linkerSettings: [.linkedLibrary("nghttp2")]
+        ),
+        .target(
+            name: "CBuildInfo",
+            path: "CShims/CBuildInfo",
+            cSettings: gitCommit.isEmpty ? [] : [.define("SWIFT_ETCD_GIT_COMMIT", to: "\"\(gitCommit)\"")]
         ),
         .target(
             name: "CLMDB",
@@ -79,14 +91,24 @@ let package = Package(
         .target(name: "MVCC", dependencies: ["CLMDB", "Support", "Bolt"]),
         // libFuzzer target: bbolt files and etcd WAL segments (Tools-style, see FuzzSupport).
         .executableTarget(name: "bolt-fuzz", dependencies: ["Bolt", "MVCC", "WAL", "FuzzSupport"]),
-        .executableTarget(name: "mvcc-bench", dependencies: ["MVCC"]),
+        .executableTarget(name: "mvcc-bench", dependencies: ["MVCC", "Support"]),
         // Test-only: corrupts a stopped member's store for the corruption-check tests.
         .executableTarget(name: "mvcc-corrupt", dependencies: ["CLMDB"]),
-        .target(name: "Config", dependencies: [.product(name: "Yams", package: "Yams")], exclude: ["README.md"]),
+        // etcd's auth store as pure logic: users, roles, permission checks,
+        // tokens and password hashing; persisted through MVCC by the server.
+        .target(
+            name: "Auth",
+            dependencies: [
+                "Proto", "MVCC",
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ]
+        ),
+        .target(name: "Config", dependencies: ["CBuildInfo", .product(name: "Yams", package: "Yams")], exclude: ["README.md"]),
         .target(
             name: "Server",
             dependencies: [
-                "Proto", "GRPCWire", "Raft", "WAL", "MVCC", "Bolt", "Config", "Support",
+                "Proto", "GRPCWire", "Raft", "WAL", "MVCC", "Bolt", "Config", "Support", "Auth",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -102,7 +124,7 @@ let package = Package(
         // libFuzzer target for the apply path (ApplyFuzzTests runs it seeded in `make test`).
         .executableTarget(name: "apply-fuzz", dependencies: ["Server", "MVCC", "Proto", "Raft", "FuzzSupport",
                                                              .product(name: "Logging", package: "swift-log")]),
-        .executableTarget(name: "wal-bench", dependencies: ["WAL", "Raft"]),
+        .executableTarget(name: "wal-bench", dependencies: ["WAL", "Raft", "Support"]),
         .executableTarget(name: "wal-crash-child", dependencies: ["WAL", "Raft"]),
         .executableTarget(name: "raft-sim", dependencies: ["Raft", "Support"]),
         .executableTarget(name: "raft-bench", dependencies: ["Raft"]),
@@ -112,7 +134,15 @@ let package = Package(
                 "Server", "Config",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-            ]
+            ],
+            // The release binary (the one `make install` installs and the
+            // integration tests run) carries the Swift runtime and Foundation
+            // in it, so it runs on machines without the Swift toolchain. The
+            // flag is needed when compiling too (it picks the static
+            // libraries' link entries); only this target gets it, so the other
+            // release products build as before.
+            swiftSettings: [.unsafeFlags(["-static-stdlib"], .when(platforms: [.linux], configuration: .release))],
+            linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(platforms: [.linux], configuration: .release))]
         ),
 
         // MARK: tests
@@ -130,7 +160,7 @@ let package = Package(
         .testTarget(name: "WALTests", dependencies: ["WAL", "Raft", "Support", "wal-crash-child"]),
         .testTarget(name: "MVCCTests", dependencies: ["MVCC", "Support", "Bolt", "Server"]),
         .testTarget(name: "BoltTests", dependencies: ["Bolt"], exclude: ["testdata"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "Config", "Proto", "MVCC", "Raft", "WAL", "Support", "GRPCWire", "apply-fuzz",
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Config", "Proto", "MVCC", "Raft", "WAL", "Support", "GRPCWire", "Auth", "apply-fuzz",
                                                   .product(name: "NIOCore", package: "swift-nio"),
                                                   .product(name: "NIOPosix", package: "swift-nio"),
                                                   .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -139,8 +169,9 @@ let package = Package(
                                                   .product(name: "SwiftASN1", package: "swift-asn1"),
                                                   .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
+        .testTarget(name: "AuthTests", dependencies: ["Auth", "Proto", "MVCC"]),
         .testTarget(name: "LinearizabilityTests", dependencies: ["Linearizability", "Support"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Proto", "Linearizability", "mvcc-corrupt"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Proto", "Linearizability", "mvcc-corrupt", "Auth"]),
     ],
     swiftLanguageModes: [.v5]
 )

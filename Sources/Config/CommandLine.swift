@@ -18,7 +18,7 @@ public enum CommandLineResult: Sendable, Equatable {
 /// `FlagParser` and their own `[FlagSpec]` table when they are built.
 public enum Subcommands {
     /// Names accepted as the first argument.
-    public static let known: Set<String> = ["snapshot", "migrate"]
+    public static let known: Set<String> = ["snapshot", "migrate", "defrag"]
     /// etcd's own subcommands that swift-etcd does not provide.
     public static let notProvided: [String: String] = [
         "gateway": "the TCP gateway", "grpc-proxy": "the gRPC proxy",

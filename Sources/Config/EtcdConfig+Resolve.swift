@@ -175,7 +175,8 @@ extension EtcdConfig {
         if let v = dur("grpc-keepalive-timeout") { grpcKeepaliveTimeout = v }
         if let v = bool("socket-reuse-port") { socketReusePort = v }
         if let v = bool("socket-reuse-address") { socketReuseAddress = v }
-        // etcd raises raft timeouts below the 5s default up to it.
+        // etcd raises raft timeouts below the 5s default up to it
+        // ("raft-read-timeout increased to minimum value: 5s").
         if let v = dur("raft-read-timeout") { raftReadTimeout = max(v, .seconds(5)) }
         if let v = dur("raft-write-timeout") { raftWriteTimeout = max(v, .seconds(5)) }
 
@@ -190,6 +191,9 @@ extension EtcdConfig {
         if let v = str("auto-compaction-retention") { autoCompactionRetentionText = v }
         if let v = bool("enable-v2") { enableV2 = v }
 
+        if let v = str("auth-token") { authToken = v }
+        if let v = uint("bcrypt-cost") { bcryptCost = v }
+        if let v = uint("auth-token-ttl") { authTokenTTLSeconds = v }
         applySecurity(values)
 
         if let v = str("metrics") { metrics = v }

@@ -57,6 +57,14 @@ public struct EtcdConfig: Sendable, Equatable {
     public var autoCompactionRetentionText = "0"
     public var enableV2 = false
 
+    // MARK: Auth
+    /// `--auth-token`: "simple" or "jwt,sign-method=…,priv-key=…,pub-key=…,ttl=…" (parsed by the server).
+    public var authToken = "simple"
+    /// `--bcrypt-cost` (an out-of-range cost falls back to 10, as etcd).
+    public var bcryptCost: UInt64 = 10
+    /// `--auth-token-ttl` in seconds (simple tokens).
+    public var authTokenTTLSeconds: UInt64 = 300
+
     // MARK: Security
     /// `--cert-file`, `--key-file`, `--trusted-ca-file`, `--client-cert-auth`, … (client side).
     public var clientSecurity = TransportSecurity()

@@ -7,7 +7,6 @@ public enum EtcdServerFlags {
     private static let v2 = SupportStatus.notYet("the v2 API")
     private static let v2proxy = SupportStatus.notYet("the v2 proxy")
     private static let discovery = SupportStatus.notYet("discovery bootstrap")
-    private static let auth = SupportStatus.notYet("authentication")
     private static let tracing = SupportStatus.notYet("distributed tracing")
     private static let bbolt = SupportStatus.ignored("bbolt tuning; swift-etcd stores data in LMDB")
 
@@ -89,9 +88,9 @@ public enum EtcdServerFlags {
     ]
 
     public static let authFlags: [FlagSpec] = [
-        FlagSpec("auth-token", .string, default: "simple", group: .auth, support: auth, help: "Specify a v3 authentication token type and its options ('simple' or 'jwt')."),
-        FlagSpec("bcrypt-cost", .uint, default: "10", group: .auth, support: auth, help: "Specify the cost / strength of the bcrypt algorithm for hashing auth passwords. Valid values are between 4 and 31."),
-        FlagSpec("auth-token-ttl", .uint, default: "300", group: .auth, support: auth, help: "Time (in seconds) of the auth-token-ttl."),
+        FlagSpec("auth-token", .string, default: "simple", group: .auth, help: "Specify a v3 authentication token type and its options ('simple' or 'jwt')."),
+        FlagSpec("bcrypt-cost", .uint, default: "10", group: .auth, help: "Specify the cost / strength of the bcrypt algorithm for hashing auth passwords. Valid values are between 4 and 31."),
+        FlagSpec("auth-token-ttl", .uint, default: "300", group: .auth, help: "Time (in seconds) of the auth-token-ttl."),
     ]
 
     public static let profiling: [FlagSpec] = [

@@ -1,3 +1,5 @@
+import CBuildInfo
+
 /// Version numbers swift-etcd reports.
 public enum SwiftEtcdVersion {
     /// The etcd server version we are compatible with (`/version`,
@@ -7,6 +9,10 @@ public enum SwiftEtcdVersion {
     public static let cluster = "3.5.0"
     /// swift-etcd's own version.
     public static let swiftEtcd = "0.1.0"
+    /// The etcd v3 API version spoken (etcdctl's "API version").
+    public static let api = "3.5"
+    /// The git commit built from (the Makefile passes it), "" if unknown.
+    public static let gitCommit = String(cString: swift_etcd_git_commit())
 }
 
 /// `--version` text: etcd's first line for tools that parse it, then ours.
@@ -25,8 +31,9 @@ public func versionText() -> String {
     #endif
     return """
         etcd Version: \(SwiftEtcdVersion.etcdCompatible)
+        API Version: \(SwiftEtcdVersion.api)
         swift-etcd Version: \(SwiftEtcdVersion.swiftEtcd)
-        Git SHA: Not provided (use make to build)
+        Git SHA: \(SwiftEtcdVersion.gitCommit.isEmpty ? "Not provided (use make to build)" : SwiftEtcdVersion.gitCommit)
         Swift Version: \(swiftVersion)
         OS/Arch: \(os)/\(arch)
 

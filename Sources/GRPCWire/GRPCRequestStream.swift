@@ -40,12 +40,23 @@ public struct GRPCRequestStream: AsyncSequence, Sendable {
                 case .message(let m): return m
                 case .end: return nil
                 case .failed(let e): throw e
-                case .pending:
-                    return try await withCheckedThrowingContinuation { connection.waitRequest(stream, $0) }
+                case .pending: break
                 }
             }
-            return try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<[UInt8]?, any Error>) in
-                connection.loop.execute { connection.waitRequest(stream, waiter) }
+            // A cancelled handler (e.g. a stream ended because the server
+            // stops) must not wait for a client that may never send again.
+            return try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<[UInt8]?, any Error>) in
+                    // Cancelled before we got here: the handler below already ran.
+                    if Task.isCancelled { waiter.resume(throwing: CancellationError()); return }
+                    if connection.loop.inEventLoop {
+                        connection.waitRequest(stream, waiter)
+                    } else {
+                        connection.loop.execute { connection.waitRequest(stream, waiter) }
+                    }
+                }
+            } onCancel: {
+                connection.loop.execute { connection.cancelRequestWait(stream) }
             }
         }
     }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -48,6 +51,7 @@ public final class GRPCServer: Sendable {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: config.reusePort ? 1 : 0)
             .serverChannelInitializer(ConnectionLimiter.installAcceptBackoff)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -88,8 +92,11 @@ public final class GRPCServer: Sendable {
         }
     }
 
-    /// Graceful stop: no new connections, GOAWAY to HTTP/2 clients, in-flight calls finish.
-    public func shutdown() async throws {
+    /// Graceful stop: no new connections, GOAWAY to HTTP/2 clients, in-flight
+    /// calls finish. Bounded: whatever is still open `gracePeriod` (default
+    /// `config.shutdownGracePeriod`) after the call is closed, all
+    /// connections against one deadline, however many there are.
+    public func shutdown(gracePeriod: TimeAmount? = nil) async throws {
         let (listener, connections) = state.withLockedValue { state -> ((any Channel)?, [any Channel]) in
             let l = state.listener
             state.listener = nil
@@ -102,11 +109,11 @@ public final class GRPCServer: Sendable {
                 channel.close(promise: nil)
             }
         }
-        let grace = config.shutdownGracePeriod
-        for channel in connections {
-            let timer = channel.eventLoop.scheduleTask(in: grace) { channel.close(promise: nil) }
-            try? await channel.closeFuture.get()
-            timer.cancel()
+        let deadline = NIODeadline.now() + (gracePeriod ?? config.shutdownGracePeriod)
+        let timers = connections.map { channel in
+            channel.eventLoop.scheduleTask(deadline: deadline) { channel.close(promise: nil) }
         }
+        for channel in connections { try? await channel.closeFuture.get() }
+        for timer in timers { timer.cancel() }
     }
 }

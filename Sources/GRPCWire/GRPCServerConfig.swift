@@ -47,6 +47,11 @@ public struct GRPCServerConfig: Sendable {
     /// Run handlers on the connection's event loop (no thread hop; handlers must not block)
     /// instead of the global concurrent executor.
     public var runHandlersOnEventLoop: Bool = true
+    /// SO_REUSEPORT on the listener (etcd `--socket-reuse-port`): another
+    /// socket with the option may bind the same port. SO_REUSEADDR is always
+    /// set, as Go sets it on every listener (so etcd's have it whatever
+    /// `--socket-reuse-address` says).
+    public var reusePort: Bool = false
     /// How long after a call's grpc-timeout the server gives up on it
     /// (DEADLINE_EXCEEDED). Zero ends the call at the client's deadline; an
     /// application whose clients retry a call the server timed out while

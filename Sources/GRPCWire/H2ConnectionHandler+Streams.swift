@@ -362,6 +362,13 @@ extension H2ConnectionHandler {
         wakeReader(stream)
     }
 
+    /// The handler waiting for a request message was cancelled.
+    func cancelRequestWait(_ stream: ServerStream) {
+        guard let waiter = stream.readWaiter else { return }
+        stream.readWaiter = nil
+        waiter.resume(throwing: CancellationError())
+    }
+
     func wakeReader(_ stream: ServerStream) {
         guard let waiter = stream.readWaiter else { return }
         switch pollRequest(stream) {

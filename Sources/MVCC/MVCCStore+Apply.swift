@@ -136,6 +136,9 @@ extension MVCCStore {
         case .leaseCheckpoint(let ls):
             for l in ls { try w.checkpointLease(id: l.id, remainingTTLSeconds: l.remainingTTLSeconds) }
             return .noop(revision: w.beginRev)
+        case .bucketRecords(let records):
+            for r in records { try w.putBucketRecord(r) }
+            return .noop(revision: w.beginRev)
         }
     }
 }

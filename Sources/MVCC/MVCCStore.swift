@@ -44,8 +44,13 @@ public final class MVCCStore: @unchecked Sendable {
         public var syncMode: SyncMode = .noSync
         /// Max concurrent read txns.
         public var maxReaders: Int = 1024
-        /// Keys visited per background compaction chunk (one LMDB write txn each).
+        /// Keys visited per background compaction chunk (one LMDB write txn
+        /// each): etcd's `--experimental-compaction-batch-limit`.
         public var compactionChunkKeys: Int = 1000
+        /// Pause between two compaction chunks, so the apply loop and
+        /// readers get the disk (`--experimental-compaction-sleep-interval`;
+        /// the server passes etcd's 10 ms default).
+        public var compactionSleep: Duration = .zero
         public init() {}
     }
 
@@ -114,7 +119,7 @@ public final class MVCCStore: @unchecked Sendable {
             throw StoreFileError(file: path + "/data.mdb", offset: nil, reason: e.message,
                                  unreadable: e.lmdbCode == EACCES || e.lmdbCode == EISDIR)
         }
-        compactor = Compactor(store: self, chunkKeys: options.compactionChunkKeys)
+        compactor = Compactor(store: self, chunkKeys: options.compactionChunkKeys, sleep: options.compactionSleep)
         if published.compactRevision > published.finishedCompactRevision {
             compactor.schedule(published.compactRevision)  // resume after a restart
         }

@@ -28,6 +28,9 @@ public struct RaftConfig: Sendable {
     public var applied: UInt64
     /// Seed of this node's private PRNG (randomized election timeouts).
     public var randomSeed: UInt64
+    /// Record `RaftEvent`s for the application to log (`RawNode.takeEvents()`).
+    /// Off by default: a caller that never drains them pays nothing.
+    public var recordEvents: Bool
     /// Test-only: plants known bugs so the simulator can prove it catches them.
     public var testingFaults: RaftTestingFaults
 
@@ -43,6 +46,7 @@ public struct RaftConfig: Sendable {
         readOnlyLeaseBased: Bool = false,
         applied: UInt64 = 0,
         randomSeed: UInt64 = 0,
+        recordEvents: Bool = false,
         testingFaults: RaftTestingFaults = RaftTestingFaults()
     ) {
         self.id = id
@@ -56,6 +60,7 @@ public struct RaftConfig: Sendable {
         self.readOnlyLeaseBased = readOnlyLeaseBased
         self.applied = applied
         self.randomSeed = randomSeed
+        self.recordEvents = recordEvents
         self.testingFaults = testingFaults
     }
 

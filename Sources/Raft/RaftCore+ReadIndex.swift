@@ -64,6 +64,7 @@ extension RaftCore {
         case .removeNode:
             prs.remove(cc.nodeID)
         }
+        record(.switchedConfiguration(voters: prs.confState.voters, learners: prs.confState.learners))
         guard role == .leader else { return prs.confState }
         if !prs.isVoter(id) {
             // Removed (or demoted) leader: step down, the others elect a new one.

@@ -69,6 +69,8 @@ extension RaftCore {
             }
             precondition(!snap.isEmpty, "need a non-empty snapshot to send to \(to)")
             pr.becomeSnapshot(snap.metadata.index)
+            record(.snapshotSent(to: to, firstIndex: log.firstIndex, commit: log.committed,
+                                 index: snap.metadata.index, term: snap.metadata.term))
             send(Message(type: .snap, to: to, snapshot: snap))
             return true
         }
@@ -174,6 +176,7 @@ extension RaftCore {
         guard meta.index > log.committed, role != .leader else { return false }
         if log.matchTerm(meta.index, meta.term) {
             // Our log already contains it: just fast-forward the commit.
+            record(.snapshotIgnored(commit: log.committed, index: meta.index, term: meta.term))
             log.commitTo(meta.index)
             return false
         }
@@ -182,6 +185,9 @@ extension RaftCore {
         let next = log.lastIndex + 1
         for v in meta.confState.voters { prs.addVoter(v, next: next) }
         for l in meta.confState.learners { prs.addLearner(l, next: next) }
+        record(.snapshotRestored(commit: log.committed, lastIndex: log.lastIndex, lastTerm: log.lastTerm,
+                                 index: meta.index, term: meta.term))
+        record(.switchedConfiguration(voters: meta.confState.voters, learners: meta.confState.learners))
         return true
     }
 }

@@ -10,7 +10,11 @@ extension RaftCore {
                 // Leader stickiness: while we hear from a leader, ignore
                 // disruptive candidates (thesis 4.2.3) unless it is a transfer.
                 let inLease = checkQuorum && lead != 0 && electionElapsedTicks < electionTimeoutTicks
-                if !force && inLease { return }
+                if !force && inLease {
+                    record(.ignoredVoteInLease(preVote: m.type == .preVote, from: m.from,
+                                               remainingTicks: electionTimeoutTicks - electionElapsedTicks, term: term))
+                    return
+                }
             }
             switch m.type {
             case .preVote:
@@ -18,8 +22,10 @@ extension RaftCore {
             case .preVoteResp where !m.reject:
                 break // the term is bumped once a quorum granted
             case .app, .heartbeat, .snap:
+                record(.higherTermMessage(type: m.type, from: m.from, messageTerm: m.term, term: term))
                 becomeFollower(term: m.term, lead: m.from)
             default:
+                record(.higherTermMessage(type: m.type, from: m.from, messageTerm: m.term, term: term))
                 becomeFollower(term: m.term, lead: 0)
             }
         } else if m.term < term {
@@ -51,8 +57,10 @@ extension RaftCore {
         if log.committed > log.applied,
            let ents = log.slice(log.applied + 1, log.committed + 1, maxSizeBytes: Int.max),
            ents.contains(where: { $0.type == .confChange }) {
+            record(.cannotCampaign(term: term))
             return
         }
+        record(.startingElection(term: term))
         if transfer {
             campaign(.transfer)
         } else {
@@ -65,6 +73,9 @@ extension RaftCore {
             || (vote == 0 && lead == 0)
             || (m.type == .preVote && m.term > term)
         let upToDate = faults.voteIgnoringLog || log.isUpToDate(lastIndex: m.index, term: m.logTerm)
+        record(.castVote(preVote: m.type == .preVote, granted: canVote && upToDate, candidate: m.from,
+                         candidateLastIndex: m.index, candidateLastTerm: m.logTerm, lastIndex: log.lastIndex,
+                         lastTerm: log.lastTerm, vote: vote, term: term))
         if canVote && upToDate {
             // Granting answers with the request's term so the candidate accepts it.
             send(Message(type: m.type.voteResponse, to: m.from, term: m.term))
@@ -102,6 +113,7 @@ extension RaftCore {
             msgs.append(f) // keep `from` = the transferee
         case .timeoutNow:
             // Leadership transfer: campaign at once, skipping PreVote.
+            record(.timeoutNowReceived(from: m.from, term: term))
             hup(transfer: true)
         case .readIndex:
             guard lead != 0 else { return }
@@ -125,7 +137,10 @@ extension RaftCore {
             becomeFollower(term: m.term, lead: m.from)
             try stepFollower(m)
         case myResponse:
-            switch poll(m.from, m.type, granted: !m.reject) {
+            let result = poll(m.from, m.type, granted: !m.reject)
+            let tally = prs.tallyVotes()
+            record(.voteTally(preVote: role == .preCandidate, granted: tally.granted, rejected: tally.rejected))
+            switch result {
             case .won:
                 if role == .preCandidate {
                     campaign(.election)
@@ -149,7 +164,10 @@ extension RaftCore {
             broadcastHeartbeat(context: readOnly.lastPendingContext ?? [])
             return
         case .checkQuorum:
-            if !prs.quorumActive(selfID: id) { becomeFollower(term: term, lead: 0) }
+            if !prs.quorumActive(selfID: id) {
+                record(.steppedDownQuorumInactive)
+                becomeFollower(term: term, lead: 0)
+            }
             for (pid, pr) in prs.progress where pid != id { pr.recentActive = false }
             return
         case .prop:
@@ -174,6 +192,7 @@ extension RaftCore {
             if !m.context.isEmpty { handleReadAck(from: m.from, context: m.context) }
         case .snapStatus:
             guard pr.state == .snapshot else { return }
+            record(.snapshotStatus(peer: m.from, failed: m.reject))
             if m.reject { pr.pendingSnapshot = 0 }
             pr.becomeProbe()
             // Wait for a heartbeat reply (or an append reply) before probing.
@@ -211,13 +230,16 @@ extension RaftCore {
         guard !pr.isLearner else { return }
         if leadTransferee != 0 {
             if leadTransferee == transferee { return }
+            record(.transferAborted(to: leadTransferee, term: term))
             leadTransferee = 0
         }
         guard transferee != id else { return }
+        record(.transferStarted(to: transferee, term: term))
         // The transfer must finish within an election timeout (see tickHeartbeat).
         electionElapsedTicks = 0
         leadTransferee = transferee
         if pr.match == log.lastIndex {
+            record(.timeoutNowSent(to: transferee))
             send(Message(type: .timeoutNow, to: transferee))
         } else {
             sendAppend(to: transferee)

@@ -40,6 +40,11 @@ final class RaftCore {
     var heartbeatElapsedTicks = 0
     var rng: SplitMix64
     let faults: RaftTestingFaults
+    /// Decisions to log, oldest first (`RaftEvent`); empty unless
+    /// `recordEvents`. Bounded: past `maxEvents` undrained, new ones are dropped.
+    var events: [RaftEvent] = []
+    let recordEvents: Bool
+    static let maxEvents = 4096
 
     var stepRole: (RaftCore) -> (Message) throws -> Void = RaftCore.stepFollower
     var tickRole: (RaftCore) -> () -> Void = RaftCore.tickElection
@@ -62,6 +67,7 @@ final class RaftCore {
         electionTimeoutTicks = c.electionTicks
         rng = SplitMix64(seed: c.randomSeed ^ (c.id &* 0x9E37_79B9_7F4A_7C15))
         faults = c.testingFaults
+        recordEvents = c.recordEvents
 
         let (hs, cs) = try storage.initialState()
         let next = log.lastIndex + 1
@@ -76,6 +82,14 @@ final class RaftCore {
         }
         if c.applied > 0 { log.appliedTo(c.applied) }
         becomeFollower(term: term, lead: 0)
+        record(.started(peers: prs.voters, term: term, commit: log.committed, applied: log.applied,
+                        lastIndex: log.lastIndex, lastTerm: log.lastTerm))
+    }
+
+    /// Keeps `event` for the application's log (see `events`).
+    func record(_ event: @autoclosure () -> RaftEvent) {
+        guard recordEvents, events.count < RaftCore.maxEvents else { return }
+        events.append(event())
     }
 
     var hardState: HardState { HardState(term: term, vote: vote, commit: log.committed) }
@@ -92,6 +106,7 @@ final class RaftCore {
         reset(term: t)
         lead = l
         role = .follower
+        record(.becameFollower(term: term))
     }
 
     func becomePreCandidate() {
@@ -102,6 +117,7 @@ final class RaftCore {
         prs.resetVotes()
         lead = 0
         role = .preCandidate
+        record(.becamePreCandidate(term: term))
     }
 
     func becomeCandidate() {
@@ -111,6 +127,7 @@ final class RaftCore {
         reset(term: term + 1)
         vote = id
         role = .candidate
+        record(.becameCandidate(term: term))
     }
 
     func becomeLeader() {
@@ -120,6 +137,7 @@ final class RaftCore {
         reset(term: term)
         lead = id
         role = .leader
+        record(.becameLeader(term: term))
         prs.progress[id]?.becomeReplicate()
         // Conf changes in the log we may not know about yet: refuse new ones
         // until everything up to here is applied.
@@ -183,7 +201,10 @@ final class RaftCore {
         if electionElapsedTicks >= electionTimeoutTicks {
             electionElapsedTicks = 0
             if checkQuorum { try? step(Message(type: .checkQuorum, from: id)) }
-            if role == .leader && leadTransferee != 0 { leadTransferee = 0 }
+            if role == .leader && leadTransferee != 0 {
+                record(.transferAborted(to: leadTransferee, term: term))
+                leadTransferee = 0
+            }
         }
         guard role == .leader else { return }
         if heartbeatElapsedTicks >= heartbeatTimeoutTicks {
@@ -214,12 +235,15 @@ final class RaftCore {
         }
         let lastIndex = log.lastIndex, lastTerm = log.lastTerm
         for v in prs.voters where v != id {
+            record(.sentVoteRequest(preVote: voteType == .preVote, to: v, term: voteTerm,
+                                    lastIndex: lastIndex, lastTerm: lastTerm))
             send(Message(type: voteType, to: v, term: voteTerm, logTerm: lastTerm, index: lastIndex,
                          context: kind == .transfer ? RaftCore.campaignTransferContext : []))
         }
     }
 
     func poll(_ from: UInt64, _ type: MessageType, granted: Bool) -> ProgressTracker.VoteResult {
+        record(.receivedVote(preVote: type == .preVoteResp, from: from, granted: granted, term: term))
         prs.recordVote(from, granted: granted)
         return prs.tallyVotes().result
     }

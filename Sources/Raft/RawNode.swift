@@ -109,6 +109,9 @@ public struct RawNode {
                        committedEntries: r.log.nextEntries(), messages: r.msgs, readStates: r.readStates)
         let ss = r.softState
         if ss != prevSoftState {
+            if ss.lead != prevSoftState.lead {
+                r.record(.leaderChanged(from: prevSoftState.lead, to: ss.lead, term: r.term))
+            }
             rd.softState = ss
             prevSoftState = ss
         }
@@ -143,6 +146,15 @@ public struct RawNode {
         }
         r.stableAdvanced()
         campaignIfSoleVoter()
+    }
+
+    /// The decisions recorded since the last call, oldest first (empty
+    /// unless `RaftConfig.recordEvents`); log each with `text(localID:)`.
+    public mutating func takeEvents() -> [RaftEvent] {
+        let r = raft
+        guard !r.events.isEmpty else { return [] }
+        defer { r.events.removeAll(keepingCapacity: true) }
+        return r.events
     }
 
     public func status() -> RaftStatus {

@@ -14,6 +14,7 @@ extension EtcdServer {
         config.keepaliveInterval = .milliseconds(Int64(options.grpcKeepaliveIntervalMs))
         config.keepaliveTimeout = .milliseconds(Int64(options.grpcKeepaliveTimeoutMs))
         config.deadlineGrace = Self.deadlineGrace
+        config.reusePort = options.socketReusePort  // --socket-reuse-port
         return config
     }
 }

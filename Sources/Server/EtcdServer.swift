@@ -1,3 +1,4 @@
+import Auth
 import Foundation
 import GRPCWire
 import Logging
@@ -28,7 +29,20 @@ public final class EtcdServer: @unchecked Sendable {
     let confWaits = WaitRegistry<UInt64>()
     let lessor: Lessor
     let watchHub: WatchHub
-    private var leaseTimer: Task<Void, Never>?
+    /// Users, roles, permissions and tokens (Auth/); changed only by apply.
+    let auth: AuthStore
+    private(set) var leaseTimer: Task<Void, Never>?
+    /// Fired when `stop()` begins: open streams end (see `StopInterceptor`).
+    let stopping = OneShotSignal()
+    /// Fired once the member is ready to serve clients (`EtcdServer+Ready`).
+    let readiness = OneShotSignal()
+    /// Called (once, on the Raft loop) when this member learns it was
+    /// removed from the cluster; the executable then stops it (`stop()`).
+    public var removedFromCluster: @Sendable () -> Void = {}
+    /// Thresholds and wording of the slow-apply/request/fdatasync warnings.
+    let slow: SlowWarnings
+    /// Health answers NOT_SERVING during a defrag (`--experimental-stop-grpc-service-on-defrag`).
+    let defragHealth: DefragHealthGate
     /// The cluster's alarms, applied through Raft (`ApplyBackend`).
     let alarms: AlarmStore
     let quota: BackendQuota
@@ -41,7 +55,7 @@ public final class EtcdServer: @unchecked Sendable {
     /// Held until the process exits: no second process opens this data dir.
     private let dataDirLock: DataDirLock
     /// The data dir held a member already (etcd runs the initial corruption check only then).
-    private let memberInitialized: Bool
+    let memberInitialized: Bool
     private let ids: RequestIDGenerator
     let group: MultiThreadedEventLoopGroup
     /// Certificates for https listeners and peer dials (TLS/).
@@ -54,9 +68,12 @@ public final class EtcdServer: @unchecked Sendable {
     public init(options: ServerOptions, logger: Logger) throws {
         self.options = options
         self.logger = logger
+        slow = SlowWarnings(logger: logger, applyThreshold: options.warningApplyDuration,
+                            unaryThreshold: options.warningUnaryRequestDuration)
+        defragHealth = DefragHealthGate(enabled: options.stopGRPCServiceOnDefrag, logger: logger)
         requestTimeoutSeconds = 5 + 2 * Double(options.electionTimeoutMs) / 1000
 
-        let layout = DataDirLayout(dataDir: options.dataDir)
+        let layout = DataDirLayout(dataDir: options.dataDir, dedicatedWALDir: options.walDir)
         if let message = SnapshotRestore.interruptedRestoreMessage(dataDir: options.dataDir) { throw StartupError(message) }
         // A dir that exists is locked before anything else, so a second
         // process on it is told the dir is in use (not that a port is taken).
@@ -65,13 +82,14 @@ public final class EtcdServer: @unchecked Sendable {
         self.group = group
         // etcd binds its listeners before touching the data dir: a taken
         // peer port fails start-up cleanly, leaving no half-made member.
-        for listener in options.listenPeer { try PeerPortProbe.check(listener) }
+        for listener in options.listenPeer { try PeerPortProbe.check(listener, reusePort: options.socketReusePort) }
         dataDirLock = try earlyLock ?? DataDirLock.acquire(dataDir: options.dataDir)
         let tls = try ServerTLS.make(options: options, logger: logger)
         self.tls = tls
         let dialer = PeerDialer(tls: tls.peerDialer)
 
         let hasWAL = WAL.exists(dir: layout.walDir)
+        StartupLog.starting(options, memberInitialized: hasWAL, logger: logger)
         let start = try MemberStart.resolve(options: options, hasWAL: hasWAL, dialer: dialer, group: group)
         try FileManager.default.createDirectory(atPath: layout.snapDir, withIntermediateDirectories: true)
         let membersPath = layout.memberDir + "/members.json"
@@ -82,18 +100,38 @@ public final class EtcdServer: @unchecked Sendable {
             members = start.members
             try Membership.writeInitial(members, path: membersPath)  // before the WAL exists
         }
-        do { store = try MVCCStore(path: layout.dbPath) } catch let error as StoreFileError { throw DataFileError(error) }
+        var storeOptions = MVCCStore.Options()
+        storeOptions.compactionChunkKeys = max(1, options.compactionBatchLimit)
+        storeOptions.compactionSleep = options.compactionSleep
+        let clock = ContinuousClock()
+        let opening = clock.now
+        do { store = try MVCCStore(path: layout.dbPath, options: storeOptions) } catch let error as StoreFileError {
+            throw DataFileError(error)
+        }
+        logger.info("opened backend db", metadata: ["path": .string(layout.dbPath), "took": .duration(clock.now - opening)])
+        logger.info("kvstore restored", metadata: ["current-rev": .int(store.currentRevision)])
+        try BootstrapDefrag.run(store: store, dbPath: layout.dbPath, thresholdBytes: options.bootstrapDefragThresholdBytes,
+                                logger: logger)
         let metrics = ServerMetrics(extensive: options.metricsExtensive)
         self.metrics = metrics
         store.commitObserver = { metrics.backendCommit.observe(nanoseconds: $0) }
 
         let raftConfig = RaftConfig(id: start.metadata.memberID, electionTicks: max(options.electionTimeoutMs / options.heartbeatIntervalMs, 2),
-                                    heartbeatTicks: 1, randomSeed: UInt64.random(in: 1...UInt64.max))
+                                    heartbeatTicks: 1, preVote: options.preVote,
+                                    randomSeed: UInt64.random(in: 1...UInt64.max), recordEvents: true)
+        let settings = RestoredNode.Settings(
+            wal: .server(maxSegments: options.maxWALs == 0 ? Int.max : options.maxWALs, unsafeNoFsync: options.unsafeNoFsync,
+                         logger: logger),
+            maxSnapshots: options.maxSnapshots == 0 ? Int.max : options.maxSnapshots, forceNewCluster: options.forceNewCluster)
         let restored = try RestoredNode.open(layout: layout, newMember: start.metadata, initialPeers: start.bootstrapPeers,
-                                            raftConfig: raftConfig, logger: logger)
+                                            raftConfig: raftConfig, settings: settings, logger: logger)
         memberID = restored.metadata.memberID
         memberInitialized = !restored.isNew
-        restored.wal.fsyncObserver = { metrics.walFsync.observe(nanoseconds: $0) }
+        let slow = self.slow
+        restored.wal.fsyncObserver = { nanoseconds in
+            metrics.walFsync.observe(nanoseconds: nanoseconds)
+            slow.fdatasync(took: .nanoseconds(Int64(clamping: nanoseconds)))
+        }
         bootClusterID = restored.metadata.clusterID
         membership = Membership.open(members: members, path: membersPath, options: options, localID: memberID, logger: logger)
         // The peer port is bound whenever peer URLs are configured (etcd's
@@ -104,16 +142,21 @@ public final class EtcdServer: @unchecked Sendable {
                                     attributes: MemberAttributes(name: options.name, clientURLs: options.advertiseClientURLs),
                                     snapDir: layout.snapDir, dialer: dialer,
                                     listenerTLS: options.listenPeer.first?.secure == true ? tls.peerListener : nil,
-                                    group: group, logger: logger)
+                                    group: group,
+                                    settings: PeerSettings(timeouts: PeerTimeouts(read: options.raftReadTimeout, write: options.raftWriteTimeout),
+                                                           reusePort: options.socketReusePort),
+                                    logger: logger)
         } else {
             self.peers = nil
         }
         ids = RequestIDGenerator(memberID: memberID)
         lessor = Lessor(minTTLSeconds: Lessor.minTTLSeconds(electionTimeoutMs: options.electionTimeoutMs,
                                                              heartbeatIntervalMs: options.heartbeatIntervalMs))
+        lessor.usesPersistedRemainingTTL = options.leaseCheckpointPersist
         let leased = try store.leasesWithKeys()
         lessor.load(leases: leased.leases, leasedKeys: leased.leasedKeys)
         watchHub = WatchHub(store: store)
+        auth = try Self.makeAuthStore(options: options)
         alarms = AlarmStore(path: layout.memberDir + "/alarms")
         quota = BackendQuota(bytes: options.quotaBackendBytes)
         if quota.bytes > BackendQuota.maxRecommendedBytes {
@@ -132,7 +175,8 @@ public final class EtcdServer: @unchecked Sendable {
             waits.trigger(id: id, .failure(error))
         }
         loop.applier = ApplyPipeline(store: store, lessor: lessor, hub: watchHub, alarms: alarms, waits: applyWaits,
-                                     logger: logger)
+                                     auth: auth, logger: logger, slow: slow, batchLimit: options.backendBatchLimit)
+        try loadAuth()
         loop.confChangeApplied = { [unowned self] cc in self.confChangeApplied(cc) }
         loop.leaderChanged = { metrics.leaderChanges.add() }
         loop.onTick = { [applyWaits, confWaits, peers] in
@@ -142,7 +186,14 @@ public final class EtcdServer: @unchecked Sendable {
             peers?.expireWaits(now: now)
         }
         let store = self.store
-        loop.beforeLogRelease = { try store.sync() }
+        // --unsafe-no-fsync: the WAL is released without making the store durable first.
+        let syncStore = !options.unsafeNoFsync
+        loop.beforeLogRelease = { [metrics] in
+            if syncStore {
+                try store.sync()
+                metrics.backendSyncs.add()
+            }
+        }
         loop.installSnapshot = { [unowned self] in try self.installSnapshot($0) }
         if let peers {
             let loop = self.loop
@@ -181,9 +232,11 @@ public final class EtcdServer: @unchecked Sendable {
             peers.startPinging()
         }
         loop.start()
+        adjustTicks()
+        startBackendSync()
         startLeaseTimer()
         let router = GRPCRouter()
-        registerServices(on: router)
+        registerServices(on: router, access: AuthAccess(member: self))
         metrics.grpc.install(on: router)
         let http = HTTPEndpoints(server: self)
         let gateway = Gateway(router: router, maxMessageBytes: options.maxRequestBytes + 512 * 1024)
@@ -216,26 +269,11 @@ public final class EtcdServer: @unchecked Sendable {
         try await startMetricsListeners()
         autoCompactor.start(server: self, retention: options.autoCompactionRetention)
         corruptionMonitor.start(server: self, intervalSeconds: Double(options.corruptCheckIntervalMs) / 1000)
-        logger.info("ready to serve client requests", metadata: [
-            "member-id": "\(String(memberID, radix: 16))", "cluster-id": "\(String(clusterID, radix: 16))",
-        ])
+        if options.compactHashCheckEnabled {
+            corruptionMonitor.startCompactHashCheck(server: self, intervalMs: options.compactHashCheckIntervalMs)
+        }
+        watchReadiness()
         return ports
-    }
-
-    /// Graceful stop: listeners drain, Raft stops, the store is synced and closed.
-    public func stop() async {
-        autoCompactor.stop()
-        corruptionMonitor.stop()
-        peers?.stopPinging()
-        for server in grpcServers { try? await server.shutdown() }
-        leaseTimer?.cancel()
-        watchHub.stop()
-        loop.stop()
-        await peers?.stop()
-        applyWaits.failAll(ServerError.stopped)
-        try? store.sync()
-        store.close()
-        try? await group.shutdownGracefully()
     }
 
     /// Each service gets the narrow backend it needs (this member, seen
@@ -249,7 +287,7 @@ public final class EtcdServer: @unchecked Sendable {
     /// test found the value written twice).
     static let deadlineGrace: TimeAmount = .milliseconds(200)
 
-    private func registerServices(on router: GRPCRouter, access: RequestAccess = OpenAccess()) {
+    private func registerServices(on router: GRPCRouter, access: RequestAccess) {
         let kv = KVService(backend: self, access: access)
         let lease = LeaseService(backend: self, access: access)
         let recipes = RecipeMaker(kv: kv, lease: lease, watch: self)
@@ -260,12 +298,14 @@ public final class EtcdServer: @unchecked Sendable {
         lease.register(on: router)
         HealthService(backend: self, access: access).register(on: router)
         ClusterService(backend: self, access: access).register(on: router)
-        AuthService(backend: self).register(on: router)
+        AuthService(backend: self, access: access).register(on: router)
         LockService(recipes: recipes).register(on: router)
         ElectionService(recipes: recipes).register(on: router)
         MoveLeaderService(backend: self, access: access).register(on: router)
         QuotaGuard(backend: self).install(on: router)  // wraps the write handlers above
-        ClientInterceptors.wrapAll(router, member: self)  // last: learner and hasleader checks come first
+        ClientInterceptors.wrapAll(router, member: self)  // learner and hasleader checks come first
+        RequestStatsInterceptor.wrapAll(router, warnings: slow)  // times the whole call
+        StopInterceptor.wrapAll(router, stopping: stopping)  // outermost: a stop ends every stream
     }
 
     // MARK: used by the services

@@ -17,6 +17,41 @@ public struct ServerOptions: Sendable {
 
     public var name = "default"
     public var dataDir = "default.etcd"
+    /// `--wal-dir`: the WAL on its own disk; empty means `<data-dir>/member/wal`.
+    public var walDir = ""
+    /// `--force-new-cluster`: restart as a one-member cluster keeping the data.
+    public var forceNewCluster = false
+    /// `--unsafe-no-fsync`: skip every fsync (WAL and store). Loses data on a crash.
+    public var unsafeNoFsync = false
+    /// `--initial-election-tick-advance`: fast-forward election ticks at start.
+    public var initialElectionTickAdvance = true
+    /// `--socket-reuse-port`: SO_REUSEPORT on the client, peer and metrics listeners.
+    public var socketReusePort = false
+    /// `--raft-read-timeout`: a peer connection that received nothing this
+    /// long is closed (peers ping at least every third of it).
+    public var raftReadTimeout: Duration = .seconds(5)
+    /// `--raft-write-timeout`: a peer connection whose writes are stuck this long is closed.
+    public var raftWriteTimeout: Duration = .seconds(5)
+    /// `--backend-batch-interval`: fsync the store at least this often (0: only
+    /// before WAL segments are released and at stop).
+    public var backendBatchInterval: Duration = .zero
+    /// `--backend-batch-limit`: most requests applied in one store commit (0: no limit).
+    public var backendBatchLimit = 0
+    /// `--experimental-max-learners`.
+    public var maxLearners = 1
+    /// `--experimental-bootstrap-defrag-threshold-megabytes` in bytes: defragment at
+    /// start when at least this much would be freed (0: never).
+    public var bootstrapDefragThresholdBytes: Int64 = 0
+    /// `--experimental-stop-grpc-service-on-defrag`: the gRPC health service
+    /// answers NOT_SERVING while a defragmentation runs.
+    public var stopGRPCServiceOnDefrag = false
+    /// `--experimental-enable-lease-checkpoint-persist`: remaining TTLs from
+    /// checkpoints survive a restart (otherwise leases restart with their full TTL).
+    public var leaseCheckpointPersist = false
+    /// `--experimental-compact-hash-check-enabled` / `-time`: the leader
+    /// compares the followers' hashes at the latest compaction revision.
+    public var compactHashCheckEnabled = false
+    public var compactHashCheckIntervalMs = 60_000
     public var listenClient: [Listener] = [Listener(host: "127.0.0.1", port: 2379)]
     /// `--listen-client-http-urls`: HTTP/1.1 only; when set, `listenClient` serves gRPC only.
     public var listenClientHTTP: [Listener] = []
@@ -30,6 +65,8 @@ public struct ServerOptions: Sendable {
     public var initialClusterStateNew = true
     /// `--strict-reconfig-check`: refuse membership changes that would lose quorum (`ReconfigCheck`).
     public var strictReconfigCheck = true
+    /// `--pre-vote`: Raft's pre-election phase (thesis 9.6).
+    public var preVote = true
     public var heartbeatIntervalMs = 100
     public var electionTimeoutMs = 1000
     public var snapshotCount: UInt64 = 100_000
@@ -46,6 +83,16 @@ public struct ServerOptions: Sendable {
     public var quotaBackendBytes: Int64 = 2 << 30
     /// --auto-compaction-mode/--auto-compaction-retention, parsed (Config).
     public var autoCompactionRetention: AutoCompactionRetention = .disabled
+    /// Keys per background compaction txn and the pause between two
+    /// (`--experimental-compaction-batch-limit`, `--experimental-compaction-sleep-interval`).
+    public var compactionBatchLimit = 1000
+    public var compactionSleep: Duration = .milliseconds(10)
+    /// Applies (and local reads) slower than this are warned about
+    /// (`--experimental-warning-apply-duration`).
+    public var warningApplyDuration: Duration = .milliseconds(100)
+    /// Unary calls slower than this are logged as "request stats"
+    /// (`--experimental-warning-unary-request-duration`).
+    public var warningUnaryRequestDuration: Duration = .milliseconds(300)
     public var maxWALs = 5
     public var maxSnapshots = 5
     /// Period of progress notifications to watchers that asked for them
@@ -69,6 +116,12 @@ public struct ServerOptions: Sendable {
     public var enablePprof = false
     /// Serve etcd's JSON gateway on `/v3/` (`--enable-grpc-gateway`, default on).
     public var enableGRPCGateway = true
+    /// `--auth-token`: "simple" or etcd's "jwt,…" options (`TokenOptions`).
+    public var authToken = "simple"
+    /// `--bcrypt-cost`; out of 4...31 it falls back to 10, as etcd.
+    public var bcryptCost = 10
+    /// `--auth-token-ttl`: how long a simple token lives after its last use.
+    public var authTokenTTLSeconds = 300
     /// TLS for `https://` client, client HTTP and metrics listeners (Server/TLS).
     public var clientSecurity = TransportSecurity()
     /// TLS for `https://` peer listeners and for dialing `https://` peer URLs.

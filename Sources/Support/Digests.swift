@@ -4,7 +4,7 @@ import Crypto
 /// snapshot paths hash every byte of the store: etcd's trailing digest on
 /// `Maintenance.Snapshot` and `snapshot restore`, snapshot transfer between
 /// members, and long-key index names.
-public struct SHA256: Sendable {
+public struct SHA256 {
     public static let digestBytes = 32
     private var hasher = Crypto.SHA256()
 

@@ -105,9 +105,11 @@ extension WAL {
         guard let file else { throw WALError.closed }
         try file.write(batch, at: offset)
         offset += UInt64(batch.count)
-        let syncStart = MonotonicClock.nanoseconds()
-        try file.sync()
-        fsyncObserver?(MonotonicClock.nanoseconds() &- syncStart)
+        if !options.unsafeNoFsync {
+            let syncStart = MonotonicClock.nanoseconds()
+            try file.sync()
+            fsyncObserver?(MonotonicClock.nanoseconds() &- syncStart)
+        }
         if let hardState { writtenHardState = hardState }
         writtenLastIndex = lastIndex
         if offset >= options.segmentBytes { try cut() }

@@ -12,8 +12,21 @@ public struct WALOptions: @unchecked Sendable {
     public var readChunkBytes: Int = 1 << 20
     public var fileSystem: any WALFileSystem = PosixFileSystem()
     public var logger = Logger(label: "swift-etcd.wal")
+    /// `--unsafe-no-fsync`: never fsync (use with `UnsafeNoSyncFileSystem`);
+    /// batches are then not timed for the fsync metric, as etcd skips it.
+    public var unsafeNoFsync = false
 
     public init() {}
+
+    /// The options `--unsafe-no-fsync` and `--max-wals` ask for.
+    public static func server(maxSegments: Int, unsafeNoFsync: Bool, logger: Logger) -> WALOptions {
+        var o = WALOptions()
+        o.maxSegments = maxSegments
+        o.logger = logger
+        o.unsafeNoFsync = unsafeNoFsync
+        if unsafeNoFsync { o.fileSystem = UnsafeNoSyncFileSystem() }
+        return o
+    }
 
     public init(segmentBytes: UInt64 = 64 * 1024 * 1024, maxSegments: Int = 5,
                 fileSystem: any WALFileSystem = PosixFileSystem(), logger: Logger = Logger(label: "swift-etcd.wal")) {

@@ -1,5 +1,6 @@
 import Foundation
 import MVCC
+import Support
 
 /// MVCC store benchmark: `mvcc-bench [keys] [dir]`. Prints ops/s per
 /// workload, peak RSS and data size. Run from scripts/bench-mvcc.sh (release).
@@ -100,13 +101,18 @@ report("txn compare+put (batch 100)", 50_000, now() - t0)
 // 5. Point reads, 1 and 2 threads.
 func reads(threads: Int, perThread: Int) {
     let t = now()
-    DispatchQueue.concurrentPerform(iterations: threads) { th in
-        for j in 0 ..< perThread {
-            let k = keys[(j * 31 + th * 7919) % keys.count]
-            let r = try! store.range(RangeRequest(key: k))
-            precondition(r.kvs.count == 1)
-        }
+    let finished = (0 ..< threads).map { _ in Latch() }
+    for th in 0 ..< threads {
+        Thread {
+            for j in 0 ..< perThread {
+                let k = keys[(j * 31 + th * 7919) % keys.count]
+                let r = try! store.range(RangeRequest(key: k))
+                precondition(r.kvs.count == 1)
+            }
+            finished[th].open()
+        }.start()
     }
+    finished.forEach { $0.wait() }
     report("range single key, \(threads) thread(s)", threads * perThread, now() - t)
 }
 reads(threads: 1, perThread: 300_000)

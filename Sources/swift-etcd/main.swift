@@ -3,8 +3,8 @@ import Foundation
 import Logging
 import Server
 
-// swift-etcd: parse etcd's flags (Config), start one member (Server), stop
-// gracefully on SIGINT/SIGTERM.
+// swift-etcd: parse etcd's flags (Config), start one member (Server), tell
+// systemd when it serves, stop gracefully on SIGINT/SIGTERM or removal.
 
 let result = parseCommandLine(Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment)
 let config: EtcdConfig
@@ -13,35 +13,24 @@ case .help(let text):
     print(text)
     exit(0)
 case .version(let text):
-    print(text)
+    print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
     exit(0)
 case .error(let message, let code):
     FileHandle.standardError.write(Data((message + "\n").utf8))
     exit(code)
 case .subcommand(let name, let arguments):
-    switch name {
-    case "snapshot": exit(SnapshotCommandRunner.run(arguments))
-    case "migrate": exit(SnapshotCommandRunner.runMigrate(arguments))
-    default:
-        FileHandle.standardError.write(Data("swift-etcd: the '\(name)' subcommand is not built yet\n".utf8))
-        exit(2)
-    }
+    exit(SubcommandRunner.run(name, arguments))
 case .run(let parsed):
     config = parsed
 }
 
 // etcd checks --initial-cluster only when bootstrapping; a restarted member
 // recovers its membership from the data dir.
-if !FileManager.default.fileExists(atPath: config.dataDir + "/member/wal") {
+if !FileManager.default.fileExists(atPath: config.effectiveWALDir) {
     do { try config.validateBootstrap() } catch {
         FileHandle.standardError.write(Data((error.message + "\n").utf8))
         exit(error.exitCode)
     }
-}
-
-if let refusal = FeatureGate.refusal(for: config) {
-    FileHandle.standardError.write(Data((refusal + "\n").utf8))
-    exit(1)
 }
 
 let logOutput: JSONLogOutput
@@ -58,13 +47,20 @@ do {
     exit(1)
 }
 let level = LogLevelMapping.level(config.logger.level)
-LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level, output: logOutput) }
-let logger = Logger(label: "etcdserver")
+let logFormat: ZapLineEncoder.Format = config.logger.format == .console ? .console : .json
+LoggingSystem.bootstrap { label in ZapLogHandler(label: label, level: level, output: logOutput, format: logFormat) }
+let logger = Logger(label: "etcdmain")
+logger.info("Running: ", metadata: ["args": .strings(CommandLine.arguments)])
 for warning in config.warnings { logger.warning("\(warning)") }
+
+let stop = StopRequest()
+SignalCatcher.start(stop) { name in
+    logger.warning("received second signal; exiting immediately", metadata: ["signal": .string(name)])
+}
 
 let options: ServerOptions
 do {
-    options = try ServerOptionsMapping.options(from: config)
+    options = try ServerOptions(config: config)
 } catch {
     logger.critical("invalid configuration", metadata: ["error": "\(error)"])
     exit(1)
@@ -72,7 +68,8 @@ do {
 
 let server: EtcdServer
 do {
-    server = try EtcdServer(options: options, logger: logger)
+    server = try EtcdServer(options: options, logger: Logger(label: "etcdserver"))
+    server.removedFromCluster = { stop.fire(.removed) }
     try await server.start()
 } catch {
     logger.critical("failed to start etcd server", metadata: ["error": "\(error)"])
@@ -80,8 +77,23 @@ do {
     exit(1)
 }
 
-await SignalWaiter.waitForTermination()
-logger.info("received signal; shutting down")
+// etcd tells systemd it is up once the member is ready, or after
+// --experimental-wait-cluster-ready-timeout without quorum.
+Task {
+    if await !server.waitUntilReady(timeout: config.experimentalWaitClusterReadyTimeout) {
+        logger.warning("startEtcd: timed out waiting for the ready notification")
+    }
+    logger.info("notifying init daemon")
+    SystemdNotify.send("READY=1")
+    logger.info("successfully notified init daemon")
+}
+
+switch await stop.wait() {
+case .signal(let name):
+    logger.info("received signal; shutting down", metadata: ["signal": .string(name)])
+case .removed:
+    logger.info("stopping etcd server: this member was removed from the cluster")
+}
+SystemdNotify.send("STOPPING=1")
 await server.stop()
-logger.info("stopped")
 exit(0)

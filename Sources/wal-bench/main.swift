@@ -10,6 +10,7 @@
 // usage: wal-bench [data-dir] [seconds-per-phase]
 import Foundation
 import Raft
+import Support
 import WAL
 
 let args = CommandLine.arguments
@@ -93,11 +94,10 @@ func makeWAL(_ name: String) -> WAL {
 func runWAL(_ wal: WAL, appenders: Int, for duration: Double) -> (Int, Double) {
     let data = [UInt8](repeating: 0x5A, count: 256)
     let counts = Counts(appenders)
-    let done = DispatchGroup()
+    let finished = (0 ..< appenders).map { _ in Latch() }
     let start = now()
     let deadline = start + duration
     for t in 0..<appenders {
-        done.enter()
         let thread = Thread {
             var n = 0
             while now() < deadline {
@@ -105,12 +105,12 @@ func runWAL(_ wal: WAL, appenders: Int, for duration: Double) -> (Int, Double) {
                 n += 1
             }
             counts.values[t] = n
-            done.leave()
+            finished[t].open()
         }
         thread.stackSize = 512 * 1024
         thread.start()
     }
-    done.wait()
+    finished.forEach { $0.wait() }
     return (counts.values.reduce(0, +), now() - start)
 }
 

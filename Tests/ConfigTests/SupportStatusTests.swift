@@ -7,7 +7,6 @@ import Testing
         (["--proxy", "on"], "--proxy is not supported yet (the v2 proxy)"),
         (["--discovery", "https://discovery.etcd.io/x"], "--discovery is not supported yet"),
         (["--enable-log-rotation"], "--enable-log-rotation is not supported yet (log rotation)"),
-        (["--auth-token", "jwt,pub-key=a"], "--auth-token is not supported yet (authentication)"),
         (["--experimental-enable-distributed-tracing"], "--experimental-enable-distributed-tracing is not supported yet"),
         (["--cors", "http://a.example"], "--cors is not supported yet"),
     ])

@@ -45,7 +45,7 @@ import Testing
                   let st = list.first?["Status"] as? [String: Any],
                   let header = st["header"] as? [String: Any] else { return nil }
             return ((st["leader"] as? NSNumber)?.uint64Value ?? 0, (header["member_id"] as? NSNumber)?.uint64Value ?? 0,
-                    (st["raft_term"] as? NSNumber)?.uint64Value ?? 0)
+                    (st["raftTerm"] as? NSNumber)?.uint64Value ?? 0)
         }
     }
 

@@ -58,6 +58,10 @@ import Testing
         } while Date() < rttDeadline
         #expect(rttSeries.count == 2, "\(rttSeries)")
 
+        let victimStatus = try etcdctl(members[victim].endpoint, ["endpoint", "status", "-w", "json"]).stdout
+        let victimHeader = ((try JSONSerialization.jsonObject(with: Data(victimStatus.utf8)) as? [[String: Any]])?
+            .first?["Status"] as? [String: Any])?["header"] as? [String: Any]
+        let victimID = (victimHeader?["member_id"] as? NSNumber)?.uint64Value ?? 0
         members[victim].stop(signal: SIGTERM)
         let tool = try ProcessRunner.run(try Self.corruptTool, [nodes[victim].dataDir + "/member/snap/db"])
         #expect(tool.exitCode == 0, "\(tool.stderr)")
@@ -80,7 +84,8 @@ import Testing
             if alarms.contains("CORRUPT") { break }
             usleep(300_000)
         }
-        #expect(alarms.contains("alarm:CORRUPT"), "alarms: \(alarms)\n\(healthy.logTail())")
+        // The alarm names the corrupted member (a release-build miscompile once put garbage here).
+        #expect(alarms.contains("memberID:\(victimID) alarm:CORRUPT"), "alarms: \(alarms)\n\(healthy.logTail())")
         let logs = members.map { $0.logTail(bytes: 20000) }.joined()
         #expect(logs.contains("same compact revision then hashes must match") || logs.contains("revision from follower"), "\(logs.suffix(3000))")
 

@@ -56,6 +56,40 @@ import Testing
         #expect(try t.store.recordCount() == 20)
     }
 
+    /// `--experimental-compaction-batch-limit`: one LMDB write txn per
+    /// `compactionChunkKeys` keys (etcd: per batch), so 20 keys in chunks of
+    /// 3 take 7 chunks and in chunks of 1000 one.
+    @Test func compactionBatchLimitSetsKeysPerChunk() throws {
+        for (limit, chunks) in [(3, 7), (1000, 1)] {
+            var o = MVCCStore.Options()
+            o.compactionChunkKeys = limit
+            let t = try TempStore(options: o)
+            t.apply((0 ..< 20).map { .put(PutRequest(key: b("key\($0)"), value: b("v"))) })
+            t.apply((0 ..< 20).map { .put(PutRequest(key: b("key\($0)"), value: b("w"))) })
+            let before = t.store.compactionChunksCommitted
+            _ = try compact(t, t.store.currentRevision)
+            t.store.waitForCompaction(t.store.currentRevision)
+            #expect(t.store.compactionChunksCommitted - before == chunks, "limit \(limit)")
+            #expect(try t.store.recordCount() == 20)
+        }
+    }
+
+    /// `--experimental-compaction-sleep-interval`: chunks are that far apart,
+    /// so 3 chunks take at least two intervals (a lower bound, never flaky).
+    @Test func compactionSleepsBetweenChunks() throws {
+        var o = MVCCStore.Options()
+        o.compactionChunkKeys = 4
+        o.compactionSleep = .milliseconds(300)
+        let t = try TempStore(options: o)
+        for round in 0 ..< 2 { t.apply((0 ..< 10).map { .put(PutRequest(key: b("k\($0)"), value: b("\(round)"))) }) }
+        let clock = ContinuousClock()
+        let start = clock.now
+        _ = try compact(t, t.store.currentRevision)
+        t.store.waitForCompaction(t.store.currentRevision)
+        #expect(clock.now - start >= .milliseconds(600))
+        #expect(try t.store.recordCount() == 10)
+    }
+
     @Test func txnRangeBelowCompactionRefused() throws {
         let t = try TempStore()
         for i in 0 ..< 4 { try t.put("k", "\(i)") }

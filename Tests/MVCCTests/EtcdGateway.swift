@@ -113,7 +113,7 @@ enum DiffRequest {
         case .write(.deleteRange(let d)): return ("kv/deleterange", JSONShape.delete(d))
         case .write(.txn(let t)): return ("kv/txn", JSONShape.txn(t))
         case .write(.compact(let c)): return ("kv/compaction", ["revision": "\(c.revision)"])
-        case .write(.noop), .write(.leaseGrant), .write(.leaseRevoke), .write(.leaseCheckpoint):
+        case .write(.noop), .write(.leaseGrant), .write(.leaseRevoke), .write(.leaseCheckpoint), .write(.bucketRecords):
             fatalError("not a KV request of the differential test")
         }
     }

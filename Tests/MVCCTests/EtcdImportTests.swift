@@ -120,19 +120,15 @@ import Testing
         return file
     }
 
-    /// swift-etcd cannot enforce etcd's users and roles: data whose auth is
-    /// on is refused; auth turned off again imports (its buckets kept raw).
-    @Test func enabledAuthIsRefusedDisabledAuthImports() throws {
-        let dir = NSTemporaryDirectory() + "import-test-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let refused = #expect(throws: MVCCError.self) {
-            try MVCCStore.importEtcdBackend(try BoltReader(BoltBytes(try Self.fileWithAuth(1))), into: dir)
+    /// The auth buckets import raw, auth on or off: the auth store loads
+    /// them at start and enforces them.
+    @Test func authBucketsImportRaw() throws {
+        for flag: UInt8 in [1, 0] {
+            let dir = NSTemporaryDirectory() + "import-test-" + UUID().uuidString
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let result = try MVCCStore.importEtcdBackend(try BoltReader(BoltBytes(try Self.fileWithAuth(flag))), into: dir)
+            #expect(result.changes == 1 && result.rawEntries == 2 && result.revision == 2)
         }
-        #expect(refused?.kind == .invalidInput)
-        #expect(refused?.message.contains("authentication is enabled") == true)
-        try? FileManager.default.removeItem(atPath: dir)
-        let result = try MVCCStore.importEtcdBackend(try BoltReader(BoltBytes(try Self.fileWithAuth(0))), into: dir)
-        #expect(result.changes == 1 && result.rawEntries == 2 && result.revision == 2)
     }
 
     @Test func aBumpedRevisionTravelsAsEtcdutlsMarker() throws {

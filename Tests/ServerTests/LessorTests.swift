@@ -96,6 +96,19 @@ final class ManualClock: LeaseClock, @unchecked Sendable {
         #expect(try lessor.renew(1).get() == Lessor.Renewal(ttlSeconds: 600, needsCheckpointReset: true))
     }
 
+    /// `--experimental-enable-lease-checkpoint-persist`: only with it does a
+    /// checkpointed remaining TTL in the store survive a restart; without it
+    /// (etcd 3.5's default) the lease starts over with its full TTL.
+    @Test func persistedRemainingTTLCountsOnlyWithCheckpointPersist() {
+        for persist in [true, false] {
+            let lessor = Lessor(minTTLSeconds: 1, clock: ManualClock())
+            lessor.usesPersistedRemainingTTL = persist
+            lessor.load(leases: [StoredLease(id: 7, ttlSeconds: 600, remainingTTLSeconds: 42)], leasedKeys: [])
+            lessor.promote(extendSeconds: 0)
+            #expect(lessor.timeToLive(7)?.remainingSeconds == (persist ? 42 : 600), "persist \(persist)")
+        }
+    }
+
     @Test func attachmentsFollowEvents() {
         let lessor = Lessor(minTTLSeconds: 1, clock: ManualClock())
         lessor.applyGrant(StoredLease(id: 1, ttlSeconds: 10))

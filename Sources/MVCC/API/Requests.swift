@@ -176,4 +176,21 @@ public enum WriteRequest: Equatable, Sendable {
     /// Records remaining TTLs of existing leases (etcd's LeaseCheckpoint);
     /// the response is `.noop`. Unknown IDs are skipped.
     case leaseCheckpoint([StoredLease])
+    /// Puts or deletes records of small named buckets (etcd's auth buckets)
+    /// in the entry's commit; the response is `.noop`, no revision change.
+    case bucketRecords([BucketRecord])
+}
+
+/// One record of a named bucket kept beside the keys (see `MVCCStore.bucketRecords`).
+public struct BucketRecord: Equatable, Sendable {
+    public var bucket: String
+    public var key: [UInt8]
+    /// nil deletes the record.
+    public var value: [UInt8]?
+
+    public init(bucket: String, key: [UInt8], value: [UInt8]?) {
+        self.bucket = bucket
+        self.key = key
+        self.value = value
+    }
 }

@@ -6,11 +6,11 @@
 /// which is not stable: keys that tie on the sort target come back in an
 /// order only this exact algorithm reproduces. Matching it keeps our answers
 /// identical to etcd's, byte for byte.
-struct GoSort<Element> {
+public struct GoSort<Element> {
     var data: [Element]
     let less: (Element, Element) -> Bool
 
-    static func sorted(_ elements: [Element], by less: @escaping (Element, Element) -> Bool) -> [Element] {
+    public static func sorted(_ elements: [Element], by less: @escaping (Element, Element) -> Bool) -> [Element] {
         var s = GoSort(data: elements, less: less)
         s.quickSort(0, s.data.count, maxDepth: Self.maxDepth(s.data.count))
         return s.data

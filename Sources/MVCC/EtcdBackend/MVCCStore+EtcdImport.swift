@@ -48,7 +48,6 @@ extension MVCCStore {
         }
         var result = EtcdImportResult(revision: 1, compactRevision: -1, changes: 0, leases: 0, consistentIndex: 0, term: 0,
                                       alarms: [], rawEntries: 0)
-        if let auth = buckets[EtcdSchema.authBucket] { try refuseEnabledAuth(reader, auth) }
         let meta = try EtcdMetaBucket(reader, metaBucket)
         result.consistentIndex = meta.consistentIndex
         result.term = meta.term
@@ -108,21 +107,6 @@ extension MVCCStore {
         try loader.finish(revision: result.revision, scheduledCompact: compact, finishedCompact: meta.finishedCompact ?? -1)
         try store.sync()
         return result
-    }
-}
-
-extension MVCCStore {
-    /// swift-etcd does not enforce users and roles yet: a store whose etcd
-    /// had authentication on would serve every key to every client, so it
-    /// is refused (before any key is read) rather than opened up silently.
-    static func refuseEnabledAuth(_ reader: BoltReader, _ auth: BoltReader.Bucket) throws {
-        var enabled = false
-        try reader.forEach(auth) { k, v, _, _ in
-            if Array(k) == EtcdSchema.authEnabledKey, v.count == 1, v[0] == 1 { enabled = true }
-        }
-        guard !enabled else {
-            throw MVCCError(.invalidInput, "\(reader.source.name): authentication is enabled in this etcd data; swift-etcd does not enforce users and roles yet and would serve every key to every client: run `etcdctl auth disable` on etcd, then save the snapshot (or stop the member) again")
-        }
     }
 }
 

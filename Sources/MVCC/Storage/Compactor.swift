@@ -4,7 +4,8 @@ import Foundation
 /// Physical compaction in the background: removes every change a read at or
 /// above the compaction revision can no longer see, in chunks of
 /// `chunkKeys` keys, each its own short LMDB write txn, so the apply loop
-/// waits at most one chunk for LMDB's writer lock.
+/// waits at most one chunk for LMDB's writer lock; `sleep` apart (etcd's
+/// compaction batch limit and sleep interval).
 ///
 /// For each key, of its changes at or below revision C it keeps only the
 /// latest, and drops that too when it is a tombstone (etcd's keyIndex.compact
@@ -19,6 +20,7 @@ import Foundation
 final class Compactor: @unchecked Sendable {
     private unowned let store: MVCCStore
     private let chunkKeys: Int
+    private let sleep: Duration
     /// Guards `stopped`, `pending` and `workerRunning`; signalled whenever
     /// a compaction finishes or work arrives.
     private let cond = NSCondition()
@@ -36,9 +38,18 @@ final class Compactor: @unchecked Sendable {
     /// The generation the current run's position belongs to (worker only).
     private var runGeneration = 0
 
-    init(store: MVCCStore, chunkKeys: Int) {
+    /// Chunks committed since the store opened (tests and metrics).
+    private var chunksCommitted = 0  // guarded by `cond`
+
+    init(store: MVCCStore, chunkKeys: Int, sleep: Duration) {
         self.store = store
         self.chunkKeys = max(1, chunkKeys)
+        self.sleep = sleep
+    }
+
+    var committedChunks: Int {
+        cond.lock(); defer { cond.unlock() }
+        return chunksCommitted
     }
 
     func schedule(_ rev: Int64) {
@@ -115,7 +126,18 @@ final class Compactor: @unchecked Sendable {
             let (next, done) = try chunk(rev, after: resume)
             if done { break }
             resume = next
+            pause()
         }
+    }
+
+    /// Waits `sleep` between chunks; `stop()` cuts it short.
+    private func pause() {
+        guard sleep > .zero else { return }
+        let (seconds, atto) = sleep.components
+        let deadline = Date().addingTimeInterval(Double(seconds) + Double(atto) / 1e18)
+        cond.lock()
+        while !stopped && Date() < deadline { _ = cond.wait(until: deadline) }
+        cond.unlock()
     }
 
     /// One chunk: returns the last key visited and whether the index was exhausted.
@@ -198,6 +220,7 @@ final class Compactor: @unchecked Sendable {
         }
         try LMDB.check(mdb_txn_commit(txn), "txn_commit(compact)")
         committed = true
+        cond.lock(); chunksCommitted += 1; cond.unlock()
         if exhausted { store.publish { $0.finishedCompactRevision = max($0.finishedCompactRevision, rev) } }
         return (lastKey, exhausted)
     }
@@ -210,6 +233,9 @@ extension MVCCStore {
         publish { r = $0.finishedCompactRevision }
         return r
     }
+
+    /// Compaction chunks (LMDB write txns) committed since the store opened.
+    public var compactionChunksCommitted: Int { compactor.committedChunks }
 
     /// Blocks until the physical compaction to `revision` has finished
     /// (etcd answers a `physical` Compact only then). Call off the apply loop.

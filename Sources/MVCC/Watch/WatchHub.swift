@@ -166,6 +166,17 @@ public final class WatchHub: @unchecked Sendable {
         if kick { kickSyncer() }
     }
 
+    /// Answers a create refused before it reached the hub (no permission):
+    /// etcd 3.5's created-and-canceled response with the request's watch ID
+    /// (0 when the client let the server choose) and `reason`.
+    public func refuse(_ spec: WatchSpec, reason: String, on stream: WatchStream) {
+        lock.withLock {
+            guard !stream.isClosed else { return }
+            stream.queue.append(.created(watchID: spec.watchID, revision: revision, canceled: true, reason: reason))
+        }
+        stream.wake()
+    }
+
     /// Cancels a watcher; unknown IDs are ignored, as etcd does.
     public func cancel(watchID: Int64, on stream: WatchStream) {
         lock.withLock {

@@ -11,6 +11,13 @@ import Proto
 final class CorruptionMonitor: @unchecked Sendable {
     private let lock = NSLock()
     private var task: Task<Void, Never>?  // guarded by `lock`
+    private var compactTask: Task<Void, Never>?  // guarded by `lock`
+
+    /// Starts the compaction hash check (`CompactHashCheck`).
+    func startCompactHashCheck(server: EtcdServer, intervalMs: Int) {
+        let t = CompactHashCheck.start(server: server, intervalMs: intervalMs)
+        lock.withLock { compactTask = t }
+    }
 
     /// Throws etcd's "<id> found data inconsistency with peers" if a peer at
     /// the same compact revision has another hash. Peers that are down or
@@ -63,7 +70,11 @@ final class CorruptionMonitor: @unchecked Sendable {
         lock.withLock { task = t }
     }
 
-    func stop() { lock.withLock { task }?.cancel() }
+    func stop() {
+        let (a, b) = lock.withLock { (task, compactTask) }
+        a?.cancel()
+        b?.cancel()
+    }
 
     /// etcd's `checkHashKV`: own hash, the followers' at that revision, a
     /// linearizable barrier, own hash again; any mismatch raises CORRUPT.
@@ -105,16 +116,26 @@ final class CorruptionMonitor: @unchecked Sendable {
         try await server.proposeAlarm(.corrupt, memberID: memberID)
     }
 
+    /// One peer's HashKV at `revision`, or `.unreachable`.
+    private static func ask(_ peers: PeerNetwork, _ id: UInt64, revision: Int64,
+                            timeoutSeconds: Double) async -> (UInt64, CorruptionCheck.PeerResult) {
+        do {
+            return (id, .answer(try await peers.hashKV(of: id, revision: revision, timeoutSeconds: timeoutSeconds)))
+        } catch {
+            return (id, .unreachable)
+        }
+    }
+
     /// Every peer's HashKV at `revision`, asked concurrently.
-    private static func gather(_ peers: PeerNetwork, revision: Int64, timeoutSeconds: Double)
+    static func gather(_ peers: PeerNetwork, revision: Int64, timeoutSeconds: Double)
         async -> [(UInt64, CorruptionCheck.PeerResult)] {
         await withTaskGroup(of: (UInt64, CorruptionCheck.PeerResult).self) { group in
             for id in peers.peerIDs {
-                group.addTask {
-                    do { return (id, .answer(try await peers.hashKV(of: id, revision: revision, timeoutSeconds: timeoutSeconds))) } catch {
-                        return (id, .unreachable)
-                    }
-                }
+                // The do/catch lives in `ask`, which gets the ID as an
+                // argument: written inline in this closure, Swift 6.3.1 at -O
+                // returns 0 for the captured ID on the success path
+                // (Tests/CompilerDefects/async-catch-capture).
+                group.addTask { await ask(peers, id, revision: revision, timeoutSeconds: timeoutSeconds) }
             }
             var out: [(UInt64, CorruptionCheck.PeerResult)] = []
             for await r in group { out.append(r) }

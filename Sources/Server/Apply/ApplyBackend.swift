@@ -1,3 +1,5 @@
+import Auth
+import Foundation
 import Logging
 import MVCC
 import Proto
@@ -18,20 +20,31 @@ final class ApplyBackend {
     private let lessor: Lessor
     private let hub: WatchHub
     private let alarms: AlarmStore
+    /// Users and roles: auth entries change it (the auth guard checked them).
+    private let auth: AuthStore
     private let logger: Logger
+    private let slow: SlowWarnings
+    /// Most requests in one store commit (`--backend-batch-limit`; 0: one
+    /// commit per run, however long).
+    var batchLimit = 0
 
-    /// Where answers go: (request ID, result); only called for IDs ≠ 0.
-    typealias Respond = (UInt64, Result<WriteResponse, ServerError>) -> Void
+    /// Where answers go: (request ID, result, an auth operation's answer);
+    /// only called for IDs ≠ 0.
+    typealias Respond = (UInt64, Result<WriteResponse, ServerError>, AuthAnswer?) -> Void
 
     /// The pending run: requests for one commit, and who waits on each.
     private var run: [(index: UInt64, request: WriteRequest)] = []
     private var ids: [UInt64] = []
 
-    init(store: MVCCStore, lessor: Lessor, hub: WatchHub, alarms: AlarmStore, logger: Logger) {
+    init(store: MVCCStore, lessor: Lessor, hub: WatchHub, alarms: AlarmStore,
+         auth: AuthStore = AuthStore(tokens: .simple(SimpleTokens(ttlSeconds: 300)), bcryptCost: PasswordHasher.defaultCost),
+         logger: Logger, slow: SlowWarnings? = nil) {
+        self.slow = slow ?? SlowWarnings(logger: logger)
         self.store = store
         self.lessor = lessor
         self.hub = hub
         self.alarms = alarms
+        self.auth = auth
         self.logger = logger
     }
 
@@ -44,6 +57,7 @@ final class ApplyBackend {
         switch entry.request {
         case .write(let request):
             append(entry.index, request, id: entry.id)
+            if batchLimit > 0 && run.count >= batchLimit { flush(respond: respond) }
         case .noop, .range, .unknown, .undecodable:
             append(entry.index, .noop, id: entry.id)
         case .alarm(let alarm):
@@ -52,14 +66,19 @@ final class ApplyBackend {
         case .leaseGrant, .leaseRevoke, .leaseCheckpoint:
             flush(respond: respond)
             let result = applyLease(entry)
-            if entry.id != 0 { respond(entry.id, result) }
+            if entry.id != 0 { respond(entry.id, result, nil) }
+        case .auth(let request):
+            // Auth changes end the run: entries after it are checked against them.
+            flush(respond: respond)
+            let (result, answer) = applyAuth(request, index: entry.index)
+            if entry.id != 0 { respond(entry.id, result, answer) }
         }
     }
 
     /// Commits the current run and answers its proposers.
     func flush(respond: Respond) {
         let results = commit(run)
-        for (i, result) in results.enumerated() where ids[i] != 0 { respond(ids[i], result) }
+        for (i, result) in results.enumerated() where ids[i] != 0 { respond(ids[i], result, nil) }
         run.removeAll(keepingCapacity: true)
         ids.removeAll(keepingCapacity: true)
     }
@@ -73,7 +92,12 @@ final class ApplyBackend {
     /// attachments) and the watch hub.
     private func commit(_ batch: [(index: UInt64, request: WriteRequest)]) -> [Result<WriteResponse, ServerError>] {
         guard !batch.isEmpty else { return [] }
+        let clock = ContinuousClock()
+        let began = clock.now
         let result = store.apply(batch: batch, leaseExists: { [lessor] in lessor.exists($0) })
+        // etcd warns per request; a run shares one commit, so its first request names it.
+        slow.apply(took: clock.now - began, request: batch.count == 1 ? RequestText.describe(batch[0].request)
+                   : "\(RequestText.describe(batch[0].request)) (and \(batch.count - 1) more in the same commit)")
         if let first = result.results.first, case .failure(let e) = first, e.isStoreFailure {
             // The store could not write: the entries are committed but not
             // applied. Continuing would diverge from the log.
@@ -119,6 +143,19 @@ final class ApplyBackend {
             return r
         default:
             preconditionFailure("applyLease called for a non-lease entry")
+        }
+    }
+
+    /// Applies an auth operation in its own commit: its records (users,
+    /// roles, the enabled flag and auth revision) with the entry's index.
+    private func applyAuth(_ request: AuthRequest, index: UInt64) -> (Result<WriteResponse, ServerError>, AuthAnswer?) {
+        switch auth.apply(request, index: index) {
+        case .success(let applied):
+            let write: WriteRequest = applied.records.isEmpty ? .noop : .bucketRecords(applied.records.map(BucketRecord.init))
+            return (commitOne(index, write), applied.answer)
+        case .failure(let failure):
+            _ = commitOne(index, .noop)
+            return (.failure(ServerError(failure.status)), nil)
         }
     }
 

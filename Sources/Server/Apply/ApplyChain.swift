@@ -11,22 +11,31 @@ import MVCC
 protocol ApplyGuard: AnyObject {
     /// nil to pass `entry` on; else the error its proposer is answered with.
     func refusal(for entry: ApplyEntry) -> ServerError?
+    /// True when the guard must see every earlier entry applied (not just
+    /// queued in the backend's run) to judge `entry`, e.g. a lease's keys.
+    func needsSettledState(_ entry: ApplyEntry) -> Bool
+}
+
+extension ApplyGuard {
+    func needsSettledState(_ entry: ApplyEntry) -> Bool { false }
 }
 
 /// The ordered chain every committed entry goes through, as etcd orders its
 /// appliers: corruption guard → capped (NOSPACE) → auth → backend. The
 /// first refusal wins.
 ///
-/// Auth (issue 15) plugs in at `auth`: a guard that reads the proposer's
-/// user name and auth revision from `entry.message.header` and refuses with
-/// etcd's `permission denied` / `revision of auth store is old`
-/// (etcd's authApplierV3). It runs after the alarm guards, so a corrupt or
-/// full cluster answers with the alarm's error whoever asks.
+/// The auth stage (`AuthApplyStage`, etcd's authApplierV3) reads the
+/// proposer's user name and auth revision from `entry.message.header` and
+/// refuses with etcd's `permission denied` / `revision of auth store is
+/// old`. It runs after the alarm guards, so a corrupt or full cluster
+/// answers with the alarm's error whoever asks.
 struct ApplyChain {
     let corruption: CorruptionGuard
     let capped: CappedGuard
-    /// The auth stage; nil while authentication is not built.
+    /// The auth stage; nil in harnesses that apply without auth.
     var auth: ApplyGuard?
+
+    func needsSettledState(_ entry: ApplyEntry) -> Bool { auth?.needsSettledState(entry) ?? false }
 
     func refusal(for entry: ApplyEntry) -> ServerError? {
         if case .undecodable(let error) = entry.request { return error }
@@ -52,7 +61,7 @@ final class CorruptionGuard: ApplyGuard {
         switch entry.request {
         case .write, .leaseGrant, .leaseRevoke, .range:
             return alarms.hasCorrupt ? Self.corruptCluster : nil
-        case .noop, .leaseCheckpoint, .alarm, .unknown, .undecodable:
+        case .noop, .leaseCheckpoint, .alarm, .auth, .unknown, .undecodable:
             return nil
         }
     }

@@ -1,3 +1,4 @@
+import Auth
 import Logging
 import MVCC
 import Proto
@@ -20,6 +21,9 @@ struct ApplyEntry {
         case leaseRevoke(id: Int64)
         case leaseCheckpoint([StoredLease])
         case alarm(Etcdserverpb.AlarmRequest)
+        /// An auth operation (users, roles, enable, authenticate): applied
+        /// by the auth store; its records go into the entry's commit.
+        case auth(AuthRequest)
         /// A Range through Raft: etcd proposes none; answered as a no-op, but
         /// refused like a write while the cluster is corrupt (as etcd does).
         case range
@@ -84,6 +88,7 @@ struct ApplyEntry {
         }
         if let alarm = m.alarm { return .alarm(alarm) }
         if m.range != nil { return .range }
+        if let auth = AuthRequest(m) { return .auth(auth) }
         return .unknown
     }
 

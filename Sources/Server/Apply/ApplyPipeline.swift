@@ -1,3 +1,4 @@
+import Auth
 import Logging
 import MVCC
 import Raft
@@ -7,6 +8,8 @@ import Raft
 struct AppliedResult: Sendable {
     var response: Result<WriteResponse, ServerError>
     var term: UInt64
+    /// What an applied auth operation answers (nil for every other entry).
+    var auth: AuthAnswer? = nil
 }
 
 /// The one owner of applying committed entries ("where is a Put applied?"
@@ -33,18 +36,25 @@ final class ApplyPipeline: CommittedEntryApplier {
         self.logger = logger
     }
 
-    /// The member's standard pipeline: the alarm guards over `alarms`, no
-    /// auth stage yet, and the backend over the store, lessor and watch hub.
+    /// The member's standard pipeline: the alarm guards over `alarms`, the
+    /// auth stage over `auth` (a fresh store, auth off, when nil), and the
+    /// backend over the store, lessor and watch hub. `slow` words the
+    /// slow-apply warnings (`--experimental-warning-apply-duration`);
+    /// `batchLimit` caps requests per store commit (`--backend-batch-limit`).
     convenience init(store: MVCCStore, lessor: Lessor, hub: WatchHub, alarms: AlarmStore,
-                     waits: WaitRegistry<AppliedResult>, logger: Logger) {
-        self.init(chain: ApplyChain(corruption: CorruptionGuard(alarms: alarms), capped: CappedGuard(alarms: alarms)),
-                  backend: ApplyBackend(store: store, lessor: lessor, hub: hub, alarms: alarms, logger: logger),
-                  logger: logger) { id, result in waits.trigger(id: id, .success(result)) }
+                     waits: WaitRegistry<AppliedResult>, auth: AuthStore? = nil, logger: Logger,
+                     slow: SlowWarnings? = nil, batchLimit: Int = 0) {
+        let auth = auth ?? AuthStore(tokens: .simple(SimpleTokens(ttlSeconds: 300)), bcryptCost: PasswordHasher.defaultCost)
+        let backend = ApplyBackend(store: store, lessor: lessor, hub: hub, alarms: alarms, auth: auth, logger: logger, slow: slow)
+        backend.batchLimit = batchLimit
+        self.init(chain: ApplyChain(corruption: CorruptionGuard(alarms: alarms), capped: CappedGuard(alarms: alarms),
+                                    auth: AuthApplyStage(auth: auth, lessor: lessor)),
+                  backend: backend, logger: logger) { id, result in waits.trigger(id: id, .success(result)) }
     }
 
     func apply(_ entries: [Entry], term: UInt64) {
-        let respond: ApplyBackend.Respond = { [answer] id, result in
-            answer(id, AppliedResult(response: result, term: term))
+        let respond: ApplyBackend.Respond = { [answer] id, result, auth in
+            answer(id, AppliedResult(response: result, term: term, auth: auth))
         }
         // Entries the store already holds (Raft re-delivers them after a
         // restart) are not even decoded: nobody waits on them, alarms they
@@ -53,8 +63,9 @@ final class ApplyPipeline: CommittedEntryApplier {
         let applied = backend.appliedIndex
         for raw in entries where raw.index > applied {
             var entry = ApplyEntry(decoding: raw, logger: logger)
+            if chain.needsSettledState(entry) { backend.flush(respond: respond) }
             if let error = chain.refusal(for: entry) {
-                if entry.id != 0 { respond(entry.id, .failure(error)) }
+                if entry.id != 0 { respond(entry.id, .failure(error), nil) }
                 entry = entry.refused()
             }
             backend.apply(entry, respond: respond)

@@ -44,10 +44,9 @@ extension ServerError {
     static let notLeader = ServerError(code: .failedPrecondition, message: "etcdserver: not leader")
 }
 
-/// etcd's defaults: one learner at most; a learner is promotable once its
-/// match index is at least 90% of the leader's.
+/// etcd's rule: a learner is promotable once its match index is at least
+/// 90% of the leader's. (How many learners: `--experimental-max-learners`.)
 enum ReconfigLimits {
-    static let maxLearners = 1
     static let learnerReadyFraction = 0.9
 }
 
@@ -67,7 +66,7 @@ extension EtcdServer {
     /// MemberAdd: the new member's ID hashes its peer URLs and the time, as
     /// etcd's does; it learns the ID from a peer when it starts
     /// (`MemberStart`). Checks as etcd: unique peer URLs, at most
-    /// `maxLearners` learners, and with `--strict-reconfig-check` a quorum
+    /// `--experimental-max-learners` learners, and with `--strict-reconfig-check` a quorum
     /// of started, connected voters (`ReconfigCheck`).
     func addMember(peerURLs: [String], learner: Bool) async throws -> ClusterMember {
         let peerURLs = try PeerURLs.validated(peerURLs)
@@ -81,7 +80,7 @@ extension EtcdServer {
         if peerURLs.contains(where: taken.contains) { throw ServerError.peerURLExists }
         let id = MemberIdentity.addedMemberID(peerURLs: peerURLs, unixSeconds: Int64(Date().timeIntervalSince1970))
         if current.contains(where: { $0.id == id }) { throw ServerError.memberExists }
-        if learner, current.filter(\.isLearner).count >= ReconfigLimits.maxLearners { throw ServerError.tooManyLearners }
+        if learner, current.filter(\.isLearner).count >= options.maxLearners { throw ServerError.tooManyLearners }
         let member = ClusterMember(id: id, name: "", peerURLs: peerURLs, clientURLs: [], learner: learner)
         try await proposeMemberChange(learner ? .addLearnerNode : .addNode, member)
         return member
@@ -195,19 +194,20 @@ extension EtcdServer {
             membership.remove(cc.nodeID)
             if cc.nodeID == memberID {
                 logger.warning("the member has been permanently removed from the cluster; stopping",
-                               metadata: ["local-member-id": "\(String(memberID, radix: 16))"])
-                // Give the log line and in-flight peer messages a moment, then exit as etcd does.
-                Task.detached {
-                    try? await Task.sleep(nanoseconds: 500_000_000)
-                    exit(0)
-                }
+                               metadata: ["local-member-id": .id(memberID)])
+                // The executable stops the member (store synced and closed), then exits, as etcd does.
+                removedFromCluster()
             } else {
                 peers?.dropPeer(cc.nodeID)
-                logger.info("removed member", metadata: ["removed-member-id": "\(String(cc.nodeID, radix: 16))"])
+                logger.info("removed member", metadata: [
+                    "cluster-id": .id(clusterID), "local-member-id": .id(memberID), "removed-remote-peer-id": .id(cc.nodeID)])
             }
         case .addNode, .addLearnerNode:
             // Bootstrap entries carry no context: those members came from the flags.
-            guard let meta = context?.member else { break }
+            guard let meta = context?.member else {
+                logAddedMember(cc, peerURLs: membership.member(cc.nodeID)?.peerURLs ?? [])
+                break
+            }
             var member = membership.member(cc.nodeID)
                 ?? ClusterMember(id: cc.nodeID, name: meta.name, peerURLs: meta.peerURLs, clientURLs: meta.clientURLs)
             let urlsChanged = member.peerURLs != meta.peerURLs
@@ -217,9 +217,16 @@ extension EtcdServer {
             if cc.nodeID != memberID, let url = member.peerURLs.first {
                 if urlsChanged { peers?.replacePeer(cc.nodeID, url: url) } else { peers?.addPeer(cc.nodeID, url: url) }
             }
-            logger.info(cc.type == .addNode ? "added voting member" : "added learner member",
-                        metadata: ["member-id": "\(String(cc.nodeID, radix: 16))", "peer-urls": "\(member.peerURLs)"])
+            logAddedMember(cc, peerURLs: member.peerURLs)
         }
         if let context { confWaits.trigger(id: context.requestID, .success(0)) }
+    }
+
+    /// etcd's "added member" (a promotion is an add of an existing learner).
+    private func logAddedMember(_ cc: ConfChange, peerURLs: [String]) {
+        logger.info("added member", metadata: [
+            "cluster-id": .id(clusterID), "local-member-id": .id(memberID), "added-peer-id": .id(cc.nodeID),
+            "added-peer-peer-urls": .strings(peerURLs), "added-peer-is-learner": .bool(cc.type == .addLearnerNode),
+        ])
     }
 }

@@ -174,6 +174,10 @@ struct Gateway: Sendable {
             let lower = name.lowercased()
             if lower == "authorization" {
                 out.append((lower, value))
+            } else if lower == "accept" {
+                // grpc-gateway's name for a permanent HTTP header; etcd's auth
+                // then ignores the gateway's certificate CN (`AuthAccess`).
+                out.append(("grpcgateway-accept", value))
             } else if lower.hasPrefix("grpc-metadata-") {
                 out.append((String(lower.dropFirst("grpc-metadata-".count)), value))
             }

@@ -44,7 +44,7 @@ enum Validation {
         case .put(let p): try check(p)
         case .deleteRange(let d): try check(d)
         case .txn(let t): try check(t, maxTxnOps: maxTxnOps, maxDepth: maxDepth)
-        case .compact, .noop, .leaseGrant, .leaseRevoke, .leaseCheckpoint: break
+        case .compact, .noop, .leaseGrant, .leaseRevoke, .leaseCheckpoint, .bucketRecords: break
         }
     }
 

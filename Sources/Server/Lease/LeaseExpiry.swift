@@ -1,3 +1,4 @@
+import Auth
 import Foundation
 import MVCC
 import Proto
@@ -57,9 +58,12 @@ extension EtcdServer {
         proposeInBackground(proposal, what: "lease checkpoint")
     }
 
+    /// The leader acts for the cluster, as root (etcd's WithRoot): the auth
+    /// stage checks a revoke's keys against the proposer's rights.
     private func proposeInBackground(_ proposal: Swiftetcd.InternalRaftRequest, what: String) {
+        let identity = auth.snapshot.enabled ? RequestIdentity(username: AuthState.rootUser, authRevision: auth.snapshot.revision) : nil
         Task {
-            do { _ = try await propose(proposal, as: nil) } catch {
+            do { _ = try await propose(proposal, as: identity) } catch {
                 logger.warning("proposal failed", metadata: ["what": "\(what)", "error": "\(error)"])
             }
         }

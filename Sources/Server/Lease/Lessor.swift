@@ -51,6 +51,12 @@ final class Lessor: @unchecked Sendable {
         self.clock = clock
     }
 
+    /// Whether remaining TTLs checkpointed into the store count after a
+    /// restart or a snapshot install (`--experimental-enable-lease-checkpoint-persist`).
+    /// Off (etcd 3.5's default), a lease read from the store starts over
+    /// with its full TTL, as etcd's do when checkpoints are not persisted.
+    var usesPersistedRemainingTTL = true
+
     /// Rebuilds state from the store at start-up (not primary yet).
     func load(leases stored: [StoredLease], leasedKeys: [(key: [UInt8], lease: Int64)]) {
         lock.withLock { loadLocked(stored, leasedKeys) }
@@ -69,7 +75,8 @@ final class Lessor: @unchecked Sendable {
 
     private func loadLocked(_ stored: [StoredLease], _ leasedKeys: [(key: [UInt8], lease: Int64)]) {
         for s in stored {
-            leases[s.id] = Lease(id: s.id, ttlSeconds: s.ttlSeconds, remainingTTLSeconds: s.remainingTTLSeconds,
+            let remaining = usesPersistedRemainingTTL ? s.remainingTTLSeconds : 0
+            leases[s.id] = Lease(id: s.id, ttlSeconds: s.ttlSeconds, remainingTTLSeconds: remaining,
                                  expiry: primary ? clock.nowSeconds() + Double(s.ttlSeconds) : .infinity,
                                  keys: [], revokeProposedAt: nil)
         }

@@ -38,6 +38,8 @@ extension ServerMetrics {
                     bounds: Self.diskBounds, [([], walFsync.snapshot())])
         m.histogram("etcd_disk_backend_commit_duration_seconds", "The latency distributions of commit called by backend.",
                     bounds: Self.diskBounds, [([], backendCommit.snapshot())])
+        m.counter("swift_etcd_backend_syncs_total", "The total number of backend fsyncs (--backend-batch-interval, WAL release, stop).",
+                  Double(backendSyncs.count))
         m.histogram("etcd_network_peer_round_trip_time_seconds", "Round-Trip-Time histogram between peers",
                     bounds: Self.roundTripBounds, peerRoundTrip.snapshots().map { ([("To", $0.0)], $0.1) })
         grpc.append(to: &m)

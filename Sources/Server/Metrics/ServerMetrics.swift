@@ -20,6 +20,8 @@ final class ServerMetrics: Sendable {
 
     let walFsync = MetricHistogram(upperBoundsSeconds: diskBounds)
     let backendCommit = MetricHistogram(upperBoundsSeconds: diskBounds)
+    /// Store fsyncs (`--backend-batch-interval`, WAL release, stop); our own metric.
+    let backendSyncs = MetricCounter()
     let leaderChanges = MetricCounter()
     let proposalsFailed = MetricCounter()
     let healthSuccess = MetricCounter()

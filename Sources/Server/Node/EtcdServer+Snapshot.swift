@@ -67,6 +67,7 @@ extension EtcdServer {
         })
         let leased = try store.leasesWithKeys()
         lessor.reload(leases: leased.leases, leasedKeys: leased.leasedKeys)
+        try loadAuth()
         watchHub.storeReplaced()
         logger.info("installed database snapshot from the leader", metadata: [
             "snapshot-index": "\(index)", "consistent-index": "\(info.consistentIndex)",

@@ -34,8 +34,10 @@ struct StartupError: Error, CustomStringConvertible {
 /// The member's directories, laid out as etcd's (`member/wal`, `member/snap`).
 struct DataDirLayout {
     let dataDir: String
+    /// `--wal-dir` (the WAL on its own disk); empty: `<data-dir>/member/wal`.
+    var dedicatedWALDir = ""
     var memberDir: String { dataDir + "/member" }
-    var walDir: String { memberDir + "/wal" }
+    var walDir: String { dedicatedWALDir.isEmpty ? memberDir + "/wal" : dedicatedWALDir }
     var snapDir: String { memberDir + "/snap" }
     /// The MVCC store (LMDB), next to the Raft snapshots as etcd keeps `snap/db`.
     var dbPath: String { snapDir + "/db" }
@@ -53,25 +55,32 @@ struct RestoredNode {
     var snapshotIndex: UInt64
     var isNew: Bool
 
+    /// How the files are kept: `--max-wals`, `--max-snapshots`,
+    /// `--unsafe-no-fsync` (in the WAL options), `--force-new-cluster`.
+    struct Settings {
+        var wal = WALOptions()
+        var maxSnapshots = 5
+        var forceNewCluster = false
+    }
+
     static func open(layout: DataDirLayout, newMember: MemberMetadata, initialPeers: [UInt64],
-                     raftConfig: RaftConfig, logger: Logger) throws -> RestoredNode {
+                     raftConfig: RaftConfig, settings: Settings = Settings(), logger: Logger) throws -> RestoredNode {
         let fm = FileManager.default
         try fm.createDirectory(atPath: layout.snapDir, withIntermediateDirectories: true)
-        let snapshots = try SnapshotStore(dir: layout.snapDir)
+        let snapshots = try SnapshotStore(dir: layout.snapDir, maxSnapshots: settings.maxSnapshots)
         let storage = MemoryStorage()
         var config = raftConfig
 
-        guard WAL.exists(dir: layout.walDir) else {
-            let wal = try WAL.create(dir: layout.walDir, metadata: newMember.encoded)
+        guard WAL.exists(dir: layout.walDir, options: settings.wal) else {
+            let wal = try WAL.create(dir: layout.walDir, metadata: newMember.encoded, options: settings.wal)
             config.applied = 0
             var node = try RawNode(config: config, storage: storage)
             // No initial peers: a member joining a running cluster
             // (--initial-cluster-state existing) takes its configuration
             // from the leader's log, which starts with the bootstrap conf changes.
             if !initialPeers.isEmpty { try node.bootstrap(peers: initialPeers) }
-            logger.info("started a new member", metadata: [
-                "member-id": "\(String(newMember.memberID, radix: 16))",
-                "cluster-id": "\(String(newMember.clusterID, radix: 16))",
+            logger.info("starting local member", metadata: [
+                "local-member-id": .id(newMember.memberID), "cluster-id": .id(newMember.clusterID),
             ])
             return RestoredNode(node: node, storage: storage, wal: wal, snapshots: snapshots, metadata: newMember,
                                 confState: ConfState(voters: initialPeers), snapshotIndex: 0, isNew: true)
@@ -82,7 +91,7 @@ struct RestoredNode {
         var snapshot: Snapshot?
         let opened: (wal: WAL, metadata: [UInt8], hardState: HardState, entries: [Entry], marker: WALSnapshotMarker)
         do {
-            opened = try WAL.open(dir: layout.walDir, expecting: try snapshots.newestMarker() ?? .zero) { valid in
+            opened = try WAL.open(dir: layout.walDir, expecting: try snapshots.newestMarker() ?? .zero, options: settings.wal) { valid in
                 snapshot = try snapshots.loadNewest(validMarkers: valid)
                 return snapshot.map { WALSnapshotMarker(index: $0.metadata.index, term: $0.metadata.term) } ?? .zero
             }
@@ -91,8 +100,27 @@ struct RestoredNode {
         }
         let metadata = try MemberMetadata(decoding: opened.metadata)
         if let snapshot { try storage.applySnapshot(snapshot) }
-        storage.setHardState(opened.hardState)
-        try storage.append(opened.entries)
+        var hardState = opened.hardState
+        var entries = opened.entries
+        if settings.forceNewCluster {
+            let rewrite = ForceNewCluster.rewrite(hardState: hardState, entries: entries,
+                                                  confState: snapshot?.metadata.confState ?? ConfState(),
+                                                  firstIndex: (snapshot?.metadata.index ?? 0) + 1, localID: metadata.memberID)
+            if rewrite.discardedUncommitted > 0 {
+                logger.info("discarding uncommitted WAL entries", metadata: [
+                    "entry-index": .uint(hardState.commit + 1), "commit-index-from-wal": .uint(hardState.commit),
+                    "number-of-discarded-entries": .int(rewrite.discardedUncommitted)])
+            }
+            // Durable before Raft sees them: a crash now restarts into the same one-member cluster.
+            if !rewrite.forced.isEmpty { try opened.wal.save(hardState: rewrite.hardState, entries: rewrite.forced) }
+            hardState = rewrite.hardState
+            entries = rewrite.entries
+            logger.info("forcing restart member", metadata: [
+                "cluster-id": .id(metadata.clusterID), "local-member-id": .id(metadata.memberID),
+                "commit-index": .uint(hardState.commit), "removed-members": .int(rewrite.forced.count)])
+        }
+        storage.setHardState(hardState)
+        try storage.append(entries)
 
         // Raft re-delivers every committed entry after the snapshot: conf
         // changes are applied to the node again (membership is not in the
@@ -103,12 +131,10 @@ struct RestoredNode {
         config.applied = snapshotIndex
         let node = try RawNode(config: config, storage: storage)
         let confState = node.status().confState
-        logger.info("restarted member from its data dir", metadata: [
-            "member-id": "\(String(metadata.memberID, radix: 16))",
-            "cluster-id": "\(String(metadata.clusterID, radix: 16))",
-            "commit-index": "\(opened.hardState.commit)",
-            "snapshot-index": "\(snapshotIndex)",
-            "entries": "\(opened.entries.count)",
+        logger.info("restarting local member", metadata: [
+            "cluster-id": .id(metadata.clusterID), "local-member-id": .id(metadata.memberID),
+            "commit-index": .uint(opened.hardState.commit), "snapshot-index": .uint(snapshotIndex),
+            "entries": .int(opened.entries.count),
         ])
         return RestoredNode(node: node, storage: storage, wal: opened.wal, snapshots: snapshots, metadata: metadata,
                             confState: confState, snapshotIndex: snapshotIndex, isNew: false)

@@ -49,10 +49,12 @@ final class RaftLoop: @unchecked Sendable {
         var reports: [PeerReport] = []
         var transfers: [UInt64] = []  // leadership transferees (MoveLeader)
         var confChanges: [(cc: ConfChange, dropped: (ServerError) -> Void)] = []
+        /// Extra ticks to run at once (`--initial-election-tick-advance`).
+        var advanceTicks = 0
         var stopping = false
         var isEmpty: Bool {
             proposals.isEmpty && reads.isEmpty && messages.isEmpty && reports.isEmpty && transfers.isEmpty
-                && confChanges.isEmpty && !stopping
+                && confChanges.isEmpty && advanceTicks == 0 && !stopping
         }
     }
 
@@ -91,6 +93,7 @@ final class RaftLoop: @unchecked Sendable {
     /// server expires its waits' deadlines here (`WaitRegistry.expire`).
     var onTick: () -> Void = {}
     private let logger: Logger
+    private let raftLog: RaftEventLog
     let memberID: UInt64
 
     private let condition = NSCondition()
@@ -128,6 +131,7 @@ final class RaftLoop: @unchecked Sendable {
         self.memberID = memberID
         self.proposalDropped = proposalDropped
         self.logger = logger
+        self.raftLog = RaftEventLog(logger: logger, localID: memberID)
         let st = node.status()
         publishedStatus = NodeStatus(memberID: memberID, leader: st.lead, term: st.term,
                                      commitIndex: st.commit, appliedIndex: appliedIndex)
@@ -204,6 +208,16 @@ final class RaftLoop: @unchecked Sendable {
         }
     }
 
+    /// Fast-forwards Raft's logical clock by `ticks` (etcd's advanceTicks):
+    /// a freshly started follower then campaigns after a tick or two
+    /// instead of a whole election timeout.
+    func advanceTicks(_ ticks: Int) {
+        condition.withLock {
+            mailbox.advanceTicks += max(0, ticks)
+            condition.signal()
+        }
+    }
+
     func deliver(_ messages: [Message]) {
         condition.withLock {
             mailbox.messages.append(contentsOf: messages)
@@ -231,6 +245,7 @@ final class RaftLoop: @unchecked Sendable {
                 for batch in reads.tick(now: now) { readWaits.trigger(id: batch, .failure(ServerError.timeout)) }
                 onTick()
             }
+            for _ in 0..<work.advanceTicks { node.tick() }
             for m in work.messages { try? node.step(m) }
             for r in work.reports {
                 switch r {
@@ -251,6 +266,7 @@ final class RaftLoop: @unchecked Sendable {
             reads.enqueue(work.reads)
             while node.hasReady() { handle(node.ready()) }
             requestReadIndex()
+            raftLog.log(node.takeEvents())
         }
         stopped.open()
     }
@@ -283,9 +299,11 @@ final class RaftLoop: @unchecked Sendable {
         while node.hasReady() { handle(node.ready()) }
         if confState.voters == [memberID] && node.status().lead == 0 { try? node.campaign() }
         while node.hasReady() { handle(node.ready()) }
+        raftLog.log(node.takeEvents())
     }
 
     private func handle(_ rd: Ready) {
+        raftLog.log(node.takeEvents())  // the decisions this Ready carries out, first
         do {
             if let snap = rd.snapshot, !snap.isEmpty {
                 // The store first: a crash before the WAL marker leaves the old

@@ -20,6 +20,8 @@ final class PeerClient: @unchecked Sendable {
     private let eventLoop: EventLoop
     private let logger: Logger
     private let onUnreachable: @Sendable (UInt64) -> Void
+    /// `--raft-write-timeout` (see `PeerTimeoutHandler`).
+    private let writeTimeout: TimeAmount
     static let maxPendingBytes = 16 << 20
     static let backoffMinMs: Int64 = 50
     static let backoffMaxMs: Int64 = 1000
@@ -39,8 +41,9 @@ final class PeerClient: @unchecked Sendable {
     /// transport `ActiveSince`, which the strict reconfiguration check reads.
     var activeSince: Date? { activeLock.withLock { connectedAt } }
 
-    init(peerID: UInt64, url: String, hello: PeerHello, dialer: PeerDialer, eventLoop: EventLoop, logger: Logger,
-         onUnreachable: @escaping @Sendable (UInt64) -> Void) throws {
+    init(peerID: UInt64, url: String, hello: PeerHello, dialer: PeerDialer, eventLoop: EventLoop,
+         writeTimeout: TimeAmount = .seconds(5), logger: Logger, onUnreachable: @escaping @Sendable (UInt64) -> Void) throws {
+        self.writeTimeout = writeTimeout
         self.peerID = peerID
         self.target = try PeerDialer.target(url)
         self.dialer = dialer
@@ -88,7 +91,11 @@ final class PeerClient: @unchecked Sendable {
         guard !stopped, channel == nil, !connecting else { return }
         connecting = true
         let logger = self.logger
-        dialer.connect(target, on: eventLoop, timeout: .seconds(1)) { PeerRejectionLogger(logger: logger) }
+        let writeTimeout = self.writeTimeout
+        dialer.connect(target, on: eventLoop, timeout: .seconds(1),
+                       timeouts: { PeerTimeoutHandler(readTimeout: nil, writeTimeout: writeTimeout, logger: logger) }) {
+            PeerRejectionLogger(logger: logger)
+        }
             .whenComplete { result in
                 self.connecting = false
                 switch result {

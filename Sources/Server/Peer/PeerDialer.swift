@@ -24,9 +24,11 @@ struct PeerDialer: Sendable {
         return Target(host: parsed.host, port: port, secure: parsed.isSecure)
     }
 
-    /// Connects; the pipeline is (TLS,) frame decoder, `handler()`. With
+    /// Connects; the pipeline is (deadlines,) (TLS,) frame decoder, `handler()`. With
     /// TLS the future completes on the TCP connect; writes wait for the handshake.
+    /// `timeouts` (rafthttp's deadlines) goes first, next to the socket.
     func connect(_ target: Target, on eventLoop: any EventLoop, timeout: TimeAmount,
+                 timeouts: (@Sendable () -> PeerTimeoutHandler?)? = nil,
                  handler: @escaping @Sendable () -> any ChannelInboundHandler) -> EventLoopFuture<any Channel> {
         if target.secure && tls == nil {
             return eventLoop.makeFailedFuture(PeerProtocolError(
@@ -41,8 +43,11 @@ struct PeerDialer: Sendable {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(PeerFrameDecoder()))
                     try channel.pipeline.syncOperations.addHandler(handler())
                 }
-                guard let tls else { return channel.eventLoop.makeCompletedFuture(withResultOf: frames) }
-                return tls.initialize(channel, host: target.host).flatMapThrowing(frames)
+                let deadlines = channel.eventLoop.makeCompletedFuture {
+                    if let handler = timeouts?() { try channel.pipeline.syncOperations.addHandler(handler) }
+                }
+                guard let tls else { return deadlines.flatMapThrowing(frames) }
+                return deadlines.flatMap { tls.initialize(channel, host: target.host) }.flatMapThrowing(frames)
             }
             .connect(host: target.host, port: target.port)
     }

@@ -18,6 +18,7 @@ final class PeerListener: @unchecked Sendable {
     private let control: @Sendable (UInt64, PeerFrame) -> Void
     private let members: @Sendable () -> ClusterPeerFrame
     private let snapshots: SnapshotSink
+    private let settings: PeerSettings
     private var channel: Channel?
 
     /// `admit` returns nil to accept a hello, or the reason to refuse it;
@@ -28,7 +29,8 @@ final class PeerListener: @unchecked Sendable {
     init(group: EventLoopGroup, tls: TLSServerSide?, logger: Logger, admit: @escaping @Sendable (PeerHello) -> String?,
          deliver: @escaping @Sendable ([Message]) -> Void,
          control: @escaping @Sendable (UInt64, PeerFrame) -> Void,
-         members: @escaping @Sendable () -> ClusterPeerFrame, snapshots: SnapshotSink) {
+         members: @escaping @Sendable () -> ClusterPeerFrame, snapshots: SnapshotSink, settings: PeerSettings = PeerSettings()) {
+        self.settings = settings
         self.group = group
         self.tls = tls
         self.logger = logger
@@ -46,8 +48,11 @@ final class PeerListener: @unchecked Sendable {
         let snapshots = self.snapshots
         let tls = self.tls
         let limiter = ConnectionLimiter.processWide
+        let timeouts = settings.timeouts
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(ChannelOptions.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)),
+                                 value: settings.reusePort ? 1 : 0)
             .serverChannelInitializer(ConnectionLimiter.installAcceptBackoff)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
@@ -58,8 +63,13 @@ final class PeerListener: @unchecked Sendable {
                         PeerInboundHandler(logger: logger, admit: admit, deliver: deliver, control: control,
                                            members: members, snapshots: snapshots))
                 }
-                guard let tls else { return channel.eventLoop.makeCompletedFuture(withResultOf: frames) }
-                return tls.initialize(channel).flatMapThrowing(frames)
+                // rafthttp's deadlines sit next to the socket, under TLS.
+                let deadlines = channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        PeerTimeoutHandler(readTimeout: timeouts.read, writeTimeout: timeouts.write, logger: logger))
+                }
+                guard let tls else { return deadlines.flatMapThrowing(frames) }
+                return deadlines.flatMap { tls.initialize(channel) }.flatMapThrowing(frames)
             }
             .bind(host: host, port: port).get()
         self.channel = channel

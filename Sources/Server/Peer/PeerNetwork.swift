@@ -33,6 +33,7 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
     /// The cluster's ID; a member that joined with 0 adopts it from the first known peer's hello.
     var clusterID: UInt64 { clusterIDLock.withLock { knownClusterID } }
     private let localID: UInt64
+    private let settings: PeerSettings
     let membership: Membership
     /// Where inbound messages and reports go; set once before `start`.
     var onMessages: @Sendable ([Message]) -> Void = { _ in }
@@ -59,7 +60,8 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
 
     init(localID: UInt64, clusterID: UInt64, membership: Membership, attributes: MemberAttributes,
          snapDir: String, dialer: PeerDialer = PeerDialer(tls: nil), listenerTLS: TLSServerSide? = nil,
-         group: EventLoopGroup, logger: Logger) throws {
+         group: EventLoopGroup, settings: PeerSettings = PeerSettings(), logger: Logger) throws {
+        self.settings = settings
         self.localID = localID
         self.knownClusterID = clusterID
         self.membership = membership
@@ -74,7 +76,9 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
             guard let url = member.peerURLs.first else { continue }
             let hello = PeerHello(clusterID: clusterID, fromID: localID, toID: member.id, attributesJSON: attributesJSON)
             clients[member.id] = try PeerClient(peerID: member.id, url: url, hello: hello, dialer: dialer, eventLoop: group.next(),
-                                                logger: logger) { id in forward.report(.unreachable(id)) }
+                                                writeTimeout: settings.timeouts.write, logger: logger) { id in
+                forward.report(.unreachable(id))
+            }
         }
         self.clientTable = clients
         let received = ReceivedSnapshots(dir: snapDir)
@@ -83,7 +87,7 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
         let sink = SnapshotSink(newPath: { received.newPath() }, received: { forward.snapshotReceived($0, file: $1) })
         listener = PeerListener(group: group, tls: listenerTLS, logger: logger, admit: { forward.admit($0) },
                                 deliver: { forward.messages($0) }, control: { forward.control($0, $1) },
-                                members: { forward.members() }, snapshots: sink)
+                                members: { forward.members() }, snapshots: sink, settings: settings)
         forward.network = self
     }
 
@@ -143,7 +147,9 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
         let forward = self.forward
         do {
             let client = try PeerClient(peerID: id, url: url, hello: hello, dialer: dialer, eventLoop: group.next(),
-                                        logger: logger) { id in forward.report(.unreachable(id)) }
+                                        writeTimeout: settings.timeouts.write, logger: logger) { id in
+                forward.report(.unreachable(id))
+            }
             clientsLock.withLock { clientTable[id] = client }
             client.start()
         } catch {

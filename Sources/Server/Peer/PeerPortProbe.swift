@@ -10,7 +10,7 @@ enum PeerPortProbe {
     /// Binds a socket (SO_REUSEADDR, as the listener) and closes it without
     /// listening: a listening probe could accept a peer's connection attempt,
     /// and the accepted socket would then hold the port against the listener.
-    static func check(_ listener: ServerOptions.Listener) throws {
+    static func check(_ listener: ServerOptions.Listener, reusePort: Bool = false) throws {
         let address: SocketAddress
         do { address = try SocketAddress.makeAddressResolvingHost(listener.host, port: listener.port) } catch {
             throw describe(error, listener)
@@ -20,6 +20,7 @@ enum PeerPortProbe {
         defer { close(fd) }
         var one: Int32 = 1
         _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        if reusePort { _ = setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size)) }
         let rc = address.withSockAddr { bind(fd, $0, socklen_t($1)) }
         if rc != 0 { throw describe(IOError(errnoCode: errno, reason: "bind"), listener) }
     }

@@ -1,60 +1,157 @@
+import Auth
 import GRPCWire
 import Proto
 
-/// etcdserverpb.Auth while authentication is not built: the answers etcd
-/// gives with auth disabled and no users or roles (so `etcdctl auth status`,
-/// `user list` and `role list` work), and a clear refusal for every RPC that
-/// would create users or roles, so nobody believes they are protected.
+/// What the Auth service needs from the member: Raft proposals answered
+/// with the auth store's result, a linearizable barrier, the auth store.
+protocol AuthBackend: ResponseHeaders {
+    var auth: AuthStore { get }
+    func propose(_ request: Swiftetcd.InternalRaftRequest, as identity: RequestIdentity?) async throws -> AppliedResult
+    func linearizableBarrier() async throws
+}
+
+/// etcdserverpb.Auth (etcd 3.5's v3rpc/auth.go and v3_server.go): every
+/// operation goes through Raft with the caller's identity and is applied by
+/// `AuthApplyStage` on every member, which checks the caller's rights there.
+/// Passwords are hashed here, off the event loops, so only bcrypt hashes
+/// enter the log.
 struct AuthService {
-    let backend: ResponseHeaders
-
-    static let notSupported = ServerError(
-        code: .unimplemented, message: "etcdserver: authentication (users and roles) is not supported by swift-etcd yet")
-    static let authNotEnabled = ServerError(code: .failedPrecondition, message: "etcdserver: authentication is not enabled")
-    static let rootUserNotExist = ServerError(code: .failedPrecondition, message: "etcdserver: root user does not exist")
-    static let userNotFound = ServerError(code: .failedPrecondition, message: "etcdserver: user name not found")
-    static let roleNotFound = ServerError(code: .failedPrecondition, message: "etcdserver: role name not found")
-
-    /// etcd's auth revision of a store where auth was never touched.
-    static let initialAuthRevision: UInt64 = 1
+    let backend: AuthBackend
+    let access: RequestAccess
 
     func register(on router: GRPCRouter) {
-        let backend = self.backend
+        let server = Proposing(backend: backend, access: access)
         typealias S = Etcdserverpb.AuthService
-        router.unary(S.authStatus) { _, _ in
-            var r = Etcdserverpb.AuthStatusResponse()
-            r.header = backend.currentHeader
-            r.enabled = false
-            r.authRevision = Self.initialAuthRevision
+        typealias R = Swiftetcd.InternalRaftRequest
+        router.unary(S.authStatus) { _, context in try await server.status(context) }
+        router.unary(S.authenticate) { request, context in try await server.authenticate(request, context) }
+        // Operations answered with a header only.
+        server.register(S.authEnable, \R.authEnable, on: router)
+        server.register(S.authDisable, \R.authDisable, on: router)
+        server.register(S.userDelete, \R.authUserDelete, on: router)
+        server.register(S.userGrantRole, \R.authUserGrantRole, on: router)
+        server.register(S.userRevokeRole, \R.authUserRevokeRole, on: router)
+        server.register(S.roleAdd, \R.authRoleAdd, on: router)
+        server.register(S.roleDelete, \R.authRoleDelete, on: router)
+        server.register(S.roleGrantPermission, \R.authRoleGrantPermission, on: router)
+        server.register(S.roleRevokePermission, \R.authRoleRevokePermission, on: router)
+        // Passwords become bcrypt hashes before they are proposed (etcd 3.5).
+        server.register(S.userAdd, \R.authUserAdd, on: router, prepare: { request in
+            guard request.options?.noPassword != true else { return request }
+            var add = request
+            add.hashedPassword = await server.backend.auth.hashForLog(add.password)
+            add.password = ""
+            return add
+        })
+        server.register(S.userChangePassword, \R.authUserChangePassword, on: router, prepare: { request in
+            var change = request
+            change.hashedPassword = await server.backend.auth.hashForLog(change.password)
+            change.password = ""
+            return change
+        })
+        // Operations answered with data.
+        server.register(S.userGet, \R.authUserGet, on: router, fill: { answer, r in
+            if case .userRoles(let roles) = answer { r.roles = roles }
+        })
+        server.register(S.userList, \R.authUserList, on: router, fill: { answer, r in
+            if case .users(let users) = answer { r.users = users }
+        })
+        server.register(S.roleGet, \R.authRoleGet, on: router, fill: { answer, r in
+            if case .permissions(let perms) = answer { r.perm = perms }
+        })
+        server.register(S.roleList, \R.authRoleList, on: router, fill: { answer, r in
+            if case .roles(let roles) = answer { r.roles = roles }
+        })
+    }
+}
+
+/// An Auth response: a header, and what `fill` copies from the answer.
+protocol AuthResponse: ProtoMessage {
+    var header: Etcdserverpb.ResponseHeader? { get set }
+}
+
+extension Etcdserverpb.AuthEnableResponse: AuthResponse {}
+extension Etcdserverpb.AuthDisableResponse: AuthResponse {}
+extension Etcdserverpb.AuthUserAddResponse: AuthResponse {}
+extension Etcdserverpb.AuthUserDeleteResponse: AuthResponse {}
+extension Etcdserverpb.AuthUserChangePasswordResponse: AuthResponse {}
+extension Etcdserverpb.AuthUserGrantRoleResponse: AuthResponse {}
+extension Etcdserverpb.AuthUserRevokeRoleResponse: AuthResponse {}
+extension Etcdserverpb.AuthUserGetResponse: AuthResponse {}
+extension Etcdserverpb.AuthUserListResponse: AuthResponse {}
+extension Etcdserverpb.AuthRoleAddResponse: AuthResponse {}
+extension Etcdserverpb.AuthRoleDeleteResponse: AuthResponse {}
+extension Etcdserverpb.AuthRoleGetResponse: AuthResponse {}
+extension Etcdserverpb.AuthRoleListResponse: AuthResponse {}
+extension Etcdserverpb.AuthRoleGrantPermissionResponse: AuthResponse {}
+extension Etcdserverpb.AuthRoleRevokePermissionResponse: AuthResponse {}
+
+/// The Auth service's requests: proposed as the caller.
+private struct Proposing: Sendable {
+    let backend: AuthBackend
+    let access: RequestAccess
+
+    /// Registers `method`: the request (after `prepare`) goes into `field`
+    /// of a proposal, the answer is the header plus what `fill` copies.
+    func register<Request, Response: AuthResponse>(
+        _ method: ProtoMethod<Request, Response>, _ field: WritableKeyPath<Swiftetcd.InternalRaftRequest, Request?>,
+        on router: GRPCRouter,
+        prepare: @escaping @Sendable (Request) async -> Request = { $0 },
+        fill: @escaping @Sendable (AuthAnswer, inout Response) -> Void = { _, _ in }
+    ) {
+        let server = self
+        router.unary(method) { request, context in
+            var p = Swiftetcd.InternalRaftRequest()
+            p[keyPath: field] = await prepare(request)
+            let (answer, header) = try await server.propose(p, context)
+            var r = Response()
+            r.header = header
+            fill(answer, &r)
             return r
         }
-        router.unary(S.authDisable) { _, _ in
-            var r = Etcdserverpb.AuthDisableResponse()
-            r.header = backend.currentHeader
+    }
+
+    /// Proposes an auth operation as the caller and waits for its answer here.
+    func propose(_ p: Swiftetcd.InternalRaftRequest, _ context: GRPCRequestContext) async throws
+        -> (answer: AuthAnswer, header: Etcdserverpb.ResponseHeader) {
+        let identity = try await access.check(.open, context)
+        let applied = try await backend.propose(p, as: identity)
+        _ = try applied.response.get()
+        return (applied.auth ?? .done, backend.header(revision: backend.currentRevision, term: applied.term))
+    }
+
+    /// etcd answers AuthStatus through Raft, for root only while auth is on.
+    func status(_ context: GRPCRequestContext) async throws -> Etcdserverpb.AuthStatusResponse {
+        try await backend.linearizableBarrier()
+        _ = try await access.check(.admin, context)
+        let snap = backend.auth.snapshot
+        var r = Etcdserverpb.AuthStatusResponse()
+        r.header = backend.currentHeader
+        r.enabled = snap.enabled
+        r.authRevision = snap.revision
+        return r
+    }
+
+    /// etcd's Authenticate: the password is checked here (bcrypt off the
+    /// event loop), then an Authenticate entry issues the token on every
+    /// member; if the auth store changed meanwhile the check is redone.
+    func authenticate(_ request: Etcdserverpb.AuthenticateRequest,
+                      _ context: GRPCRequestContext) async throws -> Etcdserverpb.AuthenticateResponse {
+        try await backend.linearizableBarrier()
+        let auth = backend.auth
+        while true {
+            let checked = try await auth.checkPassword(name: request.name, password: request.password)
+            var internalRequest = Swiftetcd.InternalAuthenticateRequest()
+            internalRequest.name = request.name
+            if case .simple = auth.tokens { internalRequest.simpleToken = SimpleTokens.generatePrefix() }
+            var p = Swiftetcd.InternalRaftRequest()
+            p.authenticate = internalRequest
+            let (answer, header) = try await propose(p, context)
+            guard checked == auth.snapshot.revision else { continue }  // the store changed: check again
+            var r = Etcdserverpb.AuthenticateResponse()
+            r.header = header
+            r.token = try await auth.token(for: answer)
             return r
         }
-        router.unary(S.userList) { _, _ in
-            var r = Etcdserverpb.AuthUserListResponse()
-            r.header = backend.currentHeader
-            return r
-        }
-        router.unary(S.roleList) { _, _ in
-            var r = Etcdserverpb.AuthRoleListResponse()
-            r.header = backend.currentHeader
-            return r
-        }
-        router.unary(S.authEnable) { _, _ -> Etcdserverpb.AuthEnableResponse in throw Self.rootUserNotExist }
-        router.unary(S.authenticate) { _, _ -> Etcdserverpb.AuthenticateResponse in throw Self.authNotEnabled }
-        router.unary(S.userGet) { _, _ -> Etcdserverpb.AuthUserGetResponse in throw Self.userNotFound }
-        router.unary(S.userDelete) { _, _ -> Etcdserverpb.AuthUserDeleteResponse in throw Self.userNotFound }
-        router.unary(S.userChangePassword) { _, _ -> Etcdserverpb.AuthUserChangePasswordResponse in throw Self.userNotFound }
-        router.unary(S.userGrantRole) { _, _ -> Etcdserverpb.AuthUserGrantRoleResponse in throw Self.userNotFound }
-        router.unary(S.userRevokeRole) { _, _ -> Etcdserverpb.AuthUserRevokeRoleResponse in throw Self.userNotFound }
-        router.unary(S.roleGet) { _, _ -> Etcdserverpb.AuthRoleGetResponse in throw Self.roleNotFound }
-        router.unary(S.roleDelete) { _, _ -> Etcdserverpb.AuthRoleDeleteResponse in throw Self.roleNotFound }
-        router.unary(S.roleGrantPermission) { _, _ -> Etcdserverpb.AuthRoleGrantPermissionResponse in throw Self.roleNotFound }
-        router.unary(S.roleRevokePermission) { _, _ -> Etcdserverpb.AuthRoleRevokePermissionResponse in throw Self.roleNotFound }
-        router.unary(S.userAdd) { _, _ -> Etcdserverpb.AuthUserAddResponse in throw Self.notSupported }
-        router.unary(S.roleAdd) { _, _ -> Etcdserverpb.AuthRoleAddResponse in throw Self.notSupported }
     }
 }

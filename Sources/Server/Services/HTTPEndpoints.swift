@@ -128,6 +128,7 @@ extension EtcdServer {
         let http = HTTPEndpoints(server: self, metricsListener: true)
         for listener in options.listenMetrics {
             var config = GRPCServerConfig(host: listener.host, port: listener.port)
+            config.reusePort = options.socketReusePort
             if listener.secure {
                 // etcd serves https metrics with the client certificates.
                 config.connectionInitializer = tls.clientListener(.httpOnly, metrics: true).map { side in { side.initialize($0) } }

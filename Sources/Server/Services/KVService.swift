@@ -22,9 +22,14 @@ struct KVService {
     func range(_ request: Etcdserverpb.RangeRequest, _ context: GRPCRequestContext) async throws -> Etcdserverpb.RangeResponse {
         let range = KVMapping.range(request)
         try Validation.check(range)
-        _ = try await access.check(.read(key: request.key, rangeEnd: request.rangeEnd), context)
+        let identity = try await access.check(.read(key: request.key, rangeEnd: request.rangeEnd), context)
         if !request.serializable { try await backend.linearizableBarrier() }
+        let clock = ContinuousClock()
+        let began = clock.now
         let response = try backend.range(range)
+        try access.confirm(identity)
+        backend.slow.apply(took: clock.now - began, prefix: "read-only range ", request: RequestText.range(request),
+                           response: "range_response_count:\(response.kvs.count) size:\(response.kvs.reduce(0) { $0 + $1.key.count + $1.value.count })")
         return KVMapping.rangeResponse(response, header: backend.header(revision: response.revision))
     }
 
@@ -58,7 +63,11 @@ struct KVService {
             // etcd serves read-only txns without Raft; linearizable unless
             // every range in them asked for serializable.
             if !Self.isSerializable(request) { try await backend.linearizableBarrier() }
+            let clock = ContinuousClock()
+            let began = clock.now
             let response = try backend.readOnlyTxn(txn)
+            try access.confirm(identity)
+            backend.slow.apply(took: clock.now - began, prefix: "read-only txn ", request: RequestText.describe(.txn(txn)))
             return KVMapping.txnResponse(response, header: backend.header(revision: response.revision))
         }
         var proposal = Swiftetcd.InternalRaftRequest()

@@ -12,6 +12,8 @@ extension MaintenanceService {
         router.unary(Etcdserverpb.MaintenanceService.defragment) { _, context in
             _ = try await access.check(.admin, context)
             let store = backend.store
+            backend.defragHealth.defragStarted()
+            defer { backend.defragHealth.defragFinished() }
             backend.logger.info("starting defragment")
             let sizes = try await offLoop { try store.defragment() }
             let t = store.lastDefrag

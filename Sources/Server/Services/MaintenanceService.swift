@@ -43,7 +43,7 @@ struct HealthService {
         router.unary(GrpcHealthV1.HealthService.check) { _, context in
             _ = try await access.check(.open, context)
             var response = GrpcHealthV1.HealthCheckResponse()
-            response.status = backend.status.leader != 0 ? .serving : .notServing
+            response.status = backend.status.leader != 0 && backend.defragHealth.isServing ? .serving : .notServing
             return response
         }
     }

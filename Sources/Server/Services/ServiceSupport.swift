@@ -1,3 +1,4 @@
+import Auth
 import GRPCWire
 import MVCC
 import Proto
@@ -37,6 +38,8 @@ func grpcStatus(for error: Error) -> GRPCStatus {
     case let status as GRPCStatus: return status
     case let server as ServerError: return server.status
     case let store as MVCCError: return ServerError(store).status
+    case let auth as AuthError: return GRPCStatus(GRPCStatus.Code(rawValue: auth.code.rawValue) ?? .unknown, auth.message)
+    case let auth as AuthFailure: return grpcStatus(for: auth.status)
     case is CancellationError: return GRPCStatus(.cancelled, "context canceled")
     default: return GRPCStatus(.unknown, "\(error)")
     }

@@ -19,7 +19,7 @@ struct WatchService {
         let service = self
         router.bidi(Etcdserverpb.WatchService.watch) { requests, writer, context in
             _ = try await service.access.check(.open, context)
-            try await WatchSession(service: service, writer: writer).run(requests)
+            try await WatchSession(service: service, writer: writer, context: context).run(requests)
         }
     }
 }
@@ -28,11 +28,14 @@ struct WatchService {
 struct WatchSession {
     let service: WatchService
     let writer: GRPCResponseWriter
+    /// The call's metadata: who may create which watchers.
+    let context: GRPCRequestContext
     private var backend: WatchBackend { service.backend }
 
-    init(service: WatchService, writer: GRPCResponseWriter) {
+    init(service: WatchService, writer: GRPCResponseWriter, context: GRPCRequestContext) {
         self.service = service
         self.writer = writer
+        self.context = context
     }
 
     func run(_ requests: TypedRequestStream<Etcdserverpb.WatchRequest>) async throws {
@@ -46,7 +49,7 @@ struct WatchSession {
         let interval = service.progressNotifyIntervalMs
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                for try await request in requests { handle(request, hub: hub, stream: stream) }
+                for try await request in requests { await handle(request, hub: hub, stream: stream) }
             }
             group.addTask {
                 var options: [Int64: WatchDelivery]? = [:]
@@ -73,14 +76,35 @@ struct WatchSession {
         }
     }
 
-    private func handle(_ request: Etcdserverpb.WatchRequest, hub: WatchHub, stream: WatchStream) {
+    private func handle(_ request: Etcdserverpb.WatchRequest, hub: WatchHub, stream: WatchStream) async {
         switch request.requestUnion {
-        // Issue 15: a create is where the read check on c.key…c.rangeEnd goes
-        // (etcd answers a denied one created+canceled with its reason).
-        case .createRequest(let c)?: hub.create(Self.spec(c), on: stream)
+        case .createRequest(let c)?:
+            let spec = Self.spec(c)
+            if await isPermitted(spec) {
+                hub.create(spec, on: stream)
+            } else {
+                hub.refuse(spec, reason: Self.permissionDeniedReason, on: stream)
+            }
         case .cancelRequest(let c)?: hub.cancel(watchID: c.watchID, on: stream)
         case .progressRequest?: hub.requestProgress(on: stream)
         case nil: break
+        }
+    }
+
+    /// etcd 3.5.1's cancel reason for any refused watch (a bad token too):
+    /// the text of its gRPC PermissionDenied status error.
+    static let permissionDeniedReason = "rpc error: code = PermissionDenied desc = etcdserver: permission denied"
+
+    /// etcd's isWatchPermitted, at creation only: read on the watched keys.
+    /// As etcd, a from-key watch ("\0" end) is checked as its first key
+    /// alone (etcd empties the end before the check).
+    private func isPermitted(_ spec: WatchSpec) async -> Bool {
+        let rangeEnd = spec.rangeEnd == [0] ? [] : spec.rangeEnd
+        do {
+            _ = try await service.access.check(.read(key: spec.key, rangeEnd: rangeEnd), context)
+            return true
+        } catch {
+            return false
         }
     }
 

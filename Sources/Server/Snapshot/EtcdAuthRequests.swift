@@ -1,7 +1,8 @@
 /// Finds etcd auth changes among an etcd WAL's committed requests, which
-/// `migrate` cannot carry: swift-etcd has no auth store to apply them to
-/// (users, roles, auth enable/disable, authenticate), so dropping them
-/// would lose acknowledged changes, or turn protection off without a word.
+/// `migrate` does not replay (users, roles, auth enable/disable,
+/// authenticate: the auth store loads only what etcd's database holds), so
+/// dropping them would lose acknowledged changes, or leave protection off
+/// without a word.
 ///
 /// An `etcdserverpb.InternalRaftRequest` names its request by field
 /// number; etcd's `raft_internal.proto` gives the auth requests 1000-1299

@@ -143,7 +143,7 @@ public struct SnapshotRestore {
         let committed = wal.entries.filter { $0.index <= wal.hardState.commit }
         let normal = committed.filter { $0.type == 0 && !$0.data.isEmpty }
         if let auth = normal.lazy.compactMap({ e in EtcdAuthRequests.authField(in: e.data).map { (e.index, $0) } }).first {
-            throw RestoreError("\(walDir): entry \(auth.0) is an auth request (InternalRaftRequest field \(auth.1)), committed after the database's consistent index \(index); swift-etcd does not support users and roles yet, so it cannot carry this change: undo it on etcd (or disable auth), then migrate again")
+            throw RestoreError("\(walDir): entry \(auth.0) is an auth request (InternalRaftRequest field \(auth.1)), committed after the database's consistent index \(index); migrate does not replay etcd's auth requests: stop etcd cleanly (so the change reaches its database) or undo it, then migrate again")
         }
         let requests = normal.map(\.data)
         logger.info("read etcd WAL", metadata: [

@@ -1,8 +1,8 @@
 import Config
-import Dispatch
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOPosix
 
 /// One side's TLS (client or peer): the files named by its
 /// `TransportSecurity`, loaded into `TLSContexts`, and reloaded when they
@@ -68,7 +68,7 @@ final class TLSCertificateStore: @unchecked Sendable {
         case .ready(let contexts): return loop.makeSucceededFuture(contexts)
         case .wait(let future): return future
         case .reload(let future):
-            DispatchQueue.global().async { self.reload(stamps: stamps) }
+            NIOThreadPool.singleton.submit { _ in self.reload(stamps: stamps) }
             return future
         }
     }

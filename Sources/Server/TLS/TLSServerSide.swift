@@ -1,7 +1,7 @@
-import Dispatch
 import GRPCWire
 import Logging
 import NIOCore
+import NIOPosix
 import NIOSSL
 
 /// The TLS layer of one listener: on each accepted connection it adds a
@@ -61,9 +61,9 @@ struct TLSServerSide: Sendable {
                 return loop.makeFailedFuture(TLSRefusal(reason: reason))
             }
             guard let remoteIP, policy.needsLookup(facts, remoteIP: remoteIP) else { return loop.makeSucceededVoidFuture() }
-            // DNS SANs: the lookups block, so they run off the event loop.
+            // DNS SANs: the lookups block, so they run on NIO's blocking pool.
             let promise = loop.makePromise(of: Void.self)
-            DispatchQueue.global().async {
+            NIOThreadPool.singleton.submit { _ in
                 if let reason = policy.dnsSANError(facts, remoteIP: remoteIP, resolver: resolver) {
                     promise.fail(TLSRefusal(reason: reason))
                 } else {

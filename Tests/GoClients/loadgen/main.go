@@ -5,8 +5,11 @@
 //
 // Workloads: put, range-lin, range-ser, txn-put, mixed (90% linearizable
 // range / 10% put), fill (put -total random 16-byte keys with 256-byte values),
+// authenticate (Auth.Authenticate with -user/-password, one bcrypt check each),
 // handshake (new TLS connections: dial, full handshake offering h2, close).
-// -cacert/-cert/-key make every connection mutual TLS.
+// With -user/-password every client logs in (auth enabled) and -prefix puts
+// the keys under a prefix the user may use; -cacert/-cert/-key make every
+// connection mutual TLS.
 package main
 
 import (
@@ -14,9 +17,9 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"flag"
+	"fmt"
 	"io"
 	"io/ioutil"
-	"fmt"
 	"math/rand"
 	"os"
 	"sort"
@@ -26,6 +29,7 @@ import (
 	"time"
 
 	"go.etcd.io/etcd/clientv3"
+	pb "go.etcd.io/etcd/etcdserver/etcdserverpb"
 )
 
 var (
@@ -37,6 +41,9 @@ var (
 	keySize  = flag.Int("key-size", 8, "key bytes")
 	valSize  = flag.Int("val-size", 256, "value bytes")
 	keySpace = flag.Int("key-space", 1000, "distinct keys for put/range workloads")
+	user     = flag.String("user", "", "log in as this user (auth enabled)")
+	password = flag.String("password", "", "the user's password")
+	prefix   = flag.String("prefix", "", "key prefix")
 	cacert   = flag.String("cacert", "", "TLS: CA bundle (enables TLS)")
 	cert     = flag.String("cert", "", "TLS: client certificate")
 	key      = flag.String("key", "", "TLS: client key")
@@ -71,7 +78,8 @@ func main() {
 	tlsCfg := tlsConfig()
 	cs := make([]*clientv3.Client, *conns)
 	for i := range cs {
-		c, err := clientv3.New(clientv3.Config{Endpoints: strings.Split(*endpoint, ","), DialTimeout: 5 * time.Second, TLS: tlsCfg})
+		c, err := clientv3.New(clientv3.Config{Endpoints: strings.Split(*endpoint, ","), DialTimeout: 5 * time.Second, TLS: tlsCfg,
+			Username: *user, Password: *password})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "loadgen:", err)
 			os.Exit(1)
@@ -85,13 +93,13 @@ func main() {
 			r.Read(b)
 			return string(b)
 		}
-		return fmt.Sprintf("%0*d", *keySize, r.Intn(*keySpace))
+		return *prefix + fmt.Sprintf("%0*d", *keySize, r.Intn(*keySpace))
 	}
 	// Ranges need something to read.
 	if *workload == "range-lin" || *workload == "range-ser" || *workload == "mixed" {
 		r := rand.New(rand.NewSource(1))
 		for i := 0; i < *keySpace; i++ {
-			if _, err := cs[0].Put(context.Background(), fmt.Sprintf("%0*d", *keySize, i), value); err != nil {
+			if _, err := cs[0].Put(context.Background(), *prefix+fmt.Sprintf("%0*d", *keySize, i), value); err != nil {
 				fmt.Fprintln(os.Stderr, "loadgen: preload:", err)
 				os.Exit(1)
 			}
@@ -148,6 +156,8 @@ func main() {
 					} else {
 						_, err = cli.Get(ctx, keyOf(r))
 					}
+				case w == "authenticate":
+					_, err = pb.NewAuthClient(cli.ActiveConnection()).Authenticate(ctx, &pb.AuthenticateRequest{Name: *user, Password: *password})
 				default:
 					fmt.Fprintln(os.Stderr, "loadgen: unknown workload", w)
 					os.Exit(2)

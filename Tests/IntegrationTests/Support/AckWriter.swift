@@ -10,10 +10,16 @@ final class AckWriter {
     private let ackPath: String
 
     /// - Parameter endpoints: one endpoint or a comma-separated list.
-    init(endpoints: String, clients: Int, ackPath: String) throws {
+    convenience init(endpoints: String, clients: Int, ackPath: String) throws {
+        try self.init(program: "ackwriter", arguments: ["-endpoint", endpoints, "-clients", String(clients)], ackPath: ackPath)
+    }
+
+    /// Any Go program under Tests/GoClients that prints "<key> <revision>"
+    /// per acknowledged put (ackwriter, stopload).
+    init(program: String, arguments: [String], ackPath: String) throws {
         self.ackPath = ackPath
-        process.executableURL = URL(fileURLWithPath: try GoPrograms.binary("ackwriter"))
-        process.arguments = ["-endpoint", endpoints, "-clients", String(clients)]
+        process.executableURL = URL(fileURLWithPath: try GoPrograms.binary(program))
+        process.arguments = arguments
         FileManager.default.createFile(atPath: ackPath, contents: nil)
         process.standardOutput = FileHandle(forWritingAtPath: ackPath)
         process.standardError = FileHandle.nullDevice

@@ -12,6 +12,8 @@ final class ServerProcess: @unchecked Sendable {
     private let binary: String
     private let extraArgs: [String]
     private let initialCluster: String?
+    /// Extra environment variables for the process (e.g. NOTIFY_SOCKET).
+    var environment: [String: String] = [:]
     /// `https` serves clients (and peers) over TLS; certificates come in `extraArgs`.
     let clientScheme: String
     let peerScheme: String
@@ -55,6 +57,9 @@ final class ServerProcess: @unchecked Sendable {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = arguments
+        if !environment.isEmpty {
+            p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = FileHandle(forWritingAtPath: logPath)!
         log.seekToEndOfFile()
@@ -70,6 +75,37 @@ final class ServerProcess: @unchecked Sendable {
         }
         throw TestSetupError("server did not listen within \(timeoutSeconds)s: \(logTail())")
     }
+
+    /// Sends `signal` and waits for the exit: how long it took, and the
+    /// exit status (or the signal number when killed by one).
+    @discardableResult
+    func stopTimed(signal: Int32 = SIGTERM) -> (seconds: Double, status: Int32, killedBySignal: Bool) {
+        guard let p = process, p.isRunning else { return (0, -1, false) }
+        let start = Date()
+        kill(p.processIdentifier, signal)
+        p.waitUntilExit()
+        process = nil
+        return (Date().timeIntervalSince(start), p.terminationStatus, p.terminationReason == .uncaughtSignal)
+    }
+
+    /// The process ID while it runs.
+    var pid: Int32? { process.map(\.processIdentifier) }
+
+    /// Whether the process is still running.
+    var isRunning: Bool { process?.isRunning == true }
+
+    /// Waits (up to `seconds`) for the process to exit on its own; its status.
+    func waitForExit(seconds: Double) -> Int32? {
+        guard let p = process else { return nil }
+        let deadline = Date().addingTimeInterval(seconds)
+        while p.isRunning && Date() < deadline { usleep(20_000) }
+        if p.isRunning { return nil }
+        process = nil
+        return p.terminationStatus
+    }
+
+    /// The whole log.
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     /// Sends `signal` and waits for the exit; returns the exit status (the
     /// signal's number if it killed the process), nil if it was not running.

@@ -1,3 +1,4 @@
+import Logging
 import MVCC
 import Proto
 
@@ -14,6 +15,13 @@ protocol KVBackend: ResponseHeaders, Proposer {
     /// Returns once the compaction at `revision` has removed the old
     /// revisions (Compact with `physical`); blocks no event loop.
     func waitForCompaction(_ revision: Int64) async
+    /// Warns about slow local reads (`--experimental-warning-apply-duration`).
+    var slow: SlowWarnings { get }
+}
+
+extension KVBackend {
+    /// etcd's default thresholds (fakes in tests).
+    var slow: SlowWarnings { SlowWarnings(logger: Logger(label: "kv")) }
 }
 
 /// What the Lease service needs: grants and revokes through Raft, the

@@ -26,6 +26,13 @@ protocol MaintenanceBackend: ResponseHeaders {
     func moveLeader(to transferee: UInt64, deadline: NIODeadline?) async throws
     /// Proposes NOSPACE for this member unless it is already raised.
     func raiseNoSpaceAlarm() async
+    /// Health NOT_SERVING while defragmenting (`--experimental-stop-grpc-service-on-defrag`).
+    var defragHealth: DefragHealthGate { get }
+}
+
+extension MaintenanceBackend {
+    /// Off (fakes in tests).
+    var defragHealth: DefragHealthGate { DefragHealthGate(enabled: false, logger: logger) }
 }
 
 /// What every-request checks need (`ClientInterceptors`).

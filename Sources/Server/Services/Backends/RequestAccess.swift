@@ -39,6 +39,14 @@ protocol RequestAccess: Sendable {
     /// client certificate's CN) and checks `action`; throws etcd's auth
     /// errors. Returns nil when authentication is off.
     func check(_ action: RequestAction, _ context: GRPCRequestContext) async throws -> RequestIdentity?
+
+    /// After a read served locally (Range, read-only Txn): fails it when the
+    /// auth store changed since `identity` was checked (etcd's doSerialize).
+    func confirm(_ identity: RequestIdentity?) throws
+}
+
+extension RequestAccess {
+    func confirm(_ identity: RequestIdentity?) throws {}
 }
 
 /// Authentication off: every request runs, anonymously.

@@ -1,0 +1,74 @@
+import Config
+import Foundation
+import Logging
+
+/// When a member is ready to serve clients, as etcd's `ReadyNotify`: it
+/// knows a leader and has applied what was committed when it learned of
+/// it (etcd: its own attributes were published through Raft). Then it logs
+/// etcd's lifecycle lines that scripts wait for, ending with
+/// "ready to serve client requests".
+extension EtcdServer {
+    /// Watches for readiness in the background (started by `start()`).
+    func watchReadiness() {
+        Task.detached { [self] in
+            var commitAtLeader: UInt64?
+            while !stopping.isFired {
+                let status = loop.status
+                if status.leader != 0 {
+                    let target = commitAtLeader ?? status.commitIndex
+                    commitAtLeader = target
+                    if status.appliedIndex >= target {
+                        becameReady()
+                        return
+                    }
+                } else {
+                    commitAtLeader = nil
+                }
+                try? await Task.sleep(nanoseconds: 10_000_000)
+            }
+        }
+    }
+
+    /// Returns true once ready, false if `timeout` passed first (etcd's
+    /// `--experimental-wait-cluster-ready-timeout`) or the member stopped.
+    public func waitUntilReady(timeout: Duration) async -> Bool {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while clock.now < deadline {
+            if readiness.isFired { return true }
+            if stopping.isFired { return false }
+            try? await Task.sleep(nanoseconds: 10_000_000)
+        }
+        return readiness.isFired
+    }
+
+    private func becameReady() {
+        let attributes = "{Name:\(options.name) ClientURLs:[\(options.advertiseClientURLs.joined(separator: " "))]}"
+        logger.info("published local member to cluster through raft", metadata: [
+            "local-member-id": .id(memberID), "local-member-attributes": .string(attributes),
+            "request-path": .string("/0/members/\(String(memberID, radix: 16))/attributes"),
+            "cluster-id": .id(clusterID), "publish-timeout": .duration(.nanoseconds(Int64(requestTimeoutSeconds * 1e9))),
+        ])
+        let version = String(SwiftEtcdVersion.cluster.split(separator: ".").prefix(2).joined(separator: "."))
+        if memberInitialized {
+            logger.info("set cluster version from store", metadata: ["cluster-version": .string(version)])
+        } else {
+            logger.info("set initial cluster version", metadata: [
+                "cluster-id": .id(clusterID), "local-member-id": .id(memberID), "cluster-version": .string(version)])
+        }
+        logger.info("enabled capabilities for version", metadata: ["cluster-version": .string(version)])
+        if !memberInitialized {
+            logger.info("cluster version is updated", metadata: ["cluster-version": .string(version)])
+        }
+        logger.info("ready to serve client requests")
+        for listener in options.listenClient + options.listenClientHTTP {
+            let address: Logger.MetadataValue = .string("\(listener.host):\(listener.port)")
+            if listener.secure {
+                logger.info("serving client traffic securely", metadata: ["address": address])
+            } else {
+                logger.info("serving client traffic insecurely; this is strongly discouraged!", metadata: ["address": address])
+            }
+        }
+        readiness.fire()
+    }
+}

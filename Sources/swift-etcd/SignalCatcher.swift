@@ -1,0 +1,68 @@
+import Foundation
+import Server
+
+/// SIGTERM and SIGINT, as etcd handles them: the first asks for a graceful
+/// stop (`StopRequest`), a second one while that runs exits at once.
+///
+/// The handler only writes the signal number into a pipe (the self-pipe
+/// trick: `write` is async-signal-safe); a thread of ours reads the pipe
+/// and does the rest outside signal context. No GCD.
+enum SignalCatcher {
+    static let handled: [Int32] = [SIGTERM, SIGINT]
+
+    /// Starts the reading thread, then installs the handlers.
+    /// `onSecond` runs on the thread before `_exit`.
+    static func start(_ stop: StopRequest, onSecond: @escaping @Sendable (String) -> Void) {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { return }
+        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+        signalPipeWriteFD = fds[1]
+        let readFD = fds[0]
+        let thread = Thread {
+            var first = true
+            var byte: UInt8 = 0
+            while true {
+                let n = read(readFD, &byte, 1)
+                if n < 0 && errno == EINTR { continue }
+                guard n == 1 else { return }
+                let name = goName(Int32(byte))
+                if first {
+                    first = false
+                    stop.fire(.signal(name))
+                } else {
+                    onSecond(name)
+                    _exit(128 + Int32(byte))
+                }
+            }
+        }
+        thread.name = "signals"
+        thread.start()
+        for s in handled {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = signalHandler
+            sigemptyset(&action.sa_mask)
+            action.sa_flags = SA_RESTART
+            sigaction(s, &action, nil)
+        }
+    }
+
+    /// Go's `os.Signal.String()` for the signals handled.
+    static func goName(_ signal: Int32) -> String {
+        switch signal {
+        case SIGTERM: return "terminated"
+        case SIGINT: return "interrupt"
+        default: return "signal \(signal)"
+        }
+    }
+}
+
+/// Written once before the handlers are installed, read in signal context.
+nonisolated(unsafe) private var signalPipeWriteFD: Int32 = -1
+
+private func signalHandler(_ signal: Int32) {
+    var byte = UInt8(truncatingIfNeeded: signal)
+    let saved = errno
+    _ = write(signalPipeWriteFD, &byte, 1)
+    errno = saved
+}

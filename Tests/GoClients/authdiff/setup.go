@@ -54,8 +54,13 @@ func setup(s *side) error {
 			return err
 		}
 	}
-	// Leases holding a key inside (1001) and outside (1002) the granted prefix.
-	for id, key := range map[int64]string{1001: "in/lease", 1002: "out/lease"} {
+	// Leases holding a key inside (1001) and outside (1002) the granted prefix, in a fixed
+	// order (a Go map's order is random per iteration, so the two servers' revisions differed).
+	for _, l := range []struct {
+		id  int64
+		key string
+	}{{1001, "in/lease"}, {1002, "out/lease"}} {
+		id, key := l.id, l.key
 		if _, err := s.lease.LeaseGrant(ctx, &pb.LeaseGrantRequest{ID: id, TTL: 600}); err != nil {
 			return err
 		}

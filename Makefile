@@ -85,13 +85,11 @@ fuzz-gateway: deps-test release
 FUZZ_ARGS ?= -max_total_time=60
 LIBFUZZER_FLAGS := -c release --scratch-path .build/libfuzzer -Xswiftc -sanitize=fuzzer -Xswiftc -enable-testing \
 	-Xswiftc -DLIBFUZZER
-fuzz-libfuzzer: deps
-	$(SWIFT) build $(LIBFUZZER_FLAGS) --product proto-fuzz
+fuzz-libfuzzer: deps fuzz-libfuzzer-proto
 	$(SWIFT) build $(LIBFUZZER_FLAGS) --product apply-fuzz
 	$(SWIFT) build $(LIBFUZZER_FLAGS) --product bolt-fuzz
-	mkdir -p .build/libfuzzer/corpus/proto .build/libfuzzer/corpus/apply .build/libfuzzer/corpus/bolt
+	mkdir -p .build/libfuzzer/corpus/apply .build/libfuzzer/corpus/bolt
 	(printf '\000'; cat Tests/BoltTests/testdata/etcd-3.5.1-small.db) > .build/libfuzzer/corpus/bolt/etcd-3.5.1-small
-	.build/libfuzzer/release/proto-fuzz .build/libfuzzer/corpus/proto $(FUZZ_ARGS)
 	.build/libfuzzer/release/apply-fuzz .build/libfuzzer/corpus/apply -max_len=4096 $(FUZZ_ARGS)
 	.build/libfuzzer/release/bolt-fuzz .build/libfuzzer/corpus/bolt -max_len=65536 $(FUZZ_ARGS)
 

@@ -7,8 +7,8 @@ import CLMDB
 /// LMDB txn as the entry's index, so
 /// snapshots, defrag, restore and store transfer carry it; HashKV does not
 /// see it (etcd hashes only keys there), Maintenance.Hash does (etcd hashes
-/// every bucket). A meta key longer than LMDB's limit is shortened as index
-/// keys are (`IndexKey`): the value must name its record (authpb.User and
+/// every bucket). A meta key longer than LMDB's limit is shortened
+/// (`RawBucketKey`): the value must name its record (authpb.User and
 /// authpb.Role carry their name), since such a key does not.
 extension MVCCStore {
     /// Every record of `bucket`, in stored-key order.
@@ -23,17 +23,15 @@ extension MVCCStore {
     }
 }
 
-enum BucketKey {
-    static func prefix(_ bucket: String) -> [UInt8] { RawBucketKey.bucketPrefix(Array(bucket.utf8)) }
-}
-
 extension KVWriter {
     func putBucketRecord(_ r: BucketRecord) throws {
-        try IndexKey.with(BucketKey.prefix(r.bucket) + r.key) { k in
-            if let value = r.value {
-                try value.withUnsafeBytes { v in try LMDB.put(txn, dbs.meta, k, v) }
-            } else {
-                _ = try LMDB.del(txn, dbs.meta, k, nil)
+        try r.key.withUnsafeBytes { key in
+            try RawBucketKey.with(Array(r.bucket.utf8), key) { k in
+                if let value = r.value {
+                    try value.withUnsafeBytes { v in try LMDB.put(txn, dbs.meta, k, v) }
+                } else {
+                    _ = try LMDB.del(txn, dbs.meta, k, nil)
+                }
             }
         }
     }

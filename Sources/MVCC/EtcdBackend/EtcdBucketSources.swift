@@ -97,7 +97,7 @@ struct KeyBucketSource: EtcdBucketSource {
 }
 
 /// Entries of the `meta` db under a prefix, the prefix cut off and the
-/// value mapped (leases: our 16 bytes → `leasepb.Lease`; raw buckets: as is).
+/// value mapped (leases: our 16 bytes → `leasepb.Lease`).
 struct MetaPrefixSource: EtcdBucketSource {
     let prefix: [UInt8]
     /// Nil skips the entry.
@@ -118,10 +118,6 @@ struct MetaPrefixSource: EtcdBucketSource {
                 ttlSeconds: Int64(littleEndian: v.loadUnaligned(fromByteOffset: 0, as: Int64.self)),
                 remainingTTLSeconds: Int64(littleEndian: v.loadUnaligned(fromByteOffset: 8, as: Int64.self))))
         }
-    }
-
-    static func raw(_ bucket: [UInt8]) -> MetaPrefixSource {
-        MetaPrefixSource(prefix: RawBucketKey.bucketPrefix(bucket)) { _, v in Array(v) }
     }
 
     mutating func next(_ view: StoreReadView, _ rd: KVReader, withValue: Bool,

@@ -64,6 +64,19 @@ enum EtcdProto {
         return kv
     }
 
+    // MARK: authpb.User / authpb.Role (1 name, ...)
+
+    /// The `name` (field 1) of an `authpb.User` or `authpb.Role`: the key
+    /// etcd files it under in `authUsers` / `authRoles`.
+    static func decodeAuthName(_ b: UnsafeRawBufferPointer) throws -> [UInt8] {
+        var r = Reader(b)
+        var name: [UInt8] = []
+        while let (field, wire) = try r.tag() {
+            if field == 1 && wire == 2 { name = Array(try r.bytes()) } else { try r.skip(wire) }
+        }
+        return name
+    }
+
     // MARK: leasepb.Lease (1 ID, 2 TTL, 3 RemainingTTL)
 
     static func encode(_ lease: StoredLease) -> [UInt8] {

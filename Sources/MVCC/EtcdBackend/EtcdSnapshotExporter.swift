@@ -62,8 +62,8 @@ public final class EtcdSnapshotExporter {
             EtcdSchema.allBuckets.map { name -> any EtcdBucketSource in
                 if let entries = fixed[name] { return ArraySource(entries) }
                 if name == EtcdSchema.keyBucket { return KeyBucketSource(view: view) }
-                if name == EtcdSchema.leaseBucket { return MetaPrefixSource.leases() }
-                return MetaPrefixSource.raw(name)
+                precondition(name == EtcdSchema.leaseBucket, "every other bucket is built in memory")
+                return MetaPrefixSource.leases()
             }
         }
         names = EtcdSchema.allBuckets
@@ -121,8 +121,7 @@ public final class EtcdSnapshotExporter {
         return out
     }
 
-    /// The buckets built in memory: everything but `key`, `lease` and raw
-    /// buckets the store holds.
+    /// The buckets built in memory: everything but `key` and `lease`.
     static func fixedBuckets(view: StoreReadView, rd: KVReader, extras: EtcdBackendExtras) throws -> [[UInt8]: [([UInt8], [UInt8])]] {
         func compactKey(_ rev: Int64) -> [UInt8] { EtcdSchema.revisionKey(main: rev, sub: 0, tombstone: false) }
         var meta: [([UInt8], [UInt8])] = [
@@ -142,9 +141,13 @@ public final class EtcdSnapshotExporter {
             EtcdSchema.membersRemovedBucket: extras.removedMemberIDs.map { (EtcdSchema.memberKey($0), Array("removed".utf8)) },
             EtcdSchema.alarmBucket: Set(extras.alarms).map { (EtcdProto.encodeAlarm(memberID: $0.memberID, type: $0.type), []) },
         ]
-        var authIsEmpty = true
-        try RawBucketKey.forEach(rd.txn, rd.dbs.meta, EtcdSchema.authBucket) { _, _ in authIsEmpty = false }
-        if authIsEmpty { fixed[EtcdSchema.authBucket] = [(EtcdSchema.authRevisionKey, EtcdSchema.uint64BE(1))] }
+        // The auth buckets are small (one entry per user and role) and a
+        // long name's key must be given back from its record, out of the
+        // stored order: they are read whole.
+        for name in EtcdSchema.rawBuckets {
+            fixed[name] = try RawBucketKey.entries(rd.txn, rd.dbs.meta, name)
+        }
+        if fixed[EtcdSchema.authBucket]!.isEmpty { fixed[EtcdSchema.authBucket] = [(EtcdSchema.authRevisionKey, EtcdSchema.uint64BE(1))] }
         return fixed
     }
 }

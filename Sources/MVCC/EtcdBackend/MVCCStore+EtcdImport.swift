@@ -196,7 +196,7 @@ struct ImportLoader {
     }
 
     mutating func raw(_ bucket: [UInt8], _ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws {
-        try RawBucketKey.key(bucket, key).withUnsafeBytes { k in try LMDB.put(txn!, store.dbs.meta, k, value) }
+        try RawBucketKey.with(bucket, key) { k in try LMDB.put(txn!, store.dbs.meta, k, value) }
         try commitIfFull()
     }
 

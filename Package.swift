@@ -159,7 +159,7 @@ let package = Package(
         .testTarget(name: "RaftTests", dependencies: ["Raft", "raft-sim"], resources: [.copy("testdata")]),
         .testTarget(name: "WALTests", dependencies: ["WAL", "Raft", "Support", "wal-crash-child"]),
         .testTarget(name: "MVCCTests", dependencies: ["MVCC", "Support", "Bolt", "Server"]),
-        .testTarget(name: "BoltTests", dependencies: ["Bolt"], exclude: ["testdata"]),
+        .testTarget(name: "BoltTests", dependencies: ["Bolt", "Support"], exclude: ["testdata"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "Config", "Proto", "MVCC", "Raft", "WAL", "Support", "GRPCWire", "Auth", "apply-fuzz",
                                                   .product(name: "NIOCore", package: "swift-nio"),
                                                   .product(name: "NIOPosix", package: "swift-nio"),
@@ -171,7 +171,7 @@ let package = Package(
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "AuthTests", dependencies: ["Auth", "Proto", "MVCC"]),
         .testTarget(name: "LinearizabilityTests", dependencies: ["Linearizability", "Support"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Proto", "Linearizability", "mvcc-corrupt", "Auth"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Proto", "Linearizability", "mvcc-corrupt", "Auth", "Bolt", "Support"]),
     ],
     swiftLanguageModes: [.v5]
 )

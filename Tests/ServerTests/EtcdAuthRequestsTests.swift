@@ -1,9 +1,13 @@
+import Auth
+import Foundation
+import Proto
 import Testing
 @testable import Server
 
 /// `migrate` finds etcd auth requests among the WAL's committed entries by
 /// their InternalRaftRequest field number, whatever comes before them,
-/// and never reads past the bytes it was given.
+/// and never reads past the bytes it was given; it replays them, leaving
+/// out authenticate and hashing passwords etcd 3.4 logged in clear.
 @Suite struct EtcdAuthRequestsTests {
     /// A protobuf tag (field number, wire type) as a varint.
     static func tag(_ field: UInt64, _ wire: UInt64) -> [UInt8] {
@@ -35,5 +39,50 @@ import Testing
         #expect(EtcdAuthRequests.authField(in: Self.tag(3, 7) + Self.tag(1000, 2) + [0]) == nil)
         #expect(EtcdAuthRequests.authField(in: [UInt8](repeating: 0xFF, count: 11)) == nil)
         #expect(EtcdAuthRequests.authField(in: []) == nil)
+    }
+
+    static func request(_ fill: (inout Swiftetcd.InternalRaftRequest) -> Void) -> [UInt8] {
+        var m = Swiftetcd.InternalRaftRequest()
+        m.id = 7
+        fill(&m)
+        return m.serializedBytes(headroom: 0)
+    }
+
+    static func decode(_ bytes: [UInt8]?) throws -> Swiftetcd.InternalRaftRequest {
+        try #require(bytes).withUnsafeBytes { try Swiftetcd.InternalRaftRequest(serializedBytes: $0) }
+    }
+
+    @Test func replayKeepsMostRequestsAsTheyAre() throws {
+        let put = Self.tag(4, 2) + [3, 10, 1, 0x6B]
+        #expect(EtcdAuthRequests.forReplay(put) == put)
+        let enable = Self.request { $0.authEnable = Etcdserverpb.AuthEnableRequest() }
+        #expect(EtcdAuthRequests.forReplay(enable) == enable)
+        // etcd 3.5 logs the bcrypt hash: the entry replays unchanged.
+        let hashed = Self.request { var r = Etcdserverpb.AuthUserAddRequest(); r.name = "u"; r.hashedPassword = "aGFzaA=="; $0.authUserAdd = r }
+        #expect(EtcdAuthRequests.forReplay(hashed) == hashed)
+        let noPassword = Self.request {
+            var r = Etcdserverpb.AuthUserAddRequest(); r.name = "n"; var o = Authpb.UserAddOptions(); o.noPassword = true; r.options = o
+            $0.authUserAdd = r
+        }
+        #expect(EtcdAuthRequests.forReplay(noPassword) == noPassword)
+        let authenticate = Self.request { var a = Swiftetcd.InternalAuthenticateRequest(); a.name = "u"; a.password = "pw"; $0.authenticate = a }
+        #expect(EtcdAuthRequests.forReplay(authenticate) == nil)
+    }
+
+    /// etcd 3.4 logs the password itself and hashes at apply time; the
+    /// replayed entry carries the hash instead, never the password.
+    @Test func clearPasswordsOfEtcd34AreHashed() throws {
+        let add = Self.request { var r = Etcdserverpb.AuthUserAddRequest(); r.name = "u"; r.password = "secret"; $0.authUserAdd = r }
+        let replayedAdd = try Self.decode(EtcdAuthRequests.forReplay(add, bcryptCost: 4))
+        #expect(replayedAdd.id == 7 && replayedAdd.authUserAdd?.name == "u" && replayedAdd.authUserAdd?.password == "")
+        let hash = try #require(Data(base64Encoded: replayedAdd.authUserAdd?.hashedPassword ?? ""))
+        #expect(PasswordHasher.verify("secret", hash: [UInt8](hash)))
+
+        let change = Self.request { var r = Etcdserverpb.AuthUserChangePasswordRequest(); r.name = "u"; r.password = "new"; $0.authUserChangePassword = r }
+        let replayedChange = try Self.decode(EtcdAuthRequests.forReplay(change, bcryptCost: 4))
+        #expect(replayedChange.authUserChangePassword?.password == "")
+        let newHash = try #require(Data(base64Encoded: replayedChange.authUserChangePassword?.hashedPassword ?? ""))
+        #expect(PasswordHasher.verify("new", hash: [UInt8](newHash)))
+        #expect(!PasswordHasher.verify("secret", hash: [UInt8](newHash)))
     }
 }

@@ -142,13 +142,12 @@ public struct SnapshotRestore {
         }
         let committed = wal.entries.filter { $0.index <= wal.hardState.commit }
         let normal = committed.filter { $0.type == 0 && !$0.data.isEmpty }
-        if let auth = normal.lazy.compactMap({ e in EtcdAuthRequests.authField(in: e.data).map { (e.index, $0) } }).first {
-            throw RestoreError("\(walDir): entry \(auth.0) is an auth request (InternalRaftRequest field \(auth.1)), committed after the database's consistent index \(index); migrate does not replay etcd's auth requests: stop etcd cleanly (so the change reaches its database) or undo it, then migrate again")
-        }
-        let requests = normal.map(\.data)
+        let authChanges = normal.filter { EtcdAuthRequests.authField(in: $0.data) != nil }.count
+        let requests = normal.compactMap { EtcdAuthRequests.forReplay($0.data) }
         logger.info("read etcd WAL", metadata: [
             "wal-dir": "\(walDir)", "db-consistent-index": "\(index)", "commit-index": "\(wal.hardState.commit)",
             "entries-after-db": "\(wal.entries.count)", "committed": "\(committed.count)", "requests-to-apply": "\(requests.count)",
+            "auth-requests": "\(authChanges)", "authenticate-left-out": "\(normal.count - requests.count)",
         ])
         return requests
     }

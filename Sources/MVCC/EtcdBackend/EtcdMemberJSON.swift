@@ -1,16 +1,17 @@
-/// A member as etcd's `members` bucket holds it.
+/// A member as etcd 3.5.1's `members` bucket holds it: the member as its
+/// conf change added it (ID, peer URLs, name, learner). etcd 3.5.1 never
+/// writes the client URLs a member publishes there (they stay in its v2
+/// store), so neither does the export: the entry is byte for byte etcd's.
 public struct EtcdMember: Sendable, Equatable {
     public var id: UInt64
     public var name: String
     public var peerURLs: [String]
-    public var clientURLs: [String]
     public var isLearner: Bool
 
-    public init(id: UInt64, name: String, peerURLs: [String], clientURLs: [String], isLearner: Bool) {
+    public init(id: UInt64, name: String, peerURLs: [String], isLearner: Bool) {
         self.id = id
         self.name = name
         self.peerURLs = peerURLs
-        self.clientURLs = clientURLs
         self.isLearner = isLearner
     }
 }
@@ -19,12 +20,11 @@ public struct EtcdMember: Sendable, Equatable {
 /// encoding/json writes it (field order of the Go structs, `omitempty`,
 /// Go's string escaping), so files compare byte for byte with etcd's.
 enum EtcdMemberJSON {
-    /// membership.Member: `{"id":…,"peerURLs":[…],"isLearner":true,"name":…,"clientURLs":[…]}`.
+    /// membership.Member: `{"id":…,"peerURLs":[…],"isLearner":true,"name":…}`.
     static func encode(_ m: EtcdMember) -> [UInt8] {
         var s = "{\"id\":\(m.id),\"peerURLs\":\(list(m.peerURLs))"
         if m.isLearner { s += ",\"isLearner\":true" }
         if !m.name.isEmpty { s += ",\"name\":\(string(m.name))" }
-        if !m.clientURLs.isEmpty { s += ",\"clientURLs\":\(list(m.clientURLs))" }
         return Array((s + "}").utf8)
     }
 

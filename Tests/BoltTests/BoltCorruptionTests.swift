@@ -1,4 +1,5 @@
 import Foundation
+import Support
 import Testing
 @testable import Bolt
 
@@ -43,7 +44,7 @@ import Testing
             let total = try Self.readEverything(base)
             var outcomes = (read: 0, refused: 0)
             for seed in UInt64(1)...1500 {
-                var rng = SplitMix(seed: seed &* 0x9E37_79B9 &+ UInt64(base.count))
+                var rng = SplitMix64(seed: seed &* 0x9E37_79B9 &+ UInt64(base.count))
                 let bytes = Self.corrupt(base, &rng)
                 do {
                     try Self.readEverything(bytes)
@@ -84,7 +85,7 @@ import Testing
 
     /// 1-6 random damages: flipped bytes, 32/64-bit fields set to edge
     /// values at element-aligned offsets, truncation, a page copied over another.
-    static func corrupt(_ base: [UInt8], _ rng: inout SplitMix) -> [UInt8] {
+    static func corrupt(_ base: [UInt8], _ rng: inout SplitMix64) -> [UInt8] {
         var bytes = base
         let edges: [UInt64] = [0, 1, 2, 3, 0xFF, 0xFFFF, 0xFFFF_FFFF, UInt64(bytes.count / 4096), UInt64.max, UInt64.max - 1, 1 << 31, 4096, 4080]
         for _ in 0..<(1 + Int(rng.next() % 6)) {

@@ -1,3 +1,4 @@
+import Support
 import Testing
 @testable import Bolt
 
@@ -68,7 +69,7 @@ import Testing
     }
 
     @Test func manySmallEntriesMakeBranchLevels() throws {
-        var rng = SplitMix(seed: 7)
+        var rng = SplitMix64(seed: 7)
         let entries = (0..<50_000).map { i -> ([UInt8], [UInt8]) in
             (padded(i, 8), (0..<Int(rng.next() % 40)).map { _ in UInt8(truncatingIfNeeded: rng.next()) })
         }
@@ -122,17 +123,4 @@ import Testing
 func padded(_ i: Int, _ width: Int) -> [UInt8] {
     let digits = String(i)
     return Array((String(repeating: "0", count: max(0, width - digits.count)) + digits).utf8)
-}
-
-/// Seeded generator for test data.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }

@@ -177,6 +177,9 @@ public final class EtcdServer: @unchecked Sendable {
         loop.applier = ApplyPipeline(store: store, lessor: lessor, hub: watchHub, alarms: alarms, waits: applyWaits,
                                      auth: auth, logger: logger, slow: slow, batchLimit: options.backendBatchLimit)
         try loadAuth()
+        if let refusal = try DowngradeInfo.load(from: store).startRefusal(serverVersion: EtcdVersion.server) {
+            throw StartupError(refusal)
+        }
         loop.confChangeApplied = { [unowned self] cc in self.confChangeApplied(cc) }
         loop.leaderChanged = { metrics.leaderChanges.add() }
         loop.onTick = { [applyWaits, confWaits, peers] in

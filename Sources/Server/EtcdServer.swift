@@ -178,7 +178,15 @@ public final class EtcdServer: @unchecked Sendable {
                                      auth: auth, logger: logger, slow: slow, batchLimit: options.backendBatchLimit)
         try loadAuth()
         loop.confChangeApplied = { [unowned self] cc in self.confChangeApplied(cc) }
-        loop.leaderChanged = { metrics.leaderChanges.add() }
+        // The lessor follows leadership at once, not at the next lease tick:
+        // a lease granted just after an election must expire TTL seconds
+        // after its grant, as etcd's (which promotes before applying the new
+        // term's entries), not up to a tick plus the election timeout later.
+        let extendSeconds = Double(options.electionTimeoutMs) / 1000
+        loop.leaderChanged = { [lessor, memberID] leader in
+            metrics.leaderChanges.add()
+            if leader == memberID { lessor.promoteIfNeeded(extendSeconds: extendSeconds) } else { lessor.demote() }
+        }
         loop.onTick = { [applyWaits, confWaits, peers] in
             let now = NIODeadline.now()
             applyWaits.expire(now: now, ServerError.timeout)

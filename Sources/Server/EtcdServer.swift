@@ -175,7 +175,8 @@ public final class EtcdServer: @unchecked Sendable {
             waits.trigger(id: id, .failure(error))
         }
         loop.applier = ApplyPipeline(store: store, lessor: lessor, hub: watchHub, alarms: alarms, waits: applyWaits,
-                                     auth: auth, logger: logger, slow: slow, batchLimit: options.backendBatchLimit)
+                                     auth: auth, logger: logger, slow: slow, batchLimit: options.backendBatchLimit,
+                                     ops: metrics.mvccOps)
         try loadAuth()
         loop.confChangeApplied = { [unowned self] cc in self.confChangeApplied(cc) }
         // The lessor follows leadership at once, not at the next lease tick:

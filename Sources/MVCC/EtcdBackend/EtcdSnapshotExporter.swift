@@ -141,6 +141,12 @@ public final class EtcdSnapshotExporter {
             EtcdSchema.membersRemovedBucket: extras.removedMemberIDs.map { (EtcdSchema.memberKey($0), Array("removed".utf8)) },
             EtcdSchema.alarmBucket: Set(extras.alarms).map { (EtcdProto.encodeAlarm(memberID: $0.memberID, type: $0.type), []) },
         ]
+        // The server's records of etcd's `cluster` bucket (`downgrade`) beside the version.
+        var cluster = fixed[EtcdSchema.clusterBucket] ?? []
+        try RawBucketKey.forEach(rd.txn, rd.dbs.meta, EtcdSchema.clusterBucket) { key, value in
+            if Array(key) != EtcdSchema.clusterVersionKey { cluster.append((Array(key), Array(value))) }
+        }
+        fixed[EtcdSchema.clusterBucket] = cluster.sorted { $0.0.lexicographicallyPrecedes($1.0) }
         // The auth buckets are small (one entry per user and role) and a
         // long name's key must be given back from its record, out of the
         // stored order: they are read whole.

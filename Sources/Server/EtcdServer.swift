@@ -178,6 +178,9 @@ public final class EtcdServer: @unchecked Sendable {
                                      auth: auth, logger: logger, slow: slow, batchLimit: options.backendBatchLimit,
                                      ops: metrics.mvccOps)
         try loadAuth()
+        if let refusal = try DowngradeInfo.load(from: store).startRefusal(serverVersion: EtcdVersion.server) {
+            throw StartupError(refusal)
+        }
         loop.confChangeApplied = { [unowned self] cc in self.confChangeApplied(cc) }
         // The lessor follows leadership at once, not at the next lease tick:
         // a lease granted just after an election must expire TTL seconds

@@ -70,6 +70,13 @@ final class ApplyBackend {
             flush(respond: respond)
             let result = applyLease(entry)
             if entry.id != 0 { respond(entry.id, result, nil) }
+        case .downgrade(let info):
+            // etcd's SetDowngradeInfo: the record goes into the run's commit.
+            append(entry.index, .bucketRecords([info.record]), id: entry.id)
+            if info.enabled {
+                logger.info("The server is ready to downgrade", metadata: [
+                    "target-version": "\(info.targetVersion)", "server-version": "\(EtcdVersion.server)"])
+            }
         case .auth(let request):
             // Auth changes end the run: entries after it are checked against them.
             flush(respond: respond)

@@ -43,7 +43,12 @@ enum EtcdAuthRequests {
         guard var m = try? request.withUnsafeBytes({ try Swiftetcd.InternalRaftRequest(serializedBytes: $0) }) else {
             return request
         }
-        func hash(_ password: String) -> String { Data(PasswordHasher.hash(password, cost: bcryptCost)).base64EncodedString() }
+        // A password holding a NUL cannot be hashed as Go does (see
+        // `PasswordHasher`): the user comes over without a usable password,
+        // as swift-etcd refuses such passwords at UserAdd.
+        func hash(_ password: String) -> String {
+            PasswordHasher.canHash(password) ? Data(PasswordHasher.hash(password, cost: bcryptCost)).base64EncodedString() : ""
+        }
         if var add = m.authUserAdd, add.options?.noPassword != true, add.hashedPassword.isEmpty {
             add.hashedPassword = hash(add.password)
             add.password = ""

@@ -243,6 +243,7 @@ public final class EtcdServer: @unchecked Sendable {
         let gatewayOn = options.enableGRPCGateway
         var ports: [Int] = []
         let tls = self.tls
+        let auth = self.auth
         // With --listen-client-http-urls, client URLs serve gRPC only and
         // the HTTP URLs HTTP/1.1 only (etcd 3.5).
         let splitHTTP = !options.listenClientHTTP.isEmpty
@@ -256,6 +257,9 @@ public final class EtcdServer: @unchecked Sendable {
             }
             let secure = listener.secure
             let server = GRPCServer(config: config, router: router, http1Service: { request in
+                if gatewayOn, let refusal = Gateway.commonNameRefusal(request, authEnabled: auth.snapshot.enabled) {
+                    return refusal
+                }
                 if gatewayOn && Gateway.serves(request.path) {
                     // Whom etcd's gateway would call gRPC as (its own client certificate).
                     let identity = GRPCConnectionIdentity(verifiedClientCertCommonName: secure ? tls.gatewayIdentityCommonName : nil)

@@ -38,7 +38,7 @@ struct  Swiftetcd__RequestHeader
   /*
    * authenticated user, empty when auth is off
    */
-  char *username;
+  ProtobufCBinaryData username;
   /*
    * auth store revision the request was checked against
    */
@@ -46,22 +46,22 @@ struct  Swiftetcd__RequestHeader
 };
 #define SWIFTETCD__REQUEST_HEADER__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&swiftetcd__request_header__descriptor) \
-    , 0, (char *)protobuf_c_empty_string, 0 }
+    , 0, {0,NULL}, 0 }
 
 
 struct  Swiftetcd__InternalAuthenticateRequest
 {
   ProtobufCMessage base;
-  char *name;
-  char *password;
+  ProtobufCBinaryData name;
+  ProtobufCBinaryData password;
   /*
    * token chosen by the member that received the request
    */
-  char *simple_token;
+  ProtobufCBinaryData simple_token;
 };
 #define SWIFTETCD__INTERNAL_AUTHENTICATE_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&swiftetcd__internal_authenticate_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , {0,NULL}, {0,NULL}, {0,NULL} }
 
 
 struct  Swiftetcd__InternalRaftRequest
@@ -110,16 +110,16 @@ struct  Swiftetcd__ClusterMember
 {
   ProtobufCMessage base;
   uint64_t id;
-  char *name;
+  ProtobufCBinaryData name;
   size_t n_peer_urls;
-  char **peer_urls;
+  ProtobufCBinaryData *peer_urls;
   size_t n_client_urls;
-  char **client_urls;
+  ProtobufCBinaryData *client_urls;
   protobuf_c_boolean is_learner;
 };
 #define SWIFTETCD__CLUSTER_MEMBER__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&swiftetcd__cluster_member__descriptor) \
-    , 0, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0 }
+    , 0, {0,NULL}, 0,NULL, 0,NULL, 0 }
 
 
 /*
@@ -139,11 +139,11 @@ struct  Swiftetcd__ClusterState
   /*
    * cluster version, e.g. "3.5.0"; empty until decided
    */
-  char *cluster_version;
+  ProtobufCBinaryData cluster_version;
 };
 #define SWIFTETCD__CLUSTER_STATE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&swiftetcd__cluster_state__descriptor) \
-    , 0, 0,NULL, 0,NULL, (char *)protobuf_c_empty_string }
+    , 0, 0,NULL, 0,NULL, {0,NULL} }
 
 
 /* Swiftetcd__RequestHeader methods */

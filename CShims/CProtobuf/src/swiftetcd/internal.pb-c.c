@@ -250,11 +250,11 @@ static const ProtobufCFieldDescriptor swiftetcd__request_header__field_descripto
     "username",
     2,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     0,   /* quantifier_offset */
     offsetof(Swiftetcd__RequestHeader, username),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -302,11 +302,11 @@ static const ProtobufCFieldDescriptor swiftetcd__internal_authenticate_request__
     "name",
     1,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     0,   /* quantifier_offset */
     offsetof(Swiftetcd__InternalAuthenticateRequest, name),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -314,11 +314,11 @@ static const ProtobufCFieldDescriptor swiftetcd__internal_authenticate_request__
     "password",
     2,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     0,   /* quantifier_offset */
     offsetof(Swiftetcd__InternalAuthenticateRequest, password),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -326,11 +326,11 @@ static const ProtobufCFieldDescriptor swiftetcd__internal_authenticate_request__
     "simple_token",
     3,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     0,   /* quantifier_offset */
     offsetof(Swiftetcd__InternalAuthenticateRequest, simple_token),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -760,11 +760,11 @@ static const ProtobufCFieldDescriptor swiftetcd__cluster_member__field_descripto
     "name",
     2,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     0,   /* quantifier_offset */
     offsetof(Swiftetcd__ClusterMember, name),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -772,11 +772,11 @@ static const ProtobufCFieldDescriptor swiftetcd__cluster_member__field_descripto
     "peer_urls",
     3,
     PROTOBUF_C_LABEL_REPEATED,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     offsetof(Swiftetcd__ClusterMember, n_peer_urls),
     offsetof(Swiftetcd__ClusterMember, peer_urls),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -784,11 +784,11 @@ static const ProtobufCFieldDescriptor swiftetcd__cluster_member__field_descripto
     "client_urls",
     4,
     PROTOBUF_C_LABEL_REPEATED,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     offsetof(Swiftetcd__ClusterMember, n_client_urls),
     offsetof(Swiftetcd__ClusterMember, client_urls),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -874,11 +874,11 @@ static const ProtobufCFieldDescriptor swiftetcd__cluster_state__field_descriptor
     "cluster_version",
     4,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     0,   /* quantifier_offset */
     offsetof(Swiftetcd__ClusterState, cluster_version),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },

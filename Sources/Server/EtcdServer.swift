@@ -175,10 +175,22 @@ public final class EtcdServer: @unchecked Sendable {
             waits.trigger(id: id, .failure(error))
         }
         loop.applier = ApplyPipeline(store: store, lessor: lessor, hub: watchHub, alarms: alarms, waits: applyWaits,
-                                     auth: auth, logger: logger, slow: slow, batchLimit: options.backendBatchLimit)
+                                     auth: auth, logger: logger, slow: slow, batchLimit: options.backendBatchLimit,
+                                     ops: metrics.mvccOps)
         try loadAuth()
+        if let refusal = try DowngradeInfo.load(from: store).startRefusal(serverVersion: EtcdVersion.server) {
+            throw StartupError(refusal)
+        }
         loop.confChangeApplied = { [unowned self] cc in self.confChangeApplied(cc) }
-        loop.leaderChanged = { metrics.leaderChanges.add() }
+        // The lessor follows leadership at once, not at the next lease tick:
+        // a lease granted just after an election must expire TTL seconds
+        // after its grant, as etcd's (which promotes before applying the new
+        // term's entries), not up to a tick plus the election timeout later.
+        let extendSeconds = Double(options.electionTimeoutMs) / 1000
+        loop.leaderChanged = { [lessor, memberID] leader in
+            metrics.leaderChanges.add()
+            if leader == memberID { lessor.promoteIfNeeded(extendSeconds: extendSeconds) } else { lessor.demote() }
+        }
         loop.onTick = { [applyWaits, confWaits, peers] in
             let now = NIODeadline.now()
             applyWaits.expire(now: now, ServerError.timeout)

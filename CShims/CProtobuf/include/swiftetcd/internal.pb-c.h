@@ -18,6 +18,7 @@ PROTOBUF_C__BEGIN_DECLS
 
 typedef struct Swiftetcd__RequestHeader Swiftetcd__RequestHeader;
 typedef struct Swiftetcd__InternalAuthenticateRequest Swiftetcd__InternalAuthenticateRequest;
+typedef struct Swiftetcd__DowngradeInfoSetRequest Swiftetcd__DowngradeInfoSetRequest;
 typedef struct Swiftetcd__InternalRaftRequest Swiftetcd__InternalRaftRequest;
 typedef struct Swiftetcd__ClusterMember Swiftetcd__ClusterMember;
 typedef struct Swiftetcd__ClusterState Swiftetcd__ClusterState;
@@ -64,6 +65,24 @@ struct  Swiftetcd__InternalAuthenticateRequest
     , {0,NULL}, {0,NULL}, {0,NULL} }
 
 
+/*
+ * etcd's membershippb.DowngradeInfoSetRequest (Maintenance.Downgrade ENABLE
+ * and CANCEL): the cluster's downgrade state, stored as etcd stores it.
+ */
+struct  Swiftetcd__DowngradeInfoSetRequest
+{
+  ProtobufCMessage base;
+  protobuf_c_boolean enabled;
+  /*
+   * target cluster version, e.g. "3.4.0"; empty when cancelling
+   */
+  ProtobufCBinaryData ver;
+};
+#define SWIFTETCD__DOWNGRADE_INFO_SET_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&swiftetcd__downgrade_info_set_request__descriptor) \
+    , 0, {0,NULL} }
+
+
 struct  Swiftetcd__InternalRaftRequest
 {
   ProtobufCMessage base;
@@ -97,10 +116,11 @@ struct  Swiftetcd__InternalRaftRequest
   Etcdserverpb__AuthRoleGetRequest *auth_role_get;
   Etcdserverpb__AuthRoleGrantPermissionRequest *auth_role_grant_permission;
   Etcdserverpb__AuthRoleRevokePermissionRequest *auth_role_revoke_permission;
+  Swiftetcd__DowngradeInfoSetRequest *downgrade_info_set;
 };
 #define SWIFTETCD__INTERNAL_RAFT_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&swiftetcd__internal_raft_request__descriptor) \
-    , NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+    , NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
 
 
 /*
@@ -184,6 +204,25 @@ Swiftetcd__InternalAuthenticateRequest *
 void   swiftetcd__internal_authenticate_request__free_unpacked
                      (Swiftetcd__InternalAuthenticateRequest *message,
                       ProtobufCAllocator *allocator);
+/* Swiftetcd__DowngradeInfoSetRequest methods */
+void   swiftetcd__downgrade_info_set_request__init
+                     (Swiftetcd__DowngradeInfoSetRequest         *message);
+size_t swiftetcd__downgrade_info_set_request__get_packed_size
+                     (const Swiftetcd__DowngradeInfoSetRequest   *message);
+size_t swiftetcd__downgrade_info_set_request__pack
+                     (const Swiftetcd__DowngradeInfoSetRequest   *message,
+                      uint8_t             *out);
+size_t swiftetcd__downgrade_info_set_request__pack_to_buffer
+                     (const Swiftetcd__DowngradeInfoSetRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Swiftetcd__DowngradeInfoSetRequest *
+       swiftetcd__downgrade_info_set_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   swiftetcd__downgrade_info_set_request__free_unpacked
+                     (Swiftetcd__DowngradeInfoSetRequest *message,
+                      ProtobufCAllocator *allocator);
 /* Swiftetcd__InternalRaftRequest methods */
 void   swiftetcd__internal_raft_request__init
                      (Swiftetcd__InternalRaftRequest         *message);
@@ -249,6 +288,9 @@ typedef void (*Swiftetcd__RequestHeader_Closure)
 typedef void (*Swiftetcd__InternalAuthenticateRequest_Closure)
                  (const Swiftetcd__InternalAuthenticateRequest *message,
                   void *closure_data);
+typedef void (*Swiftetcd__DowngradeInfoSetRequest_Closure)
+                 (const Swiftetcd__DowngradeInfoSetRequest *message,
+                  void *closure_data);
 typedef void (*Swiftetcd__InternalRaftRequest_Closure)
                  (const Swiftetcd__InternalRaftRequest *message,
                   void *closure_data);
@@ -266,6 +308,7 @@ typedef void (*Swiftetcd__ClusterState_Closure)
 
 extern const ProtobufCMessageDescriptor swiftetcd__request_header__descriptor;
 extern const ProtobufCMessageDescriptor swiftetcd__internal_authenticate_request__descriptor;
+extern const ProtobufCMessageDescriptor swiftetcd__downgrade_info_set_request__descriptor;
 extern const ProtobufCMessageDescriptor swiftetcd__internal_raft_request__descriptor;
 extern const ProtobufCMessageDescriptor swiftetcd__cluster_member__descriptor;
 extern const ProtobufCMessageDescriptor swiftetcd__cluster_state__descriptor;

@@ -1,6 +1,8 @@
+import Config
 import NIOCore
 import NIOEmbedded
 import NIOSSL
+import NIOTLS
 
 /// Whether etcd's JSON gateway could reach this member's own gRPC server.
 ///

@@ -10,7 +10,7 @@ PREFIX ?= /usr/local
 # passes it to one C file only, so a new commit recompiles just that file).
 export SWIFT_ETCD_GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null)
 
-.PHONY: all deps deps-test build release install run cluster test difftest sim fuzz-api fuzz-gateway fuzz-h2 fuzz-libfuzzer fuzz-libfuzzer-proto fuzz-api-batch protos bench bench-all bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint bench-stop bench-restart bench-tls bench-auth bench-commits clean
+.PHONY: all deps deps-test build release install run cluster test difftest sim fuzz-api fuzz-gateway fuzz-h2 fuzz-libfuzzer fuzz-libfuzzer-proto fuzz-api-batch protos bench bench-all bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint bench-stop bench-restart bench-tls bench-auth bench-commits test-etcd-e2e test-python-etcd3 clean
 
 all: build
 
@@ -60,6 +60,18 @@ test: deps-test
 	$(MAKE) fuzz-libfuzzer-proto FUZZ_ARGS="-seed=1 -runs=100000"
 	$(SWIFT) test --skip-build --skip IntegrationTests
 	SWIFT_ETCD_BINARY=$(CURDIR)/.build/release/swift-etcd $(SWIFT) test --skip-build --filter IntegrationTests --no-parallel
+	E2E_TESTS=scripts/e2e/subset.txt ./scripts/e2e/run.sh
+
+# etcd 3.4's own end-to-end suite (Debian's golang-etcd-server-dev) with the
+# release binary as bin/etcd and etcdctl 3.4: every test but those in
+# scripts/e2e/skip.txt (each with its reason); pass/fail/skip counts at the end.
+test-etcd-e2e: deps-test release
+	./scripts/e2e/run.sh
+
+# python-etcd3's own test suite (PyPI etcd3 0.12.0's tests/test_etcd3.py) on
+# three members of the release binary; the few tests left out say why in the script.
+test-python-etcd3: deps-test release
+	./scripts/e2e/python-etcd3.sh
 
 difftest: deps-test release
 	mkdir -p .build/go-bin

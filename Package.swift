@@ -100,6 +100,7 @@ let package = Package(
             name: "Auth",
             dependencies: [
                 "Proto", "MVCC",
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ]

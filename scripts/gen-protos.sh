@@ -13,16 +13,26 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 mapfile -t files < <(cd "$protos" && find . -name '*.proto' | sed 's|^\./||' | sort)
-(cd "$protos" && protoc-c -I. --c_out="$tmp" "${files[@]}")
+# protobuf-c hands `string` fields over NUL-terminated, which cuts a string at an
+# embedded NUL (proto3 allows one; etcd keeps every byte). The C side therefore
+# sees every `string` field as `bytes` (same wire format, length carried); the
+# Swift side still knows them as strings and checks their UTF-8 (gen-swift.py).
+mkdir "$tmp/protos"
+(cd "$protos" && cp --parents "${files[@]}" "$tmp/protos/")
+for f in "${files[@]}"; do
+  sed -E -i 's/^([[:space:]]*(repeated[[:space:]]+)?)string([[:space:]]+[A-Za-z_][A-Za-z0-9_]*[[:space:]]*=)/\1bytes\3/' "$tmp/protos/$f"
+done
+mkdir "$tmp/out"
+(cd "$tmp/protos" && protoc-c -I. --c_out="$tmp/out" "${files[@]}")
 
 # include/unpack_arena.h, include/wire_check.h and shim/ are hand-written and stay.
 rm -rf "$cdir/src" "$cdir/include"/*/
 mkdir -p "$cdir/src" "$cdir/include"
-(cd "$tmp" && find . -name '*.pb-c.h') | while read -r h; do
-  mkdir -p "$cdir/include/$(dirname "$h")"; cp "$tmp/$h" "$cdir/include/$h"
+(cd "$tmp/out" && find . -name '*.pb-c.h') | while read -r h; do
+  mkdir -p "$cdir/include/$(dirname "$h")"; cp "$tmp/out/$h" "$cdir/include/$h"
 done
-(cd "$tmp" && find . -name '*.pb-c.c') | while read -r c; do
-  mkdir -p "$cdir/src/$(dirname "$c")"; cp "$tmp/$c" "$cdir/src/$c"
+(cd "$tmp/out" && find . -name '*.pb-c.c') | while read -r c; do
+  mkdir -p "$cdir/src/$(dirname "$c")"; cp "$tmp/out/$c" "$cdir/src/$c"
 done
 
 # Umbrella header: the module imports every generated header.

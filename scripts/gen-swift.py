@@ -218,7 +218,7 @@ class Gen:
             if r is None and f.type_name == "bytes":
                 conv = f"arena.binaries({src})"
             elif r is None and f.type_name == "string":
-                conv = f"arena.cStrings({src})"
+                conv = f"arena.utf8s({src})"
             elif isinstance(r, Message):
                 conv = f"arena.messages({src})"
             elif isinstance(r, Enum):
@@ -235,7 +235,7 @@ class Gen:
         if f.type_name == "bytes":
             return [f"if !{src}.isEmpty {{ c.pointee.{cf} = arena.binary({src}) }}"]
         if f.type_name == "string":
-            return [f"if !{src}.isEmpty {{ c.pointee.{cf} = arena.cString({src}) }}"]
+            return [f"if !{src}.isEmpty {{ c.pointee.{cf} = arena.utf8({src}) }}"]
         if f.type_name == "bool":
             return [f"c.pointee.{cf} = {src} ? 1 : 0"]
         return [f"c.pointee.{cf} = {src}"]

@@ -1,4 +1,5 @@
 import Foundation
+import NIOPosix
 import Proto
 
 /// The member's auth store: the state the apply step changes, the snapshot
@@ -15,17 +16,21 @@ public final class AuthStore: @unchecked Sendable {
 
     public let tokens: Tokens
     public let bcryptCost: Int
-    /// Runs slow work (bcrypt) off the caller's thread.
-    private let offload: @Sendable (@escaping @Sendable () -> Void) -> Void
     private var state = AuthState()  // apply thread only
     private let lock = NSLock()
     private var published = AuthSnapshot(AuthState())  // guarded by `lock`
 
-    public init(tokens: Tokens, bcryptCost: Int,
-                offload: @escaping @Sendable (@escaping @Sendable () -> Void) -> Void = { DispatchQueue.global().async(execute: $0) }) {
+    public init(tokens: Tokens, bcryptCost: Int) {
         self.tokens = tokens
         self.bcryptCost = PasswordHasher.validCost(bcryptCost)
-        self.offload = offload
+    }
+
+    /// Runs slow work (bcrypt, tens of milliseconds at etcd's default cost)
+    /// on NIO's blocking pool, as the rest of the product does, so it holds
+    /// neither an event loop nor a Swift concurrency thread. The shared pool
+    /// never stops; were it stopped, the work runs here instead.
+    private static func offload<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        (try? await NIOThreadPool.singleton.runIfActive(work)) ?? work()
     }
 
     /// The auth state as of the last applied entry.
@@ -77,9 +82,7 @@ public final class AuthStore: @unchecked Sendable {
         guard let user = snap.state.user(name) else { throw .authFailed }
         if user.options?.noPassword == true { throw .noPasswordUser }
         let hash = user.password
-        let ok = await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
-            offload { c.resume(returning: PasswordHasher.verify(password, hash: hash)) }
-        }
+        let ok = await Self.offload { PasswordHasher.verify(password, hash: hash) }
         guard ok else { throw .authFailed }
         return snap.revision
     }
@@ -88,9 +91,7 @@ public final class AuthStore: @unchecked Sendable {
     /// the calling thread (what UserAdd/UserChangePassword put in the log).
     public func hashForLog(_ password: String) async -> String {
         let cost = bcryptCost
-        return await withCheckedContinuation { (c: CheckedContinuation<String, Never>) in
-            offload { c.resume(returning: Data(PasswordHasher.hash(password, cost: cost)).base64EncodedString()) }
-        }
+        return await Self.offload { Data(PasswordHasher.hash(password, cost: cost)).base64EncodedString() }
     }
 
     /// The identity a token names (etcd's AuthInfoFromCtx for a token);

@@ -16,6 +16,8 @@ final class HTTP1RequestHandler: ChannelInboundHandler, @unchecked Sendable {
 
     private let handler: HTTP1Service?
     private let maxBodyBytes: Int
+    /// The connection's identity, handed to every request (`HTTP1Request.identity`).
+    private let identity: GRPCConnectionIdentity
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
     /// Length of a body over the limit, counted while it is dropped.
@@ -23,9 +25,10 @@ final class HTTP1RequestHandler: ChannelInboundHandler, @unchecked Sendable {
     /// The task answering the current request (event loop only).
     private var inFlight: Task<Void, Never>?
 
-    init(handler: HTTP1Service?, maxBodyBytes: Int) {
+    init(handler: HTTP1Service?, maxBodyBytes: Int, identity: GRPCConnectionIdentity = GRPCConnectionIdentity()) {
         self.handler = handler
         self.maxBodyBytes = maxBodyBytes
+        self.identity = identity
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -82,7 +85,7 @@ final class HTTP1RequestHandler: ChannelInboundHandler, @unchecked Sendable {
         }
         let request = HTTP1Request(method: head.method.rawValue, path: path, query: query,
                                    headers: head.headers.map { ($0.name, $0.value) }, body: body,
-                                   oversizedBodyBytes: oversizedBytes)
+                                   oversizedBodyBytes: oversizedBytes, identity: identity)
         let loop = context.eventLoop
         let bound = NIOLoopBound(context, eventLoop: loop)
         inFlight = Task {

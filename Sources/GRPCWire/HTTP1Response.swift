@@ -13,15 +13,20 @@ public struct HTTP1Request: Sendable {
     /// and dropped (`body` is empty), so the service answers as it would a
     /// message over its limit and the connection stays usable.
     public var oversizedBodyBytes: Int?
+    /// Who the connection belongs to, as for a gRPC call's
+    /// `GRPCRequestContext.identity` (the HTTP client's verified certificate
+    /// under `--client-cert-auth`); empty on plain TCP.
+    public var identity: GRPCConnectionIdentity
 
     public init(method: String, path: String, query: String = "", headers: [(String, String)] = [], body: [UInt8] = [],
-                oversizedBodyBytes: Int? = nil) {
+                oversizedBodyBytes: Int? = nil, identity: GRPCConnectionIdentity = GRPCConnectionIdentity()) {
         self.method = method
         self.path = path
         self.query = query
         self.headers = headers
         self.body = body
         self.oversizedBodyBytes = oversizedBodyBytes
+        self.identity = identity
     }
 
     /// The first value of a header, name compared case-insensitively.

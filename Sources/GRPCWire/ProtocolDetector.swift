@@ -8,8 +8,8 @@ import NIOHTTP1
 /// Then it removes itself and replays what it buffered.
 ///
 /// A `GRPCConnectionIdentified` event seen before the first bytes (fired
-/// by the TLS layer underneath) is handed to the HTTP/2 handler, so calls
-/// learn the verified client certificate. A protocol the port does not
+/// by the TLS layer underneath) is handed to the HTTP/2 or HTTP/1.1
+/// handler, so calls and requests learn the verified client certificate. A protocol the port does not
 /// serve (`serveGRPC`/`serveHTTP1` false) closes the connection.
 final class ProtocolDetector: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
@@ -74,7 +74,8 @@ final class ProtocolDetector: ChannelInboundHandler, RemovableChannelHandler {
                 ).whenFailure { _ in channel.close(promise: nil) }
                 // The HTTP/1 handlers go last, after the codec handlers just added.
                 try context.pipeline.syncOperations.addHandler(HTTP1ParseErrorResponder())
-                try context.pipeline.syncOperations.addHandler(HTTP1RequestHandler(handler: http1, maxBodyBytes: maxHTTP1BodyBytes))
+                try context.pipeline.syncOperations.addHandler(HTTP1RequestHandler(handler: http1, maxBodyBytes: maxHTTP1BodyBytes,
+                                                                                      identity: identity))
             }
         } catch {
             context.close(promise: nil)

@@ -27,9 +27,17 @@ extension EtcdServer: KVBackend, LeaseBackend, WatchBackend, ClusterBackend, Mai
         return (response, header(revision: response.revision, term: applied.term))
     }
 
-    func range(_ request: RangeRequest) throws -> RangeResponse { try store.range(request) }
+    func range(_ request: RangeRequest) throws -> RangeResponse {
+        let response = try store.range(request)
+        metrics.mvccOps.ranges.add()
+        return response
+    }
 
-    func readOnlyTxn(_ txn: TxnRequest) throws -> TxnResponse { try store.readOnlyTxn(txn) }
+    func readOnlyTxn(_ txn: TxnRequest) throws -> TxnResponse {
+        let response = try store.readOnlyTxn(txn)
+        metrics.mvccOps.record(.of(response))
+        return response
+    }
 
     func waitForCompaction(_ revision: Int64) async {
         let store = self.store

@@ -175,10 +175,22 @@ public final class EtcdServer: @unchecked Sendable {
             waits.trigger(id: id, .failure(error))
         }
         loop.applier = ApplyPipeline(store: store, lessor: lessor, hub: watchHub, alarms: alarms, waits: applyWaits,
-                                     auth: auth, logger: logger, slow: slow, batchLimit: options.backendBatchLimit)
+                                     auth: auth, logger: logger, slow: slow, batchLimit: options.backendBatchLimit,
+                                     ops: metrics.mvccOps)
         try loadAuth()
+        if let refusal = try DowngradeInfo.load(from: store).startRefusal(serverVersion: EtcdVersion.server) {
+            throw StartupError(refusal)
+        }
         loop.confChangeApplied = { [unowned self] cc in self.confChangeApplied(cc) }
-        loop.leaderChanged = { metrics.leaderChanges.add() }
+        // The lessor follows leadership at once, not at the next lease tick:
+        // a lease granted just after an election must expire TTL seconds
+        // after its grant, as etcd's (which promotes before applying the new
+        // term's entries), not up to a tick plus the election timeout later.
+        let extendSeconds = Double(options.electionTimeoutMs) / 1000
+        loop.leaderChanged = { [lessor, memberID] leader in
+            metrics.leaderChanges.add()
+            if leader == memberID { lessor.promoteIfNeeded(extendSeconds: extendSeconds) } else { lessor.demote() }
+        }
         loop.onTick = { [applyWaits, confWaits, peers] in
             let now = NIODeadline.now()
             applyWaits.expire(now: now, ServerError.timeout)
@@ -243,6 +255,7 @@ public final class EtcdServer: @unchecked Sendable {
         let gatewayOn = options.enableGRPCGateway
         var ports: [Int] = []
         let tls = self.tls
+        let auth = self.auth
         // With --listen-client-http-urls, client URLs serve gRPC only and
         // the HTTP URLs HTTP/1.1 only (etcd 3.5).
         let splitHTTP = !options.listenClientHTTP.isEmpty
@@ -256,6 +269,9 @@ public final class EtcdServer: @unchecked Sendable {
             }
             let secure = listener.secure
             let server = GRPCServer(config: config, router: router, http1Service: { request in
+                if gatewayOn, let refusal = Gateway.commonNameRefusal(request, authEnabled: auth.snapshot.enabled) {
+                    return refusal
+                }
                 if gatewayOn && Gateway.serves(request.path) {
                     // Whom etcd's gateway would call gRPC as (its own client certificate).
                     switch secure ? tls.gatewayDial : .identity(nil) {

@@ -58,6 +58,16 @@ SignalCatcher.start(stop) { name in
     logger.warning("received second signal; exiting immediately", metadata: ["signal": .string(name)])
 }
 
+// A data dir etcd wrote (`etcdctl snapshot restore`, a stopped etcd member's)
+// is converted, etcd's files kept beside it (EtcdDataDirAdoption).
+do {
+    _ = try EtcdDataDirAdoption.adoptIfNeeded(config, logger: logger)
+} catch {
+    logger.critical("failed to start etcd server", metadata: ["error": "\(error)"])
+    FileHandle.standardError.write(Data("swift-etcd: \(error)\n".utf8))
+    exit(1)
+}
+
 let options: ServerOptions
 do {
     options = try ServerOptions(config: config)

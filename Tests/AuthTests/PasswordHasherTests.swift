@@ -29,9 +29,24 @@ import Testing
         #expect(PasswordHasher.verify(long, hash: PasswordHasher.hash(long, cost: 4)))
     }
 
+    /// The byte-wise bcrypt (passwords holding a NUL) agrees with the C one
+    /// and with Go's hashes, and keeps every byte of the password.
+    @Test func bytewiseBcryptAgreesAndKeepsNUL() {
+        for (password, hash) in Self.goHashes {
+            #expect(BcryptBytes.verify(Array(password.utf8), hash: Array(hash.utf8)), "\(password)")
+            let ours = BcryptBytes.hash(Array(password.utf8), cost: 4)
+            #expect(PasswordHasher.verify(password, hash: ours), "C bcrypt checks the byte-wise hash of \(password)")
+        }
+        let h = PasswordHasher.hash("p\u{0}q", cost: 4)
+        #expect(PasswordHasher.verify("p\u{0}q", hash: h))
+        #expect(!PasswordHasher.verify("p", hash: h) && !PasswordHasher.verify("p\u{0}", hash: h))
+        #expect(!PasswordHasher.verify("p\u{0}x", hash: PasswordHasher.hash("p\u{0}q", cost: 4)))
+    }
+
     @Test func malformedHashesNeverMatch() {
         for bad in ["", "$2a$", "plain", "$2a$04$short", String(repeating: "$", count: 500)] {
             #expect(!PasswordHasher.verify("x", hash: Array(bad.utf8)))
+            #expect(!PasswordHasher.verify("x\u{0}", hash: Array(bad.utf8)))
         }
         #expect(PasswordHasher.validCost(3) == 10 && PasswordHasher.validCost(32) == 10 && PasswordHasher.validCost(12) == 12)
     }

@@ -112,6 +112,28 @@ import Testing
         #expect(unknown.exitCode != 0 || unknown.stdout.contains("expired or revoked"), "\(unknown.stdout)")
     }
 
+    /// A lease granted as soon as every member has published itself (as
+    /// etcd's e2e suite does) runs its clock from the grant: the leader's
+    /// lessor follows leadership at once, so TimeToLive already answers less
+    /// than the TTL, as etcd's (which truncates: 29 of 30 s). It used to
+    /// promote at its next half-second tick, extending such a lease by the
+    /// election timeout, and etcd's TestCtlV3LeaseTestTimeToLiveExpired saw a
+    /// 3 s lease still alive 4 s after its grant.
+    @Test func leaseGrantedRightAfterElectionRunsItsClock() throws {
+        let cluster = try Cluster()
+        defer { cluster.stop() }
+        try cluster.start()
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, !cluster.members.allSatisfy({ $0.log.contains("published local member") }) { usleep(20_000) }
+        let grant = try etcdctl(cluster.endpoints, ["lease", "grant", "30"])
+        #expect(grant.exitCode == 0, "\(grant.stderr)")
+        let id = try #require(grant.stdout.split(separator: " ").dropFirst().first.map(String.init))
+        let ttl = try etcdctl(cluster.endpoints, ["lease", "timetolive", id])
+        // "lease 694d… granted with TTL(30s), remaining(29s)"
+        let remaining = ttl.stdout.split(separator: "(").last.flatMap { Int($0.prefix { $0.isNumber }) }
+        #expect(remaining.map { $0 < 30 && $0 > 0 } == true, "\(ttl.stdout) \(ttl.stderr)")
+    }
+
     /// clientv3 writes to all three endpoints while the leader is killed
     /// with SIGKILL: a new leader is elected, writes go on, every
     /// acknowledged write is on both survivors, and the restarted member

@@ -45,6 +45,41 @@ import Testing
         #expect(difference == nil, "\(difference ?? "")")
     }
 
+    /// etcd's disaster recovery as its docs (and its e2e TestIssue6361) do
+    /// it: `etcdctl snapshot restore` builds an etcd data dir, then the
+    /// member starts on it. swift-etcd converts the dir at start, keeping
+    /// etcd's files beside it, and serves every key at its revision.
+    @Test func startingOnADirRestoredByEtcdctlConvertsIt() throws {
+        let source = try ServerProcess(name: "source")
+        defer { source.stop(); source.removeData() }
+        try source.start()
+        _ = try EtcdTools.history(source.endpoint, ["-mode", "write", "-keys", "500"])
+        let dump = try EtcdTools.history(source.endpoint, ["-mode", "dump"])
+        let file = source.dataDir + ".snap.db"
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        #expect(try etcdctl(source.endpoint, ["snapshot", "save", file]).exitCode == 0)
+        source.stop(signal: SIGTERM)
+
+        let member = try ServerProcess(name: "restored")
+        let parent = (member.dataDir as NSString).deletingLastPathComponent
+        let base = (member.dataDir as NSString).lastPathComponent
+        func kept() -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? []).filter { $0.hasPrefix(base + ".etcd-") }
+        }
+        defer {
+            member.stop(); member.removeData()
+            for k in kept() { try? FileManager.default.removeItem(atPath: parent + "/" + k) }
+        }
+        let restore = try ProcessRunner.run("etcdctl", ["snapshot", "restore", file] + EtcdTools.restoreFlags(member, token: "new"),
+                                            environment: ["ETCDCTL_API": "3"])
+        #expect(restore.exitCode == 0, "\(restore.stderr)")
+        try member.start()
+        let difference = EtcdTools.firstDifference(try EtcdTools.history(member.endpoint, ["-mode", "dump"]), dump)
+        #expect(difference == nil, "\(difference ?? "")")
+        #expect(kept().count == 1, "etcd's files kept beside the data dir: \(kept())")
+        #expect(member.log.contains("converting it to swift-etcd's"), "\(member.logTail())")
+    }
+
     @Test func aStoppedEtcd34MemberMigrates() throws {
         let etcd = try ServerProcess(binary: EtcdTools.etcd34, name: "etcd34")
         defer { etcd.stop(); etcd.removeData() }

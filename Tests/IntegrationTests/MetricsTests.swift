@@ -130,4 +130,38 @@ import Testing
             #expect(ourTypes[name] == etcdTypes[name], "\(name): ours \(ourTypes[name] ?? "-"), etcd \(etcdTypes[name] ?? "-")")
         }
     }
+
+    /// etcd_mvcc_{range,put,delete,txn}_total and etcd_debugging_mvcc_keys_total
+    /// (Prometheus dashboards' request rates; etcd's own e2e metrics test
+    /// reads them) after the same etcdctl requests to us and to etcd 3.5.1:
+    /// puts, a prefix delete, a get, write and read-only txns, a lease revoke
+    /// deleting two keys.
+    @Test func mvccOperationCountersMatchEtcd351() throws {
+        let ours = try ServerProcess()
+        let etcd = try ServerProcess(binary: ReferenceEtcd.binary)
+        defer { ours.stop(); ours.removeData(); etcd.stop(); etcd.removeData() }
+        try ours.start()
+        try etcd.start()
+        let names = ["etcd_mvcc_range_total", "etcd_mvcc_put_total", "etcd_mvcc_delete_total", "etcd_mvcc_txn_total",
+                     "etcd_debugging_mvcc_keys_total"]
+        for server in [ours, etcd] {
+            let ep = server.endpoint
+            for args in [["put", "a", "1"], ["put", "b", "2"], ["get", "a"], ["del", "--prefix", ""]] {
+                _ = try etcdctl(ep, args)
+            }
+            _ = try etcdctl(ep, ["txn"], stdin: "\nput x 1\nput y 2\nget x\n\n")
+            _ = try etcdctl(ep, ["txn"], stdin: "\nget x\nget y\n\n")
+            _ = try etcdctl(ep, ["txn"], stdin: "\nget x\n\n")
+            let grant = try etcdctl(ep, ["lease", "grant", "100"])
+            let id = String(grant.stdout.split(separator: " ").dropFirst().first ?? "")
+            _ = try etcdctl(ep, ["put", "l1", "v", "--lease", id])
+            _ = try etcdctl(ep, ["put", "l2", "v", "--lease", id])
+            _ = try etcdctl(ep, ["lease", "revoke", id])
+        }
+        let a = try Self.scrape(ours.clientURL), b = try Self.scrape(etcd.clientURL)
+        for name in names {
+            #expect(a.value(name) == b.value(name) && b.value(name) >= 0, "\(name): ours \(a.value(name)), etcd \(b.value(name))")
+            #expect(a.types[name] == b.types[name], "\(name) type")
+        }
+    }
 }

@@ -24,6 +24,18 @@ import Proto
         try check(request, "0a 01 61 12 01 00 18 0a 20 ff ff ff ff ff ff ff ff ff 01 28 02 38 01")
     }
 
+    /// A NUL inside a `string` field is kept, decoding and encoding, in plain and
+    /// repeated fields (etcd keeps every byte; protobuf-c would cut at the NUL).
+    @Test func stringsKeepEmbeddedNUL() throws {
+        var add = Etcdserverpb.AuthUserAddRequest()
+        add.name = "root\u{0}x"
+        add.password = "\u{0}pw"
+        try check(add, "0a 06 72 6f 6f 74 00 78 12 03 00 70 77")
+        var member = Etcdserverpb.MemberAddRequest()
+        member.peerURLs = ["a\u{0}", "\u{0}"]
+        try check(member, "0a 02 61 00 0a 01 00")
+    }
+
     @Test func putRequest() throws {
         var put = Etcdserverpb.PutRequest()
         put.key = Samples.bytes("foo")

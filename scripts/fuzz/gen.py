@@ -177,6 +177,11 @@ class Gen:
         if mname in ("ResignRequest", "ProclaimRequest") and name == "leader" and rng.random() < 0.6:
             node.add(f.number, "ref", "leader", self.ref("leader", b""))
             return True
+        if mname == "DowngradeRequest" and name == "version" and rng.random() < 0.6:
+            # Targets near the one allowed (3.4 on a 3.5 cluster), in go-semver's accepted and refused forms.
+            node.add(f.number, "bytes", None, rng.choice([b"3.4", b"3.4.0", b"3.4.7-rc.1+b", b"03.04", b"3.5",
+                                                              b"3.3.0", b"4.4", b"v3.4", b"3.4.", b"3.4.0-a..b", b""]))
+            return True
         if mname == "WatchCancelRequest" or (mname == "WatchCreateRequest" and name == "watch_id"):
             node.add(f.number, "int", "int64", rng.choice([0, 1, 2, 3, -1, 100, (1 << 63) - 1, -(1 << 63)]))
             return True

@@ -180,7 +180,9 @@ class Housekeeping:
 
     def cancel_downgrade(self):
         outs = self.call_each("Downgrade", lambda s: self.node("etcdserverpb.DowngradeRequest", (1, "int", "int32", 2)))
-        self.compare_housekeeping("downgrade cancel", outs)
+        # etcd 3.5.1 applies a CANCEL but never answers it (known.py: downgrade_enable_cancel).
+        if not (outs[0].ok and outs[1].code in ("UNAVAILABLE", "DEADLINE_EXCEEDED", "CANCELLED")):
+            self.compare_housekeeping("downgrade cancel", outs)
 
     # MARK: the end of a run
 

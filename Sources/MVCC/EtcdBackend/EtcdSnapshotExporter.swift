@@ -142,6 +142,12 @@ public final class EtcdSnapshotExporter {
             EtcdSchema.membersRemovedBucket: extras.removedMemberIDs.map { (EtcdSchema.memberKey($0), Array("removed".utf8)) },
             EtcdSchema.alarmBucket: Set(extras.alarms).map { (EtcdProto.encodeAlarm(memberID: $0.memberID, type: $0.type), []) },
         ]
+        // The server's records of etcd's `cluster` bucket (`downgrade`) beside the version.
+        var cluster = fixed[EtcdSchema.clusterBucket] ?? []
+        try RawBucketKey.forEach(rd.txn, rd.dbs.meta, EtcdSchema.clusterBucket) { key, value in
+            if Array(key) != EtcdSchema.clusterVersionKey { cluster.append((Array(key), Array(value))) }
+        }
+        fixed[EtcdSchema.clusterBucket] = cluster.sorted { $0.0.lexicographicallyPrecedes($1.0) }
         var authIsEmpty = true
         try RawBucketKey.forEach(rd.txn, rd.dbs.meta, EtcdSchema.authBucket) { _, _ in authIsEmpty = false }
         if authIsEmpty { fixed[EtcdSchema.authBucket] = [(EtcdSchema.authRevisionKey, EtcdSchema.uint64BE(1))] }

@@ -108,6 +108,7 @@ public enum ProtoMessageTypes {
         Mvccpb.Event.self,
         Swiftetcd.RequestHeader.self,
         Swiftetcd.InternalAuthenticateRequest.self,
+        Swiftetcd.DowngradeInfoSetRequest.self,
         Swiftetcd.InternalRaftRequest.self,
         Swiftetcd.ClusterMember.self,
         Swiftetcd.ClusterState.self,

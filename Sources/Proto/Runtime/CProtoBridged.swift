@@ -92,10 +92,15 @@ func protoBytes(_ data: ProtobufCBinaryData) -> [UInt8] {
     return [UInt8](UnsafeBufferPointer(start: base, count: data.len))
 }
 
+/// A `string` field: protobuf-c sees string fields as `bytes` (see
+/// scripts/gen-protos.sh), so every byte survives, an embedded NUL included;
+/// the UTF-8 check proto3 asks of strings happens here.
 @inline(__always)
-func protoString(_ pointer: UnsafePointer<CChar>?) throws(ProtoDecodeError) -> String {
-    guard let pointer, pointer.pointee != 0 else { return "" }
-    guard let string = String(validatingCString: pointer) else { throw .invalidUTF8 }
+func protoString(_ data: ProtobufCBinaryData) throws(ProtoDecodeError) -> String {
+    guard data.len > 0, let base = data.data else { return "" }
+    guard let string = String(validating: UnsafeBufferPointer(start: base, count: data.len), as: UTF8.self) else {
+        throw .invalidUTF8
+    }
     return string
 }
 
@@ -105,7 +110,7 @@ func protoArray<C, T>(_ count: Int, _ pointer: UnsafePointer<C>?, _ convert: (C)
     return UnsafeBufferPointer(start: pointer, count: count).map(convert)
 }
 
-func protoStrings(_ count: Int, _ pointer: UnsafePointer<UnsafeMutablePointer<CChar>?>?) throws(ProtoDecodeError) -> [String] {
+func protoStrings(_ count: Int, _ pointer: UnsafePointer<ProtobufCBinaryData>?) throws(ProtoDecodeError) -> [String] {
     guard count > 0, let pointer else { return [] }
     var result: [String] = []
     result.reserveCapacity(count)

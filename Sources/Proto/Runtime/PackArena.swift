@@ -70,14 +70,15 @@ struct PackArena: ~Copyable {
         return ProtobufCBinaryData(len: bytes.count, data: memory.assumingMemoryBound(to: UInt8.self))
     }
 
-    /// A NUL-terminated copy of `string` in the arena.
-    mutating func cString(_ string: String) -> UnsafeMutablePointer<CChar> {
+    /// A copy of `string`'s UTF-8 with its length (string fields are `bytes` to
+    /// protobuf-c, so an embedded NUL is kept); empty gives protobuf-c's empty value.
+    mutating func utf8(_ string: String) -> ProtobufCBinaryData {
         var string = string
         return string.withUTF8 { utf8 in
-            let memory = allocate(bytes: utf8.count + 1)
-            if utf8.count > 0 { memory.copyMemory(from: utf8.baseAddress!, byteCount: utf8.count) }
-            memory.storeBytes(of: 0, toByteOffset: utf8.count, as: UInt8.self)
-            return memory.assumingMemoryBound(to: CChar.self)
+            if utf8.isEmpty { return ProtobufCBinaryData(len: 0, data: nil) }
+            let memory = allocate(bytes: utf8.count)
+            memory.copyMemory(from: utf8.baseAddress!, byteCount: utf8.count)
+            return ProtobufCBinaryData(len: utf8.count, data: memory.assumingMemoryBound(to: UInt8.self))
         }
     }
 
@@ -100,10 +101,10 @@ struct PackArena: ~Copyable {
         return memory
     }
 
-    mutating func cStrings(_ values: [String]) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    mutating func utf8s(_ values: [String]) -> UnsafeMutablePointer<ProtobufCBinaryData>? {
         if values.isEmpty { return nil }
-        let memory = allocate(UnsafeMutablePointer<CChar>?.self, count: values.count)
-        for (index, value) in values.enumerated() { (memory + index).initialize(to: cString(value)) }
+        let memory = allocate(ProtobufCBinaryData.self, count: values.count)
+        for (index, value) in values.enumerated() { (memory + index).initialize(to: utf8(value)) }
         return memory
     }
 

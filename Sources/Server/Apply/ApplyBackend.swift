@@ -24,6 +24,8 @@ final class ApplyBackend {
     private let auth: AuthStore
     private let logger: Logger
     private let slow: SlowWarnings
+    /// etcd_mvcc_put_total and its kin, counted as entries apply.
+    private let ops: MVCCOpMetrics
     /// Most requests in one store commit (`--backend-batch-limit`; 0: one
     /// commit per run, however long).
     var batchLimit = 0
@@ -38,8 +40,9 @@ final class ApplyBackend {
 
     init(store: MVCCStore, lessor: Lessor, hub: WatchHub, alarms: AlarmStore,
          auth: AuthStore = AuthStore(tokens: .simple(SimpleTokens(ttlSeconds: 300)), bcryptCost: PasswordHasher.defaultCost),
-         logger: Logger, slow: SlowWarnings? = nil) {
+         logger: Logger, slow: SlowWarnings? = nil, ops: MVCCOpMetrics = MVCCOpMetrics()) {
         self.slow = slow ?? SlowWarnings(logger: logger)
+        self.ops = ops
         self.store = store
         self.lessor = lessor
         self.hub = hub
@@ -67,6 +70,13 @@ final class ApplyBackend {
             flush(respond: respond)
             let result = applyLease(entry)
             if entry.id != 0 { respond(entry.id, result, nil) }
+        case .downgrade(let info):
+            // etcd's SetDowngradeInfo: the record goes into the run's commit.
+            append(entry.index, .bucketRecords([info.record]), id: entry.id)
+            if info.enabled {
+                logger.info("The server is ready to downgrade", metadata: [
+                    "target-version": "\(info.targetVersion)", "server-version": "\(EtcdVersion.server)"])
+            }
         case .auth(let request):
             // Auth changes end the run: entries after it are checked against them.
             flush(respond: respond)
@@ -106,6 +116,13 @@ final class ApplyBackend {
         }
         if !result.events.isEmpty { lessor.applyEvents(result.events) }
         hub.notify(events: result.events, revision: store.currentRevision)
+        for (i, r) in result.results.enumerated() {
+            if case .leaseRevoke(_, let keys) = batch[i].request {
+                ops.record(.revoke(keys: keys.count))
+            } else if case .success(let response) = r {
+                ops.record(.of(response))
+            }
+        }
         return result.results.map { $0.mapError(ServerError.init) }
     }
 

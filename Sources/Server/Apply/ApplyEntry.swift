@@ -24,6 +24,9 @@ struct ApplyEntry {
         /// An auth operation (users, roles, enable, authenticate): applied
         /// by the auth store; its records go into the entry's commit.
         case auth(AuthRequest)
+        /// Maintenance.Downgrade ENABLE / CANCEL: the cluster's downgrade
+        /// state, written to the store's `cluster` bucket.
+        case downgrade(DowngradeInfo)
         /// A Range through Raft: etcd proposes none; answered as a no-op, but
         /// refused like a write while the cluster is corrupt (as etcd does).
         case range
@@ -89,6 +92,7 @@ struct ApplyEntry {
         if let alarm = m.alarm { return .alarm(alarm) }
         if m.range != nil { return .range }
         if let auth = AuthRequest(m) { return .auth(auth) }
+        if let d = m.downgradeInfoSet { return .downgrade(DowngradeInfo(enabled: d.enabled, targetVersion: d.enabled ? d.ver : "")) }
         return .unknown
     }
 

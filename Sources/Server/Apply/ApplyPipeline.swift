@@ -43,9 +43,10 @@ final class ApplyPipeline: CommittedEntryApplier {
     /// `batchLimit` caps requests per store commit (`--backend-batch-limit`).
     convenience init(store: MVCCStore, lessor: Lessor, hub: WatchHub, alarms: AlarmStore,
                      waits: WaitRegistry<AppliedResult>, auth: AuthStore? = nil, logger: Logger,
-                     slow: SlowWarnings? = nil, batchLimit: Int = 0) {
+                     slow: SlowWarnings? = nil, batchLimit: Int = 0, ops: MVCCOpMetrics = MVCCOpMetrics()) {
         let auth = auth ?? AuthStore(tokens: .simple(SimpleTokens(ttlSeconds: 300)), bcryptCost: PasswordHasher.defaultCost)
-        let backend = ApplyBackend(store: store, lessor: lessor, hub: hub, alarms: alarms, auth: auth, logger: logger, slow: slow)
+        let backend = ApplyBackend(store: store, lessor: lessor, hub: hub, alarms: alarms, auth: auth, logger: logger, slow: slow,
+                                   ops: ops)
         backend.batchLimit = batchLimit
         self.init(chain: ApplyChain(corruption: CorruptionGuard(alarms: alarms), capped: CappedGuard(alarms: alarms),
                                     auth: AuthApplyStage(auth: auth, lessor: lessor)),

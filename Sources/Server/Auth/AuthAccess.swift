@@ -49,7 +49,7 @@ struct AuthAccess: RequestAccess {
     /// Maintenance RPCs answer a failed root check unmapped (etcd's authMaintenanceServer).
     static let unmappedPaths: Set<String> = {
         typealias M = Etcdserverpb.MaintenanceService
-        return [M.defragment.path, M.snapshot.path, M.hash.path, M.hashKV.path, M.moveLeader.path, M.alarm.path]
+        return [M.defragment.path, M.snapshot.path, M.hash.path, M.hashKV.path, M.moveLeader.path, M.alarm.path, M.downgrade.path]
     }()
 
     /// `.open` RPCs for which etcd still resolves the caller: those it

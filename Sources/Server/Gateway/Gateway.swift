@@ -18,6 +18,21 @@ struct Gateway: Sendable {
         path.hasPrefix("/v3/") || path.hasPrefix("/v3beta/")
     }
 
+    /// etcd's answer to a `/v3/` request (after the `/v3beta/` rewrite) whose
+    /// HTTP client showed a certificate with a Common Name while auth is on:
+    /// the gateway calls gRPC with its own certificate, so that CN would be
+    /// silently ignored, and etcd refuses instead (HTTP 400). `identity` is
+    /// the HTTP connection's; TLS announces a CN only under `--client-cert-auth`.
+    static func commonNameRefusal(_ request: HTTP1Request, authEnabled: Bool) -> HTTP1Response? {
+        guard authEnabled, let cn = request.identity.verifiedClientCertCommonName, !cn.isEmpty,
+              request.path.hasPrefix("/v3/") || request.path.hasPrefix("/v3beta/") else { return nil }
+        var response = HTTP1Response(
+            status: 400, contentType: "text/plain; charset=utf-8",
+            text: "CommonName of client sending a request against gateway will be ignored and not used as expected\n")
+        response.headers = [("X-Content-Type-Options", "nosniff")]
+        return response
+    }
+
     /// `identity`: who the call runs as (on a TLS listener with
     /// `--client-cert-auth`, the CN of the server's own client certificate).
     func handle(_ request: HTTP1Request, identity: GRPCConnectionIdentity = GRPCConnectionIdentity()) async -> HTTP1Response {

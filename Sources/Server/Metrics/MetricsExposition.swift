@@ -34,6 +34,11 @@ extension ServerMetrics {
         m.gauge("etcd_debugging_mvcc_current_revision", "The current revision of store.", Double(server.store.currentRevision))
         m.gauge("etcd_debugging_mvcc_compact_revision", "The revision of the last compaction in store.",
                 Double(max(server.store.compactRevision, 0)))
+        m.gauge("etcd_debugging_mvcc_keys_total", "Total number of keys.", Double(server.liveKeyCount))
+        m.counter("etcd_mvcc_range_total", "Total number of ranges seen by this member.", Double(mvccOps.ranges.count))
+        m.counter("etcd_mvcc_put_total", "Total number of puts seen by this member.", Double(mvccOps.puts.count))
+        m.counter("etcd_mvcc_delete_total", "Total number of deletes seen by this member.", Double(mvccOps.deletes.count))
+        m.counter("etcd_mvcc_txn_total", "Total number of txns seen by this member.", Double(mvccOps.txns.count))
         m.histogram("etcd_disk_wal_fsync_duration_seconds", "The latency distributions of fsync called by WAL.",
                     bounds: Self.diskBounds, [([], walFsync.snapshot())])
         m.histogram("etcd_disk_backend_commit_duration_seconds", "The latency distributions of commit called by backend.",

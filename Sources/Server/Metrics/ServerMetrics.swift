@@ -27,6 +27,7 @@ final class ServerMetrics: Sendable {
     let healthSuccess = MetricCounter()
     let healthFailures = MetricCounter()
     let peerRoundTrip = LabeledHistograms(upperBoundsSeconds: roundTripBounds)
+    let mvccOps = MVCCOpMetrics()
     let grpc: GRPCMetrics
 
     init(extensive: Bool) {

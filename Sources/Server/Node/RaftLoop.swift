@@ -87,8 +87,9 @@ final class RaftLoop: @unchecked Sendable {
     /// (set before `start`): the server updates its member table here.
     var confChangeApplied: (ConfChange) -> Void = { _ in }
     /// Runs on the loop thread when a leader different from the last one
-    /// known becomes known (etcd's leader_changes_seen_total); set before `start`.
-    var leaderChanged: () -> Void = {}
+    /// known becomes known, with its ID (etcd's leader_changes_seen_total;
+    /// the lessor starts or stops its clocks); set before `start`.
+    var leaderChanged: (_ leader: UInt64) -> Void = { _ in }
     /// Runs on the loop thread after every tick (set before `start`): the
     /// server expires its waits' deadlines here (`WaitRegistry.expire`).
     var onTick: () -> Void = {}
@@ -389,7 +390,7 @@ final class RaftLoop: @unchecked Sendable {
                                          matchIndex: st.role == .leader ? st.progress.mapValues(\.match) : [:])
             return previous
         }
-        if st.lead != 0 && st.lead != previousLeader { leaderChanged() }
+        if st.lead != 0 && st.lead != previousLeader { leaderChanged(st.lead) }
     }
 
     private func maybeSnapshot() {

@@ -30,6 +30,7 @@ struct MaintenanceService {
         registerHash(on: router)
         registerDefragment(on: router)
         registerAlarm(on: router)
+        registerDowngrade(on: router)
     }
 }
 

@@ -48,7 +48,7 @@ struct  Authpb__User
   ProtobufCBinaryData name;
   ProtobufCBinaryData password;
   size_t n_roles;
-  char **roles;
+  ProtobufCBinaryData *roles;
   Authpb__UserAddOptions *options;
 };
 #define AUTHPB__USER__INIT \

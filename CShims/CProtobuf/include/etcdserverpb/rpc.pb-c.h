@@ -545,14 +545,14 @@ struct  Etcdserverpb__WatchResponse
   protobuf_c_boolean created;
   protobuf_c_boolean canceled;
   int64_t compact_revision;
-  char *cancel_reason;
+  ProtobufCBinaryData cancel_reason;
   protobuf_c_boolean fragment;
   size_t n_events;
   Mvccpb__Event **events;
 };
 #define ETCDSERVERPB__WATCH_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&etcdserverpb__watch_response__descriptor) \
-    , NULL, 0, 0, 0, 0, (char *)protobuf_c_empty_string, 0, 0,NULL }
+    , NULL, 0, 0, 0, 0, {0,NULL}, 0, 0,NULL }
 
 
 struct  Etcdserverpb__LeaseGrantRequest
@@ -575,11 +575,11 @@ struct  Etcdserverpb__LeaseGrantResponse
   Etcdserverpb__ResponseHeader *header;
   int64_t id;
   int64_t ttl;
-  char *error;
+  ProtobufCBinaryData error;
 };
 #define ETCDSERVERPB__LEASE_GRANT_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&etcdserverpb__lease_grant_response__descriptor) \
-    , NULL, 0, 0, (char *)protobuf_c_empty_string }
+    , NULL, 0, 0, {0,NULL} }
 
 
 struct  Etcdserverpb__LeaseRevokeRequest
@@ -717,23 +717,23 @@ struct  Etcdserverpb__Member
 {
   ProtobufCMessage base;
   uint64_t id;
-  char *name;
+  ProtobufCBinaryData name;
   size_t n_peerurls;
-  char **peerurls;
+  ProtobufCBinaryData *peerurls;
   size_t n_clienturls;
-  char **clienturls;
+  ProtobufCBinaryData *clienturls;
   protobuf_c_boolean islearner;
 };
 #define ETCDSERVERPB__MEMBER__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&etcdserverpb__member__descriptor) \
-    , 0, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0 }
+    , 0, {0,NULL}, 0,NULL, 0,NULL, 0 }
 
 
 struct  Etcdserverpb__MemberAddRequest
 {
   ProtobufCMessage base;
   size_t n_peerurls;
-  char **peerurls;
+  ProtobufCBinaryData *peerurls;
   protobuf_c_boolean islearner;
 };
 #define ETCDSERVERPB__MEMBER_ADD_REQUEST__INIT \
@@ -781,7 +781,7 @@ struct  Etcdserverpb__MemberUpdateRequest
   ProtobufCMessage base;
   uint64_t id;
   size_t n_peerurls;
-  char **peerurls;
+  ProtobufCBinaryData *peerurls;
 };
 #define ETCDSERVERPB__MEMBER_UPDATE_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&etcdserverpb__member_update_request__descriptor) \
@@ -925,22 +925,22 @@ struct  Etcdserverpb__DowngradeRequest
 {
   ProtobufCMessage base;
   Etcdserverpb__DowngradeRequest__DowngradeAction action;
-  char *version;
+  ProtobufCBinaryData version;
 };
 #define ETCDSERVERPB__DOWNGRADE_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&etcdserverpb__downgrade_request__descriptor) \
-    , ETCDSERVERPB__DOWNGRADE_REQUEST__DOWNGRADE_ACTION__VALIDATE, (char *)protobuf_c_empty_string }
+    , ETCDSERVERPB__DOWNGRADE_REQUEST__DOWNGRADE_ACTION__VALIDATE, {0,NULL} }
 
 
 struct  Etcdserverpb__DowngradeResponse
 {
   ProtobufCMessage base;
   Etcdserverpb__ResponseHeader *header;
-  char *version;
+  ProtobufCBinaryData version;
 };
 #define ETCDSERVERPB__DOWNGRADE_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&etcdserverpb__downgrade_response__descriptor) \
-    , NULL, (char *)protobuf_c_empty_string }
+    , NULL, {0,NULL} }
 
 
 struct  Etcdserverpb__StatusRequest
@@ -956,7 +956,7 @@ struct  Etcdserverpb__StatusResponse
 {
   ProtobufCMessage base;
   Etcdserverpb__ResponseHeader *header;
-  char *version;
+  ProtobufCBinaryData version;
   /*
    * bytes
    */
@@ -966,7 +966,7 @@ struct  Etcdserverpb__StatusResponse
   uint64_t raftterm;
   uint64_t raftappliedindex;
   size_t n_errors;
-  char **errors;
+  ProtobufCBinaryData *errors;
   /*
    * bytes
    */
@@ -975,7 +975,7 @@ struct  Etcdserverpb__StatusResponse
 };
 #define ETCDSERVERPB__STATUS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&etcdserverpb__status_response__descriptor) \
-    , NULL, (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0,NULL, 0, 0 }
+    , NULL, {0,NULL}, 0, 0, 0, 0, 0, 0,NULL, 0, 0 }
 
 
 struct  Etcdserverpb__AuthEnableRequest
@@ -1008,99 +1008,99 @@ struct  Etcdserverpb__AuthStatusRequest
 struct  Etcdserverpb__AuthenticateRequest
 {
   ProtobufCMessage base;
-  char *name;
-  char *password;
+  ProtobufCBinaryData name;
+  ProtobufCBinaryData password;
 };
 #define ETCDSERVERPB__AUTHENTICATE_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&etcdserverpb__authenticate_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , {0,NULL}, {0,NULL} }
 
 
 struct  Etcdserverpb__AuthUserAddRequest
 {
   ProtobufCMessage base;
-  char *name;
-  char *password;
+  ProtobufCBinaryData name;
+  ProtobufCBinaryData password;
   Authpb__UserAddOptions *options;
-  char *hashedpassword;
+  ProtobufCBinaryData hashedpassword;
 };
 #define ETCDSERVERPB__AUTH_USER_ADD_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&etcdserverpb__auth_user_add_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string }
+    , {0,NULL}, {0,NULL}, NULL, {0,NULL} }
 
 
 struct  Etcdserverpb__AuthUserGetRequest
 {
   ProtobufCMessage base;
-  char *name;
+  ProtobufCBinaryData name;
 };
 #define ETCDSERVERPB__AUTH_USER_GET_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&etcdserverpb__auth_user_get_request__descriptor) \
-    , (char *)protobuf_c_empty_string }
+    , {0,NULL} }
 
 
 struct  Etcdserverpb__AuthUserDeleteRequest
 {
   ProtobufCMessage base;
-  char *name;
+  ProtobufCBinaryData name;
 };
 #define ETCDSERVERPB__AUTH_USER_DELETE_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&etcdserverpb__auth_user_delete_request__descriptor) \
-    , (char *)protobuf_c_empty_string }
+    , {0,NULL} }
 
 
 struct  Etcdserverpb__AuthUserChangePasswordRequest
 {
   ProtobufCMessage base;
-  char *name;
-  char *password;
-  char *hashedpassword;
+  ProtobufCBinaryData name;
+  ProtobufCBinaryData password;
+  ProtobufCBinaryData hashedpassword;
 };
 #define ETCDSERVERPB__AUTH_USER_CHANGE_PASSWORD_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&etcdserverpb__auth_user_change_password_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , {0,NULL}, {0,NULL}, {0,NULL} }
 
 
 struct  Etcdserverpb__AuthUserGrantRoleRequest
 {
   ProtobufCMessage base;
-  char *user;
-  char *role;
+  ProtobufCBinaryData user;
+  ProtobufCBinaryData role;
 };
 #define ETCDSERVERPB__AUTH_USER_GRANT_ROLE_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&etcdserverpb__auth_user_grant_role_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , {0,NULL}, {0,NULL} }
 
 
 struct  Etcdserverpb__AuthUserRevokeRoleRequest
 {
   ProtobufCMessage base;
-  char *name;
-  char *role;
+  ProtobufCBinaryData name;
+  ProtobufCBinaryData role;
 };
 #define ETCDSERVERPB__AUTH_USER_REVOKE_ROLE_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&etcdserverpb__auth_user_revoke_role_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , {0,NULL}, {0,NULL} }
 
 
 struct  Etcdserverpb__AuthRoleAddRequest
 {
   ProtobufCMessage base;
-  char *name;
+  ProtobufCBinaryData name;
 };
 #define ETCDSERVERPB__AUTH_ROLE_ADD_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&etcdserverpb__auth_role_add_request__descriptor) \
-    , (char *)protobuf_c_empty_string }
+    , {0,NULL} }
 
 
 struct  Etcdserverpb__AuthRoleGetRequest
 {
   ProtobufCMessage base;
-  char *role;
+  ProtobufCBinaryData role;
 };
 #define ETCDSERVERPB__AUTH_ROLE_GET_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&etcdserverpb__auth_role_get_request__descriptor) \
-    , (char *)protobuf_c_empty_string }
+    , {0,NULL} }
 
 
 struct  Etcdserverpb__AuthUserListRequest
@@ -1124,34 +1124,34 @@ struct  Etcdserverpb__AuthRoleListRequest
 struct  Etcdserverpb__AuthRoleDeleteRequest
 {
   ProtobufCMessage base;
-  char *role;
+  ProtobufCBinaryData role;
 };
 #define ETCDSERVERPB__AUTH_ROLE_DELETE_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&etcdserverpb__auth_role_delete_request__descriptor) \
-    , (char *)protobuf_c_empty_string }
+    , {0,NULL} }
 
 
 struct  Etcdserverpb__AuthRoleGrantPermissionRequest
 {
   ProtobufCMessage base;
-  char *name;
+  ProtobufCBinaryData name;
   Authpb__Permission *perm;
 };
 #define ETCDSERVERPB__AUTH_ROLE_GRANT_PERMISSION_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&etcdserverpb__auth_role_grant_permission_request__descriptor) \
-    , (char *)protobuf_c_empty_string, NULL }
+    , {0,NULL}, NULL }
 
 
 struct  Etcdserverpb__AuthRoleRevokePermissionRequest
 {
   ProtobufCMessage base;
-  char *role;
+  ProtobufCBinaryData role;
   ProtobufCBinaryData key;
   ProtobufCBinaryData range_end;
 };
 #define ETCDSERVERPB__AUTH_ROLE_REVOKE_PERMISSION_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&etcdserverpb__auth_role_revoke_permission_request__descriptor) \
-    , (char *)protobuf_c_empty_string, {0,NULL}, {0,NULL} }
+    , {0,NULL}, {0,NULL}, {0,NULL} }
 
 
 struct  Etcdserverpb__AuthEnableResponse
@@ -1190,11 +1190,11 @@ struct  Etcdserverpb__AuthenticateResponse
 {
   ProtobufCMessage base;
   Etcdserverpb__ResponseHeader *header;
-  char *token;
+  ProtobufCBinaryData token;
 };
 #define ETCDSERVERPB__AUTHENTICATE_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&etcdserverpb__authenticate_response__descriptor) \
-    , NULL, (char *)protobuf_c_empty_string }
+    , NULL, {0,NULL} }
 
 
 struct  Etcdserverpb__AuthUserAddResponse
@@ -1212,7 +1212,7 @@ struct  Etcdserverpb__AuthUserGetResponse
   ProtobufCMessage base;
   Etcdserverpb__ResponseHeader *header;
   size_t n_roles;
-  char **roles;
+  ProtobufCBinaryData *roles;
 };
 #define ETCDSERVERPB__AUTH_USER_GET_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&etcdserverpb__auth_user_get_response__descriptor) \
@@ -1286,7 +1286,7 @@ struct  Etcdserverpb__AuthRoleListResponse
   ProtobufCMessage base;
   Etcdserverpb__ResponseHeader *header;
   size_t n_roles;
-  char **roles;
+  ProtobufCBinaryData *roles;
 };
 #define ETCDSERVERPB__AUTH_ROLE_LIST_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&etcdserverpb__auth_role_list_response__descriptor) \
@@ -1298,7 +1298,7 @@ struct  Etcdserverpb__AuthUserListResponse
   ProtobufCMessage base;
   Etcdserverpb__ResponseHeader *header;
   size_t n_users;
-  char **users;
+  ProtobufCBinaryData *users;
 };
 #define ETCDSERVERPB__AUTH_USER_LIST_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&etcdserverpb__auth_user_list_response__descriptor) \

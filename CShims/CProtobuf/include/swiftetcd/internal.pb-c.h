@@ -18,6 +18,7 @@ PROTOBUF_C__BEGIN_DECLS
 
 typedef struct Swiftetcd__RequestHeader Swiftetcd__RequestHeader;
 typedef struct Swiftetcd__InternalAuthenticateRequest Swiftetcd__InternalAuthenticateRequest;
+typedef struct Swiftetcd__DowngradeInfoSetRequest Swiftetcd__DowngradeInfoSetRequest;
 typedef struct Swiftetcd__InternalRaftRequest Swiftetcd__InternalRaftRequest;
 typedef struct Swiftetcd__ClusterMember Swiftetcd__ClusterMember;
 typedef struct Swiftetcd__ClusterState Swiftetcd__ClusterState;
@@ -38,7 +39,7 @@ struct  Swiftetcd__RequestHeader
   /*
    * authenticated user, empty when auth is off
    */
-  char *username;
+  ProtobufCBinaryData username;
   /*
    * auth store revision the request was checked against
    */
@@ -46,22 +47,40 @@ struct  Swiftetcd__RequestHeader
 };
 #define SWIFTETCD__REQUEST_HEADER__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&swiftetcd__request_header__descriptor) \
-    , 0, (char *)protobuf_c_empty_string, 0 }
+    , 0, {0,NULL}, 0 }
 
 
 struct  Swiftetcd__InternalAuthenticateRequest
 {
   ProtobufCMessage base;
-  char *name;
-  char *password;
+  ProtobufCBinaryData name;
+  ProtobufCBinaryData password;
   /*
    * token chosen by the member that received the request
    */
-  char *simple_token;
+  ProtobufCBinaryData simple_token;
 };
 #define SWIFTETCD__INTERNAL_AUTHENTICATE_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&swiftetcd__internal_authenticate_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , {0,NULL}, {0,NULL}, {0,NULL} }
+
+
+/*
+ * etcd's membershippb.DowngradeInfoSetRequest (Maintenance.Downgrade ENABLE
+ * and CANCEL): the cluster's downgrade state, stored as etcd stores it.
+ */
+struct  Swiftetcd__DowngradeInfoSetRequest
+{
+  ProtobufCMessage base;
+  protobuf_c_boolean enabled;
+  /*
+   * target cluster version, e.g. "3.4.0"; empty when cancelling
+   */
+  ProtobufCBinaryData ver;
+};
+#define SWIFTETCD__DOWNGRADE_INFO_SET_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&swiftetcd__downgrade_info_set_request__descriptor) \
+    , 0, {0,NULL} }
 
 
 struct  Swiftetcd__InternalRaftRequest
@@ -97,10 +116,11 @@ struct  Swiftetcd__InternalRaftRequest
   Etcdserverpb__AuthRoleGetRequest *auth_role_get;
   Etcdserverpb__AuthRoleGrantPermissionRequest *auth_role_grant_permission;
   Etcdserverpb__AuthRoleRevokePermissionRequest *auth_role_revoke_permission;
+  Swiftetcd__DowngradeInfoSetRequest *downgrade_info_set;
 };
 #define SWIFTETCD__INTERNAL_RAFT_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&swiftetcd__internal_raft_request__descriptor) \
-    , NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+    , NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
 
 
 /*
@@ -110,16 +130,16 @@ struct  Swiftetcd__ClusterMember
 {
   ProtobufCMessage base;
   uint64_t id;
-  char *name;
+  ProtobufCBinaryData name;
   size_t n_peer_urls;
-  char **peer_urls;
+  ProtobufCBinaryData *peer_urls;
   size_t n_client_urls;
-  char **client_urls;
+  ProtobufCBinaryData *client_urls;
   protobuf_c_boolean is_learner;
 };
 #define SWIFTETCD__CLUSTER_MEMBER__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&swiftetcd__cluster_member__descriptor) \
-    , 0, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0 }
+    , 0, {0,NULL}, 0,NULL, 0,NULL, 0 }
 
 
 /*
@@ -139,11 +159,11 @@ struct  Swiftetcd__ClusterState
   /*
    * cluster version, e.g. "3.5.0"; empty until decided
    */
-  char *cluster_version;
+  ProtobufCBinaryData cluster_version;
 };
 #define SWIFTETCD__CLUSTER_STATE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&swiftetcd__cluster_state__descriptor) \
-    , 0, 0,NULL, 0,NULL, (char *)protobuf_c_empty_string }
+    , 0, 0,NULL, 0,NULL, {0,NULL} }
 
 
 /* Swiftetcd__RequestHeader methods */
@@ -183,6 +203,25 @@ Swiftetcd__InternalAuthenticateRequest *
                       const uint8_t       *data);
 void   swiftetcd__internal_authenticate_request__free_unpacked
                      (Swiftetcd__InternalAuthenticateRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Swiftetcd__DowngradeInfoSetRequest methods */
+void   swiftetcd__downgrade_info_set_request__init
+                     (Swiftetcd__DowngradeInfoSetRequest         *message);
+size_t swiftetcd__downgrade_info_set_request__get_packed_size
+                     (const Swiftetcd__DowngradeInfoSetRequest   *message);
+size_t swiftetcd__downgrade_info_set_request__pack
+                     (const Swiftetcd__DowngradeInfoSetRequest   *message,
+                      uint8_t             *out);
+size_t swiftetcd__downgrade_info_set_request__pack_to_buffer
+                     (const Swiftetcd__DowngradeInfoSetRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Swiftetcd__DowngradeInfoSetRequest *
+       swiftetcd__downgrade_info_set_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   swiftetcd__downgrade_info_set_request__free_unpacked
+                     (Swiftetcd__DowngradeInfoSetRequest *message,
                       ProtobufCAllocator *allocator);
 /* Swiftetcd__InternalRaftRequest methods */
 void   swiftetcd__internal_raft_request__init
@@ -249,6 +288,9 @@ typedef void (*Swiftetcd__RequestHeader_Closure)
 typedef void (*Swiftetcd__InternalAuthenticateRequest_Closure)
                  (const Swiftetcd__InternalAuthenticateRequest *message,
                   void *closure_data);
+typedef void (*Swiftetcd__DowngradeInfoSetRequest_Closure)
+                 (const Swiftetcd__DowngradeInfoSetRequest *message,
+                  void *closure_data);
 typedef void (*Swiftetcd__InternalRaftRequest_Closure)
                  (const Swiftetcd__InternalRaftRequest *message,
                   void *closure_data);
@@ -266,6 +308,7 @@ typedef void (*Swiftetcd__ClusterState_Closure)
 
 extern const ProtobufCMessageDescriptor swiftetcd__request_header__descriptor;
 extern const ProtobufCMessageDescriptor swiftetcd__internal_authenticate_request__descriptor;
+extern const ProtobufCMessageDescriptor swiftetcd__downgrade_info_set_request__descriptor;
 extern const ProtobufCMessageDescriptor swiftetcd__internal_raft_request__descriptor;
 extern const ProtobufCMessageDescriptor swiftetcd__cluster_member__descriptor;
 extern const ProtobufCMessageDescriptor swiftetcd__cluster_state__descriptor;

@@ -255,11 +255,11 @@ static const ProtobufCFieldDescriptor authpb__user__field_descriptors[4] =
     "roles",
     3,
     PROTOBUF_C_LABEL_REPEATED,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     offsetof(Authpb__User, n_roles),
     offsetof(Authpb__User, roles),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },

@@ -6165,11 +6165,11 @@ static const ProtobufCFieldDescriptor etcdserverpb__watch_response__field_descri
     "cancel_reason",
     6,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     0,   /* quantifier_offset */
     offsetof(Etcdserverpb__WatchResponse, cancel_reason),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -6322,11 +6322,11 @@ static const ProtobufCFieldDescriptor etcdserverpb__lease_grant_response__field_
     "error",
     4,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     0,   /* quantifier_offset */
     offsetof(Etcdserverpb__LeaseGrantResponse, error),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -6928,11 +6928,11 @@ static const ProtobufCFieldDescriptor etcdserverpb__member__field_descriptors[5]
     "name",
     2,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     0,   /* quantifier_offset */
     offsetof(Etcdserverpb__Member, name),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -6940,11 +6940,11 @@ static const ProtobufCFieldDescriptor etcdserverpb__member__field_descriptors[5]
     "peerURLs",
     3,
     PROTOBUF_C_LABEL_REPEATED,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     offsetof(Etcdserverpb__Member, n_peerurls),
     offsetof(Etcdserverpb__Member, peerurls),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -6952,11 +6952,11 @@ static const ProtobufCFieldDescriptor etcdserverpb__member__field_descriptors[5]
     "clientURLs",
     4,
     PROTOBUF_C_LABEL_REPEATED,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     offsetof(Etcdserverpb__Member, n_clienturls),
     offsetof(Etcdserverpb__Member, clienturls),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -7006,11 +7006,11 @@ static const ProtobufCFieldDescriptor etcdserverpb__member_add_request__field_de
     "peerURLs",
     1,
     PROTOBUF_C_LABEL_REPEATED,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     offsetof(Etcdserverpb__MemberAddRequest, n_peerurls),
     offsetof(Etcdserverpb__MemberAddRequest, peerurls),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -7222,11 +7222,11 @@ static const ProtobufCFieldDescriptor etcdserverpb__member_update_request__field
     "peerURLs",
     2,
     PROTOBUF_C_LABEL_REPEATED,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     offsetof(Etcdserverpb__MemberUpdateRequest, n_peerurls),
     offsetof(Etcdserverpb__MemberUpdateRequest, peerurls),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -7860,11 +7860,11 @@ static const ProtobufCFieldDescriptor etcdserverpb__downgrade_request__field_des
     "version",
     2,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     0,   /* quantifier_offset */
     offsetof(Etcdserverpb__DowngradeRequest, version),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -7911,11 +7911,11 @@ static const ProtobufCFieldDescriptor etcdserverpb__downgrade_response__field_de
     "version",
     2,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     0,   /* quantifier_offset */
     offsetof(Etcdserverpb__DowngradeResponse, version),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -7980,11 +7980,11 @@ static const ProtobufCFieldDescriptor etcdserverpb__status_response__field_descr
     "version",
     2,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     0,   /* quantifier_offset */
     offsetof(Etcdserverpb__StatusResponse, version),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -8052,11 +8052,11 @@ static const ProtobufCFieldDescriptor etcdserverpb__status_response__field_descr
     "errors",
     8,
     PROTOBUF_C_LABEL_REPEATED,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     offsetof(Etcdserverpb__StatusResponse, n_errors),
     offsetof(Etcdserverpb__StatusResponse, errors),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -8177,11 +8177,11 @@ static const ProtobufCFieldDescriptor etcdserverpb__authenticate_request__field_
     "name",
     1,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     0,   /* quantifier_offset */
     offsetof(Etcdserverpb__AuthenticateRequest, name),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -8189,11 +8189,11 @@ static const ProtobufCFieldDescriptor etcdserverpb__authenticate_request__field_
     "password",
     2,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     0,   /* quantifier_offset */
     offsetof(Etcdserverpb__AuthenticateRequest, password),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -8228,11 +8228,11 @@ static const ProtobufCFieldDescriptor etcdserverpb__auth_user_add_request__field
     "name",
     1,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     0,   /* quantifier_offset */
     offsetof(Etcdserverpb__AuthUserAddRequest, name),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -8240,11 +8240,11 @@ static const ProtobufCFieldDescriptor etcdserverpb__auth_user_add_request__field
     "password",
     2,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     0,   /* quantifier_offset */
     offsetof(Etcdserverpb__AuthUserAddRequest, password),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -8264,11 +8264,11 @@ static const ProtobufCFieldDescriptor etcdserverpb__auth_user_add_request__field
     "hashedPassword",
     4,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     0,   /* quantifier_offset */
     offsetof(Etcdserverpb__AuthUserAddRequest, hashedpassword),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -8305,11 +8305,11 @@ static const ProtobufCFieldDescriptor etcdserverpb__auth_user_get_request__field
     "name",
     1,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     0,   /* quantifier_offset */
     offsetof(Etcdserverpb__AuthUserGetRequest, name),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -8343,11 +8343,11 @@ static const ProtobufCFieldDescriptor etcdserverpb__auth_user_delete_request__fi
     "name",
     1,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     0,   /* quantifier_offset */
     offsetof(Etcdserverpb__AuthUserDeleteRequest, name),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -8381,11 +8381,11 @@ static const ProtobufCFieldDescriptor etcdserverpb__auth_user_change_password_re
     "name",
     1,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     0,   /* quantifier_offset */
     offsetof(Etcdserverpb__AuthUserChangePasswordRequest, name),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -8393,11 +8393,11 @@ static const ProtobufCFieldDescriptor etcdserverpb__auth_user_change_password_re
     "password",
     2,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     0,   /* quantifier_offset */
     offsetof(Etcdserverpb__AuthUserChangePasswordRequest, password),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -8405,11 +8405,11 @@ static const ProtobufCFieldDescriptor etcdserverpb__auth_user_change_password_re
     "hashedPassword",
     3,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     0,   /* quantifier_offset */
     offsetof(Etcdserverpb__AuthUserChangePasswordRequest, hashedpassword),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -8445,11 +8445,11 @@ static const ProtobufCFieldDescriptor etcdserverpb__auth_user_grant_role_request
     "user",
     1,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     0,   /* quantifier_offset */
     offsetof(Etcdserverpb__AuthUserGrantRoleRequest, user),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -8457,11 +8457,11 @@ static const ProtobufCFieldDescriptor etcdserverpb__auth_user_grant_role_request
     "role",
     2,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     0,   /* quantifier_offset */
     offsetof(Etcdserverpb__AuthUserGrantRoleRequest, role),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -8496,11 +8496,11 @@ static const ProtobufCFieldDescriptor etcdserverpb__auth_user_revoke_role_reques
     "name",
     1,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     0,   /* quantifier_offset */
     offsetof(Etcdserverpb__AuthUserRevokeRoleRequest, name),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -8508,11 +8508,11 @@ static const ProtobufCFieldDescriptor etcdserverpb__auth_user_revoke_role_reques
     "role",
     2,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     0,   /* quantifier_offset */
     offsetof(Etcdserverpb__AuthUserRevokeRoleRequest, role),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -8547,11 +8547,11 @@ static const ProtobufCFieldDescriptor etcdserverpb__auth_role_add_request__field
     "name",
     1,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     0,   /* quantifier_offset */
     offsetof(Etcdserverpb__AuthRoleAddRequest, name),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -8585,11 +8585,11 @@ static const ProtobufCFieldDescriptor etcdserverpb__auth_role_get_request__field
     "role",
     1,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     0,   /* quantifier_offset */
     offsetof(Etcdserverpb__AuthRoleGetRequest, role),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -8659,11 +8659,11 @@ static const ProtobufCFieldDescriptor etcdserverpb__auth_role_delete_request__fi
     "role",
     1,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     0,   /* quantifier_offset */
     offsetof(Etcdserverpb__AuthRoleDeleteRequest, role),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -8697,11 +8697,11 @@ static const ProtobufCFieldDescriptor etcdserverpb__auth_role_grant_permission_r
     "name",
     1,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     0,   /* quantifier_offset */
     offsetof(Etcdserverpb__AuthRoleGrantPermissionRequest, name),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -8748,11 +8748,11 @@ static const ProtobufCFieldDescriptor etcdserverpb__auth_role_revoke_permission_
     "role",
     1,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     0,   /* quantifier_offset */
     offsetof(Etcdserverpb__AuthRoleRevokePermissionRequest, role),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -8964,11 +8964,11 @@ static const ProtobufCFieldDescriptor etcdserverpb__authenticate_response__field
     "token",
     2,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     0,   /* quantifier_offset */
     offsetof(Etcdserverpb__AuthenticateResponse, token),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -9053,11 +9053,11 @@ static const ProtobufCFieldDescriptor etcdserverpb__auth_user_get_response__fiel
     "roles",
     2,
     PROTOBUF_C_LABEL_REPEATED,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     offsetof(Etcdserverpb__AuthUserGetResponse, n_roles),
     offsetof(Etcdserverpb__AuthUserGetResponse, roles),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -9345,11 +9345,11 @@ static const ProtobufCFieldDescriptor etcdserverpb__auth_role_list_response__fie
     "roles",
     2,
     PROTOBUF_C_LABEL_REPEATED,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     offsetof(Etcdserverpb__AuthRoleListResponse, n_roles),
     offsetof(Etcdserverpb__AuthRoleListResponse, roles),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -9396,11 +9396,11 @@ static const ProtobufCFieldDescriptor etcdserverpb__auth_user_list_response__fie
     "users",
     2,
     PROTOBUF_C_LABEL_REPEATED,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     offsetof(Etcdserverpb__AuthUserListResponse, n_users),
     offsetof(Etcdserverpb__AuthUserListResponse, users),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },

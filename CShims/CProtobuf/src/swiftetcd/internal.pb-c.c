@@ -97,6 +97,51 @@ void   swiftetcd__internal_authenticate_request__free_unpacked
   assert(message->base.descriptor == &swiftetcd__internal_authenticate_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   swiftetcd__downgrade_info_set_request__init
+                     (Swiftetcd__DowngradeInfoSetRequest         *message)
+{
+  static const Swiftetcd__DowngradeInfoSetRequest init_value = SWIFTETCD__DOWNGRADE_INFO_SET_REQUEST__INIT;
+  *message = init_value;
+}
+size_t swiftetcd__downgrade_info_set_request__get_packed_size
+                     (const Swiftetcd__DowngradeInfoSetRequest *message)
+{
+  assert(message->base.descriptor == &swiftetcd__downgrade_info_set_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t swiftetcd__downgrade_info_set_request__pack
+                     (const Swiftetcd__DowngradeInfoSetRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &swiftetcd__downgrade_info_set_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t swiftetcd__downgrade_info_set_request__pack_to_buffer
+                     (const Swiftetcd__DowngradeInfoSetRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &swiftetcd__downgrade_info_set_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Swiftetcd__DowngradeInfoSetRequest *
+       swiftetcd__downgrade_info_set_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Swiftetcd__DowngradeInfoSetRequest *)
+     protobuf_c_message_unpack (&swiftetcd__downgrade_info_set_request__descriptor,
+                                allocator, len, data);
+}
+void   swiftetcd__downgrade_info_set_request__free_unpacked
+                     (Swiftetcd__DowngradeInfoSetRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &swiftetcd__downgrade_info_set_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   swiftetcd__internal_raft_request__init
                      (Swiftetcd__InternalRaftRequest         *message)
 {
@@ -250,11 +295,11 @@ static const ProtobufCFieldDescriptor swiftetcd__request_header__field_descripto
     "username",
     2,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     0,   /* quantifier_offset */
     offsetof(Swiftetcd__RequestHeader, username),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -302,11 +347,11 @@ static const ProtobufCFieldDescriptor swiftetcd__internal_authenticate_request__
     "name",
     1,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     0,   /* quantifier_offset */
     offsetof(Swiftetcd__InternalAuthenticateRequest, name),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -314,11 +359,11 @@ static const ProtobufCFieldDescriptor swiftetcd__internal_authenticate_request__
     "password",
     2,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     0,   /* quantifier_offset */
     offsetof(Swiftetcd__InternalAuthenticateRequest, password),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -326,11 +371,11 @@ static const ProtobufCFieldDescriptor swiftetcd__internal_authenticate_request__
     "simple_token",
     3,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     0,   /* quantifier_offset */
     offsetof(Swiftetcd__InternalAuthenticateRequest, simple_token),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -360,7 +405,58 @@ const ProtobufCMessageDescriptor swiftetcd__internal_authenticate_request__descr
   (ProtobufCMessageInit) swiftetcd__internal_authenticate_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor swiftetcd__internal_raft_request__field_descriptors[27] =
+static const ProtobufCFieldDescriptor swiftetcd__downgrade_info_set_request__field_descriptors[2] =
+{
+  {
+    "enabled",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Swiftetcd__DowngradeInfoSetRequest, enabled),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "ver",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Swiftetcd__DowngradeInfoSetRequest, ver),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned swiftetcd__downgrade_info_set_request__field_indices_by_name[] = {
+  0,   /* field[0] = enabled */
+  1,   /* field[1] = ver */
+};
+static const ProtobufCIntRange swiftetcd__downgrade_info_set_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor swiftetcd__downgrade_info_set_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "swiftetcd.DowngradeInfoSetRequest",
+  "DowngradeInfoSetRequest",
+  "Swiftetcd__DowngradeInfoSetRequest",
+  "swiftetcd",
+  sizeof(Swiftetcd__DowngradeInfoSetRequest),
+  2,
+  swiftetcd__downgrade_info_set_request__field_descriptors,
+  swiftetcd__downgrade_info_set_request__field_indices_by_name,
+  1,  swiftetcd__downgrade_info_set_request__number_ranges,
+  (ProtobufCMessageInit) swiftetcd__downgrade_info_set_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor swiftetcd__internal_raft_request__field_descriptors[28] =
 {
   {
     "id",
@@ -686,6 +782,18 @@ static const ProtobufCFieldDescriptor swiftetcd__internal_raft_request__field_de
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "downgrade_info_set",
+    1302,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Swiftetcd__InternalRaftRequest, downgrade_info_set),
+    &swiftetcd__downgrade_info_set_request__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned swiftetcd__internal_raft_request__field_indices_by_name[] = {
   8,   /* field[8] = alarm */
@@ -707,6 +815,7 @@ static const unsigned swiftetcd__internal_raft_request__field_indices_by_name[] 
   13,   /* field[13] = authenticate */
   5,   /* field[5] = compaction */
   3,   /* field[3] = delete_range */
+  27,   /* field[27] = downgrade_info_set */
   10,   /* field[10] = header */
   0,   /* field[0] = id */
   9,   /* field[9] = lease_checkpoint */
@@ -716,7 +825,7 @@ static const unsigned swiftetcd__internal_raft_request__field_indices_by_name[] 
   1,   /* field[1] = range */
   4,   /* field[4] = txn */
 };
-static const ProtobufCIntRange swiftetcd__internal_raft_request__number_ranges[7 + 1] =
+static const ProtobufCIntRange swiftetcd__internal_raft_request__number_ranges[8 + 1] =
 {
   { 1, 0 },
   { 3, 1 },
@@ -725,7 +834,8 @@ static const ProtobufCIntRange swiftetcd__internal_raft_request__number_ranges[7
   { 1011, 12 },
   { 1100, 14 },
   { 1200, 22 },
-  { 0, 27 }
+  { 1302, 27 },
+  { 0, 28 }
 };
 const ProtobufCMessageDescriptor swiftetcd__internal_raft_request__descriptor =
 {
@@ -735,10 +845,10 @@ const ProtobufCMessageDescriptor swiftetcd__internal_raft_request__descriptor =
   "Swiftetcd__InternalRaftRequest",
   "swiftetcd",
   sizeof(Swiftetcd__InternalRaftRequest),
-  27,
+  28,
   swiftetcd__internal_raft_request__field_descriptors,
   swiftetcd__internal_raft_request__field_indices_by_name,
-  7,  swiftetcd__internal_raft_request__number_ranges,
+  8,  swiftetcd__internal_raft_request__number_ranges,
   (ProtobufCMessageInit) swiftetcd__internal_raft_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
@@ -760,11 +870,11 @@ static const ProtobufCFieldDescriptor swiftetcd__cluster_member__field_descripto
     "name",
     2,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     0,   /* quantifier_offset */
     offsetof(Swiftetcd__ClusterMember, name),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -772,11 +882,11 @@ static const ProtobufCFieldDescriptor swiftetcd__cluster_member__field_descripto
     "peer_urls",
     3,
     PROTOBUF_C_LABEL_REPEATED,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     offsetof(Swiftetcd__ClusterMember, n_peer_urls),
     offsetof(Swiftetcd__ClusterMember, peer_urls),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -784,11 +894,11 @@ static const ProtobufCFieldDescriptor swiftetcd__cluster_member__field_descripto
     "client_urls",
     4,
     PROTOBUF_C_LABEL_REPEATED,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     offsetof(Swiftetcd__ClusterMember, n_client_urls),
     offsetof(Swiftetcd__ClusterMember, client_urls),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
@@ -874,11 +984,11 @@ static const ProtobufCFieldDescriptor swiftetcd__cluster_state__field_descriptor
     "cluster_version",
     4,
     PROTOBUF_C_LABEL_NONE,
-    PROTOBUF_C_TYPE_STRING,
+    PROTOBUF_C_TYPE_BYTES,
     0,   /* quantifier_offset */
     offsetof(Swiftetcd__ClusterState, cluster_version),
     NULL,
-    &protobuf_c_empty_string,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },

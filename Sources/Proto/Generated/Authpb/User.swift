@@ -41,7 +41,7 @@ extension Authpb.User: CProtoBridged {
     func fill(_ c: UnsafeMutablePointer<CMessage>, _ arena: inout PackArena) {
         if !name.isEmpty { c.pointee.name = arena.binary(name) }
         if !password.isEmpty { c.pointee.password = arena.binary(password) }
-        if !roles.isEmpty { c.pointee.n_roles = roles.count; c.pointee.roles = arena.cStrings(roles) }
+        if !roles.isEmpty { c.pointee.n_roles = roles.count; c.pointee.roles = arena.utf8s(roles) }
         if let value = options { c.pointee.options = arena.message(value) }
     }
 

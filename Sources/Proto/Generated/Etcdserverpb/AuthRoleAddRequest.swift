@@ -36,7 +36,7 @@ extension Etcdserverpb.AuthRoleAddRequest: CProtoBridged {
     }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, _ arena: inout PackArena) {
-        if !name.isEmpty { c.pointee.name = arena.cString(name) }
+        if !name.isEmpty { c.pointee.name = arena.utf8(name) }
     }
 
     init(c: UnsafePointer<CMessage>) throws(ProtoDecodeError) {

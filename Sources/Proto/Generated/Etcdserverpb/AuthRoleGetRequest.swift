@@ -36,7 +36,7 @@ extension Etcdserverpb.AuthRoleGetRequest: CProtoBridged {
     }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, _ arena: inout PackArena) {
-        if !role.isEmpty { c.pointee.role = arena.cString(role) }
+        if !role.isEmpty { c.pointee.role = arena.utf8(role) }
     }
 
     init(c: UnsafePointer<CMessage>) throws(ProtoDecodeError) {

@@ -37,7 +37,7 @@ extension Etcdserverpb.AuthRoleGrantPermissionRequest: CProtoBridged {
     }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, _ arena: inout PackArena) {
-        if !name.isEmpty { c.pointee.name = arena.cString(name) }
+        if !name.isEmpty { c.pointee.name = arena.utf8(name) }
         if let value = perm { c.pointee.perm = arena.message(value) }
     }
 

@@ -38,7 +38,7 @@ extension Etcdserverpb.AuthRoleListResponse: CProtoBridged {
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, _ arena: inout PackArena) {
         if let value = header { c.pointee.header = arena.message(value) }
-        if !roles.isEmpty { c.pointee.n_roles = roles.count; c.pointee.roles = arena.cStrings(roles) }
+        if !roles.isEmpty { c.pointee.n_roles = roles.count; c.pointee.roles = arena.utf8s(roles) }
     }
 
     init(c: UnsafePointer<CMessage>) throws(ProtoDecodeError) {

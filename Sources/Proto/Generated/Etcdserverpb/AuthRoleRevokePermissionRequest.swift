@@ -38,7 +38,7 @@ extension Etcdserverpb.AuthRoleRevokePermissionRequest: CProtoBridged {
     }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, _ arena: inout PackArena) {
-        if !role.isEmpty { c.pointee.role = arena.cString(role) }
+        if !role.isEmpty { c.pointee.role = arena.utf8(role) }
         if !key.isEmpty { c.pointee.key = arena.binary(key) }
         if !rangeEnd.isEmpty { c.pointee.range_end = arena.binary(rangeEnd) }
     }

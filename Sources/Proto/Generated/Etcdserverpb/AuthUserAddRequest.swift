@@ -39,10 +39,10 @@ extension Etcdserverpb.AuthUserAddRequest: CProtoBridged {
     }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, _ arena: inout PackArena) {
-        if !name.isEmpty { c.pointee.name = arena.cString(name) }
-        if !password.isEmpty { c.pointee.password = arena.cString(password) }
+        if !name.isEmpty { c.pointee.name = arena.utf8(name) }
+        if !password.isEmpty { c.pointee.password = arena.utf8(password) }
         if let value = options { c.pointee.options = arena.message(value) }
-        if !hashedPassword.isEmpty { c.pointee.hashedpassword = arena.cString(hashedPassword) }
+        if !hashedPassword.isEmpty { c.pointee.hashedpassword = arena.utf8(hashedPassword) }
     }
 
     init(c: UnsafePointer<CMessage>) throws(ProtoDecodeError) {

@@ -38,9 +38,9 @@ extension Etcdserverpb.AuthUserChangePasswordRequest: CProtoBridged {
     }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, _ arena: inout PackArena) {
-        if !name.isEmpty { c.pointee.name = arena.cString(name) }
-        if !password.isEmpty { c.pointee.password = arena.cString(password) }
-        if !hashedPassword.isEmpty { c.pointee.hashedpassword = arena.cString(hashedPassword) }
+        if !name.isEmpty { c.pointee.name = arena.utf8(name) }
+        if !password.isEmpty { c.pointee.password = arena.utf8(password) }
+        if !hashedPassword.isEmpty { c.pointee.hashedpassword = arena.utf8(hashedPassword) }
     }
 
     init(c: UnsafePointer<CMessage>) throws(ProtoDecodeError) {

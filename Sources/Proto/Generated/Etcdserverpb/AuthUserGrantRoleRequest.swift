@@ -37,8 +37,8 @@ extension Etcdserverpb.AuthUserGrantRoleRequest: CProtoBridged {
     }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, _ arena: inout PackArena) {
-        if !user.isEmpty { c.pointee.user = arena.cString(user) }
-        if !role.isEmpty { c.pointee.role = arena.cString(role) }
+        if !user.isEmpty { c.pointee.user = arena.utf8(user) }
+        if !role.isEmpty { c.pointee.role = arena.utf8(role) }
     }
 
     init(c: UnsafePointer<CMessage>) throws(ProtoDecodeError) {

@@ -38,7 +38,7 @@ extension Etcdserverpb.AuthUserListResponse: CProtoBridged {
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, _ arena: inout PackArena) {
         if let value = header { c.pointee.header = arena.message(value) }
-        if !users.isEmpty { c.pointee.n_users = users.count; c.pointee.users = arena.cStrings(users) }
+        if !users.isEmpty { c.pointee.n_users = users.count; c.pointee.users = arena.utf8s(users) }
     }
 
     init(c: UnsafePointer<CMessage>) throws(ProtoDecodeError) {

@@ -37,8 +37,8 @@ extension Etcdserverpb.AuthUserRevokeRoleRequest: CProtoBridged {
     }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, _ arena: inout PackArena) {
-        if !name.isEmpty { c.pointee.name = arena.cString(name) }
-        if !role.isEmpty { c.pointee.role = arena.cString(role) }
+        if !name.isEmpty { c.pointee.name = arena.utf8(name) }
+        if !role.isEmpty { c.pointee.role = arena.utf8(role) }
     }
 
     init(c: UnsafePointer<CMessage>) throws(ProtoDecodeError) {

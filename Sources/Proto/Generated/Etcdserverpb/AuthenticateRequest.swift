@@ -37,8 +37,8 @@ extension Etcdserverpb.AuthenticateRequest: CProtoBridged {
     }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, _ arena: inout PackArena) {
-        if !name.isEmpty { c.pointee.name = arena.cString(name) }
-        if !password.isEmpty { c.pointee.password = arena.cString(password) }
+        if !name.isEmpty { c.pointee.name = arena.utf8(name) }
+        if !password.isEmpty { c.pointee.password = arena.utf8(password) }
     }
 
     init(c: UnsafePointer<CMessage>) throws(ProtoDecodeError) {

@@ -38,7 +38,7 @@ extension Etcdserverpb.AuthenticateResponse: CProtoBridged {
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, _ arena: inout PackArena) {
         if let value = header { c.pointee.header = arena.message(value) }
-        if !token.isEmpty { c.pointee.token = arena.cString(token) }
+        if !token.isEmpty { c.pointee.token = arena.utf8(token) }
     }
 
     init(c: UnsafePointer<CMessage>) throws(ProtoDecodeError) {

@@ -70,7 +70,7 @@ extension Etcdserverpb.DowngradeRequest: CProtoBridged {
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, _ arena: inout PackArena) {
         c.pointee.action = cEnum(action.rawValue)
-        if !version.isEmpty { c.pointee.version = arena.cString(version) }
+        if !version.isEmpty { c.pointee.version = arena.utf8(version) }
     }
 
     init(c: UnsafePointer<CMessage>) throws(ProtoDecodeError) {

@@ -38,7 +38,7 @@ extension Etcdserverpb.DowngradeResponse: CProtoBridged {
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, _ arena: inout PackArena) {
         if let value = header { c.pointee.header = arena.message(value) }
-        if !version.isEmpty { c.pointee.version = arena.cString(version) }
+        if !version.isEmpty { c.pointee.version = arena.utf8(version) }
     }
 
     init(c: UnsafePointer<CMessage>) throws(ProtoDecodeError) {

@@ -42,7 +42,7 @@ extension Etcdserverpb.LeaseGrantResponse: CProtoBridged {
         if let value = header { c.pointee.header = arena.message(value) }
         c.pointee.id = id
         c.pointee.ttl = ttl
-        if !error.isEmpty { c.pointee.error = arena.cString(error) }
+        if !error.isEmpty { c.pointee.error = arena.utf8(error) }
     }
 
     init(c: UnsafePointer<CMessage>) throws(ProtoDecodeError) {

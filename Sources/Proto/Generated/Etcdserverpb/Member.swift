@@ -42,9 +42,9 @@ extension Etcdserverpb.Member: CProtoBridged {
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, _ arena: inout PackArena) {
         c.pointee.id = id
-        if !name.isEmpty { c.pointee.name = arena.cString(name) }
-        if !peerURLs.isEmpty { c.pointee.n_peerurls = peerURLs.count; c.pointee.peerurls = arena.cStrings(peerURLs) }
-        if !clientURLs.isEmpty { c.pointee.n_clienturls = clientURLs.count; c.pointee.clienturls = arena.cStrings(clientURLs) }
+        if !name.isEmpty { c.pointee.name = arena.utf8(name) }
+        if !peerURLs.isEmpty { c.pointee.n_peerurls = peerURLs.count; c.pointee.peerurls = arena.utf8s(peerURLs) }
+        if !clientURLs.isEmpty { c.pointee.n_clienturls = clientURLs.count; c.pointee.clienturls = arena.utf8s(clientURLs) }
         c.pointee.islearner = isLearner ? 1 : 0
     }
 

@@ -37,7 +37,7 @@ extension Etcdserverpb.MemberAddRequest: CProtoBridged {
     }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, _ arena: inout PackArena) {
-        if !peerURLs.isEmpty { c.pointee.n_peerurls = peerURLs.count; c.pointee.peerurls = arena.cStrings(peerURLs) }
+        if !peerURLs.isEmpty { c.pointee.n_peerurls = peerURLs.count; c.pointee.peerurls = arena.utf8s(peerURLs) }
         c.pointee.islearner = isLearner ? 1 : 0
     }
 

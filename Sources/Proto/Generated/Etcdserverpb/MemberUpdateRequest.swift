@@ -38,7 +38,7 @@ extension Etcdserverpb.MemberUpdateRequest: CProtoBridged {
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, _ arena: inout PackArena) {
         c.pointee.id = id
-        if !peerURLs.isEmpty { c.pointee.n_peerurls = peerURLs.count; c.pointee.peerurls = arena.cStrings(peerURLs) }
+        if !peerURLs.isEmpty { c.pointee.n_peerurls = peerURLs.count; c.pointee.peerurls = arena.utf8s(peerURLs) }
     }
 
     init(c: UnsafePointer<CMessage>) throws(ProtoDecodeError) {

@@ -48,13 +48,13 @@ extension Etcdserverpb.StatusResponse: CProtoBridged {
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, _ arena: inout PackArena) {
         if let value = header { c.pointee.header = arena.message(value) }
-        if !version.isEmpty { c.pointee.version = arena.cString(version) }
+        if !version.isEmpty { c.pointee.version = arena.utf8(version) }
         c.pointee.dbsize = dbSize
         c.pointee.leader = leader
         c.pointee.raftindex = raftIndex
         c.pointee.raftterm = raftTerm
         c.pointee.raftappliedindex = raftAppliedIndex
-        if !errors.isEmpty { c.pointee.n_errors = errors.count; c.pointee.errors = arena.cStrings(errors) }
+        if !errors.isEmpty { c.pointee.n_errors = errors.count; c.pointee.errors = arena.utf8s(errors) }
         c.pointee.dbsizeinuse = dbSizeInUse
         c.pointee.islearner = isLearner ? 1 : 0
     }

@@ -48,7 +48,7 @@ extension Etcdserverpb.WatchResponse: CProtoBridged {
         c.pointee.created = created ? 1 : 0
         c.pointee.canceled = canceled ? 1 : 0
         c.pointee.compact_revision = compactRevision
-        if !cancelReason.isEmpty { c.pointee.cancel_reason = arena.cString(cancelReason) }
+        if !cancelReason.isEmpty { c.pointee.cancel_reason = arena.utf8(cancelReason) }
         c.pointee.fragment = fragment ? 1 : 0
         if !events.isEmpty { c.pointee.n_events = events.count; c.pointee.events = arena.messages(events) }
     }

@@ -36,7 +36,7 @@ extension GrpcHealthV1.HealthCheckRequest: CProtoBridged {
     }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, _ arena: inout PackArena) {
-        if !service.isEmpty { c.pointee.service = arena.cString(service) }
+        if !service.isEmpty { c.pointee.service = arena.utf8(service) }
     }
 
     init(c: UnsafePointer<CMessage>) throws(ProtoDecodeError) {

@@ -42,9 +42,9 @@ extension Swiftetcd.ClusterMember: CProtoBridged {
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, _ arena: inout PackArena) {
         c.pointee.id = id
-        if !name.isEmpty { c.pointee.name = arena.cString(name) }
-        if !peerURLs.isEmpty { c.pointee.n_peer_urls = peerURLs.count; c.pointee.peer_urls = arena.cStrings(peerURLs) }
-        if !clientURLs.isEmpty { c.pointee.n_client_urls = clientURLs.count; c.pointee.client_urls = arena.cStrings(clientURLs) }
+        if !name.isEmpty { c.pointee.name = arena.utf8(name) }
+        if !peerURLs.isEmpty { c.pointee.n_peer_urls = peerURLs.count; c.pointee.peer_urls = arena.utf8s(peerURLs) }
+        if !clientURLs.isEmpty { c.pointee.n_client_urls = clientURLs.count; c.pointee.client_urls = arena.utf8s(clientURLs) }
         c.pointee.is_learner = isLearner ? 1 : 0
     }
 

@@ -45,7 +45,7 @@ extension Swiftetcd.ClusterState: CProtoBridged {
         c.pointee.cluster_id = clusterID
         if !members.isEmpty { c.pointee.n_members = members.count; c.pointee.members = arena.messages(members) }
         if !removedMemberIDs.isEmpty { c.pointee.n_removed_member_ids = removedMemberIDs.count; c.pointee.removed_member_ids = arena.array(removedMemberIDs) }
-        if !clusterVersion.isEmpty { c.pointee.cluster_version = arena.cString(clusterVersion) }
+        if !clusterVersion.isEmpty { c.pointee.cluster_version = arena.utf8(clusterVersion) }
     }
 
     init(c: UnsafePointer<CMessage>) throws(ProtoDecodeError) {

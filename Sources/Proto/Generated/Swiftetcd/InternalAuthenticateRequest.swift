@@ -39,9 +39,9 @@ extension Swiftetcd.InternalAuthenticateRequest: CProtoBridged {
     }
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, _ arena: inout PackArena) {
-        if !name.isEmpty { c.pointee.name = arena.cString(name) }
-        if !password.isEmpty { c.pointee.password = arena.cString(password) }
-        if !simpleToken.isEmpty { c.pointee.simple_token = arena.cString(simpleToken) }
+        if !name.isEmpty { c.pointee.name = arena.utf8(name) }
+        if !password.isEmpty { c.pointee.password = arena.utf8(password) }
+        if !simpleToken.isEmpty { c.pointee.simple_token = arena.utf8(simpleToken) }
     }
 
     init(c: UnsafePointer<CMessage>) throws(ProtoDecodeError) {

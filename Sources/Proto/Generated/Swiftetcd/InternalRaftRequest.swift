@@ -34,6 +34,7 @@ extension Swiftetcd {
         public var authRoleGet: Etcdserverpb.AuthRoleGetRequest? = nil
         public var authRoleGrantPermission: Etcdserverpb.AuthRoleGrantPermissionRequest? = nil
         public var authRoleRevokePermission: Etcdserverpb.AuthRoleRevokePermissionRequest? = nil
+        public var downgradeInfoSet: DowngradeInfoSetRequest? = nil
 
         public init() {}
     }
@@ -90,6 +91,7 @@ extension Swiftetcd.InternalRaftRequest: CProtoBridged {
         if let value = authRoleGet { c.pointee.auth_role_get = arena.message(value) }
         if let value = authRoleGrantPermission { c.pointee.auth_role_grant_permission = arena.message(value) }
         if let value = authRoleRevokePermission { c.pointee.auth_role_revoke_permission = arena.message(value) }
+        if let value = downgradeInfoSet { c.pointee.downgrade_info_set = arena.message(value) }
     }
 
     init(c: UnsafePointer<CMessage>) throws(ProtoDecodeError) {
@@ -122,6 +124,7 @@ extension Swiftetcd.InternalRaftRequest: CProtoBridged {
         if let value = m.auth_role_get { authRoleGet = try Etcdserverpb.AuthRoleGetRequest(c: value) }
         if let value = m.auth_role_grant_permission { authRoleGrantPermission = try Etcdserverpb.AuthRoleGrantPermissionRequest(c: value) }
         if let value = m.auth_role_revoke_permission { authRoleRevokePermission = try Etcdserverpb.AuthRoleRevokePermissionRequest(c: value) }
+        if let value = m.downgrade_info_set { downgradeInfoSet = try Swiftetcd.DowngradeInfoSetRequest(c: value) }
     }
 }
 
@@ -155,6 +158,7 @@ extension Swiftetcd.InternalRaftRequest: ProtoJSONMessage {
         w.field("auth_role_get", authRoleGet)
         w.field("auth_role_grant_permission", authRoleGrantPermission)
         w.field("auth_role_revoke_permission", authRoleRevokePermission)
+        w.field("downgrade_info_set", downgradeInfoSet)
         w.endObject()
     }
 
@@ -191,6 +195,7 @@ extension Swiftetcd.InternalRaftRequest: ProtoJSONMessage {
             case "auth_role_get", "authRoleGet": authRoleGet = try Etcdserverpb.AuthRoleGetRequest(json: v)
             case "auth_role_grant_permission", "authRoleGrantPermission": authRoleGrantPermission = try Etcdserverpb.AuthRoleGrantPermissionRequest(json: v)
             case "auth_role_revoke_permission", "authRoleRevokePermission": authRoleRevokePermission = try Etcdserverpb.AuthRoleRevokePermissionRequest(json: v)
+            case "downgrade_info_set", "downgradeInfoSet": downgradeInfoSet = try Swiftetcd.DowngradeInfoSetRequest(json: v)
             default: break // unknown fields are ignored, as etcd's gateway does
             }
         }

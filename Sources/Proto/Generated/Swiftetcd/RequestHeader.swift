@@ -42,7 +42,7 @@ extension Swiftetcd.RequestHeader: CProtoBridged {
 
     func fill(_ c: UnsafeMutablePointer<CMessage>, _ arena: inout PackArena) {
         c.pointee.id = id
-        if !username.isEmpty { c.pointee.username = arena.cString(username) }
+        if !username.isEmpty { c.pointee.username = arena.utf8(username) }
         c.pointee.auth_revision = authRevision
     }
 

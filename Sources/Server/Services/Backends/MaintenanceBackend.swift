@@ -22,6 +22,8 @@ protocol MaintenanceBackend: ResponseHeaders {
     var logger: Logger { get }
     /// Proposes through Raft and waits for the applied result.
     func propose(_ request: Swiftetcd.InternalRaftRequest, as identity: RequestIdentity?) async throws -> AppliedResult
+    /// Waits until this member has applied everything committed when called (Downgrade's read of its state).
+    func linearizableBarrier() async throws
     /// Hands leadership to `transferee`; waits until it leads.
     func moveLeader(to transferee: UInt64, deadline: NIODeadline?) async throws
     /// Proposes NOSPACE for this member unless it is already raised.

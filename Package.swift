@@ -160,7 +160,9 @@ let package = Package(
         ]),
         .testTarget(name: "RaftTests", dependencies: ["Raft", "raft-sim"], resources: [.copy("testdata")]),
         .testTarget(name: "WALTests", dependencies: ["WAL", "Raft", "Support", "wal-crash-child"]),
-        .testTarget(name: "MVCCTests", dependencies: ["MVCC", "Support", "Bolt", "Server"]),
+        // Helpers more than one test target needs (where etcd 3.5.1's binaries are).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "MVCCTests", dependencies: ["MVCC", "Support", "Bolt", "Server", "TestSupport"]),
         .testTarget(name: "BoltTests", dependencies: ["Bolt"], exclude: ["testdata"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "Config", "Proto", "MVCC", "Raft", "WAL", "Support", "GRPCWire", "Auth", "apply-fuzz",
                                                   .product(name: "NIOCore", package: "swift-nio"),
@@ -173,7 +175,7 @@ let package = Package(
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "AuthTests", dependencies: ["Auth", "Proto", "MVCC"]),
         .testTarget(name: "LinearizabilityTests", dependencies: ["Linearizability", "Support"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Proto", "Linearizability", "mvcc-corrupt", "Auth"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Proto", "Linearizability", "mvcc-corrupt", "Auth", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

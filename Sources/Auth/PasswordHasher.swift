@@ -9,8 +9,10 @@ import HummingbirdBcrypt
 /// keeps the old `$2a$` byte-counter quirk (passwords of 255+ bytes wrap).
 /// So hashes are computed as `$2b$` and labelled `$2a$`, and a stored
 /// `$2a$`/`$2y$` hash is checked as its `$2b$` twin: the same answers as Go
-/// for every password. That C code takes C strings, so a password holding a
-/// NUL byte (which Go hashes whole) goes to `BcryptBytes` instead.
+/// for every password without a NUL byte. That C code takes C strings, so it
+/// would hash "p\0q" as "p"; such passwords are refused (`canHash`) rather
+/// than hashed short, and never verify: bcrypt stays the maintained
+/// package's, not ours.
 ///
 /// Each call costs 2^cost Blowfish key setups (≈ 50–100 ms at cost 10):
 /// never run it on an event loop or the Raft thread (see `BlockingPool`).
@@ -22,16 +24,17 @@ public enum PasswordHasher {
 
     public static func validCost(_ cost: Int) -> Int { (minCost...maxCost).contains(cost) ? cost : defaultCost }
 
-    /// A Go-compatible `$2a$` hash of `password`.
+    /// Whether `password` can be hashed as Go hashes it (no NUL byte inside).
+    public static func canHash(_ password: String) -> Bool { !password.utf8.contains(0) }
+
+    /// A Go-compatible `$2a$` hash of `password` (callers check `canHash` first).
     public static func hash(_ password: String, cost: Int) -> [UInt8] {
-        if password.utf8.contains(0) { return BcryptBytes.hash(Array(password.utf8), cost: validCost(cost)) }
         return relabel(Array(Bcrypt.hash(password, cost: UInt8(validCost(cost))).utf8), as: "a")
     }
 
     /// Whether `password` matches a stored hash (false for anything malformed).
     public static func verify(_ password: String, hash: [UInt8]) -> Bool {
-        if password.utf8.contains(0) { return BcryptBytes.verify(Array(password.utf8), hash: hash) }
-        guard hash.count < 128, !hash.contains(0),
+        guard canHash(password), hash.count < 128, !hash.contains(0),
               let text = String(validating: relabel(hash, as: "b"), as: UTF8.self) else { return false }
         return Bcrypt.verify(password, hash: text)
     }

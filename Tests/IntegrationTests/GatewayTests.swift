@@ -205,18 +205,10 @@ import Testing
     /// stream is open; returns the non-empty lines received.
     static func streamed(_ endpoint: String, _ path: String, _ body: String, seconds: Double,
                          during: () throws -> Void) throws -> [String] {
-        let box = LinesBox()
-        let done = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
-            let result = try? ProcessRunner.run("curl", ["-s", "-N", "-X", "POST", "http://\(endpoint)\(path)",
-                                                         "--data-binary", body], timeoutSeconds: seconds)
-            box.lines = (result?.stdout ?? "").split(separator: "\n").map(String.init)
-            done.signal()
-        }
+        let curl = try ProcessRunner.start("curl", ["-s", "-N", "-X", "POST", "http://\(endpoint)\(path)", "--data-binary", body])
         usleep(2_000_000)  // let curl connect and the watch start (slow on a loaded machine)
         try during()
-        done.wait()
-        return box.lines
+        return curl.finish(timeoutSeconds: seconds).stdout.split(separator: "\n").map(String.init)
     }
 
     /// The JSON with `ignoring` and the cluster keys removed, re-serialised; non-JSON text as is.
@@ -248,4 +240,3 @@ import Testing
     }
 }
 
-private final class LinesBox: @unchecked Sendable { var lines: [String] = [] }

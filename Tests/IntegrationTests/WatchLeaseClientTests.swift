@@ -6,16 +6,10 @@ import Testing
     /// Runs `etcdctl watch …` in the background for `seconds`, running
     /// `during` meanwhile; returns what it printed.
     private func watch(_ ep: String, _ args: [String], seconds: Double, during: () throws -> Void) throws -> String {
-        let box = ResultBox()
-        let done = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
-            box.result = try? etcdctlFor(ep, ["watch"] + args, seconds: seconds)
-            done.signal()
-        }
+        let running = try ProcessRunner.start("etcdctl", ["--endpoints", ep, "watch"] + args, environment: ["ETCDCTL_API": "3"])
         usleep(2_500_000)  // let etcdctl start and create the watch (slow on a loaded machine)
         try during()
-        done.wait()
-        return box.result?.stdout ?? ""
+        return running.finish(timeoutSeconds: seconds).stdout
     }
 
     @Test func etcdctlWatchLiveHistoricalPrefixPrevKV() throws {
@@ -148,7 +142,6 @@ import Testing
     }
 }
 
-private final class ResultBox: @unchecked Sendable { var result: CommandResult? }
 
 /// etcdctl for a command that does not end by itself (watch): stopped after `seconds`.
 private func etcdctlFor(_ endpoint: String, _ args: [String], seconds: Double) throws -> CommandResult {

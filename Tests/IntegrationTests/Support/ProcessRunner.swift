@@ -12,36 +12,16 @@ enum ProcessRunner {
     static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
                     stdin: String? = nil, workingDirectory: String? = nil,
                     timeoutSeconds: Double = 30) throws -> CommandResult {
-        let process = Process()
-        if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
-        process.executableURL = URL(fileURLWithPath: try resolve(executable))
-        process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        for (k, v) in environment { env[k] = v }
-        process.environment = env
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        let input = Pipe()
-        process.standardInput = input
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try? input.fileHandleForWriting.close()
-        // Read both pipes concurrently so a chatty child never blocks on a full pipe.
-        let outData = DataBox(), errData = DataBox()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async { outData.data = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        group.enter()
-        DispatchQueue.global().async { errData.data = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        let deadline = Date().addingTimeInterval(timeoutSeconds)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning { process.terminate(); kill(process.processIdentifier, SIGKILL) }
-        group.wait()
-        process.waitUntilExit()
-        return CommandResult(exitCode: process.terminationStatus,
-                             stdout: String(decoding: outData.data, as: UTF8.self),
-                             stderr: String(decoding: errData.data, as: UTF8.self))
+        try start(executable, arguments, environment: environment, stdin: stdin,
+                  workingDirectory: workingDirectory).finish(timeoutSeconds: timeoutSeconds)
+    }
+
+    /// Starts a command and returns at once (a watch left running while the
+    /// test writes); `finish` collects its result.
+    static func start(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
+                      stdin: String? = nil, workingDirectory: String? = nil) throws -> RunningCommand {
+        try RunningCommand(executable: try resolve(executable), arguments: arguments, environment: environment,
+                           stdin: stdin, workingDirectory: workingDirectory)
     }
 
     static func resolve(_ name: String) throws -> String {
@@ -54,8 +34,52 @@ enum ProcessRunner {
     }
 }
 
-/// Filled by one reader thread, read after `DispatchGroup.wait()`.
-private final class DataBox: @unchecked Sendable { var data = Data() }
+/// A command started by `ProcessRunner.start`. Its output goes to files,
+/// not pipes, so a chatty child never blocks on a full pipe and nobody has
+/// to drain one concurrently.
+final class RunningCommand {
+    private let process = Process()
+    private let outPath: String, errPath: String
+    private let started = Date()
+
+    fileprivate init(executable: String, arguments: [String], environment: [String: String],
+                     stdin: String?, workingDirectory: String?) throws {
+        if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        let base = NSTemporaryDirectory() + "cmd-\(UUID().uuidString)"
+        outPath = base + ".out"
+        errPath = base + ".err"
+        FileManager.default.createFile(atPath: outPath, contents: nil)
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        process.standardOutput = FileHandle(forWritingAtPath: outPath)
+        process.standardError = FileHandle(forWritingAtPath: errPath)
+        let input = Pipe()
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try? input.fileHandleForWriting.close()
+    }
+
+    /// Waits for the exit (killing the command `timeoutSeconds` after it
+    /// started) and returns what it printed.
+    func finish(timeoutSeconds: Double) -> CommandResult {
+        let deadline = started.addingTimeInterval(timeoutSeconds)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning { process.terminate(); kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        defer {
+            try? FileManager.default.removeItem(atPath: outPath)
+            try? FileManager.default.removeItem(atPath: errPath)
+        }
+        return CommandResult(exitCode: process.terminationStatus,
+                             stdout: String(decoding: FileManager.default.contents(atPath: outPath) ?? Data(), as: UTF8.self),
+                             stderr: String(decoding: FileManager.default.contents(atPath: errPath) ?? Data(), as: UTF8.self))
+    }
+}
 
 struct TestSetupError: Error, CustomStringConvertible {
     let description: String

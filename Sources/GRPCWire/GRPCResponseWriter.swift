@@ -27,13 +27,23 @@ public final class GRPCResponseWriter: Sendable {
     }
 
     public func send(_ message: [UInt8]) async throws {
+        try await send(contentsOf: CollectionOfOne(message))
+    }
+
+    /// Sends `messages` in order as one write: one hop to the connection's
+    /// loop, one flush and at most one wait for the stream to drain (the
+    /// backpressure check comes after the last message, so a caller bounds
+    /// how much one call may queue).
+    public func send<Messages: Collection & Sendable>(contentsOf messages: Messages) async throws
+    where Messages.Element == [UInt8] {
         guard let connection = self.connection, let stream = self.stream else {
-            try await custom!(message)
+            for message in messages { try await custom!(message) }
             return
         }
+        guard !messages.isEmpty else { return }
         if connection.loop.inEventLoop {
             // Fast path: the handler runs on the connection's loop; no continuation unless we must wait.
-            if try connection.enqueueResponse(stream, message) {
+            if try connection.enqueueResponses(stream, messages) {
                 try await withCheckedThrowingContinuation { connection.waitWritable(stream, $0) }
             }
             return
@@ -41,7 +51,7 @@ public final class GRPCResponseWriter: Sendable {
         try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<Void, any Error>) in
             connection.loop.execute {
                 do {
-                    if try connection.enqueueResponse(stream, message) {
+                    if try connection.enqueueResponses(stream, messages) {
                         connection.waitWritable(stream, waiter)
                     } else {
                         waiter.resume()

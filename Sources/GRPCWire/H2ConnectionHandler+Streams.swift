@@ -232,27 +232,31 @@ extension H2ConnectionHandler {
         scheduleFlush()
     }
 
-    /// Queues one streamed message; true when the caller must wait for the
-    /// stream's queue to drain below the high-water mark.
-    func enqueueResponse(_ stream: ServerStream, _ message: [UInt8]) throws -> Bool {
+    /// Queues streamed messages in order; true when the caller must wait
+    /// for the stream's queue to drain below the high-water mark. A message
+    /// over the size limit fails the call before anything after it is queued.
+    func enqueueResponses<Messages: Collection>(_ stream: ServerStream, _ messages: Messages) throws -> Bool
+    where Messages.Element == [UInt8] {
         guard !stream.closed, let session else { throw GRPCStatus(.cancelled, "context canceled") }
-        if message.count > config.maxSendBytes {
-            throw GRPCStatus(.resourceExhausted,
-                             "grpc: trying to send message larger than max (\(message.count) vs. \(config.maxSendBytes))")
-        }
-        switch stream.machine.sendMessage() {
-        case .dropped:
-            throw stream.requestFailure ?? GRPCStatus(.cancelled, "context canceled")
-        case .submitHeaders:
-            stream.enqueue(message)
-            stream.probe?.sent()
-            submitResponse(stream)
-        case .resumeData:
-            stream.enqueue(message)
-            stream.probe?.sent()
-            if stream.dataDeferred {
-                stream.dataDeferred = false
-                _ = nghttp2_session_resume_data(session, stream.id)
+        for message in messages {
+            if message.count > config.maxSendBytes {
+                throw GRPCStatus(.resourceExhausted,
+                                 "grpc: trying to send message larger than max (\(message.count) vs. \(config.maxSendBytes))")
+            }
+            switch stream.machine.sendMessage() {
+            case .dropped:
+                throw stream.requestFailure ?? GRPCStatus(.cancelled, "context canceled")
+            case .submitHeaders:
+                stream.enqueue(message)
+                stream.probe?.sent()
+                submitResponse(stream)
+            case .resumeData:
+                stream.enqueue(message)
+                stream.probe?.sent()
+                if stream.dataDeferred {
+                    stream.dataDeferred = false
+                    _ = nghttp2_session_resume_data(session, stream.id)
+                }
             }
         }
         scheduleFlush()

@@ -65,6 +65,24 @@ import Testing
         #expect(reads == 3)
     }
 
+    /// A watcher's joined outputs encode as their events in one array would,
+    /// and an array shared by two watchers is read for prev_kv once.
+    @Test func partsEncodeAsTheirConcatenation() {
+        let store = ["a": kv("a", rev: 3, value: "old")]
+        var reads = 0
+        var encoder = WatchEventEncoder(header: header) { key, _ in
+            reads += 1
+            return store[String(decoding: key, as: UTF8.self)]
+        }
+        let first = [Event(type: .put, kv: kv("a", rev: 9))]
+        let second = [Event(type: .put, kv: kv("a", rev: 10)), Event(type: .delete, kv: KeyValue(key: Array("b".utf8), modRevision: 10))]
+        for id: Int64 in [0, 7] {
+            let got = encoder.response(watchID: id, parts: [first, second], revision: 10, prevKV: true)
+            #expect(got == reference(id, first + second, 10, prevKV: true, store: store))
+        }
+        #expect(reads == 3)
+    }
+
     @Test func varintsMatchProtobuf() {
         for (value, bytes): (UInt64, [UInt8]) in [(0, [0]), (1, [1]), (127, [0x7f]), (128, [0x80, 1]), (300, [0xac, 2]),
                                                  (UInt64.max, [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1])] {

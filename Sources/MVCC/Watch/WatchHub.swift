@@ -312,8 +312,12 @@ extension WatchHub {
                     let bytes = e.kv.key.count + e.kv.value.count
                     matched.removeAll(keepingCapacity: true)
                     synced.forEach(containing: e.kv.key) { matched.append($0) }
+                    var last: WatchStream? = nil  // most watchers share a stream with the one before
                     for w in matched where w.isSynced && rev >= w.minRevision {
-                        if enqueue(one, bytes: bytes, revision: rev, to: w, live: true) { woken[ObjectIdentifier(w.stream)] = w.stream }
+                        if enqueue(one, bytes: bytes, revision: rev, to: w, live: true) && w.stream !== last {
+                            last = w.stream
+                            woken[ObjectIdentifier(w.stream)] = w.stream
+                        }
                     }
                 } else {
                     var perWatcher: [ObjectIdentifier: (Watcher, [Event])] = [:]

@@ -20,40 +20,78 @@ public enum WatchOutputBatcher {
     public static let defaultMaxEvents = 1000
     public static let defaultMaxBytes = 1 << 20
 
-    public static func merge(_ outputs: [WatchOutput], maxEvents: Int = defaultMaxEvents,
-                      maxBytes: Int = defaultMaxBytes) -> [WatchOutput] {
-        guard outputs.count > 1 else { return outputs }
-        var result: [WatchOutput] = []
-        result.reserveCapacity(outputs.count)
-        /// Watch ID → its open `.events` output: index in `result`, events and bytes so far.
-        var open: [Int64: (index: Int, events: Int, bytes: Int)] = [:]
-        /// Index in `result` → events merged into it (and the newest revision), patched in at the end.
-        var joined: [Int: (events: [Event], revision: Int64)] = [:]
-        for output in outputs {
+    /// Which queued outputs go out together, without copying any event:
+    /// `heads` are the indices of the outputs that start a response, in
+    /// sending order; `next[i]` is the index of the next `.events` output
+    /// joined after output `i` (-1: none). A response's revision is its last
+    /// joined output's. With nothing to merge this is one pass and one
+    /// dictionary look-up per output.
+    public struct Plan: Equatable, Sendable {
+        public var heads: [Int]
+        public var next: [Int]
+
+        /// The outputs of the response starting at `head`, in order.
+        public func chain(from head: Int) -> ChainSequence { ChainSequence(links: next, current: head) }
+
+        public struct ChainSequence: Sequence, IteratorProtocol {
+            let links: [Int]
+            var current: Int
+
+            public mutating func next() -> Int? {
+                guard current >= 0 else { return nil }
+                defer { current = links[current] }
+                return current
+            }
+        }
+    }
+
+    public static func plan(_ outputs: [WatchOutput], maxEvents: Int = defaultMaxEvents,
+                            maxBytes: Int = defaultMaxBytes) -> Plan {
+        var heads: [Int] = []
+        heads.reserveCapacity(outputs.count)
+        var next = [Int](repeating: -1, count: outputs.count)
+        /// Watch ID → its open `.events` response: head, last joined output, events and bytes so far.
+        var open: [Int64: (tail: Int, events: Int, bytes: Int)] = [:]
+        for (index, output) in outputs.enumerated() {
             switch output {
-            case .events(let id, let events, let revision):
-                let bytes = events.reduce(0) { $0 + $1.kv.key.count + $1.kv.value.count }
+            case .events(let id, let events, _):
+                var bytes = 0
+                for e in events { bytes &+= e.kv.key.count &+ e.kv.value.count }
                 if let o = open[id], o.events + events.count <= maxEvents, o.bytes + bytes <= maxBytes {
-                    joined[o.index, default: ([], revision)].events.append(contentsOf: events)
-                    joined[o.index]!.revision = revision
-                    open[id] = (o.index, o.events + events.count, o.bytes + bytes)
+                    next[o.tail] = index
+                    open[id] = (index, o.events + events.count, o.bytes + bytes)
                 } else {
-                    open[id] = (result.count, events.count, bytes)
-                    result.append(output)
+                    open[id] = (index, events.count, bytes)
+                    heads.append(index)
                 }
             case .progress(let id, _) where id == -1:
                 open.removeAll(keepingCapacity: true)
-                result.append(output)
+                heads.append(index)
             case .created(let id, _, _, _), .canceled(let id, _), .compacted(let id, _), .progress(let id, _):
                 open.removeValue(forKey: id)
-                result.append(output)
+                heads.append(index)
             }
         }
-        for (index, extra) in joined {
-            if case .events(let id, let first, _) = result[index] {
-                result[index] = .events(watchID: id, events: first + extra.events, revision: extra.revision)
+        return Plan(heads: heads, next: next)
+    }
+
+    /// The plan's responses as outputs (merged events copied together).
+    public static func merge(_ outputs: [WatchOutput], maxEvents: Int = defaultMaxEvents,
+                             maxBytes: Int = defaultMaxBytes) -> [WatchOutput] {
+        let p = plan(outputs, maxEvents: maxEvents, maxBytes: maxBytes)
+        return p.heads.map { merged(outputs, p, head: $0) }
+    }
+
+    /// The response starting at `head` as one output.
+    public static func merged(_ outputs: [WatchOutput], _ plan: Plan, head: Int) -> WatchOutput {
+        guard plan.next[head] >= 0, case .events(let id, var events, _) = outputs[head] else { return outputs[head] }
+        var revision: Int64 = 0
+        for i in plan.chain(from: plan.next[head]) {
+            if case .events(_, let more, let r) = outputs[i] {
+                events.append(contentsOf: more)
+                revision = r
             }
         }
-        return result
+        return .events(watchID: id, events: events, revision: revision)
     }
 }

@@ -1,3 +1,4 @@
+import Atomics
 import Foundation
 import Logging
 import Raft
@@ -111,6 +112,9 @@ final class RaftLoop: @unchecked Sendable {
     private let proposalDropped: (UInt64, ServerError) -> Void
     /// ReadIndex batches: triggered once applied ≥ the read index.
     let readWaits = WaitRegistry<UInt64>()
+    /// `LocalReadGate.isOpen` as of the loop's last Ready (or conf change):
+    /// linearizable reads skip the ReadIndex round while it is set.
+    private let readsLocally = ManagedAtomic<Bool>(false)
     private var thread: Thread?
     /// Open once `run` returned (`stop` waits for it).
     private let stopped = Latch()
@@ -170,6 +174,8 @@ final class RaftLoop: @unchecked Sendable {
     /// Fails with "request timed out" after `timeoutSeconds` (a follower's
     /// ReadIndex is dropped silently when its leader is gone).
     func waitLinearizable(timeoutSeconds: Double) async throws {
+        // Acquiring pairs with the loop's release after the store applied.
+        if readsLocally.load(ordering: .acquiring) { return }
         let deadline = Date().addingTimeInterval(timeoutSeconds)
         let batch = condition.withLock { () -> UInt64 in
             readBatchSeq &+= 1
@@ -357,6 +363,10 @@ final class RaftLoop: @unchecked Sendable {
             if e.type == .confChange {
                 if let cc = try? ConfChange(decoding: e.data) {
                     confState = node.applyConfChange(cc)
+                    // Before the next Ready sends anything to a new member.
+                    if confState.voters != [memberID] || !confState.learners.isEmpty {
+                        readsLocally.store(false, ordering: .releasing)
+                    }
                     confChangeApplied(cc)
                 }
             }
@@ -391,6 +401,9 @@ final class RaftLoop: @unchecked Sendable {
             return previous
         }
         if st.lead != 0 && st.lead != previousLeader { leaderChanged(st.lead) }
+        let gate = LocalReadGate(memberID: memberID, confState: confState, leader: st.lead, term: st.term,
+                                 commitIndex: st.commit, commitTerm: node.term(at: st.commit), appliedIndex: appliedIndex)
+        readsLocally.store(gate.isOpen, ordering: .releasing)
     }
 
     private func maybeSnapshot() {

@@ -23,6 +23,16 @@ struct WatchEventEncoder {
     private var headers: [Int64: [UInt8]] = [:]
     /// An event (and whether with prev_kv) → the encoded events field.
     private var encodedEvents: [EventKey: [UInt8]] = [:]
+    /// An event array (by its storage: the hub gives every watcher a live
+    /// revision reaches the same array) → its events' fields, one after the
+    /// other. The array is kept so its storage cannot be reused while cached.
+    private var encodedArrays: [ArrayKey: (events: [Event], fields: [UInt8])] = [:]
+
+    private struct ArrayKey: Hashable {
+        var address: UInt
+        var count: Int
+        var prevKV: Bool
+    }
 
     private struct EventKey: Hashable {
         var revision: Int64
@@ -38,16 +48,23 @@ struct WatchEventEncoder {
 
     /// The encoded `WatchResponse` of `events` for `watchID` at `revision`.
     mutating func response(watchID: Int64, events: [Event], revision: Int64, prevKV: Bool) -> [UInt8] {
+        response(watchID: watchID, parts: CollectionOfOne(events), revision: revision, prevKV: prevKV)
+    }
+
+    /// The encoded `WatchResponse` of the events of `parts`, one after the
+    /// other, for `watchID` at `revision`: a watcher's merged outputs, sent
+    /// without copying their events into one array first.
+    mutating func response<Parts: Sequence>(watchID: Int64, parts: Parts, revision: Int64,
+                                            prevKV: Bool) -> [UInt8] where Parts.Element == [Event] {
         let head = headerField(revision)
-        var out: [UInt8] = []
         var fields: [[UInt8]] = []
-        fields.reserveCapacity(events.count)
         var size = head.count + 11
-        for e in events {
-            let f = eventField(e, prevKV: prevKV)
+        for events in parts {
+            let f = eventsFields(events, prevKV: prevKV)
             size += f.count
             fields.append(f)
         }
+        var out: [UInt8] = []
         out.reserveCapacity(size)
         out.append(contentsOf: head)
         if watchID != 0 {
@@ -77,6 +94,22 @@ struct WatchEventEncoder {
         let h = Self.field(1, header(revision).serializedBytes())
         headers[revision] = h
         return h
+    }
+
+    /// The events fields of all of `events`, encoded once per array.
+    private mutating func eventsFields(_ events: [Event], prevKV: Bool) -> [UInt8] {
+        let address = events.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+        let key = ArrayKey(address: address, count: events.count, prevKV: prevKV)
+        if let cached = encodedArrays[key] { return cached.fields }
+        var fields: [UInt8]
+        if events.count == 1 {
+            fields = eventField(events[0], prevKV: prevKV)
+        } else {
+            fields = []
+            for e in events { fields.append(contentsOf: eventField(e, prevKV: prevKV)) }
+        }
+        encodedArrays[key] = (events, fields)
+        return fields
     }
 
     private mutating func eventField(_ e: Event, prevKV: Bool) -> [UInt8] {

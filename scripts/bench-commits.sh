@@ -17,7 +17,7 @@ BEFORE=${BEFORE:?set BEFORE to a commit}
 ROUNDS=${BENCH_ROUNDS:-3}
 PUTS=${BENCH_PUTS:-100000}
 WT=$(mktemp -d /tmp/swift-etcd-before.XXXXXX)
-trap 'stop_server; git worktree remove --force "$WT" 2>/dev/null; rm -rf "$WT" "$BENCH_TMP"' EXIT
+trap 'stop_server; git worktree remove --force "$WT" 2>/dev/null || true; rm -rf "$WT" "$BENCH_TMP"' EXIT
 if [ "$REF_ETCD" = .venv/bin/etcd ]; then
   REF_ETCD=$(find .venv -path '*etcdbin/etcd' -type f | head -1)
 fi

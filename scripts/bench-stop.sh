@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 . scripts/bench-lib.sh
 LOAD_PID=
 CLUSTER_PIDS=()
-trap 'stop_server; stop_cluster; [ -n "$LOAD_PID" ] && kill "$LOAD_PID" 2>/dev/null; rm -rf "$BENCH_TMP"' EXIT
+trap 'stop_server; stop_cluster; [ -z "$LOAD_PID" ] || kill "$LOAD_PID" 2>/dev/null || true; rm -rf "$BENCH_TMP"' EXIT
 STOPLOAD=$(go_program stopload)
 WATCHERS=${STOP_WATCHERS:-500}
 WRITERS=${STOP_WRITERS:-100}

@@ -10,7 +10,7 @@ PREFIX ?= /usr/local
 # passes it to one C file only, so a new commit recompiles just that file).
 export SWIFT_ETCD_GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null)
 
-.PHONY: all deps deps-test build release install run cluster test difftest sim fuzz-api fuzz-gateway fuzz-h2 fuzz-libfuzzer fuzz-libfuzzer-proto fuzz-api-batch protos bench bench-quick bench-all bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint bench-stop bench-restart bench-tls bench-auth test-etcd-e2e test-python-etcd3 clean
+.PHONY: all deps deps-test build release install run cluster test difftest sim fuzz-api fuzz-gateway fuzz-h2 fuzz-libfuzzer fuzz-libfuzzer-proto fuzz-api-batch protos bench bench-quick bench-all bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint bench-stop bench-restart bench-tls bench-auth bench-commits test-etcd-e2e test-python-etcd3 clean
 
 all: build
 
@@ -174,9 +174,15 @@ bench-tls: deps-test release
 bench-maint: deps-test release
 	./scripts/bench-maint.sh
 
-# SIGTERM with 500 open watch streams and 100 writers: stop time, ours vs etcd 3.5.1.
+# SIGTERM with 500 open watch streams and 100 writers on one member and on the
+# leader of three (leadership transfer): stop time and acknowledged puts lost, ours vs etcd 3.5.1 alternating.
 bench-stop: deps-test release
 	./scripts/bench-stop.sh
+
+# Put at 100 clients (rate, p99, peak RSS): the release binary built at
+# BEFORE (a temporary worktree under /tmp) vs the current one vs etcd 3.5.1.
+bench-commits: deps-test release
+	./scripts/bench-commits.sh
 
 # 1M keys, a WAL of several segments: start-up time (to the first etcdctl get) and peak RSS after SIGTERM and kill -9, ours vs etcd 3.5.1.
 bench-restart: deps-test release

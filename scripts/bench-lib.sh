@@ -58,3 +58,38 @@ stop_server() { [ -n "${SERVER_PID:-}" ] || return 0; kill -9 "$SERVER_PID" 2>/d
 peak_rss_mb() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
 
 ratio() { python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print(f'{a/b:.2f}' if b else 'n/a')" "$1" "$2"; }
+
+# start_cluster BINARY LABEL: three members m1..m3 on fresh data dirs under
+# $BENCH_TMP/LABEL, free ports; waits for a first write. Sets ENDPOINTS
+# (comma-separated host:port), CLUSTER_PIDS and CLUSTER_EPS (by member).
+# Needs CTL (an etcdctl).
+start_cluster() {
+  local bin=$1 label=$2 cluster="" i
+  local -a cports pports
+  for i in 1 2 3; do cports[$i]=$(free_port); pports[$i]=$(free_port); cluster+="m$i=http://127.0.0.1:${pports[$i]},"; done
+  rm -rf "${BENCH_TMP:?}/$label"
+  CLUSTER_PIDS=(); CLUSTER_EPS=()
+  for i in 1 2 3; do
+    "$bin" --name "m$i" --data-dir "$BENCH_TMP/$label/m$i" \
+      --listen-client-urls "http://127.0.0.1:${cports[$i]}" --advertise-client-urls "http://127.0.0.1:${cports[$i]}" \
+      --listen-peer-urls "http://127.0.0.1:${pports[$i]}" --initial-advertise-peer-urls "http://127.0.0.1:${pports[$i]}" \
+      --initial-cluster "${cluster%,}" --initial-cluster-token "bench-$label" >"$BENCH_TMP/$label-m$i.log" 2>&1 &
+    CLUSTER_PIDS+=($!)
+    CLUSTER_EPS+=("127.0.0.1:${cports[$i]}")
+  done
+  ENDPOINTS=$(IFS=,; echo "${CLUSTER_EPS[*]}")
+  for _ in $(seq 100); do "$CTL" --endpoints "$ENDPOINTS" put warmup 1 >/dev/null 2>&1 && return 0; sleep 0.2; done
+  echo "cluster $label did not come up" >&2; return 1
+}
+
+stop_cluster() { local p; for p in "${CLUSTER_PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done; for p in "${CLUSTER_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done; CLUSTER_PIDS=(); }
+
+# leader_index: the index in CLUSTER_EPS / CLUSTER_PIDS of the current leader.
+leader_index() {
+  "$CTL" --endpoints "$ENDPOINTS" endpoint status -w json | python3 -c '
+import json, sys
+eps = sys.argv[1].split(",")
+for s in json.load(sys.stdin):
+    if s["Status"]["leader"] == s["Status"]["header"]["member_id"]:
+        print(eps.index(s["Endpoint"])); break' "$ENDPOINTS"
+}

@@ -105,8 +105,8 @@ private func parseEnvValue(_ text: String, spec: FlagSpec) throws(FlagValueError
     return try FlagValue.parse(text, as: spec.type)
 }
 
-/// Refuses a not-yet flag set to a non-default value; warns for an ignored
-/// one. Returns the warnings.
+/// Refuses a not-yet or default-only flag set to a non-default value; warns
+/// for an ignored one. Returns the warnings.
 func checkSupport(_ values: [String: FlagValue]) throws(CommandLineError) -> [String] {
     var warnings: [String] = []
     for spec in EtcdServerFlags.all {
@@ -117,11 +117,26 @@ func checkSupport(_ values: [String: FlagValue]) throws(CommandLineError) -> [St
             break
         case .notYet(let feature):
             throw .invalid("swift-etcd: --\(spec.name) is not supported yet (\(feature)); refusing to start without it")
+        case .defaultOnly(let why):
+            throw .invalid("swift-etcd: --\(spec.name)=\(shownValue(value)) has no meaning in swift-etcd (\(why)); refusing to start: remove it or give etcd's default '\(spec.defaultValue)'")
         case .ignored(let why):
             warnings.append("--\(spec.name) has no effect in swift-etcd (\(why))")
         }
     }
     return warnings
+}
+
+/// A flag's value as the operator wrote it (for the refusal message).
+private func shownValue(_ value: FlagValue) -> String {
+    switch value {
+    case .string(let s): return s
+    case .bool(let b): return String(b)
+    case .uint(let n): return String(n)
+    case .int(let n): return String(n)
+    case .duration(let d): return "\(d)"
+    case .urls(let u): return u.map(\.string).joined(separator: ",")
+    case .strings(let s): return s.joined(separator: ",")
+    }
 }
 
 /// Same as the default, treating list order and an empty list/"*" alike

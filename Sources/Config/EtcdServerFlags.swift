@@ -8,7 +8,7 @@ public enum EtcdServerFlags {
     private static let v2proxy = SupportStatus.notYet("the v2 proxy")
     private static let discovery = SupportStatus.notYet("discovery bootstrap")
     private static let tracing = SupportStatus.notYet("distributed tracing")
-    private static let bbolt = SupportStatus.ignored("bbolt tuning; swift-etcd stores data in LMDB")
+    private static let bbolt = SupportStatus.defaultOnly("bbolt tuning; swift-etcd stores data in LMDB, which has no such setting")
 
     public static let member: [FlagSpec] = [
         FlagSpec("name", .string, default: "default", group: .member, help: "Human-readable name for this member."),

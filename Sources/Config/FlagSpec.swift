@@ -108,7 +108,15 @@ public enum SupportStatus: Sendable, Equatable {
     /// Accepted by name; a non-default value refuses start-up with a message
     /// naming the missing feature (the associated text, e.g. "TLS").
     case notYet(String)
-    /// Accepted and without effect in swift-etcd by design (e.g. bbolt tuning
-    /// when the backend is LMDB); a non-default value logs a warning.
+    /// Without meaning in swift-etcd by design (bbolt tuning: the store is
+    /// LMDB). etcd's default value is accepted as the no-op it is here, so
+    /// deployment manifests that spell the default out still start; any
+    /// other value refuses start-up with the associated reason (a tuning
+    /// the operator asked for would otherwise silently not happen).
+    case defaultOnly(String)
+    /// Accepted and without effect, as etcd itself treats it (etcd 0.4's
+    /// legacy flags) or because the state it selects is the only one
+    /// swift-etcd has (`--v2-deprecation`: no v2 store); a non-default
+    /// value logs a warning.
     case ignored(String)
 }

@@ -29,7 +29,9 @@ public func serverHelpText() -> String {
           swift-etcd serves etcd's v3 gRPC API (etcdctl, clientv3, Kubernetes use it unchanged) and
           replicates writes with Raft between the members named by --initial-cluster.
           Flags marked [not yet] are accepted, but setting them to anything but their default refuses
-          start-up; flags marked [no effect] are accepted with a warning.
+          start-up; flags marked [only 'X'] tune etcd's bbolt store, which swift-etcd does not have
+          (it stores data in LMDB): etcd's default X is accepted, any other value refuses start-up;
+          flags marked [no effect] are accepted with a warning.
 
         """
     for group in HelpGroup.allCases where group != .hidden {
@@ -79,6 +81,7 @@ public func flagHelp(_ spec: FlagSpec) -> String {
     switch spec.support {
     case .supported: break
     case .notYet(let feature): line += " [not yet: \(feature)]"
+    case .defaultOnly(let why): line += " [only '\(spec.defaultValue)': \(why)]"
     case .ignored(let why): line += " [no effect: \(why)]"
     }
     var out = line + "\n"

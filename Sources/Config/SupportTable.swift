@@ -1,7 +1,7 @@
 /// A Markdown summary of flag support, generated from the flag table so the
 /// README cannot drift from the code (a test compares them).
 public func flagSupportMarkdown() -> String {
-    var out = "| Group | Supported | Accepted, not yet (non-default value refuses start-up) | Accepted, no effect |\n"
+    var out = "| Group | Supported | Accepted, not yet (non-default value refuses start-up) | No meaning here: only etcd's default accepted, another value refuses start-up (†); accepted, no effect |\n"
     out += "|---|---|---|---|\n"
     for group in HelpGroup.allCases where group != .hidden {
         let specs = EtcdServerFlags.all.filter { $0.group == group }
@@ -15,6 +15,7 @@ public func flagSupportMarkdown() -> String {
             case .notYet(let feature):
                 if notYet[feature] == nil { notYetOrder.append(feature) }
                 notYet[feature, default: []].append("`--\(s.name)`")
+            case .defaultOnly: ignored.append("`--\(s.name)`†")
             case .ignored: ignored.append("`--\(s.name)`")
             }
         }

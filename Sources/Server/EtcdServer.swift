@@ -274,8 +274,12 @@ public final class EtcdServer: @unchecked Sendable {
                 }
                 if gatewayOn && Gateway.serves(request.path) {
                     // Whom etcd's gateway would call gRPC as (its own client certificate).
-                    let identity = GRPCConnectionIdentity(verifiedClientCertCommonName: secure ? tls.gatewayIdentityCommonName : nil)
-                    return await gateway.handle(request, identity: identity)
+                    switch secure ? tls.gatewayDial : .identity(nil) {
+                    case .refused(let message):
+                        return GatewayResponses.error(GRPCStatus(.unavailable, message))
+                    case .identity(let cn):
+                        return await gateway.handle(request, identity: GRPCConnectionIdentity(verifiedClientCertCommonName: cn))
+                    }
                 }
                 return await http.handle(method: request.method, path: request.path, query: request.query)
             }, group: group, logger: logger)

@@ -28,9 +28,28 @@ import Testing
         #expect(c.warnings.isEmpty)
     }
 
+    /// bbolt tuning has no meaning on LMDB: another value than etcd's
+    /// default refuses start-up, saying why; the default is a no-op.
+    @Test(arguments: [
+        (["--backend-bbolt-freelist-type", "array"], "--backend-bbolt-freelist-type=array", "'map'"),
+        (["--experimental-txn-mode-write-with-shared-buffer=false"], "--experimental-txn-mode-write-with-shared-buffer=false", "'true'"),
+    ])
+    func bboltTuningRefusesStartUp(args: [String], shown: String, etcdDefault: String) throws {
+        let e = try runError(args)
+        #expect(e.message == "swift-etcd: \(shown) has no meaning in swift-etcd (bbolt tuning; swift-etcd stores data in LMDB, which has no such setting); refusing to start: remove it or give etcd's default \(etcdDefault)")
+        #expect(e.code == 1)
+    }
+
+    @Test func bboltTuningAtEtcdsDefaultIsANoOp() throws {
+        let c = try runConfig(["--backend-bbolt-freelist-type", "map", "--experimental-txn-mode-write-with-shared-buffer"])
+        #expect(c.warnings.isEmpty)
+        // etcd 3.4's name was removed in 3.5, which refuses it as unknown.
+        #expect(try runError(["--experimental-backend-bbolt-freelist-type", "map"]).message.contains("flag provided but not defined"))
+    }
+
     @Test func ignoredFlagWarns() throws {
-        let c = try runConfig(["--backend-bbolt-freelist-type", "array"])
-        #expect(c.warnings == ["--backend-bbolt-freelist-type has no effect in swift-etcd (bbolt tuning; swift-etcd stores data in LMDB)"])
+        let c = try runConfig(["--v2-deprecation", "gone"])
+        #expect(c.warnings == ["--v2-deprecation has no effect in swift-etcd (swift-etcd has no v2 store (always 'gone'))"])
     }
 
     @Test func everyTLSFlagIsSupported() {

@@ -46,6 +46,54 @@ import Testing
         }
     }
 
+    /// `--client-cert-file`/`--client-key-file` are what etcd's JSON gateway
+    /// presents when it dials its own gRPC server (etcd's TLSInfo: the client
+    /// pair, else the server pair). With a server-only `--cert-file` and a
+    /// client-only `--client-cert-file` (CN "app"), a gateway call without an
+    /// `Accept` header runs as "app", one with it (grpc-gateway forwards it
+    /// as `grpcgateway-accept`) has no user, as etcd 3.5.1 answers; without
+    /// `--client-cert-file` the server-only certificate fails the gateway's
+    /// own handshake and every call answers 503 as etcd's does. curl
+    /// presents a certificate without a CN (etcd refuses a gateway request
+    /// whose certificate names one).
+    @Test func gatewayPresentsTheClientCertificateFile() throws {
+        let pki = try TestPKI()
+        defer { pki.remove() }
+        let server = try pki.issue("server", cn: "server", ips: ["127.0.0.1"], serverOnly: true)
+        let gateway = try pki.issue("gateway", cn: "app", clientOnly: true)
+        let root = try pki.issue("root", cn: "root", clientOnly: true)
+        let anonymous = try pki.issue("anonymous", cn: "", clientOnly: true)
+        let etcdctl = PackagePaths.root.appendingPathComponent(".venv/bin/etcdctl").path
+        let serving = ["--cert-file", server.cert, "--key-file", server.key, "--trusted-ca-file", pki.caCert, "--client-cert-auth"]
+        func range(_ s: ServerProcess, accept: Bool) throws -> String {
+            var args = ["-s", "-w", " %{http_code}", "--cacert", pki.caCert, "--cert", anonymous.cert, "--key", anonymous.key,
+                        "-X", "POST", s.clientURL + "/v3/kv/range", "-d", #"{"key":"YXBwL3g="}"#]
+            if !accept { args += ["-H", "Accept:"] }
+            return try ProcessRunner.run("curl", args, timeoutSeconds: 20).stdout
+                .replacingOccurrences(of: #""header":\{[^}]*\},?"#, with: "", options: .regularExpression)
+        }
+        try withOursAndReference(extraArgs: serving + ["--client-cert-file", gateway.cert, "--client-key-file", gateway.key],
+                                 clientScheme: "https") { ours, reference in
+            let tls = ["--cacert", pki.caCert, "--cert", root.cert, "--key", root.key]
+            for s in [ours, reference] {
+                // Users root and app, app's role on app/, then a key and auth on.
+                for step in Self.flow.prefix(6).map(\.1) + [["put", "app/x", "1"], ["auth", "enable"]] {
+                    _ = try AuthEtcdctlTests.run(etcdctl, s.clientURL, tls + step, stdin: nil)
+                }
+            }
+            let asApp = try range(ours, accept: false)
+            #expect(asApp.contains(#""value":"MQ==""#) && asApp.hasSuffix(" 200"), "\(asApp)")
+            #expect(asApp == (try range(reference, accept: false)))
+            let anonymousCall = try range(ours, accept: true)
+            #expect(anonymousCall.contains("user name is empty") && anonymousCall.hasSuffix(" 400"), "\(anonymousCall)")
+            #expect(anonymousCall == (try range(reference, accept: true)))
+        }
+        let serverOnly = try ServerProcess(extraArgs: serving, clientScheme: "https")
+        try serverOnly.start()
+        defer { serverOnly.stop(); serverOnly.removeData() }
+        #expect(try range(serverOnly, accept: false) == #"{"error":"connection error: desc = \"transport: authentication handshake failed: remote error: tls: bad certificate\"","code":14,"message":"connection error: desc = \"transport: authentication handshake failed: remote error: tls: bad certificate\""} 503"#)
+    }
+
     /// With auth on, etcd's gateway refuses a `/v3/` (or `/v3beta/`) request
     /// whose HTTP client certificate has a CN (HTTP 400 and a fixed text); other
     /// paths are served. Status, content type and body must equal etcd 3.5.1's.

@@ -57,4 +57,21 @@ struct FlagBehaviourTests {
         #expect(r.exitCode == 1 && r.stderr.contains("--logger=capnslog is removed in v3.5"), "\(r.stderr)")
         #expect(!FileManager.default.fileExists(atPath: "/tmp/swift-etcd-never-made"))
     }
+
+    /// bbolt tuning on the release binary: etcd's default starts (kubeadm,
+    /// etcd-operator and Helm charts may spell it out), another value refuses
+    /// start-up saying why, before anything is written.
+    @Test func bboltTuningStartsAtEtcdsDefaultAndRefusesOtherValues() throws {
+        let refused = try ProcessRunner.run(try PackagePaths.serverBinary, ["--backend-bbolt-freelist-type=array",
+                                                                            "--data-dir", "/tmp/swift-etcd-never-made"])
+        #expect(refused.exitCode == 1 && refused.stderr.contains(
+            "--backend-bbolt-freelist-type=array has no meaning in swift-etcd (bbolt tuning; swift-etcd stores data in LMDB"),
+                "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/swift-etcd-never-made"))
+        let server = try ServerProcess(extraArgs: ["--backend-bbolt-freelist-type", "map",
+                                                   "--experimental-txn-mode-write-with-shared-buffer=true"])
+        try server.start()
+        defer { server.stop(); server.removeData() }
+        #expect(try etcdctl(server.endpoint, ["put", "k", "v"]).exitCode == 0)
+    }
 }

@@ -81,8 +81,8 @@ enum FlagEffectRegistry {
         "trusted-ca-file": ["etcdctlBothVersionsOverMutualTLS", "refusalsLeaveTheMemberServing"],
         "client-cert-auth": ["refusalsLeaveTheMemberServing"],
         // Only read and checked (Config); no test shows the gateway using them yet.
-        "client-cert-file": ["clientFlagsAreRead", "clientCertWithoutClientKey"],
-        "client-key-file": ["clientFlagsAreRead", "clientCertWithoutClientKey"],
+        "client-cert-file": ["clientFlagsAreRead", "clientCertWithoutClientKey", "gatewayPresentsTheClientCertificateFile"],
+        "client-key-file": ["clientFlagsAreRead", "clientCertWithoutClientKey", "gatewayPresentsTheClientCertificateFile"],
         "client-crl-file": ["refusalsLeaveTheMemberServing"],
         "client-cert-allowed-hostname": ["versionsSuitesAndAllowedHostname", "allowedHostname"],
         "auto-tls": ["autoTLSGeneratesAndServes"],

@@ -75,12 +75,23 @@ struct ServerTLS: Sendable {
                                                                           allowedHostname: peer.security.allowedHostname))
     }
 
-    /// Who the JSON gateway calls gRPC as on a TLS listener with
-    /// `--client-cert-auth`: etcd's gateway dials its own gRPC server with
-    /// `--client-cert-file` (else `--cert-file`), so auth sees that CN.
-    var gatewayIdentityCommonName: String? {
-        guard let client, client.security.clientCertAuth else { return nil }
-        return client.current.material.outboundCommonName
+    /// How the JSON gateway on a TLS listener reaches gRPC, as etcd's gateway
+    /// dials its own server presenting `--client-cert-file` (else
+    /// `--cert-file`): with `--client-cert-auth` calls run as that
+    /// certificate's CN; when the listener would refuse the certificate
+    /// (say a server-only one), every call fails as etcd's do.
+    var gatewayDial: GatewayDial {
+        guard let client else { return .identity(nil) }
+        let contexts = client.current
+        if let refusal = contexts.gatewayRefusal { return .refused(refusal) }
+        return .identity(client.security.clientCertAuth ? contexts.material.outboundCommonName : nil)
+    }
+
+    enum GatewayDial {
+        /// The verified CN gRPC sees (nil: none).
+        case identity(String?)
+        /// grpc-go's dial error, answered as gRPC code 14.
+        case refused(String)
     }
 
     /// Auto TLS fills in generated files when none are given (etcd warns and

@@ -34,6 +34,9 @@ struct TLSContexts: @unchecked Sendable {
     let material: TLSMaterial
     let server: [TLSListenerKind: NIOSSLContext]
     let client: NIOSSLContext
+    /// Why etcd's JSON gateway could not dial this member's gRPC listener
+    /// with these certificates (`GatewaySelfHandshake`); nil when it could.
+    let gatewayRefusal: String?
 
     static func build(_ material: TLSMaterial, security: TransportSecurity, policy: TLSPolicy,
                       selfSigned: Bool, kinds: Set<TLSListenerKind>) throws -> TLSContexts {
@@ -59,7 +62,11 @@ struct TLSContexts: @unchecked Sendable {
         c.trustRoots = material.trustedCAs.map { .certificates($0) } ?? .default
         // etcd trusts its own generated certificate blindly (InsecureSkipVerify).
         c.certificateVerification = selfSigned ? .none : .fullVerification
-        return TLSContexts(material: material, server: server, client: try makeContext(c))
+        var gatewayRefusal: String?
+        if security.requiresClientCertificate, let grpc = server[.grpcAndHTTP] ?? server[.grpcOnly] {
+            gatewayRefusal = GatewaySelfHandshake.check(server: grpc, material: material, policy: policy)
+        }
+        return TLSContexts(material: material, server: server, client: try makeContext(c), gatewayRefusal: gatewayRefusal)
     }
 
     private static func makeContext(_ c: TLSConfiguration) throws -> NIOSSLContext {

@@ -41,7 +41,7 @@ final class TestPKI: @unchecked Sendable {
             unique_subject = no
             copy_extensions = copy
             [policy_any]
-            commonName = supplied
+            commonName = optional
             organizationName = optional
             [leaf]
             basicConstraints = CA:FALSE
@@ -64,7 +64,8 @@ final class TestPKI: @unchecked Sendable {
     /// Issues a certificate for `cn` with IP and DNS SANs. `clientOnly`
     /// gives it only clientAuth (kubeadm's client certificates), `serverOnly`
     /// only serverAuth (refused as a client certificate); `expired`
-    /// back-dates it to 2020.
+    /// back-dates it to 2020. An empty `cn` leaves the subject without a
+    /// CN (`O=<organization or anonymous>`).
     @discardableResult
     func issue(_ file: String, cn: String, organization: String? = nil, ips: [String] = [], dns: [String] = [],
                clientOnly: Bool = false, serverOnly: Bool = false, expired: Bool = false,
@@ -75,8 +76,8 @@ final class TestPKI: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let pair = Pair(cert: "\(out)/\(file).crt", key: "\(out)/\(file).key")
         let csr = "\(dir)/\(file)-\(UUID().uuidString).csr"
-        var subject = "/CN=\(cn)"
-        if let organization { subject = "/O=\(organization)" + subject }
+        var subject = cn.isEmpty ? "" : "/CN=\(cn)"
+        if let organization { subject = "/O=\(organization)" + subject } else if cn.isEmpty { subject = "/O=anonymous" }
         var req = ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", pair.key, "-out", csr, "-subj", subject]
         let sans = ips.map { "IP:\($0)" } + dns.map { "DNS:\($0)" }
         if !sans.isEmpty { req += ["-addext", "subjectAltName=" + sans.joined(separator: ",")] }

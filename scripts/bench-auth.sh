@@ -28,27 +28,12 @@ enable_auth() { # endpoint
   done
 }
 
-declare -A RESULT
-run_all() { # label binary
-  local label=$1 bin=$2
-  for w in "${WORKLOADS[@]}"; do
-    set -- $w
-    start_server "$bin" "$label"
-    enable_auth "127.0.0.1:$SERVER_PORT"
-    line=$($LOADGEN -endpoint "127.0.0.1:$SERVER_PORT" -workload "$5" -clients "$2" -conns "$3" -total "$4" \
-           -user bench -password benchpw -prefix bench/)
-    stop_server
-    RESULT[$label,$1]=$(sed -E 's/.*rate=([0-9.]+).*/\1/' <<<"$line")
-    echo "$label $1: $line"
-  done
+start_auth_server() { # BINARY LABEL
+  start_server "$1" "$2"
+  enable_auth "127.0.0.1:$SERVER_PORT"
 }
+LOADGEN_ARGS=(-user bench -password benchpw -prefix bench/)
 
-run_all ours "$OURS"
-run_all etcd "$REF_ETCD"
-
-echo
-printf "%-34s %12s %12s %8s\n" workload swift-etcd etcd-3.5.1 ratio
-for w in "${WORKLOADS[@]}"; do
-  set -- $w
-  printf "%-34s %12s %12s %8s\n" "$1 (req/s)" "${RESULT[ours,$1]}" "${RESULT[etcd,$1]}" "$(ratio "${RESULT[ours,$1]}" "${RESULT[etcd,$1]}")"
-done
+run_workloads ours "$OURS" start_auth_server
+run_workloads etcd "$REF_ETCD" start_auth_server
+print_workload_table

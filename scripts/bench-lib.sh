@@ -93,3 +93,34 @@ for s in json.load(sys.stdin):
     if s["Status"]["leader"] == s["Status"]["header"]["member_id"]:
         print(eps.index(s["Endpoint"])); break' "$ENDPOINTS"
 }
+
+# Runs every entry of WORKLOADS ("name clients conns total workload") against BINARY, each on a
+# fresh server started by START_FUNCTION (called as START_FUNCTION BINARY LABEL, it sets
+# SERVER_PID/SERVER_PORT), with the load generator's extra LOADGEN_ARGS; keeps each rate in
+# RESULT[LABEL,name]. Usage: run_workloads LABEL BINARY START_FUNCTION
+declare -A RESULT
+LOADGEN_ARGS=()
+run_workloads() {
+  local label=$1 bin=$2 start=$3 w line
+  for w in "${WORKLOADS[@]}"; do
+    set -- $w
+    "$start" "$bin" "$label"
+    line=$($LOADGEN -endpoint "127.0.0.1:$SERVER_PORT" "${LOADGEN_ARGS[@]}" -workload "$5" -clients "$2" -conns "$3" -total "$4")
+    stop_server
+    RESULT[$label,$1]=$(sed -E 's/.*rate=([0-9.]+).*/\1/' <<<"$line")
+    echo "$label $1: $line"
+  done
+}
+
+# Prints RESULT for labels "ours" and "etcd" as one table with ratios; UNIT_OF (a function of
+# the workload kind, optional) names each row's unit, req/s by default.
+print_workload_table() {
+  local w unit
+  echo
+  printf "%-34s %12s %12s %8s\n" workload swift-etcd etcd-3.5.1 ratio
+  for w in "${WORKLOADS[@]}"; do
+    set -- $w
+    unit="req/s"; if declare -F unit_of >/dev/null; then unit=$(unit_of "$5"); fi
+    printf "%-34s %12s %12s %8s\n" "$1 ($unit)" "${RESULT[ours,$1]}" "${RESULT[etcd,$1]}" "$(ratio "${RESULT[ours,$1]}" "${RESULT[etcd,$1]}")"
+  done
+}

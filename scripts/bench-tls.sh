@@ -56,26 +56,9 @@ WORKLOADS=(
   "mtls-handshakes-16clients 16 1 $((4000*SCALE)) handshake"
 )
 
-declare -A RESULT
-run_all() { # label binary
-  local label=$1 bin=$2
-  for w in "${WORKLOADS[@]}"; do
-    set -- $w
-    start_tls_server "$bin" "$label"
-    line=$($LOADGEN -endpoint "127.0.0.1:$SERVER_PORT" "${TLS_CLIENT[@]}" -workload "$5" -clients "$2" -conns "$3" -total "$4")
-    stop_server
-    RESULT[$label,$1]=$(sed -E 's/.*rate=([0-9.]+).*/\1/' <<<"$line")
-    echo "$label $1: $line"
-  done
-}
+LOADGEN_ARGS=("${TLS_CLIENT[@]}")
+unit_of() { if [ "$1" = handshake ]; then echo conn/s; else echo req/s; fi; }
 
-run_all ours "$OURS"
-run_all etcd "$REF_ETCD"
-
-echo
-printf "%-32s %12s %12s %8s\n" workload swift-etcd etcd-3.5.1 ratio
-for w in "${WORKLOADS[@]}"; do
-  set -- $w
-  unit="req/s"; [ "$5" = handshake ] && unit="conn/s"
-  printf "%-32s %12s %12s %8s\n" "$1 ($unit)" "${RESULT[ours,$1]}" "${RESULT[etcd,$1]}" "$(ratio "${RESULT[ours,$1]}" "${RESULT[etcd,$1]}")"
-done
+run_workloads ours "$OURS" start_tls_server
+run_workloads etcd "$REF_ETCD" start_tls_server
+print_workload_table

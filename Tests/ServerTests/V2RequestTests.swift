@@ -36,6 +36,9 @@ import Testing
         #expect(version.meaning == .clusterVersion("3.5.0"))
         #expect(version.encoded() == Self.etcdVersion)
         #expect(V2Request(id: version.id, method: "PUT", path: "/0/version", value: "3.5.0").encoded() == Self.etcdVersion)
+        // `migrate` replays them from an etcd WAL as they are (no auth field to change).
+        #expect(EtcdAuthRequests.forReplay(Self.etcdAttributes) == Self.etcdAttributes)
+        #expect(EtcdAuthRequests.forReplay(Self.etcdVersion) == Self.etcdVersion)
     }
 
     @Test func ourOwnRequestsAndDamagedBytesAreNotV2() {

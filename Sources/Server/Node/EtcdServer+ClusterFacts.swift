@@ -19,6 +19,11 @@ extension EtcdServer {
         Task.detached { [self] in
             let clock = ContinuousClock()
             while !stopping.isFired {
+                // etcd's proposal waits for a leader rather than failing: so does this one.
+                if loop.status.leader == 0 {
+                    try? await Task.sleep(nanoseconds: 20_000_000)
+                    continue
+                }
                 let id = nextRequestID()
                 let data = V2Request(id: id, method: "PUT", path: path, value: String(decoding: json, as: UTF8.self)).encoded()
                 let began = clock.now
@@ -32,7 +37,7 @@ extension EtcdServer {
                     if stopping.isFired { break }
                     logger.warning("failed to publish local member to cluster through raft", metadata: [
                         "local-member-id": .id(memberID), "request-path": .string(path), "error": "\(error)"])
-                    // A proposal dropped at once (no leader yet) is retried after a pause, not in a spin.
+                    // A proposal dropped at once (leadership changing) is retried after a pause, not in a spin.
                     if clock.now - began < .milliseconds(200) { try? await Task.sleep(nanoseconds: 200_000_000) }
                 }
             }

@@ -66,39 +66,22 @@ struct V2Request: Equatable, Sendable {
         guard bytes.count > 2, bytes[0] == 0x08 else { return nil }
         var id: UInt64 = 0
         var strings: [UInt64: String] = [:]
-        var i = 0
-        var wellFormed = true
-        func varint() -> UInt64? {
-            var v: UInt64 = 0, shift: UInt64 = 0
-            while i < bytes.count && shift < 64 {
-                let b = bytes[i]
-                i += 1
-                v |= UInt64(b & 0x7F) << shift
-                if b & 0x80 == 0 { return v }
-                shift += 7
-            }
-            return nil
-        }
-        while i < bytes.count && wellFormed {
-            guard let tag = varint() else { return nil }
-            let (field, wire) = (tag >> 3, tag & 7)
+        var fits = true
+        let whole = ProtoTopLevelFields.walk(bytes) { field, wire, value, payload in
             switch (field, wire) {
-            case (2, 2), (3, 2), (4, 2), (6, 2):
-                guard let n = varint(), n <= UInt64(bytes.count - i) else { return nil }
-                let slice = bytes[i..<i + Int(n)]
-                i += Int(n)
-                guard let text = String(validating: slice, as: UTF8.self) else { return nil }
-                strings[field] = text
             case (1, 0):
-                guard let v = varint() else { return nil }
-                id = v
+                id = value ?? 0
+            case (2, 2), (3, 2), (4, 2), (6, 2):
+                guard let payload, let text = String(validating: bytes[payload], as: UTF8.self) else { fits = false; break }
+                strings[field] = text
             case (5...17, 0):
-                guard varint() != nil else { return nil }
+                break
             default:
-                wellFormed = false
+                fits = false
             }
+            return fits
         }
-        guard wellFormed, let method = strings[2], !method.isEmpty else { return nil }
+        guard whole, fits, let method = strings[2], !method.isEmpty else { return nil }
         self.init(id: id, method: method, path: strings[3] ?? "", value: strings[4] ?? "")
     }
 

@@ -1,4 +1,5 @@
 import Auth
+import Config
 import Foundation
 import Logging
 import MVCC
@@ -75,7 +76,7 @@ final class ApplyBackend {
             append(entry.index, .bucketRecords([info.record]), id: entry.id)
             if info.enabled {
                 logger.info("The server is ready to downgrade", metadata: [
-                    "target-version": "\(info.targetVersion)", "server-version": "\(EtcdVersion.server)"])
+                    "target-version": "\(info.targetVersion)", "server-version": "\(SwiftEtcdVersion.etcdCompatible)"])
             }
         case .auth(let request):
             // Auth changes end the run: entries after it are checked against them.

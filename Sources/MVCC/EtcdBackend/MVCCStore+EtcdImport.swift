@@ -164,6 +164,7 @@ struct ImportLoader {
         guard pending >= MVCCStore.importCommitRecords else { return }
         try LMDB.check(mdb_txn_commit(txn), "txn_commit(import)")
         txn = nil
+        store.dbFileChanged()
         pending = 0
         try begin()
     }
@@ -209,6 +210,7 @@ struct ImportLoader {
         try w.setMeta(.liveKeys, try w.reader.countLiveKeys(atRev: revision))
         try LMDB.check(mdb_txn_commit(txn), "txn_commit(import)")
         txn = nil
+        store.dbFileChanged()
     }
 
     /// Drops an unfinished import txn.

@@ -13,11 +13,11 @@ import Testing
 
     @Test func findsTheDataFileInProcMaps() {
         let line = "7f0000000000-7f1000000000 r--s 00000000 fd:01 123456                     /var/lib/my etcd/data.mdb\n"
-        #expect(MapResidency.mappingStart(line, inode: 123456) == 0x7f00_0000_0000)
-        #expect(MapResidency.mappingStart(line, inode: 123457) == nil)
-        #expect(MapResidency.mappingStart(line.replacingOccurrences(of: " 00000000 ", with: " 00001000 "), inode: 123456) == nil)
-        #expect(MapResidency.mappingStart(line.replacingOccurrences(of: "data.mdb", with: "lock.mdb"), inode: 123456) == nil)
-        #expect(MapResidency.mappingStart("", inode: 0) == nil)
+        #expect(MapResidency.mappingRange(line, inode: 123456) == 0x7f00_0000_0000..<0x7f10_0000_0000)
+        #expect(MapResidency.mappingRange(line, inode: 123457) == nil)
+        #expect(MapResidency.mappingRange(line.replacingOccurrences(of: " 00000000 ", with: " 00001000 "), inode: 123456) == nil)
+        #expect(MapResidency.mappingRange(line.replacingOccurrences(of: "data.mdb", with: "lock.mdb"), inode: 123456) == nil)
+        #expect(MapResidency.mappingRange("", inode: 0) == nil)
     }
 
     /// A commit unmaps what reads had mapped; the data is all still there.
@@ -48,7 +48,7 @@ import Testing
         for line in procLines("/proc/self/smaps") {
             guard let first = line.split(separator: " ").first else { continue }
             if !first.hasSuffix(":") {  // a mapping's header line, "start-end perms offset dev inode path"
-                inMapping = MapResidency.mappingStart(String(line), inode: UInt64(st.st_ino)) != nil
+                inMapping = MapResidency.mappingRange(String(line), inode: UInt64(st.st_ino)) != nil
             } else if inMapping, first == "Rss:" {
                 return Int(line.split(separator: " ", omittingEmptySubsequences: true)[1])
             }

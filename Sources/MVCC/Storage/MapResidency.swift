@@ -42,10 +42,6 @@ struct MapTrimPolicy: Sendable, Equatable {
 final class MapResidency {
     let policy: MapTrimPolicy
     private var lastLook: UInt64
-    /// Where `mappedEnv`'s data.mdb is mapped (LMDB reports its map address
-    /// only for MDB_FIXEDMAP), found once per environment.
-    private var mappedEnv: OpaquePointer?
-    private var mapBase: UnsafeMutableRawPointer?
     private let pageBytes = Int(sysconf(Int32(_SC_PAGESIZE)))
 
     init(policy: MapTrimPolicy = MapTrimPolicy()) {
@@ -58,21 +54,21 @@ final class MapResidency {
         let now = MonotonicClock.nanoseconds()
         guard policy.isDue(now: now, lastLook: lastLook) else { return }
         lastLook = now
-        if env != mappedEnv {
-            mappedEnv = env
-            mapBase = Self.mapAddress(of: env)
-        }
         var info = MDB_envinfo()
-        guard let base = mapBase, mdb_env_info(env, &info) == 0 else { return }
+        guard mdb_env_info(env, &info) == 0 else { return }
         let pages = info.me_last_pgno.addingReportingOverflow(1).partialValue
-        let used = min(info.me_mapsize, pages.multipliedReportingOverflow(by: pageBytes).partialValue)
+        let used = pages.multipliedReportingOverflow(by: pageBytes).partialValue
         guard policy.worthTrimming(usedBytes: used) else { return }
-        _ = madvise(base, used, MADV_DONTNEED)
+        // Looked up each time rather than kept: a defragment or restore swaps
+        // the environment, and a stale address could name other memory.
+        guard let map = Self.mapping(of: env) else { return }
+        _ = madvise(UnsafeMutableRawPointer(bitPattern: map.lowerBound), min(used, map.count), MADV_DONTNEED)
     }
 
-    /// The start of the mapping of `env`'s data file, from /proc/self/maps
-    /// (matched by inode and file name), or nil when it cannot be found.
-    static func mapAddress(of env: OpaquePointer) -> UnsafeMutableRawPointer? {
+    /// The addresses of the mapping of `env`'s data file, from /proc/self/maps
+    /// (matched by inode and file name; LMDB reports its map address only for
+    /// MDB_FIXEDMAP), or nil when it cannot be found.
+    static func mapping(of env: OpaquePointer) -> Range<UInt>? {
         var fd: mdb_filehandle_t = -1
         var st = stat()
         guard mdb_env_get_fd(env, &fd) == 0, fstat(fd, &st) == 0 else { return nil }
@@ -82,21 +78,21 @@ final class MapResidency {
         var capacity = 0
         defer { free(line) }
         while getline(&line, &capacity, maps) > 0, let line {
-            if let start = mappingStart(String(cString: line), inode: UInt64(st.st_ino)) {
-                return UnsafeMutableRawPointer(bitPattern: start)
-            }
+            if let range = mappingRange(String(cString: line), inode: UInt64(st.st_ino)) { return range }
         }
         return nil
     }
 
-    /// The start address of a /proc/self/maps line ("start-end perms offset
+    /// The addresses of a /proc/self/maps line ("start-end perms offset
     /// dev inode path") mapping data.mdb with `inode` from offset 0, else nil.
-    static func mappingStart(_ line: String, inode: UInt64) -> UInt? {
+    static func mappingRange(_ line: String, inode: UInt64) -> Range<UInt>? {
         let fields = line.split(separator: " ", omittingEmptySubsequences: true)
         let path = line.hasSuffix("\n") ? line.dropLast() : Substring(line)
         guard fields.count >= 6, UInt64(fields[4]) == inode, UInt64(fields[2], radix: 16) == 0,
               path.hasSuffix("/data.mdb"),
-              let dash = fields[0].firstIndex(of: "-") else { return nil }
-        return UInt(fields[0][..<dash], radix: 16)
+              let dash = fields[0].firstIndex(of: "-"),
+              let start = UInt(fields[0][..<dash], radix: 16),
+              let end = UInt(fields[0][fields[0].index(after: dash)...], radix: 16), start < end else { return nil }
+        return start..<end
     }
 }

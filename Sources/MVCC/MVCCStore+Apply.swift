@@ -82,6 +82,7 @@ extension MVCCStore {
             $0.liveKeys = start.liveKeys + w.liveKeyDelta
         }
         for rev in scheduled { compactor.schedule(rev) }
+        residency.afterCommit(env)
         return BatchResult(results: results, events: w.events)
     }
 

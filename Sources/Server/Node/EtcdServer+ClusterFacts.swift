@@ -46,15 +46,28 @@ extension EtcdServer {
         }
     }
 
-    /// etcd's monitorVersions, for the first version: while the store holds
-    /// none, the leader proposes this release's once every other member's
-    /// hello came in since start (they run, so their version is known).
-    /// Ends once a version is applied (it is never unset).
+    /// etcd's monitorVersions: on the leader, every 100 ms, proposes what
+    /// `ClusterVersionPolicy` decides (the first version, "3.0.0" while a
+    /// member stays unknown, or a raise once every member is known). Ends
+    /// once the store holds this release's version.
     func monitorClusterVersion() {
         Task.detached { [self] in
-            while !stopping.isFired, ClusterVersion.load(from: store) == nil {
-                if loop.status.isLeader && everyMemberKnown() {
-                    await proposeClusterVersion(SwiftEtcdVersion.cluster)
+            let ours = ClusterVersionPolicy.majorMinorZero(SwiftEtcdVersion.cluster)
+            let clock = ContinuousClock()
+            var leaderSince: ContinuousClock.Instant?
+            while !stopping.isFired {
+                let current = ClusterVersion.load(from: store)
+                if let current, !ClusterVersionPolicy.lessThan(current, ours) { return }
+                if loop.status.isLeader {
+                    let since = leaderSince ?? clock.now
+                    leaderSince = since
+                    if let version = ClusterVersionPolicy.proposal(
+                        current: current, ours: ours, everyMemberKnown: everyMemberKnown(),
+                        leaderFor: clock.now - since) {
+                        await proposeClusterVersion(version, replacing: current)
+                    }
+                } else {
+                    leaderSince = nil
                 }
                 try? await Task.sleep(nanoseconds: 100_000_000)
             }
@@ -66,9 +79,14 @@ extension EtcdServer {
         return membership.all.allSatisfy { $0.id == memberID || heard.contains($0.id) }
     }
 
-    private func proposeClusterVersion(_ version: String) async {
-        logger.info("setting up initial cluster version using v2 API",
-                    metadata: ["cluster-version": .string(ClusterVersion.majorMinor(version))])
+    private func proposeClusterVersion(_ version: String, replacing current: String?) async {
+        if let current {
+            logger.info("updating cluster version using v2 API", metadata: [
+                "from": .string(ClusterVersion.majorMinor(current)), "to": .string(ClusterVersion.majorMinor(version))])
+        } else {
+            logger.info("setting up initial cluster version using v2 API",
+                        metadata: ["cluster-version": .string(ClusterVersion.majorMinor(version))])
+        }
         let id = nextRequestID()
         let data = V2Request(id: id, method: "PUT", path: V2Request.versionPath, value: version).encoded()
         do {

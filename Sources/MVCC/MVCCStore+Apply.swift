@@ -80,6 +80,7 @@ extension MVCCStore {
             $0.consistentIndex = lastIndex
         }
         for rev in scheduled { compactor.schedule(rev) }
+        residency.afterCommit(env)
         return BatchResult(results: results, events: w.events)
     }
 

@@ -51,6 +51,8 @@ public final class MVCCStore: @unchecked Sendable {
         /// readers get the disk (`--experimental-compaction-sleep-interval`;
         /// the server passes etcd's 10 ms default).
         public var compactionSleep: Duration = .zero
+        /// When commits unmap data.mdb pages (see `MapResidency`).
+        var mapTrim = MapTrimPolicy()
         public init() {}
     }
 
@@ -95,6 +97,8 @@ public final class MVCCStore: @unchecked Sendable {
     /// unchanged; every commit and file swap calls `dbFileChanged()`.
     private var fileSize = FileSizeCache()
     var compactor: Compactor!
+    /// Unmaps data.mdb pages no request needs, after commits (writer only).
+    let residency: MapResidency
 
     struct FileSizeCache {
         var bytes: Int64?
@@ -118,6 +122,7 @@ public final class MVCCStore: @unchecked Sendable {
     public init(path: String, options: Options = Options()) throws {
         self.path = path
         self.options = options
+        residency = MapResidency(policy: options.mapTrim)
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         DefragCopy.removeLeftovers(dataFile: path + "/data.mdb")  // a defrag killed mid-copy
         try StoreFileCheck.verify(dataFile: path + "/data.mdb")

@@ -75,6 +75,11 @@ import Testing
         #expect(b.admit(PeerHello(clusterID: 98, fromID: 1, toID: 2, attributesJSON: []))?.contains("cluster ID mismatch") == true)
         #expect(b.admit(PeerHello(clusterID: 99, fromID: 1, toID: 3, attributesJSON: []))?.contains("member ID mismatch") == true)
         #expect(b.admit(PeerHello(clusterID: 99, fromID: 5, toID: 2, attributesJSON: []))?.contains("unknown member") == true)
+        // A removed member is told so (it then stops), also after a restart of b.
+        b.membership.remove(1)
+        #expect(b.admit(PeerHello(clusterID: 99, fromID: 1, toID: 2, attributesJSON: [])) == PeerNetwork.removedReason)
+        #expect(Membership(members: members, path: "\(dir)/2.json", logger: logger).isRemoved(1))
+        #expect(!Membership(members: members, path: "\(dir)/1.json", logger: logger).isRemoved(1))
         await a.stop()
         await b.stop()
         try await group.shutdownGracefully()

@@ -81,6 +81,8 @@ final class Membership: @unchecked Sendable {
 
     /// Whether `id` was removed from the cluster (it may never come back).
     func isRemoved(_ id: UInt64) -> Bool { lock.withLock { removed.contains(id) } }
+    /// Every removed member's ID, ascending (a snapshot's `members_removed`).
+    var removedIDs: [UInt64] { lock.withLock { removed.sorted() } }
 
     /// Records a peer's attributes from its hello; persists when they changed.
     func update(_ id: UInt64, attributes: MemberAttributes) {

@@ -85,7 +85,10 @@ extension H2ConnectionHandler {
         case .fail(let status):
             stream.requestFailure = status
             releaseHeld(stream, stream.heldBytes)
-            finish(stream, status)
+            // A deadline already past wins, as in `startCall`: the call is over before
+            // its message is read (etcd 3.5.1: DEADLINE_EXCEEDED for a bad frame too).
+            let past = stream.deadline.map { $0 <= .now() } ?? false
+            finish(stream, past ? GRPCStatus(.deadlineExceeded, "context deadline exceeded") : status)
         }
     }
 

@@ -28,7 +28,8 @@ public struct GRPCRequestContext: Sendable {
 
     /// The first value of a header (name compared case-insensitively; names arrive lower-case).
     public func header(_ name: String) -> String? {
-        let lower = name.lowercased()
+        // Callers pass constant lower-case names: no lowercased() copy per call then.
+        let lower = name.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) ? name.lowercased() : name
         for (key, value) in headers where key == lower { return value }
         return nil
     }

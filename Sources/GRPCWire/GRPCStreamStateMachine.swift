@@ -49,7 +49,12 @@ struct GRPCStreamStateMachine {
         headerBytes += name.utf8.count + value.utf8.count + 32  // RFC 7540 §6.5.2 accounting
         if headerBytes > maxHeaderListBytes { return .resetStream }
         if name.isEmpty || name.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) { return .resetStream }
-        if name.hasPrefix(":") && ![":path", ":method", ":scheme", ":authority"].contains(name) { return .resetStream }
+        if name.hasPrefix(":") {
+            switch name {
+            case ":path", ":method", ":scheme", ":authority": break
+            default: return .resetStream
+            }
+        }
         // Trailers from the client (a second header block) are ignored.
         guard requestState == .headers else { return .accept }
         switch name {

@@ -34,6 +34,8 @@ final class H2ConnectionHandler: ChannelDuplexHandler {
     /// True while `mem_recv` runs: output is flushed at channelReadComplete.
     var inReadBatch = false
     var flushScheduled = false
+    /// See `takeOutputBuffer`.
+    var outputBuffer: ByteBuffer?
     /// A `read` was held back because the channel is not writable.
     var pendingRead = false
     /// Close the channel once the queued output (e.g. a GOAWAY) is written.
@@ -188,6 +190,20 @@ final class H2ConnectionHandler: ChannelDuplexHandler {
     }
 
     static let writeBatchBytes = 256 * 1024
+    /// Output buffers up to this capacity are kept for the next flush.
+    static let keptBufferBytes = 16 * 1024
+
+    /// The buffer of the previous flush, for reuse: once the socket has taken
+    /// its bytes ours is the only reference and `clear()` keeps its memory, so
+    /// a connection answering one call per loop tick does not malloc and free
+    /// a ≥ 4 KiB buffer each time (which also made glibc consolidate its fast
+    /// bins on every such malloc).
+    private func takeOutputBuffer(_ context: ChannelHandlerContext) -> ByteBuffer {
+        guard var buffer = outputBuffer else { return context.channel.allocator.buffer(capacity: 4096) }
+        outputBuffer = nil
+        buffer.clear()  // allocates afresh only while a write still holds the old bytes
+        return buffer
+    }
 
     func flushOutput() {
         guard let session, let context, context.channel.isActive else { return }
@@ -208,7 +224,7 @@ final class H2ConnectionHandler: ChannelDuplexHandler {
                 break
             }
             guard n > 0, let data else { break }
-            if buffer == nil { buffer = context.channel.allocator.buffer(capacity: max(n, 4096)) }
+            if buffer == nil { buffer = takeOutputBuffer(context) }
             buffer!.writeBytes(UnsafeRawBufferPointer(start: data, count: n))
             if buffer!.readableBytes >= Self.writeBatchBytes {
                 context.write(wrapOutboundOut(buffer!), promise: nil)
@@ -222,6 +238,7 @@ final class H2ConnectionHandler: ChannelDuplexHandler {
         if let buffer {
             context.write(wrapOutboundOut(buffer), promise: nil)
             wrote = true
+            if buffer.capacity <= Self.keptBufferBytes { outputBuffer = buffer }
         }
         let finished = closeAfterFlush
             || (nghttp2_session_want_read(session) == 0 && nghttp2_session_want_write(session) == 0)

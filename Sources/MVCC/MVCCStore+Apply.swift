@@ -66,6 +66,7 @@ extension MVCCStore {
             if compactRev != start.compactRevision { try w.setMeta(.scheduledCompact, compactRev) }
             let commitStart = MonotonicClock.nanoseconds()
             try LMDB.check(mdb_txn_commit(txn), "txn_commit")
+            dbFileChanged()
             commitObserver?(MonotonicClock.nanoseconds() &- commitStart)
         } catch {
             mdb_txn_abort(txn)
@@ -79,6 +80,7 @@ extension MVCCStore {
             $0.consistentIndex = lastIndex
         }
         for rev in scheduled { compactor.schedule(rev) }
+        residency.afterCommit(env)
         return BatchResult(results: results, events: w.events)
     }
 

@@ -137,6 +137,7 @@ extension MVCCStore {
                 precondition(newDBs.rev == dbs.rev && newDBs.index == dbs.index && newDBs.meta == dbs.meta,
                              "mvcc: defrag reopened the databases with other handles")
             }
+            dbFileChanged()
             timings.swapMs = lap()
             timings.pauseMs = checked + timings.swapMs
             lastDefrag = timings

@@ -45,6 +45,7 @@ extension MVCCStore {
             return published
         }
         publish { $0 = published }
+        dbFileChanged()
         if published.compactRevision > published.finishedCompactRevision {
             compactor.schedule(published.compactRevision)
         }

@@ -62,12 +62,6 @@ extension MVCCStore {
         try? fm.removeItem(atPath: dir + "/lock.mdb")
     }
 
-    /// Size of the database file (etcd's db size).
-    public var dbSizeBytes: Int64 {
-        var st = stat()
-        return stat(path + "/data.mdb", &st) == 0 ? Int64(st.st_size) : 0
-    }
-
     /// Bytes in pages the databases use (etcd's db size in use): the file
     /// minus LMDB's free pages, estimated from the trees' page counts.
     public var dbSizeInUseBytes: Int64 {

@@ -95,6 +95,7 @@ extension MVCCStore {
         if markCompacted { try set(.scheduledCompact, revision) }
         try LMDB.check(mdb_txn_commit(txn), "txn_commit(restore)")
         committed = true
+        store.dbFileChanged()
         try store.sync()
     }
 }

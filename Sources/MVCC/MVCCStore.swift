@@ -51,6 +51,8 @@ public final class MVCCStore: @unchecked Sendable {
         /// readers get the disk (`--experimental-compaction-sleep-interval`;
         /// the server passes etcd's 10 ms default).
         public var compactionSleep: Duration = .zero
+        /// When commits unmap data.mdb pages (see `MapResidency`).
+        var mapTrim = MapTrimPolicy()
         public init() {}
     }
 
@@ -85,13 +87,23 @@ public final class MVCCStore: @unchecked Sendable {
     /// nanoseconds (etcd's backend_commit_duration_seconds). Set before use.
     public var commitObserver: (@Sendable (UInt64) -> Void)?
 
-    /// Guards `published`, `readPool`, `closed`.
+    /// Guards `published`, `readPool`, `closed`, `fileSize`.
     private let lock = NSLock()
     /// Values as of the last commit; the writer updates them after commit.
     private var published: Published
     private var readPool: [OpaquePointer] = []
     private var closed = false
+    /// `data.mdb`'s size as last `stat`ed, valid while `generation` is
+    /// unchanged; every commit and file swap calls `dbFileChanged()`.
+    private var fileSize = FileSizeCache()
     var compactor: Compactor!
+    /// Unmaps data.mdb pages no request needs, after commits (writer only).
+    let residency: MapResidency
+
+    struct FileSizeCache {
+        var bytes: Int64?
+        var generation: UInt64 = 0
+    }
 
     struct Published {
         var revision: Int64
@@ -110,6 +122,7 @@ public final class MVCCStore: @unchecked Sendable {
     public init(path: String, options: Options = Options()) throws {
         self.path = path
         self.options = options
+        residency = MapResidency(policy: options.mapTrim)
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         DefragCopy.removeLeftovers(dataFile: path + "/data.mdb")  // a defrag killed mid-copy
         try StoreFileCheck.verify(dataFile: path + "/data.mdb")
@@ -210,6 +223,31 @@ public final class MVCCStore: @unchecked Sendable {
     func publish(_ update: (inout Published) -> Void) {
         lock.lock(); defer { lock.unlock() }
         update(&published)
+    }
+
+    // MARK: file size
+
+    /// Size of the database file (etcd's db size). The quota guard asks
+    /// before every write, so it is `stat`ed once per change of the file,
+    /// not once per request (etcd reads its own in-memory size the same way).
+    public var dbSizeBytes: Int64 {
+        let (cached, generation) = lock.withLock { (fileSize.bytes, fileSize.generation) }
+        if let cached { return cached }
+        var st = stat()
+        let size = stat(path + "/data.mdb", &st) == 0 ? Int64(st.st_size) : 0
+        // A commit between the read above and the stat changed the
+        // generation: the size may predate it, so it is not cached.
+        lock.withLock { if fileSize.generation == generation { fileSize.bytes = size } }
+        return size
+    }
+
+    /// Forgets the cached file size: call after every LMDB commit (the file
+    /// may have grown) and every swap of `data.mdb`.
+    func dbFileChanged() {
+        lock.withLock {
+            fileSize.generation &+= 1
+            fileSize.bytes = nil
+        }
     }
 
     // MARK: read txns

@@ -34,6 +34,8 @@ public final class EtcdServer: @unchecked Sendable {
     private(set) var leaseTimer: Task<Void, Never>?
     /// Fired when `stop()` begins: open streams end (see `StopInterceptor`).
     let stopping = OneShotSignal()
+    /// This member's attributes were applied through Raft (`publishAttributes`).
+    let published = OneShotSignal()
     /// Fired once the member is ready to serve clients (`EtcdServer+Ready`).
     let readiness = OneShotSignal()
     /// Called (once, on the Raft loop) when this member learns it was
@@ -180,6 +182,10 @@ public final class EtcdServer: @unchecked Sendable {
         loop.applier = ApplyPipeline(store: store, lessor: lessor, hub: watchHub, alarms: alarms, waits: applyWaits,
                                      auth: auth, logger: logger, slow: slow, batchLimit: options.backendBatchLimit,
                                      ops: metrics.mvccOps)
+        if let pipeline = loop.applier as? ApplyPipeline {
+            pipeline.backend.clusterVersionApplied = { [unowned self] in self.clusterVersionApplied($0, previous: $1) }
+            pipeline.backend.memberAttributesApplied = { [unowned self] in self.memberAttributesApplied($0, json: $1) }
+        }
         try loadAuth()
         if let refusal = try DowngradeInfo.load(from: store).startRefusal(serverVersion: EtcdVersion.server) {
             throw StartupError(refusal)
@@ -296,6 +302,8 @@ public final class EtcdServer: @unchecked Sendable {
         if options.compactHashCheckEnabled {
             corruptionMonitor.startCompactHashCheck(server: self, intervalMs: options.compactHashCheckIntervalMs)
         }
+        publishAttributes()
+        monitorClusterVersion()
         watchReadiness()
         return ports
     }

@@ -106,6 +106,7 @@ extension WAL {
         try file.write(batch, at: offset)
         offset += UInt64(batch.count)
         if !options.unsafeNoFsync {
+            try zeroAhead(file)
             let syncStart = MonotonicClock.nanoseconds()
             try file.sync()
             fsyncObserver?(MonotonicClock.nanoseconds() &- syncStart)
@@ -114,6 +115,24 @@ extension WAL {
         writtenLastIndex = lastIndex
         if offset >= options.segmentBytes { try cut() }
     }
+
+    /// Writer-only: once the written offset comes within one chunk of the
+    /// zeroed space, writes the next chunk of zeros past both (never over a
+    /// record, never past the preallocated size); the batch's fsync carries
+    /// it. See `WALOptions.zeroAheadBytes`.
+    private func zeroAhead(_ file: any WALFile) throws {
+        let chunk = UInt64(max(0, options.zeroAheadBytes))
+        guard chunk > 0, offset + chunk > zeroedUpTo else { return }
+        let start = max(zeroedUpTo, offset)
+        let end = min(start + chunk, options.segmentBytes)
+        guard end > start else { return }
+        let count = Int(end - start)
+        try file.write(count == WAL.zeroChunk.count ? WAL.zeroChunk : [UInt8](repeating: 0, count: count), at: start)
+        zeroedUpTo = end
+    }
+
+    /// The default chunk of zeros, allocated once.
+    static let zeroChunk = [UInt8](repeating: 0, count: WALOptions().zeroAheadBytes)
 
     /// Writer-only: seals the current segment at its written size and starts
     /// the next one, named after the next expected index, with the metadata
@@ -132,6 +151,7 @@ extension WAL {
         self.file = newFile
         segments.append(next)
         offset = UInt64(head.count)
+        zeroedUpTo = offset
         logger.info("wal: cut segment \(next)")
     }
 

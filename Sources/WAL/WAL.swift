@@ -45,6 +45,9 @@ public final class WAL: @unchecked Sendable {
     var offset: UInt64
     var writtenHardState: HardState
     var writtenLastIndex: UInt64
+    /// The current segment holds written zeros (or records) up to here
+    /// (`WALOptions.zeroAheadBytes`); nothing is known past `offset` at open.
+    var zeroedUpTo: UInt64
 
     init(fs: any WALFileSystem, dir: String, options: WALOptions, metadata: [UInt8], file: any WALFile,
          segments: [SegmentName], offset: UInt64, hardState: HardState, lastIndex: UInt64, repairs: [WALRepair]) {
@@ -55,6 +58,7 @@ public final class WAL: @unchecked Sendable {
         self.file = file
         self.segments = segments
         self.offset = offset
+        self.zeroedUpTo = offset
         self.writtenHardState = hardState
         self.writtenLastIndex = lastIndex
         self.queuedLastIndex = lastIndex

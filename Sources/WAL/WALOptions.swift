@@ -15,6 +15,15 @@ public struct WALOptions: @unchecked Sendable {
     /// `--unsafe-no-fsync`: never fsync (use with `UnsafeNoSyncFileSystem`);
     /// batches are then not timed for the fsync metric, as etcd skips it.
     public var unsafeNoFsync = false
+    /// How far ahead of the write offset the writer keeps the segment
+    /// written with zeros (0: never). Preallocated space is "unwritten" to
+    /// the file system: the first fdatasync that writes into it must also
+    /// commit the extent change to the journal, while an fdatasync over
+    /// space already holding zeros is a plain data flush (PostgreSQL zero-fills
+    /// its WAL segments for this reason). Measured here on ext4: fdatasync of
+    /// a 13 KB append 25-40 % faster at p50 and mean. The zeros go out with
+    /// an ordinary batch's fsync, one chunk every `zeroAheadBytes` of log.
+    public var zeroAheadBytes: Int = 1 << 20
 
     public init() {}
 

@@ -94,6 +94,47 @@ import Testing
         #expect(try range(serverOnly, accept: false) == #"{"error":"connection error: desc = \"transport: authentication handshake failed: remote error: tls: bad certificate\"","code":14,"message":"connection error: desc = \"transport: authentication handshake failed: remote error: tls: bad certificate\""} 503"#)
     }
 
+    /// etcd's gateway dials its own listener: the listener's
+    /// `--client-crl-file` applies to the gateway's certificate too, and
+    /// with `--client-cert-allowed-hostname` etcd 3.5.1's gateway dial
+    /// always fails (its copy of the listener's TLS settings checks the
+    /// hostname with no verified chain). Every gateway call then answers
+    /// 503, code 14, with grpc-go's dial error, while curl's own certificate
+    /// is served (`/health`).
+    @Test func gatewayCertificateMeetsTheListenersHostnameAndCRL() throws {
+        let pki = try TestPKI()
+        defer { pki.remove() }
+        let server = try pki.issue("server", cn: "server", ips: ["127.0.0.1"], serverOnly: true)
+        let gateway = try pki.issue("gateway", cn: "", dns: ["gateway.etcd.test"], clientOnly: true)
+        let caller = try pki.issue("caller", cn: "", dns: ["allowed.etcd.test"], clientOnly: true)
+        let crl = pki.dir + "/crl.pem"
+        try pki.revoke(gateway.cert, crlPath: crl)
+        let serving = ["--cert-file", server.cert, "--key-file", server.key, "--trusted-ca-file", pki.caCert,
+                       "--client-cert-auth", "--client-cert-file", gateway.cert, "--client-key-file", gateway.key]
+        func call(_ s: ServerProcess, _ path: String) throws -> String {
+            try ProcessRunner.run("curl", ["-s", "-w", " %{http_code}", "--cacert", pki.caCert, "--cert", caller.cert,
+                                           "--key", caller.key, s.clientURL + path] + (path == "/health" ? [] : ["-d", #"{"key":"YQ=="}"#]),
+                                  timeoutSeconds: 20).stdout
+        }
+        try withOursAndReference(extraArgs: serving + ["--client-cert-allowed-hostname", "allowed.etcd.test"],
+                                 clientScheme: "https") { ours, reference in
+            let range = try call(ours, "/v3/kv/range")
+            #expect(range.contains("client certificate authentication failed") && range.hasSuffix(" 503"), "\(range)")
+            #expect(range == (try call(reference, "/v3/kv/range")))
+            #expect(try call(ours, "/health").hasSuffix(" 200"))
+        }
+        try withOursAndReference(extraArgs: serving + ["--client-crl-file", crl], clientScheme: "https") { ours, reference in
+            // etcd's text names the connection's ports and depends on timing
+            // ("write tcp 127.0.0.1:…->…: write: broken pipe"): compare the rest.
+            for s in [ours, reference] {
+                let range = try call(s, "/v3/kv/range")
+                #expect(range.contains(#""code":14"#) && range.hasSuffix(" 503"), "\(s.clientURL): \(range)")
+                #expect(try call(s, "/health").hasSuffix(" 200"))
+            }
+            #expect(try call(ours, "/v3/kv/range").contains("write: broken pipe"))
+        }
+    }
+
     /// With auth on, etcd's gateway refuses a `/v3/` (or `/v3beta/`) request
     /// whose HTTP client certificate has a CN (HTTP 400 and a fixed text); other
     /// paths are served. Status, content type and body must equal etcd 3.5.1's.

@@ -58,8 +58,21 @@ import Testing
         let put = try KubeadmManifestTests.retry { try etcdctl(members[0].endpoint, ["put", "allowed-cn", "ok"]) }
         #expect(put.exitCode == 0, "\(put.stderr) \(members[0].logTail())")
         #expect(TLSPeerTests.waitForValue(members[1], "allowed-cn", "ok"), "\(members[1].logTail())")
-        // m3's connections are refused for their CN.
+        // m3's connections are refused for their CN within the handshake, as
+        // etcd's: m3 reads the alert as etcd logs it.
         #expect(Self.waitForLog(members[0..<2], "client certificate authentication failed"), "\(members[0].logTail())")
+        #expect(Self.waitForLog(members[2...], "remote error: tls: bad certificate"), "\(members[2].logTail())")
+        // A TLS client presenting m3's certificate gets the alert (BoringSSL
+        // sends certificate_unknown where Go sends bad_certificate); one with
+        // the allowed CN completes its handshake.
+        func probe(_ name: String) throws -> String {
+            let r = try ProcessRunner.run("sh", ["-c", "sleep 1 | openssl s_client -connect 127.0.0.1:\(members[0].peerPort) "
+                + "-cert \(pki.dir)/\(name).crt -key \(pki.dir)/\(name).key -CAfile \(pki.caCert) 2>&1"], timeoutSeconds: 20)
+            return r.stdout
+        }
+        let refused = try probe("peer-client2"), accepted = try probe("peer-client1")
+        #expect(refused.contains("alert certificate unknown"), "\(refused)")
+        #expect(!accepted.contains("alert") && accepted.contains("Verify return code: 0"), "\(accepted)")
         #expect(!Self.logs(members[0..<2]).contains("does not match"), "a SAN was checked: \(members[0].logTail())")
         #expect(try etcdctl(members[1].endpoint, ["put", "still", "serving"]).exitCode == 0)
     }
@@ -81,6 +94,9 @@ import Testing
         #expect(put.exitCode == 0, "\(put.stderr) \(members[0].logTail())")
         #expect(TLSPeerTests.waitForValue(members[1], "allowed-host", "ok"), "\(members[1].logTail())")
         #expect(Self.waitForLog(members[0..<2], "client certificate authentication failed"), "\(members[0].logTail())")
+        // m1 and m2's dials refuse m3's certificate within the handshake: m3's
+        // listener reads the alert as etcd logs it.
+        #expect(Self.waitForLog(members[2...], "remote error: tls: bad certificate"), "\(members[2].logTail())")
     }
 
     /// m3's peer certificate is revoked in the CRL every member reads: its

@@ -19,13 +19,22 @@ public struct EtcdMember: Sendable, Equatable {
 /// The JSON etcd stores for members and the Raft conf state, as Go's
 /// encoding/json writes it (field order of the Go structs, `omitempty`,
 /// Go's string escaping), so files compare byte for byte with etcd's.
-enum EtcdMemberJSON {
+public enum EtcdMemberJSON {
     /// membership.Member: `{"id":…,"peerURLs":[…],"isLearner":true,"name":…}`.
     static func encode(_ m: EtcdMember) -> [UInt8] {
         var s = "{\"id\":\(m.id),\"peerURLs\":\(list(m.peerURLs))"
         if m.isLearner { s += ",\"isLearner\":true" }
         if !m.name.isEmpty { s += ",\"name\":\(string(m.name))" }
         return Array((s + "}").utf8)
+    }
+
+    /// membership.Attributes as a member publishes them through Raft:
+    /// `{"name":…,"clientURLs":[…]}`, each left out when empty.
+    public static func attributes(name: String, clientURLs: [String]) -> [UInt8] {
+        var fields: [String] = []
+        if !name.isEmpty { fields.append("\"name\":\(string(name))") }
+        if !clientURLs.isEmpty { fields.append("\"clientURLs\":\(list(clientURLs))") }
+        return Array(("{" + fields.joined(separator: ",") + "}").utf8)
     }
 
     /// raftpb.ConfState as etcd 3.5 stores it in `meta`.

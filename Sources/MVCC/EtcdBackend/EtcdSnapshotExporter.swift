@@ -141,10 +141,15 @@ public final class EtcdSnapshotExporter {
             EtcdSchema.membersRemovedBucket: extras.removedMemberIDs.map { (EtcdSchema.memberKey($0), Array("removed".utf8)) },
             EtcdSchema.alarmBucket: Set(extras.alarms).map { (EtcdProto.encodeAlarm(memberID: $0.memberID, type: $0.type), []) },
         ]
-        // The server's records of etcd's `cluster` bucket (`downgrade`) beside the version.
-        var cluster = fixed[EtcdSchema.clusterBucket] ?? []
+        // The server's records of etcd's `cluster` bucket (`clusterVersion`
+        // as the leader set it through Raft, `downgrade`); data that never
+        // had a version set (an older release's) gets the running one.
+        var cluster: [([UInt8], [UInt8])] = []
         try RawBucketKey.forEach(rd.txn, rd.dbs.meta, EtcdSchema.clusterBucket) { key, value in
-            if Array(key) != EtcdSchema.clusterVersionKey { cluster.append((Array(key), Array(value))) }
+            cluster.append((Array(key), Array(value)))
+        }
+        if !cluster.contains(where: { $0.0 == EtcdSchema.clusterVersionKey }) {
+            cluster += fixed[EtcdSchema.clusterBucket] ?? []
         }
         fixed[EtcdSchema.clusterBucket] = cluster.sorted { $0.0.lexicographicallyPrecedes($1.0) }
         // The auth buckets are small (one entry per user and role) and a

@@ -164,6 +164,7 @@ struct ImportLoader {
         guard pending >= MVCCStore.importCommitRecords else { return }
         try LMDB.check(mdb_txn_commit(txn), "txn_commit(import)")
         txn = nil
+        store.dbFileChanged()
         pending = 0
         try begin()
     }
@@ -208,6 +209,7 @@ struct ImportLoader {
         if finishedCompact >= 0 { try w.setMeta(.finishedCompact, finishedCompact) }
         try LMDB.check(mdb_txn_commit(txn), "txn_commit(import)")
         txn = nil
+        store.dbFileChanged()
     }
 
     /// Drops an unfinished import txn.

@@ -220,6 +220,7 @@ final class Compactor: @unchecked Sendable {
         }
         try LMDB.check(mdb_txn_commit(txn), "txn_commit(compact)")
         committed = true
+        store.dbFileChanged()
         cond.lock(); chunksCommitted += 1; cond.unlock()
         if exhausted { store.publish { $0.finishedCompactRevision = max($0.finishedCompactRevision, rev) } }
         return (lastKey, exhausted)

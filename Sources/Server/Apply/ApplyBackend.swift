@@ -29,6 +29,11 @@ final class ApplyBackend {
     /// Most requests in one store commit (`--backend-batch-limit`; 0: one
     /// commit per run, however long).
     var batchLimit = 0
+    /// Told of an applied cluster version (the new one, the one before or
+    /// nil) and of a member's applied attributes (its ID, etcd's JSON):
+    /// the member logs the first and updates its membership with the second.
+    var clusterVersionApplied: (String, String?) -> Void = { _, _ in }
+    var memberAttributesApplied: (UInt64, [UInt8]) -> Void = { _, _ in }
 
     /// Where answers go: (request ID, result, an auth operation's answer);
     /// only called for IDs ≠ 0.
@@ -77,6 +82,19 @@ final class ApplyBackend {
                 logger.info("The server is ready to downgrade", metadata: [
                     "target-version": "\(info.targetVersion)", "server-version": "\(EtcdVersion.server)"])
             }
+        case .clusterVersion(let version):
+            // etcd's SetVersion: the `cluster` bucket's record, in its own commit
+            // (rare), so the version before it is read settled.
+            flush(respond: respond)
+            let previous = ClusterVersion.load(from: store)
+            let result = commitOne(entry.index, .bucketRecords([ClusterVersion.record(version)]))
+            clusterVersionApplied(version, previous)
+            if entry.id != 0 { respond(entry.id, result, nil) }
+        case .memberAttributes(let memberID, let json):
+            // etcd 3.5.1 keeps published attributes in its v2 store only: the
+            // `members` bucket is unchanged; the index is recorded.
+            append(entry.index, .noop, id: entry.id)
+            memberAttributesApplied(memberID, json)
         case .auth(let request):
             // Auth changes end the run: entries after it are checked against them.
             flush(respond: respond)

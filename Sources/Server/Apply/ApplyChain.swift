@@ -61,7 +61,7 @@ final class CorruptionGuard: ApplyGuard {
         switch entry.request {
         case .write, .leaseGrant, .leaseRevoke, .range:
             return alarms.hasCorrupt ? Self.corruptCluster : nil
-        case .noop, .leaseCheckpoint, .alarm, .auth, .downgrade, .unknown, .undecodable:
+        case .noop, .leaseCheckpoint, .alarm, .auth, .downgrade, .memberAttributes, .clusterVersion, .unknown, .undecodable:
             return nil
         }
     }

@@ -27,6 +27,11 @@ struct ApplyEntry {
         /// Maintenance.Downgrade ENABLE / CANCEL: the cluster's downgrade
         /// state, written to the store's `cluster` bucket.
         case downgrade(DowngradeInfo)
+        /// etcd's v2 `PUT /0/members/<id>/attributes` (`V2Request`): a member
+        /// published its name and client URLs (JSON as etcd writes it).
+        case memberAttributes(memberID: UInt64, json: [UInt8])
+        /// etcd's v2 `PUT /0/version`: the cluster version, e.g. "3.5.0".
+        case clusterVersion(String)
         /// A Range through Raft: etcd proposes none; answered as a no-op, but
         /// refused like a write while the cluster is corrupt (as etcd does).
         case range
@@ -59,6 +64,18 @@ struct ApplyEntry {
     init(decoding entry: Entry, logger: Logger) {
         guard entry.type == .normal, !entry.data.isEmpty else {
             self.init(index: entry.index, id: 0, request: .noop, message: Swiftetcd.InternalRaftRequest())
+            return
+        }
+        // etcd's v2 requests are the entry's whole data; an
+        // InternalRaftRequest never starts with a bare method (field 2).
+        if let v2 = V2Request(decoding: entry.data) {
+            let request: Request
+            switch v2.meaning {
+            case .memberAttributes(let id, let json): request = .memberAttributes(memberID: id, json: json)
+            case .clusterVersion(let version): request = .clusterVersion(version)
+            case .other: request = .noop
+            }
+            self.init(index: entry.index, id: v2.id, request: request, message: Swiftetcd.InternalRaftRequest())
             return
         }
         let message: Swiftetcd.InternalRaftRequest

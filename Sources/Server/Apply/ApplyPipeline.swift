@@ -24,7 +24,7 @@ struct AppliedResult: Sendable {
 /// (non conf change) committed entries.
 final class ApplyPipeline: CommittedEntryApplier {
     private let chain: ApplyChain
-    private let backend: ApplyBackend
+    let backend: ApplyBackend
     /// Delivers an entry's answer to its proposer: (request ID ≠ 0, result).
     private let answer: (UInt64, AppliedResult) -> Void
     private let logger: Logger

@@ -43,7 +43,7 @@ final class AuthApplyStage: ApplyGuard {
             return snap.checkLeaseKeys(identity, id, leaseKeys).map { ServerError($0.status) }
         case .auth(let request):
             return snap.authorize(request, identity).map { ServerError($0.status) }
-        case .noop, .leaseGrant, .leaseCheckpoint, .alarm, .downgrade, .range, .unknown, .undecodable:
+        case .noop, .leaseGrant, .leaseCheckpoint, .alarm, .downgrade, .memberAttributes, .clusterVersion, .range, .unknown, .undecodable:
             return nil
         }
     }

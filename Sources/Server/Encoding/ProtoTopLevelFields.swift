@@ -11,6 +11,14 @@ enum ProtoTopLevelFields {
     /// fixed field past the end, a group or an unknown wire type).
     @discardableResult
     static func scan(_ bytes: [UInt8], _ body: (_ field: UInt64, _ value: UInt64?) -> Bool) -> Bool {
+        walk(bytes) { field, _, value, _ in body(field, value) }
+    }
+
+    /// As `scan`, with each field's wire type and, for a length-delimited
+    /// field (wire type 2), the range of its payload in `bytes`.
+    @discardableResult
+    static func walk(_ bytes: [UInt8],
+                     _ body: (_ field: UInt64, _ wireType: UInt64, _ value: UInt64?, _ payload: Range<Int>?) -> Bool) -> Bool {
         var i = 0
         func varint() -> UInt64? {
             var v: UInt64 = 0, shift: UInt64 = 0
@@ -26,6 +34,7 @@ enum ProtoTopLevelFields {
         while i < bytes.count {
             guard let tag = varint() else { return false }
             var value: UInt64?
+            var payload: Range<Int>?
             switch tag & 7 {
             case 0:
                 guard let v = varint() else { return false }
@@ -33,12 +42,13 @@ enum ProtoTopLevelFields {
             case 1: i += 8
             case 2:
                 guard let n = varint(), n <= UInt64(bytes.count - i) else { return false }
+                payload = i..<i + Int(n)
                 i += Int(n)
             case 5: i += 4
             default: return false
             }
             if i > bytes.count { return false }
-            if !body(tag >> 3, value) { return true }
+            if !body(tag >> 3, tag & 7, value, payload) { return true }
         }
         return true
     }

@@ -2,19 +2,26 @@ import Config
 import Foundation
 import Logging
 
-/// When a member is ready to serve clients, as etcd's `ReadyNotify`: it
-/// knows a leader and has applied what was committed when it learned of
-/// it (etcd: its own attributes were published through Raft). Then it logs
+/// When a member is ready to serve clients, as etcd's `ReadyNotify`: its
+/// own attributes were published through Raft (`publishAttributes`), it
+/// knows a leader and has applied what was committed when it learned of it. Then it logs
 /// etcd's lifecycle lines that scripts wait for, ending with
 /// "ready to serve client requests".
 extension EtcdServer {
     /// Watches for readiness in the background (started by `start()`).
     func watchReadiness() {
+        if let version = ClusterVersion.load(from: store) {
+            // etcd logs these as it recovers the version its store holds.
+            let shown = ClusterVersion.majorMinor(version)
+            logger.info("set initial cluster version", metadata: [
+                "cluster-id": .id(clusterID), "local-member-id": .id(memberID), "cluster-version": .string(shown)])
+            logger.info("enabled capabilities for version", metadata: ["cluster-version": .string(shown)])
+        }
         Task.detached { [self] in
             var commitAtLeader: UInt64?
             while !stopping.isFired {
                 let status = loop.status
-                if status.leader != 0 {
+                if status.leader != 0 && published.isFired {
                     let target = commitAtLeader ?? status.commitIndex
                     commitAtLeader = target
                     if status.appliedIndex >= target {
@@ -49,17 +56,6 @@ extension EtcdServer {
             "request-path": .string("/0/members/\(String(memberID, radix: 16))/attributes"),
             "cluster-id": .id(clusterID), "publish-timeout": .duration(.nanoseconds(Int64(requestTimeoutSeconds * 1e9))),
         ])
-        let version = String(SwiftEtcdVersion.cluster.split(separator: ".").prefix(2).joined(separator: "."))
-        if memberInitialized {
-            logger.info("set cluster version from store", metadata: ["cluster-version": .string(version)])
-        } else {
-            logger.info("set initial cluster version", metadata: [
-                "cluster-id": .id(clusterID), "local-member-id": .id(memberID), "cluster-version": .string(version)])
-        }
-        logger.info("enabled capabilities for version", metadata: ["cluster-version": .string(version)])
-        if !memberInitialized {
-            logger.info("cluster version is updated", metadata: ["cluster-version": .string(version)])
-        }
         logger.info("ready to serve client requests")
         for listener in options.listenClient + options.listenClientHTTP {
             let address: Logger.MetadataValue = .string("\(listener.host):\(listener.port)")

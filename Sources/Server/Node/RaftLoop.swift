@@ -72,6 +72,8 @@ final class RaftLoop: @unchecked Sendable {
     private var pendingReadStates: [(index: UInt64, batch: UInt64)] = []
     private var reads = ReadIndexBatcher()
     private var readInFlightSeen = false
+    /// This node's role as of the last Ready handled (its soft state).
+    private var role: RaftRole
 
     /// Run before WAL segments are released: the store must have made durable
     /// everything up to the snapshot index (it may commit without fsync).
@@ -138,6 +140,7 @@ final class RaftLoop: @unchecked Sendable {
         self.logger = logger
         self.raftLog = RaftEventLog(logger: logger, localID: memberID)
         let st = node.status()
+        role = st.role
         publishedStatus = NodeStatus(memberID: memberID, leader: st.lead, term: st.term,
                                      commitIndex: st.commit, appliedIndex: appliedIndex)
     }
@@ -311,6 +314,14 @@ final class RaftLoop: @unchecked Sendable {
 
     private func handle(_ rd: Ready) {
         raftLog.log(node.takeEvents())  // the decisions this Ready carries out, first
+        if let soft = rd.softState { role = soft.role }
+        // A leader's messages promise nothing about its own disk (its copy
+        // counts towards a quorum only after `advance`), so they go out
+        // before its fsync and the followers' fsyncs overlap the leader's,
+        // as etcd does (Raft thesis 10.2.1). Anyone else's may acknowledge
+        // what this Ready persists: they wait for the fsync.
+        let sendFirst = role == .leader
+        if sendFirst && !rd.messages.isEmpty { transport.send(rd.messages) }
         do {
             if let snap = rd.snapshot, !snap.isEmpty {
                 // The store first: a crash before the WAL marker leaves the old
@@ -337,7 +348,7 @@ final class RaftLoop: @unchecked Sendable {
             logger.critical("failed to persist raft state", metadata: ["error": "\(error)"])
             fatalError("swift-etcd: failed to persist raft state: \(error)")
         }
-        if !rd.messages.isEmpty { transport.send(rd.messages) }
+        if !sendFirst && !rd.messages.isEmpty { transport.send(rd.messages) }
         apply(rd.committedEntries)
         for rs in rd.readStates {
             let batch = Self.readBatch(ofContext: rs.context)

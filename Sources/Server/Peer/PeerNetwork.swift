@@ -59,6 +59,10 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
     let probes = PeerProbes()
     private let droppedLock = NSLock()
     private var dropped: Set<UInt64> = []  // removed members; guarded by `droppedLock`
+    private var admitted: Set<UInt64> = []  // guarded by `droppedLock`
+    /// Members whose hello this member accepted since it started: they run,
+    /// so the leader knows their version (etcd asks each member's /version).
+    var heardFrom: Set<UInt64> { droppedLock.withLock { admitted } }
 
     init(localID: UInt64, clusterID: UInt64, membership: Membership, attributes: MemberAttributes,
          snapDir: String, dialer: PeerDialer = PeerDialer(tls: nil), listenerTLS: TLSServerSide? = nil,
@@ -250,6 +254,7 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
         if let attributes = try? JSONDecoder().decode(MemberAttributes.self, from: Data(hello.attributesJSON)) {
             membership.update(hello.fromID, attributes: attributes)
         }
+        droppedLock.withLock { _ = admitted.insert(hello.fromID) }
         return nil
     }
 }

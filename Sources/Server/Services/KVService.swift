@@ -24,6 +24,15 @@ struct KVService {
         try Validation.check(range)
         let identity = try await access.check(.read(key: request.key, rangeEnd: request.rangeEnd), context)
         if !request.serializable { try await backend.linearizableBarrier() }
+        return try serveRange(range, request, identity)
+    }
+
+    /// The read itself, synchronous and out of line: inlined into `range` its
+    /// temporaries (the response, the slow-request text) grew that async
+    /// function's frame, which the task allocator mallocs per call.
+    @inline(never)
+    func serveRange(_ range: MVCC.RangeRequest, _ request: Etcdserverpb.RangeRequest,
+                    _ identity: RequestIdentity?) throws -> Etcdserverpb.RangeResponse {
         let clock = ContinuousClock()
         let began = clock.now
         let response = try backend.range(range)

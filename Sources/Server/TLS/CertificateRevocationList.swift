@@ -31,6 +31,13 @@ struct CertificateRevocationList: Sendable, Equatable {
         revokedSerials.contains(Self.magnitude(serial))
     }
 
+    /// etcd's refusal text (`%x` of the serial's magnitude).
+    static func revokedText(serial: some Collection<UInt8>) -> String {
+        let digits = Array("0123456789abcdef")
+        let hex = magnitude(serial).flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0xf)]] }
+        return "transport: certificate serial \(String(hex)) revoked"
+    }
+
     /// CertificateList ::= SEQUENCE { tbsCertList, signatureAlgorithm, signature }
     /// TBSCertList ::= SEQUENCE { version INTEGER OPTIONAL, signature AlgorithmIdentifier,
     ///   issuer Name, thisUpdate Time, nextUpdate Time OPTIONAL,

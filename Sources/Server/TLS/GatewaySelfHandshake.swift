@@ -18,9 +18,37 @@ enum GatewaySelfHandshake {
     /// What etcd 3.5's gateway answers (gRPC code 14) while its dial fails.
     static let refusal = #"connection error: desc = "transport: authentication handshake failed: remote error: tls: bad certificate""#
 
+    /// What etcd 3.5's gateway answers when its certificate is on the
+    /// listener's `--client-crl-file`: the listener completes the handshake,
+    /// then closes the connection (grpc-go: "write tcp …: write: broken pipe").
+    static let revokedRefusal = "write: broken pipe"
+
+    /// What etcd 3.5's gateway answers whenever `--client-cert-allowed-hostname`
+    /// is set: its dial uses a copy of the listener's TLS settings, hostname
+    /// check included, with server verification off, so the check sees no
+    /// verified chain and refuses the server (etcd 3.5.1 behaves so).
+    static let allowedHostnameRefusal =
+        #"connection error: desc = "transport: authentication handshake failed: client certificate authentication failed""#
+
+    /// nil when etcd's gateway, presenting `material`'s outbound pair, would
+    /// be served by the gRPC listener (`server` context and the CRL), else
+    /// its dial error.
+    static func check(server: NIOSSLContext, material: TLSMaterial, policy: TLSPolicy) -> String? {
+        if let refusal = handshake(server: server, material: material, policy: policy) { return refusal }
+        // The listener checks the CRL after the handshake (as etcd): every
+        // certificate the gateway presents.
+        if let crl = material.crl {
+            for certificate in material.outboundChain {
+                guard let der = try? certificate.toDERBytes(), let facts = try? CertificateFacts(der: der) else { continue }
+                if crl.isRevoked(serial: facts.serial) { return revokedRefusal }
+            }
+        }
+        return nil
+    }
+
     /// nil when a client presenting `material`'s outbound pair completes a
     /// handshake with `server` (the gRPC listener's context), else `refusal`.
-    static func check(server: NIOSSLContext, material: TLSMaterial, policy: TLSPolicy) -> String? {
+    private static func handshake(server: NIOSSLContext, material: TLSMaterial, policy: TLSPolicy) -> String? {
         var c = TLSConfiguration.makeClientConfiguration()
         // etcd's gateway dials with a clone of the server's TLS config.
         TLSContexts.apply(policy, to: &c)

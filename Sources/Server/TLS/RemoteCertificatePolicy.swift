@@ -21,6 +21,10 @@ struct RemoteCertificatePolicy: Sendable, Equatable {
         var names: @Sendable (String) -> [String]
     }
 
+    /// etcd refuses these within the handshake (Go's `VerifyPeerCertificate`);
+    /// the SAN and CRL checks come after it.
+    var refusesInHandshake: Bool { !allowedCN.isEmpty || !allowedHostname.isEmpty }
+
     /// Whether anything needs checking at all (no: skip parsing the certificate).
     func hasChecks(crl: CertificateRevocationList?) -> Bool {
         !allowedCN.isEmpty || !allowedHostname.isEmpty || checkSANAgainstAddress || crl != nil
@@ -36,7 +40,7 @@ struct RemoteCertificatePolicy: Sendable, Equatable {
             if let error = ipSANError(cert, remoteIP: remoteIP) { return error }
         }
         if let crl, crl.isRevoked(serial: cert.serial) {
-            return "transport: certificate serial \(cert.serial.map { byteHex($0) }.joined()) revoked"
+            return CertificateRevocationList.revokedText(serial: cert.serial)
         }
         return nil
     }
@@ -73,10 +77,5 @@ struct RemoteCertificatePolicy: Sendable, Equatable {
         }
         let quoted = cert.dnsNames.map { "\"\($0)\"" }.joined(separator: " ")
         return "tls: \"\(remoteIP)\" does not match any of DNSNames [\(quoted)]"
-    }
-
-    private func byteHex(_ b: UInt8) -> String {
-        let digits = Array("0123456789abcdef")
-        return String([digits[Int(b >> 4)], digits[Int(b & 0xf)]])
     }
 }

@@ -63,8 +63,12 @@ struct TLSContexts: @unchecked Sendable {
         // etcd trusts its own generated certificate blindly (InsecureSkipVerify).
         c.certificateVerification = selfSigned ? .none : .fullVerification
         var gatewayRefusal: String?
-        if security.requiresClientCertificate, let grpc = server[.grpcAndHTTP] ?? server[.grpcOnly] {
-            gatewayRefusal = GatewaySelfHandshake.check(server: grpc, material: material, policy: policy)
+        if let grpc = server[.grpcAndHTTP] ?? server[.grpcOnly] {
+            if !security.allowedHostname.isEmpty {
+                gatewayRefusal = GatewaySelfHandshake.allowedHostnameRefusal
+            } else if security.requiresClientCertificate {
+                gatewayRefusal = GatewaySelfHandshake.check(server: grpc, material: material, policy: policy)
+            }
         }
         return TLSContexts(material: material, server: server, client: try makeContext(c), gatewayRefusal: gatewayRefusal)
     }

@@ -21,6 +21,9 @@ final class TLSHandshakeGuard: ChannelInboundHandler, RemovableChannelHandler {
     private var done = false
     /// Set by the certificate check during the handshake (same event loop).
     var commonName: String?
+    /// Why the in-handshake check refused the certificate (logged instead
+    /// of BoringSSL's generic verification failure).
+    var refusal: String?
 
     init(timeout: TimeAmount, logger: Logger) {
         self.timeout = timeout
@@ -54,10 +57,17 @@ final class TLSHandshakeGuard: ChannelInboundHandler, RemovableChannelHandler {
         context.fireUserInboundEventTriggered(event)
     }
 
+    /// "127.0.0.1:43662", as etcd logs the address.
+    static func hostPort(_ address: SocketAddress) -> String {
+        guard let ip = address.ipAddress, let port = address.port else { return "\(address)" }
+        return ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         if !done {
             logger.warning("rejected connection", metadata: [
-                "remote-addr": "\(context.remoteAddress.map { "\($0)" } ?? "?")", "error": "\(error)"])
+                "remote-addr": "\(context.remoteAddress.map(Self.hostPort) ?? "?")",
+                "error": "\(refusal ?? TLSErrorText.describe(error))"])
             done = true
             context.close(promise: nil)
             return

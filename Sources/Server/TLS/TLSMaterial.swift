@@ -18,6 +18,8 @@ struct TLSMaterial: @unchecked Sendable {
     let outboundCommonName: String
     /// `--trusted-ca-file`; nil: the system's roots.
     let trustedCAs: [NIOSSLCertificate]?
+    /// The same CAs parsed by swift-certificates (`HandshakeVerifier`'s roots).
+    let trustedRoots: [Certificate]?
     let crl: CertificateRevocationList?
 
     struct LoadError: Error, CustomStringConvertible {
@@ -42,14 +44,15 @@ struct TLSMaterial: @unchecked Sendable {
             outbound = try loadPair(certFile: s.clientCertFile, keyFile: s.clientKeyFile)
         }
         var cas: [NIOSSLCertificate]?
-        if !s.trustedCAFile.isEmpty { cas = try loadCAs(s.trustedCAFile) }
+        var roots: [Certificate]?
+        if !s.trustedCAFile.isEmpty { (cas, roots) = try loadCAs(s.trustedCAFile) }
         var crl: CertificateRevocationList?
         if !s.crlFile.isEmpty {
             let bytes = try readFile(s.crlFile)
             do { crl = try CertificateRevocationList(bytes: bytes) } catch { throw LoadError(description: "\(error)") }
         }
         return TLSMaterial(chain: server.chain, key: server.key, outboundChain: outbound.chain, outboundKey: outbound.key,
-                           outboundCommonName: outbound.commonName, trustedCAs: cas, crl: crl)
+                           outboundCommonName: outbound.commonName, trustedCAs: cas, trustedRoots: roots, crl: crl)
     }
 
     private struct Pair {
@@ -93,19 +96,20 @@ struct TLSMaterial: @unchecked Sendable {
     }
 
     /// Go's `tlsutil.NewCertPool`: every PEM block must be a certificate that parses.
-    private static func loadCAs(_ path: String) throws -> [NIOSSLCertificate] {
+    private static func loadCAs(_ path: String) throws -> ([NIOSSLCertificate], [Certificate]) {
         let bytes = try readFile(path)
         let docs = PEMBlocks.parse(bytes)
         var out: [NIOSSLCertificate] = []
+        var parsed: [Certificate] = []
         for doc in docs {
             do {
-                _ = try Certificate(derEncoded: doc.derBytes)
+                parsed.append(try Certificate(derEncoded: doc.derBytes))
                 out.append(try NIOSSLCertificate(bytes: doc.derBytes, format: .der))
             } catch {
                 throw LoadError(description: "x509: malformed certificate")
             }
         }
-        return out
+        return (out, parsed)
     }
 
     private static func readFile(_ path: String) throws -> [UInt8] {

@@ -29,7 +29,11 @@ struct TLSServerSide: Sendable {
             let guardHandler = TLSHandshakeGuard(timeout: handshakeTimeout, logger: logger)
             let crl = contexts.material.crl
             let tls: NIOSSLServerHandler
-            if store.security.requiresClientCertificate && (announceCommonName || policy.hasChecks(crl: crl)) {
+            if store.security.requiresClientCertificate, policy.refusesInHandshake, let roots = contexts.material.trustedRoots {
+                let verifier = HandshakeVerifier(roots: roots, purpose: .clientAuth, policy: policy, crl: crl, resolver: resolver)
+                tls = NIOSSLServerHandler(context: context,
+                                          customVerificationCallback: inHandshake(verifier, channel: channel, guardHandler: guardHandler))
+            } else if store.security.requiresClientCertificate && (announceCommonName || policy.hasChecks(crl: crl)) {
                 let check = self.check(crl: crl, guardHandler: guardHandler)
                 tls = NIOSSLServerHandler._makeSSLServerHandler(context: context, additionalPeerCertificateVerificationCallback: check)
             } else {
@@ -40,6 +44,27 @@ struct TLSServerSide: Sendable {
         }.recover { error in
             logger.warning("closing connection: TLS not available", metadata: ["error": "\(error)"])
             channel.close(promise: nil)
+        }
+    }
+
+    /// With `--*-cert-allowed-cn` / `-hostname` the whole verification runs
+    /// inside the handshake (`HandshakeVerifier`), so a refused client gets
+    /// an alert as from etcd; the reason and CN go to the guard.
+    private func inHandshake(_ verifier: HandshakeVerifier, channel: any Channel, guardHandler: TLSHandshakeGuard)
+        -> NIOSSLCustomVerificationCallback
+    {
+        let loop = channel.eventLoop
+        let guardBox = NIOLoopBound(guardHandler, eventLoop: loop)
+        let remoteIP = channel.remoteAddress?.ipAddress
+        return { chain, promise in
+            Task {
+                let outcome = await verifier.verify(chain: chain, remoteIP: remoteIP)
+                loop.execute {
+                    guardBox.value.commonName = outcome.commonName
+                    guardBox.value.refusal = outcome.refusal
+                    promise.succeed(outcome.refusal == nil ? .certificateVerified : .failed)
+                }
+            }
         }
     }
 

@@ -1,3 +1,4 @@
+import Config
 import MVCC
 import Proto
 
@@ -16,7 +17,7 @@ extension EtcdServer {
         }
         extras.removedMemberIDs = membership.removedIDs
         extras.alarms = alarms.get(.none).map { EtcdAlarm(memberID: $0.memberID, type: $0.alarm.rawValue) }
-        extras.clusterVersion = EtcdVersion.cluster
+        extras.clusterVersion = SwiftEtcdVersion.cluster
         return extras
     }
 }

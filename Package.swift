@@ -62,7 +62,9 @@ let package = Package(
         .target(name: "Support", dependencies: ["CCRC32C", .product(name: "Crypto", package: "swift-crypto")]),
 
         // MARK: libraries
-        .target(name: "Proto", dependencies: ["CProtobuf"]),
+        // JSON string escaping as Go's encoding/json and zap write it (no dependencies).
+        .target(name: "JSONEscaping"),
+        .target(name: "Proto", dependencies: ["CProtobuf", "JSONEscaping"]),
         .executableTarget(name: "proto-bench", dependencies: ["Proto"]),
         .target(name: "FuzzSupport"),
         .executableTarget(name: "proto-fuzz", dependencies: ["Proto", "FuzzSupport"]),
@@ -88,7 +90,7 @@ let package = Package(
         // bbolt's file format (etcd's backend and snapshot files): a
         // streaming writer and a reader that trusts nothing; pure but for pread.
         .target(name: "Bolt"),
-        .target(name: "MVCC", dependencies: ["CLMDB", "Support", "Bolt"]),
+        .target(name: "MVCC", dependencies: ["CLMDB", "Support", "Bolt", "JSONEscaping"]),
         // libFuzzer target: bbolt files and etcd WAL segments (Tools-style, see FuzzSupport).
         .executableTarget(name: "bolt-fuzz", dependencies: ["Bolt", "MVCC", "WAL", "FuzzSupport"]),
         .executableTarget(name: "mvcc-bench", dependencies: ["MVCC", "Support"]),
@@ -109,7 +111,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "Proto", "GRPCWire", "Raft", "WAL", "MVCC", "Bolt", "Config", "Support", "Auth",
+                "Proto", "GRPCWire", "Raft", "WAL", "MVCC", "Bolt", "Config", "Support", "Auth", "JSONEscaping",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -150,6 +152,7 @@ let package = Package(
         // MARK: tests
         .testTarget(name: "ProtoTests", dependencies: ["Proto", "Support"]),
         .testTarget(name: "SupportTests", dependencies: ["Support"]),
+        .testTarget(name: "JSONEscapingTests", dependencies: ["JSONEscaping"]),
         .testTarget(name: "GRPCWireTests", dependencies: [
             "GRPCWire", "CNGHTTP2",
             .product(name: "NIOCore", package: "swift-nio"),

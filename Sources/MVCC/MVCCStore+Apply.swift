@@ -63,6 +63,7 @@ extension MVCCStore {
             }
             try w.setMeta(.revision, w.beginRev)
             try w.setMeta(.consistentIndex, Int64(bitPattern: lastIndex))
+            if w.liveKeyDelta != 0 { try w.setMeta(.liveKeys, start.liveKeys + w.liveKeyDelta) }
             if compactRev != start.compactRevision { try w.setMeta(.scheduledCompact, compactRev) }
             let commitStart = MonotonicClock.nanoseconds()
             try LMDB.check(mdb_txn_commit(txn), "txn_commit")
@@ -78,6 +79,7 @@ extension MVCCStore {
             $0.revision = finalRev
             $0.compactRevision = compactRev
             $0.consistentIndex = lastIndex
+            $0.liveKeys = start.liveKeys + w.liveKeyDelta
         }
         for rev in scheduled { compactor.schedule(rev) }
         residency.afterCommit(env)

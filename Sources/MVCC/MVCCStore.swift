@@ -110,6 +110,8 @@ public final class MVCCStore: @unchecked Sendable {
         var compactRevision: Int64
         var finishedCompactRevision: Int64
         var consistentIndex: UInt64
+        /// Keys alive at `revision` (`MetaKey.liveKeys`).
+        var liveKeys: Int64
     }
 
     public convenience init(path: String, mapSizeBytes: Int) throws {
@@ -167,10 +169,16 @@ public final class MVCCStore: @unchecked Sendable {
         let dbs = Databases(rev: try open("rev", 0), index: try open("index", MDB_DUPSORT | MDB_DUPFIXED),
                             meta: try open("meta", 0))
         let r = KVReader(txn: txn!, dbs: dbs)
-        let published = Published(revision: try r.meta(.revision) ?? 1,
+        var published = Published(revision: try r.meta(.revision) ?? 1,
                                   compactRevision: try r.meta(.scheduledCompact) ?? -1,
                                   finishedCompactRevision: try r.meta(.finishedCompact) ?? -1,
-                                  consistentIndex: UInt64(bitPattern: try r.meta(.consistentIndex) ?? 0))
+                                  consistentIndex: UInt64(bitPattern: try r.meta(.consistentIndex) ?? 0),
+                                  liveKeys: try r.meta(.liveKeys) ?? 0)
+        if try r.meta(.liveKeys) == nil {
+            published.liveKeys = try r.countLiveKeys(atRev: published.revision)
+            try KVWriter(txn: txn!, dbs: dbs, revision: published.revision, readOnly: true)
+                .setMeta(.liveKeys, published.liveKeys)
+        }
         try LMDB.check(mdb_txn_commit(txn), "txn_commit")
         committed = true
         ok = true
@@ -219,6 +227,9 @@ public final class MVCCStore: @unchecked Sendable {
     public var compactRevision: Int64 { snapshotPublished().compactRevision }
     /// Index of the last applied Raft entry (0: none).
     public var consistentIndex: UInt64 { snapshotPublished().consistentIndex }
+    /// Keys alive at the current revision (etcd_debugging_mvcc_keys_total),
+    /// kept by every write: reading it costs nothing.
+    public var liveKeyCount: Int64 { snapshotPublished().liveKeys }
 
     func publish(_ update: (inout Published) -> Void) {
         lock.lock(); defer { lock.unlock() }

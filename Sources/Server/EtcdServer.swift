@@ -1,4 +1,5 @@
 import Auth
+import Config
 import Foundation
 import GRPCWire
 import Logging
@@ -184,7 +185,7 @@ public final class EtcdServer: @unchecked Sendable {
             pipeline.backend.memberAttributesApplied = { [unowned self] in self.memberAttributesApplied($0, json: $1) }
         }
         try loadAuth()
-        if let refusal = try DowngradeInfo.load(from: store).startRefusal(serverVersion: EtcdVersion.server) {
+        if let refusal = try DowngradeInfo.load(from: store).startRefusal(serverVersion: SwiftEtcdVersion.etcdCompatible) {
             throw StartupError(refusal)
         }
         loop.confChangeApplied = { [unowned self] cc in self.confChangeApplied(cc) }
@@ -240,7 +241,7 @@ public final class EtcdServer: @unchecked Sendable {
             do { port = try await peers.start(host: listener.host, port: listener.port) } catch {
                 throw PeerPortProbe.describe(error, listener)
             }
-            logger.info("listening for peers", metadata: ["address": "\(listener.host):\(port)"])
+            logger.info("serving peer traffic", metadata: ["address": "\(listener.host):\(port)"])
             if options.initialCorruptCheck && memberInitialized {
                 do { try await CorruptionMonitor.initialCheck(server: self) } catch {
                     await peers.stop()
@@ -260,6 +261,7 @@ public final class EtcdServer: @unchecked Sendable {
         let gateway = Gateway(router: router, maxMessageBytes: options.maxRequestBytes + 512 * 1024)
         let gatewayOn = options.enableGRPCGateway
         var ports: [Int] = []
+        StartupLog.serving(options, memberID: memberID, logger: logger)
         let tls = self.tls
         let auth = self.auth
         // With --listen-client-http-urls, client URLs serve gRPC only and

@@ -58,6 +58,7 @@ extension ServerOptions {
         o.maxSnapshots = Int(clamping: config.maxSnapshots)
         o.quotaBackendBytes = Int64(clamping: config.effectiveQuotaBackendBytes)
         o.autoCompactionRetention = config.autoCompactionRetention
+        o.autoCompactionMode = config.autoCompactionMode
         o.watchProgressNotifyIntervalMs = Self.milliseconds(config.experimentalWatchProgressNotifyInterval)
         o.metricsExtensive = config.metrics == "extensive"
         o.listenMetrics = try Self.listeners(config.listenMetricsURLs, kind: "metrics")

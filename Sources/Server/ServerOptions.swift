@@ -83,6 +83,9 @@ public struct ServerOptions: Sendable {
     public var quotaBackendBytes: Int64 = 2 << 30
     /// --auto-compaction-mode/--auto-compaction-retention, parsed (Config).
     public var autoCompactionRetention: AutoCompactionRetention = .disabled
+    /// --auto-compaction-mode as given (the start-up log names it even when
+    /// compaction is off).
+    public var autoCompactionMode: EtcdConfig.AutoCompactionMode = .periodic
     /// Keys per background compaction txn and the pause between two
     /// (`--experimental-compaction-batch-limit`, `--experimental-compaction-sleep-interval`).
     public var compactionBatchLimit = 1000

@@ -6,7 +6,7 @@ import Darwin
 import Support
 
 /// The real file system: `pwrite`, `fdatasync`, `posix_fallocate`, `rename`, directory `fsync`.
-public final class PosixFileSystem: WALFileSystem, @unchecked Sendable {
+public final class PosixFileSystem: WALFileSystem {
     public init() {}
 
     public func listDirectory(_ path: String) throws -> [String] {

@@ -1,7 +1,7 @@
 /// `--unsafe-no-fsync`: the file system of `base` with every fsync made a
 /// no-op (files' `sync()` and `syncDirectory`). For tests and throw-away CI
 /// clusters only: a crash of the machine can lose acknowledged writes.
-public final class UnsafeNoSyncFileSystem: WALFileSystem, @unchecked Sendable {
+public final class UnsafeNoSyncFileSystem: WALFileSystem {
     private let base: any WALFileSystem
 
     public init(_ base: any WALFileSystem = PosixFileSystem()) { self.base = base }

@@ -1,7 +1,7 @@
 import Logging
 
 /// Tunables for a WAL. The defaults are production values.
-public struct WALOptions: @unchecked Sendable {
+public struct WALOptions: Sendable {
     /// Size each new segment is preallocated to; a segment is cut once its
     /// written size reaches it (a batch may run past it).
     public var segmentBytes: UInt64 = 64 * 1024 * 1024

@@ -46,7 +46,7 @@ import Testing
         guard case .version(let text) = parseCommandLine(["--version"], environment: [:]) else {
             Issue.record("expected .version"); return
         }
-        #expect(text.hasPrefix("etcd Version: 3.5.0\n"))
+        #expect(text.hasPrefix("etcd Version: 3.5.1\n"))
         #expect(text.contains("swift-etcd Version: "))
         #expect(text.contains("OS/Arch: "))
     }

@@ -83,7 +83,14 @@ func withTestServer(_ configure: (inout GRPCServerConfig) -> Void = { _ in },
 }
 
 /// Sends raw bytes on a plain TCP connection and returns everything read
-/// until the server closes (or 5 s pass: `closedByServer` false).
+/// until the server closes (or 60 s pass: `closedByServer` false).
+///
+/// The 60 s are a hang guard, not a deadline: every test here expects the
+/// server to close. The server answers HTTP/1.1 from a task on Swift's
+/// cooperative pool (two threads on a 2-core machine), which the other
+/// suites running in the same test process can keep busy for seconds under
+/// load; a 5 s guard cut a streamed answer short then
+/// (`HTTP1BodyTests.streamedResponseIsChunked` saw no final chunk).
 func rawExchange(port: Int, group: any EventLoopGroup, _ bytes: [UInt8]) async throws -> (bytes: [UInt8], closedByServer: Bool) {
     final class Collector: ChannelInboundHandler, @unchecked Sendable {
         typealias InboundIn = ByteBuffer
@@ -100,7 +107,7 @@ func rawExchange(port: Int, group: any EventLoopGroup, _ bytes: [UInt8]) async t
     buffer.writeBytes(bytes)
     try await channel.writeAndFlush(buffer).get()
     let timedOut = NIOLockedValueBox(false)
-    let closer = channel.eventLoop.scheduleTask(in: .seconds(5)) {
+    let closer = channel.eventLoop.scheduleTask(in: .seconds(60)) {
         timedOut.withLockedValue { $0 = true }
         channel.close(promise: nil)
     }

@@ -51,8 +51,12 @@ import Testing
         let version = try ProcessRunner.run("curl", ["-s", "-f", server.clientURL + "/version"])
         #expect(version.exitCode == 0)
         let v = try JSONSerialization.jsonObject(with: Data(version.stdout.utf8)) as? [String: String]
-        #expect(v?["etcdserver"]?.hasPrefix("3.5") == true)
+        // One claimed version everywhere (README "Versions"): etcd 3.5.1's, cluster 3.5.0.
+        #expect(v?["etcdserver"] == "3.5.1")
         #expect(v?["etcdcluster"] == "3.5.0")
+        let status = try etcdctl(server.endpoint, ["endpoint", "status", "-w", "json"])
+        let list = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [[String: Any]]
+        #expect((list?.first?["Status"] as? [String: Any])?["version"] as? String == "3.5.1", "\(status.stdout)")
 
         let health = try ProcessRunner.run("curl", ["-s", "-f", server.clientURL + "/health"])
         #expect(health.exitCode == 0)
@@ -101,6 +105,6 @@ import Testing
     @Test func versionFlag() throws {
         let result = try ProcessRunner.run(try PackagePaths.serverBinary, ["--version"])
         #expect(result.exitCode == 0)
-        #expect(result.stdout.contains("etcd Version: 3.5"))
+        #expect(result.stdout.hasPrefix("etcd Version: 3.5.1\n"), "\(result.stdout)")
     }
 }

@@ -42,7 +42,7 @@ struct InstallTests {
     /// version and the commit the Makefile passed (`make test` builds it so).
     @Test func versionNamesTheAPIAndTheCommit() throws {
         let version = try ProcessRunner.run(try PackagePaths.serverBinary, ["--version"])
-        #expect(version.stdout.contains("etcd Version: 3.5.0\nAPI Version: 3.5\nswift-etcd Version: "), "\(version.stdout)")
+        #expect(version.stdout.contains("etcd Version: 3.5.1\nAPI Version: 3.5\nswift-etcd Version: "), "\(version.stdout)")
         if let commit = ProcessInfo.processInfo.environment["SWIFT_ETCD_GIT_COMMIT"], !commit.isEmpty {
             #expect(version.stdout.contains("Git SHA: \(commit)\n"), "\(version.stdout)")
         }

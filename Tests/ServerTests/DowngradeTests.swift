@@ -1,3 +1,4 @@
+import Config
 import Testing
 @testable import Server
 
@@ -18,7 +19,7 @@ import Testing
         }
         for text in Self.malformed { #expect(DowngradeTarget(parsing: text) == nil, "\(text)") }
         // Well formed but not the one allowed target (etcd: "invalid downgrade target version").
-        let allowed = DowngradeTarget.allowed(from: DowngradeTarget(parsing: EtcdVersion.cluster)!)
+        let allowed = DowngradeTarget.allowed(from: DowngradeTarget(parsing: SwiftEtcdVersion.cluster)!)
         #expect(allowed == DowngradeTarget(major: 3, minor: 4) && allowed.versionString == "3.4.0")
         for text in ["3.5", "3.6", "3.3", "4.4"] { #expect(DowngradeTarget(parsing: text) != allowed, "\(text)") }
     }

@@ -7,16 +7,18 @@
 # hypothesis to the oldest that run on this Python).
 #
 #   SWIFT_ETCD_BINARY  the server (default .build/release/swift-etcd)
-#   PY_ETCD3_DIR       work dir (default .build/python-etcd3)
+#   PY_ETCD3_DIR       where the pinned test packages go (default .build/python-etcd3)
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bin=$(realpath "${SWIFT_ETCD_BINARY:-$root/.build/release/swift-etcd}")
 dir=${PY_ETCD3_DIR:-$root/.build/python-etcd3}
 py=$root/.venv/bin/python
 mkdir -p "$dir" && dir=$(cd "$dir" && pwd)
-if [ ! -f "$dir/etcd3-0.12.0/tests/test_etcd3.py" ]; then
-    "$py" -m pip download -q etcd3==0.12.0 --no-binary :all: --no-deps -d "$dir" || exit 2
-    tar xzf "$dir/etcd3-0.12.0.tar.gz" -C "$dir" || exit 2
+# The sdist `make deps-test` unpacks (the snapshot integration test runs it too).
+src=$root/.venv/src/etcd3-0.12.0
+if [ ! -f "$src/tests/test_etcd3.py" ]; then
+    echo "python-etcd3.sh: no $src/tests/test_etcd3.py; run make deps-test" >&2
+    exit 2
 fi
 if [ ! -d "$dir/deps/tenacity" ]; then
     "$py" -m pip install -q --target "$dir/deps" pytest==7.4.4 hypothesis==4.56.3 mock==5.2.0 six==1.17.0 \
@@ -48,5 +50,5 @@ for i in 0 1 2; do
     pids+=($!)
 done
 for _ in $(seq 100); do etcdctl --endpoints 127.0.0.1:20400 endpoint health >/dev/null 2>&1 && break; sleep 0.2; done
-cd "$dir/etcd3-0.12.0" && PYTHONPATH=$dir/deps PYTHON_ETCD_HTTP_URL=http://127.0.0.1:20400 TEST_ETCD_VERSION=v3.5.1 \
+cd "$src" && PYTHONPATH=$dir/deps PYTHON_ETCD_HTTP_URL=http://127.0.0.1:20400 TEST_ETCD_VERSION=v3.5.1 \
     ETCDCTL_API=3 "$py" -m pytest -q -p no:cacheprovider -W ignore "${args[@]}" tests/test_etcd3.py

@@ -1,3 +1,5 @@
+import JSONEscaping
+
 /// A member as etcd 3.5.1's `members` bucket holds it: the member as its
 /// conf change added it (ID, peer URLs, name, learner). etcd 3.5.1 never
 /// writes the client URLs a member publishes there (they stay in its v2
@@ -47,23 +49,6 @@ public enum EtcdMemberJSON {
 
     static func list(_ items: [String]) -> String { "[" + items.map(string).joined(separator: ",") + "]" }
 
-    /// A JSON string as Go escapes it: `"`, `\`, control characters, and
-    /// `<`, `>`, `&`, U+2028, U+2029 (HTML-safe by default).
-    static func string(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "<", ">", "&", "\u{2028}", "\u{2029}", "\u{0}"..."\u{1f}":
-                let hex = String(u.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        return out + "\""
-    }
+    /// A JSON string as Go's encoding/json escapes it (HTML-safe).
+    static func string(_ s: String) -> String { JSONEscaper.quoted(s, dialect: .encodingJSON) }
 }

@@ -207,6 +207,7 @@ struct ImportLoader {
         try w.setMeta(.revision, revision)
         if scheduledCompact >= 0 { try w.setMeta(.scheduledCompact, scheduledCompact) }
         if finishedCompact >= 0 { try w.setMeta(.finishedCompact, finishedCompact) }
+        try w.setMeta(.liveKeys, try w.reader.countLiveKeys(atRev: revision))
         try LMDB.check(mdb_txn_commit(txn), "txn_commit(import)")
         txn = nil
         store.dbFileChanged()

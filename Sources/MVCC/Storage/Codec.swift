@@ -116,4 +116,8 @@ enum MetaKey: String {
     case finishedCompact
     /// Index of the last applied Raft entry.
     case consistentIndex
+    /// Keys alive at `revision` (etcd_debugging_mvcc_keys_total), kept in the
+    /// same txn as every write; counted once at open when absent (a store
+    /// written before it was kept, or an import).
+    case liveKeys
 }

@@ -224,6 +224,17 @@ struct KVReader {
         return (kvs, count)
     }
 
+    /// Keys whose latest change at or below `atRev` is a put: a walk of the
+    /// whole key index, so only for when `MetaKey.liveKeys` is missing.
+    func countLiveKeys(atRev: Int64) throws -> Int64 {
+        var n: Int64 = 0
+        try visitLive(KeyBounds(key: [0], rangeEnd: [0]), atRev: atRev, latest: true) { _, _ in
+            n += 1
+            return true
+        }
+        return n
+    }
+
     func meta(_ key: MetaKey) throws -> Int64? {
         var name = key.rawValue
         return try name.withUTF8 { n in

@@ -13,6 +13,8 @@ struct KVWriter {
     private(set) var changes = 0
     /// Events of every request applied so far through this writer.
     var events: [Event] = []
+    /// Live keys created minus live keys deleted by this writer so far.
+    private(set) var liveKeyDelta: Int64 = 0
     /// A cursor on the index reused by every put of the txn (LMDB frees
     /// write-txn cursors when the txn ends). Nil for read-only txns.
     private let indexCursor: Cursor?
@@ -47,6 +49,7 @@ struct KVWriter {
         precondition(child.beginRev == beginRev)
         changes = child.changes
         events += child.events
+        liveKeyDelta += child.liveKeyDelta
     }
 
     mutating func put(key: [UInt8], value: [UInt8], lease: Int64) throws {
@@ -57,6 +60,8 @@ struct KVWriter {
         if let prev, !prev.isTombstone {
             create = prev.createRevision
             version = prev.version + 1
+        } else {
+            liveKeyDelta += 1
         }
         try writeChange(rev: rev, key: key, value: value, create: create, version: version, lease: lease)
         events.append(Event(type: .put, kv: KeyValue(key: key, createRevision: create, modRevision: rev.main,
@@ -75,6 +80,7 @@ struct KVWriter {
             try writeChange(rev: rev, key: key, value: [], create: 0, version: 0, lease: 0)
             events.append(Event(type: .delete, kv: KeyValue(key: key, modRevision: rev.main)))
         }
+        liveKeyDelta -= Int64(keys.count)
         return Int64(keys.count)
     }
 

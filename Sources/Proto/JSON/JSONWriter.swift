@@ -1,3 +1,5 @@
+import JSONEscaping
+
 /// Writes JSON text the way etcd's gateway (golang/protobuf jsonpb with
 /// `OrigName: true`, `EmitDefaults: false`) does: proto field names, zero
 /// values left out, 64-bit integers as strings, bytes as base64, enums by name.
@@ -110,27 +112,9 @@ public struct JSONWriter: Sendable {
         bytes.append(contentsOf: text.utf8)
     }
 
-    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
-
     /// Go's encoding/json escaping, HTML-safe (<, >, & as \u00XX) as jsonpb writes strings.
     private mutating func writeString(_ s: String) {
-        bytes.append(UInt8(ascii: "\""))
-        for scalar in s.unicodeScalars {
-            switch scalar.value {
-            case 0x22: bytes.append(contentsOf: [0x5C, 0x22])
-            case 0x5C: bytes.append(contentsOf: [0x5C, 0x5C])
-            case 0x0A: bytes.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-            case 0x0D: bytes.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-            case 0x09: bytes.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-            case 0..<0x20, 0x3C, 0x3E, 0x26, 0x2028, 0x2029:
-                let v = scalar.value
-                bytes.append(contentsOf: [0x5C, UInt8(ascii: "u"), Self.hex[Int(v >> 12 & 0xF)], Self.hex[Int(v >> 8 & 0xF)],
-                                          Self.hex[Int(v >> 4 & 0xF)], Self.hex[Int(v & 0xF)]])
-            default:
-                bytes.append(contentsOf: String(scalar).utf8)
-            }
-        }
-        bytes.append(UInt8(ascii: "\""))
+        JSONEscaper.append(s, to: &bytes, dialect: .encodingJSON)
     }
 
     /// Integral values print without a fraction, as Go's strconv does; NaN and infinities as jsonpb's strings.

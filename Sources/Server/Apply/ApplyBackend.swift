@@ -1,4 +1,5 @@
 import Auth
+import Config
 import Foundation
 import Logging
 import MVCC
@@ -80,7 +81,7 @@ final class ApplyBackend {
             append(entry.index, .bucketRecords([info.record]), id: entry.id)
             if info.enabled {
                 logger.info("The server is ready to downgrade", metadata: [
-                    "target-version": "\(info.targetVersion)", "server-version": "\(EtcdVersion.server)"])
+                    "target-version": "\(info.targetVersion)", "server-version": "\(SwiftEtcdVersion.etcdCompatible)"])
             }
         case .clusterVersion(let version):
             // etcd's SetVersion: the `cluster` bucket's record, in its own commit

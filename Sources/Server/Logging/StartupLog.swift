@@ -15,6 +15,13 @@ enum StartupLog {
             "etcd-version": .string(SwiftEtcdVersion.etcdCompatible),
             "swift-etcd-version": .string(SwiftEtcdVersion.swiftEtcd),
             "git-sha": .string(SwiftEtcdVersion.gitCommit),
+            // etcd's field names for the OS and CPU architecture; no
+            // "go-version" (the compiler is Swift's: "swift-version").
+            "swift-version": .string(SwiftEtcdVersion.swiftCompiler),
+            "go-os": .string(SwiftEtcdVersion.os),
+            "go-arch": .string(SwiftEtcdVersion.arch),
+            // GOMAXPROCS's counterpart: the event-loop threads running requests.
+            "max-cpu-set": .int(o.eventLoopThreads),
             "max-cpu-available": .int(System.coreCount),
             "member-initialized": .bool(memberInitialized),
             "name": .string(o.name),
@@ -40,7 +47,43 @@ enum StartupLog {
             "pre-vote": .bool(o.preVote),
             "initial-corrupt-check": .bool(o.initialCorruptCheck),
             "corrupt-check-time-interval": .duration(.milliseconds(o.corruptCheckIntervalMs)),
+            // --cors and --host-whitelist refuse any value but their default:
+            // every origin and host is allowed, as etcd's "*".
+            "cors": .strings(["*"]),
+            "host-whitelist": .strings(["*"]),
+            "auto-compaction-mode": .string(o.autoCompactionMode.rawValue),
+            "auto-compaction-retention": .duration(autoCompactionRetention(o.autoCompactionRetention)),
+            "auto-compaction-interval": .string(GoDuration.format(autoCompactionRetention(o.autoCompactionRetention))),
+            // Discovery bootstrap refuses to start (not implemented): never set.
+            "discovery-url": .string(""),
+            "discovery-proxy": .string(""),
             "unsafe-no-fsync": .bool(o.unsafeNoFsync),
         ])
+    }
+
+    /// etcd's "now serving peer/client/metrics", logged once the peer
+    /// listener serves and before the client and metrics listeners start.
+    static func serving(_ o: ServerOptions, memberID: UInt64, logger: Logger) {
+        func urls(_ listeners: [ServerOptions.Listener]) -> Logger.MetadataValue {
+            .strings(listeners.map { "\($0.secure ? "https" : "http")://\($0.host):\($0.port)" })
+        }
+        logger.info("now serving peer/client/metrics", metadata: [
+            "local-member-id": .id(memberID),
+            "initial-advertise-peer-urls": .strings(o.initialAdvertisePeerURLs),
+            "listen-peer-urls": urls(o.listenPeer),
+            "advertise-client-urls": .strings(o.advertiseClientURLs),
+            "listen-client-urls": urls(o.listenClient),
+            "listen-metrics-urls": urls(o.listenMetrics),
+        ])
+    }
+
+    /// etcd keeps the retention as a time.Duration in both modes: a
+    /// revision count n is logged as n nanoseconds, as etcd logs it.
+    static func autoCompactionRetention(_ r: AutoCompactionRetention) -> Duration {
+        switch r {
+        case .disabled: return .zero
+        case .period(let d): return d
+        case .revisions(let n): return .nanoseconds(n)
+        }
     }
 }

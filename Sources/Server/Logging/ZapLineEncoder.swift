@@ -1,4 +1,5 @@
 import Config
+import JSONEscaping
 import Foundation
 import Logging
 
@@ -83,21 +84,8 @@ public struct ZapLineEncoder: Sendable {
         }
     }
 
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    /// A JSON string as zap writes it (not HTML-safe, unlike encoding/json).
+    static func quote(_ s: String) -> String { JSONEscaper.quoted(s, dialect: .zap) }
 }
 
 /// Typed field values, as zap's field constructors (`zap.Int`,

@@ -63,12 +63,3 @@ struct OpTally: Equatable {
         }
     }
 }
-
-extension EtcdServer {
-    /// Keys alive at the current revision (etcd_debugging_mvcc_keys_total),
-    /// counted when /metrics is scraped: one count-only range over the key
-    /// index, so a scrape costs time in proportion to the key count.
-    var liveKeyCount: Int64 {
-        (try? store.range(RangeRequest(key: [0], rangeEnd: [0], countOnly: true)).count) ?? 0
-    }
-}

@@ -1,3 +1,4 @@
+import Config
 import Foundation
 
 extension ServerMetrics {
@@ -16,16 +17,16 @@ extension ServerMetrics {
         m.gauge("etcd_server_proposals_committed_total", "The total number of consensus proposals committed.", Double(status.commitIndex))
         m.gauge("etcd_server_proposals_applied_total", "The total number of consensus proposals applied.", Double(status.appliedIndex))
         m.gauge("etcd_server_proposals_pending", "The current number of pending proposals to commit.",
-                Double(server.applyWaits.lockedIDs().count))
+                Double(server.applyWaits.count))
         m.counter("etcd_server_proposals_failed_total", "The total number of failed proposals seen.", Double(proposalsFailed.count))
         m.counter("etcd_server_health_success", "The total number of successful health checks", Double(healthSuccess.count))
         m.counter("etcd_server_health_failures", "The total number of failed health checks", Double(healthFailures.count))
         m.gauge("etcd_server_id", "Server or member ID in hexadecimal format. 1 for 'server_id' label with current ID.", 1,
                 labels: [("server_id", String(server.memberID, radix: 16))])
         m.gauge("etcd_server_version", "Which version is running. 1 for 'server_version' label with current version.", 1,
-                labels: [("server_version", EtcdVersion.server)])
+                labels: [("server_version", SwiftEtcdVersion.etcdCompatible)])
         m.gauge("etcd_cluster_version", "Which version is running. 1 for 'cluster_version' label with current cluster version", 1,
-                labels: [("cluster_version", String(EtcdVersion.cluster.split(separator: ".").prefix(2).joined(separator: ".")))])
+                labels: [("cluster_version", String(SwiftEtcdVersion.cluster.split(separator: ".").prefix(2).joined(separator: ".")))])
         m.gauge("etcd_server_quota_backend_bytes", "Current backend storage quota size in bytes.", Double(server.quota.bytes))
         let size = Double(server.store.dbSizeBytes), inUse = Double(server.store.dbSizeInUseBytes)
         m.gauge("etcd_mvcc_db_total_size_in_bytes", "Total size of the underlying database physically allocated in bytes.", size)
@@ -34,7 +35,7 @@ extension ServerMetrics {
         m.gauge("etcd_debugging_mvcc_current_revision", "The current revision of store.", Double(server.store.currentRevision))
         m.gauge("etcd_debugging_mvcc_compact_revision", "The revision of the last compaction in store.",
                 Double(max(server.store.compactRevision, 0)))
-        m.gauge("etcd_debugging_mvcc_keys_total", "Total number of keys.", Double(server.liveKeyCount))
+        m.gauge("etcd_debugging_mvcc_keys_total", "Total number of keys.", Double(server.store.liveKeyCount))
         m.counter("etcd_mvcc_range_total", "Total number of ranges seen by this member.", Double(mvccOps.ranges.count))
         m.counter("etcd_mvcc_put_total", "Total number of puts seen by this member.", Double(mvccOps.puts.count))
         m.counter("etcd_mvcc_delete_total", "Total number of deletes seen by this member.", Double(mvccOps.deletes.count))

@@ -1,3 +1,4 @@
+import Config
 import Foundation
 import Logging
 import MVCC
@@ -53,7 +54,7 @@ extension EtcdServer {
         Task.detached { [self] in
             while !stopping.isFired, ClusterVersion.load(from: store) == nil {
                 if loop.status.isLeader && everyMemberKnown() {
-                    await proposeClusterVersion(EtcdVersion.cluster)
+                    await proposeClusterVersion(SwiftEtcdVersion.cluster)
                 }
                 try? await Task.sleep(nanoseconds: 100_000_000)
             }

@@ -30,7 +30,12 @@ extension EtcdServer {
         leaseTimer?.cancel()
         watchHub.stop()
         loop.stop()
-        await peers?.stop()
+        if let peers, let listener = options.listenPeer.first {
+            let address: Logger.MetadataValue = .string("\(listener.host):\(listener.port)")
+            logger.info("stopping serving peer traffic", metadata: ["address": address])
+            await peers.stop()
+            logger.info("stopped serving peer traffic", metadata: ["address": address])
+        }
         applyWaits.failAll(ServerError.stopped)
         confWaits.failAll(ServerError.stopped)
         do { try store.sync() } catch {

@@ -111,6 +111,9 @@ final class WaitRegistry<Value: Sendable>: @unchecked Sendable {
 
     func lockedIDs() -> [UInt64] { lock.withLock { Array(slots.keys) } }
 
+    /// Waiters registered now (etcd_server_proposals_pending), without copying their IDs.
+    var count: Int { lock.withLock { slots.count } }
+
     /// Fails every waiter, e.g. on shutdown or when leadership is lost.
     func failAll(_ error: Error) {
         lock.lock()

@@ -1,3 +1,4 @@
+import Config
 import Foundation
 import GRPCWire
 
@@ -17,7 +18,7 @@ struct HTTPEndpoints: Sendable {
         switch path {
         case "/version" where !metricsListener:
             guard method == "GET" || method == "HEAD" else { return Self.methodNotAllowed }
-            return HTTP1Response(status: 200, text: "{\"etcdserver\":\"\(EtcdVersion.server)\",\"etcdcluster\":\"\(EtcdVersion.cluster)\"}")
+            return HTTP1Response(status: 200, text: "{\"etcdserver\":\"\(SwiftEtcdVersion.etcdCompatible)\",\"etcdcluster\":\"\(SwiftEtcdVersion.cluster)\"}")
         case "/metrics":
             return HTTP1Response(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8",
                                  text: server.metrics.render(server))
@@ -138,7 +139,7 @@ extension EtcdServer {
                                     group: group, logger: logger)
             let port = try await server.start()
             grpcServers.append(server)
-            logger.info("serving metrics", metadata: ["address": "\(listener.secure ? "https" : "http")://\(listener.host):\(port)/metrics"])
+            logger.info("serving metrics", metadata: ["address": "\(listener.secure ? "https" : "http")://\(listener.host):\(port)"])
         }
     }
 }

@@ -1,3 +1,4 @@
+import Config
 import GRPCWire
 import Proto
 
@@ -37,7 +38,7 @@ extension MaintenanceService {
             }
             var response = Etcdserverpb.DowngradeResponse()
             response.header = backend.header(revision: backend.store.currentRevision, term: backend.status.term)
-            response.version = EtcdVersion.cluster
+            response.version = SwiftEtcdVersion.cluster
             return response
         }
     }
@@ -47,7 +48,7 @@ extension MaintenanceService {
     private static func validateDowngrade(_ version: String, _ backend: MaintenanceBackend) async throws -> DowngradeTarget {
         guard let target = DowngradeTarget(parsing: version) else { throw wrongDowngradeVersionFormat }
         try await backend.linearizableBarrier()
-        guard let cluster = DowngradeTarget(parsing: EtcdVersion.cluster),
+        guard let cluster = DowngradeTarget(parsing: SwiftEtcdVersion.cluster),
               target == DowngradeTarget.allowed(from: cluster) else { throw invalidDowngradeTargetVersion }
         if try DowngradeInfo.load(from: backend.store).enabled { throw downgradeInProcess }
         return target

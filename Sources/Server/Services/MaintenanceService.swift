@@ -1,3 +1,4 @@
+import Config
 import GRPCWire
 import Proto
 
@@ -14,7 +15,7 @@ struct MaintenanceService {
             let status = backend.status
             var response = Etcdserverpb.StatusResponse()
             response.header = backend.header(revision: backend.store.currentRevision, term: status.term)
-            response.version = EtcdVersion.server
+            response.version = SwiftEtcdVersion.etcdCompatible
             response.dbSize = backend.store.dbSizeBytes
             response.dbSizeInUse = backend.store.dbSizeInUseBytes
             response.leader = status.leader
@@ -48,11 +49,4 @@ struct HealthService {
             return response
         }
     }
-}
-
-/// The versions we report: the etcd API level we implement.
-public enum EtcdVersion {
-    public static let server = "3.5.0"
-    public static let cluster = "3.5.0"
-    public static let swiftEtcd = "0.1.0"
 }

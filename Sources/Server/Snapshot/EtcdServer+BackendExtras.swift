@@ -1,3 +1,4 @@
+import Config
 import MVCC
 import Proto
 
@@ -15,7 +16,7 @@ extension EtcdServer {
             EtcdMember(id: $0.id, name: $0.name, peerURLs: $0.peerURLs, isLearner: $0.isLearner)
         }
         extras.alarms = alarms.get(.none).map { EtcdAlarm(memberID: $0.memberID, type: $0.alarm.rawValue) }
-        extras.clusterVersion = EtcdVersion.cluster
+        extras.clusterVersion = SwiftEtcdVersion.cluster
         return extras
     }
 }

@@ -123,7 +123,10 @@ extension H2ConnectionHandler {
         stream.deadlineTimer?.cancel()
         stream.deadlineTimer = nil
         stream.task?.cancel()
-        stream.failWaiters(GRPCStatus(.cancelled, "context canceled"))
+        // Boxing the status as an error costs an allocation; most streams have no waiter.
+        if stream.readWaiter != nil || stream.writeWaiter != nil {
+            stream.failWaiters(GRPCStatus(.cancelled, "context canceled"))
+        }
     }
 
     func sentFrame(streamID: Int32, type: UInt8, endStream: Bool) {

@@ -179,6 +179,14 @@ import Testing
         #expect(dates.stdout.contains("O = etcd") && dates.stdout.contains("IP Address:127.0.0.1"), "\(dates.stdout)")
         let year = Calendar(identifier: .gregorian).component(.year, from: Date())
         #expect(dates.stdout.contains("\(year + 2) GMT"), "\(dates.stdout)")
+        // An ECDSA P-521 key as etcd's SelfCert makes; grpcio (BoringSSL)
+        // trusting the generated certificate completes its handshake.
+        let text = try ProcessRunner.run("openssl", ["x509", "-in", cert, "-noout", "-text"]).stdout
+        #expect(text.contains("NIST CURVE: P-521") && text.contains("CA:FALSE"), "\(text)")
+        let python = PackagePaths.root.appendingPathComponent(".venv/bin/python").path
+        let script = PackagePaths.root.appendingPathComponent("Tests/PythonClients/etcd3_tls_check.py").path
+        let p = try ProcessRunner.run(python, [script, String(m.clientPort), cert, "-", "-"], timeoutSeconds: 90)
+        #expect(p.exitCode == 0 && p.stdout.contains("ok"), "\(p.stderr)")
     }
 
     @Test func rotatedServerCertificateIsServedWithoutRestart() throws {

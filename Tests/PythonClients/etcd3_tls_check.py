@@ -1,7 +1,10 @@
 """Python's etcd3 package (grpcio C-core) over mutual TLS: put, get, a watch
-event. Usage: etcd3_tls_check.py PORT CA CERT KEY; exits non-zero on failure."""
+event. Usage: etcd3_tls_check.py PORT CA CERT KEY (CERT and KEY "-": no
+client certificate); exits non-zero on failure."""
 import etcd3, sys, threading, time
 port, ca, cert, key = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+if cert == '-':
+    cert = key = None
 c = etcd3.client(host='127.0.0.1', port=port, ca_cert=ca, cert_cert=cert, cert_key=key, timeout=10)
 c.put('pytls/a', '1')
 v, _ = c.get('pytls/a')

@@ -45,6 +45,7 @@ struct TLSContexts: @unchecked Sendable {
             var c = TLSConfiguration.makeServerConfiguration(
                 certificateChain: material.chain.map { .certificate($0) }, privateKey: .privateKey(material.key))
             apply(policy, to: &c)
+            if selfSigned && kind != .peer { capAutoTLS(policy, &c) }
             c.applicationProtocols = kind.applicationProtocols
             if security.requiresClientCertificate {
                 c.certificateVerification = .noHostnameVerification
@@ -71,6 +72,19 @@ struct TLSContexts: @unchecked Sendable {
             }
         }
         return TLSContexts(material: material, server: server, client: try makeContext(c), gatewayRefusal: gatewayRefusal)
+    }
+
+    /// An `--auto-tls` client listener serves TLS 1.2 at most unless
+    /// `--tls-max-version` says otherwise. Its P-521 key can sign TLS 1.3
+    /// handshakes only with ecdsa_secp521r1_sha512, which grpcio (BoringSSL)
+    /// does not offer, so grpcio failed every handshake; in TLS 1.2 the key
+    /// signs with SHA-256 as well. etcd 3.5.1's listeners negotiate TLS 1.2
+    /// too. Not the peer listener: TLS 1.2 also needs the certificate's curve
+    /// among the client's groups, and our dialer's BoringSSL defaults lack
+    /// P-521 (TLS 1.3 with its P-521 signatures works between members).
+    private static func capAutoTLS(_ policy: TLSPolicy, _ c: inout TLSConfiguration) {
+        guard policy.maxVersion == nil, c.minimumTLSVersion != .tlsv13 else { return }
+        c.maximumTLSVersion = .tlsv12
     }
 
     private static func makeContext(_ c: TLSConfiguration) throws -> NIOSSLContext {

@@ -73,9 +73,8 @@ public struct AuthApplied: Equatable, Sendable {
     }
 }
 
-/// Go's base64.StdEncoding.DecodeString for hashed passwords in the log.
+/// Go's base64.StdEncoding.DecodeString for hashed passwords in the log
+/// (`Base64.decode`: newlines skipped as Go does, so "\n" is an empty hash).
 func decodeHashedPassword(_ text: String) throws(AuthFailure) -> [UInt8] {
-    if text.isEmpty { return [] }
-    guard let data = Data(base64Encoded: text) else { throw .other("illegal base64 data at input byte 0") }
-    return [UInt8](data)
+    do { return try Base64.decode(text) } catch { throw .other(error.message) }
 }

@@ -100,6 +100,7 @@ struct GRPCMessageDeframer {
     /// Frames one outgoing message (flag 0) into `out`.
     static func frame(_ message: [UInt8], into out: inout [UInt8]) {
         let n = UInt32(truncatingIfNeeded: message.count)
+        out.reserveCapacity(out.count + 5 + message.count)  // one allocation, not one per growth step
         out.append(0)
         out.append(UInt8(truncatingIfNeeded: n >> 24))
         out.append(UInt8(truncatingIfNeeded: n >> 16))

@@ -85,7 +85,10 @@ extension H2ConnectionHandler {
         case .fail(let status):
             stream.requestFailure = status
             releaseHeld(stream, stream.heldBytes)
-            finish(stream, status)
+            // A deadline already past wins, as in `startCall`: the call is over before
+            // its message is read (etcd 3.5.1: DEADLINE_EXCEEDED for a bad frame too).
+            let past = stream.deadline.map { $0 <= .now() } ?? false
+            finish(stream, past ? GRPCStatus(.deadlineExceeded, "context deadline exceeded") : status)
         }
     }
 
@@ -120,7 +123,10 @@ extension H2ConnectionHandler {
         stream.deadlineTimer?.cancel()
         stream.deadlineTimer = nil
         stream.task?.cancel()
-        stream.failWaiters(GRPCStatus(.cancelled, "context canceled"))
+        // Boxing the status as an error costs an allocation; most streams have no waiter.
+        if stream.readWaiter != nil || stream.writeWaiter != nil {
+            stream.failWaiters(GRPCStatus(.cancelled, "context canceled"))
+        }
     }
 
     func sentFrame(streamID: Int32, type: UInt8, endStream: Bool) {

@@ -42,6 +42,8 @@ public final class EtcdServer: @unchecked Sendable {
     /// Called (once, on the Raft loop) when this member learns it was
     /// removed from the cluster; the executable then stops it (`stop()`).
     public var removedFromCluster: @Sendable () -> Void = {}
+    /// Fired when this member learns it was removed (`stopAsRemoved`).
+    let removed = OneShotSignal()
     /// Thresholds and wording of the slow-apply/request/fdatasync warnings.
     let slow: SlowWarnings
     /// Health answers NOT_SERVING during a defrag (`--experimental-stop-grpc-service-on-defrag`).
@@ -137,6 +139,7 @@ public final class EtcdServer: @unchecked Sendable {
         }
         bootClusterID = restored.metadata.clusterID
         membership = Membership.open(members: members, path: membersPath, options: options, localID: memberID, logger: logger)
+        if membership.isRemoved(memberID) { throw MemberRemovedError(dataDir: options.dataDir) }
         // The peer port is bound whenever peer URLs are configured (etcd's
         // default http://localhost:2380), so a single member can grow with
         // MemberAdd.
@@ -220,6 +223,7 @@ public final class EtcdServer: @unchecked Sendable {
             // A removed member's messages (votes) must not disturb the cluster.
             peers.onMessages = { loop.deliver($0.filter { membership.member($0.from) != nil }) }
             peers.onReport = { loop.report($0) }
+            peers.onRemoved = { [weak self] in self?.stopAsRemoved() }
             peers.onLeaseRequest = { [weak self] id, op in self?.leaseRequestFromFollower(id, op) ?? (LeaseOp.notLeader, 0) }
             peers.onPromoteRequest = { [weak self] id in
                 guard let self else { return ServerError.stopped }

@@ -81,6 +81,10 @@ do {
     server = try EtcdServer(options: options, logger: Logger(label: "etcdserver"))
     server.removedFromCluster = { stop.fire(.removed) }
     try await server.start()
+} catch let removed as MemberRemovedError {
+    logger.warning("server error", metadata: ["error": .string(removed.description)])
+    logger.warning("data-dir used by this member must be removed", metadata: ["data-dir": .string(removed.dataDir)])
+    exit(0)
 } catch {
     logger.critical("failed to start etcd server", metadata: ["error": "\(error)"])
     FileHandle.standardError.write(Data("swift-etcd: \(error)\n".utf8))

@@ -47,4 +47,22 @@ import Testing
         g.appliedIndex = 11  // applied ahead of a stale commit index: fine
         #expect(g.isOpen)
     }
+
+    /// Open once in this term, it stays open while the next batch is
+    /// committed but not applied (unacknowledged writes), and only then.
+    @Test func openedThisTermStaysOpenOverUnappliedEntriesOnly() {
+        var g = open
+        g.appliedIndex = 9
+        g.openedThisTerm = true
+        #expect(g.isOpen)
+        g.leader = 0
+        #expect(!g.isOpen)
+        g = open
+        g.openedThisTerm = true
+        g.appliedIndex = 9
+        g.confState = ConfState(voters: [7, 8])
+        #expect(!g.isOpen)
+        g.confState = ConfState(voters: [7], learners: [9])
+        #expect(!g.isOpen)
+    }
 }

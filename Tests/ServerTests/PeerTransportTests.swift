@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOCore
+import NIOEmbedded
 import NIOPosix
 import Raft
 import Testing
@@ -31,6 +32,24 @@ import Testing
         var huge = ByteBufferAllocator().buffer(capacity: 8)
         huge.writeInteger(UInt32(PeerFrame.maxBodyBytes + 1))
         #expect(throws: PeerProtocolError.self) { try PeerFrameDecoder.next(&huge) }
+    }
+
+    /// A connection's first frame is capped lower (the listener's 1 MiB): a
+    /// stranger cannot make the member buffer a 64 MiB frame before its hello.
+    @Test func firstFrameIsCappedUntilAHelloArrived() throws {
+        var big = ByteBufferAllocator().buffer(capacity: 4096)
+        PeerFrame.message(Array(repeating: 7, count: 2048)).write(into: &big)
+        var hello = ByteBufferAllocator().buffer(capacity: 64)
+        PeerFrame.hello(PeerHello(clusterID: 7, fromID: 1, toID: 2, attributesJSON: [])).write(into: &hello)
+
+        let stranger = EmbeddedChannel(handler: ByteToMessageHandler(PeerFrameDecoder(firstFrameMaxBytes: 1024)))
+        #expect(throws: PeerProtocolError.self) { try stranger.writeInbound(big.getSlice(at: 0, length: 4)!) }
+
+        let peer = EmbeddedChannel(handler: ByteToMessageHandler(PeerFrameDecoder(firstFrameMaxBytes: 1024)))
+        try peer.writeInbound(hello)
+        try peer.writeInbound(big)
+        #expect(try peer.readInbound(as: PeerFrame.self) == .hello(PeerHello(clusterID: 7, fromID: 1, toID: 2, attributesJSON: [])))
+        #expect(try peer.readInbound(as: PeerFrame.self) == .message(Array(repeating: 7, count: 2048)))
     }
 
     /// Two members' transports on loopback: messages arrive in order;
@@ -75,6 +94,11 @@ import Testing
         #expect(b.admit(PeerHello(clusterID: 98, fromID: 1, toID: 2, attributesJSON: []))?.contains("cluster ID mismatch") == true)
         #expect(b.admit(PeerHello(clusterID: 99, fromID: 1, toID: 3, attributesJSON: []))?.contains("member ID mismatch") == true)
         #expect(b.admit(PeerHello(clusterID: 99, fromID: 5, toID: 2, attributesJSON: []))?.contains("unknown member") == true)
+        // A removed member is told so (it then stops), also after a restart of b.
+        b.membership.remove(1)
+        #expect(b.admit(PeerHello(clusterID: 99, fromID: 1, toID: 2, attributesJSON: [])) == PeerNetwork.removedReason)
+        #expect(Membership(members: members, path: "\(dir)/2.json", logger: logger).isRemoved(1))
+        #expect(!Membership(members: members, path: "\(dir)/1.json", logger: logger).isRemoved(1))
         await a.stop()
         await b.stop()
         try await group.shutdownGracefully()

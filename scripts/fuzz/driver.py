@@ -98,8 +98,10 @@ class Driver(Housekeeping):
         self.stats["sent"] += 1
         if method.name in BLOCKING and any(o.code == "DEADLINE_EXCEEDED" for o in outs):
             # A server cleans up a lock or campaign its client gave up on after the call
-            # ends (etcd deletes the waiter key): let that land before the next request.
-            time.sleep(1.0)
+            # ends (etcd deletes the waiter key through its own client, sometimes well
+            # after a second on a loaded machine): let that land before the next request,
+            # or the next writes (sentinels too) get revisions one apart on the two servers.
+            self.settle()
         self.judge(i, method, nodes, outs)
         if not self.stopped:
             self.learn(method, outs)
@@ -286,6 +288,21 @@ class Driver(Housekeeping):
                 elif name == "DeleteRangeRequest" and covers_sentinels(node):
                     node.entries = [e for e in node.entries if e[0] not in (1, 2)]
                     node.add(1, "bytes", None, b"a")
+
+    def settle(self, seconds=10.0):
+        """Waits a second, then until both servers are at the same revision (at most
+        `seconds`): a cleanup still in flight on one side shows as a revision gap."""
+        time.sleep(1.0)
+        node = Node(self.schema.message("etcdserverpb.RangeRequest"))
+        node.add(1, "bytes", None, SENTINEL_PREFIX + b"settle")
+        method = self.methods["Range"]
+        deadline = time.monotonic() + seconds
+        while True:
+            outs = [s.grpc.call(method, [encode(node, s.resolve)]) for s in self.sides]
+            revisions = [self.header_revision(method, o) for o in outs]
+            if len(set(revisions)) == 1 or time.monotonic() > deadline:
+                return
+            time.sleep(0.1)
 
     def sentinel(self, i):
         key, value = SENTINEL_PREFIX + b"%08d" % i, b"v%d" % i

@@ -22,11 +22,15 @@ struct ClusterMember: Codable, Equatable, Sendable {
 final class Membership: @unchecked Sendable {
     private let lock = NSLock()
     private var members: [UInt64: ClusterMember]  // guarded by `lock`
+    /// Members removed by an applied MemberRemove (etcd's `members_removed`):
+    /// their hellos are answered "permanently removed", which stops them.
+    private var removed: Set<UInt64>  // guarded by `lock`
     private let path: String
     private let logger: Logger
 
     init(members: [ClusterMember], path: String, logger: Logger) {
         self.members = Dictionary(members.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        self.removed = RemovedMembersFile.load(path: RemovedMembersFile.path(besides: path))
         self.path = path
         self.logger = logger
     }
@@ -64,11 +68,21 @@ final class Membership: @unchecked Sendable {
         persist()
     }
 
-    /// Removes a member (applied MemberRemove); persists.
+    /// Removes a member (applied MemberRemove) for good; persists.
     func remove(_ id: UInt64) {
-        lock.withLock { _ = members.removeValue(forKey: id) }
+        let ids = lock.withLock { () -> Set<UInt64> in
+            members.removeValue(forKey: id)
+            removed.insert(id)
+            return removed
+        }
         persist()
+        RemovedMembersFile.write(ids, path: RemovedMembersFile.path(besides: path), logger: logger)
     }
+
+    /// Whether `id` was removed from the cluster (it may never come back).
+    func isRemoved(_ id: UInt64) -> Bool { lock.withLock { removed.contains(id) } }
+    /// Every removed member's ID, ascending (a snapshot's `members_removed`).
+    var removedIDs: [UInt64] { lock.withLock { removed.sorted() } }
 
     /// Records a peer's attributes from its hello; persists when they changed.
     func update(_ id: UInt64, attributes: MemberAttributes) {

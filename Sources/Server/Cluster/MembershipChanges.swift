@@ -193,10 +193,7 @@ extension EtcdServer {
         case .removeNode:
             membership.remove(cc.nodeID)
             if cc.nodeID == memberID {
-                logger.warning("the member has been permanently removed from the cluster; stopping",
-                               metadata: ["local-member-id": .id(memberID)])
-                // The executable stops the member (store synced and closed), then exits, as etcd does.
-                removedFromCluster()
+                stopAsRemoved()
             } else {
                 peers?.dropPeer(cc.nodeID)
                 logger.info("removed member", metadata: [
@@ -220,6 +217,18 @@ extension EtcdServer {
             logAddedMember(cc, peerURLs: member.peerURLs)
         }
         if let context { confWaits.trigger(id: context.requestID, .success(0)) }
+    }
+
+    /// This member is out of the cluster: its own removal was applied, or a
+    /// peer refused its hello as removed (it came back with its old data
+    /// dir). Logs etcd's warnings once; the executable then stops the member
+    /// (store synced and closed) and exits 0, as etcd does.
+    func stopAsRemoved() {
+        guard removed.fire() else { return }
+        logger.warning("the member has been permanently removed from the cluster; stopping",
+                       metadata: ["local-member-id": .id(memberID)])
+        logger.warning("data-dir used by this member must be removed", metadata: ["data-dir": .string(options.dataDir)])
+        removedFromCluster()
     }
 
     /// etcd's "added member" (a promotion is an add of an existing learner).

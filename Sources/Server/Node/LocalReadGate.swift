@@ -22,6 +22,13 @@ import Raft
 /// this skips the round trip through the Raft loop, which at 100 clients
 /// was a thread wake-up and a registry entry per read.
 ///
+/// Once open, the gate stays open for the rest of the term while nothing
+/// else changes (`openedThisTerm`), even with entries committed and not yet
+/// applied: the Raft loop applies one batch while the next one's fsync runs,
+/// so commit is often ahead of apply, and those entries are unacknowledged.
+/// A conf change resets it (a write acknowledged by a member since removed
+/// may not be applied here yet).
+///
 /// Pure: the Raft loop evaluates it after each Ready and publishes the answer.
 struct LocalReadGate {
     var memberID: UInt64
@@ -32,9 +39,11 @@ struct LocalReadGate {
     /// The term of the entry at `commitIndex` (nil if unknown, e.g. compacted).
     var commitTerm: UInt64?
     var appliedIndex: UInt64
+    /// The gate was open earlier in this term, with no conf change since.
+    var openedThisTerm = false
 
     var isOpen: Bool {
-        memberID != 0 && confState.voters == [memberID] && confState.learners.isEmpty
-            && leader == memberID && commitTerm == term && appliedIndex >= commitIndex
+        memberID != 0 && confState.voters == [memberID] && confState.learners.isEmpty && leader == memberID
+            && (openedThisTerm || (commitTerm == term && appliedIndex >= commitIndex))
     }
 }

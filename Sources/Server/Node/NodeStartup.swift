@@ -31,6 +31,14 @@ struct StartupError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
+/// The data dir belongs to a member that was removed from the cluster (it
+/// applied its own removal before it stopped): etcd stops such a member at
+/// start-up with these words and exit status 0.
+public struct MemberRemovedError: Error, CustomStringConvertible {
+    public let dataDir: String
+    public var description: String { "the member has been permanently removed from the cluster" }
+}
+
 /// The member's directories, laid out as etcd's (`member/wal`, `member/snap`).
 struct DataDirLayout {
     let dataDir: String

@@ -14,14 +14,17 @@ final class OneShotSignal: @unchecked Sendable {
 
     var isFired: Bool { lock.withLock { fired } }
 
-    /// Wakes every waiter, now and later.
-    func fire() {
-        let woken = lock.withLock { () -> [CheckedContinuation<Void, Never>] in
+    /// Wakes every waiter, now and later. True for the call that fired it first.
+    @discardableResult
+    func fire() -> Bool {
+        let (first, woken) = lock.withLock { () -> (Bool, [CheckedContinuation<Void, Never>]) in
+            let first = !fired
             fired = true
             defer { waiters.removeAll() }
-            return Array(waiters.values)
+            return (first, Array(waiters.values))
         }
         for continuation in woken { continuation.resume() }
+        return first
     }
 
     /// Returns once `fire()` ran, or when the calling task is cancelled.

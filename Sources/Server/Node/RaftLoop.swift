@@ -72,6 +72,9 @@ final class RaftLoop: @unchecked Sendable {
     private var pendingReadStates: [(index: UInt64, batch: UInt64)] = []
     private var reads = ReadIndexBatcher()
     private var readInFlightSeen = false
+    /// The term in which `LocalReadGate` last opened (0: closed since, or a
+    /// conf change was applied).
+    private var localReadsOpenedTerm: UInt64 = 0
     /// This node's role as of the last Ready handled (its soft state).
     private var role: RaftRole
 
@@ -118,6 +121,8 @@ final class RaftLoop: @unchecked Sendable {
     /// linearizable reads skip the ReadIndex round while it is set.
     private let readsLocally = ManagedAtomic<Bool>(false)
     private var thread: Thread?
+    /// Writes and fsyncs a Ready's entries while the loop applies (`handle`).
+    private let persister = PersistWorker()
     /// Open once `run` returned (`stop` waits for it).
     private let stopped = Latch()
 
@@ -148,6 +153,7 @@ final class RaftLoop: @unchecked Sendable {
     var status: NodeStatus { statusLock.withLock { publishedStatus } }
 
     func start() {
+        persister.startThread(name: "raft-persist")
         let t = Thread { [self] in run() }
         t.name = "raft-loop"
         thread = t
@@ -241,8 +247,12 @@ final class RaftLoop: @unchecked Sendable {
         var nextTick = Date().addingTimeInterval(tickInterval)
         campaignIfAlone()
         while true {
+            // A pending Ready (say, entries committed by the last one) does
+            // not wait: it goes out with whatever the mailbox holds now, so
+            // new proposals' fsync overlaps their predecessors' apply.
+            let readyPending = node.hasReady()
             let work: Mailbox = condition.withLock {
-                while mailbox.isEmpty && Date() < nextTick { _ = condition.wait(until: nextTick) }
+                while mailbox.isEmpty && !readyPending && Date() < nextTick { _ = condition.wait(until: nextTick) }
                 let taken = mailbox
                 mailbox = Mailbox(stopping: mailbox.stopping)
                 return taken
@@ -274,10 +284,11 @@ final class RaftLoop: @unchecked Sendable {
                 do { try node.proposeConfChange(c.cc) } catch { c.dropped(ServerError.from(raft: error)) }
             }
             reads.enqueue(work.reads)
-            while node.hasReady() { handle(node.ready()) }
+            if node.hasReady() { handle(node.ready()) }
             requestReadIndex()
             raftLog.log(node.takeEvents())
         }
+        persister.stop()
         stopped.open()
     }
 
@@ -322,6 +333,16 @@ final class RaftLoop: @unchecked Sendable {
         // what this Ready persists: they wait for the fsync.
         let sendFirst = role == .leader
         if sendFirst && !rd.messages.isEmpty { transport.send(rd.messages) }
+        // Committed entries are durable already (the Ready contract), so
+        // applying them needs nothing this Ready persists: the WAL write and
+        // fsync run on `persister` meanwhile. Not with a snapshot (it
+        // replaces what is applied).
+        let overlap = rd.mustSync && !rd.committedEntries.isEmpty && (rd.snapshot?.isEmpty ?? true)
+        if overlap {
+            let wal = self.wal, hardState = rd.hardState, entries = rd.entries
+            persister.start { try wal.save(hardState: hardState, entries: entries) }
+            apply(rd.committedEntries)
+        }
         do {
             if let snap = rd.snapshot, !snap.isEmpty {
                 // The store first: a crash before the WAL marker leaves the old
@@ -335,7 +356,9 @@ final class RaftLoop: @unchecked Sendable {
                 lastSnapshotIndex = snap.metadata.index
                 appliedIndex = snap.metadata.index
             }
-            if rd.mustSync {
+            if overlap {
+                try persister.wait()
+            } else if rd.mustSync {
                 try wal.save(hardState: rd.hardState, entries: rd.entries)
             } else if let hs = rd.hardState {
                 // Only the commit index moved: no fsync needed (etcd's MustSync).
@@ -349,7 +372,7 @@ final class RaftLoop: @unchecked Sendable {
             fatalError("swift-etcd: failed to persist raft state: \(error)")
         }
         if !sendFirst && !rd.messages.isEmpty { transport.send(rd.messages) }
-        apply(rd.committedEntries)
+        if !overlap { apply(rd.committedEntries) }
         for rs in rd.readStates {
             let batch = Self.readBatch(ofContext: rs.context)
             reads.answered(batch)
@@ -378,6 +401,7 @@ final class RaftLoop: @unchecked Sendable {
                     if confState.voters != [memberID] || !confState.learners.isEmpty {
                         readsLocally.store(false, ordering: .releasing)
                     }
+                    localReadsOpenedTerm = 0
                     confChangeApplied(cc)
                 }
             }
@@ -413,8 +437,11 @@ final class RaftLoop: @unchecked Sendable {
         }
         if st.lead != 0 && st.lead != previousLeader { leaderChanged(st.lead) }
         let gate = LocalReadGate(memberID: memberID, confState: confState, leader: st.lead, term: st.term,
-                                 commitIndex: st.commit, commitTerm: node.term(at: st.commit), appliedIndex: appliedIndex)
-        readsLocally.store(gate.isOpen, ordering: .releasing)
+                                 commitIndex: st.commit, commitTerm: node.term(at: st.commit), appliedIndex: appliedIndex,
+                                 openedThisTerm: localReadsOpenedTerm == st.term && st.term != 0)
+        let open = gate.isOpen
+        localReadsOpenedTerm = open ? st.term : 0
+        readsLocally.store(open, ordering: .releasing)
     }
 
     private func maybeSnapshot() {

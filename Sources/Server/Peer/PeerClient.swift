@@ -20,6 +20,8 @@ final class PeerClient: @unchecked Sendable {
     private let eventLoop: EventLoop
     private let logger: Logger
     private let onUnreachable: @Sendable (UInt64) -> Void
+    /// The peer refused our hello; the reason (`PeerNetwork.removedReason` stops this member).
+    private let onRejected: @Sendable (String) -> Void
     /// `--raft-write-timeout` (see `PeerTimeoutHandler`).
     private let writeTimeout: TimeAmount
     static let maxPendingBytes = 16 << 20
@@ -42,7 +44,9 @@ final class PeerClient: @unchecked Sendable {
     var activeSince: Date? { activeLock.withLock { connectedAt } }
 
     init(peerID: UInt64, url: String, hello: PeerHello, dialer: PeerDialer, eventLoop: EventLoop,
-         writeTimeout: TimeAmount = .seconds(5), logger: Logger, onUnreachable: @escaping @Sendable (UInt64) -> Void) throws {
+         writeTimeout: TimeAmount = .seconds(5), logger: Logger, onRejected: @escaping @Sendable (String) -> Void = { _ in },
+         onUnreachable: @escaping @Sendable (UInt64) -> Void) throws {
+        self.onRejected = onRejected
         self.writeTimeout = writeTimeout
         self.peerID = peerID
         self.target = try PeerDialer.target(url)
@@ -92,9 +96,10 @@ final class PeerClient: @unchecked Sendable {
         connecting = true
         let logger = self.logger
         let writeTimeout = self.writeTimeout
+        let onRejected = self.onRejected
         dialer.connect(target, on: eventLoop, timeout: .seconds(1),
                        timeouts: { PeerTimeoutHandler(readTimeout: nil, writeTimeout: writeTimeout, logger: logger) }) {
-            PeerRejectionLogger(logger: logger)
+            PeerRejectionLogger(logger: logger, onRejected: onRejected)
         }
             .whenComplete { result in
                 self.connecting = false
@@ -140,13 +145,18 @@ final class PeerClient: @unchecked Sendable {
 private final class PeerRejectionLogger: ChannelInboundHandler {
     typealias InboundIn = PeerFrame
     let logger: Logger
+    let onRejected: @Sendable (String) -> Void
 
-    init(logger: Logger) { self.logger = logger }
+    init(logger: Logger, onRejected: @escaping @Sendable (String) -> Void) {
+        self.logger = logger
+        self.onRejected = onRejected
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if case .helloRejected(let reason) = unwrapInboundIn(data) {
             logger.error("peer refused our connection", metadata: ["reason": "\(reason)"])
             context.close(promise: nil)
+            onRejected(reason)
         }
     }
 

@@ -158,19 +158,31 @@ struct PeerProtocolError: Error, CustomStringConvertible {
 }
 
 /// Cuts the byte stream into frames.
+///
+/// The first frame of a connection (a hello or a members request, a few
+/// hundred bytes) may be at most `firstFrameMaxBytes`: the peer listener sets
+/// 1 MiB, so a stranger on the peer port, who has not been admitted yet,
+/// cannot make this member buffer `PeerFrame.maxBodyBytes` per connection.
 struct PeerFrameDecoder: ByteToMessageDecoder {
     typealias InboundOut = PeerFrame
+    static let helloMaxBytes = 1 << 20
+    var firstFrameMaxBytes = PeerFrame.maxBodyBytes
+    private var sawFirst = false
+
+    init(firstFrameMaxBytes: Int = PeerFrame.maxBodyBytes) { self.firstFrameMaxBytes = firstFrameMaxBytes }
 
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let frame = try Self.next(&buffer) else { return .needMoreData }
+        guard let frame = try Self.next(&buffer, maxBytes: sawFirst ? PeerFrame.maxBodyBytes : firstFrameMaxBytes)
+        else { return .needMoreData }
+        sawFirst = true
         context.fireChannelRead(Self.wrapInboundOut(frame))
         return .continue
     }
 
-    /// The next whole frame in `buffer`, if there is one.
-    static func next(_ buffer: inout ByteBuffer) throws -> PeerFrame? {
+    /// The next whole frame in `buffer`, if there is one; a body over `maxBytes` is a protocol error.
+    static func next(_ buffer: inout ByteBuffer, maxBytes: Int = PeerFrame.maxBodyBytes) throws -> PeerFrame? {
         guard let length: UInt32 = buffer.getInteger(at: buffer.readerIndex) else { return nil }
-        guard Int(length) <= PeerFrame.maxBodyBytes, length >= 1 else {
+        guard Int(length) <= maxBytes, length >= 1 else {
             throw PeerProtocolError("peer frame of \(length) bytes")
         }
         guard buffer.readableBytes >= 4 + Int(length) else { return nil }

@@ -58,7 +58,7 @@ final class PeerListener: @unchecked Sendable {
             .childChannelInitializer { channel in
                 guard limiter.admit(channel, listener: "peer", logger: logger) else { return channel.close() }
                 let frames = {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(PeerFrameDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(PeerFrameDecoder(firstFrameMaxBytes: PeerFrameDecoder.helloMaxBytes)))
                     try channel.pipeline.syncOperations.addHandler(
                         PeerInboundHandler(logger: logger, admit: admit, deliver: deliver, control: control,
                                            members: members, snapshots: snapshots))

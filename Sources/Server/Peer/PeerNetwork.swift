@@ -38,6 +38,8 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
     /// Where inbound messages and reports go; set once before `start`.
     var onMessages: @Sendable ([Message]) -> Void = { _ in }
     var onReport: @Sendable (PeerReport) -> Void = { _ in }
+    /// A peer answered our hello with `removedReason`: this member must stop.
+    var onRemoved: @Sendable () -> Void = {}
     /// On the leader: runs a follower's lease operation; see `LeaseOp` for
     /// the answer (`LeaseOp.notLeader` first when not the leader).
     var onLeaseRequest: @Sendable (Int64, LeaseOp) -> (Int64, Int64) = { _, _ in (LeaseOp.notLeader, 0) }
@@ -80,7 +82,8 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
             guard let url = member.peerURLs.first else { continue }
             let hello = PeerHello(clusterID: clusterID, fromID: localID, toID: member.id, attributesJSON: attributesJSON)
             clients[member.id] = try PeerClient(peerID: member.id, url: url, hello: hello, dialer: dialer, eventLoop: group.next(),
-                                                writeTimeout: settings.timeouts.write, logger: logger) { id in
+                                                writeTimeout: settings.timeouts.write, logger: logger,
+                                                onRejected: { forward.rejected($0) }) { id in
                 forward.report(.unreachable(id))
             }
         }
@@ -151,7 +154,8 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
         let forward = self.forward
         do {
             let client = try PeerClient(peerID: id, url: url, hello: hello, dialer: dialer, eventLoop: group.next(),
-                                        writeTimeout: settings.timeouts.write, logger: logger) { id in
+                                        writeTimeout: settings.timeouts.write, logger: logger,
+                                                onRejected: { forward.rejected($0) }) { id in
                 forward.report(.unreachable(id))
             }
             clientsLock.withLock { clientTable[id] = client }
@@ -224,6 +228,10 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
         return clients.keys.filter { !dropped.contains($0) }.sorted()
     }
 
+    /// The refusal a removed member gets (etcd's `errMemberRemoved`); on
+    /// hearing it, the member stops (`onRemoved`).
+    static let removedReason = "the member has been permanently removed from the cluster"
+
     /// nil to accept; otherwise the reason, logged on both sides.
     func admit(_ hello: PeerHello) -> String? {
         let local = clusterID
@@ -239,6 +247,7 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
         if hello.toID != localID {
             return "member ID mismatch: this member is \(String(localID, radix: 16)), the sender expected \(String(hello.toID, radix: 16))"
         }
+        if membership.isRemoved(hello.fromID) { return Self.removedReason }
         guard membership.member(hello.fromID) != nil else {
             return "unknown member \(String(hello.fromID, radix: 16)) (not in this cluster or removed)"
         }
@@ -254,6 +263,9 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
 private final class Forwarder: @unchecked Sendable {
     weak var network: PeerNetwork?
     func report(_ r: PeerReport) { network?.onReport(r) }
+    func rejected(_ reason: String) {
+        if reason == PeerNetwork.removedReason { network?.onRemoved() }
+    }
     func messages(_ m: [Message]) { network?.onMessages(m) }
     func control(_ from: UInt64, _ frame: PeerFrame) { network?.control(from: from, frame) }
     func members() -> ClusterPeerFrame { network?.membersAnswer() ?? .membersAnswer(clusterID: 0, membersJSON: Array("[]".utf8)) }

@@ -15,6 +15,7 @@ extension EtcdServer {
         extras.members = members.map {
             EtcdMember(id: $0.id, name: $0.name, peerURLs: $0.peerURLs, isLearner: $0.isLearner)
         }
+        extras.removedMemberIDs = membership.removedIDs
         extras.alarms = alarms.get(.none).map { EtcdAlarm(memberID: $0.memberID, type: $0.alarm.rawValue) }
         extras.clusterVersion = SwiftEtcdVersion.cluster
         return extras

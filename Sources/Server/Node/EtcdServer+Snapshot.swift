@@ -57,6 +57,7 @@ extension EtcdServer {
         }
         let extras = try SnapshotExtras(decoding: snap.data)
         let before = store.currentRevision
+        let versionBefore = ClusterVersion.load(from: store)
         let info = try store.replace(withDatabaseFile: file)
         replaceMembers(with: extras.members)
         alarms.replaceAll(extras.alarms.map {
@@ -69,6 +70,11 @@ extension EtcdServer {
         lessor.reload(leases: leased.leases, leasedKeys: leased.leasedKeys)
         try loadAuth()
         watchHub.storeReplaced()
+        // The version came with the database, as etcd's recovery after a
+        // snapshot: a new member logs it here (scripts wait for the line).
+        if let version = ClusterVersion.load(from: store) {
+            clusterVersionApplied(version, previous: versionBefore)
+        }
         logger.info("installed database snapshot from the leader", metadata: [
             "snapshot-index": "\(index)", "consistent-index": "\(info.consistentIndex)",
             "revision-before": "\(before)", "revision": "\(info.revision)", "members": "\(extras.members.count)",

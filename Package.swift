@@ -150,7 +150,7 @@ let package = Package(
         ),
 
         // MARK: tests
-        .testTarget(name: "ProtoTests", dependencies: ["Proto", "Support"]),
+        .testTarget(name: "ProtoTests", dependencies: ["Proto", "Support", "CProtobuf"]),
         .testTarget(name: "SupportTests", dependencies: ["Support"]),
         .testTarget(name: "JSONEscapingTests", dependencies: ["JSONEscaping"]),
         .testTarget(name: "GRPCWireTests", dependencies: [

@@ -20,3 +20,8 @@ typedef struct SwiftEtcdUnpackArena {
 
 void swiftetcd_unpack_arena_init(SwiftEtcdUnpackArena *arena, void *initial, size_t initial_bytes);
 void swiftetcd_unpack_arena_destroy(SwiftEtcdUnpackArena *arena);
+
+/// malloc'd arena blocks not yet released by arenas of the calling thread: zero
+/// between decodes unless an arena was never destroyed (tests check it exactly,
+/// where process-wide memory figures move with whatever else runs).
+long swiftetcd_unpack_arena_live_blocks_on_this_thread(void);

@@ -5,6 +5,10 @@
 
 enum { ARENA_ALIGN = 16, ARENA_CHUNK_BYTES = 16 * 1024, ARENA_HEADER = 16 };
 
+static _Thread_local long live_blocks_on_this_thread;
+
+long swiftetcd_unpack_arena_live_blocks_on_this_thread(void) { return live_blocks_on_this_thread; }
+
 /// A malloc'd block of `bytes` usable bytes after a header linking it into the arena.
 static unsigned char *arena_new_block(SwiftEtcdUnpackArena *arena, size_t bytes) {
     if (bytes > SIZE_MAX - ARENA_HEADER) return NULL;
@@ -12,6 +16,7 @@ static unsigned char *arena_new_block(SwiftEtcdUnpackArena *arena, size_t bytes)
     if (block == NULL) return NULL;
     *block = arena->chunks;
     arena->chunks = block;
+    live_blocks_on_this_thread += 1;
     return (unsigned char *)block + ARENA_HEADER;
 }
 
@@ -55,6 +60,7 @@ void swiftetcd_unpack_arena_destroy(SwiftEtcdUnpackArena *arena) {
     while (block != NULL) {
         void *next = *(void **)block;
         free(block);
+        live_blocks_on_this_thread -= 1;
         block = next;
     }
     arena->chunks = NULL;

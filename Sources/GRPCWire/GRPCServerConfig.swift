@@ -39,6 +39,18 @@ public struct GRPCServerConfig: Sendable {
     public var maxConnectionBufferedBytes: Int = 32 << 20
     /// Response bytes queued per stream before `GRPCResponseWriter.send` suspends.
     public var streamSendHighWaterBytes: Int = 256 * 1024
+    /// Response bytes one connection may hold unsent (its peer does not read,
+    /// or its window is closed) before it starts no further unary call: calls
+    /// whose request arrived wait, in order, until the queue drains.
+    public var maxQueuedResponseBytes: Int = 16 << 20
+    /// Unary calls one connection may run at once; later ones wait, in order.
+    /// With `maxQueuedResponseBytes` this bounds what a connection that never
+    /// reads can make us hold to about this many responses.
+    public var maxRunningUnaryCalls: Int = 256
+    /// Unary methods that may wait on another call of the same client (a lock
+    /// held until its owner's Unlock, an election campaign): never counted or
+    /// held back, so waiting calls cannot block the one that releases them.
+    public var admissionExemptPathPrefixes: [String] = ["/v3lockpb.", "/v3electionpb."]
     /// RST_STREAM token bucket (rapid reset, CVE-2023-44487): burst and refill per second.
     public var resetBurst: UInt64 = 1000
     public var resetRatePerSecond: UInt64 = 33

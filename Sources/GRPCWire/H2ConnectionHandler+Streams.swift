@@ -103,7 +103,7 @@ extension H2ConnectionHandler {
         case .requestComplete:
             switch stream.handler {
             case .bidi: wakeReader(stream)
-            case .unary, .serverStreaming: startCall(stream)
+            case .unary, .serverStreaming: admitOrPark(stream)
             case nil: break
             }
         }
@@ -120,6 +120,7 @@ extension H2ConnectionHandler {
     /// Stops everything a stream still runs: its deadline timer, its task, its waiters.
     func abandon(_ stream: ServerStream) {
         stream.closed = true
+        dropOutbound(stream)
         stream.deadlineTimer?.cancel()
         stream.deadlineTimer = nil
         stream.task?.cancel()
@@ -198,9 +199,13 @@ extension H2ConnectionHandler {
                 let response = try await GRPCRequestContext.$currentDeadline.withValue(deadline) { try await body() }
                 onLoop {
                     if let response { self.completeUnary(stream, response) } else { self.finish(stream, .ok) }
+                    self.callEnded(stream)
                 }
             } catch {
-                onLoop { self.finish(stream, .from(error)) }
+                onLoop {
+                    self.finish(stream, .from(error))
+                    self.callEnded(stream)
+                }
             }
         }
     }
@@ -230,6 +235,7 @@ extension H2ConnectionHandler {
         }
         guard stream.machine.sendMessage() == .submitHeaders else { return }
         stream.enqueue(response)
+        noteQueued(response.count + 5)
         stream.probe?.sent()
         stream.reportHandled(.ok)
         _ = stream.machine.finish(.ok)
@@ -254,10 +260,12 @@ extension H2ConnectionHandler {
                 throw stream.requestFailure ?? GRPCStatus(.cancelled, "context canceled")
             case .submitHeaders:
                 stream.enqueue(message)
+                noteQueued(message.count + 5)
                 stream.probe?.sent()
                 submitResponse(stream)
             case .resumeData:
                 stream.enqueue(message)
+                noteQueued(message.count + 5)
                 stream.probe?.sent()
                 if stream.dataDeferred {
                     stream.dataDeferred = false
@@ -323,6 +331,7 @@ extension H2ConnectionHandler {
             return cng_ssize(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
         }
         let n = stream.drain(into: buf, length: length)
+        if n > 0 { noteDrained(n) }
         if let waiter = stream.writeWaiter, stream.pendingOutboundBytes <= config.streamSendHighWaterBytes {
             stream.writeWaiter = nil
             waiter.resume()

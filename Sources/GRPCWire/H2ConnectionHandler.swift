@@ -51,6 +51,16 @@ final class H2ConnectionHandler: ChannelDuplexHandler {
     var bufferedBytes = 0
     var starvedStreams: Set<Int32> = []
 
+    // Send-side bound (see +Admission).
+    var queuedResponseBytes = 0
+    var runningUnaryCalls = 0
+    /// Unary calls whose request is complete, waiting to start; `parkedHead` is the next.
+    var parkedCalls: [ServerStream] = []
+    var parkedHead = 0
+    /// The connection once held a large response backlog: when it is gone,
+    /// give the freed memory back to the OS (`MemoryTrim`).
+    var heldLargeOutput = false
+
     init(config: GRPCServerConfig, router: GRPCRouter, logger: Logger,
          identity: GRPCConnectionIdentity = GRPCConnectionIdentity()) {
         self.config = config
@@ -118,10 +128,13 @@ final class H2ConnectionHandler: ChannelDuplexHandler {
         pingTimeoutTimer?.cancel()
         let all = streams
         streams.removeAll()
+        parkedCalls.removeAll()
+        parkedHead = 0
         for stream in all.values { abandon(stream) }
         if let session {
             self.session = nil
             nghttp2_session_del(session)
+            if heldLargeOutput && runningUnaryCalls == 0 { MemoryTrim.request() }
         }
     }
 

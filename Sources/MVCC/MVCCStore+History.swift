@@ -5,13 +5,14 @@ extension MVCCStore {
     /// (rangeEnd as in Range: empty = only `key`, "\0" = every key ≥ key), in
     /// revision order, for watchers catching up.
     ///
-    /// Stops after `limit` events (0 = no limit) but never inside a revision,
+    /// Stops after `limit` events or once their keys and values reach
+    /// `byteLimit` bytes (0 = no limit; at least one revision is read), but never inside a revision,
     /// so resuming at `lastRevision + 1` loses nothing. `lastRevision` is the
     /// last revision scanned (the current revision when the scan reached the
     /// end). Throws `compacted` when `fromRevision` is below the compaction
     /// revision (etcd's watch rule `minRev < compactRev`).
     public func events(fromRevision: Int64, key: [UInt8], rangeEnd: [UInt8] = [],
-                       limit: Int = 0, prevKV: Bool = false) throws -> (events: [Event], lastRevision: Int64) {
+                       limit: Int = 0, byteLimit: Int = 0, prevKV: Bool = false) throws -> (events: [Event], lastRevision: Int64) {
         try withReadTxn { rd in
             let (cur, compact) = try revisions(rd)
             if fromRevision < compact { throw MVCCError.compacted }
@@ -19,6 +20,7 @@ extension MVCCStore {
             let cursor = try Cursor(rd.txn, dbs.rev)
             defer { cursor.close() }
             var out: [Event] = []
+            var bytes = 0  // keys' and values' bytes in `out`
             var k = MDB_val(), d = MDB_val()
             var ok = try Revision(main: max(fromRevision, 0), sub: 0).withKey { sk in
                 k = MDB_val(mv_size: sk.count, mv_data: UnsafeMutableRawPointer(mutating: sk.baseAddress))
@@ -26,7 +28,8 @@ extension MVCCStore {
             }
             while ok {
                 let rev = Revision(key: LMDB.bytes(k))
-                if limit > 0 && out.count >= limit && rev.main != out.last!.kv.modRevision {
+                if (limit > 0 && out.count >= limit) || (byteLimit > 0 && bytes >= byteLimit),
+                   let last = out.last, rev.main != last.kv.modRevision {
                     return (out, rev.main - 1)
                 }
                 let rec = LMDB.bytes(d)
@@ -45,6 +48,7 @@ extension MVCCStore {
                         ev.prevKV = try rd.rangeKeys(.single(kv.key), atRev: rev.main - 1, latest: false,
                                                      limit: 0, countOnly: false).kvs.first
                     }
+                    bytes += ev.kv.key.count + ev.kv.value.count
                     out.append(ev)
                 }
                 ok = try cursor.op(MDB_NEXT, key: &k, value: &d)

@@ -129,6 +129,34 @@ import Testing
         #expect(f.hub.take(slow).compactMap(\.eventRevisions).flatMap(\.1) == [202])
     }
 
+    /// Many watchers far behind on a stream that is not read: catch-up stops
+    /// at the stream's byte budget (it read every watcher's whole history,
+    /// 1,000 events each, before), and once read they still get every event once, in order.
+    @Test func watchersBehindOnOneStreamShareItsByteBudget() throws {
+        let f = try WatchFixture(limits: .init(maxQueuedBytes: 8 << 10, maxStreamQueuedBytes: 4 << 10))
+        let value = String(repeating: "x", count: 1000)
+        for i in 0..<40 { f.put("k\(i % 4)", value) }  // revisions 2...41, ~1 KB each
+        let s = f.stream()
+        for _ in 0..<20 { f.hub.create(spec("k", end: "l", start: 2), on: s) }
+        for _ in 0..<5 { f.hub.syncUnsynced() }
+        // Each event is ~1 KB: the stream holds one budget's worth (plus one revision), not 20 × 40 events.
+        #expect(queuedBytes(s) <= (4 << 10) + 1100, "\(queuedBytes(s)) bytes queued")
+        var got: [Int64: [Int64]] = [:]
+        for _ in 0..<2000 {
+            for o in f.hub.take(s) { if let (id, revs) = o.eventRevisions { got[id, default: []] += revs } }
+            if f.hub.syncUnsynced() == 0 && s.queue.isEmpty { break }
+        }
+        for o in f.hub.take(s) { if let (id, revs) = o.eventRevisions { got[id, default: []] += revs } }
+        #expect(got.count == 20 && got.values.allSatisfy { $0 == Array(2...41) })
+    }
+
+    private func queuedBytes(_ s: WatchStream) -> Int {
+        s.queue.reduce(0) { n, o in
+            if case .events(_, let evs, _) = o { return n + evs.reduce(0) { $0 + $1.kv.key.count + $1.kv.value.count } }
+            return n
+        }
+    }
+
     private func queuedEvents(_ hub: WatchHub, _ s: WatchStream) -> Int {
         s.queue.reduce(0) { n, o in if case .events(_, let evs, _) = o { return n + evs.count } else { return n } }
     }

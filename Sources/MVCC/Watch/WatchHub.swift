@@ -10,7 +10,10 @@ import Foundation
 /// `catchUpChunkEvents`, and moves it back to synced once it reached the
 /// revision `notify` last published. So a slow consumer never blocks the
 /// apply loop or other watchers, and holds at most `maxQueuedEvents`
-/// events (plus one chunk) in memory.
+/// events (plus one chunk) in memory, and a stream (however many watchers it
+/// carries) about `maxStreamQueuedBytes`: catch-up reads stop at that budget,
+/// so a client that never reads its stream costs a bounded amount however
+/// much history it is behind.
 ///
 /// Invariant (no gap, no duplicate): a watcher is given each revision ≥ its
 /// `minRevision` exactly once, and `minRevision` only grows; `notify` skips
@@ -24,6 +27,10 @@ public final class WatchHub: @unchecked Sendable {
         public var maxQueuedEvents: Int
         /// Bytes of keys+values a watcher may have queued.
         public var maxQueuedBytes: Int
+        /// Bytes of keys+values one stream (all its watchers) may have queued;
+        /// past it live events make watchers unsynced and catch-up waits.
+        /// Above the largest request (1.5 MiB) twice, so one event always fits.
+        public var maxStreamQueuedBytes: Int
         /// Events read from history per catch-up step.
         public var catchUpChunkEvents: Int
         public var syncIntervalSeconds: Double
@@ -32,9 +39,11 @@ public final class WatchHub: @unchecked Sendable {
         public var maxPendingRevisions: Int
 
         public init(maxQueuedEvents: Int = 1024, maxQueuedBytes: Int = 8 << 20, catchUpChunkEvents: Int = 1000,
-                    syncIntervalSeconds: Double = 0.1, maxPendingRevisions: Int = 10_000) {
+                    syncIntervalSeconds: Double = 0.1, maxPendingRevisions: Int = 10_000,
+                    maxStreamQueuedBytes: Int = 4 << 20) {
             self.maxQueuedEvents = maxQueuedEvents
             self.maxQueuedBytes = maxQueuedBytes
+            self.maxStreamQueuedBytes = maxStreamQueuedBytes
             self.catchUpChunkEvents = catchUpChunkEvents
             self.syncIntervalSeconds = syncIntervalSeconds
             self.maxPendingRevisions = maxPendingRevisions
@@ -243,6 +252,7 @@ public final class WatchHub: @unchecked Sendable {
             woken.removeValue(forKey: ObjectIdentifier(stream))
             let q = stream.queue
             stream.queue.removeAll(keepingCapacity: true)
+            stream.queuedBytes = 0
             if options != nil { options!.removeAll(keepingCapacity: true) }
             for w in stream.watchers.values {
                 if options != nil { options![w.id] = WatchDelivery(prevKV: w.spec.prevKV, fragment: w.spec.fragment) }
@@ -374,8 +384,14 @@ extension WatchHub {
         wake(woken)
         var advanced = 0
         for (w, from) in work {
+            // Checked per watcher: the ones before it on the same stream used the stream's budget.
+            let budget: Int = lock.withLock {
+                min(limits.maxQueuedBytes - w.queuedBytes, limits.maxStreamQueuedBytes - w.stream.queuedBytes)
+            }
+            guard budget > min(limits.maxQueuedBytes, limits.maxStreamQueuedBytes) / 2 else { continue }
             let read: Result<(events: [Event], lastRevision: Int64), Error> = Result {
-                try store.events(fromRevision: from, key: w.spec.key, rangeEnd: w.spec.rangeEnd, limit: limits.catchUpChunkEvents)
+                try store.events(fromRevision: from, key: w.spec.key, rangeEnd: w.spec.rangeEnd,
+                                 limit: limits.catchUpChunkEvents, byteLimit: budget)
             }
             let compactRevision = store.compactRevision
             var wakeStream = false
@@ -411,7 +427,8 @@ extension WatchHub {
     /// `w`; a live delivery that would overflow the queue moves the watcher to
     /// unsynced instead. Returns whether something was queued. Caller holds `lock`.
     private func enqueue(_ events: [Event], bytes: Int, revision rev: Int64, to w: Watcher, live: Bool) -> Bool {
-        if live && (w.queuedEvents + events.count > limits.maxQueuedEvents || w.queuedBytes + bytes > limits.maxQueuedBytes) {
+        if live && (w.queuedEvents + events.count > limits.maxQueuedEvents || w.queuedBytes + bytes > limits.maxQueuedBytes
+                    || w.stream.queuedBytes + bytes > limits.maxStreamQueuedBytes) {
             removeSynced(w)
             w.minRevision = rev
             unsynced[ObjectIdentifier(w)] = w
@@ -422,6 +439,7 @@ extension WatchHub {
         guard !passed.isEmpty else { return false }
         w.queuedEvents += passed.count
         w.queuedBytes += bytes
+        w.stream.queuedBytes += bytes
         w.sentSinceTick = true
         w.stream.queue.append(.events(watchID: w.id, events: passed, revision: rev))
         return true

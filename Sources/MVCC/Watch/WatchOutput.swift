@@ -96,6 +96,8 @@ public final class WatchStream {
     var watchers: [Int64: Watcher] = [:]
     var nextID: Int64 = 0
     var queue: [WatchOutput] = []
+    /// Keys' and values' bytes of the events in `queue` (all its watchers'), reset by `take`.
+    var queuedBytes = 0
     var isClosed = false
     /// Tells the stream's sender there is output (thread-safe, non-blocking).
     let wake: @Sendable () -> Void

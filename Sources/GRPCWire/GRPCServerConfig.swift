@@ -35,6 +35,11 @@ public struct GRPCServerConfig: Sendable {
     public var connectionWindowBytes: Int32 = 4 << 20
     /// SETTINGS_MAX_HEADER_LIST_SIZE and the bound on one request's header block, bytes.
     public var maxHeaderListBytes: UInt32 = 64 * 1024
+    /// Header bytes all open streams of one connection may hold; a stream
+    /// whose headers would pass it is reset. HPACK lets a client repeat a
+    /// 4 KB table entry for one byte, so without it 65,536 open streams could
+    /// make us hold 64 KB of decoded metadata each from a few MB sent.
+    public var maxConnectionHeaderBytes: Int = 64 << 20
     /// Request bytes one connection may hold before it stops granting flow-control window.
     public var maxConnectionBufferedBytes: Int = 32 << 20
     /// Response bytes queued per stream before `GRPCResponseWriter.send` suspends.

@@ -57,7 +57,7 @@ extension H2ConnectionHandler {
         stream.countedRunning = false
         runningUnaryCalls -= 1
         if session == nil {
-            if runningUnaryCalls == 0 && heldLargeOutput { MemoryTrim.request() }
+            if runningUnaryCalls == 0 && heldMuchMemory { MemoryTrim.request() }
             return
         }
         startParked()
@@ -82,7 +82,7 @@ extension H2ConnectionHandler {
 
     func noteQueued(_ bytes: Int) {
         queuedResponseBytes += bytes
-        if queuedResponseBytes > 1 << 20 { heldLargeOutput = true }
+        if queuedResponseBytes > 1 << 20 { heldMuchMemory = true }
     }
 
     /// nghttp2 took `bytes` of a stream's response; start waiting calls once below the bound

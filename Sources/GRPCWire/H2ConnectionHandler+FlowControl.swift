@@ -32,6 +32,8 @@ extension H2ConnectionHandler {
 
     /// The stream is gone: forget its bytes; give the connection window back for the unconsumed ones.
     func releaseClosed(_ stream: ServerStream) {
+        headerBytes -= stream.headerBytes
+        stream.headerBytes = 0
         bufferedBytes -= stream.heldBytes
         stream.heldBytes = 0
         if stream.unconsumedBytes > 0, let session {

@@ -25,6 +25,11 @@ extension H2ConnectionHandler {
     /// False resets the stream (header list too large).
     func receiveHeader(streamID: Int32, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let stream = streams[streamID] else { return true }
+        let n = name.count + value.count + 32
+        if headerBytes + n > config.maxConnectionHeaderBytes { return false }
+        headerBytes += n
+        stream.headerBytes += n
+        if headerBytes > 1 << 20 { heldMuchMemory = true }
         let action = stream.machine.receiveHeader(name: String(decoding: name, as: UTF8.self),
                                                   value: String(decoding: value, as: UTF8.self))
         return action == .accept

@@ -57,9 +57,11 @@ final class H2ConnectionHandler: ChannelDuplexHandler {
     /// Unary calls whose request is complete, waiting to start; `parkedHead` is the next.
     var parkedCalls: [ServerStream] = []
     var parkedHead = 0
-    /// The connection once held a large response backlog: when it is gone,
-    /// give the freed memory back to the OS (`MemoryTrim`).
-    var heldLargeOutput = false
+    /// The connection once held a large response backlog or many header
+    /// bytes: when it is gone, give the freed memory back to the OS (`MemoryTrim`).
+    var heldMuchMemory = false
+    /// Header bytes (RFC 7540 §6.5.2 accounting) its open streams hold.
+    var headerBytes = 0
 
     init(config: GRPCServerConfig, router: GRPCRouter, logger: Logger,
          identity: GRPCConnectionIdentity = GRPCConnectionIdentity()) {
@@ -134,7 +136,7 @@ final class H2ConnectionHandler: ChannelDuplexHandler {
         if let session {
             self.session = nil
             nghttp2_session_del(session)
-            if heldLargeOutput && runningUnaryCalls == 0 { MemoryTrim.request() }
+            if heldMuchMemory && runningUnaryCalls == 0 { MemoryTrim.request() }
         }
     }
 

@@ -36,6 +36,8 @@ final class ServerStream: @unchecked Sendable {
     // stream holds, and how many of them have not been given back as window.
     var heldBytes = 0
     var unconsumedBytes = 0
+    /// Counted in the connection's `headerBytes`.
+    var headerBytes = 0
     /// Counted in the connection's running unary calls (see H2ConnectionHandler+Admission).
     var countedRunning = false
 

@@ -150,6 +150,23 @@ import Testing
         #expect(got.count == 20 && got.values.allSatisfy { $0 == Array(2...41) })
     }
 
+    /// etcd 3.5.1 keeps a negative start revision: below the compaction
+    /// revision (-1 before any compaction) it answers created, then compacted;
+    /// -1 itself watches from now.
+    @Test func negativeStartRevisionsAsEtcd() throws {
+        let f = try WatchFixture()
+        f.put("k")
+        let s = f.stream()
+        f.hub.create(spec("k", start: -5, id: 1), on: s)
+        #expect(f.hub.take(s) == [.created(watchID: 1, revision: 2, canceled: false, reason: ""),
+                                  .compacted(watchID: 1, compactRevision: -1)])
+        f.hub.create(spec("k", start: -1, id: 2), on: s)
+        while f.hub.syncUnsynced() > 0 {}
+        _ = f.hub.take(s)
+        f.put("k")
+        #expect(f.hub.take(s).compactMap(\.eventRevisions).map(\.0) == [2])
+    }
+
     private func queuedBytes(_ s: WatchStream) -> Int {
         s.queue.reduce(0) { n, o in
             if case .events(_, let evs, _) = o { return n + evs.reduce(0) { $0 + $1.kv.key.count + $1.kv.value.count } }

@@ -143,6 +143,10 @@ public final class WatchHub: @unchecked Sendable {
     /// duplicate ID or empty range → created and canceled at once, id -1).
     public func create(_ spec: WatchSpec, on stream: WatchStream) {
         var kick = false
+        // etcd keeps a negative start revision as given: below the compaction
+        // revision (-1 while the store was never compacted) the watcher is
+        // created and answered compacted; otherwise it watches from now.
+        let compactedAt = spec.startRevision < 0 ? store.compactRevision : .min
         lock.withLock {
             guard !stream.isClosed else { return }
             let wsRevision = revision
@@ -161,9 +165,13 @@ public final class WatchHub: @unchecked Sendable {
                 return
             }
             let start = spec.startRevision > 0 ? spec.startRevision : wsRevision + 1
+            stream.queue.append(.created(watchID: id, revision: wsRevision, canceled: false, reason: ""))
+            if spec.startRevision < compactedAt {
+                stream.queue.append(.compacted(watchID: id, compactRevision: compactedAt))
+                return
+            }
             let w = Watcher(id: id, spec: spec, stream: stream, minRevision: start)
             stream.watchers[id] = w
-            stream.queue.append(.created(watchID: id, revision: wsRevision, canceled: false, reason: ""))
             if start > wsRevision {
                 addSynced(w)
             } else {

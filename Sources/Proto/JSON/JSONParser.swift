@@ -86,7 +86,7 @@ struct JSONParser {
 
     private mutating func enter() throws(ProtoJSONError) {
         depth += 1
-        if depth > Self.maxDepth { throw ProtoJSONError("exceeded max depth") }
+        if depth > Self.maxDepth { throw invalid(bytes[index], "exceeded max depth") }  // as Go's scanner
     }
 
     private mutating func parseObject() throws(ProtoJSONError) -> JSONValue {

@@ -1,0 +1,57 @@
+import Testing
+@testable import GRPCWire
+
+/// The per-connection bounds a client that never reads meets
+/// (H2ConnectionHandler+Admission, `maxConnectionHeaderBytes`).
+@Suite(.serialized, .timeLimit(.minutes(1))) struct AdmissionTests {
+    /// Past the running-call cap a unary call waits: it never ran, so its
+    /// deadline ends it (an echo that ran would answer OK at once).
+    @Test func unaryCallsBeyondTheRunningCapWait() async throws {
+        try await withTestServer({ $0.maxRunningUnaryCalls = 1 }) { port, group, _ in
+            let client = try await H2TestClient.connect(port: port, group: group)
+            let sleeping = client.start("/test.Echo/Sleep", body: framed([[]]))
+            let waiting = try await client.unary("/test.Echo/Unary", [1], headers: [("grpc-timeout", "1S")])
+            #expect(waiting.grpcStatus == 4, "\(waiting)")  // DEADLINE_EXCEEDED
+            // Another connection has its own budget.
+            let other = try await H2TestClient.connect(port: port, group: group)
+            #expect(try await other.unary("/test.Echo/Unary", [2]).messages == [[2]])
+            await other.close()
+            await client.close()
+            _ = try? await sleeping.get()
+        }
+    }
+
+    /// Calls that may wait on another call of the same client (a lock, a
+    /// campaign) are not counted, so they cannot block the one that releases them.
+    @Test func exemptMethodsNeitherWaitNorBlock() async throws {
+        try await withTestServer({
+            $0.maxRunningUnaryCalls = 1
+            $0.admissionExemptPathPrefixes = ["/test.Echo/Sleep"]
+        }) { port, group, _ in
+            let client = try await H2TestClient.connect(port: port, group: group)
+            let sleeping = (0..<3).map { _ in client.start("/test.Echo/Sleep", body: framed([[]])) }
+            #expect(try await client.unary("/test.Echo/Unary", [3]).messages == [[3]])
+            await client.close()
+            for s in sleeping { _ = try? await s.get() }
+        }
+    }
+
+    /// Header bytes are bounded per connection, not only per stream: the
+    /// stream that would pass the bound is reset, the others go on.
+    @Test func headerBytesAreBoundedPerConnection() async throws {
+        try await withTestServer({ $0.maxConnectionHeaderBytes = 8192 }) { port, group, _ in
+            let client = try await H2TestClient.connect(port: port, group: group)
+            let big = [("x-big", String(repeating: "a", count: 3000))]
+            let open = (0..<2).map { _ in client.start("/test.Echo/Bidi", body: [], headers: big, endRequest: false) }
+            let refused = try await client.call("/test.Echo/Unary", body: framed([[1]]), headers: big)
+            #expect(refused.errorCode != 0 && refused.grpcStatus == nil, "\(refused)")
+            #expect(try await client.unary("/test.Echo/Unary", [4]).messages == [[4]])
+            await client.close()
+            for call in open { _ = try? await call.get() }
+            // A new connection starts from zero.
+            let fresh = try await H2TestClient.connect(port: port, group: group)
+            #expect(try await fresh.unary("/test.Echo/Unary", [5], headers: big).messages == [[5]])
+            await fresh.close()
+        }
+    }
+}

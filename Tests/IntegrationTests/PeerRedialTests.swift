@@ -16,13 +16,7 @@ import Testing
             fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             var one: Int32 = 1
             setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-            var addr = sockaddr_in()
-            addr.sin_family = sa_family_t(AF_INET)
-            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-            addr.sin_port = in_port_t(UInt16(port).bigEndian)
-            let len = socklen_t(MemoryLayout<sockaddr_in>.size)
-            let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-            guard rc == 0, listen(fd, 64) == 0 else { close(fd); throw TestSetupError("cannot listen on \(port)") }
+            guard bindLoopback(fd, port: port) == 0, listen(fd, 64) == 0 else { close(fd); throw TestSetupError("cannot listen on \(port)") }
             Thread.detachNewThread { [self] in
                 while true {
                     let c = accept(fd, nil, nil)

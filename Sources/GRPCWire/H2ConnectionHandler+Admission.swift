@@ -95,6 +95,14 @@ extension H2ConnectionHandler {
         }
     }
 
+    /// A stream closed (its unsent bytes were dropped, a counted call may be
+    /// gone): start waiting calls the bounds now allow, from a later loop turn
+    /// (this runs inside nghttp2's callbacks).
+    func scheduleStartParked() {
+        guard parkedHead < parkedCalls.count, mayStartUnaryCall else { return }
+        loop.execute { [self] in if session != nil { startParked() } }
+    }
+
     /// Frees a dropped stream's unsent response now (a task or writer may keep the stream object).
     func dropOutbound(_ stream: ServerStream) {
         let pending = stream.pendingOutboundBytes

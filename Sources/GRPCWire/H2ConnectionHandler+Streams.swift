@@ -119,6 +119,7 @@ extension H2ConnectionHandler {
         releaseClosed(stream)
         stream.reportHandled(.cancelled)
         abandon(stream)
+        scheduleStartParked()
         if draining && streams.isEmpty { scheduleFlush() }
     }
 

@@ -107,25 +107,22 @@ func main() {
 		return err == nil
 	}
 	ok := true
+	// One call per stream: HEADERS then its one message (END_STREAM for unary calls).
+	sendCalls := func(path string, msg []byte, endStream bool) {
+		for i := 0; i < *calls && ok; i++ {
+			fr.WriteHeaders(http2.HeadersFrameParam{StreamID: stream, BlockFragment: headers(path), EndHeaders: true})
+			fr.WriteData(stream, endStream, grpcFrame(msg))
+			stream += 2
+			if out.Len() > 32*1024 {
+				ok = send()
+			}
+		}
+	}
 	switch *mode {
 	case "range":
-		for i := 0; i < *calls && ok; i++ {
-			fr.WriteHeaders(http2.HeadersFrameParam{StreamID: stream, BlockFragment: headers("/etcdserverpb.KV/Range"), EndHeaders: true})
-			fr.WriteData(stream, true, grpcFrame(rangeReq.Bytes()))
-			stream += 2
-			if out.Len() > 32*1024 {
-				ok = send()
-			}
-		}
+		sendCalls("/etcdserverpb.KV/Range", rangeReq.Bytes(), true)
 	case "watch":
-		for i := 0; i < *calls && ok; i++ {
-			fr.WriteHeaders(http2.HeadersFrameParam{StreamID: stream, BlockFragment: headers("/etcdserverpb.Watch/Watch"), EndHeaders: true})
-			fr.WriteData(stream, false, grpcFrame(watchReq.Bytes()))
-			stream += 2
-			if out.Len() > 32*1024 {
-				ok = send()
-			}
-		}
+		sendCalls("/etcdserverpb.Watch/Watch", watchReq.Bytes(), false)
 	case "keepalive":
 		fr.WriteHeaders(http2.HeadersFrameParam{StreamID: stream, BlockFragment: headers("/etcdserverpb.Lease/LeaseKeepAlive"), EndHeaders: true})
 		msg := grpcFrame(kaReq.Bytes())

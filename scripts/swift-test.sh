@@ -25,7 +25,7 @@ timeout -k 30 "$limit" stdbuf -oL -eL "${SWIFT:-swift}" test "$@" 2>&1 | tee "$l
 rc=${PIPESTATUS[0]}
 echo "== $label: swift test exited $rc after $(( $(date +%s) - start )) s"
 echo "== $label: the 15 slowest tests (seconds)"
-sed -n 's/^. Test \(.*\) passed after \([0-9.]*\) seconds.*/\2 \1/p' "$log" | sort -rn | head -15
+sed -n 's/^. Test \(.*\) passed after \([0-9.]*\) seconds.*/\2 \1/p' "$log" | grep -v ' run with ' | sort -rn | head -15
 if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
     echo "== $label: TIME LIMIT ($limit s) reached; started and never finished:"
     # "◇ Test x() started." has no matching "Test x() passed/failed/skipped";

@@ -138,10 +138,14 @@ import Testing
             _ = try Self.send(ep, Self.step("/v3/kv/put", #"{"key":"dy9h","value":"MA=="}"#))
             let watch = #"{"create_request":{"key":"dy8=","range_end":"dzA=","prev_kv":true}}"#
             let history = #"{"create_request":{"key":"dy9h","start_revision":"1","watch_id":"7"}}"#
-            // Ready: both watches created. Done: both saw the final delete of w/a.
-            let lines = try Self.streamed(ep, "/v3/watch", watch + "\n" + history,
-                                          ready: { Self.count("\"created\":true", in: $0) == 2 },
-                                          done: { Self.count("\"DELETE\"", in: $0) == 2 }) {
+            // Ready: both watches created and watch 7 delivered its history
+            // (etcd sends it apart only when it comes before the writes).
+            // Done: both watches saw the final delete of w/a.
+            let lines = try Self.streamed(ep, "/v3/watch", watch + "\n" + history, ready: { out in
+                let answers = out.split(separator: "\n").map { Self.normalized(String($0), []) }
+                return answers.filter { $0.contains("created:true") }.count == 2
+                    && answers.contains { $0.contains("watch_id:\"7\",events:") }
+            }, done: { Self.count("\"DELETE\"", in: $0) == 2 }) {
                 _ = try Self.send(ep, Self.step("/v3/kv/put", #"{"key":"dy9h","value":"MQ=="}"#))
                 _ = try Self.send(ep, Self.step("/v3/kv/put", #"{"key":"eA==","value":"MQ=="}"#))
                 _ = try Self.send(ep, Self.step("/v3/kv/put", #"{"key":"dy9i","value":"Mg=="}"#))

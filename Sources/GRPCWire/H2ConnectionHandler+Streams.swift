@@ -22,7 +22,7 @@ extension H2ConnectionHandler {
         return true
     }
 
-    /// False resets the stream (header list too large).
+    /// False resets the stream (its header list, or all the connection holds, too large).
     func receiveHeader(streamID: Int32, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let stream = streams[streamID] else { return true }
         let n = name.count + value.count + 32

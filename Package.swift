@@ -178,7 +178,7 @@ let package = Package(
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "AuthTests", dependencies: ["Auth", "Proto", "MVCC"]),
         .testTarget(name: "LinearizabilityTests", dependencies: ["Linearizability", "Support"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Proto", "Linearizability", "mvcc-corrupt", "Auth", "TestSupport", "Bolt", "Support"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Proto", "Linearizability", "mvcc-corrupt", "Auth", "TestSupport", "Bolt", "Support", "WAL"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -56,6 +56,12 @@ final class ServerStream: @unchecked Sendable {
         if outboundIndex == outbound.count {
             outbound.removeAll(keepingCapacity: true)
             outboundIndex = 0
+        } else if outboundIndex >= 64 << 10 && outboundIndex >= outbound.count / 2 {
+            // A stream never fully drained (a client that reads as fast as we
+            // write) must not grow the buffer by everything it ever sent:
+            // dropping the sent half costs at most the bytes appended since.
+            outbound.removeSubrange(0..<outboundIndex)
+            outboundIndex = 0
         }
         GRPCMessageDeframer.frame(message, into: &outbound)
     }

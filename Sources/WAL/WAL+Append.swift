@@ -30,6 +30,15 @@ extension WAL {
         queuedHardState = hardState
     }
 
+    /// Makes whatever `saveUnsynced` queued durable (one write and fsync;
+    /// nothing when the queue is empty). A graceful stop calls it, as etcd's
+    /// WAL close syncs: otherwise the newest commit index is lost and the
+    /// saved hard state trails what the member applied and acknowledged.
+    public func syncQueued() throws {
+        let pending = monitor.withLock { !queued.isEmpty }
+        if pending { try commit {} }
+    }
+
     /// Appends one entry at the next index (assigned under the queue lock, so
     /// concurrent callers get consecutive indexes) and returns that index once
     /// durable. For benchmarks and tools; Raft uses `save`.

@@ -45,6 +45,10 @@ import Testing
             ours.stopTimed()
             #expect(throws: (any Error).self) { try ours.start(timeoutSeconds: 10) }
             #expect(ours.log.contains("server version is not allowed to join when downgrade is enabled"), "\(ours.logTail())")
+            // etcd 3.5.1 lowers the cluster version only once every member runs
+            // the target release; seconds after ENABLE it still answers 3.5.0.
+            let referenceVersion = try ProcessRunner.run("curl", ["-s", reference.clientURL + "/version"]).stdout
+            #expect(referenceVersion.contains(#""etcdcluster":"3.5.0""#), "\(referenceVersion)")
         }
     }
 }

@@ -48,9 +48,15 @@ import Testing
         defer { server.stop(); server.removeData() }
         try server.start()
 
-        let version = try ProcessRunner.run("curl", ["-s", "-f", server.clientURL + "/version"])
-        #expect(version.exitCode == 0)
-        let v = try JSONSerialization.jsonObject(with: Data(version.stdout.utf8)) as? [String: String]
+        // The leader decides the cluster version just after it is elected: wait for it.
+        var v: [String: String]?
+        for _ in 0..<200 {
+            let version = try ProcessRunner.run("curl", ["-s", "-f", server.clientURL + "/version"])
+            #expect(version.exitCode == 0)
+            v = try JSONSerialization.jsonObject(with: Data(version.stdout.utf8)) as? [String: String]
+            if v?["etcdcluster"] != "not_decided" { break }
+            usleep(50_000)
+        }
         // One claimed version everywhere (README "Versions"): etcd 3.5.1's, cluster 3.5.0.
         #expect(v?["etcdserver"] == "3.5.1")
         #expect(v?["etcdcluster"] == "3.5.0")
@@ -65,6 +71,26 @@ import Testing
 
         let missing = try ProcessRunner.run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", server.clientURL + "/nope"])
         #expect(missing.stdout == "404")
+    }
+
+    /// Before the leader decides the cluster version (here never: the other
+    /// member of the two never starts, so there is no leader), etcd 3.5.1
+    /// answers `"etcdcluster":"not_decided"` and exports no
+    /// `etcd_cluster_version` series; Status still shows the server version.
+    @Test func clusterVersionNotDecidedWithoutQuorum() throws {
+        let ownPeer = freePort(), absentPeer = freePort()
+        let server = try ServerProcess(name: "a", peerPort: ownPeer,
+                                       initialCluster: "a=http://127.0.0.1:\(ownPeer),b=http://127.0.0.1:\(absentPeer)")
+        defer { server.stop(); server.removeData() }
+        try server.start()
+        let version = try ProcessRunner.run("curl", ["-s", "-f", server.clientURL + "/version"])
+        #expect(version.stdout == #"{"etcdserver":"3.5.1","etcdcluster":"not_decided"}"#, "\(version.stdout)")
+        let metrics = try ProcessRunner.run("curl", ["-s", "-f", server.clientURL + "/metrics"])
+        #expect(metrics.stdout.contains("etcd_server_version{server_version=\"3.5.1\"} 1"))
+        #expect(!metrics.stdout.contains("etcd_cluster_version"), "\(metrics.stdout)")
+        let status = try etcdctl(server.endpoint, ["endpoint", "status", "-w", "json", "--command-timeout", "5s"])
+        let list = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [[String: Any]]
+        #expect((list?.first?["Status"] as? [String: Any])?["version"] as? String == "3.5.1", "\(status.stdout)")
     }
 
     /// etcd's Procfile (goreman, the usual local cluster) passes

@@ -152,6 +152,45 @@ import Testing
         #expect(try ok(member, root + ["get", "k2", "--print-value-only"]) == "v2\n")
     }
 
+    /// A member removed from the etcd cluster stays removed after `migrate`
+    /// (its ID lands in members.removed.json, so it is told so if it comes
+    /// back), while `snapshot restore` drops it with the rest of the old
+    /// membership, as etcdutl 3.5.1's restore trims `members_removed`.
+    @Test func removedMembersSurviveMigrateButNotRestore() throws {
+        let etcd = try ServerProcess(binary: try EtcdTools.etcd35, name: "etcd")
+        defer { etcd.stop(); etcd.removeData() }
+        try etcd.start()
+        // A learner does not count towards the quorum: the lone voter removes it.
+        let added = try EtcdTools.ctl(etcd.endpoint, ["member", "add", "gone", "--learner", "--peer-urls", "http://127.0.0.1:\(freePort())"])
+        #expect(added.exitCode == 0, "\(added.stderr)")
+        let hex = try #require(added.stdout.split(separator: " ").dropFirst().first.map(String.init), "\(added.stdout)")
+        let removedID = try #require(UInt64(hex, radix: 16), "\(added.stdout)")
+        let removed = try EtcdTools.ctl(etcd.endpoint, ["member", "remove", hex])
+        #expect(removed.exitCode == 0, "\(removed.stderr)")
+        let file = etcd.dataDir + ".snap.db"
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try EtcdTools.save(etcd.endpoint, to: file)
+        etcd.stopTimed()  // etcd exits by the signal it got
+
+        func removedIDs(_ member: ServerProcess) -> [UInt64] {
+            let data = FileManager.default.contents(atPath: member.dataDir + "/member/members.removed.json") ?? Data("[]".utf8)
+            return (try? JSONDecoder().decode([UInt64].self, from: data)) ?? [0]
+        }
+        let migrated = try ServerProcess(name: "migrated")
+        defer { migrated.stop(); migrated.removeData() }
+        let m = try migrate(etcd.dataDir, into: migrated)
+        #expect(m.exitCode == 0, "\(m.stderr)")
+        #expect(removedIDs(migrated) == [removedID])
+        try migrated.start()
+        #expect(try etcdctl(migrated.endpoint, ["endpoint", "health"]).exitCode == 0, "\(migrated.logTail())")
+
+        let restored = try ServerProcess(name: "restored")
+        defer { restored.removeData() }
+        let r = try EtcdTools.swiftEtcd(["snapshot", "restore", file] + EtcdTools.restoreFlags(restored))
+        #expect(r.exitCode == 0, "\(r.stderr)")
+        #expect(removedIDs(restored) == [])
+    }
+
     @Test func notAnEtcdDataDirIsRefused() throws {
         let member = try ServerProcess(name: "x")
         defer { member.removeData() }

@@ -82,6 +82,16 @@ import Testing
         #expect(after.value("etcd_server_proposals_committed_total") >= before.value("etcd_server_proposals_committed_total") + 5)
         #expect(after.value(#"grpc_server_handling_seconds_count{grpc_method="Put",grpc_service="etcdserverpb.KV",grpc_type="unary"}"#) >= 5)
 
+        // The cluster version series appears once the leader has set it (etcd: "3.5").
+        let versionSeries = #"etcd_cluster_version{cluster_version="3.5"}"#
+        var versioned = after
+        let versionDeadline = Date().addingTimeInterval(60)
+        while versioned.samples[versionSeries] == nil, Date() < versionDeadline {
+            usleep(200_000)
+            versioned = try Self.scrape(metricsURL)
+        }
+        #expect(versioned.value(versionSeries) == 1)
+
         // A failed call is counted under its code.
         _ = try etcdctl(server.endpoint, ["get", "x", "--rev", "999999"])
         let failed = try Self.scrape(metricsURL)

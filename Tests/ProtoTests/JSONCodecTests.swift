@@ -99,6 +99,22 @@ import Proto
         }
     }
 
+    /// Many values encoded into one buffer (a JSON response's keys and
+    /// values) come out as each encoded alone, one after the other.
+    @Test func base64IntoOneBufferMatchesOneByOne() throws {
+        var together: [UInt8] = []
+        var separate: [UInt8] = []
+        for n in 0..<500 {
+            let value = (0..<n).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ n) }
+            Base64.encode(value, into: &together)
+            var one: [UInt8] = []
+            Base64.encode(value, into: &one)
+            #expect(try Base64.decode(String(decoding: one, as: UTF8.self)) == value)
+            separate.append(contentsOf: one)
+        }
+        #expect(together == separate)
+    }
+
     @Test func bytesAreStrictBase64() throws {
         #expect(try Base64.decode("Zm9v") == Array("foo".utf8))
         #expect(try Base64.decode("Zm8=") == Array("fo".utf8))

@@ -17,6 +17,9 @@ public struct EtcdImportResult: Sendable, Equatable {
     public var alarms: [EtcdAlarm]
     /// Entries kept raw (the auth buckets).
     public var rawEntries: Int
+    /// The `members_removed` bucket's IDs, ascending (etcdutl's restore
+    /// drops them with the rest of the membership; `migrate` keeps them).
+    public var removedMemberIDs: [UInt64] = []
 }
 
 extension MVCCStore {
@@ -99,6 +102,15 @@ extension MVCCStore {
                 }
                 result.alarms.append(EtcdAlarm(memberID: a.memberID, type: a.type))
             }
+        }
+        if let removed = buckets[EtcdSchema.membersRemovedBucket] {
+            try reader.forEach(removed) { k, _, _, offset in
+                guard let id = UInt64(String(decoding: k, as: UTF8.self), radix: 16) else {
+                    throw BoltReadError(file: reader.source.name, offset: offset, reason: "removed member \(BoltReader.show(k)) is not a hex ID")
+                }
+                result.removedMemberIDs.append(id)
+            }
+            result.removedMemberIDs.sort()
         }
         // etcd's restore: the revision is the last change's, or the compaction's if higher.
         let compact = max(meta.scheduledCompact ?? -1, meta.finishedCompact ?? -1)

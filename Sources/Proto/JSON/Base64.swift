@@ -12,7 +12,10 @@ public enum Base64 {
     }()
 
     public static func encode(_ input: [UInt8], into out: inout [UInt8]) {
-        out.reserveCapacity(out.count + (input.count + 2) / 3 * 4)
+        // Geometric growth: an exact reserve copies the whole of `out` per
+        // call, quadratic for a JSON response holding many keys and values.
+        let needed = out.count + (input.count + 2) / 3 * 4
+        if needed > out.capacity { out.reserveCapacity(Swift.max(needed, 2 * out.capacity)) }
         var i = 0
         while i + 3 <= input.count {
             let n = UInt32(input[i]) << 16 | UInt32(input[i + 1]) << 8 | UInt32(input[i + 2])

@@ -25,8 +25,12 @@ extension ServerMetrics {
                 labels: [("server_id", String(server.memberID, radix: 16))])
         m.gauge("etcd_server_version", "Which version is running. 1 for 'server_version' label with current version.", 1,
                 labels: [("server_version", SwiftEtcdVersion.etcdCompatible)])
-        m.gauge("etcd_cluster_version", "Which version is running. 1 for 'cluster_version' label with current cluster version", 1,
-                labels: [("cluster_version", String(SwiftEtcdVersion.cluster.split(separator: ".").prefix(2).joined(separator: ".")))])
+        // No series before the leader decided the version (etcd's gauge vector is empty then).
+        let versions = clusterVersions.series(current: ClusterVersion.load(from: server.store).map(ClusterVersion.majorMinor))
+        if !versions.isEmpty {
+            m.family("etcd_cluster_version", "Which version is running. 1 for 'cluster_version' label with current cluster version",
+                     .gauge, versions.map { ([("cluster_version", $0.0)], $0.1) })
+        }
         m.gauge("etcd_server_quota_backend_bytes", "Current backend storage quota size in bytes.", Double(server.quota.bytes))
         let size = Double(server.store.dbSizeBytes), inUse = Double(server.store.dbSizeInUseBytes)
         m.gauge("etcd_mvcc_db_total_size_in_bytes", "Total size of the underlying database physically allocated in bytes.", size)

@@ -28,6 +28,7 @@ final class ServerMetrics: Sendable {
     let healthFailures = MetricCounter()
     let peerRoundTrip = LabeledHistograms(upperBoundsSeconds: roundTripBounds)
     let mvccOps = MVCCOpMetrics()
+    let clusterVersions = ClusterVersionGauge()
     let grpc: GRPCMetrics
 
     init(extensive: Bool) {

@@ -104,6 +104,7 @@ extension EtcdServer {
         let shown = ClusterVersion.majorMinor(version)
         if let previous {
             guard previous != version else { return }
+            metrics.clusterVersions.retire(ClusterVersion.majorMinor(previous))
             logger.info("updated cluster version", metadata: [
                 "cluster-id": .id(clusterID), "local-member-id": .id(memberID),
                 "from": .string(ClusterVersion.majorMinor(previous)), "to": .string(shown)])

@@ -288,6 +288,11 @@ final class RaftLoop: @unchecked Sendable {
             requestReadIndex()
             raftLog.log(node.takeEvents())
         }
+        // The last commit-only hard states were queued unsynced: a graceful
+        // stop writes them, so the saved commit index covers what was applied.
+        do { try wal.syncQueued() } catch {
+            logger.warning("failed to sync the raft hard state before stopping", metadata: ["error": "\(error)"])
+        }
         persister.stop()
         stopped.open()
     }

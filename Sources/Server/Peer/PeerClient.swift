@@ -2,9 +2,14 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import Support
 
 /// The outbound connection to one peer: connects (and reconnects with
 /// exponential backoff), says hello, then writes Raft messages in order.
+/// The backoff resets only after a connection stayed up `backoffMaxMs`: a
+/// peer that accepts TCP and then refuses (TLS, hello rejected) is redialed
+/// at most about once a second, not 20 times, and its refusal is logged at
+/// most once per `LogRateLimiter` interval.
 ///
 /// Memory is bounded: at most `maxPendingBytes` may sit in the channel's
 /// write buffer; while disconnected or over the bound, messages are dropped
@@ -33,6 +38,9 @@ final class PeerClient: @unchecked Sendable {
     private var connecting = false
     private var stopped = false
     private var backoffMs = PeerClient.backoffMinMs
+    /// When the current connection came up (`MonotonicClock` ns), 0 while down.
+    private var upSince: UInt64 = 0
+    private let failureLog = LogRateLimiter()
     private var pendingBytes = 0
     private var everConnected = false
     private var reportedDown = false
@@ -97,9 +105,10 @@ final class PeerClient: @unchecked Sendable {
         let logger = self.logger
         let writeTimeout = self.writeTimeout
         let onRejected = self.onRejected
+        let failureLog = self.failureLog
         dialer.connect(target, on: eventLoop, timeout: .seconds(1),
                        timeouts: { PeerTimeoutHandler(readTimeout: nil, writeTimeout: writeTimeout, logger: logger) }) {
-            PeerRejectionLogger(logger: logger, onRejected: onRejected)
+            PeerRejectionLogger(logger: logger, limiter: failureLog, onRejected: onRejected)
         }
             .whenComplete { result in
                 self.connecting = false
@@ -110,7 +119,7 @@ final class PeerClient: @unchecked Sendable {
                     self.hello.write(into: &buffer)
                     channel.writeAndFlush(buffer, promise: nil)
                     self.channel = channel
-                    self.backoffMs = Self.backoffMinMs
+                    self.upSince = MonotonicClock.nanoseconds()
                     if self.reportedDown || !self.everConnected {
                         self.logger.info("peer connection established", metadata: ["remote": "\(self.target)"])
                     }
@@ -120,6 +129,10 @@ final class PeerClient: @unchecked Sendable {
                     channel.closeFuture.whenComplete { _ in
                         self.activeLock.withLock { self.connectedAt = nil }
                         self.channel = nil
+                        // A connection that proved itself is redialed at once; one closed
+                        // right away (refused after TCP) keeps backing off.
+                        let upNanos = MonotonicClock.nanoseconds() &- self.upSince
+                        if upNanos >= UInt64(Self.backoffMaxMs) * 1_000_000 { self.backoffMs = Self.backoffMinMs }
                         self.scheduleReconnect()
                     }
                 case .failure(let error):
@@ -145,16 +158,20 @@ final class PeerClient: @unchecked Sendable {
 private final class PeerRejectionLogger: ChannelInboundHandler {
     typealias InboundIn = PeerFrame
     let logger: Logger
+    let limiter: LogRateLimiter
     let onRejected: @Sendable (String) -> Void
 
-    init(logger: Logger, onRejected: @escaping @Sendable (String) -> Void) {
+    init(logger: Logger, limiter: LogRateLimiter, onRejected: @escaping @Sendable (String) -> Void) {
         self.logger = logger
+        self.limiter = limiter
         self.onRejected = onRejected
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if case .helloRejected(let reason) = unwrapInboundIn(data) {
-            logger.error("peer refused our connection", metadata: ["reason": "\(reason)"])
+            if let held = limiter.admit("refused " + reason) {
+                logger.error("peer refused our connection", metadata: ["reason": "\(reason)", "suppressed": "\(held)"])
+            }
             context.close(promise: nil)
             onRejected(reason)
         }
@@ -163,7 +180,9 @@ private final class PeerRejectionLogger: ChannelInboundHandler {
     /// A failed TLS handshake (wrong CA, SAN or CN) lands here; the
     /// connection closes and is retried with backoff.
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        logger.warning("peer connection failed", metadata: ["error": "\(error)"])
+        if let held = limiter.admit("failed \(error)") {
+            logger.warning("peer connection failed", metadata: ["error": "\(error)", "suppressed": "\(held)"])
+        }
         context.close(promise: nil)
     }
 }

@@ -20,6 +20,8 @@ final class PeerListener: @unchecked Sendable {
     private let snapshots: SnapshotSink
     private let settings: PeerSettings
     private var channel: Channel?
+    /// One for every inbound connection: a peer refused on each redial is logged every few seconds.
+    private let refusalLog = LogRateLimiter()
 
     /// `admit` returns nil to accept a hello, or the reason to refuse it;
     /// `control` gets the admitted sender's non-Raft frames (lease and
@@ -49,6 +51,7 @@ final class PeerListener: @unchecked Sendable {
         let tls = self.tls
         let limiter = ConnectionLimiter.processWide
         let timeouts = settings.timeouts
+        let refusalLog = self.refusalLog
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(ChannelOptions.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)),
@@ -60,8 +63,8 @@ final class PeerListener: @unchecked Sendable {
                 let frames = {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(PeerFrameDecoder(firstFrameMaxBytes: PeerFrameDecoder.helloMaxBytes)))
                     try channel.pipeline.syncOperations.addHandler(
-                        PeerInboundHandler(logger: logger, admit: admit, deliver: deliver, control: control,
-                                           members: members, snapshots: snapshots))
+                        PeerInboundHandler(logger: logger, refusalLog: refusalLog, admit: admit, deliver: deliver,
+                                           control: control, members: members, snapshots: snapshots))
                 }
                 // rafthttp's deadlines sit next to the socket, under TLS.
                 let deadlines = channel.eventLoop.makeCompletedFuture {
@@ -88,6 +91,7 @@ private final class PeerInboundHandler: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     private let logger: Logger
+    private let refusalLog: LogRateLimiter
     private let admit: @Sendable (PeerHello) -> String?
     private let deliver: @Sendable ([Message]) -> Void
     private let control: @Sendable (UInt64, PeerFrame) -> Void
@@ -97,10 +101,11 @@ private final class PeerInboundHandler: ChannelInboundHandler {
     private var batch: [Message] = []
     private var receiver: SnapshotReceiver?
 
-    init(logger: Logger, admit: @escaping @Sendable (PeerHello) -> String?,
+    init(logger: Logger, refusalLog: LogRateLimiter, admit: @escaping @Sendable (PeerHello) -> String?,
          deliver: @escaping @Sendable ([Message]) -> Void, control: @escaping @Sendable (UInt64, PeerFrame) -> Void,
          members: @escaping @Sendable () -> ClusterPeerFrame, snapshots: SnapshotSink) {
         self.logger = logger
+        self.refusalLog = refusalLog
         self.admit = admit
         self.deliver = deliver
         self.control = control
@@ -113,9 +118,12 @@ private final class PeerInboundHandler: ChannelInboundHandler {
         switch frame {
         case .hello(let hello):
             if let reason = admit(hello) {
-                logger.error("refusing peer connection", metadata: [
-                    "remote-peer-id": "\(String(hello.fromID, radix: 16))",
-                    "remote-address": "\(context.remoteAddress.map { "\($0)" } ?? "?")", "reason": "\(reason)"])
+                if let held = refusalLog.admit("\(hello.fromID) \(reason)") {
+                    logger.error("refusing peer connection", metadata: [
+                        "remote-peer-id": "\(String(hello.fromID, radix: 16))",
+                        "remote-address": "\(context.remoteAddress.map { "\($0)" } ?? "?")", "reason": "\(reason)",
+                        "suppressed": "\(held)"])
+                }
                 var buffer = context.channel.allocator.buffer(capacity: reason.utf8.count + 5)
                 PeerFrame.helloRejected(reason).write(into: &buffer)
                 context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in context.close(promise: nil) }
@@ -160,7 +168,9 @@ private final class PeerInboundHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        logger.warning("peer connection error", metadata: ["error": "\(error)"])
+        if let held = refusalLog.admit("error \(error)") {
+            logger.warning("peer connection error", metadata: ["error": "\(error)", "suppressed": "\(held)"])
+        }
         context.close(promise: nil)
     }
 }

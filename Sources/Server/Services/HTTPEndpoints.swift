@@ -18,7 +18,9 @@ struct HTTPEndpoints: Sendable {
         switch path {
         case "/version" where !metricsListener:
             guard method == "GET" || method == "HEAD" else { return Self.methodNotAllowed }
-            return HTTP1Response(status: 200, text: "{\"etcdserver\":\"\(SwiftEtcdVersion.etcdCompatible)\",\"etcdcluster\":\"\(SwiftEtcdVersion.cluster)\"}")
+            // etcd answers "not_decided" until the leader set the cluster version.
+            let cluster = ClusterVersion.load(from: server.store) ?? "not_decided"
+            return HTTP1Response(status: 200, text: "{\"etcdserver\":\"\(SwiftEtcdVersion.etcdCompatible)\",\"etcdcluster\":\"\(cluster)\"}")
         case "/metrics":
             return HTTP1Response(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8",
                                  text: server.metrics.render(server))

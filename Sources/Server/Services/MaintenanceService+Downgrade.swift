@@ -6,9 +6,13 @@ import Proto
 /// one minor below the cluster version) against the applied state after a
 /// linearizable barrier; ENABLE validates, then sets the downgrade state
 /// through Raft; CANCEL clears it. The state changes nothing else while the
-/// cluster runs (the cluster version and /version stay as they are: no
-/// member of an older version ever joins ours), but a member restarted
-/// while it is enabled refuses to start, as etcd's does.
+/// cluster runs: etcd 3.5.1 lowers the cluster version only once every
+/// member runs the target release (its monitor takes the lowest member
+/// version), which never happens here (no member of an older release joins
+/// ours), so the cluster version and /version stay as they are, as etcd
+/// 3.5.1's do with only 3.5 members (checked: still "3.5.0" seconds after
+/// ENABLE). A member restarted while it is enabled refuses to start, as
+/// etcd's does.
 ///
 /// Differs from etcd 3.5.1 on purpose: its ENABLE and CANCEL apply the change
 /// but never answer (the proposer waits until its deadline, then gets a
@@ -18,6 +22,7 @@ extension MaintenanceService {
     static let invalidDowngradeTargetVersion = GRPCStatus(.invalidArgument, "etcdserver: invalid downgrade target version")
     static let downgradeInProcess = GRPCStatus(.failedPrecondition, "etcdserver: cluster has a downgrade job in progress")
     static let noInflightDowngrade = GRPCStatus(.failedPrecondition, "etcdserver: no inflight downgrade job")
+    static let clusterVersionUnavailable = GRPCStatus(.unavailable, "etcdserver: cluster version not found during downgrade")
 
     func registerDowngrade(on router: GRPCRouter) {
         let backend = self.backend, access = self.access
@@ -38,7 +43,7 @@ extension MaintenanceService {
             }
             var response = Etcdserverpb.DowngradeResponse()
             response.header = backend.header(revision: backend.store.currentRevision, term: backend.status.term)
-            response.version = SwiftEtcdVersion.cluster
+            response.version = ClusterVersion.load(from: backend.store) ?? SwiftEtcdVersion.cluster
             return response
         }
     }
@@ -48,7 +53,8 @@ extension MaintenanceService {
     private static func validateDowngrade(_ version: String, _ backend: MaintenanceBackend) async throws -> DowngradeTarget {
         guard let target = DowngradeTarget(parsing: version) else { throw wrongDowngradeVersionFormat }
         try await backend.linearizableBarrier()
-        guard let cluster = DowngradeTarget(parsing: SwiftEtcdVersion.cluster),
+        guard let decided = ClusterVersion.load(from: backend.store) else { throw clusterVersionUnavailable }
+        guard let cluster = DowngradeTarget(parsing: decided),
               target == DowngradeTarget.allowed(from: cluster) else { throw invalidDowngradeTargetVersion }
         if try DowngradeInfo.load(from: backend.store).enabled { throw downgradeInProcess }
         return target

@@ -9,7 +9,8 @@ import Logging
 /// which the new member applies when it first starts: nothing etcd
 /// acknowledged is lost. Entries past the WAL's commit index were never
 /// acknowledged and are left out; membership changes are replaced by the
-/// new cluster's.
+/// new cluster's, but the IDs of members the etcd cluster removed (its
+/// `members_removed` bucket) are kept, so a removed member stays refused.
 public struct EtcdDataDirMigration {
     public let etcdDataDir: String
     public let options: SnapshotRestoreOptions

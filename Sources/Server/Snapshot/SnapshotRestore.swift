@@ -68,7 +68,7 @@ public struct SnapshotRestore {
             let layout = DataDirLayout(dataDir: building)
             try fm.createDirectory(atPath: layout.dbPath, withIntermediateDirectories: true)
             logger.info("restoring snapshot", metadata: ["path": "\(file)", "data-dir": "\(options.dataDir)"])
-            let (revision, etcdIndex) = try restoreStore(snapshot, into: layout)
+            let (revision, etcdIndex, removedIDs) = try restoreStore(snapshot, into: layout)
             let bootstrapIndex = UInt64(memberIDs.count)
             // A flag value: checked, not trapped on (the store refuses a sum past Int64).
             guard let bump = Int64(exactly: options.bumpRevision), !revision.addingReportingOverflow(bump).overflow else {
@@ -81,6 +81,14 @@ public struct SnapshotRestore {
             // The membership the new cluster starts with (as etcd's restore
             // re-adds the members from the flags), read at start instead of the flags.
             try Membership.writeInitial(members, path: layout.memberDir + "/members.json")
+            // etcdutl's restore trims `members_removed` with the members; `migrate`
+            // keeps the etcd cluster's removed IDs, so a removed member stays refused
+            // (except an ID the new --initial-cluster lists again).
+            let keptRemoved = Set(removedIDs).subtracting(members.map(\.id))
+            if etcdWALDir != nil && !keptRemoved.isEmpty {
+                try DurableFile.write(Array(try JSONEncoder().encode(keptRemoved.sorted())),
+                                      to: RemovedMembersFile.path(besides: layout.memberDir + "/members.json"))
+            }
             try FileIO.syncDirectory(layout.snapDir)
             if rename(building, tmp) != 0 {
                 throw RestoreError("could not rename \(building) to \(tmp): \(String(cString: strerror(errno)))")
@@ -103,7 +111,8 @@ public struct SnapshotRestore {
     /// format); returns its revision. An etcd file is imported (every
     /// revision, the compaction point, leases, auth kept raw, alarms); an
     /// old swift-etcd LMDB copy is copied as it is.
-    private func restoreStore(_ snapshot: SnapshotFile, into layout: DataDirLayout) throws -> (revision: Int64, consistentIndex: UInt64) {
+    private func restoreStore(_ snapshot: SnapshotFile, into layout: DataDirLayout) throws
+        -> (revision: Int64, consistentIndex: UInt64, removedMemberIDs: [UInt64]) {
         switch snapshot.format {
         case .etcdBackend:
             try snapshot.verifyDigest(skipHashCheck: options.skipHashCheck)
@@ -124,12 +133,12 @@ public struct SnapshotRestore {
                 "changes": "\(imported.changes)", "leases": "\(imported.leases)",
                 "etcd-consistent-index": "\(imported.consistentIndex)", "etcd-term": "\(imported.term)",
             ])
-            return (imported.revision, imported.consistentIndex)
+            return (imported.revision, imported.consistentIndex, imported.removedMemberIDs)
         case .lmdb:
             if etcdWALDir != nil { throw RestoreError("\(snapshot.path) is not an etcd backend file") }
             try SnapshotFileCopy.copyVerified(from: snapshot.path, to: layout.dbPath + "/data.mdb", skipHashCheck: options.skipHashCheck)
             // Refuse a copy that is not a store before building anything on it.
-            return (try MVCCStore.snapshotFileStatus(layout.dbPath + "/data.mdb").revision, 0)
+            return (try MVCCStore.snapshotFileStatus(layout.dbPath + "/data.mdb").revision, 0, [])
         }
     }
 

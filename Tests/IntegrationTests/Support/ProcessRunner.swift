@@ -133,13 +133,18 @@ func freePort() -> Int {
         let port = Int.random(in: 20_000...32_767)
         guard handedOutPorts.claim(port) else { continue }
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        let len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        let rc = bindLoopback(fd, port: port)
         close(fd)
         if rc == 0 { return port }
     }
+}
+
+/// Binds socket `fd` to 127.0.0.1:`port`; bind(2)'s result.
+func bindLoopback(_ fd: Int32, port: Int) -> Int32 {
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    addr.sin_port = in_port_t(UInt16(port).bigEndian)
+    let len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    return withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
 }

@@ -10,7 +10,7 @@ PREFIX ?= /usr/local
 # passes it to one C file only, so a new commit recompiles just that file).
 export SWIFT_ETCD_GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null)
 
-.PHONY: all deps deps-test build release install run cluster test difftest sim fuzz-api fuzz-gateway fuzz-h2 fuzz-libfuzzer fuzz-libfuzzer-proto fuzz-api-batch protos bench bench-quick bench-all bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint bench-stop bench-restart bench-tls bench-auth bench-commits test-etcd-e2e test-python-etcd3 test-aetcd test-etcd3gw test-clientv3-examples clean
+.PHONY: all deps deps-test build release install run cluster test difftest sim fuzz-api fuzz-gateway fuzz-h2 fuzz-libfuzzer fuzz-libfuzzer-proto fuzz-api-batch protos bench bench-quick bench-all bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint bench-stop bench-restart bench-tls bench-auth bench-commits bench-put1 test-etcd-e2e test-python-etcd3 test-aetcd test-etcd3gw test-clientv3-examples clean
 
 all: build
 
@@ -64,14 +64,17 @@ cluster: release
 # never starve the unit tests' async work of threads on a 2-core machine.
 # The integration suites run the optimised binary `make run` starts
 # (SWIFT_ETCD_BINARY), never the debug build: issue 13's crash showed only at -O.
+# scripts/swift-test.sh bounds each run (seconds; a hang names the test that
+# never finished) and lists the slowest tests; logs in .build/test-logs.
 test: deps-test
 	$(SWIFT) build -c release --product swift-etcd
 	$(SWIFT) build --build-tests
 	.venv/bin/python -m unittest discover -s scripts/fuzz -p 'test_*.py'
 	python3 -m unittest discover -s scripts/bench -p 'test_*.py'
 	$(MAKE) fuzz-libfuzzer-proto FUZZ_ARGS="-seed=1 -runs=100000"
-	$(SWIFT) test --skip-build --skip IntegrationTests
-	SWIFT_ETCD_BINARY=$(CURDIR)/.build/release/swift-etcd $(SWIFT) test --skip-build --filter IntegrationTests --no-parallel
+	SWIFT=$(SWIFT) ./scripts/swift-test.sh unit 1800 --skip-build --skip IntegrationTests
+	SWIFT=$(SWIFT) SWIFT_ETCD_BINARY=$(CURDIR)/.build/release/swift-etcd \
+	  ./scripts/swift-test.sh integration 2400 --skip-build --filter IntegrationTests --no-parallel
 	E2E_TESTS=scripts/e2e/subset.txt ./scripts/e2e/run.sh
 
 # etcd 3.4's own end-to-end suite (Debian's golang-etcd-server-dev) with the
@@ -195,6 +198,12 @@ bench-stop: deps-test release
 # BEFORE (a temporary worktree under /tmp) vs the current one vs etcd 3.5.1.
 bench-commits: deps-test release
 	./scripts/bench-commits.sh
+
+# One client's put, ours and etcd 3.5.1 run at the same time (same disk and CPU
+# contention): rate, p50, p99, and per put the WAL fsync time, the rest, thread
+# wake-ups, CPU and run-queue wait (ROUNDS=3 PUTS=3000).
+bench-put1: deps-test release
+	./scripts/bench-put1.sh
 
 # 1M keys, a WAL of several segments: start-up time (to the first etcdctl get) and peak RSS after SIGTERM and kill -9, ours vs etcd 3.5.1.
 bench-restart: deps-test release

@@ -7,6 +7,12 @@ public final class GRPCRouter: Sendable {
     public typealias Unary = @Sendable ([UInt8], GRPCRequestContext) async throws -> [UInt8]
     public typealias ServerStreaming = @Sendable ([UInt8], GRPCRequestContext, GRPCResponseWriter) async throws -> Void
     public typealias Bidi = @Sendable (GRPCRequestStream, GRPCResponseWriter, GRPCRequestContext) async throws -> Void
+    /// A unary method's synchronous form, run on the connection's event loop
+    /// before any task is made: the response, or nil when this call needs the
+    /// async handler after all (it then runs as if no inline form existed).
+    /// Must not block and must only take on bounded work (one small read),
+    /// since the connection's other calls wait for it.
+    public typealias Inline = @Sendable ([UInt8], GRPCRequestContext) throws -> [UInt8]?
 
     /// A registered method; the kind decides when the handler starts
     /// (unary and server-streaming after the one request message, bidi at once).
@@ -16,15 +22,22 @@ public final class GRPCRouter: Sendable {
         case bidi(Bidi)
     }
 
+    /// Everything about one path, so a call looks its path up once.
+    private struct Route {
+        var handler: Handler?
+        /// Metrics hooks (see `GRPCMethodProbe`).
+        var probe: (any GRPCMethodProbe)?
+        /// The unary method's synchronous form (see `Inline`).
+        var inline: Inline?
+    }
+
     private struct Table {
-        var methods: [String: Handler] = [:]
+        var routes: [String: Route] = [:]
         /// "/package.Service/" prefixes, to tell an unknown service from an unknown method.
         var services: Set<String> = []
-        /// Metrics hooks by path (see `GRPCMethodProbe`).
-        var probes: [String: any GRPCMethodProbe] = [:]
 
         mutating func add(_ path: String, _ handler: Handler) {
-            methods[path] = handler
+            routes[path, default: Route()].handler = handler
             if let slash = path.lastIndex(of: "/") { services.insert(String(path[...slash])) }
         }
     }
@@ -45,27 +58,41 @@ public final class GRPCRouter: Sendable {
         table.withLockedValue { $0.add(path, .bidi(handler)) }
     }
 
-    /// Attaches metrics hooks to a registered path; call before `start()`.
-    public func setProbe(_ probe: any GRPCMethodProbe, for path: String) {
-        table.withLockedValue { $0.probes[path] = probe }
+    /// Adds a synchronous form to the unary method at `path`, tried first
+    /// (see `Inline`); register the async handler too, as the fallback.
+    public func unaryInline(_ path: String, _ handler: @escaping Inline) {
+        table.withLockedValue { $0.routes[path, default: Route()].inline = handler }
     }
 
-    /// The handler and probe for `path` in one lookup (the per-call path).
-    func routeWithProbe(_ path: String) -> (Result<Handler, GRPCStatus>, (any GRPCMethodProbe)?) {
+    /// The synchronous form registered for `path` (interceptors wrap it as
+    /// they wrap the async handler).
+    public func inlineHandler(for path: String) -> Inline? {
+        table.withLockedValue { $0.routes[path]?.inline }
+    }
+
+    /// Attaches metrics hooks to a registered path; call before `start()`.
+    public func setProbe(_ probe: any GRPCMethodProbe, for path: String) {
+        table.withLockedValue { $0.routes[path, default: Route()].probe = probe }
+    }
+
+    /// The handler, probe and inline form for `path` in one lookup (the per-call path).
+    func routeWithProbe(_ path: String) -> (Result<Handler, GRPCStatus>, (any GRPCMethodProbe)?, Inline?) {
         table.withLockedValue { table in
-            if let handler = table.methods[path] { return (.success(handler), table.probes[path]) }
-            return (Self.unimplemented(path, table), nil)
+            if let route = table.routes[path], let handler = route.handler {
+                return (.success(handler), route.probe, route.inline)
+            }
+            return (Self.unimplemented(path, table), nil, nil)
         }
     }
 
     public func handler(for path: String) -> Handler? {
-        table.withLockedValue { $0.methods[path] }
+        table.withLockedValue { $0.routes[path]?.handler }
     }
 
     /// The handler for `path`, or the UNIMPLEMENTED status grpc-go sends for it.
     func route(_ path: String) -> Result<Handler, GRPCStatus> {
         table.withLockedValue { table in
-            if let handler = table.methods[path] { return .success(handler) }
+            if let handler = table.routes[path]?.handler { return .success(handler) }
             return Self.unimplemented(path, table)
         }
     }
@@ -85,5 +112,7 @@ public final class GRPCRouter: Sendable {
     }
 
     /// Every registered path (for logs and reflection-like listings).
-    public var paths: [String] { table.withLockedValue { Array($0.methods.keys).sorted() } }
+    public var paths: [String] {
+        table.withLockedValue { $0.routes.compactMap { $0.value.handler == nil ? nil : $0.key }.sorted() }
+    }
 }

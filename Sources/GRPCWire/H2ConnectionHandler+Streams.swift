@@ -25,8 +25,7 @@ extension H2ConnectionHandler {
     /// False resets the stream (header list too large).
     func receiveHeader(streamID: Int32, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let stream = streams[streamID] else { return true }
-        let action = stream.machine.receiveHeader(name: String(decoding: name, as: UTF8.self),
-                                                  value: String(decoding: value, as: UTF8.self))
+        let action = stream.machine.receiveHeader(name: headerStrings.string(name), value: headerStrings.string(value))
         return action == .accept
     }
 
@@ -37,12 +36,13 @@ extension H2ConnectionHandler {
             case .reject(let httpStatus, let status):
                 submitTrailersOnly(stream, status, httpStatus: httpStatus)
             case .start(let path):
-                let (route, probe) = router.routeWithProbe(path)
+                let (route, probe, inline) = router.routeWithProbe(path)
                 switch route {
                 case .failure(let status):
                     finish(stream, status)
                 case .success(let handler):
                     stream.handler = handler
+                    stream.inline = inline
                     if let probe {
                         stream.probe = probe
                         stream.probeStartedNanos = NIODeadline.now().uptimeNanoseconds
@@ -52,8 +52,10 @@ extension H2ConnectionHandler {
                         stream.deadline = .now() + timeout  // saturates
                         // A negative timeout (Go parses "-1S") is a deadline already past.
                         let wait = timeout.nanoseconds < 0 ? .zero : timeout
-                        stream.deadlineTimer = loop.scheduleTask(in: wait.saturatingPlus(config.deadlineGrace)) { [weak self, weak stream] in
-                            guard let self, let stream else { return }
+                        // Strong captures (a weak one costs every later retain the slow path, see
+                        // `scheduleKeepalive`): the loop drops this closure when the timer fires or is
+                        // cancelled (every way a call ends cancels it), and `finish` ignores a finished call.
+                        stream.deadlineTimer = loop.scheduleTask(in: wait.saturatingPlus(config.deadlineGrace)) { [self] in
                             stream.task?.cancel()
                             self.finish(stream, GRPCStatus(.deadlineExceeded, "context deadline exceeded"))
                         }
@@ -171,6 +173,18 @@ extension H2ConnectionHandler {
         switch handler {
         case .unary(let call):
             guard let request = takeSingleRequest(stream) else { return }
+            if let inline = stream.inline {
+                // Served here on the loop when it can be: no task, no executor hop.
+                do {
+                    if let response = try inline(request, context) {
+                        completeUnary(stream, response)
+                        return
+                    }
+                } catch {
+                    finish(stream, .from(error))
+                    return
+                }
+            }
             run(stream, deadline: deadline) { try await call(request, context) }
         case .serverStreaming(let call):
             guard let request = takeSingleRequest(stream) else { return }

@@ -30,6 +30,8 @@ final class H2ConnectionHandler: ChannelDuplexHandler {
     /// Established under HTTP/2 (TLS client certificate); copied into every call's context.
     let identity: GRPCConnectionIdentity
     var streams: [Int32: ServerStream] = [:]
+    /// Header strings this connection repeats, shared rather than copied per call.
+    var headerStrings = HeaderStrings()
 
     /// True while `mem_recv` runs: output is flushed at channelReadComplete.
     var inReadBatch = false
@@ -276,8 +278,14 @@ final class H2ConnectionHandler: ChannelDuplexHandler {
         flushOutput()
     }
 
+    /// The timers hold the handler strongly, never weakly: a weak reference
+    /// gives an object a side table for good, and then every retain and
+    /// release of the handler (several per call) takes the runtime's slow
+    /// path. The loop drops a timer's closure when it fires or is cancelled
+    /// (`tearDown`), which releases the handler; a timer that fires after
+    /// `tearDown` finds no session and does nothing.
     func scheduleKeepalive(after delay: TimeAmount) {
-        keepaliveTimer = loop.scheduleTask(in: delay) { [weak self] in self?.keepaliveTick() }
+        keepaliveTimer = loop.scheduleTask(in: delay) { [self] in keepaliveTick() }
     }
 
     /// grpc-go server keepalive: after `keepaliveInterval` without reads, ping;
@@ -292,8 +300,8 @@ final class H2ConnectionHandler: ChannelDuplexHandler {
         _ = nghttp2_submit_ping(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), nil)
         flushOutput()
         let pingSentAt = NIODeadline.now()
-        pingTimeoutTimer = loop.scheduleTask(in: config.keepaliveTimeout) { [weak self] in
-            guard let self, self.session != nil else { return }
+        pingTimeoutTimer = loop.scheduleTask(in: config.keepaliveTimeout) { [self] in  // strong: see scheduleKeepalive
+            guard self.session != nil else { return }
             if self.lastReadTime < pingSentAt {
                 self.logger.debug("keepalive ping not answered; closing connection")
                 self.context?.close(promise: nil)

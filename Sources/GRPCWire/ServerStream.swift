@@ -9,6 +9,8 @@ final class ServerStream: @unchecked Sendable {
     let id: Int32
     var machine: GRPCStreamStateMachine
     var handler: GRPCRouter.Handler?
+    /// The unary method's synchronous form, tried before a task is made.
+    var inline: GRPCRouter.Inline?
     var task: Task<Void, Never>?
     var deadlineTimer: Scheduled<Void>?
     /// When the call's `grpc-timeout` runs out, counted from its headers (as grpc-go).

@@ -389,6 +389,8 @@ public final class EtcdServer: @unchecked Sendable {
         try await loop.waitLinearizable(timeoutSeconds: requestTimeoutSeconds)
     }
 
+    var readsLocally: Bool { loop.servesReadsLocally }
+
     func header(revision: Int64, term: UInt64?) -> Etcdserverpb.ResponseHeader {
         var h = Etcdserverpb.ResponseHeader()
         h.clusterID = clusterID

@@ -51,6 +51,45 @@ import Testing
         }
     }
 
+    @Test func inlineFormAnswersOrHandsTheCallToTheAsyncHandler() async throws {
+        try await withTestServer { port, group, _ in
+            let client = try await H2TestClient.connect(port: port, group: group)
+            let inline = try await client.unary("/test.Echo/Inline", [1, 9])
+            #expect(inline.grpcStatus == 0)
+            #expect(inline.messages == [[1, 1, 9]])
+            #expect(inline.trailers.contains { $0 == ("grpc-status", "0") })
+            let fallback = try await client.unary("/test.Echo/Inline", [0, 9])
+            #expect(fallback.grpcStatus == 0)
+            #expect(fallback.messages == [[0, 0, 9]])
+            let refused = try await client.unary("/test.Echo/Inline", [2])
+            #expect(refused.grpcStatus == 11)
+            #expect(refused.grpcMessage == "inline refused")
+            #expect(refused.messages.isEmpty)
+            await client.close()
+        }
+    }
+
+    @Test func headerStringsShareRepeatedLongValuesOnly() {
+        var strings = HeaderStrings()
+        func string(_ text: String) -> String {
+            Array(text.utf8).withUnsafeBufferPointer { strings.string($0) }
+        }
+        let path = "/etcdserverpb.KV/Range"
+        #expect(string(path) == path)
+        #expect(string(path) == path)
+        #expect(string("te") == "te")
+        #expect(string("/etcdserverpb.KV/Put") == "/etcdserverpb.KV/Put")
+        // More distinct values than the ring holds: each still decodes to itself.
+        for i in 0..<(HeaderStrings.capacity * 3) {
+            let value = "application/grpc+\(i)-padding"
+            #expect(string(value) == value)
+        }
+        #expect(string(path) == path)
+        // Invalid UTF-8 decodes as String(decoding:) does, never matching a stored value.
+        let bad: [UInt8] = Array("/etcdserverpb.KV/Rang".utf8) + [0xFF]
+        #expect(bad.withUnsafeBufferPointer { strings.string($0) } == String(decoding: bad, as: UTF8.self))
+    }
+
     @Test func serverStreamingAndBidi() async throws {
         try await withTestServer { port, group, _ in
             let client = try await H2TestClient.connect(port: port, group: group)

@@ -36,6 +36,16 @@ func makeTestRouter() -> GRPCRouter {
         try GRPCRequestContext.checkDeadline()  // as a proposal does
         return request
     }
+    // Answered on the loop when the request starts with 1 (marked 1), by the
+    // async handler when it starts with 0 (marked 0); 2 fails inline.
+    router.unary("/test.Echo/Inline") { request, _ in [0] + request }
+    router.unaryInline("/test.Echo/Inline") { request, _ in
+        switch request.first {
+        case 1: return [1] + request
+        case 2: throw GRPCStatus(.outOfRange, "inline refused")
+        default: return nil
+        }
+    }
     router.unary("/test.Echo/Fail") { _, _ in throw GRPCStatus(.notFound, "nope: 100%\nsure") }
     router.unary("/test.Echo/Custom") { _, _ in throw TestError() }
     router.serverStreaming("/test.Echo/Stream") { request, _, writer in

@@ -114,7 +114,12 @@ struct ClusterFlagTests {
             Issue.record("no follower")
             return
         }
-        usleep(500_000)  // let the follower apply everything before it stops
+        // The follower has applied every put before it stops (its revision is the cluster's).
+        let clusterRev = try etcdctl(cluster.endpoints, ["get", "key-9", "-w", "json"]).stdout
+        let target = Double((try JSONSerialization.jsonObject(with: Data(clusterRev.utf8)) as? [String: Any])
+            .flatMap { $0["header"] as? [String: Any] }.flatMap { $0["revision"] as? NSNumber }?.int64Value ?? 11)
+        #expect(try eventually { try MetricsTests.scrape(victim.clientURL).value("etcd_debugging_mvcc_current_revision") >= target },
+                "the follower never applied revision \(target)")
         victim.stopTimed(signal: SIGTERM)
         let corrupt = try ProcessRunner.run(try CorruptionCheckTests.corruptTool, [victim.dataDir + "/member/snap/db"])
         #expect(corrupt.exitCode == 0, "\(corrupt.stderr)")
@@ -125,7 +130,7 @@ struct ClusterFlagTests {
         let compact = try etcdctl(cluster.endpoints, ["compact", String(Int(rev) - 1)])
         #expect(compact.exitCode == 0, "rev \(rev): \(compact.stdout) \(compact.stderr)")
         var alarms = ""
-        let deadline = Date().addingTimeInterval(20)
+        let deadline = Date().addingTimeInterval(90)
         while Date() < deadline, !alarms.contains("CORRUPT") {
             alarms = (try? etcdctl(cluster.endpoints, ["alarm", "list"]).stdout) ?? ""
             usleep(200_000)

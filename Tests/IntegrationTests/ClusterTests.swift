@@ -29,7 +29,7 @@ import Testing
 
         /// The leader ID every running member agrees on, waiting up to `seconds`.
         /// `excluding`: a killed member the survivors may still name for an election timeout.
-        func waitForLeader(among running: [ServerProcess], excluding: UInt64 = 0, seconds: Double = 20) throws -> UInt64 {
+        func waitForLeader(among running: [ServerProcess], excluding: UInt64 = 0, seconds: Double = 60) throws -> UInt64 {
             let deadline = Date().addingTimeInterval(seconds)
             while Date() < deadline {
                 let leaders = running.map { status($0)?.leader ?? 0 }
@@ -57,7 +57,7 @@ import Testing
 
         // Member list: 3 members with etcd's IDs, names, peer and (exchanged) client URLs.
         var members: [[String: Any]] = []
-        let deadline = Date().addingTimeInterval(10)
+        let deadline = Date().addingTimeInterval(60)
         repeat {
             let r = try etcdctl(cluster.members[0].endpoint, ["member", "list", "-w", "json"])
             #expect(r.exitCode == 0, "\(r.stderr)")
@@ -77,7 +77,7 @@ import Testing
 
         // etcd 3.5.1's start-up log: 3 conf changes, the leader's empty entry,
         // each member's published attributes, the leader's cluster version.
-        let until = Date().addingTimeInterval(20)
+        let until = Date().addingTimeInterval(60)
         while Date() < until, !cluster.members.allSatisfy({ $0.log.contains("published local member") && $0.log.contains("enabled capabilities") }) {
             usleep(20_000)
         }
@@ -215,7 +215,7 @@ import Testing
             #expect(put.exitCode == 0, "\(put.stderr)")
         }
         kill(pid, SIGCONT)
-        let deadline = Date().addingTimeInterval(20)
+        let deadline = Date().addingTimeInterval(60)
         var count = 0
         while Date() < deadline, count < 20 {
             let r = try etcdctl(follower.endpoint, ["get", "paused/", "--prefix", "--keys-only", "-w", "json", "--consistency=s"])

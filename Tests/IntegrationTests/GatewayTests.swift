@@ -138,7 +138,14 @@ import Testing
             _ = try Self.send(ep, Self.step("/v3/kv/put", #"{"key":"dy9h","value":"MA=="}"#))
             let watch = #"{"create_request":{"key":"dy8=","range_end":"dzA=","prev_kv":true}}"#
             let history = #"{"create_request":{"key":"dy9h","start_revision":"1","watch_id":"7"}}"#
-            let lines = try Self.streamed(ep, "/v3/watch", watch + "\n" + history, seconds: 7) {
+            // Ready: both watches created and watch 7 delivered its history
+            // (etcd sends it apart only when it comes before the writes).
+            // Done: both watches saw the final delete of w/a.
+            let lines = try Self.streamed(ep, "/v3/watch", watch + "\n" + history, ready: { out in
+                let answers = out.split(separator: "\n").map { Self.normalized(String($0), []) }
+                return answers.filter { $0.contains("created:true") }.count == 2
+                    && answers.contains { $0.contains("watch_id:\"7\",events:") }
+            }, done: { Self.count("\"DELETE\"", in: $0) == 2 }) {
                 _ = try Self.send(ep, Self.step("/v3/kv/put", #"{"key":"dy9h","value":"MQ=="}"#))
                 _ = try Self.send(ep, Self.step("/v3/kv/put", #"{"key":"eA==","value":"MQ=="}"#))
                 _ = try Self.send(ep, Self.step("/v3/kv/put", #"{"key":"dy9i","value":"Mg=="}"#))
@@ -201,15 +208,21 @@ import Testing
         return Answer(status: status, body: lines.joined(separator: "\n"))
     }
 
-    /// POSTs `body` with `curl --no-buffer` for `seconds`, running `during` once the
-    /// stream is open; returns the non-empty lines received.
-    static func streamed(_ endpoint: String, _ path: String, _ body: String, seconds: Double,
+    /// POSTs `body` with `curl --no-buffer`, runs `during` once the answers
+    /// so far satisfy `ready` (the watches are created: a fixed sleep lost
+    /// events on a loaded machine), and stops curl once they satisfy `done`
+    /// (or after 90 s, which only bounds a hang); returns the non-empty lines received.
+    static func streamed(_ endpoint: String, _ path: String, _ body: String,
+                         ready: (String) -> Bool, done: (String) -> Bool,
                          during: () throws -> Void) throws -> [String] {
         let curl = try ProcessRunner.start("curl", ["-s", "-N", "-X", "POST", "http://\(endpoint)\(path)", "--data-binary", body])
-        usleep(2_000_000)  // let curl connect and the watch start (slow on a loaded machine)
+        curl.waitForOutput(ready)
         try during()
-        return curl.finish(timeoutSeconds: seconds).stdout.split(separator: "\n").map(String.init)
+        return curl.finish(when: done).stdout.split(separator: "\n").map(String.init)
     }
+
+    /// How often `needle` occurs in `text`.
+    static func count(_ needle: String, in text: String) -> Int { text.components(separatedBy: needle).count - 1 }
 
     /// The JSON with `ignoring` and the cluster keys removed, re-serialised; non-JSON text as is.
     static func normalized(_ body: String, _ ignoring: Set<String>) -> String {

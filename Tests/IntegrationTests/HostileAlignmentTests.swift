@@ -48,7 +48,7 @@ import Testing
             request.requestUnion = .progressRequest(Etcdserverpb.WatchProgressRequest())
             for server in servers {
                 let r = try RawGRPC.call(port: server.clientPort, path: "/etcdserverpb.Watch/Watch",
-                                         message: request.serializedBytes(), timeoutSeconds: 2)
+                                         message: request.serializedBytes(), timeoutSeconds: 6)
                 let first = try Etcdserverpb.WatchResponse(serializedBytes: try #require(r.messages.first, "\(r.output.suffix(300))"))
                 #expect(first.watchID == -1 && first.header?.revision == 1)
             }

@@ -29,7 +29,7 @@ struct LoggingTests {
         try server.start()
         defer { server.stop(); server.removeData() }
         var ready = false
-        let deadline = Date().addingTimeInterval(20)
+        let deadline = Date().addingTimeInterval(60)
         while !ready && Date() < deadline {
             ready = (try? etcdctl(server.endpoint, ["put", "k", "v"]).exitCode) == 0
             if !ready { usleep(100_000) }

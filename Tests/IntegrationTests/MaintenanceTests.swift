@@ -240,7 +240,7 @@ import Testing
         defer { server.stop(); server.removeData() }
         try server.start()
         for i in 0..<10 { #expect(try etcdctl(server.endpoint, ["put", "k", "\(i)"]).exitCode == 0) }
-        let deadline = Date().addingTimeInterval(20)
+        let deadline = Date().addingTimeInterval(90)
         var compact: Int64 = -1
         while Date() < deadline && compact < 11 {
             usleep(250_000)

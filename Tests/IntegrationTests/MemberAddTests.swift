@@ -106,7 +106,7 @@ import Testing
 
         // Promoted through a follower, which forwards to the leader.
         var promoted = CommandResult(exitCode: 1, stdout: "", stderr: "")
-        let promoteDeadline = Date().addingTimeInterval(10)
+        let promoteDeadline = Date().addingTimeInterval(60)
         repeat {
             promoted = try etcdctl(follower.endpoint, ["member", "promote", String(joinerID, radix: 16)])
             if promoted.exitCode == 0 { break }

@@ -59,7 +59,7 @@ struct ShutdownTests {
         #expect(log.contains("\"msg\":\"leadership transfer finished\""), "\(leader.logTail())")
         #expect(log.contains("starts to transfer leadership to"))
         let survivors = cluster.members.filter { $0 !== leader }
-        let newLeader = try cluster.waitForLeader(among: survivors, excluding: leaderID, seconds: 5)
+        let newLeader = try cluster.waitForLeader(among: survivors, excluding: leaderID, seconds: 60)
         #expect(newLeader != leaderID)
         let terms = survivors.compactMap { cluster.status($0)?.term }
         #expect(terms.count == 2 && terms.allSatisfy { $0 == term + 1 }, "a transfer elects in the next term: \(term) → \(terms)")
@@ -86,7 +86,7 @@ struct ShutdownTests {
         for f in followers { if let pid = f.pid { kill(pid, SIGSTOP) } }
         guard let pid = leader.pid else { return }
         kill(pid, SIGTERM)
-        let deadline = Date().addingTimeInterval(10)
+        let deadline = Date().addingTimeInterval(60)
         while Date() < deadline, !leader.log.contains("leadership transfer starting") { usleep(20_000) }
         #expect(leader.isRunning, "the first stop should still be transferring")
         let second = leader.stopTimed(signal: SIGTERM)
@@ -109,13 +109,13 @@ struct ShutdownTests {
         }
         // The strict reconfiguration check wants peers connected for 5 s first.
         var remove = try etcdctl(cluster.endpoints, ["member", "remove", String(victimID, radix: 16)])
-        let retryUntil = Date().addingTimeInterval(15)
+        let retryUntil = Date().addingTimeInterval(60)
         while remove.exitCode != 0 && remove.stderr.contains("unhealthy cluster") && Date() < retryUntil {
             usleep(500_000)
             remove = try etcdctl(cluster.endpoints, ["member", "remove", String(victimID, radix: 16)])
         }
         #expect(remove.exitCode == 0, "\(remove.stderr)")
-        let status = victim.waitForExit(seconds: 20)
+        let status = victim.waitForExit(seconds: 60)
         #expect(status == 0, "\(victim.logTail())")
         let log = victim.log
         let removed = log.range(of: "permanently removed from the cluster")

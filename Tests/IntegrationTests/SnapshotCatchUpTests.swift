@@ -65,7 +65,7 @@ import Testing
 
         try follower.start()
         let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline, !follower.logTail(bytes: 400_000).contains("receiving database snapshot") { usleep(5_000) }
+        while Date() < deadline, !follower.log.contains("receiving database snapshot") { usleep(5_000) }
         follower.stop(signal: SIGKILL)  // mid-transfer, or just after: either must recover
         try follower.start()
         let last = try etcdctl(leader.endpoint, ["put", "last-key", "done"])
@@ -138,9 +138,10 @@ import Testing
         _ = FileManager.default.createFile(atPath: watchLog, contents: nil)
         watch.standardOutput = FileHandle(forWritingAtPath: watchLog)
         watch.standardError = FileHandle.nullDevice
+        let answered = try follower.watchResponsesSent()
         try watch.run()
         defer { if watch.isRunning { watch.terminate() }; watch.waitUntilExit() }
-        usleep(500_000)  // the watch is created
+        #expect(try eventually { try follower.watchResponsesSent() > answered }, "the watch was never created")
         _ = try etcdctl(leader.endpoint, ["put", "ack/first", "v"])
 
         let pid = try #require(follower.process).processIdentifier
@@ -162,7 +163,7 @@ import Testing
         let stored = Set(try ackedKeys(on: follower, consistency: "s").keys)
         #expect(acks.isSubset(of: stored))
         var watched: [String] = []
-        let deadline = Date().addingTimeInterval(30)
+        let deadline = Date().addingTimeInterval(90)
         repeat {
             let lines = ((try? String(contentsOfFile: watchLog, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
             watched = zip(lines, lines.dropFirst()).filter { $0.0 == "PUT" }.map(\.1)
@@ -209,10 +210,10 @@ import Testing
     /// Whether the member logs (within a few seconds) that it installed a
     /// snapshot: the new store serves reads a moment before the line is
     /// written (members, leases and watchers are rebuilt in between).
-    static func installedSnapshot(_ m: ServerProcess, seconds: Double = 10) -> Bool {
+    static func installedSnapshot(_ m: ServerProcess, seconds: Double = 60) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         repeat {
-            if m.logTail(bytes: 400_000).contains("installed database snapshot from the leader") { return true }
+            if m.log.contains("installed database snapshot from the leader") { return true }
             usleep(100_000)
         } while Date() < deadline
         return false
@@ -229,7 +230,7 @@ import Testing
     }
 
     /// Waits until every member reports the same revision and KV hash.
-    static func waitForEqualHashes(_ members: [ServerProcess], seconds: Double = 30) -> Bool {
+    static func waitForEqualHashes(_ members: [ServerProcess], seconds: Double = 60) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         repeat {
             let hashes = members.map { m -> String? in

@@ -43,7 +43,7 @@ import Testing
     /// (the log lines both servers write then), so a restart or the history
     /// never races them.
     static func waitForStartUpEntries(_ server: ServerProcess) throws {
-        let deadline = Date().addingTimeInterval(20)
+        let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
             let log = server.log
             if log.contains("published local member to cluster through raft") && log.contains("enabled capabilities for version") {

@@ -88,10 +88,18 @@ struct StorageFlagTests {
             defer { server.stop(); server.removeData() }
             #expect(try etcdctl(server.endpoint, ["put", "k", "v"]).exitCode == 0)
             let before = try MetricsTests.scrape(server.clientURL).value("swift_etcd_backend_syncs_total")
-            usleep(1_200_000)
-            let after = try MetricsTests.scrape(server.clientURL).value("swift_etcd_backend_syncs_total")
-            if interval.isEmpty { #expect(after == before, "synced without a batch interval") } else {
-                #expect(after - before >= 5, "\(after - before) syncs in 1.2 s at 100ms")
+            if interval.isEmpty {
+                usleep(1_200_000)
+                let after = try MetricsTests.scrape(server.clientURL).value("swift_etcd_backend_syncs_total")
+                #expect(after == before, "synced without a batch interval")
+            } else {
+                // Syncs keep coming with no write at all; how many per second
+                // depends on the machine's load, so no rate is asserted.
+                var after = before
+                #expect(try eventually {
+                    after = try MetricsTests.scrape(server.clientURL).value("swift_etcd_backend_syncs_total")
+                    return after - before >= 5
+                }, "\(after - before) syncs at 100ms")
             }
         }
     }

@@ -216,10 +216,10 @@ import Testing
                                         clientScheme: "https")
         defer { missing.removeData(); pki.remove() }
         #expect(throws: (any Error).self) { try missing.start(timeoutSeconds: 10) }
-        #expect(missing.logTail().contains("open \(pki.dir)/nope.crt: no such file or directory"), "\(missing.logTail())")
+        #expect(missing.log.contains("open \(pki.dir)/nope.crt: no such file or directory"), "\(missing.logTail())")
         let mismatch = try ServerProcess(extraArgs: ["--cert-file", server.cert, "--key-file", client.key], clientScheme: "https")
         defer { mismatch.removeData() }
         #expect(throws: (any Error).self) { try mismatch.start(timeoutSeconds: 10) }
-        #expect(mismatch.logTail().contains("tls: private key does not match public key"), "\(mismatch.logTail())")
+        #expect(mismatch.log.contains("tls: private key does not match public key"), "\(mismatch.logTail())")
     }
 }

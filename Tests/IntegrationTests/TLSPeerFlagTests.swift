@@ -25,7 +25,7 @@ import Testing
 
     /// Waits until `text` shows in the logs of `members` (a refusal is logged
     /// when the refused member next dials, within a second or two).
-    static func waitForLog(_ members: ArraySlice<ServerProcess>, _ text: String, seconds: Double = 20) -> Bool {
+    static func waitForLog(_ members: ArraySlice<ServerProcess>, _ text: String, seconds: Double = 60) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if logs(members).contains(text) { return true }

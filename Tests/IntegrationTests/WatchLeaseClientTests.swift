@@ -3,13 +3,13 @@ import Testing
 
 /// Watch and Lease through real clients: Debian's etcdctl and Go's clientv3.
 @Suite(.serialized) struct WatchLeaseClientTests {
-    /// Runs `etcdctl watch …` in the background for `seconds`, running
-    /// `during` meanwhile; returns what it printed.
-    private func watch(_ ep: String, _ args: [String], seconds: Double, during: () throws -> Void) throws -> String {
-        let running = try ProcessRunner.start("etcdctl", ["--endpoints", ep, "watch"] + args, environment: ["ETCDCTL_API": "3"])
-        usleep(2_500_000)  // let etcdctl start and create the watch (slow on a loaded machine)
+    /// Runs `etcdctl watch …` in the background, once the watch is created
+    /// runs `during`, and returns what it printed when that ends with `last`
+    /// (or after 90 s, which only bounds a hang).
+    private func watch(_ server: ServerProcess, _ args: [String], until last: String, during: () throws -> Void) throws -> String {
+        let running = try server.startEtcdctlWatch(args)
         try during()
-        return running.finish(timeoutSeconds: seconds).stdout
+        return running.finish(when: { $0.hasSuffix(last) }).stdout
     }
 
     @Test func etcdctlWatchLiveHistoricalPrefixPrevKV() throws {
@@ -18,7 +18,7 @@ import Testing
         try server.start()
         let ep = server.endpoint
 
-        let live = try watch(ep, ["--prefix", "w/"], seconds: 8) {
+        let live = try watch(server, ["--prefix", "w/"], until: "DELETE\nw/a\n\n") {
             _ = try etcdctl(ep, ["put", "w/a", "1"])
             _ = try etcdctl(ep, ["put", "other", "x"])
             _ = try etcdctl(ep, ["put", "w/b", "2"])
@@ -28,12 +28,13 @@ import Testing
 
         // History from revision 2 (the first put), with previous values.
         _ = try etcdctl(ep, ["put", "w/b", "3"])
-        let history = try etcdctlFor(ep, ["watch", "--prefix", "w/", "--rev", "2", "--prev-kv"], seconds: 2).stdout
-        #expect(history == "PUT\nw/a\n1\nPUT\nw/b\n2\nDELETE\nw/a\n1\nw/a\n\nPUT\nw/b\n2\nw/b\n3\n")
+        let expected = "PUT\nw/a\n1\nPUT\nw/b\n2\nDELETE\nw/a\n1\nw/a\n\nPUT\nw/b\n2\nw/b\n3\n"
+        let history = try etcdctlUntil(ep, ["watch", "--prefix", "w/", "--rev", "2", "--prev-kv"]) { $0.hasSuffix("w/b\n3\n") }.stdout
+        #expect(history == expected)
 
         // A start revision below the compaction point.
         _ = try etcdctl(ep, ["compaction", "4"])
-        let compacted = try etcdctlFor(ep, ["watch", "w/b", "--rev", "2"], seconds: 2)
+        let compacted = try etcdctlUntil(ep, ["watch", "w/b", "--rev", "2"]) { $0.contains("compacted") }
         #expect((compacted.stdout + compacted.stderr).contains("compacted"), "\(compacted)")
     }
 
@@ -144,7 +145,9 @@ import Testing
 
 
 /// etcdctl for a command that does not end by itself (watch): stopped after `seconds`.
-private func etcdctlFor(_ endpoint: String, _ args: [String], seconds: Double) throws -> CommandResult {
-    try ProcessRunner.run("etcdctl", ["--endpoints", endpoint] + args, environment: ["ETCDCTL_API": "3"],
-                          timeoutSeconds: seconds)
+/// etcdctl ARGS until its output (stdout and stderr so far) satisfies `ready`
+/// or it exits; then stopped (a watch runs until then).
+private func etcdctlUntil(_ endpoint: String, _ args: [String], _ ready: (String) -> Bool) throws -> CommandResult {
+    try ProcessRunner.start("etcdctl", ["--endpoints", endpoint] + args, environment: ["ETCDCTL_API": "3"])
+        .finish(when: ready)
 }

@@ -15,6 +15,9 @@ import Testing
         private var _barriers = 0
         private var _proposals: [(Swiftetcd.InternalRaftRequest, RequestIdentity?)] = []
         var barriers: Int { lock.withLock { _barriers } }
+        /// What `readsLocally` answers (the sole member's read gate).
+        var gateOpen = false
+        var readsLocally: Bool { lock.withLock { gateOpen } }
         var proposals: [(Swiftetcd.InternalRaftRequest, RequestIdentity?)] { lock.withLock { _proposals } }
 
         let maxTxnOps = 2
@@ -77,6 +80,34 @@ import Testing
         txn.success = [op, op, op]  // over the fake's max of 2
         await #expect(throws: ServerError.tooManyOps) { _ = try await kv.txn(txn, context) }
         #expect(fake.proposals.isEmpty)
+    }
+
+    @Test func inlineRangeServesOnlyOneKeyReadsThatNeedNoWait() async throws {
+        let fake = FakeKV()
+        let kv = KVService(backend: fake, access: OpenAccess())
+        var range = Etcdserverpb.RangeRequest()
+        range.key = Array("k".utf8)
+        range.serializable = true
+        let served = try kv.rangeInline(range, context)
+        #expect(served?.kvs.first?.value == Array("v".utf8))
+        #expect(served?.header?.revision == 7)
+        // Linearizable: only while the read gate is open.
+        range.serializable = false
+        #expect(try kv.rangeInline(range, context) == nil)
+        fake.gateOpen = true
+        #expect(try kv.rangeInline(range, context)?.kvs.count == 1)
+        // A key range (its count may scan many keys) goes to the async handler.
+        range.rangeEnd = Array("l".utf8)
+        #expect(try kv.rangeInline(range, context) == nil)
+        // Invalid requests fail as `range` fails them.
+        var invalid = Etcdserverpb.RangeRequest()
+        invalid.serializable = true
+        await #expect(throws: ServerError.emptyKey) { _ = try await kv.range(invalid, context) }
+        #expect(throws: ServerError.emptyKey) { _ = try kv.rangeInline(invalid, context) }
+        // A permission check that may wait (auth) leaves the call to `range`.
+        range.rangeEnd = []
+        #expect(try KVService(backend: fake, access: FakeAccess()).rangeInline(range, context) == nil)
+        #expect(fake.barriers == 0)
     }
 
     @Test func onlyLinearizableReadsWaitForTheBarrier() async throws {

@@ -76,6 +76,11 @@ struct AuthAccess: RequestAccess {
         }
     }
 
+    /// `check`'s first exit: auth off and no token answer nil at once.
+    func isAnonymousWithoutWaiting(_ context: GRPCRequestContext) -> Bool {
+        !auth.snapshot.enabled && Self.token(context) == nil
+    }
+
     /// etcd's doSerialize, after the read: the auth store must still be at
     /// the revision the read was allowed at.
     func confirm(_ identity: RequestIdentity?) throws {

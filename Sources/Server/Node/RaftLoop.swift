@@ -178,13 +178,18 @@ final class RaftLoop: @unchecked Sendable {
         }
     }
 
+    /// `waitLinearizable` would return at once: the local read gate is open.
+    var servesReadsLocally: Bool {
+        // Acquiring pairs with the loop's release after the store applied.
+        readsLocally.load(ordering: .acquiring)
+    }
+
     /// Waits until this member may serve a linearizable read: the leader
     /// confirmed its commit index and this member applied up to it.
     /// Fails with "request timed out" after `timeoutSeconds` (a follower's
     /// ReadIndex is dropped silently when its leader is gone).
     func waitLinearizable(timeoutSeconds: Double) async throws {
-        // Acquiring pairs with the loop's release after the store applied.
-        if readsLocally.load(ordering: .acquiring) { return }
+        if servesReadsLocally { return }
         let deadline = Date().addingTimeInterval(timeoutSeconds)
         let batch = condition.withLock { () -> UInt64 in
             readBatchSeq &+= 1

@@ -33,6 +33,13 @@ enum ClientInterceptors {
                     try checkLeader(context)
                     return try await h(bytes, context)
                 }
+                if let inline = router.inlineHandler(for: path) {
+                    router.unaryInline(path) { bytes, context in
+                        if isLearner() { return nil }  // the async path decides what a learner serves
+                        try checkLeader(context)
+                        return try inline(bytes, context)
+                    }
+                }
             case .serverStreaming(let h)?:
                 router.serverStreaming(path) { bytes, context, writer in
                     if isLearner() { throw notSupportedForLearner.status }

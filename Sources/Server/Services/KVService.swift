@@ -11,6 +11,7 @@ struct KVService {
 
     func register(on router: GRPCRouter) {
         router.unary(Etcdserverpb.KVService.range) { request, context in try await range(request, context) }
+        router.unaryInline(Etcdserverpb.KVService.range) { request, context in try rangeInline(request, context) }
         router.unary(Etcdserverpb.KVService.put) { request, context in try await put(request, context) }
         router.unary(Etcdserverpb.KVService.deleteRange) { request, context in try await deleteRange(request, context) }
         router.unary(Etcdserverpb.KVService.txn) { request, context in try await txn(request, context) }
@@ -25,6 +26,22 @@ struct KVService {
         let identity = try await access.check(.read(key: request.key, rangeEnd: request.rangeEnd), context)
         if !request.serializable { try await backend.linearizableBarrier() }
         return try serveRange(range, request, identity)
+    }
+
+    /// A one-key Range answered on the connection's event loop, without a
+    /// task: when no permission check has to wait (auth off, no token) and
+    /// the read needs no ReadIndex round (serializable, or the sole member's
+    /// gate is open, `KVBackend.readsLocally`). Nil hands the call to `range`.
+    /// Only one-key reads: a range's count scans every key in it, limit or
+    /// not, and a large scan must not hold up the connection's other calls.
+    /// Same checks in the same order as `range`, so the same answers.
+    func rangeInline(_ request: Etcdserverpb.RangeRequest, _ context: GRPCRequestContext) throws -> Etcdserverpb.RangeResponse? {
+        guard request.rangeEnd.isEmpty else { return nil }
+        let range = KVMapping.range(request)
+        try Validation.check(range)
+        guard access.isAnonymousWithoutWaiting(context),
+              request.serializable || backend.readsLocally else { return nil }
+        return try serveRange(range, request, nil)
     }
 
     /// The read itself, synchronous and out of line: inlined into `range` its

@@ -25,6 +25,21 @@ enum RequestStatsInterceptor {
                        responseSize: response.count)
                 return response
             }
+            guard let inline = router.inlineHandler(for: path) else { continue }
+            router.unaryInline(path) { bytes, context in
+                let began = ContinuousClock.now
+                let response: [UInt8]?
+                do {
+                    response = try inline(bytes, context)
+                } catch {
+                    report(warnings, path: path, bytes: bytes, context: context, began: began, responseSize: 0)
+                    throw error
+                }
+                // Nil: the async handler takes the call and reports it.
+                guard let response else { return nil }
+                report(warnings, path: path, bytes: bytes, context: context, began: began, responseSize: response.count)
+                return response
+            }
         }
     }
 
@@ -33,9 +48,12 @@ enum RequestStatsInterceptor {
     /// malloc per call for the task allocator.
     @inline(never)
     static func report(_ warnings: SlowWarnings, path: String, bytes: [UInt8], context: GRPCRequestContext,
-                       start: Date, began: ContinuousClock.Instant, responseSize: Int) {
+                       start: Date? = nil, began: ContinuousClock.Instant, responseSize: Int) {
         let took = ContinuousClock.now - began
         guard warnings.logsUnary(took: took) else { return }
+        // The inline path reads the wall clock only when it logs.
+        let start = start ?? Date().addingTimeInterval(-Double(took.components.seconds)
+                                                       - Double(took.components.attoseconds) / 1e18)
         warnings.unary(start: start, took: took, remote: context.remoteAddress.map { "\($0)" } ?? "No remote client info.",
                        method: path, requestSize: bytes.count, responseSize: responseSize,
                        requestContent: RequestText.describe(path: path, bytes: bytes))

@@ -19,6 +19,22 @@ extension GRPCRouter {
     }
 }
 
+extension GRPCRouter {
+    /// Registers a typed unary method's synchronous form (see `GRPCRouter.Inline`):
+    /// `body` answers, or returns nil to leave the call to the async handler.
+    func unaryInline<Request, Response>(_ method: ProtoMethod<Request, Response>,
+                                        _ body: @escaping @Sendable (Request, GRPCRequestContext) throws -> Response?) {
+        unaryInline(method.path) { bytes, context in
+            let request = try decodeRequest(Request.self, bytes)
+            do {
+                return try body(request, context)?.serializedBytes()
+            } catch {
+                throw grpcStatus(for: error)
+            }
+        }
+    }
+}
+
 /// Decodes one request message as grpc-go does: bytes that are not one end the
 /// call with INTERNAL "grpc: error unmarshalling request", before any handler
 /// runs; except nesting deeper than our decoder takes: only a txn nests, and

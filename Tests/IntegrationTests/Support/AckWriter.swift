@@ -29,7 +29,7 @@ final class AckWriter {
     var count: Int { (try? String(contentsOfFile: ackPath, encoding: .utf8))?.split(separator: "\n").count ?? 0 }
 
     /// Waits until at least `target` puts were acknowledged (or the time is up).
-    func wait(forAcks target: Int, seconds: Double = 30) {
+    func wait(forAcks target: Int, seconds: Double = 60) {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline, count < target { usleep(20_000) }
     }

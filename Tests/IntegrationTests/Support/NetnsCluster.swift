@@ -95,7 +95,7 @@ final class NetnsCluster {
     }
 
     /// Starts member `i` (`ip netns exec` execs the server: the pid is the server's).
-    func start(_ i: Int, timeoutSeconds: Double = 20) throws {
+    func start(_ i: Int, timeoutSeconds: Double = 60) throws {
         let m = members[i]
         let p = Process()
         p.executableURL = URL(fileURLWithPath: try ProcessRunner.resolve("ip"))
@@ -134,7 +134,7 @@ final class NetnsCluster {
     }
 
     /// Index of the member all running, reachable members name as leader.
-    func leader(among indices: [Int], excluding: UInt64 = 0, seconds: Double = 20) throws -> Int {
+    func leader(among indices: [Int], excluding: UInt64 = 0, seconds: Double = 60) throws -> Int {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             let statuses = indices.map { status(members[$0].endpoint) }

@@ -64,6 +64,33 @@ final class RunningCommand {
         try? input.fileHandleForWriting.close()
     }
 
+    /// What the command has printed so far, stdout then stderr.
+    var outputSoFar: String {
+        String(decoding: (FileManager.default.contents(atPath: outPath) ?? Data())
+                   + (FileManager.default.contents(atPath: errPath) ?? Data()), as: UTF8.self)
+    }
+
+    /// Waits until the output so far satisfies `ready`, the command exits or
+    /// `seconds` pass (that only bounds a hang); returns whether `ready` held.
+    /// For a command that runs until stopped (a watch): waiting on what it
+    /// printed, never on a fixed time, holds on a loaded machine.
+    @discardableResult
+    func waitForOutput(seconds: Double = 90, _ ready: (String) -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if ready(outputSoFar) { return true }
+            if !process.isRunning { return ready(outputSoFar) }
+            usleep(20_000)
+        }
+        return false
+    }
+
+    /// `waitForOutput(ready)`, then stops the command and returns what it printed.
+    func finish(when ready: (String) -> Bool, seconds: Double = 90) -> CommandResult {
+        waitForOutput(seconds: seconds, ready)
+        return finish(timeoutSeconds: 0)
+    }
+
     /// Waits for the exit (killing the command `timeoutSeconds` after it
     /// started) and returns what it printed.
     func finish(timeoutSeconds: Double) -> CommandResult {

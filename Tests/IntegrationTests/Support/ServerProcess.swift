@@ -53,7 +53,7 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     /// Starts the process and waits until its client port accepts connections.
-    func start(timeoutSeconds: Double = 20) throws {
+    func start(timeoutSeconds: Double = 60) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = arguments

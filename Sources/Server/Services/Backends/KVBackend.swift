@@ -10,6 +10,9 @@ protocol KVBackend: ResponseHeaders, Proposer {
     var maxTxnOps: Int { get }
     /// Returns once a linearizable read may be served from the local store.
     func linearizableBarrier() async throws
+    /// True while `linearizableBarrier` would return at once (the sole
+    /// member's local read gate is open); false when unsure.
+    var readsLocally: Bool { get }
     func range(_ request: RangeRequest) throws -> RangeResponse
     func readOnlyTxn(_ txn: TxnRequest) throws -> TxnResponse
     /// Returns once the compaction at `revision` has removed the old
@@ -20,6 +23,8 @@ protocol KVBackend: ResponseHeaders, Proposer {
 }
 
 extension KVBackend {
+    /// Unknown (fakes in tests): every linearizable read takes the barrier.
+    var readsLocally: Bool { false }
     /// etcd's default thresholds (fakes in tests).
     var slow: SlowWarnings { SlowWarnings(logger: Logger(label: "kv")) }
 }

@@ -43,13 +43,20 @@ protocol RequestAccess: Sendable {
     /// After a read served locally (Range, read-only Txn): fails it when the
     /// auth store changed since `identity` was checked (etcd's doSerialize).
     func confirm(_ identity: RequestIdentity?) throws
+
+    /// True when `check` would let any action through anonymously (nil)
+    /// without waiting: the caller may skip it (the event-loop fast path).
+    /// False whenever unsure; the caller then calls `check`.
+    func isAnonymousWithoutWaiting(_ context: GRPCRequestContext) -> Bool
 }
 
 extension RequestAccess {
     func confirm(_ identity: RequestIdentity?) throws {}
+    func isAnonymousWithoutWaiting(_ context: GRPCRequestContext) -> Bool { false }
 }
 
 /// Authentication off: every request runs, anonymously.
 struct OpenAccess: RequestAccess {
     func check(_ action: RequestAction, _ context: GRPCRequestContext) async throws -> RequestIdentity? { nil }
+    func isAnonymousWithoutWaiting(_ context: GRPCRequestContext) -> Bool { true }
 }

@@ -6,7 +6,7 @@ import Testing
 
 /// `GRPCServerConfig.connectionInitializer` (where the server puts TLS),
 /// the identity it announces, and ports limited to one protocol.
-@Suite(.serialized, .timeLimit(.minutes(2))) struct ConnectionHookTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct ConnectionHookTests {
     /// Stands in for a TLS layer: announces a client CN when the connection opens.
     final class Announcer: ChannelInboundHandler, @unchecked Sendable {
         typealias InboundIn = ByteBuffer

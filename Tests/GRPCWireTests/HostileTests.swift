@@ -7,7 +7,7 @@ import Testing
 
 /// Misbehaving HTTP/2 peers: each case checks the server survives and still
 /// serves a well-behaved client afterwards.
-@Suite(.serialized, .timeLimit(.minutes(2))) struct HostileTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct HostileTests {
     private func expectHealthy(port: Int, group: any EventLoopGroup) async throws {
         let good = try await H2TestClient.connect(port: port, group: group)
         let r = try await good.unary("/test.Echo/Unary", [4, 2])

@@ -5,7 +5,7 @@ import Testing
 
 /// The metrics hooks (`GRPCMethodProbe`): started once, messages counted,
 /// `handled` exactly once with the final code, also for deadlines.
-@Suite(.serialized, .timeLimit(.minutes(2))) struct ProbeTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct ProbeTests {
     final class Recorder: GRPCMethodProbe {
         struct Counts: Equatable {
             var started = 0, received = 0, sent = 0

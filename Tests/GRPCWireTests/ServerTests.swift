@@ -4,7 +4,7 @@ import Testing
 @testable import GRPCWire
 
 /// gRPC over real sockets with an in-process nghttp2 client.
-@Suite(.serialized, .timeLimit(.minutes(2))) struct ServerTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct ServerTests {
     @Test func unaryEchoAndMetadata() async throws {
         try await withTestServer { port, group, _ in
             let client = try await H2TestClient.connect(port: port, group: group)

@@ -191,6 +191,26 @@ import Testing
         #expect(removedIDs(restored) == [])
     }
 
+    /// A removal only etcd's WAL holds (its backend commits hourly here and
+    /// it is killed) is kept by `migrate` too.
+    @Test func aMemberRemovedOnlyInTheWALStaysRemoved() throws {
+        let etcd = try ServerProcess(binary: try EtcdTools.etcd35, name: "etcd",
+                                     extraArgs: ["--backend-batch-interval=1h", "--backend-batch-limit=10000000"])
+        defer { etcd.stop(); etcd.removeData() }
+        try etcd.start()
+        let added = try EtcdTools.ctl(etcd.endpoint, ["member", "add", "gone", "--learner", "--peer-urls", "http://127.0.0.1:\(freePort())"])
+        let hex = try #require(added.stdout.split(separator: " ").dropFirst().first.map(String.init), "\(added.stdout) \(added.stderr)")
+        #expect(try EtcdTools.ctl(etcd.endpoint, ["member", "remove", hex]).exitCode == 0)
+        etcd.stop(signal: SIGKILL)
+
+        let migrated = try ServerProcess(name: "migrated")
+        defer { migrated.removeData() }
+        let m = try migrate(etcd.dataDir, into: migrated)
+        #expect(m.exitCode == 0, "\(m.stderr)")
+        let data = FileManager.default.contents(atPath: migrated.dataDir + "/member/members.removed.json") ?? Data("[]".utf8)
+        #expect(try JSONDecoder().decode([UInt64].self, from: data) == [UInt64(hex, radix: 16)])
+    }
+
     @Test func notAnEtcdDataDirIsRefused() throws {
         let member = try ServerProcess(name: "x")
         defer { member.removeData() }

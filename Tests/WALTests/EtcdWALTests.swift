@@ -95,6 +95,17 @@ import Testing
         return dir
     }
 
+    /// raftpb.ConfChange{ID: 7, Type: RemoveNode, NodeID: 0x1234} as etcd encodes it.
+    @Test func aRemoveNodeConfChangeNamesTheMember() {
+        let remove: [UInt8] = [0x08, 0x07, 0x10, 0x01, 0x18, 0xB4, 0x24]
+        #expect(EtcdWALEntry(term: 2, index: 9, type: 1, data: remove).removedNodeID == 0x1234)
+        var add = remove
+        add[3] = 0  // AddNode
+        #expect(EtcdWALEntry(term: 2, index: 9, type: 1, data: add).removedNodeID == nil)
+        #expect(EtcdWALEntry(term: 2, index: 9, type: 0, data: remove).removedNodeID == nil)
+        #expect(EtcdWALEntry(term: 2, index: 9, type: 1, data: [0x18, 0xFF]).removedNodeID == nil)  // truncated varint
+    }
+
     @Test func readsTheLogAfterAnIndexWithOverwrites() throws {
         let dir = try Self.writeDir(Self.sampleLog())
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -76,7 +76,8 @@ public struct SnapshotRestore {
             }
             try MVCCStore.prepareRestored(dir: layout.dbPath, consistentIndex: bootstrapIndex,
                                           bumpRevision: bump, markCompacted: options.markCompacted)
-            let tail = try etcdWALDir.map { try committedEntries(walDir: $0, after: etcdIndex) } ?? []
+            let etcdTail = try etcdWALDir.map { try committedEntries(walDir: $0, after: etcdIndex) }
+            let tail = etcdTail?.requests ?? []
             try writeRaftState(layout: layout, metadata: metadata, memberIDs: memberIDs, tail: tail)
             // The membership the new cluster starts with (as etcd's restore
             // re-adds the members from the flags), read at start instead of the flags.
@@ -84,7 +85,7 @@ public struct SnapshotRestore {
             // etcdutl's restore trims `members_removed` with the members; `migrate`
             // keeps the etcd cluster's removed IDs, so a removed member stays refused
             // (except an ID the new --initial-cluster lists again).
-            let keptRemoved = Set(removedIDs).subtracting(members.map(\.id))
+            let keptRemoved = Set(removedIDs + (etcdTail?.removedIDs ?? [])).subtracting(members.map(\.id))
             if etcdWALDir != nil && !keptRemoved.isEmpty {
                 try DurableFile.write(Array(try JSONEncoder().encode(keptRemoved.sorted())),
                                       to: RemovedMembersFile.path(besides: layout.memberDir + "/members.json"))
@@ -143,8 +144,9 @@ public struct SnapshotRestore {
     }
 
     /// The requests etcd committed after its database's consistent index
-    /// (normal entries with data, in log order), read from its WAL.
-    private func committedEntries(walDir: String, after index: UInt64) throws -> [[UInt8]] {
+    /// (normal entries with data, in log order), read from its WAL, and the
+    /// members its committed conf changes there removed.
+    private func committedEntries(walDir: String, after index: UInt64) throws -> (requests: [[UInt8]], removedIDs: [UInt64]) {
         let wal: EtcdWALDecoder.Contents
         do { wal = try EtcdWALReader.read(dir: walDir, afterIndex: index) } catch let e as EtcdWALError {
             throw RestoreError(e.description)
@@ -158,7 +160,11 @@ public struct SnapshotRestore {
             "entries-after-db": "\(wal.entries.count)", "committed": "\(committed.count)", "requests-to-apply": "\(requests.count)",
             "auth-requests": "\(authChanges)", "authenticate-left-out": "\(normal.count - requests.count)",
         ])
-        return requests
+        let removed = committed.compactMap(\.removedNodeID)
+        if !removed.isEmpty {
+            logger.info("members removed in etcd WAL", metadata: ["removed-member-ids": "\(removed.map { String($0, radix: 16) })"])
+        }
+        return (requests, removed)
     }
 
     /// Removes `<data-dir>.restoring-*` left by a restore that was killed

@@ -10,7 +10,7 @@ PREFIX ?= /usr/local
 # passes it to one C file only, so a new commit recompiles just that file).
 export SWIFT_ETCD_GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null)
 
-.PHONY: all deps deps-test build release install run cluster test difftest sim fuzz-api fuzz-gateway fuzz-h2 fuzz-libfuzzer fuzz-libfuzzer-proto fuzz-api-batch protos bench bench-quick bench-all bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint bench-stop bench-restart bench-tls bench-auth bench-commits bench-put1 test-etcd-e2e test-python-etcd3 clean
+.PHONY: all deps deps-test build release install run cluster test difftest sim fuzz-api fuzz-gateway fuzz-h2 fuzz-libfuzzer fuzz-libfuzzer-proto fuzz-api-batch protos bench bench-quick bench-all bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint bench-stop bench-restart bench-tls bench-auth bench-commits bench-put1 test-etcd-e2e test-python-etcd3 test-aetcd test-etcd3gw test-clientv3-examples clean
 
 all: build
 
@@ -87,6 +87,18 @@ test-etcd-e2e: deps-test release
 # three members of the release binary; the few tests left out say why in the script.
 test-python-etcd3: deps-test release
 	./scripts/e2e/python-etcd3.sh
+
+# Other clients' own suites on three members of the release binary (scripts/e2e):
+# aetcd 1.0.0's tests (its sdist in .venv/aetcd/src), etcd3gw 2.7.0's (JSON
+# gateway; own venv in .build/etcd3gw) and etcd 3.4's clientv3/concurrency examples.
+test-aetcd: deps-test release
+	./scripts/e2e/aetcd.sh
+
+test-etcd3gw: deps-test release
+	./scripts/e2e/etcd3gw.sh
+
+test-clientv3-examples: deps-test release
+	./scripts/e2e/clientv3-examples.sh
 
 difftest: deps-test release
 	mkdir -p .build/go-bin

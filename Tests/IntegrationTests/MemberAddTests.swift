@@ -12,7 +12,7 @@ import Testing
         let leader = try #require(cluster.members.first { cluster.status($0)?.memberID == leaderID })
         let newURL = "http://127.0.0.1:\(freePort())"
 
-        let add = try etcdctl(leader.endpoint, ["member", "add", "m4", "--peer-urls", newURL, "--learner"])
+        let add = try MemberReconfigTests.addMember(leader.endpoint, ["m4", "--peer-urls", newURL, "--learner"])
         #expect(add.exitCode == 0, "\(add.stderr)\n\(leader.logTail())")
         #expect(add.stdout.contains("added to cluster") && add.stdout.contains("ETCD_INITIAL_CLUSTER_STATE=\"existing\""),
                 "\(add.stdout)")
@@ -25,7 +25,7 @@ import Testing
         let learnerID = try #require((learner["ID"] as? NSNumber)?.uint64Value)
         let hexID = String(learnerID, radix: 16)
 
-        let second = try etcdctl(leader.endpoint, ["member", "add", "m5", "--peer-urls", "http://127.0.0.1:\(freePort())", "--learner"])
+        let second = try MemberReconfigTests.addMember(leader.endpoint, ["m5", "--peer-urls", "http://127.0.0.1:\(freePort())", "--learner"])
         #expect(second.stderr.contains("etcdserver: too many learner members in cluster"), "\(second.stderr)")
         let dup = try MemberReconfigTests.retryingUnhealthy(leader.endpoint, ["member", "add", "m6", "--peer-urls", newURL])
         #expect(dup.stderr.contains("etcdserver: Peer URLs already exists"), "\(dup.stderr)")
@@ -78,7 +78,7 @@ import Testing
         for i in 0..<20 { _ = try etcdctl(leader.endpoint, ["put", "before-join/\(i)", "v\(i)"]) }
 
         let peerPort = freePort(), clientPort = freePort()
-        let add = try etcdctl(leader.endpoint, ["member", "add", "m4", "--peer-urls", "http://127.0.0.1:\(peerPort)", "--learner"])
+        let add = try MemberReconfigTests.addMember(leader.endpoint, ["m4", "--peer-urls", "http://127.0.0.1:\(peerPort)", "--learner"])
         #expect(add.exitCode == 0, "\(add.stderr)")
         let initial = try MemberReconfigTests.initialCluster(of: add)
         let token = try #require(cluster.members[0].arguments.drop { $0 != "--initial-cluster-token" }.dropFirst().first)
@@ -96,7 +96,7 @@ import Testing
         #expect(linearizable.stderr.contains("etcdserver: rpc not supported for learner"), "\(linearizable.stderr)")
         // etcd's checks while the learner is in the cluster.
         let follower = try #require(cluster.members.first { $0 !== leader })
-        let secondLearner = try etcdctl(follower.endpoint, ["member", "add", "m5", "--peer-urls", "http://127.0.0.1:\(freePort())", "--learner"])
+        let secondLearner = try MemberReconfigTests.addMember(follower.endpoint, ["m5", "--peer-urls", "http://127.0.0.1:\(freePort())", "--learner"])
         #expect(secondLearner.stderr.contains("etcdserver: too many learner members in cluster"), "\(secondLearner.stderr)")
         let sameURL = try MemberReconfigTests.retryingUnhealthy(follower.endpoint,
                                                                 ["member", "add", "m6", "--peer-urls", "http://127.0.0.1:\(peerPort)"])

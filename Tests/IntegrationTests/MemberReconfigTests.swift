@@ -108,8 +108,9 @@ import Testing
     }
 
     /// With one started member and one added but never started, a third
-    /// voter or removing the started one would leave no started quorum:
-    /// etcd refuses both before proposing (the same words as etcd 3.5.1).
+    /// voter or removing the started one would leave no started quorum, and
+    /// a learner would join a cluster whose voters are not all connected:
+    /// etcd refuses all three before proposing (the same words as etcd 3.5.1).
     @Test func strictReconfigCheckRefusesChangesWithoutAStartedQuorum() throws {
         let first = try ServerProcess(name: "m1")
         defer { first.stop(); first.removeData() }
@@ -119,6 +120,10 @@ import Testing
         let third = try etcdctl(first.endpoint, ["member", "add", "m3", "--peer-urls", "http://127.0.0.1:\(freePort())"])
         #expect(third.exitCode != 0)
         #expect(third.stderr.contains("etcdserver: re-configuration failed due to not enough started members"), "\(third.stderr)")
+        // A learner passes the started check but m2 is not connected (etcd 3.5.1 refuses it the same way).
+        let learner = try etcdctl(first.endpoint, ["member", "add", "l3", "--learner", "--peer-urls", "http://127.0.0.1:\(freePort())"])
+        #expect(learner.exitCode != 0)
+        #expect(learner.stderr.contains("etcdserver: unhealthy cluster"), "\(learner.stderr)")
         let ownID = try #require(try etcdctl(first.endpoint, ["member", "list"]).stdout
             .split(separator: "\n").first { $0.contains(", m1,") }?.split(separator: ",").first)
         let remove = try etcdctl(first.endpoint, ["member", "remove", String(ownID)])

@@ -20,14 +20,19 @@ import Testing
     @Test func addNeedsAStartedQuorumOfTheNewSize() {
         // 1 started + 1 added but never started: a third voter would need 2 started.
         #expect(check([(1, true, nil), (2, false, nil)]).mayAdd(learner: false) == .notEnoughStarted)
-        // Learners do not count toward the quorum.
-        #expect(check([(1, true, nil), (2, false, nil)]).mayAdd(learner: true) == nil)
+        // A learner skips the started check but not the connection check:
+        // the added voter never started, so it is not connected (etcd 3.5.1:
+        // "etcdserver: unhealthy cluster").
+        #expect(check([(1, true, nil), (2, false, nil)]).mayAdd(learner: true) == .unhealthy)
+        #expect(check([(1, true, nil), (2, false, longAgo)]).mayAdd(learner: true) == nil)
+        #expect(check([(1, true, nil)]).mayAdd(learner: true) == nil)
     }
 
     @Test func addNeedsEveryVoterConnectedForTheHealthInterval() {
         #expect(check([(1, true, nil), (2, true, longAgo), (3, true, longAgo)]).mayAdd(learner: false) == nil)
         #expect(check([(1, true, nil), (2, true, longAgo), (3, true, justNow)]).mayAdd(learner: false) == .unhealthy)
         #expect(check([(1, true, nil), (2, true, longAgo), (3, true, nil)]).mayAdd(learner: false) == .unhealthy)
+        #expect(check([(1, true, nil), (2, true, longAgo), (3, true, justNow)]).mayAdd(learner: true) == .unhealthy)
     }
 
     @Test func removeKeepsAStartedQuorumOfTheRest() {

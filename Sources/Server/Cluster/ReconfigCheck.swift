@@ -24,14 +24,18 @@ struct ReconfigCheck {
     /// etcd's `HealthInterval`.
     static let healthIntervalSeconds: TimeInterval = 5
 
-    /// MemberAdd. Learners do not change the quorum and are always allowed.
+    /// MemberAdd. A learner does not change the quorum, so it skips the
+    /// started-members check; like a voter it still needs every voter
+    /// connected for the health interval (etcd refuses a learner with
+    /// "unhealthy cluster" while an added voter has not started).
     func mayAdd(learner: Bool) -> ServerError? {
-        if learner { return nil }
-        let members = voters.count + 1
-        let started = voters.filter(\.started).count
-        // Adding a second member to a one-member cluster (restoring from backup).
-        let growingSingle = started == 1 && members == 2
-        if !growingSingle && started < members / 2 + 1 { return .notEnoughStarted }
+        if !learner {
+            let members = voters.count + 1
+            let started = voters.filter(\.started).count
+            // Adding a second member to a one-member cluster (restoring from backup).
+            let growingSingle = started == 1 && members == 2
+            if !growingSingle && started < members / 2 + 1 { return .notEnoughStarted }
+        }
         if connectedCount() != voters.count { return .unhealthy }
         return nil
     }

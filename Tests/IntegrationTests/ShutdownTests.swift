@@ -69,8 +69,25 @@ struct ShutdownTests {
 
     /// A second SIGTERM while the first stop runs exits at once (128 + 15).
     /// The stop is held up by a leadership transfer to followers that are
-    /// SIGSTOPped (the transfer waits up to the request timeout).
+    /// SIGSTOPped: the transfer waits the request timeout (5 s + 2 × election
+    /// timeout) from after the first signal, so a second signal sent less
+    /// than 5 s after the first one certainly arrives while it runs. A test
+    /// thread stalled past that leaves the attempt inconclusive (it is run
+    /// again on a fresh cluster) unless the second signal still won.
     @Test func secondSignalExitsAtOnce() throws {
+        for attempt in 1...3 {
+            switch try secondSignalAttempt() {
+            case .proved: return
+            case .inconclusive(let waited):
+                print("shutdown: attempt \(attempt) inconclusive (second signal \(waited) s after the first)")
+            }
+        }
+        Issue.record("three attempts never sent the second signal within 5 s of the first")
+    }
+
+    private enum AttemptOutcome { case proved, inconclusive(Double) }
+
+    private func secondSignalAttempt() throws -> AttemptOutcome {
         let cluster = try ClusterTests.Cluster()
         defer {
             for m in cluster.members { if let pid = m.pid { kill(pid, SIGCONT) } }
@@ -78,21 +95,27 @@ struct ShutdownTests {
         }
         try cluster.start()
         let leaderID = try cluster.waitForLeader(among: cluster.members)
-        guard let leader = cluster.members.first(where: { cluster.status($0)?.memberID == leaderID }) else {
+        guard let leader = cluster.members.first(where: { cluster.status($0)?.memberID == leaderID }),
+              let pid = leader.pid else {
             Issue.record("no leader process")
-            return
+            return .proved
         }
-        let followers = cluster.members.filter { $0 !== leader }
-        for f in followers { if let pid = f.pid { kill(pid, SIGSTOP) } }
-        guard let pid = leader.pid else { return }
+        for f in cluster.members where f !== leader { if let fpid = f.pid { kill(fpid, SIGSTOP) } }
+        let firstSignal = Date()
         kill(pid, SIGTERM)
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline, !leader.log.contains("leadership transfer starting") { usleep(20_000) }
-        #expect(leader.isRunning, "the first stop should still be transferring")
-        let second = leader.stopTimed(signal: SIGTERM)
-        #expect(second.status == 128 + SIGTERM, "exit \(second.status)")
-        #expect(leader.log.contains("received second signal; exiting immediately"))
-        #expect(!leader.log.contains("\"msg\":\"closed etcd server\""))
+        #expect(leader.log.contains("leadership transfer starting"), "\(leader.logTail())")
+        kill(pid, SIGTERM)
+        let waited = Date().timeIntervalSince(firstSignal)  // measured after the kill: an upper bound
+        let status = leader.waitForExit(seconds: 60)
+        let log = leader.log
+        let exitedAtOnce = status == 128 + SIGTERM && log.contains("received second signal; exiting immediately")
+        if !exitedAtOnce && waited >= 5 { return .inconclusive(waited) }
+        #expect(status == 128 + SIGTERM, "exit \(status.map(String.init) ?? "none") (second signal \(waited) s after the first)")
+        #expect(log.contains("received second signal; exiting immediately"), "\(leader.logTail())")
+        #expect(!log.contains("\"msg\":\"closed etcd server\""))
+        return .proved
     }
 
     /// A member removed from the cluster stops through the graceful path:

@@ -50,17 +50,34 @@ struct WarningFlagTests {
             defer { server.stop(); server.removeData() }
             let value = String(repeating: "y", count: 512 * 1024)
             for i in 0..<60 { _ = try etcdctl(server.endpoint, ["put", "big/\(i)"], stdin: value) }
+            // The watcher polls until the stop file exists (-seconds only bounds a hang).
+            let outputFile = server.dataDir + ".healthwatch.out", stopFile = server.dataDir + ".healthwatch.stop"
+            _ = FileManager.default.createFile(atPath: outputFile, contents: Data())
+            defer { for f in [outputFile, stopFile] { try? FileManager.default.removeItem(atPath: f) } }
+            func output() -> String { (try? String(contentsOfFile: outputFile, encoding: .utf8)) ?? "" }
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: outputFile))
+            defer { try? handle.close() }
             let watch = Process()
             watch.executableURL = URL(fileURLWithPath: try GoPrograms.binary("healthwatch"))
-            watch.arguments = ["-endpoint", server.endpoint, "-seconds", "6"]
-            let out = Pipe()
-            watch.standardOutput = out
+            watch.arguments = ["-endpoint", server.endpoint, "-seconds", "180", "-stop-file", stopFile]
+            watch.standardOutput = handle
             watch.standardError = FileHandle.nullDevice
             try watch.run()
-            usleep(1_000_000)
-            for _ in 0..<3 { _ = try etcdctl(server.endpoint, ["defrag"]) }
+            defer { if watch.isRunning { watch.terminate() } }
+            let started = Date().addingTimeInterval(60)
+            while watch.isRunning && !output().contains("ready") && Date() < started { usleep(50_000) }
+            #expect(output().contains("ready"), "\(output())")
+            // With the flag: defragment until the watcher saw NOT_SERVING (a bound of 20);
+            // without it, three defragmentations must all stay SERVING.
+            var defrags = 0
+            let until = Date().addingTimeInterval(60)
+            while defrags < (flag ? 20 : 3) && !output().contains("saw NOT_SERVING") && Date() < until {
+                _ = try etcdctl(server.endpoint, ["defrag"])
+                defrags += 1
+            }
+            _ = FileManager.default.createFile(atPath: stopFile, contents: Data())
             watch.waitUntilExit()
-            let result = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let result = output()
             let notServing = Int(result.split(separator: " ").first { $0.hasPrefix("not_serving=") }?.dropFirst(12) ?? "") ?? -1
             if flag {
                 #expect(notServing > 0, "health never said NOT_SERVING during defrag: \(result)")

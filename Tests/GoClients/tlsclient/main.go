@@ -5,9 +5,11 @@
 //	tlsclient -endpoints https://127.0.0.1:2379 -cacert ca.crt -cert c.crt -key c.key -mode putget
 //	    put, get and a watch event over one TLS connection
 //	tlsclient ... -mode apiserver -duration 20s -pause-file F
-//	    writes keys and watches them until -duration; when F appears it
-//	    prints "paused" and waits for F to vanish (the test kills the
-//	    leader meanwhile); exits 0 if writes and watch events resumed after.
+//	    writes keys and watches them; prints "writing" once a write was
+//	    watched; when F appears it prints "paused" and waits for F to vanish
+//	    (the test kills the leader meanwhile); exits 0 once 20 writes and
+//	    their events came after that ("resumed"), 1 if -duration (then only
+//	    a bound on a hang) passes first. Without F it runs for -duration.
 //	tlsclient ... -mode expectfail
 //	    exits 0 only if the first request fails (refused handshake)
 package main
@@ -138,8 +140,11 @@ func apiServer(cli *clientv3.Client) {
 		close(events)
 	}()
 	var written, writesAfter, eventsAfter, errors int
-	paused, resumed := false, false
+	paused, resumed, announced := false, false, false
 	for i := 0; time.Now().Before(deadline); i++ {
+		if *pauseFile != "" && resumed && writesAfter >= 20 && eventsAfter >= 20 {
+			break
+		}
 		if *pauseFile != "" {
 			_, statErr := os.Stat(*pauseFile)
 			if statErr == nil && !paused {
@@ -171,6 +176,10 @@ func apiServer(cli *clientv3.Client) {
 				}
 				if resumed {
 					eventsAfter++
+				}
+				if !announced {
+					announced = true
+					fmt.Println("writing")
 				}
 			default:
 				break drain

@@ -17,6 +17,10 @@ public struct GRPCServerConfig: Sendable {
     /// Largest plain HTTP/1.1 request body accepted (JSON gateways carry base64
     /// bytes, 4/3 of the message); larger ones are answered 413 and the connection closed.
     public var maxHTTP1BodyBytes: Int = 2 * (1536 * 1024 + 512 * 1024)
+    /// Bytes of HTTP/1.1 bodies all connections may buffer past each body's
+    /// free 64 KiB (see `HTTP1BodyBudget`); nil: the larger of 64 MiB and four
+    /// bodies of `maxHTTP1BodyBytes`.
+    public var http1BodyBudget: HTTP1BodyBudget?
     /// Largest response message sent; larger ones end the call with RESOURCE_EXHAUSTED.
     public var maxSendBytes: Int = Int(Int32.max)
     /// SETTINGS_MAX_CONCURRENT_STREAMS (etcd `--max-concurrent-streams`, default unbounded).

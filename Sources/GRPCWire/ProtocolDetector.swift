@@ -29,16 +29,18 @@ final class ProtocolDetector: ChannelInboundHandler, RemovableChannelHandler {
     private let http1: HTTP1Service?
     private let serveHTTP1: Bool
     private let maxHTTP1BodyBytes: Int
+    private let bodyBudget: HTTP1BodyBudget
     private var buffered: ByteBuffer?
     private var identity = GRPCConnectionIdentity()
 
     /// `makeHTTP2` nil: HTTP/2 is not served here; `serveHTTP1` false: nor is HTTP/1.1.
     init(makeHTTP2: ((GRPCConnectionIdentity) -> any ChannelHandler)?, http1: HTTP1Service?,
-         serveHTTP1: Bool = true, maxHTTP1BodyBytes: Int) {
+         serveHTTP1: Bool = true, maxHTTP1BodyBytes: Int, bodyBudget: HTTP1BodyBudget) {
         self.makeHTTP2 = makeHTTP2
         self.http1 = http1
         self.serveHTTP1 = serveHTTP1
         self.maxHTTP1BodyBytes = maxHTTP1BodyBytes
+        self.bodyBudget = bodyBudget
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -74,7 +76,7 @@ final class ProtocolDetector: ChannelInboundHandler, RemovableChannelHandler {
                 ).whenFailure { _ in channel.close(promise: nil) }
                 // The HTTP/1 handlers go last, after the codec handlers just added.
                 try context.pipeline.syncOperations.addHandler(HTTP1ParseErrorResponder())
-                try context.pipeline.syncOperations.addHandler(HTTP1RequestHandler(handler: http1, maxBodyBytes: maxHTTP1BodyBytes,
+                try context.pipeline.syncOperations.addHandler(HTTP1RequestHandler(handler: http1, maxBodyBytes: maxHTTP1BodyBytes, budget: bodyBudget,
                                                                                       identity: identity))
             }
         } catch {

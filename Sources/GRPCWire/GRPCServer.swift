@@ -66,7 +66,7 @@ public final class GRPCServer: Sendable {
                     makeHTTP2: config.serveGRPC
                         ? { H2ConnectionHandler(config: config, router: router, logger: logger, identity: $0) } : nil,
                     http1: http1, serveHTTP1: config.serveHTTP1, maxHTTP1BodyBytes: config.maxHTTP1BodyBytes,
-                    bodyBudget: bodyBudget)
+                    bodyBudget: bodyBudget, prefaceTimeout: config.prefaceTimeout)
                 guard let underneath = config.connectionInitializer else {
                     return channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(detector)

@@ -82,6 +82,13 @@ public struct GRPCServerConfig: Sendable {
     /// is closed at once. Default: the one every listener of the process
     /// shares (the descriptor limit less a reserve for the member's files).
     public var connectionLimiter: ConnectionLimiter = .processWide
+    /// How long a connection may take to show its protocol (the whole HTTP/2
+    /// preface, or bytes that are not it) before it is closed; nil: no limit.
+    /// A client sending the preface a byte at a time held a descriptor for as
+    /// long as it liked (etcd 3.5.1's cmux too). 120 s is grpc-go's default
+    /// connection timeout; once the protocol is known no timer runs, so
+    /// long-lived streams are untouched.
+    public var prefaceTimeout: TimeAmount? = .seconds(120)
     /// How long `shutdown()` waits for in-flight calls before closing connections.
     public var shutdownGracePeriod: TimeAmount = .seconds(10)
     /// Serve gRPC (HTTP/2) on this port; when false an HTTP/2 preface closes

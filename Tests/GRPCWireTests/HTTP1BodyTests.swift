@@ -10,11 +10,13 @@ import Testing
 @Suite struct HTTP1BodyTests {
     /// A server whose HTTP/1.1 service echoes POST bodies, streams on /stream, and calls the test router's Bidi.
     func withBodyServer(maxBodyBytes: Int, budget: HTTP1BodyBudget? = nil,
+                        configure: (inout GRPCServerConfig) -> Void = { _ in },
                         _ body: (_ port: Int, _ group: any EventLoopGroup) async throws -> Void) async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var config = GRPCServerConfig(host: "127.0.0.1", port: 0)
         config.maxHTTP1BodyBytes = maxBodyBytes
         config.http1BodyBudget = budget
+        configure(&config)
         let router = makeTestRouter()
         let server = GRPCServer(config: config, router: router, http1Service: { request in
             switch request.path {
@@ -120,6 +122,17 @@ import Testing
             #expect(budget.bytesInUse == 0)
             #expect(try await post(300).hasSuffix("POST - " + String(repeating: "b", count: 300)))
             #expect(budget.bytesInUse == 0)
+        }
+    }
+
+    /// A client that never finishes the HTTP/2 preface (a byte every few
+    /// seconds holds a descriptor for ever otherwise) is closed once
+    /// `prefaceTimeout` passes, with nothing written.
+    @Test func unfinishedPrefaceIsClosed() async throws {
+        try await withBodyServer(maxBodyBytes: 100, configure: { $0.prefaceTimeout = .milliseconds(500) }) { port, group in
+            let answer = try await rawExchange(port: port, group: group, Array("PRI * HTTP/2".utf8))
+            #expect(answer.closedByServer)
+            #expect(answer.bytes.isEmpty)
         }
     }
 

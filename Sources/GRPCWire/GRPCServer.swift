@@ -48,6 +48,8 @@ public final class GRPCServer: Sendable {
     public func start() async throws -> Int {
         let config = self.config, router = self.router, http1 = self.http1, logger = self.logger
         let limiter = config.connectionLimiter
+        let bodyBudget = config.http1BodyBudget ?? HTTP1BodyBudget(
+            totalBytes: max(64 << 20, 4 * config.maxHTTP1BodyBytes), freeBytesPerRequest: 64 << 10)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -63,7 +65,8 @@ public final class GRPCServer: Sendable {
                 let detector = ProtocolDetector(
                     makeHTTP2: config.serveGRPC
                         ? { H2ConnectionHandler(config: config, router: router, logger: logger, identity: $0) } : nil,
-                    http1: http1, serveHTTP1: config.serveHTTP1, maxHTTP1BodyBytes: config.maxHTTP1BodyBytes)
+                    http1: http1, serveHTTP1: config.serveHTTP1, maxHTTP1BodyBytes: config.maxHTTP1BodyBytes,
+                    bodyBudget: bodyBudget, prefaceTimeout: config.prefaceTimeout)
                 guard let underneath = config.connectionInitializer else {
                     return channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(detector)

@@ -17,6 +17,10 @@ public struct GRPCServerConfig: Sendable {
     /// Largest plain HTTP/1.1 request body accepted (JSON gateways carry base64
     /// bytes, 4/3 of the message); larger ones are answered 413 and the connection closed.
     public var maxHTTP1BodyBytes: Int = 2 * (1536 * 1024 + 512 * 1024)
+    /// Bytes of HTTP/1.1 bodies all connections may buffer past each body's
+    /// free 64 KiB (see `HTTP1BodyBudget`); nil: the larger of 64 MiB and four
+    /// bodies of `maxHTTP1BodyBytes`.
+    public var http1BodyBudget: HTTP1BodyBudget?
     /// Largest response message sent; larger ones end the call with RESOURCE_EXHAUSTED.
     public var maxSendBytes: Int = Int(Int32.max)
     /// SETTINGS_MAX_CONCURRENT_STREAMS (etcd `--max-concurrent-streams`, default unbounded).
@@ -78,6 +82,13 @@ public struct GRPCServerConfig: Sendable {
     /// is closed at once. Default: the one every listener of the process
     /// shares (the descriptor limit less a reserve for the member's files).
     public var connectionLimiter: ConnectionLimiter = .processWide
+    /// How long a connection may take to show its protocol (the whole HTTP/2
+    /// preface, or bytes that are not it) before it is closed; nil: no limit.
+    /// A client sending the preface a byte at a time held a descriptor for as
+    /// long as it liked (etcd 3.5.1's cmux too). 120 s is grpc-go's default
+    /// connection timeout; once the protocol is known no timer runs, so
+    /// long-lived streams are untouched.
+    public var prefaceTimeout: TimeAmount? = .seconds(120)
     /// How long `shutdown()` waits for in-flight calls before closing connections.
     public var shutdownGracePeriod: TimeAmount = .seconds(10)
     /// Serve gRPC (HTTP/2) on this port; when false an HTTP/2 preface closes

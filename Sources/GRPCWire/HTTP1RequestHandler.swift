@@ -6,7 +6,9 @@ import NIOHTTP1
 /// The body is collected up to `maxBodyBytes` and handed over whole; a
 /// larger one is read to its end without being kept and the service is told
 /// its length (`HTTP1Request.oversizedBodyBytes`), as etcd's gateway answers
-/// it with gRPC's size error on a connection that stays open. A response is written
+/// it with gRPC's size error on a connection that stays open. Past its first
+/// `budget.freeBytesPerRequest` a body is buffered only while the server-wide
+/// `budget` allows; one that does not fit is treated as oversized. A response is written
 /// whole, or streamed with chunked encoding when it carries a `stream`
 /// closure; the task producing it is cancelled when the connection closes.
 /// NIO's pipelining assistance keeps requests on one connection in order.
@@ -16,6 +18,9 @@ final class HTTP1RequestHandler: ChannelInboundHandler, @unchecked Sendable {
 
     private let handler: HTTP1Service?
     private let maxBodyBytes: Int
+    private let budget: HTTP1BodyBudget
+    /// Bytes of `body` drawn from `budget` (given back when the body is handed over or dropped).
+    private var reserved = 0
     /// The connection's identity, handed to every request (`HTTP1Request.identity`).
     private let identity: GRPCConnectionIdentity
     private var head: HTTPRequestHead?
@@ -25,9 +30,11 @@ final class HTTP1RequestHandler: ChannelInboundHandler, @unchecked Sendable {
     /// The task answering the current request (event loop only).
     private var inFlight: Task<Void, Never>?
 
-    init(handler: HTTP1Service?, maxBodyBytes: Int, identity: GRPCConnectionIdentity = GRPCConnectionIdentity()) {
+    init(handler: HTTP1Service?, maxBodyBytes: Int, budget: HTTP1BodyBudget,
+         identity: GRPCConnectionIdentity = GRPCConnectionIdentity()) {
         self.handler = handler
         self.maxBodyBytes = maxBodyBytes
+        self.budget = budget
         self.identity = identity
     }
 
@@ -35,14 +42,14 @@ final class HTTP1RequestHandler: ChannelInboundHandler, @unchecked Sendable {
         switch unwrapInboundIn(data) {
         case .head(let head):
             self.head = head
-            body = []
+            dropBody()
             oversizedBytes = nil
         case .body(let chunk):
             if let dropped = oversizedBytes {
                 oversizedBytes = dropped.addingReportingOverflow(chunk.readableBytes).partialValue
-            } else if body.count + chunk.readableBytes > maxBodyBytes {
+            } else if body.count + chunk.readableBytes > maxBodyBytes || !reserve(for: body.count + chunk.readableBytes) {
                 oversizedBytes = body.count + chunk.readableBytes
-                body = []
+                dropBody()
             } else {
                 body.append(contentsOf: chunk.readableBytesView)
             }
@@ -50,13 +57,34 @@ final class HTTP1RequestHandler: ChannelInboundHandler, @unchecked Sendable {
             guard let head else { return }
             self.head = nil
             let request = body
-            body = []
+            dropBody()
             respond(context: context, head: head, body: request, oversizedBytes: oversizedBytes)
             oversizedBytes = nil
         }
     }
 
+    /// Draws on the budget so that `reserved` covers a body of `length` bytes past the free part.
+    private func reserve(for length: Int) -> Bool {
+        let needed = max(0, length - budget.freeBytesPerRequest)
+        guard needed > reserved else { return true }
+        guard budget.reserve(needed - reserved) else { return false }
+        reserved = needed
+        return true
+    }
+
+    /// Forgets the buffered body and gives its share of the budget back.
+    private func dropBody() {
+        body = []
+        budget.release(reserved)
+        reserved = 0
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        dropBody()
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
+        dropBody()
         inFlight?.cancel()
         inFlight = nil
         context.fireChannelInactive()

@@ -10,7 +10,8 @@ import NIOHTTP1
 /// A `GRPCConnectionIdentified` event seen before the first bytes (fired
 /// by the TLS layer underneath) is handed to the HTTP/2 or HTTP/1.1
 /// handler, so calls and requests learn the verified client certificate. A protocol the port does not
-/// serve (`serveGRPC`/`serveHTTP1` false) closes the connection.
+/// serve (`serveGRPC`/`serveHTTP1` false) closes the connection, and so does
+/// `prefaceTimeout` passing before the protocol is known.
 final class ProtocolDetector: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -29,16 +30,33 @@ final class ProtocolDetector: ChannelInboundHandler, RemovableChannelHandler {
     private let http1: HTTP1Service?
     private let serveHTTP1: Bool
     private let maxHTTP1BodyBytes: Int
+    private let bodyBudget: HTTP1BodyBudget
+    private let prefaceTimeout: TimeAmount?
+    private var prefaceDeadline: Scheduled<Void>?
     private var buffered: ByteBuffer?
     private var identity = GRPCConnectionIdentity()
 
     /// `makeHTTP2` nil: HTTP/2 is not served here; `serveHTTP1` false: nor is HTTP/1.1.
     init(makeHTTP2: ((GRPCConnectionIdentity) -> any ChannelHandler)?, http1: HTTP1Service?,
-         serveHTTP1: Bool = true, maxHTTP1BodyBytes: Int) {
+         serveHTTP1: Bool = true, maxHTTP1BodyBytes: Int, bodyBudget: HTTP1BodyBudget,
+         prefaceTimeout: TimeAmount? = nil) {
         self.makeHTTP2 = makeHTTP2
         self.http1 = http1
         self.serveHTTP1 = serveHTTP1
         self.maxHTTP1BodyBytes = maxHTTP1BodyBytes
+        self.bodyBudget = bodyBudget
+        self.prefaceTimeout = prefaceTimeout
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        guard let prefaceTimeout else { return }
+        let channel = context.channel
+        prefaceDeadline = context.eventLoop.scheduleTask(in: prefaceTimeout) { channel.close(promise: nil) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        prefaceDeadline?.cancel()
+        prefaceDeadline = nil
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -74,7 +92,7 @@ final class ProtocolDetector: ChannelInboundHandler, RemovableChannelHandler {
                 ).whenFailure { _ in channel.close(promise: nil) }
                 // The HTTP/1 handlers go last, after the codec handlers just added.
                 try context.pipeline.syncOperations.addHandler(HTTP1ParseErrorResponder())
-                try context.pipeline.syncOperations.addHandler(HTTP1RequestHandler(handler: http1, maxBodyBytes: maxHTTP1BodyBytes,
+                try context.pipeline.syncOperations.addHandler(HTTP1RequestHandler(handler: http1, maxBodyBytes: maxHTTP1BodyBytes, budget: bodyBudget,
                                                                                       identity: identity))
             }
         } catch {

@@ -9,11 +9,14 @@ import Testing
 /// router handlers outside HTTP/2 (what a JSON gateway does).
 @Suite struct HTTP1BodyTests {
     /// A server whose HTTP/1.1 service echoes POST bodies, streams on /stream, and calls the test router's Bidi.
-    func withBodyServer(maxBodyBytes: Int,
+    func withBodyServer(maxBodyBytes: Int, budget: HTTP1BodyBudget? = nil,
+                        configure: (inout GRPCServerConfig) -> Void = { _ in },
                         _ body: (_ port: Int, _ group: any EventLoopGroup) async throws -> Void) async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var config = GRPCServerConfig(host: "127.0.0.1", port: 0)
         config.maxHTTP1BodyBytes = maxBodyBytes
+        config.http1BodyBudget = budget
+        configure(&config)
         let router = makeTestRouter()
         let server = GRPCServer(config: config, router: router, http1Service: { request in
             switch request.path {
@@ -88,6 +91,48 @@ import Testing
             let text = String(decoding: answer.bytes, as: UTF8.self)
             #expect(text.contains("POST -  oversized=101"), "\(text)")
             #expect(text.hasSuffix("POST - ok"), "\(text)")  // the same connection went on
+        }
+    }
+
+    /// Slow or never-ending bodies on many connections: past each body's free
+    /// part they share one budget; a body that does not fit is answered as
+    /// oversized while small requests still go through, and a closed
+    /// connection gives its share back.
+    @Test func bodiesShareOneBudget() async throws {
+        let budget = HTTP1BodyBudget(totalBytes: 1000, freeBytesPerRequest: 100)
+        try await withBodyServer(maxBodyBytes: 2000, budget: budget) { port, group in
+            let holder = try await ClientBootstrap(group: group).connect(host: "127.0.0.1", port: port).get()
+            let partial = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n" + String(repeating: "h", count: 1050)
+            try await holder.writeAndFlush(holder.allocator.buffer(string: partial)).get()
+            // The holder's body is buffered and counted (a hang bound, not a timing check).
+            for _ in 0..<600 where budget.bytesInUse < 950 { try await Task.sleep(for: .milliseconds(50)) }
+            #expect(budget.bytesInUse == 950)
+
+            func post(_ length: Int) async throws -> String {
+                let request = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: \(length)\r\nConnection: close\r\n\r\n"
+                    + String(repeating: "b", count: length)
+                return String(decoding: try await rawExchange(port: port, group: group, Array(request.utf8)).bytes, as: UTF8.self)
+            }
+            #expect(try await post(300).contains("oversized=300"))  // 200 counted bytes do not fit beside 950
+            #expect(try await post(100).hasSuffix("POST - " + String(repeating: "b", count: 100)))  // free part
+            #expect(budget.bytesInUse == 950)
+
+            try await holder.close()
+            for _ in 0..<600 where budget.bytesInUse > 0 { try await Task.sleep(for: .milliseconds(50)) }
+            #expect(budget.bytesInUse == 0)
+            #expect(try await post(300).hasSuffix("POST - " + String(repeating: "b", count: 300)))
+            #expect(budget.bytesInUse == 0)
+        }
+    }
+
+    /// A client that never finishes the HTTP/2 preface (a byte every few
+    /// seconds holds a descriptor for ever otherwise) is closed once
+    /// `prefaceTimeout` passes, with nothing written.
+    @Test func unfinishedPrefaceIsClosed() async throws {
+        try await withBodyServer(maxBodyBytes: 100, configure: { $0.prefaceTimeout = .milliseconds(500) }) { port, group in
+            let answer = try await rawExchange(port: port, group: group, Array("PRI * HTTP/2".utf8))
+            #expect(answer.closedByServer)
+            #expect(answer.bytes.isEmpty)
         }
     }
 

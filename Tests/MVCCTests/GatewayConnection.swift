@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 @testable import MVCC
 
 /// One keep-alive HTTP/1.1 connection to etcd's JSON gateway: a POST per
@@ -27,16 +28,7 @@ final class GatewayConnection {
 
     private func connectIfNeeded() throws {
         guard fd < 0 else { return }
-        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard s >= 0 else { throw MVCCError(.internal, "socket failed") }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard rc == 0 else { close(s); throw MVCCError(.internal, "connect failed") }
+        guard let s = connectedLoopbackSocket(port: port) else { throw MVCCError(.internal, "connect failed") }
         // A generous bound on a hang, not a timing assertion.
         var timeout = timeval(tv_sec: 60, tv_usec: 0)
         setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))

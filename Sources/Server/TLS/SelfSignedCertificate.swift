@@ -65,10 +65,17 @@ enum SelfSignedCertificate {
         let certificate = try Certificate(
             version: .v3, serialNumber: Certificate.SerialNumber(bytes: serial[...]),
             publicKey: Certificate.PublicKey(privateKey.publicKey),
-            notValidBefore: now, notValidAfter: now.addingTimeInterval(days * 86_400),
+            notValidBefore: validFrom(now), notValidAfter: now.addingTimeInterval(days * 86_400),
             issuer: subject, subject: subject, signatureAlgorithm: .ecdsaWithSHA512,
             extensions: extensions, issuerPrivateKey: Certificate.PrivateKey(privateKey))
         return (try certificate.serializeAsPEM().pemString, privateKey.pemRepresentation)
+    }
+
+    /// A whole second a minute back: X.509 times carry whole seconds, and a
+    /// `notBefore` rounded up past "now" made grpcio refuse a fresh auto-TLS
+    /// certificate as "not yet valid"; the minute absorbs small clock skew.
+    static func validFrom(_ now: Date) -> Date {
+        Date(timeIntervalSince1970: (now.timeIntervalSince1970 - 60).rounded(.down))
     }
 
     /// `host:port`, `[v6]:port` or a bare host → the host.

@@ -82,12 +82,18 @@ import Testing
         #expect(fake.proposals.isEmpty)
     }
 
-    @Test func inlineRangeServesOnlyOneKeyReadsThatNeedNoWait() async throws {
-        let fake = FakeKV()
-        let kv = KVService(backend: fake, access: OpenAccess())
+    /// A serializable Range of the one key FakeKV holds ("k" → "v" at revision 7).
+    static let serializableRangeOfK: Etcdserverpb.RangeRequest = {
         var range = Etcdserverpb.RangeRequest()
         range.key = Array("k".utf8)
         range.serializable = true
+        return range
+    }()
+
+    @Test func inlineRangeServesOnlyOneKeyReadsThatNeedNoWait() async throws {
+        let fake = FakeKV()
+        let kv = KVService(backend: fake, access: OpenAccess())
+        var range = Self.serializableRangeOfK
         let served = try kv.rangeInline(range, context)
         #expect(served?.kvs.first?.value == Array("v".utf8))
         #expect(served?.header?.revision == 7)
@@ -113,9 +119,7 @@ import Testing
     @Test func onlyLinearizableReadsWaitForTheBarrier() async throws {
         let fake = FakeKV()
         let kv = KVService(backend: fake, access: OpenAccess())
-        var range = Etcdserverpb.RangeRequest()
-        range.key = Array("k".utf8)
-        range.serializable = true
+        var range = Self.serializableRangeOfK
         let r = try await kv.range(range, context)
         #expect(r.kvs.first?.value == Array("v".utf8))
         #expect(r.header?.revision == 7)

@@ -99,7 +99,11 @@ func (c *cluster) start(m *member, initialCluster, state string) error {
 		err := cmd.Wait()
 		logFile.Close()
 		m.mu.Lock()
-		if !m.expecting {
+		removed := !m.expecting && removedStop(logFile.Name())
+		if removed {
+			c.note("%s stopped itself: removed from the cluster", m.name)
+		}
+		if !m.expecting && !removed {
 			c.mu.Lock()
 			c.crashes = append(c.crashes, fmt.Sprintf("%s (gen %d) exited unasked at %s: %v",
 				m.name, m.generation, time.Now().Format("15:04:05.000"), err))
@@ -247,4 +251,18 @@ func (c *cluster) memberID(cli *clientv3.Client, m *member) uint64 {
 		return st.Header.MemberId
 	}
 	return 0
+}
+
+// removedStop: the member's log since its last start says it was removed
+// from the cluster and stopped (etcd and swift-etcd both log this).
+func removedStop(logPath string) bool {
+	data, err := os.ReadFile(logPath)
+	if err != nil {
+		return false
+	}
+	s := string(data)
+	if i := strings.LastIndex(s, "===== chaos: start"); i >= 0 {
+		s = s[i:]
+	}
+	return strings.Contains(s, "permanently removed")
 }

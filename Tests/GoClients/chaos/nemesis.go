@@ -263,7 +263,8 @@ func (n *nemesis) replaceMember() {
 	cancel()
 	if err != nil {
 		n.log("replace", "remove %s: %v", m.name, err)
-		// The removal may have happened anyway: find out from the member list.
+		// The removal may have happened anyway (the member answering may be
+		// the one removed, which stops): find out from the member list.
 		if n.isMember(id) {
 			m.mu.Lock()
 			m.expecting = false
@@ -294,19 +295,39 @@ func (n *nemesis) replaceMember() {
 	}
 }
 
+// isMember asks every member's list (for up to a minute) whether id is
+// still a member: a committed removal shows in some list once applied, so
+// one list without id settles it; no answer at all means assume it is.
 func (n *nemesis) isMember(id uint64) bool {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	resp, err := n.cli.MemberList(ctx)
-	if err != nil {
-		return true // unknown: assume it is (do not wipe a member)
-	}
-	for _, x := range resp.Members {
-		if x.ID == id {
+	for attempt := 0; attempt < 20; attempt++ {
+		time.Sleep(time.Second)
+		answered := false
+		for _, m := range n.c.members {
+			one, err := clientv3.New(clientv3.Config{Endpoints: []string{m.endpoint()}, DialTimeout: time.Second})
+			if err != nil {
+				continue
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			resp, err := one.MemberList(ctx)
+			cancel()
+			one.Close()
+			if err != nil || resp.Header.MemberId == id {
+				continue
+			}
+			answered = true
+			listed := false
+			for _, x := range resp.Members {
+				listed = listed || x.ID == id
+			}
+			if !listed {
+				return false
+			}
+		}
+		if answered && attempt >= 2 {
 			return true
 		}
 	}
-	return false
+	return true
 }
 
 func (n *nemesis) hasPeerURL(url string) bool {

@@ -294,13 +294,13 @@ extension H2ConnectionHandler {
             }
         }
         scheduleFlush()
-        return stream.pendingOutboundBytes > config.streamSendHighWaterBytes
+        return mustWaitToSend(stream)
     }
 
     func waitWritable(_ stream: ServerStream, _ waiter: CheckedContinuation<Void, any Error>) {
         if stream.closed || stream.machine.isFinished {
             waiter.resume(throwing: stream.requestFailure ?? GRPCStatus(.cancelled, "context canceled"))
-        } else if stream.pendingOutboundBytes <= config.streamSendHighWaterBytes {
+        } else if !mustWaitToSend(stream) {
             waiter.resume()
         } else {
             stream.writeWaiter = waiter
@@ -352,7 +352,7 @@ extension H2ConnectionHandler {
         }
         let n = stream.drain(into: buf, length: length)
         if n > 0 { noteDrained(n) }
-        if let waiter = stream.writeWaiter, stream.pendingOutboundBytes <= config.streamSendHighWaterBytes {
+        if let waiter = stream.writeWaiter, !mustWaitToSend(stream) {
             stream.writeWaiter = nil
             waiter.resume()
         }

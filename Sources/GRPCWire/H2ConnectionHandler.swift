@@ -59,6 +59,10 @@ final class H2ConnectionHandler: ChannelDuplexHandler {
     /// Unary calls whose request is complete, waiting to start; `parkedHead` is the next.
     var parkedCalls: [ServerStream] = []
     var parkedHead = 0
+    /// A `startParked` is queued on the loop (see `scheduleStartParked`).
+    var startParkedScheduled = false
+    /// Registered with the server-wide budget for a wake-up (see +Admission).
+    var waitingForServerWideRoom = false
     /// The connection once held a large response backlog or many header
     /// bytes: when it is gone, give the freed memory back to the OS (`MemoryTrim`).
     var heldMuchMemory = false

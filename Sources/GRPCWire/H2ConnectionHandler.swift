@@ -48,6 +48,10 @@ final class H2ConnectionHandler: ChannelDuplexHandler {
     var lastReadTime: NIODeadline = .now()
     var keepaliveTimer: Scheduled<Void>?
     var pingTimeoutTimer: Scheduled<Void>?
+    /// Calls' deadlines and the one timer armed for the earliest (see +Deadlines).
+    var deadlines = DeadlineQueue()
+    var deadlineTimer: Scheduled<Void>?
+    var deadlineTimerFiresAt: NIODeadline?
 
     /// Request bytes held by all streams (see +FlowControl).
     var bufferedBytes = 0
@@ -134,6 +138,9 @@ final class H2ConnectionHandler: ChannelDuplexHandler {
     func tearDown() {
         keepaliveTimer?.cancel()
         pingTimeoutTimer?.cancel()
+        deadlineTimer?.cancel()
+        deadlineTimer = nil
+        deadlines = DeadlineQueue()
         let all = streams
         streams.removeAll()
         parkedCalls.removeAll()

@@ -52,8 +52,8 @@ import Testing
         let response = try bytes.withUnsafeBytes { try Etcdserverpb.LeaseKeepAliveResponse(serializedBytes: $0) }
         #expect(response.id == 1)
         #expect(response.ttl == 60)
-        #expect(response.header.revision == 9)
-        #expect(response.header.raftTerm == 3)
+        #expect(response.header?.revision == 9)
+        #expect(response.header?.raftTerm == 3)
     }
 
     @Test func inlineFormLeavesTheRestToTheHandler() throws {

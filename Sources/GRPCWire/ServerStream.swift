@@ -15,7 +15,6 @@ final class ServerStream: @unchecked Sendable {
     /// A bidi call's context, for its inline form.
     var context: GRPCRequestContext?
     var task: Task<Void, Never>?
-    var deadlineTimer: Scheduled<Void>?
     /// When the call's `grpc-timeout` runs out, counted from its headers (as grpc-go).
     var deadline: NIODeadline?
     /// nghttp2 has closed the stream (reset, or both sides ended); nothing more may be submitted.

@@ -422,12 +422,11 @@ extension H2ConnectionHandler {
     }
 
     /// Answers one bidi request message with the method's inline form;
-    /// false leaves it to the handler (no inline form or answer, or the
-    /// stream's queue is over the high-water mark: the handler's `send`
-    /// then waits for it to drain).
+    /// false leaves it to the handler (no inline form or answer, or a
+    /// sender would have to wait now (`mustWaitToSend`): the handler's
+    /// `send` then waits).
     private func answeredInline(_ stream: ServerStream, _ message: [UInt8]) -> Bool {
-        guard let inline = stream.inline, let context = stream.context,
-              stream.pendingOutboundBytes <= config.streamSendHighWaterBytes,
+        guard let inline = stream.inline, let context = stream.context, !mustWaitToSend(stream),
               let response = try? inline(message, context) else { return false }
         do {
             _ = try enqueueResponses(stream, CollectionOfOne(response))

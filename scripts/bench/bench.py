@@ -55,6 +55,9 @@ def run_one(w, side, binary, program, workdir, ctl):
                        + "\n" + servers.log_tail()}
         elif w.rss:
             metrics["rss"] = servers.members[0].peak_rss_mb()
+        cpu = [m.cpu_seconds() for m in servers.members]
+        if None not in cpu:
+            metrics["server_cpu"] = round(sum(cpu), 2)
     except subprocess.TimeoutExpired:
         metrics = {"error": f"timed out after {w.timeout}s"}
     finally:
@@ -94,7 +97,7 @@ def main():
                     results[w.name][side].append(m)
                     shown = " ".join(f"{f.metric}={m.get(f.metric)}" for f in w.figures)
                     print(f"round {r + 1} {w.name:<13} {side:<4} {m.get('error') and 'FAILED: ' + m['error'] or shown}"
-                          f" (load {m['load']}, {m['wall']} s)", flush=True)
+                          f" (load {m['load']}, {m['wall']} s, server CPU {m.get('server_cpu')} s)", flush=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     meta["load_end"] = loadavg()

@@ -35,6 +35,15 @@ class Member:
                     return round(int(line.split()[1]) / 1024)
         return None
 
+    def cpu_seconds(self):
+        """User + system CPU the process used so far (/proc/PID/stat), or None once it is gone."""
+        try:
+            with open(f"/proc/{self.proc.pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self):
         if self.proc.poll() is None:
             self.proc.kill()

@@ -10,7 +10,7 @@ PREFIX ?= /usr/local
 # passes it to one C file only, so a new commit recompiles just that file).
 export SWIFT_ETCD_GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null)
 
-.PHONY: all deps deps-test build release install run cluster test difftest sim fuzz-api fuzz-gateway fuzz-h2 fuzz-libfuzzer fuzz-libfuzzer-proto fuzz-api-batch protos bench bench-quick bench-all bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint bench-stop bench-restart bench-tls bench-auth bench-commits bench-put1 test-etcd-e2e test-python-etcd3 test-aetcd test-etcd3gw test-clientv3-examples clean
+.PHONY: all deps deps-test build release install run cluster test difftest sim fuzz-api fuzz-gateway fuzz-h2 fuzz-libfuzzer fuzz-libfuzzer-proto fuzz-api-batch protos bench bench-quick bench-all bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint bench-stop bench-restart bench-tls bench-auth bench-commits bench-put1 bench-hostile test-etcd-e2e test-python-etcd3 test-aetcd test-etcd3gw test-clientv3-examples test-chaos clean
 
 all: build
 
@@ -99,6 +99,17 @@ test-etcd3gw: deps-test release
 
 test-clientv3-examples: deps-test release
 	./scripts/e2e/clientv3-examples.sh
+
+# Chaos on a fresh 3-member cluster of the release binary (Tests/GoClients/chaos):
+# clients doing puts, CAS txns, linearizable/serializable gets, leases and watches
+# while members are killed, paused, restarted, the leader moved, the store
+# compacted/defragmented/snapshotted and a follower replaced by a wiped member;
+# then no acknowledged write lost, reads and CAS consistent with one history,
+# watchers complete, members converged, no crash. CHAOS_RUNS runs from CHAOS_SEED,
+# CHAOS_DURATION each; CHAOS_BIN=etcd runs the same on etcd 3.5.1 (the control).
+test-chaos: deps-test release
+	CHAOS_SEED=$(or $(CHAOS_SEED),1) CHAOS_RUNS=$(or $(CHAOS_RUNS),1) CHAOS_DURATION=$(or $(CHAOS_DURATION),60s) \
+	  ./scripts/chaos.sh
 
 difftest: deps-test release
 	mkdir -p .build/go-bin
@@ -204,6 +215,12 @@ bench-commits: deps-test release
 # wake-ups, CPU and run-queue wait (ROUNDS=3 PUTS=3000).
 bench-put1: deps-test release
 	./scripts/bench-put1.sh
+
+# Slow-reading HTTP/2 clients (1-byte window, 1-byte WINDOW_UPDATEs; CONNS=100 STREAMS=50 VALUE=1000000
+# SECONDS=20): peak RSS, RSS after close and a well-behaved client's answers, ours vs etcd 3.5.1.
+bench-hostile: deps-test release
+	SWIFT_ETCD_BINARY=$(CURDIR)/.build/release/swift-etcd .venv/bin/python scripts/hostile/slow_readers.py \
+	  --conns $(or $(CONNS),100) --streams $(or $(STREAMS),50) --value $(or $(VALUE),1000000) --seconds $(or $(SECONDS),20)
 
 # 1M keys, a WAL of several segments: start-up time (to the first etcdctl get) and peak RSS after SIGTERM and kill -9, ours vs etcd 3.5.1.
 bench-restart: deps-test release

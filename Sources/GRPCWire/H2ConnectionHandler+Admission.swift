@@ -11,12 +11,27 @@ import NIOCore
 /// control). We keep reading the socket: the peer's WINDOW_UPDATEs are what
 /// drain the queue.
 ///
+/// The same bytes count in the server-wide `ResponseBudget`: while it is
+/// full, a connection starts a unary call only when it has nothing queued and
+/// nothing running (so one slow client never starves the others), and a
+/// stream with bytes queued waits before sending more (`mustWaitToSend`).
+///
 /// Invariant: `queuedResponseBytes` is the sum of `pendingOutboundBytes` over
 /// this connection's open streams (added in `noteQueued`, taken off in
-/// `noteDrained` and when a stream is dropped).
+/// `noteDrained` and when a stream is dropped), and is what this connection
+/// holds of `config.responseBudget`.
 extension H2ConnectionHandler {
     var mayStartUnaryCall: Bool {
-        queuedResponseBytes < config.maxQueuedResponseBytes && runningUnaryCalls < config.maxRunningUnaryCalls
+        guard queuedResponseBytes < config.maxQueuedResponseBytes,
+              runningUnaryCalls < config.maxRunningUnaryCalls else { return false }
+        return (queuedResponseBytes == 0 && runningUnaryCalls == 0) || !config.responseBudget.isFull
+    }
+
+    /// A streamed `send` suspends: its stream passed the high-water mark, or
+    /// holds bytes while the server-wide budget is full.
+    func mustWaitToSend(_ stream: ServerStream) -> Bool {
+        let pending = stream.pendingOutboundBytes
+        return pending > config.streamSendHighWaterBytes || (pending > 0 && config.responseBudget.isFull)
     }
 
     /// Whether `stream`'s method is counted and held back (see `admissionExemptPathPrefixes`).
@@ -36,6 +51,23 @@ extension H2ConnectionHandler {
             startCounted(stream)
         } else {
             parkedCalls.append(stream)
+            waitForServerWideRoom()
+        }
+    }
+
+    /// Calls wait only because the server-wide budget is full: have it wake
+    /// us (once) when another connection's bytes leave. Waits on this
+    /// connection's own bounds end through `noteDrained` and `callEnded`.
+    private func waitForServerWideRoom() {
+        guard !waitingForServerWideRoom, queuedResponseBytes < config.maxQueuedResponseBytes,
+              runningUnaryCalls < config.maxRunningUnaryCalls, config.responseBudget.isFull else { return }
+        waitingForServerWideRoom = true
+        let loop = self.loop!
+        config.responseBudget.whenRoom { [self] in
+            loop.execute {
+                self.waitingForServerWideRoom = false
+                if self.session != nil { self.startParked() }
+            }
         }
     }
 
@@ -71,6 +103,7 @@ extension H2ConnectionHandler {
             if stream.closed || stream.machine.isFinished || streams[stream.id] !== stream { continue }
             startCounted(stream)
         }
+        if parkedHead < parkedCalls.count { waitForServerWideRoom() }
         if parkedHead == parkedCalls.count {
             parkedCalls.removeAll(keepingCapacity: parkedCalls.count <= 1024)
             parkedHead = 0
@@ -82,25 +115,28 @@ extension H2ConnectionHandler {
 
     func noteQueued(_ bytes: Int) {
         queuedResponseBytes += bytes
+        config.responseBudget.add(bytes)
         if queuedResponseBytes > 1 << 20 { heldMuchMemory = true }
     }
 
-    /// nghttp2 took `bytes` of a stream's response; start waiting calls once below the bound
-    /// (from a later loop turn: this runs inside nghttp2's send).
+    /// nghttp2 took `bytes` of a stream's response; start waiting calls once
+    /// the bounds allow (from a later loop turn: this runs inside nghttp2's send).
     func noteDrained(_ bytes: Int) {
-        let wasBlocked = queuedResponseBytes >= config.maxQueuedResponseBytes
         queuedResponseBytes -= bytes
-        if wasBlocked && parkedHead < parkedCalls.count && mayStartUnaryCall {
-            loop.execute { [self] in if session != nil { startParked() } }
-        }
+        config.responseBudget.remove(bytes)
+        scheduleStartParked()
     }
 
     /// A stream closed (its unsent bytes were dropped, a counted call may be
     /// gone): start waiting calls the bounds now allow, from a later loop turn
     /// (this runs inside nghttp2's callbacks).
     func scheduleStartParked() {
-        guard parkedHead < parkedCalls.count, mayStartUnaryCall else { return }
-        loop.execute { [self] in if session != nil { startParked() } }
+        guard !startParkedScheduled, parkedHead < parkedCalls.count, mayStartUnaryCall else { return }
+        startParkedScheduled = true
+        loop.execute { [self] in
+            startParkedScheduled = false
+            if session != nil { startParked() }
+        }
     }
 
     /// Frees a dropped stream's unsent response now (a task or writer may keep the stream object).
@@ -108,6 +144,7 @@ extension H2ConnectionHandler {
         let pending = stream.pendingOutboundBytes
         guard pending > 0 || stream.outbound.capacity > 0 else { return }
         queuedResponseBytes -= pending
+        config.responseBudget.remove(pending)
         stream.outbound = []
         stream.outboundIndex = 0
     }

@@ -57,13 +57,7 @@ extension H2ConnectionHandler {
                         stream.deadline = .now() + timeout  // saturates
                         // A negative timeout (Go parses "-1S") is a deadline already past.
                         let wait = timeout.nanoseconds < 0 ? .zero : timeout
-                        // Strong captures (a weak one costs every later retain the slow path, see
-                        // `scheduleKeepalive`): the loop drops this closure when the timer fires or is
-                        // cancelled (every way a call ends cancels it), and `finish` ignores a finished call.
-                        stream.deadlineTimer = loop.scheduleTask(in: wait.saturatingPlus(config.deadlineGrace)) { [self] in
-                            stream.task?.cancel()
-                            self.finish(stream, GRPCStatus(.deadlineExceeded, "context deadline exceeded"))
-                        }
+                        trackDeadline(stream, firesAt: .now() + wait.saturatingPlus(config.deadlineGrace))
                     }
                     if case .bidi = handler { startCall(stream) }
                 }
@@ -125,12 +119,11 @@ extension H2ConnectionHandler {
         if draining && streams.isEmpty { scheduleFlush() }
     }
 
-    /// Stops everything a stream still runs: its deadline timer, its task, its waiters.
+    /// Stops everything a stream still runs: its task, its waiters (its
+    /// deadline entry finds it closed).
     func abandon(_ stream: ServerStream) {
         stream.closed = true
         dropOutbound(stream)
-        stream.deadlineTimer?.cancel()
-        stream.deadlineTimer = nil
         stream.task?.cancel()
         // Boxing the status as an error costs an allocation; most streams have no waiter.
         if stream.readWaiter != nil || stream.writeWaiter != nil {
@@ -259,7 +252,6 @@ extension H2ConnectionHandler {
         stream.probe?.sent()
         stream.reportHandled(.ok)
         _ = stream.machine.finish(.ok)
-        stream.deadlineTimer?.cancel()
         submitResponse(stream)
         scheduleFlush()
     }
@@ -294,13 +286,13 @@ extension H2ConnectionHandler {
             }
         }
         scheduleFlush()
-        return stream.pendingOutboundBytes > config.streamSendHighWaterBytes
+        return mustWaitToSend(stream)
     }
 
     func waitWritable(_ stream: ServerStream, _ waiter: CheckedContinuation<Void, any Error>) {
         if stream.closed || stream.machine.isFinished {
             waiter.resume(throwing: stream.requestFailure ?? GRPCStatus(.cancelled, "context canceled"))
-        } else if stream.pendingOutboundBytes <= config.streamSendHighWaterBytes {
+        } else if !mustWaitToSend(stream) {
             waiter.resume()
         } else {
             stream.writeWaiter = waiter
@@ -311,8 +303,6 @@ extension H2ConnectionHandler {
     /// trailers after the queued DATA.
     func finish(_ stream: ServerStream, _ status: GRPCStatus) {
         guard !stream.closed, let session else { return }
-        stream.deadlineTimer?.cancel()
-        stream.deadlineTimer = nil
         let action = stream.machine.finish(status)
         if case .alreadyFinished = action { return }
         stream.reportHandled(status.code)
@@ -352,7 +342,7 @@ extension H2ConnectionHandler {
         }
         let n = stream.drain(into: buf, length: length)
         if n > 0 { noteDrained(n) }
-        if let waiter = stream.writeWaiter, stream.pendingOutboundBytes <= config.streamSendHighWaterBytes {
+        if let waiter = stream.writeWaiter, !mustWaitToSend(stream) {
             stream.writeWaiter = nil
             waiter.resume()
         }

@@ -48,6 +48,10 @@ final class H2ConnectionHandler: ChannelDuplexHandler {
     var lastReadTime: NIODeadline = .now()
     var keepaliveTimer: Scheduled<Void>?
     var pingTimeoutTimer: Scheduled<Void>?
+    /// Calls' deadlines and the one timer armed for the earliest (see +Deadlines).
+    var deadlines = DeadlineQueue()
+    var deadlineTimer: Scheduled<Void>?
+    var deadlineTimerFiresAt: NIODeadline?
 
     /// Request bytes held by all streams (see +FlowControl).
     var bufferedBytes = 0
@@ -59,6 +63,10 @@ final class H2ConnectionHandler: ChannelDuplexHandler {
     /// Unary calls whose request is complete, waiting to start; `parkedHead` is the next.
     var parkedCalls: [ServerStream] = []
     var parkedHead = 0
+    /// A `startParked` is queued on the loop (see `scheduleStartParked`).
+    var startParkedScheduled = false
+    /// Registered with the server-wide budget for a wake-up (see +Admission).
+    var waitingForServerWideRoom = false
     /// The connection once held a large response backlog or many header
     /// bytes: when it is gone, give the freed memory back to the OS (`MemoryTrim`).
     var heldMuchMemory = false
@@ -130,6 +138,9 @@ final class H2ConnectionHandler: ChannelDuplexHandler {
     func tearDown() {
         keepaliveTimer?.cancel()
         pingTimeoutTimer?.cancel()
+        deadlineTimer?.cancel()
+        deadlineTimer = nil
+        deadlines = DeadlineQueue()
         let all = streams
         streams.removeAll()
         parkedCalls.removeAll()

@@ -12,7 +12,6 @@ final class ServerStream: @unchecked Sendable {
     /// The unary method's synchronous form, tried before a task is made.
     var inline: GRPCRouter.Inline?
     var task: Task<Void, Never>?
-    var deadlineTimer: Scheduled<Void>?
     /// When the call's `grpc-timeout` runs out, counted from its headers (as grpc-go).
     var deadline: NIODeadline?
     /// nghttp2 has closed the stream (reset, or both sides ended); nothing more may be submitted.

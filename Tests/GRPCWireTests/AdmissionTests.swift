@@ -36,6 +36,38 @@ import Testing
         }
     }
 
+    /// The server-wide budget: once a client that does not read holds it
+    /// full, a connection with a call running waits for room, a connection
+    /// with nothing queued still gets its one call, and the waiting call
+    /// starts when the slow client's bytes go away.
+    @Test func serverWideBudgetHoldsBackBusyConnectionsOnly() async throws {
+        let budget = ResponseBudget(totalBytes: 1000)
+        try await withTestServer({ $0.responseBudget = budget }) { port, group, _ in
+            // A zero window: its 4 KB answer stays queued in the server.
+            let slow = try await H2TestClient.connect(port: port, group: group, windowBytes: 0)
+            let stuck = slow.start("/test.Echo/Unary", body: framed([[UInt8](repeating: 1, count: 4096)]))
+            while budget.bytesInUse < 1000 { try await Task.sleep(for: .milliseconds(10)) }  // hang guard: the suite's time limit
+
+            let busy = try await H2TestClient.connect(port: port, group: group)
+            // Nothing queued or running: starts (and is running before the next request arrives).
+            let sleeping = busy.start("/test.Echo/Sleep", body: framed([[]]))
+            let timedOut = try await busy.unary("/test.Echo/Unary", [1], headers: [("grpc-timeout", "1S")])
+            #expect(timedOut.grpcStatus == 4, "\(timedOut)")  // waited (never ran): DEADLINE_EXCEEDED
+            let waiting = busy.start("/test.Echo/Unary", body: framed([[2]]))
+
+            let fresh = try await H2TestClient.connect(port: port, group: group)
+            #expect(try await fresh.unary("/test.Echo/Unary", [3]).messages == [[3]])
+            await fresh.close()
+
+            await slow.close()  // its queued answer is dropped: room again
+            #expect(try await waiting.get().messages == [[2]])
+            _ = try? await stuck.get()
+            await busy.close()
+            _ = try? await sleeping.get()
+            #expect(budget.bytesInUse == 0)
+        }
+    }
+
     /// Header bytes are bounded per connection, not only per stream: the
     /// stream that would pass the bound is reset, the others go on.
     @Test func headerBytesAreBoundedPerConnection() async throws {

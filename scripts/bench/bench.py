@@ -45,19 +45,18 @@ def run_one(w, side, binary, program, workdir, ctl):
     servers = Servers(binary, side, workdir, size=w.members, ctl=ctl)
     load = loadavg()
     started = time.time()
+    server_cpu = servers.cpu_seconds()
     try:
-        p = subprocess.run([program, "-endpoint", servers.endpoints, *w.args], capture_output=True, text=True,
-                           timeout=w.timeout)
+        p, client_cpu = run_client([program, "-endpoint", servers.endpoints, *w.args], w.timeout)
         lines = p.stdout.strip().splitlines()
         metrics = parse(lines[-1]) if lines else {}
         if p.returncode != 0 or not lines:
             metrics = {"error": ((p.stderr.strip() or p.stdout.strip())[-400:] or f"exit {p.returncode}")
                        + "\n" + servers.log_tail()}
-        elif w.rss:
-            metrics["rss"] = servers.members[0].peak_rss_mb()
-        cpu = [m.cpu_seconds() for m in servers.members]
-        if None not in cpu:
-            metrics["server_cpu"] = round(sum(cpu), 2)
+        else:
+            metrics.update(cpu_figures(metrics, servers.cpu_seconds() - server_cpu, client_cpu))
+            if w.rss:
+                metrics["rss"] = servers.members[0].peak_rss_mb()
     except subprocess.TimeoutExpired:
         metrics = {"error": f"timed out after {w.timeout}s"}
     finally:
@@ -66,6 +65,50 @@ def run_one(w, side, binary, program, workdir, ctl):
     metrics["load"] = round((load + loadavg()) / 2, 2)
     metrics["wall"] = round(time.time() - started, 1)
     return metrics
+
+
+CPU_SHOWN = ["server_us_per_op", "client_us_per_op", "server_cpu_s", "client_cpu_s"]
+
+
+def run_client(argv, timeout):
+    """Runs a load program: its CompletedProcess and the CPU seconds it used
+    (its own rusage, so the servers' CPU is not counted)."""
+    child_cpu_delta()  # servers of earlier runs were reaped since: not this run's
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise
+    # communicate reaped it, so its CPU is the children's rusage since the start.
+    return subprocess.CompletedProcess(argv, proc.returncode, out, err), child_cpu_delta()
+
+
+_children_cpu = [0.0]
+
+
+def child_cpu_delta():
+    """CPU of the children reaped since the last call."""
+    import resource
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    total = r.ru_utime + r.ru_stime
+    delta, _children_cpu[0] = total - _children_cpu[0], total
+    return delta
+
+
+def cpu_figures(metrics, server_cpu, client_cpu):
+    """Server and client CPU of a run, and per operation in µs where the
+    program says how many it did (ops, or writes for the Kubernetes load,
+    or rate × seconds for keep-alives)."""
+    ops = metrics.get("ops") or metrics.get("writes")
+    if not ops and isinstance(metrics.get("rate"), float) and isinstance(metrics.get("secs"), float):
+        ops = metrics["rate"] * metrics["secs"]
+    out = {"server_cpu_s": round(server_cpu, 2), "client_cpu_s": round(client_cpu, 2)}
+    if isinstance(ops, float) and ops > 0:
+        out["server_us_per_op"] = round(server_cpu / ops * 1e6, 2)
+        out["client_us_per_op"] = round(client_cpu / ops * 1e6, 2)
+    return out
 
 
 def main():
@@ -95,9 +138,9 @@ def main():
                 for side in (("ours", "etcd") if r % 2 == 0 else ("etcd", "ours")):
                     m = run_one(w, side, binaries[side], programs[w.program], os.path.join(tmp, f"{w.name}-{side}"), ctl)
                     results[w.name][side].append(m)
-                    shown = " ".join(f"{f.metric}={m.get(f.metric)}" for f in w.figures)
+                    shown = " ".join(f"{k}={m.get(k)}" for k in [f.metric for f in w.figures] + CPU_SHOWN if k in m)
                     print(f"round {r + 1} {w.name:<13} {side:<4} {m.get('error') and 'FAILED: ' + m['error'] or shown}"
-                          f" (load {m['load']}, {m['wall']} s, server CPU {m.get('server_cpu')} s)", flush=True)
+                          f" (load {m['load']}, {m['wall']} s)", flush=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     meta["load_end"] = loadavg()

@@ -36,13 +36,13 @@ class Member:
         return None
 
     def cpu_seconds(self):
-        """User + system CPU the process used so far (/proc/PID/stat), or None once it is gone."""
+        """User + system CPU the process used so far (0 once it is gone)."""
         try:
             with open(f"/proc/{self.proc.pid}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            return None
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            return 0.0
 
     def stop(self):
         if self.proc.poll() is None:
@@ -88,6 +88,10 @@ class Servers:
                 return
             time.sleep(0.1)
         raise RuntimeError(f"{self.label} did not come up in {timeout}s; see {self.members[0].log}")
+
+    def cpu_seconds(self):
+        """CPU every member used so far, summed."""
+        return sum(m.cpu_seconds() for m in self.members)
 
     def stop(self):
         for m in self.members:

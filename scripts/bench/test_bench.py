@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import report  # noqa: E402
-from bench import median  # noqa: E402
+from bench import cpu_figures, median  # noqa: E402
 from workloads import WORKLOADS, Figure, parse  # noqa: E402
 
 META = {"commit": "abc1234", "date": "2025-01-01T00:00:00", "cores": 2, "rounds": 3, "load_start": 1.5,
@@ -46,6 +46,20 @@ class RatioTests(unittest.TestCase):
     def test_median_ignores_failed_runs(self):
         self.assertEqual(median([3.0, None, 1.0, 2.0]), 2.0)
         self.assertIsNone(median([None]))
+
+
+class CPUFigureTests(unittest.TestCase):
+    def test_per_op_from_ops(self):
+        m = cpu_figures({"ops": 20000.0, "rate": 5000.0}, 0.3, 0.5)
+        self.assertEqual(m["server_us_per_op"], 15.0)
+        self.assertEqual(m["client_us_per_op"], 25.0)
+
+    def test_per_op_from_the_kubernetes_writes(self):
+        self.assertEqual(cpu_figures({"writes": 1000.0}, 0.01, 0.02)["server_us_per_op"], 10.0)
+
+    def test_no_count_gives_totals_only(self):
+        m = cpu_figures({"secs": 2.0}, 1.234, 0.5)
+        self.assertEqual(m, {"server_cpu_s": 1.23, "client_cpu_s": 0.5})
 
 
 class WorkloadTableTests(unittest.TestCase):

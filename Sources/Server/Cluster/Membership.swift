@@ -25,6 +25,10 @@ final class Membership: @unchecked Sendable {
     /// Members removed by an applied MemberRemove (etcd's `members_removed`):
     /// their hellos are answered "permanently removed", which stops them.
     private var removed: Set<UInt64>  // guarded by `lock`
+    /// Serialises `persist`: peer hellos (event loops) and applied conf
+    /// changes (the apply thread) persist concurrently, and two writers of
+    /// the one temp file interleave (a torn or stale members.json).
+    private let persistLock = NSLock()
     private let path: String
     private let logger: Logger
 
@@ -96,12 +100,16 @@ final class Membership: @unchecked Sendable {
         if changed { persist() }
     }
 
+    /// Writes the table as it is now. The table is read under `persistLock`,
+    /// so the last write holds the newest table.
     private func persist() {
-        let snapshot = all
-        do {
-            try DurableFile.write(Array(try JSONEncoder().encode(snapshot)), to: path)
-        } catch {
-            logger.error("failed to persist cluster members", metadata: ["path": "\(path)", "error": "\(error)"])
+        persistLock.withLock {
+            let snapshot = all
+            do {
+                try DurableFile.write(Array(try JSONEncoder().encode(snapshot)), to: path)
+            } catch {
+                logger.error("failed to persist cluster members", metadata: ["path": "\(path)", "error": "\(error)"])
+            }
         }
     }
 }

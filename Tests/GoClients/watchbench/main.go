@@ -13,7 +13,7 @@
 //     -puts times back to back; prints "putwatched watchers=… ops=…
 //     rate=… p50ms=… p99ms=…" (the writer's figures), after checking that
 //     every watcher got every event.
-//   - keepalive: "keepalive clients=… rate=…".
+//   - keepalive: "keepalive clients=… ops=… rate=…".
 package main
 
 import (
@@ -199,5 +199,5 @@ func keepalive() {
 		}(i)
 	}
 	wg.Wait()
-	fmt.Printf("keepalive clients=%d rate=%.0f\n", *clients, float64(total)/float64(*seconds))
+	fmt.Printf("keepalive clients=%d ops=%d rate=%.0f\n", *clients, total, float64(total)/float64(*seconds))
 }

@@ -217,10 +217,12 @@ bench-put1: deps-test release
 	./scripts/bench-put1.sh
 
 # Slow-reading HTTP/2 clients (1-byte window, 1-byte WINDOW_UPDATEs; CONNS=100 STREAMS=50 VALUE=1000000
-# SECONDS=20): peak RSS, RSS after close and a well-behaved client's answers, ours vs etcd 3.5.1.
+# SECONDS=20): peak RSS, RSS after close and a well-behaved client's answers, ours vs etcd 3.5.1;
+# then 4 connections each keeping 256 Puts of 1.5 MB running for 10 s (peak RSS, answers).
 bench-hostile: deps-test release
 	SWIFT_ETCD_BINARY=$(CURDIR)/.build/release/swift-etcd .venv/bin/python scripts/hostile/slow_readers.py \
 	  --conns $(or $(CONNS),100) --streams $(or $(STREAMS),50) --value $(or $(VALUE),1000000) --seconds $(or $(SECONDS),20)
+	SWIFT_ETCD_BINARY=$(CURDIR)/.build/release/swift-etcd .venv/bin/python scripts/hostile/big_requests.py --seconds 10
 
 # 1M keys, a WAL of several segments: start-up time (to the first etcdctl get) and peak RSS after SIGTERM and kill -9, ours vs etcd 3.5.1.
 bench-restart: deps-test release

@@ -52,9 +52,12 @@ public struct GRPCServerConfig: Sendable {
     /// or its window is closed) before it starts no further unary call: calls
     /// whose request arrived wait, in order, until the queue drains.
     public var maxQueuedResponseBytes: Int = 16 << 20
-    /// Unsent response bytes of all connections together (see `ResponseBudget`):
+    /// Unsent response bytes of all connections together (see `ByteBudget`):
     /// past it only connections (and streams) with nothing queued start another answer.
-    public var responseBudget: ResponseBudget = .processWide
+    public var responseBudget: ByteBudget = .responses
+    /// Request bytes of all connections' running unary calls (see `ByteBudget`):
+    /// past it only connections with nothing queued or running start a call.
+    public var requestBudget: ByteBudget = .requests
     /// Unary calls one connection may run at once; later ones wait, in order.
     /// With `maxQueuedResponseBytes` this bounds what a connection that never
     /// reads can make us hold to about this many responses.

@@ -11,20 +11,30 @@ import NIOCore
 /// control). We keep reading the socket: the peer's WINDOW_UPDATEs are what
 /// drain the queue.
 ///
-/// The same bytes count in the server-wide `ResponseBudget`: while it is
-/// full, a connection starts a unary call only when it has nothing queued and
-/// nothing running (so one slow client never starves the others), and a
-/// stream with bytes queued waits before sending more (`mustWaitToSend`).
+/// The same bytes count in the server-wide `config.responseBudget`, and the
+/// request bytes of running counted calls in `config.requestBudget`: while
+/// either is full, a connection starts a unary call only when it has nothing
+/// queued and nothing running (so one slow or greedy client never starves
+/// the others), and a stream with bytes queued waits before sending more
+/// (`mustWaitToSend`).
 ///
-/// Invariant: `queuedResponseBytes` is the sum of `pendingOutboundBytes` over
+/// Invariants: `queuedResponseBytes` is the sum of `pendingOutboundBytes` over
 /// this connection's open streams (added in `noteQueued`, taken off in
 /// `noteDrained` and when a stream is dropped), and is what this connection
-/// holds of `config.responseBudget`.
+/// holds of `config.responseBudget`; what it holds of `config.requestBudget`
+/// is the sum of `countedRequestBytes` over its counted running calls.
 extension H2ConnectionHandler {
     var mayStartUnaryCall: Bool {
         guard queuedResponseBytes < config.maxQueuedResponseBytes,
               runningUnaryCalls < config.maxRunningUnaryCalls else { return false }
-        return (queuedResponseBytes == 0 && runningUnaryCalls == 0) || !config.responseBudget.isFull
+        return (queuedResponseBytes == 0 && runningUnaryCalls == 0) || fullServerWideBudget == nil
+    }
+
+    /// The first server-wide budget that is full, if any.
+    private var fullServerWideBudget: ByteBudget? {
+        if config.responseBudget.isFull { return config.responseBudget }
+        if config.requestBudget.isFull { return config.requestBudget }
+        return nil
     }
 
     /// A streamed `send` suspends: its stream passed the high-water mark, or
@@ -55,15 +65,16 @@ extension H2ConnectionHandler {
         }
     }
 
-    /// Calls wait only because the server-wide budget is full: have it wake
-    /// us (once) when another connection's bytes leave. Waits on this
+    /// Calls wait only because a server-wide budget is full: have it wake
+    /// us (once) when another connection's bytes leave (`startParked` then
+    /// registers with the other one if that is full too). Waits on this
     /// connection's own bounds end through `noteDrained` and `callEnded`.
     private func waitForServerWideRoom() {
         guard !waitingForServerWideRoom, queuedResponseBytes < config.maxQueuedResponseBytes,
-              runningUnaryCalls < config.maxRunningUnaryCalls, config.responseBudget.isFull else { return }
+              runningUnaryCalls < config.maxRunningUnaryCalls, let budget = fullServerWideBudget else { return }
         waitingForServerWideRoom = true
         let loop = self.loop!
-        config.responseBudget.whenRoom { [self] in
+        budget.whenRoom { [self] in
             loop.execute {
                 self.waitingForServerWideRoom = false
                 if self.session != nil { self.startParked() }
@@ -74,20 +85,25 @@ extension H2ConnectionHandler {
     private func startCounted(_ stream: ServerStream) {
         runningUnaryCalls += 1
         stream.countedRunning = true
+        stream.countedRequestBytes = stream.heldBytes  // the whole request, framed
+        config.requestBudget.add(stream.countedRequestBytes)
         startCall(stream)
         // The call may have ended at once (deadline past, bad request); not
         // through `callEnded`, which would recurse into `startParked`.
-        if stream.task == nil {
-            stream.countedRunning = false
-            runningUnaryCalls -= 1
-        }
+        if stream.task == nil { uncount(stream) }
+    }
+
+    private func uncount(_ stream: ServerStream) {
+        stream.countedRunning = false
+        runningUnaryCalls -= 1
+        config.requestBudget.remove(stream.countedRequestBytes)
+        stream.countedRequestBytes = 0
     }
 
     /// A counted call's handler returned (on the loop; the connection may be gone).
     func callEnded(_ stream: ServerStream) {
         guard stream.countedRunning else { return }
-        stream.countedRunning = false
-        runningUnaryCalls -= 1
+        uncount(stream)
         if session == nil {
             if runningUnaryCalls == 0 && heldMuchMemory { MemoryTrim.request() }
             return

@@ -41,6 +41,8 @@ final class ServerStream: @unchecked Sendable {
     var headerBytes = 0
     /// Counted in the connection's running unary calls (see H2ConnectionHandler+Admission).
     var countedRunning = false
+    /// Request bytes it holds of the server-wide request budget while counted.
+    var countedRequestBytes = 0
 
     init(id: Int32, machine: GRPCStreamStateMachine) {
         self.id = id

@@ -41,7 +41,7 @@ import Testing
     /// with nothing queued still gets its one call, and the waiting call
     /// starts when the slow client's bytes go away.
     @Test func serverWideBudgetHoldsBackBusyConnectionsOnly() async throws {
-        let budget = ResponseBudget(totalBytes: 1000)
+        let budget = ByteBudget(totalBytes: 1000)
         try await withTestServer({ $0.responseBudget = budget }) { port, group, _ in
             // A zero window: its 4 KB answer stays queued in the server.
             let slow = try await H2TestClient.connect(port: port, group: group, windowBytes: 0)
@@ -65,6 +65,35 @@ import Testing
             await busy.close()
             _ = try? await sleeping.get()
             #expect(budget.bytesInUse == 0)
+        }
+    }
+
+    /// The server-wide request budget: large requests running on one
+    /// connection hold back a connection that already runs a call, never one
+    /// that runs nothing; the waiting call starts once those bytes are freed.
+    @Test func requestBudgetHoldsBackBusyConnectionsOnly() async throws {
+        let budget = ByteBudget(totalBytes: 1000)
+        try await withTestServer({ $0.requestBudget = budget }) { port, group, _ in
+            let big = try await H2TestClient.connect(port: port, group: group)
+            let holding = big.start("/test.Echo/Sleep", body: framed([[UInt8](repeating: 1, count: 2000)]))
+            while budget.bytesInUse < 1000 { try await Task.sleep(for: .milliseconds(10)) }  // hang guard: the suite's time limit
+
+            let busy = try await H2TestClient.connect(port: port, group: group)
+            let sleeping = busy.start("/test.Echo/Sleep", body: framed([[]]))  // runs nothing yet: starts
+            let timedOut = try await busy.unary("/test.Echo/Unary", [1], headers: [("grpc-timeout", "1S")])
+            #expect(timedOut.grpcStatus == 4, "\(timedOut)")  // waited (never ran): DEADLINE_EXCEEDED
+            let waiting = busy.start("/test.Echo/Unary", body: framed([[2]]))
+
+            let fresh = try await H2TestClient.connect(port: port, group: group)
+            #expect(try await fresh.unary("/test.Echo/Unary", [3]).messages == [[3]])
+            await fresh.close()
+
+            await big.close()  // its call is cancelled and its request bytes freed
+            #expect(try await waiting.get().messages == [[2]])
+            _ = try? await holding.get()
+            await busy.close()
+            _ = try? await sleeping.get()
+            while budget.bytesInUse != 0 { try await Task.sleep(for: .milliseconds(10)) }  // every count given back
         }
     }
 

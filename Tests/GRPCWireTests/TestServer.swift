@@ -70,7 +70,9 @@ func withTestServer(_ configure: (inout GRPCServerConfig) -> Void = { _ in },
                     _ body: (_ port: Int, _ group: any EventLoopGroup, _ server: GRPCServer) async throws -> Void) async throws {
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
     var config = GRPCServerConfig(host: "127.0.0.1", port: 0)
-    config.responseBudget = ResponseBudget(totalBytes: 128 << 20)  // not the process-wide one other suites use
+    // Not the process-wide budgets other suites use.
+    config.responseBudget = ByteBudget(totalBytes: 128 << 20)
+    config.requestBudget = ByteBudget(totalBytes: 256 << 20)
     configure(&config)
     var logger = Logger(label: "grpc-wire-test")
     logger.logLevel = .warning

@@ -52,11 +52,12 @@ def put_request(key, value):
     return b"\x0a" + varint(len(key)) + key + b"\x12" + varint(len(value)) + value
 
 
-def rss_mib(pid):
+def rss_mib(pid, field="VmRSS"):
+    """Resident MiB of `pid`; field "RssAnon" leaves out file pages (a member's mmapped database)."""
     try:
         with open(f"/proc/{pid}/status") as f:
             for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1]) / 1024
     except OSError:
         pass

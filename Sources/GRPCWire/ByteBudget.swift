@@ -1,25 +1,30 @@
 import Atomics
 import NIOConcurrencyHelpers
 
-/// Bounds the response bytes all HTTP/2 connections of the process hold unsent.
+/// A byte budget all HTTP/2 connections of the process share: unsent
+/// response bytes (`responses`) and request bytes of running unary calls
+/// (`requests`).
 ///
 /// Each connection stops starting unary calls at `maxQueuedResponseBytes`
-/// (16 MiB) of unsent answers, but that bound alone scales with the number of
-/// connections: 100 connections that read with 1-byte WINDOW_UPDATEs, 50 calls
-/// of 1 MB each, held 1.7 GB. Every connection therefore also adds its queued
-/// bytes here; while the total is at or above `totalBytes`, a connection that
-/// already has something queued or running starts no further unary call and a
-/// stream that already has bytes queued sends nothing more. A connection with
-/// nothing queued and nothing running may always start one call, and a stream
-/// with nothing queued may always send, so a slow client can never starve the
-/// others: unsent bytes stay below about `totalBytes` plus one answer per
-/// connection and one message batch per stream.
+/// (16 MiB) of unsent answers or `maxRunningUnaryCalls` (256) running, but
+/// those bounds scale with the number of connections: 100 connections that
+/// read with 1-byte WINDOW_UPDATEs, 50 calls of 1 MB each, held 1.7 GB, and
+/// 256 running 1.5 MB puts per connection are 384 MB each. Every connection
+/// therefore also counts its bytes here; while a budget is full, a connection
+/// that already has something queued or running starts no further unary call
+/// and a stream that already has bytes queued sends nothing more (responses).
+/// A connection with nothing queued and nothing running may always start one
+/// call, and a stream with nothing queued may always send, so a slow or
+/// greedy client can never starve the others: each budget is exceeded by at
+/// most one call per connection (one message batch per stream).
 ///
 /// Connections that wait for room register a wake-up; the byte that takes the
 /// total below `totalBytes` runs them (each hops to its own event loop).
-public final class ResponseBudget: Sendable {
-    /// The budget every client listener of the process shares (default 128 MiB).
-    public static let processWide = ResponseBudget(totalBytes: 128 << 20)
+public final class ByteBudget: Sendable {
+    /// Unsent answers, every client listener of the process (128 MiB).
+    public static let responses = ByteBudget(totalBytes: 128 << 20)
+    /// Request bytes of running unary calls, every client listener of the process (256 MiB).
+    public static let requests = ByteBudget(totalBytes: 256 << 20)
 
     public let totalBytes: Int
     private let used = ManagedAtomic<Int>(0)
@@ -30,7 +35,7 @@ public final class ResponseBudget: Sendable {
         self.totalBytes = max(1, totalBytes)
     }
 
-    /// Unsent response bytes held now, all connections (tests, metrics).
+    /// Bytes counted now, all connections (tests, metrics).
     public var bytesInUse: Int { used.load(ordering: .relaxed) }
 
     /// True while the total is at or above the bound.

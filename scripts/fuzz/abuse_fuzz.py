@@ -33,20 +33,9 @@ import grpc  # noqa: E402
 import wire  # noqa: E402
 from abuse import Abuse  # noqa: E402
 from schema import Schema  # noqa: E402
-from servers import Server, free_port, ours_binary  # noqa: E402
+from servers import Server, free_port, ours_binary, rss_mib  # noqa: E402
 
 CHECK_EVERY = 25
-
-
-def rss_mib(pid):
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
 
 
 def start_members(count, workdir):

@@ -39,6 +39,18 @@ def free_port(rng=random):
     raise RuntimeError("no free port in 20000-32767")
 
 
+def rss_mib(pid, field="VmRSS"):
+    """Resident MiB of `pid`; field "RssAnon" leaves out file pages (a member's mmapped database)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 class Server:
     """One member: `proc` is None once stopped; `log` is its combined output."""
 

@@ -219,7 +219,8 @@ bench-commits: deps-test release
 
 # One client's put, ours and etcd 3.5.1 run at the same time (same disk and CPU
 # contention): rate, p50, p99, and per put the WAL fsync time, the rest, thread
-# wake-ups, CPU and run-queue wait (ROUNDS=3 PUTS=3000).
+# wake-ups, CPU and run-queue wait (ROUNDS=3 PUTS=3000). CLIENTS=100 CONNS=10
+# PUTS=20000 does the same for the 100-client put row, with puts per WAL fsync.
 bench-put1: deps-test release
 	./scripts/bench-put1.sh
 

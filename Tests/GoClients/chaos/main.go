@@ -249,7 +249,7 @@ func convergence(c *cluster, admin *clientv3.Client, finalRev int64, want map[st
 	var failures []string
 	hashes := map[string]uint32{}
 	for _, m := range c.members {
-		one, err := clientv3.New(clientv3.Config{Endpoints: []string{m.endpoint()}, DialTimeout: 2 * time.Second})
+		one, err := dialOne(m)
 		if err != nil {
 			failures = append(failures, fmt.Sprintf("%s: dial: %v", m.name, err))
 			continue

@@ -24,6 +24,8 @@ public final class GRPCServer: Sendable {
     private struct State {
         var listener: (any Channel)?
         var connections: [ObjectIdentifier: any Channel] = [:]
+        /// `startAccepting()` was called (perhaps before the listener was bound).
+        var acceptRequested = false
     }
     private let state = NIOLockedValueBox(State())
 
@@ -54,6 +56,7 @@ public final class GRPCServer: Sendable {
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: config.reusePort ? 1 : 0)
+            .serverChannelOption(.autoRead, value: config.acceptsAtStart)
             .serverChannelInitializer(ConnectionLimiter.installAcceptBackoff)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -78,10 +81,27 @@ public final class GRPCServer: Sendable {
                 }
             }
         let channel = try await bootstrap.bind(host: config.host, port: config.port).get()
-        state.withLockedValue { $0.listener = channel }
+        let acceptNow = state.withLockedValue { state -> Bool in
+            state.listener = channel
+            return state.acceptRequested && !config.acceptsAtStart
+        }
+        if acceptNow { try await channel.setOption(.autoRead, value: true).get() }
         let port = channel.localAddress?.port ?? config.port
         logger.info("serving gRPC and HTTP/1.1", metadata: ["address": "\(config.host):\(port)"])
         return port
+    }
+
+    /// Starts accepting connections on a listener bound with
+    /// `config.acceptsAtStart == false` (no effect otherwise, or once shut down).
+    public func startAccepting() {
+        let listener = state.withLockedValue { state -> (any Channel)? in
+            state.acceptRequested = true
+            return state.listener
+        }
+        guard let listener else { return }
+        listener.setOption(.autoRead, value: true).whenFailure { [logger] error in
+            logger.warning("failed to start accepting connections", metadata: ["error": "\(error)"])
+        }
     }
 
     /// The bound port, once started.

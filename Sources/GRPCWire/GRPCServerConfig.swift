@@ -105,6 +105,11 @@ public struct GRPCServerConfig: Sendable {
     public var serveHTTP1: Bool = true
     /// Adds what sits under HTTP (TLS) to each accepted connection; nil for plain TCP.
     public var connectionInitializer: GRPCConnectionInitializer?
+    /// When false, `start()` binds but accepts nothing until `startAccepting()`:
+    /// clients' connections wait in the kernel's backlog, as etcd's client
+    /// ports do until the member is ready, so a client's balancer keeps
+    /// using the members that are ready instead of getting "no leader".
+    public var acceptsAtStart: Bool = true
 
     public init() {}
 

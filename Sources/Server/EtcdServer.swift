@@ -273,6 +273,8 @@ public final class EtcdServer: @unchecked Sendable {
         let splitHTTP = !options.listenClientHTTP.isEmpty
         for (listener, grpc) in options.listenClient.map({ ($0, true) }) + options.listenClientHTTP.map({ ($0, false) }) {
             var config = clientListenerConfig(listener)
+            // etcd serves its client ports once the member is ready (becameReady).
+            config.acceptsAtStart = false
             config.serveGRPC = grpc
             config.serveHTTP1 = !grpc || !splitHTTP
             if listener.secure {

@@ -6,7 +6,9 @@ import Logging
 /// own attributes were published through Raft (`publishAttributes`), it
 /// knows a leader and has applied what was committed when it learned of it. Then it logs
 /// etcd's lifecycle lines that scripts wait for, ending with
-/// "ready to serve client requests".
+/// "ready to serve client requests", and starts accepting on the client
+/// ports: until then clients' connections wait in the kernel's backlog, so
+/// a restarted member never answers "no leader" to a balanced client.
 extension EtcdServer {
     /// Watches for readiness in the background (started by `start()`).
     func watchReadiness() {
@@ -66,5 +68,6 @@ extension EtcdServer {
             }
         }
         readiness.fire()
+        for server in grpcServers { server.startAccepting() }
     }
 }

@@ -1,3 +1,4 @@
+import Bolt
 import Foundation
 import Testing
 
@@ -89,6 +90,16 @@ import Testing
         let status = try etcdctl(server.endpoint, ["endpoint", "status", "-w", "json", "--command-timeout", "5s"])
         let list = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [[String: Any]]
         #expect((list?.first?["Status"] as? [String: Any])?["version"] as? String == "3.5.1", "\(status.stdout)")
+        // A snapshot has no cluster version yet: etcd writes `clusterVersion` once the leader set it.
+        let file = server.dataDir + ".snapshot.db"
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let save = try etcdctl(server.endpoint, ["snapshot", "save", file])
+        #expect(save.exitCode == 0, "\(save.stderr)")
+        let db = try BoltReader(try BoltFileSource(path: file))
+        let cluster = try #require(try db.bucket(named: Array("cluster".utf8)))
+        var keys: [String] = []
+        try db.forEach(cluster) { key, _, _, _ in keys.append(String(decoding: key, as: UTF8.self)) }
+        #expect(!keys.contains("clusterVersion"), "\(keys)")
     }
 
     /// etcd's Procfile (goreman, the usual local cluster) passes

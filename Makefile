@@ -10,7 +10,7 @@ PREFIX ?= /usr/local
 # passes it to one C file only, so a new commit recompiles just that file).
 export SWIFT_ETCD_GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null)
 
-.PHONY: all deps deps-test build release install run cluster test difftest sim fuzz-api fuzz-gateway fuzz-h2 fuzz-libfuzzer fuzz-libfuzzer-proto fuzz-api-batch protos bench bench-quick bench-all bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint bench-stop bench-restart bench-tls bench-auth bench-commits bench-put1 bench-hostile test-etcd-e2e test-python-etcd3 test-aetcd test-etcd3gw test-clientv3-examples test-chaos clean
+.PHONY: all deps deps-test build release install run cluster test difftest sim fuzz-api fuzz-gateway fuzz-h2 fuzz-abuse fuzz-libfuzzer fuzz-libfuzzer-proto fuzz-api-batch protos bench bench-quick bench-all bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint bench-stop bench-restart bench-tls bench-auth bench-commits bench-put1 bench-hostile test-etcd-e2e test-python-etcd3 test-aetcd test-etcd3gw test-clientv3-examples test-chaos clean
 
 all: build
 
@@ -159,6 +159,13 @@ fuzz-api-batch: deps-test release
 # HTTP/2 headers and framing (grpc-timeout, content-type, te, grpc-encoding, pseudo-headers, lengths, frames).
 fuzz-h2: deps-test release
 	SWIFT_ETCD_BINARY=$(CURDIR)/.build/release/swift-etcd .venv/bin/python scripts/fuzz/h2_fuzz.py --seed $(or $(SEED),1) --n $(or $(N),500)
+
+# Hostile connections (scripts/fuzz/abuse.py: mutated frames, floods, HPACK abuse, mutated bodies for
+# every gRPC method, mutated gateway requests) against the release binary, MEMBERS=1 or 3; stops after
+# N cases or SECONDS; fails on a member that exits, stops answering or keeps growing.
+fuzz-abuse: deps-test release
+	SWIFT_ETCD_BINARY=$(CURDIR)/.build/release/swift-etcd .venv/bin/python scripts/fuzz/abuse_fuzz.py \
+	  --seed $(or $(SEED),1) --n $(or $(N),2000) --seconds $(or $(SECONDS),600) --members $(or $(MEMBERS),1)
 
 protos:
 	./scripts/gen-protos.sh

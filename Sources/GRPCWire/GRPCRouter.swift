@@ -12,6 +12,12 @@ public final class GRPCRouter: Sendable {
     /// async handler after all (it then runs as if no inline form existed).
     /// Must not block and must only take on bounded work (one small read),
     /// since the connection's other calls wait for it.
+    ///
+    /// A bidi method's inline form answers one request message: it runs on
+    /// the loop for a message that arrives while the handler waits for the
+    /// next one (so the handler has started and sent everything it had),
+    /// and its response goes out in the message's place; nil or a throw
+    /// hands the message to the handler instead.
     public typealias Inline = @Sendable ([UInt8], GRPCRequestContext) throws -> [UInt8]?
 
     /// A registered method; the kind decides when the handler starts
@@ -61,6 +67,13 @@ public final class GRPCRouter: Sendable {
     /// Adds a synchronous form to the unary method at `path`, tried first
     /// (see `Inline`); register the async handler too, as the fallback.
     public func unaryInline(_ path: String, _ handler: @escaping Inline) {
+        table.withLockedValue { $0.routes[path, default: Route()].inline = handler }
+    }
+
+    /// Adds a per-message synchronous form to the bidi method at `path`
+    /// (see `Inline`); the bidi handler stays the one that starts the call
+    /// and takes every message the inline form leaves.
+    public func bidiInline(_ path: String, _ handler: @escaping Inline) {
         table.withLockedValue { $0.routes[path, default: Route()].inline = handler }
     }
 

@@ -194,6 +194,7 @@ extension H2ConnectionHandler {
                 return nil
             }
         case .bidi(let call):
+            if stream.inline != nil { stream.context = context }
             let writer = GRPCResponseWriter(connection: self, stream: stream)
             let requests = GRPCRequestStream(connection: self, stream: stream)
             run(stream, deadline: deadline) {
@@ -401,11 +402,39 @@ extension H2ConnectionHandler {
 
     func wakeReader(_ stream: ServerStream) {
         guard let waiter = stream.readWaiter else { return }
-        switch pollRequest(stream) {
-        case .pending: return
-        case .message(let m): stream.readWaiter = nil; waiter.resume(returning: m)
-        case .end: stream.readWaiter = nil; waiter.resume(returning: nil)
-        case .failed(let e): stream.readWaiter = nil; waiter.resume(throwing: e)
+        while true {
+            switch pollRequest(stream) {
+            case .pending: return
+            case .message(let m):
+                // The handler waits here, so all it sent is queued: an inline
+                // answer keeps the responses in request order.
+                if answeredInline(stream, m) {
+                    // A failed answer ended the call and woke the handler already.
+                    if stream.readWaiter == nil { return }
+                    continue
+                }
+                stream.readWaiter = nil
+                waiter.resume(returning: m)
+            case .end: stream.readWaiter = nil; waiter.resume(returning: nil)
+            case .failed(let e): stream.readWaiter = nil; waiter.resume(throwing: e)
+            }
+            return
         }
+    }
+
+    /// Answers one bidi request message with the method's inline form;
+    /// false leaves it to the handler (no inline form or answer, or a
+    /// sender would have to wait now (`mustWaitToSend`): the handler's
+    /// `send` then waits).
+    private func answeredInline(_ stream: ServerStream, _ message: [UInt8]) -> Bool {
+        guard let inline = stream.inline, let context = stream.context, !mustWaitToSend(stream),
+              let response = try? inline(message, context) else { return false }
+        do {
+            _ = try enqueueResponses(stream, CollectionOfOne(response))
+        } catch {
+            // As the handler's `send` throwing would: the call ends with it.
+            finish(stream, .from(error))
+        }
+        return true
     }
 }

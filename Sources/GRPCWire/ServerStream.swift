@@ -9,8 +9,11 @@ final class ServerStream: @unchecked Sendable {
     let id: Int32
     var machine: GRPCStreamStateMachine
     var handler: GRPCRouter.Handler?
-    /// The unary method's synchronous form, tried before a task is made.
+    /// The unary method's synchronous form, tried before a task is made;
+    /// a bidi method's, tried per request message (`GRPCRouter.Inline`).
     var inline: GRPCRouter.Inline?
+    /// A bidi call's context, for its inline form.
+    var context: GRPCRequestContext?
     var task: Task<Void, Never>?
     /// When the call's `grpc-timeout` runs out, counted from its headers (as grpc-go).
     var deadline: NIODeadline?

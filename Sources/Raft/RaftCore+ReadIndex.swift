@@ -26,7 +26,9 @@ extension RaftCore {
             return
         }
         readOnly.add(index: log.committed, request: m, selfID: id)
-        broadcastHeartbeat(context: m.context)
+        // The heartbeat round goes out when the Ready is built, one for
+        // every request queued until then (`flushBroadcast`).
+        needsReadHeartbeat = true
     }
 
     func releasePendingReads() {

@@ -161,6 +161,7 @@ extension RaftCore {
     func stepLeader(_ m: Message) throws {
         switch m.type {
         case .beat:
+            needsReadHeartbeat = false  // this round carries the newest request's context
             broadcastHeartbeat(context: readOnly.lastPendingContext ?? [])
             return
         case .checkQuorum:

@@ -25,6 +25,9 @@ final class RaftCore {
     var msgs: [Message] = []
     /// Proposals were appended since the last broadcast (see `flushBroadcast`).
     var needsBroadcast = false
+    /// ReadIndex requests were queued since the last heartbeat broadcast
+    /// (see `flushBroadcast`).
+    var needsReadHeartbeat = false
 
     let maxMsgSizeBytes: Int
     let maxUncommittedSizeBytes: Int
@@ -174,11 +177,24 @@ final class RaftCore {
         pendingReadIndexMessages.removeAll()
     }
 
-    /// Sends the appends that proposals deferred; called before a Ready is built.
+    /// Sends the appends that proposals deferred, then one heartbeat round
+    /// for the ReadIndex requests queued meanwhile; called before a Ready is
+    /// built.
+    ///
+    /// One round serves every queued request (the leader's own and those
+    /// followers forwarded, however many arrived in one batch of steps): it
+    /// carries the newest request's context and goes out after all of them
+    /// arrived, so a quorum acknowledging it confirms leadership after each
+    /// was received, and `ReadOnly.advance` releases the older ones with it.
     func flushBroadcast() {
-        guard needsBroadcast else { return }
-        needsBroadcast = false
-        if role == .leader { broadcastAppend() }
+        if needsBroadcast {
+            needsBroadcast = false
+            if role == .leader { broadcastAppend() }
+        }
+        if needsReadHeartbeat {
+            needsReadHeartbeat = false
+            if role == .leader, let context = readOnly.lastPendingContext { broadcastHeartbeat(context: context) }
+        }
     }
 
     // MARK: ticks

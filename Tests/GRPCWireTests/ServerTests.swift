@@ -106,6 +106,25 @@ import Testing
         }
     }
 
+    /// Whichever side answers each message (the inline form while the
+    /// handler waits, else the handler), every message gets one answer, in
+    /// request order; messages the inline form leaves or refuses reach the handler.
+    @Test func bidiInlineFormKeepsOneAnswerPerMessageInOrder() async throws {
+        try await withTestServer { port, group, _ in
+            let client = try await H2TestClient.connect(port: port, group: group)
+            var requests: [[UInt8]] = []
+            for i in 0..<60 { requests.append([UInt8(i % 3), UInt8(i)]) }
+            let b = try await client.call("/test.Echo/BidiInline", body: framed(requests))
+            #expect(b.grpcStatus == 0)
+            #expect(b.messages.count == requests.count)
+            for (request, response) in zip(requests, b.messages) {
+                #expect(Array(response.dropFirst()) == request)
+                #expect(response.first == 0 || (response.first == 1 && request.first == 1))
+            }
+            await client.close()
+        }
+    }
+
     @Test func manyConcurrentStreamsOnOneConnection() async throws {
         try await withTestServer { port, group, _ in
             let client = try await H2TestClient.connect(port: port, group: group)

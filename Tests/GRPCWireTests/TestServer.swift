@@ -62,6 +62,19 @@ func makeTestRouter() -> GRPCRouter {
     router.bidi("/test.Echo/Bidi") { requests, writer, _ in
         for try await message in requests { try await writer.send(message) }
     }
+    // Per message: answered on the loop (marked 1) when it starts with 1 and
+    // the handler waits, else by the handler (marked 0); 2 fails inline and
+    // so goes to the handler too.
+    router.bidi("/test.Echo/BidiInline") { requests, writer, _ in
+        for try await message in requests { try await writer.send([0] + message) }
+    }
+    router.bidiInline("/test.Echo/BidiInline") { message, _ in
+        switch message.first {
+        case 1: return [1] + message
+        case 2: throw GRPCStatus(.outOfRange, "inline refused")
+        default: return nil
+        }
+    }
     return router
 }
 

@@ -5,7 +5,7 @@ import Testing
 /// release binary and etcd 3.5.1 side by side. Each fails on a crash, a hang, a lost
 /// acknowledged write, a final key space that differs, or an answer etcd does not
 /// give (known defects and accepted differences are listed in the fuzzers' output).
-/// `make fuzz-api|fuzz-gateway|fuzz-h2 SEED=S N=…` run any other seed for longer.
+/// `make fuzz-api|fuzz-gateway|fuzz-h2|fuzz-abuse SEED=S N=…` run any other seed for longer.
 @Suite struct APIFuzzTests {
     @Test(arguments: [11, 12, 13])
     func grpcRequests(seed: Int) throws {
@@ -18,6 +18,12 @@ import Testing
 
     @Test func http2HeadersAndFrames() throws {
         try fuzz("h2_fuzz.py", ["--seed", "31", "--n", "300"], clean: "fuzz-h2: clean")
+    }
+
+    /// Hostile connections (floods, bad frames, HPACK abuse, mutated bodies and
+    /// gateway requests): the member stays up, answers and does not keep growing.
+    @Test func hostileConnections() throws {
+        try fuzz("abuse_fuzz.py", ["--seed", "41", "--n", "120", "--seconds", "90"], clean: "fuzz-abuse: clean")
     }
 
     private func fuzz(_ script: String, _ arguments: [String], clean: String) throws {

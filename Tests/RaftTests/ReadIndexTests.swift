@@ -14,6 +14,48 @@ import Testing
         #expect(c.readStates[1] == [ReadState(index: c.status(1).commit, context: [1])])
     }
 
+    /// The leader's own read and a follower's forwarded one, queued before
+    /// its next Ready, go out as one heartbeat round per follower carrying
+    /// the newest context; its quorum answers both.
+    @Test func readsQueuedTogetherShareOneHeartbeatRound() throws {
+        let c = try TestCluster([1, 2, 3])
+        c.campaign(1)
+        try c.propose(1, "a")
+        c.stabilize()
+        let commit = c.status(1).commit
+        c.nodes[3]!.readIndex(context: [3])
+        _ = c.handleReady(3)
+        c.nodes[1]!.readIndex(context: [1])
+        c.deliverAll()  // node 3's MsgReadIndex reaches the leader
+        _ = c.handleReady(1)
+        let heartbeats = c.queue.filter { $0.type == .heartbeat }
+        #expect(heartbeats.map(\.to).sorted() == [2, 3])
+        #expect(heartbeats.allSatisfy { $0.context == [3] })
+        c.stabilize()
+        #expect(c.readStates[1] == [ReadState(index: commit, context: [1])])
+        #expect(c.readStates[3] == [ReadState(index: commit, context: [3])])
+    }
+
+    /// A read queued after a heartbeat round went out is not answered by
+    /// that round's acknowledgements: it waits for a round sent after it.
+    @Test func readAfterARoundWaitsForTheNextRound() throws {
+        let c = try TestCluster([1, 2, 3])
+        c.campaign(1)
+        try c.propose(1, "a")
+        c.stabilize()
+        c.nodes[1]!.readIndex(context: [1])
+        _ = c.handleReady(1)  // round for [1] queued
+        c.nodes[1]!.readIndex(context: [2])
+        c.deliverAll()  // followers get the round for [1]
+        _ = c.handleReady(2)
+        _ = c.handleReady(3)
+        c.deliverAll(filter: { $0.to == 1 })  // their acks for [1] reach the leader
+        _ = c.handleReady(1)
+        #expect(c.readStates[1]?.map(\.context) == [[1]])
+        c.stabilize()
+        #expect(c.readStates[1]?.map(\.context) == [[1], [2]])
+    }
+
     @Test func isolatedLeaderCannotAnswer() throws {
         let c = try TestCluster([1, 2, 3])
         c.campaign(1)

@@ -39,14 +39,30 @@ def free_port(rng=random):
     raise RuntimeError("no free port in 20000-32767")
 
 
+def rss_mib(pid, field="VmRSS"):
+    """Resident MiB of `pid`; field "RssAnon" leaves out file pages (a member's mmapped database)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 class Server:
     """One member: `proc` is None once stopped; `log` is its combined output."""
 
-    def __init__(self, label, binary, workdir, extra=()):
+    def __init__(self, label, binary, workdir, extra=(), ports=None, initial_cluster=None):
+        """`ports` (client, peer) and `initial_cluster` for a member of a cluster; else a single member."""
         self.label, self.binary = label, binary
         self.dir = os.path.join(workdir, label)
         os.makedirs(self.dir)
-        self.client_port, self.peer_port = free_port(), free_port()
+        if ports:
+            self.client_port, self.peer_port = ports
+        else:
+            self.client_port, self.peer_port = free_port(), free_port()
         while self.peer_port == self.client_port:
             self.peer_port = free_port()
         self.endpoint = f"127.0.0.1:{self.client_port}"
@@ -56,7 +72,7 @@ class Server:
         args = [binary, "--name", label, "--data-dir", os.path.join(self.dir, "data"),
                 "--listen-client-urls", client, "--advertise-client-urls", client,
                 "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-                "--initial-cluster", f"{label}={peer}", *extra]
+                "--initial-cluster", initial_cluster or f"{label}={peer}", *extra]
         self.logfile = open(self.log, "wb")
         self.proc = subprocess.Popen(args, stdout=self.logfile, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                      preexec_fn=die_with_parent)

@@ -121,3 +121,20 @@ class Guards(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class AbuseCases(unittest.TestCase):
+    """abuse.py: a seed gives the same bytes every time, every kind is drawn, and the
+    excluded calls (quorum, alarms, auth) are never sent."""
+
+    def test_seeded_cases_replay_and_cover_every_kind(self):
+        from abuse import EXCLUDED, Abuse
+        first, second = Abuse(SCHEMA, 7), Abuse(SCHEMA, 7)
+        kinds = set()
+        for _ in range(400):
+            a, b = first.case(), second.case()
+            self.assertEqual(a, b)
+            kinds.add(a[0])
+            self.assertTrue(all(isinstance(c, bytes) and c for c in a[1]), a[0])
+        self.assertEqual(kinds, {k.__name__ for k, _ in first.kinds})
+        self.assertFalse({m.name for m in first.methods} & EXCLUDED)

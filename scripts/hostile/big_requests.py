@@ -20,8 +20,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fuzz"))
-from servers import Server, ours_binary, reference_binary  # noqa: E402
-from slow_readers import put_request, rss_mib  # noqa: E402
+from servers import Server, ours_binary, reference_binary, rss_mib  # noqa: E402
+from slow_readers import put_request  # noqa: E402
 
 import grpc  # noqa: E402
 

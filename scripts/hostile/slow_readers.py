@@ -22,7 +22,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fuzz"))
 from hpack import Encoder  # noqa: E402
-from servers import Server, ours_binary, reference_binary  # noqa: E402
+from servers import Server, ours_binary, reference_binary, rss_mib  # noqa: E402
 
 import grpc  # noqa: E402
 
@@ -50,18 +50,6 @@ def put_request(key, value):
             if not n:
                 return bytes(out)
     return b"\x0a" + varint(len(key)) + key + b"\x12" + varint(len(value)) + value
-
-
-def rss_mib(pid, field="VmRSS"):
-    """Resident MiB of `pid`; field "RssAnon" leaves out file pages (a member's mmapped database)."""
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
 
 
 def open_attacker(port, streams, path, body):

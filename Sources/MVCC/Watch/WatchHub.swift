@@ -11,9 +11,13 @@ import Foundation
 /// revision `notify` last published. So a slow consumer never blocks the
 /// apply loop or other watchers, and holds at most `maxQueuedEvents`
 /// events (plus one chunk) in memory, and a stream (however many watchers it
-/// carries) about `maxStreamQueuedBytes`: catch-up reads stop at that budget,
-/// so a client that never reads its stream costs a bounded amount however
-/// much history it is behind.
+/// carries) about `maxStreamQueuedBytes` of events and `maxStreamQueuedOutputs`
+/// queue entries: catch-up reads stop at that budget, so a client that never
+/// reads its stream costs a bounded amount however much history it is behind.
+/// A live revision's events are one array shared by every watcher they reach,
+/// so a stream is charged their bytes once, not once per watcher: 1,000
+/// watchers of one prefix on a stream hold one copy of each event (and 1,000
+/// small entries, which the entry bound counts).
 ///
 /// Invariant (no gap, no duplicate): a watcher is given each revision ≥ its
 /// `minRevision` exactly once, and `minRevision` only grows; `notify` skips
@@ -31,6 +35,10 @@ public final class WatchHub: @unchecked Sendable {
         /// past it live events make watchers unsynced and catch-up waits.
         /// Above the largest request (1.5 MiB) twice, so one event always fits.
         public var maxStreamQueuedBytes: Int
+        /// Outputs one stream may have queued (each a few dozen bytes; they
+        /// reference the events, counted above): past it live events make
+        /// watchers unsynced and catch-up waits.
+        public var maxStreamQueuedOutputs: Int
         /// Events read from history per catch-up step.
         public var catchUpChunkEvents: Int
         public var syncIntervalSeconds: Double
@@ -40,10 +48,11 @@ public final class WatchHub: @unchecked Sendable {
 
         public init(maxQueuedEvents: Int = 1024, maxQueuedBytes: Int = 8 << 20, catchUpChunkEvents: Int = 1000,
                     syncIntervalSeconds: Double = 0.1, maxPendingRevisions: Int = 10_000,
-                    maxStreamQueuedBytes: Int = 4 << 20) {
+                    maxStreamQueuedBytes: Int = 4 << 20, maxStreamQueuedOutputs: Int = 100_000) {
             self.maxQueuedEvents = maxQueuedEvents
             self.maxQueuedBytes = maxQueuedBytes
             self.maxStreamQueuedBytes = maxStreamQueuedBytes
+            self.maxStreamQueuedOutputs = maxStreamQueuedOutputs
             self.catchUpChunkEvents = catchUpChunkEvents
             self.syncIntervalSeconds = syncIntervalSeconds
             self.maxPendingRevisions = maxPendingRevisions
@@ -261,6 +270,7 @@ public final class WatchHub: @unchecked Sendable {
             let q = stream.queue
             stream.queue.removeAll(keepingCapacity: true)
             stream.queuedBytes = 0
+            stream.chargedRevision = 0
             if options != nil { options!.removeAll(keepingCapacity: true) }
             for w in stream.watchers.values {
                 if options != nil { options![w.id] = WatchDelivery(prevKV: w.spec.prevKV, fragment: w.spec.fragment) }
@@ -332,7 +342,10 @@ extension WatchHub {
                     synced.forEach(containing: e.kv.key) { matched.append($0) }
                     var last: WatchStream? = nil  // most watchers share a stream with the one before
                     for w in matched where w.isSynced && rev >= w.minRevision {
-                        if enqueue(one, bytes: bytes, revision: rev, to: w, live: true) && w.stream !== last {
+                        // `one` is shared: a stream holds its bytes once, however many of its watchers take it.
+                        let streamBytes = w.stream.chargedRevision == rev ? 0 : bytes
+                        if enqueue(one, bytes: bytes, streamBytes: streamBytes, revision: rev, to: w, live: true)
+                            && w.stream !== last {
                             last = w.stream
                             woken[ObjectIdentifier(w.stream)] = w.stream
                         }
@@ -344,7 +357,9 @@ extension WatchHub {
                     }
                     for (w, evs) in perWatcher.values where w.isSynced && rev >= w.minRevision {
                         let bytes = evs.reduce(0) { $0 + $1.kv.key.count + $1.kv.value.count }
-                        if enqueue(evs, bytes: bytes, revision: rev, to: w, live: true) { woken[ObjectIdentifier(w.stream)] = w.stream }
+                        if enqueue(evs, bytes: bytes, streamBytes: bytes, revision: rev, to: w, live: true) {
+                            woken[ObjectIdentifier(w.stream)] = w.stream
+                        }
                     }
                 }
                 i = j
@@ -396,7 +411,8 @@ extension WatchHub {
             let budget: Int = lock.withLock {
                 min(limits.maxQueuedBytes - w.queuedBytes, limits.maxStreamQueuedBytes - w.stream.queuedBytes)
             }
-            guard budget > min(limits.maxQueuedBytes, limits.maxStreamQueuedBytes) / 2 else { continue }
+            let entriesFree: Bool = lock.withLock { w.stream.queue.count < limits.maxStreamQueuedOutputs / 2 }
+            guard budget > min(limits.maxQueuedBytes, limits.maxStreamQueuedBytes) / 2, entriesFree else { continue }
             let read: Result<(events: [Event], lastRevision: Int64), Error> = Result {
                 try store.events(fromRevision: from, key: w.spec.key, rangeEnd: w.spec.rangeEnd,
                                  limit: limits.catchUpChunkEvents, byteLimit: budget)
@@ -416,7 +432,7 @@ extension WatchHub {
                 case .success(let (events, last)):
                     if !events.isEmpty {
                         let bytes = events.reduce(0) { $0 + $1.kv.key.count + $1.kv.value.count }
-                        wakeStream = enqueue(events, bytes: bytes, revision: last, to: w, live: false)
+                        wakeStream = enqueue(events, bytes: bytes, streamBytes: bytes, revision: last, to: w, live: false)
                     }
                     w.minRevision = max(w.minRevision, last + 1)
                     if last >= revision {
@@ -432,11 +448,15 @@ extension WatchHub {
     }
 
     /// Queues `events` (filtered; `bytes`: their keys' and values' size) for
-    /// `w`; a live delivery that would overflow the queue moves the watcher to
-    /// unsynced instead. Returns whether something was queued. Caller holds `lock`.
-    private func enqueue(_ events: [Event], bytes: Int, revision rev: Int64, to w: Watcher, live: Bool) -> Bool {
+    /// `w`, charging its stream `streamBytes` (0: the stream already holds
+    /// this shared array); a live delivery that would overflow the queue moves
+    /// the watcher to unsynced instead. Returns whether something was queued.
+    /// Caller holds `lock`.
+    private func enqueue(_ events: [Event], bytes: Int, streamBytes: Int, revision rev: Int64, to w: Watcher,
+                         live: Bool) -> Bool {
         if live && (w.queuedEvents + events.count > limits.maxQueuedEvents || w.queuedBytes + bytes > limits.maxQueuedBytes
-                    || w.stream.queuedBytes + bytes > limits.maxStreamQueuedBytes) {
+                    || w.stream.queuedBytes + streamBytes > limits.maxStreamQueuedBytes
+                    || w.stream.queue.count >= limits.maxStreamQueuedOutputs) {
             removeSynced(w)
             w.minRevision = rev
             unsynced[ObjectIdentifier(w)] = w
@@ -447,7 +467,8 @@ extension WatchHub {
         guard !passed.isEmpty else { return false }
         w.queuedEvents += passed.count
         w.queuedBytes += bytes
-        w.stream.queuedBytes += bytes
+        w.stream.queuedBytes += streamBytes
+        if live { w.stream.chargedRevision = rev }
         w.sentSinceTick = true
         w.stream.queue.append(.events(watchID: w.id, events: passed, revision: rev))
         return true

@@ -96,8 +96,11 @@ public final class WatchStream {
     var watchers: [Int64: Watcher] = [:]
     var nextID: Int64 = 0
     var queue: [WatchOutput] = []
-    /// Keys' and values' bytes of the events in `queue` (all its watchers'), reset by `take`.
+    /// Keys' and values' bytes of the events in `queue` (all its watchers';
+    /// a live revision's shared array counted once), reset by `take`.
     var queuedBytes = 0
+    /// The live revision whose shared events `queuedBytes` already counts (0: none).
+    var chargedRevision: Int64 = 0
     var isClosed = false
     /// Tells the stream's sender there is output (thread-safe, non-blocking).
     let wake: @Sendable () -> Void

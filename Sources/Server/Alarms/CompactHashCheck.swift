@@ -62,7 +62,8 @@ enum CompactHashCheck {
         }
     }
 
-    /// One round; returns whether the compaction counts as checked.
+    /// One round; returns whether the compaction counts as checked (every
+    /// peer compared, or every mismatch's alarm raised).
     static func check(server: EtcdServer, compactRevision: Int64) async -> Bool {
         guard let peers = server.peers else { return true }
         let logger = server.logger, store = server.store
@@ -85,14 +86,21 @@ enum CompactHashCheck {
                 if case .answer(let a) = r { return "\(String(id, radix: 16)):\(a.hash)@\(a.compactRevision)" }
                 return "\(String(id, radix: 16)):unreachable"
             }
+            var raised = true
             for id in members {
                 logger.error("Detected compaction hash mismatch", metadata: [
                     "revision": .int(revision), "compact-revision": .int(point.compactRevision),
                     "leader-member-id": .id(server.memberID), "leader-hash": .uint(UInt64(point.hash)),
                     "mismatched-member-id": .id(id), "peer-hashes": .strings(peerHashes)])
-                try? await CorruptionMonitor.raiseCorrupt(server: server, memberID: id)
+                do { try await CorruptionMonitor.raiseCorrupt(server: server, memberID: id) } catch {
+                    // etcd fires the alarm and forgets it; a proposal lost to a leader change or a
+                    // timeout is retried next round instead (an alarm already active is not re-proposed).
+                    logger.warning("failed to raise the CORRUPT alarm; retrying next round", metadata: [
+                        "mismatched-member-id": .id(id), "error": "\(error)"])
+                    raised = false
+                }
             }
-            return true
+            return raised
         }
     }
 }

@@ -12,6 +12,19 @@ extension EtcdServer {
         return try await peers!.forwardLease(.renew, id, to: leader, timeoutSeconds: requestTimeoutSeconds).0
     }
 
+    /// `renewLease` when nothing has to wait: this member answers (leader,
+    /// or single member) and the renewal did not throw. nil hands the
+    /// request to `renewLease` (which forwards it, or throws the error).
+    func renewLeaseWithoutWaiting(_ id: Int64) -> Int64? {
+        // Not `try?`: it would flatten "answer here" (nil) into "failed".
+        do {
+            guard try forwardingTarget() == nil else { return nil }
+            return try renewLeaseLocally(id)
+        } catch {
+            return nil
+        }
+    }
+
     /// Remaining and granted TTL from the leader; attached keys from this
     /// member's applied state. nil for an unknown lease.
     func leaseTimeToLive(_ id: Int64) async throws -> Lessor.TimeToLive? {

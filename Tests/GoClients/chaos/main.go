@@ -36,6 +36,7 @@ func main() {
 	bin := flag.String("bin", "", "server binary (swift-etcd or etcd)")
 	dir := flag.String("dir", "", "work directory (data dirs, member logs); created")
 	basePort := flag.Int("port", 24000, "first of 6 consecutive ports (client, peer per member)")
+	portList := flag.String("ports", "", "6 comma-separated ports (client, peer per member) instead of -port")
 	duration := flag.Duration("duration", 60*time.Second, "how long the nemesis runs")
 	seed := flag.Int64("seed", 1, "random seed (operation mix and faults; timing is not reproducible)")
 	clients := flag.Int("clients", 4, "key-value clients")
@@ -53,6 +54,17 @@ func main() {
 		os.Exit(2)
 	}
 	c := newCluster(*bin, *dir, *basePort, strings.Fields(*extra))
+	if *portList != "" {
+		ports := strings.Split(*portList, ",")
+		if len(ports) != 6 {
+			fmt.Fprintln(os.Stderr, "chaos: -ports needs 6 ports")
+			os.Exit(2)
+		}
+		for i, m := range c.members {
+			fmt.Sscan(ports[2*i], &m.clientPort)
+			fmt.Sscan(ports[2*i+1], &m.peerPort)
+		}
+	}
 	// Whatever happens, the members die with us.
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)

@@ -292,6 +292,15 @@ func (n *nemesis) replaceMember() {
 	}
 	if err := n.c.start(m, n.c.initialCluster(), "existing"); err != nil {
 		n.fail("start re-added %s: %v", m.name, err)
+		return
+	}
+	if n.rng.Intn(2) == 0 {
+		// Kill the new member while it catches up (snapshot install or log replay).
+		n.sleep(100, 2000)
+		n.log("replace", "SIGKILL %s while it catches up", m.name)
+		n.c.signal(m, syscall.SIGKILL)
+		n.sleep(100, 1000)
+		n.restart(m)
 	}
 }
 

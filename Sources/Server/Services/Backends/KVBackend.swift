@@ -36,6 +36,8 @@ protocol LeaseBackend: ResponseHeaders, Proposer {
     func nextRequestID() -> UInt64
     /// Renews on the leader (forwarding from a follower); the new TTL.
     func renewLease(_ id: Int64) async throws -> Int64
+    /// `renewLease` answered at once, or nil when it would wait or throw.
+    func renewLeaseWithoutWaiting(_ id: Int64) -> Int64?
     /// The lease's TTL as the leader sees it; nil when it does not exist.
     func leaseTimeToLive(_ id: Int64) async throws -> Lessor.TimeToLive?
     func leaseIDs() -> [Int64]

@@ -1,0 +1,92 @@
+import Foundation
+@testable import MVCC
+import Testing
+@testable import Server
+
+/// How a stream with many watchers is charged for live events: a revision's
+/// shared event array once per stream, plus one queue entry per watcher
+/// (bounded by `maxStreamQueuedOutputs`); past either bound the watchers fall
+/// back to catch-up and still get every event once, in order.
+@Suite struct WatchHubStreamBudgetTests {
+    /// Drains `s` until nothing is queued or behind; each watcher's event revisions in arrival order.
+    private func drain(_ f: WatchFixture, _ s: WatchStream) -> [Int64: [Int64]] {
+        var got: [Int64: [Int64]] = [:]
+        for _ in 0..<10_000 {
+            for o in f.hub.take(s) { if let (id, revs) = o.eventRevisions { got[id, default: []] += revs } }
+            if f.hub.syncUnsynced() == 0 && s.queue.isEmpty { break }
+        }
+        for o in f.hub.take(s) { if let (id, revs) = o.eventRevisions { got[id, default: []] += revs } }
+        return got
+    }
+
+    /// 50 watchers × 20 puts of ~100 bytes: 100 KB if every watcher were
+    /// charged, 2 KB shared, under the 4 KB budget: nobody falls behind.
+    @Test func liveRevisionIsChargedOncePerStream() throws {
+        let f = try WatchFixture(limits: .init(maxQueuedBytes: 8 << 10, maxStreamQueuedBytes: 4 << 10))
+        let s = f.stream()
+        for _ in 0..<50 { f.hub.create(spec("k", end: "l"), on: s) }
+        _ = f.hub.take(s)
+        let value = String(repeating: "v", count: 98)
+        for i in 0..<20 { f.put("k\(i % 10)", value) }  // revisions 2...21, 100 bytes each
+        #expect(s.queuedBytes == 20 * 100)
+        #expect(s.queue.count == 20 * 50)
+        let allSynced = s.watchers.values.allSatisfy { $0.isSynced }
+        #expect(allSynced)
+        // Past the budget they fall behind, and still get everything once, in order.
+        for i in 0..<40 { f.put("k\(i % 10)", value) }  // revisions 22...61
+        #expect(s.queuedBytes <= 4 << 10)
+        let someBehind = s.watchers.values.contains { !$0.isSynced }
+        #expect(someBehind)
+        let got = drain(f, s)
+        let allInOrder = got.values.allSatisfy { $0 == Array(2...61) }
+        #expect(got.count == 50 && allInOrder)
+    }
+
+    /// The entry bound: 50 watchers, 120 entries allowed; the third put finds
+    /// the stream full and its watchers catch up from history later.
+    @Test func queuedOutputsAreBoundedPerStream() throws {
+        let f = try WatchFixture(limits: .init(maxStreamQueuedOutputs: 120))
+        let s = f.stream()
+        for _ in 0..<50 { f.hub.create(spec("k"), on: s) }
+        _ = f.hub.take(s)
+        for _ in 0..<10 { f.put("k") }  // revisions 2...11
+        #expect(s.queue.count <= 120)
+        let someBehind = s.watchers.values.contains { !$0.isSynced }
+        #expect(someBehind)
+        let got = drain(f, s)
+        let allInOrder = got.values.allSatisfy { $0 == Array(2...11) }
+        #expect(got.count == 50 && allInOrder)
+        f.put("k")
+        let next = Array(drain(f, s).values)
+        #expect(next == Array(repeating: [12], count: 50))
+    }
+
+    /// A transaction's events are grouped per watcher (not shared): each
+    /// watcher's group is charged to the stream.
+    @Test func transactionGroupsAreChargedPerWatcher() throws {
+        let f = try WatchFixture(limits: .init(maxQueuedBytes: 8 << 10, maxStreamQueuedBytes: 4 << 10))
+        let s = f.stream()
+        for _ in 0..<3 { f.hub.create(spec("k", end: "l"), on: s) }
+        _ = f.hub.take(s)
+        let value = Array(String(repeating: "v", count: 98).utf8)
+        let txn = TxnRequest(success: [.put(PutRequest(key: Array("k1".utf8), value: value)),
+                                       .put(PutRequest(key: Array("k2".utf8), value: value))])
+        f.write([.txn(txn)])
+        #expect(s.queuedBytes == 3 * 200)
+        let got = Array(drain(f, s).values)
+        #expect(got == Array(repeating: [2, 2], count: 3))
+    }
+}
+
+/// When a stream waits before taking its queue again (see
+/// `WatchSession.coalescePause`): only after a fan-out, longer for a larger one, capped.
+@Suite struct WatchCoalescePauseTests {
+    @Test func onlyAFanOutWaitsAndTheWaitIsCapped() {
+        #expect(WatchSession.coalescePause(responses: 1) == nil)
+        #expect(WatchSession.coalescePause(responses: WatchSession.coalesceMinResponses - 1) == nil)
+        let hundred = WatchSession.coalescePause(responses: 100)
+        let thousand = WatchSession.coalescePause(responses: 1000)
+        #expect(hundred != nil && thousand != nil && hundred! < thousand!)
+        #expect(WatchSession.coalescePause(responses: 1_000_000) == WatchSession.coalesceMaxNanos)
+    }
+}

@@ -168,7 +168,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "MVCCTests", dependencies: ["MVCC", "Support", "Bolt", "Server", "TestSupport"]),
         .testTarget(name: "BoltTests", dependencies: ["Bolt", "Support"], exclude: ["testdata"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "Config", "Proto", "MVCC", "Raft", "WAL", "Support", "GRPCWire", "Auth", "apply-fuzz",
+        .testTarget(name: "ServerTests", dependencies: ["TestSupport", "Server", "Config", "Proto", "MVCC", "Raft", "WAL", "Support", "GRPCWire", "Auth", "apply-fuzz",
                                                   .product(name: "NIOCore", package: "swift-nio"),
                                                   .product(name: "NIOPosix", package: "swift-nio"),
                                                   .product(name: "NIOSSL", package: "swift-nio-ssl"),

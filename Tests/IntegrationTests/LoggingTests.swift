@@ -38,7 +38,11 @@ struct LoggingTests {
         let list = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [[String: Any]]
         let header = (list?.first?["Status"] as? [String: Any])?["header"] as? [String: Any]
         let id = String((header?["member_id"] as? NSNumber)?.uint64Value ?? 0, radix: 16)
-        usleep(300_000)
+        // The cluster version lines come from the leader's version update, which may apply after the put.
+        eventually {
+            let log = server.log
+            return log.contains("\"msg\":\"cluster version is updated\"") && log.contains("\"msg\":\"enabled capabilities for version\"")
+        }
         server.stopTimed(signal: SIGTERM)
         let parsed = server.log.split(separator: "\n").compactMap { raw -> [String: Any]? in
             guard var line = try? JSONSerialization.jsonObject(with: Data(raw.utf8)) as? [String: Any] else { return nil }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// A peer that accepts TCP and then refuses (a TLS failure, a rejected

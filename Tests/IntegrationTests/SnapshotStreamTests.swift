@@ -5,14 +5,21 @@ import Testing
 /// streams copy nothing to disk, hold little memory, are bounded in number,
 /// and their work ends when the client leaves.
 @Suite(.serialized) struct SnapshotStreamTests {
-    private func stall(_ endpoint: String, streams: Int, read: Int = 0, holdSeconds: Int) throws -> Process {
-        let p = Process()
+    /// `holdSeconds` 0: the streams stay open until `release` closes the returned pipe.
+    private func stall(_ endpoint: String, streams: Int, read: Int = 0, holdSeconds: Int) throws -> (process: Process, release: Pipe) {
+        let p = Process(), release = Pipe()
         p.executableURL = URL(fileURLWithPath: try GoPrograms.binary("snapstall"))
         p.arguments = ["-endpoint", endpoint, "-streams", "\(streams)", "-read", "\(read)", "-hold", "\(holdSeconds)s"]
+        p.standardInput = release
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()
-        return p
+        return (p, release)
+    }
+
+    /// The sum of a family's samples for Maintenance.Snapshot (every code for `handled`).
+    private func snapshotCount(_ family: String, _ metrics: MetricsTests.Exposition) -> Double {
+        metrics.samples.filter { $0.key.hasPrefix(family + "{") && $0.key.contains(#"grpc_method="Snapshot""#) }.values.reduce(0, +)
     }
 
     private func rssMB(_ pid: Int32) -> Int {
@@ -44,8 +51,14 @@ import Testing
         try fill(server)
         let pid = try #require(server.process?.processIdentifier)
         let diskBefore = bytesOnDisk(server.dataDir), rssBefore = rssMB(pid)
-        let stalled = try stall(server.endpoint, streams: 20, holdSeconds: 8)
-        sleep(4)
+        let stalled = try stall(server.endpoint, streams: 20, holdSeconds: 0)
+        // Measure once all 20 streams reached the member and the 4 it runs at
+        // once (MaintenanceService.maxConcurrentStreams) opened their read views.
+        let arrived = eventually {
+            let started = (try? MetricsTests.scrape(server.clientURL)).map { snapshotCount("grpc_server_started_total", $0) } ?? 0
+            return started >= 20 && server.log.components(separatedBy: "\"sending database snapshot to client\"").count - 1 >= 4
+        }
+        #expect(arrived, "20 streams, 4 sending: \(server.logTail())")
         let diskDuring = bytesOnDisk(server.dataDir), rssDuring = rssMB(pid)
         let copies = try FileManager.default.contentsOfDirectory(atPath: server.dataDir + "/member/snap").filter { $0.hasPrefix("db.snapshot-") }
         #expect(copies.isEmpty, "copies of the store: \(copies)")
@@ -54,7 +67,11 @@ import Testing
         #expect(rssDuring - rssBefore < 150, "RSS \(rssBefore) MB → \(rssDuring) MB with 20 stalled streams")
         // While they stall, the member serves.
         #expect(try EtcdTools.ctl(server.endpoint, ["put", "during", "stall"]).exitCode == 0)
-        stalled.waitUntilExit()
+        // None had ended: the figures above were taken while all 20 were open.
+        #expect(snapshotCount("grpc_server_handled_total", try MetricsTests.scrape(server.clientURL)) == 0)
+        try stalled.release.fileHandleForWriting.close()
+        stalled.process.waitUntilExit()
+        #expect(stalled.process.terminationStatus == 0)
         // They left: their slots are free again, a full snapshot streams.
         let file = server.dataDir + ".snapshot.db"
         defer { try? FileManager.default.removeItem(atPath: file) }
@@ -70,7 +87,7 @@ import Testing
         try fill(server)
         let diskBefore = bytesOnDisk(server.dataDir)
         // Each reads a little, then leaves after 3 s.
-        let leaving = try stall(server.endpoint, streams: 50, read: 100_000, holdSeconds: 3)
+        let leaving = try stall(server.endpoint, streams: 50, read: 100_000, holdSeconds: 3).process
         leaving.waitUntilExit()
         #expect(leaving.terminationStatus == 0)
         #expect(bytesOnDisk(server.dataDir) - diskBefore < 16 << 20)

@@ -7,6 +7,7 @@ import Raft
 import Support
 import Testing
 @testable import Server
+import TestSupport
 
 /// Snapshot transfer to a lagging follower: frames, running checksums,
 /// the receiver's state machine, the received-file registry, installing a

@@ -17,3 +17,41 @@ public func connectedLoopbackSocket(port: Int) -> Int32? {
     }
     return fd
 }
+
+/// A free TCP port on 127.0.0.1 in 20000–32767: below Linux's ephemeral range
+/// (32768–60999), so a client's outgoing connection can never take a test
+/// server's port between this check and the server's bind. Never the same
+/// port twice in one test process (a port handed out but not bound yet
+/// still looks free).
+public func freeLoopbackPort() -> Int {
+    while true {
+        let port = Int.random(in: 20_000...32_767)
+        guard handedOutPorts.claim(port) else { continue }
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let rc = bindLoopback(fd, port: port)
+        close(fd)
+        if rc == 0 { return port }
+    }
+}
+
+/// Binds socket `fd` to 127.0.0.1:`port`; bind(2)'s result.
+public func bindLoopback(_ fd: Int32, port: Int) -> Int32 {
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    addr.sin_port = in_port_t(UInt16(port).bigEndian)
+    let len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    return withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+}
+
+/// Ports already handed out by this test process.
+private let handedOutPorts = PortLedger()
+
+private final class PortLedger: @unchecked Sendable {
+    private let lock = NSLock()
+    private var used = Set<Int>()
+    func claim(_ port: Int) -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        return used.insert(port).inserted
+    }
+}

@@ -37,18 +37,8 @@ deselect=(
 args=()
 for d in "${deselect[@]}"; do args+=(--deselect "$d"); done
 
-pids=() tmp=$(mktemp -d)
-cleanup() { for p in "${pids[@]}"; do kill -CONT "$p" 2>/dev/null; kill "$p" 2>/dev/null; done; wait; rm -rf "$tmp"; }
-trap cleanup EXIT
-cluster=pifpaf0=http://127.0.0.1:20411,pifpaf1=http://127.0.0.1:20421,pifpaf2=http://127.0.0.1:20431
-for i in 0 1 2; do
-    c=http://127.0.0.1:$((20400 + 10 * i))
-    p=http://127.0.0.1:$((20411 + 10 * i))
-    "$bin" --name "pifpaf$i" --data-dir "$tmp/m$i" --listen-client-urls "$c" --advertise-client-urls "$c" \
-        --listen-peer-urls "$p" --initial-advertise-peer-urls "$p" --initial-cluster "$cluster" \
-        --initial-cluster-token python-etcd3 > "$tmp/m$i.log" 2>&1 &
-    pids+=($!)
-done
-for _ in $(seq 100); do etcdctl --endpoints 127.0.0.1:20400 endpoint health >/dev/null 2>&1 && break; sleep 0.2; done
+source "$root/scripts/e2e/cluster3.sh"
+trap cluster3_stop EXIT
+cluster3_start "$bin" 20400 pifpaf python-etcd3 || exit 1
 cd "$src" && PYTHONPATH=$dir/deps PYTHON_ETCD_HTTP_URL=http://127.0.0.1:20400 TEST_ETCD_VERSION=v3.5.1 \
     ETCDCTL_API=3 "$py" -m pytest -q -p no:cacheprovider -W ignore "${args[@]}" tests/test_etcd3.py

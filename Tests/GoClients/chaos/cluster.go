@@ -266,3 +266,8 @@ func removedStop(logPath string) bool {
 	}
 	return strings.Contains(s, "permanently removed")
 }
+
+// dialOne connects a client to m alone (per-member questions and RPCs).
+func dialOne(m *member) (*clientv3.Client, error) {
+	return clientv3.New(clientv3.Config{Endpoints: []string{m.endpoint()}, DialTimeout: 2 * time.Second})
+}

@@ -32,6 +32,8 @@ import (
 	"go.etcd.io/etcd/clientv3"
 )
 
+var dump *bool
+
 func main() {
 	bin := flag.String("bin", "", "server binary (swift-etcd or etcd)")
 	dir := flag.String("dir", "", "work directory (data dirs, member logs); created")
@@ -43,6 +45,7 @@ func main() {
 	leases := flag.Int("leases", 2, "lease clients")
 	keys := flag.Int("keys", 8, "keys the key-value clients share")
 	etcdutl := flag.String("etcdutl", "", "etcdutl to check snapshots with (optional)")
+	dump = flag.Bool("dump", false, "write every operation to DIR/ops.txt (also done when a run fails)")
 	extra := flag.String("server-flags", "--snapshot-count=500", "extra server flags, space separated")
 	flag.Parse()
 	if *bin == "" || *dir == "" {
@@ -222,6 +225,9 @@ func run(c *cluster, duration time.Duration, seed int64, clients, leases, keys i
 	fmt.Printf("chaos: bin=%s seed=%d duration=%v wall=%v final revision %d, %d events, %d ops (%s), %d leases (%d expired), nemesis: %s\n",
 		c.bin, seed, duration, time.Since(started).Round(time.Second), finalRev, len(ck.stream), len(ops), summarize(ops),
 		len(leaseRecords), expired, strings.Join(nem, " "))
+	if len(failures) > 0 || *dump {
+		dumpOps(c.dir, rec.start, ops)
+	}
 	if len(failures) > 0 {
 		fmt.Printf("chaos: %d VIOLATIONS (member logs in %s):\n", len(failures), c.dir)
 		for _, f := range failures {
@@ -243,7 +249,7 @@ func convergence(c *cluster, admin *clientv3.Client, finalRev int64, want map[st
 	var failures []string
 	hashes := map[string]uint32{}
 	for _, m := range c.members {
-		one, err := clientv3.New(clientv3.Config{Endpoints: []string{m.endpoint()}, DialTimeout: 2 * time.Second})
+		one, err := dialOne(m)
 		if err != nil {
 			failures = append(failures, fmt.Sprintf("%s: dial: %v", m.name, err))
 			continue
@@ -297,4 +303,18 @@ func convergence(c *cluster, admin *clientv3.Client, finalRev int64, want map[st
 		failures = append(failures, fmt.Sprintf("members' HashKV at revision %d differ: %v", finalRev, hashes))
 	}
 	return failures
+}
+
+// dumpOps writes one line per operation (wall-clock times) for diagnosis.
+func dumpOps(dir string, start time.Time, ops []op) {
+	f, err := os.Create(dir + "/ops.txt")
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	for _, o := range ops {
+		fmt.Fprintf(f, "%s %s c%d %s %s=%q prev=%d rev=%d header=%d found=%v ok=%v success=%v lease=%x err=%q\n",
+			start.Add(o.invoke).Format("15:04:05.000"), start.Add(o.ret).Format("15:04:05.000"), o.client, o.kind,
+			o.key, o.value, o.prevRev, o.rev, o.header, o.found, o.ok, o.success, o.lease, o.err)
+	}
 }

@@ -159,7 +159,7 @@ func (n *nemesis) moveLeader() {
 		n.log("move-leader", "%s does not answer; skipped", target.name)
 		return
 	}
-	one, err := clientv3.New(clientv3.Config{Endpoints: []string{leader.endpoint()}, DialTimeout: 2 * time.Second})
+	one, err := dialOne(leader)
 	if err != nil {
 		n.log("move-leader", "dial %s: %v", leader.name, err)
 		return
@@ -200,7 +200,7 @@ func (n *nemesis) snapshot() {
 	m := n.c.members[n.rng.Intn(len(n.c.members))]
 	n.snapN++
 	path := filepath.Join(n.c.dir, fmt.Sprintf("snap-%d.db", n.snapN))
-	one, err := clientv3.New(clientv3.Config{Endpoints: []string{m.endpoint()}, DialTimeout: 2 * time.Second})
+	one, err := dialOne(m)
 	if err != nil {
 		n.log("snapshot", "dial %s: %v", m.name, err)
 		return
@@ -312,7 +312,7 @@ func (n *nemesis) isMember(id uint64) bool {
 		time.Sleep(time.Second)
 		answered := false
 		for _, m := range n.c.members {
-			one, err := clientv3.New(clientv3.Config{Endpoints: []string{m.endpoint()}, DialTimeout: time.Second})
+			one, err := dialOne(m)
 			if err != nil {
 				continue
 			}

@@ -7,6 +7,7 @@
 //	    opens the streams (each on its own connection), reads -read bytes
 //	    from each, holds them -hold, closes them; prints
 //	    "opened N read B" after opening and "closed" at the end.
+//	    With -hold 0 they are held until stdin ends (the caller decides when).
 package main
 
 import (
@@ -14,6 +15,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/ioutil"
 	"os"
 	"sync"
 	"time"
@@ -25,7 +27,7 @@ func main() {
 	endpoint := flag.String("endpoint", "127.0.0.1:2379", "endpoint")
 	streams := flag.Int("streams", 20, "streams")
 	read := flag.Int("read", 0, "bytes to read from each stream")
-	hold := flag.Duration("hold", 5*time.Second, "how long to keep them open")
+	hold := flag.Duration("hold", 5*time.Second, "how long to keep them open (0: until stdin ends)")
 	flag.Parse()
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -61,7 +63,11 @@ func main() {
 	mu.Lock()
 	fmt.Printf("opened %d read %d\n", *streams, total)
 	mu.Unlock()
-	time.Sleep(*hold)
+	if *hold > 0 {
+		time.Sleep(*hold)
+	} else {
+		ioutil.ReadAll(os.Stdin)
+	}
 	cancel()
 	wg.Wait()
 	for _, c := range clients {

@@ -208,6 +208,7 @@ extension H2ConnectionHandler {
     /// nil means the handler streamed its own. Either way the call ends on the loop.
     private func run(_ stream: ServerStream, deadline: NIODeadline?,
                      _ body: @escaping @Sendable () async throws -> [UInt8]?) {
+        if inReadBatch && executor != nil { callStartedInReadBatch = true }
         stream.task = spawn { [self] in
             do {
                 let response = try await GRPCRequestContext.$currentDeadline.withValue(deadline) { try await body() }

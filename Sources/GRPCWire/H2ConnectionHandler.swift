@@ -36,6 +36,9 @@ final class H2ConnectionHandler: ChannelDuplexHandler {
     /// True while `mem_recv` runs: output is flushed at channelReadComplete.
     var inReadBatch = false
     var flushScheduled = false
+    /// A read batch started a call's task: its flush waits until that task's
+    /// first run (see `channelReadComplete`).
+    var callStartedInReadBatch = false
     /// See `takeOutputBuffer`.
     var outputBuffer: ByteBuffer?
     /// A `read` was held back because the channel is not writable.
@@ -177,7 +180,16 @@ final class H2ConnectionHandler: ChannelDuplexHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        flushOutput()
+        if callStartedInReadBatch {
+            // The calls' tasks are queued on this loop: flush after them, so
+            // a put reaches Raft before the batch's other output (grpc-go's
+            // ping ACKs, window updates) is written, not one socket write
+            // later; the output leaves in the same loop tick either way.
+            callStartedInReadBatch = false
+            scheduleFlush()
+        } else {
+            flushOutput()
+        }
         context.fireChannelReadComplete()
     }
 

@@ -1,3 +1,4 @@
+import Bolt
 import Foundation
 import Testing
 

@@ -12,7 +12,10 @@ public struct EtcdBackendExtras: Sendable, Equatable {
     public var members: [EtcdMember] = []
     public var removedMemberIDs: [UInt64] = []
     public var alarms: [EtcdAlarm] = []
-    public var clusterVersion = "3.5.0"
+    /// Written only when the store has no cluster version recorded; nil
+    /// writes none (etcd 3.5.1 writes `clusterVersion` once the leader set
+    /// it, so a snapshot taken before that has none).
+    public var clusterVersion: String? = "3.5.0"
 
     public init() {}
 }
@@ -136,14 +139,14 @@ public final class EtcdSnapshotExporter {
         }
         var fixed: [[UInt8]: [([UInt8], [UInt8])]] = [
             EtcdSchema.metaBucket: meta,
-            EtcdSchema.clusterBucket: [(EtcdSchema.clusterVersionKey, Array(extras.clusterVersion.utf8))],
+            EtcdSchema.clusterBucket: extras.clusterVersion.map { [(EtcdSchema.clusterVersionKey, Array($0.utf8))] } ?? [],
             EtcdSchema.membersBucket: extras.members.map { (EtcdSchema.memberKey($0.id), EtcdMemberJSON.encode($0)) },
             EtcdSchema.membersRemovedBucket: extras.removedMemberIDs.map { (EtcdSchema.memberKey($0), Array("removed".utf8)) },
             EtcdSchema.alarmBucket: Set(extras.alarms).map { (EtcdProto.encodeAlarm(memberID: $0.memberID, type: $0.type), []) },
         ]
         // The server's records of etcd's `cluster` bucket (`clusterVersion`
-        // as the leader set it through Raft, `downgrade`); data that never
-        // had a version set (an older release's) gets the running one.
+        // as the leader set it through Raft, `downgrade`); with none
+        // recorded, `extras.clusterVersion` if any.
         var cluster: [([UInt8], [UInt8])] = []
         try RawBucketKey.forEach(rd.txn, rd.dbs.meta, EtcdSchema.clusterBucket) { key, value in
             cluster.append((Array(key), Array(value)))

@@ -17,7 +17,9 @@ extension EtcdServer {
         }
         extras.removedMemberIDs = membership.removedIDs
         extras.alarms = alarms.get(.none).map { EtcdAlarm(memberID: $0.memberID, type: $0.alarm.rawValue) }
-        extras.clusterVersion = SwiftEtcdVersion.cluster
+        // The version the leader set is in the store; before it is decided
+        // the file has none, as etcd 3.5.1's.
+        extras.clusterVersion = nil
         return extras
     }
 }

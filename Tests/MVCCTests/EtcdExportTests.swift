@@ -87,6 +87,23 @@ import Testing
         #expect(meta.contains("term=0000000000000002"))
     }
 
+    /// etcd writes `clusterVersion` only once the leader set it: a store
+    /// with none recorded and no fallback gives a file without the key.
+    @Test func clusterVersionOnlyWhenOneIsKnown() throws {
+        let t = try TempStore()
+        try t.put("a", "1")
+        func clusterKeys(_ extras: EtcdBackendExtras) throws -> [String] {
+            let b = try Self.buckets(try Self.export(t, extras: extras))
+            return (b["cluster"] ?? []).map { String(decoding: $0.0, as: UTF8.self) }
+        }
+        var undecided = EtcdBackendExtras()
+        undecided.clusterVersion = nil
+        #expect(try clusterKeys(undecided) == [])
+        let b = try Self.buckets(try Self.export(t, extras: EtcdBackendExtras()))
+        #expect(b["cluster"]!.map { String(decoding: $0.0, as: UTF8.self) + "=" + String(decoding: $0.1, as: UTF8.self) }
+                == ["clusterVersion=3.5.0"])
+    }
+
     @Test func viewKeepsItsRevisionWhileWritesGoOn() throws {
         let t = try TempStore()
         for i in 0..<2000 { try t.put("k\(i)", String(repeating: "v", count: i % 50)) }

@@ -100,14 +100,15 @@ import Testing
         let stranger = try other.issue("stranger", cn: "stranger", clientOnly: true)
         let expired = try pki.issue("expired", cn: "expired", clientOnly: true, expired: true)
 
-        // No client certificate.
-        let none = try etcdctl(m.clientURL, ["--cacert", pki.caCert, "--dial-timeout", "3s", "get", "k"])
+        // No client certificate. A refused etcdctl retries until its command
+        // timeout (10 s by default): these refusals get 2 s.
+        let none = try etcdctl(m.clientURL, ["--cacert", pki.caCert, "--dial-timeout", "2s", "--command-timeout", "2s", "get", "k"])
         #expect(none.exitCode != 0)
         let anonymous = try curl([m.clientURL + "/health"], withoutCertificate: true)
         #expect(anonymous.exitCode != 0 && !anonymous.stdout.contains("health"), "\(anonymous.stdout)")
         // Another CA, expired, revoked.
         for bad in [stranger, expired, revoked] {
-            let r = try etcdctl(m.clientURL, tlsArgs(bad) + ["--dial-timeout", "3s", "get", "k"])
+            let r = try etcdctl(m.clientURL, tlsArgs(bad) + ["--dial-timeout", "2s", "--command-timeout", "2s", "get", "k"])
             #expect(r.exitCode != 0, "\(bad.cert) accepted")
             let c = try curl([m.clientURL + "/health"], pair: bad)
             #expect(c.exitCode != 0, "\(bad.cert) accepted by curl: \(c.stdout)")
@@ -143,7 +144,7 @@ import Testing
         #expect(plain.exitCode == 0, "\(plain.stderr)")
         let secure = try etcdctl(mixed.clientURL, tlsArgs() + ["get", "mixed", "--print-value-only"])
         #expect(secure.stdout == "plain\n", "\(secure.stderr)")
-        let insecureOnTLS = try etcdctl("http://\(mixed.endpoint)", ["--dial-timeout", "3s", "get", "mixed"])
+        let insecureOnTLS = try etcdctl("http://\(mixed.endpoint)", ["--dial-timeout", "2s", "--command-timeout", "2s", "get", "mixed"])
         #expect(insecureOnTLS.exitCode != 0)
         let health = try ProcessRunner.run("curl", ["-sS", "--max-time", "5", "http://127.0.0.1:\(plainPort)/health"])
         #expect(health.stdout.contains(#""health":"true""#))
@@ -162,7 +163,7 @@ import Testing
         #expect(health.stdout.contains(#""health":"true""#), "\(health.stdout) \(health.stderr)")
         let range = try curl(["-X", "POST", "-d", #"{"key":"c3BsaXQ="}"#, "https://127.0.0.1:\(httpPort)/v3/kv/range"])
         #expect(range.stdout.contains("\"value\":\"MQ==\""), "\(range.stdout)")
-        #expect(try etcdctl("https://127.0.0.1:\(httpPort)", tlsArgs() + ["--dial-timeout", "3s", "get", "split"]).exitCode != 0)
+        #expect(try etcdctl("https://127.0.0.1:\(httpPort)", tlsArgs() + ["--dial-timeout", "2s", "--command-timeout", "2s", "get", "split"]).exitCode != 0)
         // https metrics with the client certificates.
         let metrics = try curl(["https://127.0.0.1:\(metricsPort)/metrics"])
         #expect(metrics.stdout.contains("etcd_server_has_leader"), "\(metrics.stderr)")

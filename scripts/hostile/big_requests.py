@@ -12,16 +12,14 @@ with the script (PR_SET_PDEATHSIG).
 import argparse
 import collections
 import os
-import shutil
 import sys
-import tempfile
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fuzz"))
-from servers import Server, ours_binary, reference_binary, rss_mib  # noqa: E402
-from slow_readers import put_request  # noqa: E402
+from servers import Server, rss_mib  # noqa: E402
+from slow_readers import put_request, side_by_side  # noqa: E402
 
 import grpc  # noqa: E402
 
@@ -83,18 +81,10 @@ def main():
     p.add_argument("--seconds", type=float, default=20)
     p.add_argument("--only", choices=["ours", "reference"], default=None)
     args = p.parse_args()
-    workdir = tempfile.mkdtemp(prefix="big-requests-")
-    try:
-        for label, binary in [("ours", ours_binary()), ("reference", reference_binary())]:
-            if args.only and args.only != label:
-                continue
-            r = run(label, binary, args, workdir)
-            print(f"{label:9s} {args.conns} conns x {args.inflight} puts x {args.value} B in flight: "
-                  f"RSS before {r['base']:.0f} MiB, peak {r['peak']:.0f} MiB (anonymous {r['anon']:.0f}), "
-                  f"3 s after {r['after']:.0f} MiB; "
-                  f"alive {r['alive']}; {r['outcomes']}", flush=True)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    side_by_side(args, "big-requests-", run, lambda r: (
+        f"{args.conns} conns x {args.inflight} puts x {args.value} B in flight: "
+        f"RSS before {r['base']:.0f} MiB, peak {r['peak']:.0f} MiB (anonymous {r['anon']:.0f}), "
+        f"3 s after {r['after']:.0f} MiB; alive {r['alive']}; {r['outcomes']}"))
 
 
 if __name__ == "__main__":

@@ -125,6 +125,19 @@ def attack(label, binary, args, workdir):
         server.stop()
 
 
+def side_by_side(args, prefix, run, describe):
+    """Runs `run(label, binary, args, workdir)` on ours, then etcd 3.5.1 (or
+    only `args.only`), printing `describe(result)` after each label."""
+    workdir = tempfile.mkdtemp(prefix=prefix)
+    try:
+        for label, binary in [("ours", ours_binary()), ("reference", reference_binary())]:
+            if args.only and args.only != label:
+                continue
+            print(f"{label:9s} {describe(run(label, binary, args, workdir))}", flush=True)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--conns", type=int, default=100)
@@ -133,18 +146,11 @@ def main():
     p.add_argument("--seconds", type=float, default=20)
     p.add_argument("--only", choices=["ours", "reference"], default=None)
     args = p.parse_args()
-    workdir = tempfile.mkdtemp(prefix="slow-readers-")
-    try:
-        for label, binary in [("ours", ours_binary()), ("reference", reference_binary())]:
-            if args.only and args.only != label:
-                continue
-            r = attack(label, binary, args, workdir)
-            print(f"{label:9s} {args.conns} conns x {args.streams} streams x {args.value} B: "
-                  f"RSS before {r['base']:.0f} MiB, peak {r['peak']:.0f} MiB, 3 s after close {r['after']:.0f} MiB; "
-                  f"other client {r['ok']} answered, {r['failed']} failed, slowest {r['slowest']:.2f} s; "
-                  f"alive {r['alive']}", flush=True)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    side_by_side(args, "slow-readers-", attack, lambda r: (
+        f"{args.conns} conns x {args.streams} streams x {args.value} B: "
+        f"RSS before {r['base']:.0f} MiB, peak {r['peak']:.0f} MiB, 3 s after close {r['after']:.0f} MiB; "
+        f"other client {r['ok']} answered, {r['failed']} failed, slowest {r['slowest']:.2f} s; "
+        f"alive {r['alive']}"))
 
 
 if __name__ == "__main__":

@@ -1,3 +1,4 @@
+import NIOCore
 import Testing
 @testable import GRPCWire
 
@@ -48,16 +49,7 @@ import Testing
             let stuck = slow.start("/test.Echo/Unary", body: framed([[UInt8](repeating: 1, count: 4096)]))
             while budget.bytesInUse < 1000 { try await Task.sleep(for: .milliseconds(10)) }  // hang guard: the suite's time limit
 
-            let busy = try await H2TestClient.connect(port: port, group: group)
-            // Nothing queued or running: starts (and is running before the next request arrives).
-            let sleeping = busy.start("/test.Echo/Sleep", body: framed([[]]))
-            let timedOut = try await busy.unary("/test.Echo/Unary", [1], headers: [("grpc-timeout", "1S")])
-            #expect(timedOut.grpcStatus == 4, "\(timedOut)")  // waited (never ran): DEADLINE_EXCEEDED
-            let waiting = busy.start("/test.Echo/Unary", body: framed([[2]]))
-
-            let fresh = try await H2TestClient.connect(port: port, group: group)
-            #expect(try await fresh.unary("/test.Echo/Unary", [3]).messages == [[3]])
-            await fresh.close()
+            let (busy, sleeping, waiting) = try await Self.onlyBusyConnectionsWait(port: port, group: group)
 
             await slow.close()  // its queued answer is dropped: room again
             #expect(try await waiting.get().messages == [[2]])
@@ -78,15 +70,7 @@ import Testing
             let holding = big.start("/test.Echo/Sleep", body: framed([[UInt8](repeating: 1, count: 2000)]))
             while budget.bytesInUse < 1000 { try await Task.sleep(for: .milliseconds(10)) }  // hang guard: the suite's time limit
 
-            let busy = try await H2TestClient.connect(port: port, group: group)
-            let sleeping = busy.start("/test.Echo/Sleep", body: framed([[]]))  // runs nothing yet: starts
-            let timedOut = try await busy.unary("/test.Echo/Unary", [1], headers: [("grpc-timeout", "1S")])
-            #expect(timedOut.grpcStatus == 4, "\(timedOut)")  // waited (never ran): DEADLINE_EXCEEDED
-            let waiting = busy.start("/test.Echo/Unary", body: framed([[2]]))
-
-            let fresh = try await H2TestClient.connect(port: port, group: group)
-            #expect(try await fresh.unary("/test.Echo/Unary", [3]).messages == [[3]])
-            await fresh.close()
+            let (busy, sleeping, waiting) = try await Self.onlyBusyConnectionsWait(port: port, group: group)
 
             await big.close()  // its call is cancelled and its request bytes freed
             #expect(try await waiting.get().messages == [[2]])
@@ -95,6 +79,25 @@ import Testing
             _ = try? await sleeping.get()
             while budget.bytesInUse != 0 { try await Task.sleep(for: .milliseconds(10)) }  // every count given back
         }
+    }
+
+    /// With a server-wide budget full: a connection with nothing queued or
+    /// running starts its call (a Sleep, `sleeping`), its next call waits and
+    /// never runs (its deadline ends it), a third call is left `waiting`, and a
+    /// fresh connection is served at once.
+    static func onlyBusyConnectionsWait(port: Int, group: any EventLoopGroup) async throws
+        -> (busy: H2TestClient, sleeping: EventLoopFuture<TestResponse>, waiting: EventLoopFuture<TestResponse>) {
+        let busy = try await H2TestClient.connect(port: port, group: group)
+        // Nothing queued or running: starts (and is running before the next request arrives).
+        let sleeping = busy.start("/test.Echo/Sleep", body: framed([[]]))
+        let timedOut = try await busy.unary("/test.Echo/Unary", [1], headers: [("grpc-timeout", "1S")])
+        #expect(timedOut.grpcStatus == 4, "\(timedOut)")  // waited (never ran): DEADLINE_EXCEEDED
+        let waiting = busy.start("/test.Echo/Unary", body: framed([[2]]))
+
+        let fresh = try await H2TestClient.connect(port: port, group: group)
+        #expect(try await fresh.unary("/test.Echo/Unary", [3]).messages == [[3]])
+        await fresh.close()
+        return (busy, sleeping, waiting)
     }
 
     /// Header bytes are bounded per connection, not only per stream: the

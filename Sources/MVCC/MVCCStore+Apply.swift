@@ -21,21 +21,32 @@ extension MVCCStore {
     /// Must only be called from one thread at a time (the apply loop).
     public func apply(batch: [(index: UInt64, request: WriteRequest)],
                       leaseExists: (Int64) -> Bool) -> BatchResult {
+        commit(prepare(batch: batch, leaseExists: leaseExists))
+    }
+
+    /// The first half of `apply`: runs the whole batch in a new LMDB write
+    /// txn and leaves it open: nothing is written to the file or visible to
+    /// readers until `commit`, and `abort` drops it all. Holds the writer
+    /// lock until then, so exactly one of `commit` / `abort` must follow, on
+    /// the same thread, before anything else writes to this store.
+    ///
+    /// Lets the Raft loop do a batch's apply work while the WAL fsync of its
+    /// entries runs, and commit (make it visible) only once that returned.
+    public func prepare(batch: [(index: UInt64, request: WriteRequest)],
+                        leaseExists: (Int64) -> Bool) -> PreparedBatch {
         writerGate.lock()
-        defer { writerGate.unlock() }
         envGate.lockShared()
-        defer { envGate.unlockShared() }
         let start = snapshotPublishedForWriter()
         var txnPtr: OpaquePointer?
         let rc = mdb_txn_begin(env, nil, 0, &txnPtr)
-        if rc != 0 { return failAll(batch.count, MVCCError.storage("txn_begin", rc)) }
+        if rc != 0 { return released(failAll(batch.count, MVCCError.storage("txn_begin", rc))) }
         let txn = txnPtr!
         var w: KVWriter
         do {
             w = try KVWriter(txn: txn, dbs: dbs, revision: start.revision)
         } catch {
             mdb_txn_abort(txn)
-            return failAll(batch.count, (error as? MVCCError) ?? MVCCError(.internal, "\(error)"))
+            return released(failAll(batch.count, (error as? MVCCError) ?? MVCCError(.internal, "\(error)")))
         }
         var compactRev = start.compactRevision
         var lastIndex = start.consistentIndex
@@ -65,25 +76,61 @@ extension MVCCStore {
             try w.setMeta(.consistentIndex, Int64(bitPattern: lastIndex))
             if w.liveKeyDelta != 0 { try w.setMeta(.liveKeys, start.liveKeys + w.liveKeyDelta) }
             if compactRev != start.compactRevision { try w.setMeta(.scheduledCompact, compactRev) }
-            let commitStart = MonotonicClock.nanoseconds()
-            try LMDB.check(mdb_txn_commit(txn), "txn_commit")
-            dbFileChanged()
-            commitObserver?(MonotonicClock.nanoseconds() &- commitStart)
         } catch {
             mdb_txn_abort(txn)
             let e = (error as? MVCCError) ?? MVCCError(.internal, "\(error)")
-            return failAll(batch.count, e)
+            return released(failAll(batch.count, e))
         }
+        return PreparedBatch(open: .init(txn: txn, writer: w, start: start, compactRevision: compactRev,
+                                         lastIndex: lastIndex, scheduled: scheduled, results: results))
+    }
+
+    /// Commits a prepared batch (the second half of `apply`): its changes
+    /// become visible and its results and events are returned. A batch that
+    /// failed while prepared returns that failure (nothing was written).
+    public func commit(_ prepared: PreparedBatch) -> BatchResult {
+        guard let open = prepared.take() else { return prepared.failure ?? BatchResult(results: [], events: []) }
+        defer {
+            envGate.unlockShared()
+            writerGate.unlock()
+        }
+        do {
+            let commitStart = MonotonicClock.nanoseconds()
+            try LMDB.check(mdb_txn_commit(open.txn), "txn_commit")
+            dbFileChanged()
+            commitObserver?(MonotonicClock.nanoseconds() &- commitStart)
+        } catch {
+            // mdb_txn_commit frees the txn even when it fails.
+            let e = (error as? MVCCError) ?? MVCCError(.internal, "\(error)")
+            return failAll(open.results.count, e)
+        }
+        let w = open.writer
         let finalRev = w.beginRev
+        let compactRev = open.compactRevision, lastIndex = open.lastIndex, liveKeys = open.start.liveKeys + w.liveKeyDelta
         publish {
             $0.revision = finalRev
             $0.compactRevision = compactRev
             $0.consistentIndex = lastIndex
-            $0.liveKeys = start.liveKeys + w.liveKeyDelta
+            $0.liveKeys = liveKeys
         }
-        for rev in scheduled { compactor.schedule(rev) }
+        for rev in open.scheduled { compactor.schedule(rev) }
         residency.afterCommit(env)
-        return BatchResult(results: results, events: w.events)
+        return BatchResult(results: open.results, events: w.events)
+    }
+
+    /// A batch that failed while being prepared: nothing stays open or locked.
+    private func released(_ failure: BatchResult) -> PreparedBatch {
+        envGate.unlockShared()
+        writerGate.unlock()
+        return PreparedBatch(failed: failure)
+    }
+
+    /// Drops a prepared batch: nothing of it is written or published.
+    public func abort(_ prepared: PreparedBatch) {
+        guard let open = prepared.take() else { return }
+        mdb_txn_abort(open.txn)
+        envGate.unlockShared()
+        writerGate.unlock()
     }
 
     private func snapshotPublishedForWriter() -> Published {

@@ -35,10 +35,17 @@ public protocol WALFile: AnyObject {
     func size() throws -> UInt64
     /// `fdatasync`: makes the file's data (and the size, if it changed) durable.
     func sync() throws
+    /// Starts writing `[offset, offset + count)` to the device without
+    /// waiting (a hint; `sync` still makes it durable). Default: nothing.
+    func startWriteback(offset: UInt64, count: Int)
     func truncate(to size: UInt64) throws
     /// Reserves `size` bytes (zero-filled) so later writes need no allocation.
     func preallocate(_ size: UInt64) throws
     func close() throws
+}
+
+extension WALFile {
+    public func startWriteback(offset: UInt64, count: Int) {}
 }
 
 extension WALFileSystem {

@@ -148,6 +148,26 @@ final class PosixFile: WALFile {
     /// A failed fdatasync stops the process (`FileIO`'s policy).
     func sync() throws { FileIO.fdatasync(fd, path: path) }
 
+    /// Linux's sync_file_range(SYNC_FILE_RANGE_WRITE): the range's data goes
+    /// to the device now, so work done before the `sync` that follows
+    /// overlaps the write. Errors are left to that `sync`.
+    func startWriteback(offset: UInt64, count: Int) {
+        guard let start = Self.syncFileRange, count > 0 else { return }
+        _ = start(fd, Int64(offset), Int64(count), 2)  // SYNC_FILE_RANGE_WRITE
+    }
+
+    private typealias SyncFileRange = @convention(c) (Int32, Int64, Int64, UInt32) -> Int32
+    /// Looked up at run time: Glibc's Swift module does not export it (and
+    /// other systems lack it).
+    private static let syncFileRange: SyncFileRange? = {
+        #if os(Linux)
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sync_file_range") else { return nil }
+        return unsafeBitCast(symbol, to: SyncFileRange.self)
+        #else
+        return nil
+        #endif
+    }()
+
     func truncate(to size: UInt64) throws {
         if ftruncate(fd, off_t(size)) != 0 { throw WALError.io(op: "ftruncate", path: path, errno: errno) }
     }

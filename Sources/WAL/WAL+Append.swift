@@ -5,17 +5,32 @@ extension WAL {
     /// Appends `entries` then `hardState` (if any); returns once they are on
     /// disk (fdatasync). Concurrent callers share one write and one fsync.
     public func save(hardState: HardState?, entries: [Entry]) throws {
+        try save(hardState, entries, overlap: false, whileSyncing: {})
+    }
+
+    /// `save`, running `whileSyncing` (on this thread) once the records are
+    /// written and their writeback started, before the fdatasync's wait: the
+    /// caller's work overlaps the device write. It runs exactly once, after
+    /// the write and never after the fsync: if another thread's flush
+    /// carried the records, it runs before this call returns.
+    public func save(hardState: HardState?, entries: [Entry], whileSyncing: () -> Void) throws {
+        try save(hardState, entries, overlap: true, whileSyncing: whileSyncing)
+    }
+
+    private func save(_ hardState: HardState?, _ entries: [Entry], overlap: Bool, whileSyncing: () -> Void) throws {
         let hs = hardState.flatMap { $0.isEmpty ? nil : $0 }
-        if hs == nil && entries.isEmpty { return }
+        if hs == nil && entries.isEmpty { return whileSyncing() }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(entries.reduce(64) { $0 + $1.data.count + 48 })
         for e in entries { RecordCodec.encode(.entry(e), into: &bytes) }
         if let hs { RecordCodec.encode(.hardState(hs), into: &bytes) }
-        try commit {
+        var ran = false
+        try commit(overlap: overlap, whileSyncing: { ran = true; whileSyncing() }) {
             queued.append(contentsOf: bytes)
             if let hs { queuedHardState = hs }
             if let last = entries.last { queuedLastIndex = last.index }
         }
+        if !ran { whileSyncing() }
     }
 
     /// Queues a hard state whose loss is harmless (only the commit index
@@ -65,7 +80,9 @@ extension WAL {
 
     /// Runs `enqueue` (which appends to the queue fields) under the monitor,
     /// then waits until the batch holding it is durable, flushing if no one else is.
-    func commit(_ enqueue: () -> Void) throws {
+    /// With `overlap`, the flush that carries the batch runs `whileSyncing`
+    /// between its write and its fsync (see `save(hardState:entries:whileSyncing:)`).
+    func commit(overlap: Bool = false, whileSyncing: () -> Void = {}, _ enqueue: () -> Void) throws {
         monitor.lock()
         defer { monitor.unlock() }
         try checkWritable()
@@ -86,7 +103,7 @@ extension WAL {
             monitor.unlock()
             let failure: String?
             do {
-                try flush(batch, hardState: hs, lastIndex: last)
+                try flush(batch, hardState: hs, lastIndex: last, overlap: overlap, whileSyncing: whileSyncing)
                 failure = nil
             } catch {
                 failure = "\(error)"
@@ -110,10 +127,13 @@ extension WAL {
     }
 
     /// Writer-only: one write + one fdatasync, then a cut if the segment is full.
-    private func flush(_ batch: [UInt8], hardState: HardState?, lastIndex: UInt64) throws {
+    private func flush(_ batch: [UInt8], hardState: HardState?, lastIndex: UInt64, overlap: Bool,
+                       whileSyncing: () -> Void) throws {
         guard let file else { throw WALError.closed }
         try file.write(batch, at: offset)
+        if overlap && !options.unsafeNoFsync { file.startWriteback(offset: offset, count: batch.count) }
         offset += UInt64(batch.count)
+        if overlap { whileSyncing() }
         if !options.unsafeNoFsync {
             try zeroAhead(file)
             let syncStart = MonotonicClock.nanoseconds()

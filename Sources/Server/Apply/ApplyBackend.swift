@@ -121,11 +121,17 @@ final class ApplyBackend {
     /// attachments) and the watch hub.
     private func commit(_ batch: [(index: UInt64, request: WriteRequest)]) -> [Result<WriteResponse, ServerError>] {
         guard !batch.isEmpty else { return [] }
-        let clock = ContinuousClock()
-        let began = clock.now
-        let result = store.apply(batch: batch, leaseExists: { [lessor] in lessor.exists($0) })
+        let began = ContinuousClock().now
+        return finish(batch, store.prepare(batch: batch, leaseExists: { [lessor] in lessor.exists($0) }), began: began)
+    }
+
+    /// Commits a prepared `batch` and does what follows a commit: slow-apply
+    /// warning, lessor and watch hub events, op counters.
+    private func finish(_ batch: [(index: UInt64, request: WriteRequest)], _ prepared: PreparedBatch,
+                        began: ContinuousClock.Instant) -> [Result<WriteResponse, ServerError>] {
+        let result = store.commit(prepared)
         // etcd warns per request; a run shares one commit, so its first request names it.
-        slow.apply(took: clock.now - began, request: batch.count == 1 ? RequestText.describe(batch[0].request)
+        slow.apply(took: ContinuousClock().now - began, request: batch.count == 1 ? RequestText.describe(batch[0].request)
                    : "\(RequestText.describe(batch[0].request)) (and \(batch.count - 1) more in the same commit)")
         if let first = result.results.first, case .failure(let e) = first, e.isStoreFailure {
             // The store could not write: the entries are committed but not
@@ -143,6 +149,40 @@ final class ApplyBackend {
             }
         }
         return result.results.map { $0.mapError(ServerError.init) }
+    }
+
+    /// The pending run applied in an open store txn, not yet committed
+    /// (`MVCCStore.prepare`): nothing is visible, nobody is answered.
+    struct PreparedRun {
+        fileprivate let batch: [(index: UInt64, request: WriteRequest)]
+        fileprivate let ids: [UInt64]
+        fileprivate let prepared: PreparedBatch
+        fileprivate let began: ContinuousClock.Instant
+    }
+
+    /// Takes the pending run (KV requests and no-ops only: `apply` sends
+    /// everything else to the store at once) into an open store txn. Exactly
+    /// one of `finishPrepared` / `abortPrepared` must follow before anything
+    /// else is applied.
+    func prepareRun() -> PreparedRun {
+        let began = ContinuousClock().now
+        let prepared = PreparedRun(batch: run, ids: ids, prepared: store.prepare(batch: run, leaseExists: { [lessor] in lessor.exists($0) }),
+                                   began: began)
+        run.removeAll(keepingCapacity: true)
+        ids.removeAll(keepingCapacity: true)
+        return prepared
+    }
+
+    /// Commits a prepared run and answers its proposers, as `flush` does.
+    func finishPrepared(_ prepared: PreparedRun, respond: Respond) {
+        guard !prepared.batch.isEmpty else { return store.abort(prepared.prepared) }
+        let results = finish(prepared.batch, prepared.prepared, began: prepared.began)
+        for (i, result) in results.enumerated() where prepared.ids[i] != 0 { respond(prepared.ids[i], result, nil) }
+    }
+
+    /// Drops a prepared run: the store is as before it, nobody is answered.
+    func abortPrepared(_ prepared: PreparedRun) {
+        store.abort(prepared.prepared)
     }
 
     private func commitOne(_ index: UInt64, _ request: WriteRequest) -> Result<WriteResponse, ServerError> {

@@ -73,4 +73,47 @@ final class ApplyPipeline: CommittedEntryApplier {
         }
         backend.flush(respond: respond)
     }
+
+    /// Applies `entries`, not committed yet, into an open store txn while
+    /// the WAL write and fsync that commit them run (a sole voter's own
+    /// entries): nothing becomes visible and nobody is answered until the
+    /// returned value's `finish`, which the caller runs only once the fsync
+    /// returned. nil (nothing done) unless every entry is a KV request or a
+    /// no-op going into one store commit: leases, auth, alarms and the rest
+    /// change state outside the store's txn, so they apply after the fsync
+    /// as before.
+    func prepare(_ entries: [Entry], term: UInt64) -> PreparedApply? {
+        let applied = backend.appliedIndex
+        var decoded: [ApplyEntry] = []
+        decoded.reserveCapacity(entries.count)
+        for raw in entries {
+            guard raw.index > applied else { return nil }
+            let entry = ApplyEntry(decoding: raw, logger: logger)
+            switch entry.request {
+            case .write, .noop, .range, .unknown, .undecodable: break
+            default: return nil
+            }
+            if chain.needsSettledState(entry) { return nil }
+            decoded.append(entry)
+        }
+        if backend.batchLimit > 0 && decoded.count > backend.batchLimit { return nil }
+        var answers: [(UInt64, Result<WriteResponse, ServerError>, AuthAnswer?)] = []
+        let hold: ApplyBackend.Respond = { answers.append(($0, $1, $2)) }
+        for var entry in decoded {
+            if let error = chain.refusal(for: entry) {
+                if entry.id != 0 { hold(entry.id, .failure(error), nil) }
+                entry = entry.refused()
+            }
+            backend.apply(entry, respond: hold)
+        }
+        let run = backend.prepareRun()
+        let held = answers
+        return PreparedApply(finish: { [self] in
+            let respond: ApplyBackend.Respond = { [answer] id, result, auth in
+                answer(id, AppliedResult(response: result, term: term, auth: auth))
+            }
+            backend.finishPrepared(run, respond: respond)
+            for (id, result, auth) in held { respond(id, result, auth) }
+        }, abort: { [backend] in backend.abortPrepared(run) })
+    }
 }

@@ -18,6 +18,22 @@ final class NoPeers: PeerTransport {
 /// log order. Conf change entries are applied by the loop itself.
 protocol CommittedEntryApplier: AnyObject {
     func apply(_ entries: [Entry], term: UInt64)
+    /// Applies entries that are not committed yet but will be once the
+    /// fsync running meanwhile returns, without making anything visible:
+    /// nil if it cannot (they are then applied the usual way once committed).
+    func prepare(_ entries: [Entry], term: UInt64) -> PreparedApply?
+}
+
+extension CommittedEntryApplier {
+    func prepare(_ entries: [Entry], term: UInt64) -> PreparedApply? { nil }
+}
+
+/// Entries applied ahead of their commit (`CommittedEntryApplier.prepare`):
+/// `finish` makes them visible and answers their proposers (only after
+/// their fsync returned); `abort` drops them. Exactly one runs, on the loop thread.
+struct PreparedApply {
+    let finish: () -> Void
+    let abort: () -> Void
 }
 
 /// A consistent view of the node for Status and headers.
@@ -347,7 +363,15 @@ final class RaftLoop: @unchecked Sendable {
         // applying them needs nothing this Ready persists: the WAL write and
         // fsync run on `persister` meanwhile. Not with a snapshot (it
         // replaces what is applied).
-        let overlap = rd.mustSync && !rd.committedEntries.isEmpty && (rd.snapshot?.isEmpty ?? true)
+        // A sole voter's new entries are committed as soon as they are
+        // durable: they are applied during their WAL write's device I/O into
+        // an open store txn (nothing visible, nobody answered) that is
+        // committed only once the fsync returned (`early`); the WAL's hard
+        // state then already says they are committed, so the store is never
+        // ahead of it.
+        let speculate = appliesDuringSync(rd)
+        let overlap = !speculate && rd.mustSync && !rd.committedEntries.isEmpty && (rd.snapshot?.isEmpty ?? true)
+        var early: PreparedApply?
         if overlap {
             let wal = self.wal, hardState = rd.hardState, entries = rd.entries
             persister.start { try wal.save(hardState: hardState, entries: entries) }
@@ -366,7 +390,14 @@ final class RaftLoop: @unchecked Sendable {
                 lastSnapshotIndex = snap.metadata.index
                 appliedIndex = snap.metadata.index
             }
-            if overlap {
+            if speculate {
+                // On this thread (a hand-over to `persister` costs two
+                // wake-ups, more than the apply work it would hide).
+                var hardState = rd.hardState ?? storage.hardState
+                hardState.commit = max(hardState.commit, rd.entries[rd.entries.count - 1].index)
+                let term = node.status().term
+                try wal.save(hardState: hardState, entries: rd.entries) { early = applier?.prepare(rd.entries, term: term) }
+            } else if overlap {
                 try persister.wait()
             } else if rd.mustSync {
                 try wal.save(hardState: rd.hardState, entries: rd.entries)
@@ -377,11 +408,16 @@ final class RaftLoop: @unchecked Sendable {
             if !rd.entries.isEmpty { try storage.append(rd.entries) }
             if let hs = rd.hardState { storage.setHardState(hs) }
         } catch {
+            early?.abort()
             // A failed fsync leaves the WAL in an unknown state: never carry on.
             logger.critical("failed to persist raft state", metadata: ["error": "\(error)"])
             fatalError("swift-etcd: failed to persist raft state: \(error)")
         }
         if !sendFirst && !rd.messages.isEmpty { transport.send(rd.messages) }
+        if let early {
+            early.finish()
+            appliedIndex = max(appliedIndex, rd.entries[rd.entries.count - 1].index)
+        }
         if !overlap { apply(rd.committedEntries) }
         for rs in rd.readStates {
             let batch = Self.readBatch(ofContext: rs.context)
@@ -397,6 +433,19 @@ final class RaftLoop: @unchecked Sendable {
         node.advance(rd)
         publishStatus()
         maybeSnapshot()
+    }
+
+    /// Whether `rd`'s new entries may be applied during their own fsync:
+    /// this member is the only voter and leads, so persisting them commits
+    /// them; nothing before them waits to be applied; all are normal
+    /// entries of this term (a conf change changes who must agree).
+    private func appliesDuringSync(_ rd: Ready) -> Bool {
+        guard rd.mustSync, let first = rd.entries.first, rd.snapshot?.isEmpty ?? true, applier != nil,
+              role == .leader, confState.voters == [memberID], confState.learners.isEmpty,
+              first.index == appliedIndex + 1,
+              rd.committedEntries.allSatisfy({ $0.index <= appliedIndex }) else { return false }
+        let term = node.status().term
+        return rd.entries.allSatisfy { $0.type == .normal && $0.term == term }
     }
 
     private func apply(_ entries: [Entry]) {

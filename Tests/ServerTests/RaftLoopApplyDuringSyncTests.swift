@@ -1,0 +1,136 @@
+import Foundation
+import Logging
+import Raft
+import Testing
+import WAL
+@testable import Server
+
+/// A sole voter applies its new entries while their WAL fsync runs
+/// (`CommittedEntryApplier.prepare`), but makes them visible and answers
+/// (`PreparedApply.finish`) only once that fsync returned, and never applies
+/// them a second time when Raft then hands them over as committed.
+@Suite struct RaftLoopApplyDuringSyncTests {
+    @Test func preparedDuringTheFsyncFinishedOnlyAfterIt() throws {
+        let gate = SyncGate()
+        let dir = NSTemporaryDirectory() + "apply-during-sync-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var settings = RestoredNode.Settings()
+        settings.wal = WALOptions(fileSystem: GatedSyncFileSystem(gate: gate))
+        let logger = Logger(label: "apply-during-sync-test")
+        let restored = try RestoredNode.open(layout: DataDirLayout(dataDir: dir), newMember: MemberMetadata(memberID: 1, clusterID: 1),
+                                             initialPeers: [1], raftConfig: RaftConfig(id: 1, electionTicks: 10, heartbeatTicks: 1, randomSeed: 1),
+                                             settings: settings, logger: logger)
+        let loop = RaftLoop(node: restored.node, storage: restored.storage, wal: restored.wal, snapshots: restored.snapshots,
+                            snapshotPolicy: SnapshotPolicy(), lastSnapshotIndex: 0, confState: restored.confState,
+                            appliedIndex: 0, tickInterval: 0.01, transport: NoPeers(), memberID: 1, logger: logger) { _, _ in }
+        let applier = SpeculationRecorder()
+        loop.applier = applier
+        loop.start()
+        defer { loop.stop() }
+        try waitUntil { loop.status.isLeader }
+
+        gate.close()
+        loop.propose(id: 1, data: Array("first".utf8))
+        try waitUntil { applier.prepared.contains("first") }
+        // The fsync is held: nothing of the entry may be visible yet.
+        #expect(!applier.finished.contains("first"), "finished before its fsync returned")
+        #expect(!applier.applied.contains("first"))
+        gate.open()
+        try waitUntil { applier.finished.contains("first") }
+
+        // The next entry's Ready carries "first" as committed: it must not apply again.
+        loop.propose(id: 2, data: Array("second".utf8))
+        try waitUntil { applier.finished.contains("second") || applier.applied.contains("second") }
+        loop.propose(id: 3, data: Array("third".utf8))
+        try waitUntil { applier.finished.contains("third") || applier.applied.contains("third") }
+        let all = applier.finished + applier.applied
+        #expect(all.filter { $0 == "first" }.count == 1, "\(applier.finished) \(applier.applied)")
+        #expect(all.filter { $0 == "second" }.count == 1, "\(applier.finished) \(applier.applied)")
+        #expect(applier.aborted.isEmpty)
+    }
+}
+
+private func waitUntil(_ condition: () -> Bool) throws {
+    // A bound on a hang, not a timing assertion.
+    let deadline = Date().addingTimeInterval(30)
+    while !condition() {
+        if Date() > deadline { throw CancellationError() }
+        usleep(1000)
+    }
+}
+
+/// Records what goes through `prepare` / `finish` / `abort` and `apply`
+/// (normal entries with data only, as strings).
+private final class SpeculationRecorder: CommittedEntryApplier, @unchecked Sendable {
+    private let lock = NSLock()
+    private var log: (prepared: [String], finished: [String], aborted: [String], applied: [String]) = ([], [], [], [])
+
+    var prepared: [String] { lock.withLock { log.prepared } }
+    var finished: [String] { lock.withLock { log.finished } }
+    var aborted: [String] { lock.withLock { log.aborted } }
+    var applied: [String] { lock.withLock { log.applied } }
+
+    private static func strings(_ entries: [Entry]) -> [String] {
+        entries.filter { $0.type == .normal && !$0.data.isEmpty }.map { String(decoding: $0.data, as: UTF8.self) }
+    }
+
+    func apply(_ entries: [Entry], term: UInt64) {
+        let s = Self.strings(entries)
+        lock.withLock { log.applied += s }
+    }
+
+    func prepare(_ entries: [Entry], term: UInt64) -> PreparedApply? {
+        let s = Self.strings(entries)
+        lock.withLock { log.prepared += s }
+        return PreparedApply(finish: { [self] in lock.withLock { log.finished += s } },
+                             abort: { [self] in lock.withLock { log.aborted += s } })
+    }
+}
+
+/// Holds every WAL fsync while closed.
+private final class SyncGate: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var isOpen = true
+
+    func close() { condition.withLock { isOpen = false } }
+    func open() { condition.withLock { isOpen = true; condition.broadcast() } }
+    func pass() { condition.withLock { while !isOpen { condition.wait() } } }
+}
+
+private final class GatedSyncFileSystem: WALFileSystem, @unchecked Sendable {
+    private let base = PosixFileSystem()
+    private let gate: SyncGate
+    init(gate: SyncGate) { self.gate = gate }
+
+    func listDirectory(_ path: String) throws -> [String] { try base.listDirectory(path) }
+    func fileExists(_ path: String) -> Bool { base.fileExists(path) }
+    func createDirectory(_ path: String) throws { try base.createDirectory(path) }
+    func openFile(_ path: String, create: Bool) throws -> any WALFile { GatedFile(try base.openFile(path, create: create), gate: gate) }
+    func readFile(_ path: String) throws -> [UInt8] { try base.readFile(path) }
+    func read(_ path: String, at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        try base.read(path, at: offset, into: buffer)
+    }
+    func fileSize(_ path: String) throws -> UInt64 { try base.fileSize(path) }
+    func rename(_ from: String, to: String) throws { try base.rename(from, to: to) }
+    func removeFile(_ path: String) throws { try base.removeFile(path) }
+    func syncDirectory(_ path: String) throws { try base.syncDirectory(path) }
+}
+
+private final class GatedFile: WALFile {
+    private let base: any WALFile
+    private let gate: SyncGate
+    init(_ base: any WALFile, gate: SyncGate) {
+        self.base = base
+        self.gate = gate
+    }
+    func write(_ bytes: [UInt8], at offset: UInt64) throws { try base.write(bytes, at: offset) }
+    func read(at offset: UInt64, count: Int) throws -> [UInt8] { try base.read(at: offset, count: count) }
+    func size() throws -> UInt64 { try base.size() }
+    func sync() throws {
+        gate.pass()
+        try base.sync()
+    }
+    func truncate(to size: UInt64) throws { try base.truncate(to: size) }
+    func preallocate(_ size: UInt64) throws { try base.preallocate(size) }
+    func close() throws { try base.close() }
+}

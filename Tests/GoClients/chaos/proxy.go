@@ -51,6 +51,7 @@ func (l link) String() string {
 // netem is the state of all directed links and the live proxied connections.
 type netem struct {
 	c     *cluster
+	pidOf func(i int) int // member i's process ID (0: not running)
 	mu    sync.Mutex
 	links map[[2]int]link // [src, dst] member index -> state; absent: open
 	conns map[*proxied]bool
@@ -75,7 +76,9 @@ func (p *proxied) close() {
 }
 
 func newNetem(c *cluster) *netem {
-	return &netem{c: c, links: map[[2]int]link{}, conns: map[*proxied]bool{}}
+	n := &netem{c: c, links: map[[2]int]link{}, conns: map[*proxied]bool{}}
+	n.pidOf = func(i int) int { return c.pid(c.members[i]) }
+	return n
 }
 
 // listen starts one proxy per member: member i's advertised peer port
@@ -286,8 +289,8 @@ func (n *netem) identify(conn net.Conn) int {
 		return -1
 	}
 	want := "socket:[" + inode + "]"
-	for i, m := range n.c.members {
-		pid := n.c.pid(m)
+	for i := range n.c.members {
+		pid := n.pidOf(i)
 		if pid == 0 {
 			continue
 		}

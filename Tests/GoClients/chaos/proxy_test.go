@@ -27,11 +27,29 @@ func TestProxyLinks(t *testing.T) {
 			go io.Copy(c, c)
 		}
 	}()
+	// Member 2 answers and closes at once (as a members request is answered).
+	closer, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closer.Close()
+	answer := bytes.Repeat([]byte("members "), 10000)
+	go func() {
+		for {
+			c, err := closer.Accept()
+			if err != nil {
+				return
+			}
+			c.Write(answer)
+			c.Close()
+		}
+	}()
 	c := newCluster("none", t.TempDir(), 0, nil)
 	for _, m := range c.members {
 		m.peerPort = 0
 	}
 	c.members[1].listenPeerPort = echo.Addr().(*net.TCPAddr).Port
+	c.members[2].listenPeerPort = closer.Addr().(*net.TCPAddr).Port
 	n := newNetem(c)
 	n.pidOf = func(i int) int {
 		if i == 0 {
@@ -43,6 +61,19 @@ func TestProxyLinks(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer n.close()
+	// An answer followed by a close arrives whole, then EOF (no reset).
+	for i := 0; i < 20; i++ {
+		short, err := net.Dial("tcp", n.lns[2].Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		short.SetReadDeadline(time.Now().Add(10 * time.Second))
+		got, err := io.ReadAll(short)
+		short.Close()
+		if err != nil || !bytes.Equal(got, answer) {
+			t.Fatalf("answer-and-close through the proxy: %d of %d bytes, %v", len(got), len(answer), err)
+		}
+	}
 	addr := n.lns[1].Addr().String()
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {

@@ -529,7 +529,10 @@ final class RaftLoop: @unchecked Sendable {
     }
 
     private func maybeSnapshot() {
-        guard let decision = snapshotPolicy.decide(appliedIndex: appliedIndex, lastSnapshotIndex: lastSnapshotIndex) else { return }
+        // Never past Raft's commit index: entries applied during their own
+        // fsync are committed only by the next Ready.
+        let upTo = min(appliedIndex, node.status().commit)
+        guard let decision = snapshotPolicy.decide(appliedIndex: upTo, lastSnapshotIndex: lastSnapshotIndex) else { return }
         do {
             // The MVCC store persists itself (with its applied index), so the
             // Raft snapshot only records the log position and membership; a

@@ -115,6 +115,10 @@ public final class EtcdServer: @unchecked Sendable {
         }
         logger.info("opened backend db", metadata: ["path": .string(layout.dbPath), "took": .duration(clock.now - opening)])
         logger.info("kvstore restored", metadata: ["current-rev": .int(store.currentRevision)])
+        if !hasWAL {  // before a new WAL is created next to a store that has data
+            try StoreLogCheck.verify(.init(storeIndex: store.consistentIndex, walExisted: false, snapshotIndex: 0,
+                                           lastLogIndex: 0, onlyVoter: false), layout: layout, lastSegment: nil)
+        }
         try BootstrapDefrag.run(store: store, dbPath: layout.dbPath, thresholdBytes: options.bootstrapDefragThresholdBytes,
                                 logger: logger)
         let metrics = ServerMetrics(extensive: options.metricsExtensive)
@@ -130,6 +134,16 @@ public final class EtcdServer: @unchecked Sendable {
             maxSnapshots: options.maxSnapshots == 0 ? Int.max : options.maxSnapshots, forceNewCluster: options.forceNewCluster)
         let restored = try RestoredNode.open(layout: layout, newMember: start.metadata, initialPeers: start.bootstrapPeers,
                                             raftConfig: raftConfig, settings: settings, logger: logger)
+        if hasWAL {
+            let conf = restored.confState
+            try StoreLogCheck.verify(.init(storeIndex: store.consistentIndex, walExisted: true,
+                                           snapshotIndex: restored.snapshotIndex,
+                                           lastLogIndex: (try? restored.storage.lastIndex()) ?? restored.snapshotIndex,
+                                           onlyVoter: conf.voters.isEmpty
+                                               ? members.map(\.id) == [restored.metadata.memberID]  // no snapshot yet
+                                               : conf.voters == [restored.metadata.memberID] && conf.learners.isEmpty),
+                                     layout: layout, lastSegment: StoreLogCheck.lastSegment(walDir: layout.walDir))
+        }
         memberID = restored.metadata.memberID
         memberInitialized = !restored.isNew
         let slow = self.slow
@@ -159,9 +173,10 @@ public final class EtcdServer: @unchecked Sendable {
         lessor = Lessor(minTTLSeconds: Lessor.minTTLSeconds(electionTimeoutMs: options.electionTimeoutMs,
                                                              heartbeatIntervalMs: options.heartbeatIntervalMs))
         lessor.usesPersistedRemainingTTL = options.leaseCheckpointPersist
-        let leased = try store.leasesWithKeys()
+        let opened = store, dbFile = layout.dbPath + "/data.mdb"
+        let leased = try DataFileError.readingStore(dbFile, "the leases") { try opened.leasesWithKeys() }
         lessor.load(leases: leased.leases, leasedKeys: leased.leasedKeys)
-        watchHub = WatchHub(store: store)
+        watchHub = WatchHub(store: store, sharedBudget: ByteBudget.responses)  // one bound with unsent answers
         auth = try Self.makeAuthStore(options: options)
         alarms = AlarmStore(path: layout.memberDir + "/alarms")
         quota = BackendQuota(bytes: options.quotaBackendBytes)
@@ -187,8 +202,9 @@ public final class EtcdServer: @unchecked Sendable {
             pipeline.backend.clusterVersionApplied = { [unowned self] in self.clusterVersionApplied($0, previous: $1) }
             pipeline.backend.memberAttributesApplied = { [unowned self] in self.memberAttributesApplied($0, json: $1) }
         }
-        try loadAuth()
-        if let refusal = try DowngradeInfo.load(from: store).startRefusal(serverVersion: SwiftEtcdVersion.etcdCompatible) {
+        try DataFileError.readingStore(dbFile, "the auth records") { try loadAuth() }
+        if let refusal = try DataFileError.readingStore(dbFile, "the downgrade state", { try DowngradeInfo.load(from: opened) })
+            .startRefusal(serverVersion: SwiftEtcdVersion.etcdCompatible) {
             throw StartupError(refusal)
         }
         loop.confChangeApplied = { [unowned self] cc in self.confChangeApplied(cc) }
@@ -362,13 +378,42 @@ public final class EtcdServer: @unchecked Sendable {
         request.header = header
         let data = request.serializedBytes()
         if data.count > options.maxRequestBytes { throw ServerError.requestTooLarge }
-        do {
-            return try await applyWaits.wait(id: id, deadline: .after(seconds: requestTimeoutSeconds)) {
-                loop.propose(id: id, data: data)
+        let deadline = NIODeadline.after(seconds: requestTimeoutSeconds)
+        var droppedWithLeader = false
+        while true {
+            do {
+                return try await applyWaits.wait(id: id, deadline: deadline) { loop.propose(id: id, data: data) }
+            } catch let error as ServerError where error == .noLeader {
+                // etcd's raft node holds a proposal while no leader is known
+                // (its proposal channel is nil) until the request's deadline,
+                // so an election in between only delays the write.
+                do {
+                    if loop.status.leader == 0 {
+                        try await waitForLeader(until: deadline)
+                    } else if droppedWithLeader {
+                        throw ServerError.proposalDropped  // a leader transfer in progress
+                    } else {
+                        droppedWithLeader = true  // elected just after the drop: once more
+                    }
+                } catch {
+                    metrics.proposalsFailed.add()
+                    throw error
+                }
+            } catch {
+                metrics.proposalsFailed.add()  // dropped, timed out or cancelled (etcd counts these)
+                throw error
             }
-        } catch {
-            metrics.proposalsFailed.add()  // dropped, timed out or cancelled (etcd counts these)
-            throw error
+        }
+    }
+
+    /// Returns once a leader is known; at `deadline` throws etcd's answer to a
+    /// proposal that waited out its request timeout without one.
+    private func waitForLeader(until deadline: NIODeadline) async throws {
+        let step = Int64(max(options.heartbeatIntervalMs, 10)) * 1_000_000
+        while loop.status.leader == 0 {
+            try GRPCRequestContext.checkDeadline()
+            if NIODeadline.now() >= deadline { throw ServerError.proposalDeadline }
+            try await Task.sleep(nanoseconds: UInt64(min(step, max(0, (deadline - .now()).nanoseconds))))
         }
     }
 
@@ -401,4 +446,9 @@ public final class EtcdServer: @unchecked Sendable {
         h.raftTerm = term ?? loop.status.term
         return h
     }
+}
+
+/// Unread watch streams count in the same budget as unsent HTTP/2 answers.
+extension ByteBudget: SharedByteBudget {
+    public var bytesFree: Int { totalBytes - bytesInUse }
 }

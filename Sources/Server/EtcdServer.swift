@@ -180,7 +180,9 @@ public final class EtcdServer: @unchecked Sendable {
         auth = try Self.makeAuthStore(options: options)
         alarms = AlarmStore(path: layout.memberDir + "/alarms")
         quota = BackendQuota(bytes: options.quotaBackendBytes)
-        if quota.bytes > BackendQuota.maxRecommendedBytes {
+        if quota.isDisabled {
+            logger.info("disabled backend quota", metadata: ["quota-size-bytes": "\(quota.bytes)"])
+        } else if quota.bytes > BackendQuota.maxRecommendedBytes {
             logger.warning("quota exceeds the maximum value", metadata: [
                 "quota-size-bytes": "\(quota.bytes)", "quota-maximum-size-bytes": "\(BackendQuota.maxRecommendedBytes)",
             ])

@@ -341,8 +341,19 @@ final class RaftLoop: @unchecked Sendable {
         // before its fsync and the followers' fsyncs overlap the leader's,
         // as etcd does (Raft thesis 10.2.1). Anyone else's may acknowledge
         // what this Ready persists: they wait for the fsync.
-        let sendFirst = role == .leader
-        if sendFirst && !rd.messages.isEmpty { transport.send(rd.messages) }
+        // A follower's forwarded proposals, ReadIndex requests and heartbeat
+        // acknowledgements promise nothing either (`sendsBeforePersisting`):
+        // they leave now, not after the entries this Ready persists.
+        var late: [Message] = []
+        if role == .leader || !rd.mustSync {
+            if !rd.messages.isEmpty { transport.send(rd.messages) }
+        } else {
+            var early: [Message] = []
+            for m in rd.messages {
+                if m.type.sendsBeforePersisting { early.append(m) } else { late.append(m) }
+            }
+            if !early.isEmpty { transport.send(early) }
+        }
         // Committed entries are durable already (the Ready contract), so
         // applying them needs nothing this Ready persists: the WAL write and
         // fsync run on `persister` meanwhile. Not with a snapshot (it
@@ -381,7 +392,7 @@ final class RaftLoop: @unchecked Sendable {
             logger.critical("failed to persist raft state", metadata: ["error": "\(error)"])
             fatalError("swift-etcd: failed to persist raft state: \(error)")
         }
-        if !sendFirst && !rd.messages.isEmpty { transport.send(rd.messages) }
+        if !late.isEmpty { transport.send(late) }
         if !overlap { apply(rd.committedEntries) }
         for rs in rd.readStates {
             let batch = Self.readBatch(ofContext: rs.context)

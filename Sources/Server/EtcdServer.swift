@@ -197,6 +197,7 @@ public final class EtcdServer: @unchecked Sendable {
                         memberID: memberID, logger: logger) { id, error in
             waits.trigger(id: id, .failure(error))
         }
+        loop.isWaiting = { [waits] id in waits.isRegistered(id) }
         loop.applier = ApplyPipeline(store: store, lessor: lessor, hub: watchHub, alarms: alarms, waits: applyWaits,
                                      auth: auth, logger: logger, slow: slow, batchLimit: options.backendBatchLimit,
                                      ops: metrics.mvccOps)
@@ -357,7 +358,7 @@ public final class EtcdServer: @unchecked Sendable {
         ElectionService(recipes: recipes).register(on: router)
         MoveLeaderService(backend: self, access: access).register(on: router)
         QuotaGuard(backend: self).install(on: router)  // wraps the write handlers above
-        ClientInterceptors.wrapAll(router, member: self)  // learner and hasleader checks come first
+        ClientInterceptors.wrapAll(router, member: self, electionTimeoutMs: options.electionTimeoutMs)  // learner and hasleader checks come first
         RequestStatsInterceptor.wrapAll(router, warnings: slow)  // times the whole call
         StopInterceptor.wrapAll(router, stopping: stopping)  // outermost: a stop ends every stream
     }
@@ -380,42 +381,13 @@ public final class EtcdServer: @unchecked Sendable {
         request.header = header
         let data = request.serializedBytes()
         if data.count > options.maxRequestBytes { throw ServerError.requestTooLarge }
-        let deadline = NIODeadline.after(seconds: requestTimeoutSeconds)
-        var droppedWithLeader = false
-        while true {
-            do {
-                return try await applyWaits.wait(id: id, deadline: deadline) { loop.propose(id: id, data: data) }
-            } catch let error as ServerError where error == .noLeader {
-                // etcd's raft node holds a proposal while no leader is known
-                // (its proposal channel is nil) until the request's deadline,
-                // so an election in between only delays the write.
-                do {
-                    if loop.status.leader == 0 {
-                        try await waitForLeader(until: deadline)
-                    } else if droppedWithLeader {
-                        throw ServerError.proposalDropped  // a leader transfer in progress
-                    } else {
-                        droppedWithLeader = true  // elected just after the drop: once more
-                    }
-                } catch {
-                    metrics.proposalsFailed.add()
-                    throw error
-                }
-            } catch {
-                metrics.proposalsFailed.add()  // dropped, timed out or cancelled (etcd counts these)
-                throw error
+        do {
+            return try await applyWaits.wait(id: id, deadline: .after(seconds: requestTimeoutSeconds)) {
+                loop.propose(id: id, data: data)
             }
-        }
-    }
-
-    /// Returns once a leader is known; at `deadline` throws etcd's answer to a
-    /// proposal that waited out its request timeout without one.
-    private func waitForLeader(until deadline: NIODeadline) async throws {
-        let step = Int64(max(options.heartbeatIntervalMs, 10)) * 1_000_000
-        while loop.status.leader == 0 {
-            try GRPCRequestContext.checkDeadline()
-            if NIODeadline.now() >= deadline { throw ServerError.proposalDeadline }
-            try await Task.sleep(nanoseconds: UInt64(min(step, max(0, (deadline - .now()).nanoseconds))))
+        } catch {
+            metrics.proposalsFailed.add()  // dropped, timed out or cancelled (etcd counts these)
+            throw error
         }
     }
 

@@ -15,11 +15,6 @@ struct ServerError: Error, Equatable, CustomStringConvertible {
     static let noLeader = ServerError(code: .unavailable, message: "etcdserver: no leader")
     static let leaderChanged = ServerError(code: .unavailable, message: "etcdserver: leader changed")
     static let timeout = ServerError(code: .unavailable, message: "etcdserver: request timed out")
-    /// A proposal that found no leader for the whole request timeout (etcd:
-    /// its raft node's Propose returns the request context's error).
-    static let proposalDeadline = ServerError(code: .unknown, message: "context deadline exceeded")
-    /// Raft refused a proposal while a leader is known (a leadership transfer).
-    static let proposalDropped = ServerError(code: .unknown, message: "raft proposal dropped")
     static let requestTooLarge = ServerError(code: .invalidArgument, message: "etcdserver: request is too large")
     // KV and lease requests.
     static let emptyKey = ServerError(code: .invalidArgument, message: "etcdserver: key is not provided")

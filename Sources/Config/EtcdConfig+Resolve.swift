@@ -179,7 +179,7 @@ extension EtcdConfig {
         if let v = urls("listen-client-http-urls") { listenClientHTTPURLs = v }
         if let v = uint("max-snapshots") { maxSnapshots = v }
         if let v = uint("max-wals") { maxWALs = v }
-        if let v = uint("quota-backend-bytes") { quotaBackendBytes = v }
+        if let v = int("quota-backend-bytes") { quotaBackendBytes = v }
         if let v = dur("backend-batch-interval") { backendBatchInterval = v }
         if let v = int("backend-batch-limit") { backendBatchLimit = v }
         if let v = uint("max-txn-ops") { maxTxnOps = v }

@@ -22,7 +22,7 @@ public struct EtcdConfig: Sendable, Equatable {
     public var maxSnapshots: UInt64 = 5
     public var maxWALs: UInt64 = 5
     /// 0 means etcd's default quota (2 GiB).
-    public var quotaBackendBytes: UInt64 = 0
+    public var quotaBackendBytes: Int64 = 0
     /// Zero means the backend's default.
     public var backendBatchInterval: Duration = .zero
     public var backendBatchLimit: Int64 = 0
@@ -134,8 +134,8 @@ public struct EtcdConfig: Sendable, Equatable {
     }
 
     /// The backend quota in force: `quotaBackendBytes`, or etcd's 2 GiB
-    /// default when it is 0.
-    public var effectiveQuotaBackendBytes: UInt64 {
+    /// default when it is 0; negative means no quota at all (as etcd).
+    public var effectiveQuotaBackendBytes: Int64 {
         quotaBackendBytes == 0 ? 2 * 1024 * 1024 * 1024 : quotaBackendBytes
     }
 

@@ -23,7 +23,7 @@ public enum EtcdServerFlags {
         FlagSpec("listen-client-http-urls", .urlList, default: "", group: .member, help: "List of URLs to listen on for http only client traffic. Enabling this flag removes http services from --listen-client-urls."),
         FlagSpec("max-snapshots", .uint, default: "5", group: .member, help: "Maximum number of snapshot files to retain (0 is unlimited)."),
         FlagSpec("max-wals", .uint, default: "5", group: .member, help: "Maximum number of wal files to retain (0 is unlimited)."),
-        FlagSpec("quota-backend-bytes", .size, default: "0", group: .member, help: "Raise alarms when backend size exceeds the given quota (0 defaults to low space quota)."),
+        FlagSpec("quota-backend-bytes", .int, default: "0", group: .member, help: "Raise alarms when backend size exceeds the given quota (0 defaults to low space quota)."),
         FlagSpec("backend-bbolt-freelist-type", .choice(["array", "map"]), default: "map", group: .member, support: bbolt, help: "BackendFreelistType specifies the type of freelist that boltdb backend uses(array and map are supported types)."),
         FlagSpec("backend-batch-interval", .duration, default: "", group: .member, help: "BackendBatchInterval is the maximum time before commit the backend transaction."),
         FlagSpec("backend-batch-limit", .int, default: "0", group: .member, help: "BackendBatchLimit is the maximum operations before commit the backend transaction."),

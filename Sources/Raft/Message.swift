@@ -36,6 +36,23 @@ public enum MessageType: UInt8, Sendable, Hashable, CaseIterable {
         }
     }
 
+    /// Whether a message of this kind may leave before the `Ready` carrying
+    /// it is persisted. Only kinds that promise nothing about the sender's
+    /// disk qualify: a forwarded proposal or ReadIndex (the sender acts as a
+    /// client of the leader) and a heartbeat acknowledgement (it says "I know
+    /// of no newer term", true of volatile state; it carries no index).
+    /// Everything else (append acknowledgements, votes, a candidate's
+    /// requests, a leader's own messages, which callers send first anyway)
+    /// waits for the fsync. Sending these early spares a follower's client
+    /// one fsync of latency: its proposal would otherwise wait for the
+    /// follower to persist the entries it received meanwhile.
+    public var sendsBeforePersisting: Bool {
+        switch self {
+        case .prop, .readIndex, .heartbeatResp: return true
+        default: return false
+        }
+    }
+
     /// The response type for a (pre)vote request.
     var voteResponse: MessageType {
         switch self {

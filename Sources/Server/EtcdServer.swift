@@ -165,7 +165,9 @@ public final class EtcdServer: @unchecked Sendable {
         auth = try Self.makeAuthStore(options: options)
         alarms = AlarmStore(path: layout.memberDir + "/alarms")
         quota = BackendQuota(bytes: options.quotaBackendBytes)
-        if quota.bytes > BackendQuota.maxRecommendedBytes {
+        if quota.isDisabled {
+            logger.info("disabled backend quota", metadata: ["quota-size-bytes": "\(quota.bytes)"])
+        } else if quota.bytes > BackendQuota.maxRecommendedBytes {
             logger.warning("quota exceeds the maximum value", metadata: [
                 "quota-size-bytes": "\(quota.bytes)", "quota-maximum-size-bytes": "\(BackendQuota.maxRecommendedBytes)",
             ])
@@ -180,6 +182,7 @@ public final class EtcdServer: @unchecked Sendable {
                         memberID: memberID, logger: logger) { id, error in
             waits.trigger(id: id, .failure(error))
         }
+        loop.isWaiting = { [waits] id in waits.isRegistered(id) }
         loop.applier = ApplyPipeline(store: store, lessor: lessor, hub: watchHub, alarms: alarms, waits: applyWaits,
                                      auth: auth, logger: logger, slow: slow, batchLimit: options.backendBatchLimit,
                                      ops: metrics.mvccOps)

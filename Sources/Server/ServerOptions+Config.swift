@@ -56,7 +56,7 @@ extension ServerOptions {
         o.warningUnaryRequestDuration = config.experimentalWarningUnaryRequestDuration
         o.maxWALs = Int(clamping: config.maxWALs)
         o.maxSnapshots = Int(clamping: config.maxSnapshots)
-        o.quotaBackendBytes = Int64(clamping: config.effectiveQuotaBackendBytes)
+        o.quotaBackendBytes = config.effectiveQuotaBackendBytes
         o.autoCompactionRetention = config.autoCompactionRetention
         o.autoCompactionMode = config.autoCompactionMode
         o.watchProgressNotifyIntervalMs = Self.milliseconds(config.experimentalWatchProgressNotifyInterval)

@@ -80,6 +80,7 @@ public struct ServerOptions: Sendable {
     public var grpcKeepaliveMinTimeMs = 5_000
     public var grpcKeepaliveIntervalMs = 2 * 60 * 60 * 1000
     public var grpcKeepaliveTimeoutMs = 20_000
+    /// Negative: no backend quota (etcd's --quota-backend-bytes < 0).
     public var quotaBackendBytes: Int64 = 2 << 30
     /// --auto-compaction-mode/--auto-compaction-retention, parsed (Config).
     public var autoCompactionRetention: AutoCompactionRetention = .disabled

@@ -109,7 +109,9 @@ import Testing
     }
 
     @Test func negativeSizeInFile() throws {
-        #expect(try runError(["--config-file", "/b.yml"], files: ["/b.yml": "quota-backend-bytes: -5\n"]).code == 2)
+        #expect(try runError(["--config-file", "/b.yml"], files: ["/b.yml": "max-request-bytes: -5\n"]).code == 2)
+        let c = try runConfig(["--config-file", "/b.yml"], files: ["/b.yml": "quota-backend-bytes: -5\n"])
+        #expect(c.quotaBackendBytes == -5)
     }
 
     @Test func badURLInFile() throws {

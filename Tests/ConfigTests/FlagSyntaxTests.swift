@@ -79,9 +79,18 @@ import Testing
     }
 
     @Test func negativeSize() throws {
-        let e = try runError(["--quota-backend-bytes", "-1"])
-        #expect(e.message.hasPrefix("invalid value \"-1\" for flag -quota-backend-bytes: parse error"))
+        let e = try runError(["--max-request-bytes", "-1"])
+        #expect(e.message.hasPrefix("invalid value \"-1\" for flag -max-request-bytes: parse error"))
         #expect(e.code == 2)
+    }
+
+    /// etcd's --quota-backend-bytes is an int64: negative turns the quota
+    /// off, 0 means the 2 GiB default.
+    @Test func negativeQuotaDisablesIt() throws {
+        let c = try runConfig(["--quota-backend-bytes", "-1"])
+        #expect(c.quotaBackendBytes == -1 && c.effectiveQuotaBackendBytes == -1)
+        #expect(try runConfig([]).effectiveQuotaBackendBytes == 2_147_483_648)
+        #expect(try runError(["--quota-backend-bytes=1GB"]).code == 2)
     }
 
     @Test func negativeUint() throws {

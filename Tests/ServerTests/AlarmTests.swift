@@ -50,5 +50,8 @@ import Testing
         #expect(state.available(costBytes: 0, dbSizeBytes: 5000))
         #expect(state.available(costBytes: 100, dbSizeBytes: 800))
         #expect(!state.available(costBytes: 200, dbSizeBytes: 800))
+        let off = BackendQuota(bytes: -1)
+        #expect(off.isDisabled && !state.isDisabled)
+        #expect(off.available(costBytes: 1 << 30, dbSizeBytes: 1 << 40))
     }
 }

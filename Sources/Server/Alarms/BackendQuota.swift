@@ -5,13 +5,16 @@ import Proto
 /// `QuotaGuard` (before proposing, raising NOSPACE) and, through the alarm,
 /// by the apply chain's `CappedGuard`.
 struct BackendQuota: Sendable {
-    /// 2 GiB by default, as etcd.
+    /// 2 GiB by default, as etcd; negative turns the quota off (etcd's
+    /// passthroughQuota), so no write is ever refused for space.
     let bytes: Int64
+
+    var isDisabled: Bool { bytes < 0 }
 
     /// etcd's backendQuota.Available: a request that writes `costBytes`
     /// fits if the db file plus it stays below the quota.
     func available(costBytes: Int, dbSizeBytes: Int64) -> Bool {
-        costBytes == 0 || dbSizeBytes + Int64(costBytes) < bytes
+        isDisabled || costBytes == 0 || dbSizeBytes + Int64(costBytes) < bytes
     }
 
     /// etcd's MaxQuotaBytes: larger quotas work but are warned about.

@@ -115,6 +115,11 @@ final class RaftLoop: @unchecked Sendable {
 
     /// Called (on the loop thread) for a proposal Raft refused, e.g. no leader.
     private let proposalDropped: (UInt64, ServerError) -> Void
+    /// Proposals made while no leader is known, proposed again once one is.
+    private var parked = ParkedProposals()
+    /// Whether the request of proposal `id` still waits for it (the server
+    /// asks its apply waits): a parked proposal nobody waits for is dropped.
+    var isWaiting: (UInt64) -> Bool = { _ in true }
     /// ReadIndex batches: triggered once applied ≥ the read index.
     let readWaits = WaitRegistry<UInt64>()
     /// `LocalReadGate.isOpen` as of the loop's last Ready (or conf change):
@@ -269,6 +274,7 @@ final class RaftLoop: @unchecked Sendable {
                 nextTick = now.addingTimeInterval(tickInterval)
                 for batch in reads.tick(now: now) { readWaits.trigger(id: batch, .failure(ServerError.timeout)) }
                 onTick()
+                if !parked.isEmpty { parked.prune(keeping: isWaiting) }
             }
             for _ in 0..<work.advanceTicks { node.tick() }
             for m in work.messages { try? node.step(m) }
@@ -279,11 +285,10 @@ final class RaftLoop: @unchecked Sendable {
                 case .snapshotFailed(let id): node.reportSnapshot(id, failed: true)
                 }
             }
-            for p in work.proposals {
-                do { try node.propose(p.data) } catch {
-                    proposalDropped(p.id, ServerError.from(raft: error))
-                }
+            if !parked.isEmpty && node.leader != 0 {
+                for p in parked.takeAll() { proposeOrPark(p) }
             }
+            for p in work.proposals { proposeOrPark(p) }
             for t in work.transfers { node.transferLeader(to: t) }
             for c in work.confChanges {
                 do { try node.proposeConfChange(c.cc) } catch { c.dropped(ServerError.from(raft: error)) }
@@ -300,6 +305,15 @@ final class RaftLoop: @unchecked Sendable {
         }
         persister.stop()
         stopped.open()
+    }
+
+    /// Proposes `p`; parks it while no leader is known (etcd's proposals wait
+    /// for a leader), else a refusal fails its request.
+    private func proposeOrPark(_ p: (id: UInt64, data: [UInt8])) {
+        do { try node.propose(p.data) } catch {
+            if case RaftError.proposalDropped = error, node.leader == 0, parked.park(p) { return }
+            proposalDropped(p.id, ServerError.from(raft: error))
+        }
     }
 
     /// Sends the next ReadIndex if reads wait and none is in flight: its
@@ -341,8 +355,19 @@ final class RaftLoop: @unchecked Sendable {
         // before its fsync and the followers' fsyncs overlap the leader's,
         // as etcd does (Raft thesis 10.2.1). Anyone else's may acknowledge
         // what this Ready persists: they wait for the fsync.
-        let sendFirst = role == .leader
-        if sendFirst && !rd.messages.isEmpty { transport.send(rd.messages) }
+        // A follower's forwarded proposals, ReadIndex requests and heartbeat
+        // acknowledgements promise nothing either (`sendsBeforePersisting`):
+        // they leave now, not after the entries this Ready persists.
+        var late: [Message] = []
+        if role == .leader || !rd.mustSync {
+            if !rd.messages.isEmpty { transport.send(rd.messages) }
+        } else {
+            var early: [Message] = []
+            for m in rd.messages {
+                if m.type.sendsBeforePersisting { early.append(m) } else { late.append(m) }
+            }
+            if !early.isEmpty { transport.send(early) }
+        }
         // Committed entries are durable already (the Ready contract), so
         // applying them needs nothing this Ready persists: the WAL write and
         // fsync run on `persister` meanwhile. Not with a snapshot (it
@@ -381,7 +406,7 @@ final class RaftLoop: @unchecked Sendable {
             logger.critical("failed to persist raft state", metadata: ["error": "\(error)"])
             fatalError("swift-etcd: failed to persist raft state: \(error)")
         }
-        if !sendFirst && !rd.messages.isEmpty { transport.send(rd.messages) }
+        if !late.isEmpty { transport.send(late) }
         if !overlap { apply(rd.committedEntries) }
         for rs in rd.readStates {
             let batch = Self.readBatch(ofContext: rs.context)

@@ -49,6 +49,7 @@ struct QuotaGuard {
     let backend: MaintenanceBackend
 
     func install(on router: GRPCRouter) {
+        guard !backend.quota.isDisabled else { return }
         wrap(router, Etcdserverpb.KVService.put.path) { bytes in
             // Over-estimates etcd's cost (key + value + 256) by the few bytes of framing.
             BackendQuota.kvOverheadBytes + bytes.count

@@ -103,12 +103,16 @@ test-clientv3-examples: deps-test release
 # Chaos on a fresh 3-member cluster of the release binary (Tests/GoClients/chaos):
 # clients doing puts, CAS txns, linearizable/serializable gets, leases and watches
 # while members are killed, paused, restarted, the leader moved, the store
-# compacted/defragmented/snapshotted and a follower replaced by a wiped member;
+# compacted/defragmented/snapshotted, a follower replaced by a wiped member and
+# (CHAOS_FAULTS=all, the default) peer links partitioned, cut one way, slowed
+# and reset through proxies; a cut-off member must serve no write or
+# linearizable read, a cut-off leader step down, a healed member catch up;
 # then no acknowledged write lost, reads and CAS consistent with one history,
 # watchers complete, members converged, no crash. CHAOS_RUNS runs from CHAOS_SEED,
 # CHAOS_DURATION each; CHAOS_BIN=etcd runs the same on etcd 3.5.1 (the control).
 test-chaos: deps-test release
 	CHAOS_SEED=$(or $(CHAOS_SEED),1) CHAOS_RUNS=$(or $(CHAOS_RUNS),1) CHAOS_DURATION=$(or $(CHAOS_DURATION),60s) \
+	  CHAOS_FAULTS=$(or $(CHAOS_FAULTS),all) \
 	  ./scripts/chaos.sh
 
 difftest: deps-test release

@@ -46,6 +46,9 @@ public struct RawNode {
         try raft.step(Message(type: .hup, from: raft.id))
     }
 
+    /// The leader this node knows of (0: none, e.g. during an election).
+    public var leader: UInt64 { raft.lead }
+
     /// Proposes data to be appended; throws `.proposalDropped` if there is no
     /// leader to take it (the caller retries).
     public mutating func propose(_ data: [UInt8]) throws {

@@ -182,6 +182,7 @@ public final class EtcdServer: @unchecked Sendable {
                         memberID: memberID, logger: logger) { id, error in
             waits.trigger(id: id, .failure(error))
         }
+        loop.isWaiting = { [waits] id in waits.isRegistered(id) }
         loop.applier = ApplyPipeline(store: store, lessor: lessor, hub: watchHub, alarms: alarms, waits: applyWaits,
                                      auth: auth, logger: logger, slow: slow, batchLimit: options.backendBatchLimit,
                                      ops: metrics.mvccOps)

@@ -111,9 +111,14 @@ final class FaultyCluster: @unchecked Sendable {
     private var appliers: [RecordingApplier] = []
     private let dir = NSTemporaryDirectory() + "raftloop-fault-\(UUID().uuidString)"
 
-    var applied: [UInt64: [String]] { lock.withLock { appliedLogs } }
+    private var droppedIDs: [UInt64] = []  // guarded by `lock`
 
-    init(size: Int) throws {
+    var applied: [UInt64: [String]] { lock.withLock { appliedLogs } }
+    /// Proposals a loop refused (its `proposalDropped` callback).
+    var dropped: [UInt64] { lock.withLock { droppedIDs } }
+
+    /// `isWaiting` is every loop's answer to "does proposal N's request still wait?".
+    init(size: Int, isWaiting: @escaping @Sendable (UInt64) -> Bool = { _ in true }) throws {
         ids = (1...UInt64(size)).map { $0 }
         let logger = Logger(label: "fault-test")
         for id in ids {
@@ -124,7 +129,11 @@ final class FaultyCluster: @unchecked Sendable {
             let loop = RaftLoop(node: restored.node, storage: restored.storage, wal: restored.wal, snapshots: restored.snapshots,
                                 snapshotPolicy: SnapshotPolicy(), lastSnapshotIndex: 0, confState: restored.confState,
                                 appliedIndex: 0, tickInterval: 0.01, transport: Endpoint(network: network),
-                                memberID: id, logger: logger) { _, _ in }
+                                memberID: id, logger: logger) { [weak self] dropped, _ in
+                guard let self else { return }
+                self.lock.withLock { self.droppedIDs.append(dropped) }
+            }
+            loop.isWaiting = isWaiting
             let applier = RecordingApplier { [weak self] data in
                 guard let self else { return }
                 self.lock.withLock { self.appliedLogs[id, default: []] += data }

@@ -120,6 +120,11 @@ final class RaftLoop: @unchecked Sendable {
 
     /// Called (on the loop thread) for a proposal Raft refused, e.g. no leader.
     private let proposalDropped: (UInt64, ServerError) -> Void
+    /// Proposals made while no leader is known, proposed again once one is.
+    private var parked = ParkedProposals()
+    /// Whether the request of proposal `id` still waits for it (the server
+    /// asks its apply waits): a parked proposal nobody waits for is dropped.
+    var isWaiting: (UInt64) -> Bool = { _ in true }
     /// ReadIndex batches: triggered once applied ≥ the read index.
     let readWaits = WaitRegistry<UInt64>()
     /// `LocalReadGate.isOpen` as of the loop's last Ready (or conf change):
@@ -280,6 +285,7 @@ final class RaftLoop: @unchecked Sendable {
                 nextTick = now.addingTimeInterval(tickInterval)
                 for batch in reads.tick(now: now) { readWaits.trigger(id: batch, .failure(ServerError.timeout)) }
                 onTick()
+                if !parked.isEmpty { parked.prune(keeping: isWaiting) }
             }
             for _ in 0..<work.advanceTicks { node.tick() }
             if !carriedMessages.isEmpty {
@@ -294,11 +300,10 @@ final class RaftLoop: @unchecked Sendable {
                 case .snapshotFailed(let id): node.reportSnapshot(id, failed: true)
                 }
             }
-            for p in work.proposals {
-                do { try node.propose(p.data) } catch {
-                    proposalDropped(p.id, ServerError.from(raft: error))
-                }
+            if !parked.isEmpty && node.leader != 0 {
+                for p in parked.takeAll() { proposeOrPark(p) }
             }
+            for p in work.proposals { proposeOrPark(p) }
             for t in work.transfers { node.transferLeader(to: t) }
             for c in work.confChanges {
                 do { try node.proposeConfChange(c.cc) } catch { c.dropped(ServerError.from(raft: error)) }
@@ -315,6 +320,15 @@ final class RaftLoop: @unchecked Sendable {
         }
         persister.stop()
         stopped.open()
+    }
+
+    /// Proposes `p`; parks it while no leader is known (etcd's proposals wait
+    /// for a leader), else a refusal fails its request.
+    private func proposeOrPark(_ p: (id: UInt64, data: [UInt8])) {
+        do { try node.propose(p.data) } catch {
+            if case RaftError.proposalDropped = error, node.leader == 0, parked.park(p) { return }
+            proposalDropped(p.id, ServerError.from(raft: error))
+        }
     }
 
     /// Sends the next ReadIndex if reads wait and none is in flight: its

@@ -20,8 +20,10 @@ import (
 type member struct {
 	name       string
 	clientPort int
-	peerPort   int
-	generation int
+	peerPort   int // advertised (the proxy's port when the network is emulated)
+	// listenPeerPort: where the member listens for peers (peerPort unless a proxy sits in front)
+	listenPeerPort int
+	generation     int
 
 	mu        sync.Mutex
 	cmd       *exec.Cmd
@@ -32,7 +34,10 @@ type member struct {
 
 func (m *member) clientURL() string { return fmt.Sprintf("http://127.0.0.1:%d", m.clientPort) }
 func (m *member) peerURL() string   { return fmt.Sprintf("http://127.0.0.1:%d", m.peerPort) }
-func (m *member) endpoint() string  { return fmt.Sprintf("127.0.0.1:%d", m.clientPort) }
+func (m *member) listenPeerURL() string {
+	return fmt.Sprintf("http://127.0.0.1:%d", m.listenPeerPort)
+}
+func (m *member) endpoint() string { return fmt.Sprintf("127.0.0.1:%d", m.clientPort) }
 
 // cluster runs the members as children of this program. Every child gets
 // SIGKILL when this program dies (Pdeathsig) and from stopAll.
@@ -51,7 +56,7 @@ func newCluster(bin, dir string, basePort int, extra []string) *cluster {
 	c := &cluster{bin: bin, dir: dir, token: fmt.Sprintf("chaos-%d", time.Now().UnixNano()), extra: extra}
 	for i := 0; i < 3; i++ {
 		c.members = append(c.members, &member{name: fmt.Sprintf("m%d", i+1),
-			clientPort: basePort + 2*i, peerPort: basePort + 2*i + 1})
+			clientPort: basePort + 2*i, peerPort: basePort + 2*i + 1, listenPeerPort: basePort + 2*i + 1})
 	}
 	return c
 }
@@ -77,7 +82,7 @@ func (c *cluster) start(m *member, initialCluster, state string) error {
 	}
 	args := []string{"--name", m.name, "--data-dir", c.dataDir(m),
 		"--listen-client-urls", m.clientURL(), "--advertise-client-urls", m.clientURL(),
-		"--listen-peer-urls", m.peerURL(), "--initial-advertise-peer-urls", m.peerURL(),
+		"--listen-peer-urls", m.listenPeerURL(), "--initial-advertise-peer-urls", m.peerURL(),
 		"--initial-cluster", initialCluster, "--initial-cluster-token", c.token,
 		"--initial-cluster-state", state}
 	args = append(args, c.extra...)
@@ -157,6 +162,16 @@ func (c *cluster) signal(m *member, sig syscall.Signal) {
 		}
 		<-exited
 	}
+}
+
+// pid is m's process ID (0 when it is not running).
+func (c *cluster) pid(m *member) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.cmd == nil || m.cmd.Process == nil {
+		return 0
+	}
+	return m.cmd.Process.Pid
 }
 
 func (c *cluster) running(m *member) bool {

@@ -4,7 +4,10 @@
 // and watches from revision 1, and a nemesis kills (SIGKILL), pauses
 // (SIGSTOP/SIGCONT) and restarts members (the leader half the time), moves
 // the leader, compacts, defragments, streams snapshots and replaces a
-// follower by a wiped new member. Then it checks: every acknowledged write
+// follower by a wiped new member; with -faults network or all it also
+// partitions the peer links through proxies (nemesis_net.go, proxy.go)
+// and checks that a cut-off member serves no write or linearizable read, a
+// cut-off leader steps down and a healed member catches up. Then it checks: every acknowledged write
 // is in the watch history exactly once at its revision; revisions respect
 // real time; every read matches the history at its revision and a
 // linearizable one is not stale; acknowledged CAS txns form one chain per
@@ -46,6 +49,7 @@ func main() {
 	keys := flag.Int("keys", 8, "keys the key-value clients share")
 	etcdutl := flag.String("etcdutl", "", "etcdutl to check snapshots with (optional)")
 	dump = flag.Bool("dump", false, "write every operation to DIR/ops.txt (also done when a run fails)")
+	faults := flag.String("faults", "process", "process (kill, pause, restart, ...), network (partitions, one-way cuts, slow links, resets through peer proxies) or all")
 	extra := flag.String("server-flags", "--snapshot-count=500", "extra server flags, space separated")
 	flag.Parse()
 	if *bin == "" || *dir == "" {
@@ -59,14 +63,38 @@ func main() {
 	c := newCluster(*bin, *dir, *basePort, strings.Fields(*extra))
 	if *portList != "" {
 		ports := strings.Split(*portList, ",")
-		if len(ports) != 6 {
-			fmt.Fprintln(os.Stderr, "chaos: -ports needs 6 ports")
+		if len(ports) != 6 && len(ports) != 9 {
+			fmt.Fprintln(os.Stderr, "chaos: -ports needs 6 ports (9 with network faults)")
 			os.Exit(2)
 		}
 		for i, m := range c.members {
 			fmt.Sscan(ports[2*i], &m.clientPort)
 			fmt.Sscan(ports[2*i+1], &m.peerPort)
+			m.listenPeerPort = m.peerPort
+			if len(ports) == 9 {
+				fmt.Sscan(ports[6+i], &m.listenPeerPort)
+			}
 		}
+	}
+	var net *netem
+	switch *faults {
+	case "process":
+	case "network", "all":
+		// The members listen for peers behind the proxies: ports 7-9.
+		for i, m := range c.members {
+			if m.listenPeerPort == m.peerPort {
+				m.listenPeerPort = *basePort + 6 + i
+			}
+		}
+		net = newNetem(c)
+		if err := net.listen(); err != nil {
+			fmt.Fprintln(os.Stderr, "chaos: peer proxies:", err)
+			os.Exit(2)
+		}
+		defer net.close()
+	default:
+		fmt.Fprintln(os.Stderr, "chaos: -faults is process, network or all")
+		os.Exit(2)
 	}
 	// Whatever happens, the members die with us.
 	sigs := make(chan os.Signal, 1)
@@ -76,12 +104,15 @@ func main() {
 		c.stopAll()
 		os.Exit(2)
 	}()
-	code := run(c, *duration, *seed, *clients, *leases, *keys, *etcdutl)
+	code := run(c, net, *faults != "network", *duration, *seed, *clients, *leases, *keys, *etcdutl)
 	c.stopAll()
+	if net != nil {
+		net.close()
+	}
 	os.Exit(code)
 }
 
-func run(c *cluster, duration time.Duration, seed int64, clients, leases, keys int, etcdutl string) int {
+func run(c *cluster, net *netem, process bool, duration time.Duration, seed int64, clients, leases, keys int, etcdutl string) int {
 	started := time.Now()
 	for _, m := range c.members {
 		if err := c.start(m, c.initialCluster(), "new"); err != nil {
@@ -140,7 +171,7 @@ func run(c *cluster, duration time.Duration, seed int64, clients, leases, keys i
 	}
 
 	n := &nemesis{c: c, cli: admin, rng: rand.New(rand.NewSource(seed)), watchers: watchers,
-		etcdutl: etcdutl, counts: map[string]int{}}
+		etcdutl: etcdutl, counts: map[string]int{}, net: net, process: process, rec: rec}
 	nemStop := make(chan struct{})
 	nemDone := make(chan struct{})
 	go func() { n.run(nemStop); close(nemDone) }()
@@ -148,7 +179,10 @@ func run(c *cluster, duration time.Duration, seed int64, clients, leases, keys i
 	close(nemStop)
 	<-nemDone
 
-	// Heal: every member running and resumed, then a few seconds of load.
+	// Heal: every link open, every member running and resumed, then a few seconds of load.
+	if net != nil {
+		net.heal()
+	}
 	for _, m := range c.members {
 		c.signal(m, syscall.SIGCONT)
 		if !c.running(m) {

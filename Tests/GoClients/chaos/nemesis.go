@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -28,9 +29,16 @@ type nemesis struct {
 	compact  int64
 	snapN    int
 	failures []string
+	net      *netem    // nil: no network faults
+	process  bool      // process faults (kill, pause, ...) too
+	rec      *recorder // the probes' operations join the history
+	probeSeq int
+	mu       sync.Mutex // log and fail are called from probe goroutines too
 }
 
 func (n *nemesis) log(kind, format string, args ...interface{}) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
 	n.counts[kind]++
 	s := fmt.Sprintf(kind+": "+format, args...)
 	n.events = append(n.events, time.Now().Format("15:04:05.000")+" "+s)
@@ -38,6 +46,8 @@ func (n *nemesis) log(kind, format string, args ...interface{}) {
 }
 
 func (n *nemesis) fail(format string, args ...interface{}) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
 	s := fmt.Sprintf(format, args...)
 	n.failures = append(n.failures, s)
 	n.c.note("FAILURE: %s", s)
@@ -65,6 +75,11 @@ func (n *nemesis) run(stop <-chan struct{}) {
 		default:
 		}
 		n.sleep(500, 2000)
+		if n.net != nil && (!n.process || n.rng.Intn(2) == 0) {
+			n.netFault()
+			n.c.waitHealthy(n.cli, 20*time.Second)
+			continue
+		}
 		switch k := n.rng.Intn(100); {
 		case k < 18:
 			m := n.victim()

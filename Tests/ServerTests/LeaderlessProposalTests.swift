@@ -1,0 +1,60 @@
+import Foundation
+import Testing
+@testable import Server
+
+/// A write made while its member knows no leader (an election, or the
+/// member cut off from the others) waits for a leader, as etcd's does,
+/// instead of failing at once with "no leader"; one whose request gave up
+/// meanwhile is never proposed.
+@Suite(.serialized) struct LeaderlessProposalTests {
+    @Test func proposalMadeWithoutLeaderCommitsOnceOneIsElected() throws {
+        let asked = IDSet()
+        let cluster = try FaultyCluster(size: 3) { id in asked.insert(id); return true }
+        defer { cluster.stop() }
+        _ = try cluster.waitForLeader()
+        for id in cluster.ids { cluster.network.isolate(id) }
+        try cluster.waitUntil { cluster.ids.allSatisfy { cluster.loops[$0]!.status.leader == 0 } }
+
+        let member = cluster.ids[0]
+        cluster.loops[member]!.propose(id: 7, data: Array("parked".utf8))
+        // Parked (the loop asks whether its request still waits) or refused.
+        try cluster.waitUntil { asked.contains(7) || cluster.dropped.contains(7) }
+        try #require(cluster.dropped.isEmpty, "refused while no leader was known")
+
+        cluster.network.heal(dropRate: 0, maxDelayMs: 0)
+        try cluster.waitUntil { cluster.applied.values.allSatisfy { $0.contains("parked") } }
+        for id in cluster.ids {
+            #expect(cluster.applied[id]!.filter { $0 == "parked" }.count == 1, "member \(id): \(cluster.applied[id]!)")
+        }
+        #expect(cluster.dropped.isEmpty)
+    }
+
+    @Test func parkedProposalWhoseRequestGaveUpIsNeverProposed() throws {
+        let asked = IDSet()
+        let cluster = try FaultyCluster(size: 3) { id in asked.insert(id); return id != 8 }
+        defer { cluster.stop() }
+        _ = try cluster.waitForLeader()
+        for id in cluster.ids { cluster.network.isolate(id) }
+        try cluster.waitUntil { cluster.ids.allSatisfy { cluster.loops[$0]!.status.leader == 0 } }
+
+        let member = cluster.ids[0]
+        cluster.loops[member]!.propose(id: 8, data: Array("gave-up".utf8))
+        try cluster.waitUntil { asked.contains(8) || cluster.dropped.contains(8) }
+        try #require(asked.contains(8), "the leaderless proposal was not parked")
+
+        cluster.network.heal(dropRate: 0, maxDelayMs: 0)
+        cluster.loops[member]!.propose(id: 9, data: Array("later".utf8))
+        try cluster.waitUntil { cluster.applied.values.allSatisfy { $0.contains("later") } }
+        for id in cluster.ids {
+            #expect(!cluster.applied[id]!.contains("gave-up"), "member \(id) applied a write nobody waited for")
+        }
+    }
+}
+
+/// Thread-safe set of proposal IDs (the loops ask from their threads).
+final class IDSet: @unchecked Sendable {
+    private let lock = NSLock()
+    private var ids: Set<UInt64> = []
+    func insert(_ id: UInt64) { lock.withLock { _ = ids.insert(id) } }
+    func contains(_ id: UInt64) -> Bool { lock.withLock { ids.contains(id) } }
+}

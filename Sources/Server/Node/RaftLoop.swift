@@ -453,25 +453,24 @@ final class RaftLoop: @unchecked Sendable {
     private func persistWhileReplicating() throws {
         while true {
             let leading = node.isLeader && carriedMessages.isEmpty
+            // Parked proposals go first, in the loop's next round.
+            let proposing = parked.isEmpty
             let (finished, proposals, messages) = condition.withLock {
                 () -> (Bool, [(id: UInt64, data: [UInt8])], [Message]) in
-                while !persistFinished && mailbox.proposals.isEmpty && !(leading && !mailbox.messages.isEmpty) {
+                while !persistFinished && !(proposing && !mailbox.proposals.isEmpty)
+                    && !(leading && !mailbox.messages.isEmpty) {
                     condition.wait()
                 }
                 let finished = persistFinished
                 persistFinished = false
-                let proposals = mailbox.proposals
-                mailbox.proposals.removeAll()
+                var proposals: [(id: UInt64, data: [UInt8])] = []
+                if proposing { swap(&proposals, &mailbox.proposals) }
                 var messages: [Message] = []
                 if leading { swap(&messages, &mailbox.messages) }
                 return (finished, proposals, messages)
             }
             stepWhilePersisting(messages)
-            for p in proposals {
-                do { try node.propose(p.data) } catch {
-                    proposalDropped(p.id, ServerError.from(raft: error))
-                }
-            }
+            for p in proposals { proposeOrPark(p) }
             let early = node.takeEarlyMessages()
             if !early.isEmpty { transport.send(early) }
             if finished { return try persister.wait() }

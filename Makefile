@@ -10,7 +10,7 @@ PREFIX ?= /usr/local
 # passes it to one C file only, so a new commit recompiles just that file).
 export SWIFT_ETCD_GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null)
 
-.PHONY: all deps deps-test build release install run cluster test difftest sim fuzz-api fuzz-gateway fuzz-h2 fuzz-abuse fuzz-libfuzzer fuzz-libfuzzer-proto fuzz-api-batch protos bench bench-quick bench-all bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint bench-stop bench-restart bench-tls bench-auth bench-commits bench-put1 bench-hostile test-etcd-e2e test-python-etcd3 test-aetcd test-etcd3gw test-clientv3-examples test-chaos clean
+.PHONY: all deps deps-test build release install run cluster test difftest sim fuzz-api fuzz-gateway fuzz-h2 fuzz-abuse fuzz-libfuzzer fuzz-libfuzzer-proto fuzz-api-batch protos bench bench-quick bench-all bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint bench-stop bench-restart bench-tls bench-auth bench-commits bench-put1 bench-hostile test-etcd-e2e test-python-etcd3 test-aetcd test-etcd3gw test-patroni test-clientv3-examples test-chaos clean
 
 all: build
 
@@ -96,6 +96,11 @@ test-aetcd: deps-test release
 
 test-etcd3gw: deps-test release
 	./scripts/e2e/etcd3gw.sh
+
+# Patroni 4.1.5's etcd3 DCS (JSON gateway) as two nodes' HA loops use it, on swift-etcd and
+# etcd 3.5.1: one member, three, three with one killed, auth, TLS; outcomes must match.
+test-patroni: deps-test release
+	./scripts/e2e/patroni.sh
 
 test-clientv3-examples: deps-test release
 	./scripts/e2e/clientv3-examples.sh

@@ -342,7 +342,7 @@ public final class EtcdServer: @unchecked Sendable {
         ElectionService(recipes: recipes).register(on: router)
         MoveLeaderService(backend: self, access: access).register(on: router)
         QuotaGuard(backend: self).install(on: router)  // wraps the write handlers above
-        ClientInterceptors.wrapAll(router, member: self)  // learner and hasleader checks come first
+        ClientInterceptors.wrapAll(router, member: self, electionTimeoutMs: options.electionTimeoutMs)  // learner and hasleader checks come first
         RequestStatsInterceptor.wrapAll(router, warnings: slow)  // times the whole call
         StopInterceptor.wrapAll(router, stopping: stopping)  // outermost: a stop ends every stream
     }

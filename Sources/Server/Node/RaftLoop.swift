@@ -125,6 +125,11 @@ final class RaftLoop: @unchecked Sendable {
     /// A ReadIndex is in flight: a new read need not wake the loop, the
     /// answer will (and the read joins the next request). Guarded by `condition`.
     private var readInFlight = false
+    /// `persister` finished its job since the loop last looked. Guarded by `condition`.
+    private var persistFinished = false
+    /// Peer messages taken from the mailbox while persisting but not stepped
+    /// then (`persistWhileReplicating`): stepped first by the next round.
+    private var carriedMessages: [Message] = []
 
     private let statusLock = NSLock()
     private var publishedStatus: NodeStatus  // guarded by `statusLock`
@@ -174,6 +179,12 @@ final class RaftLoop: @unchecked Sendable {
     var status: NodeStatus { statusLock.withLock { publishedStatus } }
 
     func start() {
+        persister.onFinish = { [self] in
+            condition.withLock {
+                persistFinished = true
+                condition.signal()
+            }
+        }
         persister.startThread(name: "raft-persist")
         let t = Thread { [self] in run() }
         t.name = "raft-loop"
@@ -293,6 +304,10 @@ final class RaftLoop: @unchecked Sendable {
                 if !parked.isEmpty { parked.prune(keeping: isWaiting) }
             }
             for _ in 0..<work.advanceTicks { node.tick() }
+            if !carriedMessages.isEmpty {
+                for m in carriedMessages { try? node.step(m) }
+                carriedMessages.removeAll()
+            }
             for m in work.messages { try? node.step(m) }
             for r in work.reports {
                 switch r {
@@ -388,6 +403,8 @@ final class RaftLoop: @unchecked Sendable {
         // applying them needs nothing this Ready persists: the WAL write and
         // fsync run on `persister` meanwhile. Not with a snapshot (it
         // replaces what is applied).
+        // Without a snapshot, the WAL write and fsync run on `persister`
+        // while the loop keeps replicating (`persistWhileReplicating`).
         // A sole voter's new entries are committed as soon as they are
         // durable: they are applied during their WAL write's device I/O into
         // an open store txn (nothing visible, nobody answered) that is
@@ -395,13 +412,14 @@ final class RaftLoop: @unchecked Sendable {
         // state then already says they are committed, so the store is never
         // ahead of it.
         let speculate = appliesDuringSync(rd)
-        let overlap = !speculate && rd.mustSync && !rd.committedEntries.isEmpty && (rd.snapshot?.isEmpty ?? true)
+        let background = !speculate && rd.mustSync && (rd.snapshot?.isEmpty ?? true)
+        let overlap = background && !rd.committedEntries.isEmpty
         var prepared: PreparedApply?
-        if overlap {
+        if background {
             let wal = self.wal, hardState = rd.hardState, entries = rd.entries
             persister.start { try wal.save(hardState: hardState, entries: entries) }
-            apply(rd.committedEntries)
         }
+        if overlap { apply(rd.committedEntries) }
         do {
             if let snap = rd.snapshot, !snap.isEmpty {
                 // The store first: a crash before the WAL marker leaves the old
@@ -422,8 +440,8 @@ final class RaftLoop: @unchecked Sendable {
                 hardState.commit = max(hardState.commit, rd.entries[rd.entries.count - 1].index)
                 let term = node.status().term
                 try wal.save(hardState: hardState, entries: rd.entries) { prepared = applier?.prepare(rd.entries, term: term) }
-            } else if overlap {
-                try persister.wait()
+            } else if background {
+                try persistWhileReplicating()
             } else if rd.mustSync {
                 try wal.save(hardState: rd.hardState, entries: rd.entries)
             } else if let hs = rd.hardState {
@@ -463,15 +481,75 @@ final class RaftLoop: @unchecked Sendable {
     /// Whether `rd`'s new entries may be applied during their own fsync:
     /// this member is the only voter and leads, so persisting them commits
     /// them; nothing before them waits to be applied; all are normal
-    /// entries of this term (a conf change changes who must agree).
+    /// entries of this term (a conf change changes who must agree). Only a
+    /// small batch (few writers): under load the fsync of one batch beside
+    /// the apply of the one before (`persister`) hides more, and the store
+    /// commit would otherwise sit between two fsyncs.
     private func appliesDuringSync(_ rd: Ready) -> Bool {
-        guard rd.mustSync, let first = rd.entries.first, rd.snapshot?.isEmpty ?? true, applier != nil,
+        guard rd.mustSync, let first = rd.entries.first, rd.entries.count <= Self.maxEntriesAppliedDuringSync,
+              rd.snapshot?.isEmpty ?? true, applier != nil,
               role == .leader, confState.voters == [memberID], confState.learners.isEmpty,
               first.index == appliedIndex + 1,
               rd.committedEntries.allSatisfy({ $0.index <= appliedIndex }) else { return false }
         let term = node.status().term
         return rd.entries.allSatisfy { $0.type == .normal && $0.term == term }
     }
+
+    /// Waits for `persister` to write and fsync the Ready being handled,
+    /// and meanwhile keeps replication going (Raft thesis 10.2.1): new
+    /// proposals are stepped, and on a leader its peers' acknowledgements of
+    /// this term, so followers get new entries, and the commit index the two
+    /// of them reach without this member's disk, during its fsync. Whatever
+    /// may leave before the fsync (`RawNode.takeEarlyMessages`) is sent at
+    /// once. Nothing is applied here, and the node hands out an entry to
+    /// apply only once `advance` reported it durable on this member.
+    private func persistWhileReplicating() throws {
+        while true {
+            let leading = node.isLeader && carriedMessages.isEmpty
+            // Parked proposals go first, in the loop's next round.
+            let proposing = parked.isEmpty
+            let (finished, proposals, messages) = condition.withLock {
+                () -> (Bool, [(id: UInt64, data: [UInt8])], [Message]) in
+                while !persistFinished && !(proposing && !mailbox.proposals.isEmpty)
+                    && !(leading && !mailbox.messages.isEmpty) {
+                    condition.wait()
+                }
+                let finished = persistFinished
+                persistFinished = false
+                var proposals: [(id: UInt64, data: [UInt8])] = []
+                if proposing { swap(&proposals, &mailbox.proposals) }
+                var messages: [Message] = []
+                if leading { swap(&messages, &mailbox.messages) }
+                return (finished, proposals, messages)
+            }
+            stepWhilePersisting(messages)
+            for p in proposals { proposeOrPark(p) }
+            let early = node.takeEarlyMessages()
+            if !early.isEmpty { transport.send(early) }
+            if finished { return try persister.wait() }
+        }
+    }
+
+    /// Steps a leader's peer messages of its own term that cannot end its
+    /// leadership (acknowledgements, forwarded requests), in order; from the
+    /// first other one on, the rest wait for the loop's next round, so a
+    /// newer term never reaches the node while its Ready is being persisted.
+    private func stepWhilePersisting(_ messages: [Message]) {
+        for (i, m) in messages.enumerated() {
+            let harmless: Bool
+            switch m.type {
+            case .appResp, .heartbeatResp, .prop, .readIndex: harmless = m.term <= node.term
+            default: harmless = false
+            }
+            guard harmless, node.isLeader else {
+                carriedMessages.append(contentsOf: messages[i...])
+                return
+            }
+            try? node.step(m)
+        }
+    }
+
+    static let maxEntriesAppliedDuringSync = 8
 
     private func apply(_ entries: [Entry]) {
         guard !entries.isEmpty else { return }

@@ -93,6 +93,50 @@ public struct RawNode {
         try? raft.step(Message(type: .snapStatus, from: id, reject: failed))
     }
 
+    /// Whether this node leads now (it may change with any step).
+    public var isLeader: Bool { raft.role == .leader }
+    /// The current term (it may change with any step).
+    public var term: UInt64 { raft.term }
+
+    /// Whether the application may step `m` between `ready()` and
+    /// `advance(_:)` while it persists that Ready: on a leader, only
+    /// acknowledgements and forwarded requests of its term or an older one.
+    /// None of them can end its leadership, so no newer term (and no
+    /// conflicting append) reaches the node while it persists the old one.
+    public func mayStepWhilePersisting(_ m: Message) -> Bool {
+        guard raft.role == .leader, m.term <= raft.term else { return false }
+        switch m.type {
+        case .appResp, .heartbeatResp, .prop, .readIndex: return true
+        default: return false
+        }
+    }
+
+    /// The messages that may leave now instead of with the next `Ready`,
+    /// removed from the node: all of a leader's (they promise nothing about
+    /// its own disk; batched appends and read heartbeats are flushed first),
+    /// otherwise only the kinds that promise nothing about this node's disk
+    /// (`MessageType.sendsBeforePersisting`). Callable between `ready()` and
+    /// `advance(_:)`, so replication goes on while a `Ready` is persisted;
+    /// the node still hands out committed entries only once they are
+    /// durable here (`advance` reported them stable).
+    public mutating func takeEarlyMessages() -> [Message] {
+        let r = raft
+        if r.role == .leader {
+            r.flushBroadcast()
+            guard !r.msgs.isEmpty else { return [] }
+            defer { r.msgs.removeAll(keepingCapacity: true) }
+            return r.msgs
+        }
+        guard r.msgs.contains(where: { $0.type.sendsBeforePersisting }) else { return [] }
+        var early: [Message] = []
+        var rest: [Message] = []
+        for m in r.msgs {
+            if m.type.sendsBeforePersisting { early.append(m) } else { rest.append(m) }
+        }
+        r.msgs = rest
+        return early
+    }
+
     public func hasReady() -> Bool {
         let r = raft
         r.flushBroadcast()

@@ -115,6 +115,10 @@ public final class EtcdServer: @unchecked Sendable {
         }
         logger.info("opened backend db", metadata: ["path": .string(layout.dbPath), "took": .duration(clock.now - opening)])
         logger.info("kvstore restored", metadata: ["current-rev": .int(store.currentRevision)])
+        if !hasWAL {  // before a new WAL is created next to a store that has data
+            try StoreLogCheck.verify(.init(storeIndex: store.consistentIndex, walExisted: false, snapshotIndex: 0,
+                                           lastLogIndex: 0, onlyVoter: false), layout: layout, lastSegment: nil)
+        }
         try BootstrapDefrag.run(store: store, dbPath: layout.dbPath, thresholdBytes: options.bootstrapDefragThresholdBytes,
                                 logger: logger)
         let metrics = ServerMetrics(extensive: options.metricsExtensive)
@@ -130,6 +134,16 @@ public final class EtcdServer: @unchecked Sendable {
             maxSnapshots: options.maxSnapshots == 0 ? Int.max : options.maxSnapshots, forceNewCluster: options.forceNewCluster)
         let restored = try RestoredNode.open(layout: layout, newMember: start.metadata, initialPeers: start.bootstrapPeers,
                                             raftConfig: raftConfig, settings: settings, logger: logger)
+        if hasWAL {
+            let conf = restored.confState
+            try StoreLogCheck.verify(.init(storeIndex: store.consistentIndex, walExisted: true,
+                                           snapshotIndex: restored.snapshotIndex,
+                                           lastLogIndex: (try? restored.storage.lastIndex()) ?? restored.snapshotIndex,
+                                           onlyVoter: conf.voters.isEmpty
+                                               ? members.map(\.id) == [restored.metadata.memberID]  // no snapshot yet
+                                               : conf.voters == [restored.metadata.memberID] && conf.learners.isEmpty),
+                                     layout: layout, lastSegment: StoreLogCheck.lastSegment(walDir: layout.walDir))
+        }
         memberID = restored.metadata.memberID
         memberInitialized = !restored.isNew
         let slow = self.slow
@@ -159,9 +173,10 @@ public final class EtcdServer: @unchecked Sendable {
         lessor = Lessor(minTTLSeconds: Lessor.minTTLSeconds(electionTimeoutMs: options.electionTimeoutMs,
                                                              heartbeatIntervalMs: options.heartbeatIntervalMs))
         lessor.usesPersistedRemainingTTL = options.leaseCheckpointPersist
-        let leased = try store.leasesWithKeys()
+        let opened = store, dbFile = layout.dbPath + "/data.mdb"
+        let leased = try DataFileError.readingStore(dbFile, "the leases") { try opened.leasesWithKeys() }
         lessor.load(leases: leased.leases, leasedKeys: leased.leasedKeys)
-        watchHub = WatchHub(store: store)
+        watchHub = WatchHub(store: store, sharedBudget: ByteBudget.responses)  // one bound with unsent answers
         auth = try Self.makeAuthStore(options: options)
         alarms = AlarmStore(path: layout.memberDir + "/alarms")
         quota = BackendQuota(bytes: options.quotaBackendBytes)
@@ -190,8 +205,9 @@ public final class EtcdServer: @unchecked Sendable {
             pipeline.backend.clusterVersionApplied = { [unowned self] in self.clusterVersionApplied($0, previous: $1) }
             pipeline.backend.memberAttributesApplied = { [unowned self] in self.memberAttributesApplied($0, json: $1) }
         }
-        try loadAuth()
-        if let refusal = try DowngradeInfo.load(from: store).startRefusal(serverVersion: SwiftEtcdVersion.etcdCompatible) {
+        try DataFileError.readingStore(dbFile, "the auth records") { try loadAuth() }
+        if let refusal = try DataFileError.readingStore(dbFile, "the downgrade state", { try DowngradeInfo.load(from: opened) })
+            .startRefusal(serverVersion: SwiftEtcdVersion.etcdCompatible) {
             throw StartupError(refusal)
         }
         loop.confChangeApplied = { [unowned self] cc in self.confChangeApplied(cc) }
@@ -342,7 +358,7 @@ public final class EtcdServer: @unchecked Sendable {
         ElectionService(recipes: recipes).register(on: router)
         MoveLeaderService(backend: self, access: access).register(on: router)
         QuotaGuard(backend: self).install(on: router)  // wraps the write handlers above
-        ClientInterceptors.wrapAll(router, member: self)  // learner and hasleader checks come first
+        ClientInterceptors.wrapAll(router, member: self, electionTimeoutMs: options.electionTimeoutMs)  // learner and hasleader checks come first
         RequestStatsInterceptor.wrapAll(router, warnings: slow)  // times the whole call
         StopInterceptor.wrapAll(router, stopping: stopping)  // outermost: a stop ends every stream
     }
@@ -353,6 +369,24 @@ public final class EtcdServer: @unchecked Sendable {
     /// `identity` (auth) travels in the entry's header to the apply chain.
     func propose(_ request: Swiftetcd.InternalRaftRequest, as identity: RequestIdentity?) async throws -> AppliedResult {
         try GRPCRequestContext.checkDeadline()  // never propose what nobody waits for
+        let (id, data) = try encodeProposal(request, as: identity)
+        do {
+            return try await applyWaits.wait(id: id, deadline: .after(seconds: requestTimeoutSeconds)) {
+                loop.propose(id: id, data: data)
+            }
+        } catch {
+            metrics.proposalsFailed.add()  // dropped, timed out or cancelled (etcd counts these)
+            throw error
+        }
+    }
+
+    /// The entry's bytes under a fresh request ID, with the proposer's
+    /// identity in its header. Synchronous and out of line so the copy of the
+    /// request (696 bytes) stays on the thread's stack: in `propose` it made
+    /// the async frame bigger, one more task-allocator malloc per write.
+    @inline(never)
+    private func encodeProposal(_ request: Swiftetcd.InternalRaftRequest,
+                                as identity: RequestIdentity?) throws -> (UInt64, [UInt8]) {
         var request = request
         let id = ids.next()
         request.id = id
@@ -365,14 +399,7 @@ public final class EtcdServer: @unchecked Sendable {
         request.header = header
         let data = request.serializedBytes()
         if data.count > options.maxRequestBytes { throw ServerError.requestTooLarge }
-        do {
-            return try await applyWaits.wait(id: id, deadline: .after(seconds: requestTimeoutSeconds)) {
-                loop.propose(id: id, data: data)
-            }
-        } catch {
-            metrics.proposalsFailed.add()  // dropped, timed out or cancelled (etcd counts these)
-            throw error
-        }
+        return (id, data)
     }
 
     func setLeaseTimer(_ timer: Task<Void, Never>) { leaseTimer = timer }
@@ -404,4 +431,9 @@ public final class EtcdServer: @unchecked Sendable {
         h.raftTerm = term ?? loop.status.term
         return h
     }
+}
+
+/// Unread watch streams count in the same budget as unsent HTTP/2 answers.
+extension ByteBudget: SharedByteBudget {
+    public var bytesFree: Int { totalBytes - bytesInUse }
 }

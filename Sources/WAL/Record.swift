@@ -42,40 +42,54 @@ enum RecordCodec {
     /// Largest accepted body; anything larger is treated as corruption.
     static let maxBodyBytes = 1 << 40
 
+    /// Appends `r`'s frame to `out`, writing header and body in place: no
+    /// temporary arrays (the Raft loop encodes every proposal through here,
+    /// and growing small temporaries cost several mallocs per entry).
     static func encode(_ r: WALRecord, into out: inout [UInt8]) {
-        var body = ByteWriter()
+        let n: Int
         switch r {
-        case .metadata(let m): body.raw(m)
-        case .entry(let e):
-            body.u64(e.term)
-            body.u64(e.index)
-            body.u8(e.type.rawValue)
-            body.raw(e.data)
-        case .hardState(let h):
-            body.u64(h.term)
-            body.u64(h.vote)
-            body.u64(h.commit)
-        case .snapshot(let m):
-            body.u64(m.index)
-            body.u64(m.term)
+        case .metadata(let m): n = m.count
+        case .entry(let e): n = 17 + e.data.count
+        case .hardState: n = 24
+        case .snapshot: n = 16
         }
-        let n = body.bytes.count
         let pad = (8 - n % 8) % 8
-        let lenField = UInt64(n) | UInt64(0x80 | pad) << 56
-        var header = ByteWriter()
-        header.u64(lenField)
-        header.u32(0)
-        header.u8(r.typeCode)
-        header.raw([0, 0, 0])
-        var crc = header.bytes.withUnsafeBytes { CRC32C.update(0, UnsafeRawBufferPointer(rebasing: $0[0..<8])) }
-        crc = header.bytes.withUnsafeBytes { CRC32C.update(crc, UnsafeRawBufferPointer(rebasing: $0[12..<16])) }
-        crc = body.bytes.withUnsafeBytes { CRC32C.update(crc, $0) }
-        withUnsafeBytes(of: crc.littleEndian) { c in
-            for i in 0..<4 { header.bytes[8 + i] = c[i] }
+        let start = out.count
+        appendLE(UInt64(n) | UInt64(0x80 | pad) << 56, to: &out)
+        appendLE(UInt32(0), to: &out)  // the CRC, filled in below
+        out.append(r.typeCode)
+        out.append(0)
+        out.append(0)
+        out.append(0)
+        switch r {
+        case .metadata(let m): out.append(contentsOf: m)
+        case .entry(let e):
+            appendLE(e.term, to: &out)
+            appendLE(e.index, to: &out)
+            out.append(e.type.rawValue)
+            out.append(contentsOf: e.data)
+        case .hardState(let h):
+            appendLE(h.term, to: &out)
+            appendLE(h.vote, to: &out)
+            appendLE(h.commit, to: &out)
+        case .snapshot(let m):
+            appendLE(m.index, to: &out)
+            appendLE(m.term, to: &out)
         }
-        out.append(contentsOf: header.bytes)
-        out.append(contentsOf: body.bytes)
-        if pad > 0 { out.append(contentsOf: repeatElement(0, count: pad)) }
+        assert(out.count == start + headerBytes + n)
+        let crc = out.withUnsafeBytes { all in
+            CRC32C.update(CRC32C.update(0, UnsafeRawBufferPointer(rebasing: all[start..<start + 8])),
+                          UnsafeRawBufferPointer(rebasing: all[start + 12..<start + headerBytes + n]))
+        }
+        withUnsafeBytes(of: crc.littleEndian) { c in
+            for i in 0..<4 { out[start + 8 + i] = c[i] }
+        }
+        for _ in 0..<pad { out.append(0) }
+    }
+
+    @inline(__always)
+    private static func appendLE<T: FixedWidthInteger>(_ v: T, to out: inout [UInt8]) {
+        withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) }
     }
 
     static func encode(_ r: WALRecord) -> [UInt8] {

@@ -131,7 +131,10 @@ func rawExchange(port: Int, group: any EventLoopGroup, _ bytes: [UInt8]) async t
         .connect(host: "127.0.0.1", port: port).get()
     var buffer = channel.allocator.buffer(capacity: bytes.count)
     buffer.writeBytes(bytes)
-    try await channel.writeAndFlush(buffer).get()
+    // A server that closes early (a short preface timeout on a loaded
+    // machine) may do so before these bytes go out: the write then fails, and
+    // what counts is what came back and who closed.
+    try? await channel.writeAndFlush(buffer).get()
     let timedOut = NIOLockedValueBox(false)
     let closer = channel.eventLoop.scheduleTask(in: .seconds(60)) {
         timedOut.withLockedValue { $0 = true }

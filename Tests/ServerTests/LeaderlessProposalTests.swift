@@ -11,14 +11,7 @@ import Testing
         let asked = IDSet()
         let cluster = try FaultyCluster(size: 3) { id in asked.insert(id); return true }
         defer { cluster.stop() }
-        _ = try cluster.waitForLeader()
-        for id in cluster.ids { cluster.network.isolate(id) }
-        try cluster.waitUntil { cluster.ids.allSatisfy { cluster.loops[$0]!.status.leader == 0 } }
-
-        let member = cluster.ids[0]
-        cluster.loops[member]!.propose(id: 7, data: Array("parked".utf8))
-        // Parked (the loop asks whether its request still waits) or refused.
-        try cluster.waitUntil { asked.contains(7) || cluster.dropped.contains(7) }
+        _ = try proposeWithoutLeader(cluster, asked, id: 7, "parked")
         try #require(cluster.dropped.isEmpty, "refused while no leader was known")
 
         cluster.network.heal(dropRate: 0, maxDelayMs: 0)
@@ -33,13 +26,7 @@ import Testing
         let asked = IDSet()
         let cluster = try FaultyCluster(size: 3) { id in asked.insert(id); return id != 8 }
         defer { cluster.stop() }
-        _ = try cluster.waitForLeader()
-        for id in cluster.ids { cluster.network.isolate(id) }
-        try cluster.waitUntil { cluster.ids.allSatisfy { cluster.loops[$0]!.status.leader == 0 } }
-
-        let member = cluster.ids[0]
-        cluster.loops[member]!.propose(id: 8, data: Array("gave-up".utf8))
-        try cluster.waitUntil { asked.contains(8) || cluster.dropped.contains(8) }
+        let member = try proposeWithoutLeader(cluster, asked, id: 8, "gave-up")
         try #require(asked.contains(8), "the leaderless proposal was not parked")
 
         cluster.network.heal(dropRate: 0, maxDelayMs: 0)
@@ -49,6 +36,19 @@ import Testing
             #expect(!cluster.applied[id]!.contains("gave-up"), "member \(id) applied a write nobody waited for")
         }
     }
+}
+
+/// Cuts every member off until none knows a leader, proposes `value` on
+/// the first, and waits until the loop parked it (asked whether its request
+/// still waits) or refused it; returns that member.
+private func proposeWithoutLeader(_ cluster: FaultyCluster, _ asked: IDSet, id: UInt64, _ value: String) throws -> UInt64 {
+    _ = try cluster.waitForLeader()
+    for member in cluster.ids { cluster.network.isolate(member) }
+    try cluster.waitUntil { cluster.ids.allSatisfy { cluster.loops[$0]!.status.leader == 0 } }
+    let member = cluster.ids[0]
+    cluster.loops[member]!.propose(id: id, data: Array(value.utf8))
+    try cluster.waitUntil { asked.contains(id) || cluster.dropped.contains(id) }
+    return member
 }
 
 /// Thread-safe set of proposal IDs (the loops ask from their threads).

@@ -54,6 +54,23 @@ import Testing
         #expect(EtcdMemberJSON.attributes(name: "", clientURLs: []) == Array("{}".utf8))
     }
 
+    /// The shape check that runs before the full decode refuses exactly what
+    /// the decode refuses: no or empty method (the last one counts), a field
+    /// v2's Request lacks, bad UTF-8; and accepts what etcd writes.
+    @Test func shapeCheckAndDecodeAgreeOnEdgeCases() {
+        let ok = V2Request(id: 5, method: "PUT", path: "/0/version", value: "3.5.0")
+        #expect(V2Request(decoding: ok.encoded()) == ok)
+        #expect(V2Request(decoding: V2Request(id: 5, method: "", path: "/0/version", value: "x").encoded()) == nil)
+        let lastMethodEmpty: [UInt8] = [0x08, 0x05, 0x12, 0x03] + Array("PUT".utf8) + [0x12, 0x00]
+        #expect(V2Request(decoding: lastMethodEmpty) == nil)
+        let lastMethodSet: [UInt8] = [0x08, 0x05, 0x12, 0x00, 0x12, 0x03] + Array("GET".utf8)
+        #expect(V2Request(decoding: lastMethodSet)?.method == "GET")
+        let badPath: [UInt8] = [0x08, 0x05, 0x12, 0x03] + Array("PUT".utf8) + [0x1a, 0x02, 0xff, 0xfe]
+        #expect(V2Request(decoding: badPath) == nil)
+        let unknownField: [UInt8] = [0x08, 0x05, 0x12, 0x03] + Array("PUT".utf8) + [0x90, 0x01, 0x00]  // field 18
+        #expect(V2Request(decoding: unknownField) == nil)
+    }
+
     @Test func appliedVersionIsStoredAndAttributesReported() throws {
         let f = try WatchFixture()
         let backend = ApplyBackend(store: f.store, lessor: Lessor(minTTLSeconds: 2, clock: ManualClock()), hub: f.hub,

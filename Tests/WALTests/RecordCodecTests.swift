@@ -1,4 +1,5 @@
 import Raft
+import Support
 import Testing
 @testable import WAL
 
@@ -29,6 +30,30 @@ import Testing
         }
         buf.append(contentsOf: [UInt8](repeating: 0, count: 64))
         guard case .end = RecordCodec.decode(buf, at: offset) else { Issue.record("expected end"); return }
+    }
+
+    /// The frame layout byte for byte (README.md): length field with the
+    /// padding in its top byte, CRC-32C over length field + type bytes + body,
+    /// type, body in little-endian, zero padding to 8 bytes.
+    @Test func entryAndHardStateFramesHaveTheDocumentedBytes() {
+        func le(_ v: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
+        func frame(type: UInt8, body: [UInt8]) -> [UInt8] {
+            let pad = (8 - body.count % 8) % 8
+            let length = le(UInt64(body.count) | UInt64(0x80 | pad) << 56)
+            let typeBytes: [UInt8] = [type, 0, 0, 0]
+            let crc = CRC32C.update(CRC32C.update(0, length), typeBytes + body)
+            let crcBytes = (0..<4).map { UInt8(truncatingIfNeeded: crc >> (8 * UInt32($0))) }
+            return length + crcBytes + typeBytes + body + [UInt8](repeating: 0, count: pad)
+        }
+        let entry = Entry(term: 0x0102, index: 0x0a0b0c, type: .confChange, data: [9, 8, 7])
+        #expect(RecordCodec.encode(.entry(entry)) == frame(type: 2, body: le(0x0102) + le(0x0a0b0c) + [1] + [9, 8, 7]))
+        #expect(RecordCodec.encode(.hardState(HardState(term: 5, vote: 6, commit: 7))) == frame(type: 3, body: le(5) + le(6) + le(7)))
+        #expect(RecordCodec.encode(.snapshot(WALSnapshotMarker(index: 11, term: 12))) == frame(type: 4, body: le(11) + le(12)))
+        #expect(RecordCodec.encode(.metadata([1, 2])) == frame(type: 1, body: [1, 2]))
+        // Appending keeps what the buffer held.
+        var out: [UInt8] = [0xee]
+        RecordCodec.encode(.metadata([3]), into: &out)
+        #expect(out == [0xee] + frame(type: 1, body: [3]))
     }
 
     @Test func detectsFlippedBitsAndTornFrames() {

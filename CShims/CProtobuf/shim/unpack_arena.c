@@ -66,3 +66,17 @@ void swiftetcd_unpack_arena_destroy(SwiftEtcdUnpackArena *arena) {
     arena->chunks = NULL;
     arena->remaining = 0;
 }
+
+// Static thread-local storage: no malloc, nothing to free when a thread ends.
+static _Thread_local _Alignas(16) unsigned char scratch[SWIFTETCD_SCRATCH_BYTES];
+static _Thread_local int scratch_taken;
+
+void *swiftetcd_scratch_take(void) {
+    if (scratch_taken) return NULL;
+    scratch_taken = 1;
+    return scratch;
+}
+
+void swiftetcd_scratch_give(void *buffer) {
+    if (buffer == scratch) scratch_taken = 0;
+}

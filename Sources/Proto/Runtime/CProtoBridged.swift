@@ -27,11 +27,23 @@ enum CCodec {
     /// Bytes of stack given to protobuf-c's unpack before the arena mallocs.
     static let unpackStackBytes = 4096
 
+    /// Runs `body` with the thread's scratch buffer (`swiftetcd_scratch_take`),
+    /// or, when a pack or unpack on this thread already holds it, with a
+    /// temporary buffer of `bytes`. `body` must not suspend or keep the buffer.
+    @inline(__always)
+    static func withScratch<R>(_ bytes: Int, _ body: (UnsafeMutableRawBufferPointer) throws -> R) rethrows -> R {
+        if let scratch = swiftetcd_scratch_take() {
+            defer { swiftetcd_scratch_give(scratch) }
+            return try body(UnsafeMutableRawBufferPointer(start: scratch, count: Int(SWIFTETCD_SCRATCH_BYTES)))
+        }
+        return try withUnsafeTemporaryAllocation(byteCount: bytes, alignment: PackArena.alignment, body)
+    }
+
     static func pack<M: CProtoBridged>(
         _ message: M,
         _ body: (_ size: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void) throws -> Void
     ) rethrows {
-        try withUnsafeTemporaryAllocation(byteCount: packStackBytes, alignment: PackArena.alignment) { stack in
+        try withScratch(packStackBytes) { stack in
             var arena = PackArena(initial: stack)
             let c = arena.message(message)
             let size = M.cPackedSize(c)
@@ -45,7 +57,7 @@ enum CCodec {
 
     static func serializedBytes<M: CProtoBridged>(_ message: M, headroom: Int) -> [UInt8] {
         precondition(headroom >= 0)
-        return withUnsafeTemporaryAllocation(byteCount: packStackBytes, alignment: PackArena.alignment) { stack in
+        return withScratch(packStackBytes) { stack in
             var arena = PackArena(initial: stack)
             let c = arena.message(message)
             let size = M.cPackedSize(c)
@@ -63,7 +75,7 @@ enum CCodec {
         if let node = M.nestingNode {
             try NestingTable.check(bytes, node: node, depth: 1)
         }
-        let result = withUnsafeTemporaryAllocation(byteCount: unpackStackBytes, alignment: 16) { stack in
+        let result = withScratch(unpackStackBytes) { stack in
             var arena = SwiftEtcdUnpackArena()
             swiftetcd_unpack_arena_init(&arena, stack.baseAddress, stack.count)
             defer { swiftetcd_unpack_arena_destroy(&arena) }

@@ -63,7 +63,7 @@ struct V2Request: Equatable, Sendable {
     /// never carries bare), every field is one of `Request`'s with its wire
     /// type, and the strings are UTF-8.
     init?(decoding bytes: [UInt8]) {
-        guard bytes.count > 2, bytes[0] == 0x08 else { return nil }
+        guard bytes.count > 2, bytes[0] == 0x08, Self.hasV2Shape(bytes) else { return nil }
         var id: UInt64 = 0
         var strings: [UInt64: String] = [:]
         var fits = true
@@ -83,6 +83,27 @@ struct V2Request: Equatable, Sendable {
         }
         guard whole, fits, let method = strings[2], !method.isEmpty else { return nil }
         self.init(id: id, method: method, path: strings[3] ?? "", value: strings[4] ?? "")
+    }
+
+    /// The field numbers and wire types of a v2 request with a non-empty
+    /// method, checked without copying anything: every applied entry comes
+    /// through here, and an `InternalRaftRequest` (which also starts with
+    /// field 1) fails at its first field past the ID. Implied by a full
+    /// decode's success, so checking it first changes no answer.
+    private static func hasV2Shape(_ bytes: [UInt8]) -> Bool {
+        var hasMethod = false
+        let shaped = ProtoTopLevelFields.walk(bytes) { field, wire, _, payload in
+            switch (field, wire) {
+            case (2, 2):
+                hasMethod = payload.map { !$0.isEmpty } ?? false  // the last one counts, as in the decode
+                return true
+            case (1, 0), (3, 2), (4, 2), (6, 2), (5...17, 0):
+                return true
+            default:
+                return false
+            }
+        }
+        return shaped && hasMethod
     }
 
     init(id: UInt64, method: String, path: String, value: String) {

@@ -18,6 +18,10 @@ final class PersistWorker: @unchecked Sendable {
     private var stopping = false
     private let stopped = Latch()
     private var thread: Thread?
+    /// Runs on the worker thread after each job, its outcome recorded (set
+    /// before `startThread`): the Raft loop waits on its own mailbox and is
+    /// woken by this as by any request.
+    var onFinish: () -> Void = {}
 
     func startThread(name: String) {
         let t = Thread { [self] in run() }
@@ -68,6 +72,7 @@ final class PersistWorker: @unchecked Sendable {
                 running = false
                 condition.broadcast()
             }
+            onFinish()
         }
         stopped.open()
     }

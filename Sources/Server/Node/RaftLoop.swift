@@ -109,6 +109,11 @@ final class RaftLoop: @unchecked Sendable {
     /// A ReadIndex is in flight: a new read need not wake the loop, the
     /// answer will (and the read joins the next request). Guarded by `condition`.
     private var readInFlight = false
+    /// `persister` finished its job since the loop last looked. Guarded by `condition`.
+    private var persistFinished = false
+    /// Peer messages taken from the mailbox while persisting but not stepped
+    /// then (`persistWhileReplicating`): stepped first by the next round.
+    private var carriedMessages: [Message] = []
 
     private let statusLock = NSLock()
     private var publishedStatus: NodeStatus  // guarded by `statusLock`
@@ -158,6 +163,12 @@ final class RaftLoop: @unchecked Sendable {
     var status: NodeStatus { statusLock.withLock { publishedStatus } }
 
     func start() {
+        persister.onFinish = { [self] in
+            condition.withLock {
+                persistFinished = true
+                condition.signal()
+            }
+        }
         persister.startThread(name: "raft-persist")
         let t = Thread { [self] in run() }
         t.name = "raft-loop"
@@ -277,6 +288,10 @@ final class RaftLoop: @unchecked Sendable {
                 if !parked.isEmpty { parked.prune(keeping: isWaiting) }
             }
             for _ in 0..<work.advanceTicks { node.tick() }
+            if !carriedMessages.isEmpty {
+                for m in carriedMessages { try? node.step(m) }
+                carriedMessages.removeAll()
+            }
             for m in work.messages { try? node.step(m) }
             for r in work.reports {
                 switch r {
@@ -372,12 +387,15 @@ final class RaftLoop: @unchecked Sendable {
         // applying them needs nothing this Ready persists: the WAL write and
         // fsync run on `persister` meanwhile. Not with a snapshot (it
         // replaces what is applied).
-        let overlap = rd.mustSync && !rd.committedEntries.isEmpty && (rd.snapshot?.isEmpty ?? true)
-        if overlap {
+        // Without a snapshot, the WAL write and fsync run on `persister`
+        // while the loop keeps replicating (`persistWhileReplicating`).
+        let background = rd.mustSync && (rd.snapshot?.isEmpty ?? true)
+        let overlap = background && !rd.committedEntries.isEmpty
+        if background {
             let wal = self.wal, hardState = rd.hardState, entries = rd.entries
             persister.start { try wal.save(hardState: hardState, entries: entries) }
-            apply(rd.committedEntries)
         }
+        if overlap { apply(rd.committedEntries) }
         do {
             if let snap = rd.snapshot, !snap.isEmpty {
                 // The store first: a crash before the WAL marker leaves the old
@@ -391,8 +409,8 @@ final class RaftLoop: @unchecked Sendable {
                 lastSnapshotIndex = snap.metadata.index
                 appliedIndex = snap.metadata.index
             }
-            if overlap {
-                try persister.wait()
+            if background {
+                try persistWhileReplicating()
             } else if rd.mustSync {
                 try wal.save(hardState: rd.hardState, entries: rd.entries)
             } else if let hs = rd.hardState {
@@ -422,6 +440,54 @@ final class RaftLoop: @unchecked Sendable {
         node.advance(rd)
         publishStatus()
         maybeSnapshot()
+    }
+
+    /// Waits for `persister` to write and fsync the Ready being handled,
+    /// and meanwhile keeps replication going (Raft thesis 10.2.1): new
+    /// proposals are stepped, and on a leader its peers' acknowledgements of
+    /// this term, so followers get new entries, and the commit index the two
+    /// of them reach without this member's disk, during its fsync. Whatever
+    /// may leave before the fsync (`RawNode.takeEarlyMessages`) is sent at
+    /// once. Nothing is applied here, and the node hands out an entry to
+    /// apply only once `advance` reported it durable on this member.
+    private func persistWhileReplicating() throws {
+        while true {
+            let leading = node.isLeader && carriedMessages.isEmpty
+            // Parked proposals go first, in the loop's next round.
+            let proposing = parked.isEmpty
+            let (finished, proposals, messages) = condition.withLock {
+                () -> (Bool, [(id: UInt64, data: [UInt8])], [Message]) in
+                while !persistFinished && !(proposing && !mailbox.proposals.isEmpty)
+                    && !(leading && !mailbox.messages.isEmpty) {
+                    condition.wait()
+                }
+                let finished = persistFinished
+                persistFinished = false
+                var proposals: [(id: UInt64, data: [UInt8])] = []
+                if proposing { swap(&proposals, &mailbox.proposals) }
+                var messages: [Message] = []
+                if leading { swap(&messages, &mailbox.messages) }
+                return (finished, proposals, messages)
+            }
+            stepWhilePersisting(messages)
+            for p in proposals { proposeOrPark(p) }
+            let early = node.takeEarlyMessages()
+            if !early.isEmpty { transport.send(early) }
+            if finished { return try persister.wait() }
+        }
+    }
+
+    /// Steps a leader's peer messages that cannot end its leadership
+    /// (`RawNode.mayStepWhilePersisting`), in order; from the first other one
+    /// on, the rest wait for the loop's next round.
+    private func stepWhilePersisting(_ messages: [Message]) {
+        for (i, m) in messages.enumerated() {
+            guard node.mayStepWhilePersisting(m) else {
+                carriedMessages.append(contentsOf: messages[i...])
+                return
+            }
+            try? node.step(m)
+        }
     }
 
     private func apply(_ entries: [Entry]) {

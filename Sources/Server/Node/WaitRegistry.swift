@@ -13,9 +13,13 @@ import NIOCore
 /// more: its entry is dropped when the sweep reaches it (the trigger finds no
 /// waiter). IDs are never reused, so a stale entry cannot hit a new request.
 final class WaitRegistry<Value: Sendable>: @unchecked Sendable {
+    /// A waiting continuation is resumed only by whoever removes its slot
+    /// under `lock` (trigger, cancellation, `failAll`), so exactly once: an
+    /// unsafe continuation does, without the checked one's extra object per
+    /// request.
     private enum Slot {
         case registered
-        case waiting(CheckedContinuation<Value, Error>)
+        case waiting(UnsafeContinuation<Value, Error>)
         case done(Result<Value, Error>)
     }
 
@@ -40,7 +44,7 @@ final class WaitRegistry<Value: Sendable>: @unchecked Sendable {
             throw error
         }
         return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Value, Error>) in
+            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Value, Error>) in
                 lock.lock()
                 switch slots[id] {
                 case .done(let result):

@@ -9,13 +9,15 @@ import (
 )
 
 // Network faults (needs the proxies of netem): partitions that isolate the
-// leader or a follower (blackholed or refused), one-way cuts, slow links and
-// connection resets, each healed before the next fault. Besides the
+// leader or a follower (blackholed or refused), one-way cuts, bridges (two
+// members cut apart, both reaching the third), slow links and connection
+// resets, each healed before the next fault. Besides the
 // history checks of the whole run, while a member is cut off from the
 // other two it must not accept a write nor answer a linearizable read
 // (errors or waiting are right), a cut-off leader must step down (etcd runs
-// with check-quorum), the majority must elect a leader, and after the heal
-// the member must catch up with the majority.
+// with check-quorum), a require-leader watch on it must end ("no leader"),
+// the majority must elect a leader, and after the heal the member must
+// catch up with the majority.
 
 // stepDownWithin: how long a cut-off leader may go on calling itself leader
 // (check-quorum steps down after one election timeout, 1 s by default).
@@ -27,8 +29,10 @@ func (n *nemesis) netFault() {
 		n.isolate(true)
 	case k < 55:
 		n.isolate(false)
-	case k < 70:
+	case k < 62:
 		n.oneWay()
+	case k < 70:
+		n.bridge()
 	case k < 88:
 		n.slow()
 	default:
@@ -90,6 +94,7 @@ func (n *nemesis) isolate(leader bool) {
 		return
 	}
 	defer one.Close()
+	rl := n.requireLeaderWatch(one)
 	n.cutOff(vi, mode)
 	cut := time.Now()
 	n.log(kind, "%s cut off (%s)", victim.name, modeName)
@@ -126,11 +131,60 @@ func (n *nemesis) isolate(leader bool) {
 		}
 	}
 	<-probeDone
+	if rl != nil {
+		// etcd ends such a stream after three election timeouts without a leader.
+		select {
+		case err := <-rl.ended:
+			n.log(kind, "require-leader watch on %s ended after %v: %v", victim.name, time.Since(cut).Round(time.Millisecond), err)
+		case <-time.After(time.Until(cut.Add(requireLeaderEndsWithin))):
+			n.fail("a require-leader watch on %s, cut off at %s, was still open %v later",
+				victim.name, cut.Format("15:04:05.000"), requireLeaderEndsWithin)
+		}
+		rl.cancel()
+	}
 	if !newLeader {
 		n.fail("%s: the majority had no leader (other than the cut-off one) for the %v %s was cut off",
 			kind, hold.Round(time.Millisecond), victim.name)
 	}
 	n.healAndCatchUp(kind, victim)
+}
+
+// requireLeaderEndsWithin: how long a require-leader stream on a cut-off
+// member may stay open (leader loss, then three election timeouts).
+const requireLeaderEndsWithin = 15 * time.Second
+
+type rlWatch struct {
+	ended  chan error
+	cancel context.CancelFunc
+}
+
+// requireLeaderWatch opens a watch with clientv3.WithRequireLeader (as
+// Kubernetes does) on one member; ended gets its error once the stream ends.
+// nil if it was not established within 2 s.
+func (n *nemesis) requireLeaderWatch(one *clientv3.Client) *rlWatch {
+	ctx, cancel := context.WithCancel(clientv3.WithRequireLeader(context.Background()))
+	wch := one.Watch(ctx, prefix+"probe", clientv3.WithCreatedNotify())
+	select {
+	case resp, ok := <-wch:
+		if !ok || !resp.Created {
+			cancel()
+			return nil
+		}
+	case <-time.After(2 * time.Second):
+		cancel()
+		return nil
+	}
+	w := &rlWatch{ended: make(chan error, 1), cancel: cancel}
+	go func() {
+		for resp := range wch {
+			if err := resp.Err(); err != nil {
+				w.ended <- err
+				return
+			}
+		}
+		w.ended <- fmt.Errorf("channel closed")
+	}()
+	return w
 }
 
 // probeMinority puts and reads (linearizable) on the cut-off member alone
@@ -211,6 +265,21 @@ func (n *nemesis) oneWay() {
 	n.sleep(2000, 6000)
 	n.net.heal()
 	n.log("heal", "one-way")
+}
+
+// bridge cuts two members apart (both ways) while both still reach the
+// third, for a few seconds: the member cut from the leader must not depose
+// it through the bridge (pre-vote); safety only.
+func (n *nemesis) bridge() {
+	mode, modeName := n.cutMode()
+	a := n.rng.Intn(3)
+	b := (a + 1 + n.rng.Intn(2)) % 3
+	n.net.set(a, b, link{mode: mode})
+	n.net.set(b, a, link{mode: mode})
+	n.log("bridge", "%s and %s cut apart, both reach the third (%s)", n.c.members[a].name, n.c.members[b].name, modeName)
+	n.sleep(2000, 6000)
+	n.net.heal()
+	n.log("heal", "bridge")
 }
 
 // slow delays every link, or the links of one member, for a few seconds.

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strconv"
@@ -51,6 +52,7 @@ func (l link) String() string {
 // netem is the state of all directed links and the live proxied connections.
 type netem struct {
 	c     *cluster
+	pidOf func(i int) int // member i's process ID (0: not running)
 	mu    sync.Mutex
 	links map[[2]int]link // [src, dst] member index -> state; absent: open
 	conns map[*proxied]bool
@@ -64,10 +66,16 @@ type proxied struct {
 	closeOnce sync.Once
 }
 
-func (p *proxied) close() {
+// close ends both sides; reset makes it a reset (as a refusing route
+// gives) rather than an orderly close.
+func (p *proxied) close(reset bool) {
 	p.closeOnce.Do(func() {
-		if tc, ok := p.down.(*net.TCPConn); ok {
-			tc.SetLinger(0) // a reset, as a dropped route gives
+		if reset {
+			for _, c := range []net.Conn{p.down, p.up} {
+				if tc, ok := c.(*net.TCPConn); ok {
+					tc.SetLinger(0)
+				}
+			}
 		}
 		p.down.Close()
 		p.up.Close()
@@ -75,7 +83,9 @@ func (p *proxied) close() {
 }
 
 func newNetem(c *cluster) *netem {
-	return &netem{c: c, links: map[[2]int]link{}, conns: map[*proxied]bool{}}
+	n := &netem{c: c, links: map[[2]int]link{}, conns: map[*proxied]bool{}}
+	n.pidOf = func(i int) int { return c.pid(c.members[i]) }
+	return n
 }
 
 // listen starts one proxy per member: member i's advertised peer port
@@ -98,7 +108,7 @@ func (n *netem) close() {
 	}
 	n.mu.Lock()
 	for p := range n.conns {
-		p.close()
+		p.close(true)
 	}
 	n.mu.Unlock()
 }
@@ -130,7 +140,7 @@ func (n *netem) set(src, dst int, l link) {
 	}
 	n.mu.Unlock()
 	for _, p := range doomed {
-		p.close()
+		p.close(true)
 	}
 }
 
@@ -150,7 +160,7 @@ func (n *netem) resetAll() int {
 	}
 	n.mu.Unlock()
 	for _, p := range doomed {
-		p.close()
+		p.close(true)
 	}
 	return len(doomed)
 }
@@ -187,8 +197,8 @@ func (n *netem) serve(down net.Conn, dst int) {
 	go func() { n.pipe(p, down, up, src, dst); done <- struct{}{} }()
 	go func() { n.pipe(p, up, down, dst, src); done <- struct{}{} }()
 	<-done
-	p.close()
 	<-done
+	p.close(false)
 	n.mu.Lock()
 	delete(n.conns, p)
 	n.mu.Unlock()
@@ -204,22 +214,38 @@ type chunk struct {
 // also stops what was in flight. A blackholed stream stalls (never drops
 // bytes: TCP retransmits, a stream with a gap would be no real network),
 // and goes on when the link opens again.
+//
+// When from ends cleanly (EOF), what was read is still delivered, then to
+// is half-closed (as TCP passes a FIN on); any other end resets both sides.
+// pipe returns when this direction is finished.
 func (n *netem) pipe(p *proxied, from, to net.Conn, a, b int) {
 	q := make(chan chunk, 1024)
+	clean := make(chan bool, 1) // how the reader ended, sent before q closes
+	written := make(chan struct{})
 	go func() {
-		defer p.close()
+		defer close(written)
 		for c := range q {
 			if d := time.Until(c.at); d > 0 {
 				time.Sleep(d)
 			}
 			if !n.waitPassable(a, b) {
+				p.close(true)
 				return
 			}
 			if _, err := to.Write(c.data); err != nil {
+				p.close(true)
 				return
 			}
 		}
+		if <-clean {
+			if tc, ok := to.(*net.TCPConn); ok {
+				tc.CloseWrite()
+			}
+		} else {
+			p.close(true)
+		}
 	}()
+	defer func() { <-written }()
 	defer close(q)
 	last := time.Now()
 	buf := make([]byte, 64*1024)
@@ -227,6 +253,7 @@ func (n *netem) pipe(p *proxied, from, to net.Conn, a, b int) {
 		k, err := from.Read(buf)
 		if k > 0 {
 			if !n.waitPassable(a, b) {
+				clean <- false
 				return
 			}
 			l := n.link(a, b)
@@ -242,6 +269,7 @@ func (n *netem) pipe(p *proxied, from, to net.Conn, a, b int) {
 			q <- chunk{data, at}
 		}
 		if err != nil {
+			clean <- err == io.EOF
 			return
 		}
 	}
@@ -286,8 +314,8 @@ func (n *netem) identify(conn net.Conn) int {
 		return -1
 	}
 	want := "socket:[" + inode + "]"
-	for i, m := range n.c.members {
-		pid := n.c.pid(m)
+	for i := range n.c.members {
+		pid := n.pidOf(i)
 		if pid == 0 {
 			continue
 		}

@@ -10,7 +10,7 @@ PREFIX ?= /usr/local
 # passes it to one C file only, so a new commit recompiles just that file).
 export SWIFT_ETCD_GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null)
 
-.PHONY: all deps deps-test build release install run cluster test difftest sim fuzz-api fuzz-gateway fuzz-h2 fuzz-abuse fuzz-libfuzzer fuzz-libfuzzer-proto fuzz-api-batch protos bench bench-quick bench-all bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint bench-stop bench-restart bench-tls bench-auth bench-commits bench-put1 bench-hostile test-etcd-e2e test-python-etcd3 test-aetcd test-etcd3gw test-patroni test-clientv3-examples test-chaos clean
+.PHONY: all deps deps-test build release install run cluster test difftest sim fuzz-api fuzz-gateway fuzz-h2 fuzz-abuse fuzz-libfuzzer fuzz-libfuzzer-proto fuzz-api-batch fuzz-datadir protos bench bench-quick bench-all bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint bench-stop bench-restart bench-tls bench-auth bench-commits bench-put1 bench-hostile test-etcd-e2e test-python-etcd3 test-aetcd test-etcd3gw test-patroni test-clientv3-examples test-chaos clean
 
 all: build
 
@@ -175,6 +175,14 @@ fuzz-h2: deps-test release
 fuzz-abuse: deps-test release
 	SWIFT_ETCD_BINARY=$(CURDIR)/.build/release/swift-etcd .venv/bin/python scripts/fuzz/abuse_fuzz.py \
 	  --seed $(or $(SEED),1) --n $(or $(N),2000) --seconds $(or $(SECONDS),600) --members $(or $(MEMBERS),1)
+
+# Corrupt data dirs (scripts/fuzz/datadir_fuzz.py): every file and directory of a stopped member's
+# data dir (SIGTERM and kill -9) truncated, flipped, zeroed, deleted, replaced, made a directory or
+# unreadable; the member must serve every acknowledged write or exit non-zero naming the file.
+# REFERENCE=1 runs the same cases on etcd 3.5.1 and prints both outcome tables.
+fuzz-datadir: deps-test release
+	SWIFT_ETCD_BINARY=$(CURDIR)/.build/release/swift-etcd .venv/bin/python scripts/fuzz/datadir_fuzz.py \
+	  --seed $(or $(SEED),1) $(if $(REFERENCE),--reference)
 
 protos:
 	./scripts/gen-protos.sh

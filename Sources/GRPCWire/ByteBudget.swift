@@ -39,13 +39,13 @@ public final class ByteBudget: Sendable {
     public var bytesInUse: Int { used.load(ordering: .relaxed) }
 
     /// True while the total is at or above the bound.
-    var isFull: Bool { used.load(ordering: .relaxed) >= totalBytes }
+    public var isFull: Bool { used.load(ordering: .relaxed) >= totalBytes }
 
-    func add(_ bytes: Int) {
+    public func add(_ bytes: Int) {
         used.wrappingIncrement(by: bytes, ordering: .relaxed)
     }
 
-    func remove(_ bytes: Int) {
+    public func remove(_ bytes: Int) {
         // Sequentially consistent with `whenRoom`'s store and load, so that
         // a drop below the bound and a registration never both miss each other.
         let now = used.wrappingDecrementThenLoad(by: bytes, ordering: .sequentiallyConsistent)

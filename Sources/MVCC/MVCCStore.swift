@@ -128,6 +128,7 @@ public final class MVCCStore: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         DefragCopy.removeLeftovers(dataFile: path + "/data.mdb")  // a defrag killed mid-copy
         try StoreFileCheck.verify(dataFile: path + "/data.mdb")
+        try StoreFileCheck.verify(lockFile: path + "/lock.mdb")
         do {
             (env, dbs, published) = try Self.openEnv(path: path, options: options)
         } catch let e as MVCCError where e.lmdbCode.map(StoreFileCheck.meansDamage) == true {

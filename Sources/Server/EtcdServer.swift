@@ -115,6 +115,10 @@ public final class EtcdServer: @unchecked Sendable {
         }
         logger.info("opened backend db", metadata: ["path": .string(layout.dbPath), "took": .duration(clock.now - opening)])
         logger.info("kvstore restored", metadata: ["current-rev": .int(store.currentRevision)])
+        if !hasWAL {  // before a new WAL is created next to a store that has data
+            try StoreLogCheck.verify(.init(storeIndex: store.consistentIndex, walExisted: false, snapshotIndex: 0,
+                                           lastLogIndex: 0, onlyVoter: false), layout: layout, lastSegment: nil)
+        }
         try BootstrapDefrag.run(store: store, dbPath: layout.dbPath, thresholdBytes: options.bootstrapDefragThresholdBytes,
                                 logger: logger)
         let metrics = ServerMetrics(extensive: options.metricsExtensive)
@@ -130,6 +134,16 @@ public final class EtcdServer: @unchecked Sendable {
             maxSnapshots: options.maxSnapshots == 0 ? Int.max : options.maxSnapshots, forceNewCluster: options.forceNewCluster)
         let restored = try RestoredNode.open(layout: layout, newMember: start.metadata, initialPeers: start.bootstrapPeers,
                                             raftConfig: raftConfig, settings: settings, logger: logger)
+        if hasWAL {
+            let conf = restored.confState
+            try StoreLogCheck.verify(.init(storeIndex: store.consistentIndex, walExisted: true,
+                                           snapshotIndex: restored.snapshotIndex,
+                                           lastLogIndex: (try? restored.storage.lastIndex()) ?? restored.snapshotIndex,
+                                           onlyVoter: conf.voters.isEmpty
+                                               ? members.map(\.id) == [restored.metadata.memberID]  // no snapshot yet
+                                               : conf.voters == [restored.metadata.memberID] && conf.learners.isEmpty),
+                                     layout: layout, lastSegment: StoreLogCheck.lastSegment(walDir: layout.walDir))
+        }
         memberID = restored.metadata.memberID
         memberInitialized = !restored.isNew
         let slow = self.slow
@@ -159,9 +173,10 @@ public final class EtcdServer: @unchecked Sendable {
         lessor = Lessor(minTTLSeconds: Lessor.minTTLSeconds(electionTimeoutMs: options.electionTimeoutMs,
                                                              heartbeatIntervalMs: options.heartbeatIntervalMs))
         lessor.usesPersistedRemainingTTL = options.leaseCheckpointPersist
-        let leased = try store.leasesWithKeys()
+        let opened = store, dbFile = layout.dbPath + "/data.mdb"
+        let leased = try DataFileError.readingStore(dbFile, "the leases") { try opened.leasesWithKeys() }
         lessor.load(leases: leased.leases, leasedKeys: leased.leasedKeys)
-        watchHub = WatchHub(store: store)
+        watchHub = WatchHub(store: store, sharedBudget: ByteBudget.responses)  // one bound with unsent answers
         auth = try Self.makeAuthStore(options: options)
         alarms = AlarmStore(path: layout.memberDir + "/alarms")
         quota = BackendQuota(bytes: options.quotaBackendBytes)
@@ -190,8 +205,9 @@ public final class EtcdServer: @unchecked Sendable {
             pipeline.backend.clusterVersionApplied = { [unowned self] in self.clusterVersionApplied($0, previous: $1) }
             pipeline.backend.memberAttributesApplied = { [unowned self] in self.memberAttributesApplied($0, json: $1) }
         }
-        try loadAuth()
-        if let refusal = try DowngradeInfo.load(from: store).startRefusal(serverVersion: SwiftEtcdVersion.etcdCompatible) {
+        try DataFileError.readingStore(dbFile, "the auth records") { try loadAuth() }
+        if let refusal = try DataFileError.readingStore(dbFile, "the downgrade state", { try DowngradeInfo.load(from: opened) })
+            .startRefusal(serverVersion: SwiftEtcdVersion.etcdCompatible) {
             throw StartupError(refusal)
         }
         loop.confChangeApplied = { [unowned self] cc in self.confChangeApplied(cc) }
@@ -415,4 +431,9 @@ public final class EtcdServer: @unchecked Sendable {
         h.raftTerm = term ?? loop.status.term
         return h
     }
+}
+
+/// Unread watch streams count in the same budget as unsent HTTP/2 answers.
+extension ByteBudget: SharedByteBudget {
+    public var bytesFree: Int { totalBytes - bytesInUse }
 }

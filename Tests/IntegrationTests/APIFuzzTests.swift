@@ -26,6 +26,12 @@ import Testing
         try fuzz("abuse_fuzz.py", ["--seed", "41", "--n", "120", "--seconds", "90"], clean: "fuzz-abuse: clean")
     }
 
+    /// A short fixed subset of the corrupt-data-dir fuzzer (`make fuzz-datadir` runs every
+    /// file × mutation): the member serves every acknowledged write or exits naming the file.
+    @Test func corruptDataDirs() throws {
+        try fuzz("datadir_fuzz.py", ["--subset", "--seed", "1"], clean: "fuzz-datadir: clean")
+    }
+
     private func fuzz(_ script: String, _ arguments: [String], clean: String) throws {
         let python = PackagePaths.root.appendingPathComponent(".venv/bin/python").path
         let path = PackagePaths.root.appendingPathComponent("scripts/fuzz/\(script)").path

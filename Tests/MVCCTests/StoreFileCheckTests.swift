@@ -84,4 +84,20 @@ import Testing
         let e = Self.open(dir, with: []) as? StoreFileError
         #expect(e?.unreadable == true, "\(String(describing: e))")
     }
+
+    /// LMDB itself would blame the store directory ("env_open <dir> failed: Is a
+    /// directory"); the check names lock.mdb.
+    @Test func aDirectoryInPlaceOfTheLockFileIsNamed() throws {
+        let (dir, bytes) = try Self.makeStore()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Data(bytes).write(to: URL(fileURLWithPath: dir + "/data.mdb"))
+        try FileManager.default.createDirectory(atPath: dir + "/lock.mdb", withIntermediateDirectories: true)
+        var o = MVCCStore.Options()
+        o.mapSizeBytes = 1 << 30
+        #expect {
+            try MVCCStore(path: dir, options: o).close()
+        } throws: { e in
+            (e as? StoreFileError)?.file == dir + "/lock.mdb" && (e as? StoreFileError)?.unreadable == true
+        }
+    }
 }

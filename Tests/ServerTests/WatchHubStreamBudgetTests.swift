@@ -76,6 +76,31 @@ import Testing
         let got = Array(drain(f, s).values)
         #expect(got == Array(repeating: [2, 2], count: 3))
     }
+
+    /// All streams together are bounded by the shared budget (the server's
+    /// response budget): 8 unread streams, each behind 500 KB of history with
+    /// 4 MB allowed per stream, hold about the 100 KB budget plus one small
+    /// chunk each (4 MB without it), none is starved, and once read every
+    /// stream still gets every event once, in order.
+    @Test func unreadStreamsAreBoundedTogetherBySharedBudget() throws {
+        let budget = CountingBudget(totalBytes: 100 << 10)
+        let f = try WatchFixture(limits: .init(maxQueuedBytes: 4 << 20, maxStreamQueuedBytes: 4 << 20), sharedBudget: budget)
+        let value = String(repeating: "v", count: 1000)
+        for i in 0..<500 { f.put("k\(i % 50)", value) }  // revisions 2...501, ~1 KB each
+        let streams = (0..<8).map { _ in f.stream() }
+        for s in streams { f.hub.create(spec("k", end: "l", start: 2), on: s) }
+        for _ in 0..<100 where f.hub.syncUnsynced() > 0 {}
+        let queued = streams.reduce(0) { $0 + $1.queuedBytes }
+        #expect(budget.used == queued)
+        #expect(queued <= (100 << 10) + 8 * ((64 << 10) + 1100), "\(queued)")
+        let nobodyStarved = streams.allSatisfy { $0.queuedBytes > 0 }
+        #expect(nobodyStarved)
+        for s in streams {
+            let got = drain(f, s)
+            #expect(got.values.first == Array(2...501))
+        }
+        #expect(budget.used == 0)
+    }
 }
 
 /// When a stream waits before taking its queue again (see
@@ -89,4 +114,18 @@ import Testing
         #expect(hundred != nil && thousand != nil && hundred! < thousand!)
         #expect(WatchSession.coalescePause(responses: 1_000_000) == WatchSession.coalesceMaxNanos)
     }
+}
+
+/// A shared budget that only counts (as GRPCWire's ByteBudget without its wake-ups).
+final class CountingBudget: SharedByteBudget, @unchecked Sendable {
+    let totalBytes: Int
+    private let lock = NSLock()
+    private var inUse = 0
+
+    init(totalBytes: Int) { self.totalBytes = totalBytes }
+
+    var used: Int { lock.withLock { inUse } }
+    var bytesFree: Int { lock.withLock { totalBytes - inUse } }
+    func add(_ bytes: Int) { lock.withLock { inUse += bytes } }
+    func remove(_ bytes: Int) { lock.withLock { inUse -= bytes } }
 }

@@ -10,12 +10,12 @@ final class WatchFixture {
     let hub: WatchHub
     private var nextIndex: UInt64 = 1
 
-    init(limits: WatchHub.Limits = WatchHub.Limits()) throws {
+    init(limits: WatchHub.Limits = WatchHub.Limits(), sharedBudget: SharedByteBudget? = nil) throws {
         dir = NSTemporaryDirectory() + "watch-test-" + UUID().uuidString
         var o = MVCCStore.Options()
         o.mapSizeBytes = 1 << 30
         store = try MVCCStore(path: dir, options: o)
-        hub = WatchHub(store: store, limits: limits)
+        hub = WatchHub(store: store, limits: limits, sharedBudget: sharedBudget)
     }
 
     deinit {

@@ -69,6 +69,24 @@ enum StoreFileCheck {
         }
     }
 
+    /// LMDB's reader table (`lock.mdb`) holds nothing durable: LMDB rebuilds a
+    /// damaged or missing one. Only something else in its place (a directory,
+    /// a socket) or a file this user may not open stops it, and LMDB's own error
+    /// would name the store directory.
+    static func verify(lockFile: String) throws {
+        var st = stat()
+        guard lstat(lockFile, &st) == 0 else { return }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            throw StoreFileError(file: lockFile, offset: nil, reason: "not a regular file", unreadable: true)
+        }
+        let fd = open(lockFile, O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw StoreFileError(file: lockFile, offset: nil, reason: "cannot be opened: \(String(cString: strerror(errno)))",
+                                 unreadable: true)
+        }
+        close(fd)
+    }
+
     /// LMDB errors that mean the file itself is bad, not the system.
     static func meansDamage(_ rc: Int32) -> Bool {
         [MDB_INVALID, MDB_CORRUPTED, MDB_VERSION_MISMATCH, MDB_PAGE_NOTFOUND, MDB_PANIC, EACCES, EISDIR].contains(rc)

@@ -13,7 +13,9 @@ import Foundation
 /// events (plus one chunk) in memory, and a stream (however many watchers it
 /// carries) about `maxStreamQueuedBytes` of events and `maxStreamQueuedOutputs`
 /// queue entries: catch-up reads stop at that budget, so a client that never
-/// reads its stream costs a bounded amount however much history it is behind.
+/// reads its stream costs a bounded amount however much history it is behind,
+/// and all streams together are bounded by the server's response budget
+/// (`sharedBudget`, see `SharedByteBudget`).
 /// A live revision's events are one array shared by every watcher they reach,
 /// so a stream is charged their bytes once, not once per watcher: 1,000
 /// watchers of one prefix on a stream hold one copy of each event (and 1,000
@@ -60,6 +62,10 @@ public final class WatchHub: @unchecked Sendable {
     }
 
     public let limits: Limits
+    /// Bounds the bytes queued on all streams together (see `SharedByteBudget`); nil: only per stream.
+    private let sharedBudget: SharedByteBudget?
+    /// The catch-up chunk a stream with nothing queued may take while `sharedBudget` is full (at least one event).
+    static let fullBudgetChunkBytes = 64 << 10
     private let store: MVCCStore
     private let lock = NSLock()
     /// Last revision handed to `notify`.
@@ -80,9 +86,10 @@ public final class WatchHub: @unchecked Sendable {
     private var fanOutWanted = false  // guarded by fanOutSignal
     private var fanOutStopping = false  // guarded by fanOutSignal
 
-    public init(store: MVCCStore, limits: Limits = Limits()) {
+    public init(store: MVCCStore, limits: Limits = Limits(), sharedBudget: SharedByteBudget? = nil) {
         self.store = store
         self.limits = limits
+        self.sharedBudget = sharedBudget
         revision = store.currentRevision
     }
 
@@ -145,6 +152,8 @@ public final class WatchHub: @unchecked Sendable {
             for w in stream.watchers.values { remove(w) }
             stream.watchers.removeAll()
             stream.queue.removeAll()
+            sharedBudget?.remove(stream.queuedBytes)
+            stream.queuedBytes = 0
         }
     }
 
@@ -269,6 +278,7 @@ public final class WatchHub: @unchecked Sendable {
             woken.removeValue(forKey: ObjectIdentifier(stream))
             let q = stream.queue
             stream.queue.removeAll(keepingCapacity: true)
+            sharedBudget?.remove(stream.queuedBytes)
             stream.queuedBytes = 0
             stream.chargedRevision = 0
             if options != nil { options!.removeAll(keepingCapacity: true) }
@@ -413,9 +423,13 @@ extension WatchHub {
             }
             let entriesFree: Bool = lock.withLock { w.stream.queue.count < limits.maxStreamQueuedOutputs / 2 }
             guard budget > min(limits.maxQueuedBytes, limits.maxStreamQueuedBytes) / 2, entriesFree else { continue }
+            // Only what fits the shared budget; a stream with nothing queued always gets a small chunk.
+            let free = sharedBudget?.bytesFree ?? Int.max
+            if free <= 0 && lock.withLock({ w.stream.queuedBytes > 0 }) { continue }
+            let byteLimit = min(budget, max(free, Self.fullBudgetChunkBytes))
             let read: Result<(events: [Event], lastRevision: Int64), Error> = Result {
                 try store.events(fromRevision: from, key: w.spec.key, rangeEnd: w.spec.rangeEnd,
-                                 limit: limits.catchUpChunkEvents, byteLimit: budget)
+                                 limit: limits.catchUpChunkEvents, byteLimit: byteLimit)
             }
             let compactRevision = store.compactRevision
             var wakeStream = false
@@ -456,6 +470,7 @@ extension WatchHub {
                          live: Bool) -> Bool {
         if live && (w.queuedEvents + events.count > limits.maxQueuedEvents || w.queuedBytes + bytes > limits.maxQueuedBytes
                     || w.stream.queuedBytes + streamBytes > limits.maxStreamQueuedBytes
+                    || (streamBytes > 0 && w.stream.queuedBytes > 0 && streamBytes > (sharedBudget?.bytesFree ?? Int.max))
                     || w.stream.queue.count >= limits.maxStreamQueuedOutputs) {
             removeSynced(w)
             w.minRevision = rev
@@ -468,6 +483,7 @@ extension WatchHub {
         w.queuedEvents += passed.count
         w.queuedBytes += bytes
         w.stream.queuedBytes += streamBytes
+        sharedBudget?.add(streamBytes)
         if live { w.stream.chargedRevision = rev }
         w.sentSinceTick = true
         w.stream.queue.append(.events(watchID: w.id, events: passed, revision: rev))

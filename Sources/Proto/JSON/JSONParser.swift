@@ -84,9 +84,48 @@ struct JSONParser {
         index += expected.count
     }
 
+    /// Go's encoding/json nesting limit (scanner.go maxNestingDepth).
+    static let goMaxDepth = 10_000
+
     private mutating func enter() throws(ProtoJSONError) {
         depth += 1
-        if depth > Self.maxDepth { throw invalid(bytes[index], "exceeded max depth") }  // as Go's scanner
+        guard depth > Self.maxDepth else { return }
+        // Go checks the whole document's syntax before decoding: past its own
+        // limit it answers as its scanner; within it, the request reaches etcd's
+        // checks (a txn that deep: "too many operations"), which the caller gives.
+        if let opener = Self.firstOpener(beyond: Self.goMaxDepth, in: bytes) {
+            throw invalid(opener, "exceeded max depth")
+        }
+        var error = invalid(bytes[index], "exceeded max depth")
+        error.nestedBeyondParser = true
+        throw error
+    }
+
+    /// The `{` or `[` that opens level `limit + 1`, if the document nests that
+    /// deep (outside strings); iterative, so any depth is safe to measure.
+    static func firstOpener(beyond limit: Int, in bytes: [UInt8]) -> UInt8? {
+        var level = 0, inString = false, escaped = false
+        for byte in bytes {
+            if inString {
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                level += 1
+                if level > limit { return byte }
+            case UInt8(ascii: "}"), UInt8(ascii: "]"): level -= 1
+            default: break
+            }
+        }
+        return nil
     }
 
     private mutating func parseObject() throws(ProtoJSONError) -> JSONValue {

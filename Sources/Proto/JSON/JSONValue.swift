@@ -82,6 +82,10 @@ public struct JSONMember: Sendable, Equatable {
 /// the gateway puts in its error answer.
 public struct ProtoJSONError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
+    /// The document nests deeper than this parser goes (`JSONParser.maxDepth`)
+    /// but within Go's limit: etcd would decode it and refuse it later, for
+    /// a txn with "too many operations in txn request".
+    public var nestedBeyondParser = false
 
     public init(_ message: String) {
         self.message = message

@@ -101,6 +101,10 @@ struct Gateway: Sendable {
         do {
             message = try route.encodeRequest(try JSONValue.parseFirst(body))
         } catch {
+            // etcd decodes a txn nested up to Go's JSON limit and then refuses it by its op budget.
+            if error.nestedBeyondParser && route.grpcPath == Etcdserverpb.KVService.txn.path {
+                return .failure(grpcStatus(for: ServerError.tooManyOps))
+            }
             return .failure(GRPCStatus(.invalidArgument, error.message))
         }
         if let tooLarge = tooLarge(message) { return .failure(tooLarge) }

@@ -65,6 +65,18 @@ struct DataFileError: Error, CustomStringConvertible {
         self.remedy = remedy
     }
 
+    /// Runs a start-up read of the store (leases, auth, versions); a store
+    /// failure there is damage inside data.mdb (LMDB keeps no checksums, so
+    /// it shows only when read), named as such instead of as a bare MVCC error.
+    static func readingStore<T>(_ dbFile: String, _ what: String, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let e as MVCCError where e.isStoreFailure {
+            throw DataFileError(file: dbFile, offset: nil, problem: "LMDB store: \(e.message) (reading \(what))",
+                                remedy: "To recover, " + rebuildMember)
+        }
+    }
+
     private static let walRemedy = "Only a torn write at the end of the last segment is repaired automatically; " +
         "damage anywhere else may have lost acknowledged entries. To recover, " + rebuildMember
 }

@@ -322,6 +322,10 @@ final class RaftLoop: @unchecked Sendable {
         stopped.open()
     }
 
+    /// Whether proposal `id` waits parked for a leader. Loop thread only
+    /// (`onTick`): its request's expiry then answers as etcd's does.
+    func isParked(_ id: UInt64) -> Bool { parked.contains(id) }
+
     /// Proposes `p`; parks it while no leader is known (etcd's proposals wait
     /// for a leader), else a refusal fails its request.
     private func proposeOrPark(_ p: (id: UInt64, data: [UInt8])) {

@@ -98,6 +98,19 @@ public struct RawNode {
     /// The current term (it may change with any step).
     public var term: UInt64 { raft.term }
 
+    /// Whether the application may step `m` between `ready()` and
+    /// `advance(_:)` while it persists that Ready: on a leader, only
+    /// acknowledgements and forwarded requests of its term or an older one.
+    /// None of them can end its leadership, so no newer term (and no
+    /// conflicting append) reaches the node while it persists the old one.
+    public func mayStepWhilePersisting(_ m: Message) -> Bool {
+        guard raft.role == .leader, m.term <= raft.term else { return false }
+        switch m.type {
+        case .appResp, .heartbeatResp, .prop, .readIndex: return true
+        default: return false
+        }
+    }
+
     /// The messages that may leave now instead of with the next `Ready`,
     /// removed from the node: all of a leader's (they promise nothing about
     /// its own disk; batched appends and read heartbeats are flushed first),

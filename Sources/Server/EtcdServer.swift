@@ -220,9 +220,11 @@ public final class EtcdServer: @unchecked Sendable {
             metrics.leaderChanges.add()
             if leader == memberID { lessor.promoteIfNeeded(extendSeconds: extendSeconds) } else { lessor.demote() }
         }
-        loop.onTick = { [applyWaits, confWaits, peers] in
+        loop.onTick = { [applyWaits, confWaits, peers, unowned loop = self.loop] in
             let now = NIODeadline.now()
-            applyWaits.expire(now: now, ServerError.timeout)
+            // Proposed and not applied in time: etcd's "request timed out"; still
+            // parked for want of a leader: its "context deadline exceeded".
+            applyWaits.expire(now: now) { loop.isParked($0) ? ServerError.proposalDeadline : ServerError.timeout }
             confWaits.expire(now: now, ServerError.timeout)
             peers?.expireWaits(now: now)
         }

@@ -55,5 +55,17 @@ struct SimNetwork {
         return ready.map(\.message)
     }
 
+    /// Removes and returns the messages to `to` due at `now` that `accept`
+    /// takes, in queue order (a node stepping its mail while it persists).
+    mutating func takeDue(to: UInt64, now: Int, accept: (Message) -> Bool) -> [Message] {
+        var taken: [Message] = []
+        inFlight.removeAll { f in
+            guard f.deliverAt <= now, f.message.to == to, accept(f.message) else { return false }
+            taken.append(f.message)
+            return true
+        }
+        return taken
+    }
+
     mutating func heal() { blocked.removeAll() }
 }

@@ -23,11 +23,24 @@ extension Simulator {
         nodes[m.from]?.node?.reportSnapshot(m.to, failed: failed)
     }
 
-    /// The application side of one Ready: persist, send, apply, advance.
+    /// The application side of one Ready as swift-etcd's Raft loop does it:
+    /// send what may leave before the fsync (all of a leader's messages, a
+    /// follower's forwarded requests and heartbeat acks), keep replicating
+    /// while persisting (sometimes crashing before the fsync completes), then
+    /// persist, send the rest, apply, advance.
     func processReady(_ sn: SimNode) throws {
         // (A node may have been stopped while this round was under way.)
         guard sn.isUp, sn.node!.hasReady() else { return }
         let rd = sn.node!.ready()
+        // 0. Send early; replicate while "persisting".
+        var late: [Message] = []
+        let leading = sn.node!.isLeader
+        for m in rd.messages {
+            if leading || !rd.mustSync || m.type.sendsBeforePersisting { sendOrReport(sn, m) } else { late.append(m) }
+        }
+        if rd.mustSync && (rd.snapshot?.isEmpty ?? true) && rng.chance(0.5) {
+            if try !replicateWhilePersisting(sn) { return }
+        }
         // 1. Persist.
         if let snap = rd.snapshot {
             try sn.storage.applySnapshot(snap)
@@ -42,13 +55,8 @@ extension Simulator {
             checker.observeTerm(hs.term)
             try checker.checkCommitted(sn, commit: hs.commit)
         }
-        // 2. Send.
-        for m in rd.messages {
-            if !net.send(m, now: now, rng: &rng) {
-                log("drop \(describe(m))")
-                if m.type == .snap { sn.node!.reportSnapshot(m.to, failed: true) }
-            }
-        }
+        // 2. Send the rest.
+        for m in late { sendOrReport(sn, m) }
         // 3. Apply.
         var stopAfter = false
         for e in rd.committedEntries {
@@ -102,6 +110,44 @@ extension Simulator {
             sn.node = nil
             log("n\(sn.id) removed from the cluster: stopped")
         }
+    }
+
+    private func sendOrReport(_ sn: SimNode, _ m: Message) {
+        if !net.send(m, now: now, rng: &rng) {
+            log("drop \(describe(m))")
+            if m.type == .snap { sn.node!.reportSnapshot(m.to, failed: true) }
+        }
+    }
+
+    /// Between `ready()` and the Ready's fsync: steps the due messages the
+    /// node may take meanwhile (`RawNode.mayStepWhilePersisting`), maybe a
+    /// client proposal, sends `takeEarlyMessages()`, and sometimes crashes
+    /// the node before its Ready is durable. False if it crashed.
+    private func replicateWhilePersisting(_ sn: SimNode) throws -> Bool {
+        let node = sn.node!
+        for m in net.takeDue(to: sn.id, now: now, accept: { node.mayStepWhilePersisting($0) }) {
+            log("deliver while persisting \(describe(m))")
+            do {
+                try sn.node!.step(m)
+            } catch RaftError.stepPeerNotFound, RaftError.proposalDropped {}
+        }
+        if rng.chance(proposalRate) {
+            let data = newRequestID()
+            if (try? sn.node!.propose(data)) != nil {
+                count("proposeWhilePersisting")
+                log("propose while persisting n\(sn.id) \(data.first!)")
+            }
+        }
+        for m in sn.node!.takeEarlyMessages() { sendOrReport(sn, m) }
+        // Not before the bootstrap entries are durable: swift-etcd writes
+        // them before its Raft loop starts.
+        if inFaultPhase, try sn.storage.lastIndex() > 0, rng.chance(0.02 * violence) {
+            count("crashBeforeSync")
+            log("crash n\(sn.id) before its fsync")
+            crash(sn)
+            return false
+        }
+        return true
     }
 
     func describe(_ m: Message) -> String {

@@ -157,7 +157,7 @@ public final class Simulator {
         }
     }
 
-    private func newRequestID() -> [UInt8] {
+    func newRequestID() -> [UInt8] {
         nextRequestID += 1
         var out: [UInt8] = []
         for s in stride(from: 0, to: 64, by: 8) { out.append(UInt8(truncatingIfNeeded: nextRequestID >> UInt64(s))) }

@@ -129,6 +129,26 @@ import Testing
         #expect(unknown.exitCode != 0 || unknown.stdout.contains("expired or revoked"), "\(unknown.stdout)")
     }
 
+    /// A keep-alive sent through a follower right after the leader is killed
+    /// is answered by the next leader, as etcd's follower waits for one: it
+    /// used to fail with "no leader" or, forwarded to the dead leader, with
+    /// "request timed out", and `etcdctl elect`/`lock` (whose session TTL a
+    /// late or failed keep-alive outlives) lost their sessions.
+    @Test func leaseKeepAliveThroughAFollowerOutlastsALeaderKill() throws {
+        let cluster = try Cluster()
+        defer { cluster.stop() }
+        try cluster.start()
+        let leaderID = try cluster.waitForLeader(among: cluster.members)
+        let leader = try #require(cluster.members.first { cluster.status($0)?.memberID == leaderID })
+        let follower = try #require(cluster.members.first { $0 !== leader })
+        let grant = try etcdctl(follower.endpoint, ["lease", "grant", "60"])
+        let id = try #require(grant.stdout.split(separator: " ").dropFirst().first.map(String.init), "\(grant.stderr)")
+        leader.stop(signal: SIGKILL)
+        let keepAlive = try etcdctl(follower.endpoint, ["lease", "keep-alive", "--once", id])
+        #expect(keepAlive.exitCode == 0 && keepAlive.stdout.contains("keepalived with TTL("),
+                "\(keepAlive.stdout) \(keepAlive.stderr)\n\(follower.logTail())")
+    }
+
     /// A lease granted as soon as every member has published itself (as
     /// etcd's e2e suite does) runs its clock from the grant: the leader's
     /// lessor follows leadership at once, so TimeToLive already answers less

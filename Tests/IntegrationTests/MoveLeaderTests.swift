@@ -55,5 +55,15 @@ import Testing
         #expect(refused.contains("etcdserver: no leader"), "\(refused)")
         let served = try status([])
         #expect(served.contains("grpc-status: 0"), "\(served)")
+        // A write without a leader waits for one until the request timeout, then gets
+        // etcd 3.5.1's answer: Unknown, "context deadline exceeded" (not "request timed out").
+        let put = FileManager.default.temporaryDirectory.appendingPathComponent("put-grpc-\(UUID().uuidString)")
+        try Data([0, 0, 0, 0, 6, 0x0A, 1, UInt8(ascii: "a"), 0x12, 1, UInt8(ascii: "b")]).write(to: put)
+        defer { try? FileManager.default.removeItem(at: put) }
+        let answer = try ProcessRunner.run("curl", ["-s", "-i", "--max-time", "120", "--http2-prior-knowledge",
+                                                    "-H", "content-type: application/grpc", "-H", "te: trailers",
+                                                    "--data-binary", "@\(put.path)", "\(lonely.clientURL)/etcdserverpb.KV/Put"])
+        #expect(answer.stdout.contains("grpc-status: 2") && answer.stdout.contains("context deadline exceeded"),
+                "\(answer.stdout)")
     }
 }

@@ -22,6 +22,21 @@ import Testing
         #expect(cluster.dropped.isEmpty)
     }
 
+    /// The loop knows which proposals wait parked (asked on its own thread,
+    /// from `onTick`, where the server expires requests).
+    @Test func parkedProposalIsKnownAsParkedOnTheLoopThread() throws {
+        let asked = IDSet()
+        let cluster = try FaultyCluster(size: 3) { id in asked.insert(id); return true }
+        defer { cluster.stop() }
+        let seen = IDSet()
+        let member = cluster.ids[0]
+        let loop = cluster.loops[member]!
+        loop.onTick = { [unowned loop] in if loop.isParked(12) { seen.insert(12) } }
+        _ = try proposeWithoutLeader(cluster, asked, id: 12, "parked")
+        try cluster.waitUntil { seen.contains(12) }
+        #expect(seen.contains(12))
+    }
+
     @Test func parkedProposalWhoseRequestGaveUpIsNeverProposed() throws {
         let asked = IDSet()
         let cluster = try FaultyCluster(size: 3) { id in asked.insert(id); return id != 8 }

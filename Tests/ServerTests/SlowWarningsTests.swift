@@ -28,6 +28,31 @@ import Testing
         #expect(all.last?.fields["took"] == "51ms" && all.last?.fields["expected-duration"] == "50ms")
         #expect(all.last?.fields["request"] == "key:\"k\"")
     }
+
+    /// "request stats" only above the unary threshold, its start time in
+    /// RFC 3339 UTC seconds (one shared formatter, used from many threads).
+    @Test func unaryRequestStatsCarryTheStartTime() async {
+        let lines = CapturedLines()
+        var logger = Logger(label: "test") { _ in CapturingHandler(lines: lines) }
+        logger.logLevel = .info  // at debug every call is logged
+        var slow = SlowWarnings(logger: logger)
+        slow.unaryThreshold = .milliseconds(300)
+        let start = Date(timeIntervalSince1970: 1_765_000_000.75)  // 2025-12-06T05:46:40.75Z
+        slow.unary(start: start, took: .milliseconds(300), remote: "r", method: "/etcdserverpb.KV/Put",
+                   requestSize: 1, responseSize: 2, requestContent: "")
+        #expect(lines.all.isEmpty)
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    slow.unary(start: start, took: .milliseconds(301), remote: "r", method: "/etcdserverpb.KV/Put",
+                               requestSize: 1, responseSize: 2, requestContent: "")
+                }
+            }
+        }
+        let all = lines.all
+        #expect(all.count == 8)
+        #expect(all.allSatisfy { $0.message == "request stats" && $0.fields["start time"] == "2025-12-06T05:46:40Z" })
+    }
 }
 
 /// Lines a `CapturingHandler` saw, with fields rendered as the JSON log would.

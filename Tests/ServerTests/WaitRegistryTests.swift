@@ -22,6 +22,23 @@ import NIOCore
         #expect(value == "applied")
     }
 
+    /// Expiry names its error per wait: a write still parked for want of a
+    /// leader gets etcd's "context deadline exceeded", others "request timed out".
+    @Test func expiryErrorIsChosenPerWait() async throws {
+        let registry = WaitRegistry<Int>()
+        for (id, parked) in [(UInt64(5), true), (6, false)] {
+            do {
+                _ = try await registry.wait(id: id, deadline: .uptimeNanoseconds(1)) {
+                    registry.expire { $0 == 5 ? ServerError.proposalDeadline : ServerError.timeout }
+                }
+                Issue.record("wait \(id) did not expire")
+            } catch let e as ServerError {
+                #expect(e == (parked ? .proposalDeadline : .timeout))
+                #expect(e.code == (parked ? .unknown : .unavailable))
+            }
+        }
+    }
+
     @Test func triggersForUnknownIDsAreIgnored() async throws {
         let registry = WaitRegistry<Int>()
         registry.trigger(id: 99, .success(1))  // proposed by another member

@@ -15,6 +15,9 @@ struct ServerError: Error, Equatable, CustomStringConvertible {
     static let noLeader = ServerError(code: .unavailable, message: "etcdserver: no leader")
     static let leaderChanged = ServerError(code: .unavailable, message: "etcdserver: leader changed")
     static let timeout = ServerError(code: .unavailable, message: "etcdserver: request timed out")
+    /// A write that waited its whole request timeout for a leader (parked):
+    /// etcd's raft node returns the request context's error, code Unknown.
+    static let proposalDeadline = ServerError(code: .unknown, message: "context deadline exceeded")
     static let requestTooLarge = ServerError(code: .invalidArgument, message: "etcdserver: request is too large")
     // KV and lease requests.
     static let emptyKey = ServerError(code: .invalidArgument, message: "etcdserver: key is not provided")

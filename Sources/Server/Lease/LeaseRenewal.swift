@@ -8,8 +8,8 @@ extension EtcdServer {
     /// The lease's TTL in seconds after renewing it, 0 if it is unknown or
     /// expired (etcd's answer).
     func renewLease(_ id: Int64) async throws -> Int64 {
-        guard let leader = try forwardingTarget() else { return try renewLeaseLocally(id) }
-        return try await peers!.forwardLease(.renew, id, to: leader, timeoutSeconds: requestTimeoutSeconds).0
+        guard let answer = try await forwardToLeader(.renew, id) else { return try renewLeaseLocally(id) }
+        return answer.0
     }
 
     /// `renewLease` when nothing has to wait: this member answers (leader,
@@ -28,12 +28,10 @@ extension EtcdServer {
     /// Remaining and granted TTL from the leader; attached keys from this
     /// member's applied state. nil for an unknown lease.
     func leaseTimeToLive(_ id: Int64) async throws -> Lessor.TimeToLive? {
-        guard let leader = try forwardingTarget() else {
+        guard let (remaining, granted) = try await forwardToLeader(.timeToLive, id) else {
             try requireLeader()
             return lessor.timeToLive(id)
         }
-        let (remaining, granted) = try await peers!.forwardLease(.timeToLive, id, to: leader,
-                                                                 timeoutSeconds: requestTimeoutSeconds)
         guard remaining >= 0 else { return nil }
         return Lessor.TimeToLive(grantedTTLSeconds: granted, remainingSeconds: remaining,
                                  keys: lessor.timeToLive(id)?.keys ?? [])
@@ -49,6 +47,36 @@ extension EtcdServer {
             guard (try? requireLeader()) != nil else { return (LeaseOp.notLeader, 0) }
             guard let ttl = lessor.timeToLive(id) else { return (-1, 0) }
             return (ttl.remainingSeconds, ttl.grantedTTLSeconds)
+        }
+    }
+
+    /// `op` answered by the leader, nil when this member answers itself.
+    /// As etcd's followers do, it outlasts a leader change within the request
+    /// timeout: while no leader is known it waits for one, and an attempt
+    /// that fails (a killed leader answers nothing, a deposed one "not
+    /// leader") is retried 50 ms later at whoever leads then. One attempt
+    /// waits at most the election timeout (at least 1 s) so a dead leader
+    /// costs an attempt or two, not the whole timeout: a session's
+    /// keep-alive (TTL a few seconds) then gets its answer from the new
+    /// leader instead of an error or a late reply that lets the client drop
+    /// the lease (`etcdctl elect`/`lock` lost their sessions when the leader
+    /// was killed).
+    private func forwardToLeader(_ op: LeaseOp, _ id: Int64) async throws -> (Int64, Int64)? {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: .milliseconds(Int64(requestTimeoutSeconds * 1000)))
+        let attempt = max(1, Double(options.electionTimeoutMs) / 1000)
+        var lastError: Error = ServerError.noLeader
+        while true {
+            let left = clock.now.duration(to: deadline)
+            guard left > .zero else { throw lastError }
+            let leftSeconds = Double(left.components.seconds) + Double(left.components.attoseconds) / 1e18
+            do {
+                guard let leader = try forwardingTarget() else { return nil }
+                return try await peers!.forwardLease(op, id, to: leader, timeoutSeconds: min(leftSeconds, attempt))
+            } catch let error as ServerError {
+                lastError = error
+            }
+            try await Task.sleep(for: .milliseconds(50))
         }
     }
 

@@ -41,7 +41,7 @@ struct SlowWarnings: Sendable {
                requestContent: String) {
         guard logsUnary(took: took) else { return }
         let fields: Logger.Metadata = [
-            "start time": .string(ISO8601DateFormatter().string(from: start)),
+            "start time": .string(startTimes.string(from: start)),
             "time spent": .duration(took), "remote": .string(remote), "response type": .string(method),
             "request count": .int(method.hasSuffix("/Range") ? 0 : 1), "request size": .int(requestSize),
             "response count": .int(0), "response size": .int(responseSize), "request content": .string(requestContent),
@@ -53,3 +53,17 @@ struct SlowWarnings: Sendable {
         }
     }
 }
+
+/// One formatter for every "request stats" line: making an
+/// `ISO8601DateFormatter` loads ICU's calendar and time-zone data, about a
+/// tenth of a put's mallocs while an overloaded member warned about every
+/// call (and every call at debug level). Calls are serialised: Foundation
+/// does not promise the formatter is thread-safe.
+private final class StartTimeFormatter: @unchecked Sendable {
+    private let lock = NSLock()
+    private let formatter = ISO8601DateFormatter()
+
+    func string(from date: Date) -> String { lock.withLock { formatter.string(from: date) } }
+}
+
+private let startTimes = StartTimeFormatter()

@@ -33,6 +33,9 @@ struct ParkedProposals {
         return items
     }
 
+    /// Whether proposal `id` is parked (its request still waits for a leader).
+    func contains(_ id: UInt64) -> Bool { items.contains { $0.id == id } }
+
     /// Drops the proposals whose requests no longer wait; returns how many.
     @discardableResult
     mutating func prune(keeping isWaiting: (UInt64) -> Bool) -> Int {

@@ -338,6 +338,10 @@ final class RaftLoop: @unchecked Sendable {
         stopped.open()
     }
 
+    /// Whether proposal `id` waits parked for a leader. Loop thread only
+    /// (`onTick`): its request's expiry then answers as etcd's does.
+    func isParked(_ id: UInt64) -> Bool { parked.contains(id) }
+
     /// Proposes `p`; parks it while no leader is known (etcd's proposals wait
     /// for a leader), else a refusal fails its request.
     private func proposeOrPark(_ p: (id: UInt64, data: [UInt8])) {
@@ -530,18 +534,12 @@ final class RaftLoop: @unchecked Sendable {
         }
     }
 
-    /// Steps a leader's peer messages of its own term that cannot end its
-    /// leadership (acknowledgements, forwarded requests), in order; from the
-    /// first other one on, the rest wait for the loop's next round, so a
-    /// newer term never reaches the node while its Ready is being persisted.
+    /// Steps a leader's peer messages that cannot end its leadership
+    /// (`RawNode.mayStepWhilePersisting`), in order; from the first other one
+    /// on, the rest wait for the loop's next round.
     private func stepWhilePersisting(_ messages: [Message]) {
         for (i, m) in messages.enumerated() {
-            let harmless: Bool
-            switch m.type {
-            case .appResp, .heartbeatResp, .prop, .readIndex: harmless = m.term <= node.term
-            default: harmless = false
-            }
-            guard harmless, node.isLeader else {
+            guard node.mayStepWhilePersisting(m) else {
                 carriedMessages.append(contentsOf: messages[i...])
                 return
             }

@@ -84,6 +84,11 @@ final class WaitRegistry<Value: Sendable>: @unchecked Sendable {
 
     /// Fails every wait whose deadline has passed with `error`.
     func expire(now: NIODeadline = .now(), _ error: Error) {
+        expire(now: now) { _ in error }
+    }
+
+    /// Fails every wait whose deadline has passed with `error(id)`.
+    func expire(now: NIODeadline = .now(), _ error: (UInt64) -> Error) {
         let due = lock.withLock { () -> [UInt64] in
             var due: [UInt64] = []
             while deadlineHead < deadlines.count && deadlines[deadlineHead].uptimeNanos <= now.uptimeNanoseconds {
@@ -96,7 +101,7 @@ final class WaitRegistry<Value: Sendable>: @unchecked Sendable {
             }
             return due
         }
-        for id in due { trigger(id: id, .failure(error)) }
+        for id in due { trigger(id: id, .failure(error(id))) }
     }
 
     /// Keeps `deadlines` ordered; call with `lock` held.

@@ -9,8 +9,9 @@ import (
 )
 
 // Network faults (needs the proxies of netem): partitions that isolate the
-// leader or a follower (blackholed or refused), one-way cuts, slow links and
-// connection resets, each healed before the next fault. Besides the
+// leader or a follower (blackholed or refused), one-way cuts, bridges (two
+// members cut apart, both reaching the third), slow links and connection
+// resets, each healed before the next fault. Besides the
 // history checks of the whole run, while a member is cut off from the
 // other two it must not accept a write nor answer a linearizable read
 // (errors or waiting are right), a cut-off leader must step down (etcd runs
@@ -28,8 +29,10 @@ func (n *nemesis) netFault() {
 		n.isolate(true)
 	case k < 55:
 		n.isolate(false)
-	case k < 70:
+	case k < 62:
 		n.oneWay()
+	case k < 70:
+		n.bridge()
 	case k < 88:
 		n.slow()
 	default:
@@ -262,6 +265,21 @@ func (n *nemesis) oneWay() {
 	n.sleep(2000, 6000)
 	n.net.heal()
 	n.log("heal", "one-way")
+}
+
+// bridge cuts two members apart (both ways) while both still reach the
+// third, for a few seconds: the member cut from the leader must not depose
+// it through the bridge (pre-vote); safety only.
+func (n *nemesis) bridge() {
+	mode, modeName := n.cutMode()
+	a := n.rng.Intn(3)
+	b := (a + 1 + n.rng.Intn(2)) % 3
+	n.net.set(a, b, link{mode: mode})
+	n.net.set(b, a, link{mode: mode})
+	n.log("bridge", "%s and %s cut apart, both reach the third (%s)", n.c.members[a].name, n.c.members[b].name, modeName)
+	n.sleep(2000, 6000)
+	n.net.heal()
+	n.log("heal", "bridge")
 }
 
 // slow delays every link, or the links of one member, for a few seconds.

@@ -26,8 +26,15 @@ import WAL
         let applier = SpeculationRecorder()
         loop.applier = applier
         loop.start()
-        defer { loop.stop() }
-        try waitUntil { loop.status.isLeader }
+        // A held fsync would keep stop() waiting forever: open the gate first.
+        defer { gate.open(); loop.stop() }
+        // Settled: the new leader's empty entry (index 2, after the bootstrap
+        // conf change) is durable and applied, so no fsync is in flight when
+        // the gate closes and the next one is the proposal's.
+        try waitUntil {
+            let s = loop.status
+            return s.isLeader && s.commitIndex >= 2 && s.appliedIndex == s.commitIndex
+        }
 
         gate.close()
         loop.propose(id: 1, data: Array("first".utf8))
@@ -97,40 +104,23 @@ private final class SyncGate: @unchecked Sendable {
     func pass() { condition.withLock { while !isOpen { condition.wait() } } }
 }
 
-private final class GatedSyncFileSystem: WALFileSystem, @unchecked Sendable {
-    private let base = PosixFileSystem()
+private final class GatedSyncFileSystem: ForwardingFileSystem, @unchecked Sendable {
     private let gate: SyncGate
-    init(gate: SyncGate) { self.gate = gate }
-
-    func listDirectory(_ path: String) throws -> [String] { try base.listDirectory(path) }
-    func fileExists(_ path: String) -> Bool { base.fileExists(path) }
-    func createDirectory(_ path: String) throws { try base.createDirectory(path) }
-    func openFile(_ path: String, create: Bool) throws -> any WALFile { GatedFile(try base.openFile(path, create: create), gate: gate) }
-    func readFile(_ path: String) throws -> [UInt8] { try base.readFile(path) }
-    func read(_ path: String, at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        try base.read(path, at: offset, into: buffer)
+    init(gate: SyncGate) {
+        self.gate = gate
+        super.init(PosixFileSystem())
     }
-    func fileSize(_ path: String) throws -> UInt64 { try base.fileSize(path) }
-    func rename(_ from: String, to: String) throws { try base.rename(from, to: to) }
-    func removeFile(_ path: String) throws { try base.removeFile(path) }
-    func syncDirectory(_ path: String) throws { try base.syncDirectory(path) }
+    override func wrap(_ file: any WALFile, path: String) -> any WALFile { GatedFile(file, gate: gate) }
 }
 
-private final class GatedFile: WALFile {
-    private let base: any WALFile
+private final class GatedFile: ForwardingFile {
     private let gate: SyncGate
     init(_ base: any WALFile, gate: SyncGate) {
-        self.base = base
         self.gate = gate
+        super.init(base)
     }
-    func write(_ bytes: [UInt8], at offset: UInt64) throws { try base.write(bytes, at: offset) }
-    func read(at offset: UInt64, count: Int) throws -> [UInt8] { try base.read(at: offset, count: count) }
-    func size() throws -> UInt64 { try base.size() }
-    func sync() throws {
+    override func sync() throws {
         gate.pass()
         try base.sync()
     }
-    func truncate(to size: UInt64) throws { try base.truncate(to: size) }
-    func preallocate(_ size: UInt64) throws { try base.preallocate(size) }
-    func close() throws { try base.close() }
 }

@@ -9,48 +9,30 @@ import Testing
 @Suite struct WALZeroAheadTests {
     /// Records every file write (path, offset, length, all zeros?) and sync,
     /// in order, on top of the in-memory file system.
-    final class RecordingFileSystem: WALFileSystem, @unchecked Sendable {
+    final class RecordingFileSystem: ForwardingFileSystem, @unchecked Sendable {
         enum Event: Equatable {
             case write(path: String, offset: UInt64, count: Int, zeros: Bool)
             case sync(path: String)
         }
-        let base: FaultyFileSystem
         private let lock = NSLock()
         private var recorded: [Event] = []
         var events: [Event] { lock.withLock { recorded } }
-        init(_ base: FaultyFileSystem) { self.base = base }
+        init(_ base: FaultyFileSystem) { super.init(base) }
         func record(_ e: Event) { lock.withLock { recorded.append(e) } }
+        override func wrap(_ file: any WALFile, path: String) -> any WALFile { File(file, path: path, fs: self) }
 
-        func listDirectory(_ path: String) throws -> [String] { try base.listDirectory(path) }
-        func fileExists(_ path: String) -> Bool { base.fileExists(path) }
-        func createDirectory(_ path: String) throws { try base.createDirectory(path) }
-        func openFile(_ path: String, create: Bool) throws -> any WALFile {
-            File(try base.openFile(path, create: create), path: path, fs: self)
-        }
-        func readFile(_ path: String) throws -> [UInt8] { try base.readFile(path) }
-        func read(_ path: String, at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-            try base.read(path, at: offset, into: buffer)
-        }
-        func fileSize(_ path: String) throws -> UInt64 { try base.fileSize(path) }
-        func rename(_ from: String, to: String) throws { try base.rename(from, to: to) }
-        func removeFile(_ path: String) throws { try base.removeFile(path) }
-        func syncDirectory(_ path: String) throws { try base.syncDirectory(path) }
-
-        final class File: WALFile {
-            let base: any WALFile
+        final class File: ForwardingFile {
             let path: String
             unowned let fs: RecordingFileSystem
-            init(_ base: any WALFile, path: String, fs: RecordingFileSystem) { (self.base, self.path, self.fs) = (base, path, fs) }
-            func write(_ bytes: [UInt8], at offset: UInt64) throws {
+            init(_ base: any WALFile, path: String, fs: RecordingFileSystem) {
+                (self.path, self.fs) = (path, fs)
+                super.init(base)
+            }
+            override func write(_ bytes: [UInt8], at offset: UInt64) throws {
                 fs.record(.write(path: path, offset: offset, count: bytes.count, zeros: bytes.allSatisfy { $0 == 0 }))
                 try base.write(bytes, at: offset)
             }
-            func read(at offset: UInt64, count: Int) throws -> [UInt8] { try base.read(at: offset, count: count) }
-            func size() throws -> UInt64 { try base.size() }
-            func sync() throws { fs.record(.sync(path: path)); try base.sync() }
-            func truncate(to size: UInt64) throws { try base.truncate(to: size) }
-            func preallocate(_ size: UInt64) throws { try base.preallocate(size) }
-            func close() throws { try base.close() }
+            override func sync() throws { fs.record(.sync(path: path)); try base.sync() }
         }
     }
 

@@ -257,14 +257,11 @@ func (n *nemesis) oneWay() {
 		}
 		n.log("one-way", "nothing from leader %s reaches the others (%s)", l.name, modeName)
 	} else {
-		a := n.rng.Intn(3)
-		b := (a + 1 + n.rng.Intn(2)) % 3
+		a, b := n.randomPair()
 		n.net.set(a, b, link{mode: mode})
 		n.log("one-way", "nothing from %s reaches %s (%s)", n.c.members[a].name, n.c.members[b].name, modeName)
 	}
-	n.sleep(2000, 6000)
-	n.net.heal()
-	n.log("heal", "one-way")
+	n.holdThenHeal(2000, 6000, "one-way")
 }
 
 // bridge cuts two members apart (both ways) while both still reach the
@@ -272,14 +269,11 @@ func (n *nemesis) oneWay() {
 // it through the bridge (pre-vote); safety only.
 func (n *nemesis) bridge() {
 	mode, modeName := n.cutMode()
-	a := n.rng.Intn(3)
-	b := (a + 1 + n.rng.Intn(2)) % 3
+	a, b := n.randomPair()
 	n.net.set(a, b, link{mode: mode})
 	n.net.set(b, a, link{mode: mode})
 	n.log("bridge", "%s and %s cut apart, both reach the third (%s)", n.c.members[a].name, n.c.members[b].name, modeName)
-	n.sleep(2000, 6000)
-	n.net.heal()
-	n.log("heal", "bridge")
+	n.holdThenHeal(2000, 6000, "bridge")
 }
 
 // slow delays every link, or the links of one member, for a few seconds.
@@ -305,9 +299,7 @@ func (n *nemesis) slow() {
 		}
 		n.log("slow", "%s's links %v", n.c.members[i].name, l)
 	}
-	n.sleep(2000, 8000)
-	n.net.heal()
-	n.log("heal", "slow")
+	n.holdThenHeal(2000, 8000, "slow")
 }
 
 // flaky resets every peer connection a few times.
@@ -319,4 +311,17 @@ func (n *nemesis) flaky() {
 		n.sleep(100, 1000)
 	}
 	n.log("reset", "%d peer connections reset in %d rounds", total, times)
+}
+
+// randomPair picks two different members' indexes.
+func (n *nemesis) randomPair() (int, int) {
+	a := n.rng.Intn(3)
+	return a, (a + 1 + n.rng.Intn(2)) % 3
+}
+
+// holdThenHeal keeps the current faults for minMs..maxMs, then heals every link.
+func (n *nemesis) holdThenHeal(minMs, maxMs int, kind string) {
+	n.sleep(minMs, maxMs)
+	n.net.heal()
+	n.log("heal", kind)
 }

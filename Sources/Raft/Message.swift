@@ -101,3 +101,16 @@ public struct Message: Sendable, Hashable {
         self.context = context
     }
 }
+
+extension Array where Element == Message {
+    /// The messages that may leave before this node's fsync
+    /// (`MessageType.sendsBeforePersisting`) and the rest, each in order.
+    public func splitBySendsBeforePersisting() -> (early: [Message], late: [Message]) {
+        var early: [Message] = []
+        var late: [Message] = []
+        for m in self {
+            if m.type.sendsBeforePersisting { early.append(m) } else { late.append(m) }
+        }
+        return (early, late)
+    }
+}

@@ -97,6 +97,8 @@ public struct RawNode {
     public var isLeader: Bool { raft.role == .leader }
     /// The current term (it may change with any step).
     public var term: UInt64 { raft.term }
+    /// The commit index, without building a whole `status()`.
+    public var commitIndex: UInt64 { raft.log.committed }
 
     /// Whether the application may step `m` between `ready()` and
     /// `advance(_:)` while it persists that Ready: on a leader, only
@@ -128,11 +130,7 @@ public struct RawNode {
             return r.msgs
         }
         guard r.msgs.contains(where: { $0.type.sendsBeforePersisting }) else { return [] }
-        var early: [Message] = []
-        var rest: [Message] = []
-        for m in r.msgs {
-            if m.type.sendsBeforePersisting { early.append(m) } else { rest.append(m) }
-        }
+        let (early, rest) = r.msgs.splitBySendsBeforePersisting()
         r.msgs = rest
         return early
     }

@@ -397,10 +397,8 @@ final class RaftLoop: @unchecked Sendable {
         if role == .leader || !rd.mustSync {
             if !rd.messages.isEmpty { transport.send(rd.messages) }
         } else {
-            var early: [Message] = []
-            for m in rd.messages {
-                if m.type.sendsBeforePersisting { early.append(m) } else { late.append(m) }
-            }
+            let early: [Message]
+            (early, late) = rd.messages.splitBySendsBeforePersisting()
             if !early.isEmpty { transport.send(early) }
         }
         // Committed entries are durable already (the Ready contract), so
@@ -442,7 +440,7 @@ final class RaftLoop: @unchecked Sendable {
                 // wake-ups, more than the apply work it would hide).
                 var hardState = rd.hardState ?? storage.hardState
                 hardState.commit = max(hardState.commit, rd.entries[rd.entries.count - 1].index)
-                let term = node.status().term
+                let term = node.term
                 try wal.save(hardState: hardState, entries: rd.entries) { prepared = applier?.prepare(rd.entries, term: term) }
             } else if background {
                 try persistWhileReplicating()
@@ -495,7 +493,7 @@ final class RaftLoop: @unchecked Sendable {
               role == .leader, confState.voters == [memberID], confState.learners.isEmpty,
               first.index == appliedIndex + 1,
               rd.committedEntries.allSatisfy({ $0.index <= appliedIndex }) else { return false }
-        let term = node.status().term
+        let term = node.term
         return rd.entries.allSatisfy { $0.type == .normal && $0.term == term }
     }
 
@@ -567,7 +565,7 @@ final class RaftLoop: @unchecked Sendable {
             }
             normal.append(e)
         }
-        if !normal.isEmpty { applier?.apply(normal, term: node.status().term) }
+        if !normal.isEmpty { applier?.apply(normal, term: node.term) }
         appliedIndex = max(appliedIndex, entries.last!.index)
     }
 
@@ -607,7 +605,7 @@ final class RaftLoop: @unchecked Sendable {
     private func maybeSnapshot() {
         // Never past Raft's commit index: entries applied during their own
         // fsync are committed only by the next Ready.
-        let upTo = min(appliedIndex, node.status().commit)
+        let upTo = min(appliedIndex, node.commitIndex)
         guard let decision = snapshotPolicy.decide(appliedIndex: upTo, lastSnapshotIndex: lastSnapshotIndex) else { return }
         do {
             // The MVCC store persists itself (with its applied index), so the

@@ -19,6 +19,15 @@ public final class GRPCRouter: Sendable {
     /// and its response goes out in the message's place; nil or a throw
     /// hands the message to the handler instead.
     public typealias Inline = @Sendable ([UInt8], GRPCRequestContext) throws -> [UInt8]?
+    /// A unary method's callback form, run on the connection's event loop
+    /// before any task is made (after the inline form, if any): true when it
+    /// took the call and will answer it once through the `GRPCUnaryReply`
+    /// (from any thread, later), false when this call needs the async handler
+    /// after all (the reply is then dropped unused). A throw answers the call
+    /// with the error at once. For calls that wait on another thread (a write
+    /// waiting for its Raft apply): no task, no async frames, no executor hop.
+    /// Must not block.
+    public typealias Callback = @Sendable ([UInt8], GRPCRequestContext, GRPCUnaryReply) throws -> Bool
 
     /// A registered method; the kind decides when the handler starts
     /// (unary and server-streaming after the one request message, bidi at once).
@@ -35,6 +44,8 @@ public final class GRPCRouter: Sendable {
         var probe: (any GRPCMethodProbe)?
         /// The unary method's synchronous form (see `Inline`).
         var inline: Inline?
+        /// The unary method's callback form (see `Callback`).
+        var callback: Callback?
     }
 
     private struct Table {
@@ -44,6 +55,10 @@ public final class GRPCRouter: Sendable {
 
         mutating func add(_ path: String, _ handler: Handler) {
             routes[path, default: Route()].handler = handler
+            // A wrapper that re-registers the handler (an interceptor) must
+            // not be bypassed by a callback form it does not know about: it
+            // re-adds the callback form it wrapped, or the call takes the task.
+            routes[path]!.callback = nil
             if let slash = path.lastIndex(of: "/") { services.insert(String(path[...slash])) }
         }
     }
@@ -70,6 +85,19 @@ public final class GRPCRouter: Sendable {
         table.withLockedValue { $0.routes[path, default: Route()].inline = handler }
     }
 
+    /// Adds a callback form to the unary method at `path`, tried after the
+    /// inline form (see `Callback`); register the async handler first, as the
+    /// fallback (registering a handler again drops the callback form).
+    public func unaryCallback(_ path: String, _ handler: @escaping Callback) {
+        table.withLockedValue { $0.routes[path, default: Route()].callback = handler }
+    }
+
+    /// The callback form registered for `path` (interceptors wrap it as they
+    /// wrap the async handler, reading it before they register their wrapper).
+    public func callbackHandler(for path: String) -> Callback? {
+        table.withLockedValue { $0.routes[path]?.callback }
+    }
+
     /// Adds a per-message synchronous form to the bidi method at `path`
     /// (see `Inline`); the bidi handler stays the one that starts the call
     /// and takes every message the inline form leaves.
@@ -88,13 +116,13 @@ public final class GRPCRouter: Sendable {
         table.withLockedValue { $0.routes[path, default: Route()].probe = probe }
     }
 
-    /// The handler, probe and inline form for `path` in one lookup (the per-call path).
-    func routeWithProbe(_ path: String) -> (Result<Handler, GRPCStatus>, (any GRPCMethodProbe)?, Inline?) {
+    /// The handler, probe, inline and callback forms for `path` in one lookup (the per-call path).
+    func routeWithProbe(_ path: String) -> (Result<Handler, GRPCStatus>, (any GRPCMethodProbe)?, Inline?, Callback?) {
         table.withLockedValue { table in
             if let route = table.routes[path], let handler = route.handler {
-                return (.success(handler), route.probe, route.inline)
+                return (.success(handler), route.probe, route.inline, route.callback)
             }
-            return (Self.unimplemented(path, table), nil, nil)
+            return (Self.unimplemented(path, table), nil, nil, nil)
         }
     }
 

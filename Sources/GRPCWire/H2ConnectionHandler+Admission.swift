@@ -90,7 +90,7 @@ extension H2ConnectionHandler {
         startCall(stream)
         // The call may have ended at once (deadline past, bad request); not
         // through `callEnded`, which would recurse into `startParked`.
-        if stream.task == nil { uncount(stream) }
+        if stream.task == nil && stream.reply == nil { uncount(stream) }
     }
 
     private func uncount(_ stream: ServerStream) {

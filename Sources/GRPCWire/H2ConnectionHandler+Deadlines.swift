@@ -34,6 +34,7 @@ extension H2ConnectionHandler {
             for id in deadlines.popDue(.now()) {
                 guard let stream = streams[id], !stream.closed, !stream.machine.isFinished else { continue }
                 stream.task?.cancel()
+                stream.reply?.cancel()
                 finish(stream, GRPCStatus(.deadlineExceeded, "context deadline exceeded"))
             }
             armDeadlineTimer()

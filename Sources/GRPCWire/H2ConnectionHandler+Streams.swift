@@ -41,13 +41,14 @@ extension H2ConnectionHandler {
             case .reject(let httpStatus, let status):
                 submitTrailersOnly(stream, status, httpStatus: httpStatus)
             case .start(let path):
-                let (route, probe, inline) = router.routeWithProbe(path)
+                let (route, probe, inline, callback) = router.routeWithProbe(path)
                 switch route {
                 case .failure(let status):
                     finish(stream, status)
                 case .success(let handler):
                     stream.handler = handler
                     stream.inline = inline
+                    stream.callback = callback
                     if let probe {
                         stream.probe = probe
                         stream.probeStartedNanos = NIODeadline.now().uptimeNanoseconds
@@ -125,6 +126,7 @@ extension H2ConnectionHandler {
         stream.closed = true
         dropOutbound(stream)
         stream.task?.cancel()
+        stream.reply?.cancel()
         // Boxing the status as an error costs an allocation; most streams have no waiter.
         if stream.readWaiter != nil || stream.writeWaiter != nil {
             stream.failWaiters(GRPCStatus(.cancelled, "context canceled"))
@@ -181,6 +183,19 @@ extension H2ConnectionHandler {
                         return
                     }
                 } catch {
+                    finish(stream, .from(error))
+                    return
+                }
+            }
+            if let callback = stream.callback {
+                // Answered later through the reply (a write once applied): no task either.
+                let reply = GRPCUnaryReply(connection: self, stream: stream)
+                stream.reply = reply
+                do {
+                    if try callback(request, context, reply) { return }
+                    stream.reply = nil
+                } catch {
+                    stream.reply = nil
                     finish(stream, .from(error))
                     return
                 }

@@ -14,7 +14,11 @@ final class ServerStream: @unchecked Sendable {
     var inline: GRPCRouter.Inline?
     /// A bidi call's context, for its inline form.
     var context: GRPCRequestContext?
+    /// The unary method's callback form (`GRPCRouter.Callback`).
+    var callback: GRPCRouter.Callback?
     var task: Task<Void, Never>?
+    /// The answer a callback form took, until it comes (the call runs without a task).
+    var reply: GRPCUnaryReply?
     /// When the call's `grpc-timeout` runs out, counted from its headers (as grpc-go).
     var deadline: NIODeadline?
     /// nghttp2 has closed the stream (reset, or both sides ended); nothing more may be submitted.

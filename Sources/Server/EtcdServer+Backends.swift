@@ -1,3 +1,4 @@
+import GRPCWire
 import MVCC
 import NIOCore
 import Proto
@@ -25,6 +26,26 @@ extension EtcdServer: KVBackend, LeaseBackend, WatchBackend, ClusterBackend, Mai
         let applied = try await propose(request, as: identity)
         let response = try applied.response.get()
         return (response, header(revision: response.revision, term: applied.term))
+    }
+
+    func proposeWrite(_ request: Swiftetcd.InternalRaftRequest, as identity: RequestIdentity?, deadline: NIODeadline?,
+                      done: @escaping @Sendable (Result<(WriteResponse, Etcdserverpb.ResponseHeader), Error>) -> Void)
+        throws -> (@Sendable () -> Void)? {
+        if let deadline, deadline <= .now() {  // never propose what nobody waits for
+            throw GRPCStatus(.deadlineExceeded, "context deadline exceeded")
+        }
+        let (id, data) = try encodeProposal(request, as: identity)
+        let waits = applyWaits
+        try waits.register(id: id, deadline: .after(seconds: requestTimeoutSeconds), done: { [self] result in
+            switch result {
+            case .success(let applied):
+                done(applied.response.mapError { $0 as Error }.map { ($0, header(revision: $0.revision, term: applied.term)) })
+            case .failure(let error):
+                metrics.proposalsFailed.add()  // dropped, timed out or cancelled, as in `propose`
+                done(.failure(error))
+            }
+        }) { loop.propose(id: id, data: data) }
+        return { waits.cancel(id: id) }
     }
 
     func range(_ request: RangeRequest) throws -> RangeResponse {

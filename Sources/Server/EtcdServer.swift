@@ -387,8 +387,8 @@ public final class EtcdServer: @unchecked Sendable {
     /// request (696 bytes) stays on the thread's stack: in `propose` it made
     /// the async frame bigger, one more task-allocator malloc per write.
     @inline(never)
-    private func encodeProposal(_ request: Swiftetcd.InternalRaftRequest,
-                                as identity: RequestIdentity?) throws -> (UInt64, [UInt8]) {
+    func encodeProposal(_ request: Swiftetcd.InternalRaftRequest,
+                        as identity: RequestIdentity?) throws -> (UInt64, [UInt8]) {
         var request = request
         let id = ids.next()
         request.id = id

@@ -69,6 +69,33 @@ import Testing
         }
     }
 
+    /// A callback form answers later from another thread, leaves the call to
+    /// the async handler, or fails it; a call that ends first (its deadline)
+    /// runs the cancel hook once and stops counting as running: a later
+    /// call on the same connection still starts.
+    @Test func callbackFormAnswersLaterOrHandsTheCallToTheAsyncHandler() async throws {
+        try await withTestServer({ $0.maxRunningUnaryCalls = 1 }) { port, group, _ in
+            let client = try await H2TestClient.connect(port: port, group: group)
+            let later = try await client.unary("/test.Echo/Callback", [1, 9])
+            #expect(later.grpcStatus == 0)
+            #expect(later.messages == [[1, 1, 9]])
+            #expect(later.trailers.contains { $0 == ("grpc-status", "0") })
+            let fallback = try await client.unary("/test.Echo/Callback", [0, 9])
+            #expect(fallback.grpcStatus == 0)
+            #expect(fallback.messages == [[0, 0, 9]])
+            let refused = try await client.unary("/test.Echo/Callback", [2])
+            #expect(refused.grpcStatus == 11)
+            #expect(refused.grpcMessage == "callback refused")
+            let before = callbackCancels.withLockedValue { $0 }
+            let abandoned = try await client.unary("/test.Echo/Callback", [3], headers: [("grpc-timeout", "100m")])
+            #expect(abandoned.grpcStatus == 4)
+            #expect(callbackCancels.withLockedValue { $0 } == before + 1)
+            let after = try await client.unary("/test.Echo/Callback", [1, 8])
+            #expect(after.messages == [[1, 1, 8]])
+            await client.close()
+        }
+    }
+
     @Test func headerStringsShareRepeatedLongValuesOnly() {
         var strings = HeaderStrings()
         func string(_ text: String) -> String {

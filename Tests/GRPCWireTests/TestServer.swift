@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -10,6 +11,9 @@ struct TestError: Error, CustomStringConvertible {
 
 /// Counts messages a handler managed to send (never-reading client test).
 let floodSent = NIOLockedValueBox<[String: Int]>([:])
+
+/// /test.Echo/Callback calls whose end ran their cancel hook.
+let callbackCancels = NIOLockedValueBox(0)
 
 /// Calls of /test.Echo/Gate that have reached their handler.
 let gateStarted = NIOLockedValueBox(0)
@@ -44,6 +48,28 @@ func makeTestRouter() -> GRPCRouter {
         case 1: return [1] + request
         case 2: throw GRPCStatus(.outOfRange, "inline refused")
         default: return nil
+        }
+    }
+    // Callback form: 1 taken and answered later from another thread (marked
+    // 1); 0 left to the async handler (marked 0); 2 fails at once; 3 taken
+    // and never answered until the call ends first (`callbackCancels`).
+    router.unary("/test.Echo/Callback") { request, _ in [0] + request }
+    router.unaryCallback("/test.Echo/Callback") { request, _, reply in
+        switch request.first {
+        case 1:
+            Thread.detachNewThread {
+                Thread.sleep(forTimeInterval: 0.05)
+                reply.answer { [1] + request }
+            }
+            return true
+        case 2: throw GRPCStatus(.outOfRange, "callback refused")
+        case 3:
+            reply.onCancel = {
+                callbackCancels.withLockedValue { $0 += 1 }
+                reply.answer { throw CancellationError() }
+            }
+            return true
+        default: return false
         }
     }
     router.unary("/test.Echo/Fail") { _, _ in throw GRPCStatus(.notFound, "nope: 100%\nsure") }

@@ -22,6 +22,37 @@ import NIOCore
         #expect(value == "applied")
     }
 
+    /// A waiter without a task gets exactly one answer: the trigger's, or
+    /// CancellationError when withdrawn first (a later trigger finds nothing),
+    /// or the expiry's; a throwing start leaves nothing registered.
+    @Test func callbackWaiterIsAnsweredOnce() throws {
+        let registry = WaitRegistry<Int>()
+        let answers = NSLock(), box = Box()
+        func record(_ id: UInt64) -> @Sendable (Result<Int, Error>) -> Void {
+            { result in answers.withLock { box.got.append((id, result)) } }
+        }
+        try registry.register(id: 1, done: record(1)) {}
+        registry.trigger(id: 1, .success(42))
+        registry.trigger(id: 1, .success(43))
+        try registry.register(id: 2, done: record(2)) {}
+        registry.cancel(id: 2)
+        registry.trigger(id: 2, .success(44))
+        try registry.register(id: 3, deadline: .uptimeNanoseconds(1), done: record(3)) {}
+        registry.expire { _ in ServerError.timeout }
+        #expect(throws: ServerError.self) {
+            try registry.register(id: 4, done: record(4)) { throw ServerError.timeout }
+        }
+        #expect(!registry.isRegistered(4))
+        let got = answers.withLock { box.got }
+        #expect(got.map { $0.0 } == [1, 2, 3])
+        #expect((try? got[0].1.get()) == 42)
+        #expect(got[1].1.isCancellation)
+        #expect((got[2].1.error as? ServerError) == .timeout)
+        #expect(registry.count == 0)
+    }
+
+    private final class Box: @unchecked Sendable { var got: [(UInt64, Result<Int, Error>)] = [] }
+
     /// Expiry names its error per wait: a write still parked for want of a
     /// leader gets etcd's "context deadline exceeded", others "request timed out".
     @Test func expiryErrorIsChosenPerWait() async throws {
@@ -114,4 +145,9 @@ import NIOCore
         registry.expire(now: base + .seconds(10), ServerError.timeout)  // id 2's stale entry: ignored
         #expect(registry.lockedIDs().isEmpty)
     }
+}
+
+private extension Result where Failure == Error {
+    var isCancellation: Bool { if case .failure(let e) = self { return e is CancellationError } else { return false } }
+    var error: Error? { if case .failure(let e) = self { return e } else { return nil } }
 }

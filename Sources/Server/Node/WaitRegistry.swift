@@ -21,6 +21,8 @@ final class WaitRegistry<Value: Sendable>: @unchecked Sendable {
         case registered
         case waiting(UnsafeContinuation<Value, Error>)
         case done(Result<Value, Error>)
+        /// A waiter without a task (`register`): called instead of a resume.
+        case callback(@Sendable (Result<Value, Error>) -> Void)
     }
 
     private let lock = NSLock()
@@ -54,7 +56,7 @@ final class WaitRegistry<Value: Sendable>: @unchecked Sendable {
                 case .registered:
                     slots[id] = .waiting(continuation)
                     lock.unlock()
-                case .waiting, nil:  // nil: cancelled before we got here
+                case .waiting, .callback, nil:  // nil: cancelled before we got here
                     lock.unlock()
                     continuation.resume(throwing: CancellationError())
                 }
@@ -67,6 +69,35 @@ final class WaitRegistry<Value: Sendable>: @unchecked Sendable {
         }
     }
 
+    /// `wait` without a task: registers `id` with `done`, runs `start`, and
+    /// returns. `done` is called exactly once, on whichever thread triggers,
+    /// expires, cancels (`cancel(id:)`) or fails it; not at all when `start`
+    /// throws (the registration is removed and the error rethrown).
+    func register(id: UInt64, deadline: NIODeadline? = nil, done: @escaping @Sendable (Result<Value, Error>) -> Void,
+                  start: () throws -> Void) throws {
+        lock.withLock {
+            slots[id] = .callback(done)
+            if let deadline { addDeadline(deadline.uptimeNanoseconds, id) }
+        }
+        do { try start() } catch {
+            lock.withLock { _ = slots.removeValue(forKey: id) }
+            throw error
+        }
+    }
+
+    /// What a waiting task's cancellation does, for a `register`ed waiter:
+    /// removes it and fails it with `CancellationError` (nothing once answered).
+    func cancel(id: UInt64) {
+        lock.lock()
+        let slot = slots.removeValue(forKey: id)
+        lock.unlock()
+        switch slot {
+        case .waiting(let continuation): continuation.resume(throwing: CancellationError())
+        case .callback(let done): done(.failure(CancellationError()))
+        case .registered, .done, nil: break
+        }
+    }
+
     func trigger(id: UInt64, _ result: Result<Value, Error>) {
         lock.lock()
         switch slots[id] {
@@ -74,6 +105,10 @@ final class WaitRegistry<Value: Sendable>: @unchecked Sendable {
             slots.removeValue(forKey: id)
             lock.unlock()
             continuation.resume(with: result)
+        case .callback(let done):
+            slots.removeValue(forKey: id)
+            lock.unlock()
+            done(result)
         case .registered:
             slots[id] = .done(result)
             lock.unlock()
@@ -131,7 +166,13 @@ final class WaitRegistry<Value: Sendable>: @unchecked Sendable {
         deadlines.removeAll()
         deadlineHead = 0
         lock.unlock()
-        for case .waiting(let c) in all.values { c.resume(throwing: error) }
+        for slot in all.values {
+            switch slot {
+            case .waiting(let c): c.resume(throwing: error)
+            case .callback(let done): done(.failure(error))
+            case .registered, .done: break
+            }
+        }
     }
 }
 

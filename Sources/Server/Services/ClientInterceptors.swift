@@ -56,6 +56,7 @@ enum ClientInterceptors {
         for path in router.paths {
             switch router.handler(for: path) {
             case .unary(let h)?:
+                let callback = router.callbackHandler(for: path)
                 router.unary(path) { bytes, context in
                     if isLearner() && !learnerMayServe(path, bytes) { throw notSupportedForLearner.status }
                     try checkLeader(context)
@@ -66,6 +67,13 @@ enum ClientInterceptors {
                         if isLearner() { return nil }  // the async path decides what a learner serves
                         try checkLeader(context)
                         return try inline(bytes, context)
+                    }
+                }
+                if let callback {
+                    router.unaryCallback(path) { bytes, context, reply in
+                        if isLearner() { return false }  // the async path decides what a learner serves
+                        try checkLeader(context)
+                        return try callback(bytes, context, reply)
                     }
                 }
             case .serverStreaming(let h)?:

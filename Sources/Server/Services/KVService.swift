@@ -13,9 +13,66 @@ struct KVService {
         router.unary(Etcdserverpb.KVService.range) { request, context in try await range(request, context) }
         router.unaryInline(Etcdserverpb.KVService.range) { request, context in try rangeInline(request, context) }
         router.unary(Etcdserverpb.KVService.put) { request, context in try await put(request, context) }
+        router.unaryCallback(Etcdserverpb.KVService.put) { request, context, reply in try put(request, context, reply) }
         router.unary(Etcdserverpb.KVService.deleteRange) { request, context in try await deleteRange(request, context) }
+        router.unaryCallback(Etcdserverpb.KVService.deleteRange) { request, context, reply in
+            try deleteRange(request, context, reply)
+        }
         router.unary(Etcdserverpb.KVService.txn) { request, context in try await txn(request, context) }
+        router.unaryCallback(Etcdserverpb.KVService.txn) { request, context, reply in try txn(request, context, reply) }
         router.unary(Etcdserverpb.KVService.compact) { request, context in try await compact(request, context) }
+    }
+
+    // The writes' callback forms: the same checks in the same order as the
+    // async handlers below, then the proposal, answered from the apply
+    // without a task (`KVBackend.proposeWrite(_:as:deadline:done:)`). False
+    // (auth has to be asked, a read-only txn, a fake backend) hands the call
+    // to the async handler.
+
+    func put(_ request: Etcdserverpb.PutRequest, _ context: GRPCRequestContext, _ reply: GRPCUnaryReply) throws -> Bool {
+        try Validation.check(KVMapping.put(request))
+        guard access.isAnonymousWithoutWaiting(context) else { return false }
+        var proposal = Swiftetcd.InternalRaftRequest()
+        proposal.put = request
+        return try propose(proposal, context, reply) { response, header in
+            guard case .put(let put) = response else { throw ServerError.unexpectedResult }
+            return KVMapping.putResponse(put, header: header).serializedBytes()
+        }
+    }
+
+    func deleteRange(_ request: Etcdserverpb.DeleteRangeRequest, _ context: GRPCRequestContext,
+                     _ reply: GRPCUnaryReply) throws -> Bool {
+        try Validation.check(KVMapping.deleteRange(request))
+        guard access.isAnonymousWithoutWaiting(context) else { return false }
+        var proposal = Swiftetcd.InternalRaftRequest()
+        proposal.deleteRange = request
+        return try propose(proposal, context, reply) { response, header in
+            guard case .deleteRange(let deleted) = response else { throw ServerError.unexpectedResult }
+            return KVMapping.deleteRangeResponse(deleted, header: header).serializedBytes()
+        }
+    }
+
+    func txn(_ request: Etcdserverpb.TxnRequest, _ context: GRPCRequestContext, _ reply: GRPCUnaryReply) throws -> Bool {
+        let txn = KVMapping.txn(request)
+        try Validation.check(txn, maxTxnOps: backend.maxTxnOps, maxDepth: ProtoLimits.maxTxnDepth)
+        guard !txn.isReadOnly, access.isAnonymousWithoutWaiting(context) else { return false }
+        var proposal = Swiftetcd.InternalRaftRequest()
+        proposal.txn = request
+        return try propose(proposal, context, reply) { response, header in
+            guard case .txn(let result) = response else { throw ServerError.unexpectedResult }
+            return KVMapping.txnResponse(result, header: header).serializedBytes()
+        }
+    }
+
+    private func propose(_ proposal: Swiftetcd.InternalRaftRequest, _ context: GRPCRequestContext, _ reply: GRPCUnaryReply,
+                         _ encode: @escaping @Sendable (WriteResponse, Etcdserverpb.ResponseHeader) throws -> [UInt8]) throws -> Bool {
+        let withdraw = try backend.proposeWrite(proposal, as: nil, deadline: context.deadline) { result in
+            reply.answer(result) { try encode($0.0, $0.1) }
+        }
+        guard let withdraw else { return false }
+        // Set before the answer can run: that waits for this loop turn.
+        reply.onCancel = withdraw
+        return true
     }
 
     // The handlers' bodies, also called in-process (Lock, Election).

@@ -63,17 +63,27 @@ struct QuotaGuard {
 
     private func wrap(_ router: GRPCRouter, _ path: String, cost: @escaping @Sendable ([UInt8]) -> Int) {
         guard case .unary(let handler)? = router.handler(for: path) else { return }
+        let callback = router.callbackHandler(for: path)
         let backend = self.backend
-        router.unary(path) { bytes, context in
+        @Sendable func fits(_ bytes: [UInt8]) -> Bool {
             let quota = backend.quota
             let size = backend.store.dbSizeBytes
             // Fast path: far from the quota, no need to look inside.
-            if size + Int64(bytes.count + BackendQuota.kvOverheadBytes) >= quota.bytes,
-               !quota.available(costBytes: cost(bytes), dbSizeBytes: size) {
+            return size + Int64(bytes.count + BackendQuota.kvOverheadBytes) < quota.bytes
+                || quota.available(costBytes: cost(bytes), dbSizeBytes: size)
+        }
+        router.unary(path) { bytes, context in
+            if !fits(bytes) {
                 await backend.raiseNoSpaceAlarm()
                 throw grpcStatus(for: ServerError.noSpace)
             }
             return try await handler(bytes, context)
+        }
+        guard let callback else { return }
+        // Over the quota, the async handler raises the alarm and refuses.
+        router.unaryCallback(path) { bytes, context, reply in
+            guard fits(bytes) else { return false }
+            return try callback(bytes, context, reply)
         }
     }
 }

@@ -11,6 +11,7 @@ enum RequestStatsInterceptor {
     static func wrapAll(_ router: GRPCRouter, warnings: SlowWarnings) {
         for path in router.paths {
             guard case .unary(let h)? = router.handler(for: path) else { continue }
+            let callback = router.callbackHandler(for: path)
             router.unary(path) { bytes, context in
                 let start = Date()
                 let began = ContinuousClock.now
@@ -24,6 +25,25 @@ enum RequestStatsInterceptor {
                 report(warnings, path: path, bytes: bytes, context: context, start: start, began: began,
                        responseSize: response.count)
                 return response
+            }
+            if let callback {
+                router.unaryCallback(path) { bytes, context, reply in
+                    let began = ContinuousClock.now
+                    let taken: Bool
+                    do {
+                        taken = try callback(bytes, context, reply)
+                    } catch {
+                        report(warnings, path: path, bytes: bytes, context: context, began: began, responseSize: 0)
+                        throw error
+                    }
+                    // False: the async handler takes the call and reports it.
+                    if taken {
+                        reply.onAnswer = { responseSize in
+                            report(warnings, path: path, bytes: bytes, context: context, began: began, responseSize: responseSize)
+                        }
+                    }
+                    return taken
+                }
             }
             guard let inline = router.inlineHandler(for: path) else { continue }
             router.unaryInline(path) { bytes, context in

@@ -35,6 +35,38 @@ extension GRPCRouter {
     }
 }
 
+extension GRPCRouter {
+    /// Registers a typed unary method's callback form (see `GRPCRouter.Callback`):
+    /// `body` takes the call (true) and answers it through the reply, or
+    /// returns false to leave it to the async handler; its errors become
+    /// etcd's gRPC statuses. Register after the async handler.
+    func unaryCallback<Request, Response>(_ method: ProtoMethod<Request, Response>,
+                                          _ body: @escaping @Sendable (Request, GRPCRequestContext, GRPCUnaryReply) throws -> Bool) {
+        unaryCallback(method.path) { bytes, context, reply in
+            let request = try decodeRequest(Request.self, bytes)
+            do {
+                return try body(request, context, reply)
+            } catch {
+                throw grpcStatus(for: error)
+            }
+        }
+    }
+}
+
+extension GRPCUnaryReply {
+    /// Answers with what a proposer's `done` got: `encode`'s message (run on
+    /// the connection's loop), or the error as etcd's gRPC status.
+    func answer<Value>(_ result: Result<Value, Error>, _ encode: @escaping @Sendable (Value) throws -> [UInt8]) {
+        answer {
+            do {
+                return try encode(result.get())
+            } catch {
+                throw grpcStatus(for: error)
+            }
+        }
+    }
+}
+
 /// Decodes one request message as grpc-go does: bytes that are not one end the
 /// call with INTERNAL "grpc: error unmarshalling request", before any handler
 /// runs; except nesting deeper than our decoder takes: only a txn nests, and

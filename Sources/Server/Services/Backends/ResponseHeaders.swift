@@ -1,4 +1,5 @@
 import MVCC
+import NIOCore
 import Proto
 
 /// What every service needs to answer: etcd's response header (cluster and
@@ -25,4 +26,22 @@ protocol Proposer: Sendable {
     /// header for the apply chain's auth stage.
     func proposeWrite(_ request: Swiftetcd.InternalRaftRequest,
                       as identity: RequestIdentity?) async throws -> (WriteResponse, Etcdserverpb.ResponseHeader)
+
+    /// `proposeWrite` without a task, for the services' callback forms: nil
+    /// when this proposer cannot (the caller takes the async path). Else
+    /// `done` gets the same answer once, on whichever thread has it (the
+    /// Raft loop's, once applied), and the returned hook withdraws the wait
+    /// (its call ended first: `done` then gets `CancellationError`), as a
+    /// cancelled task's does. Throws, proposing nothing, when `deadline` has
+    /// passed or the request is too large.
+    func proposeWrite(_ request: Swiftetcd.InternalRaftRequest, as identity: RequestIdentity?, deadline: NIODeadline?,
+                      done: @escaping @Sendable (Result<(WriteResponse, Etcdserverpb.ResponseHeader), Error>) -> Void)
+        throws -> (@Sendable () -> Void)?
+}
+
+extension Proposer {
+    /// Fakes in tests: the async path only.
+    func proposeWrite(_ request: Swiftetcd.InternalRaftRequest, as identity: RequestIdentity?, deadline: NIODeadline?,
+                      done: @escaping @Sendable (Result<(WriteResponse, Etcdserverpb.ResponseHeader), Error>) -> Void)
+        throws -> (@Sendable () -> Void)? { nil }
 }

@@ -85,6 +85,10 @@ public final class EtcdServer: @unchecked Sendable {
         let earlyLock = FileManager.default.fileExists(atPath: options.dataDir) ? try DataDirLock.acquire(dataDir: options.dataDir) : nil
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.eventLoopThreads))
         self.group = group
+        // A start refused below (a port taken, a damaged file) leaves no
+        // event loop thread behind.
+        var constructed = false
+        defer { if !constructed { try? group.syncShutdownGracefully() } }
         // etcd binds its listeners before touching the data dir: a taken
         // peer port fails start-up cleanly, leaving no half-made member.
         for listener in options.listenPeer { try PeerPortProbe.check(listener, reusePort: options.socketReusePort) }
@@ -254,11 +258,22 @@ public final class EtcdServer: @unchecked Sendable {
             peers.probes.roundTrip = metrics.peerRoundTrip
             peers.probes.onHashRequest = { [store] revision in CorruptionCheck.answer(store: store, revision: revision) }
         }
+        constructed = true
     }
 
     /// Starts Raft and the client listeners; returns the bound client ports.
+    /// A start that fails part-way (a client, peer or metrics port taken)
+    /// stops what it had started before throwing: no Raft, persist or event
+    /// loop thread outlives it, so the caller may exit at once.
     @discardableResult
     public func start() async throws -> [Int] {
+        do { return try await startServing() } catch {
+            await shutDown(grace: .zero)
+            throw error
+        }
+    }
+
+    private func startServing() async throws -> [Int] {
         watchHub.start()
         if let peers {
             guard let listener = options.listenPeer.first else { throw StartupError("--listen-peer-urls is empty") }
@@ -268,10 +283,7 @@ public final class EtcdServer: @unchecked Sendable {
             }
             logger.info("serving peer traffic", metadata: ["address": "\(listener.host):\(port)"])
             if options.initialCorruptCheck && memberInitialized {
-                do { try await CorruptionMonitor.initialCheck(server: self) } catch {
-                    await peers.stop()
-                    throw error
-                }
+                try await CorruptionMonitor.initialCheck(server: self)
             }
             peers.startPinging()
         }
@@ -318,7 +330,7 @@ public final class EtcdServer: @unchecked Sendable {
                 }
                 return await http.handle(method: request.method, path: request.path, query: request.query)
             }, group: group, logger: logger)
-            ports.append(try await server.start())
+            do { ports.append(try await server.start()) } catch { throw PeerPortProbe.describe(error, listener) }
             grpcServers.append(server)
         }
         try await startMetricsListeners()
@@ -417,9 +429,11 @@ public final class EtcdServer: @unchecked Sendable {
     }
 
     /// Returns once a linearizable read may be served from the local store.
+    /// With no leader known (an election, lost peers) the read waits for
+    /// one, as etcd's: "request timed out" after the request timeout, or the
+    /// client's deadline/cancellation first.
     func linearizableBarrier() async throws {
         try GRPCRequestContext.checkDeadline()
-        if peers != nil && loop.status.leader == 0 { throw ServerError.noLeader }
         try await loop.waitLinearizable(timeoutSeconds: requestTimeoutSeconds)
     }
 

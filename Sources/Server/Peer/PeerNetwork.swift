@@ -44,6 +44,10 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
     /// the answer (`LeaseOp.notLeader` first when not the leader).
     var onLeaseRequest: @Sendable (Int64, LeaseOp) -> (Int64, Int64) = { _, _ in (LeaseOp.notLeader, 0) }
     private let renewWaits = WaitRegistry<LeaseAnswer>()
+    private let leaseForwardsLock = NSLock()
+    /// Lease requests waiting for an answer: request ID → the leader asked
+    /// (guarded by `leaseForwardsLock`).
+    private var leaseForwards: [UInt64: UInt64] = [:]
     /// On the leader: runs a follower's forwarded MemberPromote; nil on success.
     var onPromoteRequest: @Sendable (UInt64) async -> ServerError? = { _ in ServerError.notLeader }
     /// Forwarded MemberPromotes waiting for the leader's answer (nil: success).
@@ -179,18 +183,31 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
         clients[id]?.stop()
     }
 
-    /// Fails forwarded requests whose deadline passed (the Raft loop's tick).
+    /// Fails forwarded requests whose deadline passed (the Raft loop's
+    /// tick), and lease requests whose leader's connection went down since
+    /// (a killed leader never answers: the caller retries at once, at the
+    /// new leader once one is elected, instead of waiting out its attempt).
     func expireWaits(now: NIODeadline) {
         renewWaits.expire(now: now, ServerError.timeout)
         promoteWaits.expire(now: now, ServerError.timeout)
+        let lost = leaseForwardsLock.withLock { () -> [UInt64] in
+            guard !leaseForwards.isEmpty else { return [] }
+            let clients = self.clients
+            return leaseForwards.filter { clients[$0.value]?.activeSince == nil }.map(\.key)
+        }
+        for requestID in lost { renewWaits.trigger(id: requestID, .failure(ServerError.noLeader)) }
     }
 
     /// Forwards a lease operation to the leader (see `LeaseOp` for the
-    /// answer). Throws `noLeader` if `leader` says it is not the leader,
-    /// `timeout` if no answer comes within `timeoutSeconds`.
+    /// answer). Throws `noLeader` if `leader` says it is not the leader or
+    /// this member's connection to it is down (at once, or when it goes
+    /// down while waiting), `timeout` if no answer comes within `timeoutSeconds`.
     func forwardLease(_ op: LeaseOp, _ leaseID: Int64, to leader: UInt64, timeoutSeconds: Double) async throws -> (Int64, Int64) {
         guard let client = clients[leader] else { throw ServerError.noLeader }
         let requestID = renewIDs.next()
+        leaseForwardsLock.withLock { leaseForwards[requestID] = leader }
+        defer { leaseForwardsLock.withLock { _ = leaseForwards.removeValue(forKey: requestID) } }
+        guard client.activeSince != nil else { throw ServerError.noLeader }
         let answer = try await renewWaits.wait(id: requestID, deadline: .after(seconds: timeoutSeconds)) {
             client.send(frames: [.leaseRequest(requestID: requestID, leaseID: leaseID, op: op)])
         }

@@ -100,6 +100,12 @@ private final class PeerInboundHandler: ChannelInboundHandler {
     private var remoteID: UInt64?
     private var batch: [Message] = []
     private var receiver: SnapshotReceiver?
+    /// Closes a connection whose first frame (hello or members request) has
+    /// not come whole in time: a stranger trickling bytes (1 a second keeps
+    /// the read timeout away) would hold one of the process's connection
+    /// slots, which the client port shares, for as long as it likes.
+    private var firstFrameDeadline: Scheduled<Void>?
+    static let firstFrameTimeout = TimeAmount.seconds(10)
 
     init(logger: Logger, refusalLog: LogRateLimiter, admit: @escaping @Sendable (PeerHello) -> String?,
          deliver: @escaping @Sendable ([Message]) -> Void, control: @escaping @Sendable (UInt64, PeerFrame) -> Void,
@@ -113,7 +119,17 @@ private final class PeerInboundHandler: ChannelInboundHandler {
         self.snapshots = snapshots
     }
 
+    func handlerAdded(context: ChannelHandlerContext) {
+        firstFrameDeadline = context.eventLoop.scheduleTask(in: Self.firstFrameTimeout) { context.close(promise: nil) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        firstFrameDeadline?.cancel()
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        firstFrameDeadline?.cancel()
+        firstFrameDeadline = nil
         let frame = unwrapInboundIn(data)
         switch frame {
         case .hello(let hello):
@@ -132,8 +148,14 @@ private final class PeerInboundHandler: ChannelInboundHandler {
             remoteID = hello.fromID
         case .message(let bytes):
             guard let remoteID else { context.close(promise: nil); return }
-            guard let m = try? Message(decoding: bytes), m.from == remoteID else {
-                logger.warning("dropping an undecodable peer message", metadata: ["remote-peer-id": "\(String(remoteID, radix: 16))"])
+            // A MsgSnap comes only on a snapshot connection, with its
+            // database: one without would make the Raft loop install a
+            // snapshot it has no file for (a fatal error).
+            guard let m = try? Message(decoding: bytes), m.from == remoteID, m.type != .snap else {
+                if let held = refusalLog.admit("undecodable \(remoteID)") {
+                    logger.warning("dropping an undecodable peer message", metadata: [
+                        "remote-peer-id": "\(String(remoteID, radix: 16))", "suppressed": "\(held)"])
+                }
                 return
             }
             batch.append(m)

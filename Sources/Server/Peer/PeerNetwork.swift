@@ -91,7 +91,8 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
         let received = ReceivedSnapshots(dir: snapDir)
         receivedSnapshots = received
         snapshotSender = SnapshotSender(group: group, dialer: dialer, logger: logger)
-        let sink = SnapshotSink(newPath: { received.newPath() }, received: { forward.snapshotReceived($0, file: $1) })
+        let sink = SnapshotSink(newPath: { received.newPath() }, received: { forward.snapshotReceived($0, file: $1) },
+                                refuses: Self.refusesSnapshot)
         listener = PeerListener(group: group, tls: listenerTLS, logger: logger, admit: { forward.admit($0) },
                                 deliver: { forward.messages($0) }, control: { forward.control($0, $1) },
                                 members: { forward.members() }, snapshots: sink, settings: settings)
@@ -138,6 +139,16 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
             guard let self else { throw PeerProtocolError("member is stopping") }
             return try self.snapshotPayload()
         }, done: { ok in forward.report(ok ? .snapshotSent(to) : .snapshotFailed(to)) })
+    }
+
+    /// Why a received MsgSnap cannot be installed: its data is not
+    /// `SnapshotExtras`, or its configuration has no voter.
+    static func refusesSnapshot(_ m: Message) -> String? {
+        guard let snap = m.snapshot, !snap.metadata.confState.voters.isEmpty else {
+            return "snapshot message without voters"
+        }
+        do { _ = try SnapshotExtras(decoding: snap.data) } catch { return "snapshot message data does not decode: \(error)" }
+        return nil
     }
 
     /// A verified database file from the leader: registered, then its

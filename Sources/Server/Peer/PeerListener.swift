@@ -17,6 +17,7 @@ final class PeerListener: @unchecked Sendable {
     private let deliver: @Sendable ([Message]) -> Void
     private let control: @Sendable (UInt64, PeerFrame) -> Void
     private let members: @Sendable () -> ClusterPeerFrame
+    private let http: @Sendable (String, String) -> PeerHTTPAnswer
     private let snapshots: SnapshotSink
     private let settings: PeerSettings
     private var channel: Channel?
@@ -27,12 +28,16 @@ final class PeerListener: @unchecked Sendable {
     /// `control` gets the admitted sender's non-Raft frames (lease and
     /// promote forwarding); `members` answers a joining member's
     /// `membersRequest` (sent instead of a hello); `snapshots` takes in
-    /// snapshot transfers (`SnapshotReceiver`).
+    /// snapshot transfers (`SnapshotReceiver`); `http` answers an HTTP
+    /// request (method, path) on the peer port (`PeerHTTPSniffer`).
     init(group: EventLoopGroup, tls: TLSServerSide?, logger: Logger, admit: @escaping @Sendable (PeerHello) -> String?,
          deliver: @escaping @Sendable ([Message]) -> Void,
          control: @escaping @Sendable (UInt64, PeerFrame) -> Void,
-         members: @escaping @Sendable () -> ClusterPeerFrame, snapshots: SnapshotSink, settings: PeerSettings = PeerSettings()) {
+         members: @escaping @Sendable () -> ClusterPeerFrame,
+         http: @escaping @Sendable (String, String) -> PeerHTTPAnswer = { _, _ in .notFound },
+         snapshots: SnapshotSink, settings: PeerSettings = PeerSettings()) {
         self.settings = settings
+        self.http = http
         self.group = group
         self.tls = tls
         self.logger = logger
@@ -46,7 +51,7 @@ final class PeerListener: @unchecked Sendable {
     /// Binds and returns the bound port.
     func start(host: String, port: Int) async throws -> Int {
         let logger = self.logger, admit = self.admit, deliver = self.deliver, control = self.control
-        let members = self.members
+        let members = self.members, http = self.http
         let snapshots = self.snapshots
         let tls = self.tls
         let limiter = ConnectionLimiter.processWide
@@ -61,6 +66,7 @@ final class PeerListener: @unchecked Sendable {
             .childChannelInitializer { channel in
                 guard limiter.admit(channel, listener: "peer", logger: logger) else { return channel.close() }
                 let frames = {
+                    try channel.pipeline.syncOperations.addHandler(PeerHTTPSniffer(answer: http))
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(PeerFrameDecoder(firstFrameMaxBytes: PeerFrameDecoder.helloMaxBytes)))
                     try channel.pipeline.syncOperations.addHandler(
                         PeerInboundHandler(logger: logger, refusalLog: refusalLog, admit: admit, deliver: deliver,

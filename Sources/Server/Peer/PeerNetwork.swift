@@ -55,6 +55,8 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
     /// A consistent copy of the store and the extras for a snapshot transfer;
     /// set once before `start`. Runs on a transfer's own thread.
     var snapshotPayload: () throws -> SnapshotPayload = { throw PeerProtocolError("snapshots not set up") }
+    /// The cluster version for `GET /version` on the peer port; set once before `start`.
+    var clusterVersion: @Sendable () -> String? = { nil }
     /// Round-trip pings and corruption-check hashes (frames 14–17; PeerNetwork+Probes).
     let probes = PeerProbes()
     private let droppedLock = NSLock()
@@ -95,7 +97,8 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
                                 refuses: Self.refusesSnapshot)
         listener = PeerListener(group: group, tls: listenerTLS, logger: logger, admit: { forward.admit($0) },
                                 deliver: { forward.messages($0) }, control: { forward.control($0, $1) },
-                                members: { forward.members() }, snapshots: sink, settings: settings)
+                                members: { forward.members() }, http: { forward.http($0, $1) }, snapshots: sink,
+                                settings: settings)
         forward.network = self
     }
 
@@ -279,6 +282,11 @@ private final class Forwarder: @unchecked Sendable {
     }
     func messages(_ m: [Message]) { network?.onMessages(m) }
     func control(_ from: UInt64, _ frame: PeerFrame) { network?.control(from: from, frame) }
+    func http(_ method: String, _ path: String) -> PeerHTTPAnswer {
+        guard let network else { return .notFound }
+        return PeerHTTPAnswer.answer(method: method, path: path, clusterVersion: network.clusterVersion(),
+                                     clusterID: network.clusterID, members: network.membership.all)
+    }
     func members() -> ClusterPeerFrame { network?.membersAnswer() ?? .membersAnswer(clusterID: 0, membersJSON: Array("[]".utf8)) }
     func snapshotReceived(_ m: Message, file: String) {
         if let network { network.snapshotReceived(m, file: file) } else { unlink(file) }

@@ -330,6 +330,10 @@ class Fuzzer:
                           [raft_message(M_HEARTBEATRESP, leader.id, f.id, term=term, context=rng.randbytes(8))] * 100)
             admitted_case("vote responses to the leader", leader, f,
                           [raft_message(M_VOTERESP, leader.id, f.id, term=term, reject=rng.random() < 0.5)])
+        if leader.id == st["leader"]:
+            admitted_case("replies from the leader's own ID", leader, leader,
+                          [raft_message(M_APPRESP, leader.id, leader.id, term=term, index=1, reject=True, reject_hint=0),
+                           raft_message(M_HEARTBEATRESP, leader.id, leader.id, term=term)])
         admitted_case("read index response 2^63-1", t, leader,
                       [raft_message(M_READINDEXRESP, t.id, leader.id, term=term, index=MAX_TERM, context=rng.randbytes(8))])
         # Probe and control frames with extreme values.

@@ -261,6 +261,11 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
         if hello.toID != localID {
             return "member ID mismatch: this member is \(String(localID, radix: 16)), the sender expected \(String(hello.toID, radix: 16))"
         }
+        // Never this member itself: Raft would take its own messages as a
+        // peer's (a leader's progress for itself moved by "its" replies).
+        if hello.fromID == localID {
+            return "member ID mismatch: the sender claims this member's own ID \(String(localID, radix: 16))"
+        }
         if membership.isRemoved(hello.fromID) { return Self.removedReason }
         guard membership.member(hello.fromID) != nil else {
             return "unknown member \(String(hello.fromID, radix: 16)) (not in this cluster or removed)"

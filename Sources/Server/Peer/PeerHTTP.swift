@@ -29,8 +29,9 @@ final class PeerHTTPSniffer: ChannelInboundHandler, RemovableChannelHandler {
         if head == nil {
             guard let first: UInt8 = bytes.getInteger(at: bytes.readerIndex) else { return }
             guard (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(first) else {
-                context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+                // Pass these bytes on first: a removed handler's context forwards nothing.
                 context.fireChannelRead(data)
+                context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
                 return
             }
             head = context.channel.allocator.buffer(capacity: 512)

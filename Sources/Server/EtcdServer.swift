@@ -251,6 +251,7 @@ public final class EtcdServer: @unchecked Sendable {
                 return await self.promoteFromFollower(id)
             }
             peers.snapshotPayload = { [unowned self] in try self.snapshotPayload() }
+            peers.clusterVersion = { [store] in ClusterVersion.load(from: store) }
             peers.probes.roundTrip = metrics.peerRoundTrip
             peers.probes.onHashRequest = { [store] revision in CorruptionCheck.answer(store: store, revision: revision) }
         }

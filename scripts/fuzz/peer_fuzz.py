@@ -17,8 +17,9 @@ the same `hashkv` at the same revision. Exit 0 and "fuzz-peer: clean" if so.
 
 Forged-but-valid messages can mislead a member (no peer authentication
 without --peer-client-cert-auth, as in etcd); these cases send ones that
-must not crash it, and leave out those that change the cluster on purpose
-(a term near 2^63, a leadership transfer, a forged proposal).
+must not crash it (and terms far ahead of the member's, which it drops), and
+leave out those that change the cluster on purpose (a leadership transfer, a
+forged proposal).
 """
 import argparse
 import json
@@ -298,6 +299,9 @@ class Fuzzer:
         for v in (MAX_TERM + 1, (1 << 64) - 1):
             admitted_case(f"heartbeat term {v}", t, leader, [raft_message(M_HEARTBEAT, t.id, leader.id, term=v, commit=v)])
             admitted_case(f"append index {v}", t, leader, [raft_message(M_APP, t.id, leader.id, term=term, index=v, log_term=v)])
+        admitted_case("heartbeat term 2^63-1", t, leader, [raft_message(M_HEARTBEAT, t.id, leader.id, term=MAX_TERM)])
+        admitted_case("vote term 2^62", t, self.other(t),
+                      [raft_message(M_VOTE, t.id, self.other(t).id, term=1 << 62, log_term=MAX_TERM, index=MAX_TERM)])
         admitted_case("heartbeat commit 2^63-1", t, leader,
                       [raft_message(M_HEARTBEAT, t.id, leader.id, term=term, commit=MAX_TERM)])
         admitted_case("append far past the log", t, leader,

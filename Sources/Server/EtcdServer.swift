@@ -245,8 +245,13 @@ public final class EtcdServer: @unchecked Sendable {
         if let peers {
             let loop = self.loop
             let membership = self.membership
-            // A removed member's messages (votes) must not disturb the cluster.
-            peers.onMessages = { loop.deliver($0.filter { membership.member($0.from) != nil }) }
+            // A removed member's messages (votes) must not disturb the cluster;
+            // nor may a term far ahead of ours (one forged message at 2^63-1 left
+            // every member there for good: the next election's term no longer decodes).
+            peers.onMessages = { messages in
+                let termCap = loop.status.term &+ Self.maxPeerTermJump
+                loop.deliver(messages.filter { membership.member($0.from) != nil && $0.term <= termCap })
+            }
             peers.onReport = { loop.report($0) }
             peers.onRemoved = { [weak self] in self?.stopAsRemoved() }
             peers.onLeaseRequest = { [weak self] id, op in self?.leaseRequestFromFollower(id, op) ?? (LeaseOp.notLeader, 0) }
@@ -255,11 +260,16 @@ public final class EtcdServer: @unchecked Sendable {
                 return await self.promoteFromFollower(id)
             }
             peers.snapshotPayload = { [unowned self] in try self.snapshotPayload() }
+            peers.clusterVersion = { [store] in ClusterVersion.load(from: store) }
             peers.probes.roundTrip = metrics.peerRoundTrip
             peers.probes.onHashRequest = { [store] revision in CorruptionCheck.answer(store: store, revision: revision) }
         }
         constructed = true
     }
+
+    /// How far ahead of this member's term a peer's message may be. Real
+    /// terms move by one per election: no member falls 2^32 elections behind.
+    static let maxPeerTermJump: UInt64 = 1 << 32
 
     /// Starts Raft and the client listeners; returns the bound client ports.
     /// A start that fails part-way (a client, peer or metrics port taken)

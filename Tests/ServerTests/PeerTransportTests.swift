@@ -95,6 +95,8 @@ import Testing
         #expect(b.admit(PeerHello(clusterID: 98, fromID: 1, toID: 2, attributesJSON: []))?.contains("cluster ID mismatch") == true)
         #expect(b.admit(PeerHello(clusterID: 99, fromID: 1, toID: 3, attributesJSON: []))?.contains("member ID mismatch") == true)
         #expect(b.admit(PeerHello(clusterID: 99, fromID: 5, toID: 2, attributesJSON: []))?.contains("unknown member") == true)
+        // A stranger claiming b's own ID: b's Raft would take b's "replies" as a peer's.
+        #expect(b.admit(PeerHello(clusterID: 99, fromID: 2, toID: 2, attributesJSON: []))?.contains("own ID") == true)
         // A removed member is told so (it then stops), also after a restart of b.
         b.membership.remove(1)
         #expect(b.admit(PeerHello(clusterID: 99, fromID: 1, toID: 2, attributesJSON: [])) == PeerNetwork.removedReason)

@@ -59,6 +59,8 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
     /// A consistent copy of the store and the extras for a snapshot transfer;
     /// set once before `start`. Runs on a transfer's own thread.
     var snapshotPayload: () throws -> SnapshotPayload = { throw PeerProtocolError("snapshots not set up") }
+    /// The cluster version for `GET /version` on the peer port; set once before `start`.
+    var clusterVersion: @Sendable () -> String? = { nil }
     /// Round-trip pings and corruption-check hashes (frames 14–17; PeerNetwork+Probes).
     let probes = PeerProbes()
     private let droppedLock = NSLock()
@@ -95,10 +97,12 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
         let received = ReceivedSnapshots(dir: snapDir)
         receivedSnapshots = received
         snapshotSender = SnapshotSender(group: group, dialer: dialer, logger: logger)
-        let sink = SnapshotSink(newPath: { received.newPath() }, received: { forward.snapshotReceived($0, file: $1) })
+        let sink = SnapshotSink(newPath: { received.newPath() }, received: { forward.snapshotReceived($0, file: $1) },
+                                refuses: Self.refusesSnapshot)
         listener = PeerListener(group: group, tls: listenerTLS, logger: logger, admit: { forward.admit($0) },
                                 deliver: { forward.messages($0) }, control: { forward.control($0, $1) },
-                                members: { forward.members() }, snapshots: sink, settings: settings)
+                                members: { forward.members() }, http: { forward.http($0, $1) }, snapshots: sink,
+                                settings: settings)
         forward.network = self
     }
 
@@ -142,6 +146,16 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
             guard let self else { throw PeerProtocolError("member is stopping") }
             return try self.snapshotPayload()
         }, done: { ok in forward.report(ok ? .snapshotSent(to) : .snapshotFailed(to)) })
+    }
+
+    /// Why a received MsgSnap cannot be installed: its data is not
+    /// `SnapshotExtras`, or its configuration has no voter.
+    static func refusesSnapshot(_ m: Message) -> String? {
+        guard let snap = m.snapshot, !snap.metadata.confState.voters.isEmpty else {
+            return "snapshot message without voters"
+        }
+        do { _ = try SnapshotExtras(decoding: snap.data) } catch { return "snapshot message data does not decode: \(error)" }
+        return nil
     }
 
     /// A verified database file from the leader: registered, then its
@@ -264,6 +278,11 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
         if hello.toID != localID {
             return "member ID mismatch: this member is \(String(localID, radix: 16)), the sender expected \(String(hello.toID, radix: 16))"
         }
+        // Never this member itself: Raft would take its own messages as a
+        // peer's (a leader's progress for itself moved by "its" replies).
+        if hello.fromID == localID {
+            return "member ID mismatch: the sender claims this member's own ID \(String(localID, radix: 16))"
+        }
         if membership.isRemoved(hello.fromID) { return Self.removedReason }
         guard membership.member(hello.fromID) != nil else {
             return "unknown member \(String(hello.fromID, radix: 16)) (not in this cluster or removed)"
@@ -285,6 +304,11 @@ private final class Forwarder: @unchecked Sendable {
     }
     func messages(_ m: [Message]) { network?.onMessages(m) }
     func control(_ from: UInt64, _ frame: PeerFrame) { network?.control(from: from, frame) }
+    func http(_ method: String, _ path: String) -> PeerHTTPAnswer {
+        guard let network else { return .notFound }
+        return PeerHTTPAnswer.answer(method: method, path: path, clusterVersion: network.clusterVersion(),
+                                     clusterID: network.clusterID, members: network.membership.all)
+    }
     func members() -> ClusterPeerFrame { network?.membersAnswer() ?? .membersAnswer(clusterID: 0, membersJSON: Array("[]".utf8)) }
     func snapshotReceived(_ m: Message, file: String) {
         if let network { network.snapshotReceived(m, file: file) } else { unlink(file) }

@@ -10,7 +10,7 @@ PREFIX ?= /usr/local
 # passes it to one C file only, so a new commit recompiles just that file).
 export SWIFT_ETCD_GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null)
 
-.PHONY: all deps deps-test build release install run cluster test difftest sim fuzz-api fuzz-gateway fuzz-h2 fuzz-abuse fuzz-libfuzzer fuzz-libfuzzer-proto fuzz-api-batch fuzz-datadir protos bench bench-quick bench-all bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint bench-stop bench-restart bench-tls bench-auth bench-commits bench-put1 bench-hostile test-etcd-e2e test-python-etcd3 test-aetcd test-etcd3gw test-patroni test-clientv3-examples test-chaos clean
+.PHONY: all deps deps-test build release install run cluster test difftest sim fuzz-api fuzz-gateway fuzz-h2 fuzz-abuse fuzz-peer fuzz-libfuzzer fuzz-libfuzzer-proto fuzz-api-batch fuzz-datadir protos bench bench-quick bench-all bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint bench-stop bench-restart bench-tls bench-auth bench-commits bench-put1 bench-hostile test-etcd-e2e test-python-etcd3 test-aetcd test-etcd3gw test-patroni test-clientv3-examples test-chaos clean
 
 all: build
 
@@ -175,6 +175,14 @@ fuzz-h2: deps-test release
 fuzz-abuse: deps-test release
 	SWIFT_ETCD_BINARY=$(CURDIR)/.build/release/swift-etcd .venv/bin/python scripts/fuzz/abuse_fuzz.py \
 	  --seed $(or $(SEED),1) --n $(or $(N),2000) --seconds $(or $(SECONDS),600) --members $(or $(MEMBERS),1)
+
+# Hostile input on the peer port (scripts/fuzz/peer_fuzz.py) of a 3-member release cluster while
+# etcdctl writes: garbage, lying hellos and lengths, HTTP, floods, a trickled hello, Raft messages
+# with extreme fields under a real member's ID, lying snapshot transfers. ROUNDS rounds or SECONDS;
+# fails on a member that exits, a cluster that stops taking writes, a lost write or differing hashkv.
+fuzz-peer: deps-test release
+	SWIFT_ETCD_BINARY=$(CURDIR)/.build/release/swift-etcd .venv/bin/python scripts/fuzz/peer_fuzz.py \
+	  --seed $(or $(SEED),1) --rounds $(or $(ROUNDS),20) --seconds $(or $(SECONDS),900)
 
 # Corrupt data dirs (scripts/fuzz/datadir_fuzz.py): every file and directory of a stopped member's
 # data dir (SIGTERM and kill -9) truncated, flipped, zeroed, deleted, replaced, made a directory or

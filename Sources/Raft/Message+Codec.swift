@@ -78,6 +78,14 @@ extension Message {
             snapshot = Snapshot(metadata: meta, data: try r.bytes())
         }
         guard r.atEnd else { throw RaftError.malformed("trailing bytes in message") }
+        // The follower's append indexes an append's entries by their position
+        // after `index` (`ci - (index + 1)`) and commits up to `index + count`:
+        // entries that do not follow `index` one by one would reach a trap
+        // there (an out-of-range slice, a commit past the last index).
+        // (A forwarded proposal's entries have no index yet.)
+        for (i, e) in entries.enumerated() where type == .app && e.index != index + 1 + UInt64(i) {
+            throw RaftError.malformed("entry \(i) has index \(e.index), expected \(index + 1 + UInt64(i))")
+        }
     }
 }
 

@@ -112,6 +112,10 @@ extension RaftCore {
             }
             return
         }
+        // A follower cannot hold entries we never had: taking a peer's larger
+        // index as its match would point its next append past our log, where
+        // the only way on is a snapshot (a trap while there is none yet).
+        guard m.index <= log.lastIndex else { return }
         let wasPaused = pr.isPaused
         guard pr.maybeUpdate(m.index) else { return }
         switch pr.state {

@@ -85,6 +85,10 @@ public final class EtcdServer: @unchecked Sendable {
         let earlyLock = FileManager.default.fileExists(atPath: options.dataDir) ? try DataDirLock.acquire(dataDir: options.dataDir) : nil
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.eventLoopThreads))
         self.group = group
+        // A start refused below (a port taken, a damaged file) leaves no
+        // event loop thread behind.
+        var constructed = false
+        defer { if !constructed { try? group.syncShutdownGracefully() } }
         // etcd binds its listeners before touching the data dir: a taken
         // peer port fails start-up cleanly, leaving no half-made member.
         for listener in options.listenPeer { try PeerPortProbe.check(listener, reusePort: options.socketReusePort) }
@@ -241,8 +245,13 @@ public final class EtcdServer: @unchecked Sendable {
         if let peers {
             let loop = self.loop
             let membership = self.membership
-            // A removed member's messages (votes) must not disturb the cluster.
-            peers.onMessages = { loop.deliver($0.filter { membership.member($0.from) != nil }) }
+            // A removed member's messages (votes) must not disturb the cluster;
+            // nor may a term far ahead of ours (one forged message at 2^63-1 left
+            // every member there for good: the next election's term no longer decodes).
+            peers.onMessages = { messages in
+                let termCap = loop.status.term &+ Self.maxPeerTermJump
+                loop.deliver(messages.filter { membership.member($0.from) != nil && $0.term <= termCap })
+            }
             peers.onReport = { loop.report($0) }
             peers.onRemoved = { [weak self] in self?.stopAsRemoved() }
             peers.onLeaseRequest = { [weak self] id, op in self?.leaseRequestFromFollower(id, op) ?? (LeaseOp.notLeader, 0) }
@@ -251,14 +260,30 @@ public final class EtcdServer: @unchecked Sendable {
                 return await self.promoteFromFollower(id)
             }
             peers.snapshotPayload = { [unowned self] in try self.snapshotPayload() }
+            peers.clusterVersion = { [store] in ClusterVersion.load(from: store) }
             peers.probes.roundTrip = metrics.peerRoundTrip
             peers.probes.onHashRequest = { [store] revision in CorruptionCheck.answer(store: store, revision: revision) }
         }
+        constructed = true
     }
 
+    /// How far ahead of this member's term a peer's message may be. Real
+    /// terms move by one per election: no member falls 2^32 elections behind.
+    static let maxPeerTermJump: UInt64 = 1 << 32
+
     /// Starts Raft and the client listeners; returns the bound client ports.
+    /// A start that fails part-way (a client, peer or metrics port taken)
+    /// stops what it had started before throwing: no Raft, persist or event
+    /// loop thread outlives it, so the caller may exit at once.
     @discardableResult
     public func start() async throws -> [Int] {
+        do { return try await startServing() } catch {
+            await shutDown(grace: .zero)
+            throw error
+        }
+    }
+
+    private func startServing() async throws -> [Int] {
         watchHub.start()
         if let peers {
             guard let listener = options.listenPeer.first else { throw StartupError("--listen-peer-urls is empty") }
@@ -268,10 +293,7 @@ public final class EtcdServer: @unchecked Sendable {
             }
             logger.info("serving peer traffic", metadata: ["address": "\(listener.host):\(port)"])
             if options.initialCorruptCheck && memberInitialized {
-                do { try await CorruptionMonitor.initialCheck(server: self) } catch {
-                    await peers.stop()
-                    throw error
-                }
+                try await CorruptionMonitor.initialCheck(server: self)
             }
             peers.startPinging()
         }
@@ -318,7 +340,7 @@ public final class EtcdServer: @unchecked Sendable {
                 }
                 return await http.handle(method: request.method, path: request.path, query: request.query)
             }, group: group, logger: logger)
-            ports.append(try await server.start())
+            do { ports.append(try await server.start()) } catch { throw PeerPortProbe.describe(error, listener) }
             grpcServers.append(server)
         }
         try await startMetricsListeners()
@@ -417,9 +439,11 @@ public final class EtcdServer: @unchecked Sendable {
     }
 
     /// Returns once a linearizable read may be served from the local store.
+    /// With no leader known (an election, lost peers) the read waits for
+    /// one, as etcd's: "request timed out" after the request timeout, or the
+    /// client's deadline/cancellation first.
     func linearizableBarrier() async throws {
         try GRPCRequestContext.checkDeadline()
-        if peers != nil && loop.status.leader == 0 { throw ServerError.noLeader }
         try await loop.waitLinearizable(timeoutSeconds: requestTimeoutSeconds)
     }
 

@@ -76,6 +76,16 @@ do {
     exit(1)
 }
 
+/// Leaves after a refused start by _exit, not exit: atexit handlers and
+/// static destructors must not run under a thread the failed start may have
+/// left (EtcdServer stops what it started; this is the second line). The
+/// log lines are written unbuffered; stdio is flushed first.
+func leaveAfterRefusedStart(_ code: Int32) -> Never {
+    fflush(stdout)
+    fflush(stderr)
+    _exit(code)
+}
+
 let server: EtcdServer
 do {
     server = try EtcdServer(options: options, logger: Logger(label: "etcdserver"))
@@ -84,11 +94,11 @@ do {
 } catch let removed as MemberRemovedError {
     logger.warning("server error", metadata: ["error": .string(removed.description)])
     logger.warning("data-dir used by this member must be removed", metadata: ["data-dir": .string(removed.dataDir)])
-    exit(0)
+    leaveAfterRefusedStart(0)
 } catch {
     logger.critical("failed to start etcd server", metadata: ["error": "\(error)"])
     FileHandle.standardError.write(Data("swift-etcd: \(error)\n".utf8))
-    exit(1)
+    leaveAfterRefusedStart(1)
 }
 
 // etcd tells systemd it is up once the member is ready, or after

@@ -32,6 +32,13 @@ import Testing
         try fuzz("datadir_fuzz.py", ["--subset", "--seed", "1"], clean: "fuzz-datadir: clean")
     }
 
+    /// Hostile input on the peer port of a three-member cluster while etcdctl
+    /// writes (`make fuzz-peer` runs more rounds, a bigger flood and a trickled
+    /// hello): no member exits, writes go on, none is lost, hashkv agrees.
+    @Test func hostilePeerInput() throws {
+        try fuzz("peer_fuzz.py", ["--quick", "--seed", "51"], clean: "fuzz-peer: clean")
+    }
+
     private func fuzz(_ script: String, _ arguments: [String], clean: String) throws {
         let python = PackagePaths.root.appendingPathComponent(".venv/bin/python").path
         let path = PackagePaths.root.appendingPathComponent("scripts/fuzz/\(script)").path

@@ -23,6 +23,17 @@ import Testing
 
         func start() throws { for m in members { try m.start() } }
 
+        /// Starts the members, waits for a leader, runs `before` on the
+        /// first member, then stops the others: the first is left without a
+        /// quorum (returned).
+        func startThenLeaveOneAlone(before: (ServerProcess) throws -> Void = { _ in }) throws -> ServerProcess {
+            try start()
+            _ = try waitForLeader(among: members)
+            try before(members[0])
+            for other in members.dropFirst() { other.stop() }
+            return members[0]
+        }
+
         func stop() {
             for m in members { m.stop(); m.removeData() }
         }

@@ -31,13 +31,38 @@ import Testing
 
     /// A ready member that lost its peers knows no leader: a request with
     /// `hasleader: true` metadata gets etcd's "no leader", one without it is served.
+    /// While the leader hands over to a transferee that does not answer
+    /// (stopped), a write on the leader gets etcd 3.5.1's answer, Unknown
+    /// "raft proposal dropped" (it used to be "etcdserver: no leader").
+    @Test func writeOnTheLeaderDuringATransferIsDropped() throws {
+        // A longer election timeout: the transfer waits that long for the transferee.
+        let cluster = try ClusterTests.Cluster(extraArgs: ["--election-timeout", "3000"])
+        defer { cluster.stop() }
+        try cluster.start()
+        let leaderID = try cluster.waitForLeader(among: cluster.members)
+        let leader = try #require(cluster.members.first { cluster.status($0)?.memberID == leaderID })
+        let follower = try #require(cluster.members.first { cluster.status($0)?.memberID != leaderID })
+        let target = String(try #require(cluster.status(follower)?.memberID), radix: 16)
+        let pid = try #require(follower.pid)
+        kill(pid, SIGSTOP)
+        defer { kill(pid, SIGCONT) }
+        let move = try ProcessRunner.start("etcdctl", ["--endpoints", leader.endpoint, "--command-timeout", "30s",
+                                                       "move-leader", target], environment: ["ETCDCTL_API": "3"])
+        var answers: [String] = []
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline && !answers.contains(where: { $0.contains("raft proposal dropped") }) {
+            let put = try etcdctl(leader.endpoint, ["put", "during-transfer", "v"])
+            answers.append(put.exitCode == 0 ? "OK" : put.stderr)
+        }
+        _ = move.finish(timeoutSeconds: 60)
+        #expect(answers.contains { $0.contains("raft proposal dropped") }, "\(answers)")
+        #expect(!answers.contains { $0.contains("no leader") }, "\(answers)")
+    }
+
     @Test func hasLeaderMetadataWithoutALeader() throws {
         let cluster = try ClusterTests.Cluster()
         defer { cluster.stop() }
-        try cluster.start()
-        _ = try cluster.waitForLeader(among: cluster.members)
-        let lonely = cluster.members[0]
-        for other in cluster.members.dropFirst() { other.stop() }
+        let lonely = try cluster.startThenLeaveOneAlone()
         let body = FileManager.default.temporaryDirectory.appendingPathComponent("empty-grpc-\(UUID().uuidString)")
         try Data(count: 5).write(to: body)  // one empty gRPC message
         defer { try? FileManager.default.removeItem(at: body) }

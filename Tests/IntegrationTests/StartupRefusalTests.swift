@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// When a member must not start, it says so at once and exits 1 (never a
@@ -153,5 +154,64 @@ import Testing
         for i in 0..<10 {
             #expect(try etcdctl(m.endpoint, ["get", "k\(i)", "--print-value-only"]).stdout == "v\(60 + i)\n")
         }
+    }
+
+    // MARK: a port taken, a certificate missing
+
+    /// A listening socket on 127.0.0.1:`port`, closed by the caller.
+    static func holdPort(_ port: Int) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(fd >= 0 && bindLoopback(fd, port: port) == 0 && listen(fd, 8) == 0, "cannot hold port \(port)")
+        return fd
+    }
+
+    /// Each failure point of start-up, many times, on a new and on an
+    /// existing data dir: exit status 1 with etcd's message, never a signal
+    /// (a start failing after Raft, the persist thread and the event loops
+    /// were running once ended in "Illegal instruction").
+    @Test(arguments: ["client port", "peer port", "metrics port", "certificate", "data dir"])
+    func refusedStartExitsOneEveryTime(_ what: String) throws {
+        let holder = try ServerProcess()  // the data dir a second process must not open
+        defer { holder.stop(); holder.removeData() }
+        if what == "data dir" { try holder.start() }
+        let existing = try ServerProcess()  // a stopped member with data
+        defer { existing.removeData() }
+        try existing.start()
+        #expect(try etcdctl(existing.endpoint, ["put", "k", "v"]).exitCode == 0)
+        existing.stop(signal: SIGTERM)
+        for attempt in 0..<8 {
+            let taken = freePort()
+            let fd = try Self.holdPort(taken)
+            defer { close(fd) }
+            let dir: String? = attempt % 2 == 0 ? nil : existing.dataDir
+            let m: ServerProcess
+            let expected: String
+            switch what {
+            case "client port":
+                m = try ServerProcess(dataDir: dir, clientPort: taken)
+                expected = "listen tcp 127.0.0.1:\(taken): bind: address already in use"
+            case "peer port":
+                m = try ServerProcess(dataDir: dir, peerPort: taken)
+                expected = "listen tcp 127.0.0.1:\(taken): bind: address already in use"
+            case "metrics port":
+                m = try ServerProcess(extraArgs: ["--listen-metrics-urls", "http://127.0.0.1:\(taken)"], dataDir: dir)
+                expected = "listen tcp 127.0.0.1:\(taken): bind: address already in use"
+            case "certificate":
+                m = try ServerProcess(extraArgs: ["--cert-file", "/nonexistent/server.crt", "--key-file", "/nonexistent/server.key"],
+                                      dataDir: dir, clientScheme: "https")
+                expected = "/nonexistent/server.crt: no such file or directory"
+            default:
+                m = try ServerProcess(dataDir: holder.dataDir)
+                expected = "is in use by another process"
+            }
+            defer { if dir == nil && what != "data dir" { m.removeData() } }
+            let r = try Self.refusedStart(m)
+            Self.expectCleanRefusal(r, "\(what) #\(attempt)")
+            #expect(r.stderr.contains(expected), "\(what) #\(attempt): \(r.stderr)")
+        }
+        // The existing member's data survived every refused start.
+        try existing.start()
+        defer { existing.stop() }
+        #expect(try etcdctl(existing.endpoint, ["get", "k", "--print-value-only"]).stdout == "v\n")
     }
 }

@@ -53,6 +53,49 @@ import Testing
     }
 }
 
+/// A proposal Raft drops while a leader is known (a leadership transfer
+/// under way) answers etcd's "raft proposal dropped", not "no leader".
+@Suite(.serialized) struct TransferProposalTests {
+    @Test func proposalDuringLeaderTransferIsDroppedNotLeaderless() throws {
+        let cluster = try FaultyCluster(size: 3)
+        defer { cluster.stop() }
+        let leader = try cluster.waitForLeader()
+        let target = cluster.ids.first { $0 != leader }!
+        cluster.network.isolate(target)  // the transfer waits its election timeout
+        let loop = cluster.loops[leader]!
+        loop.transferLeader(to: target)
+        var id: UInt64 = 100
+        try cluster.waitUntil {
+            id += 1
+            loop.propose(id: id, data: Array("during-transfer".utf8))
+            return !cluster.dropped.isEmpty
+        }
+        #expect(cluster.dropErrors.allSatisfy { $0 == .proposalDropped }, "\(cluster.dropErrors)")
+    }
+}
+
+/// A linearizable read waiting when its member loses the leader (an
+/// election) keeps waiting, as etcd's does, and is served once a leader is
+/// elected, instead of failing with "leader changed" when the leader is lost.
+@Suite(.serialized) struct LeaderlessReadTests {
+    @Test func readWaitingWhenTheLeaderIsLostIsServedOnceOneIsElected() async throws {
+        let cluster = try FaultyCluster(size: 3)
+        defer { cluster.stop() }
+        let leader = try cluster.waitForLeader()
+        let follower = cluster.ids.first { $0 != leader }!
+        let loop = cluster.loops[follower]!
+        for member in cluster.ids { cluster.network.isolate(member) }
+        // Issued while the follower still knows the leader: its ReadIndex is lost on the way.
+        let read = Task { try await loop.waitLinearizable(timeoutSeconds: 600) }
+        try cluster.waitUntil { cluster.ids.allSatisfy { cluster.loops[$0]!.status.leader == 0 } }
+        // Several ReadIndex retries with no leader known.
+        try await Task.sleep(nanoseconds: UInt64(3 * Double(ReadIndexBatcher.retryTicks) * 0.1 * 1e9))
+        cluster.network.heal(dropRate: 0, maxDelayMs: 0)
+        _ = try cluster.waitForLeader()
+        await #expect(throws: Never.self) { try await read.value }
+    }
+}
+
 /// Cuts every member off until none knows a leader, proposes `value` on
 /// the first, and waits until the loop parked it (asked whether its request
 /// still waits) or refused it; returns that member.

@@ -95,6 +95,8 @@ import Testing
         #expect(b.admit(PeerHello(clusterID: 98, fromID: 1, toID: 2, attributesJSON: []))?.contains("cluster ID mismatch") == true)
         #expect(b.admit(PeerHello(clusterID: 99, fromID: 1, toID: 3, attributesJSON: []))?.contains("member ID mismatch") == true)
         #expect(b.admit(PeerHello(clusterID: 99, fromID: 5, toID: 2, attributesJSON: []))?.contains("unknown member") == true)
+        // A stranger claiming b's own ID: b's Raft would take b's "replies" as a peer's.
+        #expect(b.admit(PeerHello(clusterID: 99, fromID: 2, toID: 2, attributesJSON: []))?.contains("own ID") == true)
         // A removed member is told so (it then stops), also after a restart of b.
         b.membership.remove(1)
         #expect(b.admit(PeerHello(clusterID: 99, fromID: 1, toID: 2, attributesJSON: [])) == PeerNetwork.removedReason)
@@ -104,6 +106,69 @@ import Testing
         await b.stop()
         try await group.shutdownGracefully()
     }
+}
+
+/// A lease request forwarded to a leader whose connection then goes down
+/// (the leader was killed) fails with "no leader" at the next Raft tick, so
+/// the follower retries at the new leader at once instead of waiting out
+/// the attempt (keep-alives through a follower were answered a second or
+/// two later than etcd's after a leader kill).
+@Suite(.serialized) struct LeaseForwardTests {
+    @Test func forwardToALeaderWhoseConnectionDropsFailsAtOnce() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let dir = NSTemporaryDirectory() + "peer-test-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let portA = freeLoopbackPort(), portB = freeLoopbackPort()
+        // The "leader": a plain socket that accepts the follower's connection and never answers.
+        let listenFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(bindLoopback(listenFD, port: portB) == 0 && listen(listenFD, 8) == 0)
+        let accepted = Received()
+        let acceptedFD = AcceptedSocket()
+        Thread.detachNewThread {
+            let fd = accept(listenFD, nil, nil)
+            acceptedFD.set(fd)
+            accepted.append([Message(type: .heartbeat)])
+        }
+        let members = [ClusterMember(id: 1, name: "a", peerURLs: ["http://127.0.0.1:\(portA)"], clientURLs: []),
+                       ClusterMember(id: 2, name: "b", peerURLs: ["http://127.0.0.1:\(portB)"], clientURLs: [])]
+        let logger = Logger(label: "peer-test")
+        let a = try PeerNetwork(localID: 1, clusterID: 99, membership: Membership(members: members, path: "\(dir)/1.json", logger: logger),
+                                attributes: MemberAttributes(name: "a", clientURLs: ["http://c1"]),
+                                snapDir: dir, group: group, logger: logger)
+        _ = try await a.start(host: "127.0.0.1", port: portA)
+        var deadline = Date().addingTimeInterval(60)
+        while (a.activeSince(2) == nil || accepted.count == 0), Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        try #require(a.activeSince(2) != nil)
+
+        let forward = Task { try await a.forwardLease(.renew, 7, to: 2, timeoutSeconds: 120) }
+        try await Task.sleep(for: .milliseconds(100))
+        close(acceptedFD.fd)  // the leader is killed: its sockets close
+        close(listenFD)
+        deadline = Date().addingTimeInterval(150)
+        let done = Received()
+        let watcher = Task { () -> Result<(Int64, Int64), Error> in
+            let outcome = await forward.result
+            done.append([Message(type: .heartbeat)])
+            return outcome
+        }
+        while done.count == 0, Date() < deadline {
+            a.expireWaits(now: .now())  // the Raft loop's tick
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let result = await watcher.value
+        #expect(throws: ServerError.noLeader) { try result.get() }
+        await a.stop()
+        try await group.shutdownGracefully()
+    }
+}
+
+/// A socket accepted on another thread.
+final class AcceptedSocket: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Int32 = -1
+    func set(_ fd: Int32) { lock.withLock { value = fd } }
+    var fd: Int32 { lock.withLock { value } }
 }
 
 /// Messages a test's network delivered, from any thread.

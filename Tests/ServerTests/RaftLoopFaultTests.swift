@@ -116,6 +116,9 @@ final class FaultyCluster: @unchecked Sendable {
     var applied: [UInt64: [String]] { lock.withLock { appliedLogs } }
     /// Proposals a loop refused (its `proposalDropped` callback).
     var dropped: [UInt64] { lock.withLock { droppedIDs } }
+    private var droppedErrors: [ServerError] = []  // guarded by `lock`
+    /// What each dropped proposal was answered (in `dropped`'s order).
+    var dropErrors: [ServerError] { lock.withLock { droppedErrors } }
 
     /// `isWaiting` is every loop's answer to "does proposal N's request still wait?".
     init(size: Int, isWaiting: @escaping @Sendable (UInt64) -> Bool = { _ in true }) throws {
@@ -129,9 +132,12 @@ final class FaultyCluster: @unchecked Sendable {
             let loop = RaftLoop(node: restored.node, storage: restored.storage, wal: restored.wal, snapshots: restored.snapshots,
                                 snapshotPolicy: SnapshotPolicy(), lastSnapshotIndex: 0, confState: restored.confState,
                                 appliedIndex: 0, tickInterval: 0.01, transport: Endpoint(network: network),
-                                memberID: id, logger: logger) { [weak self] dropped, _ in
+                                memberID: id, logger: logger) { [weak self] dropped, error in
                 guard let self else { return }
-                self.lock.withLock { self.droppedIDs.append(dropped) }
+                self.lock.withLock {
+                    self.droppedIDs.append(dropped)
+                    self.droppedErrors.append(error)
+                }
             }
             loop.isWaiting = isWaiting
             let applier = RecordingApplier { [weak self] data in

@@ -41,13 +41,19 @@ import Testing
         #expect(b.nextRequest() == nil)
     }
 
-    @Test func deadlinesExpireAndResetFailsEverything() {
+    /// A leader change forgets the request in flight (the next goes to the
+    /// new leader at once) and keeps every read waiting until its deadline.
+    @Test func deadlinesExpireAndLeaderChangeResends() {
         var b = ReadIndexBatcher()
         let now = Date()
         b.enqueue([(1, now.addingTimeInterval(-1)), (2, later), (3, later)])
         #expect(b.tick(now: now) == [1])
-        _ = b.nextRequest()
-        #expect(b.reset() == [2, 3])
-        #expect(b.inFlight == nil && b.isEmpty)
+        #expect(b.nextRequest() == 3)
+        b.forgetInFlight()
+        #expect(b.inFlight == nil && !b.isEmpty)
+        #expect(b.nextRequest() == 3)
+        b.answered(3)
+        #expect(b.served(upTo: 3) == [2, 3])
+        #expect(b.isEmpty)
     }
 }

@@ -248,6 +248,29 @@ import Testing
         f.hub.progressTick(on: s)
         #expect(f.hub.take(s) == [.progress(watchID: 1, revision: 2), .progress(watchID: 2, revision: 2)])
     }
+
+    /// The applier publishes a commit's events, answers its proposers, and
+    /// only then starts the fan-out: in between, the hub already counts the
+    /// events (a take gets them, a progress answer comes after them, a new
+    /// watcher starts after them).
+    @Test func publishedEventsCountBeforeTheFanOutStarts() throws {
+        let f = try WatchFixture()
+        f.hub.start()
+        defer { f.hub.stop() }
+        let s = f.stream()
+        f.hub.create(spec("a"), on: s)
+        let r = f.write([.put(PutRequest(key: Array("a".utf8)))], notify: false)  // 2
+        #expect(f.hub.publish(events: r.events, revision: 2))
+        let late = f.stream()
+        f.hub.create(spec("a"), on: late)
+        f.hub.requestProgress(on: s)
+        let out = f.hub.take(s)
+        #expect(out.compactMap(\.eventRevisions).map(\.1) == [[2]])
+        #expect(out.last == .progress(watchID: -1, revision: 2))
+        #expect(f.hub.take(late) == [.created(watchID: 0, revision: 2, canceled: false, reason: "")])
+        f.hub.startFanOut()  // nothing left to fan out: no event twice
+        #expect(f.hub.take(s).isEmpty)
+    }
 }
 
 @Suite struct WatchResponseTests {

@@ -311,6 +311,17 @@ extension WatchHub {
     /// `minRevision`). Past `maxPendingRevisions` the caller fans out itself,
     /// which bounds the memory a slow fan-out can hold.
     public func notify(events: [Event], revision newRevision: Int64) {
+        if publish(events: events, revision: newRevision) { startFanOut() }
+    }
+
+    /// The first half of `notify`: queues the events (from here on the hub
+    /// behaves as if notified: a progress answer or a new watcher's start
+    /// revision counts them) and returns whether the fan-out thread must be
+    /// woken, which `startFanOut` does. The applier answers its proposers in
+    /// between, so a put's answer is on its way before the fan-out thread
+    /// (and the stream senders it wakes) compete with it for a CPU.
+    @discardableResult
+    public func publish(events: [Event], revision newRevision: Int64) -> Bool {
         var woken: [ObjectIdentifier: WatchStream] = [:]
         let signal: Bool = lock.withLock {
             revision = max(revision, newRevision)
@@ -324,7 +335,12 @@ extension WatchHub {
             return pending.count == 1
         }
         wake(woken)
-        if signal { fanOutSignal.withLock { fanOutWanted = true; fanOutSignal.signal() } }
+        return signal
+    }
+
+    /// Wakes the fan-out thread for what `publish` queued.
+    public func startFanOut() {
+        fanOutSignal.withLock { fanOutWanted = true; fanOutSignal.signal() }
     }
 
     /// Matches the pending revisions' events to the synced watchers and

@@ -43,6 +43,8 @@ final class ApplyBackend {
     /// The pending run: requests for one commit, and who waits on each.
     private var run: [(index: UInt64, request: WriteRequest)] = []
     private var ids: [UInt64] = []
+    /// Events were published to the watch hub and its fan-out not started yet (see `answered`).
+    private var fanOutDue = false
 
     init(store: MVCCStore, lessor: Lessor, hub: WatchHub, alarms: AlarmStore,
          auth: AuthStore = AuthStore(tokens: .simple(SimpleTokens(ttlSeconds: 300)), bcryptCost: PasswordHasher.defaultCost),
@@ -110,6 +112,16 @@ final class ApplyBackend {
         for (i, result) in results.enumerated() where ids[i] != 0 { respond(ids[i], result, nil) }
         run.removeAll(keepingCapacity: true)
         ids.removeAll(keepingCapacity: true)
+        answered()
+    }
+
+    /// Starts the watch fan-out of what was committed since the last call,
+    /// now that its proposers are answered. (Entries answered inside `apply`
+    /// — leases, auth — wait for the `flush` that ends every apply.)
+    private func answered() {
+        guard fanOutDue else { return }
+        fanOutDue = false
+        hub.startFanOut()
     }
 
     private func append(_ index: UInt64, _ request: WriteRequest, id: UInt64) {
@@ -140,7 +152,8 @@ final class ApplyBackend {
             fatalError("swift-etcd: failed to apply committed entries: \(e.message)")
         }
         if !result.events.isEmpty { lessor.applyEvents(result.events) }
-        hub.notify(events: result.events, revision: store.currentRevision)
+        // Woken once the proposers are answered (`answered`): watchers must not slow writers.
+        if hub.publish(events: result.events, revision: store.currentRevision) { fanOutDue = true }
         for (i, r) in result.results.enumerated() {
             if case .leaseRevoke(_, let keys) = batch[i].request {
                 ops.record(.revoke(keys: keys.count))
@@ -178,6 +191,7 @@ final class ApplyBackend {
         guard !prepared.batch.isEmpty else { return store.abort(prepared.prepared) }
         let results = finish(prepared.batch, prepared.prepared, began: prepared.began)
         for (i, result) in results.enumerated() where prepared.ids[i] != 0 { respond(prepared.ids[i], result, nil) }
+        answered()
     }
 
     /// Drops a prepared run: the store is as before it, nobody is answered.

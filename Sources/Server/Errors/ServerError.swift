@@ -13,11 +13,14 @@ struct ServerError: Error, Equatable, CustomStringConvertible {
 
     static let stopped = ServerError(code: .unavailable, message: "etcdserver: server stopped")
     static let noLeader = ServerError(code: .unavailable, message: "etcdserver: no leader")
-    static let leaderChanged = ServerError(code: .unavailable, message: "etcdserver: leader changed")
     static let timeout = ServerError(code: .unavailable, message: "etcdserver: request timed out")
     /// A write that waited its whole request timeout for a leader (parked):
     /// etcd's raft node returns the request context's error, code Unknown.
     static let proposalDeadline = ServerError(code: .unknown, message: "context deadline exceeded")
+    /// Raft refused a proposal although a leader is known: a leadership
+    /// transfer is under way, or this leader is being removed (etcd passes
+    /// raft's ErrProposalDropped through, code Unknown).
+    static let proposalDropped = ServerError(code: .unknown, message: "raft proposal dropped")
     static let requestTooLarge = ServerError(code: .invalidArgument, message: "etcdserver: request is too large")
     // KV and lease requests.
     static let emptyKey = ServerError(code: .invalidArgument, message: "etcdserver: key is not provided")
@@ -33,10 +36,12 @@ struct ServerError: Error, Equatable, CustomStringConvertible {
     /// The applied entry answered with a result of another kind (a bug).
     static let unexpectedResult = ServerError(code: .internal, message: "etcdserver: unexpected apply result")
 
-    /// Raft refused a proposal: no leader (or a transfer in progress); the
-    /// client's retry will find the new leader.
-    static func from(raft error: Error) -> ServerError {
-        if let raftError = error as? RaftError, raftError == .proposalDropped { return .noLeader }
+    /// Raft refused a proposal: "no leader" when this member knows none,
+    /// else "raft proposal dropped" (a transfer in progress), as etcd.
+    static func from(raft error: Error, leaderKnown: Bool) -> ServerError {
+        if let raftError = error as? RaftError, raftError == .proposalDropped {
+            return leaderKnown ? .proposalDropped : .noLeader
+        }
         return ServerError(code: .unknown, message: "\(error)")
     }
 }

@@ -18,11 +18,17 @@ extension EtcdServer {
     public func stop() async {
         logger.info("closing etcd server", metadata: identityFields)
         await transferLeadershipBeforeStop()
+        await shutDown(grace: .nanoseconds(Int64(requestTimeoutSeconds * 1e9)))
+        logger.info("closed etcd server", metadata: identityFields)
+    }
+
+    /// Steps 2-4 of `stop`; also what a failed `start` had started (every
+    /// step copes with a part that never started).
+    func shutDown(grace: TimeAmount) async {
         stopping.fire()
         autoCompactor.stop()
         corruptionMonitor.stop()
         peers?.stopPinging()
-        let grace = TimeAmount.nanoseconds(Int64(requestTimeoutSeconds * 1e9))
         let servers = grpcServers
         await withTaskGroup(of: Void.self) { group in
             for server in servers { group.addTask { try? await server.shutdown(gracePeriod: grace) } }
@@ -43,7 +49,6 @@ extension EtcdServer {
         }
         store.close()
         try? await group.shutdownGracefully()
-        logger.info("closed etcd server", metadata: identityFields)
     }
 
     /// etcd's `TransferLeadership` before stopping: only a leader, only with

@@ -218,8 +218,9 @@ final class RaftLoop: @unchecked Sendable {
 
     /// Waits until this member may serve a linearizable read: the leader
     /// confirmed its commit index and this member applied up to it.
-    /// Fails with "request timed out" after `timeoutSeconds` (a follower's
-    /// ReadIndex is dropped silently when its leader is gone).
+    /// Fails with "request timed out" after `timeoutSeconds`; with no leader
+    /// known meanwhile it waits for one (the ReadIndex is resent until one
+    /// answers).
     func waitLinearizable(timeoutSeconds: Double) async throws {
         if servesReadsLocally { return }
         let deadline = Date().addingTimeInterval(timeoutSeconds)
@@ -322,7 +323,7 @@ final class RaftLoop: @unchecked Sendable {
             for p in work.proposals { proposeOrPark(p) }
             for t in work.transfers { node.transferLeader(to: t) }
             for c in work.confChanges {
-                do { try node.proposeConfChange(c.cc) } catch { c.dropped(ServerError.from(raft: error)) }
+                do { try node.proposeConfChange(c.cc) } catch { c.dropped(ServerError.from(raft: error, leaderKnown: node.leader != 0)) }
             }
             reads.enqueue(work.reads)
             if node.hasReady() { handle(node.ready()) }
@@ -347,7 +348,7 @@ final class RaftLoop: @unchecked Sendable {
     private func proposeOrPark(_ p: (id: UInt64, data: [UInt8])) {
         do { try node.propose(p.data) } catch {
             if case RaftError.proposalDropped = error, node.leader == 0, parked.park(p) { return }
-            proposalDropped(p.id, ServerError.from(raft: error))
+            proposalDropped(p.id, ServerError.from(raft: error, leaderKnown: node.leader != 0))
         }
     }
 
@@ -470,10 +471,12 @@ final class RaftLoop: @unchecked Sendable {
             pendingReadStates.append((rs.index, batch))
         }
         answerReads()
-        if let soft = rd.softState, soft.lead == 0 {
-            // Reads waiting on a leader that is gone must be retried by the client.
-            for batch in reads.reset() { readWaits.trigger(id: batch, .failure(ServerError.leaderChanged)) }
-            pendingReadStates.removeAll()
+        if rd.softState != nil {
+            // The leader is gone or a new one was elected: the ReadIndex in
+            // flight went to the old one (or was dropped), so the next goes
+            // out at once. The reads keep waiting, as etcd's do, until a
+            // leader answers or their deadline passes ("request timed out").
+            reads.forgetInFlight()
         }
         node.advance(rd)
         publishStatus()

@@ -10,7 +10,8 @@ import NIOCore
 /// ReadIndex carries the newest number queued when it was sent; its answer
 /// serves every read up to that number (they all arrived before it was
 /// sent). A request unanswered after `retryTicks` (dropped on the way, or
-/// the leader changed) is sent again with the newest number. Reads waiting
+/// the leader changed) is sent again with the newest number; with no leader
+/// known it is dropped and resent so until one is elected. Reads waiting
 /// longer than their deadline fail with "request timed out".
 ///
 /// Pure and confined to the Raft loop thread.
@@ -74,11 +75,9 @@ struct ReadIndexBatcher {
         return expired
     }
 
-    /// The leader is gone: every waiting read fails (returned), nothing is in flight.
-    mutating func reset() -> [UInt64] {
+    /// The leader changed (or is gone): the request in flight is forgotten,
+    /// so `nextRequest` sends one to the new leader; the reads keep waiting.
+    mutating func forgetInFlight() {
         inFlight = nil
-        let all = waiting.map(\.batch)
-        waiting.removeAll()
-        return all
     }
 }

@@ -161,11 +161,12 @@ struct PeerProtocolError: Error, CustomStringConvertible {
 ///
 /// The first frame of a connection (a hello or a members request, a few
 /// hundred bytes) may be at most `firstFrameMaxBytes`: the peer listener sets
-/// 1 MiB, so a stranger on the peer port, who has not been admitted yet,
-/// cannot make this member buffer `PeerFrame.maxBodyBytes` per connection.
+/// 64 KiB, so a stranger on the peer port, who has not been admitted yet,
+/// cannot make this member buffer `PeerFrame.maxBodyBytes` per connection
+/// (nor 1 MiB on each of thousands of connections it opens).
 struct PeerFrameDecoder: ByteToMessageDecoder {
     typealias InboundOut = PeerFrame
-    static let helloMaxBytes = 1 << 20
+    static let helloMaxBytes = 64 << 10
     var firstFrameMaxBytes = PeerFrame.maxBodyBytes
     private var sawFirst = false
 

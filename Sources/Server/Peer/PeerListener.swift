@@ -17,6 +17,7 @@ final class PeerListener: @unchecked Sendable {
     private let deliver: @Sendable ([Message]) -> Void
     private let control: @Sendable (UInt64, PeerFrame) -> Void
     private let members: @Sendable () -> ClusterPeerFrame
+    private let http: @Sendable (String, String) -> PeerHTTPAnswer
     private let snapshots: SnapshotSink
     private let settings: PeerSettings
     private var channel: Channel?
@@ -27,12 +28,16 @@ final class PeerListener: @unchecked Sendable {
     /// `control` gets the admitted sender's non-Raft frames (lease and
     /// promote forwarding); `members` answers a joining member's
     /// `membersRequest` (sent instead of a hello); `snapshots` takes in
-    /// snapshot transfers (`SnapshotReceiver`).
+    /// snapshot transfers (`SnapshotReceiver`); `http` answers an HTTP
+    /// request (method, path) on the peer port (`PeerHTTPSniffer`).
     init(group: EventLoopGroup, tls: TLSServerSide?, logger: Logger, admit: @escaping @Sendable (PeerHello) -> String?,
          deliver: @escaping @Sendable ([Message]) -> Void,
          control: @escaping @Sendable (UInt64, PeerFrame) -> Void,
-         members: @escaping @Sendable () -> ClusterPeerFrame, snapshots: SnapshotSink, settings: PeerSettings = PeerSettings()) {
+         members: @escaping @Sendable () -> ClusterPeerFrame,
+         http: @escaping @Sendable (String, String) -> PeerHTTPAnswer = { _, _ in .notFound },
+         snapshots: SnapshotSink, settings: PeerSettings = PeerSettings()) {
         self.settings = settings
+        self.http = http
         self.group = group
         self.tls = tls
         self.logger = logger
@@ -46,7 +51,7 @@ final class PeerListener: @unchecked Sendable {
     /// Binds and returns the bound port.
     func start(host: String, port: Int) async throws -> Int {
         let logger = self.logger, admit = self.admit, deliver = self.deliver, control = self.control
-        let members = self.members
+        let members = self.members, http = self.http
         let snapshots = self.snapshots
         let tls = self.tls
         let limiter = ConnectionLimiter.processWide
@@ -61,6 +66,7 @@ final class PeerListener: @unchecked Sendable {
             .childChannelInitializer { channel in
                 guard limiter.admit(channel, listener: "peer", logger: logger) else { return channel.close() }
                 let frames = {
+                    try channel.pipeline.syncOperations.addHandler(PeerHTTPSniffer(answer: http))
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(PeerFrameDecoder(firstFrameMaxBytes: PeerFrameDecoder.helloMaxBytes)))
                     try channel.pipeline.syncOperations.addHandler(
                         PeerInboundHandler(logger: logger, refusalLog: refusalLog, admit: admit, deliver: deliver,
@@ -100,6 +106,12 @@ private final class PeerInboundHandler: ChannelInboundHandler {
     private var remoteID: UInt64?
     private var batch: [Message] = []
     private var receiver: SnapshotReceiver?
+    /// Closes a connection whose first frame (hello or members request) has
+    /// not come whole in time: a stranger trickling bytes (1 a second keeps
+    /// the read timeout away) would hold one of the process's connection
+    /// slots, which the client port shares, for as long as it likes.
+    private var firstFrameDeadline: Scheduled<Void>?
+    static let firstFrameTimeout = TimeAmount.seconds(10)
 
     init(logger: Logger, refusalLog: LogRateLimiter, admit: @escaping @Sendable (PeerHello) -> String?,
          deliver: @escaping @Sendable ([Message]) -> Void, control: @escaping @Sendable (UInt64, PeerFrame) -> Void,
@@ -113,7 +125,17 @@ private final class PeerInboundHandler: ChannelInboundHandler {
         self.snapshots = snapshots
     }
 
+    func handlerAdded(context: ChannelHandlerContext) {
+        firstFrameDeadline = context.eventLoop.scheduleTask(in: Self.firstFrameTimeout) { context.close(promise: nil) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        firstFrameDeadline?.cancel()
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        firstFrameDeadline?.cancel()
+        firstFrameDeadline = nil
         let frame = unwrapInboundIn(data)
         switch frame {
         case .hello(let hello):
@@ -132,8 +154,14 @@ private final class PeerInboundHandler: ChannelInboundHandler {
             remoteID = hello.fromID
         case .message(let bytes):
             guard let remoteID else { context.close(promise: nil); return }
-            guard let m = try? Message(decoding: bytes), m.from == remoteID else {
-                logger.warning("dropping an undecodable peer message", metadata: ["remote-peer-id": "\(String(remoteID, radix: 16))"])
+            // A MsgSnap comes only on a snapshot connection, with its
+            // database: one without would make the Raft loop install a
+            // snapshot it has no file for (a fatal error).
+            guard let m = try? Message(decoding: bytes), m.from == remoteID, m.type != .snap else {
+                if let held = refusalLog.admit("undecodable \(remoteID)") {
+                    logger.warning("dropping an undecodable peer message", metadata: [
+                        "remote-peer-id": "\(String(remoteID, radix: 16))", "suppressed": "\(held)"])
+                }
                 return
             }
             batch.append(m)

@@ -20,8 +20,16 @@ final class PeerProbes: @unchecked Sendable {
     /// resent while its answer is computed must not start a second scan.
     private var answering: Set<[UInt64]> = []  // guarded by `lock`
 
+    /// Scans (whole-store hashes) running for one peer at most: a peer
+    /// asks one revision at a time, so more are a flood of request IDs
+    /// that would queue scans without bound; the asker resends anyway.
+    static let maxAnswersPerPeer = 2
+
     func beginAnswer(_ peer: UInt64, _ requestID: UInt64) -> Bool {
-        lock.withLock { answering.insert([peer, requestID]).inserted }
+        lock.withLock {
+            guard answering.count(where: { $0[0] == peer }) < Self.maxAnswersPerPeer else { return false }
+            return answering.insert([peer, requestID]).inserted
+        }
     }
 
     func endAnswer(_ peer: UInt64, _ requestID: UInt64) {

@@ -44,6 +44,10 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
     /// the answer (`LeaseOp.notLeader` first when not the leader).
     var onLeaseRequest: @Sendable (Int64, LeaseOp) -> (Int64, Int64) = { _, _ in (LeaseOp.notLeader, 0) }
     private let renewWaits = WaitRegistry<LeaseAnswer>()
+    private let leaseForwardsLock = NSLock()
+    /// Lease requests waiting for an answer: request ID → the leader asked
+    /// (guarded by `leaseForwardsLock`).
+    private var leaseForwards: [UInt64: UInt64] = [:]
     /// On the leader: runs a follower's forwarded MemberPromote; nil on success.
     var onPromoteRequest: @Sendable (UInt64) async -> ServerError? = { _ in ServerError.notLeader }
     /// Forwarded MemberPromotes waiting for the leader's answer (nil: success).
@@ -55,6 +59,8 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
     /// A consistent copy of the store and the extras for a snapshot transfer;
     /// set once before `start`. Runs on a transfer's own thread.
     var snapshotPayload: () throws -> SnapshotPayload = { throw PeerProtocolError("snapshots not set up") }
+    /// The cluster version for `GET /version` on the peer port; set once before `start`.
+    var clusterVersion: @Sendable () -> String? = { nil }
     /// Round-trip pings and corruption-check hashes (frames 14–17; PeerNetwork+Probes).
     let probes = PeerProbes()
     private let droppedLock = NSLock()
@@ -91,10 +97,12 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
         let received = ReceivedSnapshots(dir: snapDir)
         receivedSnapshots = received
         snapshotSender = SnapshotSender(group: group, dialer: dialer, logger: logger)
-        let sink = SnapshotSink(newPath: { received.newPath() }, received: { forward.snapshotReceived($0, file: $1) })
+        let sink = SnapshotSink(newPath: { received.newPath() }, received: { forward.snapshotReceived($0, file: $1) },
+                                refuses: Self.refusesSnapshot)
         listener = PeerListener(group: group, tls: listenerTLS, logger: logger, admit: { forward.admit($0) },
                                 deliver: { forward.messages($0) }, control: { forward.control($0, $1) },
-                                members: { forward.members() }, snapshots: sink, settings: settings)
+                                members: { forward.members() }, http: { forward.http($0, $1) }, snapshots: sink,
+                                settings: settings)
         forward.network = self
     }
 
@@ -140,6 +148,16 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
         }, done: { ok in forward.report(ok ? .snapshotSent(to) : .snapshotFailed(to)) })
     }
 
+    /// Why a received MsgSnap cannot be installed: its data is not
+    /// `SnapshotExtras`, or its configuration has no voter.
+    static func refusesSnapshot(_ m: Message) -> String? {
+        guard let snap = m.snapshot, !snap.metadata.confState.voters.isEmpty else {
+            return "snapshot message without voters"
+        }
+        do { _ = try SnapshotExtras(decoding: snap.data) } catch { return "snapshot message data does not decode: \(error)" }
+        return nil
+    }
+
     /// A verified database file from the leader: registered, then its
     /// MsgSnap goes to Raft like any message.
     fileprivate func snapshotReceived(_ m: Message, file: String) {
@@ -179,18 +197,31 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
         clients[id]?.stop()
     }
 
-    /// Fails forwarded requests whose deadline passed (the Raft loop's tick).
+    /// Fails forwarded requests whose deadline passed (the Raft loop's
+    /// tick), and lease requests whose leader's connection went down since
+    /// (a killed leader never answers: the caller retries at once, at the
+    /// new leader once one is elected, instead of waiting out its attempt).
     func expireWaits(now: NIODeadline) {
         renewWaits.expire(now: now, ServerError.timeout)
         promoteWaits.expire(now: now, ServerError.timeout)
+        let lost = leaseForwardsLock.withLock { () -> [UInt64] in
+            guard !leaseForwards.isEmpty else { return [] }
+            let clients = self.clients
+            return leaseForwards.filter { clients[$0.value]?.activeSince == nil }.map(\.key)
+        }
+        for requestID in lost { renewWaits.trigger(id: requestID, .failure(ServerError.noLeader)) }
     }
 
     /// Forwards a lease operation to the leader (see `LeaseOp` for the
-    /// answer). Throws `noLeader` if `leader` says it is not the leader,
-    /// `timeout` if no answer comes within `timeoutSeconds`.
+    /// answer). Throws `noLeader` if `leader` says it is not the leader or
+    /// this member's connection to it is down (at once, or when it goes
+    /// down while waiting), `timeout` if no answer comes within `timeoutSeconds`.
     func forwardLease(_ op: LeaseOp, _ leaseID: Int64, to leader: UInt64, timeoutSeconds: Double) async throws -> (Int64, Int64) {
         guard let client = clients[leader] else { throw ServerError.noLeader }
         let requestID = renewIDs.next()
+        leaseForwardsLock.withLock { leaseForwards[requestID] = leader }
+        defer { leaseForwardsLock.withLock { _ = leaseForwards.removeValue(forKey: requestID) } }
+        guard client.activeSince != nil else { throw ServerError.noLeader }
         let answer = try await renewWaits.wait(id: requestID, deadline: .after(seconds: timeoutSeconds)) {
             client.send(frames: [.leaseRequest(requestID: requestID, leaseID: leaseID, op: op)])
         }
@@ -247,6 +278,11 @@ final class PeerNetwork: PeerTransport, @unchecked Sendable {
         if hello.toID != localID {
             return "member ID mismatch: this member is \(String(localID, radix: 16)), the sender expected \(String(hello.toID, radix: 16))"
         }
+        // Never this member itself: Raft would take its own messages as a
+        // peer's (a leader's progress for itself moved by "its" replies).
+        if hello.fromID == localID {
+            return "member ID mismatch: the sender claims this member's own ID \(String(localID, radix: 16))"
+        }
         if membership.isRemoved(hello.fromID) { return Self.removedReason }
         guard membership.member(hello.fromID) != nil else {
             return "unknown member \(String(hello.fromID, radix: 16)) (not in this cluster or removed)"
@@ -268,6 +304,11 @@ private final class Forwarder: @unchecked Sendable {
     }
     func messages(_ m: [Message]) { network?.onMessages(m) }
     func control(_ from: UInt64, _ frame: PeerFrame) { network?.control(from: from, frame) }
+    func http(_ method: String, _ path: String) -> PeerHTTPAnswer {
+        guard let network else { return .notFound }
+        return PeerHTTPAnswer.answer(method: method, path: path, clusterVersion: network.clusterVersion(),
+                                     clusterID: network.clusterID, members: network.membership.all)
+    }
     func members() -> ClusterPeerFrame { network?.membersAnswer() ?? .membersAnswer(clusterID: 0, membersJSON: Array("[]".utf8)) }
     func snapshotReceived(_ m: Message, file: String) {
         if let network { network.snapshotReceived(m, file: file) } else { unlink(file) }

@@ -25,6 +25,7 @@ enum PeerPortProbe {
         if rc != 0 { throw describe(IOError(errnoCode: errno, reason: "bind"), listener) }
     }
 
+    /// Any listener's bind failure (peer, client, metrics) in etcd's words.
     static func describe(_ error: Error, _ listener: ServerOptions.Listener) -> StartupError {
         let address = "\(listener.host):\(listener.port)"
         if let io = error as? IOError, io.errnoCode == EADDRINUSE {

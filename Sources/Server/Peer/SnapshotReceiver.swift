@@ -13,6 +13,10 @@ struct SnapshotSink: Sendable {
     /// A complete, verified, fsynced database file and the MsgSnap it
     /// belongs to: the server registers the file, then steps the message.
     var received: @Sendable (Message, String) -> Void
+    /// Why the MsgSnap of a transfer's begin frame cannot be installed
+    /// (its data must decode as `SnapshotExtras`), nil if it can: the
+    /// Raft loop treats a snapshot it fails to install as fatal.
+    var refuses: @Sendable (Message) -> String? = { _ in nil }
 }
 
 /// One inbound snapshot transfer (frames: `SnapshotFrame`), confined to its
@@ -49,6 +53,7 @@ final class SnapshotReceiver {
             guard let m = try? Message(decoding: bytes), m.type == .snap, m.from == remoteID, let snap = m.snapshot else {
                 return fail("snapshot begin frame without a snapshot message from the sender", context)
             }
+            if let reason = sink.refuses(m) { return fail(reason, context) }
             if case .fail(let reason) = state.begin(totalBytes: total) { return fail(reason, context) }
             path = sink.newPath()
             fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)  // becomes data.mdb, as LMDB creates it

@@ -139,7 +139,8 @@ extension EtcdServer {
             let server = GRPCServer(config: config, router: GRPCRouter(),
                                     http1: { method, path, query in await http.handle(method: method, path: path, query: query) },
                                     group: group, logger: logger)
-            let port = try await server.start()
+            let port: Int
+            do { port = try await server.start() } catch { throw PeerPortProbe.describe(error, listener) }
             grpcServers.append(server)
             logger.info("serving metrics", metadata: ["address": "\(listener.secure ? "https" : "http")://\(listener.host):\(port)"])
         }

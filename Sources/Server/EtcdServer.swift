@@ -447,6 +447,14 @@ public final class EtcdServer: @unchecked Sendable {
         try await loop.waitLinearizable(timeoutSeconds: requestTimeoutSeconds)
     }
 
+    func linearizableBarrier(deadline: NIODeadline?,
+                             done: @escaping @Sendable (Error?) -> Void) throws -> (@Sendable () -> Void)? {
+        if let deadline, deadline <= .now() {  // never start a round nobody waits for
+            throw GRPCStatus(.deadlineExceeded, "context deadline exceeded")
+        }
+        return loop.registerLinearizable(timeoutSeconds: requestTimeoutSeconds, done: done)
+    }
+
     var readsLocally: Bool { loop.servesReadsLocally }
 
     func header(revision: Int64, term: UInt64?) -> Etcdserverpb.ResponseHeader {

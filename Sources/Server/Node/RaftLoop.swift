@@ -224,15 +224,43 @@ final class RaftLoop: @unchecked Sendable {
     func waitLinearizable(timeoutSeconds: Double) async throws {
         if servesReadsLocally { return }
         let deadline = Date().addingTimeInterval(timeoutSeconds)
-        let batch = condition.withLock { () -> UInt64 in
+        let batch = nextReadBatch()
+        _ = try await readWaits.wait(id: batch) { queueRead(batch, deadline) }
+    }
+
+    /// `waitLinearizable` without a task: `done` runs once, on the Raft loop
+    /// thread, with nil when the read may be served or the error
+    /// ("request timed out", "server stopped", `CancellationError` once
+    /// withdrawn); the returned hook withdraws the wait. The caller checks
+    /// `servesReadsLocally` first: this always waits for a ReadIndex round.
+    func registerLinearizable(timeoutSeconds: Double,
+                              done: @escaping @Sendable (Error?) -> Void) -> @Sendable () -> Void {
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        let batch = nextReadBatch()
+        let waits = readWaits
+        // `queueRead` cannot throw, so `register` does not either.
+        try? waits.register(id: batch, done: { result in
+            switch result {
+            case .success: done(nil)
+            case .failure(let error): done(error)
+            }
+        }) { queueRead(batch, deadline) }
+        return { waits.cancel(id: batch) }
+    }
+
+    private func nextReadBatch() -> UInt64 {
+        condition.withLock { () -> UInt64 in
             readBatchSeq &+= 1
             return readBatchSeq
         }
-        _ = try await readWaits.wait(id: batch) {
-            condition.withLock {
-                mailbox.reads.append((batch, deadline))
-                if !readInFlight { condition.signal() }
-            }
+    }
+
+    /// Hands read `batch` to the loop (woken only when no ReadIndex is in
+    /// flight: its answer wakes the loop, and the read joins the next one).
+    private func queueRead(_ batch: UInt64, _ deadline: Date) {
+        condition.withLock {
+            mailbox.reads.append((batch, deadline))
+            if !readInFlight { condition.signal() }
         }
     }
 

@@ -12,6 +12,7 @@ struct KVService {
     func register(on router: GRPCRouter) {
         router.unary(Etcdserverpb.KVService.range) { request, context in try await range(request, context) }
         router.unaryInline(Etcdserverpb.KVService.range) { request, context in try rangeInline(request, context) }
+        router.unaryCallback(Etcdserverpb.KVService.range) { request, context, reply in try range(request, context, reply) }
         router.unary(Etcdserverpb.KVService.put) { request, context in try await put(request, context) }
         router.unaryCallback(Etcdserverpb.KVService.put) { request, context, reply in try put(request, context, reply) }
         router.unary(Etcdserverpb.KVService.deleteRange) { request, context in try await deleteRange(request, context) }
@@ -23,11 +24,21 @@ struct KVService {
         router.unary(Etcdserverpb.KVService.compact) { request, context in try await compact(request, context) }
     }
 
-    // The writes' callback forms: the same checks in the same order as the
-    // async handlers below, then the proposal, answered from the apply
-    // without a task (`KVBackend.proposeWrite(_:as:deadline:done:)`). False
-    // (auth has to be asked, a read-only txn, a fake backend) hands the call
-    // to the async handler.
+    // The callback forms: the same checks in the same order as the async
+    // handlers below, then the proposal, answered from the apply without a
+    // task (`KVBackend.proposeWrite(_:as:deadline:done:)`), or the read,
+    // served on the connection's loop once the ReadIndex round lets it
+    // (`KVBackend.linearizableBarrier(deadline:done:)`). False (auth has to
+    // be asked, a fake backend) hands the call to the async handler.
+
+    func range(_ request: Etcdserverpb.RangeRequest, _ context: GRPCRequestContext, _ reply: GRPCUnaryReply) throws -> Bool {
+        let range = KVMapping.range(request)
+        try Validation.check(range)
+        guard access.isAnonymousWithoutWaiting(context) else { return false }
+        return try read(linearizable: !request.serializable, context, reply) {
+            try serveRange(range, request, nil).serializedBytes()
+        }
+    }
 
     func put(_ request: Etcdserverpb.PutRequest, _ context: GRPCRequestContext, _ reply: GRPCUnaryReply) throws -> Bool {
         try Validation.check(KVMapping.put(request))
@@ -55,7 +66,12 @@ struct KVService {
     func txn(_ request: Etcdserverpb.TxnRequest, _ context: GRPCRequestContext, _ reply: GRPCUnaryReply) throws -> Bool {
         let txn = KVMapping.txn(request)
         try Validation.check(txn, maxTxnOps: backend.maxTxnOps, maxDepth: ProtoLimits.maxTxnDepth)
-        guard !txn.isReadOnly, access.isAnonymousWithoutWaiting(context) else { return false }
+        guard access.isAnonymousWithoutWaiting(context) else { return false }
+        if txn.isReadOnly {
+            return try read(linearizable: !Self.isSerializable(request), context, reply) {
+                try serveReadOnlyTxn(txn, nil).serializedBytes()
+            }
+        }
         var proposal = Swiftetcd.InternalRaftRequest()
         proposal.txn = request
         return try propose(proposal, context, reply) { response, header in
@@ -68,6 +84,26 @@ struct KVService {
                          _ encode: @escaping @Sendable (WriteResponse, Etcdserverpb.ResponseHeader) throws -> [UInt8]) throws -> Bool {
         let withdraw = try backend.proposeWrite(proposal, as: nil, deadline: context.deadline) { result in
             reply.answer(result) { try encode($0.0, $0.1) }
+        }
+        guard let withdraw else { return false }
+        // Set before the answer can run: that waits for this loop turn.
+        reply.onCancel = withdraw
+        return true
+    }
+
+    /// Answers a read through `reply` on the connection's loop: after this
+    /// loop turn when it needs no ReadIndex round (as a task would run it,
+    /// so a large scan does not hold up the call that started it), else
+    /// once the round is done; a leaderless wait ends in "request timed
+    /// out", as `linearizableBarrier`'s.
+    private func read(linearizable: Bool, _ context: GRPCRequestContext, _ reply: GRPCUnaryReply,
+                      _ serve: @escaping @Sendable () throws -> [UInt8]) throws -> Bool {
+        if !linearizable || backend.readsLocally {
+            reply.answer(.success(())) { try serve() }
+            return true
+        }
+        let withdraw = try backend.linearizableBarrier(deadline: context.deadline) { error in
+            reply.answer(error.map { .failure($0) } ?? .success(())) { try serve() }
         }
         guard let withdraw else { return false }
         // Set before the answer can run: that waits for this loop turn.
@@ -116,6 +152,17 @@ struct KVService {
         return KVMapping.rangeResponse(response, header: backend.header(revision: response.revision))
     }
 
+    /// A read-only txn's reads, out of line as `serveRange`.
+    @inline(never)
+    func serveReadOnlyTxn(_ txn: MVCC.TxnRequest, _ identity: RequestIdentity?) throws -> Etcdserverpb.TxnResponse {
+        let clock = ContinuousClock()
+        let began = clock.now
+        let response = try backend.readOnlyTxn(txn)
+        try access.confirm(identity)
+        backend.slow.apply(took: clock.now - began, prefix: "read-only txn ", request: RequestText.describe(.txn(txn)))
+        return KVMapping.txnResponse(response, header: backend.header(revision: response.revision))
+    }
+
     func put(_ request: Etcdserverpb.PutRequest, _ context: GRPCRequestContext) async throws -> Etcdserverpb.PutResponse {
         try Validation.check(KVMapping.put(request))
         let identity = try await access.check(.write(key: request.key, rangeEnd: [], alsoReads: request.prevKv), context)
@@ -146,12 +193,7 @@ struct KVService {
             // etcd serves read-only txns without Raft; linearizable unless
             // every range in them asked for serializable.
             if !Self.isSerializable(request) { try await backend.linearizableBarrier() }
-            let clock = ContinuousClock()
-            let began = clock.now
-            let response = try backend.readOnlyTxn(txn)
-            try access.confirm(identity)
-            backend.slow.apply(took: clock.now - began, prefix: "read-only txn ", request: RequestText.describe(.txn(txn)))
-            return KVMapping.txnResponse(response, header: backend.header(revision: response.revision))
+            return try serveReadOnlyTxn(txn, identity)
         }
         var proposal = Swiftetcd.InternalRaftRequest()
         proposal.txn = request

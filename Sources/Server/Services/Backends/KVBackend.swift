@@ -1,5 +1,6 @@
 import Logging
 import MVCC
+import NIOCore
 import Proto
 
 /// What the KV service needs from the member (etcd's RaftKV): local reads
@@ -10,6 +11,16 @@ protocol KVBackend: ResponseHeaders, Proposer {
     var maxTxnOps: Int { get }
     /// Returns once a linearizable read may be served from the local store.
     func linearizableBarrier() async throws
+    /// `linearizableBarrier` without a task, for the KV service's callback
+    /// forms: nil when this backend cannot (the caller takes the async
+    /// path). Else `done` runs once, on the thread that has the answer (the
+    /// Raft loop's), with nil once the read may be served or the error
+    /// ("request timed out" when no leader answers in time); the returned
+    /// hook withdraws the wait (`done` then gets `CancellationError`).
+    /// Always waits for a ReadIndex round: check `readsLocally` first.
+    /// Throws, waiting for nothing, when `deadline` has passed.
+    func linearizableBarrier(deadline: NIODeadline?,
+                             done: @escaping @Sendable (Error?) -> Void) throws -> (@Sendable () -> Void)?
     /// True while `linearizableBarrier` would return at once (the sole
     /// member's local read gate is open); false when unsure.
     var readsLocally: Bool { get }
@@ -25,6 +36,9 @@ protocol KVBackend: ResponseHeaders, Proposer {
 extension KVBackend {
     /// Unknown (fakes in tests): every linearizable read takes the barrier.
     var readsLocally: Bool { false }
+    /// Fakes in tests: the async path only.
+    func linearizableBarrier(deadline: NIODeadline?,
+                             done: @escaping @Sendable (Error?) -> Void) throws -> (@Sendable () -> Void)? { nil }
     /// etcd's default thresholds (fakes in tests).
     var slow: SlowWarnings { SlowWarnings(logger: Logger(label: "kv")) }
 }

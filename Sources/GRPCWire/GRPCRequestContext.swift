@@ -28,6 +28,7 @@ public struct GRPCRequestContext: Sendable {
 
     /// The first value of a header (name compared case-insensitively; names arrive lower-case).
     public func header(_ name: String) -> String? {
+        if headers.isEmpty { return nil }  // most calls carry no metadata
         // Callers pass constant lower-case names: no lowercased() copy per call then.
         let lower = name.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) ? name.lowercased() : name
         for (key, value) in headers where key == lower { return value }

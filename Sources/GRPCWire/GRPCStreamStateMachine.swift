@@ -42,35 +42,39 @@ struct GRPCStreamStateMachine {
         case resetStream
     }
 
-    /// One header field. nghttp2's HTTP messaging checks are off (see the
-    /// shim), so the rules gRPC relies on are checked here: names are
-    /// lower-case and only the four request pseudo-headers exist.
-    mutating func receiveHeader(name: String, value: String) -> HeaderAction {
-        headerBytes += name.utf8.count + value.utf8.count + 32  // RFC 7540 §6.5.2 accounting
+    /// One header field as nghttp2 hands it. nghttp2's HTTP messaging checks
+    /// are off (see the shim), so the rules gRPC relies on are checked here:
+    /// names are lower-case and only the four request pseudo-headers exist.
+    /// Names are told apart as bytes; a String is made only for a value kept
+    /// (path, content type, metadata), through `strings`.
+    mutating func receiveHeader(name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>,
+                                strings: inout HeaderStrings) -> HeaderAction {
+        headerBytes += name.count + value.count + 32  // RFC 7540 §6.5.2 accounting
         if headerBytes > maxHeaderListBytes { return .resetStream }
-        if name.isEmpty || name.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) { return .resetStream }
-        if name.hasPrefix(":") {
-            switch name {
-            case ":path", ":method", ":scheme", ":authority": break
-            default: return .resetStream
-            }
-        }
+        if name.isEmpty || name.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) { return .resetStream }
+        let field = KnownHeader(name)
+        if name[0] == UInt8(ascii: ":") && !field.isRequestPseudoHeader { return .resetStream }
         // Trailers from the client (a second header block) are ignored.
         guard requestState == .headers else { return .accept }
-        switch name {
-        case ":path": path = value
-        case ":method": method = value
-        case ":scheme", ":authority": break
-        case "content-type": contentType = value
-        case "grpc-timeout":
-            timeout = parseGRPCTimeout(value)
+        switch field {
+        case .path: path = strings.string(value)
+        case .method: method = KnownHeader.equal(value, "POST") ? "POST" : strings.string(value)
+        case .scheme, .authority, .te, .userAgent, .grpcAcceptEncoding: break
+        case .contentType:
+            contentType = KnownHeader.equal(value, "application/grpc") ? "application/grpc" : strings.string(value)
+        case .grpcTimeout:
+            timeout = parseGRPCTimeout(String(decoding: value, as: UTF8.self))
             if timeout == nil { timeoutMalformed = true }
-        case "te", "user-agent", "grpc-accept-encoding": break
-        case "grpc-encoding": encoding = value
-        default:
-            if !name.hasPrefix(":") { metadata.append((name, value)) }
+        case .grpcEncoding: encoding = strings.string(value)
+        case .other: metadata.append((strings.string(name), strings.string(value)))
         }
         return .accept
+    }
+
+    /// `receiveHeader` with Strings (tests).
+    mutating func receiveHeader(name: String, value: String) -> HeaderAction {
+        var name = name, value = value, strings = HeaderStrings()
+        return name.withUTF8 { n in value.withUTF8 { v in receiveHeader(name: n, value: v, strings: &strings) } }
     }
 
     enum HeadersEndAction: Equatable {

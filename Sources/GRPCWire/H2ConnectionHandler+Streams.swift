@@ -17,25 +17,34 @@ extension H2ConnectionHandler {
     /// False refuses the stream (too many open on this connection).
     func openStream(_ id: Int32) -> Bool {
         guard streams.count < config.maxStreamsPerConnection else { return false }
-        streams[id] = ServerStream(id: id, machine: GRPCStreamStateMachine(
+        let stream = ServerStream(id: id, machine: GRPCStreamStateMachine(
             maxReceiveBytes: config.maxReceiveBytes, maxHeaderListBytes: Int(config.maxHeaderListBytes)))
+        streams[id] = stream
+        openingStream = stream
         return true
     }
 
     /// False resets the stream (its header list, or all the connection holds, too large).
     func receiveHeader(streamID: Int32, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let stream = streams[streamID] else { return true }
+        guard let stream = lookUpStream(streamID) else { return true }
         let n = name.count + value.count + 32
         if headerBytes + n > config.maxConnectionHeaderBytes { return false }
         headerBytes += n
         stream.headerBytes += n
         if headerBytes > 1 << 20 { heldMuchMemory = true }
-        let action = stream.machine.receiveHeader(name: headerStrings.string(name), value: headerStrings.string(value))
+        let action = stream.machine.receiveHeader(name: name, value: value, strings: &headerStrings)
         return action == .accept
     }
 
+    /// The open stream `id` (the one whose headers arrive, without a lookup).
+    private func lookUpStream(_ id: Int32) -> ServerStream? {
+        if let opening = openingStream, opening.id == id { return opening }
+        return streams[id]
+    }
+
     func endHeaders(streamID: Int32, endStream: Bool) {
-        guard let stream = streams[streamID] else { return }
+        guard let stream = lookUpStream(streamID) else { return }
+        openingStream = nil
         if stream.handler == nil, !stream.machine.isFinished {
             switch stream.machine.endHeaders() {
             case .reject(let httpStatus, let status):
@@ -113,6 +122,7 @@ extension H2ConnectionHandler {
 
     func streamClosed(streamID: Int32, errorCode: UInt32) {
         guard let stream = streams.removeValue(forKey: streamID) else { return }
+        if openingStream === stream { openingStream = nil }
         releaseClosed(stream)
         stream.reportHandled(.cancelled)
         abandon(stream)

@@ -30,6 +30,10 @@ final class H2ConnectionHandler: ChannelDuplexHandler {
     /// Established under HTTP/2 (TLS client certificate); copied into every call's context.
     let identity: GRPCConnectionIdentity
     var streams: [Int32: ServerStream] = [:]
+    /// The stream whose header block is arriving (the last opened), so each
+    /// of its headers finds it without a dictionary lookup; nil once its
+    /// headers ended or it closed.
+    var openingStream: ServerStream?
     /// Header strings this connection repeats, shared rather than copied per call.
     var headerStrings = HeaderStrings()
 
@@ -146,6 +150,7 @@ final class H2ConnectionHandler: ChannelDuplexHandler {
         deadlines = DeadlineQueue()
         let all = streams
         streams.removeAll()
+        openingStream = nil
         parkedCalls.removeAll()
         parkedHead = 0
         for stream in all.values { abandon(stream) }

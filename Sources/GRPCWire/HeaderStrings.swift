@@ -36,3 +36,35 @@ struct HeaderStrings {
         return s.utf8.elementsEqual(bytes)
     }
 }
+
+enum KnownHeader {
+    case path, method, scheme, authority, contentType, grpcTimeout, te, userAgent, grpcAcceptEncoding, grpcEncoding
+    case other
+
+    init(_ name: UnsafeBufferPointer<UInt8>) {
+        let eq = { (s: StaticString) in Self.equal(name, s) }
+        switch name.count {
+        case 2: self = eq("te") ? .te : .other
+        case 5: self = eq(":path") ? .path : .other
+        case 7: self = eq(":method") ? .method : eq(":scheme") ? .scheme : .other
+        case 10: self = eq(":authority") ? .authority : eq("user-agent") ? .userAgent : .other
+        case 12: self = eq("content-type") ? .contentType : eq("grpc-timeout") ? .grpcTimeout : .other
+        case 13: self = eq("grpc-encoding") ? .grpcEncoding : .other
+        case 20: self = eq("grpc-accept-encoding") ? .grpcAcceptEncoding : .other
+        default: self = .other
+        }
+    }
+
+    /// The four pseudo-headers a request may carry.
+    var isRequestPseudoHeader: Bool {
+        switch self {
+        case .path, .method, .scheme, .authority: return true
+        default: return false
+        }
+    }
+
+    static func equal(_ bytes: UnsafeBufferPointer<UInt8>, _ s: StaticString) -> Bool {
+        guard bytes.count == s.utf8CodeUnitCount, let base = bytes.baseAddress else { return bytes.isEmpty && s.utf8CodeUnitCount == 0 }
+        return memcmp(base, s.utf8Start, bytes.count) == 0
+    }
+}

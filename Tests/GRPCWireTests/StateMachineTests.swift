@@ -216,6 +216,25 @@ import Testing
         #expect(s2.code == .unimplemented)
     }
 
+    /// Names are told apart as bytes (`KnownHeader`): upper case and unknown
+    /// pseudo-headers reset the stream, known names of the call's head stay
+    /// out of the metadata, names that only look like them stay in it.
+    @Test func headerNamesAreRecognisedByTheirBytes() {
+        for bad in ["Content-Type", ":status", ":pathx", ":"] {
+            var m = machine()
+            #expect(m.receiveHeader(name: bad, value: "x") == .resetStream, "\(bad)")
+        }
+        var m = machine()
+        requestHeaders(&m, extra: [("user-agent", "go"), ("grpc-accept-encoding", "gzip"), ("hasleader", "true"),
+                                   ("te2", "x"), ("content-typ", "y"), ("grpc-encoding", "identity")])
+        #expect(m.endHeaders() == .start(path: "/s.S/M"))
+        #expect(m.metadata.map { "\($0.0)=\($0.1)" } == ["hasleader=true", "te2=x", "content-typ=y"])
+        #expect(m.method == "POST" && m.contentType == "application/grpc" && m.encoding == "identity")
+        var post = machine()
+        requestHeaders(&post, method: "POSTS")
+        #expect(post.endHeaders() == .reject(httpStatus: 405, status: GRPCStatus(.internal, "invalid gRPC request method \"POSTS\"")))
+    }
+
     @Test func headerListLimitResetsTheStream() {
         var m = GRPCStreamStateMachine(maxReceiveBytes: 10, maxHeaderListBytes: 200)
         #expect(m.receiveHeader(name: "a", value: String(repeating: "x", count: 100)) == .accept)

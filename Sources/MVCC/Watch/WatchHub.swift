@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// Fans the store's events out to watchers (etcd's watchable store).
 ///
@@ -98,7 +99,7 @@ public final class WatchHub: @unchecked Sendable {
     // MARK: syncer thread
 
     public func start() {
-        let t = Thread { [self] in
+        let t = Thread.named("watch-sync") { [self] in
             while true {
                 let stop = stopSignal.withLock { () -> Bool in
                     if !stopping { _ = stopSignal.wait(until: Date().addingTimeInterval(limits.syncIntervalSeconds)) }
@@ -108,10 +109,12 @@ public final class WatchHub: @unchecked Sendable {
                 while syncUnsynced() > 0 {}
             }
         }
-        t.name = "watch-sync"
         syncer = t
         t.start()
-        let f = Thread { [self] in
+        let f = Thread.named("watch-fanout") { [self] in
+            if let n = ProcessInfo.processInfo.environment["SWIFT_ETCD_EXP_FANOUT_NICE"], let v = Int32(n) {
+                _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, v)  // 0: the calling thread on Linux
+            }
             while true {
                 let stop = fanOutSignal.withLock { () -> Bool in
                     while !fanOutWanted && !fanOutStopping { fanOutSignal.wait() }
@@ -122,7 +125,6 @@ public final class WatchHub: @unchecked Sendable {
                 wake(lock.withLock { fanOutPending() })
             }
         }
-        f.name = "watch-fanout"
         lock.withLock { fanOutThreadRunning = true }
         f.start()
     }

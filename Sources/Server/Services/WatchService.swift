@@ -79,7 +79,7 @@ struct WatchSession {
                         batchBytes = 0
                     }
                     if let pause = Self.coalescePause(responses: plan.heads.count) {
-                        try await Task.sleep(nanoseconds: pause)
+                        try await writer.pause(nanoseconds: pause)
                     }
                 }
             }
@@ -154,9 +154,17 @@ struct WatchSession {
     static let coalesceMaxNanos: UInt64 = 20_000_000
 
     static func coalescePause(responses: Int) -> UInt64? {
-        guard responses >= coalesceMinResponses else { return nil }
-        return min(coalesceMaxNanos, UInt64(responses) &* coalesceNanosPerResponse)
+        guard responses >= Self.exp.0 else { return nil }
+        return min(Self.exp.2, UInt64(responses) &* Self.exp.1)
     }
+
+    static let exp: (Int, UInt64, UInt64) = {
+        guard let v = ProcessInfo.processInfo.environment["SWIFT_ETCD_EXP_COALESCE"] else {
+            return (coalesceMinResponses, coalesceNanosPerResponse, coalesceMaxNanos)
+        }
+        let p = v.split(separator: ",").map { UInt64($0)! }
+        return (Int(p[0]), p[1], p[2])
+    }()
 
     /// Bytes of responses handed to the writer at once.
     static let sendBatchBytes = 256 << 10

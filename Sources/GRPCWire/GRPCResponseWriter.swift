@@ -1,4 +1,3 @@
-import Foundation
 import NIOCore
 
 /// Sends response messages of a server-streaming or bidi call.
@@ -34,7 +33,7 @@ public final class GRPCResponseWriter: Sendable {
     /// then resumes without waking another thread first. Throws
     /// CancellationError if the task is cancelled meanwhile.
     public func pause(nanoseconds: UInt64) async throws {
-        guard let connection = self.connection, GRPCResponseWriter.loopPause else {
+        guard let connection = self.connection else {
             try await Task.sleep(nanoseconds: nanoseconds)
             return
         }
@@ -48,8 +47,6 @@ public final class GRPCResponseWriter: Sendable {
             wait.fail(CancellationError())
         }
     }
-
-    static let loopPause = ProcessInfo.processInfo.environment["SWIFT_ETCD_EXP_LOOP_PAUSE"] != "0"
 
     public func send(_ message: [UInt8]) async throws {
         try await send(contentsOf: CollectionOfOne(message))

@@ -112,9 +112,6 @@ public final class WatchHub: @unchecked Sendable {
         syncer = t
         t.start()
         let f = Thread.named("watch-fanout") { [self] in
-            if let n = ProcessInfo.processInfo.environment["SWIFT_ETCD_EXP_FANOUT_NICE"], let v = Int32(n) {
-                _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, v)  // 0: the calling thread on Linux
-            }
             while true {
                 let stop = fanOutSignal.withLock { () -> Bool in
                     while !fanOutWanted && !fanOutStopping { fanOutSignal.wait() }

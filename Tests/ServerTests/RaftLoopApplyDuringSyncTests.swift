@@ -14,27 +14,9 @@ import WAL
         let gate = SyncGate()
         let dir = NSTemporaryDirectory() + "apply-during-sync-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        var settings = RestoredNode.Settings()
-        settings.wal = WALOptions(fileSystem: GatedSyncFileSystem(gate: gate))
-        let logger = Logger(label: "apply-during-sync-test")
-        let restored = try RestoredNode.open(layout: DataDirLayout(dataDir: dir), newMember: MemberMetadata(memberID: 1, clusterID: 1),
-                                             initialPeers: [1], raftConfig: RaftConfig(id: 1, electionTicks: 10, heartbeatTicks: 1, randomSeed: 1),
-                                             settings: settings, logger: logger)
-        let loop = RaftLoop(node: restored.node, storage: restored.storage, wal: restored.wal, snapshots: restored.snapshots,
-                            snapshotPolicy: SnapshotPolicy(), lastSnapshotIndex: 0, confState: restored.confState,
-                            appliedIndex: 0, tickInterval: 0.01, transport: NoPeers(), memberID: 1, logger: logger) { _, _ in }
-        let applier = SpeculationRecorder()
-        loop.applier = applier
-        loop.start()
+        let (loop, applier) = try startSoleVoter(dir: dir, gate: gate)
         // A held fsync would keep stop() waiting forever: open the gate first.
         defer { gate.open(); loop.stop() }
-        // Settled: the new leader's empty entry (index 2, after the bootstrap
-        // conf change) is durable and applied, so no fsync is in flight when
-        // the gate closes and the next one is the proposal's.
-        try waitUntil {
-            let s = loop.status
-            return s.isLeader && s.commitIndex >= 2 && s.appliedIndex == s.commitIndex
-        }
 
         gate.close()
         loop.propose(id: 1, data: Array("first".utf8))
@@ -63,23 +45,8 @@ import WAL
         let gate = SyncGate()
         let dir = NSTemporaryDirectory() + "persist-alone-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        var settings = RestoredNode.Settings()
-        settings.wal = WALOptions(fileSystem: GatedSyncFileSystem(gate: gate))
-        let logger = Logger(label: "persist-alone-test")
-        let restored = try RestoredNode.open(layout: DataDirLayout(dataDir: dir), newMember: MemberMetadata(memberID: 1, clusterID: 1),
-                                             initialPeers: [1], raftConfig: RaftConfig(id: 1, electionTicks: 10, heartbeatTicks: 1, randomSeed: 1),
-                                             settings: settings, logger: logger)
-        let loop = RaftLoop(node: restored.node, storage: restored.storage, wal: restored.wal, snapshots: restored.snapshots,
-                            snapshotPolicy: SnapshotPolicy(), lastSnapshotIndex: 0, confState: restored.confState,
-                            appliedIndex: 0, tickInterval: 0.01, transport: NoPeers(), memberID: 1, logger: logger) { _, _ in }
-        let applier = SpeculationRecorder()
-        loop.applier = applier
-        loop.start()
+        let (loop, applier) = try startSoleVoter(dir: dir, gate: gate)
         defer { gate.open(); loop.stop() }
-        try waitUntil {
-            let s = loop.status
-            return s.isLeader && s.commitIndex >= 2 && s.appliedIndex == s.commitIndex
-        }
         gate.close()
         loop.propose(id: 1, data: Array("a0".utf8))  // applied during its own fsync, which the gate holds
         try waitUntil { applier.prepared.contains("a0") && gate.waiting == 1 }
@@ -97,6 +64,35 @@ import WAL
         #expect(applier.applied.filter { big.contains($0) } == big, "\(applier.applied)")
         #expect((applier.finished + applier.applied).filter { late.contains($0) } == late)
     }
+}
+
+/// A sole voter's Raft loop whose WAL fsyncs pass `gate`, started and
+/// settled: the new leader's empty entry (index 2, after the bootstrap conf
+/// change) is durable and applied, so no fsync is in flight when the test
+/// closes the gate and the next one is its first proposal's.
+private func startSoleVoter(dir: String, gate: SyncGate) throws -> (RaftLoop, SpeculationRecorder) {
+    var settings = RestoredNode.Settings()
+    settings.wal = WALOptions(fileSystem: GatedSyncFileSystem(gate: gate))
+    let logger = Logger(label: "apply-during-sync-test")
+    let restored = try RestoredNode.open(layout: DataDirLayout(dataDir: dir), newMember: MemberMetadata(memberID: 1, clusterID: 1),
+                                         initialPeers: [1], raftConfig: RaftConfig(id: 1, electionTicks: 10, heartbeatTicks: 1, randomSeed: 1),
+                                         settings: settings, logger: logger)
+    let loop = RaftLoop(node: restored.node, storage: restored.storage, wal: restored.wal, snapshots: restored.snapshots,
+                        snapshotPolicy: SnapshotPolicy(), lastSnapshotIndex: 0, confState: restored.confState,
+                        appliedIndex: 0, tickInterval: 0.01, transport: NoPeers(), memberID: 1, logger: logger) { _, _ in }
+    let applier = SpeculationRecorder()
+    loop.applier = applier
+    loop.start()
+    do {
+        try waitUntil {
+            let s = loop.status
+            return s.isLeader && s.commitIndex >= 2 && s.appliedIndex == s.commitIndex
+        }
+    } catch {
+        loop.stop()
+        throw error
+    }
+    return (loop, applier)
 }
 
 private func waitUntil(_ condition: () -> Bool) throws {

@@ -53,6 +53,7 @@ import Testing
             """)
         #expect(String(decoding: get("/raft/probing").body, as: UTF8.self) == "{\"OK\":true,\"Now\":\"1970-01-01T00:00:00.000Z\"}\n")
         #expect(get("/version", "POST").status == 405)
+        #expect(get("/members", "HEAD").status == 405)
         #expect(get("/raft/probing", "POST").status == 200)
         // rafthttp's paths: the wrong method 405 with its Allow, the right one 412.
         for (method, path, status, allow) in [("GET", "/raft", 405, "POST"), ("PUT", "/raft/snapshot", 405, "POST"),

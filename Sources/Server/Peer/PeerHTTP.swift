@@ -142,7 +142,7 @@ struct PeerHTTPAnswer: Sendable, Equatable {
         case "/raft/probing":
             break
         case "/version", "/members":
-            guard method == "GET" || method == "HEAD" else { return methodNotAllowed(allow: "GET") }
+            guard method == "GET" else { return methodNotAllowed(allow: "GET") }  // HEAD too
         default:
             return notFound
         }

@@ -151,11 +151,16 @@ extension MVCCStore {
         case .deleteRange(let d):
             return .deleteRange(try w.applyDelete(d))
         case .txn(let t):
-            if t.isReadOnly {
+            if t.isReadOnly || t.writesLastAndOnce {
+                // Nothing can fail after this request's first change (its
+                // only write is the last op), so a failure leaves no change
+                // behind, as a Put's does: no nested txn needed.
                 return .txn(try w.applyTxn(t, compactRev: compactRev, leaseExists: leaseExists))
             }
             // A nested LMDB txn, so an unexpected failure half-way through the
-            // ops rolls back only this request.
+            // ops rolls back only this request. (It costs a dirty-page list,
+            // cursors, copies of the pages the batch already dirtied, and a
+            // merge into the batch's txn at its commit.)
             var child: OpaquePointer?
             try LMDB.check(mdb_txn_begin(env, w.txn, 0, &child), "txn_begin(nested)")
             let cw: KVWriter, resp: TxnResponse

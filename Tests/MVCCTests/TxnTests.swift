@@ -114,6 +114,43 @@ import Testing
         #expect(try t.get("k7").kvs[0].value == b("v"))
     }
 
+    /// Kubernetes' create and compare-and-swap txns (one write, last) run
+    /// without a nested LMDB txn; anything else that writes keeps it.
+    @Test func writesLastAndOnceClassifiesBranches() {
+        let cas = Compare(key: b("k"), target: .mod, result: .equal, .modRevision(5))
+        #expect(TxnRequest(compare: [cas], success: [put("k", "v")], failure: [get("k")]).writesLastAndOnce)
+        #expect(TxnRequest(success: [get("k"), del("k")], failure: [put("k", "v")]).writesLastAndOnce)
+        #expect(TxnRequest(success: [get("k")]).writesLastAndOnce)
+        #expect(!TxnRequest(success: [put("k", "v"), get("k")]).writesLastAndOnce)
+        #expect(!TxnRequest(success: [del("k7", "\0"), .put(PutRequest(key: b("k7"), ignoreValue: true))]).writesLastAndOnce)
+        #expect(!TxnRequest(failure: [.txn(TxnRequest(success: [put("n", "1")]))]).writesLastAndOnce)
+    }
+
+    /// Compare-and-swaps in one batch: each sees the ones before it, a lost
+    /// race answers the else branch's read, and a refused one changes nothing
+    /// while the rest of the batch goes on.
+    @Test func compareAndSwapsInOneBatch() throws {
+        let t = try TempStore()
+        try t.put("k", "0")  // revision 2
+        func cas(_ rev: Int64, _ v: String, lease: Int64 = 0) -> WriteRequest {
+            .txn(TxnRequest(compare: [Compare(key: b("k"), target: .mod, result: .equal, .modRevision(rev))],
+                            success: [put("k", v, lease: lease)], failure: [get("k")]))
+        }
+        let r = t.apply([cas(2, "1"), cas(2, "lost"), cas(3, "bad", lease: 42), cas(3, "2"),
+                         .put(PutRequest(key: b("after"), value: b("x")))])
+        guard case .txn(let first) = try r.results[0].get(), case .txn(let lost) = try r.results[1].get(),
+              case .txn(let won) = try r.results[3].get() else { Issue.record("expected txn responses"); return }
+        #expect(first.succeeded && first.revision == 3)
+        #expect(!lost.succeeded && lost.revision == 3)
+        if case .range(let seen)? = lost.responses.first { #expect(seen.kvs.first?.value == b("1")) } else { Issue.record("no range") }
+        if case .failure(let e) = r.results[2] { #expect(e == .leaseNotFound) } else { Issue.record("expected failure") }
+        #expect(won.succeeded && won.revision == 4)
+        #expect(try r.results[4].get().revision == 5)
+        #expect(r.events.map(\.kv.modRevision) == [3, 4, 5])
+        #expect(try t.get("k").kvs[0].value == b("2"))
+        #expect(try t.get("k").kvs[0].version == 3)
+    }
+
     @Test func validationErrors() throws {
         let ops = (0 ..< 129).map { put("k\($0)", "v") }
         #expect(kvError { try Validation.check(TxnRequest(success: ops)) } == .tooManyOps)

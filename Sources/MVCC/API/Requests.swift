@@ -143,6 +143,24 @@ public struct TxnRequest: Equatable, Sendable {
         }
         return readOnly(success) && readOnly(failure)
     }
+
+    /// True when each branch holds no nested txn and at most one Put or
+    /// DeleteRange, as its last op (Kubernetes' create and compare-and-swap:
+    /// a Put, or a Put with a Range in the other branch): once that write
+    /// made a change, no op of the txn is left to fail.
+    public var writesLastAndOnce: Bool {
+        func once(_ ops: [RequestOp]) -> Bool {
+            for (i, op) in ops.enumerated() {
+                switch op {
+                case .put, .deleteRange: if i != ops.count - 1 { return false }
+                case .txn: return false
+                case .range, .empty: continue
+                }
+            }
+            return true
+        }
+        return once(success) && once(failure)
+    }
 }
 
 public struct CompactionRequest: Equatable, Sendable {

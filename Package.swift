@@ -136,7 +136,7 @@ let package = Package(
         .executableTarget(
             name: "swift-etcd",
             dependencies: [
-                "Server", "Config",
+                "Server", "Config", "Support",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// Sends response messages of a server-streaming or bidi call.
 ///
 /// `send` suspends while the stream already has more than
@@ -24,6 +26,26 @@ public final class GRPCResponseWriter: Sendable {
         self.connection = nil
         self.stream = nil
         self.custom = send
+    }
+
+    /// Waits `nanoseconds` on the connection's event loop (a scheduled task
+    /// there), not on Swift's global timer: a handler running on the loop
+    /// then resumes without waking another thread first. Throws
+    /// CancellationError if the task is cancelled meanwhile.
+    public func pause(nanoseconds: UInt64) async throws {
+        guard let connection = self.connection else {
+            try await Task.sleep(nanoseconds: nanoseconds)
+            return
+        }
+        let loop = connection.loop!
+        let wait = loop.makePromise(of: Void.self)
+        let timer = loop.scheduleTask(in: .nanoseconds(Int64(min(nanoseconds, UInt64(Int64.max))))) { wait.succeed(()) }
+        try await withTaskCancellationHandler {
+            try await wait.futureResult.get()
+        } onCancel: {
+            timer.cancel()
+            wait.fail(CancellationError())
+        }
     }
 
     public func send(_ message: [UInt8]) async throws {

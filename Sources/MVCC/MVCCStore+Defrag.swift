@@ -162,7 +162,7 @@ extension MVCCStore {
         let copyRC = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
         defer { copyRC.deallocate() }
         let env = UnsafeSendable(envGate: envGate, store: self, rc: copyRC)
-        Thread {
+        Thread.named("defrag-copy") {
             // LMDB blocks SIGPIPE in its own writer thread and reports EPIPE.
             env.rc.pointee = env.envGate.shared { mdb_env_copyfd2(env.store.env, writeFD, UInt32(MDB_CP_COMPACT)) }
             Glibc.close(writeFD)

@@ -1,5 +1,6 @@
 import Foundation
 import Server
+import Support
 
 /// SIGTERM and SIGINT, as etcd handles them: the first asks for a graceful
 /// stop (`StopRequest`), a second one while that runs exits at once.
@@ -19,7 +20,7 @@ enum SignalCatcher {
         _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
         signalPipeWriteFD = fds[1]
         let readFD = fds[0]
-        let thread = Thread {
+        let thread = Thread.named("signals") {
             var first = true
             var byte: UInt8 = 0
             while true {
@@ -36,7 +37,6 @@ enum SignalCatcher {
                 }
             }
         }
-        thread.name = "signals"
         thread.start()
         for s in handled {
             var action = sigaction()

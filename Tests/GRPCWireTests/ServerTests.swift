@@ -179,6 +179,27 @@ import Testing
         }
     }
 
+    /// A writer's pause (a timer on the connection's loop) lets the handler go
+    /// on afterwards, and ends at once when the call is cancelled (here by its
+    /// deadline) instead of holding the handler for the whole wait.
+    @Test func writerPauseResumesAndEndsWhenTheCallIsCancelled() async throws {
+        try await withTestServer { port, group, _ in
+            let client = try await H2TestClient.connect(port: port, group: group)
+            let r = try await client.unary("/test.Echo/Pause", [0])
+            #expect(r.grpcStatus == 0)
+            #expect(r.messages == [[1], [2]])
+            let before = pauseCancels.withLockedValue { $0 }
+            let cut = try await client.unary("/test.Echo/Pause", [1], headers: [("grpc-timeout", "100m")])
+            #expect(cut.grpcStatus == 4)
+            // A hang guard, not a timing check: the pause itself lasts 30 s.
+            for _ in 0..<200 where pauseCancels.withLockedValue({ $0 }) == before {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(pauseCancels.withLockedValue { $0 } == before + 1)
+            await client.close()
+        }
+    }
+
     /// Issue 18: `grpc-timeout: 2562048H` overflowed timeout + grace and
     /// killed the server; a deadline already past when the call would start
     /// (`1n`, `-1S`) is DEADLINE_EXCEEDED without running the handler.

@@ -15,6 +15,9 @@ let floodSent = NIOLockedValueBox<[String: Int]>([:])
 /// /test.Echo/Callback calls whose end ran their cancel hook.
 let callbackCancels = NIOLockedValueBox(0)
 
+/// /test.Echo/Pause calls whose pause ended by cancellation.
+let pauseCancels = NIOLockedValueBox(0)
+
 /// Calls of /test.Echo/Gate that have reached their handler.
 let gateStarted = NIOLockedValueBox(0)
 
@@ -84,6 +87,17 @@ func makeTestRouter() -> GRPCRouter {
             try await writer.send(chunk)
             floodSent.withLockedValue { $0[key, default: 0] += 1 }
         }
+    }
+    // Sends [1], pauses on the loop (20 ms; 30 s when the request is [1]), sends [2].
+    router.serverStreaming("/test.Echo/Pause") { request, _, writer in
+        try await writer.send([1])
+        do {
+            try await writer.pause(nanoseconds: request.first == 1 ? 30_000_000_000 : 20_000_000)
+        } catch {
+            pauseCancels.withLockedValue { $0 += 1 }
+            throw error
+        }
+        try await writer.send([2])
     }
     router.bidi("/test.Echo/Bidi") { requests, writer, _ in
         for try await message in requests { try await writer.send(message) }

@@ -1,5 +1,6 @@
 import CLMDB
 import Foundation
+import Support
 
 /// Physical compaction in the background: removes every change a read at or
 /// above the compaction revision can no longer see, in chunks of
@@ -59,8 +60,7 @@ final class Compactor: @unchecked Sendable {
         pending.append(rev)
         if !workerRunning {
             workerRunning = true
-            let t = Thread { [self] in work() }
-            t.name = "mvcc-compactor"
+            let t = Thread.named("mvcc-compactor") { [self] in work() }
             t.start()
         }
         cond.broadcast()

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// Fans the store's events out to watchers (etcd's watchable store).
 ///
@@ -98,7 +99,7 @@ public final class WatchHub: @unchecked Sendable {
     // MARK: syncer thread
 
     public func start() {
-        let t = Thread { [self] in
+        let t = Thread.named("watch-sync") { [self] in
             while true {
                 let stop = stopSignal.withLock { () -> Bool in
                     if !stopping { _ = stopSignal.wait(until: Date().addingTimeInterval(limits.syncIntervalSeconds)) }
@@ -108,10 +109,9 @@ public final class WatchHub: @unchecked Sendable {
                 while syncUnsynced() > 0 {}
             }
         }
-        t.name = "watch-sync"
         syncer = t
         t.start()
-        let f = Thread { [self] in
+        let f = Thread.named("watch-fanout") { [self] in
             while true {
                 let stop = fanOutSignal.withLock { () -> Bool in
                     while !fanOutWanted && !fanOutStopping { fanOutSignal.wait() }
@@ -122,7 +122,6 @@ public final class WatchHub: @unchecked Sendable {
                 wake(lock.withLock { fanOutPending() })
             }
         }
-        f.name = "watch-fanout"
         lock.withLock { fanOutThreadRunning = true }
         f.start()
     }

@@ -24,8 +24,7 @@ final class PersistWorker: @unchecked Sendable {
     var onFinish: () -> Void = {}
 
     func startThread(name: String) {
-        let t = Thread { [self] in run() }
-        t.name = name
+        let t = Thread.named(name) { [self] in run() }
         thread = t
         t.start()
     }

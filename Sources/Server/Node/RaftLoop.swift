@@ -186,8 +186,7 @@ final class RaftLoop: @unchecked Sendable {
             }
         }
         persister.startThread(name: "raft-persist")
-        let t = Thread { [self] in run() }
-        t.name = "raft-loop"
+        let t = Thread.named("raft-loop") { [self] in run() }
         thread = t
         t.start()
     }

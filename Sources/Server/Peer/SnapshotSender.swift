@@ -54,7 +54,7 @@ final class SnapshotSender: @unchecked Sendable {
         peerLogger[metadataKey: "remote-peer-id"] = "\(String(to, radix: 16))"
         let logger = peerLogger
         let eventLoop = group.next()
-        Thread.detachNewThread { [self] in
+        Thread.named("snapshot-send") { [self] in
             var ok = false
             do {
                 // Connect first: a follower that is down again costs no store copy.
@@ -75,7 +75,7 @@ final class SnapshotSender: @unchecked Sendable {
             }
             lock.withLock { _ = inFlight.remove(to) }
             done(ok)
-        }
+        }.start()
     }
 
     /// A snapshot connection and the future of the follower's answer on it.

@@ -14,27 +14,9 @@ import WAL
         let gate = SyncGate()
         let dir = NSTemporaryDirectory() + "apply-during-sync-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        var settings = RestoredNode.Settings()
-        settings.wal = WALOptions(fileSystem: GatedSyncFileSystem(gate: gate))
-        let logger = Logger(label: "apply-during-sync-test")
-        let restored = try RestoredNode.open(layout: DataDirLayout(dataDir: dir), newMember: MemberMetadata(memberID: 1, clusterID: 1),
-                                             initialPeers: [1], raftConfig: RaftConfig(id: 1, electionTicks: 10, heartbeatTicks: 1, randomSeed: 1),
-                                             settings: settings, logger: logger)
-        let loop = RaftLoop(node: restored.node, storage: restored.storage, wal: restored.wal, snapshots: restored.snapshots,
-                            snapshotPolicy: SnapshotPolicy(), lastSnapshotIndex: 0, confState: restored.confState,
-                            appliedIndex: 0, tickInterval: 0.01, transport: NoPeers(), memberID: 1, logger: logger) { _, _ in }
-        let applier = SpeculationRecorder()
-        loop.applier = applier
-        loop.start()
+        let (loop, applier) = try startSoleVoter(dir: dir, gate: gate)
         // A held fsync would keep stop() waiting forever: open the gate first.
         defer { gate.open(); loop.stop() }
-        // Settled: the new leader's empty entry (index 2, after the bootstrap
-        // conf change) is durable and applied, so no fsync is in flight when
-        // the gate closes and the next one is the proposal's.
-        try waitUntil {
-            let s = loop.status
-            return s.isLeader && s.commitIndex >= 2 && s.appliedIndex == s.commitIndex
-        }
 
         gate.close()
         loop.propose(id: 1, data: Array("first".utf8))
@@ -55,6 +37,62 @@ import WAL
         #expect(all.filter { $0 == "second" }.count == 1, "\(applier.finished) \(applier.applied)")
         #expect(applier.aborted.isEmpty)
     }
+
+    /// Proposals made while a sole voter's batch is being persisted (by the
+    /// persist worker, the loop not woken for them) wait in the mailbox and
+    /// are committed by the next round, each once and in order.
+    @Test func proposalsDuringSoleVotersPersistCommitNextRound() throws {
+        let gate = SyncGate()
+        let dir = NSTemporaryDirectory() + "persist-alone-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (loop, applier) = try startSoleVoter(dir: dir, gate: gate)
+        defer { gate.open(); loop.stop() }
+        gate.close()
+        loop.propose(id: 1, data: Array("a0".utf8))  // applied during its own fsync, which the gate holds
+        try waitUntil { applier.prepared.contains("a0") && gate.waiting == 1 }
+        let big = (1 ... RaftLoop.maxEntriesAppliedDuringSync + 4).map { "b\($0)" }
+        for (i, b) in big.enumerated() { loop.propose(id: UInt64(10 + i), data: Array(b.utf8)) }
+        gate.let(1)  // a0's fsync returns; the next batch is too big to apply during its own fsync
+        try waitUntil { applier.finished.contains("a0") && gate.waiting == 1 }
+        let late = (1 ... 5).map { "c\($0)" }
+        for (i, c) in late.enumerated() { loop.propose(id: UInt64(100 + i), data: Array(c.utf8)) }
+        gate.open()
+        let want = ["a0"] + big + late
+        try waitUntil { Set(applier.finished + applier.applied).isSuperset(of: want) }
+        let all = (applier.finished + applier.applied).filter { want.contains($0) }
+        #expect(all.count == want.count, "each once: \(applier.finished) \(applier.applied)")
+        #expect(applier.applied.filter { big.contains($0) } == big, "\(applier.applied)")
+        #expect((applier.finished + applier.applied).filter { late.contains($0) } == late)
+    }
+}
+
+/// A sole voter's Raft loop whose WAL fsyncs pass `gate`, started and
+/// settled: the new leader's empty entry (index 2, after the bootstrap conf
+/// change) is durable and applied, so no fsync is in flight when the test
+/// closes the gate and the next one is its first proposal's.
+private func startSoleVoter(dir: String, gate: SyncGate) throws -> (RaftLoop, SpeculationRecorder) {
+    var settings = RestoredNode.Settings()
+    settings.wal = WALOptions(fileSystem: GatedSyncFileSystem(gate: gate))
+    let logger = Logger(label: "apply-during-sync-test")
+    let restored = try RestoredNode.open(layout: DataDirLayout(dataDir: dir), newMember: MemberMetadata(memberID: 1, clusterID: 1),
+                                         initialPeers: [1], raftConfig: RaftConfig(id: 1, electionTicks: 10, heartbeatTicks: 1, randomSeed: 1),
+                                         settings: settings, logger: logger)
+    let loop = RaftLoop(node: restored.node, storage: restored.storage, wal: restored.wal, snapshots: restored.snapshots,
+                        snapshotPolicy: SnapshotPolicy(), lastSnapshotIndex: 0, confState: restored.confState,
+                        appliedIndex: 0, tickInterval: 0.01, transport: NoPeers(), memberID: 1, logger: logger) { _, _ in }
+    let applier = SpeculationRecorder()
+    loop.applier = applier
+    loop.start()
+    do {
+        try waitUntil {
+            let s = loop.status
+            return s.isLeader && s.commitIndex >= 2 && s.appliedIndex == s.commitIndex
+        }
+    } catch {
+        loop.stop()
+        throw error
+    }
+    return (loop, applier)
 }
 
 private func waitUntil(_ condition: () -> Bool) throws {
@@ -94,14 +132,27 @@ private final class SpeculationRecorder: CommittedEntryApplier, @unchecked Senda
     }
 }
 
-/// Holds every WAL fsync while closed.
+/// Holds every WAL fsync while closed (but the ones `let` lets through).
 private final class SyncGate: @unchecked Sendable {
     private let condition = NSCondition()
     private var isOpen = true
+    private var permits = 0
+    private var held = 0
 
     func close() { condition.withLock { isOpen = false } }
     func open() { condition.withLock { isOpen = true; condition.broadcast() } }
-    func pass() { condition.withLock { while !isOpen { condition.wait() } } }
+    /// Lets `n` held or coming fsyncs through while closed.
+    func `let`(_ n: Int) { condition.withLock { permits += n; condition.broadcast() } }
+    /// How many fsyncs the gate holds now.
+    var waiting: Int { condition.withLock { held } }
+    func pass() {
+        condition.withLock {
+            held += 1
+            while !isOpen && permits == 0 { condition.wait() }
+            if !isOpen { permits -= 1 }
+            held -= 1
+        }
+    }
 }
 
 private final class GatedSyncFileSystem: ForwardingFileSystem, @unchecked Sendable {

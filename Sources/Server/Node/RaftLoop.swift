@@ -127,6 +127,10 @@ final class RaftLoop: @unchecked Sendable {
     private var readInFlight = false
     /// `persister` finished its job since the loop last looked. Guarded by `condition`.
     private var persistFinished = false
+    /// The loop waits for `persister` as the sole voter: a proposal need not
+    /// wake it (nobody to send it to; the next Ready takes it either way).
+    /// Guarded by `condition`.
+    private var persistingAlone = false
     /// Peer messages taken from the mailbox while persisting but not stepped
     /// then (`persistWhileReplicating`): stepped first by the next round.
     private var carriedMessages: [Message] = []
@@ -205,7 +209,7 @@ final class RaftLoop: @unchecked Sendable {
     func propose(id: UInt64, data: [UInt8]) {
         condition.withLock {
             mailbox.proposals.append((id, data))
-            condition.signal()
+            if !persistingAlone { condition.signal() }
         }
     }
 
@@ -508,16 +512,21 @@ final class RaftLoop: @unchecked Sendable {
     /// once. Nothing is applied here, and the node hands out an entry to
     /// apply only once `advance` reported it durable on this member.
     private func persistWhileReplicating() throws {
+        // A sole voter's proposals wait in the mailbox for the next round:
+        // stepping each as it comes would only cost a wake-up apiece.
+        let alone = confState.voters == [memberID] && confState.learners.isEmpty
         while true {
             let leading = node.isLeader && carriedMessages.isEmpty
             // Parked proposals go first, in the loop's next round.
-            let proposing = parked.isEmpty
+            let proposing = parked.isEmpty && !alone
             let (finished, proposals, messages) = condition.withLock {
                 () -> (Bool, [(id: UInt64, data: [UInt8])], [Message]) in
+                persistingAlone = alone
                 while !persistFinished && !(proposing && !mailbox.proposals.isEmpty)
                     && !(leading && !mailbox.messages.isEmpty) {
                     condition.wait()
                 }
+                persistingAlone = false
                 let finished = persistFinished
                 persistFinished = false
                 var proposals: [(id: UInt64, data: [UInt8])] = []

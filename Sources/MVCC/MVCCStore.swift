@@ -316,8 +316,14 @@ public final class MVCCStore: @unchecked Sendable {
     }
 
     /// Forces LMDB's pending commits to disk (needed with `.noSync` before the
-    /// WAL drops entries up to `consistentIndex`).
+    /// WAL drops entries up to `consistentIndex`). Nothing once the store is
+    /// closed (`close` synced it last): the background sync may get here
+    /// after a stop closed the store, and the environment is then freed.
     public func sync() throws {
-        try envGate.shared { try LMDB.check(mdb_env_sync(env, 1), "env_sync") }
+        try envGate.shared {
+            // `close` sets `closed` before it waits for the gate exclusively.
+            if lock.withLock({ closed }) { return }
+            try LMDB.check(mdb_env_sync(env, 1), "env_sync")
+        }
     }
 }

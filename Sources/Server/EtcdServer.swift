@@ -422,8 +422,15 @@ public final class EtcdServer: @unchecked Sendable {
         }
         request.header = header
         let data = request.serializedBytes()
-        if data.count > options.maxRequestBytes { throw ServerError.requestTooLarge }
+        if data.count - Self.idFieldBytes(id) > options.maxRequestBytes { throw ServerError.requestTooLarge }
         return (id, data)
+    }
+
+    /// The bytes of field 1 (the ID) in an entry: etcd sets only the
+    /// header's ID and measures the entry without it, so a request is too
+    /// large exactly when etcd's would be (ours carries the ID twice).
+    static func idFieldBytes(_ id: UInt64) -> Int {
+        id == 0 ? 0 : 1 + (64 - id.leadingZeroBitCount + 6) / 7
     }
 
     func setLeaseTimer(_ timer: Task<Void, Never>) { leaseTimer = timer }

@@ -26,6 +26,32 @@ struct FlagBehaviourTests {
         #expect(big.stderr.contains("etcdserver: request is too large"), "\(big.stderr)")
     }
 
+    /// The largest put under `--max-request-bytes` is etcd's: etcd measures
+    /// the Raft entry without the ID field ours also carries. The two
+    /// members' IDs (so their request IDs' varints) may differ by a byte.
+    @Test func maxRequestBytesBoundaryIsEtcds() throws {
+        func largestValue(_ binary: String?) throws -> Int {
+            let server = try ServerProcess(binary: binary, extraArgs: ["--max-request-bytes", "1024"])
+            try server.start()
+            defer { server.stop(); server.removeData() }
+            var (fits, tooLarge) = (0, 1024)
+            while tooLarge - fits > 1 {
+                let size = (fits + tooLarge) / 2
+                let r = try etcdctl(server.endpoint, ["put", "k", String(repeating: "v", count: size)])
+                if r.exitCode == 0 {
+                    fits = size
+                } else {
+                    #expect(r.stderr.contains("etcdserver: request is too large"), "\(r.stderr)")
+                    tooLarge = size
+                }
+            }
+            return fits
+        }
+        let ours = try largestValue(nil)
+        let etcd = try largestValue(ReferenceEtcd.binary)
+        #expect(abs(ours - etcd) <= 1, "largest value: ours \(ours), etcd 3.5.1 \(etcd)")
+    }
+
     /// `--enable-grpc-gateway=false`: the JSON gateway on /v3/ is off; on by default.
     @Test func grpcGatewayCanBeTurnedOff() throws {
         for enabled in [true, false] {

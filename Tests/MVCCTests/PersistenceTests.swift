@@ -18,6 +18,17 @@ import Testing
         #expect(try t.get("a").kvs[0].createRevision == 5)
     }
 
+    /// The member's background sync can run after a stop closed the store:
+    /// it must find the store closed, not sync a freed LMDB environment.
+    @Test func syncAfterCloseDoesNothing() throws {
+        let t = try TempStore()
+        try t.put("a", "1")
+        try t.store.sync()
+        t.store.close()
+        try t.store.sync()
+        try t.store.sync()
+    }
+
     @Test func replayedEntriesAreSkipped() throws {
         let t = try TempStore()
         let put = WriteRequest.put(PutRequest(key: b("k"), value: b("v")))

@@ -52,8 +52,20 @@ import Testing
 
             """)
         #expect(String(decoding: get("/raft/probing").body, as: UTF8.self) == "{\"OK\":true,\"Now\":\"1970-01-01T00:00:00.000Z\"}\n")
-        #expect(get("/raft/stream/message/1").status == 404)
         #expect(get("/version", "POST").status == 405)
+        #expect(get("/members", "HEAD").status == 405)
+        #expect(get("/raft/probing", "POST").status == 200)
+        // rafthttp's paths: the wrong method 405 with its Allow, the right one 412.
+        for (method, path, status, allow) in [("GET", "/raft", 405, "POST"), ("PUT", "/raft/snapshot", 405, "POST"),
+                                              ("POST", "/raft/stream/message/1", 405, "GET"),
+                                              ("GET", "/members/promote/1", 405, "POST"), ("GET", "/leases", 405, nil),
+                                              ("POST", "/raft", 412, nil), ("GET", "/raft/stream/message/1", 412, nil)] {
+            let answer = get(path, method)
+            #expect(answer.status == status && answer.headers["Allow"] == allow, "\(method) \(path): \(answer)")
+        }
+        let refused = get("/raft/stream/msgappv2/5", "GET")
+        #expect(refused.headers["X-Etcd-Cluster-Id"] == "2d78777096554079" && refused.headers["X-Server-Version"] == "3.5.1")
+        #expect(String(decoding: refused.body, as: UTF8.self) == "incompatible version\n")
         #expect(String(decoding: get("/nope").body, as: UTF8.self) == "404 page not found\n")
     }
 }

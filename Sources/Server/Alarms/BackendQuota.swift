@@ -11,10 +11,13 @@ struct BackendQuota: Sendable {
 
     var isDisabled: Bool { bytes < 0 }
 
-    /// etcd's backendQuota.Available: a request that writes `costBytes`
-    /// fits if the db file plus it stays below the quota.
+    /// etcd 3.5's backendQuota.Available: a request that writes `costBytes`
+    /// fits if the db file plus it stays below the quota. A request that
+    /// writes nothing (a Txn of ranges or deletes) is no exception: etcd
+    /// 3.5.1 refuses every Txn while the db file is at the quota (3.4
+    /// passed those through).
     func available(costBytes: Int, dbSizeBytes: Int64) -> Bool {
-        isDisabled || costBytes == 0 || dbSizeBytes + Int64(costBytes) < bytes
+        isDisabled || dbSizeBytes + Int64(costBytes) < bytes
     }
 
     /// etcd's MaxQuotaBytes: larger quotas work but are warned about.

@@ -9,7 +9,8 @@ import NIOCore
 /// under 16 MiB), an HTTP request with a method's capital letter. On such a
 /// connection this handler, first in the pipeline after TLS, reads the
 /// request head (at most `maxHeadBytes`), answers those three paths as etcd
-/// 3.5.1 does (404 "404 page not found" for any other path), and closes.
+/// 3.5.1 does (rafthttp's other paths 405 or 412, as `PeerHTTPAnswer.answer`
+/// says; 404 "404 page not found" for any other path), and closes.
 /// Any other first byte: it steps aside for the frame decoder.
 final class PeerHTTPSniffer: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
@@ -94,8 +95,13 @@ struct PeerHTTPAnswer: Sendable, Equatable {
 
     /// Go's net/http answers for an unknown path (body with a newline).
     static let notFound = PeerHTTPAnswer(status: 404, headers: ["X-Content-Type-Options": "nosniff"], text: "404 page not found\n")
-    static let methodNotAllowed = PeerHTTPAnswer(status: 405, headers: ["Allow": "GET", "X-Content-Type-Options": "nosniff"],
-                                                 text: "Method Not Allowed\n")
+
+    /// Go's http.Error for a method a handler does not take (`allow`: its Allow header, if it sets one).
+    static func methodNotAllowed(allow: String?) -> PeerHTTPAnswer {
+        var headers = ["X-Content-Type-Options": "nosniff"]
+        headers["Allow"] = allow
+        return PeerHTTPAnswer(status: 405, headers: headers, text: "Method Not Allowed\n")
+    }
 
     static func reason(_ status: Int) -> String {
         switch status {
@@ -103,6 +109,7 @@ struct PeerHTTPAnswer: Sendable, Equatable {
         case 400: return "Bad Request"
         case 404: return "Not Found"
         case 405: return "Method Not Allowed"
+        case 412: return "Precondition Failed"
         case 431: return "Request Header Fields Too Large"
         default: return "Error"
         }
@@ -111,10 +118,34 @@ struct PeerHTTPAnswer: Sendable, Equatable {
     /// etcd 3.5.1's peer answers: `/version` (the cluster version, "not_decided"
     /// until set), `/members` (decimal IDs, X-Etcd-Cluster-Id in hex) and
     /// `/raft/probing` (rafthttp's prober: `{"OK":true,"Now":…}`).
+    /// rafthttp's own paths answer as etcd's handlers do to a request without
+    /// an etcd peer's headers: the wrong method 405 (with their Allow), the
+    /// right one 412 "incompatible version" (what an etcd member dialling
+    /// us is told: we do not speak rafthttp); the prober takes any method.
     static func answer(method: String, path: String, clusterVersion: String?, clusterID: UInt64,
                        members: [ClusterMember], now: Date = Date()) -> PeerHTTPAnswer {
-        guard ["/version", "/members", "/raft/probing"].contains(path) else { return notFound }
-        guard method == "GET" || method == "HEAD" else { return methodNotAllowed }
+        let incompatible = PeerHTTPAnswer(status: 412, headers: ["X-Content-Type-Options": "nosniff",
+                                                                 "X-Etcd-Cluster-Id": String(clusterID, radix: 16)],
+                                          text: "incompatible version\n")
+        switch path {
+        case "/raft", "/raft/snapshot":
+            return method == "POST" ? incompatible : methodNotAllowed(allow: "POST")
+        case _ where path.hasPrefix("/raft/stream/"):
+            guard method == "GET" else { return methodNotAllowed(allow: "GET") }
+            var answer = incompatible
+            answer.headers["X-Server-Version"] = SwiftEtcdVersion.etcdCompatible
+            return answer
+        case "/leases", "/leases/internal":
+            return method == "POST" ? notFound : methodNotAllowed(allow: nil)
+        case _ where path.hasPrefix("/members/promote/"):
+            return method == "POST" ? notFound : methodNotAllowed(allow: "POST")
+        case "/raft/probing":
+            break
+        case "/version", "/members":
+            guard method == "GET" else { return methodNotAllowed(allow: "GET") }  // HEAD too
+        default:
+            return notFound
+        }
         switch path {
         case "/version":
             return PeerHTTPAnswer(status: 200, contentType: "application/json",

@@ -207,10 +207,14 @@ final class RaftLoop: @unchecked Sendable {
     // MARK: requests from any thread
 
     func propose(id: UInt64, data: [UInt8]) {
-        condition.withLock {
+        let wake = condition.withLock {
             mailbox.proposals.append((id, data))
-            if !persistingAlone { condition.signal() }
+            return !persistingAlone
         }
+        // After unlocking: a loop woken while this thread still held the
+        // lock would only block on it again (one more sleep and wake-up per
+        // proposal). The mailbox changed under the lock, so no wake-up is lost.
+        if wake { condition.signal() }
     }
 
     /// `waitLinearizable` would return at once: the local read gate is open.

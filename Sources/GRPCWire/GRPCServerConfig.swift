@@ -66,9 +66,12 @@ public struct GRPCServerConfig: Sendable {
     /// held until its owner's Unlock, an election campaign): never counted or
     /// held back, so waiting calls cannot block the one that releases them.
     public var admissionExemptPathPrefixes: [String] = ["/v3lockpb.", "/v3electionpb."]
-    /// RST_STREAM token bucket (rapid reset, CVE-2023-44487): burst and refill per second.
-    public var resetBurst: UInt64 = 1000
-    public var resetRatePerSecond: UInt64 = 33
+    /// RST_STREAM token bucket (rapid reset, CVE-2023-44487): burst and refill
+    /// per second. Far above what clients cancel when deadlines expire in bulk
+    /// (nghttp2's own 1000/33 cut such a client off, watches and all; etcd has
+    /// no such limit), far below the floods the attack needs.
+    public var resetBurst: UInt64 = 10_000
+    public var resetRatePerSecond: UInt64 = 1_000
     /// Outbound SETTINGS/PING ACKs queued before the peer counts as flooding.
     public var maxOutboundAcks: Int = 1000
     /// Run handlers on the connection's event loop (no thread hop; handlers must not block)

@@ -16,24 +16,45 @@ import Testing
         await good.close()
     }
 
+    /// Opens `count` calls on `client`, cancelling each right after its HEADERS.
+    private func openAndCancel(_ count: Int, on client: H2TestClient) async throws {
+        try await client.channel.eventLoop.submit {
+            for _ in 0..<count {
+                let id = HeaderBlock.with([(":method", "POST"), (":scheme", "http"), (":path", "/test.Echo/Sleep"),
+                                           (":authority", "x"), ("content-type", "application/grpc")]) {
+                    cng_submit_request(client.session, $0, $1, nil)
+                }
+                client.flush()  // HEADERS out first, or nghttp2 just cancels them
+                _ = nghttp2_submit_rst_stream(client.session, 0, id, NGHTTP2_CANCEL.rawValue)
+                client.flush()
+            }
+        }.get()
+    }
+
     @Test func rapidResetGetsGoAway() async throws {
         try await withTestServer({ $0.resetBurst = 100; $0.resetRatePerSecond = 10 }) { port, group, _ in
             let client = try await H2TestClient.connect(port: port, group: group)
-            try await client.channel.eventLoop.submit {
-                for _ in 0..<400 {
-                    let id = HeaderBlock.with([(":method", "POST"), (":scheme", "http"), (":path", "/test.Echo/Sleep"),
-                                               (":authority", "x"), ("content-type", "application/grpc")]) {
-                        cng_submit_request(client.session, $0, $1, nil)
-                    }
-                    client.flush()  // HEADERS out first, or nghttp2 just cancels them
-                    _ = nghttp2_submit_rst_stream(client.session, 0, id, NGHTTP2_CANCEL.rawValue)
-                    client.flush()
-                }
-            }.get()
+            try await openAndCancel(400, on: client)
             try await client.closedPromise.futureResult.get()
             let code = try await client.channel.eventLoop.submit { client.goAwayErrorCode }.get()
             #expect(code != nil && code != 0)
             try await expectHealthy(port: port, group: group)
+        }
+    }
+
+    /// A client whose calls time out in bulk (an overloaded server, short
+    /// deadlines) cancels thousands of calls in a burst; etcd keeps its
+    /// connection, and so must we: a GOAWAY would end its watches too.
+    @Test func cancellingThousandsOfCallsKeepsTheConnection() async throws {
+        try await withTestServer { port, group, _ in
+            let client = try await H2TestClient.connect(port: port, group: group)
+            try await openAndCancel(3000, on: client)
+            let r = try await client.unary("/test.Echo/Unary", [7])
+            #expect(r.grpcStatus == 0)
+            #expect(r.messages == [[7]])
+            let code = try await client.channel.eventLoop.submit { client.goAwayErrorCode }.get()
+            #expect(code == nil)
+            await client.close()
         }
     }
 

@@ -4,11 +4,45 @@ import Testing
 
 @Suite struct MapResidencyTests {
     @Test func policyWaitsForItsIntervalAndAFileWorthTrimming() {
-        let policy = MapTrimPolicy(minimumUsedBytes: 1000, intervalNanos: 50)
-        #expect(!policy.isDue(now: 149, lastLook: 100))
-        #expect(policy.isDue(now: 150, lastLook: 100))
+        let policy = MapTrimPolicy(minimumUsedBytes: 1000, intervalNanos: 50, residentGrowthBytes: 4096, checkNanos: 5)
+        #expect(!policy.isDue(now: 104, lastLook: 100))
+        #expect(policy.isDue(now: 105, lastLook: 100))
         #expect(!policy.worthTrimming(usedBytes: 999))
         #expect(policy.worthTrimming(usedBytes: 1000))
+    }
+
+    @Test func trimsOnItsIntervalOrSoonerWhenResidencyGrew() {
+        let policy = MapTrimPolicy(minimumUsedBytes: 0, intervalNanos: 50, residentGrowthBytes: 4096, checkNanos: 5)
+        #expect(!policy.isTrimDue(now: 149, lastTrim: 100, resident: 10_000, residentAfterTrim: 6000))
+        #expect(policy.isTrimDue(now: 149, lastTrim: 100, resident: 10_096, residentAfterTrim: 6000))
+        #expect(policy.isTrimDue(now: 150, lastTrim: 100, resident: 6000, residentAfterTrim: 6000))
+        // Residency unknown (no /proc): the interval alone.
+        #expect(!policy.isTrimDue(now: 149, lastTrim: 100, resident: nil, residentAfterTrim: 6000))
+        #expect(!policy.isTrimDue(now: 149, lastTrim: 100, resident: 1 << 40, residentAfterTrim: nil))
+        // Residency that shrank (other mappings released) never trims early.
+        #expect(!policy.isTrimDue(now: 120, lastTrim: 100, resident: 1000, residentAfterTrim: 6000))
+    }
+
+    @Test func readsTheSharedFieldOfStatm() {
+        #expect(MapResidency.statmShared(ArraySlice("1234 567 89 10 0 300 0\n".utf8)) == 89)
+        #expect(MapResidency.statmShared(ArraySlice("1234 567\n".utf8)) == nil)
+        #expect(MapResidency.statmShared(ArraySlice("1 2 x3 4\n".utf8)) == nil)
+        #expect(MapResidency.residentFileBytes(-1, pageBytes: 4096) == nil)
+    }
+
+    /// Growth of file-backed residency alone (no interval yet) trims the map.
+    @Test func residentGrowthTrimsBeforeTheInterval() throws {
+        var options = MVCCStore.Options()
+        options.mapTrim = MapTrimPolicy(minimumUsedBytes: 0, intervalNanos: .max, residentGrowthBytes: 512 << 10,
+                                        checkNanos: 0)
+        let t = try TempStore(options: options)
+        let value = String(repeating: "v", count: 700)
+        t.apply((0..<2000).map { .put(PutRequest(key: b("key\($0)"), value: b(value))) })
+        _ = try t.store.range(RangeRequest(key: b("key"), rangeEnd: b("kez")))
+        let mapped = try #require(residentKilobytes(dataFileIn: t.dir))
+        #expect(mapped >= 1000)
+        try t.put("one-more", "commit")
+        #expect(try #require(residentKilobytes(dataFileIn: t.dir)) < mapped / 10)
     }
 
     @Test func findsTheDataFileInProcMaps() {
@@ -23,7 +57,7 @@ import Testing
     /// A commit unmaps what reads had mapped; the data is all still there.
     @Test func commitsTrimTheMapAndReadsStillSeeEverything() throws {
         var options = MVCCStore.Options()
-        options.mapTrim = MapTrimPolicy(minimumUsedBytes: 0, intervalNanos: 0)
+        options.mapTrim = MapTrimPolicy(minimumUsedBytes: 0, intervalNanos: 0, checkNanos: 0)
         let t = try TempStore(options: options)
         let value = String(repeating: "v", count: 700)
         t.apply((0..<2000).map { .put(PutRequest(key: b("key\($0)"), value: b(value))) })

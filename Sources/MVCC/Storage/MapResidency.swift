@@ -9,12 +9,29 @@ struct MapTrimPolicy: Sendable, Equatable {
     /// Smallest used part of the file worth trimming: below it the whole file
     /// is a small, fixed cost and trimming would only add page faults.
     var minimumUsedBytes: Int = 64 << 20
-    /// At most one trim per this many nanoseconds of commits.
+    /// A trim at least this often (nanoseconds of commits) while the file is
+    /// worth trimming.
     var intervalNanos: UInt64 = 1_000_000_000
+    /// Sooner when the process's file-backed resident memory grew by this
+    /// much since the last trim: with random keys, a second of commits maps
+    /// most of the file back (each fault maps its cached neighbours too).
+    var residentGrowthBytes: Int = 32 << 20
+    /// How often (nanoseconds of commits) that growth is looked at: one read
+    /// of /proc/self/statm each.
+    var checkNanos: UInt64 = 10_000_000
 
     /// True when a commit at `now` may look at the file again (the last look was at `lastLook`).
     func isDue(now: UInt64, lastLook: UInt64) -> Bool {
-        now &- lastLook >= intervalNanos
+        now &- lastLook >= checkNanos
+    }
+
+    /// True when a commit at `now` should trim: the interval since the last
+    /// trim has passed, or file-backed residency grew by `residentGrowthBytes`
+    /// from `residentAfterTrim` (nil when the process's residency is unknown).
+    func isTrimDue(now: UInt64, lastTrim: UInt64, resident: Int?, residentAfterTrim: Int?) -> Bool {
+        if now &- lastTrim >= intervalNanos { return true }
+        guard let resident, let residentAfterTrim else { return false }
+        return resident - residentAfterTrim >= residentGrowthBytes
     }
 
     /// True when `usedBytes` of the file in use are worth trimming.
@@ -37,16 +54,30 @@ struct MapTrimPolicy: Sendable, Equatable {
 /// the page cache (dirty pages stay dirty) and the next read maps it back
 /// with a minor fault, so it is safe with concurrent readers.
 ///
-/// Trims are driven by commits (a read-only load never pays for re-faulting)
-/// and at most once per `MapTrimPolicy.intervalNanos`. Writer thread only.
+/// Trims are driven by commits (a read-only load never pays for re-faulting):
+/// once per `MapTrimPolicy.intervalNanos`, or sooner when the process's
+/// file-backed residency (/proc/self/statm, looked at every
+/// `MapTrimPolicy.checkNanos`) grew by `MapTrimPolicy.residentGrowthBytes`
+/// since the last trim. Writer thread only.
 final class MapResidency {
     let policy: MapTrimPolicy
     private var lastLook: UInt64
+    private var lastTrim: UInt64
+    private var residentAfterTrim: Int?
     private let pageBytes = Int(sysconf(Int32(_SC_PAGESIZE)))
+    /// /proc/self/statm, kept open and re-read with pread (-1: unavailable).
+    private let statm: Int32
 
     init(policy: MapTrimPolicy = MapTrimPolicy()) {
         self.policy = policy
         lastLook = MonotonicClock.nanoseconds()
+        lastTrim = lastLook
+        statm = open("/proc/self/statm", O_RDONLY | O_CLOEXEC)
+        residentAfterTrim = Self.residentFileBytes(statm, pageBytes: pageBytes)
+    }
+
+    deinit {
+        if statm >= 0 { close(statm) }
     }
 
     /// Called by the writer after a commit on `env` (which must stay open during the call).
@@ -54,15 +85,46 @@ final class MapResidency {
         let now = MonotonicClock.nanoseconds()
         guard policy.isDue(now: now, lastLook: lastLook) else { return }
         lastLook = now
+        let resident = Self.residentFileBytes(statm, pageBytes: pageBytes)
+        guard policy.isTrimDue(now: now, lastTrim: lastTrim, resident: resident,
+                               residentAfterTrim: residentAfterTrim) else { return }
+        lastTrim = now
         var info = MDB_envinfo()
         guard mdb_env_info(env, &info) == 0 else { return }
         let pages = info.me_last_pgno.addingReportingOverflow(1).partialValue
         let used = pages.multipliedReportingOverflow(by: pageBytes).partialValue
-        guard policy.worthTrimming(usedBytes: used) else { return }
+        guard policy.worthTrimming(usedBytes: used) else {
+            residentAfterTrim = resident
+            return
+        }
         // Looked up each time rather than kept: a defragment or restore swaps
         // the environment, and a stale address could name other memory.
         guard let map = Self.mapping(of: env) else { return }
         _ = madvise(UnsafeMutableRawPointer(bitPattern: map.lowerBound), min(used, map.count), MADV_DONTNEED)
+        residentAfterTrim = Self.residentFileBytes(statm, pageBytes: pageBytes)
+    }
+
+    /// The process's resident file-backed (and shared) memory in bytes:
+    /// statm's third field, or nil if it cannot be read.
+    static func residentFileBytes(_ fd: Int32, pageBytes: Int) -> Int? {
+        guard fd >= 0 else { return nil }
+        var buf = [UInt8](repeating: 0, count: 128)
+        let n = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+        guard n > 0 else { return nil }
+        return statmShared(buf[0..<n]).map { $0 * pageBytes }
+    }
+
+    /// The third field (shared pages) of a /proc/PID/statm line
+    /// ("size resident shared text lib data dt").
+    static func statmShared(_ line: ArraySlice<UInt8>) -> Int? {
+        let fields = line.split(whereSeparator: { $0 == 0x20 || $0 == 0x0A })
+        guard fields.count >= 3 else { return nil }
+        var v = 0
+        for c in fields[2] {
+            guard c >= 0x30 && c <= 0x39 else { return nil }
+            v = v &* 10 &+ Int(c - 0x30)
+        }
+        return v
     }
 
     /// The addresses of the mapping of `env`'s data file, from /proc/self/maps

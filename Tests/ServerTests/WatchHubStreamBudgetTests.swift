@@ -129,3 +129,55 @@ final class CountingBudget: SharedByteBudget, @unchecked Sendable {
     func add(_ bytes: Int) { lock.withLock { inUse += bytes } }
     func remove(_ bytes: Int) { lock.withLock { inUse -= bytes } }
 }
+
+/// What `take` hands a stream's sender besides the outputs: the delivery
+/// options of exactly the current watchers (kept between batches, refilled
+/// when watchers come or go), and fresh queue counters, so a watcher that
+/// filled its queue once gets live events again after its sender took them.
+@Suite struct WatchHubTakeTests {
+    @Test func deliveryOptionsFollowTheStreamsWatchers() throws {
+        let f = try WatchFixture()
+        let s = f.stream()
+        var withPrev = spec("a", id: 1)
+        withPrev.prevKV = true
+        f.hub.create(withPrev, on: s)
+        var options: [Int64: WatchDelivery]? = [:]
+        _ = f.hub.take(s, options: &options)
+        #expect(options == [1: WatchDelivery(prevKV: true, fragment: false)])
+        f.put("a")
+        _ = f.hub.take(s, options: &options)
+        #expect(options == [1: WatchDelivery(prevKV: true, fragment: false)])
+        var fragmented = spec("b", id: 2)
+        fragmented.fragment = true
+        f.hub.create(fragmented, on: s)
+        _ = f.hub.take(s, options: &options)
+        #expect(options == [1: WatchDelivery(prevKV: true, fragment: false), 2: WatchDelivery(prevKV: false, fragment: true)])
+        f.hub.cancel(watchID: 1, on: s)
+        _ = f.hub.take(s, options: &options)
+        #expect(options == [2: WatchDelivery(prevKV: false, fragment: true)])
+        // A sender that starts over with no options gets them all again.
+        var fresh: [Int64: WatchDelivery]? = [:]
+        _ = f.hub.take(s, options: &fresh)
+        #expect(fresh == options)
+    }
+
+    @Test func takeResetsTheQueueCountersOfWatchersWithEvents() throws {
+        var limits = WatchHub.Limits()
+        limits.maxQueuedEvents = 2
+        let f = try WatchFixture(limits: limits)
+        let s = f.stream()
+        f.hub.create(spec("a", id: 1), on: s)
+        f.hub.create(spec("b", id: 2), on: s)
+        var options: [Int64: WatchDelivery]? = [:]
+        for round in 0..<3 {
+            f.put("a")
+            f.put("a")
+            f.put("b")
+            let out = f.hub.take(s, options: &options)
+            // Both stayed synced: their events came live, without the syncer's help.
+            let revs = out.compactMap(\.eventRevisions)
+            #expect(revs.filter { $0.0 == 1 }.flatMap(\.1).count == 2, "round \(round)")
+            #expect(revs.filter { $0.0 == 2 }.flatMap(\.1).count == 1, "round \(round)")
+        }
+    }
+}

@@ -151,6 +151,7 @@ public final class WatchHub: @unchecked Sendable {
             for w in stream.watchers.values { remove(w) }
             stream.watchers.removeAll()
             stream.queue.removeAll()
+            stream.queuedWatchers.removeAll()
             sharedBudget?.remove(stream.queuedBytes)
             stream.queuedBytes = 0
         }
@@ -280,14 +281,21 @@ public final class WatchHub: @unchecked Sendable {
             sharedBudget?.remove(stream.queuedBytes)
             stream.queuedBytes = 0
             stream.chargedRevision = 0
-            if options != nil { options!.removeAll(keepingCapacity: true) }
-            for w in stream.watchers.values {
-                if options != nil { options![w.id] = WatchDelivery(prevKV: w.spec.prevKV, fragment: w.spec.fragment) }
-                guard w.queuedEvents > 0 || w.queuedBytes > 0 else { continue }
+            // The options change only with the stream's watchers: not refilled per batch (1,000 watchers: 1,000 inserts).
+            if options != nil
+                && (stream.optionsGeneration != stream.watchersGeneration || options!.count != stream.watchers.count) {
+                options!.removeAll(keepingCapacity: true)
+                for w in stream.watchers.values {
+                    options![w.id] = WatchDelivery(prevKV: w.spec.prevKV, fragment: w.spec.fragment)
+                }
+                stream.optionsGeneration = stream.watchersGeneration
+            }
+            for w in stream.queuedWatchers {
                 w.queuedEvents = 0
                 w.queuedBytes = 0
-                if !w.isSynced { kick = true }
+                if !w.isSynced && !w.isCanceled { kick = true }
             }
+            stream.queuedWatchers.removeAll(keepingCapacity: true)
             return q
         }
         wake(woken)
@@ -495,6 +503,7 @@ extension WatchHub {
         if live { w.minRevision = rev + 1 }
         let passed = w.spec.noPut || w.spec.noDelete ? events.filter { w.spec.passes($0) } : events
         guard !passed.isEmpty else { return false }
+        if w.queuedEvents == 0 { w.stream.queuedWatchers.append(w) }
         w.queuedEvents += passed.count
         w.queuedBytes += bytes
         if streamBytes > 0 {

@@ -93,7 +93,15 @@ final class Watcher {
 
 /// One gRPC Watch stream's state; mutable fields guarded by the hub's lock.
 public final class WatchStream {
-    var watchers: [Int64: Watcher] = [:]
+    var watchers: [Int64: Watcher] = [:] {
+        didSet { watchersGeneration &+= 1 }
+    }
+    /// Changes whenever `watchers` does: `take` refills a sender's delivery options only then.
+    private(set) var watchersGeneration = 0
+    /// `watchersGeneration` when `take` last filled the sender's options (-1: never).
+    var optionsGeneration = -1
+    /// The watchers with events queued since the last `take` (whose counters it resets), each once.
+    var queuedWatchers: [Watcher] = []
     var nextID: Int64 = 0
     var queue: [WatchOutput] = []
     /// Keys' and values' bytes of the events in `queue` (all its watchers';

@@ -19,6 +19,10 @@ extension RaftCore {
             }
             return
         }
+        if requesterCompletesQuorum(m) {
+            answerRead(m, index: log.committed)
+            return
+        }
         if readOnlyLeaseBased {
             // CheckQuorum keeps us leader only while a quorum answers within an
             // election timeout, and followers ignore rivals meanwhile.
@@ -29,6 +33,22 @@ extension RaftCore {
         // The heartbeat round goes out when the Ready is built, one for
         // every request queued until then (`flushBroadcast`).
         needsReadHeartbeat = true
+    }
+
+    /// Whether a follower's forwarded request confirms this leadership
+    /// with no heartbeat round: the requester asked as a voter in this
+    /// term (`logTerm`), after every read it covers arrived, and this
+    /// leader still leads that term now, so two members of this term
+    /// acknowledge it after the reads arrived. When they are a quorum (3
+    /// voters, or 2), every quorum that could have committed a write in a
+    /// later term before the reads arrived holds one of them, which had
+    /// then moved past this term already; so no such write exists, and this
+    /// commit index (covering every earlier term's, once one of this term
+    /// is committed) is as new as the reads need. Only the request's own
+    /// reads: an earlier request's may have arrived after it was sent.
+    private func requesterCompletesQuorum(_ m: Message) -> Bool {
+        guard m.from != 0, m.from != id, m.logTerm == term, prs.isVoter(m.from), prs.isVoter(id) else { return false }
+        return 2 >= prs.quorum
     }
 
     func releasePendingReads() {

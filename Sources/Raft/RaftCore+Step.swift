@@ -119,6 +119,10 @@ extension RaftCore {
             guard lead != 0 else { return }
             var f = m
             f.to = lead
+            // The term in which this member asks, sent after every read it
+            // covers arrived: the leader counts the request as this voter's
+            // acknowledgement of its leadership (`handleReadIndex`).
+            f.logTerm = term
             send(f)
         case .readIndexResp:
             readStates.append(ReadState(index: m.index, context: m.context))

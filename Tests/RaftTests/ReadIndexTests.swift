@@ -16,9 +16,10 @@ import Testing
 
     /// The leader's own read and a follower's forwarded one, queued before
     /// its next Ready, go out as one heartbeat round per follower carrying
-    /// the newest context; its quorum answers both.
+    /// the newest context; its quorum answers both. (Five voters: with
+    /// three, the follower's request needs no round.)
     @Test func readsQueuedTogetherShareOneHeartbeatRound() throws {
-        let c = try TestCluster([1, 2, 3])
+        let c = try TestCluster([1, 2, 3, 4, 5])
         c.campaign(1)
         try c.propose(1, "a")
         c.stabilize()
@@ -28,8 +29,9 @@ import Testing
         c.nodes[1]!.readIndex(context: [1])
         c.deliverAll()  // node 3's MsgReadIndex reaches the leader
         _ = c.handleReady(1)
+        #expect(!c.queue.contains { $0.type == .readIndexResp })
         let heartbeats = c.queue.filter { $0.type == .heartbeat }
-        #expect(heartbeats.map(\.to).sorted() == [2, 3])
+        #expect(heartbeats.map(\.to).sorted() == [2, 3, 4, 5])
         #expect(heartbeats.allSatisfy { $0.context == [3] })
         c.stabilize()
         #expect(c.readStates[1] == [ReadState(index: commit, context: [1])])
@@ -72,6 +74,44 @@ import Testing
         c.nodes[3]!.readIndex(context: [7, 7])
         c.stabilize()
         #expect(c.readStates[3] == [ReadState(index: c.status(1).commit, context: [7, 7])])
+    }
+
+    /// Three voters: a follower's request, asked in the leader's term,
+    /// and the leader make a quorum, so the leader answers it at once,
+    /// without a heartbeat round.
+    @Test func followerRequestCompletesQuorumOfThree() throws {
+        let c = try TestCluster([1, 2, 3])
+        c.campaign(1)
+        try c.propose(1, "a")
+        c.stabilize()
+        let commit = c.status(1).commit
+        c.nodes[3]!.readIndex(context: [3])
+        _ = c.handleReady(3)
+        let request = c.queue.first { $0.type == .readIndex }
+        #expect(request?.logTerm == c.status(3).term)
+        c.deliverAll()
+        _ = c.handleReady(1)
+        #expect(!c.queue.contains { $0.type == .heartbeat })
+        #expect(c.queue.filter { $0.type == .readIndexResp }.map(\.to) == [3])
+        c.stabilize()
+        #expect(c.readStates[3] == [ReadState(index: commit, context: [3])])
+    }
+
+    /// A request that does not show its sender as a voter of the leader's
+    /// term (an older term, none, an unknown member) waits for a heartbeat
+    /// round, as do the leader's own reads.
+    @Test func requestOfAnotherTermOrNonVoterWaitsForARound() throws {
+        for (from, logTerm) in [(UInt64(3), UInt64(1)), (3, 0), (3, 9), (9, 2)] {
+            let c = try TestCluster([1, 2, 3])
+            c.campaign(1)
+            try c.propose(1, "a")
+            c.stabilize()
+            #expect(c.status(1).term == 2)
+            try c.nodes[1]!.step(Message(type: .readIndex, to: 1, from: from, logTerm: logTerm, context: [UInt8(from)]))
+            _ = c.handleReady(1)
+            #expect(!c.queue.contains { $0.type == .readIndexResp })
+            #expect(c.queue.filter { $0.type == .heartbeat }.count == 2)
+        }
     }
 
     @Test func newLeaderHoldsReadsUntilItCommitsInItsTerm() throws {

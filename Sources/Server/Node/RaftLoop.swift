@@ -410,6 +410,10 @@ final class RaftLoop: @unchecked Sendable {
 
     static func readBatch(ofContext context: [UInt8]) -> UInt64 { UInt64(bigEndianBytes: context.prefix(8)) }
 
+    static func readMember(ofContext context: [UInt8]) -> UInt64? {
+        context.count == 16 ? UInt64(bigEndianBytes: context.suffix(8)) : nil
+    }
+
     /// A sole voter need not wait an election timeout (start-up, restart).
     private func campaignIfAlone() {
         while node.hasReady() { handle(node.ready()) }
@@ -500,7 +504,10 @@ final class RaftLoop: @unchecked Sendable {
             appliedIndex = max(appliedIndex, rd.entries[rd.entries.count - 1].index)
         }
         if !overlap { apply(rd.committedEntries) }
-        for rs in rd.readStates {
+        // Not another member's answer (the leader it asked stepped down
+        // and forwarded its request, so the answer came here): its batch
+        // numbers are not ours.
+        for rs in rd.readStates where Self.readMember(ofContext: rs.context) == memberID {
             let batch = Self.readBatch(ofContext: rs.context)
             reads.answered(batch)
             pendingReadStates.append((rs.index, batch))

@@ -97,7 +97,7 @@ extension MVCCStore {
         do {
             let commitStart = MonotonicClock.nanoseconds()
             try LMDB.check(mdb_txn_commit(open.txn), "txn_commit")
-            dbFileChanged()
+            committed(on: env)
             commitObserver?(MonotonicClock.nanoseconds() &- commitStart)
         } catch {
             // mdb_txn_commit frees the txn even when it fails.

@@ -94,7 +94,8 @@ public final class MVCCStore: @unchecked Sendable {
     private var readPool: [OpaquePointer] = []
     private var closed = false
     /// `data.mdb`'s size as last `stat`ed, valid while `generation` is
-    /// unchanged; every commit and file swap calls `dbFileChanged()`.
+    /// unchanged; a commit that moved LMDB's last page and every file swap
+    /// call `dbFileChanged()`.
     private var fileSize = FileSizeCache()
     var compactor: Compactor!
     /// Unmaps data.mdb pages no request needs, after commits (writer only).
@@ -103,6 +104,9 @@ public final class MVCCStore: @unchecked Sendable {
     struct FileSizeCache {
         var bytes: Int64?
         var generation: UInt64 = 0
+        /// LMDB's last used page after the commit that last changed
+        /// `generation` (nil: unknown, e.g. after a file swap).
+        var lastPage: Int?
     }
 
     struct Published {
@@ -242,6 +246,11 @@ public final class MVCCStore: @unchecked Sendable {
     /// Size of the database file (etcd's db size). The quota guard asks
     /// before every write, so it is `stat`ed once per change of the file,
     /// not once per request (etcd reads its own in-memory size the same way).
+    /// Not once per commit either: a `stat` marks the file's timestamps as
+    /// seen, so the next write to it takes a fine-grained time that
+    /// advances the kernel's timestamp floor (multigrain timestamps, Linux
+    /// 6.13+), which gives the WAL segment a new mtime on its next write and
+    /// makes every WAL `fdatasync` write the segment's inode too.
     public var dbSizeBytes: Int64 {
         let (cached, generation) = lock.withLock { (fileSize.bytes, fileSize.generation) }
         if let cached { return cached }
@@ -259,6 +268,22 @@ public final class MVCCStore: @unchecked Sendable {
         lock.withLock {
             fileSize.generation &+= 1
             fileSize.bytes = nil
+            fileSize.lastPage = nil
+        }
+    }
+
+    /// After a commit of the writer on `env`: LMDB (without MDB_WRITEMAP)
+    /// writes only pages up to its last used page, and the commit that
+    /// first used that page wrote it, so while the last page stays where it
+    /// was the file cannot have grown and the cached size stays valid.
+    func committed(on env: OpaquePointer) {
+        var info = MDB_envinfo()
+        let lastPage = mdb_env_info(env, &info) == 0 ? info.me_last_pgno : nil
+        lock.withLock {
+            guard lastPage == nil || lastPage != fileSize.lastPage else { return }
+            fileSize.generation &+= 1
+            fileSize.bytes = nil
+            fileSize.lastPage = lastPage
         }
     }
 

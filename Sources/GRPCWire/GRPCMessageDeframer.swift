@@ -98,6 +98,21 @@ struct GRPCMessageDeframer {
     }
 
     /// Frames one outgoing message (flag 0) into `out`.
+    /// Bytes of a message's frame header (compressed flag, 4-byte length).
+    static let headerBytes = 5
+
+    /// Writes the frame header into the first `headerBytes` of `message`,
+    /// which carries the message after them.
+    static func writeHeader(into message: inout [UInt8]) {
+        precondition(message.count >= headerBytes)
+        let n = UInt32(truncatingIfNeeded: message.count - headerBytes)
+        message[0] = 0
+        message[1] = UInt8(truncatingIfNeeded: n >> 24)
+        message[2] = UInt8(truncatingIfNeeded: n >> 16)
+        message[3] = UInt8(truncatingIfNeeded: n >> 8)
+        message[4] = UInt8(truncatingIfNeeded: n)
+    }
+
     static func frame(_ message: [UInt8], into out: inout [UInt8]) {
         let n = UInt32(truncatingIfNeeded: message.count)
         // One allocation, not one per growth step; but growing geometrically:

@@ -29,13 +29,29 @@ public final class GRPCUnaryReply: @unchecked Sendable {
     /// loop's queue, even when called on the loop: an answer while the
     /// callback still runs must not end the call under it.
     public func answer(_ produce: @escaping @Sendable () throws -> [UInt8]) {
+        answer(framed: false, produce)
+    }
+
+    /// Bytes `answerFramed`'s messages leave free in front (a gRPC frame header).
+    public static let headroom = GRPCMessageDeframer.headerBytes
+
+    /// `answer` with a message that `produce` returns after `headroom` bytes
+    /// left free for its frame header (`serializedBytes(headroom:)`), so a
+    /// large answer is not copied once more to be framed.
+    public func answerFramed(_ produce: @escaping @Sendable () throws -> [UInt8]) {
+        answer(framed: true, produce)
+    }
+
+    private func answer(framed: Bool, _ produce: @escaping @Sendable () throws -> [UInt8]) {
         connection.loop.execute { [self] in
             stream.reply = nil
             var size = 0
             do {
-                let response = try produce()
-                size = response.count
-                connection.completeUnary(stream, response)
+                var response = try produce()
+                // Written here, where the answer has no other owner (no copy on write).
+                if framed { GRPCMessageDeframer.writeHeader(into: &response) }
+                size = response.count - (framed ? GRPCMessageDeframer.headerBytes : 0)
+                connection.completeUnary(stream, response, framed: framed)
             } catch {
                 connection.finish(stream, .from(error))
             }

@@ -266,16 +266,18 @@ extension H2ConnectionHandler {
     // MARK: response side
 
     /// A unary handler's answer: HEADERS, one DATA, trailers, in one flush.
-    func completeUnary(_ stream: ServerStream, _ response: [UInt8]) {
+    /// `framed`: `response` starts with its frame header (`GRPCMessageDeframer.writeHeader`).
+    func completeUnary(_ stream: ServerStream, _ response: [UInt8], framed: Bool = false) {
         guard !stream.closed, session != nil else { return }
-        if response.count > config.maxSendBytes {
+        let size = response.count - (framed ? GRPCMessageDeframer.headerBytes : 0)
+        if size > config.maxSendBytes {
             finish(stream, GRPCStatus(.resourceExhausted,
-                                      "grpc: trying to send message larger than max (\(response.count) vs. \(config.maxSendBytes))"))
+                                      "grpc: trying to send message larger than max (\(size) vs. \(config.maxSendBytes))"))
             return
         }
         guard stream.machine.sendMessage() == .submitHeaders else { return }
-        stream.enqueue(response)
-        noteQueued(response.count + 5)
+        if framed { stream.enqueue(framed: response) } else { stream.enqueue(response) }
+        noteQueued(size + GRPCMessageDeframer.headerBytes)
         stream.probe?.sent()
         stream.reportHandled(.ok)
         _ = stream.machine.finish(.ok)

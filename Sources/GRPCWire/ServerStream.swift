@@ -67,6 +67,24 @@ final class ServerStream: @unchecked Sendable {
 
     /// Appends a framed message to the outbound buffer.
     func enqueue(_ message: [UInt8]) {
+        makeRoomForMore()
+        GRPCMessageDeframer.frame(message, into: &outbound)
+    }
+
+    /// `enqueue` of a message already framed (`GRPCMessageDeframer.writeHeader`):
+    /// a large one becomes the outbound buffer when nothing is waiting in
+    /// it, instead of being copied there.
+    func enqueue(framed message: [UInt8]) {
+        if outboundIndex == outbound.count && message.count >= 16 << 10 {
+            outbound = message
+            outboundIndex = 0
+            return
+        }
+        makeRoomForMore()
+        outbound.append(contentsOf: message)
+    }
+
+    private func makeRoomForMore() {
         if outboundIndex == outbound.count {
             outbound.removeAll(keepingCapacity: true)
             outboundIndex = 0
@@ -77,7 +95,6 @@ final class ServerStream: @unchecked Sendable {
             outbound.removeSubrange(0..<outboundIndex)
             outboundIndex = 0
         }
-        GRPCMessageDeframer.frame(message, into: &outbound)
     }
 
     /// Copies up to `length` outbound bytes into `buf`; returns the count.

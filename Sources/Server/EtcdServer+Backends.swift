@@ -54,6 +54,12 @@ extension EtcdServer: KVBackend, LeaseBackend, WatchBackend, ClusterBackend, Mai
         return response
     }
 
+    func rangeEncoded(_ request: RangeRequest, headroom: Int, header: (Int64) -> [UInt8]) throws -> EncodedRange? {
+        guard let encoded = try store.rangeEncoded(request, headroom: headroom, header: header) else { return nil }
+        metrics.mvccOps.ranges.add()
+        return encoded
+    }
+
     func readOnlyTxn(_ txn: TxnRequest) throws -> TxnResponse {
         let response = try store.readOnlyTxn(txn)
         metrics.mvccOps.record(.of(response))

@@ -25,10 +25,7 @@ import Testing
             let n = s.drain(into: buf, length: 90 + i % 250)
             drained.append(contentsOf: UnsafeBufferPointer(start: buf, count: n))
         }
-        while s.pendingOutboundBytes > 0 {
-            let n = s.drain(into: buf, length: 70_000)
-            drained.append(contentsOf: UnsafeBufferPointer(start: buf, count: n))
-        }
+        drainAll(s, into: buf, capacity: 70_000, &drained)
         #expect(drained == expected)
         // Only the unsent bytes (plus the sent half at most) are kept, not all ~750 KB sent.
         #expect(largestBuffer < expected.count / 2)
@@ -48,5 +45,37 @@ import Testing
             separate.append(contentsOf: one)
         }
         #expect(together == separate)
+    }
+
+    /// A message framed in place (`answerFramed`), small or large, queued
+    /// alone or behind others, comes out as `frame` would have framed it.
+    @Test func framedInPlaceMatchesFramedByCopy() {
+        let s = stream()
+        var expected: [UInt8] = [], drained: [UInt8] = []
+        let buf = UnsafeMutablePointer<UInt8>.allocate(capacity: 40_000)
+        defer { buf.deallocate() }
+        for i in 0..<200 {
+            let message = [UInt8](repeating: UInt8(truncatingIfNeeded: i), count: i % 3 == 0 ? 20_000 + i : 10 + i)
+            GRPCMessageDeframer.frame(message, into: &expected)
+            if i % 2 == 0 {
+                var framed = [UInt8](repeating: 0xEE, count: GRPCMessageDeframer.headerBytes) + message
+                GRPCMessageDeframer.writeHeader(into: &framed)
+                s.enqueue(framed: framed)
+            } else {
+                s.enqueue(message)
+            }
+            // Sometimes all of it (the next framed one is adopted), sometimes part.
+            let n = s.drain(into: buf, length: i % 4 == 0 ? 40_000 : 7_000)
+            drained.append(contentsOf: UnsafeBufferPointer(start: buf, count: n))
+        }
+        drainAll(s, into: buf, capacity: 40_000, &drained)
+        #expect(drained == expected)
+    }
+
+    private func drainAll(_ s: ServerStream, into buf: UnsafeMutablePointer<UInt8>, capacity: Int, _ drained: inout [UInt8]) {
+        while s.pendingOutboundBytes > 0 {
+            let n = s.drain(into: buf, length: capacity)
+            drained.append(contentsOf: UnsafeBufferPointer(start: buf, count: n))
+        }
     }
 }

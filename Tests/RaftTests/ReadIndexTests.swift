@@ -19,13 +19,7 @@ import Testing
     /// the newest context; its quorum answers both. (Five voters: with
     /// three, the follower's request needs no round.)
     @Test func readsQueuedTogetherShareOneHeartbeatRound() throws {
-        let c = try TestCluster([1, 2, 3, 4, 5])
-        c.campaign(1)
-        try c.propose(1, "a")
-        c.stabilize()
-        let commit = c.status(1).commit
-        c.nodes[3]!.readIndex(context: [3])
-        _ = c.handleReady(3)
+        let (c, commit) = try Self.followerAsked(voters: [1, 2, 3, 4, 5])
         c.nodes[1]!.readIndex(context: [1])
         c.deliverAll()  // node 3's MsgReadIndex reaches the leader
         _ = c.handleReady(1)
@@ -76,17 +70,23 @@ import Testing
         #expect(c.readStates[3] == [ReadState(index: c.status(1).commit, context: [7, 7])])
     }
 
+    /// Node 1 leads `voters` with an entry committed in its term; node 3
+    /// asked for a read (context [3]), its request not delivered yet.
+    static func followerAsked(voters: [UInt64]) throws -> (TestCluster, commit: UInt64) {
+        let c = try TestCluster(voters)
+        c.campaign(1)
+        try c.propose(1, "a")
+        c.stabilize()
+        c.nodes[3]!.readIndex(context: [3])
+        _ = c.handleReady(3)
+        return (c, c.status(1).commit)
+    }
+
     /// Three voters: a follower's request, asked in the leader's term,
     /// and the leader make a quorum, so the leader answers it at once,
     /// without a heartbeat round.
     @Test func followerRequestCompletesQuorumOfThree() throws {
-        let c = try TestCluster([1, 2, 3])
-        c.campaign(1)
-        try c.propose(1, "a")
-        c.stabilize()
-        let commit = c.status(1).commit
-        c.nodes[3]!.readIndex(context: [3])
-        _ = c.handleReady(3)
+        let (c, commit) = try Self.followerAsked(voters: [1, 2, 3])
         let request = c.queue.first { $0.type == .readIndex }
         #expect(request?.logTerm == c.status(3).term)
         c.deliverAll()

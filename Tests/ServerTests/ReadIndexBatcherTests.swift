@@ -1,9 +1,22 @@
 import Foundation
+import Raft
 import Testing
 @testable import Server
 
 @Suite struct ReadIndexBatcherTests {
     let later = Date().addingTimeInterval(60)
+
+    /// An answer carrying another member's context (its request forwarded
+    /// as this member's by a leader that stepped down) serves none of this
+    /// member's reads, though its batch number is one of ours.
+    @Test func anotherMembersAnswerServesNoRead() {
+        let answers = [ReadState(index: 7, context: RaftLoop.readContext(batch: 3, memberID: 0xb)),
+                       ReadState(index: 9, context: RaftLoop.readContext(batch: 3, memberID: 0xa)),
+                       ReadState(index: 9, context: [3])]
+        let own = RaftLoop.ownReads(answers, memberID: 0xa)
+        #expect(own.map(\.index) == [9])
+        #expect(own.map(\.batch) == [3])
+    }
 
     @Test func oneRequestInFlightServesEveryReadBeforeIt() {
         var b = ReadIndexBatcher()

@@ -83,6 +83,25 @@ import Testing
         #expect(reads == 3)
     }
 
+    /// Watchers whose responses have the same parts reuse the joined fields;
+    /// a response whose parts differ (other arrays of the same size, another
+    /// prev_kv choice, fewer parts) is encoded from its own.
+    @Test func consecutiveResponsesWithOtherPartsAreEncodedFromTheirOwn() {
+        let store = ["a": kv("a", rev: 3, value: "old"), "b": kv("b", rev: 4, value: "older")]
+        var encoder = WatchEventEncoder(header: header) { key, _ in store[String(decoding: key, as: UTF8.self)] }
+        let a = [Event(type: .put, kv: kv("a", rev: 9))]
+        let b = [Event(type: .put, kv: kv("b", rev: 10, value: "bee"))]
+        let c = [Event(type: .delete, kv: KeyValue(key: Array("a".utf8), modRevision: 10))]
+        let sequence: [(Int64, [[Event]], Bool)] = [
+            (1, [a, b], false), (2, [a, b], false), (3, [a, c], false), (4, [a, c], true),
+            (5, [a, c], false), (6, [a], false), (7, [a, b], true), (8, [a, b], true),
+        ]
+        for (id, parts, prevKV) in sequence {
+            let got = encoder.response(watchID: id, parts: parts, revision: 10, prevKV: prevKV)
+            #expect(got == reference(id, parts.flatMap { $0 }, 10, prevKV: prevKV, store: store), "watcher \(id)")
+        }
+    }
+
     @Test func varintsMatchProtobuf() {
         for (value, bytes): (UInt64, [UInt8]) in [(0, [0]), (1, [1]), (127, [0x7f]), (128, [0x80, 1]), (300, [0xac, 2]),
                                                  (UInt64.max, [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1])] {

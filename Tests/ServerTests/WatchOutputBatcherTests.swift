@@ -50,6 +50,20 @@ import Testing
         #expect(byBytes.first?.eventRevisions?.1 == [2, 3])
     }
 
+    /// The byte limit counts each output's own events, also right after
+    /// outputs that share one array (whose size is reused): a small array of
+    /// as many events is not charged the shared one's bytes.
+    @Test func theByteLimitCountsEachArraysOwnBytes() {
+        let shared = [ev(2, value: 100)]
+        let outputs: [WatchOutput] = [
+            .events(watchID: 1, events: shared, revision: 2), .events(watchID: 2, events: shared, revision: 2),
+            .events(watchID: 1, events: [ev(3)], revision: 3), .events(watchID: 1, events: [ev(4)], revision: 4),
+            .events(watchID: 2, events: [ev(5, value: 100)], revision: 5),
+        ]
+        let out = WatchOutputBatcher.merge(outputs, maxBytes: 150)
+        #expect(out.map(\.eventRevisions?.1) == [[2, 3, 4], [2], [5]])
+    }
+
     /// Whatever the interleaving: per watcher, the same events in the same
     /// order; nothing of a watcher crosses its other outputs or a stream-wide
     /// progress; fewer or as many outputs.

@@ -10,11 +10,7 @@ extension KVReader {
         // Fetch everything when sorting or filtering; truncate afterwards.
         let fetchLimit = Self.fetchLimit(r.limit, fetchesAll: r.sortOrder != .none || filtered)
 
-        // mvcc rangeKeys revision rules.
-        var rev = r.revision
-        if rev > curRev { throw MVCCError.futureRevision }
-        if rev <= 0 { rev = curRev }
-        if rev < compactRev { throw MVCCError.compacted }
+        let rev = try Self.readRevision(r.revision, curRev: curRev, compactRev: compactRev)
 
         let bounds = KeyBounds(key: r.key, rangeEnd: r.rangeEnd)
         // etcd sorts on the full values and drops them afterwards for keys_only.
@@ -44,6 +40,15 @@ extension KVReader {
             for i in kvs.indices { kvs[i].value = [] }
         }
         return RangeResponse(revision: curRev, kvs: kvs, more: more, count: Int64(count))
+    }
+
+    /// The revision a read of `requested` sees (mvcc rangeKeys' rules): the
+    /// current one for 0 or less; refused in the future or below `compactRev`.
+    static func readRevision(_ requested: Int64, curRev: Int64, compactRev: Int64) throws -> Int64 {
+        if requested > curRev { throw MVCCError.futureRevision }
+        let rev = requested <= 0 ? curRev : requested
+        if rev < compactRev { throw MVCCError.compacted }
+        return rev
     }
 
     /// How many keys `rangeKeys` collects for a request `limit` (0: all):

@@ -95,14 +95,27 @@ enum Record {
 
     /// Decodes a record; `keysOnly` skips copying the value.
     static func decode(_ b: UnsafeRawBufferPointer, keysOnly: Bool = false) -> KeyValue {
-        let create = Int64(littleEndian: b.loadUnaligned(fromByteOffset: 0, as: Int64.self))
-        let mod = Int64(littleEndian: b.loadUnaligned(fromByteOffset: 8, as: Int64.self))
-        let version = Int64(littleEndian: b.loadUnaligned(fromByteOffset: 16, as: Int64.self))
-        let lease = Int64(littleEndian: b.loadUnaligned(fromByteOffset: 24, as: Int64.self))
-        let keyLen = Int(UInt32(littleEndian: b.loadUnaligned(fromByteOffset: 32, as: UInt32.self)))
-        let key = [UInt8](UnsafeRawBufferPointer(rebasing: b[36 ..< 36 + keyLen]))
-        let value = keysOnly ? [] : [UInt8](UnsafeRawBufferPointer(rebasing: b[(36 + keyLen)...]))
-        return KeyValue(key: key, createRevision: create, modRevision: mod, version: version, value: value, lease: lease)
+        let f = Fields(b)
+        return KeyValue(key: [UInt8](f.key), createRevision: f.create, modRevision: f.mod, version: f.version,
+                        value: keysOnly ? [] : [UInt8](f.value), lease: f.lease)
+    }
+
+    /// A record's fields, pointing into its bytes.
+    struct Fields {
+        let create: Int64, mod: Int64, version: Int64, lease: Int64
+        let key: UnsafeRawBufferPointer
+        let value: UnsafeRawBufferPointer
+
+        @inline(__always)
+        init(_ b: UnsafeRawBufferPointer) {
+            create = Int64(littleEndian: b.loadUnaligned(fromByteOffset: 0, as: Int64.self))
+            mod = Int64(littleEndian: b.loadUnaligned(fromByteOffset: 8, as: Int64.self))
+            version = Int64(littleEndian: b.loadUnaligned(fromByteOffset: 16, as: Int64.self))
+            lease = Int64(littleEndian: b.loadUnaligned(fromByteOffset: 24, as: Int64.self))
+            let keyLen = Int(UInt32(littleEndian: b.loadUnaligned(fromByteOffset: 32, as: UInt32.self)))
+            key = UnsafeRawBufferPointer(rebasing: b[Codec.recordHeaderSize ..< Codec.recordHeaderSize + keyLen])
+            value = UnsafeRawBufferPointer(rebasing: b[(Codec.recordHeaderSize + keyLen)...])
+        }
     }
 }
 

@@ -198,11 +198,16 @@ struct KVReader {
 
     /// The record written at `rev`.
     func record(_ rev: Revision, keysOnly: Bool = false) throws -> KeyValue {
+        Record.decode(try recordBytes(rev), keysOnly: keysOnly)
+    }
+
+    /// The stored bytes of the record written at `rev`, valid while the txn is open.
+    func recordBytes(_ rev: Revision) throws -> UnsafeRawBufferPointer {
         let bytes = try rev.withKey { try LMDB.get(txn, dbs.rev, $0) }
         guard let bytes else {
             throw MVCCError(.internal, "mvcc: missing record for revision \(rev.main)_\(rev.sub)")
         }
-        return Record.decode(bytes, keysOnly: keysOnly)
+        return bytes
     }
 
     /// etcd's `rangeKeys` without the revision checks: the live KVs in
@@ -210,6 +215,19 @@ struct KVReader {
     /// of all matching keys.
     func rangeKeys(_ bounds: KeyBounds, atRev: Int64, latest: Bool, limit: Int,
                    countOnly: Bool, keysOnly: Bool = false) throws -> (kvs: [KeyValue], count: Int) {
+        let (revs, count) = try liveRevisions(bounds, atRev: atRev, latest: latest, limit: limit, countOnly: countOnly)
+        if countOnly { return ([], count) }
+        var kvs: [KeyValue] = []
+        kvs.reserveCapacity(revs.count)
+        for r in revs { kvs.append(try record(r, keysOnly: keysOnly)) }
+        return (kvs, count)
+    }
+
+    /// The revisions of the live keys in `bounds` at `atRev`, at most
+    /// `limit` of them (0 = all; none when `countOnly`), and the number of
+    /// all matching keys.
+    func liveRevisions(_ bounds: KeyBounds, atRev: Int64, latest: Bool, limit: Int,
+                       countOnly: Bool) throws -> (revs: [Revision], count: Int) {
         var count = 0
         var revs: [Revision] = []
         try visitLive(bounds, atRev: atRev, latest: latest) { _, entry in
@@ -217,11 +235,7 @@ struct KVReader {
             if !countOnly && (limit <= 0 || revs.count < limit) { revs.append(entry.revision) }
             return true
         }
-        if countOnly { return ([], count) }
-        var kvs: [KeyValue] = []
-        kvs.reserveCapacity(revs.count)
-        for r in revs { kvs.append(try record(r, keysOnly: keysOnly)) }
-        return (kvs, count)
+        return (revs, count)
     }
 
     /// Keys whose latest change at or below `atRev` is a put: a walk of the

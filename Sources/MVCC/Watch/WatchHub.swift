@@ -497,8 +497,10 @@ extension WatchHub {
         guard !passed.isEmpty else { return false }
         w.queuedEvents += passed.count
         w.queuedBytes += bytes
-        w.stream.queuedBytes += streamBytes
-        sharedBudget?.add(streamBytes)
+        if streamBytes > 0 {
+            w.stream.queuedBytes += streamBytes
+            sharedBudget?.add(streamBytes)
+        }
         if live { w.stream.chargedRevision = rev }
         w.sentSinceTick = true
         w.stream.queue.append(.events(watchID: w.id, events: passed, revision: rev))

@@ -52,14 +52,28 @@ public enum WatchOutputBatcher {
         var next = [Int](repeating: -1, count: outputs.count)
         /// Watch ID → its open `.events` response: head, last joined output, events and bytes so far.
         var open: [Int64: (tail: Int, events: Int, bytes: Int)] = [:]
+        /// The last events array sized: a live revision's array is queued for every watcher it reaches, one after the other.
+        var sized: (address: UInt, count: Int, bytes: Int) = (0, -1, 0)
         for (index, output) in outputs.enumerated() {
             switch output {
             case .events(let id, let events, _):
-                var bytes = 0
-                for e in events { bytes &+= e.kv.key.count &+ e.kv.value.count }
-                if let o = open[id], o.events + events.count <= maxEvents, o.bytes + bytes <= maxBytes {
-                    next[o.tail] = index
-                    open[id] = (index, o.events + events.count, o.bytes + bytes)
+                let address = events.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+                if address != sized.address || events.count != sized.count {
+                    var bytes = 0
+                    for e in events { bytes &+= e.kv.key.count &+ e.kv.value.count }
+                    sized = (address, events.count, bytes)
+                }
+                let bytes = sized.bytes
+                // One hash per output: the open response is updated through its index.
+                if let at = open.index(forKey: id) {
+                    let o = open.values[at]
+                    if o.events + events.count <= maxEvents, o.bytes + bytes <= maxBytes {
+                        next[o.tail] = index
+                        open.values[at] = (index, o.events + events.count, o.bytes + bytes)
+                    } else {
+                        open.values[at] = (index, events.count, bytes)
+                        heads.append(index)
+                    }
                 } else {
                     open[id] = (index, events.count, bytes)
                     heads.append(index)

@@ -410,8 +410,15 @@ final class RaftLoop: @unchecked Sendable {
 
     static func readBatch(ofContext context: [UInt8]) -> UInt64 { UInt64(bigEndianBytes: context.prefix(8)) }
 
-    static func readMember(ofContext context: [UInt8]) -> UInt64? {
-        context.count == 16 ? UInt64(bigEndianBytes: context.suffix(8)) : nil
+    /// The (read index, batch) answers in `readStates` for this member's
+    /// reads. Another member's answer can come here (the leader it asked
+    /// stepped down and forwarded its request as this member's): its batch
+    /// numbers are not ours, so it serves nothing.
+    static func ownReads(_ readStates: [ReadState], memberID: UInt64) -> [(index: UInt64, batch: UInt64)] {
+        readStates.compactMap { rs in
+            guard rs.context.count == 16, UInt64(bigEndianBytes: rs.context.suffix(8)) == memberID else { return nil }
+            return (rs.index, readBatch(ofContext: rs.context))
+        }
     }
 
     /// A sole voter need not wait an election timeout (start-up, restart).
@@ -504,13 +511,9 @@ final class RaftLoop: @unchecked Sendable {
             appliedIndex = max(appliedIndex, rd.entries[rd.entries.count - 1].index)
         }
         if !overlap { apply(rd.committedEntries) }
-        // Not another member's answer (the leader it asked stepped down
-        // and forwarded its request, so the answer came here): its batch
-        // numbers are not ours.
-        for rs in rd.readStates where Self.readMember(ofContext: rs.context) == memberID {
-            let batch = Self.readBatch(ofContext: rs.context)
+        for (index, batch) in Self.ownReads(rd.readStates, memberID: memberID) {
             reads.answered(batch)
-            pendingReadStates.append((rs.index, batch))
+            pendingReadStates.append((index, batch))
         }
         answerReads()
         if rd.softState != nil {

@@ -56,14 +56,17 @@ extension GRPCRouter {
 extension GRPCUnaryReply {
     /// Answers with what a proposer's `done` got: `encode`'s message (run on
     /// the connection's loop), or the error as etcd's gRPC status.
-    func answer<Value>(_ result: Result<Value, Error>, _ encode: @escaping @Sendable (Value) throws -> [UInt8]) {
-        answer {
+    /// `framed`: `encode` leaves `GRPCUnaryReply.headroom` bytes free in front (`answerFramed`).
+    func answer<Value>(_ result: Result<Value, Error>, framed: Bool = false,
+                       _ encode: @escaping @Sendable (Value) throws -> [UInt8]) {
+        let produce: @Sendable () throws -> [UInt8] = {
             do {
                 return try encode(result.get())
             } catch {
                 throw grpcStatus(for: error)
             }
         }
+        if framed { answerFramed(produce) } else { answer(produce) }
     }
 }
 

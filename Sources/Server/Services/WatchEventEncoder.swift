@@ -28,6 +28,15 @@ struct WatchEventEncoder {
     /// other. The array is kept so its storage cannot be reused while cached.
     private var encodedArrays: [ArrayKey: (events: [Event], fields: [UInt8])] = [:]
 
+    /// The parts of the last response built and their fields, joined: the
+    /// next watcher's response usually has the very same parts (every
+    /// watcher of a prefix got the same revisions since the last send), and
+    /// then reuses them without a look-up per part. Every array named here is
+    /// kept alive by `encodedArrays`, so an address cannot be reused.
+    private var lastParts: [ArrayKey] = []
+    private var lastFields: [UInt8] = []
+    private var parts: [ArrayKey] = []
+
     private struct ArrayKey: Hashable {
         var address: UInt
         var count: Int
@@ -57,22 +66,28 @@ struct WatchEventEncoder {
     mutating func response<Parts: Sequence>(watchID: Int64, parts: Parts, revision: Int64,
                                             prevKV: Bool) -> [UInt8] where Parts.Element == [Event] {
         let head = headerField(revision)
-        var fields: [[UInt8]] = []
-        var size = head.count + 11
-        for events in parts {
-            let f = eventsFields(events, prevKV: prevKV)
-            size += f.count
-            fields.append(f)
+        self.parts.removeAll(keepingCapacity: true)
+        for events in parts { self.parts.append(Self.key(events, prevKV: prevKV)) }
+        if self.parts != lastParts {
+            var joined: [UInt8] = []
+            for events in parts { joined.append(contentsOf: eventsFields(events, prevKV: prevKV)) }
+            swap(&lastParts, &self.parts)
+            lastFields = joined
         }
         var out: [UInt8] = []
-        out.reserveCapacity(size)
+        out.reserveCapacity(head.count + 11 + lastFields.count)
         out.append(contentsOf: head)
         if watchID != 0 {
             out.append(0x10)  // field 2, varint
             Self.appendVarint(UInt64(bitPattern: watchID), to: &out)
         }
-        for f in fields { out.append(contentsOf: f) }
+        out.append(contentsOf: lastFields)
         return out
+    }
+
+    private static func key(_ events: [Event], prevKV: Bool) -> ArrayKey {
+        let address = events.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+        return ArrayKey(address: address, count: events.count, prevKV: prevKV)
     }
 
     /// The `Mvccpb.Event` a watcher is sent: etcd fills prev_kv by reading
@@ -98,8 +113,7 @@ struct WatchEventEncoder {
 
     /// The events fields of all of `events`, encoded once per array.
     private mutating func eventsFields(_ events: [Event], prevKV: Bool) -> [UInt8] {
-        let address = events.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
-        let key = ArrayKey(address: address, count: events.count, prevKV: prevKV)
+        let key = Self.key(events, prevKV: prevKV)
         if let cached = encodedArrays[key] { return cached.fields }
         var fields: [UInt8]
         if events.count == 1 {

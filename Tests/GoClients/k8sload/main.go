@@ -55,7 +55,11 @@ var (
 	objects      = flag.Int("objects", 2000, "object names per resource")
 	valSize      = flag.Int("val-size", 1024, "object bytes")
 	compactEvery = flag.Duration("compact-every", 5*time.Second, "compaction period")
+	latency      = flag.Bool("latency", false, "also print each operation's p50/p99 (ms) to stderr")
 )
+
+// opNames are the kinds of step a worker takes, for -latency.
+var opNames = []string{"create", "update", "delete", "event", "get", "list", "count"}
 
 var resources = []string{"pods", "configmaps", "leases", "events"}
 
@@ -108,6 +112,7 @@ func main() {
 
 	var c counters
 	logs := make([][]write, *clients)
+	workers := make([]*worker, *clients)
 	known := &revCache{revs: map[string]int64{}}
 	deadline := time.Now().Add(time.Duration(*seconds * float64(time.Second)))
 	stopCompactor := make(chan struct{})
@@ -125,6 +130,7 @@ func main() {
 				wk.step()
 			}
 			logs[w] = wk.log
+			workers[w] = &wk
 		}(w)
 	}
 	wg.Wait()
@@ -135,6 +141,9 @@ func main() {
 	var acked []write
 	for _, l := range logs {
 		acked = append(acked, l...)
+	}
+	if *latency {
+		printLatencies(workers)
 	}
 	check := verify(cs[0], ws, acked, atomic.LoadInt64(&c.failed))
 	fmt.Printf("k8s writes=%d secs=%.2f rate=%.0f reads=%d conflicts=%d lists=%d list-restarts=%d counts=%d compactions=%d failed=%d watches=%d check=%s\n",
@@ -171,6 +180,7 @@ type worker struct {
 	value  string
 	log    []write
 	events int
+	took   [][]time.Duration // per opNames index, with -latency
 }
 
 func (wk *worker) objectKey() string {
@@ -182,14 +192,18 @@ func (wk *worker) step() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var err error
+	began, op := time.Now(), 0
 	switch p := wk.r.Intn(100); {
 	case p < 20:
 		err = wk.create(ctx, wk.objectKey())
 	case p < 55:
+		op = 1
 		err = wk.cas(ctx, wk.objectKey(), false)
 	case p < 60:
+		op = 2
 		err = wk.cas(ctx, wk.objectKey(), true)
 	case p < 75:
+		op = 3
 		wk.events++
 		key := fmt.Sprintf("/registry/events/ns-%d/evt-%d-%d", wk.r.Intn(10), wk.id, wk.events)
 		var resp *clientv3.PutResponse
@@ -198,17 +212,44 @@ func (wk *worker) step() {
 			wk.acked(key, resp.Header.Revision, false)
 		}
 	case p < 94:
+		op = 4
 		_, err = wk.cli.Get(ctx, wk.objectKey())
 		atomic.AddInt64(&wk.c.reads, 1)
 	case p < 95:
+		op = 5
 		err = wk.list(ctx, "/registry/"+resources[wk.r.Intn(len(resources))]+"/")
 	default:
+		op = 6
 		prefix := "/registry/" + resources[wk.r.Intn(len(resources))] + "/"
 		_, err = wk.cli.Get(ctx, prefix, clientv3.WithRange(clientv3.GetPrefixRangeEnd(prefix)), clientv3.WithCountOnly())
 		atomic.AddInt64(&wk.c.counts, 1)
 	}
 	if err != nil {
 		atomic.AddInt64(&wk.c.failed, 1)
+	}
+	if *latency {
+		if wk.took == nil {
+			wk.took = make([][]time.Duration, len(opNames))
+		}
+		wk.took[op] = append(wk.took[op], time.Since(began))
+	}
+}
+
+// printLatencies writes "latency op=N p50=… p99=…" lines (ms) for -latency.
+func printLatencies(workers []*worker) {
+	for i, name := range opNames {
+		var all []time.Duration
+		for _, wk := range workers {
+			if wk.took != nil {
+				all = append(all, wk.took[i]...)
+			}
+		}
+		if len(all) == 0 {
+			continue
+		}
+		sort.Slice(all, func(a, b int) bool { return all[a] < all[b] })
+		ms := func(q float64) float64 { return float64(all[int(q*float64(len(all)-1))].Microseconds()) / 1000 }
+		fmt.Fprintf(os.Stderr, "latency %s n=%d p50=%.2f p90=%.2f p99=%.2f\n", name, len(all), ms(0.5), ms(0.9), ms(0.99))
 	}
 }
 

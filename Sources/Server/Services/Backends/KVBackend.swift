@@ -25,6 +25,9 @@ protocol KVBackend: ResponseHeaders, Proposer {
     /// member's local read gate is open); false when unsure.
     var readsLocally: Bool { get }
     func range(_ request: RangeRequest) throws -> RangeResponse
+    /// `range` encoded as etcd's RangeResponse after `headroom` zero bytes,
+    /// with the header `header(revision)` encodes; nil when the backend cannot (then `range`).
+    func rangeEncoded(_ request: RangeRequest, headroom: Int, header: (Int64) -> [UInt8]) throws -> EncodedRange?
     func readOnlyTxn(_ txn: TxnRequest) throws -> TxnResponse
     /// Returns once the compaction at `revision` has removed the old
     /// revisions (Compact with `physical`); blocks no event loop.
@@ -39,6 +42,8 @@ extension KVBackend {
     /// Fakes in tests: the async path only.
     func linearizableBarrier(deadline: NIODeadline?,
                              done: @escaping @Sendable (Error?) -> Void) throws -> (@Sendable () -> Void)? { nil }
+    /// Fakes in tests: `range` only.
+    func rangeEncoded(_ request: RangeRequest, headroom: Int, header: (Int64) -> [UInt8]) throws -> EncodedRange? { nil }
     /// etcd's default thresholds (fakes in tests).
     var slow: SlowWarnings { SlowWarnings(logger: Logger(label: "kv")) }
 }

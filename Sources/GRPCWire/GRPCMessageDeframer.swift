@@ -97,7 +97,6 @@ struct GRPCMessageDeframer {
         return compressed ? try GzipMessage.decompress(message, maxBytes: maxMessageBytes) : message
     }
 
-    /// Frames one outgoing message (flag 0) into `out`.
     /// Bytes of a message's frame header (compressed flag, 4-byte length).
     static let headerBytes = 5
 
@@ -113,6 +112,7 @@ struct GRPCMessageDeframer {
         message[4] = UInt8(truncatingIfNeeded: n)
     }
 
+    /// Frames one outgoing message (flag 0) into `out`.
     static func frame(_ message: [UInt8], into out: inout [UInt8]) {
         let n = UInt32(truncatingIfNeeded: message.count)
         // One allocation, not one per growth step; but growing geometrically:

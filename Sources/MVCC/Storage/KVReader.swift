@@ -151,15 +151,28 @@ struct KVReader {
         return (run, true)
     }
 
+    /// Changes `entryAt` steps back over from a key's last one before it searches.
+    static let stepsBeforeSeek = 8
+
     /// The latest change of the key under the cursor with main ≤ atRev. Leaves
     /// the cursor on that key.
     private func entryAt(_ cursor: Cursor, key: inout MDB_val, atRev: Int64, latest: Bool) throws -> IndexEntry? {
         var d = MDB_val()
-        if latest {
-            guard try cursor.op(MDB_LAST_DUP, key: &key, value: &d) else { return nil }
-            return IndexEntry(LMDB.bytes(d))
-        }
         let savedKey = key
+        guard try cursor.op(MDB_LAST_DUP, key: &key, value: &d) else { return nil }
+        var last = IndexEntry(LMDB.bytes(d))
+        if latest { return last }
+        // Read just behind the current revision (a list's later pages), the
+        // answer is the last change or one of the few before it: step back
+        // over them, which keeps the cursor on the key (no search, no
+        // repositioning); a longer history is searched below.
+        for _ in 0..<Self.stepsBeforeSeek {
+            if last.revision.main <= atRev { return last }
+            guard try cursor.op(MDB_PREV_DUP, key: &key, value: &d) else { return nil }
+            last = IndexEntry(LMDB.bytes(d))
+        }
+        if last.revision.main <= atRev { return last }
+        key = savedKey
         return try IndexEntry.seek(main: atRev &+ 1).withBytes { target in
             d = MDB_val(mv_size: target.count, mv_data: UnsafeMutableRawPointer(mutating: target.baseAddress))
             var entry: IndexEntry?

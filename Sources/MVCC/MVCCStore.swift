@@ -246,16 +246,16 @@ public final class MVCCStore: @unchecked Sendable {
     /// Size of the database file (etcd's db size). The quota guard asks
     /// before every write, so it is `stat`ed once per change of the file,
     /// not once per request (etcd reads its own in-memory size the same way).
-    /// Not once per commit either: a `stat` marks the file's timestamps as
-    /// seen, so the next write to it takes a fine-grained time that
-    /// advances the kernel's timestamp floor (multigrain timestamps, Linux
-    /// 6.13+), which gives the WAL segment a new mtime on its next write and
-    /// makes every WAL `fdatasync` write the segment's inode too.
+    /// Not once per commit either, and without asking for the timestamps
+    /// (`clmdb_file_size`): a `stat` marks them as seen, so the next write
+    /// to the file takes a fine-grained time that advances the kernel's
+    /// timestamp floor (multigrain timestamps, Linux 6.13+), which gives the
+    /// WAL segment a new mtime on its next write and makes every WAL
+    /// `fdatasync` write the segment's inode too.
     public var dbSizeBytes: Int64 {
         let (cached, generation) = lock.withLock { (fileSize.bytes, fileSize.generation) }
         if let cached { return cached }
-        var st = stat()
-        let size = stat(path + "/data.mdb", &st) == 0 ? Int64(st.st_size) : 0
+        let size = max(0, clmdb_file_size(path + "/data.mdb"))
         // A commit between the read above and the stat changed the
         // generation: the size may predate it, so it is not cached.
         lock.withLock { if fileSize.generation == generation { fileSize.bytes = size } }

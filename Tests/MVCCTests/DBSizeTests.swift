@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import CLMDB
 @testable import MVCC
 
 /// `dbSizeBytes` is cached between commits that leave LMDB's last page
@@ -22,5 +23,12 @@ import Testing
         }
         try t.delete("grow", "grox")
         #expect(t.store.dbSizeBytes == fileSize(t))
+    }
+
+    @Test func fileSizeWithoutTimestamps() throws {
+        let t = try TempStore()
+        try t.put("k", String(repeating: "v", count: 9000))
+        #expect(clmdb_file_size(t.dir + "/data.mdb") == fileSize(t))
+        #expect(clmdb_file_size(t.dir + "/missing") == -1)
     }
 }

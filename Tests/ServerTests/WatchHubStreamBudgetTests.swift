@@ -181,3 +181,21 @@ final class CountingBudget: SharedByteBudget, @unchecked Sendable {
         }
     }
 }
+
+/// A stream carrying many watchers of one prefix may fall hundreds of
+/// revisions behind and keep them synced: each revision queues one output per
+/// watcher, and the default outputs bound is meant for that, not for one
+/// output per revision.
+@Suite struct WatchHubManyWatchersTests {
+    @Test func aStreamOfManyWatchersStaysSyncedHundredsOfRevisionsBehind() throws {
+        let f = try WatchFixture()
+        let s = f.stream()
+        for id in 1...200 { f.hub.create(spec("p/", end: "p0", id: Int64(id)), on: s) }
+        _ = f.hub.take(s)
+        for i in 0..<600 { f.put("p/\(i % 10)") }
+        var got: [Int64: Int] = [:]
+        for o in f.hub.take(s) { if let (id, revs) = o.eventRevisions { got[id, default: 0] += revs.count } }
+        #expect(got.count == 200)
+        #expect(got.values.allSatisfy { $0 == 600 })
+    }
+}

@@ -101,6 +101,32 @@ import Testing
         }
         #expect(budget.used == 0)
     }
+
+    /// Live outputs count in the shared budget too: 6 unread streams of 100
+    /// watchers each, 60 puts of one tiny event (36,000 outputs, ~1 MB as
+    /// blocks, almost no event bytes) under a 200 KB budget hold at most the
+    /// budget plus one block per stream; the rest fall behind, and once read
+    /// every watcher gets every event once, in order, and the budget is free.
+    @Test func liveOutputsOfUnreadStreamsCountInTheSharedBudget() throws {
+        let budget = CountingBudget(totalBytes: 200 << 10)
+        let f = try WatchFixture(sharedBudget: budget)
+        let streams = (0..<6).map { _ in f.stream() }
+        for s in streams {
+            for _ in 0..<100 { f.hub.create(spec("k", end: "l"), on: s) }
+            _ = f.hub.take(s)
+        }
+        for _ in 0..<60 { f.put("k", "v") }  // revisions 2...61
+        let block = WatchHub.outputCharge(1)
+        #expect(budget.used <= (200 << 10) + 6 * block, "\(budget.used)")
+        let someBehind = streams.contains { $0.watchers.values.contains { !$0.isSynced } }
+        #expect(someBehind)
+        for s in streams {
+            let got = drain(f, s)
+            let allInOrder = got.values.allSatisfy { $0 == Array(2...61) }
+            #expect(got.count == 100 && allInOrder)
+        }
+        #expect(budget.used == 0)
+    }
 }
 
 /// When a stream waits before taking its queue again (see

@@ -160,8 +160,9 @@ public final class WatchHub: @unchecked Sendable {
             stream.watchers.removeAll()
             stream.queue.removeAll()
             stream.queuedWatchers.removeAll()
-            sharedBudget?.remove(stream.queuedBytes)
+            sharedBudget?.remove(stream.queuedBytes + Self.outputCharge(stream.chargedOutputs))
             stream.queuedBytes = 0
+            stream.chargedOutputs = 0
         }
     }
 
@@ -286,8 +287,9 @@ public final class WatchHub: @unchecked Sendable {
             woken.removeValue(forKey: ObjectIdentifier(stream))
             let q = stream.queue
             stream.queue.removeAll(keepingCapacity: true)
-            sharedBudget?.remove(stream.queuedBytes)
+            sharedBudget?.remove(stream.queuedBytes + Self.outputCharge(stream.chargedOutputs))
             stream.queuedBytes = 0
+            stream.chargedOutputs = 0
             stream.chargedRevision = 0
             // The options change only with the stream's watchers: not refilled per batch (1,000 watchers: 1,000 inserts).
             if options != nil
@@ -502,7 +504,9 @@ extension WatchHub {
         if live && (w.queuedEvents + events.count > limits.maxQueuedEvents || w.queuedBytes + bytes > limits.maxQueuedBytes
                     || w.stream.queuedBytes + streamBytes > limits.maxStreamQueuedBytes
                     || (streamBytes > 0 && w.stream.queuedBytes > 0 && streamBytes > (sharedBudget?.bytesFree ?? Int.max))
-                    || w.stream.queue.count >= limits.maxStreamQueuedOutputs) {
+                    || w.stream.queue.count >= limits.maxStreamQueuedOutputs
+                    || (w.stream.chargedOutputs > 0 && w.stream.chargedOutputs % Self.outputsPerCharge == 0
+                        && Self.outputCharge(1) > (sharedBudget?.bytesFree ?? Int.max))) {
             removeSynced(w)
             w.minRevision = rev
             unsynced[ObjectIdentifier(w)] = w
@@ -521,7 +525,30 @@ extension WatchHub {
         if live { w.stream.chargedRevision = rev }
         w.sentSinceTick = true
         w.stream.queue.append(.events(watchID: w.id, events: passed, revision: rev))
+        if live { chargeOutput(w.stream) }
         return true
+    }
+
+    /// Memory one queued output takes (an entry referencing its events,
+    /// which are counted apart): a live revision queues one per watcher it
+    /// reaches, so 1,000 watchers of one prefix on each of many unread
+    /// streams would hold tens of MB per stream that no byte count sees.
+    /// Live outputs count in the shared budget too, in blocks (one atomic add
+    /// per `outputsPerCharge` outputs, not one per output); an unread stream
+    /// holding a block may take the next one only while the budget has room.
+    static let outputBytes = 32
+    static let outputsPerCharge = 1024
+
+    /// Bytes charged for `outputs` live outputs: whole blocks, rounded up.
+    static func outputCharge(_ outputs: Int) -> Int {
+        (outputs + outputsPerCharge - 1) / outputsPerCharge * outputsPerCharge * outputBytes
+    }
+
+    /// Counts one live output on `stream`, charging the shared budget a
+    /// block when it starts one. Caller holds `lock`.
+    private func chargeOutput(_ stream: WatchStream) {
+        if stream.chargedOutputs % Self.outputsPerCharge == 0 { sharedBudget?.add(Self.outputCharge(1)) }
+        stream.chargedOutputs += 1
     }
 
     private func addSynced(_ w: Watcher) {

@@ -109,6 +109,9 @@ public final class WatchStream {
     var queuedBytes = 0
     /// The live revision whose shared events `queuedBytes` already counts (0: none).
     var chargedRevision: Int64 = 0
+    /// Live event outputs queued since the last `take`, charged to the shared
+    /// budget in blocks of `WatchHub.outputsPerCharge` (`WatchHub.chargeOutput`).
+    var chargedOutputs = 0
     var isClosed = false
     /// Tells the stream's sender there is output (thread-safe, non-blocking).
     let wake: @Sendable () -> Void

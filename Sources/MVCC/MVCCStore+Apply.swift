@@ -36,6 +36,7 @@ extension MVCCStore {
                         leaseExists: (Int64) -> Bool) -> PreparedBatch {
         writerGate.lock()
         envGate.lockShared()
+        if isClosed { return released(failAll(batch.count, Self.closedError)) }
         let start = snapshotPublishedForWriter()
         var txnPtr: OpaquePointer?
         let rc = mdb_txn_begin(env, nil, 0, &txnPtr)

@@ -192,6 +192,13 @@ public final class MVCCStore: @unchecked Sendable {
 
     deinit { close() }
 
+    /// What a read or write that comes after `close` gets.
+    static let closedError = MVCCError(.unavailable, "mvcc: the store closed")
+
+    /// Whether `close` began; read holding `envGate` shared, it stays true
+    /// for as long as that is held (`close` waits for the gate).
+    var isClosed: Bool { lock.withLock { closed } }
+
     /// Stops background compaction (it resumes on the next open) and closes
     /// LMDB. No call may be running or follow.
     public func close() {
@@ -294,6 +301,10 @@ public final class MVCCStore: @unchecked Sendable {
         envGate.lockShared()
         defer { envGate.unlockShared() }
         lock.lock()
+        // `close` sets `closed` before it waits for the gate exclusively: a
+        // read that comes after (a watch catch-up, a read on an event loop
+        // during shutdown) must not touch the freed environment.
+        if closed { lock.unlock(); throw Self.closedError }
         let pooled = readPool.popLast()
         lock.unlock()
         var txn: OpaquePointer
@@ -347,7 +358,7 @@ public final class MVCCStore: @unchecked Sendable {
     public func sync() throws {
         try envGate.shared {
             // `close` sets `closed` before it waits for the gate exclusively.
-            if lock.withLock({ closed }) { return }
+            if isClosed { return }
             try LMDB.check(mdb_env_sync(env, 1), "env_sync")
         }
     }

@@ -38,6 +38,7 @@ public final class StoreReadView: @unchecked Sendable {
         var t: OpaquePointer?
         var values: (Int64, Int64, Int64, Int64) = (1, -1, -1, 0)
         try store.envGate.shared {
+            if store.isClosed { throw MVCCStore.closedError }
             try LMDB.check(mdb_txn_begin(store.env, nil, UInt32(MDB_RDONLY), &t), "txn_begin(view)")
             let r = KVReader(txn: t!, dbs: store.dbs)
             do {

@@ -29,6 +29,22 @@ import Testing
         try t.store.sync()
     }
 
+    /// A read that comes after a stop closed the store (a watch catch-up on
+    /// its own thread, a read on an event loop) is refused as unavailable,
+    /// not run on the freed LMDB environment (the watch-sync thread crashed
+    /// on that in a SIGTERM with unread watch streams behind); so is a write.
+    @Test func readsAndWritesAfterCloseAreRefused() throws {
+        let t = try TempStore()
+        try t.put("a", "1")
+        t.store.close()
+        #expect(throws: MVCCStore.closedError) { _ = try t.get("a") }
+        #expect(throws: MVCCStore.closedError) { _ = try t.store.events(fromRevision: 1, key: b("a")) }
+        #expect(throws: MVCCStore.closedError) { _ = try t.store.rangeEncoded(RangeRequest(key: b("a")), headroom: 0) { _ in [] } }
+        let r = t.apply([.put(PutRequest(key: b("b"), value: b("1")))])
+        #expect(r.results.count == 1)
+        #expect(throws: MVCCStore.closedError) { _ = try r.results[0].get() }
+    }
+
     @Test func replayedEntriesAreSkipped() throws {
         let t = try TempStore()
         let put = WriteRequest.put(PutRequest(key: b("k"), value: b("v")))

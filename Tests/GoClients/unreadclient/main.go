@@ -7,6 +7,8 @@
 //	    Range calls for [key, end)
 //	unreadclient -mode watch -calls 100 -key k -end l
 //	    one Watch stream per call, each watching [key, end)
+//	unreadclient -mode watchers -calls 1000 -key k -end l
+//	    one Watch stream carrying -calls watchers of [key, end)
 //	unreadclient -mode keepalive -calls 100000 -lease 7
 //	    one LeaseKeepAlive stream sending -calls requests for lease -lease
 //
@@ -49,7 +51,7 @@ func grpcFrame(msg []byte) []byte {
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:2379", "host:port")
-	mode := flag.String("mode", "range", "range | watch | keepalive")
+	mode := flag.String("mode", "range", "range | watch | watchers | keepalive")
 	calls := flag.Int("calls", 1000, "calls (range), streams (watch) or requests (keepalive)")
 	key := flag.String("key", "k", "key")
 	end := flag.String("end", "", "range end")
@@ -123,6 +125,15 @@ func main() {
 		sendCalls("/etcdserverpb.KV/Range", rangeReq.Bytes(), true)
 	case "watch":
 		sendCalls("/etcdserverpb.Watch/Watch", watchReq.Bytes(), false)
+	case "watchers":
+		fr.WriteHeaders(http2.HeadersFrameParam{StreamID: stream, BlockFragment: headers("/etcdserverpb.Watch/Watch"), EndHeaders: true})
+		msg := grpcFrame(watchReq.Bytes())
+		for i := 0; i < *calls && ok; i++ {
+			fr.WriteData(stream, false, msg)
+			if out.Len() > 32*1024 {
+				ok = send()
+			}
+		}
 	case "keepalive":
 		fr.WriteHeaders(http2.HeadersFrameParam{StreamID: stream, BlockFragment: headers("/etcdserverpb.Lease/LeaseKeepAlive"), EndHeaders: true})
 		msg := grpcFrame(kaReq.Bytes())

@@ -120,29 +120,26 @@ func main() {
 			}
 		}
 	}
+	// One stream carrying -calls messages (watch creates, keep-alives).
+	sendOnOneStream := func(path string, msg []byte) {
+		fr.WriteHeaders(http2.HeadersFrameParam{StreamID: stream, BlockFragment: headers(path), EndHeaders: true})
+		framed := grpcFrame(msg)
+		for i := 0; i < *calls && ok; i++ {
+			fr.WriteData(stream, false, framed)
+			if out.Len() > 32*1024 {
+				ok = send()
+			}
+		}
+	}
 	switch *mode {
 	case "range":
 		sendCalls("/etcdserverpb.KV/Range", rangeReq.Bytes(), true)
 	case "watch":
 		sendCalls("/etcdserverpb.Watch/Watch", watchReq.Bytes(), false)
 	case "watchers":
-		fr.WriteHeaders(http2.HeadersFrameParam{StreamID: stream, BlockFragment: headers("/etcdserverpb.Watch/Watch"), EndHeaders: true})
-		msg := grpcFrame(watchReq.Bytes())
-		for i := 0; i < *calls && ok; i++ {
-			fr.WriteData(stream, false, msg)
-			if out.Len() > 32*1024 {
-				ok = send()
-			}
-		}
+		sendOnOneStream("/etcdserverpb.Watch/Watch", watchReq.Bytes())
 	case "keepalive":
-		fr.WriteHeaders(http2.HeadersFrameParam{StreamID: stream, BlockFragment: headers("/etcdserverpb.Lease/LeaseKeepAlive"), EndHeaders: true})
-		msg := grpcFrame(kaReq.Bytes())
-		for i := 0; i < *calls && ok; i++ {
-			fr.WriteData(stream, false, msg)
-			if out.Len() > 32*1024 {
-				ok = send()
-			}
-		}
+		sendOnOneStream("/etcdserverpb.Lease/LeaseKeepAlive", kaReq.Bytes())
 	default:
 		fmt.Fprintln(os.Stderr, "unreadclient: unknown mode", *mode)
 		os.Exit(2)

@@ -160,10 +160,18 @@ public final class WatchHub: @unchecked Sendable {
             stream.watchers.removeAll()
             stream.queue.removeAll()
             stream.queuedWatchers.removeAll()
-            sharedBudget?.remove(stream.queuedBytes + Self.outputCharge(stream.chargedOutputs))
-            stream.queuedBytes = 0
-            stream.chargedOutputs = 0
+            releaseCharges(of: stream)
         }
+    }
+
+    /// Gives back to the shared budget what `stream`'s queue was charged
+    /// (event bytes and live-output blocks), now that it was taken or dropped.
+    /// Caller holds `lock`.
+    private func releaseCharges(of stream: WatchStream) {
+        sharedBudget?.remove(stream.queuedBytes + Self.outputCharge(stream.chargedOutputs))
+        stream.queuedBytes = 0
+        stream.chargedOutputs = 0
+        stream.chargedRevision = 0
     }
 
     /// Creates a watcher and queues the `created` answer (etcd's watch create:
@@ -287,10 +295,7 @@ public final class WatchHub: @unchecked Sendable {
             woken.removeValue(forKey: ObjectIdentifier(stream))
             let q = stream.queue
             stream.queue.removeAll(keepingCapacity: true)
-            sharedBudget?.remove(stream.queuedBytes + Self.outputCharge(stream.chargedOutputs))
-            stream.queuedBytes = 0
-            stream.chargedOutputs = 0
-            stream.chargedRevision = 0
+            releaseCharges(of: stream)
             // The options change only with the stream's watchers: not refilled per batch (1,000 watchers: 1,000 inserts).
             if options != nil
                 && (stream.optionsGeneration != stream.watchersGeneration || options!.count != stream.watchers.count) {

@@ -50,15 +50,15 @@ extension H2ConnectionHandler {
             case .reject(let httpStatus, let status):
                 submitTrailersOnly(stream, status, httpStatus: httpStatus)
             case .start(let path):
-                let (route, probe, inline, callback) = router.routeWithProbe(path)
-                switch route {
+                switch router.routeWithProbe(path) {
                 case .failure(let status):
                     finish(stream, status)
-                case .success(let handler):
+                case .success(let route):
+                    let handler = route.handler
                     stream.handler = handler
-                    stream.inline = inline
-                    stream.callback = callback
-                    if let probe {
+                    stream.inline = route.inline
+                    stream.callback = route.callback
+                    if let probe = route.probe {
                         stream.probe = probe
                         stream.probeStartedNanos = NIODeadline.now().uptimeNanoseconds
                         probe.started()

@@ -10,13 +10,16 @@ public final class GRPCRouter: Sendable {
     /// A unary method's synchronous form, run on the connection's event loop
     /// before any task is made: the response, or nil when this call needs the
     /// async handler after all (it then runs as if no inline form existed).
+    /// The response leaves `GRPCUnaryReply.headroom` bytes free in front for
+    /// its frame header, as `GRPCUnaryReply.answerFramed`'s does, so it is
+    /// sent without one more copy.
     /// Must not block and must only take on bounded work (one small read),
     /// since the connection's other calls wait for it.
     ///
     /// A bidi method's inline form answers one request message: it runs on
     /// the loop for a message that arrives while the handler waits for the
     /// next one (so the handler has started and sent everything it had),
-    /// and its response goes out in the message's place; nil or a throw
+    /// and its response (no headroom) goes out in the message's place; nil or a throw
     /// hands the message to the handler instead.
     public typealias Inline = @Sendable ([UInt8], GRPCRequestContext) throws -> [UInt8]?
     /// A unary method's callback form, run on the connection's event loop

@@ -188,8 +188,9 @@ extension H2ConnectionHandler {
             if let inline = stream.inline {
                 // Served here on the loop when it can be: no task, no executor hop.
                 do {
-                    if let response = try inline(request, context) {
-                        completeUnary(stream, response)
+                    if var response = try inline(request, context) {
+                        GRPCMessageDeframer.writeHeader(into: &response)
+                        completeUnary(stream, response, framed: true)
                         return
                     }
                 } catch {

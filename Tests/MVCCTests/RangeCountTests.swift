@@ -212,5 +212,13 @@ import Testing
         rc.remember(.single(b("x")), atRev: 21, count: 100)
         #expect(rc.count(.range(b("x"), b("y")), atRev: 21) == nil)
         #expect(rc.count(.single(b("x")), atRev: 21) == nil)
+        // Nor ranges with long keys (a client picks them; entries stay small).
+        let long = [UInt8](repeating: 0x61, count: RangeCounts.maxBoundsBytes)
+        rc.remember(.range(long, b("b")), atRev: 21, count: 100)
+        rc.rememberNextPage(.from(long + [0]), atRev: 20, count: 100)
+        #expect(rc.count(.range(long, b("b")), atRev: 21) == nil)
+        #expect(rc.count(.from(long + [0]), atRev: 20) == nil)
+        rc.remember(.from(long), atRev: 21, count: 100)
+        #expect(rc.count(.from(long), atRev: 21) == 100)
     }
 }

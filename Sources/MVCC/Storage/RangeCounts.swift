@@ -32,6 +32,10 @@ final class RangeCounts: @unchecked Sendable {
     /// Ranges with fewer live keys than this are not remembered: walking
     /// them costs about as much as a lookup.
     static let minCountRemembered: Int64 = 64
+    /// Ranges whose key and range end together are longer are not
+    /// remembered: a client picks them, and this bounds what the entries
+    /// hold ((maxTracked + maxFacts) × 4 KiB).
+    static let maxBoundsBytes = 4096
 
     private struct Tracked {
         var count: Int64
@@ -83,8 +87,7 @@ final class RangeCounts: @unchecked Sendable {
     /// tracked from now on if `rev` is not behind the commits folded in
     /// (the store's current revision), a fact otherwise.
     func remember(_ bounds: KeyBounds, atRev rev: Int64, count: Int64) {
-        if case .single = bounds { return }
-        guard count >= Self.minCountRemembered else { return }
+        guard Self.worthRemembering(bounds, count) else { return }
         lock.withLock {
             if rev >= appliedRev {
                 uses &+= 1
@@ -102,9 +105,17 @@ final class RangeCounts: @unchecked Sendable {
     /// Remembers the count of the page after one that stopped at its
     /// limit: `bounds` from the key after the page's last one, at `rev`.
     func rememberNextPage(_ bounds: KeyBounds, atRev rev: Int64, count: Int64) {
-        if case .single = bounds { return }
-        guard count >= Self.minCountRemembered else { return }
+        guard Self.worthRemembering(bounds, count) else { return }
         lock.withLock { addFact(FactKey(bounds: bounds, rev: rev), count) }
+    }
+
+    private static func worthRemembering(_ bounds: KeyBounds, _ count: Int64) -> Bool {
+        guard count >= minCountRemembered else { return false }
+        switch bounds {
+        case .single: return false
+        case .from(let key): return key.count <= maxBoundsBytes
+        case .range(let key, let end): return key.count + end.count <= maxBoundsBytes
+        }
     }
 
     private func addFact(_ key: FactKey, _ count: Int64) {

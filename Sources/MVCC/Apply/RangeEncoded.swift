@@ -64,8 +64,11 @@ extension KVReader {
         }
         size += 2 + 1 + EtcdProto.varintSize(UInt64(count))
 
-        var out = [UInt8](repeating: 0, count: headroom)
+        // One allocation of the final size (a buffer of `headroom` zeros first
+        // would be a second one, reallocated at once).
+        var out = [UInt8]()
         out.reserveCapacity(size)
+        out.append(contentsOf: repeatElement(0, count: headroom))
         header.withUnsafeBytes { EtcdProto.bytesField(&out, 1, $0) }
         for b in records {
             let f = Record.Fields(b)

@@ -128,14 +128,15 @@ struct KVService {
     /// gate is open, `KVBackend.readsLocally`). Nil hands the call to `range`.
     /// Only one-key reads: a range's count scans every key in it, limit or
     /// not, and a large scan must not hold up the connection's other calls.
-    /// Same checks in the same order as `range`, so the same answers.
-    func rangeInline(_ request: Etcdserverpb.RangeRequest, _ context: GRPCRequestContext) throws -> Etcdserverpb.RangeResponse? {
+    /// Same checks in the same order as `range`, so the same answers; encoded
+    /// after `GRPCUnaryReply.headroom` free bytes (`serveRangeBytes`).
+    func rangeInline(_ request: Etcdserverpb.RangeRequest, _ context: GRPCRequestContext) throws -> [UInt8]? {
         guard request.rangeEnd.isEmpty else { return nil }
         let range = KVMapping.range(request)
         try Validation.check(range)
         guard access.isAnonymousWithoutWaiting(context),
               request.serializable || backend.readsLocally else { return nil }
-        return try serveRange(range, request, nil)
+        return try serveRangeBytes(range, request, nil, headroom: GRPCUnaryReply.headroom)
     }
 
     /// The read itself, synchronous and out of line: inlined into `range` its

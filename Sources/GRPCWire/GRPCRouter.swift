@@ -10,13 +10,16 @@ public final class GRPCRouter: Sendable {
     /// A unary method's synchronous form, run on the connection's event loop
     /// before any task is made: the response, or nil when this call needs the
     /// async handler after all (it then runs as if no inline form existed).
+    /// The response leaves `GRPCUnaryReply.headroom` bytes free in front for
+    /// its frame header, as `GRPCUnaryReply.answerFramed`'s does, so it is
+    /// sent without one more copy.
     /// Must not block and must only take on bounded work (one small read),
     /// since the connection's other calls wait for it.
     ///
     /// A bidi method's inline form answers one request message: it runs on
     /// the loop for a message that arrives while the handler waits for the
     /// next one (so the handler has started and sent everything it had),
-    /// and its response goes out in the message's place; nil or a throw
+    /// and its response (no headroom) goes out in the message's place; nil or a throw
     /// hands the message to the handler instead.
     public typealias Inline = @Sendable ([UInt8], GRPCRequestContext) throws -> [UInt8]?
     /// A unary method's callback form, run on the connection's event loop
@@ -38,7 +41,7 @@ public final class GRPCRouter: Sendable {
     }
 
     /// Everything about one path, so a call looks its path up once.
-    private struct Route {
+    struct Route {
         var handler: Handler?
         /// Metrics hooks (see `GRPCMethodProbe`).
         var probe: (any GRPCMethodProbe)?
@@ -48,8 +51,30 @@ public final class GRPCRouter: Sendable {
         var callback: Callback?
     }
 
+    /// A path's route as the per-call lookup hands it out: one reference
+    /// (returning the closures one by one through the lock's generic
+    /// closure boxed each of them again, four allocations per call).
+    final class Resolved: Sendable {
+        let handler: Handler
+        let probe: (any GRPCMethodProbe)?
+        let inline: Inline?
+        let callback: Callback?
+
+        init(_ handler: Handler, _ route: Route) {
+            self.handler = handler
+            probe = route.probe
+            inline = route.inline
+            callback = route.callback
+        }
+    }
+
     private struct Table {
-        var routes: [String: Route] = [:]
+        var routes: [String: Route] = [:] {
+            didSet { resolved = nil }
+        }
+        /// `routes` with a handler, as handed out per call; rebuilt on the
+        /// first lookup after a registration changed `routes`.
+        var resolved: [String: Resolved]?
         /// "/package.Service/" prefixes, to tell an unknown service from an unknown method.
         var services: Set<String> = []
 
@@ -117,12 +142,17 @@ public final class GRPCRouter: Sendable {
     }
 
     /// The handler, probe, inline and callback forms for `path` in one lookup (the per-call path).
-    func routeWithProbe(_ path: String) -> (Result<Handler, GRPCStatus>, (any GRPCMethodProbe)?, Inline?, Callback?) {
+    func routeWithProbe(_ path: String) -> Result<Resolved, GRPCStatus> {
         table.withLockedValue { table in
-            if let route = table.routes[path], let handler = route.handler {
-                return (.success(handler), route.probe, route.inline, route.callback)
+            if table.resolved == nil {
+                var resolved: [String: Resolved] = [:]
+                for (path, route) in table.routes {
+                    if let handler = route.handler { resolved[path] = Resolved(handler, route) }
+                }
+                table.resolved = resolved
             }
-            return (Self.unimplemented(path, table), nil, nil, nil)
+            if let route = table.resolved?[path] { return .success(route) }
+            return .failure(Self.unimplemented(path, table))
         }
     }
 
@@ -134,22 +164,22 @@ public final class GRPCRouter: Sendable {
     func route(_ path: String) -> Result<Handler, GRPCStatus> {
         table.withLockedValue { table in
             if let handler = table.routes[path]?.handler { return .success(handler) }
-            return Self.unimplemented(path, table)
+            return .failure(Self.unimplemented(path, table))
         }
     }
 
-    private static func unimplemented(_ path: String, _ table: Table) -> Result<Handler, GRPCStatus> {
+    private static func unimplemented(_ path: String, _ table: Table) -> GRPCStatus {
         // "/pkg.Service/Method" → service "pkg.Service", method "Method".
         let trimmed = path.hasPrefix("/") ? path.dropFirst() : Substring(path)
         guard let slash = trimmed.lastIndex(of: "/") else {
             // grpc-go (etcd 3.5) answers a path without a slash with RESOURCE_EXHAUSTED, oddly.
-            return .failure(GRPCStatus(.resourceExhausted, "malformed method name: \"\(path)\""))
+            return GRPCStatus(.resourceExhausted, "malformed method name: \"\(path)\"")
         }
         let service = trimmed[..<slash], method = trimmed[trimmed.index(after: slash)...]
         if table.services.contains("/\(service)/") {
-            return .failure(GRPCStatus(.unimplemented, "unknown method \(method) for service \(service)"))
+            return GRPCStatus(.unimplemented, "unknown method \(method) for service \(service)")
         }
-        return .failure(GRPCStatus(.unimplemented, "unknown service \(service)"))
+        return GRPCStatus(.unimplemented, "unknown service \(service)")
     }
 
     /// Every registered path (for logs and reflection-like listings).

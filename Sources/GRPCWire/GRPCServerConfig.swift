@@ -100,6 +100,12 @@ public struct GRPCServerConfig: Sendable {
     public var prefaceTimeout: TimeAmount? = .seconds(120)
     /// How long `shutdown()` waits for in-flight calls before closing connections.
     public var shutdownGracePeriod: TimeAmount = .seconds(10)
+    /// During a graceful stop, a connection whose calls have all answered is
+    /// closed once its client has neither sent nor taken a byte for this
+    /// long, instead of holding the stop for the whole grace period: a client
+    /// that never reads cannot take its answers anyway (etcd 3.5 exits at once
+    /// with such clients; see `DrainProgress`).
+    public var drainStallTimeout: TimeAmount = .seconds(1)
     /// Serve gRPC (HTTP/2) on this port; when false an HTTP/2 preface closes
     /// the connection (etcd's `--listen-client-http-urls` ports).
     public var serveGRPC: Bool = true

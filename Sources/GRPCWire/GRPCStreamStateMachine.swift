@@ -14,6 +14,8 @@ struct GRPCStreamStateMachine {
 
     private(set) var requestState: RequestState = .headers
     private(set) var responseState: ResponseState = .idle
+    /// The handler has given its final status (trailers may still be unsent).
+    var responseFinished: Bool { if case .finished = responseState { true } else { false } }
 
     // Collected request head.
     private(set) var path: String = ""

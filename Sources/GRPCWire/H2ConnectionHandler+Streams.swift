@@ -50,15 +50,15 @@ extension H2ConnectionHandler {
             case .reject(let httpStatus, let status):
                 submitTrailersOnly(stream, status, httpStatus: httpStatus)
             case .start(let path):
-                let (route, probe, inline, callback) = router.routeWithProbe(path)
-                switch route {
+                switch router.routeWithProbe(path) {
                 case .failure(let status):
                     finish(stream, status)
-                case .success(let handler):
+                case .success(let route):
+                    let handler = route.handler
                     stream.handler = handler
-                    stream.inline = inline
-                    stream.callback = callback
-                    if let probe {
+                    stream.inline = route.inline
+                    stream.callback = route.callback
+                    if let probe = route.probe {
                         stream.probe = probe
                         stream.probeStartedNanos = NIODeadline.now().uptimeNanoseconds
                         probe.started()
@@ -188,8 +188,9 @@ extension H2ConnectionHandler {
             if let inline = stream.inline {
                 // Served here on the loop when it can be: no task, no executor hop.
                 do {
-                    if let response = try inline(request, context) {
-                        completeUnary(stream, response)
+                    if var response = try inline(request, context) {
+                        GRPCMessageDeframer.writeHeader(into: &response)
+                        completeUnary(stream, response, framed: true)
                         return
                     }
                 } catch {

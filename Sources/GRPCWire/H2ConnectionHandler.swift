@@ -50,6 +50,10 @@ final class H2ConnectionHandler: ChannelDuplexHandler {
     /// Close the channel once the queued output (e.g. a GOAWAY) is written.
     var closeAfterFlush = false
     var draining = false
+    /// While draining: checks that the client still takes its answers.
+    var drainTimer: Scheduled<Void>?
+    /// Bytes handed to the socket so far, for `DrainProgress`.
+    var bytesWritten = 0
 
     var keepalive: KeepaliveEnforcer
     var lastReadTime: NIODeadline = .now()
@@ -145,6 +149,7 @@ final class H2ConnectionHandler: ChannelDuplexHandler {
     func tearDown() {
         keepaliveTimer?.cancel()
         pingTimeoutTimer?.cancel()
+        drainTimer?.cancel()
         deadlineTimer?.cancel()
         deadlineTimer = nil
         deadlines = DeadlineQueue()
@@ -272,6 +277,7 @@ final class H2ConnectionHandler: ChannelDuplexHandler {
             if buffer == nil { buffer = takeOutputBuffer(context) }
             buffer!.writeBytes(UnsafeRawBufferPointer(start: data, count: n))
             if buffer!.readableBytes >= Self.writeBatchBytes {
+                bytesWritten += buffer!.readableBytes
                 context.write(wrapOutboundOut(buffer!), promise: nil)
                 buffer = nil
                 wrote = true
@@ -281,6 +287,7 @@ final class H2ConnectionHandler: ChannelDuplexHandler {
             }
         }
         if let buffer {
+            bytesWritten += buffer.readableBytes
             context.write(wrapOutboundOut(buffer), promise: nil)
             wrote = true
             if buffer.capacity <= Self.keptBufferBytes { outputBuffer = buffer }
@@ -319,6 +326,30 @@ final class H2ConnectionHandler: ChannelDuplexHandler {
         _ = nghttp2_submit_goaway(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), last,
                                   NGHTTP2_NO_ERROR.rawValue, nil, 0)
         flushOutput()
+        watchDrain(drainProgress)
+    }
+
+    var drainProgress: DrainProgress {
+        let backlog = (try? context?.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
+        return DrainProgress(lastRead: lastReadTime, bytesWritten: bytesWritten, socketBacklog: backlog)
+    }
+
+    /// Closes the draining connection when `DrainProgress` says its client
+    /// has stalled with nothing left to run; otherwise looks again later.
+    func watchDrain(_ previous: DrainProgress) {
+        drainTimer = loop.scheduleTask(in: config.drainStallTimeout) { [self] in  // strong: see scheduleKeepalive
+            guard session != nil else { return }
+            let now = drainProgress
+            // A handler suspended in a send waits for this client to read, as
+            // its unsent answer does (a watch stream's, when it stopped reading).
+            let waitingOnClient = streams.values.allSatisfy { $0.machine.responseFinished || $0.writeWaiter != nil }
+            if now.stalled(since: previous, onlyTheClientCanMoveOn: waitingOnClient) {
+                logger.debug("closing a draining connection whose client stopped taking its answers")
+                context?.close(promise: nil)
+            } else {
+                watchDrain(now)
+            }
+        }
     }
 
     /// The timers hold the handler strongly, never weakly: a weak reference

@@ -107,6 +107,8 @@ extension MVCCStore {
         }
         let w = open.writer
         let finalRev = w.beginRev
+        // Before anything else commits; a read that already sees this commit is not counted twice.
+        rangeCounts.fold(w.events, from: open.start.revision, to: finalRev)
         let compactRev = open.compactRevision, lastIndex = open.lastIndex, liveKeys = open.start.liveKeys + w.liveKeyDelta
         publish {
             $0.revision = finalRev

@@ -39,6 +39,7 @@ extension MVCCStore {
             try? FileIO.syncDirectory(path)
             let (newEnv, newDBs, published) = try Self.openEnv(path: path, options: options)
             env = newEnv
+            rangeCounts.reset(revision: published.revision)  // no reader runs until the gate opens
             precondition(newDBs.rev == dbs.rev && newDBs.index == dbs.index && newDBs.meta == dbs.meta,
                          "mvcc: replace reopened the databases with other handles")
             compactor.storeReplaced()

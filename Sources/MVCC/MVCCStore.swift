@@ -100,6 +100,8 @@ public final class MVCCStore: @unchecked Sendable {
     var compactor: Compactor!
     /// Unmaps data.mdb pages no request needs, after commits (writer only).
     let residency: MapResidency
+    /// Counts of ranges that reads need not walk again (`RangeCounts`).
+    let rangeCounts = RangeCounts(revision: 1)
 
     struct FileSizeCache {
         var bytes: Int64?
@@ -139,6 +141,7 @@ public final class MVCCStore: @unchecked Sendable {
             throw StoreFileError(file: path + "/data.mdb", offset: nil, reason: e.message,
                                  unreadable: e.lmdbCode == EACCES || e.lmdbCode == EISDIR)
         }
+        rangeCounts.reset(revision: published.revision)
         compactor = Compactor(store: self, chunkKeys: options.compactionChunkKeys, sleep: options.compactionSleep)
         if published.compactRevision > published.finishedCompactRevision {
             compactor.schedule(published.compactRevision)  // resume after a restart
@@ -336,7 +339,7 @@ public final class MVCCStore: @unchecked Sendable {
     public func range(_ r: RangeRequest) throws -> RangeResponse {
         try withReadTxn { rd in
             let (cur, compact) = try revisions(rd)
-            return try rd.applyRange(r, curRev: cur, compactRev: compact)
+            return try rd.applyRange(r, curRev: cur, compactRev: compact, counts: rangeCounts)
         }
     }
 

@@ -1,5 +1,6 @@
 import CNGHTTP2
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import Testing
@@ -144,6 +145,44 @@ import Testing
             try await expectHealthy(port: port, group: group)
             await client.close()
         }
+    }
+
+    @Test func gracefulStopDoesNotWaitForAClientThatStoppedReadingAnAnswer() async throws {
+        try await withTestServer { port, group, server in
+            // A 1,000-byte window the client never opens (it reads nothing):
+            // the 20 KB answer is finished by its handler but cannot leave.
+            let client = try await H2TestClient.connect(port: port, group: group, windowBytes: 1000, autoRead: false)
+            let before = gateStarted.withLockedValue { $0 }
+            _ = client.start("/test.Echo/Gate", body: framed([[UInt8](repeating: 7, count: 20_000)]))
+            while gateStarted.withLockedValue({ $0 }) == before { try await Task.sleep(for: .milliseconds(5)) }
+            try await expectStopsBeforeItsGrace(server)
+            await client.close()
+        }
+    }
+
+    @Test func gracefulStopDoesNotWaitForAClientThatStoppedReadingAStream() async throws {
+        try await withTestServer { port, group, server in
+            // The stream's handler stays suspended in a send until the client reads.
+            let client = try await H2TestClient.connect(port: port, group: group, windowBytes: Int32.max, autoRead: false)
+            _ = client.start("/test.Echo/Flood", body: framed([Array("stopping".utf8)]))
+            while floodSent.withLockedValue({ $0["stopping", default: 0] }) == 0 { try await Task.sleep(for: .milliseconds(5)) }
+            try await expectStopsBeforeItsGrace(server)
+            await client.close()
+        }
+    }
+
+    /// Stops `server` with a 600 s grace and expects it to have stopped long
+    /// before: the wait is a hang guard, not a deadline (without the stall
+    /// rule of `DrainProgress` the stop takes the whole grace).
+    private func expectStopsBeforeItsGrace(_ server: GRPCServer) async throws {
+        let stopped = NIOLockedValueBox(false)
+        let stop = Task {
+            try await server.shutdown(gracePeriod: .seconds(600))
+            stopped.withLockedValue { $0 = true }
+        }
+        for _ in 0..<600 where !stopped.withLockedValue({ $0 }) { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(stopped.withLockedValue { $0 })
+        stop.cancel()
     }
 
     @Test func h2loadAgainstEcho() async throws {

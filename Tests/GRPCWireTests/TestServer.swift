@@ -48,7 +48,7 @@ func makeTestRouter() -> GRPCRouter {
     router.unary("/test.Echo/Inline") { request, _ in [0] + request }
     router.unaryInline("/test.Echo/Inline") { request, _ in
         switch request.first {
-        case 1: return [1] + request
+        case 1: return [UInt8](repeating: 0, count: GRPCUnaryReply.headroom) + [1] + request
         case 2: throw GRPCStatus(.outOfRange, "inline refused")
         default: return nil
         }

@@ -116,6 +116,33 @@ struct LoggingTests {
         #expect(Self.line(ours.lines, "kvstore restored")?["current-rev"] as? Int == 1)
     }
 
+    /// etcd's membership lines: an add is "added member", a MemberUpdate
+    /// "updated member" with the new URLs (not another "added member").
+    @Test func memberUpdateIsLoggedAsAnUpdate() throws {
+        let server = try ServerProcess()
+        try server.start()
+        defer { server.stop(); server.removeData() }
+        let learnerURL = "http://127.0.0.1:\(freePort())", movedURL = "http://127.0.0.1:\(freePort())"
+        var added = try etcdctl(server.endpoint, ["member", "add", "spare", "--learner", "--peer-urls", learnerURL])
+        for _ in 0..<100 where added.exitCode != 0 {  // until the member serves
+            usleep(100_000)
+            added = try etcdctl(server.endpoint, ["member", "add", "spare", "--learner", "--peer-urls", learnerURL])
+        }
+        #expect(added.exitCode == 0, "\(added.stderr)")
+        let hexID = added.stdout.split(separator: " ").dropFirst(1).first.map(String.init) ?? ""
+        let update = try etcdctl(server.endpoint, ["member", "update", hexID, "--peer-urls", movedURL])
+        #expect(update.exitCode == 0, "\(update.stderr)")
+        server.stopTimed(signal: SIGTERM)
+        let lines = server.log.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        let adds = lines.filter { $0["msg"] as? String == "added member" && $0["added-peer-id"] as? String == hexID }
+        #expect(adds.count == 1)
+        let updated = Self.line(lines, "updated member")
+        #expect(updated?["updated-remote-peer-id"] as? String == hexID)
+        #expect(updated?["updated-remote-peer-urls"] as? [String] == [movedURL])
+    }
+
     @Test func preVoteFlagDecidesThePreCandidatePhase() throws {
         let off = try Self.lines(extraArgs: ["--pre-vote=false"])
         #expect(off.lines.contains { ($0["msg"] as? String)?.hasSuffix("became leader at term 2") == true })

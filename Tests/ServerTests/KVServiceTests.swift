@@ -94,14 +94,22 @@ import Testing
         let fake = FakeKV()
         let kv = KVService(backend: fake, access: OpenAccess())
         var range = Self.serializableRangeOfK
-        let served = try kv.rangeInline(range, context)
-        #expect(served?.kvs.first?.value == Array("v".utf8))
-        #expect(served?.header?.revision == 7)
+        /// The inline answer, decoded past the frame header's room in front.
+        func served(_ kv: KVService, _ range: Etcdserverpb.RangeRequest) throws -> Etcdserverpb.RangeResponse? {
+            guard let bytes = try kv.rangeInline(range, context) else { return nil }
+            #expect(bytes.prefix(GRPCUnaryReply.headroom).allSatisfy { $0 == 0 })
+            return try Array(bytes.dropFirst(GRPCUnaryReply.headroom)).withUnsafeBytes {
+                try Etcdserverpb.RangeResponse(serializedBytes: $0)
+            }
+        }
+        let answer = try served(kv, range)
+        #expect(answer?.kvs.first?.value == Array("v".utf8))
+        #expect(answer?.header?.revision == 7)
         // Linearizable: only while the read gate is open.
         range.serializable = false
         #expect(try kv.rangeInline(range, context) == nil)
         fake.gateOpen = true
-        #expect(try kv.rangeInline(range, context)?.kvs.count == 1)
+        #expect(try served(kv, range)?.kvs.count == 1)
         // A key range (its count may scan many keys) goes to the async handler.
         range.rangeEnd = Array("l".utf8)
         #expect(try kv.rangeInline(range, context) == nil)

@@ -173,6 +173,8 @@ class Driver(Housekeeping):
                 tolerated = known.gateway_accepted(method, self.ours.client.last_damage, ours.code, ref.code)
             if tolerated:
                 self.tolerated[tolerated] += 1
+                if method.name == "MemberUpdate":
+                    self.resync_member_urls()  # etcd stored URLs ours refused
                 return
             kind = "code"
             if ref.code in ("DEADLINE_EXCEEDED", "TIMEOUT") or ref.details.startswith("etcdserver: request timed out"):

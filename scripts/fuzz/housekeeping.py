@@ -122,6 +122,28 @@ class Housekeeping:
             side.refs["member"] = side.refs["member"][:1]
         self.gen.state.refs["member"] = 1
 
+    def member_urls(self, side):
+        """{member ID: peer URLs} as `side` lists them."""
+        member_list = self.methods["MemberList"]
+        out = side.grpc.call(member_list, [b""])
+        self.stats["housekeeping"] += 1
+        members = self.schema.decode(member_list.response, out.responses[0]).get("members", []) if out.ok else []
+        return {m.get("ID", 0): m.get("peerURLs", []) for m in members}
+
+    def resync_member_urls(self):
+        """After a MemberUpdate etcd took and ours refused (ours validates the URLs), gives each
+        of etcd's referenced members back the peer URLs its counterpart has on ours, so a later
+        MemberAdd of a URL is a conflict on both or on neither."""
+        ours, ref = self.member_urls(self.ours), self.member_urls(self.ref)
+        update = self.methods["MemberUpdate"]
+        for ours_id, ref_id in zip(self.ours.refs["member"], self.ref.refs["member"]):
+            urls = ours.get(ours_id)
+            if urls is None or ref_id not in ref or sorted(ref[ref_id]) == sorted(urls):
+                continue
+            entries = [(1, "int", "uint64", ref_id)] + [(2, "bytes", None, u.encode()) for u in urls]
+            self.ref.grpc.call(update, [bytes_of(self.node("etcdserverpb.MemberUpdateRequest", *entries))])
+            self.stats["housekeeping"] += 1
+
     def disarm_alarms(self):
         alarm = self.methods["Alarm"]
         for side in self.sides:

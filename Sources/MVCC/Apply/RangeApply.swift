@@ -4,7 +4,9 @@ extension KVReader {
     ///   - curRev: the view's revision (current revision, or the in-flight
     ///     revision inside a write txn that already changed something).
     ///   - compactRev: reads below it are refused (-1: never compacted).
-    func applyRange(_ r: RangeRequest, curRev: Int64, compactRev: Int64) throws -> RangeResponse {
+    ///   - counts: the store's remembered counts (nil in a write txn).
+    func applyRange(_ r: RangeRequest, curRev: Int64, compactRev: Int64,
+                    counts: RangeCounts? = nil) throws -> RangeResponse {
         let filtered = r.minModRevision != 0 || r.maxModRevision != 0
             || r.minCreateRevision != 0 || r.maxCreateRevision != 0
         // Fetch everything when sorting or filtering; truncate afterwards.
@@ -15,9 +17,12 @@ extension KVReader {
         let bounds = KeyBounds(key: r.key, rangeEnd: r.rangeEnd)
         // etcd sorts on the full values and drops them afterwards for keys_only.
         let sortsByValue = r.sortTarget == .value && !r.countOnly
+        // Sorted or filtered pages are not the range's first keys: no next-page count.
+        let plain = !filtered && r.sortOrder == .none && r.sortTarget == .key
         var (kvs, count) = try rangeKeys(bounds, atRev: rev, latest: rev >= curRev,
                                          limit: fetchLimit,
-                                         countOnly: r.countOnly, keysOnly: r.keysOnly && !sortsByValue)
+                                         countOnly: r.countOnly, keysOnly: r.keysOnly && !sortsByValue,
+                                         counts: counts)
         if filtered {
             kvs.removeAll { kv in
                 (r.maxModRevision != 0 && kv.modRevision > r.maxModRevision)
@@ -35,6 +40,11 @@ extension KVReader {
         if r.limit > 0 && kvs.count > r.limit {
             kvs.removeSubrange(Int(r.limit)...)
             more = true
+            if plain {
+                kvs[kvs.count - 1].key.withUnsafeBytes {
+                    Self.rememberNextPage(counts, bounds, lastKey: $0, atRev: rev, count: count, limit: kvs.count)
+                }
+            }
         }
         if r.keysOnly && sortsByValue {
             for i in kvs.indices { kvs[i].value = [] }

@@ -22,7 +22,8 @@ extension MVCCStore {
         guard Self.encodesDirectly(r) else { return nil }
         return try withReadTxn { rd in
             let (cur, compact) = try revisions(rd)
-            return try rd.rangeEncoded(r, curRev: cur, compactRev: compact, headroom: headroom, header: header(cur))
+            return try rd.rangeEncoded(r, curRev: cur, compactRev: compact, headroom: headroom, header: header(cur),
+                                       counts: rangeCounts)
         }
     }
 
@@ -37,16 +38,20 @@ extension MVCCStore {
 
 extension KVReader {
     /// `applyRange` for a request `MVCCStore.encodesDirectly` accepts, encoded.
+    /// `counts`: the store's remembered counts (nil in a write txn).
     func rangeEncoded(_ r: RangeRequest, curRev: Int64, compactRev: Int64, headroom: Int,
-                      header: [UInt8]) throws -> EncodedRange {
+                      header: [UInt8], counts: RangeCounts? = nil) throws -> EncodedRange {
         let rev = try Self.readRevision(r.revision, curRev: curRev, compactRev: compactRev)
-        var (revs, count) = try liveRevisions(KeyBounds(key: r.key, rangeEnd: r.rangeEnd), atRev: rev,
-                                              latest: rev >= curRev, limit: Self.fetchLimit(r.limit, fetchesAll: false),
-                                              countOnly: r.countOnly)
+        let bounds = KeyBounds(key: r.key, rangeEnd: r.rangeEnd)
+        var (revs, count) = try liveRevisions(bounds, atRev: rev, latest: rev >= curRev,
+                                              limit: Self.fetchLimit(r.limit, fetchesAll: false),
+                                              countOnly: r.countOnly, counts: counts)
         var more = false
         if r.limit > 0 && revs.count > r.limit {
             revs.removeSubrange(Int(r.limit)...)
             more = true
+            try Self.rememberNextPage(counts, bounds, lastKey: Record.Fields(recordBytes(revs[revs.count - 1])).key,
+                                      atRev: rev, count: count, limit: revs.count)
         }
         // The records stay mapped while the txn is open: size first, then write once.
         var records: [UnsafeRawBufferPointer] = []
@@ -64,8 +69,11 @@ extension KVReader {
         }
         size += 2 + 1 + EtcdProto.varintSize(UInt64(count))
 
-        var out = [UInt8](repeating: 0, count: headroom)
+        // One allocation of the final size (a buffer of `headroom` zeros first
+        // would be a second one, reallocated at once).
+        var out = [UInt8]()
         out.reserveCapacity(size)
+        out.append(contentsOf: repeatElement(0, count: headroom))
         header.withUnsafeBytes { EtcdProto.bytesField(&out, 1, $0) }
         for b in records {
             let f = Record.Fields(b)

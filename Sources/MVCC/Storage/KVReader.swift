@@ -13,7 +13,7 @@ struct Databases {
 }
 
 /// Which keys a request covers, from etcd's (key, range_end) pair.
-enum KeyBounds: Equatable {
+enum KeyBounds: Hashable {
     /// range_end empty: just `key`.
     case single([UInt8])
     /// range_end "\0": every key ≥ `key`.
@@ -227,8 +227,10 @@ struct KVReader {
     /// `bounds` at `atRev`, at most `limit` of them (0 = all), and the number
     /// of all matching keys.
     func rangeKeys(_ bounds: KeyBounds, atRev: Int64, latest: Bool, limit: Int,
-                   countOnly: Bool, keysOnly: Bool = false) throws -> (kvs: [KeyValue], count: Int) {
-        let (revs, count) = try liveRevisions(bounds, atRev: atRev, latest: latest, limit: limit, countOnly: countOnly)
+                   countOnly: Bool, keysOnly: Bool = false,
+                   counts: RangeCounts? = nil) throws -> (kvs: [KeyValue], count: Int) {
+        let (revs, count) = try liveRevisions(bounds, atRev: atRev, latest: latest, limit: limit, countOnly: countOnly,
+                                              counts: counts)
         if countOnly { return ([], count) }
         var kvs: [KeyValue] = []
         kvs.reserveCapacity(revs.count)
@@ -238,17 +240,37 @@ struct KVReader {
 
     /// The revisions of the live keys in `bounds` at `atRev`, at most
     /// `limit` of them (0 = all; none when `countOnly`), and the number of
-    /// all matching keys.
+    /// all matching keys. With `counts` (only in a read txn: a write txn's
+    /// uncommitted changes must not be remembered), a remembered count
+    /// spares the walk past the `limit`th key, and a walked one is remembered.
     func liveRevisions(_ bounds: KeyBounds, atRev: Int64, latest: Bool, limit: Int,
-                       countOnly: Bool) throws -> (revs: [Revision], count: Int) {
+                       countOnly: Bool, counts: RangeCounts? = nil) throws -> (revs: [Revision], count: Int) {
+        let known = counts?.count(bounds, atRev: atRev).map { Int($0) }
+        if let known, countOnly { return ([], known) }
         var count = 0
         var revs: [Revision] = []
         try visitLive(bounds, atRev: atRev, latest: latest) { _, entry in
             count += 1
             if !countOnly && (limit <= 0 || revs.count < limit) { revs.append(entry.revision) }
-            return true
+            return known == nil || limit <= 0 || revs.count < limit
         }
+        if let known { return (revs, known) }
+        counts?.remember(bounds, atRev: atRev, count: Int64(count))
         return (revs, count)
+    }
+
+    /// After a page of `limit` keys of `bounds` at `atRev` whose last key is
+    /// `lastKey` (and more followed), remembers the next page's count:
+    /// `count` (the whole range's) less the page.
+    static func rememberNextPage(_ counts: RangeCounts?, _ bounds: KeyBounds, lastKey: UnsafeRawBufferPointer,
+                                 atRev: Int64, count: Int, limit: Int) {
+        guard let counts else { return }
+        let next = [UInt8](lastKey) + [0]
+        switch bounds {
+        case .single: return
+        case .from: counts.rememberNextPage(.from(next), atRev: atRev, count: Int64(count - limit))
+        case .range(_, let end): counts.rememberNextPage(.range(next, end), atRev: atRev, count: Int64(count - limit))
+        }
     }
 
     /// Keys whose latest change at or below `atRev` is a put: a walk of the

@@ -205,7 +205,8 @@ extension EtcdServer {
                 logAddedMember(cc, peerURLs: membership.member(cc.nodeID)?.peerURLs ?? [])
                 break
             }
-            var member = membership.member(cc.nodeID)
+            let before = membership.member(cc.nodeID)
+            var member = before
                 ?? ClusterMember(id: cc.nodeID, name: meta.name, peerURLs: meta.peerURLs, clientURLs: meta.clientURLs)
             let urlsChanged = member.peerURLs != meta.peerURLs
             member.peerURLs = meta.peerURLs
@@ -214,7 +215,16 @@ extension EtcdServer {
             if cc.nodeID != memberID, let url = member.peerURLs.first {
                 if urlsChanged { peers?.replacePeer(cc.nodeID, url: url) } else { peers?.addPeer(cc.nodeID, url: url) }
             }
-            logAddedMember(cc, peerURLs: member.peerURLs)
+            // MemberUpdate and MemberPromote travel as adds of a member already there.
+            if before?.isLearner == true && !member.isLearner {
+                logger.info("promote member", metadata: ["cluster-id": .id(clusterID), "local-member-id": .id(memberID)])
+            } else if before != nil {
+                logger.info("updated member", metadata: [
+                    "cluster-id": .id(clusterID), "local-member-id": .id(memberID), "updated-remote-peer-id": .id(cc.nodeID),
+                    "updated-remote-peer-urls": .strings(member.peerURLs)])
+            } else {
+                logAddedMember(cc, peerURLs: member.peerURLs)
+            }
         }
         if let context { confWaits.trigger(id: context.requestID, .success(0)) }
     }
@@ -231,7 +241,7 @@ extension EtcdServer {
         removedFromCluster()
     }
 
-    /// etcd's "added member" (a promotion is an add of an existing learner).
+    /// etcd's "added member".
     private func logAddedMember(_ cc: ConfChange, peerURLs: [String]) {
         logger.info("added member", metadata: [
             "cluster-id": .id(clusterID), "local-member-id": .id(memberID), "added-peer-id": .id(cc.nodeID),

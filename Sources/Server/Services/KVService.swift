@@ -47,7 +47,7 @@ struct KVService {
         proposal.put = request
         return try propose(proposal, context, reply) { response, header in
             guard case .put(let put) = response else { throw ServerError.unexpectedResult }
-            return KVMapping.putResponse(put, header: header).serializedBytes()
+            return KVMapping.putResponse(put, header: header).serializedBytes(headroom: GRPCUnaryReply.headroom)
         }
     }
 
@@ -59,7 +59,7 @@ struct KVService {
         proposal.deleteRange = request
         return try propose(proposal, context, reply) { response, header in
             guard case .deleteRange(let deleted) = response else { throw ServerError.unexpectedResult }
-            return KVMapping.deleteRangeResponse(deleted, header: header).serializedBytes()
+            return KVMapping.deleteRangeResponse(deleted, header: header).serializedBytes(headroom: GRPCUnaryReply.headroom)
         }
     }
 
@@ -76,14 +76,16 @@ struct KVService {
         proposal.txn = request
         return try propose(proposal, context, reply) { response, header in
             guard case .txn(let result) = response else { throw ServerError.unexpectedResult }
-            return KVMapping.txnResponse(result, header: header).serializedBytes()
+            return KVMapping.txnResponse(result, header: header).serializedBytes(headroom: GRPCUnaryReply.headroom)
         }
     }
 
+    /// `encode` leaves `GRPCUnaryReply.headroom` bytes free in front (the
+    /// frame header goes there: no copy of the answer to frame it).
     private func propose(_ proposal: Swiftetcd.InternalRaftRequest, _ context: GRPCRequestContext, _ reply: GRPCUnaryReply,
                          _ encode: @escaping @Sendable (WriteResponse, Etcdserverpb.ResponseHeader) throws -> [UInt8]) throws -> Bool {
         let withdraw = try backend.proposeWrite(proposal, as: nil, deadline: context.deadline) { result in
-            reply.answer(result) { try encode($0.0, $0.1) }
+            reply.answer(result, framed: true) { try encode($0.0, $0.1) }
         }
         guard let withdraw else { return false }
         // Set before the answer can run: that waits for this loop turn.
@@ -128,14 +130,15 @@ struct KVService {
     /// gate is open, `KVBackend.readsLocally`). Nil hands the call to `range`.
     /// Only one-key reads: a range's count scans every key in it, limit or
     /// not, and a large scan must not hold up the connection's other calls.
-    /// Same checks in the same order as `range`, so the same answers.
-    func rangeInline(_ request: Etcdserverpb.RangeRequest, _ context: GRPCRequestContext) throws -> Etcdserverpb.RangeResponse? {
+    /// Same checks in the same order as `range`, so the same answers; encoded
+    /// after `GRPCUnaryReply.headroom` free bytes (`serveRangeBytes`).
+    func rangeInline(_ request: Etcdserverpb.RangeRequest, _ context: GRPCRequestContext) throws -> [UInt8]? {
         guard request.rangeEnd.isEmpty else { return nil }
         let range = KVMapping.range(request)
         try Validation.check(range)
         guard access.isAnonymousWithoutWaiting(context),
               request.serializable || backend.readsLocally else { return nil }
-        return try serveRange(range, request, nil)
+        return try serveRangeBytes(range, request, nil, headroom: GRPCUnaryReply.headroom)
     }
 
     /// The read itself, synchronous and out of line: inlined into `range` its

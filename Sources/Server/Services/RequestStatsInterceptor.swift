@@ -57,7 +57,8 @@ enum RequestStatsInterceptor {
                 }
                 // Nil: the async handler takes the call and reports it.
                 guard let response else { return nil }
-                report(warnings, path: path, bytes: bytes, context: context, began: began, responseSize: response.count)
+                report(warnings, path: path, bytes: bytes, context: context, began: began,
+                       responseSize: response.count - GRPCUnaryReply.headroom)
                 return response
             }
         }

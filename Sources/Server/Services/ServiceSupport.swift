@@ -21,13 +21,14 @@ extension GRPCRouter {
 
 extension GRPCRouter {
     /// Registers a typed unary method's synchronous form (see `GRPCRouter.Inline`):
-    /// `body` answers, or returns nil to leave the call to the async handler.
+    /// `body` answers with the response encoded after `GRPCUnaryReply.headroom`
+    /// free bytes, or returns nil to leave the call to the async handler.
     func unaryInline<Request, Response>(_ method: ProtoMethod<Request, Response>,
-                                        _ body: @escaping @Sendable (Request, GRPCRequestContext) throws -> Response?) {
+                                        _ body: @escaping @Sendable (Request, GRPCRequestContext) throws -> [UInt8]?) {
         unaryInline(method.path) { bytes, context in
             let request = try decodeRequest(Request.self, bytes)
             do {
-                return try body(request, context)?.serializedBytes()
+                return try body(request, context)
             } catch {
                 throw grpcStatus(for: error)
             }

@@ -46,9 +46,17 @@ extension RaftCore {
     /// commit index (covering every earlier term's, once one of this term
     /// is committed) is as new as the reads need. Only the request's own
     /// reads: an earlier request's may have arrived after it was sent.
+    /// The same rule answers off the loop from a `ReadIndexGrant`.
     private func requesterCompletesQuorum(_ m: Message) -> Bool {
-        guard m.from != 0, m.from != id, m.logTerm == term, prs.isVoter(m.from), prs.isVoter(id) else { return false }
-        return 2 >= prs.quorum
+        readIndexGrant?.answers(m) ?? false
+    }
+
+    /// What `requesterCompletesQuorum` needs, for answering off the loop
+    /// (see `ReadIndexGrant` for when the application must take it again).
+    var readIndexGrant: ReadIndexGrant? {
+        guard role == .leader, hasCommittedEntryInCurrentTerm, prs.isVoter(id),
+              ReadIndexGrant.requesterAndLeaderAreQuorum(voters: prs.voters.count) else { return nil }
+        return ReadIndexGrant(leader: id, term: term, commit: log.committed, voters: prs.voters)
     }
 
     func releasePendingReads() {

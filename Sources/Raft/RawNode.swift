@@ -99,6 +99,9 @@ public struct RawNode {
     public var term: UInt64 { raft.term }
     /// The commit index, without building a whole `status()`.
     public var commitIndex: UInt64 { raft.log.committed }
+    /// On a leader that may answer its followers' ReadIndex requests
+    /// without a heartbeat round: what answers them off the loop.
+    public var readIndexGrant: ReadIndexGrant? { raft.readIndexGrant }
 
     /// Whether the application may step `m` between `ready()` and
     /// `advance(_:)` while it persists that Ready: on a leader, only

@@ -97,6 +97,41 @@ import Testing
         #expect(c.readStates[3] == [ReadState(index: commit, context: [3])])
     }
 
+    /// The leader's `ReadIndexGrant` answers the follower's request off the
+    /// node exactly as the node would (same message), and nothing else.
+    @Test func grantAnswersAsTheLeaderWould() throws {
+        let (c, commit) = try Self.followerAsked(voters: [1, 2, 3])
+        let grant = try #require(c.nodes[1]!.readIndexGrant)
+        let request = try #require(c.queue.first { $0.type == .readIndex })
+        let answer = try #require(grant.answer(request))
+        c.deliverAll()
+        _ = c.handleReady(1)
+        #expect(c.queue.filter { $0.type == .readIndexResp } == [answer])
+        #expect(answer.index == commit && answer.term == c.status(1).term && answer.from == 1)
+        for (from, logTerm) in [(UInt64(3), UInt64(1)), (3, 0), (3, 9), (9, 2), (0, 2), (1, 2)] {
+            #expect(grant.answer(Message(type: .readIndex, to: 1, from: from, logTerm: logTerm)) == nil)
+        }
+        #expect(grant.answer(Message(type: .heartbeatResp, to: 1, from: 3, logTerm: 2)) == nil)
+        #expect(grant.answer(Message(type: .readIndex, to: 2, from: 3, logTerm: 2)) == nil)
+    }
+
+    /// No grant from a follower, from five voters (requester and leader are
+    /// no quorum), from a leader with nothing of its term committed, or
+    /// once the leader stepped down.
+    @Test func grantOnlyWhileTheLeaderMayAnswerAtOnce() throws {
+        let (three, _) = try Self.followerAsked(voters: [1, 2, 3])
+        #expect(three.nodes[2]!.readIndexGrant == nil)
+        let (five, _) = try Self.followerAsked(voters: [1, 2, 3, 4, 5])
+        #expect(five.nodes[1]!.readIndexGrant == nil)
+        three.isolate(1)
+        let r = three.raft(1)
+        r.becomeFollower(term: r.term + 1, lead: 0)
+        #expect(three.nodes[1]!.readIndexGrant == nil)
+        r.becomeCandidate()
+        r.becomeLeader()
+        #expect(three.nodes[1]!.readIndexGrant == nil)  // its empty entry is not committed yet
+    }
+
     /// A request that does not show its sender as a voter of the leader's
     /// term (an older term, none, an unknown member) waits for a heartbeat
     /// round, as do the leader's own reads.

@@ -69,8 +69,12 @@ final class FaultyNetwork: @unchecked Sendable {
         }
     }
 
+    /// Sees every message sent, on the sending thread (set before start).
+    var observer: @Sendable (Message) -> Void = { _ in }
+
     func send(_ messages: [Message]) {
         for m in messages {
+            observer(m)
             let (deliver, delayMs, queue) = lock.withLock { () -> (Bool, Int, DispatchQueue) in
                 let ok = !blocked.contains(m.from) && !blocked.contains(m.to) && Double.random(in: 0..<1) >= dropRate
                 let key = "\(m.from)-\(m.to)"

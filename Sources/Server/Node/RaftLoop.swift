@@ -137,6 +137,11 @@ final class RaftLoop: @unchecked Sendable {
 
     private let statusLock = NSLock()
     private var publishedStatus: NodeStatus  // guarded by `statusLock`
+    /// On a leader: answers its followers' ReadIndex requests as they
+    /// arrive (`deliver`), with no hop to the loop. Taken again by the loop
+    /// before it sends anything or applies anything (`publishReadGrant`),
+    /// as `ReadIndexGrant` requires. Guarded by `statusLock`.
+    private var readGrant: ReadIndexGrant?
 
     /// Called (on the loop thread) for a proposal Raft refused, e.g. no leader.
     private let proposalDropped: (UInt64, ServerError) -> Void
@@ -307,9 +312,23 @@ final class RaftLoop: @unchecked Sendable {
         }
     }
 
+    /// Peer messages, on the connection's thread. On a leader, a follower's
+    /// ReadIndex that its `ReadIndexGrant` answers is answered here, so a
+    /// stream of follower reads does not wake the loop once per request.
     func deliver(_ messages: [Message]) {
+        var rest = messages
+        if messages.contains(where: { $0.type == .readIndex }), let grant = statusLock.withLock({ readGrant }) {
+            var answers: [Message] = []
+            rest.removeAll { m in
+                guard let answer = grant.answer(m) else { return false }
+                answers.append(answer)
+                return true
+            }
+            if !answers.isEmpty { transport.send(answers) }
+            if rest.isEmpty { return }
+        }
         condition.withLock {
-            mailbox.messages.append(contentsOf: messages)
+            mailbox.messages.append(contentsOf: rest)
             condition.signal()
         }
     }
@@ -431,6 +450,7 @@ final class RaftLoop: @unchecked Sendable {
 
     private func handle(_ rd: Ready) {
         raftLog.log(node.takeEvents())  // the decisions this Ready carries out, first
+        publishReadGrant()  // before this Ready sends or applies anything
         if let soft = rd.softState { role = soft.role }
         // A leader's messages promise nothing about its own disk (its copy
         // counts towards a quorum only after `advance`), so they go out
@@ -579,6 +599,7 @@ final class RaftLoop: @unchecked Sendable {
             }
             stepWhilePersisting(messages)
             for p in proposals { proposeOrPark(p) }
+            if !messages.isEmpty { publishReadGrant() }  // they may have moved the commit index
             let early = node.takeEarlyMessages()
             if !early.isEmpty { transport.send(early) }
             if finished { return try persister.wait() }
@@ -607,6 +628,8 @@ final class RaftLoop: @unchecked Sendable {
         for e in entries where e.index > appliedIndex {
             if e.type == .confChange {
                 if let cc = try? ConfChange(decoding: e.data) {
+                    // Who answers with whom changes: withdrawn until the loop takes it again.
+                    statusLock.withLock { readGrant = nil }
                     confState = node.applyConfChange(cc)
                     // Before the next Ready sends anything to a new member.
                     if confState.voters != [memberID] || !confState.learners.isEmpty {
@@ -636,9 +659,17 @@ final class RaftLoop: @unchecked Sendable {
         pendingReadStates = remaining
     }
 
+    /// Takes `readGrant` again from the node's current state (see its doc).
+    private func publishReadGrant() {
+        let grant = node.readIndexGrant
+        statusLock.withLock { readGrant = grant }
+    }
+
     private func publishStatus() {
         let st = node.status()
+        let grant = node.readIndexGrant
         let previousLeader = statusLock.withLock { () -> UInt64 in
+            readGrant = grant
             let previous = publishedStatus.leader
             publishedStatus = NodeStatus(memberID: memberID, leader: st.lead, term: st.term,
                                          commitIndex: st.commit, appliedIndex: appliedIndex,

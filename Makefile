@@ -10,7 +10,7 @@ PREFIX ?= /usr/local
 # passes it to one C file only, so a new commit recompiles just that file).
 export SWIFT_ETCD_GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null)
 
-.PHONY: all deps deps-test build release install run cluster test difftest sim fuzz-api fuzz-gateway fuzz-h2 fuzz-abuse fuzz-peer fuzz-libfuzzer fuzz-libfuzzer-proto fuzz-api-batch fuzz-datadir protos bench bench-quick bench-all bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint bench-stop bench-restart bench-tls bench-auth bench-commits bench-put1 bench-hostile test-etcd-e2e test-python-etcd3 test-aetcd test-etcd3gw test-patroni test-clientv3-examples test-chaos clean
+.PHONY: all deps deps-test build release install run cluster test difftest sim fuzz-api fuzz-gateway fuzz-counts fuzz-h2 fuzz-abuse fuzz-peer fuzz-libfuzzer fuzz-libfuzzer-proto fuzz-api-batch fuzz-datadir protos bench bench-quick bench-all bench-wire bench-raft bench-wal bench-proto bench-mvcc bench-watch bench-cluster bench-maint bench-stop bench-restart bench-tls bench-auth bench-commits bench-put1 bench-hostile test-etcd-e2e test-python-etcd3 test-aetcd test-etcd3gw test-patroni test-clientv3-examples test-chaos clean
 
 all: build
 
@@ -164,6 +164,10 @@ fuzz-libfuzzer-proto: deps
 # Many API fuzzer seeds, JOBS at a time, with the total of requests compared.
 fuzz-api-batch: deps-test release
 	SWIFT_ETCD_BINARY=$(CURDIR)/.build/release/swift-etcd .venv/bin/python scripts/fuzz/batch.py --first $(or $(SEED),1000) --seeds $(or $(SEEDS_N),10) --n $(or $(N),20000) --jobs $(or $(JOBS),2)
+
+# Range counts and lists pinned to a revision, page by page, against etcd 3.5.1 (large prefixes).
+fuzz-counts: deps-test release
+	SWIFT_ETCD_BINARY=$(CURDIR)/.build/release/swift-etcd .venv/bin/python scripts/fuzz/count_diff.py --seed $(or $(SEED),1) --n $(or $(N),2000)
 
 # HTTP/2 headers and framing (grpc-timeout, content-type, te, grpc-encoding, pseudo-headers, lengths, frames).
 fuzz-h2: deps-test release

@@ -5,7 +5,7 @@ import Testing
 /// release binary and etcd 3.5.1 side by side. Each fails on a crash, a hang, a lost
 /// acknowledged write, a final key space that differs, or an answer etcd does not
 /// give (known defects and accepted differences are listed in the fuzzers' output).
-/// `make fuzz-api|fuzz-gateway|fuzz-h2|fuzz-abuse SEED=S N=…` run any other seed for longer.
+/// `make fuzz-api|fuzz-gateway|fuzz-counts|fuzz-h2|fuzz-abuse SEED=S N=…` run any other seed for longer.
 @Suite struct APIFuzzTests {
     @Test(arguments: [11, 12, 13])
     func grpcRequests(seed: Int) throws {
@@ -14,6 +14,12 @@ import Testing
 
     @Test func gatewayJSONBodies() throws {
         try fuzz("api_fuzz.py", ["--gateway", "--seed", "21", "--n", "800"], clean: "fuzz-api: clean")
+    }
+
+    /// Counts of large ranges and lists pinned to a revision, page by page with
+    /// writes between pages: the store answers them from remembered counts.
+    @Test func rangeCountsAndPinnedLists() throws {
+        try fuzz("count_diff.py", ["--seed", "61", "--n", "1200"], clean: "fuzz-counts: clean")
     }
 
     @Test func http2HeadersAndFrames() throws {

@@ -95,13 +95,7 @@ class Housekeeping:
     def members_agree(self):
         """Both servers list the same number of learners (etcd can apply a membership change it
         timed out on much later, so this is checked before every membership request)."""
-        member_list = self.methods["MemberList"]
-        counts = []
-        for side in self.sides:
-            out = side.grpc.call(member_list, [b""])
-            self.stats["housekeeping"] += 1
-            members = self.schema.decode(member_list.response, out.responses[0]).get("members", []) if out.ok else []
-            counts.append(sum(1 for m in members if m.get("isLearner")))
+        counts = [sum(1 for m in self.members(side) if m.get("isLearner")) for side in self.sides]
         return counts[0] == counts[1]
 
     def resync_members(self):
@@ -109,12 +103,9 @@ class Housekeeping:
         once), the member lists can differ: remove every learner on both servers, after
         waiting out etcd's pending change, and start the member references again from self."""
         time.sleep(2)
-        member_list, remove = self.methods["MemberList"], self.methods["MemberRemove"]
+        remove = self.methods["MemberRemove"]
         for side in self.sides:
-            out = side.grpc.call(member_list, [b""])
-            self.stats["housekeeping"] += 1
-            members = self.schema.decode(member_list.response, out.responses[0]).get("members", []) if out.ok else []
-            for m in members:
+            for m in self.members(side):
                 if m.get("isLearner"):
                     node = self.node("etcdserverpb.MemberRemoveRequest", (1, "int", "uint64", m.get("ID", 0)))
                     side.grpc.call(remove, [bytes_of(node)])
@@ -122,13 +113,16 @@ class Housekeeping:
             side.refs["member"] = side.refs["member"][:1]
         self.gen.state.refs["member"] = 1
 
-    def member_urls(self, side):
-        """{member ID: peer URLs} as `side` lists them."""
+    def members(self, side):
+        """The members `side` lists (none when MemberList fails)."""
         member_list = self.methods["MemberList"]
         out = side.grpc.call(member_list, [b""])
         self.stats["housekeeping"] += 1
-        members = self.schema.decode(member_list.response, out.responses[0]).get("members", []) if out.ok else []
-        return {m.get("ID", 0): m.get("peerURLs", []) for m in members}
+        return self.schema.decode(member_list.response, out.responses[0]).get("members", []) if out.ok else []
+
+    def member_urls(self, side):
+        """{member ID: peer URLs} as `side` lists them."""
+        return {m.get("ID", 0): m.get("peerURLs", []) for m in self.members(side)}
 
     def resync_member_urls(self):
         """After a MemberUpdate etcd took and ours refused (ours validates the URLs), gives each

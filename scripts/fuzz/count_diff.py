@@ -24,10 +24,12 @@ def prefix_end(p):
     return p[:-1] + bytes([p[-1] + 1])
 
 
-def run(clients, rng, steps):
-    def both(call):
-        return [call(c) for c in clients]
+def both(clients, call):
+    """`call` on ours, then on etcd; their answers in that order."""
+    return [call(c) for c in clients]
 
+
+def run(clients, rng, steps):
     def key(p):
         return p + b"%04d" % rng.randrange(300)
 
@@ -36,17 +38,17 @@ def run(clients, rng, steps):
         op, p = rng.random(), rng.choice(PREFIXES)
         if op < 0.45:
             k = key(p)
-            both(lambda c: c.put(k, b"v%d" % step))
+            both(clients, lambda c: c.put(k, b"v%d" % step))
         elif op < 0.6:
             k = key(p)
-            both(lambda c: c.delete(k))
+            both(clients, lambda c: c.delete(k))
         elif op < 0.65:
             start = rng.randrange(300)
             req = etcdrpc.DeleteRangeRequest(key=p + b"%04d" % start, range_end=p + b"%04d" % (start + rng.randrange(1, 80)))
-            both(lambda c: c.kvstub.DeleteRange(req))
+            both(clients, lambda c: c.kvstub.DeleteRange(req))
         elif op < 0.8:
             req = etcdrpc.RangeRequest(key=p, range_end=prefix_end(p), count_only=True)
-            got = both(lambda c: c.kvstub.Range(req).count)
+            got = both(clients, lambda c: c.kvstub.Range(req).count)
             checks += 1
             if got[0] != got[1]:
                 differences.append(f"step {step}: count_only {p!r}: ours {got[0]}, etcd {got[1]}")
@@ -82,10 +84,7 @@ def list_pages(clients, rng, p, step, differences):
         for write in (rng.random() < 0.5, rng.random() < 0.3):
             if write:
                 k = p + b"%04d" % rng.randrange(300)
-                if rng.random() < 0.6:
-                    [c.put(k, b"x") for c in clients]
-                else:
-                    [c.delete(k) for c in clients]
+                both(clients, (lambda c: c.put(k, b"x")) if rng.random() < 0.6 else (lambda c: c.delete(k)))
 
 
 def main():

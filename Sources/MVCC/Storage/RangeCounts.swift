@@ -140,22 +140,30 @@ final class RangeCounts: @unchecked Sendable {
                 tracked.removeAll()
                 return
             }
-            for (bounds, var t) in tracked {
+            // In place, by index: iterating the dictionary while assigning to
+            // it would copy all of it on every commit.
+            var stale: [KeyBounds] = []
+            var i = tracked.startIndex
+            while i != tracked.endIndex {
+                defer { tracked.formIndex(after: &i) }
+                let (bounds, t) = tracked[i]
                 if t.rev >= newRev { continue }  // read after this commit
-                guard t.rev == prevRev else { tracked[bounds] = nil; continue }
+                guard t.rev == prevRev else { stale.append(bounds); continue }
+                var delta: Int64 = 0
                 for e in events {
                     switch e.type {
                     case .put where e.kv.version == 1:
-                        if e.kv.key.withUnsafeBytes({ bounds.contains($0) }) { t.count += 1 }
+                        if e.kv.key.withUnsafeBytes({ bounds.contains($0) }) { delta += 1 }
                     case .delete:
-                        if e.kv.key.withUnsafeBytes({ bounds.contains($0) }) { t.count -= 1 }
+                        if e.kv.key.withUnsafeBytes({ bounds.contains($0) }) { delta -= 1 }
                     case .put:
                         break
                     }
                 }
-                t.rev = newRev
-                tracked[bounds] = t
+                tracked.values[i].count += delta
+                tracked.values[i].rev = newRev
             }
+            for bounds in stale { tracked[bounds] = nil }
         }
     }
 

@@ -6,6 +6,7 @@ import Server
 // swift-etcd: parse etcd's flags (Config), start one member (Server), tell
 // systemd when it serves, stop gracefully on SIGINT/SIGTERM or removal.
 
+MallocTuning.apply()
 let result = parseCommandLine(Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment)
 let config: EtcdConfig
 switch result {

@@ -1,4 +1,5 @@
 import CLMDB
+import Glibc
 import Support
 
 extension MVCCStore {
@@ -102,7 +103,9 @@ extension MVCCStore {
             commitObserver?(MonotonicClock.nanoseconds() &- commitStart)
         } catch {
             // mdb_txn_commit frees the txn even when it fails.
-            let e = (error as? MVCCError) ?? MVCCError(.internal, "\(error)")
+            var e = (error as? MVCCError) ?? MVCCError(.internal, "\(error)")
+            // LMDB reports a short write on a full disk as EIO: say how much room is left.
+            if e.lmdbCode == EIO || e.lmdbCode == ENOSPC { e.message += FileSystemSpace.note(for: path) }
             return failAll(open.results.count, e)
         }
         let w = open.writer

@@ -130,7 +130,7 @@ extension MVCCStore {
                 do {
                     (newEnv, newDBs, _) = try Self.openEnv(path: path, options: options)
                 } catch {
-                    fatalError("mvcc: defrag: cannot open the defragmented store: \(error)")
+                    ProcessStop.fatal("mvcc: defrag: cannot open the defragmented store: \(error)")
                 }
                 env = newEnv
                 // A fresh environment numbers the databases in open order, as before.

@@ -102,11 +102,8 @@ public enum FileIO {
         fsync(fd, path: path)
     }
 
-    /// Where the fatal policy ends; `onDurabilityLost` (tests) may watch it.
+    /// Where the fatal policy ends: the process stops with status 1.
     public static func durabilityLost(_ call: String, path: String, errno: Int32) -> Never {
-        let error = SystemCallError(call, path: path, errno: errno)
-        let line = "swift-etcd: \(error): data may not be durable; stopping\n"
-        _ = line.withCString { Glibc.write(2, $0, strlen($0)) }
-        fatalError("swift-etcd: \(error)")
+        ProcessStop.fatal("\(SystemCallError(call, path: path, errno: errno)): data may not be durable; stopping")
     }
 }

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import MVCC
 import Proto
+import Support
 
 /// The last stage of the apply chain (etcd's applierV3backend): applies the
 /// entries the guards let through to the MVCC store, the lessor, the alarm
@@ -149,7 +150,7 @@ final class ApplyBackend {
             // The store could not write: the entries are committed but not
             // applied. Continuing would diverge from the log.
             logger.critical("failed to apply committed entries", metadata: ["error": "\(e.message)"])
-            fatalError("swift-etcd: failed to apply committed entries: \(e.message)")
+            ProcessStop.fatal("failed to apply committed entries: \(e.message)")
         }
         if !result.events.isEmpty { lessor.applyEvents(result.events) }
         // Woken once the proposers are answered (`answered`): watchers must not slow writers.

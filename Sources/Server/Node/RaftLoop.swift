@@ -523,7 +523,7 @@ final class RaftLoop: @unchecked Sendable {
             prepared?.abort()
             // A failed fsync leaves the WAL in an unknown state: never carry on.
             logger.critical("failed to persist raft state", metadata: ["error": "\(error)"])
-            fatalError("swift-etcd: failed to persist raft state: \(error)")
+            ProcessStop.fatal("failed to persist raft state: \(error)")
         }
         if !late.isEmpty { transport.send(late) }
         if let prepared {

@@ -22,6 +22,7 @@ func main() {
 	endpoint := flag.String("endpoint", "127.0.0.1:2379", "etcd endpoints, comma-separated")
 	clients := flag.Int("clients", 20, "concurrent writers")
 	total := flag.Int("total", 1000000, "puts in all")
+	valueBytes := flag.Int("value-bytes", 0, "pad each value (the key) to this many bytes")
 	flag.Parse()
 	cli, err := clientv3.New(clientv3.Config{Endpoints: strings.Split(*endpoint, ","), DialTimeout: 5 * time.Second})
 	if err != nil {
@@ -43,7 +44,11 @@ func main() {
 				}
 				key := fmt.Sprintf("ack/%08d", i)
 				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-				resp, err := cli.Put(ctx, key, key)
+				value := key
+				if len(value) < *valueBytes {
+					value += strings.Repeat("v", *valueBytes-len(value))
+				}
+				resp, err := cli.Put(ctx, key, value)
 				cancel()
 				if err != nil {
 					continue // not acknowledged: may or may not survive

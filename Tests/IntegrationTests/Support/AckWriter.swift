@@ -10,8 +10,10 @@ final class AckWriter {
     private let ackPath: String
 
     /// - Parameter endpoints: one endpoint or a comma-separated list.
-    convenience init(endpoints: String, clients: Int, ackPath: String) throws {
-        try self.init(program: "ackwriter", arguments: ["-endpoint", endpoints, "-clients", String(clients)], ackPath: ackPath)
+    /// - Parameter valueBytes: pads each value (the key) to this size; 0 leaves it the key.
+    convenience init(endpoints: String, clients: Int, ackPath: String, valueBytes: Int = 0) throws {
+        try self.init(program: "ackwriter", arguments: ["-endpoint", endpoints, "-clients", String(clients),
+                                                        "-value-bytes", String(valueBytes)], ackPath: ackPath)
     }
 
     /// Any Go program under Tests/GoClients that prints "<key> <revision>"
@@ -55,8 +57,10 @@ final class AckWriter {
 }
 
 /// Every `ack/` key on a member and its mod revision, read with etcdctl.
-func ackedKeys(on server: ServerProcess, consistency: String = "l") throws -> [String: Int64] {
-    let r = try etcdctl(server.endpoint, ["get", "ack/", "--prefix", "-w", "json", "--consistency=\(consistency)"])
+/// `keysOnly` leaves the values out (large values would make the JSON huge).
+func ackedKeys(on server: ServerProcess, consistency: String = "l", keysOnly: Bool = false) throws -> [String: Int64] {
+    let r = try etcdctl(server.endpoint, ["get", "ack/", "--prefix", "-w", "json", "--consistency=\(consistency)"]
+                        + (keysOnly ? ["--keys-only"] : []))
     #expect(r.exitCode == 0, "\(server.name): \(r.stderr)")
     let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
     var found: [String: Int64] = [:]

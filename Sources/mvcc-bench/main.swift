@@ -2,7 +2,7 @@ import Foundation
 import MVCC
 import Support
 
-/// MVCC store benchmark: `mvcc-bench [keys] [dir]`. Prints ops/s per
+/// MVCC store benchmark: `mvcc-bench [keys] [dir]` (or `mvcc-bench listpages [rounds]`). Prints ops/s per
 /// workload, peak RSS and data size. Run from scripts/bench-mvcc.sh (release).
 
 setvbuf(stdout, nil, _IOLBF, 0)
@@ -16,6 +16,56 @@ if CommandLine.arguments.count > 2 && CommandLine.arguments[1] == "verify" {
     let ok = s.consistentIndex == UInt64(s.currentRevision - 1) && all.count == min(s.currentRevision - 1, loaded)
     print("revision \(s.currentRevision) consistentIndex \(s.consistentIndex) keys \(all.count): \(ok ? "consistent" : "INCONSISTENT")")
     exit(ok ? 0 : 1)
+}
+// `mvcc-bench listpages [rounds]`: the k8s benchmark's paginated lists
+// (limit 500, 1 KiB values, pages after the first at the first page's
+// revision, behind the newest) over 20,000 keys whose revisions are
+// interleaved with other writes; prints pages/s.
+if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "listpages" {
+    let rounds = CommandLine.arguments.count > 2 ? Int(CommandLine.arguments[2])! : 20
+    let dir = NSTemporaryDirectory() + "mvcc-bench-list-\(getpid())"
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let s = try MVCCStore(path: dir)
+    var idx: UInt64 = 0
+    var seed: UInt64 = 42
+    let val = [UInt8](repeating: 0x6b, count: 1024)
+    for round in 0..<3 {
+        var batch: [(index: UInt64, request: WriteRequest)] = []
+        for n in 0..<20_000 {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            let obj = Int(seed >> 33) % 20_000
+            idx += 1
+            batch.append((idx, .put(PutRequest(key: Array("/registry/pods/ns-\(obj % 10)/obj-\(obj)".utf8), value: val))))
+            idx += 1
+            batch.append((idx, .put(PutRequest(key: Array("/registry/events/evt-\(round)-\(n)".utf8), value: val))))
+            if batch.count >= 1000 { _ = s.apply(batch: batch, leaseExists: { _ in true }); batch = [] }
+        }
+        if !batch.isEmpty { _ = s.apply(batch: batch, leaseExists: { _ in true }) }
+    }
+    idx += 1
+    _ = s.apply(batch: [(idx, .put(PutRequest(key: Array("/registry/x".utf8), value: val)))], leaseExists: { _ in true })
+    let atRev = s.currentRevision - 1
+    let prefix = Array("/registry/pods/".utf8), end = Array("/registry/pods0".utf8)
+    var starts: [[UInt8]] = [prefix]  // each page's first key, found before the clock starts
+    while let last = try s.range(RangeRequest(key: starts.last!, rangeEnd: end, limit: 500, revision: atRev,
+                                              keysOnly: true)).kvs.last, starts.count < 1000 {
+        let next = last.key + [0]
+        if try s.range(RangeRequest(key: next, rangeEnd: end, revision: atRev, countOnly: true)).count == 0 { break }
+        starts.append(next)
+    }
+    var pages = 0, bytes = 0
+    let t = Date()
+    for _ in 0..<rounds {
+        for key in starts {
+            guard let page = try s.rangeEncoded(RangeRequest(key: key, rangeEnd: end, limit: 500, revision: atRev),
+                                                headroom: 5, header: { _ in [] }) else { fatalError("not encoded") }
+            pages += 1
+            bytes += page.bytes.count
+        }
+    }
+    let secs = Date().timeIntervalSince(t)
+    print(String(format: "list pages (limit 500, 1 KiB values): %.0f pages/s, %d pages, %.1f MB", Double(pages) / secs, pages, Double(bytes) / 1e6))
+    exit(0)
 }
 let keyCount = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1])! : 1_000_000
 let dir = CommandLine.arguments.count > 2 ? CommandLine.arguments[2] : NSTemporaryDirectory() + "mvcc-bench-\(getpid())"

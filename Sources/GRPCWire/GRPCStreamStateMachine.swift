@@ -99,15 +99,19 @@ struct GRPCStreamStateMachine {
         if timeoutMalformed {
             return reject(200, GRPCStatus(.internal, "transport: malformed grpc-timeout"))
         }
-        // grpc-go refuses a call whose messages it could not decompress
-        // before reading any; etcd 3.5 has gzip registered.
-        switch encoding {
-        case "", "identity": break
-        case "gzip": deframer.gzip = true
-        default:
-            return reject(200, GRPCStatus(.unimplemented, "grpc: Decompressor is not installed for grpc-encoding \"\(encoding)\""))
-        }
+        if encoding == "gzip" { deframer.gzip = true }
         return .start(path: path)
+    }
+
+    /// Once the path named a method: the status that refuses a call whose
+    /// messages could not be decompressed, before any is read (etcd 3.5 has
+    /// gzip registered). grpc-go checks this after the method lookup, so a
+    /// malformed or unknown path is answered first.
+    var undecodableEncoding: GRPCStatus? {
+        switch encoding {
+        case "", "identity", "gzip": return nil
+        default: return GRPCStatus(.unimplemented, "grpc: Decompressor is not installed for grpc-encoding \"\(encoding)\"")
+        }
     }
 
     private mutating func reject(_ httpStatus: Int, _ status: GRPCStatus) -> HeadersEndAction {

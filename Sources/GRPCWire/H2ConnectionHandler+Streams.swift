@@ -54,6 +54,10 @@ extension H2ConnectionHandler {
                 case .failure(let status):
                     finish(stream, status)
                 case .success(let route):
+                    if let status = stream.machine.undecodableEncoding {
+                        finish(stream, status)
+                        break
+                    }
                     let handler = route.handler
                     stream.handler = handler
                     stream.inline = route.inline

@@ -238,6 +238,17 @@ import Testing
             let big = try await client.unary("/test.Echo/Unary", [UInt8](repeating: 1, count: 2000))
             #expect(big.grpcStatus == 8)
             #expect(big.grpcMessage == "grpc: received message larger than max (2000 vs. 1024)")
+            // An encoding we cannot decompress is refused once the path names a method;
+            // a malformed or unknown path is answered first, as grpc-go (etcd 3.5) does.
+            let snappy = try await client.call("/test.Echo/Unary", body: [1, 0, 0, 0, 1, 42], headers: [("grpc-encoding", "snappy")])
+            #expect(snappy.grpcStatus == 12)
+            #expect(snappy.grpcMessage == "grpc: Decompressor is not installed for grpc-encoding \"snappy\"")
+            let malformed = try await client.call("nopath", body: [1, 0, 0, 0, 1, 42], headers: [("grpc-encoding", "snappy")])
+            #expect(malformed.grpcStatus == 8)
+            #expect(malformed.grpcMessage == "malformed method name: \"nopath\"")
+            let unknown = try await client.call("/other.Svc/M", body: [1, 0, 0, 0, 1, 42], headers: [("grpc-encoding", "x")])
+            #expect(unknown.grpcStatus == 12)
+            #expect(unknown.grpcMessage == "unknown service other.Svc")
             let json = try await client.call("/test.Echo/Unary", body: [], contentType: "application/json")
             #expect(json.httpStatus == 415)
             let fine = try await client.unary("/test.Echo/Unary", [UInt8](repeating: 2, count: 1024))

@@ -8,8 +8,10 @@ import Raft
 ///   crashes, which the two checks below catch;
 /// - leader completeness: a leader elected after an entry was committed has it;
 /// - log matching: same index and term imply the same prefix;
-/// - read safety: a ReadIndex answer is not behind any commit observed before
-///   the read started.
+/// - read safety (linearizable reads): a ReadIndex answer, whichever path
+///   gave it (the leader's own round, a follower's request answered by the
+///   leader's core or by its `ReadIndexGrant` off the loop), is not behind
+///   any index committed anywhere before the read started.
 struct SafetyChecker {
     /// index -> state hash after applying it (first applier wins).
     private var hashAt: [UInt64: UInt64] = [:]
@@ -24,6 +26,9 @@ struct SafetyChecker {
     private var recordedCommit: [UInt64: UInt64] = [:]
 
     var committedCount: Int { termAt.count }
+    /// The highest index known committed (persisted as committed or applied
+    /// anywhere, crashed nodes included).
+    private(set) var highestCommitted: UInt64 = 0
 
     mutating func observeTerm(_ t: UInt64) { maxTermSeen = max(maxTermSeen, t) }
 
@@ -41,6 +46,7 @@ struct SafetyChecker {
             } else {
                 termAt[i] = t
                 maxTermAtCommit[i] = maxTermSeen
+                highestCommitted = max(highestCommitted, i)
             }
             i += 1
         }
@@ -54,6 +60,7 @@ struct SafetyChecker {
         if termAt[e.index] == nil {
             termAt[e.index] = e.term
             maxTermAtCommit[e.index] = maxTermSeen
+            highestCommitted = max(highestCommitted, e.index)
         }
         if let h = hashAt[e.index] {
             guard h == stateHash else {
@@ -100,7 +107,7 @@ struct SafetyChecker {
         }
         answeredReads.insert(rs.context)
         guard rs.index >= lb else {
-            throw SimFailure(message: "read safety: n\(node) ReadIndex answered \(rs.index) but \(lb) was committed before the read started")
+            throw SimFailure(message: "read safety: n\(node) ReadIndex \(rs.context.first ?? 0) answered \(rs.index) but \(lb) was committed before the read started")
         }
     }
 

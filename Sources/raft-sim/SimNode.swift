@@ -13,6 +13,10 @@ final class SimNode {
     var confState = ConfState()
     /// Retired ids are never reused: a removed node keeps its stale state.
     var removed = false
+    /// The `ReadIndexGrant` this server's "peer connection thread" answers
+    /// followers' forwarded ReadIndex requests from, taken again where
+    /// swift-etcd's Raft loop takes it (`Simulator.publishGrant`); volatile.
+    var grant: ReadIndexGrant?
 
     init(id: UInt64) { self.id = id }
 

@@ -9,6 +9,13 @@ extension Simulator {
                 if m.type == .snap { reportSnapshot(m, failed: true) }
                 continue
             }
+            if m.type == .readIndex, let grant = dst.grant, rng.chance(0.8), let answer = grant.answer(m) {
+                // As swift-etcd's peer connection answers it, off the loop.
+                log("deliver \(describe(m)), answered from the grant (t\(grant.term) commit \(grant.commit))")
+                count("readGrantAnswered")
+                sendOrReport(dst, answer)
+                continue
+            }
             log("deliver \(describe(m))")
             do {
                 try dst.node!.step(m)
@@ -32,6 +39,7 @@ extension Simulator {
         // (A node may have been stopped while this round was under way.)
         guard sn.isUp, sn.node!.hasReady() else { return }
         let rd = sn.node!.ready()
+        publishGrant(sn)  // before this Ready sends or applies anything
         // 0. Send early; replicate while "persisting".
         var late: [Message] = []
         let leading = sn.node!.isLeader
@@ -63,6 +71,7 @@ extension Simulator {
             precondition(e.index == sn.appliedIndex + 1, "n\(sn.id) applies \(e.index) after \(sn.appliedIndex)")
             if e.type == .confChange {
                 let cc = try ConfChange(decoding: e.data)
+                sn.grant = nil  // who answers with whom changes: withdrawn until taken again
                 sn.confState = sn.node!.applyConfChange(cc)
                 log("n\(sn.id) applies conf change \(cc.type) n\(cc.nodeID) -> voters \(sn.confState.voters) learners \(sn.confState.learners)")
                 if cc.type == .removeNode {
@@ -74,6 +83,7 @@ extension Simulator {
                     } else if let gone = nodes[cc.nodeID], !gone.removed {
                         gone.removed = true
                         gone.node = nil
+                        gone.grant = nil
                         log("n\(gone.id) removed from the cluster: stopped")
                     }
                 }
@@ -108,8 +118,17 @@ extension Simulator {
         if stopAfter {
             sn.removed = true
             sn.node = nil
+            sn.grant = nil
             log("n\(sn.id) removed from the cluster: stopped")
         }
+    }
+
+    /// Takes the node's `ReadIndexGrant` again, where swift-etcd's Raft loop
+    /// does (`RaftLoop.publishReadGrant`): at the start of each Ready, after
+    /// stepping messages while persisting, and withdrawn while a conf change
+    /// applies.
+    func publishGrant(_ sn: SimNode) {
+        sn.grant = sn.node!.readIndexGrant
     }
 
     private func sendOrReport(_ sn: SimNode, _ m: Message) {
@@ -131,6 +150,7 @@ extension Simulator {
                 try sn.node!.step(m)
             } catch RaftError.stepPeerNotFound, RaftError.proposalDropped {}
         }
+        publishGrant(sn)  // the messages may have moved the commit index
         if rng.chance(proposalRate) {
             let data = newRequestID()
             if (try? sn.node!.propose(data)) != nil {
@@ -159,6 +179,8 @@ extension Simulator {
         case .voteResp, .preVoteResp: s += m.reject ? " reject" : " grant"
         case .heartbeat: s += " commit=\(m.commit)"
         case .snap: s += " snap=\(m.snapshot?.metadata.index ?? 0)"
+        case .readIndex: s += " read \(m.context.first ?? 0) asked in t\(m.logTerm)"
+        case .readIndexResp: s += " read \(m.context.first ?? 0) index=\(m.index)"
         default: break
         }
         return s
@@ -200,7 +222,7 @@ extension Simulator {
                 if livenessRead == nil || tick - readAtTick >= 30 {
                     let reader = nodes[members.first { $0 != l.id } ?? l.id]!
                     let ctx = Array("liveness-read-\(tick)".utf8)
-                    checker.readStarted(ctx, commitLowerBound: upNodes.map { $0.node!.status().commit }.max() ?? 0)
+                    checker.readStarted(ctx, commitLowerBound: commitLowerBound)
                     reader.node!.readIndex(context: ctx)
                     livenessRead = ctx
                     readAtTick = tick

@@ -30,6 +30,9 @@ public final class Simulator {
     /// Per-run intensity: client proposals per tick, and a multiplier on
     /// crash / restart / leader isolation / heal rates.
     var proposalRate = 0.6
+    /// Per-run reads per tick and leadership transfers per tick.
+    var readRate = 0.1
+    var transferRate = 0.02
     var violence = 1.0
     /// Chance that a newly elected leader appends one entry and is isolated at once.
     var fleetingLeaderRate = 0.0
@@ -69,6 +72,8 @@ public final class Simulator {
 
     private func setUp() throws {
         proposalRate = [0.05, 0.2, 0.6][rng.below(3)]
+        readRate = [0.1, 0.3, 0.8][rng.below(3)]
+        transferRate = [0.02, 0.05][rng.below(2)]
         violence = [1.0, 2.0, 4.0][rng.below(3)]
         fleetingLeaderRate = [0.0, 0.3, 0.6][rng.below(3)]
         checkQuorum = rng.chance(0.8)
@@ -78,7 +83,7 @@ public final class Simulator {
         net.dropRate = [0.0, 0.01, 0.05, 0.15][rng.below(4)]
         net.dupRate = [0.0, 0.02, 0.1][rng.below(3)]
         net.maxDelayMicrosteps = rng.inRange(1...(3 * cfg.microstepsPerTick))
-        log("config nodes=\(cfg.initialNodes) proposalRate=\(proposalRate) violence=\(violence) fleeting=\(fleetingLeaderRate) checkQuorum=\(checkQuorum) preVote=\(preVote) maxSizePerMsg=\(maxSizePerMsg) maxInflight=\(maxInflight) drop=\(net.dropRate) dup=\(net.dupRate) delay=\(net.maxDelayMicrosteps)")
+        log("config nodes=\(cfg.initialNodes) proposalRate=\(proposalRate) readRate=\(readRate) transferRate=\(transferRate) violence=\(violence) fleeting=\(fleetingLeaderRate) checkQuorum=\(checkQuorum) preVote=\(preVote) maxSizePerMsg=\(maxSizePerMsg) maxInflight=\(maxInflight) drop=\(net.dropRate) dup=\(net.dupRate) delay=\(net.maxDelayMicrosteps)")
         let ids = (1...UInt64(cfg.initialNodes)).map { $0 }
         nextNodeID = UInt64(cfg.initialNodes) + 1
         for id in ids {
@@ -105,11 +110,13 @@ public final class Simulator {
         sn.restoreState(from: snap)
         try checker.checkRestoredSnapshot(node: sn.id, snap)
         sn.node = try RawNode(config: raftConfig(sn.id, applied: snap.metadata.index), storage: sn.storage)
+        sn.grant = nil
         log("start n\(sn.id) applied=\(snap.metadata.index) hs=\(sn.storage.hardState)")
     }
 
     func crash(_ sn: SimNode) {
         sn.node = nil
+        sn.grant = nil
         count("crash")
         log("crash n\(sn.id) (unpersisted state lost)")
     }
@@ -139,8 +146,8 @@ public final class Simulator {
 
     private func randomEvents() throws {
         if rng.chance(proposalRate) { propose() }
-        if rng.chance(0.1) { read() }
-        if rng.chance(0.02) { transfer() }
+        if rng.chance(readRate) { read() }
+        if rng.chance(transferRate) { transfer() }
         if rng.chance(0.03) { try changeMembership() }
         if rng.chance(0.05) { try compact() }
         if rng.chance(0.01 * violence), let sn = rng.pick(upNodes) { crash(sn) }
@@ -177,13 +184,28 @@ public final class Simulator {
         }
     }
 
+    /// What a read started now must see: every index known committed
+    /// outside a leader (applied, persisted as committed, or heard of by a
+    /// follower), which covers every write acknowledged so far (answered
+    /// once applied) and every read completed (served once applied). Not a
+    /// leader's own commit index before its next Ready: nobody has seen it,
+    /// and a grant taken earlier may answer below it.
+    var commitLowerBound: UInt64 {
+        let heard = upNodes.filter { !$0.node!.isLeader }.map { $0.node!.status().commit }.max() ?? 0
+        return max(heard, checker.highestCommitted)
+    }
+
+    /// A linearizable read at a random member, most often a follower (whose
+    /// request the leader answers from its grant, its core, or a heartbeat
+    /// round).
     private func read() {
-        guard let sn = rng.pick(upNodes) else { return }
+        let followers = upNodes.filter { $0.node!.status().role == .follower }
+        guard let sn = rng.chance(0.7) ? rng.pick(followers) ?? rng.pick(upNodes) : rng.pick(upNodes) else { return }
         let ctx = newRequestID()
-        checker.readStarted(ctx, commitLowerBound: upNodes.map { $0.node!.status().commit }.max() ?? 0)
+        checker.readStarted(ctx, commitLowerBound: commitLowerBound)
         sn.node!.readIndex(context: ctx)
         count("read")
-        log("readIndex n\(sn.id)")
+        log("readIndex n\(sn.id) read \(ctx.first!) (commit lower bound \(commitLowerBound))")
     }
 
     private func transfer() {
@@ -246,7 +268,22 @@ public final class Simulator {
 
     private func partition() {
         let ids = nodes.keys.sorted()
-        if rng.chance(0.5) {
+        let shape = rng.below(4)
+        if shape == 2, let l = currentLeader, let f = rng.pick(ids.filter({ $0 != l.id })) {
+            // The leader and one follower apart from the rest: in a cluster of
+            // 5 a stale leader whose follower still forwards reads to it.
+            let side: Set<UInt64> = [l.id, f]
+            for a in ids { for b in ids where side.contains(a) != side.contains(b) {
+                net.blocked.insert(.init(from: a, to: b))
+            } }
+            log("partition leader+follower \(side.sorted()) | \(ids.filter { !side.contains($0) })")
+        } else if shape == 3, let a = rng.pick(ids), let b = rng.pick(ids.filter({ $0 != a })) {
+            // One link cut both ways: a follower that hears only the old
+            // leader when leadership moves elsewhere.
+            net.blocked.insert(.init(from: a, to: b))
+            net.blocked.insert(.init(from: b, to: a))
+            log("cut link n\(a) <-/-> n\(b)")
+        } else if shape == 0 {
             // Symmetric: split into two groups.
             let side = Set(ids.filter { _ in rng.chance(0.5) })
             for a in ids { for b in ids where side.contains(a) != side.contains(b) {

@@ -33,6 +33,11 @@ public final class Simulator {
     /// Per-run reads per tick and leadership transfers per tick.
     var readRate = 0.1
     var transferRate = 0.02
+    /// Per-run rate of `staleLeaderRead` set-ups; while one lasts (no heal
+    /// before tick `pinnedUntil`) most reads go to `readTarget`.
+    var staleReadRate = 0.0
+    var readTarget: UInt64?
+    var pinnedUntil = 0
     var violence = 1.0
     /// Chance that a newly elected leader appends one entry and is isolated at once.
     var fleetingLeaderRate = 0.0
@@ -74,6 +79,7 @@ public final class Simulator {
         proposalRate = [0.05, 0.2, 0.6][rng.below(3)]
         readRate = [0.1, 0.3, 0.8][rng.below(3)]
         transferRate = [0.02, 0.05][rng.below(2)]
+        staleReadRate = [0.0, 0.03, 0.08][rng.below(3)]
         violence = [1.0, 2.0, 4.0][rng.below(3)]
         fleetingLeaderRate = [0.0, 0.3, 0.6][rng.below(3)]
         checkQuorum = rng.chance(0.8)
@@ -83,7 +89,7 @@ public final class Simulator {
         net.dropRate = [0.0, 0.01, 0.05, 0.15][rng.below(4)]
         net.dupRate = [0.0, 0.02, 0.1][rng.below(3)]
         net.maxDelayMicrosteps = rng.inRange(1...(3 * cfg.microstepsPerTick))
-        log("config nodes=\(cfg.initialNodes) proposalRate=\(proposalRate) readRate=\(readRate) transferRate=\(transferRate) violence=\(violence) fleeting=\(fleetingLeaderRate) checkQuorum=\(checkQuorum) preVote=\(preVote) maxSizePerMsg=\(maxSizePerMsg) maxInflight=\(maxInflight) drop=\(net.dropRate) dup=\(net.dupRate) delay=\(net.maxDelayMicrosteps)")
+        log("config nodes=\(cfg.initialNodes) proposalRate=\(proposalRate) readRate=\(readRate) transferRate=\(transferRate) staleRead=\(staleReadRate) violence=\(violence) fleeting=\(fleetingLeaderRate) checkQuorum=\(checkQuorum) preVote=\(preVote) maxSizePerMsg=\(maxSizePerMsg) maxInflight=\(maxInflight) drop=\(net.dropRate) dup=\(net.dupRate) delay=\(net.maxDelayMicrosteps)")
         let ids = (1...UInt64(cfg.initialNodes)).map { $0 }
         nextNodeID = UInt64(cfg.initialNodes) + 1
         for id in ids {
@@ -145,21 +151,26 @@ public final class Simulator {
     }
 
     private func randomEvents() throws {
+        // While a stale-leader read set-up lasts, no other network fault or
+        // crash spoils it (leadership may still move, members change).
+        let staged = now / cfg.microstepsPerTick < pinnedUntil
         if rng.chance(proposalRate) { propose() }
         if rng.chance(readRate) { read() }
         if rng.chance(transferRate) { transfer() }
+        if rng.chance(staleReadRate), !staged { staleLeaderRead() }
         if rng.chance(0.03) { try changeMembership() }
         if rng.chance(0.05) { try compact() }
-        if rng.chance(0.01 * violence), let sn = rng.pick(upNodes) { crash(sn) }
+        if rng.chance(0.01 * violence), !staged, let sn = rng.pick(upNodes) { crash(sn) }
         if rng.chance(0.04 * violence), let sn = rng.pick(nodes.values.sorted { $0.id < $1.id }.filter { !$0.isUp && !$0.removed }) {
             try start(sn)
         }
-        if rng.chance(0.02) { partition() }
+        if rng.chance(0.02), !staged { partition() }
         // Leader-targeted faults make short-lived leaders, the stuff of Figure 8.
-        if rng.chance(0.03 * violence), let l = currentLeader { isolate(l.id) }
-        if rng.chance(0.01 * violence), let l = currentLeader { crash(l) }
-        if rng.chance(0.03 * violence), !net.blocked.isEmpty {
+        if rng.chance(0.03 * violence), !staged, let l = currentLeader { isolate(l.id) }
+        if rng.chance(0.01 * violence), !staged, let l = currentLeader { crash(l) }
+        if rng.chance(0.03 * violence), !net.blocked.isEmpty, !staged {
             net.heal()
+            readTarget = nil
             log("heal partitions")
         }
     }
@@ -200,12 +211,43 @@ public final class Simulator {
     /// round).
     private func read() {
         let followers = upNodes.filter { $0.node!.status().role == .follower }
-        guard let sn = rng.chance(0.7) ? rng.pick(followers) ?? rng.pick(upNodes) : rng.pick(upNodes) else { return }
+        let target = readTarget.flatMap { nodes[$0] }.flatMap { $0.isUp && rng.chance(0.7) ? $0 : nil }
+        guard let sn = target ?? (rng.chance(0.7) ? rng.pick(followers) ?? rng.pick(upNodes) : rng.pick(upNodes)) else { return }
         let ctx = newRequestID()
         checker.readStarted(ctx, commitLowerBound: commitLowerBound)
         sn.node!.readIndex(context: ctx)
         count("read")
         log("readIndex n\(sn.id) read \(ctx.first!) (commit lower bound \(commitLowerBound))")
+    }
+
+    /// Where a follower's forwarded reads meet a stale leader: the leader
+    /// and a follower cut off together from the rest (a majority when there
+    /// are 4 or 5 voters), or a follower cut from the member that leadership
+    /// then moves to, so that it still forwards reads to the old leader. The
+    /// cut lasts 15-40 ticks; most reads meanwhile go to that follower.
+    private func staleLeaderRead() {
+        guard let l = currentLeader else { return }
+        let voters = l.node!.status().confState.voters.filter { $0 != l.id && nodes[$0]?.isUp == true }
+        guard let f = rng.pick(voters) else { return }
+        let ids = nodes.keys.sorted()
+        net.heal()
+        if rng.chance(0.5) {
+            let side: Set<UInt64> = [l.id, f]
+            for a in ids { for b in ids where side.contains(a) != side.contains(b) {
+                net.blocked.insert(.init(from: a, to: b))
+            } }
+            log("stale-leader read: partition \(side.sorted()) | \(ids.filter { !side.contains($0) }), reads at n\(f)")
+        } else if let b = rng.pick(voters.filter { $0 != f }) {
+            net.blocked.insert(.init(from: f, to: b))
+            net.blocked.insert(.init(from: b, to: f))
+            l.node!.transferLeader(to: b)
+            log("stale-leader read: cut n\(f) <-/-> n\(b), transferLeader n\(l.id) -> n\(b), reads at n\(f)")
+        } else {
+            return
+        }
+        count("staleLeaderRead")
+        readTarget = f
+        pinnedUntil = now / cfg.microstepsPerTick + rng.inRange(15...40)
     }
 
     private func transfer() {

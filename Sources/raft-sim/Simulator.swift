@@ -225,14 +225,17 @@ public final class Simulator {
     }
 
     /// Where a follower's forwarded reads meet a stale leader: the leader
-    /// and a follower cut off together from the rest (a majority when there
+    /// and a follower (or learner) cut off together from the rest (a majority when there
     /// are 4 or 5 voters), or a follower cut from the member that leadership
     /// then moves to, so that it still forwards reads to the old leader. The
     /// cut lasts 15-40 ticks; most reads meanwhile go to that follower.
     private func staleLeaderRead() {
         guard let l = currentLeader else { return }
-        let voters = l.node!.status().confState.voters.filter { $0 != l.id && nodes[$0]?.isUp == true }
-        guard let f = rng.pick(voters) else { return }
+        let cs = l.node!.status().confState
+        let voters = cs.voters.filter { $0 != l.id && nodes[$0]?.isUp == true }
+        // A learner forwards reads too, but does not count towards a quorum.
+        let learners = cs.learners.filter { nodes[$0]?.isUp == true }
+        guard let f = rng.pick(!learners.isEmpty && rng.chance(0.5) ? learners : voters) else { return }
         let ids = nodes.keys.sorted()
         net.heal()
         if rng.chance(0.5) {

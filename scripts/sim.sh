@@ -2,11 +2,12 @@
 # Deterministic simulation of the Raft core (Sources/raft-sim).
 #   SEEDS=N   run seeds 1..N (default 300), split over JOBS processes (default: cores)
 #   SEED=S    run one seed; with TRACE=1 print its whole trace
-#   PLANT=bug plant a known bug (commit-previous-term, naive-commit, vote-ignoring-log)
+#   PLANT=bug plant a known bug (commit-previous-term, naive-commit, vote-ignoring-log,
+#             skip-empty-entry, keep-stale-grant)
 # The last line is "N seeds passed, M failed"; exit status 1 on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift build -c release --product raft-sim 2>&1 | grep -E "error|warning: unre|Compiling|Build" >&2 || true
+swift build -c release -j 1 --product raft-sim 2>&1 | grep -E "error|warning: unre|Compiling|Build" >&2 || true
 BIN=./.build/release/raft-sim
 extra=()
 [ -n "${PLANT:-}" ] && extra+=(--plant "$PLANT")

@@ -12,6 +12,9 @@ public struct SimConfig: Sendable {
     public var plantCommitPreviousTermBug = false
     public var plantVoteIgnoringLogBug = false
     public var plantSkipEmptyEntry = false
+    /// The application keeps its `ReadIndexGrant` when the node no longer
+    /// gives one (leadership lost), instead of withdrawing it.
+    public var plantKeepStaleGrant = false
 
     public init() {}
 }

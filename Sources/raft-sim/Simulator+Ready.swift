@@ -128,7 +128,7 @@ extension Simulator {
     /// stepping messages while persisting, and withdrawn while a conf change
     /// applies.
     func publishGrant(_ sn: SimNode) {
-        sn.grant = sn.node!.readIndexGrant
+        sn.grant = sn.node!.readIndexGrant ?? (cfg.plantKeepStaleGrant ? sn.grant : nil)
     }
 
     private func sendOrReport(_ sn: SimNode, _ m: Message) {

@@ -1,6 +1,6 @@
 import Foundation
 
-/// raft-sim [--seeds N] [--seed S] [--first F] [--trace] [--plant commit-previous-term|naive-commit|vote-ignoring-log|skip-empty-entry]
+/// raft-sim [--seeds N] [--seed S] [--first F] [--trace] [--plant commit-previous-term|naive-commit|vote-ignoring-log|skip-empty-entry|keep-stale-grant]
 /// Runs the deterministic Raft simulation; the last line is
 /// `N seeds passed, M failed`. Exit status 1 if any seed failed.
 var seeds = 300
@@ -42,6 +42,7 @@ for seed in list {
         c.plantVoteIgnoringLogBug = plant == "vote-ignoring-log"
         c.plantSkipEmptyEntry = plant == "skip-empty-entry" || plant == "naive-commit"
         if plant == "naive-commit" { c.plantCommitPreviousTermBug = true }
+        c.plantKeepStaleGrant = plant == "keep-stale-grant"
     }
     if let f = out.failure {
         failed += 1

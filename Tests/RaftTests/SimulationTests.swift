@@ -26,6 +26,16 @@ import Testing
         #expect(a.trace.count > 100)
     }
 
+    /// A leader that keeps answering forwarded reads from its grant after
+    /// losing leadership serves stale reads: the seeds `seedsPass` runs
+    /// must show it (caught by 18 of seeds 1...300, the first at seed 7, when written).
+    @Test func plantedStaleGrantIsCaught() {
+        let caught = (1...UInt64(60)).contains { seed in
+            SimRunner.runSeed(seed) { $0.plantKeepStaleGrant = true }.failure?.hasPrefix("read safety") ?? false
+        }
+        #expect(caught)
+    }
+
     @Test func plantedVoteBugIsCaught() {
         let caught = (1...UInt64(40)).contains { seed in
             SimRunner.runSeed(seed) { $0.plantVoteIgnoringLogBug = true }.failure != nil

@@ -36,6 +36,8 @@ public final class Simulator {
     /// Per-run rate of `staleLeaderRead` set-ups; while one lasts (no heal
     /// before tick `pinnedUntil`) most reads go to `readTarget`.
     var staleReadRate = 0.0
+    /// Per-run chance that a node handles its Ready in a microstep.
+    var readyRate = 0.7
     var readTarget: UInt64?
     var pinnedUntil = 0
     /// Ticks only every third tick while the set-up lasts.
@@ -82,6 +84,7 @@ public final class Simulator {
         readRate = [0.1, 0.3, 0.8][rng.below(3)]
         transferRate = [0.02, 0.05][rng.below(2)]
         staleReadRate = [0.0, 0.03, 0.08][rng.below(3)]
+        readyRate = [0.3, 0.7, 0.7][rng.below(3)]
         violence = [1.0, 2.0, 4.0][rng.below(3)]
         fleetingLeaderRate = [0.0, 0.3, 0.6][rng.below(3)]
         checkQuorum = rng.chance(0.8)
@@ -91,7 +94,7 @@ public final class Simulator {
         net.dropRate = [0.0, 0.01, 0.05, 0.15][rng.below(4)]
         net.dupRate = [0.0, 0.02, 0.1][rng.below(3)]
         net.maxDelayMicrosteps = rng.inRange(1...(3 * cfg.microstepsPerTick))
-        log("config nodes=\(cfg.initialNodes) proposalRate=\(proposalRate) readRate=\(readRate) transferRate=\(transferRate) staleRead=\(staleReadRate) violence=\(violence) fleeting=\(fleetingLeaderRate) checkQuorum=\(checkQuorum) preVote=\(preVote) maxSizePerMsg=\(maxSizePerMsg) maxInflight=\(maxInflight) drop=\(net.dropRate) dup=\(net.dupRate) delay=\(net.maxDelayMicrosteps)")
+        log("config nodes=\(cfg.initialNodes) proposalRate=\(proposalRate) readRate=\(readRate) transferRate=\(transferRate) staleRead=\(staleReadRate) readyRate=\(readyRate) violence=\(violence) fleeting=\(fleetingLeaderRate) checkQuorum=\(checkQuorum) preVote=\(preVote) maxSizePerMsg=\(maxSizePerMsg) maxInflight=\(maxInflight) drop=\(net.dropRate) dup=\(net.dupRate) delay=\(net.maxDelayMicrosteps)")
         let ids = (1...UInt64(cfg.initialNodes)).map { $0 }
         nextNodeID = UInt64(cfg.initialNodes) + 1
         for id in ids {
@@ -99,6 +102,9 @@ public final class Simulator {
             nodes[id] = sn
             try start(sn)
             try sn.node!.bootstrap(peers: ids)
+            // swift-etcd writes the bootstrap entries before its Raft loop
+            // starts: a crash never loses them.
+            try processReady(sn)
         }
     }
 
@@ -143,8 +149,11 @@ public final class Simulator {
     private func faultTick() throws {
         for _ in 0..<cfg.microstepsPerTick {
             try deliverDue()
-            // Nodes handle their Ready lazily, so crashes catch unpersisted state.
-            for sn in upNodes where rng.chance(0.7) { try processReady(sn) }
+            // Nodes handle their Ready lazily, so crashes catch unpersisted
+            // state, and a leader's grant may lag what its last round sent.
+            for sn in upNodes where rng.chance(readyRate) { try processReady(sn) }
+            // Reads start between rounds too, not only on tick boundaries.
+            if rng.chance(readRate / Double(cfg.microstepsPerTick)) { read() }
             now += 1
         }
         let tick = now / cfg.microstepsPerTick
@@ -159,7 +168,6 @@ public final class Simulator {
         // crash spoils it (leadership may still move, members change).
         let staged = now / cfg.microstepsPerTick < pinnedUntil
         if rng.chance(proposalRate) { propose() }
-        if rng.chance(readRate) { read() }
         if rng.chance(transferRate) { transfer() }
         if rng.chance(staleReadRate), !staged { staleLeaderRead() }
         if rng.chance(0.03) { try changeMembership() }
@@ -238,7 +246,9 @@ public final class Simulator {
         guard let f = rng.pick(!learners.isEmpty && rng.chance(0.5) ? learners : voters) else { return }
         let ids = nodes.keys.sorted()
         net.heal()
-        if rng.chance(0.5) {
+        // With 3 voters the leader and a voter are a majority: the cut-link
+        // shape then, mostly.
+        if rng.chance(cs.voters.count >= 4 || learners.contains(f) ? 0.8 : 0.3) {
             let side: Set<UInt64> = [l.id, f]
             for a in ids { for b in ids where side.contains(a) != side.contains(b) {
                 net.blocked.insert(.init(from: a, to: b))

@@ -138,13 +138,15 @@ extension Simulator {
         }
     }
 
-    /// Between `ready()` and the Ready's fsync: steps the due messages the
-    /// node may take meanwhile (`RawNode.mayStepWhilePersisting`), maybe a
+    /// Between `ready()` and the Ready's fsync: steps the messages due by the
+    /// next microstep (they arrive during the fsync; those due now were
+    /// delivered already) that the node may take meanwhile
+    /// (`RawNode.mayStepWhilePersisting`), maybe a
     /// client proposal, sends `takeEarlyMessages()`, and sometimes crashes
     /// the node before its Ready is durable. False if it crashed.
     private func replicateWhilePersisting(_ sn: SimNode) throws -> Bool {
         let node = sn.node!
-        for m in net.takeDue(to: sn.id, now: now, accept: { node.mayStepWhilePersisting($0) }) {
+        for m in net.takeDue(to: sn.id, now: now + 1, accept: { node.mayStepWhilePersisting($0) }) {
             log("deliver while persisting \(describe(m))")
             do {
                 try sn.node!.step(m)

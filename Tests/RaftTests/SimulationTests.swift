@@ -28,7 +28,7 @@ import Testing
 
     /// A leader that keeps answering forwarded reads from its grant after
     /// losing leadership serves stale reads: the seeds `seedsPass` runs
-    /// must show it (caught by 22 of seeds 1...300, the first at seed 26, when written).
+    /// must show it (caught by 21 of seeds 1...300, the first at seed 26, when written).
     @Test func plantedStaleGrantIsCaught() {
         let caught = (1...UInt64(100)).contains { seed in
             SimRunner.runSeed(seed) { $0.plantKeepStaleGrant = true }.failure?.hasPrefix("read safety") ?? false

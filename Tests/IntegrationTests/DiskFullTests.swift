@@ -1,4 +1,5 @@
 import Foundation
+import Support
 import Testing
 
 /// A member whose disk fills up under concurrent writers: it stops with exit
@@ -34,7 +35,7 @@ import Testing
         let filler = mountPoint + "/filler"
         if full == .store {
             // Leave 6 MB: the preallocated WAL segment takes the writes, the store's file cannot grow past it.
-            let free = try #require(Self.availableBytes(mountPoint))
+            let free = try #require(FileSystemSpace.availableBytes(at: mountPoint))
             let fill = try ProcessRunner.run("fallocate", ["-l", String(free - 6 << 20), filler])
             try #require(fill.exitCode == 0, "\(fill.stderr)")
         }
@@ -68,11 +69,5 @@ import Testing
             #expect(value.stdout == last.key + String(repeating: "v", count: (64 << 10) - last.key.utf8.count) + "\n")
         }
         #expect(try etcdctl(server.endpoint, ["put", "after", "room"]).exitCode == 0, "\(server.logTail())")
-    }
-
-    static func availableBytes(_ path: String) -> Int? {
-        var s = statvfs()
-        guard statvfs(path, &s) == 0 else { return nil }
-        return Int(s.f_bavail) * Int(s.f_frsize)
     }
 }

@@ -7,7 +7,7 @@
 # The last line is "N seeds passed, M failed"; exit status 1 on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift build -c release -j 1 --product raft-sim 2>&1 | grep -E "error|warning: unre|Compiling|Build" >&2 || true
+swift build -c release --product raft-sim 2>&1 | grep -E "error|warning: unre|Compiling|Build" >&2 || true
 BIN=./.build/release/raft-sim
 extra=()
 [ -n "${PLANT:-}" ] && extra+=(--plant "$PLANT")

@@ -226,10 +226,11 @@ public final class Simulator {
         let target = readTarget.flatMap { nodes[$0] }.flatMap { $0.isUp && rng.chance(0.7) ? $0 : nil }
         guard let sn = target ?? (rng.chance(0.7) ? rng.pick(followers) ?? rng.pick(upNodes) : rng.pick(upNodes)) else { return }
         let ctx = newRequestID()
-        checker.readStarted(ctx, commitLowerBound: commitLowerBound)
+        let bound = commitLowerBound
+        checker.readStarted(ctx, commitLowerBound: bound)
         sn.node!.readIndex(context: ctx)
         count("read")
-        log("readIndex n\(sn.id) read \(ctx.first!) (commit lower bound \(commitLowerBound))")
+        log("readIndex n\(sn.id) read \(ctx.first!) (commit lower bound \(bound))")
     }
 
     /// Where a follower's forwarded reads meet a stale leader: the leader

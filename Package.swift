@@ -65,9 +65,9 @@ let package = Package(
         // JSON string escaping as Go's encoding/json and zap write it (no dependencies).
         .target(name: "JSONEscaping"),
         .target(name: "Proto", dependencies: ["CProtobuf", "JSONEscaping"]),
-        .executableTarget(name: "proto-bench", dependencies: ["Proto"]),
-        .target(name: "FuzzSupport"),
-        .executableTarget(name: "proto-fuzz", dependencies: ["Proto", "FuzzSupport"]),
+        .executableTarget(name: "proto-bench", dependencies: ["Proto"], path: "Tools/proto-bench"),
+        .target(name: "FuzzSupport", path: "Tools/FuzzSupport"),
+        .executableTarget(name: "proto-fuzz", dependencies: ["Proto", "FuzzSupport"], path: "Tools/proto-fuzz"),
         .target(
             name: "GRPCWire",
             dependencies: [
@@ -84,7 +84,7 @@ let package = Package(
             name: "GRPCWireBench",
             dependencies: ["GRPCWire", .product(name: "Logging", package: "swift-log"),
                            .product(name: "NIOPosix", package: "swift-nio"),
-                           .product(name: "NIOCore", package: "swift-nio")]
+                           .product(name: "NIOCore", package: "swift-nio")], path: "Tools/GRPCWireBench"
         ),
         .target(name: "Raft"),
         .target(name: "WAL", dependencies: ["Raft", "Support", .product(name: "Logging", package: "swift-log")]),
@@ -93,10 +93,10 @@ let package = Package(
         .target(name: "Bolt"),
         .target(name: "MVCC", dependencies: ["CLMDB", "Support", "Bolt", "JSONEscaping"]),
         // libFuzzer target: bbolt files and etcd WAL segments (Tools-style, see FuzzSupport).
-        .executableTarget(name: "bolt-fuzz", dependencies: ["Bolt", "MVCC", "WAL", "FuzzSupport"]),
-        .executableTarget(name: "mvcc-bench", dependencies: ["MVCC", "Support"]),
+        .executableTarget(name: "bolt-fuzz", dependencies: ["Bolt", "MVCC", "WAL", "FuzzSupport"], path: "Tools/bolt-fuzz"),
+        .executableTarget(name: "mvcc-bench", dependencies: ["MVCC", "Support"], path: "Tools/mvcc-bench"),
         // Test-only: corrupts a stopped member's store for the corruption-check tests.
-        .executableTarget(name: "mvcc-corrupt", dependencies: ["CLMDB"]),
+        .executableTarget(name: "mvcc-corrupt", dependencies: ["CLMDB"], path: "Tools/mvcc-corrupt"),
         // etcd's auth store as pure logic: users, roles, permission checks,
         // tokens and password hashing; persisted through MVCC by the server.
         .target(
@@ -125,14 +125,14 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ]
         ),
-        .target(name: "Linearizability", dependencies: ["Support"]),
+        .target(name: "Linearizability", dependencies: ["Support"], path: "Tools/Linearizability"),
         // libFuzzer target for the apply path (ApplyFuzzTests runs it seeded in `make test`).
         .executableTarget(name: "apply-fuzz", dependencies: ["Server", "MVCC", "Proto", "Raft", "FuzzSupport",
-                                                             .product(name: "Logging", package: "swift-log")]),
-        .executableTarget(name: "wal-bench", dependencies: ["WAL", "Raft", "Support"]),
-        .executableTarget(name: "wal-crash-child", dependencies: ["WAL", "Raft"]),
-        .executableTarget(name: "raft-sim", dependencies: ["Raft", "Support"]),
-        .executableTarget(name: "raft-bench", dependencies: ["Raft"]),
+                                                             .product(name: "Logging", package: "swift-log")], path: "Tools/apply-fuzz"),
+        .executableTarget(name: "wal-bench", dependencies: ["WAL", "Raft", "Support"], path: "Tools/wal-bench"),
+        .executableTarget(name: "wal-crash-child", dependencies: ["WAL", "Raft"], path: "Tools/wal-crash-child"),
+        .executableTarget(name: "raft-sim", dependencies: ["Raft", "Support"], path: "Tools/raft-sim"),
+        .executableTarget(name: "raft-bench", dependencies: ["Raft"], path: "Tools/raft-bench"),
         .executableTarget(
             name: "swift-etcd",
             dependencies: [

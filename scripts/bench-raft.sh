@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Raft core throughput: 3-node in-memory cluster (Sources/raft-bench), release build.
+# Raft core throughput: 3-node in-memory cluster (Tools/raft-bench), release build.
 # Preloads a tiny malloc counter so the bench can report allocations per entry.
 #   ENTRIES=N (default 1000000)  BATCH=B proposals per round (default 1024)  SIZE=bytes (128)
 set -euo pipefail

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Deterministic simulation of the Raft core (Sources/raft-sim).
+# Deterministic simulation of the Raft core (Tools/raft-sim).
 #   SEEDS=N   run seeds 1..N (default 300), split over JOBS processes (default: cores)
 #   SEED=S    run one seed; with TRACE=1 print its whole trace
 #   PLANT=bug plant a known bug (commit-previous-term, naive-commit, vote-ignoring-log,

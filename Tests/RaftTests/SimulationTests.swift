@@ -1,7 +1,7 @@
 import Testing
 @testable import raft_sim
 
-/// Deterministic simulation (see Sources/raft-sim): many seeds must pass, and
+/// Deterministic simulation (see Tools/raft-sim): many seeds must pass, and
 /// planted bugs must be caught, or the checker proves nothing.
 @Suite struct SimulationTests {
     static let seedCount: UInt64 = 300

@@ -8,7 +8,7 @@ import Testing
 /// after each durable save; we SIGKILL it at random moments and check that
 /// every acknowledged entry is in the WAL when it is reopened.
 @Suite struct WALKillTests {
-    /// Same payload function as the child (Sources/wal-crash-child/main.swift).
+    /// Same payload function as the child (Tools/wal-crash-child/main.swift).
     static func childPayload(_ index: UInt64) -> [UInt8] {
         (0..<(16 + Int(index % 200))).map { UInt8(truncatingIfNeeded: index &* 31 &+ UInt64($0)) }
     }

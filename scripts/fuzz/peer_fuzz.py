@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import socket
 import struct
 import subprocess
@@ -507,6 +508,7 @@ def main():
             log(f"--- {m.label} log tail ---\n{tail}")
         return 1
     log("fuzz-peer: clean")
+    shutil.rmtree(workdir, ignore_errors=True)  # kept only when something went wrong (~200 MB of data dirs)
     return 0
 
 

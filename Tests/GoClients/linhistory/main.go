@@ -2,7 +2,7 @@
 // concurrent clientv3 clients do random puts, linearizable gets and
 // compare-and-set txns (If(Value(k) = expected) Then(Put(k, new))) on a few
 // keys for -duration, and write one JSON line per operation (the format of
-// Sources/Linearizability/History.swift) to -out when done. Every put writes
+// Tools/Linearizability/History.swift) to -out when done. Every put writes
 // a value unique to the whole history; times are nanoseconds on Go's
 // monotonic clock since the program started. SIGTERM or SIGINT ends the run
 // early (the history is still written). An operation that fails (per-op

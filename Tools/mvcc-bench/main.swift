@@ -24,7 +24,6 @@ if CommandLine.arguments.count > 2 && CommandLine.arguments[1] == "verify" {
 if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "listpages" {
     let rounds = CommandLine.arguments.count > 2 ? Int(CommandLine.arguments[2])! : 20
     let dir = NSTemporaryDirectory() + "mvcc-bench-list-\(getpid())"
-    defer { try? FileManager.default.removeItem(atPath: dir) }
     let s = try MVCCStore(path: dir)
     var idx: UInt64 = 0
     var seed: UInt64 = 42
@@ -65,6 +64,7 @@ if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "listpages" {
     }
     let secs = Date().timeIntervalSince(t)
     print(String(format: "list pages (limit 500, 1 KiB values): %.0f pages/s, %d pages, %.1f MB", Double(pages) / secs, pages, Double(bytes) / 1e6))
+    try? FileManager.default.removeItem(atPath: dir)  // before exit: it skips `defer`
     exit(0)
 }
 let keyCount = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1])! : 1_000_000

@@ -221,7 +221,7 @@ public final class EtcdServer: @unchecked Sendable {
         // term's entries), not up to a tick plus the election timeout later.
         let extendSeconds = Double(options.electionTimeoutMs) / 1000
         loop.leaderChanged = { [lessor, memberID] leader in
-            metrics.leaderChanges.add()
+            if leader != 0 { metrics.leaderChanges.add() }
             if leader == memberID { lessor.promoteIfNeeded(extendSeconds: extendSeconds) } else { lessor.demote() }
         }
         loop.onTick = { [applyWaits, confWaits, peers, unowned loop = self.loop] in

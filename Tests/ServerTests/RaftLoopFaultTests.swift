@@ -47,6 +47,36 @@ import WAL
         #expect(tail.allSatisfy { $0.hasPrefix("c") })
         #expect(tail.map { Int($0.dropFirst())! } == tail.map { Int($0.dropFirst())! }.sorted(), "reordered: \(tail)")
     }
+
+    /// A proposal only the leader of term T may make (a lease revoke) is
+    /// dropped by a member that has since become a follower, never
+    /// forwarded to the new leader; a plain proposal from the same member is
+    /// forwarded and commits (the old path of lease revokes). A leader
+    /// paused past an election used to forward, on resuming, revokes of
+    /// leases its successor kept alive (etcd issue 15247: in the same pause
+    /// runs etcd 3.5.1 revoked every such lease, we now and then some).
+    @Test func deposedLeadersLeaderOnlyProposalIsDroppedNotForwarded() throws {
+        let cluster = try FaultyCluster(size: 3)
+        defer { cluster.stop() }
+        let first = try cluster.waitForLeader()
+        let oldLoop = cluster.loops[first]!
+        let oldTerm = oldLoop.status.term
+        cluster.network.isolate(first)
+        let second = try cluster.waitForLeader(excluding: first)
+        cluster.network.heal(dropRate: 0, maxDelayMs: 0)
+        try cluster.waitUntil { oldLoop.status.leader == second }
+
+        oldLoop.proposeAsLeader(id: 1, data: Array("stale".utf8), term: oldTerm)
+        oldLoop.propose(id: 2, data: Array("forwarded".utf8))
+        try cluster.waitUntil { cluster.applied.values.allSatisfy { $0.contains("forwarded") } }
+        let newLoop = cluster.loops[second]!
+        newLoop.proposeAsLeader(id: 3, data: Array("current".utf8), term: newLoop.status.term)
+        try cluster.waitUntil { cluster.applied.values.allSatisfy { $0.contains("current") } }
+
+        #expect(cluster.applied.values.allSatisfy { !$0.contains("stale") }, "a deposed leader's proposal committed: \(cluster.applied)")
+        #expect(cluster.dropped.contains(1) && cluster.dropErrors.first == .proposalDropped, "\(cluster.dropped) \(cluster.dropErrors)")
+        #expect(!cluster.dropped.contains(3))
+    }
 }
 
 /// Routes messages between loops; `blocked` members neither send nor receive.

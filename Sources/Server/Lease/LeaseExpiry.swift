@@ -28,7 +28,8 @@ extension EtcdServer {
     }
 
     private func leaseTick() {
-        guard loop.status.isLeader else {
+        let status = loop.status
+        guard status.isLeader else {
             if lessor.isPrimary { lessor.demote() }
             return
         }
@@ -39,13 +40,15 @@ extension EtcdServer {
             revoke.id = id
             var proposal = Swiftetcd.InternalRaftRequest()
             proposal.leaseRevoke = revoke
-            proposeInBackground(proposal, what: "revoke expired lease \(id)")
+            proposeInBackground(proposal, asLeaderOf: status.term, what: "revoke expired lease \(id)")
         }
     }
 
-    /// Proposes remaining TTLs (none: nothing to do).
+    /// Proposes remaining TTLs (none: nothing to do), as the leader of the
+    /// current term only: a deposed leader's TTLs are stale.
     func proposeCheckpoints(_ leases: [StoredLease]) {
-        guard options.leaseCheckpointEnabled, !leases.isEmpty else { return }
+        let status = loop.status
+        guard options.leaseCheckpointEnabled, !leases.isEmpty, status.isLeader else { return }
         var request = Etcdserverpb.LeaseCheckpointRequest()
         request.checkpoints = leases.map {
             var c = Etcdserverpb.LeaseCheckpoint()
@@ -55,15 +58,22 @@ extension EtcdServer {
         }
         var proposal = Swiftetcd.InternalRaftRequest()
         proposal.leaseCheckpoint = request
-        proposeInBackground(proposal, what: "lease checkpoint")
+        proposeInBackground(proposal, asLeaderOf: status.term, what: "lease checkpoint")
     }
 
     /// The leader acts for the cluster, as root (etcd's WithRoot): the auth
-    /// stage checks a revoke's keys against the proposer's rights.
-    private func proposeInBackground(_ proposal: Swiftetcd.InternalRaftRequest, what: String) {
+    /// stage checks a revoke's keys against the proposer's rights. Only as
+    /// the leader of `term`, the one whose lessor decided it
+    /// (`RaftLoop.proposeAsLeader`): never forwarded to a later leader.
+    private func proposeInBackground(_ proposal: Swiftetcd.InternalRaftRequest, asLeaderOf term: UInt64, what: String) {
         let identity = auth.snapshot.enabled ? RequestIdentity(username: AuthState.rootUser, authRevision: auth.snapshot.revision) : nil
         Task {
-            do { _ = try await propose(proposal, as: identity) } catch {
+            do {
+                let (id, data) = try encodeProposal(proposal, as: identity)
+                _ = try await applyWaits.wait(id: id, deadline: .after(seconds: requestTimeoutSeconds)) {
+                    loop.proposeAsLeader(id: id, data: data, term: term)
+                }
+            } catch {
                 logger.warning("proposal failed", metadata: ["what": "\(what)", "error": "\(error)"])
             }
         }

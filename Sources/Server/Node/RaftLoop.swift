@@ -61,6 +61,8 @@ struct NodeStatus: Sendable {
 final class RaftLoop: @unchecked Sendable {
     private struct Mailbox {
         var proposals: [(id: UInt64, data: [UInt8])] = []
+        /// Proposals only the leader of `term` may make (`proposeAsLeader`).
+        var leaderProposals: [(id: UInt64, data: [UInt8], term: UInt64)] = []
         var reads: [(batch: UInt64, deadline: Date)] = []  // linearizable reads (see ReadIndexBatcher)
         var messages: [Message] = []
         var reports: [PeerReport] = []
@@ -70,7 +72,7 @@ final class RaftLoop: @unchecked Sendable {
         var advanceTicks = 0
         var stopping = false
         var isEmpty: Bool {
-            proposals.isEmpty && reads.isEmpty && messages.isEmpty && reports.isEmpty && transfers.isEmpty
+            proposals.isEmpty && leaderProposals.isEmpty && reads.isEmpty && messages.isEmpty && reports.isEmpty && transfers.isEmpty
                 && confChanges.isEmpty && advanceTicks == 0 && !stopping
         }
     }
@@ -110,7 +112,8 @@ final class RaftLoop: @unchecked Sendable {
     var confChangeApplied: (ConfChange) -> Void = { _ in }
     /// Runs on the loop thread when a leader different from the last one
     /// known becomes known, with its ID (etcd's leader_changes_seen_total;
-    /// the lessor starts or stops its clocks); set before `start`.
+    /// the lessor starts or stops its clocks), and with 0 when this member
+    /// stops leading before another leader is known; set before `start`.
     var leaderChanged: (_ leader: UInt64) -> Void = { _ in }
     /// Runs on the loop thread after every tick (set before `start`): the
     /// server expires its waits' deadlines here (`WaitRegistry.expire`).
@@ -220,6 +223,20 @@ final class RaftLoop: @unchecked Sendable {
         // lock would only block on it again (one more sleep and wake-up per
         // proposal). The mailbox changed under the lock, so no wake-up is lost.
         if wake { condition.signal() }
+    }
+
+    /// Proposes as the leader of `term` only: when the loop takes it, a
+    /// member that is not (or no longer) that leader drops it (its request
+    /// fails with "raft proposal dropped") instead of forwarding it. For what
+    /// a leader decides from its own clock: a leader paused past an election
+    /// that resumes as a follower would otherwise forward revokes of leases
+    /// the new leader keeps alive (etcd issue 15247). Appended at `term` by a
+    /// leader the others have left, it can never commit.
+    func proposeAsLeader(id: UInt64, data: [UInt8], term: UInt64) {
+        condition.withLock {
+            mailbox.leaderProposals.append((id, data, term))
+            condition.signal()
+        }
     }
 
     /// `waitLinearizable` would return at once: the local read gate is open.
@@ -375,6 +392,9 @@ final class RaftLoop: @unchecked Sendable {
                 for p in parked.takeAll() { proposeOrPark(p) }
             }
             for p in work.proposals { proposeOrPark(p) }
+            for p in work.leaderProposals {
+                if node.isLeader && node.term == p.term { proposeOrPark((p.id, p.data)) } else { proposalDropped(p.id, .proposalDropped) }
+            }
             for t in work.transfers { node.transferLeader(to: t) }
             for c in work.confChanges {
                 do { try node.proposeConfChange(c.cc) } catch { c.dropped(ServerError.from(raft: error, leaderKnown: node.leader != 0)) }
@@ -677,7 +697,9 @@ final class RaftLoop: @unchecked Sendable {
                                          matchIndex: st.role == .leader ? st.progress.mapValues(\.match) : [:])
             return previous
         }
-        if st.lead != 0 && st.lead != previousLeader { leaderChanged(st.lead) }
+        // A leader that lost its leadership hears of it at once, even with
+        // no successor known yet (its lessor stops expiring leases).
+        if st.lead != previousLeader && (st.lead != 0 || previousLeader == memberID) { leaderChanged(st.lead) }
         let gate = LocalReadGate(memberID: memberID, confState: confState, leader: st.lead, term: st.term,
                                  commitIndex: st.commit, commitTerm: node.term(at: st.commit), appliedIndex: appliedIndex,
                                  openedThisTerm: localReadsOpenedTerm == st.term && st.term != 0)

@@ -52,12 +52,14 @@ extension MVCCStore {
     /// every applied entry. Open `StoreReadView`s (snapshot streams) get
     /// `defragViewWaitSeconds` to finish before the defrag starts; any still
     /// open at the swap are ended (their next read throws `unavailable`).
+    /// New views wait until the defrag is over.
     /// Returns the file size before and after.
     @discardableResult
     public func defragment() throws -> (beforeBytes: Int64, afterBytes: Int64) {
         // Snapshot streams read open views, which the swap ends: give them a
         // while to finish first (nothing is held; writes go on).
-        readViews.waitUntilEmpty(seconds: Self.defragViewWaitSeconds)
+        readViews.beginDefrag(seconds: Self.defragViewWaitSeconds)
+        defer { readViews.endDefrag() }
         maintenanceLock.lock()
         defer { maintenanceLock.unlock() }
         return try compactor.paused {

@@ -94,15 +94,61 @@ public final class StoreReadView: @unchecked Sendable {
 }
 
 /// The store's open views, so the operations that close the LMDB
-/// environment can end them first.
+/// environment can end them first. A view is not opened while a defrag
+/// runs (its swap would end it): it waits for the defrag, as etcd's
+/// snapshot waits for its defrag, and both succeed.
 final class ReadViewRegistry: @unchecked Sendable {
     private let cond = NSCondition()
     private var views: [ObjectIdentifier: Weak] = [:]  // guarded by `cond`
+    /// Defrags between `beginDefrag` and `endDefrag` (guarded by `cond`).
+    private var defrags = 0
+    /// Views between `beginOpen` and `add`/`abandonOpen` (guarded by `cond`).
+    private var opening = 0
 
     private struct Weak { weak var view: StoreReadView? }
 
+    var isDefragmenting: Bool { cond.withLock { defrags > 0 } }
+
+    /// Call before opening a view, holding no store lock: waits while a defrag runs.
+    func beginOpen() {
+        cond.withLock {
+            while defrags > 0 { cond.wait() }
+            opening += 1
+        }
+    }
+
+    func abandonOpen() {
+        cond.withLock {
+            opening -= 1
+            cond.broadcast()
+        }
+    }
+
     func add(_ view: StoreReadView) {
-        cond.withLock { views[ObjectIdentifier(view)] = Weak(view: view) }
+        cond.withLock {
+            views[ObjectIdentifier(view)] = Weak(view: view)
+            opening -= 1
+            cond.broadcast()
+        }
+    }
+
+    /// Holds new views back until `endDefrag`, and waits up to `seconds`
+    /// for the open ones (and those being opened) to close.
+    func beginDefrag(seconds: Double) {
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        cond.withLock {
+            defrags += 1
+            while opening > 0 || views.values.contains(where: { $0.view != nil }) {
+                if !cond.wait(until: deadline) { return }
+            }
+        }
+    }
+
+    func endDefrag() {
+        cond.withLock {
+            defrags -= 1
+            cond.broadcast()
+        }
     }
 
     func remove(_ view: StoreReadView) {
@@ -114,18 +160,6 @@ final class ReadViewRegistry: @unchecked Sendable {
 
     var count: Int { cond.withLock { views.values.filter { $0.view != nil }.count } }
 
-    /// Waits up to `seconds` for every open view to close; returns whether they did.
-    @discardableResult
-    func waitUntilEmpty(seconds: Double) -> Bool {
-        let deadline = Date(timeIntervalSinceNow: seconds)
-        cond.lock()
-        defer { cond.unlock() }
-        while views.values.contains(where: { $0.view != nil }) {
-            if !cond.wait(until: deadline) { return false }
-        }
-        return true
-    }
-
     /// Ends every open view. Call holding `envGate` exclusively.
     func endAll(reason: String) {
         let open = cond.withLock { views.values.compactMap(\.view) }
@@ -134,12 +168,22 @@ final class ReadViewRegistry: @unchecked Sendable {
 }
 
 extension MVCCStore {
-    /// Opens a consistent view of the whole store (see `StoreReadView`).
+    /// Opens a consistent view of the whole store (see `StoreReadView`);
+    /// blocks while a defrag runs (callers that must not block wait for
+    /// `isDefragmenting` to clear first).
     public func openReadView() throws -> StoreReadView {
-        let view = try StoreReadView(store: self)
+        readViews.beginOpen()
+        let view: StoreReadView
+        do { view = try StoreReadView(store: self) } catch {
+            readViews.abandonOpen()
+            throw error
+        }
         readViews.add(view)
         return view
     }
+
+    /// A defrag runs: `openReadView` would wait for it.
+    public var isDefragmenting: Bool { readViews.isDefragmenting }
 
     /// Seconds a `defragment` waits for open views before ending them.
     static let defragViewWaitSeconds = 30.0

@@ -26,6 +26,41 @@ import Testing
         try twin.expectEqual()
     }
 
+    /// A view (a snapshot stream) opened while a defrag runs waits for the
+    /// defrag, then reads: as etcd's snapshot waits for its defrag. It used
+    /// to open at once and be ended by the swap ("snapshot view ended: the
+    /// store was defragmented"), so `etcdctl snapshot save` beside `etcdctl
+    /// defrag` failed, where etcd 3.5.1 saves and defragments both.
+    @Test func aViewOpenedDuringADefragWaitsForItAndReads() throws {
+        let twin = try Twin(seed: 3)
+        try twin.fill(keys: 500)
+        let store = twin.live.store
+        let opened = Flag(), defragged = Flag(), readFailed = Flag()
+        let reader = Thread {
+            guard let view = try? store.openReadView() else {
+                readFailed.fail()
+                return readFailed.done()
+            }
+            opened.set()
+            defragged.waitDone()
+            if (try? view.read { _ in }) == nil { readFailed.fail() }
+            view.close()
+            readFailed.done()
+        }
+        var openedDuringDefrag = false
+        store.afterDefragCopy = {
+            reader.start()
+            Thread.sleep(forTimeInterval: 0.3)  // time to open a view, were it let
+            openedDuringDefrag = opened.isSet
+        }
+        _ = try store.defragment()
+        #expect(store.isDefragmenting == false)
+        defragged.done()
+        readFailed.waitDone()
+        #expect(!openedDuringDefrag, "a view opened while the defrag ran")
+        #expect(!readFailed.failed, "the view ended")
+    }
+
     @Test func concurrentWritesDuringRepeatedDefrags() async throws {
         let twin = try Twin(seed: 7)
         try twin.fill(keys: 3000)

@@ -51,6 +51,9 @@ struct SnapshotStreamer {
         // snap dir; a crash can leave such a copy behind.
         StaleCopies.removeOnce(in: backend.snapDir)
         let extras = backend.etcdBackendExtras()
+        // A defrag's swap would end the view: wait for it without holding
+        // a pool thread (`openReadView` blocks in the rare race).
+        while store.isDefragmenting { try await Task.sleep(for: .milliseconds(20)) }
         try Task.checkCancellation()
         let producer = try await offLoop { try Producer(store: store, extras: extras) }
         defer { producer.view.close() }

@@ -1,5 +1,6 @@
 import Atomics
 import Foundation
+import GRPCWire
 import Logging
 import Raft
 import Support
@@ -527,7 +528,7 @@ final class RaftLoop: @unchecked Sendable {
         }
         if !late.isEmpty { transport.send(late) }
         if let prepared {
-            prepared.finish()
+            AnswerBatch.collect { prepared.finish() }
             appliedIndex = max(appliedIndex, rd.entries[rd.entries.count - 1].index)
         }
         if !overlap { apply(rd.committedEntries) }
@@ -641,14 +642,19 @@ final class RaftLoop: @unchecked Sendable {
             }
             normal.append(e)
         }
-        if !normal.isEmpty { applier?.apply(normal, term: node.term) }
+        // The answers go to their connections' loops together (`AnswerBatch`).
+        if !normal.isEmpty { AnswerBatch.collect { applier?.apply(normal, term: node.term) } }
         appliedIndex = max(appliedIndex, entries.last!.index)
     }
 
     private func answerReads() {
         guard !pendingReadStates.isEmpty else { return }
+        AnswerBatch.collect { serveReadStates(pendingReadStates) }
+    }
+
+    private func serveReadStates(_ states: [(index: UInt64, batch: UInt64)]) {
         var remaining: [(index: UInt64, batch: UInt64)] = []
-        for rs in pendingReadStates {
+        for rs in states {
             if rs.index <= appliedIndex {
                 // Every read up to rs.batch arrived before this ReadIndex was sent.
                 for batch in reads.served(upTo: rs.batch) { readWaits.trigger(id: batch, .success(rs.index)) }

@@ -117,18 +117,12 @@ final class ReadViewRegistry: @unchecked Sendable {
         }
     }
 
-    func abandonOpen() {
-        cond.withLock {
-            opening -= 1
-            cond.broadcast()
-        }
-    }
+    func abandonOpen() { changing { opening -= 1 } }
 
     func add(_ view: StoreReadView) {
-        cond.withLock {
+        changing {
             views[ObjectIdentifier(view)] = Weak(view: view)
             opening -= 1
-            cond.broadcast()
         }
     }
 
@@ -144,16 +138,14 @@ final class ReadViewRegistry: @unchecked Sendable {
         }
     }
 
-    func endDefrag() {
-        cond.withLock {
-            defrags -= 1
-            cond.broadcast()
-        }
-    }
+    func endDefrag() { changing { defrags -= 1 } }
 
-    func remove(_ view: StoreReadView) {
+    func remove(_ view: StoreReadView) { changing { views[ObjectIdentifier(view)] = nil } }
+
+    /// Runs `body` holding `cond`, then wakes its waiters.
+    private func changing(_ body: () -> Void) {
         cond.withLock {
-            views[ObjectIdentifier(view)] = nil
+            body()
             cond.broadcast()
         }
     }

@@ -22,6 +22,20 @@ import Testing
         #expect(del.stdout == "\(keys / 2)\n", "\(del.stderr)")
     }
 
+    /// A started member holding `fill(keys: 40000)`; the caller stops it.
+    private func startFilled() throws -> ServerProcess {
+        let server = try ServerProcess()
+        do {
+            try server.start()
+            try fill(server, keys: 40000)
+        } catch {
+            server.stop()
+            server.removeData()
+            throw error
+        }
+        return server
+    }
+
     private func keyCount(_ server: ServerProcess, prefix: String = "key/") throws -> Int? {
         let r = try etcdctl(server.endpoint, ["get", prefix, "--prefix", "--limit", "1", "-w", "json"])
         let json = try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
@@ -56,10 +70,8 @@ import Testing
     }
 
     @Test func killDuringDefragKeepsEveryAcknowledgedWrite() throws {
-        let server = try ServerProcess()
+        let server = try startFilled()
         defer { server.stop(); server.removeData() }
-        try server.start()
-        try fill(server, keys: 40000)
         let db = server.dataDir + "/member/snap/db"
         // The copy of this store takes about 0.1–0.3 s (debug build).
         for delay in [0.05, 0.1, 0.15, 0.2, 0.3, 0.6] {
@@ -90,10 +102,8 @@ import Testing
     }
 
     @Test func serverKilledDuringSnapshotSaveRestartsWithEverything() throws {
-        let server = try ServerProcess()
+        let server = try startFilled()
         defer { server.stop(); server.removeData() }
-        try server.start()
-        try fill(server, keys: 40000)
         let file = server.dataDir + ".snapshot.db"
         defer { try? FileManager.default.removeItem(atPath: file) }
         for delay in Self.killDelaysSeconds {
@@ -127,10 +137,8 @@ import Testing
     /// the store was defragmented"): a backup job beside a defrag job lost
     /// its backup.
     @Test func snapshotSaveDuringDefragSucceeds() throws {
-        let server = try ServerProcess()
+        let server = try startFilled()
         defer { server.stop(); server.removeData() }
-        try server.start()
-        try fill(server, keys: 40000)
         let file = server.dataDir + ".snapshot.db"
         defer { try? FileManager.default.removeItem(atPath: file) }
         let writer = try AckWriter(endpoints: server.endpoint, clients: 4, ackPath: server.dataDir + ".acks")

@@ -1,0 +1,23 @@
+import Raft
+
+/// What the loop hands committed normal entries to, on the loop thread, in
+/// log order. Conf change entries are applied by the loop itself.
+protocol CommittedEntryApplier: AnyObject {
+    func apply(_ entries: [Entry], term: UInt64)
+    /// Applies entries that are not committed yet but will be once the
+    /// fsync running meanwhile returns, without making anything visible:
+    /// nil if it cannot (they are then applied the usual way once committed).
+    func prepare(_ entries: [Entry], term: UInt64) -> PreparedApply?
+}
+
+extension CommittedEntryApplier {
+    func prepare(_ entries: [Entry], term: UInt64) -> PreparedApply? { nil }
+}
+
+/// Entries applied ahead of their commit (`CommittedEntryApplier.prepare`):
+/// `finish` makes them visible and answers their proposers (only after
+/// their fsync returned); `abort` drops them. Exactly one runs, on the loop thread.
+struct PreparedApply {
+    let finish: () -> Void
+    let abort: () -> Void
+}

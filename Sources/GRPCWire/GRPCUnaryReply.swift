@@ -43,7 +43,8 @@ public final class GRPCUnaryReply: @unchecked Sendable {
     }
 
     private func answer(framed: Bool, _ produce: @escaping @Sendable () throws -> [UInt8]) {
-        connection.loop.execute { [self] in
+        // With the other answers this thread gives in its batch, if it is in one (`AnswerBatch`).
+        AnswerBatch.execute(on: connection.loop) { [self] in
             stream.reply = nil
             var size = 0
             do {

@@ -1,5 +1,6 @@
 import Atomics
 import Foundation
+import GRPCWire
 import Raft
 
 /// Applying committed entries (conf changes here, the rest by `applier`)
@@ -26,7 +27,8 @@ extension RaftLoop {
             }
             normal.append(e)
         }
-        if !normal.isEmpty { applier?.apply(normal, term: node.term) }
+        // The answers go to their connections' loops together (`AnswerBatch`).
+        if !normal.isEmpty { AnswerBatch.collect { applier?.apply(normal, term: node.term) } }
         appliedIndex = max(appliedIndex, entries.last!.index)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import GRPCWire
 import Raft
 import Support
 
@@ -41,8 +42,13 @@ extension RaftLoop {
 
     func answerReads() {
         guard !pendingReadStates.isEmpty else { return }
+        // The answers go to their connections' loops together (`AnswerBatch`).
+        AnswerBatch.collect { serveReadStates(pendingReadStates) }
+    }
+
+    private func serveReadStates(_ states: [(index: UInt64, batch: UInt64)]) {
         var remaining: [(index: UInt64, batch: UInt64)] = []
-        for rs in pendingReadStates {
+        for rs in states {
             if rs.index <= appliedIndex {
                 // Every read up to rs.batch arrived before this ReadIndex was sent.
                 for batch in reads.served(upTo: rs.batch) { readWaits.trigger(id: batch, .success(rs.index)) }

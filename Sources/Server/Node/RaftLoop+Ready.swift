@@ -1,4 +1,5 @@
 import Foundation
+import GRPCWire
 import Raft
 import Support
 import WAL
@@ -85,7 +86,7 @@ extension RaftLoop {
         }
         if !late.isEmpty { transport.send(late) }
         if let prepared {
-            prepared.finish()
+            AnswerBatch.collect { prepared.finish() }
             appliedIndex = max(appliedIndex, rd.entries[rd.entries.count - 1].index)
         }
         if !overlap { apply(rd.committedEntries) }

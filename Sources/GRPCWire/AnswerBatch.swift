@@ -21,7 +21,11 @@ import NIOCore
 public final class AnswerBatch {
     /// Per loop, in the order loops were first answered to; each loop's work in answer order.
     private var pending: [(loop: any EventLoop, work: [() -> Void])] = []
+    private var pendingCount = 0
     private var open = false
+    /// Handed over before the phase ends once this many wait: a long phase
+    /// (a follower applying a large catch-up batch) does not hold them all.
+    static let maxPending = 256
 
     private init() {}
 
@@ -51,12 +55,15 @@ public final class AnswerBatch {
         } else {
             batch.pending.append((loop, [work]))
         }
+        batch.pendingCount += 1
+        if batch.pendingCount >= maxPending { batch.deliver() }
     }
 
     private func deliver() {
         guard !pending.isEmpty else { return }
         let groups = pending
         pending.removeAll(keepingCapacity: true)
+        pendingCount = 0
         for group in groups {
             let work = group.work
             if work.count == 1 {

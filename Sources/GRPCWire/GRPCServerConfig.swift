@@ -74,6 +74,13 @@ public struct GRPCServerConfig: Sendable {
     public var resetRatePerSecond: UInt64 = 1_000
     /// Outbound SETTINGS/PING ACKs queued before the peer counts as flooding.
     public var maxOutboundAcks: Int = 1000
+    /// Longest a read batch's control frames (the PING ACK and WINDOW_UPDATE
+    /// grpc-go sends with each request after an answer) wait to leave in the
+    /// same write as the answer of a call that batch started and that is
+    /// answered later (the callback form: a write waits for its fsync). Saves
+    /// a write here and a wake-up of the client per call; bounded so a
+    /// keepalive PING never waits behind a slow call. Zero: never held.
+    public var controlFrameHold: TimeAmount = .milliseconds(1)
     /// Run handlers on the connection's event loop (no thread hop; handlers must not block)
     /// instead of the global concurrent executor.
     public var runHandlersOnEventLoop: Bool = true

@@ -207,7 +207,10 @@ extension H2ConnectionHandler {
                 let reply = GRPCUnaryReply(connection: self, stream: stream)
                 stream.reply = reply
                 do {
-                    if try callback(request, context, reply) { return }
+                    if try callback(request, context, reply) {
+                        if inReadBatch { callbackStartedInReadBatch = true }
+                        return
+                    }
                     stream.reply = nil
                 } catch {
                     stream.reply = nil

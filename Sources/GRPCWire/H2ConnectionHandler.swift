@@ -43,6 +43,16 @@ final class H2ConnectionHandler: ChannelDuplexHandler {
     /// A read batch started a call's task: its flush waits until that task's
     /// first run (see `channelReadComplete`).
     var callStartedInReadBatch = false
+    /// A read batch started a callback-form call (answered later) and asked
+    /// for no output of its own: what it made nghttp2 queue (PING ACK,
+    /// WINDOW_UPDATE) may wait for that answer (see `holdControlFrames`).
+    var callbackStartedInReadBatch = false
+    var outputWantedInReadBatch = false
+    /// Flushes held control frames once `config.controlFrameHold` has
+    /// passed; cancelled when they leave with other output. (A timer left
+    /// armed for the next hold instead cost more: while any task is
+    /// scheduled, NIO re-arms its timerfd on about every loop turn.)
+    var heldOutputTimer: Scheduled<Void>?
     /// See `takeOutputBuffer`.
     var outputBuffer: ByteBuffer?
     /// A `read` was held back because the channel is not writable.
@@ -150,6 +160,8 @@ final class H2ConnectionHandler: ChannelDuplexHandler {
         keepaliveTimer?.cancel()
         pingTimeoutTimer?.cancel()
         drainTimer?.cancel()
+        heldOutputTimer?.cancel()
+        heldOutputTimer = nil
         deadlineTimer?.cancel()
         deadlineTimer = nil
         deadlines = DeadlineQueue()
@@ -190,6 +202,9 @@ final class H2ConnectionHandler: ChannelDuplexHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        let holdable = callbackStartedInReadBatch && !outputWantedInReadBatch
+        callbackStartedInReadBatch = false
+        outputWantedInReadBatch = false
         if callStartedInReadBatch {
             // The calls' tasks are queued on this loop: flush after them, so
             // a put reaches Raft before the batch's other output (grpc-go's
@@ -197,10 +212,32 @@ final class H2ConnectionHandler: ChannelDuplexHandler {
             // later; the output leaves in the same loop tick either way.
             callStartedInReadBatch = false
             scheduleFlush()
+        } else if holdable {
+            holdControlFrames()
         } else {
             flushOutput()
         }
         context.fireChannelReadComplete()
+    }
+
+    /// grpc-go's client sends a BDP PING (and a WINDOW_UPDATE) with the
+    /// request that follows each answer. Acknowledged at once, the ACK is a
+    /// write of its own and wakes the client for nothing while its call is
+    /// still running; held, it leaves in front of the answer, in one write
+    /// (RFC 9113 §6.7 asks only that it be sent, with the same payload; it
+    /// still precedes every later frame). Whatever flushes next takes it
+    /// along, and the timer bounds the wait, so a keepalive PING is never
+    /// held behind a slow call.
+    private func holdControlFrames() {
+        guard let session, config.controlFrameHold > .zero, !closeAfterFlush, !draining else {
+            flushOutput()
+            return
+        }
+        guard heldOutputTimer == nil, nghttp2_session_want_write(session) != 0 else { return }
+        heldOutputTimer = loop.scheduleTask(in: config.controlFrameHold) { [self] in  // strong: see scheduleKeepalive
+            heldOutputTimer = nil
+            flushOutput()
+        }
     }
 
     func read(context: ChannelHandlerContext) {
@@ -231,7 +268,11 @@ final class H2ConnectionHandler: ChannelDuplexHandler {
 
     /// Drains nghttp2's output now, or at the end of the current read batch.
     func scheduleFlush() {
-        if inReadBatch || flushScheduled { return }
+        if inReadBatch {
+            outputWantedInReadBatch = true
+            return
+        }
+        if flushScheduled { return }
         flushScheduled = true
         loop.execute {
             self.flushScheduled = false
@@ -256,6 +297,10 @@ final class H2ConnectionHandler: ChannelDuplexHandler {
     }
 
     func flushOutput() {
+        if let held = heldOutputTimer {
+            held.cancel()
+            heldOutputTimer = nil
+        }
         guard let session, let context, context.channel.isActive else { return }
         guard context.channel.isWritable else {
             // Backed up: nghttp2 keeps its frames (bounded: we stop reading too,

@@ -30,6 +30,18 @@ import Testing
         #expect(log.entries == ["a1", "a2", "a3", "b1", "b2"])
     }
 
+    @Test func aLongPhaseHandsOverEveryMaxPendingAnswers() {
+        let loop = EmbeddedEventLoop()
+        let log = Log()
+        AnswerBatch.collect {
+            for i in 0...AnswerBatch.maxPending { AnswerBatch.execute(on: loop) { log.entries.append("\(i)") } }
+            loop.run()
+            #expect(log.entries == (0..<AnswerBatch.maxPending).map { "\($0)" })
+        }
+        loop.run()
+        #expect(log.entries == (0...AnswerBatch.maxPending).map { "\($0)" })
+    }
+
     @Test func outsideCollectAnAnswerGoesToItsLoopAtOnce() {
         let loop = EmbeddedEventLoop()
         let log = Log()

@@ -11,6 +11,8 @@ struct TestResponse: Sendable {
     var body: [UInt8] = []
     /// RST_STREAM / close error code, 0 when the stream ended normally.
     var errorCode: UInt32 = 0
+    /// The client's socket read (`H2TestClient.reads`) that brought the first response header.
+    var headersRead: Int?
 
     func field(_ name: String) -> String? {
         (trailers + headers).first { $0.0 == name }?.1
@@ -58,6 +60,10 @@ final class H2TestClient: ChannelInboundHandler, @unchecked Sendable {
     var goAwayErrorCode: UInt32?
     var goAwayDebug = ""
     var pingAcks = 0
+    /// Socket reads so far, and the read that brought each PING ACK: which
+    /// frames the server wrote together.
+    var reads = 0
+    var pingAckReads: [Int] = []
     let closedPromise: EventLoopPromise<Void>
     var readBytes = 0
 
@@ -102,6 +108,7 @@ final class H2TestClient: ChannelInboundHandler, @unchecked Sendable {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let buffer = unwrapInboundIn(data)
         readBytes += buffer.readableBytes
+        reads += 1
         guard let session else { return }
         let rv = buffer.withUnsafeReadableBytes {
             cng_session_mem_recv(session, $0.baseAddress!.assumingMemoryBound(to: UInt8.self), $0.count)
@@ -189,6 +196,14 @@ final class H2TestClient: ChannelInboundHandler, @unchecked Sendable {
         }.get()
     }
 
+    /// A PING and then a call's request, in one write.
+    func startAfterPing(_ path: String, body: [UInt8]) -> EventLoopFuture<TestResponse> {
+        channel.eventLoop.flatSubmit {
+            _ = nghttp2_submit_ping(self.session, 0, nil)  // leaves with the request (start flushes)
+            return self.start(path, body: body)
+        }
+    }
+
     func close() async {
         try? await channel.close()
         try? await channel.eventLoop.submit {
@@ -228,6 +243,7 @@ nonisolated(unsafe) private let clientCallbacks: OpaquePointer = {
         guard let frame, let s = c.streams[frame.pointee.hd.stream_id] else { return 0 }
         let pair = (String(decoding: UnsafeBufferPointer(start: name, count: nlen), as: UTF8.self),
                     String(decoding: UnsafeBufferPointer(start: value, count: vlen), as: UTF8.self))
+        if s.response.headersRead == nil { s.response.headersRead = c.reads }
         if frame.pointee.headers.cat == NGHTTP2_HCAT_HEADERS && !s.response.headers.isEmpty {
             s.response.trailers.append(pair)
         } else {
@@ -252,6 +268,7 @@ nonisolated(unsafe) private let clientCallbacks: OpaquePointer = {
         let c = client(ud)
         if frame.pointee.hd.type == UInt8(NGHTTP2_PING.rawValue), frame.pointee.hd.flags & UInt8(NGHTTP2_FLAG_ACK.rawValue) != 0 {
             c.pingAcks += 1
+            c.pingAckReads.append(c.reads)
         }
         guard frame.pointee.hd.type == UInt8(NGHTTP2_GOAWAY.rawValue) else { return 0 }
         c.goAwayErrorCode = frame.pointee.goaway.error_code

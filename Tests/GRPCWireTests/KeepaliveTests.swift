@@ -41,6 +41,44 @@ import Testing
         }
     }
 
+    /// grpc-go sends a PING with the request after each answer: its ACK
+    /// waits for the answer of the call that came with it and leaves in the
+    /// same write (one socket read here), not in a write of its own.
+    @Test func pingAckLeavesWithTheAnswerOfTheCallItCameWith() async throws {
+        try await withTestServer({ $0.controlFrameHold = .seconds(60) }) { port, group, _ in
+            let client = try await H2TestClient.connect(port: port, group: group)
+            _ = try await client.unary("/test.Echo/Unary", [1])  // settings exchanged by now
+            // Callback form, answered 50 ms later from another thread.
+            let r = try await client.startAfterPing("/test.Echo/Callback", body: framed([[1, 9]])).get()
+            #expect(r.messages == [[1, 1, 9]])
+            let ackReads = try await client.channel.eventLoop.submit { client.pingAckReads }.get()
+            #expect(ackReads.count == 1)
+            #expect(ackReads.first == r.headersRead)
+            await client.close()
+        }
+    }
+
+    /// A held ACK leaves once `controlFrameHold` has passed, whether or not
+    /// the call is answered: a keepalive PING never waits behind a long call.
+    @Test func heldPingAckLeavesWithoutTheAnswer() async throws {
+        try await withTestServer({ $0.controlFrameHold = .milliseconds(20) }) { port, group, _ in
+            let client = try await H2TestClient.connect(port: port, group: group)
+            _ = try await client.unary("/test.Echo/Unary", [1])
+            // Callback form, never answered until the call ends.
+            let call = client.startAfterPing("/test.Echo/Callback", body: framed([[3]]))
+            var acks = 0
+            for _ in 0..<2000 where acks == 0 {
+                try await Task.sleep(for: .milliseconds(10))
+                acks = try await client.channel.eventLoop.submit { client.pingAcks }.get()
+            }
+            #expect(acks == 1)
+            let unanswered = try await client.channel.eventLoop.submit { !client.streams.isEmpty }.get()
+            #expect(unanswered)
+            await client.close()
+            _ = try await call.get()
+        }
+    }
+
     @Test func maxConcurrentStreamsIsAdvertised() async throws {
         try await withTestServer({ $0.maxConcurrentStreams = 7 }) { port, group, _ in
             let client = try await H2TestClient.connect(port: port, group: group)

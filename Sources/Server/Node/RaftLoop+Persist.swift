@@ -40,12 +40,17 @@ extension RaftLoop {
             let proposing = parked.isEmpty && !alone
             let (finished, proposals, messages) = condition.withLock {
                 () -> (Bool, [(id: UInt64, data: [UInt8])], [Message]) in
-                persistingAlone = alone
+                // Whatever would not end this wait need not wake it either:
+                // a follower woken per message during its fsync would only
+                // go back to sleep.
+                proposalsWaitForPersist = !proposing
+                messagesWaitForPersist = !leading
                 while !persistFinished && !(proposing && !mailbox.proposals.isEmpty)
                     && !(leading && !mailbox.messages.isEmpty) {
                     condition.wait()
                 }
-                persistingAlone = false
+                proposalsWaitForPersist = false
+                messagesWaitForPersist = false
                 let finished = persistFinished
                 persistFinished = false
                 var proposals: [(id: UInt64, data: [UInt8])] = []

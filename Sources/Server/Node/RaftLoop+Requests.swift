@@ -6,7 +6,7 @@ extension RaftLoop {
     func propose(id: UInt64, data: [UInt8]) {
         let wake = condition.withLock {
             mailbox.proposals.append((id, data))
-            return !persistingAlone
+            return !proposalsWaitForPersist
         }
         // After unlocking: a loop woken while this thread still held the
         // lock would only block on it again (one more sleep and wake-up per
@@ -133,9 +133,10 @@ extension RaftLoop {
             if !answers.isEmpty { transport.send(answers) }
             if rest.isEmpty { return }
         }
-        condition.withLock {
+        let wake = condition.withLock {
             mailbox.messages.append(contentsOf: rest)
-            condition.signal()
+            return !messagesWaitForPersist
         }
+        if wake { condition.signal() }  // after unlocking, as `propose` does
     }
 }

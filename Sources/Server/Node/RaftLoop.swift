@@ -91,10 +91,16 @@ final class RaftLoop: @unchecked Sendable {
     var readInFlight = false
     /// `persister` finished its job since the loop last looked. Guarded by `condition`.
     var persistFinished = false
-    /// The loop waits for `persister` as the sole voter: a proposal need not
-    /// wake it (nobody to send it to; the next Ready takes it either way).
+    /// The loop waits for `persister` and steps no proposals meanwhile (a
+    /// sole voter has nobody to send them to; parked ones go first): a
+    /// proposal need not wake it, the next Ready takes it either way.
     /// Guarded by `condition`.
-    var persistingAlone = false
+    var proposalsWaitForPersist = false
+    /// The loop waits for `persister` and steps no peer messages meanwhile
+    /// (`persistWhileReplicating`: a follower's, or a leader's carrying
+    /// messages): a message need not wake it, the fsync's end will.
+    /// Guarded by `condition`.
+    var messagesWaitForPersist = false
     /// Peer messages taken from the mailbox while persisting but not stepped
     /// then (`persistWhileReplicating`): stepped first by the next round.
     var carriedMessages: [Message] = []

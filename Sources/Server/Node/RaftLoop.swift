@@ -45,6 +45,9 @@ final class RaftLoop: @unchecked Sendable {
     let snapshots: SnapshotStore
     let snapshotPolicy: SnapshotPolicy
     var lastSnapshotIndex: UInt64
+    /// No log compaction before this: a snapshot reached a follower moments
+    /// ago (`holdsLogForSnapshotCatchUp`).
+    var logHoldUntil = Date.distantPast
     var confState: ConfState
     var appliedIndex: UInt64
     /// ReadIndex answers not yet servable: (index, batch id).
@@ -213,7 +216,9 @@ final class RaftLoop: @unchecked Sendable {
             for r in work.reports {
                 switch r {
                 case .unreachable(let id): node.reportUnreachable(id)
-                case .snapshotSent(let id): node.reportSnapshot(id, failed: false)
+                case .snapshotSent(let id):
+                    node.reportSnapshot(id, failed: false)
+                    logHoldUntil = Date().addingTimeInterval(Self.logHoldAfterSnapshotSeconds)
                 case .snapshotFailed(let id): node.reportSnapshot(id, failed: true)
                 }
             }

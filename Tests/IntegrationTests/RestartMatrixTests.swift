@@ -215,7 +215,7 @@ import Testing
         let early = try #require(try writer.acknowledged().map(\.revision).max())
         let hashEarly = try hashKV(cluster.members[0].endpoint, rev: early)
         for m in cluster.members {
-            #expect(m.stop(signal: SIGTERM) == 0, "\(m.name): \(m.logTail())")
+            #expect(m.stop(signal: SIGTERM) == SIGTERM, "\(m.name): \(m.logTail())")
             writer.wait(forAcks: writer.count + 100)
             try m.start()
             _ = try cluster.waitForLeader(among: cluster.members, seconds: 30)

@@ -98,13 +98,19 @@ extension H2ConnectionHandler {
         case .messagesReady:
             wakeReader(stream)
         case .fail(let status):
-            stream.requestFailure = status
             releaseHeld(stream, stream.heldBytes)
-            // A deadline already past wins, as in `startCall`: the call is over before
-            // its message is read (etcd 3.5.1: DEADLINE_EXCEEDED for a bad frame too).
-            let past = stream.deadline.map { $0 <= .now() } ?? false
-            finish(stream, past ? GRPCStatus(.deadlineExceeded, "context deadline exceeded") : status)
+            failRequest(stream, status)
         }
+    }
+
+    /// Ends a call whose request cannot be read (bad framing, a truncated
+    /// message). A deadline already past wins, as in `startCall`: the call is
+    /// over before its message is read (etcd 3.5.1: DEADLINE_EXCEEDED for a
+    /// bad frame or a message cut short too).
+    private func failRequest(_ stream: ServerStream, _ status: GRPCStatus) {
+        stream.requestFailure = status
+        let past = stream.deadline.map { $0 <= .now() } ?? false
+        finish(stream, past ? GRPCStatus(.deadlineExceeded, "context deadline exceeded") : status)
     }
 
     func endStream(streamID: Int32) {
@@ -113,8 +119,7 @@ extension H2ConnectionHandler {
         case .ignore:
             return
         case .fail(let status):
-            stream.requestFailure = status
-            finish(stream, status)
+            failRequest(stream, status)
         case .requestComplete:
             switch stream.handler {
             case .bidi: wakeReader(stream)

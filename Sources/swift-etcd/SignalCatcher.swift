@@ -47,6 +47,34 @@ enum SignalCatcher {
         }
     }
 
+    /// The signal `goName` names (the inverse of `goName(_:)`).
+    static func number(goName name: String) -> Int32? {
+        handled.first { goName($0) == name }
+    }
+
+    /// After the graceful stop, as etcd's osutil.HandleInterrupts: the
+    /// process ends by the signal it got (a shell or supervisor sees
+    /// 128 + n, `-n` in Python, as with etcd 3.5.1), except as PID 1, which
+    /// the kernel does not kill by a signal it has no handler for: there it
+    /// exits 0, as etcd does in a container.
+    static func endBy(_ signal: Int32) -> Never {
+        fflush(stdout)
+        fflush(stderr)
+        if getpid() != 1 {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = SIG_DFL
+            sigemptyset(&action.sa_mask)
+            sigaction(signal, &action, nil)
+            var set = sigset_t()
+            sigemptyset(&set)
+            sigaddset(&set, signal)
+            pthread_sigmask(SIG_UNBLOCK, &set, nil)
+            raise(signal)  // thread-directed: delivered before raise returns
+            _exit(128 + signal)
+        }
+        exit(0)
+    }
+
     /// Go's `os.Signal.String()` for the signals handled.
     static func goName(_ signal: Int32) -> String {
         switch signal {

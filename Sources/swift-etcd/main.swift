@@ -113,7 +113,8 @@ Task {
     logger.info("successfully notified init daemon")
 }
 
-switch await stop.wait() {
+let reason = await stop.wait()
+switch reason {
 case .signal(let name):
     logger.info("received signal; shutting down", metadata: ["signal": .string(name)])
 case .removed:
@@ -121,4 +122,7 @@ case .removed:
 }
 SystemdNotify.send("STOPPING=1")
 await server.stop()
+if case .signal(let name) = reason, let signal = SignalCatcher.number(goName: name) {
+    SignalCatcher.endBy(signal)
+}
 exit(0)

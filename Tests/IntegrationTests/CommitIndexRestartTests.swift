@@ -26,7 +26,7 @@ import WAL
         }
         let before = try Self.status(server)
         #expect(before.applied >= 5 && before.index >= before.applied, "\(before)")
-        #expect(server.stopTimed().status == 0, "\(server.logTail())")
+        #expect(server.stopTimed().status == SIGTERM, "\(server.logTail())")
 
         let saved = try WAL.open(dir: server.dataDir + "/member/wal", from: .zero)
         defer { try? saved.wal.close() }

@@ -22,7 +22,9 @@ struct ShutdownTests {
         let stopped = server.stopTimed(signal: SIGTERM)
         load.stop()
         print("shutdown: stop with 500 watch streams and 100 writers took \(String(format: "%.3f", stopped.seconds)) s")
-        #expect(stopped.status == 0 && !stopped.killedBySignal, "exit \(stopped.status): \(server.logTail())")
+        // As etcd 3.5.1: after the graceful stop (the log lines below) the
+        // process ends by the signal it got, so a shell sees 143.
+        #expect(stopped.killedBySignal && stopped.status == SIGTERM, "exit \(stopped.status): \(server.logTail())")
         // etcd's bound is its request timeout (5 s + 2 × election timeout = 7 s) per phase.
         #expect(stopped.seconds < 15, "stop took \(stopped.seconds) s")
         let log = server.log
@@ -53,7 +55,7 @@ struct ShutdownTests {
             return
         }
         let stopped = leader.stopTimed(signal: SIGTERM)
-        #expect(stopped.status == 0, "\(leader.logTail())")
+        #expect(stopped.killedBySignal && stopped.status == SIGTERM, "\(leader.logTail())")
         let log = leader.log
         #expect(log.contains("\"msg\":\"leadership transfer starting\""), "\(leader.logTail())")
         #expect(log.contains("\"msg\":\"leadership transfer finished\""), "\(leader.logTail())")

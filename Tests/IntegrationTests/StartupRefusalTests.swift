@@ -57,7 +57,7 @@ import Testing
         let m = try ServerProcess(extraArgs: ["--snapshot-count", "20"])
         try m.start()
         for i in 0..<70 { _ = try etcdctl(m.endpoint, ["put", "k\(i % 10)", "v\(i)"]) }
-        #expect(m.stop(signal: SIGTERM) == 0)
+        #expect(m.stop(signal: SIGTERM) == SIGTERM)
         return m
     }
 

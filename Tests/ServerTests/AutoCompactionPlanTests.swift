@@ -11,7 +11,7 @@ import Testing
 
     @Test func periodicCompactsToTheRevisionFromOnePeriodAgo() throws {
         // Period 10 s: a check every second, first compaction after 10 s.
-        var plan = try #require(AutoCompactionPlan(.period(.seconds(10)), nowSeconds: 0))
+        var plan = try #require(AutoCompactionPlan(.period(.seconds(10)), nowSeconds: 0, currentRevision: 100))
         #expect(plan.checkIntervalSeconds == 1)
         var compactedTo: [Int64] = []
         for t in 1...30 {
@@ -28,8 +28,41 @@ import Testing
         #expect(compactedTo == compactedTo.sorted())
     }
 
+    /// etcd's window exactly (period 10 s, 5 writes a second from revision
+    /// 100 at 0 s): the first compaction, at 10 s, keeps the revision from
+    /// 0 s; later ones the revision from 11 s before. A member that follows
+    /// keeps sampling, so on becoming leader it compacts to the revision from
+    /// a period ago, not to its current one (which dropped the whole window).
+    @Test func periodicKeepsEtcdsWindowAndSamplesOnFollowers() throws {
+        var plan = try #require(AutoCompactionPlan(.period(.seconds(10)), nowSeconds: 0, currentRevision: 100))
+        var compactedTo: [Int64] = []
+        for t in 1...30 {
+            if let rev = plan.check(nowSeconds: Double(t), currentRevision: Int64(100 + t * 5)) {
+                compactedTo.append(rev)
+                plan.compacted(rev, nowSeconds: Double(t))
+            }
+        }
+        #expect(compactedTo == [100, 145, 195])
+        var follower = try #require(AutoCompactionPlan(.period(.seconds(10)), nowSeconds: 0, currentRevision: 100))
+        for t in 1...15 {
+            #expect(follower.check(nowSeconds: Double(t), currentRevision: Int64(100 + t * 5), leading: false) == nil)
+        }
+        #expect(follower.check(nowSeconds: 16, currentRevision: 180, leading: true) == 125)
+        // Nothing written after 16 s: once the window holds only 180, a try
+        // at 180 again counts as done (etcd's ErrCompacted).
+        follower.compacted(125, nowSeconds: 16)
+        var idle = [Int64]()
+        for t in 17...60 {
+            if let r = follower.check(nowSeconds: Double(t), currentRevision: 180) {
+                idle.append(r)
+                follower.compacted(r, nowSeconds: Double(t))
+            }
+        }
+        #expect(idle == [175, 180])
+    }
+
     @Test func longPeriodsRetryHourly() throws {
-        var plan = try #require(AutoCompactionPlan(.period(.seconds(24 * 3600)), nowSeconds: 0))
+        var plan = try #require(AutoCompactionPlan(.period(.seconds(24 * 3600)), nowSeconds: 0, currentRevision: 1))
         #expect(plan.checkIntervalSeconds == 360)
         var first: Double?
         for step in 1...300 {  // 30 h of checks, 6 min apart

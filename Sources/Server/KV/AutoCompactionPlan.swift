@@ -3,10 +3,14 @@ import Config
 /// When to compact, as etcd's v3compactor decides (pure; the clock and the
 /// store's revision are passed in).
 ///
-/// - periodic(P): every `checkIntervalSeconds` = min(P, 1 h)/10 the current
-///   revision is recorded, keeping a window of P; once P has passed since
-///   the start (afterwards min(P, 1 h) since the last success) it compacts to
-///   the oldest revision in the window, i.e. the one from P ago.
+/// - periodic(P): at the start and after every check (every
+///   `checkIntervalSeconds` = min(P, 1 h)/10) the current revision is
+///   recorded, the last P/interval + 1 kept, on followers too (etcd's paused
+///   compactor keeps sampling); once P has passed since the start
+///   (afterwards min(P, 1 h) since the last success) the leader compacts to
+///   the oldest one recorded before this check: the revision from P ago the
+///   first time, from P + one interval ago afterwards, as etcd's. A
+///   revision already compacted counts as a success (etcd's ErrCompacted).
 /// - revisions(N): every 5 minutes, compact to current − N when that moved.
 struct AutoCompactionPlan {
     enum Mode {
@@ -20,8 +24,9 @@ struct AutoCompactionPlan {
     private var waitSeconds: Double
     private var lastCompacted: Int64 = 0
 
-    /// nil when auto-compaction is off.
-    init?(_ retention: AutoCompactionRetention, nowSeconds: Double) {
+    /// nil when auto-compaction is off. `currentRevision`: the store's now,
+    /// periodic mode's first sample.
+    init?(_ retention: AutoCompactionRetention, nowSeconds: Double, currentRevision: Int64 = 0) {
         switch retention {
         case .disabled: return nil
         case .period(let d):
@@ -36,6 +41,7 @@ struct AutoCompactionPlan {
             waitSeconds = 0
         }
         lastSuccessSeconds = nowSeconds
+        if case .periodic = mode { revs = [currentRevision] }
     }
 
     var checkIntervalSeconds: Double {
@@ -45,16 +51,24 @@ struct AutoCompactionPlan {
         }
     }
 
-    /// Called every `checkIntervalSeconds`; the revision to compact to, if any.
-    mutating func check(nowSeconds: Double, currentRevision: Int64) -> Int64? {
+    /// Called every `checkIntervalSeconds`, on every member (`leading`: only
+    /// a leader compacts); the revision to compact to, if any.
+    mutating func check(nowSeconds: Double, currentRevision: Int64, leading: Bool = true) -> Int64? {
         switch mode {
         case .periodic(let period):
-            revs.append(currentRevision)
-            let keep = Int((period / checkIntervalSeconds).rounded()) + 1
-            if revs.count > keep { revs.removeFirst(revs.count - keep) }
-            guard nowSeconds - lastSuccessSeconds >= waitSeconds, let oldest = revs.first, oldest > lastCompacted else { return nil }
+            defer {
+                revs.append(currentRevision)
+                let keep = Int((period / checkIntervalSeconds).rounded()) + 1
+                if revs.count > keep { revs.removeFirst(revs.count - keep) }
+            }
+            guard leading, nowSeconds - lastSuccessSeconds >= waitSeconds, let oldest = revs.first else { return nil }
+            guard oldest > lastCompacted else {
+                compacted(lastCompacted, nowSeconds: nowSeconds)
+                return nil
+            }
             return oldest
         case .revisions(let n):
+            guard leading else { return nil }
             let rev = currentRevision - n
             return rev > 0 && rev != lastCompacted ? rev : nil
         }

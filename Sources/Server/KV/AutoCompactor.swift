@@ -4,23 +4,25 @@ import Logging
 import MVCC
 import Proto
 
-/// Runs `AutoCompactionPlan` while this member leads (as etcd pauses its
-/// compactor on followers): each compaction is an ordinary Compact request
-/// through Raft, so every member compacts at the same revision.
+/// Runs `AutoCompactionPlan` on every member; only the leader compacts (as
+/// etcd pauses its compactor on followers, which still records revisions):
+/// each compaction is an ordinary Compact request through Raft, so every
+/// member compacts at the same revision.
 final class AutoCompactor: @unchecked Sendable {
     private var task: Task<Void, Never>?
     private let lock = NSLock()
 
     func start(server: EtcdServer, retention: AutoCompactionRetention) {
-        guard var plan = AutoCompactionPlan(retention, nowSeconds: Self.now()) else { return }
+        guard var plan = AutoCompactionPlan(retention, nowSeconds: Self.now(),
+                                            currentRevision: server.store.currentRevision) else { return }
         server.logger.info("auto compaction enabled", metadata: ["mode": "\(plan.mode)"])
         let interval = plan.checkIntervalSeconds
         let t = Task.detached { [weak server] in
             while !Task.isCancelled {
                 try? await Task.sleep(nanoseconds: UInt64(interval * 1e9))
                 guard let server, !Task.isCancelled else { return }
-                guard server.loop.status.isLeader,
-                      let rev = plan.check(nowSeconds: Self.now(), currentRevision: server.store.currentRevision) else { continue }
+                guard let rev = plan.check(nowSeconds: Self.now(), currentRevision: server.store.currentRevision,
+                                           leading: server.loop.status.isLeader) else { continue }
                 var proposal = Swiftetcd.InternalRaftRequest()
                 var request = Etcdserverpb.CompactionRequest()
                 request.revision = rev

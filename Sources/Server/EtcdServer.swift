@@ -392,11 +392,18 @@ public final class EtcdServer: @unchecked Sendable {
     /// Proposes a write through Raft and waits until it is applied here;
     /// `identity` (auth) travels in the entry's header to the apply chain.
     func propose(_ request: Swiftetcd.InternalRaftRequest, as identity: RequestIdentity?) async throws -> AppliedResult {
+        try await propose(request, as: identity, asLeaderOf: nil)
+    }
+
+    /// `term`: proposed only as the leader of that term, never forwarded
+    /// (`RaftLoop.proposeAsLeader`); nil: any member proposes or forwards it.
+    func propose(_ request: Swiftetcd.InternalRaftRequest, as identity: RequestIdentity?,
+                 asLeaderOf term: UInt64?) async throws -> AppliedResult {
         try GRPCRequestContext.checkDeadline()  // never propose what nobody waits for
         let (id, data) = try encodeProposal(request, as: identity)
         do {
             return try await applyWaits.wait(id: id, deadline: .after(seconds: requestTimeoutSeconds)) {
-                loop.propose(id: id, data: data)
+                if let term { loop.proposeAsLeader(id: id, data: data, term: term) } else { loop.propose(id: id, data: data) }
             }
         } catch {
             metrics.proposalsFailed.add()  // dropped, timed out or cancelled (etcd counts these)

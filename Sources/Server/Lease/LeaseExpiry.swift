@@ -68,12 +68,7 @@ extension EtcdServer {
     private func proposeInBackground(_ proposal: Swiftetcd.InternalRaftRequest, asLeaderOf term: UInt64, what: String) {
         let identity = auth.snapshot.enabled ? RequestIdentity(username: AuthState.rootUser, authRevision: auth.snapshot.revision) : nil
         Task {
-            do {
-                let (id, data) = try encodeProposal(proposal, as: identity)
-                _ = try await applyWaits.wait(id: id, deadline: .after(seconds: requestTimeoutSeconds)) {
-                    loop.proposeAsLeader(id: id, data: data, term: term)
-                }
-            } catch {
+            do { _ = try await propose(proposal, as: identity, asLeaderOf: term) } catch {
                 logger.warning("proposal failed", metadata: ["what": "\(what)", "error": "\(error)"])
             }
         }

@@ -201,6 +201,23 @@ import TestSupport
         await net.stop()
     }
 
+    /// Copying a large store takes seconds (7 s for 1.3 GB here), longer
+    /// than the follower's `--raft-read-timeout`: the transfer's connection
+    /// must not sit idle meanwhile, or the follower closes it, the transfer
+    /// fails and every retry makes another copy that fails the same way.
+    /// Here the copy is made slow and the follower's read timeout short.
+    @Test func aCopySlowerThanTheReadTimeoutStillTravels() async throws {
+        let leaderStore = try WatchFixture()
+        for i in 0..<10 { leaderStore.put("k\(i)") }
+        var settings = PeerSettings()
+        settings.timeouts.read = .milliseconds(500)
+        let net = try await TwoMembers(leaderStore: leaderStore.store, followerSettings: settings, copyDelay: .seconds(2))
+        let reports = try await net.sendSnapshot(Snapshot(metadata: SnapshotMetadata(index: 10, term: 2, confState: ConfState(voters: [1, 2]))))
+        if case .snapshotSent(2)? = reports.first {} else { Issue.record("reported \(reports)") }
+        #expect(net.b.receivedSnapshots.take(index: 10) != nil)
+        await net.stop()
+    }
+
     /// A database older than the snapshot it claims to be (consistent index
     /// below the snapshot's) is refused: the leader reports a failure, Raft
     /// never sees the message, and no file is left behind.
@@ -228,22 +245,26 @@ private struct TwoMembers {
     let reports = Reports()
     let received = Received()
 
-    init(leaderStore: MVCCStore) async throws {
+    /// `copyDelay`: how long making the leader's store copy takes on top.
+    init(leaderStore: MVCCStore, followerSettings: PeerSettings = PeerSettings(), copyDelay: Duration = .zero) async throws {
         for id in 1...2 { try FileManager.default.createDirectory(atPath: "\(dir)/\(id)", withIntermediateDirectories: true) }
         let portA = freeLoopbackPort(), portB = freeLoopbackPort()
         let members = [ClusterMember(id: 1, name: "a", peerURLs: ["http://127.0.0.1:\(portA)"], clientURLs: []),
                        ClusterMember(id: 2, name: "b", peerURLs: ["http://127.0.0.1:\(portB)"], clientURLs: [])]
         self.members = members
         let logger = Logger(label: "snap-test"), dir = self.dir, group = self.group
-        func network(_ id: UInt64) throws -> PeerNetwork {
+        func network(_ id: UInt64, _ settings: PeerSettings = PeerSettings()) throws -> PeerNetwork {
             try PeerNetwork(localID: id, clusterID: 99, membership: Membership(members: members, path: "\(dir)/\(id).json", logger: logger),
                             attributes: MemberAttributes(name: "m\(id)", clientURLs: []), snapDir: "\(dir)/\(id)",
-                            group: group, logger: logger)
+                            group: group, settings: settings, logger: logger)
         }
         a = try network(1)
-        b = try network(2)
+        b = try network(2, followerSettings)
         let extras = try SnapshotExtras(members: members, alarms: []).encoded()
-        a.snapshotPayload = { SnapshotPayload(copy: try StoreCopy.make(store: leaderStore, snapDir: "\(dir)/1"), extras: extras) }
+        a.snapshotPayload = {
+            if copyDelay > .zero { Thread.sleep(forTimeInterval: Double(copyDelay.components.seconds) + Double(copyDelay.components.attoseconds) / 1e18) }
+            return SnapshotPayload(copy: try StoreCopy.make(store: leaderStore, snapDir: "\(dir)/1"), extras: extras)
+        }
         a.onReport = { [reports] in reports.append($0) }
         b.onMessages = { [received] in received.append($0) }
         _ = try await a.start(host: "127.0.0.1", port: portA)

@@ -218,6 +218,23 @@ import TestSupport
         await net.stop()
     }
 
+    /// The follower checks a received file before it answers: an fsync of
+    /// a gigabyte written a moment ago can take longer than its own read
+    /// timeout, while the leader, waiting for the answer, sends nothing.
+    /// The follower must not close the connection on itself meanwhile (the
+    /// leader would count the transfer failed and copy the store again).
+    /// Here the follower's hand-over is made slow and its read timeout short.
+    @Test func aFollowerSlowerToCheckTheFileThanItsReadTimeoutStillAnswers() async throws {
+        let leaderStore = try WatchFixture()
+        for i in 0..<10 { leaderStore.put("k\(i)") }
+        var settings = PeerSettings()
+        settings.timeouts.read = .milliseconds(500)
+        let net = try await TwoMembers(leaderStore: leaderStore.store, followerSettings: settings, handOverDelay: .seconds(2))
+        let reports = try await net.sendSnapshot(Snapshot(metadata: SnapshotMetadata(index: 10, term: 2, confState: ConfState(voters: [1, 2]))))
+        if case .snapshotSent(2)? = reports.first {} else { Issue.record("reported \(reports)") }
+        await net.stop()
+    }
+
     /// A database older than the snapshot it claims to be (consistent index
     /// below the snapshot's) is refused: the leader reports a failure, Raft
     /// never sees the message, and no file is left behind.
@@ -245,8 +262,10 @@ private struct TwoMembers {
     let reports = Reports()
     let received = Received()
 
-    /// `copyDelay`: how long making the leader's store copy takes on top.
-    init(leaderStore: MVCCStore, followerSettings: PeerSettings = PeerSettings(), copyDelay: Duration = .zero) async throws {
+    /// `copyDelay`: how long making the leader's store copy takes on top;
+    /// `handOverDelay`: how long the follower takes to hand a received snapshot to Raft.
+    init(leaderStore: MVCCStore, followerSettings: PeerSettings = PeerSettings(), copyDelay: Duration = .zero,
+         handOverDelay: Duration = .zero) async throws {
         for id in 1...2 { try FileManager.default.createDirectory(atPath: "\(dir)/\(id)", withIntermediateDirectories: true) }
         let portA = freeLoopbackPort(), portB = freeLoopbackPort()
         let members = [ClusterMember(id: 1, name: "a", peerURLs: ["http://127.0.0.1:\(portA)"], clientURLs: []),
@@ -262,13 +281,20 @@ private struct TwoMembers {
         b = try network(2, followerSettings)
         let extras = try SnapshotExtras(members: members, alarms: []).encoded()
         a.snapshotPayload = {
-            if copyDelay > .zero { Thread.sleep(forTimeInterval: Double(copyDelay.components.seconds) + Double(copyDelay.components.attoseconds) / 1e18) }
+            Self.sleep(copyDelay)
             return SnapshotPayload(copy: try StoreCopy.make(store: leaderStore, snapDir: "\(dir)/1"), extras: extras)
         }
         a.onReport = { [reports] in reports.append($0) }
-        b.onMessages = { [received] in received.append($0) }
+        b.onMessages = { [received] in
+            if $0.contains(where: { $0.type == .snap }) { Self.sleep(handOverDelay) }
+            received.append($0)
+        }
         _ = try await a.start(host: "127.0.0.1", port: portA)
         _ = try await b.start(host: "127.0.0.1", port: portB)
+    }
+
+    private static func sleep(_ d: Duration) {
+        if d > .zero { Thread.sleep(forTimeInterval: Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18) }
     }
 
     /// Sends a MsgSnap from 1 to 2 and returns member 1's reports once there is one.

@@ -153,7 +153,7 @@ extension MVCCStore {
     /// `copyFlushBytes`, so the disk never holds hundreds of MB of dirty copy
     /// pages that the WAL's next fsync would have to wait behind.
     func writeCompactCopy(to path: String) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, Self.fileMode)
         if fd < 0 { throw MVCCError(.internal, "mvcc: cannot create \(path): errno \(errno)") }
         defer { Glibc.close(fd) }
         var pipeFDs: [Int32] = [0, 0]

@@ -49,10 +49,11 @@ extension MVCCStore {
     /// may be open on `dir`). Open an `MVCCStore` on `dir` afterwards.
     public static func restore(from snapshotPath: String, to dir: String) throws {
         let fm = FileManager.default
-        try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: dirMode])
         let data = dir + "/data.mdb", tmp = dir + "/data.mdb.restore"
         try? fm.removeItem(atPath: tmp)
         try fm.copyItem(atPath: snapshotPath, toPath: tmp)
+        chmod(tmp, fileMode)  // copyItem keeps the source's mode
         let fd = open(tmp, O_RDONLY)
         if fd < 0 { throw MVCCError(.internal, "mvcc: open \(tmp): errno \(errno)") }
         FileIO.fsync(fd, path: tmp)

@@ -38,6 +38,13 @@ public final class MVCCStore: @unchecked Sendable {
         case full
     }
 
+    /// Modes of the store's files and of the directories made for them:
+    /// the owner's alone, as etcd's (0600 bolt file, 0700 dirs). The store
+    /// holds every key, auth's password hashes among them, and a data dir
+    /// made by someone else (0755, a package's) must not open it to all.
+    public static let fileMode: mode_t = 0o600
+    public static let dirMode: Int = 0o700
+
     public struct Options: Sendable {
         /// Upper bound of the database size (LMDB map size); address space only.
         public var mapSizeBytes: Int = 64 << 30
@@ -131,7 +138,8 @@ public final class MVCCStore: @unchecked Sendable {
         self.path = path
         self.options = options
         residency = MapResidency(policy: options.mapTrim)
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: Self.dirMode])
         DefragCopy.removeLeftovers(dataFile: path + "/data.mdb")  // a defrag killed mid-copy
         try StoreFileCheck.verify(dataFile: path + "/data.mdb")
         try StoreFileCheck.verify(lockFile: path + "/lock.mdb")
@@ -163,7 +171,7 @@ public final class MVCCStore: @unchecked Sendable {
         case .noMetaSync: flags |= UInt32(MDB_NOMETASYNC)
         case .full: break
         }
-        try LMDB.check(mdb_env_open(env, path, flags, 0o644), "env_open \(path)")
+        try LMDB.check(mdb_env_open(env, path, flags, Self.fileMode), "env_open \(path)")
 
         var txn: OpaquePointer?
         try LMDB.check(mdb_txn_begin(env, nil, 0, &txn), "txn_begin")

@@ -100,7 +100,8 @@ public final class EtcdServer: @unchecked Sendable {
         let hasWAL = WAL.exists(dir: layout.walDir)
         StartupLog.starting(options, memberInitialized: hasWAL, logger: logger)
         let start = try MemberStart.resolve(options: options, hasWAL: hasWAL, dialer: dialer, group: group)
-        try FileManager.default.createDirectory(atPath: layout.snapDir, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: layout.snapDir, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: MVCCStore.dirMode])
         let membersPath = layout.memberDir + "/members.json"
         let members: [ClusterMember]
         if hasWAL {

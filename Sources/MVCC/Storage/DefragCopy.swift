@@ -50,7 +50,7 @@ final class DefragCopy {
         try LMDB.check(mdb_env_set_maxdbs(env, 4), "set_maxdbs")
         try LMDB.check(mdb_env_set_mapsize(env, mapSizeBytes), "set_mapsize")
         // NOSYNC: `sync()` flushes at the points the swap depends on.
-        try LMDB.check(mdb_env_open(env, path, UInt32(MDB_NOSUBDIR | MDB_NOTLS | MDB_NOSYNC), 0o644),
+        try LMDB.check(mdb_env_open(env, path, UInt32(MDB_NOSUBDIR | MDB_NOTLS | MDB_NOSYNC), MVCCStore.fileMode),
                        "env_open \(path)")
         var txn: OpaquePointer?
         try LMDB.check(mdb_txn_begin(env, nil, 0, &txn), "txn_begin")

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MVCC
 import Raft
 import WAL
 
@@ -74,7 +75,7 @@ struct RestoredNode {
     static func open(layout: DataDirLayout, newMember: MemberMetadata, initialPeers: [UInt64],
                      raftConfig: RaftConfig, settings: Settings = Settings(), logger: Logger) throws -> RestoredNode {
         let fm = FileManager.default
-        try fm.createDirectory(atPath: layout.snapDir, withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: layout.snapDir, withIntermediateDirectories: true, attributes: [.posixPermissions: MVCCStore.dirMode])
         let snapshots = try SnapshotStore(dir: layout.snapDir, maxSnapshots: settings.maxSnapshots)
         let storage = MemoryStorage()
         var config = raftConfig

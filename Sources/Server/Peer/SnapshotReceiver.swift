@@ -56,7 +56,7 @@ final class SnapshotReceiver {
             if let reason = sink.refuses(m) { return fail(reason, context) }
             if case .fail(let reason) = state.begin(totalBytes: total) { return fail(reason, context) }
             path = sink.newPath()
-            fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)  // becomes data.mdb, as LMDB creates it
+            fd = open(path, O_WRONLY | O_CREAT | O_EXCL, MVCCStore.fileMode)  // becomes data.mdb
             if fd < 0 { return fail("cannot create \(path): \(String(cString: strerror(errno)))", context) }
             message = m
             logger.info("receiving database snapshot", metadata: [

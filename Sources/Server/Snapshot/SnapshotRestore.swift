@@ -66,7 +66,7 @@ public struct SnapshotRestore {
             let lock = try DataDirLock.acquire(dataDir: building)
             defer { lock.release() }
             let layout = DataDirLayout(dataDir: building)
-            try fm.createDirectory(atPath: layout.dbPath, withIntermediateDirectories: true)
+            try fm.createDirectory(atPath: layout.dbPath, withIntermediateDirectories: true, attributes: [.posixPermissions: MVCCStore.dirMode])
             logger.info("restoring snapshot", metadata: ["path": "\(file)", "data-dir": "\(options.dataDir)"])
             let (revision, etcdIndex, removedIDs) = try restoreStore(snapshot, into: layout)
             let bootstrapIndex = UInt64(memberIDs.count)

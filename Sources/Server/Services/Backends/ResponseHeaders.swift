@@ -33,7 +33,8 @@ protocol Proposer: Sendable {
     /// Raft loop's, once applied), and the returned hook withdraws the wait
     /// (its call ended first: `done` then gets `CancellationError`), as a
     /// cancelled task's does. Throws, proposing nothing, when `deadline` has
-    /// passed or the request is too large.
+    /// passed or the request is too large. The request must have passed
+    /// `Validation` (its apply may reuse it undecoded: `ProposalMemo`).
     func proposeWrite(_ request: Swiftetcd.InternalRaftRequest, as identity: RequestIdentity?, deadline: NIODeadline?,
                       done: @escaping @Sendable (Result<(WriteResponse, Etcdserverpb.ResponseHeader), Error>) -> Void)
         throws -> (@Sendable () -> Void)?

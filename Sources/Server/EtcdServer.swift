@@ -418,10 +418,11 @@ public final class EtcdServer: @unchecked Sendable {
     /// request (696 bytes) stays on the thread's stack: in `propose` it made
     /// the async frame bigger, one more task-allocator malloc per write.
     /// `remember`: the request is also kept decoded for its apply
-    /// (`ProposalMemo`; only for requests `Validation` passed).
+    /// (`ProposalMemo`; only for requests `Validation` passed). `wire`: the
+    /// request's bytes as received, which the entry then carries as they are.
     @inline(never)
     func encodeProposal(_ request: Swiftetcd.InternalRaftRequest, as identity: RequestIdentity?,
-                        remember: Bool = false) throws -> (UInt64, [UInt8]) {
+                        remember: Bool = false, wire: ProposalBytes? = nil) throws -> (UInt64, [UInt8]) {
         var request = request
         let id = ids.next()
         request.id = id
@@ -432,7 +433,8 @@ public final class EtcdServer: @unchecked Sendable {
             header.authRevision = identity.authRevision
         }
         request.header = header
-        let data = request.serializedBytes()
+        let spliced = identity == nil ? wire?.entry(id: id, maxRequestBytes: options.maxRequestBytes) : nil
+        let data = spliced ?? request.serializedBytes()
         if data.count - Self.idFieldBytes(id) > options.maxRequestBytes { throw ServerError.requestTooLarge }
         if remember { proposalMemo.remember(id: id, data: data, message: request) }
         return (id, data)

@@ -23,9 +23,11 @@ public func connectedLoopbackSocket(port: Int) -> Int32? {
 /// server's port between this check and the server's bind. Never the same
 /// port twice in one test process (a port handed out but not bound yet
 /// still looks free).
+/// `SWIFT_ETCD_TEST_PORTS=lo-hi` narrows the range (runs that share a
+/// machine each keep to their own ports).
 public func freeLoopbackPort() -> Int {
     while true {
-        let port = Int.random(in: 20_000...32_767)
+        let port = Int.random(in: testPortRange)
         guard handedOutPorts.claim(port) else { continue }
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         let rc = bindLoopback(fd, port: port)
@@ -33,6 +35,12 @@ public func freeLoopbackPort() -> Int {
         if rc == 0 { return port }
     }
 }
+
+private let testPortRange: ClosedRange<Int> = {
+    let bounds = (ProcessInfo.processInfo.environment["SWIFT_ETCD_TEST_PORTS"] ?? "").split(separator: "-").compactMap { Int($0) }
+    guard bounds.count == 2, 1024 <= bounds[0], bounds[0] < bounds[1], bounds[1] <= 32_767 else { return 20_000...32_767 }
+    return bounds[0]...bounds[1]
+}()
 
 /// Binds socket `fd` to 127.0.0.1:`port`; bind(2)'s result.
 public func bindLoopback(_ fd: Int32, port: Int) -> Int32 {

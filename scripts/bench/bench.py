@@ -46,6 +46,7 @@ def run_one(w, side, binary, program, workdir, ctl):
     load = loadavg()
     started = time.time()
     server_cpu = servers.cpu_seconds()
+    switches = servers.context_switches()
     try:
         p, client_cpu = run_client([program, "-endpoint", servers.endpoints, *w.args], w.timeout)
         lines = p.stdout.strip().splitlines()
@@ -54,7 +55,8 @@ def run_one(w, side, binary, program, workdir, ctl):
             metrics = {"error": ((p.stderr.strip() or p.stdout.strip())[-400:] or f"exit {p.returncode}")
                        + "\n" + servers.log_tail()}
         else:
-            metrics.update(cpu_figures(metrics, servers.cpu_seconds() - server_cpu, client_cpu))
+            metrics.update(cpu_figures(metrics, servers.cpu_seconds() - server_cpu, client_cpu,
+                                       servers.context_switches() - switches))
             if w.rss:
                 metrics["rss"] = servers.members[0].peak_rss_mb()
     except subprocess.TimeoutExpired:
@@ -67,7 +69,7 @@ def run_one(w, side, binary, program, workdir, ctl):
     return metrics
 
 
-CPU_SHOWN = ["server_us_per_op", "client_us_per_op", "server_cpu_s", "client_cpu_s"]
+CPU_SHOWN = ["server_us_per_op", "client_us_per_op", "server_cs_per_op", "server_cpu_s", "client_cpu_s"]
 
 
 def run_client(argv, timeout):
@@ -97,10 +99,11 @@ def child_cpu_delta():
     return delta
 
 
-def cpu_figures(metrics, server_cpu, client_cpu):
+def cpu_figures(metrics, server_cpu, client_cpu, switches=0):
     """Server and client CPU of a run, and per operation in µs where the
     program says how many it did (ops, or writes for the Kubernetes load,
-    or rate × seconds for keep-alives)."""
+    or rate × seconds for keep-alives); the servers' context switches per
+    operation (all members' threads, voluntary and involuntary)."""
     ops = metrics.get("ops") or metrics.get("writes")
     if not ops and isinstance(metrics.get("rate"), float) and isinstance(metrics.get("secs"), float):
         ops = metrics["rate"] * metrics["secs"]
@@ -108,6 +111,7 @@ def cpu_figures(metrics, server_cpu, client_cpu):
     if isinstance(ops, float) and ops > 0:
         out["server_us_per_op"] = round(server_cpu / ops * 1e6, 2)
         out["client_us_per_op"] = round(client_cpu / ops * 1e6, 2)
+        out["server_cs_per_op"] = round(switches / ops, 2)
     return out
 
 

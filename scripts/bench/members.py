@@ -44,6 +44,24 @@ class Member:
         except (OSError, IndexError, ValueError):
             return 0.0
 
+    def context_switches(self):
+        """Voluntary + involuntary context switches of the live threads so far
+        (threads that already exited are not counted)."""
+        total = 0
+        try:
+            tasks = os.listdir(f"/proc/{self.proc.pid}/task")
+        except OSError:
+            return 0
+        for t in tasks:
+            try:
+                with open(f"/proc/{self.proc.pid}/task/{t}/status") as f:
+                    for line in f:
+                        if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                            total += int(line.split()[1])
+            except (OSError, ValueError):
+                continue
+        return total
+
     def stop(self):
         if self.proc.poll() is None:
             self.proc.kill()
@@ -92,6 +110,10 @@ class Servers:
     def cpu_seconds(self):
         """CPU every member used so far, summed."""
         return sum(m.cpu_seconds() for m in self.members)
+
+    def context_switches(self):
+        """Context switches of every member's threads so far, summed."""
+        return sum(m.context_switches() for m in self.members)
 
     def stop(self):
         for m in self.members:

@@ -129,8 +129,17 @@ public struct TxnRequest: Equatable, Sendable {
         self.failure = failure
     }
 
-    /// True when no branch, at any depth, contains a Put or DeleteRange: etcd
-    /// serves such txns locally without Raft (`isTxnReadonly`).
+    /// etcd's `isTxnReadonly`: every op of both branches is a Range. Only
+    /// such a txn is served without Raft; one with a nested txn or an empty
+    /// op goes through Raft even when it writes nothing, as in etcd 3.5.1,
+    /// so it takes a Raft index there too (`endpoint status`'s raftIndex and
+    /// the consistent index in a snapshot stay etcd's for the same requests).
+    public var isServedWithoutRaft: Bool {
+        (success + failure).allSatisfy { if case .range = $0 { true } else { false } }
+    }
+
+    /// True when no branch, at any depth, contains a Put or DeleteRange: the
+    /// txn changes nothing and takes no revision.
     public var isReadOnly: Bool {
         func readOnly(_ ops: [RequestOp]) -> Bool {
             ops.allSatisfy {

@@ -42,6 +42,8 @@ final class PeerClient: @unchecked Sendable {
     private var upSince: UInt64 = 0
     private let failureLog = LogRateLimiter()
     private var pendingBytes = 0
+    /// Direct writes into a plain-TCP connection's socket from any thread.
+    private let direct = PeerSocketWriter()
     private var everConnected = false
     private var reportedDown = false
 
@@ -77,26 +79,48 @@ final class PeerClient: @unchecked Sendable {
         }
     }
 
-    /// Queues encoded Raft messages, in order, for this peer.
+    /// Sends encoded Raft messages, in order, to this peer; any thread.
     func send(_ messages: [[UInt8]]) {
-        eventLoop.execute { self.write(messages.map { .message($0) }, reportDrop: true) }
+        write(messages.map { .message($0) }, reportDrop: true)
     }
 
     /// Sends other frames (lease forwarding); dropped silently when down.
     func send(frames: [PeerFrame]) {
-        eventLoop.execute { self.write(frames, reportDrop: false) }
+        write(frames, reportDrop: false)
     }
 
+    /// Written from the caller's thread when the socket takes them at once
+    /// (`PeerSocketWriter`), else on the event loop.
     private func write(_ frames: [PeerFrame], reportDrop: Bool) {
-        guard let channel, channel.isActive, pendingBytes < Self.maxPendingBytes else {
+        var size = 0
+        for f in frames {
+            if case .message(let bytes) = f { size += bytes.count + 5 } else { size += 64 }
+        }
+        var buffer = Self.allocator.buffer(capacity: size)
+        for f in frames { f.write(into: &buffer) }
+        direct.write(buffer) { rest, mustFinish in
+            self.eventLoop.execute { self.writeOnLoop(rest, reportDrop: reportDrop, mustFinish: mustFinish) }
+        }
+    }
+
+    private static let allocator = ByteBufferAllocator()
+
+    /// The rest of `write`, on the event loop. A frame begun directly
+    /// (`mustFinish`) is not dropped for the pending bound (the connection
+    /// would otherwise carry half a frame).
+    private func writeOnLoop(_ buffer: ByteBuffer, reportDrop: Bool, mustFinish: Bool) {
+        guard let channel, channel.isActive, mustFinish || pendingBytes < Self.maxPendingBytes else {
             if reportDrop { onUnreachable(peerID) }
+            direct.loopWriteDone(failed: mustFinish)
             return
         }
-        var buffer = channel.allocator.buffer(capacity: 256)
-        for f in frames { f.write(into: &buffer) }
         let size = buffer.readableBytes
         pendingBytes += size
-        channel.writeAndFlush(buffer).whenComplete { _ in self.pendingBytes -= size }
+        let direct = self.direct
+        channel.writeAndFlush(buffer).whenComplete { result in
+            self.pendingBytes -= size
+            if case .failure = result { direct.loopWriteDone(failed: true) } else { direct.loopWriteDone(failed: false) }
+        }
     }
 
     private func connect() {
@@ -106,18 +130,28 @@ final class PeerClient: @unchecked Sendable {
         let writeTimeout = self.writeTimeout
         let onRejected = self.onRejected
         let failureLog = self.failureLog
-        dialer.connect(target, on: eventLoop, timeout: .seconds(1),
-                       timeouts: { PeerTimeoutHandler(readTimeout: nil, writeTimeout: writeTimeout, logger: logger) }) {
+        let direct = self.direct
+        dialer.connectWithSocket(target, on: eventLoop, timeout: .seconds(1),
+                                 timeouts: { PeerTimeoutHandler(readTimeout: nil, writeTimeout: writeTimeout, logger: logger) }) {
             PeerRejectionLogger(logger: logger, limiter: failureLog, onRejected: onRejected)
         }
             .whenComplete { result in
                 self.connecting = false
                 switch result {
-                case .success(let channel):
-                    if self.stopped { channel.close(promise: nil); return }
+                case .success(let (channel, socket)):
+                    if self.stopped {
+                        if let socket { close(socket) }
+                        channel.close(promise: nil)
+                        return
+                    }
                     var buffer = channel.allocator.buffer(capacity: 64)
                     self.hello.write(into: &buffer)
-                    channel.writeAndFlush(buffer, promise: nil)
+                    // Direct writes start once the hello is in the socket; until
+                    // then (and without a socket: TLS) everything goes through here.
+                    channel.writeAndFlush(buffer).whenComplete { result in
+                        guard let socket else { return }
+                        if case .success = result, channel.isActive { direct.open(socket) } else { close(socket) }
+                    }
                     self.channel = channel
                     self.upSince = MonotonicClock.nanoseconds()
                     if self.reportedDown || !self.everConnected {
@@ -127,6 +161,7 @@ final class PeerClient: @unchecked Sendable {
                     self.reportedDown = false
                     self.activeLock.withLock { self.connectedAt = Date() }
                     channel.closeFuture.whenComplete { _ in
+                        direct.close()
                         self.activeLock.withLock { self.connectedAt = nil }
                         self.channel = nil
                         // A connection that proved itself is redialed at once; one closed

@@ -1,6 +1,7 @@
 import Config
 import NIOCore
 import NIOPosix
+import Glibc
 
 /// Opens connections to peer URLs, parsed with etcd's rules (`EtcdURL`):
 /// `http://` dials plain TCP, `https://` adds TLS (`TLSClientSide`) under
@@ -22,6 +23,39 @@ struct PeerDialer: Sendable {
         do { parsed = try EtcdURL.parse(url) } catch { throw PeerProtocolError("invalid peer URL \(url): \(error.message)") }
         guard !parsed.isUnix, let port = parsed.portNumber else { throw PeerProtocolError("invalid peer URL \(url)") }
         return Target(host: parsed.host, port: port, secure: parsed.isSecure)
+    }
+
+    /// Connects like `connect`, and for plain TCP also returns a `dup` of the
+    /// channel's socket for `PeerSocketWriter` (nil with TLS): the TCP
+    /// connect runs on NIO's blocking pool, the channel takes the socket.
+    func connectWithSocket(_ target: Target, on eventLoop: any EventLoop, timeout: TimeAmount,
+                           timeouts: (@Sendable () -> PeerTimeoutHandler?)? = nil,
+                           handler: @escaping @Sendable () -> any ChannelInboundHandler)
+        -> EventLoopFuture<(channel: any Channel, socket: CInt?)> {
+        if target.secure {
+            return connect(target, on: eventLoop, timeout: timeout, timeouts: timeouts, handler: handler).map { ($0, nil) }
+        }
+        let timeoutMs = Int32(clamping: timeout.nanoseconds / 1_000_000)
+        return NIOThreadPool.singleton.runIfActive(eventLoop: eventLoop) {
+            try PeerSocketWriter.connect(host: target.host, port: target.port, timeoutMs: timeoutMs)
+        }.flatMap { fd in
+            let copy = dup(fd)
+            return ClientBootstrap(group: eventLoop)
+                .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        if let handler = timeouts?() { try channel.pipeline.syncOperations.addHandler(handler) }
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(PeerFrameDecoder()))
+                        try channel.pipeline.syncOperations.addHandler(handler())
+                    }
+                }
+                .withConnectedSocket(fd)
+                .map { (channel: $0, socket: copy >= 0 ? Optional(copy) : nil) }
+                .flatMapErrorThrowing { error in
+                    if copy >= 0 { close(copy) }
+                    throw error
+                }
+        }
     }
 
     /// Connects; the pipeline is (deadlines,) (TLS,) frame decoder, `handler()`. With

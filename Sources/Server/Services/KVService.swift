@@ -75,7 +75,7 @@ struct KVService {
         let txn = KVMapping.txn(request)
         try Validation.check(txn, maxTxnOps: backend.maxTxnOps, maxDepth: ProtoLimits.maxTxnDepth)
         guard access.isAnonymousWithoutWaiting(context) else { return false }
-        if txn.isReadOnly {
+        if txn.isServedWithoutRaft {
             return try read(linearizable: !Self.isSerializable(request), context, reply) {
                 try serveReadOnlyTxn(txn, nil).serializedBytes(headroom: GRPCUnaryReply.headroom)
             }
@@ -223,9 +223,9 @@ struct KVService {
         let txn = KVMapping.txn(request)
         try Validation.check(txn, maxTxnOps: backend.maxTxnOps, maxDepth: ProtoLimits.maxTxnDepth)
         let identity = try await access.check(.txn(request), context)
-        if txn.isReadOnly {
-            // etcd serves read-only txns without Raft; linearizable unless
-            // every range in them asked for serializable.
+        if txn.isServedWithoutRaft {
+            // etcd serves txns of ranges alone without Raft; linearizable
+            // unless every range in them asked for serializable.
             if !Self.isSerializable(request) { try await backend.linearizableBarrier() }
             return try serveReadOnlyTxn(txn, identity)
         }
@@ -249,14 +249,11 @@ struct KVService {
         return out
     }
 
-    /// True when every Range in the txn (at any depth) is serializable.
+    /// etcd's `isTxnSerializable`: every op of both branches is a Range
+    /// asking for serializable (only asked of a txn served without Raft).
     static func isSerializable(_ txn: Etcdserverpb.TxnRequest) -> Bool {
         (txn.success + txn.failure).allSatisfy { op in
-            switch op.request {
-            case .requestRange(let r)?: return r.serializable
-            case .requestTxn(let t)?: return isSerializable(t)
-            default: return true
-            }
+            if case .requestRange(let r)? = op.request { r.serializable } else { false }
         }
     }
 }

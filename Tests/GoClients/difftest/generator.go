@@ -14,9 +14,12 @@ type generator struct {
 	r        *rand.Rand
 	revision int64 // last revision seen in a reference response header
 	compact  int64
+	pending  proto.Message // sent next, before any generated request
 }
 
-func newGenerator(seed int64) *generator { return &generator{r: rand.New(rand.NewSource(seed)), revision: 1} }
+func newGenerator(seed int64) *generator {
+	return &generator{r: rand.New(rand.NewSource(seed)), revision: 1}
+}
 
 func (g *generator) observe(o outcome) {
 	if o.resp == nil {
@@ -33,6 +36,8 @@ func (g *generator) observe(o outcome) {
 	case *pb.TxnResponse:
 		h = r.Header
 	case *pb.CompactionResponse:
+		h = r.Header
+	case *pb.LeaseRevokeResponse:
 		h = r.Header
 	}
 	if h != nil && h.Revision > g.revision {
@@ -222,16 +227,30 @@ func (g *generator) compactReq() *pb.CompactionRequest {
 }
 
 func (g *generator) next() proto.Message {
+	if m := g.pending; m != nil {
+		g.pending = nil
+		return m
+	}
+	m := g.pick()
+	g.roughen(m)
+	return m
+}
+
+func (g *generator) pick() proto.Message {
 	switch n := g.r.Intn(100); {
-	case n < 35:
+	case n < 30:
 		return g.putReq()
-	case n < 65:
+	case n < 57:
 		return g.rangeReq()
-	case n < 75:
+	case n < 66:
 		return g.deleteReq()
-	case n < 97:
+	case n < 86:
 		return g.txnReq(0)
-	default:
+	case n < 88:
 		return g.compactReq()
+	case n < 97:
+		return g.leaseReq()
+	default:
+		return g.hashKVReq()
 	}
 }

@@ -5,6 +5,8 @@ import Proto
 public enum AuthRequest: Sendable, Equatable {
     case enable
     case disable
+    /// AuthStatus: answered at apply, as etcd 3.5 answers it through Raft.
+    case status
     /// The password was checked by the proposer (it never enters the log);
     /// `simpleToken` is the random prefix the proposer chose ("" for JWT).
     case authenticate(name: String, simpleToken: String)
@@ -27,6 +29,7 @@ public enum AuthRequest: Sendable, Equatable {
     public init?(_ m: Swiftetcd.InternalRaftRequest) {
         if m.authEnable != nil { self = .enable; return }
         if m.authDisable != nil { self = .disable; return }
+        if m.authStatus != nil { self = .status; return }
         if let a = m.authenticate { self = .authenticate(name: a.name, simpleToken: a.simpleToken); return }
         if let r = m.authUserAdd { self = .userAdd(r); return }
         if let r = m.authUserDelete { self = .userDelete(name: r.name); return }
@@ -70,4 +73,5 @@ public enum AuthAnswer: Sendable, Equatable {
     case users([String])
     case permissions([Authpb.Permission])
     case roles([String])
+    case status(enabled: Bool, revision: UInt64)
 }

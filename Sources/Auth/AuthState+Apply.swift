@@ -9,6 +9,7 @@ extension AuthState {
         switch request {
         case .enable: return try enable()
         case .disable: return disable()
+        case .status: return AuthApplied(.status(enabled: enabled, revision: revision))
         case .authenticate(let name, let prefix): return try authenticate(name: name, prefix: prefix, index: index)
         case .userAdd(let r): return try userAdd(r)
         case .userDelete(let name): return try userDelete(name)

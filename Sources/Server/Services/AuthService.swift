@@ -23,7 +23,6 @@ struct AuthService {
         let server = Proposing(backend: backend, access: access)
         typealias S = Etcdserverpb.AuthService
         typealias R = Swiftetcd.InternalRaftRequest
-        router.unary(S.authStatus) { _, context in try await server.status(context) }
         router.unary(S.authenticate) { request, context in try await server.authenticate(request, context) }
         // Operations answered with a header only.
         server.register(S.authEnable, \R.authEnable, on: router)
@@ -55,6 +54,9 @@ struct AuthService {
             return change
         })
         // Operations answered with data.
+        server.register(S.authStatus, \R.authStatus, on: router, fill: { answer, r in
+            if case .status(let enabled, let revision) = answer { (r.enabled, r.authRevision) = (enabled, revision) }
+        })
         server.register(S.userGet, \R.authUserGet, on: router, fill: { answer, r in
             if case .userRoles(let roles) = answer { r.roles = roles }
         })
@@ -77,6 +79,7 @@ protocol AuthResponse: ProtoMessage {
 
 extension Etcdserverpb.AuthEnableResponse: AuthResponse {}
 extension Etcdserverpb.AuthDisableResponse: AuthResponse {}
+extension Etcdserverpb.AuthStatusResponse: AuthResponse {}
 extension Etcdserverpb.AuthUserAddResponse: AuthResponse {}
 extension Etcdserverpb.AuthUserDeleteResponse: AuthResponse {}
 extension Etcdserverpb.AuthUserChangePasswordResponse: AuthResponse {}
@@ -131,18 +134,6 @@ private struct Proposing: Sendable {
         let applied = try await backend.propose(p, as: identity)
         _ = try applied.response.get()
         return (applied.auth ?? .done, backend.header(revision: backend.currentRevision, term: applied.term))
-    }
-
-    /// etcd answers AuthStatus through Raft, for root only while auth is on.
-    func status(_ context: GRPCRequestContext) async throws -> Etcdserverpb.AuthStatusResponse {
-        try await backend.linearizableBarrier()
-        _ = try await access.check(.admin, context)
-        let snap = backend.auth.snapshot
-        var r = Etcdserverpb.AuthStatusResponse()
-        r.header = backend.currentHeader
-        r.enabled = snap.enabled
-        r.authRevision = snap.revision
-        return r
     }
 
     /// etcd's Authenticate: the password is checked here (bcrypt off the

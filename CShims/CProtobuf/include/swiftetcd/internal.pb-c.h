@@ -103,6 +103,10 @@ struct  Swiftetcd__InternalRaftRequest
   Etcdserverpb__AuthEnableRequest *auth_enable;
   Etcdserverpb__AuthDisableRequest *auth_disable;
   Swiftetcd__InternalAuthenticateRequest *authenticate;
+  /*
+   * etcd 3.5 answers AuthStatus through Raft too (it takes a Raft index)
+   */
+  Etcdserverpb__AuthStatusRequest *auth_status;
   Etcdserverpb__AuthUserAddRequest *auth_user_add;
   Etcdserverpb__AuthUserDeleteRequest *auth_user_delete;
   Etcdserverpb__AuthUserGetRequest *auth_user_get;
@@ -120,7 +124,7 @@ struct  Swiftetcd__InternalRaftRequest
 };
 #define SWIFTETCD__INTERNAL_RAFT_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&swiftetcd__internal_raft_request__descriptor) \
-    , NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+    , NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
 
 
 /*

@@ -456,7 +456,7 @@ const ProtobufCMessageDescriptor swiftetcd__downgrade_info_set_request__descript
   (ProtobufCMessageInit) swiftetcd__downgrade_info_set_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor swiftetcd__internal_raft_request__field_descriptors[28] =
+static const ProtobufCFieldDescriptor swiftetcd__internal_raft_request__field_descriptors[29] =
 {
   {
     "id",
@@ -622,6 +622,18 @@ static const ProtobufCFieldDescriptor swiftetcd__internal_raft_request__field_de
     0,   /* quantifier_offset */
     offsetof(Swiftetcd__InternalRaftRequest, authenticate),
     &swiftetcd__internal_authenticate_request__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "auth_status",
+    1013,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Swiftetcd__InternalRaftRequest, auth_status),
+    &etcdserverpb__auth_status_request__descriptor,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
@@ -799,23 +811,24 @@ static const unsigned swiftetcd__internal_raft_request__field_indices_by_name[] 
   8,   /* field[8] = alarm */
   12,   /* field[12] = auth_disable */
   11,   /* field[11] = auth_enable */
-  22,   /* field[22] = auth_role_add */
-  23,   /* field[23] = auth_role_delete */
-  24,   /* field[24] = auth_role_get */
-  25,   /* field[25] = auth_role_grant_permission */
-  21,   /* field[21] = auth_role_list */
-  26,   /* field[26] = auth_role_revoke_permission */
-  14,   /* field[14] = auth_user_add */
-  17,   /* field[17] = auth_user_change_password */
-  15,   /* field[15] = auth_user_delete */
-  16,   /* field[16] = auth_user_get */
-  18,   /* field[18] = auth_user_grant_role */
-  20,   /* field[20] = auth_user_list */
-  19,   /* field[19] = auth_user_revoke_role */
+  23,   /* field[23] = auth_role_add */
+  24,   /* field[24] = auth_role_delete */
+  25,   /* field[25] = auth_role_get */
+  26,   /* field[26] = auth_role_grant_permission */
+  22,   /* field[22] = auth_role_list */
+  27,   /* field[27] = auth_role_revoke_permission */
+  14,   /* field[14] = auth_status */
+  15,   /* field[15] = auth_user_add */
+  18,   /* field[18] = auth_user_change_password */
+  16,   /* field[16] = auth_user_delete */
+  17,   /* field[17] = auth_user_get */
+  19,   /* field[19] = auth_user_grant_role */
+  21,   /* field[21] = auth_user_list */
+  20,   /* field[20] = auth_user_revoke_role */
   13,   /* field[13] = authenticate */
   5,   /* field[5] = compaction */
   3,   /* field[3] = delete_range */
-  27,   /* field[27] = downgrade_info_set */
+  28,   /* field[28] = downgrade_info_set */
   10,   /* field[10] = header */
   0,   /* field[0] = id */
   9,   /* field[9] = lease_checkpoint */
@@ -832,10 +845,10 @@ static const ProtobufCIntRange swiftetcd__internal_raft_request__number_ranges[8
   { 100, 10 },
   { 1000, 11 },
   { 1011, 12 },
-  { 1100, 14 },
-  { 1200, 22 },
-  { 1302, 27 },
-  { 0, 28 }
+  { 1100, 15 },
+  { 1200, 23 },
+  { 1302, 28 },
+  { 0, 29 }
 };
 const ProtobufCMessageDescriptor swiftetcd__internal_raft_request__descriptor =
 {
@@ -845,7 +858,7 @@ const ProtobufCMessageDescriptor swiftetcd__internal_raft_request__descriptor =
   "Swiftetcd__InternalRaftRequest",
   "swiftetcd",
   sizeof(Swiftetcd__InternalRaftRequest),
-  28,
+  29,
   swiftetcd__internal_raft_request__field_descriptors,
   swiftetcd__internal_raft_request__field_indices_by_name,
   8,  swiftetcd__internal_raft_request__number_ranges,

@@ -21,6 +21,8 @@ extension Swiftetcd {
         public var authEnable: Etcdserverpb.AuthEnableRequest? = nil
         public var authDisable: Etcdserverpb.AuthDisableRequest? = nil
         public var authenticate: InternalAuthenticateRequest? = nil
+        /// etcd 3.5 answers AuthStatus through Raft too (it takes a Raft index)
+        public var authStatus: Etcdserverpb.AuthStatusRequest? = nil
         public var authUserAdd: Etcdserverpb.AuthUserAddRequest? = nil
         public var authUserDelete: Etcdserverpb.AuthUserDeleteRequest? = nil
         public var authUserGet: Etcdserverpb.AuthUserGetRequest? = nil
@@ -78,6 +80,7 @@ extension Swiftetcd.InternalRaftRequest: CProtoBridged {
         if let value = authEnable { c.pointee.auth_enable = arena.message(value) }
         if let value = authDisable { c.pointee.auth_disable = arena.message(value) }
         if let value = authenticate { c.pointee.authenticate = arena.message(value) }
+        if let value = authStatus { c.pointee.auth_status = arena.message(value) }
         if let value = authUserAdd { c.pointee.auth_user_add = arena.message(value) }
         if let value = authUserDelete { c.pointee.auth_user_delete = arena.message(value) }
         if let value = authUserGet { c.pointee.auth_user_get = arena.message(value) }
@@ -111,6 +114,7 @@ extension Swiftetcd.InternalRaftRequest: CProtoBridged {
         if let value = m.auth_enable { authEnable = try Etcdserverpb.AuthEnableRequest(c: value) }
         if let value = m.auth_disable { authDisable = try Etcdserverpb.AuthDisableRequest(c: value) }
         if let value = m.authenticate { authenticate = try Swiftetcd.InternalAuthenticateRequest(c: value) }
+        if let value = m.auth_status { authStatus = try Etcdserverpb.AuthStatusRequest(c: value) }
         if let value = m.auth_user_add { authUserAdd = try Etcdserverpb.AuthUserAddRequest(c: value) }
         if let value = m.auth_user_delete { authUserDelete = try Etcdserverpb.AuthUserDeleteRequest(c: value) }
         if let value = m.auth_user_get { authUserGet = try Etcdserverpb.AuthUserGetRequest(c: value) }
@@ -145,6 +149,7 @@ extension Swiftetcd.InternalRaftRequest: ProtoJSONMessage {
         w.field("auth_enable", authEnable)
         w.field("auth_disable", authDisable)
         w.field("authenticate", authenticate)
+        w.field("auth_status", authStatus)
         w.field("auth_user_add", authUserAdd)
         w.field("auth_user_delete", authUserDelete)
         w.field("auth_user_get", authUserGet)
@@ -182,6 +187,7 @@ extension Swiftetcd.InternalRaftRequest: ProtoJSONMessage {
             case "auth_enable", "authEnable": authEnable = try Etcdserverpb.AuthEnableRequest(json: v)
             case "auth_disable", "authDisable": authDisable = try Etcdserverpb.AuthDisableRequest(json: v)
             case "authenticate": authenticate = try Swiftetcd.InternalAuthenticateRequest(json: v)
+            case "auth_status", "authStatus": authStatus = try Etcdserverpb.AuthStatusRequest(json: v)
             case "auth_user_add", "authUserAdd": authUserAdd = try Etcdserverpb.AuthUserAddRequest(json: v)
             case "auth_user_delete", "authUserDelete": authUserDelete = try Etcdserverpb.AuthUserDeleteRequest(json: v)
             case "auth_user_get", "authUserGet": authUserGet = try Etcdserverpb.AuthUserGetRequest(json: v)

@@ -1,14 +1,11 @@
 import Foundation
 import Testing
 
-/// Which txns go through Raft. etcd 3.5.1 serves a txn without Raft only when
-/// every op of both branches is a Range (`isTxnReadonly`): one holding a
-/// nested txn goes through Raft and takes a Raft index even when it writes
-/// nothing. That index is `endpoint status`'s raftIndex and, in a snapshot,
-/// the consistent index that `snapshot status`'s hash covers, so the same
-/// requests must move it alike on swift-etcd and on etcd (it used to stay put
-/// on swift-etcd for a nested txn without writes).
-@Suite(.serialized) struct TxnRaftPathTests {
+/// Which requests go through Raft. Each one that does takes a Raft index:
+/// `endpoint status`'s raftIndex and, in a snapshot, the consistent index
+/// that `snapshot status`'s hash covers, so the same requests must move it
+/// alike on swift-etcd and on etcd 3.5.1.
+@Suite(.serialized) struct RaftPathParityTests {
     static let txns: [(name: String, body: String)] = [
         ("ranges only", #"{"success":[{"request_range":{"key":"YQ=="}}],"failure":[{"request_range":{"key":"Yg==","serializable":true}}]}"#),
         ("compares only", #"{"compare":[{"key":"YQ==","target":"VERSION","result":"EQUAL","version":"1"}]}"#),
@@ -20,6 +17,9 @@ import Testing
         ("nested txn at a compacted revision", #"{"success":[{"request_txn":{"success":[{"request_range":{"key":"YQ==","revision":"1"}}]}}]}"#),
     ]
 
+    /// etcd serves a txn without Raft only when every op of both branches is
+    /// a Range (`isTxnReadonly`): one holding a nested txn goes through Raft
+    /// even when it writes nothing (swift-etcd served it locally).
     @Test func nestedTxnsTakeARaftIndexAsInEtcd() throws {
         let ours = try ServerProcess()
         let reference = try ServerProcess(binary: ReferenceEtcd.binary)
@@ -44,6 +44,38 @@ import Testing
             #expect(after.0 - before.0 == after.1 - before.1,
                     "\(txn.name): the Raft index moved by \(after.0 - before.0) on swift-etcd, \(after.1 - before.1) on etcd")
         }
+    }
+
+    /// etcd 3.5 answers AuthStatus through Raft, as the other auth reads
+    /// (swift-etcd answered it locally after a ReadIndex).
+    @Test func authReadsTakeARaftIndexAsInEtcd() throws {
+        let ours = try ServerProcess()
+        let reference = try ServerProcess(binary: ReferenceEtcd.binary)
+        defer { ours.stop(); ours.removeData(); reference.stop(); reference.removeData() }
+        try ours.start()
+        try reference.start()
+        let steps: [[String]] = [
+            ["user", "add", "root", "--new-user-password=rootpw"], ["role", "add", "root"],
+            ["user", "grant-role", "root", "root"], ["user", "add", "alice", "--new-user-password=pa"],
+            ["auth", "status"], ["user", "list"], ["user", "get", "alice"], ["role", "list"], ["role", "get", "root"],
+            ["auth", "enable"], ["--user", "root:rootpw", "auth", "status"], ["--user", "alice:pa", "auth", "status"],
+            ["--user", "root:rootpw", "role", "list"], ["--user", "root:rootpw", "auth", "disable"], ["auth", "status"],
+        ]
+        for step in steps {
+            let before = (try Self.raftIndex(ours), try Self.raftIndex(reference))
+            let a = try EtcdTools.ctl(ours.endpoint, step)
+            let b = try EtcdTools.ctl(reference.endpoint, step)
+            let after = (try Self.raftIndex(ours), try Self.raftIndex(reference))
+            let what = step.joined(separator: " ")
+            #expect(a.exitCode == b.exitCode && Self.lastLine(a.stdout + a.stderr) == Self.lastLine(b.stdout + b.stderr),
+                    "\(what)\n  ours: \(a.stdout)\(a.stderr)\n  etcd: \(b.stdout)\(b.stderr)")
+            #expect(after.0 - before.0 == after.1 - before.1,
+                    "\(what): the Raft index moved by \(after.0 - before.0) on swift-etcd, \(after.1 - before.1) on etcd")
+        }
+    }
+
+    static func lastLine(_ text: String) -> String {
+        text.split(separator: "\n").last.map(String.init) ?? ""
     }
 
     /// `Maintenance.Status`'s raftIndex through the gateway.

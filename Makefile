@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 DEPS_BUILD := libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler liblmdb-dev zlib1g-dev
-DEPS_TEST := etcd-server etcd-client nghttp2-client curl golang-go golang-etcd-server-dev
+DEPS_TEST := etcd-server etcd-client nghttp2-client curl golang-go golang-etcd-server-dev faketime
 DATA_DIR ?= default.etcd
 SEEDS ?= 300
 PREFIX ?= /usr/local

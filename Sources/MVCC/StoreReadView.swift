@@ -1,5 +1,6 @@
 import CLMDB
 import Foundation
+import Support
 
 /// A consistent read of the whole store that may last minutes (a snapshot
 /// streamed to a slow client) without copying anything: one LMDB read txn
@@ -98,7 +99,7 @@ public final class StoreReadView: @unchecked Sendable {
 /// runs (its swap would end it): it waits for the defrag, as etcd's
 /// snapshot waits for its defrag, and both succeed.
 final class ReadViewRegistry: @unchecked Sendable {
-    private let cond = NSCondition()
+    private let cond = MonotonicCondition()
     private var views: [ObjectIdentifier: Weak] = [:]  // guarded by `cond`
     /// Defrags between `beginDefrag` and `endDefrag` (guarded by `cond`).
     private var defrags = 0
@@ -129,11 +130,11 @@ final class ReadViewRegistry: @unchecked Sendable {
     /// Holds new views back until `endDefrag`, and waits up to `seconds`
     /// for the open ones (and those being opened) to close.
     func beginDefrag(seconds: Double) {
-        let deadline = Date(timeIntervalSinceNow: seconds)
+        let deadline = MonotonicClock.deadline(afterSeconds: seconds)
         cond.withLock {
             defrags += 1
             while opening > 0 || views.values.contains(where: { $0.view != nil }) {
-                if !cond.wait(until: deadline) { return }
+                if !cond.wait(untilNanoseconds: deadline) { return }
             }
         }
     }

@@ -21,6 +21,9 @@ import Testing
             }
         }
 
+        /// Members built by the caller (one with its own flags or environment).
+        init(members: [ServerProcess]) { self.members = members }
+
         func start() throws { for m in members { try m.start() } }
 
         /// Starts the members, waits for a leader, runs `before` on the

@@ -55,6 +55,41 @@ import Testing
         }
     }
 
+    /// A Watch call whose client half-closes right after its create request
+    /// (nghttp -d, grpcurl -d) keeps watching, as etcd's: its recvLoop
+    /// ends at EOF without ending the call. Ours used to end the call at
+    /// once, with the created answer and no event.
+    @Test func watchGoesOnAfterTheClientHalfCloses() throws {
+        try bothServers { servers in
+            var request = Etcdserverpb.WatchRequest()
+            var create = Etcdserverpb.WatchCreateRequest()
+            create.key = Array("half".utf8)
+            request.requestUnion = .createRequest(create)
+            for server in servers {
+                let stop = NSLock(), stopped = UnsafeMutablePointer<Bool>.allocate(capacity: 1)
+                stopped.initialize(to: false)
+                let writer = Thread {
+                    var n = 0
+                    while !stop.withLock({ stopped.pointee }) {
+                        n += 1
+                        _ = try? etcdctl(server.endpoint, ["put", "half", "\(n)"])
+                        usleep(200_000)
+                    }
+                }
+                writer.start()
+                let r = try RawGRPC.call(port: server.clientPort, path: "/etcdserverpb.Watch/Watch",
+                                         message: request.serializedBytes(), timeoutSeconds: 6)
+                stop.withLock { stopped.pointee = true }
+                while !writer.isFinished { usleep(10_000) }
+                stopped.deallocate()
+                let answers = try r.messages.map { try Etcdserverpb.WatchResponse(serializedBytes: $0) }
+                #expect(answers.first?.created == true, "\(r.output.suffix(300))")
+                #expect(answers.contains { $0.events.contains { $0.kv?.key == Array("half".utf8) } },
+                        "\(server.clientPort): \(answers.count) answers, status \(String(describing: r.grpcStatus))")
+            }
+        }
+    }
+
     /// etcd's grpc-go has gzip registered: compressed requests work; a
     /// compressed flag without an encoding and unknown encodings do not.
     @Test func gzipRequests() throws {

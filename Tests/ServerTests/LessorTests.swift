@@ -84,16 +84,39 @@ final class ManualClock: LeaseClock, @unchecked Sendable {
         lessor.applyGrant(StoredLease(id: 1, ttlSeconds: 600))
         lessor.applyGrant(StoredLease(id: 2, ttlSeconds: 600))
         clock.advance(100.5)
-        let cps = lessor.checkpoints(limit: 10)
+        let cps = lessor.checkpointBatches(aboveSeconds: 300, batchSize: 10).joined()
         #expect(cps.map(\.remainingTTLSeconds) == [500, 500])
         for c in cps { lessor.applyCheckpoint(c) }
-        #expect(lessor.checkpoints(limit: 10).isEmpty)  // nothing changed since
+        #expect(lessor.checkpointBatches(aboveSeconds: 300, batchSize: 10).isEmpty)  // nothing changed since
         // A new leader restarts clocks from the checkpointed remaining TTL.
         lessor.demote()
         lessor.promote(extendSeconds: 0)
         #expect(lessor.timeToLive(1)?.remainingSeconds == 500)
         // A keep-alive asks for the checkpoint to be reset.
         #expect(try lessor.renew(1).get() == Lessor.Renewal(ttlSeconds: 600, needsCheckpointReset: true))
+    }
+
+    /// Every due lease is checkpointed each round, in batches, not only the
+    /// lowest 1000 IDs (the others used to restart their whole TTL at each
+    /// leader change); leases that will not outlive the interval are left
+    /// out, as etcd leaves them.
+    @Test func checkpointsCoverEveryLongLease() {
+        let clock = ManualClock()
+        let lessor = Lessor(minTTLSeconds: 1, clock: clock)
+        lessor.promote(extendSeconds: 0)
+        for id in 1...2500 { lessor.applyGrant(StoredLease(id: Int64(id), ttlSeconds: 3600)) }
+        lessor.applyGrant(StoredLease(id: 9000, ttlSeconds: 200))
+        for round in 1...2 {
+            clock.advance(100.5)
+            let batches = lessor.checkpointBatches(aboveSeconds: 300, batchSize: 1000)
+            #expect(batches.map(\.count) == [1000, 1000, 500], "round \(round)")
+            #expect(batches.joined().map(\.id) == (1...2500).map(Int64.init), "round \(round)")
+            for c in batches.joined() { lessor.applyCheckpoint(c) }
+        }
+        lessor.demote()
+        lessor.promote(extendSeconds: 0)
+        #expect(lessor.timeToLive(2500)?.remainingSeconds == 3399)
+        #expect(lessor.timeToLive(9000)?.remainingSeconds == 200)
     }
 
     /// `--experimental-enable-lease-checkpoint-persist`: only with it does a

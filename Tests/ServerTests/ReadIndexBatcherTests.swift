@@ -1,10 +1,11 @@
 import Foundation
 import Raft
+import Support
 import Testing
 @testable import Server
 
 @Suite struct ReadIndexBatcherTests {
-    let later = Date().addingTimeInterval(60)
+    let later = MonotonicClock.deadline(afterSeconds: 60)
 
     /// An answer carrying another member's context (its request forwarded
     /// as this member's by a leader that stepped down) serves none of this
@@ -45,8 +46,8 @@ import Testing
         b.enqueue([(1, later)])
         #expect(b.nextRequest() == 1)
         b.enqueue([(2, later)])
-        for _ in 1..<ReadIndexBatcher.retryTicks { _ = b.tick(now: Date()); #expect(b.nextRequest() == nil) }
-        _ = b.tick(now: Date())
+        for _ in 1..<ReadIndexBatcher.retryTicks { _ = b.tick(nowNanos: MonotonicClock.nanoseconds()); #expect(b.nextRequest() == nil) }
+        _ = b.tick(nowNanos: MonotonicClock.nanoseconds())
         #expect(b.nextRequest() == 2)
         // The late answer to the first request serves read 1 only; 2 stays in flight.
         b.answered(1)
@@ -58,9 +59,9 @@ import Testing
     /// new leader at once) and keeps every read waiting until its deadline.
     @Test func deadlinesExpireAndLeaderChangeResends() {
         var b = ReadIndexBatcher()
-        let now = Date()
-        b.enqueue([(1, now.addingTimeInterval(-1)), (2, later), (3, later)])
-        #expect(b.tick(now: now) == [1])
+        let now = MonotonicClock.nanoseconds()
+        b.enqueue([(1, now - 1_000_000_000), (2, later), (3, later)])
+        #expect(b.tick(nowNanos: now) == [1])
         #expect(b.nextRequest() == 3)
         b.forgetInFlight()
         #expect(b.inFlight == nil && !b.isEmpty)

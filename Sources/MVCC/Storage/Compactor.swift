@@ -24,7 +24,7 @@ final class Compactor: @unchecked Sendable {
     private let sleep: Duration
     /// Guards `stopped`, `pending` and `workerRunning`; signalled whenever
     /// a compaction finishes or work arrives.
-    private let cond = NSCondition()
+    private let cond = MonotonicCondition()
     private var stopped = false
     /// Revisions scheduled and not started yet, in order.
     private var pending: [Int64] = []
@@ -134,9 +134,9 @@ final class Compactor: @unchecked Sendable {
     private func pause() {
         guard sleep > .zero else { return }
         let (seconds, atto) = sleep.components
-        let deadline = Date().addingTimeInterval(Double(seconds) + Double(atto) / 1e18)
+        let deadline = MonotonicClock.deadline(afterSeconds: Double(seconds) + Double(atto) / 1e18)
         cond.lock()
-        while !stopped && Date() < deadline { _ = cond.wait(until: deadline) }
+        while !stopped && MonotonicClock.nanoseconds() < deadline { cond.wait(untilNanoseconds: deadline) }
         cond.unlock()
     }
 

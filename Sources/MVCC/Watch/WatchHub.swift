@@ -48,7 +48,9 @@ public final class WatchHub: @unchecked Sendable {
     /// Whether the fan-out thread runs; if not, `notify` fans out itself.
     private var fanOutThreadRunning = false  // guarded by lock
     private var syncer: Thread?
-    private let stopSignal = NSCondition()
+    /// Monotonic, so a wall clock stepped back does not hold the syncer's
+    /// next round (unsynced watchers waiting on it) for as long.
+    private let stopSignal = MonotonicCondition()
     private var stopping = false  // guarded by stopSignal
     private let fanOutSignal = NSCondition()
     private var fanOutWanted = false  // guarded by fanOutSignal
@@ -69,7 +71,7 @@ public final class WatchHub: @unchecked Sendable {
         let t = Thread.named("watch-sync") { [self] in
             while true {
                 let stop = stopSignal.withLock { () -> Bool in
-                    if !stopping { _ = stopSignal.wait(until: Date().addingTimeInterval(limits.syncIntervalSeconds)) }
+                    if !stopping { stopSignal.wait(seconds: limits.syncIntervalSeconds) }
                     return stopping
                 }
                 if stop { return }

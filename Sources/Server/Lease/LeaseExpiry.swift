@@ -2,6 +2,7 @@ import Auth
 import Foundation
 import MVCC
 import Proto
+import Support
 
 extension EtcdServer {
     static let leaseTickSeconds = 0.5
@@ -12,15 +13,21 @@ extension EtcdServer {
     /// A task (cancelled by `stop`) that sleeps between rounds.
     func startLeaseTimer() {
         let task = Task.detached { [weak self] in
-            var lastCheckpoint = Date()
+            // Monotonic: a wall clock stepped back would stop checkpoints as long.
+            var lastCheckpointNanos = MonotonicClock.nanoseconds()
             while !Task.isCancelled {
                 try? await Task.sleep(nanoseconds: UInt64(Self.leaseTickSeconds * 1e9))
                 guard let self, !Task.isCancelled else { return }
                 leaseTick()
-                let interval = Double(options.leaseCheckpointIntervalMs) / 1000
-                if options.leaseCheckpointEnabled && Date().timeIntervalSince(lastCheckpoint) >= interval {
-                    lastCheckpoint = Date()
-                    proposeCheckpoints(lessor.checkpoints(limit: 1000))
+                let intervalNanos = UInt64(max(options.leaseCheckpointIntervalMs, 0)) * 1_000_000
+                let now = MonotonicClock.nanoseconds()
+                if options.leaseCheckpointEnabled && now - lastCheckpointNanos >= intervalNanos {
+                    lastCheckpointNanos = now
+                    // etcd's maxLeaseCheckpointBatchSize per proposal.
+                    let intervalSeconds = Int64(intervalNanos / 1_000_000_000)
+                    for batch in lessor.checkpointBatches(aboveSeconds: intervalSeconds, batchSize: 1000) {
+                        proposeCheckpoints(batch)
+                    }
                 }
             }
         }

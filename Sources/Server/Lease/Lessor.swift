@@ -207,23 +207,33 @@ final class Lessor: @unchecked Sendable {
         }
     }
 
-    /// Remaining TTLs to checkpoint (leader only): every running lease whose
-    /// remaining time is below its TTL, rounded up to whole seconds, at most
-    /// `limit` (etcd's lease checkpointing, so a new leader does not restart
-    /// long TTLs from the top).
-    func checkpoints(limit: Int) -> [StoredLease] {
-        lock.withLock {
+    /// Remaining TTLs to checkpoint (leader only), in batches of at most
+    /// `batchSize`, by ID: every running lease whose remaining time, rounded
+    /// up to whole seconds, is below its TTL, above `aboveSeconds` and not
+    /// checkpointed at that value already (etcd's lease checkpointing, so a
+    /// new leader does not restart long TTLs from the top). As etcd's, only
+    /// leases outliving the checkpoint interval (`aboveSeconds`): a shorter
+    /// one is renewed or gone before the next round, and checkpointing it
+    /// would only cost a reset checkpoint at its next keep-alive. Every due
+    /// lease is in a batch: it once stopped at the first 1000, so the
+    /// same 1000 lowest IDs were checkpointed every round and the others
+    /// never, restarting their full TTL at each leader change.
+    func checkpointBatches(aboveSeconds: Int64, batchSize: Int) -> [[StoredLease]] {
+        let due: [StoredLease] = lock.withLock {
             guard primary else { return [] }
             let now = clock.nowSeconds()
             var out: [StoredLease] = []
-            for l in leases.values.sorted(by: { $0.id < $1.id }) where l.expiry != .infinity && l.expiry > now {
+            for l in leases.values where l.expiry != .infinity && l.expiry > now {
                 let remaining = Self.wholeSeconds((l.expiry - now).rounded(.up))
-                if remaining < l.ttlSeconds && remaining != l.remainingTTLSeconds {
+                if remaining < l.ttlSeconds && remaining > aboveSeconds && remaining != l.remainingTTLSeconds {
                     out.append(StoredLease(id: l.id, ttlSeconds: l.ttlSeconds, remainingTTLSeconds: remaining))
-                    if out.count >= limit { break }
                 }
             }
             return out
+        }
+        let sorted = due.sorted { $0.id < $1.id }
+        return stride(from: 0, to: sorted.count, by: max(batchSize, 1)).map {
+            Array(sorted[$0..<min($0 + max(batchSize, 1), sorted.count)])
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Raft
+import Support
 
 /// Requests from any thread: they queue in `mailbox` and wake the loop.
 extension RaftLoop {
@@ -41,7 +42,7 @@ extension RaftLoop {
     /// answers).
     func waitLinearizable(timeoutSeconds: Double) async throws {
         if servesReadsLocally { return }
-        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        let deadline = MonotonicClock.deadline(afterSeconds: timeoutSeconds)
         let batch = nextReadBatch()
         _ = try await readWaits.wait(id: batch) { queueRead(batch, deadline) }
     }
@@ -53,7 +54,7 @@ extension RaftLoop {
     /// `servesReadsLocally` first: this always waits for a ReadIndex round.
     func registerLinearizable(timeoutSeconds: Double,
                               done: @escaping @Sendable (Error?) -> Void) -> @Sendable () -> Void {
-        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        let deadline = MonotonicClock.deadline(afterSeconds: timeoutSeconds)
         let batch = nextReadBatch()
         let waits = readWaits
         // `queueRead` cannot throw, so `register` does not either.
@@ -75,7 +76,7 @@ extension RaftLoop {
 
     /// Hands read `batch` to the loop (woken only when no ReadIndex is in
     /// flight: its answer wakes the loop, and the read joins the next one).
-    private func queueRead(_ batch: UInt64, _ deadline: Date) {
+    private func queueRead(_ batch: UInt64, _ deadline: UInt64) {
         condition.withLock {
             mailbox.reads.append((batch, deadline))
             if !readInFlight { condition.signal() }

@@ -1,5 +1,6 @@
 import Foundation
 import Raft
+import Support
 import WAL
 
 /// Raft snapshots and log compaction, on the loop thread after a Ready.
@@ -44,7 +45,7 @@ extension RaftLoop {
     /// arrival and got the next one, never catching up (10 in a row in a
     /// run with --snapshot-count 100; etcd 3.5.1 caught up after 2).
     func holdsLogForSnapshotCatchUp() -> Bool {
-        Date() < logHoldUntil || node.status().progress.values.contains { $0.state == .snapshot }
+        MonotonicClock.nanoseconds() < logHoldUntilNanos || node.status().progress.values.contains { $0.state == .snapshot }
     }
 
     /// etcd's releaseDelayAfterSnapshot.

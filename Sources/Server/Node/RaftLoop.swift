@@ -24,7 +24,7 @@ final class RaftLoop: @unchecked Sendable {
         var proposals: [(id: UInt64, data: [UInt8])] = []
         /// Proposals only the leader of `term` may make (`proposeAsLeader`).
         var leaderProposals: [(id: UInt64, data: [UInt8], term: UInt64)] = []
-        var reads: [(batch: UInt64, deadline: Date)] = []  // linearizable reads (see ReadIndexBatcher)
+        var reads: [(batch: UInt64, deadlineNanos: UInt64)] = []  // linearizable reads (see ReadIndexBatcher)
         var messages: [Message] = []
         var reports: [PeerReport] = []
         var transfers: [UInt64] = []  // leadership transferees (MoveLeader)
@@ -47,7 +47,8 @@ final class RaftLoop: @unchecked Sendable {
     var lastSnapshotIndex: UInt64
     /// No log compaction before this: a snapshot reached a follower moments
     /// ago (`holdsLogForSnapshotCatchUp`).
-    var logHoldUntil = Date.distantPast
+    /// `MonotonicClock` nanoseconds.
+    var logHoldUntilNanos: UInt64 = 0
     var confState: ConfState
     var appliedIndex: UInt64
     /// ReadIndex answers not yet servable: (index, batch id).
@@ -86,7 +87,12 @@ final class RaftLoop: @unchecked Sendable {
     let raftLog: RaftEventLog
     let memberID: UInt64
 
-    let condition = NSCondition()
+    /// Monotonic: the loop's ticks must keep their pace when the wall clock
+    /// is stepped (an NSCondition waits on the wall clock, and a member whose
+    /// clock went back an hour stopped ticking for an hour: as leader it sent
+    /// no heartbeats, as follower it refused every vote, its leader lease
+    /// never running out, so a cluster that lost its leader elected none).
+    let condition = MonotonicCondition()
     var mailbox = Mailbox()  // guarded by `condition`
     var readBatchSeq: UInt64 = 0  // guarded by `condition`
     /// A ReadIndex is in flight: a new read need not wake the loop, the
@@ -185,7 +191,8 @@ final class RaftLoop: @unchecked Sendable {
     // MARK: the loop
 
     private func run() {
-        var nextTick = Date().addingTimeInterval(tickInterval)
+        let tickNanos = UInt64(tickInterval * 1e9)
+        var nextTick = MonotonicClock.nanoseconds() + tickNanos
         campaignIfAlone()
         while true {
             // A pending Ready (say, entries committed by the last one) does
@@ -193,17 +200,19 @@ final class RaftLoop: @unchecked Sendable {
             // new proposals' fsync overlaps their predecessors' apply.
             let readyPending = node.hasReady()
             let work: Mailbox = condition.withLock {
-                while mailbox.isEmpty && !readyPending && Date() < nextTick { _ = condition.wait(until: nextTick) }
+                while mailbox.isEmpty && !readyPending && MonotonicClock.nanoseconds() < nextTick {
+                    condition.wait(untilNanoseconds: nextTick)
+                }
                 let taken = mailbox
                 mailbox = Mailbox(stopping: mailbox.stopping)
                 return taken
             }
             if work.stopping { break }
-            let now = Date()
+            let now = MonotonicClock.nanoseconds()
             if now >= nextTick {
                 node.tick()
-                nextTick = now.addingTimeInterval(tickInterval)
-                for batch in reads.tick(now: now) { readWaits.trigger(id: batch, .failure(ServerError.timeout)) }
+                nextTick = now + tickNanos
+                for batch in reads.tick(nowNanos: now) { readWaits.trigger(id: batch, .failure(ServerError.timeout)) }
                 onTick()
                 if !parked.isEmpty { parked.prune(keeping: isWaiting) }
             }
@@ -218,7 +227,7 @@ final class RaftLoop: @unchecked Sendable {
                 case .unreachable(let id): node.reportUnreachable(id)
                 case .snapshotSent(let id):
                     node.reportSnapshot(id, failed: false)
-                    logHoldUntil = Date().addingTimeInterval(Self.logHoldAfterSnapshotSeconds)
+                    logHoldUntilNanos = MonotonicClock.deadline(afterSeconds: Self.logHoldAfterSnapshotSeconds)
                 case .snapshotFailed(let id): node.reportSnapshot(id, failed: true)
                 }
             }

@@ -20,7 +20,7 @@ struct ReadIndexBatcher {
     static let retryTicks = 5
 
     /// Sorted by batch.
-    private var waiting = CircularBuffer<(batch: UInt64, deadline: Date)>()
+    private var waiting = CircularBuffer<(batch: UInt64, deadlineNanos: UInt64)>()
     /// The newest read covered by the request in flight, and its age in ticks.
     private(set) var inFlight: (batch: UInt64, ticks: Int)?
 
@@ -28,7 +28,7 @@ struct ReadIndexBatcher {
 
     /// New reads with their deadlines. Callers number reads under one lock
     /// but queue them under another, so they may come slightly out of order.
-    mutating func enqueue(_ reads: [(batch: UInt64, deadline: Date)]) {
+    mutating func enqueue(_ reads: [(batch: UInt64, deadlineNanos: UInt64)]) {
         guard !reads.isEmpty else { return }
         let sorted = waiting.last.map { last in reads.allSatisfy { $0.batch > last.batch } } ?? true
         waiting.append(contentsOf: reads)
@@ -62,13 +62,14 @@ struct ReadIndexBatcher {
 
     /// One heartbeat tick: ages the request in flight (forgotten after
     /// `retryTicks`, so the next `nextRequest` resends) and returns the reads
-    /// past their deadline (removed from the queue).
-    mutating func tick(now: Date) -> [UInt64] {
+    /// past their deadline (removed from the queue). Deadlines and `nowNanos`
+    /// are `MonotonicClock` nanoseconds.
+    mutating func tick(nowNanos: UInt64) -> [UInt64] {
         if let f = inFlight {
             inFlight = f.ticks + 1 >= Self.retryTicks ? nil : (f.batch, f.ticks + 1)
         }
         var expired: [UInt64] = []
-        while let first = waiting.first, first.deadline <= now {
+        while let first = waiting.first, first.deadlineNanos <= nowNanos {
             expired.append(first.batch)
             waiting.removeFirst()
         }

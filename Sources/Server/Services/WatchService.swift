@@ -50,6 +50,12 @@ struct WatchSession {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 for try await request in requests { await handle(request, hub: hub, stream: stream) }
+                // The client half-closed: as etcd's (whose recvLoop ends at
+                // EOF without ending the call), its watchers go on until it
+                // cancels the call or leaves, which cancels this task. A
+                // create sent with END_STREAM (grpcurl -d) used to end the
+                // call at once, before any event.
+                while true { try await Task.sleep(nanoseconds: 3_600_000_000_000) }
             }
             group.addTask {
                 var options: [Int64: WatchDelivery]? = [:]
@@ -89,7 +95,7 @@ struct WatchSession {
                     hub.progressTick(on: stream)
                 }
             }
-            // The client closing its side (or any failure) ends the call.
+            // The client leaving (which cancels the call) or any failure ends it.
             defer { group.cancelAll() }
             try await group.next()
         }

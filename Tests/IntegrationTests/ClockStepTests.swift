@@ -14,7 +14,8 @@ struct ClockStepTests {
     static let libfaketime = libfaketimePath
 
     /// A follower whose wall clock went back an hour still ticks: when the
-    /// leader dies, the survivors elect a new one. Its Raft loop used to
+    /// leader dies, the survivors elect a new one; and it still takes member
+    /// changes. Its Raft loop used to
     /// wait for the next tick on the wall clock, so it stopped ticking for
     /// the hour: it kept the dead leader's lease ("lease is not expired")
     /// and ignored the other survivor's votes, and the cluster had no
@@ -61,6 +62,15 @@ struct ClockStepTests {
         let stepTime = Date()
         try "-3600\n".write(toFile: offsetFile, atomically: true, encoding: .utf8)
         #expect(try etcdctl(stepped.endpoint, ["put", "after-step", "v"]).exitCode == 0)
+        // Its peers still count as connected for the strict reconfiguration
+        // check (they used to look connected "since the future", refusing
+        // every member change as "unhealthy cluster" for the hour).
+        var add: CommandResult?
+        let added = try eventually(seconds: 60) {
+            add = try etcdctl(stepped.endpoint, ["member", "add", "m4", "--learner", "--peer-urls", "http://127.0.0.1:\(freePort())"])
+            return add?.exitCode == 0
+        }
+        #expect(added, "\(add?.stderr ?? "")")
         leader.stop(signal: SIGKILL)
 
         let newLeader = try? cluster.waitForLeader(among: [stepped, survivor], excluding: leaderID, seconds: 60)

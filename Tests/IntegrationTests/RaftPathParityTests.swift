@@ -21,11 +21,8 @@ import Testing
     /// a Range (`isTxnReadonly`): one holding a nested txn goes through Raft
     /// even when it writes nothing (swift-etcd served it locally).
     @Test func nestedTxnsTakeARaftIndexAsInEtcd() throws {
-        let ours = try ServerProcess()
-        let reference = try ServerProcess(binary: ReferenceEtcd.binary)
-        defer { ours.stop(); ours.removeData(); reference.stop(); reference.removeData() }
-        try ours.start()
-        try reference.start()
+        let (ours, reference) = try Self.startPair()
+        defer { Self.stop(ours, reference) }
         for server in [ours, reference] {
             for body in [#"{"key":"YQ==","value":"MQ=="}"#, #"{"key":"YQ==","value":"MQ=="}"#] {
                 _ = try GatewayTests.send(server.endpoint, GatewayTests.step("/v3/kv/put", body))
@@ -49,11 +46,8 @@ import Testing
     /// etcd 3.5 answers AuthStatus through Raft, as the other auth reads
     /// (swift-etcd answered it locally after a ReadIndex).
     @Test func authReadsTakeARaftIndexAsInEtcd() throws {
-        let ours = try ServerProcess()
-        let reference = try ServerProcess(binary: ReferenceEtcd.binary)
-        defer { ours.stop(); ours.removeData(); reference.stop(); reference.removeData() }
-        try ours.start()
-        try reference.start()
+        let (ours, reference) = try Self.startPair()
+        defer { Self.stop(ours, reference) }
         let steps: [[String]] = [
             ["user", "add", "root", "--new-user-password=rootpw"], ["role", "add", "root"],
             ["user", "grant-role", "root", "root"], ["user", "add", "alice", "--new-user-password=pa"],
@@ -71,6 +65,35 @@ import Testing
                     "\(what)\n  ours: \(a.stdout)\(a.stderr)\n  etcd: \(b.stdout)\(b.stderr)")
             #expect(after.0 - before.0 == after.1 - before.1,
                     "\(what): the Raft index moved by \(after.0 - before.0) on swift-etcd, \(after.1 - before.1) on etcd")
+        }
+    }
+
+    /// swift-etcd and etcd 3.5.1, each one member on a fresh data dir, once
+    /// each has made the entries it makes by itself at start.
+    static func startPair() throws -> (ServerProcess, ServerProcess) {
+        let ours = try ServerProcess()
+        let reference = try ServerProcess(binary: ReferenceEtcd.binary)
+        do {
+            try ours.start()
+            try reference.start()
+            // A fresh member's log ends at 4 once its leader set the cluster
+            // version (an entry each makes on its own schedule).
+            for server in [ours, reference] {
+                guard eventually({ ((try? raftIndex(server)) ?? 0) >= 4 }) else {
+                    throw TestSetupError("\(server.logPath): the log never reached index 4")
+                }
+            }
+        } catch {
+            stop(ours, reference)
+            throw error
+        }
+        return (ours, reference)
+    }
+
+    static func stop(_ servers: ServerProcess...) {
+        for server in servers {
+            server.stop()
+            server.removeData()
         }
     }
 

@@ -5,11 +5,12 @@ import Testing
 /// etcd 3.4's strict reconfiguration rules (`mayAddMember`, `mayRemoveMember`,
 /// `mayPromoteMember`), case by case.
 @Suite struct ReconfigCheckTests {
-    let now = Date(timeIntervalSince1970: 1_000_000)
-    var longAgo: Date { now.addingTimeInterval(-60) }
-    var justNow: Date { now.addingTimeInterval(-1) }
+    /// `MonotonicClock` nanoseconds.
+    let now: UInt64 = 1_000_000_000_000
+    var longAgo: UInt64 { now - 60_000_000_000 }
+    var justNow: UInt64 { now - 1_000_000_000 }
 
-    func check(_ voters: [(UInt64, Bool, Date?)]) -> ReconfigCheck {
+    func check(_ voters: [(UInt64, Bool, UInt64?)]) -> ReconfigCheck {
         ReconfigCheck(localID: 1, voters: voters.map { .init(id: $0.0, started: $0.1, activeSince: $0.2) }, now: now)
     }
 

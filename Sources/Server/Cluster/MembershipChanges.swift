@@ -1,6 +1,7 @@
 import Foundation
 import Proto
 import Raft
+import Support
 
 /// The context of a membership ConfChange: the proposer's request ID (so the
 /// proposing member can answer its client once the change is applied) and
@@ -104,7 +105,7 @@ extension EtcdServer {
     /// peer transport (etcd forwards over HTTP), retrying across leader
     /// changes until the request timeout.
     func promoteMember(_ id: UInt64) async throws {
-        let deadline = Date().addingTimeInterval(requestTimeoutSeconds)
+        let deadline = MonotonicClock.deadline(afterSeconds: requestTimeoutSeconds)
         while true {
             do {
                 try await promoteLocally(id)
@@ -112,7 +113,7 @@ extension EtcdServer {
             } catch let error as ServerError where error == .notLeader {}
             guard let peers else { throw ServerError.notLeader }
             let leader = loop.status.leader
-            let remaining = deadline.timeIntervalSinceNow
+            let remaining = (Double(deadline) - Double(MonotonicClock.nanoseconds())) / 1e9
             if remaining <= 0 { throw ServerError.timeout }
             if leader != 0 && leader != memberID {
                 do {
@@ -154,8 +155,8 @@ extension EtcdServer {
 
     /// The forwarded promote is applied on the leader first: answer with this
     /// member's table once it shows the change too (bounded by `deadline`).
-    private func waitUntilPromotedHere(_ id: UInt64, deadline: Date) async {
-        while membership.member(id)?.isLearner == true && Date() < deadline {
+    private func waitUntilPromotedHere(_ id: UInt64, deadline: UInt64) async {
+        while membership.member(id)?.isLearner == true && MonotonicClock.nanoseconds() < deadline {
             try? await Task.sleep(nanoseconds: 20_000_000)
         }
     }
@@ -164,9 +165,9 @@ extension EtcdServer {
     private func reconfigCheck() -> ReconfigCheck {
         let voters = membership.all.filter { !$0.isLearner }.map { m in
             ReconfigCheck.Voter(id: m.id, started: m.id == memberID || !m.name.isEmpty,
-                                activeSince: m.id == memberID ? Date.distantPast : peers?.activeSince(m.id))
+                                activeSince: m.id == memberID ? 0 : peers?.activeSince(m.id))
         }
-        return ReconfigCheck(localID: memberID, voters: voters, now: Date())
+        return ReconfigCheck(localID: memberID, voters: voters, now: MonotonicClock.nanoseconds())
     }
 
     /// Proposes one conf change carrying `member` and waits until it is applied here.

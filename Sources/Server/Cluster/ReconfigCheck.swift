@@ -14,13 +14,17 @@ struct ReconfigCheck {
     struct Voter {
         var id: UInt64
         var started: Bool
-        /// When the connection to this voter came up; nil while down.
-        var activeSince: Date?
+        /// When the connection to this voter came up (`MonotonicClock`
+        /// nanoseconds); nil while down.
+        var activeSince: UInt64?
     }
 
     var localID: UInt64
     var voters: [Voter]
-    var now: Date
+    /// `MonotonicClock` nanoseconds: a wall clock stepped back an hour made
+    /// every peer look connected for less than the interval, refusing
+    /// membership changes as "unhealthy cluster" for the hour.
+    var now: UInt64
     /// etcd's `HealthInterval`.
     static let healthIntervalSeconds: TimeInterval = 5
 
@@ -59,7 +63,7 @@ struct ReconfigCheck {
     }
 
     private func connectedCount() -> Int {
-        let since = now.addingTimeInterval(-Self.healthIntervalSeconds)
-        return voters.filter { $0.id == localID || ($0.activeSince.map { $0 < since } ?? false) }.count
+        let interval = UInt64(Self.healthIntervalSeconds * 1e9)
+        return voters.filter { v in v.id == localID || (v.activeSince.map { now >= $0 && now - $0 > interval } ?? false) }.count
     }
 }

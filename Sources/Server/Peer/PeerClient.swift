@@ -48,10 +48,11 @@ final class PeerClient: @unchecked Sendable {
     private var reportedDown = false
 
     private let activeLock = NSLock()
-    private var connectedAt: Date?  // guarded by `activeLock`
+    /// `MonotonicClock` nanoseconds (a wall clock step must not age or rejuvenate it).
+    private var connectedAt: UInt64?  // guarded by `activeLock`
     /// Since when the connection to the peer is up (nil while down): etcd's
     /// transport `ActiveSince`, which the strict reconfiguration check reads.
-    var activeSince: Date? { activeLock.withLock { connectedAt } }
+    var activeSince: UInt64? { activeLock.withLock { connectedAt } }
 
     init(peerID: UInt64, url: String, hello: PeerHello, dialer: PeerDialer, eventLoop: EventLoop,
          writeTimeout: TimeAmount = .seconds(5), logger: Logger, onRejected: @escaping @Sendable (String) -> Void = { _ in },
@@ -159,7 +160,7 @@ final class PeerClient: @unchecked Sendable {
                     }
                     self.everConnected = true
                     self.reportedDown = false
-                    self.activeLock.withLock { self.connectedAt = Date() }
+                    self.activeLock.withLock { self.connectedAt = MonotonicClock.nanoseconds() }
                     channel.closeFuture.whenComplete { _ in
                         direct.close()
                         self.activeLock.withLock { self.connectedAt = nil }

@@ -12,7 +12,7 @@ extension PeerNetwork {
     }
 
     /// Since when the connection to `id` is up; nil if it is down or unknown.
-    func activeSince(_ id: UInt64) -> Date? { clients[id]?.activeSince }
+    func activeSince(_ id: UInt64) -> UInt64? { clients[id]?.activeSince }
 
     /// Forwards MemberPromote to `leader` and returns when it answers;
     /// throws the leader's error, or `timeout`.

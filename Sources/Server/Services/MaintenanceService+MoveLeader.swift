@@ -43,21 +43,20 @@ extension EtcdServer {
             "local-member-id": "\(String(memberID, radix: 16))",
             "transferee-member-id": "\(String(transferee, radix: 16))",
         ])
-        let started = Date()
-        var giveUp = started.addingTimeInterval(requestTimeoutSeconds)
-        if let deadline {
-            let left = Double(deadline.uptimeNanoseconds) - Double(NIODeadline.now().uptimeNanoseconds)
-            giveUp = min(giveUp, Date().addingTimeInterval(left / 1e9))
-        }
+        // Monotonic (NIODeadline's uptime), so a wall clock step neither
+        // ends the wait at once nor stretches it.
+        let started = NIODeadline.now()
+        var giveUp = started + .milliseconds(Int64(requestTimeoutSeconds * 1000))
+        if let deadline { giveUp = min(giveUp, deadline) }
         loop.transferLeader(to: transferee)
         let pollNanos = UInt64(options.heartbeatIntervalMs) * 1_000_000
         while loop.status.leader != transferee {
-            if Date() >= giveUp { throw MoveLeaderService.transferTimedOut }
+            if NIODeadline.now() >= giveUp { throw MoveLeaderService.transferTimedOut }
             try await Task.sleep(nanoseconds: pollNanos)
         }
         logger.info("leadership transfer finished", metadata: [
             "new-leader-member-id": "\(String(transferee, radix: 16))",
-            "took": "\(Date().timeIntervalSince(started))s",
+            "took": "\(Double((NIODeadline.now() - started).nanoseconds) / 1e9)s",
         ])
     }
 }

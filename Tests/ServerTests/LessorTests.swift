@@ -119,6 +119,20 @@ final class ManualClock: LeaseClock, @unchecked Sendable {
         #expect(lessor.timeToLive(9000)?.remainingSeconds == 200)
     }
 
+    /// A backlog of expired leases is revoked longest expired first, as
+    /// etcd's expiry heap orders it, whatever the IDs or the map's order.
+    @Test func expiredBacklogDrainsInExpiryOrder() {
+        let clock = ManualClock()
+        let lessor = Lessor(minTTLSeconds: 1, clock: clock)
+        lessor.promote(extendSeconds: 0)
+        for i in 0..<2000 { lessor.applyGrant(StoredLease(id: Int64(7919 * i % 2003 + 1), ttlSeconds: 10)); clock.advance(0.01) }
+        clock.advance(100)
+        let order = (0..<2000).map { Int64(7919 * $0 % 2003 + 1) }
+        var revoked: [Int64] = []
+        while case let round = lessor.expired(limit: 500), !round.isEmpty { revoked += round }
+        #expect(revoked == order)
+    }
+
     /// `--experimental-enable-lease-checkpoint-persist`: only with it does a
     /// checkpointed remaining TTL in the store survive a restart; without it
     /// (etcd 3.5's default) the lease starts over with its full TTL.

@@ -201,6 +201,37 @@ import TestSupport
         await net.stop()
     }
 
+    /// A part of a transfer during which one side waits and nothing moves
+    /// on the connection, and that can outlast the follower's
+    /// `--raft-read-timeout` (5 s).
+    enum SlowStep: String, CaseIterable {
+        /// The leader's store copy: 7 s for 1.3 GB here. A connection held
+        /// idle through it was closed by the follower, and every retry made
+        /// another copy that failed the same way.
+        case leaderCopy
+        /// The follower's check of the received file before it answers (the
+        /// fsync of a gigabyte just written): it closed the connection on
+        /// itself, and the leader counted the transfer failed.
+        case followerCheck
+    }
+
+    /// The step is made slow and the follower's read timeout short: the
+    /// transfer still succeeds.
+    @Test(arguments: SlowStep.allCases)
+    func aStepSlowerThanTheReadTimeoutDoesNotFailTheTransfer(_ step: SlowStep) async throws {
+        let leaderStore = try WatchFixture()
+        for i in 0..<10 { leaderStore.put("k\(i)") }
+        var settings = PeerSettings()
+        settings.timeouts.read = .milliseconds(500)
+        let net = try await TwoMembers(leaderStore: leaderStore.store, followerSettings: settings,
+                                       copyDelay: step == .leaderCopy ? .seconds(2) : .zero,
+                                       handOverDelay: step == .followerCheck ? .seconds(2) : .zero)
+        let reports = try await net.sendSnapshot(Snapshot(metadata: SnapshotMetadata(index: 10, term: 2, confState: ConfState(voters: [1, 2]))))
+        if case .snapshotSent(2)? = reports.first {} else { Issue.record("reported \(reports)") }
+        #expect(net.b.receivedSnapshots.take(index: 10) != nil)
+        await net.stop()
+    }
+
     /// A database older than the snapshot it claims to be (consistent index
     /// below the snapshot's) is refused: the leader reports a failure, Raft
     /// never sees the message, and no file is left behind.
@@ -228,26 +259,39 @@ private struct TwoMembers {
     let reports = Reports()
     let received = Received()
 
-    init(leaderStore: MVCCStore) async throws {
+    /// `copyDelay`: how long making the leader's store copy takes on top;
+    /// `handOverDelay`: how long the follower takes to hand a received snapshot to Raft.
+    init(leaderStore: MVCCStore, followerSettings: PeerSettings = PeerSettings(), copyDelay: Duration = .zero,
+         handOverDelay: Duration = .zero) async throws {
         for id in 1...2 { try FileManager.default.createDirectory(atPath: "\(dir)/\(id)", withIntermediateDirectories: true) }
         let portA = freeLoopbackPort(), portB = freeLoopbackPort()
         let members = [ClusterMember(id: 1, name: "a", peerURLs: ["http://127.0.0.1:\(portA)"], clientURLs: []),
                        ClusterMember(id: 2, name: "b", peerURLs: ["http://127.0.0.1:\(portB)"], clientURLs: [])]
         self.members = members
         let logger = Logger(label: "snap-test"), dir = self.dir, group = self.group
-        func network(_ id: UInt64) throws -> PeerNetwork {
+        func network(_ id: UInt64, _ settings: PeerSettings = PeerSettings()) throws -> PeerNetwork {
             try PeerNetwork(localID: id, clusterID: 99, membership: Membership(members: members, path: "\(dir)/\(id).json", logger: logger),
                             attributes: MemberAttributes(name: "m\(id)", clientURLs: []), snapDir: "\(dir)/\(id)",
-                            group: group, logger: logger)
+                            group: group, settings: settings, logger: logger)
         }
         a = try network(1)
-        b = try network(2)
+        b = try network(2, followerSettings)
         let extras = try SnapshotExtras(members: members, alarms: []).encoded()
-        a.snapshotPayload = { SnapshotPayload(copy: try StoreCopy.make(store: leaderStore, snapDir: "\(dir)/1"), extras: extras) }
+        a.snapshotPayload = {
+            Self.sleep(copyDelay)
+            return SnapshotPayload(copy: try StoreCopy.make(store: leaderStore, snapDir: "\(dir)/1"), extras: extras)
+        }
         a.onReport = { [reports] in reports.append($0) }
-        b.onMessages = { [received] in received.append($0) }
+        b.onMessages = { [received] in
+            if $0.contains(where: { $0.type == .snap }) { Self.sleep(handOverDelay) }
+            received.append($0)
+        }
         _ = try await a.start(host: "127.0.0.1", port: portA)
         _ = try await b.start(host: "127.0.0.1", port: portB)
+    }
+
+    private static func sleep(_ d: Duration) {
+        if d > .zero { Thread.sleep(forTimeInterval: Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18) }
     }
 
     /// Sends a MsgSnap from 1 to 2 and returns member 1's reports once there is one.

@@ -255,21 +255,25 @@ final class Lessor: @unchecked Sendable {
 
     func ids() -> [Int64] { lock.withLock { leases.keys.sorted() } }
 
-    /// Expired leases the leader should revoke now, at most `limit`. A lease
-    /// is listed again `retrySeconds` after its last listing if still alive
-    /// (the proposal was lost).
+    /// Expired leases the leader should revoke now, at most `limit`, the
+    /// longest expired first (etcd's expiry heap): when more expire than a
+    /// round revokes (a lease storm), the backlog drains in expiry order. It
+    /// was the dictionary's order, so a lease could wait out the whole storm
+    /// (100 s for 100k leases) while later ones went first. A lease is listed
+    /// again `retrySeconds` after its last listing if still alive (the
+    /// proposal was lost).
     func expired(limit: Int, retrySeconds: Double = 3) -> [Int64] {
         lock.withLock {
             guard primary else { return [] }
             let now = clock.nowSeconds()
-            var out: [Int64] = []
+            var due: [(expiry: Double, id: Int64)] = []
             for (id, l) in leases where l.expiry <= now {
                 if let at = l.revokeProposedAt, now - at < retrySeconds { continue }
-                leases[id]!.revokeProposedAt = now
-                out.append(id)
-                if out.count >= limit { break }
+                due.append((l.expiry, id))
             }
-            return out.sorted()
+            let out = due.sorted { ($0.expiry, $0.id) < ($1.expiry, $1.id) }.prefix(max(limit, 0)).map(\.id)
+            for id in out { leases[id]!.revokeProposedAt = now }
+            return out
         }
     }
 }

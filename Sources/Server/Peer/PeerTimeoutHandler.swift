@@ -20,6 +20,8 @@ final class PeerTimeoutHandler: ChannelDuplexHandler {
     private var lastRead = NIODeadline.uptimeNanoseconds(0)
     private var readCheck: Scheduled<Void>?
     private var stuckWrite: Scheduled<Void>?
+    /// Set by `StopReadTimeout`: no read check is scheduled any more.
+    private var readTimeoutStopped = false
 
     /// nil disables a check (an outbound connection reads almost nothing).
     init(readTimeout: TimeAmount?, writeTimeout: TimeAmount?, logger: Logger) {
@@ -50,6 +52,22 @@ final class PeerTimeoutHandler: ChannelDuplexHandler {
         context.fireChannelRead(data)
     }
 
+    /// Sent down the pipeline (`triggerUserOutboundEvent`) by a handler that
+    /// expects nothing more from the peer before it answers, and may take
+    /// longer than the read timeout to do so: a received snapshot's fsync.
+    /// The peer waits for that answer under its own deadline.
+    struct StopReadTimeout {}
+
+    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        guard event is StopReadTimeout else {
+            return context.triggerUserOutboundEvent(event, promise: promise)
+        }
+        readTimeoutStopped = true
+        readCheck?.cancel()
+        readCheck = nil
+        promise?.succeed(())
+    }
+
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if let writeTimeout {
             if context.channel.isWritable {
@@ -65,7 +83,7 @@ final class PeerTimeoutHandler: ChannelDuplexHandler {
     }
 
     private func scheduleReadCheck(_ context: ChannelHandlerContext) {
-        guard let readTimeout, readCheck == nil else { return }
+        guard let readTimeout, readCheck == nil, !readTimeoutStopped else { return }
         readCheck = context.eventLoop.scheduleTask(deadline: lastRead + readTimeout) { [self] in
             readCheck = nil
             if context.eventLoop.now - lastRead >= readTimeout {

@@ -97,6 +97,9 @@ final class SnapshotReceiver {
         self.fd = -1
         done = true
         let channel = context.channel
+        // The leader sends nothing until it has the answer; the fsync of a
+        // large file alone can outlast the read timeout.
+        context.triggerUserOutboundEvent(PeerTimeoutHandler.StopReadTimeout(), promise: nil)
         NIOThreadPool.singleton.submit { _ in
             var reason: String?
             FileIO.fsync(fd, path: path)

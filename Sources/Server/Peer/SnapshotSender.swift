@@ -57,11 +57,16 @@ final class SnapshotSender: @unchecked Sendable {
         Thread.named("snapshot-send") { [self] in
             var ok = false
             do {
-                // Connect first: a follower that is down again costs no store copy.
-                let (channel, answer) = try connect(url, on: eventLoop)
-                defer { channel.close(promise: nil) }
+                // A follower that is down again costs no store copy: it must
+                // take a connection first. That one is closed before the copy
+                // (seconds for a large store) and the stream gets a fresh one:
+                // held idle through the copy, it outlives the follower's
+                // --raft-read-timeout, and every retry would fail the same way.
+                try connect(url, on: eventLoop).0.close().wait()
                 let payload = try payload()
                 defer { payload.copy.close() }
+                let (channel, answer) = try connect(url, on: eventLoop)
+                defer { channel.close(promise: nil) }
                 var m = message
                 m.snapshot?.data = payload.extras
                 logger.info("sending database snapshot", metadata: [

@@ -28,19 +28,21 @@ extension EtcdServer: KVBackend, LeaseBackend, WatchBackend, ClusterBackend, Mai
         return (response, header(revision: response.revision, term: applied.term))
     }
 
-    func proposeWrite(_ request: Swiftetcd.InternalRaftRequest, as identity: RequestIdentity?, deadline: NIODeadline?,
-                      done: @escaping @Sendable (Result<(WriteResponse, Etcdserverpb.ResponseHeader), Error>) -> Void)
+    func proposeWrite(_ request: Swiftetcd.InternalRaftRequest, as identity: RequestIdentity?, wire: ProposalBytes?,
+                      deadline: NIODeadline?, done: @escaping @Sendable (Result<(WriteResponse, Etcdserverpb.ResponseHeader), Error>) -> Void)
         throws -> (@Sendable () -> Void)? {
         if let deadline, deadline <= .now() {  // never propose what nobody waits for
             throw GRPCStatus(.deadlineExceeded, "context deadline exceeded")
         }
-        let (id, data) = try encodeProposal(request, as: identity)
+        // The KV service's callback forms, the only callers, validated the request.
+        let (id, data) = try encodeProposal(request, as: identity, remember: true, wire: wire)
         let waits = applyWaits
         try waits.register(id: id, deadline: .after(seconds: requestTimeoutSeconds), done: { [self] result in
             switch result {
             case .success(let applied):
                 done(applied.response.mapError { $0 as Error }.map { ($0, header(revision: $0.revision, term: applied.term)) })
             case .failure(let error):
+                proposalMemo.forget(id: id)
                 metrics.proposalsFailed.add()  // dropped, timed out or cancelled, as in `propose`
                 done(.failure(error))
             }

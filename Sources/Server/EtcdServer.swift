@@ -26,6 +26,8 @@ public final class EtcdServer: @unchecked Sendable {
     /// nil only without `--listen-peer-urls` (in-process tests).
     let peers: PeerNetwork?
     let applyWaits = WaitRegistry<AppliedResult>()
+    /// KV proposals made here, kept decoded for their apply.
+    let proposalMemo = ProposalMemo()
     /// Membership changes proposed here, by request ID (see `ConfChangeContext`).
     let confWaits = WaitRegistry<UInt64>()
     let lessor: Lessor
@@ -203,7 +205,7 @@ public final class EtcdServer: @unchecked Sendable {
         }
         loop.isWaiting = { [waits] id in waits.isRegistered(id) }
         loop.applier = ApplyPipeline(store: store, lessor: lessor, hub: watchHub, alarms: alarms, waits: applyWaits,
-                                     auth: auth, logger: logger, slow: slow, batchLimit: options.backendBatchLimit,
+                                     auth: auth, memo: proposalMemo, logger: logger, slow: slow, batchLimit: options.backendBatchLimit,
                                      ops: metrics.mvccOps)
         if let pipeline = loop.applier as? ApplyPipeline {
             pipeline.backend.clusterVersionApplied = { [unowned self] in self.clusterVersionApplied($0, previous: $1) }
@@ -415,9 +417,12 @@ public final class EtcdServer: @unchecked Sendable {
     /// identity in its header. Synchronous and out of line so the copy of the
     /// request (696 bytes) stays on the thread's stack: in `propose` it made
     /// the async frame bigger, one more task-allocator malloc per write.
+    /// `remember`: the request is also kept decoded for its apply
+    /// (`ProposalMemo`; only for requests `Validation` passed). `wire`: the
+    /// request's bytes as received, which the entry then carries as they are.
     @inline(never)
-    func encodeProposal(_ request: Swiftetcd.InternalRaftRequest,
-                        as identity: RequestIdentity?) throws -> (UInt64, [UInt8]) {
+    func encodeProposal(_ request: Swiftetcd.InternalRaftRequest, as identity: RequestIdentity?,
+                        remember: Bool = false, wire: ProposalBytes? = nil) throws -> (UInt64, [UInt8]) {
         var request = request
         let id = ids.next()
         request.id = id
@@ -428,8 +433,10 @@ public final class EtcdServer: @unchecked Sendable {
             header.authRevision = identity.authRevision
         }
         request.header = header
-        let data = request.serializedBytes()
+        let spliced = identity == nil ? wire?.entry(id: id, maxRequestBytes: options.maxRequestBytes) : nil
+        let data = spliced ?? request.serializedBytes()
         if data.count - Self.idFieldBytes(id) > options.maxRequestBytes { throw ServerError.requestTooLarge }
+        if remember { proposalMemo.remember(id: id, data: data, message: request) }
         return (id, data)
     }
 

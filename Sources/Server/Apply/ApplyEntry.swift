@@ -89,11 +89,17 @@ struct ApplyEntry {
                       message: Swiftetcd.InternalRaftRequest())
             return
         }
+        self.init(index: entry.index, message: message, logger: logger)
+    }
+
+    /// `message`, the entry at `index` decoded (or its proposer's own copy,
+    /// `ProposalMemo`).
+    init(index: UInt64, message: Swiftetcd.InternalRaftRequest, logger: Logger) {
         let request = Self.request(of: message)
         if case .unknown = request {
-            logger.warning("raft entry with a request this member does not apply yet", metadata: ["index": "\(entry.index)"])
+            logger.warning("raft entry with a request this member does not apply yet", metadata: ["index": "\(index)"])
         }
-        self.init(index: entry.index, id: message.id, request: request, message: message)
+        self.init(index: index, id: message.id, request: request, message: message)
     }
 
     private static func request(of m: Swiftetcd.InternalRaftRequest) -> Request {

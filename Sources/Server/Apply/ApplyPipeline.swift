@@ -28,12 +28,16 @@ final class ApplyPipeline: CommittedEntryApplier {
     /// Delivers an entry's answer to its proposer: (request ID ≠ 0, result).
     private let answer: (UInt64, AppliedResult) -> Void
     private let logger: Logger
+    /// This member's proposals, already decoded (nil: every entry is decoded).
+    let memo: ProposalMemo?
 
-    init(chain: ApplyChain, backend: ApplyBackend, logger: Logger, answer: @escaping (UInt64, AppliedResult) -> Void) {
+    init(chain: ApplyChain, backend: ApplyBackend, logger: Logger, memo: ProposalMemo? = nil,
+         answer: @escaping (UInt64, AppliedResult) -> Void) {
         self.chain = chain
         self.backend = backend
         self.answer = answer
         self.logger = logger
+        self.memo = memo
     }
 
     /// The member's standard pipeline: the alarm guards over `alarms`, the
@@ -42,7 +46,7 @@ final class ApplyPipeline: CommittedEntryApplier {
     /// slow-apply warnings (`--experimental-warning-apply-duration`);
     /// `batchLimit` caps requests per store commit (`--backend-batch-limit`).
     convenience init(store: MVCCStore, lessor: Lessor, hub: WatchHub, alarms: AlarmStore,
-                     waits: WaitRegistry<AppliedResult>, auth: AuthStore? = nil, logger: Logger,
+                     waits: WaitRegistry<AppliedResult>, auth: AuthStore? = nil, memo: ProposalMemo? = nil, logger: Logger,
                      slow: SlowWarnings? = nil, batchLimit: Int = 0, ops: MVCCOpMetrics = MVCCOpMetrics()) {
         let auth = auth ?? AuthStore(tokens: .simple(SimpleTokens(ttlSeconds: 300)), bcryptCost: PasswordHasher.defaultCost)
         let backend = ApplyBackend(store: store, lessor: lessor, hub: hub, alarms: alarms, auth: auth, logger: logger, slow: slow,
@@ -50,7 +54,15 @@ final class ApplyPipeline: CommittedEntryApplier {
         backend.batchLimit = batchLimit
         self.init(chain: ApplyChain(corruption: CorruptionGuard(alarms: alarms), capped: CappedGuard(alarms: alarms),
                                     auth: AuthApplyStage(auth: auth, lessor: lessor)),
-                  backend: backend, logger: logger) { id, result in waits.trigger(id: id, .success(result)) }
+                  backend: backend, logger: logger, memo: memo) { id, result in waits.trigger(id: id, .success(result)) }
+    }
+
+    /// The entry decoded, or its proposer's decoded copy when it is one of ours.
+    private func decode(_ raw: Entry) -> ApplyEntry {
+        if raw.type == .normal, let memo, let message = memo.take(raw.data) {
+            return ApplyEntry(index: raw.index, message: message, logger: logger)
+        }
+        return ApplyEntry(decoding: raw, logger: logger)
     }
 
     func apply(_ entries: [Entry], term: UInt64) {
@@ -63,7 +75,7 @@ final class ApplyPipeline: CommittedEntryApplier {
         // decoding a whole replayed log was most of a restart's time.
         let applied = backend.appliedIndex
         for raw in entries where raw.index > applied {
-            var entry = ApplyEntry(decoding: raw, logger: logger)
+            var entry = decode(raw)
             if chain.needsSettledState(entry) { backend.flush(respond: respond) }
             if let error = chain.refusal(for: entry) {
                 if entry.id != 0 { respond(entry.id, .failure(error), nil) }
@@ -88,7 +100,7 @@ final class ApplyPipeline: CommittedEntryApplier {
         decoded.reserveCapacity(entries.count)
         for raw in entries {
             guard raw.index > applied else { return nil }
-            let entry = ApplyEntry(decoding: raw, logger: logger)
+            let entry = decode(raw)
             switch entry.request {
             case .write, .noop, .range, .unknown, .undecodable: break
             default: return nil

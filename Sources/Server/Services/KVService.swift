@@ -14,13 +14,17 @@ struct KVService {
         router.unaryInline(Etcdserverpb.KVService.range) { request, context in try rangeInline(request, context) }
         router.unaryCallback(Etcdserverpb.KVService.range) { request, context, reply in try range(request, context, reply) }
         router.unary(Etcdserverpb.KVService.put) { request, context in try await put(request, context) }
-        router.unaryCallback(Etcdserverpb.KVService.put) { request, context, reply in try put(request, context, reply) }
+        router.unaryCallbackWithBytes(Etcdserverpb.KVService.put) { request, bytes, context, reply in
+            try put(request, context, reply, wire: bytes)
+        }
         router.unary(Etcdserverpb.KVService.deleteRange) { request, context in try await deleteRange(request, context) }
-        router.unaryCallback(Etcdserverpb.KVService.deleteRange) { request, context, reply in
-            try deleteRange(request, context, reply)
+        router.unaryCallbackWithBytes(Etcdserverpb.KVService.deleteRange) { request, bytes, context, reply in
+            try deleteRange(request, context, reply, wire: bytes)
         }
         router.unary(Etcdserverpb.KVService.txn) { request, context in try await txn(request, context) }
-        router.unaryCallback(Etcdserverpb.KVService.txn) { request, context, reply in try txn(request, context, reply) }
+        router.unaryCallbackWithBytes(Etcdserverpb.KVService.txn) { request, bytes, context, reply in
+            try txn(request, context, reply, wire: bytes)
+        }
         router.unary(Etcdserverpb.KVService.compact) { request, context in try await compact(request, context) }
     }
 
@@ -40,30 +44,34 @@ struct KVService {
         }
     }
 
-    func put(_ request: Etcdserverpb.PutRequest, _ context: GRPCRequestContext, _ reply: GRPCUnaryReply) throws -> Bool {
+    // `wire`: the request's bytes as received (the Raft entry carries them).
+
+    func put(_ request: Etcdserverpb.PutRequest, _ context: GRPCRequestContext, _ reply: GRPCUnaryReply,
+             wire: [UInt8]? = nil) throws -> Bool {
         try Validation.check(KVMapping.put(request))
         guard access.isAnonymousWithoutWaiting(context) else { return false }
         var proposal = Swiftetcd.InternalRaftRequest()
         proposal.put = request
-        return try propose(proposal, context, reply) { response, header in
+        return try propose(proposal, wire.map { ProposalBytes(field: .put, request: $0) }, context, reply) { response, header in
             guard case .put(let put) = response else { throw ServerError.unexpectedResult }
             return KVMapping.putResponse(put, header: header).serializedBytes(headroom: GRPCUnaryReply.headroom)
         }
     }
 
     func deleteRange(_ request: Etcdserverpb.DeleteRangeRequest, _ context: GRPCRequestContext,
-                     _ reply: GRPCUnaryReply) throws -> Bool {
+                     _ reply: GRPCUnaryReply, wire: [UInt8]? = nil) throws -> Bool {
         try Validation.check(KVMapping.deleteRange(request))
         guard access.isAnonymousWithoutWaiting(context) else { return false }
         var proposal = Swiftetcd.InternalRaftRequest()
         proposal.deleteRange = request
-        return try propose(proposal, context, reply) { response, header in
+        return try propose(proposal, wire.map { ProposalBytes(field: .deleteRange, request: $0) }, context, reply) { response, header in
             guard case .deleteRange(let deleted) = response else { throw ServerError.unexpectedResult }
             return KVMapping.deleteRangeResponse(deleted, header: header).serializedBytes(headroom: GRPCUnaryReply.headroom)
         }
     }
 
-    func txn(_ request: Etcdserverpb.TxnRequest, _ context: GRPCRequestContext, _ reply: GRPCUnaryReply) throws -> Bool {
+    func txn(_ request: Etcdserverpb.TxnRequest, _ context: GRPCRequestContext, _ reply: GRPCUnaryReply,
+             wire: [UInt8]? = nil) throws -> Bool {
         let txn = KVMapping.txn(request)
         try Validation.check(txn, maxTxnOps: backend.maxTxnOps, maxDepth: ProtoLimits.maxTxnDepth)
         guard access.isAnonymousWithoutWaiting(context) else { return false }
@@ -74,7 +82,7 @@ struct KVService {
         }
         var proposal = Swiftetcd.InternalRaftRequest()
         proposal.txn = request
-        return try propose(proposal, context, reply) { response, header in
+        return try propose(proposal, wire.map { ProposalBytes(field: .txn, request: $0) }, context, reply) { response, header in
             guard case .txn(let result) = response else { throw ServerError.unexpectedResult }
             return KVMapping.txnResponse(result, header: header).serializedBytes(headroom: GRPCUnaryReply.headroom)
         }
@@ -82,9 +90,10 @@ struct KVService {
 
     /// `encode` leaves `GRPCUnaryReply.headroom` bytes free in front (the
     /// frame header goes there: no copy of the answer to frame it).
-    private func propose(_ proposal: Swiftetcd.InternalRaftRequest, _ context: GRPCRequestContext, _ reply: GRPCUnaryReply,
+    private func propose(_ proposal: Swiftetcd.InternalRaftRequest, _ wire: ProposalBytes?, _ context: GRPCRequestContext,
+                         _ reply: GRPCUnaryReply,
                          _ encode: @escaping @Sendable (WriteResponse, Etcdserverpb.ResponseHeader) throws -> [UInt8]) throws -> Bool {
-        let withdraw = try backend.proposeWrite(proposal, as: nil, deadline: context.deadline) { result in
+        let withdraw = try backend.proposeWrite(proposal, as: nil, wire: wire, deadline: context.deadline) { result in
             reply.answer(result, framed: true) { try encode($0.0, $0.1) }
         }
         guard let withdraw else { return false }

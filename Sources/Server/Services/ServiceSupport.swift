@@ -54,6 +54,23 @@ extension GRPCRouter {
     }
 }
 
+extension GRPCRouter {
+    /// `unaryCallback` whose `body` also gets the request's bytes as received.
+    func unaryCallbackWithBytes<Request, Response>(
+        _ method: ProtoMethod<Request, Response>,
+        _ body: @escaping @Sendable (Request, [UInt8], GRPCRequestContext, GRPCUnaryReply) throws -> Bool
+    ) {
+        unaryCallback(method.path) { bytes, context, reply in
+            let request = try decodeRequest(Request.self, bytes)
+            do {
+                return try body(request, bytes, context, reply)
+            } catch {
+                throw grpcStatus(for: error)
+            }
+        }
+    }
+}
+
 extension GRPCUnaryReply {
     /// Answers with what a proposer's `done` got: `encode`'s message (run on
     /// the connection's loop), or the error as etcd's gRPC status.

@@ -33,15 +33,17 @@ protocol Proposer: Sendable {
     /// Raft loop's, once applied), and the returned hook withdraws the wait
     /// (its call ended first: `done` then gets `CancellationError`), as a
     /// cancelled task's does. Throws, proposing nothing, when `deadline` has
-    /// passed or the request is too large.
-    func proposeWrite(_ request: Swiftetcd.InternalRaftRequest, as identity: RequestIdentity?, deadline: NIODeadline?,
-                      done: @escaping @Sendable (Result<(WriteResponse, Etcdserverpb.ResponseHeader), Error>) -> Void)
+    /// passed or the request is too large. The request must have passed
+    /// `Validation` (its apply may reuse it undecoded: `ProposalMemo`);
+    /// `wire`, its KV request's bytes as received, must decode to it.
+    func proposeWrite(_ request: Swiftetcd.InternalRaftRequest, as identity: RequestIdentity?, wire: ProposalBytes?,
+                      deadline: NIODeadline?, done: @escaping @Sendable (Result<(WriteResponse, Etcdserverpb.ResponseHeader), Error>) -> Void)
         throws -> (@Sendable () -> Void)?
 }
 
 extension Proposer {
     /// Fakes in tests: the async path only.
-    func proposeWrite(_ request: Swiftetcd.InternalRaftRequest, as identity: RequestIdentity?, deadline: NIODeadline?,
-                      done: @escaping @Sendable (Result<(WriteResponse, Etcdserverpb.ResponseHeader), Error>) -> Void)
+    func proposeWrite(_ request: Swiftetcd.InternalRaftRequest, as identity: RequestIdentity?, wire: ProposalBytes?,
+                      deadline: NIODeadline?, done: @escaping @Sendable (Result<(WriteResponse, Etcdserverpb.ResponseHeader), Error>) -> Void)
         throws -> (@Sendable () -> Void)? { nil }
 }

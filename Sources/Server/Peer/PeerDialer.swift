@@ -2,6 +2,8 @@ import Config
 import NIOCore
 import NIOPosix
 import Glibc
+import Support
+import Foundation
 
 /// Opens connections to peer URLs, parsed with etcd's rules (`EtcdURL`):
 /// `http://` dials plain TCP, `https://` adds TLS (`TLSClientSide`) under
@@ -27,7 +29,9 @@ struct PeerDialer: Sendable {
 
     /// Connects like `connect`, and for plain TCP also returns a `dup` of the
     /// channel's socket for `PeerSocketWriter` (nil with TLS): the TCP
-    /// connect runs on NIO's blocking pool, the channel takes the socket.
+    /// connect (and name lookup) runs on a thread of its own, not NIO's
+    /// small blocking pool, which an unreachable peer's connect timeouts
+    /// would otherwise keep busy; the channel takes the socket.
     func connectWithSocket(_ target: Target, on eventLoop: any EventLoop, timeout: TimeAmount,
                            timeouts: (@Sendable () -> PeerTimeoutHandler?)? = nil,
                            handler: @escaping @Sendable () -> any ChannelInboundHandler)
@@ -36,9 +40,11 @@ struct PeerDialer: Sendable {
             return connect(target, on: eventLoop, timeout: timeout, timeouts: timeouts, handler: handler).map { ($0, nil) }
         }
         let timeoutMs = Int32(clamping: timeout.nanoseconds / 1_000_000)
-        return NIOThreadPool.singleton.runIfActive(eventLoop: eventLoop) {
-            try PeerSocketWriter.connect(host: target.host, port: target.port, timeoutMs: timeoutMs)
-        }.flatMap { fd in
+        let dialed = eventLoop.makePromise(of: CInt.self)
+        Thread.named("peer-dial") {
+            dialed.completeWith(Result { try PeerSocketWriter.connect(host: target.host, port: target.port, timeoutMs: timeoutMs) })
+        }.start()
+        return dialed.futureResult.flatMap { fd in
             let copy = dup(fd)
             return ClientBootstrap(group: eventLoop)
                 .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)

@@ -25,12 +25,21 @@ public final class AuthStore: @unchecked Sendable {
         self.bcryptCost = PasswordHasher.validCost(bcryptCost)
     }
 
-    /// Runs slow work (bcrypt, tens of milliseconds at etcd's default cost)
-    /// on NIO's blocking pool, as the rest of the product does, so it holds
-    /// neither an event loop nor a Swift concurrency thread. The shared pool
-    /// never stops; were it stopped, the work runs here instead.
-    private static func offload<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-        (try? await NIOThreadPool.singleton.runIfActive(work)) ?? work()
+    /// Runs bcrypt (tens of milliseconds at etcd's default cost) on a pool
+    /// of its own, so it holds neither an event loop nor a Swift concurrency
+    /// thread, nor NIO's shared blocking pool: anyone may call Authenticate
+    /// before being anyone, and 2,000 calls queued ~1 min of bcrypt there,
+    /// ahead of every snapshot, HashKV, defrag, certificate reload and peer
+    /// hash answer of the member. Work whose caller left before it started
+    /// (a client that sent thousands of calls and hung up) is skipped.
+    /// Returns nil when skipped.
+    private static func offload<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T? {
+        let left = CallerLeft()
+        return await withTaskCancellationHandler {
+            await PasswordPool.run { left.value ? nil : work() }
+        } onCancel: {
+            left.set()
+        }
     }
 
     /// The auth state as of the last applied entry.
@@ -83,15 +92,18 @@ public final class AuthStore: @unchecked Sendable {
         if user.options?.noPassword == true { throw .noPasswordUser }
         let hash = user.password
         let ok = await Self.offload { PasswordHasher.verify(password, hash: hash) }
-        guard ok else { throw .authFailed }
+        guard ok == true else { throw .authFailed }
         return snap.revision
     }
 
     /// base64 of a bcrypt hash of `password` at the configured cost, made off
     /// the calling thread (what UserAdd/UserChangePassword put in the log).
-    public func hashForLog(_ password: String) async -> String {
+    public func hashForLog(_ password: String) async throws -> String {
         let cost = bcryptCost
-        return await Self.offload { Data(PasswordHasher.hash(password, cost: cost)).base64EncodedString() }
+        guard let hash = await Self.offload({ Data(PasswordHasher.hash(password, cost: cost)).base64EncodedString() }) else {
+            throw CancellationError()  // the caller left: nothing to propose
+        }
+        return hash
     }
 
     /// The identity a token names (etcd's AuthInfoFromCtx for a token);

@@ -39,7 +39,7 @@ struct AuthService {
             guard request.options?.noPassword != true else { return request }
             try Proposing.checkHashable(request.password)
             var add = request
-            add.hashedPassword = await server.backend.auth.hashForLog(add.password)
+            add.hashedPassword = try await server.backend.auth.hashForLog(add.password)
             add.password = ""
             return add
         })
@@ -49,7 +49,7 @@ struct AuthService {
             guard !request.password.isEmpty else { return request }
             try Proposing.checkHashable(request.password)
             var change = request
-            change.hashedPassword = await server.backend.auth.hashForLog(change.password)
+            change.hashedPassword = try await server.backend.auth.hashForLog(change.password)
             change.password = ""
             return change
         })

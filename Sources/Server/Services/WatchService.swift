@@ -42,14 +42,20 @@ struct WatchSession {
         let hub = backend.watchHub
         let (wakes, wakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let stream = hub.openStream(wake: { wakeContinuation.yield() })
+        let gate = WatchRequestGate()
         defer {
+            gate.close()
             hub.close(stream)
             wakeContinuation.finish()
         }
         let interval = service.progressNotifyIntervalMs
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                for try await request in requests { await handle(request, hub: hub, stream: stream) }
+                for try await request in requests {
+                    await gate.waitForRoom(wakeSender: { wakeContinuation.yield() })
+                    await handle(request, hub: hub, stream: stream)
+                    gate.handledOne()
+                }
                 // The client half-closed: as etcd's (whose recvLoop ends at
                 // EOF without ending the call), its watchers go on until it
                 // cancels the call or leaves, which cancels this task. A
@@ -62,6 +68,7 @@ struct WatchSession {
                 var batch: [[UInt8]] = []
                 var batchBytes = 0
                 for await _ in wakes {
+                    let handled = gate.handledSoFar
                     let outputs = hub.take(stream, options: &options)
                     let plan = WatchOutputBatcher.plan(outputs)
                     var encoder = WatchEventEncoder(header: { backend.header(revision: $0) },
@@ -84,6 +91,7 @@ struct WatchSession {
                         batch.removeAll(keepingCapacity: true)
                         batchBytes = 0
                     }
+                    gate.written(through: handled)
                     if let pause = Self.coalescePause(responses: plan.heads.count) {
                         try await writer.pause(nanoseconds: pause)
                     }

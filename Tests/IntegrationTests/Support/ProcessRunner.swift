@@ -65,6 +65,8 @@ final class RunningCommand {
         try? input.fileHandleForWriting.close()
     }
 
+    var isRunning: Bool { process.isRunning }
+
     /// What the command has printed so far, stdout then stderr.
     var outputSoFar: String {
         String(decoding: (FileManager.default.contents(atPath: outPath) ?? Data())

@@ -9,14 +9,15 @@ import Testing
         let members: [ServerProcess]
         var endpoints: String { members.map(\.endpoint).joined(separator: ",") }
 
-        /// `extraArgs` go to every member (e.g. a small `--snapshot-count`).
-        init(extraArgs: [String] = []) throws {
+        /// `extraArgs` go to every member (e.g. a small `--snapshot-count`);
+        /// `binary` nil: ours.
+        init(extraArgs: [String] = [], binary: String? = nil) throws {
             let names = ["m1", "m2", "m3"]
             let ports = names.map { _ in (client: freePort(), peer: freePort()) }
             let initial = zip(names, ports).map { "\($0)=http://127.0.0.1:\($1.peer)" }.joined(separator: ",")
             let token = "test-\(UUID().uuidString.prefix(8))"
             members = try zip(names, ports).map { name, p in
-                try ServerProcess(name: name, extraArgs: ["--initial-cluster-token", token, "--initial-cluster-state", "new"] + extraArgs,
+                try ServerProcess(binary: binary, name: name, extraArgs: ["--initial-cluster-token", token, "--initial-cluster-state", "new"] + extraArgs,
                                   clientPort: p.client, peerPort: p.peer, initialCluster: initial)
             }
         }

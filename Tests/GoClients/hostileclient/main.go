@@ -5,11 +5,13 @@
 //	hostileclient -addr 127.0.0.1:2379 -mode gzipbomb -calls 5 -expand 1073741824 [-lie]
 //	    Put calls whose gzip message inflates to -expand bytes (a gzip
 //	    bomb); -lie makes its gzip trailer claim 100 bytes
-//	hostileclient -mode churn -calls 100000 [-ack=false]
+//	hostileclient -mode churn -calls 100000 [-ack=false] [-key-bytes 1000]
 //	    one Watch stream creating and cancelling watcher 1 -calls times;
 //	    prints "pairs sent N" (how many the server let in)
 //	hostileclient -mode progress -calls 100000 [-ack=false]
 //	    one Watch stream sending 2 x -calls progress requests
+//	hostileclient -mode keepalive -calls 1000000 -streams 10 [-ack=false]
+//	    -streams LeaseKeepAlive streams sending -calls requests each
 //	hostileclient -mode reset -calls 10000
 //	    -calls streams opened (a Range's HEADERS) and reset at once, then
 //	    one Range, which must be answered ("last ended true")
@@ -428,6 +430,8 @@ func main() {
 	floodPassword := flag.String("flood-password", "wrong", "password of the flood's calls (auth)")
 	conns := flag.Int("conns", 1, "auth: connections the flood is spread over")
 	leave := flag.Bool("leave", false, "auth: hang up once the probes are answered, the flood still queued")
+	streams := flag.Int("streams", 1, "keepalive: streams on the connection")
+	keyBytes := flag.Int("key-bytes", 0, "churn: bytes added to the watched key (larger requests)")
 	hold := flag.Duration("hold", 60*time.Second, "how long the whole run may take")
 	flag.Parse()
 
@@ -444,7 +448,8 @@ func main() {
 		}
 	case "churn", "progress":
 		var create, cancel, cr, cc bytes.Buffer
-		field(&cr, 0x0A, []byte("churn"))
+		key := append([]byte("churn"), bytes.Repeat([]byte{'k'}, *keyBytes)...)
+		field(&cr, 0x0A, key)
 		cr.WriteByte(0x38) // watch_id = 1 (field 7)
 		varint(&cr, 1)
 		field(&create, 0x0A, cr.Bytes())
@@ -471,6 +476,37 @@ func main() {
 		}
 		fmt.Printf("pairs sent %d\n", sent)
 		// Answers keep coming until the deadline (the stream stays open).
+		for time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+	case "keepalive":
+		// -streams LeaseKeepAlive streams, each sending -calls requests for lease 7.
+		var ka bytes.Buffer
+		ka.WriteByte(0x08)
+		varint(&ka, 7)
+		msg := grpcFrame(ka.Bytes(), false)
+		var batch []byte
+		for j := 0; j < 1024; j++ {
+			batch = append(batch, msg...)
+		}
+		var wg sync.WaitGroup
+		var total sync.Map
+		for s := 0; s < *streams; s++ {
+			id := c.open("/etcdserverpb.Lease/LeaseKeepAlive")
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				sent := 0
+				for sent < *calls && c.send(id, batch, false) {
+					sent += 1024
+				}
+				total.Store(id, sent)
+			}()
+		}
+		wg.Wait()
+		sum := 0
+		total.Range(func(_, v interface{}) bool { sum += v.(int); return true })
+		fmt.Printf("requests sent %d\n", sum)
 		for time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)
 		}

@@ -8,7 +8,7 @@ import NIOPosix
 /// password checks only, as in etcd, where each is a goroutine of its own.
 enum PasswordPool {
     private static let pool: NIOThreadPool = {
-        let pool = NIOThreadPool(numberOfThreads: max(1, System.coreCount))
+        let pool = NIOThreadPool(numberOfThreads: max(1, ProcessInfo.processInfo.activeProcessorCount))
         pool.start()
         return pool
     }()

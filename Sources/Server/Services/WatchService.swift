@@ -53,6 +53,8 @@ struct WatchSession {
             group.addTask {
                 for try await request in requests {
                     await gate.waitForRoom(wakeSender: { wakeContinuation.yield() })
+                    // Requests still buffered when the client left are not worked off.
+                    try Task.checkCancellation()
                     await handle(request, hub: hub, stream: stream)
                     gate.handledOne()
                 }

@@ -160,8 +160,14 @@ extension RaftCore {
                      reject: true, rejectHint: hintIndex))
     }
 
-    func handleHeartbeat(_ m: Message) {
-        log.commitTo(min(m.commit, log.lastIndex))
+    /// A commit past our log means the log lost acknowledged entries
+    /// (`RaftError.logLost`): capping it left the member hanging, never
+    /// caught up yet voting.
+    func handleHeartbeat(_ m: Message) throws {
+        guard m.commit <= log.lastIndex else {
+            throw RaftError.logLost(commit: m.commit, lastIndex: log.lastIndex)
+        }
+        log.commitTo(m.commit)
         send(Message(type: .heartbeatResp, to: m.from, context: m.context))
     }
 

@@ -124,7 +124,7 @@ public final class EtcdServer: @unchecked Sendable {
         logger.info("kvstore restored", metadata: ["current-rev": .int(store.currentRevision)])
         if !hasWAL {  // before a new WAL is created next to a store that has data
             try StoreLogCheck.verify(.init(storeIndex: store.consistentIndex, walExisted: false, snapshotIndex: 0,
-                                           lastLogIndex: 0, onlyVoter: false), layout: layout, lastSegment: nil)
+                                           lastLogIndex: 0), layout: layout, lastSegment: nil)
         }
         try BootstrapDefrag.run(store: store, dbPath: layout.dbPath, thresholdBytes: options.bootstrapDefragThresholdBytes,
                                 logger: logger)
@@ -142,14 +142,14 @@ public final class EtcdServer: @unchecked Sendable {
         let restored = try RestoredNode.open(layout: layout, newMember: start.metadata, initialPeers: start.bootstrapPeers,
                                             raftConfig: raftConfig, settings: settings, logger: logger)
         if hasWAL {
-            let conf = restored.confState
+            let lastLogIndex = (try? restored.storage.lastIndex()) ?? restored.snapshotIndex
+            let pendingInstall = StoreInstallMarker.pending(snapDir: layout.snapDir)
             try StoreLogCheck.verify(.init(storeIndex: store.consistentIndex, walExisted: true,
-                                           snapshotIndex: restored.snapshotIndex,
-                                           lastLogIndex: (try? restored.storage.lastIndex()) ?? restored.snapshotIndex,
-                                           onlyVoter: conf.voters.isEmpty
-                                               ? members.map(\.id) == [restored.metadata.memberID]  // no snapshot yet
-                                               : conf.voters == [restored.metadata.memberID] && conf.learners.isEmpty),
+                                           snapshotIndex: restored.snapshotIndex, lastLogIndex: lastLogIndex,
+                                           pendingInstallIndex: pendingInstall),
                                      layout: layout, lastSegment: StoreLogCheck.lastSegment(walDir: layout.walDir))
+            // The log has caught up with the interrupted install: the note is spent.
+            if let pendingInstall, lastLogIndex >= pendingInstall { try StoreInstallMarker.end(snapDir: layout.snapDir) }
         }
         memberID = restored.metadata.memberID
         memberInitialized = !restored.isNew

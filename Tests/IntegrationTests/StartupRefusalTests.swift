@@ -156,6 +156,46 @@ import Testing
         }
     }
 
+    /// A follower killed under writes whose last WAL segment then lost its
+    /// tail (found by the peer fuzzer): the torn tail is repaired, but the
+    /// store has applied entries the log no longer holds. It used to start,
+    /// log "failed to publish local member" every 7 s, never become ready and
+    /// still vote; etcd 3.5.1 stops it at the leader's first heartbeat
+    /// ("tocommit(…) is out of range [lastIndex(…)]"). Refused at start-up,
+    /// naming both indexes and the remedy.
+    @Test func followerWhoseWALLostAppliedEntriesIsRefused() throws {
+        let cluster = try ClusterTests.Cluster()
+        defer { cluster.stop() }
+        try cluster.start()
+        let leader = try cluster.waitForLeader(among: cluster.members)
+        let follower = try #require(cluster.members.first { cluster.status($0)?.memberID != leader })
+        let value = String(repeating: "v", count: 1000)
+        for i in 0..<100 { _ = try etcdctl(cluster.members[0].endpoint, ["put", "k\(i)", value]) }
+        // The follower applied every write before it is killed.
+        var applied = false
+        for _ in 0..<100 where !applied {
+            applied = (try? etcdctl(follower.endpoint, ["get", "k99", "--consistency=s", "--print-value-only"]).stdout) == value + "\n"
+            if !applied { usleep(100_000) }
+        }
+        #expect(applied, "k99 never reached \(follower.name)")
+        follower.stop(signal: SIGKILL)
+
+        let segment = try #require(try Self.files(follower.dataDir + "/member/wal", suffix: ".wal").last)
+        let bytes = try #require(FileManager.default.contents(atPath: segment))
+        let end = (bytes.lastIndex { $0 != 0 } ?? 0) + 1  // segments are preallocated with zeros
+        let h = try #require(FileHandle(forUpdatingAtPath: segment))
+        try h.truncate(atOffset: UInt64(end * 6 / 10 + 3))
+        try h.close()
+
+        let r = try Self.refusedStart(follower)
+        Self.expectCleanRefusal(r, "WAL cut behind the store")
+        for words in ["cannot start from \(segment)", "the log ends at index", "has applied entries up to index",
+                      "the WAL lost entries this member had applied (data dir \(follower.dataDir))",
+                      "etcdctl member remove"] {
+            #expect(r.stderr.contains(words), "missing \"\(words)\" in: \(r.stderr)")
+        }
+    }
+
     // MARK: a port taken, a certificate missing
 
     /// A listening socket on 127.0.0.1:`port`, closed by the caller.

@@ -77,7 +77,7 @@ extension RaftLoop {
                 carriedMessages.append(contentsOf: messages[i...])
                 return
             }
-            try? node.step(m)
+            stepPeer(m)
         }
     }
 

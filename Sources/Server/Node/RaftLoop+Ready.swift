@@ -52,10 +52,14 @@ extension RaftLoop {
             if let snap = rd.snapshot, !snap.isEmpty {
                 // The store first: a crash before the WAL marker leaves the old
                 // Raft state with a store that is ahead, whose replay skips
-                // what the store holds; the leader then sends again.
+                // what the store holds; the leader then sends again. The
+                // install note tells that state apart from a WAL that lost
+                // applied entries (`StoreLogCheck`).
+                try StoreInstallMarker.begin(index: snap.metadata.index, snapDir: snapshots.dir)
                 try installSnapshot(snap)
                 try snapshots.save(snap)
                 try wal.saveSnapshotMarker(WALSnapshotMarker(index: snap.metadata.index, term: snap.metadata.term))
+                try StoreInstallMarker.end(snapDir: snapshots.dir)
                 try storage.applySnapshot(snap)
                 confState = snap.metadata.confState
                 lastSnapshotIndex = snap.metadata.index

@@ -13,11 +13,16 @@ import Foundation
 /// are skipped and never answered. Both are refused, naming the file, as etcd
 /// refuses a backend older than its snapshot.
 ///
-/// A store ahead of the log is legal in a cluster: a follower installs a
+/// A store ahead of the log is legal only in one case: a follower installs a
 /// received store before it writes the snapshot marker, and a crash between
-/// the two leaves it ahead; the leader sends the entries again. It cannot
-/// happen to the only voter (nothing is applied before its own fsync), so
-/// there it means the WAL lost durable entries.
+/// the two leaves the store at exactly that snapshot's index, noted by
+/// `StoreInstallMarker`; the leader sends the entries again. Otherwise
+/// nothing is applied before its entry is durable in the WAL, so the WAL
+/// lost entries this member applied (a cut or torn-off tail): a follower
+/// started like that never caught up (the leader's commit index was past
+/// its log, so it never answered) and still voted; etcd 3.5.1 stops it at
+/// the leader's first heartbeat ("tocommit(…) is out of range
+/// [lastIndex(…)]").
 enum StoreLogCheck {
     struct Found {
         /// The store's consistent index.
@@ -28,8 +33,9 @@ enum StoreLogCheck {
         var snapshotIndex: UInt64
         /// The last index the log holds (snapshot or WAL entry).
         var lastLogIndex: UInt64
-        /// The configuration has exactly one voter, this member, and no learners.
-        var onlyVoter: Bool
+        /// The snapshot index of a store install a crash interrupted
+        /// (`StoreInstallMarker`), if any.
+        var pendingInstallIndex: UInt64? = nil
     }
 
     /// Throws the `DataFileError` that stops start-up, or returns.
@@ -51,10 +57,11 @@ enum StoreLogCheck {
                                     + "snapshot at index \(found.snapshotIndex): the store was deleted or replaced",
                                 remedy: "To recover, " + DataFileError.rebuildMember)
         }
-        if found.onlyVoter && found.storeIndex > found.lastLogIndex {
+        if found.storeIndex > found.lastLogIndex && found.storeIndex != found.pendingInstallIndex {
             throw DataFileError(file: lastSegment ?? layout.walDir, offset: nil,
                                 problem: "the log ends at index \(found.lastLogIndex), but the store \(dbFile) has applied "
-                                    + "entries up to index \(found.storeIndex): the WAL lost entries it had made durable",
+                                    + "entries up to index \(found.storeIndex): the WAL lost entries this member had applied "
+                                    + "(data dir \(layout.dataDir))",
                                 remedy: "To recover, " + DataFileError.rebuildMember)
         }
     }

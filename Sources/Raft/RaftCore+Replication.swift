@@ -160,14 +160,8 @@ extension RaftCore {
                      reject: true, rejectHint: hintIndex))
     }
 
-    /// A commit past our log means the log lost acknowledged entries
-    /// (`RaftError.logLost`): capping it left the member hanging, never
-    /// caught up yet voting.
-    func handleHeartbeat(_ m: Message) throws {
-        guard m.commit <= log.lastIndex else {
-            throw RaftError.logLost(commit: m.commit, lastIndex: log.lastIndex)
-        }
-        log.commitTo(m.commit)
+    func handleHeartbeat(_ m: Message) {
+        log.commitTo(min(m.commit, log.lastIndex))
         send(Message(type: .heartbeatResp, to: m.from, context: m.context))
     }
 

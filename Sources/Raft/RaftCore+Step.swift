@@ -103,7 +103,7 @@ extension RaftCore {
             lead = m.from
             switch m.type {
             case .app: handleAppendEntries(m)
-            case .heartbeat: try handleHeartbeat(m)
+            case .heartbeat: handleHeartbeat(m)
             default: handleSnapshot(m)
             }
         case .transferLeader:

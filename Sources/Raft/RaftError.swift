@@ -21,10 +21,4 @@ public enum RaftError: Error, Sendable, Equatable {
     case alreadyBootstrapped
     /// A message or conf change could not be decoded.
     case malformed(String)
-    /// The leader of our term says `commit` is committed and held here (a
-    /// heartbeat carries at most what this member acknowledged), but the log
-    /// ends at `lastIndex`: it lost entries it had made durable. The member
-    /// cannot catch up (the leader never sends below what it was told is
-    /// held) and must not vote with that log; etcd's raft panics here.
-    case logLost(commit: UInt64, lastIndex: UInt64)
 }

@@ -77,7 +77,7 @@ extension RaftLoop {
                 carriedMessages.append(contentsOf: messages[i...])
                 return
             }
-            stepPeer(m)
+            try? node.step(m)
         }
     }
 

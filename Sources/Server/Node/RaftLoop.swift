@@ -218,10 +218,10 @@ final class RaftLoop: @unchecked Sendable {
             }
             for _ in 0..<work.advanceTicks { node.tick() }
             if !carriedMessages.isEmpty {
-                for m in carriedMessages { stepPeer(m) }
+                for m in carriedMessages { try? node.step(m) }
                 carriedMessages.removeAll()
             }
-            for m in work.messages { stepPeer(m) }
+            for m in work.messages { try? node.step(m) }
             for r in work.reports {
                 switch r {
                 case .unreachable(let id): node.reportUnreachable(id)

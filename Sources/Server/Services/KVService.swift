@@ -54,7 +54,7 @@ struct KVService {
         proposal.put = request
         return try propose(proposal, wire.map { ProposalBytes(field: .put, request: $0) }, context, reply) { response, header in
             guard case .put(let put) = response else { throw ServerError.unexpectedResult }
-            return KVMapping.putResponse(put, header: header).serializedBytes(headroom: GRPCUnaryReply.headroom)
+            return KVResponseBytes.put(put, header: header, headroom: GRPCUnaryReply.headroom)
         }
     }
 
@@ -66,7 +66,7 @@ struct KVService {
         proposal.deleteRange = request
         return try propose(proposal, wire.map { ProposalBytes(field: .deleteRange, request: $0) }, context, reply) { response, header in
             guard case .deleteRange(let deleted) = response else { throw ServerError.unexpectedResult }
-            return KVMapping.deleteRangeResponse(deleted, header: header).serializedBytes(headroom: GRPCUnaryReply.headroom)
+            return KVResponseBytes.deleteRange(deleted, header: header, headroom: GRPCUnaryReply.headroom)
         }
     }
 
@@ -77,14 +77,15 @@ struct KVService {
         guard access.isAnonymousWithoutWaiting(context) else { return false }
         if txn.isServedWithoutRaft {
             return try read(linearizable: !Self.isSerializable(request), context, reply) {
-                try serveReadOnlyTxn(txn, nil).serializedBytes(headroom: GRPCUnaryReply.headroom)
+                let (response, header) = try serveReadOnlyTxnResult(txn, nil)
+                return KVResponseBytes.txn(response, header: header, headroom: GRPCUnaryReply.headroom)
             }
         }
         var proposal = Swiftetcd.InternalRaftRequest()
         proposal.txn = request
         return try propose(proposal, wire.map { ProposalBytes(field: .txn, request: $0) }, context, reply) { response, header in
             guard case .txn(let result) = response else { throw ServerError.unexpectedResult }
-            return KVMapping.txnResponse(result, header: header).serializedBytes(headroom: GRPCUnaryReply.headroom)
+            return KVResponseBytes.txn(result, header: header, headroom: GRPCUnaryReply.headroom)
         }
     }
 
@@ -189,12 +190,21 @@ struct KVService {
     /// A read-only txn's reads, out of line as `serveRange`.
     @inline(never)
     func serveReadOnlyTxn(_ txn: MVCC.TxnRequest, _ identity: RequestIdentity?) throws -> Etcdserverpb.TxnResponse {
+        let (response, header) = try serveReadOnlyTxnResult(txn, identity)
+        return KVMapping.txnResponse(response, header: header)
+    }
+
+    /// `serveReadOnlyTxn`'s answer before it becomes a message (the callback
+    /// form encodes it straight to bytes, `KVResponseBytes`).
+    @inline(never)
+    func serveReadOnlyTxnResult(_ txn: MVCC.TxnRequest,
+                                _ identity: RequestIdentity?) throws -> (MVCC.TxnResponse, Etcdserverpb.ResponseHeader) {
         let clock = ContinuousClock()
         let began = clock.now
         let response = try backend.readOnlyTxn(txn)
         try access.confirm(identity)
         backend.slow.apply(took: clock.now - began, prefix: "read-only txn ", request: RequestText.describe(.txn(txn)))
-        return KVMapping.txnResponse(response, header: backend.header(revision: response.revision))
+        return (response, backend.header(revision: response.revision))
     }
 
     func put(_ request: Etcdserverpb.PutRequest, _ context: GRPCRequestContext) async throws -> Etcdserverpb.PutResponse {

@@ -132,7 +132,8 @@ private final class RecordingApplier: CommittedEntryApplier {
     let record: ([String]) -> Void
     init(record: @escaping ([String]) -> Void) { self.record = record }
     func apply(_ entries: [Entry], term: UInt64) {
-        record(entries.filter { $0.type == .normal && !$0.data.isEmpty }.map { String(decoding: $0.data, as: UTF8.self) })
+        let data = entries.filter { $0.type == .normal && !$0.data.isEmpty }.map { String(decoding: $0.data, as: UTF8.self) }
+        if !data.isEmpty { record(data) }
     }
 }
 
@@ -154,13 +155,16 @@ final class FaultyCluster: @unchecked Sendable {
     /// What each dropped proposal was answered (in `dropped`'s order).
     var dropErrors: [ServerError] { lock.withLock { droppedErrors } }
 
-    /// `isWaiting` is every loop's answer to "does proposal N's request still wait?".
-    init(size: Int, isWaiting: @escaping @Sendable (UInt64) -> Bool = { _ in true }) throws {
+    /// `isWaiting` is every loop's answer to "does proposal N's request still wait?";
+    /// `beforeApply` sees what a member is about to apply (member, normal
+    /// entries' data), on the thread that applies it.
+    init(size: Int, electionTicks: Int = 10, isWaiting: @escaping @Sendable (UInt64) -> Bool = { _ in true },
+         beforeApply: @escaping @Sendable (UInt64, [String]) -> Void = { _, _ in }) throws {
         ids = (1...UInt64(size)).map { $0 }
         let logger = Logger(label: "fault-test")
         for id in ids {
             let layout = DataDirLayout(dataDir: "\(dir)/\(id)")
-            let config = RaftConfig(id: id, electionTicks: 10, heartbeatTicks: 1, randomSeed: id)
+            let config = RaftConfig(id: id, electionTicks: electionTicks, heartbeatTicks: 1, randomSeed: id)
             let restored = try RestoredNode.open(layout: layout, newMember: MemberMetadata(memberID: id, clusterID: 1),
                                                  initialPeers: ids, raftConfig: config, logger: logger)
             let loop = RaftLoop(node: restored.node, storage: restored.storage, wal: restored.wal, snapshots: restored.snapshots,
@@ -175,6 +179,7 @@ final class FaultyCluster: @unchecked Sendable {
             }
             loop.isWaiting = isWaiting
             let applier = RecordingApplier { [weak self] data in
+                beforeApply(id, data)
                 guard let self else { return }
                 self.lock.withLock { self.appliedLogs[id, default: []] += data }
             }

@@ -16,7 +16,8 @@ import Support
 /// it. Alarms change the `AlarmStore` at once (the guards read it for the
 /// entries that follow) and are recorded in the run as no-ops.
 ///
-/// Used only from the apply thread (the Raft loop's), through `ApplyPipeline`.
+/// Used only from the thread applying (`ApplyStage`'s, or the Raft loop's
+/// while that one is idle: `ApplyRoute`), through `ApplyPipeline`.
 final class ApplyBackend {
     private let store: MVCCStore
     private let lessor: Lessor

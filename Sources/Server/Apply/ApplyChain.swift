@@ -5,7 +5,7 @@ import MVCC
 /// lets it through or refuses it with the error its proposer gets. A refused
 /// entry is recorded as applied (a no-op) so every member stays in step.
 ///
-/// Guards run on the Raft loop thread, on every member, for every entry:
+/// Guards run on the apply thread, on every member, for every entry:
 /// they must be deterministic (the same log gives the same answers
 /// everywhere) and cheap (no I/O, no store reads).
 protocol ApplyGuard: AnyObject {

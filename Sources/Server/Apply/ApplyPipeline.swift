@@ -20,8 +20,9 @@ struct AppliedResult: Sendable {
 /// answered with an error and recorded as applied; it never stops the
 /// server, now or at restart.
 ///
-/// Called by the Raft loop on its thread, in log order, with the normal
-/// (non conf change) committed entries.
+/// Called on the apply thread (`ApplyStage`), or on the Raft loop while
+/// that one is idle (`ApplyRoute`), one call at a time, in log order, with
+/// the committed entries (conf changes among them are no-ops here).
 final class ApplyPipeline: CommittedEntryApplier {
     private let chain: ApplyChain
     let backend: ApplyBackend

@@ -1,7 +1,9 @@
 import Raft
 
-/// What the loop hands committed normal entries to, on the loop thread, in
-/// log order. Conf change entries are applied by the loop itself.
+/// What the loop hands committed entries to, in log order, one call at a
+/// time: on the apply thread (`ApplyStage`) or, while nothing runs there,
+/// on the loop thread (`ApplyRoute`). Conf change entries come along (as
+/// no-ops) after the loop applied them to Raft itself.
 protocol CommittedEntryApplier: AnyObject {
     func apply(_ entries: [Entry], term: UInt64)
     /// Applies entries that are not committed yet but will be once the

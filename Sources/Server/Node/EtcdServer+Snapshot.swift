@@ -46,8 +46,8 @@ extension EtcdServer {
         }
     }
 
-    /// The follower's side, on the Raft loop thread (nothing is applied
-    /// meanwhile), before Raft persists the snapshot: swaps in the received
+    /// The follower's side, on the Raft loop thread (the apply thread
+    /// drained first: nothing is applied meanwhile), before Raft persists the snapshot: swaps in the received
     /// store, then rebuilds what derives from it or travels with it —
     /// members and peer connections, alarms, leases, watchers.
     func installSnapshot(_ snap: Snapshot) throws {

@@ -3,15 +3,30 @@ import Foundation
 import GRPCWire
 import Raft
 
-/// Applying committed entries (conf changes here, the rest by `applier`)
-/// and publishing what other threads read: `status`, the read grant and the
-/// local read gate. Loop thread only.
+/// Applying committed entries (conf changes here, the rest by `applier`,
+/// on this thread or beside it: `ApplyRoute`) and publishing what other
+/// threads read: `status`, the read grant and the local read gate. Loop
+/// thread only.
 extension RaftLoop {
     func apply(_ entries: [Entry]) {
-        guard !entries.isEmpty else { return }
+        // Entries applied during their own fsync come again once committed.
+        guard let last = entries.last, last.index > dispatchedIndex else { return }
+        let fresh = entries.first!.index > dispatchedIndex ? entries : entries.filter { $0.index > dispatchedIndex }
+        dispatchedIndex = last.index
+        if let applyStage, ApplyRoute.of(fresh, confState: confState, memberID: memberID) == .beside {
+            applyStage.enqueue(fresh, term: node.term)
+            return
+        }
+        applyStage?.drain()
+        applyHere(fresh)
+        appliedIndex = max(appliedIndex, last.index)
+    }
+
+    /// Applies `entries` on the loop thread (nothing is applied beside it).
+    private func applyHere(_ entries: [Entry]) {
         var normal: [Entry] = []
         normal.reserveCapacity(entries.count)
-        for e in entries where e.index > appliedIndex {
+        for e in entries {
             if e.type == .confChange {
                 if let cc = try? ConfChange(decoding: e.data) {
                     // Who answers with whom changes: withdrawn until the loop takes it again.
@@ -29,7 +44,15 @@ extension RaftLoop {
         }
         // The answers go to their connections' loops together (`AnswerBatch`).
         if !normal.isEmpty { AnswerBatch.collect { applier?.apply(normal, term: node.term) } }
-        appliedIndex = max(appliedIndex, entries.last!.index)
+    }
+
+    /// `applyStage` applied everything up to `index`: the reads waiting for
+    /// it are served, and the status (then the snapshot policy) sees it.
+    func stageApplied(upTo index: UInt64) {
+        appliedIndex = max(appliedIndex, index)
+        publishStatus()  // first: a read served next may look at the published applied index
+        answerReads()
+        maybeSnapshot()
     }
 
     func publishStatus() {

@@ -16,7 +16,7 @@ extension RaftLoop {
         guard rd.mustSync, let first = rd.entries.first, rd.entries.count <= Self.maxEntriesAppliedDuringSync,
               rd.snapshot?.isEmpty ?? true, applier != nil,
               role == .leader, confState.voters == [memberID], confState.learners.isEmpty,
-              first.index == appliedIndex + 1,
+              first.index == appliedIndex + 1, dispatchedIndex == appliedIndex,
               rd.committedEntries.allSatisfy({ $0.index <= appliedIndex }) else { return false }
         let term = node.term
         return rd.entries.allSatisfy { $0.type == .normal && $0.term == term }

@@ -50,6 +50,8 @@ extension RaftLoop {
         if overlap { apply(rd.committedEntries) }
         do {
             if let snap = rd.snapshot, !snap.isEmpty {
+                // Nothing may be applied while the store is replaced.
+                applyStage?.drain()
                 // The store first: a crash before the WAL marker leaves the old
                 // Raft state with a store that is ahead, whose replay skips
                 // what the store holds; the leader then sends again. The
@@ -64,6 +66,7 @@ extension RaftLoop {
                 confState = snap.metadata.confState
                 lastSnapshotIndex = snap.metadata.index
                 appliedIndex = snap.metadata.index
+                dispatchedIndex = max(dispatchedIndex, appliedIndex)
             }
             if speculate {
                 // On this thread (a hand-over to `persister` costs two
@@ -92,6 +95,7 @@ extension RaftLoop {
         if let prepared {
             AnswerBatch.collect { prepared.finish() }
             appliedIndex = max(appliedIndex, rd.entries[rd.entries.count - 1].index)
+            dispatchedIndex = max(dispatchedIndex, appliedIndex)
         }
         if !overlap { apply(rd.committedEntries) }
         for (index, batch) in Self.ownReads(rd.readStates, memberID: memberID) {

@@ -31,10 +31,12 @@ final class RaftLoop: @unchecked Sendable {
         var confChanges: [(cc: ConfChange, dropped: (ServerError) -> Void)] = []
         /// Extra ticks to run at once (`--initial-election-tick-advance`).
         var advanceTicks = 0
+        /// The last index `applyStage` reported applied since the loop last looked (0: none).
+        var appliedUpTo: UInt64 = 0
         var stopping = false
         var isEmpty: Bool {
             proposals.isEmpty && leaderProposals.isEmpty && reads.isEmpty && messages.isEmpty && reports.isEmpty && transfers.isEmpty
-                && confChanges.isEmpty && advanceTicks == 0 && !stopping
+                && confChanges.isEmpty && advanceTicks == 0 && appliedUpTo == 0 && !stopping
         }
     }
 
@@ -50,7 +52,11 @@ final class RaftLoop: @unchecked Sendable {
     /// `MonotonicClock` nanoseconds.
     var logHoldUntilNanos: UInt64 = 0
     var confState: ConfState
+    /// The last index applied: by the loop itself, or reported by `applyStage`.
     var appliedIndex: UInt64
+    /// The last index handed over to be applied (on the loop or to
+    /// `applyStage`): ≥ `appliedIndex`, equal once the stage caught up.
+    var dispatchedIndex: UInt64
     /// ReadIndex answers not yet servable: (index, batch id).
     var pendingReadStates: [(index: UInt64, batch: UInt64)] = []
     var reads = ReadIndexBatcher()
@@ -70,8 +76,12 @@ final class RaftLoop: @unchecked Sendable {
     var installSnapshot: (Snapshot) throws -> Void = { _ in }
     private let tickInterval: TimeInterval
     let transport: PeerTransport
-    /// The apply pipeline (set before `start`); owned here, the only caller.
+    /// The apply pipeline (set before `start`); owned here and by
+    /// `applyStage`, which runs it while the loop does not (`ApplyRoute`).
     var applier: CommittedEntryApplier?
+    /// Applies committed entries beside the loop (`ApplyRoute.beside`);
+    /// made by `start` when there is an `applier`.
+    var applyStage: ApplyStage?
     /// Runs on the loop thread after Raft applied a committed conf change
     /// (set before `start`): the server updates its member table here.
     var confChangeApplied: (ConfChange) -> Void = { _ in }
@@ -152,6 +162,7 @@ final class RaftLoop: @unchecked Sendable {
         self.lastSnapshotIndex = lastSnapshotIndex
         self.confState = confState
         self.appliedIndex = appliedIndex
+        self.dispatchedIndex = appliedIndex
         self.tickInterval = tickInterval
         self.transport = transport
         self.memberID = memberID
@@ -174,6 +185,17 @@ final class RaftLoop: @unchecked Sendable {
             }
         }
         persister.startThread(name: "raft-persist")
+        if let applier {
+            let stage = ApplyStage(applier: applier)
+            stage.onApplied = { [self] index in
+                condition.withLock {
+                    mailbox.appliedUpTo = max(mailbox.appliedUpTo, index)
+                    condition.signal()
+                }
+            }
+            stage.start(name: "raft-apply")
+            applyStage = stage
+        }
         let t = Thread.named("raft-loop") { [self] in run() }
         thread = t
         t.start()
@@ -208,6 +230,7 @@ final class RaftLoop: @unchecked Sendable {
                 return taken
             }
             if work.stopping { break }
+            if work.appliedUpTo > appliedIndex { stageApplied(upTo: work.appliedUpTo) }
             let now = MonotonicClock.nanoseconds()
             if now >= nextTick {
                 node.tick()
@@ -247,6 +270,9 @@ final class RaftLoop: @unchecked Sendable {
             requestReadIndex()
             raftLog.log(node.takeEvents())
         }
+        // What was handed over is applied before the stop ends (as when
+        // the loop applied it all itself).
+        applyStage?.stop()
         // The last commit-only hard states were queued unsynced: a graceful
         // stop writes them, so the saved commit index covers what was applied.
         do { try wal.syncQueued() } catch {

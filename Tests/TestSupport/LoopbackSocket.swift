@@ -27,6 +27,9 @@ public func connectedLoopbackSocket(port: Int) -> Int32? {
 /// machine each keep to their own ports).
 public func freeLoopbackPort() -> Int {
     while true {
+        // Every port of the range handed out (a long run in a narrow
+        // SWIFT_ETCD_TEST_PORTS): the early ones are long bound or free again.
+        if handedOutPorts.count >= testPortRange.count { handedOutPorts.reset() }
         let port = Int.random(in: testPortRange)
         guard handedOutPorts.claim(port) else { continue }
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -62,4 +65,6 @@ private final class PortLedger: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         return used.insert(port).inserted
     }
+    var count: Int { lock.withLock { used.count } }
+    func reset() { lock.withLock { used.removeAll() } }
 }

@@ -110,11 +110,14 @@ public struct Compare: Equatable, Sendable {
 
 /// One operation of a txn branch. `.empty` is a RequestOp with no request set
 /// (etcd rejects it with `etcdserver: key not found`).
-public indirect enum RequestOp: Equatable, Sendable {
+///
+/// Only `.txn` is boxed (it nests): the other ops sit inline in their
+/// branch's array instead of costing a heap allocation each.
+public enum RequestOp: Equatable, Sendable {
     case range(RangeRequest)
     case put(PutRequest)
     case deleteRange(DeleteRangeRequest)
-    case txn(TxnRequest)
+    indirect case txn(TxnRequest)
     case empty
 }
 
@@ -135,7 +138,8 @@ public struct TxnRequest: Equatable, Sendable {
     /// so it takes a Raft index there too (`endpoint status`'s raftIndex and
     /// the consistent index in a snapshot stay etcd's for the same requests).
     public var isServedWithoutRaft: Bool {
-        (success + failure).allSatisfy { if case .range = $0 { true } else { false } }
+        func isRange(_ op: RequestOp) -> Bool { if case .range = op { true } else { false } }
+        return success.allSatisfy(isRange) && failure.allSatisfy(isRange)
     }
 
     /// True when no branch, at any depth, contains a Put or DeleteRange: the

@@ -262,8 +262,9 @@ struct KVService {
     /// etcd's `isTxnSerializable`: every op of both branches is a Range
     /// asking for serializable (only asked of a txn served without Raft).
     static func isSerializable(_ txn: Etcdserverpb.TxnRequest) -> Bool {
-        (txn.success + txn.failure).allSatisfy { op in
+        func isSerializableRange(_ op: Etcdserverpb.RequestOp) -> Bool {
             if case .requestRange(let r)? = op.request { r.serializable } else { false }
         }
+        return txn.success.allSatisfy(isSerializableRange) && txn.failure.allSatisfy(isSerializableRange)
     }
 }

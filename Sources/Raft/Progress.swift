@@ -77,8 +77,20 @@ final class Progress {
     /// The follower rejected an append at `rejected`; `matchHint` is where the
     /// follower suggests to probe next. False if the rejection is stale.
     func maybeDecrTo(rejected: UInt64, matchHint: UInt64) -> Bool {
+        if rejected <= match {
+            // An answer to an older append, normally. But a follower whose
+            // log now ends below what it acknowledged (`lostAcknowledged`)
+            // lost entries (its disk dropped writes): it is probed again from
+            // its end, where waiting for a later acknowledgement left it
+            // rejecting every append until the next leader. A stale answer
+            // that looks the same costs one resend.
+            guard lostAcknowledged(rejected: rejected, matchHint: matchHint) else { return false }
+            match = matchHint
+            next = matchHint + 1
+            probeSent = false
+            return true
+        }
         if state == .replicate {
-            if rejected <= match { return false }
             next = match + 1
             return true
         }
@@ -86,6 +98,12 @@ final class Progress {
         next = max(min(rejected, matchHint + 1), match + 1, 1)
         probeSent = false
         return true
+    }
+
+    /// A rejection at or below `match` whose hint is below it: the
+    /// follower's log ends before entries it acknowledged.
+    func lostAcknowledged(rejected: UInt64, matchHint: UInt64) -> Bool {
+        state != .snapshot && rejected <= match && matchHint < match
     }
 
     var isPaused: Bool {

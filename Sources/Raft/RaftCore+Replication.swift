@@ -106,6 +106,9 @@ extension RaftCore {
                 // Fast back-off: skip the whole conflicting term in one round trip.
                 nextProbe = log.findConflictByTerm(m.rejectHint, m.logTerm)
             }
+            if pr.lostAcknowledged(rejected: m.index, matchHint: nextProbe) {
+                record(.followerLostAcknowledged(peer: m.from, match: pr.match, lastIndex: nextProbe))
+            }
             if pr.maybeDecrTo(rejected: m.index, matchHint: nextProbe) {
                 if pr.state == .replicate { pr.becomeProbe() }
                 sendAppend(to: m.from)

@@ -47,6 +47,8 @@ extension RaftEvent {
             return "\(me) [commit: \(commit)] ignored snapshot [index: \(index), term: \(term)]"
         case let .snapshotStatus(peer, failed):
             return "\(me) snapshot \(failed ? "failed" : "succeeded"), resumed sending replication messages to \(hex(peer))"
+        case let .followerLostAcknowledged(peer, match, lastIndex):
+            return "\(me) follower \(hex(peer)) rejected an append: its log ends at \(lastIndex), below the index \(match) it acknowledged. Was its raft log corrupted, truncated, or lost? Sending it the entries again"
         case let .switchedConfiguration(voters, learners):
             var text = "\(me) switched to configuration voters=(\(voters.sorted().map(String.init).joined(separator: " ")))"
             if !learners.isEmpty { text += " learners=(\(learners.sorted().map(String.init).joined(separator: " ")))" }

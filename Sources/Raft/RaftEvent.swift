@@ -31,6 +31,9 @@ public enum RaftEvent: Sendable, Hashable {
     case snapshotRestored(commit: UInt64, lastIndex: UInt64, lastTerm: UInt64, index: UInt64, term: UInt64)
     case snapshotIgnored(commit: UInt64, index: UInt64, term: UInt64)
     case snapshotStatus(peer: UInt64, failed: Bool)
+    /// A follower's log ends at `lastIndex`, before entries up to `match` it
+    /// acknowledged: it lost them, and is sent them again.
+    case followerLostAcknowledged(peer: UInt64, match: UInt64, lastIndex: UInt64)
     case switchedConfiguration(voters: [UInt64], learners: [UInt64])
     /// `raft.node:` lines: the known leader changed (0: none).
     case leaderChanged(from: UInt64, to: UInt64, term: UInt64)

@@ -125,4 +125,51 @@ import Testing
         #expect(rd2.committedEntries.map(\.data) == [[9]])
         #expect(rd2.hardState?.commit == rd2.committedEntries.last?.index)
     }
+
+    /// A follower whose disk lost entries it had acknowledged (its log, after
+    /// a restart, ends before its leader's match for it) rejects every
+    /// append. The leader took those rejections for stale answers and the
+    /// follower stayed behind until the next leader; it is sent the lost
+    /// entries again, and the leader says so in its log.
+    @Test func followerThatLostAcknowledgedEntriesIsSentThemAgain() throws {
+        let c = try TestCluster([1, 2, 3]) { $0.recordEvents = true }
+        c.campaign(1)
+        for s in ["a", "b", "c", "d", "e"] { try c.propose(1, s) }
+        let acknowledged = c.nodes[3]!.lastIndex
+        #expect(c.status(1).progress[3]?.match == acknowledged)
+
+        // Node 3 restarts on a log that lost its last three entries.
+        let old = c.storages[3]!
+        let kept = acknowledged - 3
+        let lossy = MemoryStorage()
+        try lossy.append(try old.entries(from: 1, to: kept + 1, maxSizeBytes: .max))
+        var hs = old.hardState
+        hs.commit = min(hs.commit, kept)
+        lossy.setHardState(hs)
+        c.storages[3] = lossy
+        try c.restart(3)
+        #expect(c.nodes[3]!.lastIndex == kept)
+        _ = c.nodes[1]!.takeEvents()
+
+        try c.propose(1, "f")
+        c.tickAll(3)
+        #expect(c.nodes[3]!.lastIndex == c.nodes[1]!.lastIndex)
+        #expect(c.status(3).commit == c.status(1).commit)
+        #expect(c.appliedStrings(3) == ["a", "b", "c", "d", "e", "f"])
+        #expect(c.status(1).progress[3]?.match == c.nodes[1]!.lastIndex)
+        #expect(c.nodes[1]!.takeEvents().contains(.followerLostAcknowledged(peer: 3, match: acknowledged, lastIndex: kept)))
+    }
+
+    /// A rejection that answers an older append (its hint is not below the
+    /// match since acknowledged) changes nothing.
+    @Test func staleRejectionLeavesTheProgressAlone() {
+        let pr = Progress(next: 1, maxInflight: 4, isLearner: false)
+        pr.becomeReplicate()
+        pr.maybeUpdate(10)
+        pr.optimisticUpdate(12)
+        #expect(pr.maybeDecrTo(rejected: 8, matchHint: 10) == false)
+        #expect(pr.match == 10 && pr.next == 13 && pr.state == .replicate)
+        #expect(pr.maybeDecrTo(rejected: 10, matchHint: 7) == true)
+        #expect(pr.match == 7 && pr.next == 8)
+    }
 }

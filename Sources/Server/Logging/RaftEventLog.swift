@@ -18,7 +18,7 @@ struct RaftEventLog {
     func log(_ events: [RaftEvent]) {
         for event in events {
             switch event {
-            case .steppedDownQuorumInactive: logger.warning("\(event.text(localID: localID))")
+            case .steppedDownQuorumInactive, .followerLostAcknowledged: logger.warning("\(event.text(localID: localID))")
             default: logger.info("\(event.text(localID: localID))")
             }
         }

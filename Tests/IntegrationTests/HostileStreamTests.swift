@@ -122,6 +122,23 @@ import Testing
         #expect(r.stdout.contains("messages 300032"), "\(r.stdout)")
     }
 
+    /// One Watch stream with 1,000 progress_notify watchers that never
+    /// credits the answers, on a member sending progress every 10 ms: each
+    /// watcher holds at most one notification waiting to be sent, as etcd
+    /// 3.5.1 skips one while the watcher's channel is full (its RSS stayed
+    /// flat). Before: one per watcher per tick was queued, +3 MB/s (29 → 108
+    /// MB in 25 s) for as long as the client stayed.
+    @Test func unreadProgressNotifyWatchersHoldOneNotificationEach() throws {
+        let server = try ServerProcess(extraArgs: ["--experimental-watch-progress-notify-interval", "10ms"])
+        defer { server.stop(); server.removeData() }
+        try server.start()
+        let pid = try #require(server.process?.processIdentifier)
+        let before = rssMB(pid)
+        let (out, peak) = try hostile(server, ["-mode", "progressnotify", "-calls", "1000", "-ack=false", "-hold", "25s"], pid: pid)
+        #expect(out.contains("watchers created true"), "\(out)")
+        #expect(peak < before + 24, "RSS \(before) MB → \(peak) MB")
+    }
+
     /// CPU seconds (user + system) the process has used.
     private func cpuSeconds(_ pid: Int32) -> Double {
         let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""

@@ -10,6 +10,8 @@
 //	    prints "pairs sent N" (how many the server let in)
 //	hostileclient -mode progress -calls 100000 [-ack=false]
 //	    one Watch stream sending 2 x -calls progress requests
+//	hostileclient -mode progressnotify -calls 1000 [-ack=false]
+//	    one Watch stream creating -calls watchers with progress_notify
 //	hostileclient -mode keepalive -calls 1000000 -streams 10 [-ack=false] [-gzip]
 //	    -streams LeaseKeepAlive streams sending -calls requests each (-gzip:
 //	    compressed); with -ack it ends once every request is answered
@@ -478,6 +480,23 @@ func main() {
 		}
 		fmt.Printf("pairs sent %d\n", sent)
 		// Answers keep coming until the deadline (the stream stays open).
+		for time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+	case "progressnotify":
+		// One Watch stream creating -calls watchers with progress_notify, then holding it.
+		id := c.open("/etcdserverpb.Watch/Watch")
+		var batch []byte
+		for i := 0; i < *calls; i++ {
+			var create, cr bytes.Buffer
+			field(&cr, 0x0A, []byte(fmt.Sprintf("pn%d", i)))
+			cr.WriteByte(0x20) // progress_notify (field 4)
+			cr.WriteByte(1)
+			field(&create, 0x0A, cr.Bytes())
+			batch = append(batch, grpcFrame(create.Bytes(), false)...)
+		}
+		ok := c.send(id, batch, false)
+		fmt.Printf("watchers created %v\n", ok)
 		for time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)
 		}

@@ -129,27 +129,56 @@ struct GRPCStreamStateMachine {
         case fail(GRPCStatus)
     }
 
+    /// Messages cut from the wire ahead of the handler, at most; later ones
+    /// wait as bytes in the deframer until taken. A reader that keeps up
+    /// never has more waiting; a call's first message is always cut at once.
+    static let cutAhead = 16
+
+    /// What each message waiting for the handler counts in `heldBytes` on
+    /// top of its bytes: about what one costs once cut (an allocation and a
+    /// slot). So the connection's byte bounds on held requests also bound
+    /// how many tiny ones it holds: 20 LeaseKeepAlive streams that were
+    /// never read let in 4.8 M 7-byte requests and cost 257 MB before.
+    static let heldMessageCharge = 64
+
     mutating func receiveData(_ bytes: UnsafeRawBufferPointer) -> DataAction {
         guard requestState == .open else { return .none }  // after END_STREAM / failure: drop
+        let before = pendingMessageCount
         do {
-            var ready = readyMessages
+            var ready = readyMessages, cutBytes = readyBytes
             readyMessages = []
-            defer { readyMessages = ready }
-            return try deframer.feed(bytes) { ready.append($0) } ? .messagesReady : .none
+            defer { readyMessages = ready; readyBytes = cutBytes }
+            let room = max(0, Self.cutAhead - (ready.count - readyHead))
+            _ = try deframer.feed(bytes, deliverAtMost: room) {
+                ready.append($0)
+                cutBytes += $0.count + GRPCMessageDeframer.headerBytes
+            }
         } catch {
             requestState = .closed
             return .fail(error)
         }
+        return pendingMessageCount > before ? .messagesReady : .none
     }
 
     private var readyMessages: [[UInt8]] = []
     private var readyHead = 0
+    /// Bytes of the messages in `readyMessages[readyHead...]`, framed.
+    private var readyBytes = 0
 
-    /// Takes the oldest complete request message.
-    mutating func nextMessage() -> [UInt8]? {
-        guard readyHead < readyMessages.count else { return nil }
+    /// Takes the oldest complete request message; throws the status that ends
+    /// the call if a compressed one held as bytes does not inflate.
+    mutating func nextMessage() throws(GRPCStatus) -> [UInt8]? {
+        guard readyHead < readyMessages.count else {
+            do {
+                return try deframer.next()
+            } catch {
+                requestState = .closed
+                throw error
+            }
+        }
         let message = readyMessages[readyHead]
         readyHead += 1
+        readyBytes -= message.count + GRPCMessageDeframer.headerBytes
         if readyHead == readyMessages.count {
             readyMessages.removeAll(keepingCapacity: true)
             readyHead = 0
@@ -157,7 +186,22 @@ struct GRPCStreamStateMachine {
         return message
     }
 
-    var pendingMessageCount: Int { readyMessages.count - readyHead }
+    var pendingMessageCount: Int { readyMessages.count - readyHead + deframer.completeMessages }
+
+    /// Request bytes held for the handler as flow control counts them: the
+    /// messages not yet taken (framed) and the start of the next, plus
+    /// `heldMessageCharge` per message.
+    var heldRequestBytes: Int {
+        deframer.bufferedBytes + readyBytes + pendingMessageCount * Self.heldMessageCharge
+    }
+
+    /// Forgets every request message not yet taken: the call reads no more.
+    mutating func dropRequestMessages() {
+        deframer.dropAll()
+        readyMessages = []
+        readyHead = 0
+        readyBytes = 0
+    }
 
     enum EndStreamAction: Equatable {
         case requestComplete
@@ -169,7 +213,7 @@ struct GRPCStreamStateMachine {
     mutating func receiveEndStream() -> EndStreamAction {
         guard requestState == .open else { return .ignore }
         requestState = .closed
-        if deframer.bufferedBytes > 0 && pendingMessageCount == 0 {
+        if deframer.partialBytes > 0 && pendingMessageCount == 0 {
             // grpc-go (etcd 3.5) reads io.ErrUnexpectedEOF here and answers it as UNKNOWN.
             // After a complete message it decodes that one first and never reads the tail.
             return .fail(GRPCStatus(.unknown, "unexpected EOF"))
@@ -178,8 +222,12 @@ struct GRPCStreamStateMachine {
     }
 
     /// For unary and server-streaming calls: exactly one request message.
+    /// Whatever it returns, nothing more is held for the call afterwards.
     mutating func takeSingleRequest() -> Result<[UInt8], GRPCStatus> {
-        guard let message = nextMessage() else {
+        defer { dropRequestMessages() }
+        let first: [UInt8]?
+        do { first = try nextMessage() } catch { return .failure(error) }
+        guard let message = first else {
             // grpc-go 1.38 (etcd 3.5) reads io.EOF and answers UNKNOWN "EOF".
             return .failure(GRPCStatus(.unknown, "EOF"))
         }

@@ -6,13 +6,17 @@ import CNGHTTP2
 /// connection holds at most `maxConnectionBufferedBytes`. Past either bound the
 /// bytes stay unconsumed ("starved") until the handler takes messages, so a
 /// client cannot make us buffer more than that however fast it sends.
+/// What a stream holds is its request side's own count
+/// (`GRPCStreamStateMachine.heldRequestBytes`: bytes plus a charge per
+/// message), so tiny messages cannot be held by the million.
 extension H2ConnectionHandler {
     var perStreamHeldCap: Int { config.maxReceiveBytes + 5 + 16 * 1024 }
 
+    /// `count` bytes of DATA were fed to the stream's machine: give their
+    /// window back unless the stream or the connection holds too much.
     func accountReceived(_ stream: ServerStream, _ count: Int) {
         guard let session else { return }
-        stream.heldBytes += count
-        bufferedBytes += count
+        syncHeld(stream)
         if stream.unconsumedBytes == 0, stream.heldBytes <= perStreamHeldCap,
            bufferedBytes <= config.maxConnectionBufferedBytes {
             _ = nghttp2_session_consume(session, stream.id, count)
@@ -22,18 +26,26 @@ extension H2ConnectionHandler {
         }
     }
 
-    /// The handler took `count` bytes' worth of messages.
-    func releaseHeld(_ stream: ServerStream, _ count: Int) {
-        let n = min(count, stream.heldBytes)
-        stream.heldBytes -= n
-        bufferedBytes -= n
+    /// The handler took messages (or the call reads no more): count what the
+    /// stream still holds and grant window where there is room again.
+    func releaseHeld(_ stream: ServerStream) {
+        syncHeld(stream)
         grantStarved()
+    }
+
+    /// Brings the stream's share of `bufferedBytes` to what its machine holds.
+    private func syncHeld(_ stream: ServerStream) {
+        guard !stream.closed else { return }  // `releaseClosed` took its share back
+        let now = stream.machine.heldRequestBytes
+        bufferedBytes += now - stream.heldBytes
+        stream.heldBytes = now
     }
 
     /// The stream is gone: forget its bytes; give the connection window back for the unconsumed ones.
     func releaseClosed(_ stream: ServerStream) {
         headerBytes -= stream.headerBytes
         stream.headerBytes = 0
+        stream.machine.dropRequestMessages()  // nobody will take them (a handler left running is cancelled)
         bufferedBytes -= stream.heldBytes
         stream.heldBytes = 0
         if stream.unconsumedBytes > 0, let session {

@@ -91,14 +91,14 @@ extension H2ConnectionHandler {
             }
             return
         }
+        let action = stream.machine.receiveData(bytes)
         accountReceived(stream, bytes.count)
-        switch stream.machine.receiveData(bytes) {
+        switch action {
         case .none:
             break
         case .messagesReady:
             wakeReader(stream)
         case .fail(let status):
-            releaseHeld(stream, stream.heldBytes)
             failRequest(stream, status)
         }
     }
@@ -265,7 +265,7 @@ extension H2ConnectionHandler {
 
     private func takeSingleRequest(_ stream: ServerStream) -> [UInt8]? {
         let result = stream.machine.takeSingleRequest()
-        releaseHeld(stream, stream.heldBytes)
+        releaseHeld(stream)
         switch result {
         case .success(let request):
             stream.probe?.received()
@@ -417,10 +417,18 @@ extension H2ConnectionHandler {
     }
 
     func pollRequest(_ stream: ServerStream) -> RequestPoll {
-        if let message = stream.machine.nextMessage() {
-            releaseHeld(stream, message.count + 5)
-            stream.probe?.received()
-            return .message(message)
+        do {
+            if let message = try stream.machine.nextMessage() {
+                releaseHeld(stream)
+                stream.probe?.received()
+                return .message(message)
+            }
+        } catch {
+            // A compressed message held as bytes did not inflate: the handler
+            // reading it throws, which ends the call with this status.
+            releaseHeld(stream)
+            stream.requestFailure = error
+            return .failed(error)
         }
         if let failure = stream.requestFailure { return .failed(failure) }
         if stream.closed { return .failed(GRPCStatus(.cancelled, "context canceled")) }

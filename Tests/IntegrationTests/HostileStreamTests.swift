@@ -54,6 +54,91 @@ import Testing
         #expect(again.contains("messages 2000"), "\(again)")
     }
 
+    /// 20 LeaseKeepAlive streams on one connection send 7-byte requests and
+    /// never credit the answers, so the member's handlers stop reading and
+    /// the requests wait in its buffers until HTTP/2 flow control holds the
+    /// client. Before: each waiting request was cut into an allocation of
+    /// its own (~8× its bytes) under a byte bound made for large messages:
+    /// 5.1 M requests got in and the member grew by 271 MB for this one
+    /// connection (etcd 3.5.1: 15.8 M requests, +129 MB). Now they wait as
+    /// bytes and each counts 64 bytes more: 599 k requests, +10 MB. Another
+    /// client is served meanwhile, and the memory is back once the client left.
+    @Test func unreadKeepAliveFloodOfTinyRequestsStaysSmall() throws {
+        let server = try ServerProcess()
+        defer { server.stop(); server.removeData() }
+        try server.start()
+        let pid = try #require(server.process?.processIdentifier)
+        let before = rssMB(pid)
+        let run = try ProcessRunner.start(try GoPrograms.binary("hostileclient"),
+                                          ["-addr", server.endpoint, "-mode", "keepalive", "-calls", "100000000",
+                                           "-streams", "20", "-ack=false", "-hold", "20s"])
+        var peak = before
+        let start = Date()
+        var servedMeanwhile = false
+        while run.isRunning {
+            peak = max(peak, rssMB(pid))
+            if !servedMeanwhile && Date().timeIntervalSince(start) > 10 {
+                // Another connection, while the flood holds its buffers: a put and a keep-alive.
+                servedMeanwhile = true
+                #expect(try etcdctl(server.endpoint, ["put", "during", "ok"]).exitCode == 0)
+                let grant = try etcdctl(server.endpoint, ["lease", "grant", "60"])
+                let id = try #require(grant.stdout.split(separator: " ").dropFirst().first.map(String.init), "\(grant.stdout)")
+                let kept = try etcdctl(server.endpoint, ["lease", "keep-alive", "--once", id])
+                #expect(kept.exitCode == 0 && kept.stdout.contains("keepalived with TTL"), "\(kept.stdout) \(kept.stderr)")
+            }
+            usleep(200_000)
+        }
+        let result = run.finish(timeoutSeconds: 60)
+        #expect(result.exitCode == 0, "\(result.stderr)")
+        #expect(servedMeanwhile)
+        let sent = try #require(number(after: "requests sent ", in: result.stdout), "\(result.stdout)")
+        #expect(sent < 2_000_000, "the member let in \(sent) requests it did not read")
+        #expect(peak < before + 48, "RSS \(before) MB → \(peak) MB")
+        // Its memory is back once the client left.
+        var after = rssMB(pid)
+        let deadline = Date().addingTimeInterval(30)
+        while after >= before + 16 && Date() < deadline {
+            usleep(250_000)
+            after = rssMB(pid)
+        }
+        #expect(after < before + 16, "RSS \(before) MB, \(after) MB after the client left")
+    }
+
+    /// A keep-alive client that compresses its requests (grpc-encoding gzip)
+    /// and reads every answer. Before: flow control released each message's
+    /// inflated size (7 bytes) for the ~32 it held, so the stream's count
+    /// only grew, and after ~104 k requests it passed the stream's bound and
+    /// the member granted the stream no more window: the client hung for good.
+    /// etcd 3.5.1 answers all 300,032.
+    @Test func gzipKeepAliveStreamIsNotStalledByItsOwnCount() throws {
+        let server = try ServerProcess()
+        defer { server.stop(); server.removeData() }
+        try server.start()
+        let r = try ProcessRunner.run(try GoPrograms.binary("hostileclient"),
+                                      ["-addr", server.endpoint, "-mode", "keepalive", "-calls", "300000",
+                                       "-streams", "1", "-gzip", "-hold", "60s"], timeoutSeconds: 120)
+        #expect(r.exitCode == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("requests sent 300032"), "\(r.stdout)")
+        #expect(r.stdout.contains("messages 300032"), "\(r.stdout)")
+    }
+
+    /// One Watch stream with 1,000 progress_notify watchers that never
+    /// credits the answers, on a member sending progress every 10 ms: each
+    /// watcher holds at most one notification waiting to be sent, as etcd
+    /// 3.5.1 skips one while the watcher's channel is full (its RSS stayed
+    /// flat). Before: one per watcher per tick was queued, +3 MB/s (29 → 108
+    /// MB in 25 s) for as long as the client stayed.
+    @Test func unreadProgressNotifyWatchersHoldOneNotificationEach() throws {
+        let server = try ServerProcess(extraArgs: ["--experimental-watch-progress-notify-interval", "10ms"])
+        defer { server.stop(); server.removeData() }
+        try server.start()
+        let pid = try #require(server.process?.processIdentifier)
+        let before = rssMB(pid)
+        let (out, peak) = try hostile(server, ["-mode", "progressnotify", "-calls", "1000", "-ack=false", "-hold", "25s"], pid: pid)
+        #expect(out.contains("watchers created true"), "\(out)")
+        #expect(peak < before + 24, "RSS \(before) MB → \(peak) MB")
+    }
+
     /// CPU seconds (user + system) the process has used.
     private func cpuSeconds(_ pid: Int32) -> Double {
         let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""

@@ -220,14 +220,18 @@ public final class WatchHub: @unchecked Sendable {
     }
 
     /// Periodic progress: each synced `progress_notify` watcher that got no
-    /// events since the last tick is told the current revision.
+    /// events since the last tick is told the current revision, unless its
+    /// last notification still waits to be taken: a stream that is not read
+    /// holds one per watcher, not one per tick (etcd skips a notification
+    /// while the watcher's channel is full).
     public func progressTick(on stream: WatchStream) {
         var woken: [ObjectIdentifier: WatchStream] = [:]
         let queued: Bool = lock.withLock {
             woken = fanOutPending()
             var any = false
             for w in stream.watchers.values.sorted(by: { $0.id < $1.id }) where w.spec.progressNotify {
-                if w.isSynced && !w.sentSinceTick && w.queuedEvents == 0 {
+                if w.isSynced && !w.sentSinceTick && w.queuedEvents == 0 && w.progressQueuedAtTake != stream.takes {
+                    w.progressQueuedAtTake = stream.takes
                     stream.queue.append(.progress(watchID: w.id, revision: revision))
                     any = true
                 }
@@ -256,6 +260,7 @@ public final class WatchHub: @unchecked Sendable {
             woken.removeValue(forKey: ObjectIdentifier(stream))
             let q = stream.queue
             stream.queue.removeAll(keepingCapacity: true)
+            stream.takes += 1
             releaseCharges(of: stream)
             // The options change only with the stream's watchers: not refilled per batch (1,000 watchers: 1,000 inserts).
             if options != nil

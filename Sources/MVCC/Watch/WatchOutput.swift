@@ -82,6 +82,9 @@ final class Watcher {
     var queuedBytes = 0
     /// Whether events went out since the last progress tick.
     var sentSinceTick = false
+    /// The stream's `takes` when a periodic progress notification was last
+    /// queued for it: while they are equal, that one is still waiting.
+    var progressQueuedAtTake = -1
 
     init(id: Int64, spec: WatchSpec, stream: WatchStream, minRevision: Int64) {
         self.id = id
@@ -104,6 +107,8 @@ public final class WatchStream {
     var queuedWatchers: [Watcher] = []
     var nextID: Int64 = 0
     var queue: [WatchOutput] = []
+    /// How many times its sender took the queue.
+    var takes = 0
     /// Keys' and values' bytes of the events in `queue` (all its watchers';
     /// a live revision's shared array counted once), reset by `take`.
     var queuedBytes = 0

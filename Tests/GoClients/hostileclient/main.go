@@ -10,8 +10,11 @@
 //	    prints "pairs sent N" (how many the server let in)
 //	hostileclient -mode progress -calls 100000 [-ack=false]
 //	    one Watch stream sending 2 x -calls progress requests
-//	hostileclient -mode keepalive -calls 1000000 -streams 10 [-ack=false]
-//	    -streams LeaseKeepAlive streams sending -calls requests each
+//	hostileclient -mode progressnotify -calls 1000 [-ack=false]
+//	    one Watch stream creating -calls watchers with progress_notify
+//	hostileclient -mode keepalive -calls 1000000 -streams 10 [-ack=false] [-gzip]
+//	    -streams LeaseKeepAlive streams sending -calls requests each (-gzip:
+//	    compressed); with -ack it ends once every request is answered
 //	hostileclient -mode reset -calls 10000
 //	    -calls streams opened (a Range's HEADERS) and reset at once, then
 //	    one Range, which must be answered ("last ended true")
@@ -431,6 +434,7 @@ func main() {
 	conns := flag.Int("conns", 1, "auth: connections the flood is spread over")
 	leave := flag.Bool("leave", false, "auth: hang up once the probes are answered, the flood still queued")
 	streams := flag.Int("streams", 1, "keepalive: streams on the connection")
+	gzipped := flag.Bool("gzip", false, "keepalive: requests sent gzip-compressed (grpc-encoding gzip)")
 	keyBytes := flag.Int("key-bytes", 0, "churn: bytes added to the watched key (larger requests)")
 	hold := flag.Duration("hold", 60*time.Second, "how long the whole run may take")
 	flag.Parse()
@@ -479,12 +483,38 @@ func main() {
 		for time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)
 		}
+	case "progressnotify":
+		// One Watch stream creating -calls watchers with progress_notify, then holding it.
+		id := c.open("/etcdserverpb.Watch/Watch")
+		var batch []byte
+		for i := 0; i < *calls; i++ {
+			var create, cr bytes.Buffer
+			field(&cr, 0x0A, []byte(fmt.Sprintf("pn%d", i)))
+			cr.WriteByte(0x20) // progress_notify (field 4)
+			cr.WriteByte(1)
+			field(&create, 0x0A, cr.Bytes())
+			batch = append(batch, grpcFrame(create.Bytes(), false)...)
+		}
+		ok := c.send(id, batch, false)
+		fmt.Printf("watchers created %v\n", ok)
+		for time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
 	case "keepalive":
 		// -streams LeaseKeepAlive streams, each sending -calls requests for lease 7.
 		var ka bytes.Buffer
 		ka.WriteByte(0x08)
 		varint(&ka, 7)
 		msg := grpcFrame(ka.Bytes(), false)
+		var extra [][2]string
+		if *gzipped {
+			var z bytes.Buffer
+			zw := gzip.NewWriter(&z)
+			zw.Write(ka.Bytes())
+			zw.Close()
+			msg = grpcFrame(z.Bytes(), true)
+			extra = append(extra, [2]string{"grpc-encoding", "gzip"})
+		}
 		var batch []byte
 		for j := 0; j < 1024; j++ {
 			batch = append(batch, msg...)
@@ -492,7 +522,7 @@ func main() {
 		var wg sync.WaitGroup
 		var total sync.Map
 		for s := 0; s < *streams; s++ {
-			id := c.open("/etcdserverpb.Lease/LeaseKeepAlive")
+			id := c.open("/etcdserverpb.Lease/LeaseKeepAlive", extra...)
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -507,7 +537,14 @@ func main() {
 		sum := 0
 		total.Range(func(_, v interface{}) bool { sum += v.(int); return true })
 		fmt.Printf("requests sent %d\n", sum)
+		// With -ack, until every request is answered; else until the deadline.
 		for time.Now().Before(deadline) {
+			c.mu.Lock()
+			all := *ack && c.messages >= sum
+			c.mu.Unlock()
+			if all {
+				break
+			}
 			time.Sleep(20 * time.Millisecond)
 		}
 	case "reset":

@@ -53,6 +53,11 @@ import Testing
             }
             writer.loopWriteDone(failed: false)
         }
+        // Once the reader has taken everything, the socket has room: the
+        // next write goes directly. (Without this wait a reader slowed by a
+        // loaded machine left the socket full and the write rightly queued.)
+        let deadline = Date().addingTimeInterval(60)
+        while received.count < expected.count && Date() < deadline { usleep(1000) }
         var direct = true
         writer.write(ByteBuffer(bytes: [1, 2, 3])) { _, _ in direct = false }
         expected += [1, 2, 3]

@@ -101,13 +101,4 @@ import Testing
             #expect(got == reference(id, parts.flatMap { $0 }, 10, prevKV: prevKV, store: store), "watcher \(id)")
         }
     }
-
-    @Test func varintsMatchProtobuf() {
-        for (value, bytes): (UInt64, [UInt8]) in [(0, [0]), (1, [1]), (127, [0x7f]), (128, [0x80, 1]), (300, [0xac, 2]),
-                                                 (UInt64.max, [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1])] {
-            var out: [UInt8] = []
-            WatchEventEncoder.appendVarint(value, to: &out)
-            #expect(out == bytes)
-        }
-    }
 }

@@ -1,3 +1,5 @@
+import Support
+
 /// The few protobuf messages of etcd's backend, by hand: `mvccpb.KeyValue`,
 /// `leasepb.Lease`, `etcdserverpb.AlarmMember`. Encoding is gogoproto's
 /// (fields in number order, zero values left out), so files match etcd's
@@ -127,19 +129,10 @@ enum EtcdProto {
     // MARK: wire format
 
     @inline(__always)
-    static func varintSize(_ v: UInt64) -> Int {
-        v == 0 ? 1 : (64 - v.leadingZeroBitCount + 6) / 7
-    }
+    static func varintSize(_ v: UInt64) -> Int { ProtoVarint.size(v) }
 
     @inline(__always)
-    static func varint(_ out: inout [UInt8], _ v: UInt64) {
-        var v = v
-        while v >= 0x80 {
-            out.append(UInt8(truncatingIfNeeded: v) | 0x80)
-            v >>= 7
-        }
-        out.append(UInt8(v))
-    }
+    static func varint(_ out: inout [UInt8], _ v: UInt64) { ProtoVarint.append(v, to: &out) }
 
     @inline(__always)
     static func varintField(_ out: inout [UInt8], _ field: UInt64, _ v: Int64) {

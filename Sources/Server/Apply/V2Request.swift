@@ -1,3 +1,5 @@
+import Support
+
 /// etcd's v2 `etcdserverpb.Request`, the entry etcd 3.5.1 still proposes
 /// for two cluster facts at start-up, as the entry's whole data (not inside
 /// an `InternalRaftRequest`):
@@ -48,10 +50,10 @@ struct V2Request: Equatable, Sendable {
     /// Stream at their zero values (PrevExist and Refresh are pointers, left out).
     func encoded() -> [UInt8] {
         var out: [UInt8] = [0x08]
-        Self.appendVarint(id, to: &out)
+        ProtoVarint.append(id, to: &out)
         for (tag, text) in [(UInt8(0x12), method), (0x1a, path), (0x22, value)] {
             out.append(tag)
-            Self.appendVarint(UInt64(text.utf8.count), to: &out)
+            ProtoVarint.append(UInt64(text.utf8.count), to: &out)
             out.append(contentsOf: text.utf8)
         }
         out += [0x28, 0, 0x32, 0, 0x38, 0, 0x48, 0, 0x50, 0, 0x58, 0, 0x60, 0, 0x68, 0, 0x70, 0, 0x78, 0, 0x80, 0x01, 0]
@@ -111,14 +113,5 @@ struct V2Request: Equatable, Sendable {
         self.method = method
         self.path = path
         self.value = value
-    }
-
-    private static func appendVarint(_ value: UInt64, to out: inout [UInt8]) {
-        var v = value
-        while v >= 0x80 {
-            out.append(UInt8(v & 0x7F) | 0x80)
-            v >>= 7
-        }
-        out.append(UInt8(v))
     }
 }

@@ -1,5 +1,6 @@
 import MVCC
 import Proto
+import Support
 
 /// etcd's KV answers (`PutResponse`, `DeleteRangeResponse`, `TxnResponse`)
 /// written as wire bytes straight from the store's response values: the
@@ -57,7 +58,7 @@ enum KVResponseBytes {
     /// Encoded sizes of message bodies (without their own tag and length).
     enum Size {
         @inline(__always)
-        static func varint(_ v: UInt64) -> Int { v == 0 ? 1 : (64 - v.leadingZeroBitCount + 6) / 7 }
+        static func varint(_ v: UInt64) -> Int { ProtoVarint.size(v) }
 
         /// A varint field with a one-byte tag, left out when zero.
         @inline(__always)
@@ -127,14 +128,7 @@ struct ProtoWireOut {
     }
 
     @inline(__always)
-    mutating func varint(_ v: UInt64) {
-        var v = v
-        while v >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
-            v >>= 7
-        }
-        bytes.append(UInt8(v))
-    }
+    mutating func varint(_ v: UInt64) { ProtoVarint.append(v, to: &bytes) }
 
     /// Field numbers here are below 16: the tag is one byte.
     @inline(__always)

@@ -1,4 +1,5 @@
 import Proto
+import Support
 
 /// A KV write's Raft entry built around the request's bytes as the client
 /// sent them, instead of encoding the decoded request again (that encoding
@@ -61,7 +62,5 @@ struct ProposalBytes: Sendable {
         }
     }
 
-    static func varintSize(_ value: UInt64) -> Int {
-        value == 0 ? 1 : (64 - value.leadingZeroBitCount + 6) / 7
-    }
+    static func varintSize(_ value: UInt64) -> Int { ProtoVarint.size(value) }
 }

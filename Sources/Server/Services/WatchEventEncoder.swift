@@ -1,5 +1,6 @@
 import MVCC
 import Proto
+import Support
 
 /// Encodes a watch stream's event responses with the work shared across its
 /// watchers: when a put reaches 1,000 watchers of one stream, its event (and
@@ -79,7 +80,7 @@ struct WatchEventEncoder {
         out.append(contentsOf: head)
         if watchID != 0 {
             out.append(0x10)  // field 2, varint
-            Self.appendVarint(UInt64(bitPattern: watchID), to: &out)
+            ProtoVarint.append(UInt64(bitPattern: watchID), to: &out)
         }
         out.append(contentsOf: lastFields)
         return out
@@ -138,18 +139,9 @@ struct WatchEventEncoder {
     static func field(_ number: UInt64, _ bytes: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count + 6)
-        appendVarint(number << 3 | 2, to: &out)
-        appendVarint(UInt64(bytes.count), to: &out)
+        ProtoVarint.append(number << 3 | 2, to: &out)
+        ProtoVarint.append(UInt64(bytes.count), to: &out)
         out.append(contentsOf: bytes)
         return out
-    }
-
-    static func appendVarint(_ value: UInt64, to out: inout [UInt8]) {
-        var v = value
-        while v >= 0x80 {
-            out.append(UInt8(truncatingIfNeeded: v) | 0x80)
-            v >>= 7
-        }
-        out.append(UInt8(v))
     }
 }

@@ -98,12 +98,17 @@ enum KVResponseBytes {
         }
 
         /// `etcdserverpb.ResponseOp`: its one oneof member.
-        static func responseOp(_ op: MVCC.ResponseOp) -> Int {
-            switch op {
-            case .range(let x): field(range(x, header: Header(revision: x.revision).size))
-            case .put(let x): field(put(x, header: Header(revision: x.revision).size))
-            case .deleteRange(let x): field(deleteRange(x, header: Header(revision: x.revision).size))
-            case .txn(let x): field(txn(x, header: Header(revision: x.revision).size))
+        static func responseOp(_ op: MVCC.ResponseOp) -> Int { field(responseOpMember(op).size) }
+
+        /// The oneof member of a `ResponseOp`: its field number and body size
+        /// (the op's header holds only its revision).
+        static func responseOpMember(_ op: MVCC.ResponseOp) -> (field: UInt8, size: Int) {
+            let header = Header(revision: op.revision).size
+            return switch op {
+            case .range(let x): (1, range(x, header: header))
+            case .put(let x): (2, put(x, header: header))
+            case .deleteRange(let x): (3, deleteRange(x, header: header))
+            case .txn(let x): (4, txn(x, header: header))
             }
         }
     }
@@ -192,21 +197,16 @@ struct ProtoWireOut {
         header(1, h)
         varintField(2, r.succeeded ? 1 : 0)
         for op in r.responses {
-            lengthPrefix(3, KVResponseBytes.Size.responseOp(op))
+            // Sized once: the ResponseOp's length and its member's are both this.
+            let member = KVResponseBytes.Size.responseOpMember(op)
+            lengthPrefix(3, KVResponseBytes.Size.field(member.size))
+            lengthPrefix(member.field, member.size)
             let inner = KVResponseBytes.Header(revision: op.revision)
             switch op {
-            case .range(let x):
-                lengthPrefix(1, KVResponseBytes.Size.range(x, header: inner.size))
-                range(x, header: inner)
-            case .put(let x):
-                lengthPrefix(2, KVResponseBytes.Size.put(x, header: inner.size))
-                put(x, header: inner)
-            case .deleteRange(let x):
-                lengthPrefix(3, KVResponseBytes.Size.deleteRange(x, header: inner.size))
-                deleteRange(x, header: inner)
-            case .txn(let x):
-                lengthPrefix(4, KVResponseBytes.Size.txn(x, header: inner.size))
-                txn(x, header: inner)
+            case .range(let x): range(x, header: inner)
+            case .put(let x): put(x, header: inner)
+            case .deleteRange(let x): deleteRange(x, header: inner)
+            case .txn(let x): txn(x, header: inner)
             }
         }
     }

@@ -61,7 +61,9 @@ cluster: release
 
 # Unit suites run in parallel; the integration suites (real processes and
 # clients, which block while they wait) run one at a time after them so they
-# never starve the unit tests' async work of threads on a 2-core machine.
+# never starve the unit tests' async work of threads on a 2-core machine,
+# in two shards side by side (scripts/integration-tests.sh: most of their
+# time is waiting, so two shards take half as long on 2 cores).
 # The integration suites run the optimised binary `make run` starts
 # (SWIFT_ETCD_BINARY), never the debug build: issue 13's crash showed only at -O.
 # scripts/swift-test.sh bounds each run (seconds; a hang names the test that
@@ -73,8 +75,7 @@ test: deps-test
 	python3 -m unittest discover -s scripts/bench -p 'test_*.py'
 	$(MAKE) fuzz-libfuzzer-proto FUZZ_ARGS="-seed=1 -runs=100000"
 	SWIFT=$(SWIFT) ./scripts/swift-test.sh unit 1800 --skip-build --skip IntegrationTests
-	SWIFT=$(SWIFT) SWIFT_ETCD_BINARY=$(CURDIR)/.build/release/swift-etcd \
-	  ./scripts/swift-test.sh integration 2400 --skip-build --filter IntegrationTests --no-parallel
+	SWIFT=$(SWIFT) SWIFT_ETCD_BINARY=$(CURDIR)/.build/release/swift-etcd ./scripts/integration-tests.sh 2400
 	E2E_TESTS=scripts/e2e/subset.txt ./scripts/e2e/run.sh
 
 # etcd 3.4's own end-to-end suite (Debian's golang-etcd-server-dev) with the

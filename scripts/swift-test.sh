@@ -10,6 +10,9 @@
 # test and suite that started and never finished. Exits with swift test's
 # status (non-zero when any test failed), or 124 after the time limit.
 # The output is kept in .build/test-logs/LABEL.log.
+# With SWIFT_TEST_BUNDLE set, runs that test bundle directly (Swift Testing's
+# own options: --filter, --skip, --no-parallel) instead of `swift test`, so
+# two runs can share one build (scripts/integration-tests.sh).
 set -uo pipefail
 label=$1 limit=$2
 shift 2
@@ -21,7 +24,14 @@ start=$(date +%s)
 # every server it started.
 # stdbuf: the test runner block-buffers its output into a pipe, which a
 # time limit would then lose; line-buffered, the log shows where it hung.
-timeout -k 30 "$limit" stdbuf -oL -eL "${SWIFT:-swift}" test "$@" 2>&1 | tee "$log"
+if [ -n "${SWIFT_TEST_BUNDLE:-}" ]; then
+    # NO_COLOR: plain lines, as `swift test` prints into a pipe (the summary below reads them).
+    export NO_COLOR=1
+    runner=("$SWIFT_TEST_BUNDLE" --testing-library swift-testing)
+else
+    runner=("${SWIFT:-swift}" test)
+fi
+timeout -k 30 "$limit" stdbuf -oL -eL "${runner[@]}" "$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 echo "== $label: swift test exited $rc after $(( $(date +%s) - start )) s"
 echo "== $label: the 15 slowest tests (seconds)"

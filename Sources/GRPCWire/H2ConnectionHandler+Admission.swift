@@ -105,7 +105,7 @@ extension H2ConnectionHandler {
         guard stream.countedRunning else { return }
         uncount(stream)
         if session == nil {
-            if runningUnaryCalls == 0 && heldMuchMemory { MemoryTrim.request() }
+            if runningUnaryCalls == 0 && heldMuchMemory { MemoryTrim.request(on: loop) }
             return
         }
         startParked()

@@ -174,7 +174,7 @@ final class H2ConnectionHandler: ChannelDuplexHandler {
         if let session {
             self.session = nil
             nghttp2_session_del(session)
-            if heldMuchMemory && runningUnaryCalls == 0 { MemoryTrim.request() }
+            if heldMuchMemory && runningUnaryCalls == 0 { MemoryTrim.request(on: loop) }
         }
     }
 

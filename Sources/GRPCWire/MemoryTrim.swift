@@ -1,18 +1,19 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Dispatch
 import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
 
 /// Gives freed heap memory back to the OS after a burst of large buffers.
 ///
 /// glibc keeps what a thread's arena freed for reuse: after a connection
 /// that never read had us build and drop a few thousand 1 MB responses, the
 /// process kept ~1.7 GB resident with < 10 MB in use (malloc_stats), until
-/// `malloc_trim(0)`. Requests are coalesced: one trim runs on a background
-/// queue `delaySeconds` after the first request of a burst (trimming walks
-/// every arena under its lock, so not once per connection). A no-op where
-/// the C library has no `malloc_trim`.
+/// `malloc_trim(0)`. Requests are coalesced: one trim runs on NIO's blocking
+/// thread pool `delaySeconds` after the first request of a burst (trimming
+/// walks every arena under its lock, so not once per connection, and not on
+/// an event loop). A no-op where the C library has no `malloc_trim`.
 enum MemoryTrim {
     static let delaySeconds = 1.0
     private static let scheduled = NIOLockedValueBox(false)
@@ -28,16 +29,19 @@ enum MemoryTrim {
         #endif
     }()
 
-    static func request() {
+    /// `loop` only times the delay; the trim itself runs off it.
+    static func request(on loop: any EventLoop) {
         guard trim != nil else { return }
         let first = scheduled.withLockedValue { wasScheduled -> Bool in
             defer { wasScheduled = true }
             return !wasScheduled
         }
         guard first else { return }
-        DispatchQueue.global(qos: .utility).asyncAfter(deadline: .now() + delaySeconds) {
-            scheduled.withLockedValue { $0 = false }
-            _ = trim?(0)
+        loop.scheduleTask(in: .milliseconds(Int64(delaySeconds * 1000))) {
+            NIOThreadPool.singleton.submit { _ in
+                scheduled.withLockedValue { $0 = false }
+                _ = trim?(0)
+            }
         }
     }
 }

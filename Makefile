@@ -60,10 +60,10 @@ cluster: release
 	./scripts/cluster.sh
 
 # Unit suites run in parallel; the integration suites (real processes and
-# clients, which block while they wait) run one at a time after them so they
-# never starve the unit tests' async work of threads on a 2-core machine,
-# in two shards side by side (scripts/integration-tests.sh: most of their
-# time is waiting, so two shards take half as long on 2 cores).
+# clients, which block while they wait) run after them so they never starve
+# the unit tests' async work of threads on a 2-core machine: one test at a
+# time in each of two shards side by side (scripts/integration-tests.sh;
+# most of their time is waiting, so two shards take half as long).
 # The integration suites run the optimised binary `make run` starts
 # (SWIFT_ETCD_BINARY), never the debug build: issue 13's crash showed only at -O.
 # scripts/swift-test.sh bounds each run (seconds; a hang names the test that

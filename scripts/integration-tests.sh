@@ -11,8 +11,8 @@
 # every other one. Each shard runs the test bundle that `swift build
 # --build-tests` made directly (two `swift test` processes would wait on
 # each other's lock on .build) through scripts/swift-test.sh, with its own
-# half of SWIFT_ETCD_TEST_PORTS (default 20100-32767: e2e's ports below and
-# at 24000 stay free) so the shards' servers never race for a port.
+# half of SWIFT_ETCD_TEST_PORTS (by default 20100-23999 and 24001-32767:
+# e2e's ports stay free) so the shards' servers never race for a port.
 # Output lines carry their shard ([a] or [b]); each shard's own log and
 # slowest tests are in .build/test-logs/integration-{a,b}.log.
 # Exits non-zero when either shard failed.
@@ -23,12 +23,14 @@ cd "$root"
 bundle=$("${SWIFT:-swift}" build --show-bin-path)/swift-etcdPackageTests.xctest
 [ -x "$bundle" ] || { echo "integration-tests.sh: no test bundle at $bundle (swift build --build-tests first)" >&2; exit 2; }
 
-range=${SWIFT_ETCD_TEST_PORTS:-20100-32767}
-lo=${range%-*} hi=${range#*-}
-mid=$(( (lo + hi) / 2 ))
-ports_a="$lo-$mid" ports_b="$(( mid + 1 ))-$hi"
-# e2e (scripts/e2e) listens on 24000: keep it out of the default ranges.
-if [ -z "${SWIFT_ETCD_TEST_PORTS:-}" ]; then ports_a="20100-23999" ports_b="24001-32767"; fi
+if [ -n "${SWIFT_ETCD_TEST_PORTS:-}" ]; then
+    lo=${SWIFT_ETCD_TEST_PORTS%-*} hi=${SWIFT_ETCD_TEST_PORTS#*-}
+    mid=$(( (lo + hi) / 2 ))
+    ports_a="$lo-$mid" ports_b="$(( mid + 1 ))-$hi"
+else
+    # e2e (scripts/e2e) listens on 20000-20010 and 24000: both stay out.
+    ports_a="20100-23999" ports_b="24001-32767"
+fi
 
 suites=$(grep -v '^#' scripts/integration-shard-a.txt | grep . | paste -sd'|')
 shard_a="IntegrationTests\.($suites)/"

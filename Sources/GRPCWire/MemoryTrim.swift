@@ -11,11 +11,11 @@ import NIOPosix
 /// that never read had us build and drop a few thousand 1 MB responses, the
 /// process kept ~1.7 GB resident with < 10 MB in use (malloc_stats), until
 /// `malloc_trim(0)`. Requests are coalesced: one trim runs on NIO's blocking
-/// thread pool `delaySeconds` after the first request of a burst (trimming
+/// thread pool `delay` after the first request of a burst (trimming
 /// walks every arena under its lock, so not once per connection, and not on
 /// an event loop). A no-op where the C library has no `malloc_trim`.
 enum MemoryTrim {
-    static let delaySeconds = 1.0
+    static let delay = TimeAmount.seconds(1)
     private static let scheduled = NIOLockedValueBox(false)
     private typealias TrimFunction = @convention(c) (Int) -> Int32
 
@@ -37,7 +37,7 @@ enum MemoryTrim {
             return !wasScheduled
         }
         guard first else { return }
-        loop.scheduleTask(in: .milliseconds(Int64(delaySeconds * 1000))) {
+        loop.scheduleTask(in: delay) {
             NIOThreadPool.singleton.submit { _ in
                 scheduled.withLockedValue { $0 = false }
                 _ = trim?(0)

@@ -59,23 +59,26 @@ run: release
 cluster: release
 	./scripts/cluster.sh
 
+# One build, in release (Package.swift compiles our modules for testing in
+# release too): the unit tests and the integration tests run the optimised
+# code, and the binary the integration tests start is the very one `make run`
+# starts (issue 13's crash showed only at -O). A second, debug build cost CI
+# ~12 minutes.
 # Unit suites run in parallel; the integration suites (real processes and
 # clients, which block while they wait) run after them so they never starve
 # the unit tests' async work of threads on a 2-core machine: one test at a
-# time in each of two shards side by side (scripts/integration-tests.sh;
-# most of their time is waiting, so two shards take half as long).
-# The integration suites run the optimised binary `make run` starts
-# (SWIFT_ETCD_BINARY), never the debug build: issue 13's crash showed only at -O.
+# time in each of three shards side by side (scripts/integration-tests.sh;
+# most of their time is waiting).
 # scripts/swift-test.sh bounds each run (seconds; a hang names the test that
 # never finished) and lists the slowest tests; logs in .build/test-logs.
 test: deps-test
-	$(SWIFT) build -c release --product swift-etcd
-	$(SWIFT) build --build-tests
+	$(SWIFT) build -c release --build-tests
 	.venv/bin/python -m unittest discover -s scripts/fuzz -p 'test_*.py'
 	python3 -m unittest discover -s scripts/bench -p 'test_*.py'
 	$(MAKE) fuzz-libfuzzer-proto FUZZ_ARGS="-seed=1 -runs=100000"
-	SWIFT=$(SWIFT) ./scripts/swift-test.sh unit 1800 --skip-build --skip IntegrationTests
-	SWIFT=$(SWIFT) SWIFT_ETCD_BINARY=$(CURDIR)/.build/release/swift-etcd ./scripts/integration-tests.sh 2400
+	SWIFT=$(SWIFT) ./scripts/swift-test.sh unit 1800 -c release --skip-build --skip IntegrationTests
+	SWIFT=$(SWIFT) SWIFT_TEST_CONFIGURATION=release SWIFT_ETCD_BINARY=$(CURDIR)/.build/release/swift-etcd \
+	  ./scripts/integration-tests.sh 2400
 	E2E_TESTS=scripts/e2e/subset.txt ./scripts/e2e/run.sh
 
 # etcd 3.4's own end-to-end suite (Debian's golang-etcd-server-dev) with the

@@ -1,39 +1,48 @@
 #!/usr/bin/env bash
-# Runs the integration suites (Tests/IntegrationTests) in two shards at once,
-# each one test at a time, as `make test` does:
+# Runs the integration suites (Tests/IntegrationTests) in three shards at
+# once, each one test at a time, as `make test` does:
 #
 #   SWIFT_ETCD_BINARY=.build/release/swift-etcd scripts/integration-tests.sh SECONDS
 #
+# SWIFT_TEST_CONFIGURATION (debug by default; `make test` passes release)
+# picks the build whose test bundle runs.
+#
 # Most integration tests wait (for elections, timeouts, etcd 3.5.1 doing the
-# same thing) more than they compute: one after another they kept 2 cores
-# about half busy for ~21 minutes; two shards side by side take ~11.
-# Shard a runs the suites listed in scripts/integration-shard-a.txt, shard b
-# every other one. Each shard runs the test bundle that `swift build
-# --build-tests` made directly (two `swift test` processes would wait on
-# each other's lock on .build) through scripts/swift-test.sh, with its own
-# half of SWIFT_ETCD_TEST_PORTS (by default 20100-23999 and 24001-32767:
-# e2e's ports stay free) so the shards' servers never race for a port.
-# Output lines carry their shard ([a] or [b]); each shard's own log and
-# slowest tests are in .build/test-logs/integration-{a,b}.log.
-# Exits non-zero when either shard failed.
+# same thing) more than they compute: one after another they took ~21
+# minutes of a 2-core machine; with two shards side by side the cores were
+# still idle half the time. Shard a runs the suites listed in
+# scripts/integration-shard-a.txt, shard b those in integration-shard-b.txt,
+# shard c every other suite. Each shard runs the test bundle that `swift
+# build [-c release] --build-tests` made directly (`swift test` processes
+# would wait on each other's lock on .build) through scripts/swift-test.sh,
+# with its own third of SWIFT_ETCD_TEST_PORTS (by default 20100-23999 and
+# 24001-32767, e2e's ports left out), so the shards' servers never race for
+# a port. Output lines carry their shard ([a], [b], [c]); each shard's own
+# log and slowest tests are in .build/test-logs/integration-{a,b,c}.log.
+# Exits non-zero when any shard failed.
 set -uo pipefail
 limit=${1:?usage: integration-tests.sh SECONDS}
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-bundle=$("${SWIFT:-swift}" build --show-bin-path)/swift-etcdPackageTests.xctest
-[ -x "$bundle" ] || { echo "integration-tests.sh: no test bundle at $bundle (swift build --build-tests first)" >&2; exit 2; }
+config=${SWIFT_TEST_CONFIGURATION:-debug}
+bundle=$("${SWIFT:-swift}" build -c "$config" --show-bin-path)/swift-etcdPackageTests.xctest
+[ -x "$bundle" ] || { echo "integration-tests.sh: no test bundle at $bundle (swift build -c $config --build-tests first)" >&2; exit 2; }
 
+# Three port ranges: thirds of SWIFT_ETCD_TEST_PORTS, or by default
+# 20100-32767 without e2e's 20000-20010 and 24000.
 if [ -n "${SWIFT_ETCD_TEST_PORTS:-}" ]; then
     lo=${SWIFT_ETCD_TEST_PORTS%-*} hi=${SWIFT_ETCD_TEST_PORTS#*-}
-    mid=$(( (lo + hi) / 2 ))
-    ports_a="$lo-$mid" ports_b="$(( mid + 1 ))-$hi"
+    third=$(( (hi - lo + 1) / 3 ))
+    ports=("$lo-$(( lo + third - 1 ))" "$(( lo + third ))-$(( lo + 2 * third - 1 ))" "$(( lo + 2 * third ))-$hi")
 else
-    # e2e (scripts/e2e) listens on 20000-20010 and 24000: both stay out.
-    ports_a="20100-23999" ports_b="24001-32767"
+    ports=(20100-23999 24001-28399 28400-32767)
 fi
 
-suites=$(grep -v '^#' scripts/integration-shard-a.txt | grep . | paste -sd'|')
-shard_a="IntegrationTests\.($suites)/"
+listed() { # shard letter -> its suites as a regex alternation
+    grep -v '^#' "scripts/integration-shard-$1.txt" | grep . | paste -sd'|'
+}
+shard_a="IntegrationTests\.($(listed a))/"
+shard_b="IntegrationTests\.($(listed b))/"
 
 run_shard() {
     local name=$1 ports=$2
@@ -42,11 +51,14 @@ run_shard() {
         ./scripts/swift-test.sh "integration-$name" "$limit" --no-parallel "$@" 2>&1 | sed -u "s/^/[$name] /"
 }
 start=$(date +%s)
-run_shard a "$ports_a" --filter "$shard_a" &
+run_shard a "${ports[0]}" --filter "$shard_a" &
 pid_a=$!
-run_shard b "$ports_b" --filter IntegrationTests --skip "$shard_a" &
+run_shard b "${ports[1]}" --filter "$shard_b" &
 pid_b=$!
+run_shard c "${ports[2]}" --filter IntegrationTests --skip "$shard_a" --skip "$shard_b" &
+pid_c=$!
 wait $pid_a; rc_a=$?
 wait $pid_b; rc_b=$?
-echo "== integration: shard a exited $rc_a, shard b $rc_b, after $(( $(date +%s) - start )) s"
-[ "$rc_a" -eq 0 ] && [ "$rc_b" -eq 0 ]
+wait $pid_c; rc_c=$?
+echo "== integration: shard a exited $rc_a, shard b $rc_b, shard c $rc_c, after $(( $(date +%s) - start )) s"
+[ "$rc_a" -eq 0 ] && [ "$rc_b" -eq 0 ] && [ "$rc_c" -eq 0 ]

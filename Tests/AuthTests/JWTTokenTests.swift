@@ -68,12 +68,12 @@ enum TestKeys {
         let rs256 = try JWTTokens(options: .init(signMethod: "RS256", privateKeyFile: priv))
         let rs512 = try JWTTokens(options: .init(signMethod: "RS512", privateKeyFile: priv))
         #expect(await rs256.verify(try await rs512.sign(user: "a", revision: 1)) == nil)
-        await #expect(throws: TokenOptionsError("auth: missing key data")) {
+        #expect(throws: TokenOptionsError("auth: missing key data")) {
             _ = try JWTTokens(options: .init(signMethod: "RS256"))
         }
         let short = d + "/short"
         try Data("tiny".utf8).write(to: URL(fileURLWithPath: short))
-        await #expect(throws: TokenOptionsError("auth: HS256 needs a key of at least 32 bytes, priv-key has 4")) {
+        #expect(throws: TokenOptionsError("auth: HS256 needs a key of at least 32 bytes, priv-key has 4")) {
             _ = try JWTTokens(options: .init(signMethod: "HS256", privateKeyFile: short))
         }
     }

@@ -10,10 +10,12 @@ import Testing
 @Suite(.serialized) struct CorruptionCheckTests {
     static var corruptTool: String {
         get throws {
-            for config in ["debug", "release"] {
-                let path = PackagePaths.root.appendingPathComponent(".build/\(config)/mvcc-corrupt").path
-                if FileManager.default.isExecutableFile(atPath: path) { return path }
-            }
+            // The one built with this test bundle (debug or release) first.
+            let bundleDir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+                .deletingLastPathComponent()
+            let candidates = [bundleDir.appendingPathComponent("mvcc-corrupt").path]
+                + ["debug", "release"].map { PackagePaths.root.appendingPathComponent(".build/\($0)/mvcc-corrupt").path }
+            for path in candidates where FileManager.default.isExecutableFile(atPath: path) { return path }
             throw TestSetupError("mvcc-corrupt not built; run `swift build` first")
         }
     }

@@ -66,11 +66,10 @@ import Testing
             create.key = Array("half".utf8)
             request.requestUnion = .createRequest(create)
             for server in servers {
-                let stop = NSLock(), stopped = UnsafeMutablePointer<Bool>.allocate(capacity: 1)
-                stopped.initialize(to: false)
+                let stop = StopFlag()
                 let writer = Thread {
                     var n = 0
-                    while !stop.withLock({ stopped.pointee }) {
+                    while !stop.isSet {
                         n += 1
                         _ = try? etcdctl(server.endpoint, ["put", "half", "\(n)"])
                         usleep(200_000)
@@ -79,9 +78,8 @@ import Testing
                 writer.start()
                 let r = try RawGRPC.call(port: server.clientPort, path: "/etcdserverpb.Watch/Watch",
                                          message: request.serializedBytes(), timeoutSeconds: 6)
-                stop.withLock { stopped.pointee = true }
+                stop.set()
                 while !writer.isFinished { usleep(10_000) }
-                stopped.deallocate()
                 let answers = try r.messages.map { try Etcdserverpb.WatchResponse(serializedBytes: $0) }
                 #expect(answers.first?.created == true, "\(r.output.suffix(300))")
                 #expect(answers.contains { $0.events.contains { $0.kv?.key == Array("half".utf8) } },
@@ -130,5 +128,13 @@ import Testing
         let data = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return [UInt8](data)
+    }
+
+    /// Tells a writer thread to stop; read and set under its lock.
+    private final class StopFlag: @unchecked Sendable {
+        private let lock = NSLock()
+        private var stopped = false
+        var isSet: Bool { lock.withLock { stopped } }
+        func set() { lock.withLock { stopped = true } }
     }
 }

@@ -41,9 +41,11 @@ struct ListenerFlagTests {
         for i in 0..<5 { _ = try etcdctl(server.endpoint, ["put", "k\(i)", "v"]) }
         // Idle connections the server closes first (on stop) end in TIME_WAIT
         // on its side once the client closes too.
-        var holders = try (0..<3).map { _ in try HeldConnection(port: server.clientPort) }
+        let holders = try (0..<3).map { _ in try HeldConnection(port: server.clientPort) }
         server.stopTimed(signal: SIGTERM)
-        holders.removeAll()
+        // The client side closes only now. Without withExtendedLifetime an
+        // optimised build may free (and so close) them before the stop.
+        withExtendedLifetime(holders) {}
         var ss = CommandResult(exitCode: 0, stdout: "", stderr: "")
         let timeWait = try eventually(seconds: 30) {
             ss = try ProcessRunner.run("ss", ["-tan", "state", "time-wait", "sport", "=", ":\(server.clientPort)"])

@@ -12,18 +12,23 @@ import Testing
             while condition.wait(untilNanoseconds: deadline) {}  // a spurious wake-up waits again
             #expect(MonotonicClock.nanoseconds() >= deadline)
         }
-        var woken = false
+        let woken = GuardedFlag()
         let signaller = Thread {
             condition.withLock {
-                woken = true
+                woken.isSet = true
                 condition.signal()
             }
         }
         condition.withLock {
             signaller.start()
-            while !woken { condition.wait(untilNanoseconds: MonotonicClock.deadline(afterSeconds: 60)) }
+            while !woken.isSet { condition.wait(untilNanoseconds: MonotonicClock.deadline(afterSeconds: 60)) }
         }
-        #expect(woken)
+        #expect(condition.withLock { woken.isSet })
+    }
+
+    /// A flag both threads touch only while holding the condition's lock.
+    private final class GuardedFlag: @unchecked Sendable {
+        var isSet = false
     }
 
     @Test func deadlinesSaturate() {

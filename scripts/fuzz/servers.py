@@ -1,5 +1,6 @@
 """Starts swift-etcd and etcd 3.5.1 as single members on fresh data dirs, on free
 ports in 20000-32767 (never the kernel's ephemeral range), and stops them."""
+import collections
 import ctypes
 import os
 import random
@@ -38,12 +39,21 @@ def port_range():
     return 20000, 32767
 
 
+# The ports free_port returned last: a server started a moment ago may not
+# listen yet, so a bind test alone could hand its port out twice (it did, with
+# three test shards sharing a machine); older ones belong to servers listening by now.
+_handed_out = collections.deque(maxlen=64)
+
+
 def free_port(rng=random):
     for _ in range(1000):
         port = rng.randint(*port_range())
+        if port in _handed_out:
+            continue
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))
+                _handed_out.append(port)
                 return port
             except OSError:
                 continue

@@ -163,7 +163,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "RaftTests", dependencies: ["Raft", "raft-sim"], resources: [.copy("testdata")]),
-        .testTarget(name: "WALTests", dependencies: ["WAL", "Raft", "Support", "wal-crash-child"]),
+        .testTarget(name: "WALTests", dependencies: ["WAL", "Raft", "Support", "TestSupport", "wal-crash-child"]),
         // Helpers more than one test target needs (where etcd 3.5.1's binaries are).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "MVCCTests", dependencies: ["MVCC", "Support", "Bolt", "Server", "TestSupport"]),

@@ -51,14 +51,10 @@ run_shard() {
         ./scripts/swift-test.sh "integration-$name" "$limit" --no-parallel "$@" 2>&1 | sed -u "s/^/[$name] /"
 }
 start=$(date +%s)
-run_shard a "${ports[0]}" --filter "$shard_a" &
-pid_a=$!
-run_shard b "${ports[1]}" --filter "$shard_b" &
-pid_b=$!
-run_shard c "${ports[2]}" --filter IntegrationTests --skip "$shard_a" --skip "$shard_b" &
-pid_c=$!
-wait $pid_a; rc_a=$?
-wait $pid_b; rc_b=$?
-wait $pid_c; rc_c=$?
-echo "== integration: shard a exited $rc_a, shard b $rc_b, shard c $rc_c, after $(( $(date +%s) - start )) s"
-[ "$rc_a" -eq 0 ] && [ "$rc_b" -eq 0 ] && [ "$rc_c" -eq 0 ]
+run_shard a "${ports[0]}" --filter "$shard_a" & pids=($!)
+run_shard b "${ports[1]}" --filter "$shard_b" & pids+=($!)
+run_shard c "${ports[2]}" --filter IntegrationTests --skip "$shard_a" --skip "$shard_b" & pids+=($!)
+codes=()
+for pid in "${pids[@]}"; do wait "$pid"; codes+=($?); done
+echo "== integration: shards a, b, c exited ${codes[*]}, after $(( $(date +%s) - start )) s"
+[ "${codes[*]}" = "0 0 0" ]

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The corruption checks on a real 3-member cluster: one member's store is
 /// silently changed while it is stopped (the test-only `mvcc-corrupt` tool
@@ -10,13 +11,10 @@ import Testing
 @Suite(.serialized) struct CorruptionCheckTests {
     static var corruptTool: String {
         get throws {
-            // The one built with this test bundle (debug or release) first.
-            let bundleDir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-                .deletingLastPathComponent()
-            let candidates = [bundleDir.appendingPathComponent("mvcc-corrupt").path]
-                + ["debug", "release"].map { PackagePaths.root.appendingPathComponent(".build/\($0)/mvcc-corrupt").path }
-            for path in candidates where FileManager.default.isExecutableFile(atPath: path) { return path }
-            throw TestSetupError("mvcc-corrupt not built; run `swift build` first")
+            guard let path = BuiltProducts.executable("mvcc-corrupt") else {
+                throw TestSetupError("mvcc-corrupt not built; run `swift build` first")
+            }
+            return path
         }
     }
 

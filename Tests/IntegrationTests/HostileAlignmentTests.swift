@@ -1,6 +1,7 @@
 import Foundation
 import Proto
 import Testing
+import TestSupport
 
 /// Smaller differences issue 18 found (item 8): the same raw gRPC requests
 /// to swift-etcd and to etcd 3.5.1, compared answer by answer.
@@ -66,7 +67,7 @@ import Testing
             create.key = Array("half".utf8)
             request.requestUnion = .createRequest(create)
             for server in servers {
-                let stop = StopFlag()
+                let stop = ThreadFlag()
                 let writer = Thread {
                     var n = 0
                     while !stop.isSet {
@@ -128,13 +129,5 @@ import Testing
         let data = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return [UInt8](data)
-    }
-
-    /// Tells a writer thread to stop; read and set under its lock.
-    private final class StopFlag: @unchecked Sendable {
-        private let lock = NSLock()
-        private var stopped = false
-        var isSet: Bool { lock.withLock { stopped } }
-        func set() { lock.withLock { stopped = true } }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import MVCC
 
 @Suite struct DefragTests {
@@ -34,7 +35,7 @@ import Testing
         let t = try TempStore()
         for i in 0..<300 { try t.put("k\(i)", String(repeating: "y", count: 2000)) }
         let store = t.store
-        let stop = Flag()
+        let stop = ThreadFlag()
         let reader = Thread {
             while !stop.isSet {
                 let r = try? store.range(RangeRequest(key: b("k"), rangeEnd: b("l"), countOnly: true))
@@ -53,14 +54,3 @@ import Testing
     }
 }
 
-/// A tiny cross-thread flag for the concurrency test.
-final class Flag: @unchecked Sendable {
-    private let c = NSCondition()
-    private var setValue = false, failedValue = false, doneValue = false
-    var isSet: Bool { c.withLock { setValue } }
-    var failed: Bool { c.withLock { failedValue } }
-    func set() { c.withLock { setValue = true } }
-    func fail() { c.withLock { failedValue = true } }
-    func done() { c.withLock { doneValue = true; c.broadcast() } }
-    func waitDone() { c.withLock { while !doneValue { c.wait() } } }
-}

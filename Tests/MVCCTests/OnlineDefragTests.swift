@@ -1,6 +1,7 @@
 import Foundation
 import Support
 import Testing
+import TestSupport
 @testable import MVCC
 
 /// Online defrag: writes applied while the copy is taken and caught up must
@@ -35,7 +36,7 @@ import Testing
         let twin = try Twin(seed: 3)
         try twin.fill(keys: 500)
         let store = twin.live.store
-        let opened = Flag(), defragged = Flag(), readFailed = Flag()
+        let opened = ThreadFlag(), defragged = ThreadFlag(), readFailed = ThreadFlag()
         let reader = Thread {
             guard let view = try? store.openReadView() else {
                 readFailed.fail()
@@ -65,7 +66,7 @@ import Testing
         let twin = try Twin(seed: 7)
         try twin.fill(keys: 3000)
         let store = twin.live.store
-        let done = Flag()
+        let done = ThreadFlag()
         let defragger = Thread {
             for _ in 0..<3 where (try? store.defragment()) == nil { done.fail() }
             done.set()

@@ -2,6 +2,7 @@ import Foundation
 import Raft
 import Support
 import Testing
+import TestSupport
 @testable import WAL
 
 /// The real-process test: `wal-crash-child` appends and prints "ack <index>"
@@ -13,21 +14,8 @@ import Testing
         (0..<(16 + Int(index % 200))).map { UInt8(truncatingIfNeeded: index &* 31 &+ UInt64($0)) }
     }
 
-    /// The child binary sits next to the test bundle in the build directory.
-    static func childPath() -> String? {
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("wal-crash-child").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        let fallback = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent(".build/debug/wal-crash-child").path
-        return FileManager.default.isExecutableFile(atPath: fallback) ? fallback : nil
-    }
-
     @Test func sigkillLoopKeepsEveryAck() throws {
-        let child = try #require(Self.childPath(), "wal-crash-child not built")
+        let child = try #require(BuiltProducts.executable("wal-crash-child"), "wal-crash-child not built")
         let tmp = TempDir()
         defer { tmp.cleanup() }
         let dir = tmp.path + "/member/wal"

@@ -159,6 +159,9 @@ def main():
                          "higher_is_better": f.higher_is_better,
                          "failed": any("error" in m for s in results[w.name].values() for m in s)})
     text = report.text_table(rows, meta)
+    cpu = report.cpu_rows(workloads, results)
+    if cpu:
+        text += "\n\n" + report.cpu_table(cpu)
     print()
     print(text)
     with open(os.path.join(out_dir, "table.txt"), "w") as f:
@@ -166,7 +169,7 @@ def main():
     with open(os.path.join(out_dir, "table.md"), "w") as f:
         f.write(report.markdown_table(rows, meta) + "\n")
     with open(os.path.join(out_dir, "results.json"), "w") as f:
-        json.dump({"meta": meta, "rows": rows, "runs": results}, f, indent=1)
+        json.dump({"meta": meta, "rows": rows, "cpu": cpu, "runs": results}, f, indent=1)
     with open(os.path.join(out_dir, "chart.svg"), "w") as f:
         f.write(report.svg_chart(rows, meta))
     print(f"\nwritten: {out_dir}/table.txt, table.md, results.json, chart.svg")

@@ -1,6 +1,7 @@
 """The benchmark's outputs: the table (text and Markdown) and an SVG chart
 with two bars per figure, each as "times etcd's performance" (etcd = 1,
 longer is better for ours), the goal marked on each row."""
+from statistics import median
 from xml.sax.saxutils import escape
 
 
@@ -93,3 +94,50 @@ def svg_chart(rows, meta):
             out.append(f'<text x="{label_w + 4}" y="{y + 29}" fill="#c62828">{verdict(r)}: no figure</text>')
     out.append("</svg>")
     return "\n".join(out) + "\n"
+
+
+def cpu_rows(workloads, results):
+    """Per workload with CPU figures on both sides: median server and client
+    CPU per request (µs) for ours and etcd, and etcd's server CPU over ours.
+    For a workload that keeps every core busy (`saturates`), rates follow
+    server + client CPU per request, so it also gives the ratio that model
+    predicts, the ceiling (our server free: etcd's server + client over our
+    client alone) and the budget: the most server CPU per request ours may
+    spend for the goal, given the client's cost. A budget below zero means
+    the client alone keeps the goal out of reach on this machine."""
+    out = []
+    for w in workloads:
+        per = {}
+        for side in ("ours", "etcd"):
+            runs = results.get(w.name, {}).get(side, [])
+            s = [m["server_us_per_op"] for m in runs if "server_us_per_op" in m and "client_us_per_op" in m]
+            c = [m["client_us_per_op"] for m in runs if "server_us_per_op" in m and "client_us_per_op" in m]
+            per[side] = (median(s), median(c)) if s else None
+        if not per["ours"] or not per["etcd"]:
+            continue
+        (so, co), (se, ce) = per["ours"], per["etcd"]
+        row = {"workload": w.name, "label": w.figures[0].label, "ours_server": so, "ours_client": co,
+               "etcd_server": se, "etcd_client": ce, "server_ratio": se / so if so else None,
+               "model": None, "ceiling": None, "budget": None}
+        if w.saturates and so + co > 0 and co > 0:
+            goal = w.figures[0].goal
+            row.update(model=(se + ce) / (so + co), ceiling=(se + ce) / co, budget=(se + ce) / goal - co)
+        out.append(row)
+    return out
+
+
+def cpu_table(rows):
+    """`cpu_rows` as text, under the main table."""
+    def f(x, spec):
+        return "—" if x is None else format(x, spec)
+    lines = ["CPU per request (µs): server / Go client. On rows that keep both cores busy, rate ≈ cores ÷ (server +",
+             "client): 'model' is the ratio that predicts, 'ceiling' the ratio with a server costing nothing, and",
+             "'budget' the most server CPU per request that still meets the goal with this client cost.", ""]
+    w = max([len(r["label"]) for r in rows] + [6])
+    lines.append(f"{'figure':<{w}} {'swift-etcd':>15} {'etcd 3.5.1':>15} {'etcd/ours':>9} {'model':>6} "
+                 f"{'ceiling':>7} {'budget':>7}")
+    for r in rows:
+        lines.append(f"{r['label']:<{w}} {r['ours_server']:>7.1f} / {r['ours_client']:<5.1f} "
+                     f"{r['etcd_server']:>7.1f} / {r['etcd_client']:<5.1f} {f(r['server_ratio'], '.2f'):>9} "
+                     f"{f(r['model'], '.2f'):>6} {f(r['ceiling'], '.2f'):>7} {f(r['budget'], '.1f'):>7}")
+    return "\n".join(lines)

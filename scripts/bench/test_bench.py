@@ -8,7 +8,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import report  # noqa: E402
 from bench import cpu_figures, median  # noqa: E402
-from workloads import WORKLOADS, Figure, parse  # noqa: E402
+from workloads import WORKLOADS, Figure, Workload, parse  # noqa: E402
 
 META = {"commit": "abc1234", "date": "2025-01-01T00:00:00", "cores": 2, "rounds": 3, "load_start": 1.5,
         "load_end": 2.25, "load_min": 1.0, "load_max": 3.0}
@@ -96,6 +96,41 @@ class ReportTests(unittest.TestCase):
         self.assertEqual(len(rects), 1 + 3 + 3 + 2)
         widths = [float(r.get("width")) for r in rects]
         self.assertTrue(all(w >= 0 for w in widths))
+
+
+class CPUBudgetTests(unittest.TestCase):
+    def runs(self, ours, etcd):
+        def side(figures):
+            return [{"server_us_per_op": s, "client_us_per_op": c} for s, c in figures]
+        return {"w": {"ours": side(ours), "etcd": side(etcd)}}
+
+    def test_budget_model_and_ceiling_of_a_saturating_row(self):
+        w = Workload("w", "loadgen", [], [Figure("put", "rate", "req/s", True, 2.0)], saturates=True)
+        # etcd spends 100 + 60 µs per request; with our client at 30 µs, a server at <= 50 µs meets 2.0.
+        [r] = report.cpu_rows([w], self.runs([(40.0, 30.0)], [(100.0, 60.0)]))
+        self.assertAlmostEqual(r["budget"], 50.0)
+        self.assertAlmostEqual(r["model"], 160 / 70)
+        self.assertAlmostEqual(r["ceiling"], 160 / 30)
+        self.assertAlmostEqual(r["server_ratio"], 2.5)
+        self.assertIn("put", report.cpu_table([r]))
+
+    def test_medians_and_a_client_that_alone_misses_the_goal(self):
+        w = Workload("w", "watchbench", [], [Figure("keep-alive", "rate", "/s", True, 2.0)], saturates=True)
+        [r] = report.cpu_rows([w], self.runs([(7.0, 9.0), (8.0, 11.0), (100.0, 10.0)], [(13.0, 9.0)]))
+        self.assertEqual((r["ours_server"], r["ours_client"]), (8.0, 10.0))
+        self.assertLess(r["budget"], 2.0)
+        self.assertAlmostEqual(r["budget"], 22 / 2 - 10)
+
+    def test_latency_rows_get_cpu_but_no_budget(self):
+        w = Workload("w", "loadgen", [], [Figure("put, 1 client", "rate", "req/s", True, 1.0)])
+        [r] = report.cpu_rows([w], self.runs([(300.0, 200.0)], [(500.0, 300.0)]))
+        self.assertIsNone(r["budget"])
+        self.assertTrue(report.cpu_table([r]).splitlines()[-1].endswith("—"))
+
+    def test_rows_without_cpu_figures_are_left_out(self):
+        w = Workload("w", "loadgen", [], [Figure("x", "rate", "req/s", True, 2.0)], saturates=True)
+        self.assertEqual(report.cpu_rows([w], {"w": {"ours": [{"rate": 1.0}], "etcd": []}}), [])
+        self.assertEqual(report.cpu_rows([w], {}), [])
 
 
 if __name__ == "__main__":

@@ -246,6 +246,8 @@ public final class EtcdServer: @unchecked Sendable {
         }
         loop.installSnapshot = { [unowned self] in try self.installSnapshot($0) }
         if let peers {
+            let received = peers.receivedSnapshots
+            loop.discardReceivedSnapshots = { received.discard(through: $0) }
             let loop = self.loop
             let membership = self.membership
             // A removed member's messages (votes) must not disturb the cluster;

@@ -129,6 +129,27 @@ import TestSupport
         #expect(received.take(index: 30) == paths[2])
     }
 
+    /// A snapshot Raft turned down (the follower's log caught up first) is
+    /// not kept until a restart: once the member applied past it, it goes.
+    @Test func receivedFilesAppliedPastAreDeleted() throws {
+        let dir = NSTemporaryDirectory() + "received-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let received = ReceivedSnapshots(dir: dir)
+        received.discard(through: 100)  // nothing waits: nothing to do
+        let paths = (0..<3).map { _ in received.newPath() }
+        for (i, p) in paths.enumerated() {
+            _ = FileManager.default.createFile(atPath: p, contents: Data([UInt8(i)]))
+            received.add(index: UInt64(10 * (i + 1)), path: p)
+        }
+        received.discard(through: 20)
+        #expect(!FileManager.default.fileExists(atPath: paths[0]))
+        #expect(!FileManager.default.fileExists(atPath: paths[1]))
+        #expect(FileManager.default.fileExists(atPath: paths[2]))
+        #expect(received.take(index: 20) == nil)
+        #expect(received.take(index: 30) == paths[2])
+    }
+
     @Test func extrasRoundTrip() throws {
         let extras = SnapshotExtras(members: [ClusterMember(id: 1, name: "a", peerURLs: ["http://p"], clientURLs: ["http://c"], learner: true)],
                                     alarms: [.init(memberID: 1, type: 1)])

@@ -113,5 +113,6 @@ extension RaftLoop {
         node.advance(rd)
         publishStatus()
         maybeSnapshot()
+        discardReceivedSnapshots(appliedIndex)
     }
 }

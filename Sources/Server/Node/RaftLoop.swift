@@ -74,6 +74,9 @@ final class RaftLoop: @unchecked Sendable {
     /// before it is persisted: replaces the application state (store,
     /// members, ...) with the snapshot's. Throwing stops the process.
     var installSnapshot: (Snapshot) throws -> Void = { _ in }
+    /// Runs on the loop thread after each Ready with the applied index:
+    /// drops received snapshot files Raft will no longer install.
+    var discardReceivedSnapshots: (UInt64) -> Void = { _ in }
     private let tickInterval: TimeInterval
     let transport: PeerTransport
     /// The apply pipeline (set before `start`); owned here and by

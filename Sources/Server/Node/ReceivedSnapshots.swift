@@ -5,7 +5,10 @@ import Foundation
 /// filesystem as the store, so installing is a rename): `db.incoming-*`
 /// while a transfer runs, then registered here until the Raft loop takes
 /// one (`take`). Whatever is left at start-up is a transfer or an install a
-/// crash interrupted, never the store itself: it is deleted.
+/// crash interrupted, never the store itself: it is deleted. A file Raft
+/// turned down (its log had caught up meanwhile) goes once the member has
+/// applied past its index (`discard(through:)`): a database copy can be as
+/// large as the store, and it would otherwise wait for a restart.
 ///
 /// Thread-safe: the peer event loop registers, the Raft loop takes.
 final class ReceivedSnapshots: @unchecked Sendable {
@@ -38,6 +41,17 @@ final class ReceivedSnapshots: @unchecked Sendable {
             return dropped
         }
         for p in dropped { unlink(p) }
+    }
+
+    /// Deletes the files of snapshots at or below `appliedIndex`: Raft never
+    /// installs a snapshot its member has applied past.
+    func discard(through appliedIndex: UInt64) {
+        let stale: [String] = lock.withLock {
+            guard !waiting.isEmpty else { return [] }
+            let old = waiting.keys.filter { $0 <= appliedIndex }
+            return old.map { waiting.removeValue(forKey: $0)! }
+        }
+        for p in stale { unlink(p) }
     }
 
     /// The file for the snapshot at `index`, now owned by the caller; files

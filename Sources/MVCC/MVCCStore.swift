@@ -138,6 +138,12 @@ public final class MVCCStore: @unchecked Sendable {
         self.path = path
         self.options = options
         residency = MapResidency(policy: options.mapTrim)
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw StoreFileError(file: path, offset: nil,
+                                 reason: "not a directory (the store is a directory holding data.mdb and lock.mdb)",
+                                 unreadable: true)
+        }
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: Self.dirMode])
         DefragCopy.removeLeftovers(dataFile: path + "/data.mdb")  // a defrag killed mid-copy

@@ -99,7 +99,7 @@ public final class EtcdServer: @unchecked Sendable {
         self.tls = tls
         let dialer = PeerDialer(tls: tls.peerDialer)
 
-        let hasWAL = WAL.exists(dir: layout.walDir)
+        let hasWAL = try WAL.hasSegments(dir: layout.walDir)
         StartupLog.starting(options, memberInitialized: hasWAL, logger: logger)
         let start = try MemberStart.resolve(options: options, hasWAL: hasWAL, dialer: dialer, group: group)
         try FileManager.default.createDirectory(atPath: layout.snapDir, withIntermediateDirectories: true,

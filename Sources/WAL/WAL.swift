@@ -71,9 +71,17 @@ public final class WAL: @unchecked Sendable {
     }
 
     public static func exists(dir: String, options: WALOptions) -> Bool {
+        (try? hasSegments(dir: dir, options: options)) ?? false
+    }
+
+    /// True if `dir` holds at least one segment file, false if there is no
+    /// `dir`. One that exists but cannot be listed (permissions, a file in
+    /// its place) throws: taken for an empty one, it would be reported as a
+    /// deleted WAL, or a new member would start beside this one's store.
+    public static func hasSegments(dir: String, options: WALOptions = WALOptions()) throws -> Bool {
         let fs = options.fileSystem
-        guard fs.fileExists(dir), let names = try? fs.listDirectory(dir) else { return false }
-        return names.contains { SegmentName.parse($0) != nil }
+        guard fs.fileExists(dir) else { return false }
+        return try fs.listDirectory(dir).contains { SegmentName.parse($0) != nil }
     }
 
     /// Creates a WAL in `dir` (created if missing; must hold no segments) whose

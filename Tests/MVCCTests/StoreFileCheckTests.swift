@@ -85,6 +85,21 @@ import Testing
         #expect(e?.unreadable == true, "\(String(describing: e))")
     }
 
+    /// A file where the store's directory belongs is named, not reported
+    /// as Foundation's "A file with the same name already exists".
+    @Test func aFileInPlaceOfTheStoreDirectoryIsNamed() throws {
+        let path = NSTemporaryDirectory() + "store-check-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        _ = FileManager.default.createFile(atPath: path, contents: Data([1, 2, 3]))
+        #expect {
+            try MVCCStore(path: path).close()
+        } throws: { e in
+            let e = e as? StoreFileError
+            return e?.file == path && e?.unreadable == true && e?.reason.hasPrefix("not a directory") == true
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data([1, 2, 3]))  // left as it was
+    }
+
     /// LMDB itself would blame the store directory ("env_open <dir> failed: Is a
     /// directory"); the check names lock.mdb.
     @Test func aDirectoryInPlaceOfTheLockFileIsNamed() throws {

@@ -33,6 +33,18 @@ import Testing
 
     /// A commit-only hard state is queued without an fsync of its own and
     /// becomes durable with the next synced save, in order.
+    /// A WAL directory that cannot be listed is an error, not "no WAL": taken
+    /// for an empty one, start-up blamed a deleted WAL (or made a new one).
+    @Test func anUnlistableWALDirectoryThrows() throws {
+        let tmp = TempDir()
+        defer { tmp.cleanup() }
+        let dir = tmp.path + "/wal"
+        #expect(try WAL.hasSegments(dir: dir) == false)  // missing: a new member
+        _ = FileManager.default.createFile(atPath: dir, contents: Data([1]))  // a file in its place
+        #expect(throws: WALError.io(op: "opendir", path: dir, errno: ENOTDIR)) { _ = try WAL.hasSegments(dir: dir) }
+        #expect(!WAL.exists(dir: dir))
+    }
+
     @Test func unsyncedHardStateRidesWithTheNextDurableBatch() throws {
         let tmp = TempDir()
         defer { tmp.cleanup() }

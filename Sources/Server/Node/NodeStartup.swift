@@ -80,7 +80,7 @@ struct RestoredNode {
         let storage = MemoryStorage()
         var config = raftConfig
 
-        guard WAL.exists(dir: layout.walDir, options: settings.wal) else {
+        guard try WAL.hasSegments(dir: layout.walDir, options: settings.wal) else {
             let wal = try WAL.create(dir: layout.walDir, metadata: newMember.encoded, options: settings.wal)
             config.applied = 0
             var node = try RawNode(config: config, storage: storage)

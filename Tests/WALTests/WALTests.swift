@@ -31,8 +31,6 @@ import Testing
         #expect(try WAL.open(dir: dir, from: .zero).entries == entries(1...12))
     }
 
-    /// A commit-only hard state is queued without an fsync of its own and
-    /// becomes durable with the next synced save, in order.
     /// A WAL directory that cannot be listed is an error, not "no WAL": taken
     /// for an empty one, start-up blamed a deleted WAL (or made a new one).
     @Test func anUnlistableWALDirectoryThrows() throws {
@@ -45,6 +43,8 @@ import Testing
         #expect(!WAL.exists(dir: dir))
     }
 
+    /// A commit-only hard state is queued without an fsync of its own and
+    /// becomes durable with the next synced save, in order.
     @Test func unsyncedHardStateRidesWithTheNextDurableBatch() throws {
         let tmp = TempDir()
         defer { tmp.cleanup() }

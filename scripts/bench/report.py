@@ -109,17 +109,17 @@ def cpu_rows(workloads, results):
     for w in workloads:
         per = {}
         for side in ("ours", "etcd"):
-            runs = results.get(w.name, {}).get(side, [])
-            s = [m["server_us_per_op"] for m in runs if "server_us_per_op" in m and "client_us_per_op" in m]
-            c = [m["client_us_per_op"] for m in runs if "server_us_per_op" in m and "client_us_per_op" in m]
-            per[side] = (median(s), median(c)) if s else None
+            runs = [m for m in results.get(w.name, {}).get(side, [])
+                    if "server_us_per_op" in m and "client_us_per_op" in m]
+            per[side] = (median(m["server_us_per_op"] for m in runs),
+                         median(m["client_us_per_op"] for m in runs)) if runs else None
         if not per["ours"] or not per["etcd"]:
             continue
         (so, co), (se, ce) = per["ours"], per["etcd"]
         row = {"workload": w.name, "label": w.figures[0].label, "ours_server": so, "ours_client": co,
                "etcd_server": se, "etcd_client": ce, "server_ratio": se / so if so else None,
                "model": None, "ceiling": None, "budget": None}
-        if w.saturates and so + co > 0 and co > 0:
+        if w.saturates and co > 0:
             goal = w.figures[0].goal
             row.update(model=(se + ce) / (so + co), ceiling=(se + ce) / co, budget=(se + ce) / goal - co)
         out.append(row)
